@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "inspection")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    pub inspection_group: String,
+    /// The inspected unit (被巡察单位).
+    pub unit_id: i32,
+    pub started_on: Date,
+    pub ended_on: Option<Date>,
+    pub feedback_on: Option<Date>,
+    /// Rectification due date.
+    pub due_on: Option<Date>,
+    pub version: i32,
+    pub archived_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

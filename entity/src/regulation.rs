@@ -1,0 +1,26 @@
+use crate::enums::{RegulationDomain, RegulationStatus};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "regulation")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    /// 文号, e.g. 湛统发〔2020〕12号.
+    pub document_number: Option<String>,
+    pub domain: RegulationDomain,
+    /// Issuing department.
+    pub department_id: Option<i32>,
+    pub issued_on: Option<Date>,
+    pub status: RegulationStatus,
+    pub version: i32,
+    pub archived_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,33 @@
+//! Schema migrations for rectrack, run by `rectrack migrate` and before `rectrack serve`.
+//!
+//! Migrations are history: once released, a file is never edited; a change is a new file.
+//! Enumerations are stored as lowercase snake_case text guarded by CHECK constraints (portable
+//! between SQLite and PostgreSQL, and readable in a plain SQL console).
+
+pub use sea_orm_migration::prelude::*;
+
+mod helpers;
+mod m20261127_000001_create_department;
+mod m20261127_000002_create_inspection;
+mod m20261127_000003_create_finding;
+mod m20261127_000004_create_regulation;
+mod m20261127_000005_create_ledger;
+mod m20261127_000006_create_report;
+mod m20261127_000007_create_audit_and_account;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_department::Migration),
+            Box::new(m20261127_000002_create_inspection::Migration),
+            Box::new(m20261127_000003_create_finding::Migration),
+            Box::new(m20261127_000004_create_regulation::Migration),
+            Box::new(m20261127_000005_create_ledger::Migration),
+            Box::new(m20261127_000006_create_report::Migration),
+            Box::new(m20261127_000007_create_audit_and_account::Migration),
+        ]
+    }
+}

@@ -1,0 +1,136 @@
+//! The command line: `rectrack [serve]`, `migrate`, `seed`, `schema`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::startup::Application;
+use crate::{db, graphql, seed};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rectrack",
+    version,
+    about = "Tracks the rectification of inspection findings (巡察整改)"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate, then serve GraphQL and REST (the default).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Load data into the database.
+    Seed {
+        /// The demo data: the Zhanjiang bulletin's inspection (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last migration, or the last N.
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List applied and pending migrations.
+    Status,
+    /// Drop every table and migrate from scratch (destroys all data).
+    Fresh,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            println!("rectrack listening on http://{}", app.address());
+            println!("GraphiQL: http://{}/graphql", app.address());
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate { action } => {
+            config.validate()?;
+            let conn = db::connect(&config).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&conn, None).await?,
+                MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
+                MigrateAction::Fresh => Migrator::fresh(&conn).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_applied_migrations(&conn).await? {
+                        println!("applied  {}", m.name());
+                    }
+                    for m in Migrator::get_pending_migrations(&conn).await? {
+                        println!("pending  {}", m.name());
+                    }
+                }
+            }
+        }
+        Command::Seed { demo } => {
+            anyhow::ensure!(demo, "say what to seed: `rectrack seed --demo`");
+            config.validate()?;
+            let conn = db::connect(&config).await?;
+            db::migrate(&conn).await?;
+            match seed::load_demo(&conn)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+            {
+                seed::Outcome::Loaded { inspection_id } => {
+                    println!("demo data loaded (inspection {inspection_id})");
+                }
+                seed::Outcome::AlreadyPresent { inspection_id } => {
+                    println!("demo data already present (inspection {inspection_id})");
+                }
+            }
+        }
+        Command::Schema => print!("{}", graphql::sdl()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

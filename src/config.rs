@@ -1,0 +1,217 @@
+//! Typed configuration: defaults, overridden by `RECTRACK_*` environment variables, overridden by
+//! command-line flags. Validated once at start-up; nothing else in the code reads the environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// A secret value that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Demo data on an empty database, ephemeral signing key with printed tokens, GraphiQL.
+    Development,
+    /// Keys required, no demo data, no field suggestions in errors.
+    Production,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 15m, 12h, 30d)"))
+}
+
+/// Settings shared by every subcommand. Each flag also reads the environment variable named
+/// beside it.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded, the default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "RECTRACK_DATABASE_URL",
+        default_value = "sqlite://rectrack.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on; port 0 picks a free port.
+    #[arg(
+        long,
+        env = "RECTRACK_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// `development` or `production`.
+    #[arg(
+        long = "env",
+        env = "RECTRACK_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub environment: Environment,
+
+    /// Load the demo data (the Zhanjiang bulletin) when the database is empty (development only).
+    #[arg(long, env = "RECTRACK_DEMO", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub demo: bool,
+
+    /// Most database connections held open.
+    #[arg(
+        long,
+        env = "RECTRACK_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    #[command(flatten)]
+    pub jwt: JwtConfig,
+}
+
+/// How tokens are verified and issued.
+#[derive(Debug, Clone, Args)]
+pub struct JwtConfig {
+    /// HS256 shared secret (at least 32 bytes).
+    #[arg(
+        long,
+        env = "RECTRACK_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<Secret>,
+
+    /// File holding the HS256 shared secret.
+    #[arg(long, env = "RECTRACK_JWT_SECRET_FILE", global = true)]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// Comma-separated PEM public keys (RSA, EC P-256 or Ed25519); each key's `kid` is its file
+    /// name without extension.
+    #[arg(
+        long,
+        env = "RECTRACK_JWT_PUBLIC_KEY_FILES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub jwt_public_key_files: Vec<PathBuf>,
+
+    /// A JWKS file (`{"keys": [...]}`) of public keys, chosen by `kid`.
+    #[arg(long, env = "RECTRACK_JWT_JWKS_FILE", global = true)]
+    pub jwt_jwks_file: Option<PathBuf>,
+
+    /// PEM private key used to sign the tokens rectrack issues (instead of the HS256 secret).
+    #[arg(long, env = "RECTRACK_JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// `kid` written into tokens signed with the private key.
+    #[arg(long, env = "RECTRACK_JWT_PRIVATE_KEY_ID", global = true)]
+    pub jwt_private_key_id: Option<String>,
+
+    /// Required `iss` claim.
+    #[arg(long, env = "RECTRACK_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim.
+    #[arg(long, env = "RECTRACK_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+
+    /// Clock skew allowed on `exp` and `nbf` (at most 60s).
+    #[arg(long, env = "RECTRACK_JWT_LEEWAY", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub jwt_leeway: Duration,
+
+    /// Tokens whose `exp` lies further ahead than this are refused.
+    #[arg(long, env = "RECTRACK_JWT_MAX_LIFETIME", default_value = "90d", value_parser = parse_duration, global = true)]
+    pub jwt_max_lifetime: Duration,
+
+    /// Claim holding the role; a dotted path reaches into nested objects (`realm.role`).
+    #[arg(
+        long,
+        env = "RECTRACK_JWT_ROLE_CLAIM",
+        default_value = "role",
+        global = true
+    )]
+    pub jwt_role_claim: String,
+
+    /// Claim holding the department code; a dotted path reaches into nested objects.
+    #[arg(
+        long,
+        env = "RECTRACK_JWT_DEPT_CLAIM",
+        default_value = "dept",
+        global = true
+    )]
+    pub jwt_dept_claim: String,
+
+    /// Lifetime of the access tokens that `login` returns.
+    #[arg(long, env = "RECTRACK_ACCESS_TOKEN_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub access_token_ttl: Duration,
+
+    /// Failed logins after which an account is locked.
+    #[arg(
+        long,
+        env = "RECTRACK_LOGIN_MAX_FAILURES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_max_failures: u32,
+
+    /// How long a locked account stays locked.
+    #[arg(long, env = "RECTRACK_LOGIN_LOCKOUT", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub login_lockout: Duration,
+}
+
+impl Config {
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Checks what clap cannot: relations between settings.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.is_sqlite() || self.database_url.starts_with("postgres"),
+            "RECTRACK_DATABASE_URL must start with sqlite: or postgres:"
+        );
+        anyhow::ensure!(
+            self.jwt.jwt_leeway <= Duration::from_secs(60),
+            "RECTRACK_JWT_LEEWAY may be at most 60s"
+        );
+        anyhow::ensure!(
+            self.jwt.jwt_secret.is_none() || self.jwt.jwt_secret_file.is_none(),
+            "set RECTRACK_JWT_SECRET or RECTRACK_JWT_SECRET_FILE, not both"
+        );
+        anyhow::ensure!(
+            self.db_max_connections > 0,
+            "RECTRACK_DB_MAX_CONNECTIONS must be positive"
+        );
+        Ok(())
+    }
+}

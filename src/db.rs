@@ -1,0 +1,53 @@
+//! Opening the database and running migrations.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::Config;
+
+/// Opens a pool on the configured database. SQLite gets WAL (readers never wait for the
+/// writer), foreign keys (off by default in SQLite) and a busy timeout (a second writer waits
+/// instead of failing at once).
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(config.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing with
+/// "database is locked" when it upgrades from reading to writing.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// True when the database answers a trivial query.
+pub async fn ping(db: &impl ConnectionTrait) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

@@ -1,0 +1,23 @@
+//! rectrack: tracking the rectification of inspection findings (巡察整改).
+//!
+//! Map of the crate (see docs/ARCHITECTURE.md for the path of a request):
+//! - [`config`]: typed settings from flags and `RECTRACK_*` variables.
+//! - [`startup`]: [`startup::Application`], which opens the database, migrates, binds and serves.
+//! - [`http`]: the axum router, health checks and middleware.
+//! - [`graphql`]: the GraphQL schema, split by domain.
+//! - [`domain`]: the rules both APIs share.
+//! - [`audit`]: the hash-chained audit trail.
+//! - [`seed`]: the demo data from the real bulletin.
+//! - [`error`]: the one error type, [`error::AppError`].
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,99 @@
+//! Building and running the server: one place that opens the database, migrates, loads demo
+//! data in development, binds the listener and serves until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{db, graphql, http, seed};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database, applies migrations, loads the demo data when the database is empty
+    /// (development only) and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = db::connect(&config)
+            .await
+            .with_context(|| "cannot open the database (RECTRACK_DATABASE_URL)")?;
+        db::migrate(&db).await.context("migrating the database")?;
+        if !config.is_production() && config.demo {
+            match seed::load_demo(&db).await {
+                Ok(seed::Outcome::Loaded { inspection_id }) => {
+                    tracing::info!(inspection_id, "demo data loaded");
+                }
+                Ok(seed::Outcome::AlreadyPresent { .. }) => {}
+                Err(err) => anyhow::bail!("loading demo data failed: {}", err.message()),
+            }
+        }
+        let config = Arc::new(config);
+        let schema = graphql::build_schema(db.clone(), config.clone());
+        let state = AppState {
+            db,
+            config: config.clone(),
+            schema,
+        };
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let router = http::router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            address,
+            state,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

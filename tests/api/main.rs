@@ -1,0 +1,10 @@
+//! rectrack's integration tests: one binary, the real app on port 0 with a fresh database per
+//! test, spoken to over HTTP. With `TEST_DATABASE_URL` set they run on PostgreSQL (each test in
+//! a database of its own, dropped afterwards); without it, on SQLite.
+
+mod helpers;
+
+mod health;
+mod migrations;
+mod schema;
+mod seed;

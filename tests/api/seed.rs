@@ -1,0 +1,149 @@
+//! The demo data: `rectrack seed --demo` loads the real bulletin, idempotently.
+
+use std::process::Command;
+
+use crate::helpers::{TestDb, count};
+
+fn seed(db: &TestDb) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_rectrack"))
+        .args(["seed", "--demo"])
+        .env("RECTRACK_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "seed failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn seeding_the_demo_twice_gives_the_same_inspection() {
+    let test_db = TestDb::new().await;
+    assert!(seed(&test_db).starts_with("demo data loaded (inspection 1)"));
+    assert!(seed(&test_db).starts_with("demo data already present (inspection 1)"));
+
+    let db = test_db.connect().await;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM inspection").await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM category").await, 3);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM finding").await, 21);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM department").await, 9);
+    // Findings numbered 1..21 without gaps, 13 + 6 + 2 under the three headings.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT ordinal) FROM finding WHERE ordinal BETWEEN 1 AND 21"
+        )
+        .await,
+        21
+    );
+    for (ordinal, findings) in [(1, 13), (2, 6), (3, 2)] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM finding f JOIN category c ON c.id = f.category_id WHERE c.ordinal = {ordinal}"
+        );
+        assert_eq!(count(&db, &sql).await, findings, "category {ordinal}");
+    }
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_reflects_what_the_bulletin_reports() {
+    let test_db = TestDb::new().await;
+    seed(&test_db);
+    let db = test_db.connect().await;
+
+    // Finding 16 has its six finance rules.
+    let finance = "SELECT COUNT(*) FROM finding_regulation fr \
+        JOIN finding f ON f.id = fr.finding_id JOIN regulation r ON r.id = fr.regulation_id \
+        WHERE f.ordinal = 16 AND r.domain = 'finance'";
+    assert_eq!(count(&db, finance).await, 6);
+    for title in [
+        "公务接待管理规定",
+        "差旅费管理规定",
+        "现金使用管理规定",
+        "政府采购内部控制管理规定",
+        "公务卡使用管理规定",
+        "财务管理报销流程",
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM finding_regulation fr JOIN finding f ON f.id = fr.finding_id \
+             JOIN regulation r ON r.id = fr.regulation_id WHERE f.ordinal = 16 AND r.title = '{title}'"
+        );
+        assert_eq!(count(&db, &sql).await, 1, "finding 16 links {title}");
+    }
+
+    // Findings 10 and 20 are closed, with every measure done.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM finding WHERE ordinal IN (10, 20) AND status = 'closed'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM measure m JOIN finding f ON f.id = m.finding_id \
+                    WHERE f.ordinal IN (10, 20) AND m.status <> 'done'"
+        )
+        .await,
+        0
+    );
+    // Finding 3 is long-term and in progress, with its 12% against 25% target.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM finding WHERE ordinal = 3 \
+                    AND rectification_type = 'long_term' AND status = 'in_progress'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM target t JOIN finding f ON f.id = t.finding_id \
+                    WHERE f.ordinal = 3 AND t.baseline = 12 AND t.required_value = 25"
+        )
+        .await,
+        1
+    );
+    // Targets exist exactly for findings 3, 16, 20 and 21.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT f.ordinal) FROM target t JOIN finding f ON f.id = t.finding_id \
+                    WHERE f.ordinal IN (3, 16, 20, 21)"
+        )
+        .await,
+        4
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM target").await, 4);
+    // The bulletin gives no deadlines, so none are invented.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM finding WHERE deadline IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    // Finding 1's measures come from its 一是/二是/三是 text.
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM measure m JOIN finding f ON f.id = m.finding_id WHERE f.ordinal = 1").await,
+        3
+    );
+    // Loading was audited.
+    assert!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'inspection.seed_demo'"
+        )
+        .await
+            == 1
+    );
+    db.close().await.unwrap();
+}
