@@ -6,9 +6,12 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
+use crate::auth::keys::Keys;
+use crate::auth::token::{self, NewToken};
 use crate::config::Config;
 use crate::startup::Application;
 use crate::{db, graphql, seed};
+use entity::enums::Role;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +44,24 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Mint a token with the configured secret or private key, for scripts.
+    Token {
+        /// The token's subject (who the script acts as).
+        #[arg(long)]
+        sub: String,
+        /// admin, inspector, manager, officer or viewer.
+        #[arg(long)]
+        role: String,
+        /// Department code (required for manager and officer).
+        #[arg(long)]
+        dept: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime, e.g. 12h or 30d (at most RECTRACK_JWT_MAX_LIFETIME).
+        #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +115,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = Application::build(config).await?;
             println!("rectrack listening on http://{}", app.address());
             println!("GraphiQL: http://{}/graphql", app.address());
+            let state = app.state();
+            if state.keys.ephemeral {
+                print_dev_tokens(state)?;
+            }
             app.run_until_stopped().await?;
         }
         Command::Migrate { action } => {
@@ -131,6 +156,64 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Schema => print!("{}", graphql::sdl()),
+        Command::Token {
+            sub,
+            role,
+            dept,
+            name,
+            ttl,
+        } => {
+            config.validate()?;
+            let keys = Keys::load(&config.jwt, config.environment)?;
+            anyhow::ensure!(
+                !keys.ephemeral,
+                "no signing key configured: set RECTRACK_JWT_SECRET (or _FILE) or RECTRACK_JWT_PRIVATE_KEY_FILE"
+            );
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown role '{role}' (admin, inspector, manager, officer, viewer)"
+                )
+            })?;
+            anyhow::ensure!(
+                dept.is_some() || !matches!(role, Role::Manager | Role::Officer),
+                "a {role} token needs --dept CODE"
+            );
+            let token = token::issue(
+                &keys,
+                &config.jwt,
+                NewToken {
+                    sub: &sub,
+                    name: name.as_deref(),
+                    role,
+                    dept: dept.as_deref(),
+                    account: None,
+                    ttl,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            println!("{token}");
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one token per role, clearly marked as development-only.
+fn print_dev_tokens(state: &crate::state::AppState) -> anyhow::Result<()> {
+    let tokens = token::dev_tokens(&state.keys, &state.config.jwt)
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    println!();
+    println!(
+        "DEVELOPMENT TOKENS: signed with a key made up at start-up; valid until this process stops."
+    );
+    println!(
+        "Never use them in production (RECTRACK_ENV=production refuses to start without keys)."
+    );
+    for (role, dept, token) in tokens {
+        println!(
+            "  {role:<9} {:<10} Authorization: Bearer {token}",
+            dept.unwrap_or("(all)")
+        );
+    }
+    println!();
+    Ok(())
 }

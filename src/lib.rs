@@ -11,6 +11,7 @@
 //! - [`error`]: the one error type, [`error::AppError`].
 
 pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::{db, graphql, http, seed};
@@ -36,11 +37,13 @@ impl Application {
                 Err(err) => anyhow::bail!("loading demo data failed: {}", err.message()),
             }
         }
+        let keys = Arc::new(Keys::load(&config.jwt, config.environment)?);
         let config = Arc::new(config);
-        let schema = graphql::build_schema(db.clone(), config.clone());
+        let schema = graphql::build_schema(db.clone(), config.clone(), keys.clone());
         let state = AppState {
             db,
             config: config.clone(),
+            keys,
             schema,
         };
         let listener = TcpListener::bind(config.bind)

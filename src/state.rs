@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::keys::Keys;
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -12,6 +13,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Validated configuration, shared read-only.
     pub config: Arc<Config>,
-    /// The executable GraphQL schema (built once; it holds its own handle to the pool).
+    /// Token verification and signing keys.
+    pub keys: Arc<Keys>,
+    /// The executable GraphQL schema (built once; it holds its own handles to the above).
     pub schema: crate::graphql::AppSchema,
 }

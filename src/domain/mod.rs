@@ -1,4 +1,13 @@
 //! Rules both APIs share. GraphQL resolvers and REST handlers are thin adapters over these
-//! functions; each takes `&impl ConnectionTrait` so it works inside or outside a transaction.
+//! functions. Each checks the caller's permission itself (one place per rule), reads through
+//! [`scope`] so that records outside the caller's reach are not found, and makes its change
+//! and the change's audit event in one transaction.
 
+pub mod account;
 pub mod department;
+pub mod finding;
+pub mod inspection;
+pub mod measure;
+pub mod progress;
+pub mod scope;
+pub mod text;

@@ -10,6 +10,9 @@ use rectrack::cli::Cli;
 use rectrack::config::Config;
 use rectrack::startup::Application;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+use crate::jwt;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 static NOTICE: Once = Once::new();
@@ -136,18 +139,28 @@ pub fn config(db: &TestDb, extra: &[&str]) -> Config {
     Cli::try_parse_from(args).expect("valid test flags").config
 }
 
+/// The HS256 secret test servers verify with (tests sign with it through OpenSSL).
+pub const SECRET: &str = "rectrack-test-secret-0123456789-abcdefghij";
+
 /// A running app and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// A separate connection for arranging and checking rows directly.
+    pub db: DatabaseConnection,
     // Last, so the database outlives the connections above.
     pub test_db: TestDb,
 }
 
-/// Starts the real app on a fresh database (with the demo data) and returns once it listens.
+/// Starts the real app on a fresh database (with the demo data) and the test secret.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&["--jwt-secret", SECRET]).await
+}
+
+/// Starts the real app with these flags (and no others of the auth kind).
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let test_db = TestDb::new().await;
-    let app = Application::build(config(&test_db, &[]))
+    let app = Application::build(config(&test_db, extra))
         .await
         .expect("the app builds");
     let address = format!("http://{}", app.address());
@@ -155,6 +168,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
+        db: test_db.connect().await,
         test_db,
     }
 }
@@ -163,9 +177,76 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
+
+    /// POSTs a GraphQL operation with an optional bearer token; returns status and body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Runs SQL directly against the app's database (arranging data no API creates yet).
+    pub async fn sql(&self, sql: &str) {
+        self.db.execute_unprepared(sql).await.expect("SQL runs");
+    }
+
+    /// The id of the demo finding with this ordinal.
+    pub async fn finding_id(&self, ordinal: i32) -> i64 {
+        count(
+            &self.db,
+            &format!("SELECT id FROM finding WHERE ordinal = {ordinal} AND inspection_id = 1"),
+        )
+        .await
+    }
 }
 
-/// Runs `SELECT COUNT(*) ...` and returns the number.
+/// A caller for tests: a role and department, minted as an HS256 token with [`SECRET`].
+pub struct TestUser;
+
+impl TestUser {
+    pub fn token(role: &str, dept: Option<&str>) -> String {
+        let mut claims = json!({
+            "sub": format!("test-{role}"),
+            "name": format!("Test {role}"),
+            "role": role,
+            "exp": jwt::now() + 3600,
+            "iat": jwt::now(),
+        });
+        if let Some(dept) = dept {
+            claims["dept"] = json!(dept);
+        }
+        jwt::hs256(SECRET.as_bytes(), &claims)
+    }
+    pub fn admin() -> String {
+        Self::token("admin", None)
+    }
+    pub fn inspector() -> String {
+        Self::token("inspector", Some("ZJSW-XCB"))
+    }
+    pub fn manager(dept: &str) -> String {
+        Self::token("manager", Some(dept))
+    }
+    pub fn officer(dept: &str) -> String {
+        Self::token("officer", Some(dept))
+    }
+    pub fn viewer(dept: Option<&str>) -> String {
+        Self::token("viewer", dept)
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Runs a query returning one number (`SELECT COUNT(*) ...`, `SELECT id ...`) and returns it.
 pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
@@ -175,5 +256,8 @@ pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
         .await
         .expect("count query runs")
         .expect("count returns a row");
-    row.try_get_by_index::<i64>(0).expect("count is a number")
+    // COUNT(*) is a BIGINT; ids are INTEGER on PostgreSQL.
+    row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+        .expect("a number")
 }

@@ -3,8 +3,12 @@
 //! a database of its own, dropped afterwards); without it, on SQLite.
 
 mod helpers;
+mod jwt;
 
+mod accounts;
+mod authorization;
 mod health;
 mod migrations;
 mod schema;
 mod seed;
+mod tokens;

@@ -1,0 +1,383 @@
+//! Local login accounts, for deployments without single sign-on.
+
+use chrono::{DateTime, Utc};
+use entity::account;
+use entity::enums::Role;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+use serde_json::json;
+use tokio::sync::OnceCell;
+
+use crate::audit::{self, Change};
+use crate::auth::keys::Keys;
+use crate::auth::token::{self, NewToken};
+use crate::auth::{Caller, Permission, password};
+use crate::config::JwtConfig;
+use crate::db;
+use crate::domain::department;
+use crate::error::{AppError, AppResult};
+
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub department_code: Option<String>,
+}
+
+/// An access token handed out by `login`.
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub account: account::Model,
+}
+
+fn snapshot(a: &account::Model) -> serde_json::Value {
+    // Never the password hash.
+    json!({
+        "username": a.username,
+        "display_name": a.display_name,
+        "role": a.role,
+        "department_id": a.department_id,
+        "disabled": a.disabled,
+        "token_version": a.token_version,
+    })
+}
+
+/// Creates an account (admins only).
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    input: NewAccount,
+) -> AppResult<account::Model> {
+    caller.require(Permission::ManageAccounts)?;
+    let username = input.username.trim().to_owned();
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(AppError::bad_input(
+            "username",
+            "a username has 1 to 64 characters",
+        ));
+    }
+    password::check_policy(&input.password)?;
+    let hash = password::hash(input.password).await?;
+    let txn = db::begin_write(db).await?;
+    let department_id = match input.department_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => Some(
+            department::find_by_code(&txn, code)
+                .await?
+                .filter(|d| d.archived_at.is_none())
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "departmentCode",
+                        format!("no department with code '{code}'"),
+                    )
+                })?
+                .id,
+        ),
+        _ => None,
+    };
+    if department_id.is_none() && matches!(input.role, Role::Manager | Role::Officer) {
+        return Err(AppError::bad_input(
+            "departmentCode",
+            format!("a {} account needs a department", input.role),
+        ));
+    }
+    if account::Entity::find()
+        .filter(account::Column::Username.eq(&username))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "the username '{username}' is taken"
+        )));
+    }
+    let now = Utc::now();
+    let created = account::ActiveModel {
+        username: Set(username),
+        display_name: Set(input
+            .display_name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())),
+        password_hash: Set(hash),
+        role: Set(input.role),
+        department_id: Set(department_id),
+        disabled: Set(false),
+        failed_attempts: Set(0),
+        token_version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &caller.actor(request_id),
+        Change {
+            action: "account.create",
+            entity_type: "account",
+            entity_id: created.id.to_string(),
+            before: None,
+            after: Some(snapshot(&created)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Disables or re-enables an account (admins only). Either way its earlier tokens stop working.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    disabled: bool,
+) -> AppResult<account::Model> {
+    caller.require(Permission::ManageAccounts)?;
+    let action = if disabled {
+        "account.disable"
+    } else {
+        "account.enable"
+    };
+    change(
+        db,
+        caller,
+        request_id,
+        id,
+        action,
+        move |active, current| {
+            active.disabled = Set(disabled);
+            active.token_version = Set(current.token_version + 1);
+            if !disabled {
+                active.failed_attempts = Set(0);
+                active.locked_until = Set(None);
+            }
+        },
+    )
+    .await
+}
+
+/// Sets a new password for an account (admins only); earlier tokens stop working.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    new_password: String,
+) -> AppResult<account::Model> {
+    caller.require(Permission::ManageAccounts)?;
+    password::check_policy(&new_password)?;
+    let hash = password::hash(new_password).await?;
+    change(
+        db,
+        caller,
+        request_id,
+        id,
+        "account.reset_password",
+        move |active, current| {
+            active.password_hash = Set(hash);
+            active.token_version = Set(current.token_version + 1);
+            active.failed_attempts = Set(0);
+            active.locked_until = Set(None);
+        },
+    )
+    .await
+}
+
+/// Changes the caller's own password, given the current one; earlier tokens stop working.
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    current_password: String,
+    new_password: String,
+) -> AppResult<account::Model> {
+    let id = caller
+        .identity()
+        .and_then(|i| i.account_id)
+        .ok_or_else(|| {
+            AppError::Unauthenticated(
+                "log in with a local account to change its password".to_owned(),
+            )
+        })?;
+    let existing = account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("account", id))?;
+    if !password::verify(current_password, existing.password_hash.clone()).await {
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "the current password is wrong",
+        ));
+    }
+    password::check_policy(&new_password)?;
+    let hash = password::hash(new_password).await?;
+    change(
+        db,
+        caller,
+        request_id,
+        id,
+        "account.change_password",
+        move |active, current| {
+            active.password_hash = Set(hash);
+            active.token_version = Set(current.token_version + 1);
+        },
+    )
+    .await
+}
+
+/// Loads an account, applies `edit`, saves it and audits the change, in one transaction.
+async fn change(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    action: &str,
+    edit: impl FnOnce(&mut account::ActiveModel, &account::Model),
+) -> AppResult<account::Model> {
+    let txn = db::begin_write(db).await?;
+    let current = account::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("account", id))?;
+    let mut active: account::ActiveModel = current.clone().into();
+    edit(&mut active, &current);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        &caller.actor(request_id),
+        Change {
+            action,
+            entity_type: "account",
+            entity_id: id.to_string(),
+            before: Some(snapshot(&current)),
+            after: Some(snapshot(&updated)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// A hash to verify against when the username is unknown, so that unknown names take as long
+/// as wrong passwords and cannot be told apart by timing.
+async fn decoy_hash() -> &'static str {
+    static DECOY: OnceCell<String> = OnceCell::const_new();
+    DECOY
+        .get_or_init(|| async {
+            password::hash("decoy password never used".to_owned())
+                .await
+                .unwrap_or_default()
+        })
+        .await
+}
+
+const BAD_LOGIN: &str = "invalid username or password";
+
+/// Checks a username and password and returns a short-lived access token. Failures slow
+/// down (100 ms per recent failure, up to 2 s) and, after `login_max_failures`, lock the
+/// account for `login_lockout`.
+pub async fn login(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    config: &JwtConfig,
+    username: &str,
+    password_text: String,
+) -> AppResult<Session> {
+    let found = account::Entity::find()
+        .filter(account::Column::Username.eq(username.trim()))
+        .one(db)
+        .await?;
+    let Some(account) = found else {
+        password::verify(password_text, decoy_hash().await.to_owned()).await;
+        return Err(AppError::Unauthenticated(BAD_LOGIN.to_owned()));
+    };
+    let now = Utc::now();
+    if let Some(until) = account.locked_until.filter(|until| *until > now) {
+        return Err(AppError::Unauthenticated(format!(
+            "the account is locked after repeated failed logins until {}",
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )));
+    }
+    let matches = password::verify(password_text, account.password_hash.clone()).await;
+    if !matches {
+        let failures = account.failed_attempts + 1;
+        let lock = failures >= i32::try_from(config.login_max_failures).unwrap_or(i32::MAX);
+        let mut update = account::Entity::update_many().filter(account::Column::Id.eq(account.id));
+        if lock {
+            let until = now
+                + chrono::Duration::from_std(config.login_lockout)
+                    .unwrap_or(chrono::Duration::minutes(15));
+            // The count starts again once the lock is over.
+            update = update
+                .col_expr(account::Column::LockedUntil, Expr::value(until))
+                .col_expr(account::Column::FailedAttempts, Expr::value(0));
+        } else {
+            // Counted in SQL, so that concurrent failures all count.
+            update = update.col_expr(
+                account::Column::FailedAttempts,
+                Expr::col(account::Column::FailedAttempts).add(1),
+            );
+        }
+        update.exec(db).await?;
+        let delay = 100 * u64::try_from(failures.clamp(0, 20)).unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        return Err(AppError::Unauthenticated(if lock {
+            "invalid username or password; the account is now locked for a while".to_owned()
+        } else {
+            BAD_LOGIN.to_owned()
+        }));
+    }
+    if account.disabled {
+        return Err(AppError::Unauthenticated(
+            "the account is disabled".to_owned(),
+        ));
+    }
+    let dept_code = match account.department_id {
+        Some(id) => entity::department::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|d| d.code),
+        None => None,
+    };
+    let mut active: account::ActiveModel = account.clone().into();
+    active.failed_attempts = Set(0);
+    active.locked_until = Set(None);
+    active.last_login_at = Set(Some(now));
+    let account = active.update(db).await?;
+    let sub = format!("account:{}", account.username);
+    let token = token::issue(
+        keys,
+        config,
+        NewToken {
+            sub: &sub,
+            name: account
+                .display_name
+                .as_deref()
+                .or(Some(account.username.as_str())),
+            role: account.role,
+            dept: dept_code.as_deref(),
+            account: Some((account.id, account.token_version)),
+            ttl: config.access_token_ttl,
+        },
+    )?;
+    let expires_at = now
+        + chrono::Duration::from_std(config.access_token_ttl).unwrap_or(chrono::Duration::hours(1));
+    Ok(Session {
+        token,
+        expires_at,
+        account,
+    })
+}
+
+/// The connection type is generic for the functions that run inside callers' transactions.
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> AppResult<Option<account::Model>> {
+    Ok(account::Entity::find_by_id(id).one(db).await?)
+}

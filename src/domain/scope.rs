@@ -1,0 +1,93 @@
+//! Department scoping in the data layer. Every scoped query starts from a function here, so a
+//! resolver cannot forget the caller's reach: what lies outside it is simply not found.
+
+use entity::{department, finding, measure};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+
+use crate::auth::{Caller, Reach};
+use crate::error::{AppError, AppResult};
+
+/// `SELECT id FROM department WHERE path LIKE 'prefix%'`.
+fn subtree_ids(prefix: &str) -> SelectStatement {
+    Query::select()
+        .column(department::Column::Id)
+        .from(department::Entity)
+        .and_where(department::Column::Path.like(format!("{prefix}%")))
+        .to_owned()
+}
+
+/// A condition: `column` names a department within `reach`.
+pub fn department_in<C: ColumnTrait>(column: C, reach: &Reach) -> Condition {
+    match reach {
+        Reach::All => Condition::all(),
+        Reach::Subtree(prefix) => Condition::all().add(column.in_subquery(subtree_ids(prefix))),
+        Reach::Nothing => Condition::all().add(Expr::cust("1 = 0")),
+    }
+}
+
+/// Findings the caller may read: those whose responsible department is within reach, and
+/// those with a measure assigned to a department within reach (a section sees the findings it
+/// works on).
+pub fn findings(caller: &Caller) -> Select<finding::Entity> {
+    let reach = caller.read_reach();
+    let condition = match &reach {
+        Reach::All => Condition::all(),
+        Reach::Subtree(prefix) => Condition::any()
+            .add(finding::Column::DepartmentId.in_subquery(subtree_ids(prefix)))
+            .add(
+                finding::Column::Id.in_subquery(
+                    Query::select()
+                        .column(measure::Column::FindingId)
+                        .from(measure::Entity)
+                        .and_where(measure::Column::DepartmentId.in_subquery(subtree_ids(prefix)))
+                        .to_owned(),
+                ),
+            ),
+        Reach::Nothing => Condition::all().add(Expr::cust("1 = 0")),
+    };
+    finding::Entity::find().filter(condition)
+}
+
+/// Departments the caller may read.
+pub fn departments(caller: &Caller) -> Select<department::Entity> {
+    department::Entity::find().filter(department_in(department::Column::Id, &caller.read_reach()))
+}
+
+/// One finding the caller may read, or `NOT_FOUND`.
+pub async fn finding(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<finding::Model> {
+    caller.require_identity()?;
+    findings(caller)
+        .filter(finding::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("finding", id))
+}
+
+/// Checks that the caller may write records of department `department_id`.
+pub async fn require_writable(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    department_id: i32,
+) -> AppResult<()> {
+    let reach = caller.write_reach();
+    if reach == Reach::All {
+        return Ok(());
+    }
+    let path = department::Entity::find_by_id(department_id)
+        .one(db)
+        .await?
+        .map(|d| d.path)
+        .unwrap_or_default();
+    if reach.contains(&path) && !path.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "this record belongs to a department outside your own".to_owned(),
+        ))
+    }
+}

@@ -1,0 +1,226 @@
+//! The caller (`me`), logging in, and local accounts.
+
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::account;
+
+use super::department::{self, Department};
+use super::enums::Role;
+use super::{ContextExt, parse_id};
+use crate::auth::Permission;
+use crate::auth::keys::Keys;
+use crate::config::Config;
+use crate::domain;
+use crate::domain::account::NewAccount;
+
+/// The caller: identity, role, department and what follows from them (当前用户).
+#[derive(SimpleObject)]
+pub struct Me {
+    /// The token's subject.
+    pub sub: String,
+    /// Display name, when the token gives one.
+    pub name: Option<String>,
+    pub role: Role,
+    /// The department the caller acts for; its subtree is the caller's scope.
+    pub department: Option<Department>,
+    /// What the caller may do.
+    pub permissions: Vec<Permission>,
+    /// Whether the caller reads every unit (otherwise only its department's subtree).
+    pub reads_everything: bool,
+}
+
+/// A local login account (本地账号).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Account {
+    pub id: ID,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub disabled: bool,
+    /// Set while the account is locked after repeated failed logins.
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub department_id: Option<i32>,
+}
+
+impl From<account::Model> for Account {
+    fn from(a: account::Model) -> Self {
+        Self {
+            id: ID(a.id.to_string()),
+            username: a.username,
+            display_name: a.display_name,
+            role: a.role.into(),
+            disabled: a.disabled,
+            locked_until: a.locked_until,
+            last_login_at: a.last_login_at,
+            created_at: a.created_at,
+            department_id: a.department_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Account {
+    /// The department the account acts for.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        match self.department_id {
+            Some(id) => department::load(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+}
+
+/// A short-lived access token for a local account.
+#[derive(SimpleObject)]
+pub struct LoginResult {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    pub access_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub account: Account,
+}
+
+#[derive(InputObject)]
+pub struct CreateAccountInput {
+    pub username: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    /// Required for managers and officers.
+    pub department_code: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The caller, or null when no token was sent.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<Me>> {
+        let caller = ctx.caller();
+        let Some(identity) = caller.identity() else {
+            return Ok(None);
+        };
+        let department = match &identity.department {
+            Some(d) => department::load(ctx, d.id).await?,
+            None => None,
+        };
+        Ok(Some(Me {
+            sub: identity.sub.clone(),
+            name: identity.name.clone(),
+            role: identity.role.into(),
+            department,
+            permissions: caller.permissions().to_vec(),
+            reads_everything: caller.read_reach() == crate::auth::Reach::All,
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Logs in with a local account and returns a short-lived access token. Repeated failures
+    /// slow down and then lock the account for a while.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<LoginResult> {
+        let keys = ctx.data_unchecked::<Arc<Keys>>();
+        let config = ctx.data_unchecked::<Arc<Config>>();
+        let session =
+            domain::account::login(ctx.db(), keys, &config.jwt, &username, password).await?;
+        Ok(LoginResult {
+            access_token: session.token,
+            expires_at: session.expires_at,
+            account: session.account.into(),
+        })
+    }
+
+    /// Creates a local account (admins).
+    async fn create_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAccountInput,
+    ) -> Result<Account> {
+        let created = domain::account::create(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            NewAccount {
+                username: input.username,
+                password: input.password,
+                display_name: input.display_name,
+                role: input.role.into(),
+                department_code: input.department_code,
+            },
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Disables an account; its tokens stop working at once (admins).
+    async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::account::set_disabled(ctx.db(), ctx.caller(), ctx.request_id(), id, true)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Enables a disabled account (admins).
+    async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::account::set_disabled(ctx.db(), ctx.caller(), ctx.request_id(), id, false)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Sets a new password for an account and unlocks it; its earlier tokens stop working (admins).
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        new_password: String,
+    ) -> Result<Account> {
+        let id = parse_id("id", &id)?;
+        Ok(domain::account::reset_password(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            new_password,
+        )
+        .await?
+        .into())
+    }
+
+    /// Changes the caller's own password; earlier tokens stop working.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<Account> {
+        Ok(domain::account::change_own_password(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            current_password,
+            new_password,
+        )
+        .await?
+        .into())
+    }
+}

@@ -1,0 +1,114 @@
+//! Authentication middleware: reads `Authorization: Bearer ...` once per request and puts the
+//! resulting [`Caller`] in the request's extensions. No header means anonymous; a header that
+//! does not yield a valid identity is answered 401 here, and nothing else runs.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use entity::{account, department};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::auth::token::{self, VerifiedClaims};
+use crate::auth::{Caller, CallerDepartment, Identity};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match resolve(&state, request.headers()).await {
+        Ok(caller) => {
+            if let Some(identity) = caller.identity() {
+                tracing::Span::current().record("caller", identity.sub.as_str());
+            }
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(err) => {
+            let rest = request.uri().path().starts_with("/api/");
+            refuse(err, rest)
+        }
+    }
+}
+
+/// 401 with the reason: GraphQL-shaped on `/graphql`, the REST error body under `/api/`.
+fn refuse(err: AppError, rest: bool) -> Response {
+    let challenge = HeaderValue::from_static("Bearer error=\"invalid_token\"");
+    let mut response = if rest {
+        err.into_response()
+    } else {
+        (err.status(), Json(err.graphql_body())).into_response()
+    };
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge);
+    response
+}
+
+async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller::Anonymous);
+    };
+    let invalid = |reason: &str| AppError::Unauthenticated(format!("invalid token: {reason}"));
+    let value = value
+        .to_str()
+        .map_err(|_| invalid("the Authorization header is not text"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| invalid("expected 'Bearer <token>'"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(invalid("expected the Bearer scheme"));
+    }
+    let claims =
+        token::verify(&state.keys, &state.config.jwt, token.trim()).map_err(|r| invalid(&r))?;
+    identity(state, claims).await.map(Caller::Authenticated)
+}
+
+/// Completes verified claims against the database: the department must exist (and not be
+/// archived), and a local account's token must not have been revoked.
+async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, AppError> {
+    let invalid = |reason: String| AppError::Unauthenticated(format!("invalid token: {reason}"));
+    let department = match &claims.dept {
+        None => None,
+        Some(code) => {
+            let found = department::Entity::find()
+                .filter(department::Column::Code.eq(code.as_str()))
+                .filter(department::Column::ArchivedAt.is_null())
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| invalid(format!("unknown department '{code}'")))?;
+            Some(CallerDepartment {
+                id: found.id,
+                code: found.code,
+                name: found.name,
+                path: found.path,
+            })
+        }
+    };
+    if let Some((account_id, version)) = claims.account {
+        let account = account::Entity::find_by_id(account_id)
+            .one(&state.db)
+            .await?;
+        match account {
+            Some(a) if a.disabled => return Err(invalid("the account is disabled".to_owned())),
+            Some(a) if a.token_version == version => {}
+            _ => {
+                return Err(invalid(
+                    "the token has been revoked; log in again".to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(Identity {
+        sub: claims.sub,
+        name: claims.name,
+        role: claims.role,
+        department,
+        account_id: claims.account.map(|(id, _)| id),
+    })
+}

@@ -1,0 +1,299 @@
+//! Tokens rectrack issues: local accounts with login, lockout and revocation; `rectrack
+//! token` for scripts; development tokens; and production's refusal to run without keys.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{SECRET, TestApp, TestDb, TestUser, error_code, spawn_app_with};
+
+const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken account { username role department { code } } } }";
+const ME: &str = "{ me { sub role department { code } } }";
+
+async fn login(app: &TestApp, username: &str, password: &str) -> Value {
+    app.gql(None, LOGIN, json!({"u": username, "p": password}))
+        .await
+        .1
+}
+
+async fn create_account(
+    app: &TestApp,
+    admin: &str,
+    username: &str,
+    role: &str,
+    dept: Option<&str>,
+) -> String {
+    let query = "mutation($input: CreateAccountInput!) { createAccount(input: $input) { id username role } }";
+    let input = json!({"input": {"username": username, "password": "correct horse battery", "role": role.to_uppercase(), "departmentCode": dept}});
+    let (_, body) = app.gql(Some(admin), query, input).await;
+    assert_eq!(
+        body["data"]["createAccount"]["username"], username,
+        "{body}"
+    );
+    body["data"]["createAccount"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_local_account_logs_in_and_its_token_acts_for_it() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let admin = TestUser::admin();
+    create_account(&app, &admin, "zhang.san", "manager", Some("ZJTZB")).await;
+
+    let body = login(&app, "zhang.san", "correct horse battery").await;
+    let account = &body["data"]["login"]["account"];
+    assert_eq!(
+        account,
+        &json!({"username": "zhang.san", "role": "MANAGER", "department": {"code": "ZJTZB"}})
+    );
+    let token = body["data"]["login"]["accessToken"].as_str().unwrap();
+    let (status, me) = app.gql(Some(token), ME, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        me["data"]["me"],
+        json!({"sub": "account:zhang.san", "role": "MANAGER", "department": {"code": "ZJTZB"}})
+    );
+
+    // Only admins manage accounts.
+    let query = "mutation($input: CreateAccountInput!) { createAccount(input: $input) { id } }";
+    let input = json!({"input": {"username": "li.si", "password": "correct horse battery", "role": "ADMIN"}});
+    let (_, denied) = app.gql(Some(token), query, input.clone()).await;
+    assert_eq!(error_code(&denied), Some("FORBIDDEN"), "{denied}");
+    // Bad input: short password, a manager without a department, a taken name.
+    let short = json!({"input": {"username": "li.si", "password": "short", "role": "VIEWER"}});
+    let (_, body) = app.gql(Some(&admin), query, short).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(body["errors"][0]["extensions"]["field"], "password");
+    let homeless = json!({"input": {"username": "li.si", "password": "correct horse battery", "role": "OFFICER"}});
+    let (_, body) = app.gql(Some(&admin), query, homeless).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "departmentCode",
+        "{body}"
+    );
+    let taken = json!({"input": {"username": "zhang.san", "password": "correct horse battery", "role": "VIEWER"}});
+    let (_, body) = app.gql(Some(&admin), query, taken).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_a_reset_unlocks_it() {
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        SECRET,
+        "--login-max-failures",
+        "3",
+        "--login-lockout",
+        "1h",
+    ])
+    .await;
+    let admin = TestUser::admin();
+    let id = create_account(&app, &admin, "wang.wu", "officer", Some("ZJTZB-BGS")).await;
+
+    for _ in 0..2 {
+        let body = login(&app, "wang.wu", "wrong password!").await;
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+        assert_eq!(body["errors"][0]["message"], "invalid username or password");
+    }
+    let body = login(&app, "wang.wu", "wrong password!").await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("now locked"),
+        "{body}"
+    );
+    // Locked: even the right password is refused.
+    let body = login(&app, "wang.wu", "correct horse battery").await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("locked"),
+        "{body}"
+    );
+    // An unknown user gets the same answer as a wrong password.
+    let body = login(&app, "nobody", "whatever it is").await;
+    assert_eq!(body["errors"][0]["message"], "invalid username or password");
+
+    let reset = "mutation($id: ID!) { resetPassword(id: $id, newPassword: \"a brand new secret\") { lockedUntil } }";
+    let (_, body) = app.gql(Some(&admin), reset, json!({"id": id})).await;
+    assert_eq!(
+        body["data"]["resetPassword"]["lockedUntil"],
+        Value::Null,
+        "{body}"
+    );
+    let body = login(&app, "wang.wu", "a brand new secret").await;
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn disabling_an_account_or_changing_its_password_revokes_its_tokens() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let admin = TestUser::admin();
+    let id = create_account(&app, &admin, "zhao.liu", "viewer", None).await;
+    let first =
+        login(&app, "zhao.liu", "correct horse battery").await["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+    let change = "mutation { changePassword(currentPassword: \"correct horse battery\", newPassword: \"an even better one\") { username } }";
+    let (_, body) = app.gql(Some(&first), change, json!({})).await;
+    assert_eq!(
+        body["data"]["changePassword"]["username"], "zhao.liu",
+        "{body}"
+    );
+    let (status, body) = app.gql(Some(&first), ME, json!({})).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+
+    let second =
+        login(&app, "zhao.liu", "an even better one").await["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_eq!(app.gql(Some(&second), ME, json!({})).await.0, 200);
+    let disable = "mutation($id: ID!) { disableAccount(id: $id) { disabled } }";
+    let (_, body) = app.gql(Some(&admin), disable, json!({"id": id})).await;
+    assert_eq!(body["data"]["disableAccount"]["disabled"], true);
+    let (status, body) = app.gql(Some(&second), ME, json!({})).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disabled"),
+        "{body}"
+    );
+    let body = login(&app, "zhao.liu", "an even better one").await;
+    assert_eq!(
+        error_code(&body),
+        Some("UNAUTHENTICATED"),
+        "a disabled account cannot log in"
+    );
+    // Every change to the account is audited, without the password hash.
+    assert_eq!(
+        crate::helpers::count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'account'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn rectrack_token_mints_tokens_the_server_accepts() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let mint = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rectrack"))
+            .arg("token")
+            .args(extra)
+            .env("RECTRACK_JWT_SECRET", SECRET)
+            .output()
+            .expect("the binary runs")
+    };
+    let output = mint(&[
+        "--sub",
+        "sync-script",
+        "--role",
+        "officer",
+        "--dept",
+        "ZJTZB-QWK",
+        "--ttl",
+        "7d",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let (_, body) = app.gql(Some(&token), ME, json!({})).await;
+    assert_eq!(
+        body["data"]["me"],
+        json!({"sub": "sync-script", "role": "OFFICER", "department": {"code": "ZJTZB-QWK"}})
+    );
+
+    let too_long = mint(&["--sub", "s", "--role", "admin", "--ttl", "400d"]);
+    assert!(!too_long.status.success());
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("at most"));
+    let no_dept = mint(&["--sub", "s", "--role", "manager"]);
+    assert!(!no_dept.status.success());
+    let unknown = mint(&["--sub", "s", "--role", "boss"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown role"));
+}
+
+#[tokio::test]
+async fn development_prints_a_working_token_per_role_and_production_refuses_to_start_without_keys()
+{
+    let db = TestDb::new().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rectrack"))
+        .env("RECTRACK_DATABASE_URL", &db.url)
+        .env("RECTRACK_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .env_remove("RECTRACK_JWT_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut address = String::new();
+    let mut tokens = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(rest) = line.strip_prefix("rectrack listening on ") {
+            address = rest.to_owned();
+        }
+        let done = line.is_empty() && !tokens.is_empty();
+        if line.contains("Authorization: Bearer ") {
+            tokens.push(line);
+        }
+        if done {
+            break;
+        }
+    }
+    let roles: Vec<&str> = tokens
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["admin", "inspector", "manager", "officer", "viewer"]
+    );
+    let officer = tokens[3].rsplit(' ').next().unwrap();
+    let body: Value = reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .bearer_auth(officer)
+        .json(&json!({"query": ME}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"]["me"],
+        json!({"sub": "dev-officer", "role": "OFFICER", "department": {"code": "ZJTZB-BGS"}})
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let production = Command::new(env!("CARGO_BIN_EXE_rectrack"))
+        .env("RECTRACK_DATABASE_URL", &db.url)
+        .env("RECTRACK_BIND", "127.0.0.1:0")
+        .env("RECTRACK_ENV", "production")
+        .env_remove("RECTRACK_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert!(!production.status.success());
+    assert!(String::from_utf8_lossy(&production.stderr).contains("no token keys configured"));
+}
