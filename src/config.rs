@@ -91,8 +91,116 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
+    /// Time zone that decides what "today" is for deadlines: an IANA name of a zone without
+    /// daylight saving (Asia/Shanghai, Asia/Hong_Kong, UTC, ...) or a fixed offset like +08:00.
+    #[arg(long, env = "RECTRACK_TIMEZONE", default_value = "Asia/Shanghai", value_parser = parse_timezone, global = true)]
+    pub timezone: TimeZone,
+
+    /// A request running longer than this is ended with an error (its SQL is cancelled).
+    #[arg(long, env = "RECTRACK_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub request_timeout: Duration,
+
+    #[command(flatten)]
+    pub graphql: GraphqlConfig,
+
     #[command(flatten)]
     pub jwt: JwtConfig,
+}
+
+/// Limits on GraphQL operations. The defaults leave room for every operation the front ends
+/// send (the largest, a findings page of 100 with measures, departments, regulations and
+/// targets, has depth 7, about 60 fields and complexity under 8,000).
+#[derive(Debug, Clone, Args)]
+pub struct GraphqlConfig {
+    /// Deepest nesting of selections.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_DEPTH",
+        default_value_t = 12,
+        global = true
+    )]
+    pub graphql_max_depth: usize,
+
+    /// Highest complexity: each field costs 1, a list costs its page size times its content.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_COMPLEXITY",
+        default_value_t = 20_000,
+        global = true
+    )]
+    pub graphql_max_complexity: usize,
+
+    /// Most field selections in one document (counting fragments each time they are spread);
+    /// stops alias floods such as 500 copies of one field.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_FIELDS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub graphql_max_fields: usize,
+
+    /// Most directives on one field.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_DIRECTIVES",
+        default_value_t = 4,
+        global = true
+    )]
+    pub graphql_max_directives: usize,
+
+    /// Most operations in one batched request.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_BATCH",
+        default_value_t = 10,
+        global = true
+    )]
+    pub graphql_max_batch: usize,
+
+    /// Largest request body on /graphql, in bytes.
+    #[arg(long, env = "RECTRACK_GRAPHQL_MAX_BODY", default_value_t = 128 * 1024, global = true)]
+    pub graphql_max_body: usize,
+
+    /// Whether introspection is served (on by default; production may switch it off).
+    #[arg(long, env = "RECTRACK_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub graphql_introspection: bool,
+}
+
+/// A fixed offset from UTC, named as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(pub chrono::FixedOffset);
+
+impl TimeZone {
+    /// Today's date in this zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&self.0).date_naive()
+    }
+}
+
+/// Zones without daylight saving that rectrack's users are in, by IANA name; anything else is
+/// given as an offset.
+const ZONES: [(&str, i32); 9] = [
+    ("Asia/Shanghai", 8 * 3600),
+    ("Asia/Chongqing", 8 * 3600),
+    ("Asia/Harbin", 8 * 3600),
+    ("Asia/Hong_Kong", 8 * 3600),
+    ("Asia/Macau", 8 * 3600),
+    ("Asia/Taipei", 8 * 3600),
+    ("Asia/Urumqi", 6 * 3600),
+    ("UTC", 0),
+    ("Etc/UTC", 0),
+];
+
+fn parse_timezone(text: &str) -> Result<TimeZone, String> {
+    if let Some((_, seconds)) = ZONES.iter().find(|(name, _)| *name == text) {
+        return chrono::FixedOffset::east_opt(*seconds)
+            .map(TimeZone)
+            .ok_or_else(|| "bad offset".to_owned());
+    }
+    text.parse::<chrono::FixedOffset>()
+        .map(TimeZone)
+        .map_err(|_| format!("'{text}' is neither a known zone (Asia/Shanghai, UTC, ...) nor an offset like +08:00"))
 }
 
 /// How tokens are verified and issued.

@@ -1,5 +1,7 @@
 //! Opening the database and running migrations.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -15,6 +17,8 @@ use crate::config::Config;
 /// writer), foreign keys (off by default in SQLite) and a busy timeout (a second writer waits
 /// instead of failing at once).
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    // PostgreSQL cancels a statement that outlives the request it serves.
+    let statement_timeout = config.request_timeout.as_millis().max(1).to_string();
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.db_max_connections)
@@ -22,6 +26,9 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
+        .map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", statement_timeout.as_str())])
+        })
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -29,6 +36,17 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
         });
     Database::connect(options).await
+}
+
+/// Counts the SQL statements a connection runs (for `/metrics` and the benchmarks' statements
+/// per request). Set before the connection is cloned: clones share the callback.
+pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let seen = counter.clone();
+    db.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    counter
 }
 
 /// Applies every pending migration.

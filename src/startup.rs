@@ -24,9 +24,10 @@ impl Application {
     /// (development only) and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let db = db::connect(&config)
+        let mut db = db::connect(&config)
             .await
             .with_context(|| "cannot open the database (RECTRACK_DATABASE_URL)")?;
+        let sql_statements = db::count_statements(&mut db);
         db::migrate(&db).await.context("migrating the database")?;
         if !config.is_production() && config.demo {
             match seed::load_demo(&db).await {
@@ -44,6 +45,8 @@ impl Application {
             db,
             config: config.clone(),
             keys,
+            sql_statements,
+            requests: Default::default(),
             schema,
         };
         let listener = TcpListener::bind(config.bind)

@@ -1,6 +1,7 @@
 //! The state every request handler sees.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use sea_orm::DatabaseConnection;
 
@@ -15,6 +16,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Token verification and signing keys.
     pub keys: Arc<Keys>,
+    /// SQL statements run since start-up (served at `/metrics`).
+    pub sql_statements: Arc<AtomicU64>,
+    /// Requests answered since start-up, by outcome (served at `/metrics`).
+    pub requests: Arc<AtomicU64>,
     /// The executable GraphQL schema (built once; it holds its own handles to the above).
     pub schema: crate::graphql::AppSchema,
 }

@@ -1,8 +1,9 @@
 use crate::enums::Role;
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
 /// A local login account, for deployments without single sign-on.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "account")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -10,7 +11,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub username: String,
     pub display_name: Option<String>,
-    /// argon2id PHC string; never leaves the server.
+    /// argon2id PHC string; never leaves the server (nor the audit trail).
+    #[serde(skip_serializing)]
     pub password_hash: String,
     pub role: Role,
     pub department_id: Option<i32>,

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "category")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -8,6 +9,8 @@ pub struct Model {
     pub inspection_id: i32,
     pub ordinal: i32,
     pub title: String,
+    pub version: i32,
+    pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

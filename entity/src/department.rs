@@ -1,7 +1,8 @@
 use crate::enums::DepartmentKind;
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "department")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -15,6 +16,7 @@ pub struct Model {
     /// Materialised path of ids from the root, `/1/4/`; a subtree is `path LIKE '/1/4/%'`.
     pub path: String,
     pub principal_leader: Option<String>,
+    pub version: i32,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,8 +1,9 @@
 use crate::enums::EvidenceKind;
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
 /// A file (stored content-addressed by SHA-256) or a link attached to a progress entry.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "evidence")]
 pub struct Model {
     #[sea_orm(primary_key)]

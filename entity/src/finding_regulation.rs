@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
 /// Which regulations answer which findings. Unlinking sets `unlinked_at`; the row stays.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "finding_regulation")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -14,6 +15,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::regulation::Entity",
+        from = "Column::RegulationId",
+        to = "super::regulation::Column::Id"
+    )]
+    Regulation,
+}
+
+impl Related<super::regulation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Regulation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,7 +1,8 @@
 use crate::enums::{RegulationDomain, RegulationStatus};
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "regulation")]
 pub struct Model {
     #[sea_orm(primary_key)]

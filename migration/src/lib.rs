@@ -14,6 +14,7 @@ mod m20261127_000004_create_regulation;
 mod m20261127_000005_create_ledger;
 mod m20261127_000006_create_report;
 mod m20261127_000007_create_audit_and_account;
+mod m20261127_000008_version_department_and_category;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_create_ledger::Migration),
             Box::new(m20261127_000006_create_report::Migration),
             Box::new(m20261127_000007_create_audit_and_account::Migration),
+            Box::new(m20261127_000008_version_department_and_category::Migration),
         ]
     }
 }

@@ -3,8 +3,14 @@
 use chrono::Utc;
 use entity::department;
 use entity::enums::DepartmentKind;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
 
+use crate::auth::{Caller, Permission};
+use crate::domain::change::commit_audited;
+use crate::domain::text;
 use crate::error::{AppError, AppResult};
 
 /// Creates a department under `parent` (or a root) and sets its materialised path.
@@ -58,4 +64,230 @@ pub async fn find_by_code(
         .filter(department::Column::Code.eq(code))
         .one(db)
         .await?)
+}
+
+const COLUMNS: crate::domain::change::Versioned<department::Column> =
+    crate::domain::change::Versioned {
+        what: "department",
+        id: department::Column::Id,
+        version: department::Column::Version,
+        updated_at: department::Column::UpdatedAt,
+    };
+
+#[derive(Default)]
+pub struct DepartmentPatch {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub principal_leader: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DepartmentFilter {
+    pub parent_id: Option<i32>,
+    pub kind: Option<DepartmentKind>,
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+/// Adds a department under `parent_code` (admins).
+pub async fn create_by(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    code: &str,
+    name: &str,
+    kind: DepartmentKind,
+    parent_code: Option<&str>,
+) -> AppResult<department::Model> {
+    caller.require(Permission::ManageDepartments)?;
+    let code = text::required("code", code, 64)?;
+    let name = text::required("name", name, 200)?;
+    let txn = crate::db::begin_write(db).await?;
+    let parent = match parent_code {
+        Some(p) => Some(
+            find_by_code(&txn, p.trim())
+                .await?
+                .filter(|d| d.archived_at.is_none())
+                .ok_or_else(|| {
+                    AppError::bad_input("parentCode", format!("no department with code '{p}'"))
+                })?,
+        ),
+        None => None,
+    };
+    if find_by_code(&txn, &code).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "the department code '{code}' is taken"
+        )));
+    }
+    let created = create(&txn, &code, &name, kind, parent.as_ref()).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "department.create",
+        "department",
+        created.id,
+        None,
+        Some(&created),
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Renames or recodes a department (admins).
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+    patch: DepartmentPatch,
+) -> AppResult<department::Model> {
+    caller.require(Permission::ManageDepartments)?;
+    let txn = crate::db::begin_write(db).await?;
+    let current = department::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("department", id))?;
+    let mut update = department::Entity::update_many();
+    if let Some(code) = &patch.code {
+        let code = text::required("code", code, 64)?;
+        if find_by_code(&txn, &code).await?.is_some_and(|d| d.id != id) {
+            return Err(AppError::Conflict(format!(
+                "the department code '{code}' is taken"
+            )));
+        }
+        update = update.col_expr(department::Column::Code, Expr::value(code));
+    }
+    if let Some(name) = &patch.name {
+        update = update.col_expr(
+            department::Column::Name,
+            Expr::value(text::required("name", name, 200)?),
+        );
+    }
+    if let Some(leader) = patch.principal_leader {
+        let leader = leader
+            .map(|l| text::optional("principalLeader", &l, 100))
+            .transpose()?
+            .flatten();
+        update = update.col_expr(department::Column::PrincipalLeader, Expr::value(leader));
+    }
+    let updated =
+        crate::domain::change::versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "department.update",
+        "department",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Archives a department (admins); refused while it has departments below it still active.
+pub async fn archive(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+) -> AppResult<department::Model> {
+    caller.require(Permission::ManageDepartments)?;
+    let txn = crate::db::begin_write(db).await?;
+    let current = department::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("department", id))?;
+    if current.archived_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "department {id} is already archived"
+        )));
+    }
+    let active_children = department::Entity::find()
+        .filter(department::Column::ParentId.eq(id))
+        .filter(department::Column::ArchivedAt.is_null())
+        .count(&txn)
+        .await?;
+    if active_children > 0 {
+        return Err(AppError::Conflict(format!(
+            "department {id} still has {active_children} active departments below it"
+        )));
+    }
+    let update = department::Entity::update_many().col_expr(
+        department::Column::ArchivedAt,
+        Expr::value(chrono::Utc::now()),
+    );
+    let updated =
+        crate::domain::change::versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "department.archive",
+        "department",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}
+
+pub fn order(descending: bool) -> crate::domain::page::Order<department::Model> {
+    crate::domain::page::Order {
+        name: "department.id",
+        exprs: vec![Expr::col(department::Column::Id)],
+        keys: |d| vec![crate::domain::page::Key::I(d.id.into())],
+        descending,
+    }
+}
+
+/// One page of the departments the caller may read.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &DepartmentFilter,
+    descending: bool,
+    args: &crate::domain::page::PageArgs,
+) -> AppResult<crate::domain::page::Page<department::Model>> {
+    caller.require_identity()?;
+    let mut select = crate::domain::scope::departments(caller);
+    if !filter.include_archived {
+        select = select.filter(department::Column::ArchivedAt.is_null());
+    }
+    if let Some(parent) = filter.parent_id {
+        select = select.filter(department::Column::ParentId.eq(parent));
+    }
+    if let Some(kind) = filter.kind {
+        select = select.filter(department::Column::Kind.eq(kind));
+    }
+    if let Some(text) = crate::domain::listing::search_text(filter.search.as_deref())? {
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(crate::domain::listing::contains(
+                    department::Column::Name,
+                    &text,
+                ))
+                .add(crate::domain::listing::contains(
+                    department::Column::Code,
+                    &text,
+                )),
+        );
+    }
+    crate::domain::page::fetch(db, select, &order(descending), args).await
+}
+
+/// One department the caller may read.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<department::Model> {
+    caller.require_identity()?;
+    crate::domain::scope::departments(caller)
+        .filter(department::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("department", id))
 }

@@ -1,17 +1,39 @@
-//! Findings (问题): reading within scope and editing with optimistic concurrency.
+//! Findings (问题): creating, editing and archiving, within the caller's scope.
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::RectificationType;
-use entity::finding;
+use entity::enums::{FindingStatus, RectificationType};
+use entity::{category, finding, inspection};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde_json::json;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
-use crate::audit::{self, Change};
 use crate::auth::{Caller, Permission};
 use crate::db;
+use crate::domain::change::{Versioned, commit_audited, versioned_update};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
+
+const COLUMNS: Versioned<finding::Column> = Versioned {
+    what: "finding",
+    id: finding::Column::Id,
+    version: finding::Column::Version,
+    updated_at: finding::Column::UpdatedAt,
+};
+
+pub struct NewFinding {
+    pub inspection_id: i32,
+    pub category_id: Option<i32>,
+    /// Next free number when not given.
+    pub ordinal: Option<i32>,
+    pub title: String,
+    pub description: String,
+    pub rectification_type: RectificationType,
+    pub deadline: Option<NaiveDate>,
+    pub responsible_leader: Option<String>,
+    pub department_code: String,
+    pub responsible_person: Option<String>,
+}
 
 /// Changes to a finding; `None` leaves a field as it is, `Some(None)` clears it.
 #[derive(Default)]
@@ -19,28 +41,144 @@ pub struct FindingPatch {
     pub title: Option<String>,
     pub description: Option<String>,
     pub rectification_type: Option<RectificationType>,
+    pub category_id: Option<Option<i32>>,
     pub deadline: Option<Option<NaiveDate>>,
     pub responsible_leader: Option<Option<String>>,
     pub responsible_person: Option<Option<String>>,
     pub department_code: Option<String>,
 }
 
-pub fn snapshot(f: &finding::Model) -> serde_json::Value {
-    json!({
-        "inspection_id": f.inspection_id,
-        "category_id": f.category_id,
-        "ordinal": f.ordinal,
-        "title": f.title,
-        "description": f.description,
-        "rectification_type": f.rectification_type,
-        "status": f.status,
-        "deadline": f.deadline,
-        "responsible_leader": f.responsible_leader,
-        "department_id": f.department_id,
-        "responsible_person": f.responsible_person,
-        "version": f.version,
-        "archived_at": f.archived_at,
-    })
+fn person(field: &str, value: Option<String>) -> AppResult<Option<String>> {
+    value
+        .map(|v| text::optional(field, &v, 100))
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// Resolves a department code the caller may assign work to.
+async fn assignable_department(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
+    code: &str,
+) -> AppResult<i32> {
+    let dept = department::find_by_code(db, code.trim())
+        .await?
+        .filter(|d| d.archived_at.is_none())
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "departmentCode",
+                format!("no department with code '{code}'"),
+            )
+        })?;
+    // Handing work to a department outside one's own would lose it from view.
+    scope::require_writable(db, caller, dept.id).await?;
+    Ok(dept.id)
+}
+
+/// Checks that a category belongs to the inspection.
+async fn check_category(
+    db: &impl sea_orm::ConnectionTrait,
+    inspection_id: i32,
+    category_id: i32,
+) -> AppResult<()> {
+    let found = category::Entity::find_by_id(category_id)
+        .one(db)
+        .await?
+        .filter(|c| c.inspection_id == inspection_id && c.archived_at.is_none());
+    match found {
+        Some(_) => Ok(()),
+        None => Err(AppError::bad_input(
+            "categoryId",
+            format!("inspection {inspection_id} has no category {category_id}"),
+        )),
+    }
+}
+
+/// Adds a finding to an inspection (managers for their subtree, admins).
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    input: NewFinding,
+) -> AppResult<finding::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let title = text::required("title", &input.title, 500)?;
+    let description =
+        text::optional("description", &input.description, 20_000)?.unwrap_or_default();
+    let leader = person("responsibleLeader", input.responsible_leader)?;
+    let responsible = person("responsiblePerson", input.responsible_person)?;
+    let txn = db::begin_write(db).await?;
+    let inspection = inspection::Entity::find_by_id(input.inspection_id)
+        .one(&txn)
+        .await?
+        .filter(|i| i.archived_at.is_none())
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "inspectionId",
+                format!("no inspection {}", input.inspection_id),
+            )
+        })?;
+    if let Some(category_id) = input.category_id {
+        check_category(&txn, inspection.id, category_id).await?;
+    }
+    let department_id = assignable_department(&txn, caller, &input.department_code).await?;
+    let ordinal = match input.ordinal {
+        Some(n) if n > 0 => n,
+        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
+        None => {
+            let max: Option<i32> = finding::Entity::find()
+                .select_only()
+                .column_as(finding::Column::Ordinal.max(), "max")
+                .filter(finding::Column::InspectionId.eq(inspection.id))
+                .into_tuple()
+                .one(&txn)
+                .await?
+                .flatten();
+            max.unwrap_or(0) + 1
+        }
+    };
+    let taken = finding::Entity::find()
+        .filter(finding::Column::InspectionId.eq(inspection.id))
+        .filter(finding::Column::Ordinal.eq(ordinal))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::Conflict(format!(
+            "inspection {} already has a finding numbered {ordinal}",
+            inspection.id
+        )));
+    }
+    let now = Utc::now();
+    let created = finding::ActiveModel {
+        inspection_id: Set(inspection.id),
+        category_id: Set(input.category_id),
+        ordinal: Set(ordinal),
+        title: Set(title),
+        description: Set(description),
+        rectification_type: Set(input.rectification_type),
+        status: Set(FindingStatus::NotStarted),
+        deadline: Set(input.deadline),
+        responsible_leader: Set(leader),
+        department_id: Set(department_id),
+        responsible_person: Set(responsible),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "finding.create",
+        "finding",
+        created.id,
+        None,
+        Some(&created),
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Edits a finding the caller may write, if it is still at `version`.
@@ -57,11 +195,7 @@ pub async fn update(
     let current = scope::finding(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, current.department_id).await?;
 
-    let mut update = finding::Entity::update_many()
-        .col_expr(finding::Column::Version, Expr::value(version + 1))
-        .col_expr(finding::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(finding::Column::Id.eq(id))
-        .filter(finding::Column::Version.eq(version));
+    let mut update = finding::Entity::update_many();
     if let Some(title) = patch.title {
         update = update.col_expr(
             finding::Column::Title,
@@ -69,10 +203,8 @@ pub async fn update(
         );
     }
     if let Some(description) = patch.description {
-        update = update.col_expr(
-            finding::Column::Description,
-            Expr::value(text::optional("description", &description, 20_000)?.unwrap_or_default()),
-        );
+        let description = text::optional("description", &description, 20_000)?.unwrap_or_default();
+        update = update.col_expr(finding::Column::Description, Expr::value(description));
     }
     if let Some(kind) = patch.rectification_type {
         update = update.col_expr(
@@ -80,60 +212,74 @@ pub async fn update(
             Expr::value(kind.as_str()),
         );
     }
+    if let Some(category_id) = patch.category_id {
+        if let Some(category_id) = category_id {
+            check_category(&txn, current.inspection_id, category_id).await?;
+        }
+        update = update.col_expr(finding::Column::CategoryId, Expr::value(category_id));
+    }
     if let Some(deadline) = patch.deadline {
         update = update.col_expr(finding::Column::Deadline, Expr::value(deadline));
     }
     if let Some(leader) = patch.responsible_leader {
-        let leader = leader
-            .map(|l| text::optional("responsibleLeader", &l, 100))
-            .transpose()?
-            .flatten();
-        update = update.col_expr(finding::Column::ResponsibleLeader, Expr::value(leader));
+        update = update.col_expr(
+            finding::Column::ResponsibleLeader,
+            Expr::value(person("responsibleLeader", leader)?),
+        );
     }
-    if let Some(person) = patch.responsible_person {
-        let person = person
-            .map(|p| text::optional("responsiblePerson", &p, 100))
-            .transpose()?
-            .flatten();
-        update = update.col_expr(finding::Column::ResponsiblePerson, Expr::value(person));
+    if let Some(responsible) = patch.responsible_person {
+        update = update.col_expr(
+            finding::Column::ResponsiblePerson,
+            Expr::value(person("responsiblePerson", responsible)?),
+        );
     }
     if let Some(code) = patch.department_code {
-        let dept = department::find_by_code(&txn, code.trim())
-            .await?
-            .filter(|d| d.archived_at.is_none())
-            .ok_or_else(|| {
-                AppError::bad_input(
-                    "departmentCode",
-                    format!("no department with code '{code}'"),
-                )
-            })?;
-        // Handing a finding to a department outside one's own would lose it from view.
-        scope::require_writable(&txn, caller, dept.id).await?;
-        update = update.col_expr(finding::Column::DepartmentId, Expr::value(dept.id));
+        let department_id = assignable_department(&txn, caller, &code).await?;
+        update = update.col_expr(finding::Column::DepartmentId, Expr::value(department_id));
     }
-    let result = update.exec(&txn).await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "finding {id} changed since version {version} was read (now version {})",
-            current.version
-        )));
-    }
-    let updated = finding::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("finding", id))?;
-    audit::record(
-        &txn,
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
         &caller.actor(request_id),
-        Change {
-            action: "finding.update",
-            entity_type: "finding",
-            entity_id: id.to_string(),
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
-        },
+        "finding.update",
+        "finding",
+        id,
+        Some(&current),
+        Some(&updated),
     )
     .await?;
-    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Archives a finding (soft delete): it leaves the lists, and keeps its ledger and history.
+pub async fn archive(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+) -> AppResult<finding::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let txn = db::begin_write(db).await?;
+    let current = scope::finding(&txn, caller, id).await?;
+    scope::require_writable(&txn, caller, current.department_id).await?;
+    if current.archived_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "finding {id} is already archived"
+        )));
+    }
+    let update = finding::Entity::update_many()
+        .col_expr(finding::Column::ArchivedAt, Expr::value(Utc::now()));
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "finding.archive",
+        "finding",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
     Ok(updated)
 }

@@ -1,14 +1,19 @@
 //! Inspections (巡察): created by the inspection office.
 
 use chrono::{NaiveDate, Utc};
-use entity::inspection;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
-use serde_json::json;
+use entity::{finding, inspection};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, QueryTrait, Select, Set,
+};
 
-use crate::audit::{self, Change};
-use crate::auth::{Caller, Permission};
+use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::{department, text};
+use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::listing::{contains, search_text, subtree_of};
+use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
 pub struct NewInspection {
@@ -19,19 +24,6 @@ pub struct NewInspection {
     pub ended_on: Option<NaiveDate>,
     pub feedback_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
-}
-
-pub fn snapshot(i: &inspection::Model) -> serde_json::Value {
-    json!({
-        "title": i.title,
-        "inspection_group": i.inspection_group,
-        "unit_id": i.unit_id,
-        "started_on": i.started_on,
-        "ended_on": i.ended_on,
-        "feedback_on": i.feedback_on,
-        "due_on": i.due_on,
-        "version": i.version,
-    })
 }
 
 /// Checks that the dates are in order: started ≤ ended ≤ feedback ≤ due.
@@ -95,18 +87,204 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    commit_audited(
+        txn,
         &caller.actor(request_id),
-        Change {
-            action: "inspection.create",
-            entity_type: "inspection",
-            entity_id: created.id.to_string(),
-            before: None,
-            after: Some(snapshot(&created)),
-        },
+        "inspection.create",
+        "inspection",
+        created.id,
+        None,
+        Some(&created),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
+}
+
+const COLUMNS: Versioned<inspection::Column> = Versioned {
+    what: "inspection",
+    id: inspection::Column::Id,
+    version: inspection::Column::Version,
+    updated_at: inspection::Column::UpdatedAt,
+};
+
+#[derive(Default)]
+pub struct InspectionPatch {
+    pub title: Option<String>,
+    pub inspection_group: Option<String>,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: Option<Option<NaiveDate>>,
+    pub feedback_on: Option<Option<NaiveDate>>,
+    pub due_on: Option<Option<NaiveDate>>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct InspectionFilter {
+    /// Inspections of this unit or any department below it.
+    pub unit_id: Option<i32>,
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+/// Inspections the caller may read: of a unit within reach, or holding a finding it may read.
+pub fn visible(caller: &Caller) -> Select<inspection::Entity> {
+    match caller.read_reach() {
+        Reach::All => inspection::Entity::find(),
+        reach => {
+            let with_findings = scope::findings(caller)
+                .select_only()
+                .column(finding::Column::InspectionId)
+                .into_query();
+            inspection::Entity::find().filter(
+                Condition::any()
+                    .add(scope::department_in(inspection::Column::UnitId, &reach))
+                    .add(inspection::Column::Id.in_subquery(with_findings)),
+            )
+        }
+    }
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<inspection::Model> {
+    caller.require_identity()?;
+    visible(caller)
+        .filter(inspection::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("inspection", id))
+}
+
+pub fn order(descending: bool) -> Order<inspection::Model> {
+    Order {
+        name: "inspection.started_on",
+        exprs: vec![
+            Expr::col(inspection::Column::StartedOn),
+            Expr::col(inspection::Column::Id),
+        ],
+        keys: |i| vec![Key::D(i.started_on), Key::I(i.id.into())],
+        descending,
+    }
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &InspectionFilter,
+    descending: bool,
+    args: &PageArgs,
+) -> AppResult<Page<inspection::Model>> {
+    caller.require_identity()?;
+    let mut select = visible(caller);
+    if !filter.include_archived {
+        select = select.filter(inspection::Column::ArchivedAt.is_null());
+    }
+    if let Some(unit) = filter.unit_id {
+        select = select.filter(inspection::Column::UnitId.in_subquery(subtree_of(db, unit).await?));
+    }
+    if let Some(text) = search_text(filter.search.as_deref())? {
+        select = select.filter(
+            Condition::any()
+                .add(contains(inspection::Column::Title, &text))
+                .add(contains(inspection::Column::InspectionGroup, &text)),
+        );
+    }
+    page::fetch(db, select, &order(descending), args).await
+}
+
+/// Edits an inspection (inspectors and admins), if it is still at `version`.
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+    patch: InspectionPatch,
+) -> AppResult<inspection::Model> {
+    caller.require(Permission::ManageInspections)?;
+    let txn = db::begin_write(db).await?;
+    let current = get(&txn, caller, id).await?;
+    // Check the dates as they will be after the change.
+    let merged = NewInspection {
+        title: patch.title.clone().unwrap_or_else(|| current.title.clone()),
+        inspection_group: patch
+            .inspection_group
+            .clone()
+            .unwrap_or_else(|| current.inspection_group.clone()),
+        unit_code: String::new(),
+        started_on: patch.started_on.unwrap_or(current.started_on),
+        ended_on: patch.ended_on.unwrap_or(current.ended_on),
+        feedback_on: patch.feedback_on.unwrap_or(current.feedback_on),
+        due_on: patch.due_on.unwrap_or(current.due_on),
+    };
+    check_dates(&merged)?;
+    let update = inspection::Entity::update_many()
+        .col_expr(
+            inspection::Column::Title,
+            Expr::value(text::required("title", &merged.title, 300)?),
+        )
+        .col_expr(
+            inspection::Column::InspectionGroup,
+            Expr::value(text::required(
+                "inspectionGroup",
+                &merged.inspection_group,
+                200,
+            )?),
+        )
+        .col_expr(
+            inspection::Column::StartedOn,
+            Expr::value(merged.started_on),
+        )
+        .col_expr(inspection::Column::EndedOn, Expr::value(merged.ended_on))
+        .col_expr(
+            inspection::Column::FeedbackOn,
+            Expr::value(merged.feedback_on),
+        )
+        .col_expr(inspection::Column::DueOn, Expr::value(merged.due_on));
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "inspection.update",
+        "inspection",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Archives an inspection (inspectors and admins); its findings stay, archived with it from
+/// the lists' point of view only through their inspection.
+pub async fn archive(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+) -> AppResult<inspection::Model> {
+    caller.require(Permission::ManageInspections)?;
+    let txn = db::begin_write(db).await?;
+    let current = get(&txn, caller, id).await?;
+    if current.archived_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "inspection {id} is already archived"
+        )));
+    }
+    let update = inspection::Entity::update_many()
+        .col_expr(inspection::Column::ArchivedAt, Expr::value(Utc::now()));
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "inspection.archive",
+        "inspection",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
 }

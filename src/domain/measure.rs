@@ -2,17 +2,36 @@
 //! with a reason; each status change is written into the finding's ledger.
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::{MeasureStatus, ProgressKind};
-use entity::{measure, progress_entry};
+use entity::enums::{FindingStatus, MeasureStatus, ProgressKind};
+use entity::{finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
 use serde_json::json;
 
-use crate::audit::{self, Change};
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::{scope, text};
+use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
+
+const COLUMNS: Versioned<measure::Column> = Versioned {
+    what: "measure",
+    id: measure::Column::Id,
+    version: measure::Column::Version,
+    updated_at: measure::Column::UpdatedAt,
+};
+
+pub struct NewMeasure {
+    pub finding_id: i32,
+    pub ordinal: Option<i32>,
+    pub content: String,
+    pub department_code: Option<String>,
+    pub responsible_person: Option<String>,
+    pub deadline: Option<NaiveDate>,
+}
 
 #[derive(Default)]
 pub struct MeasurePatch {
@@ -23,24 +42,10 @@ pub struct MeasurePatch {
     pub completed_on: Option<NaiveDate>,
     pub deadline: Option<Option<NaiveDate>>,
     pub responsible_person: Option<Option<String>>,
+    pub department_code: Option<Option<String>>,
 }
 
-pub fn snapshot(m: &measure::Model) -> serde_json::Value {
-    json!({
-        "finding_id": m.finding_id,
-        "ordinal": m.ordinal,
-        "content": m.content,
-        "department_id": m.department_id,
-        "responsible_person": m.responsible_person,
-        "deadline": m.deadline,
-        "status": m.status,
-        "completed_on": m.completed_on,
-        "version": m.version,
-        "archived_at": m.archived_at,
-    })
-}
-
-/// Whether a measure may move from `from` to `to`, and whether the move needs a reason.
+/// Whether a measure may move from `from` to `to`.
 fn check_move(from: MeasureStatus, to: MeasureStatus, reason: Option<&str>) -> AppResult<()> {
     use MeasureStatus::*;
     match (from, to) {
@@ -62,6 +67,118 @@ fn check_move(from: MeasureStatus, to: MeasureStatus, reason: Option<&str>) -> A
     }
 }
 
+/// A measure with the finding it belongs to, both within the caller's reach, and the
+/// department whose write permission governs it (its own, or else the finding's).
+async fn load(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<(measure::Model, finding::Model, i32)> {
+    let current = measure::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("measure", id))?;
+    let finding = scope::finding(db, caller, current.finding_id)
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(_) => AppError::not_found("measure", id),
+            other => other,
+        })?;
+    let governing = current.department_id.unwrap_or(finding.department_id);
+    Ok((current, finding, governing))
+}
+
+async fn department_id(db: &impl ConnectionTrait, caller: &Caller, code: &str) -> AppResult<i32> {
+    let dept = department::find_by_code(db, code.trim())
+        .await?
+        .filter(|d| d.archived_at.is_none())
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "departmentCode",
+                format!("no department with code '{code}'"),
+            )
+        })?;
+    scope::require_writable(db, caller, dept.id).await?;
+    Ok(dept.id)
+}
+
+/// Adds a measure to a finding (managers for their subtree, admins).
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    input: NewMeasure,
+) -> AppResult<measure::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let content = text::required("content", &input.content, 5_000)?;
+    let responsible = input
+        .responsible_person
+        .map(|p| text::optional("responsiblePerson", &p, 100))
+        .transpose()?
+        .flatten();
+    let txn = db::begin_write(db).await?;
+    let finding = scope::finding(&txn, caller, input.finding_id).await?;
+    scope::require_writable(&txn, caller, finding.department_id).await?;
+    let department_id = match &input.department_code {
+        Some(code) => Some(department_id(&txn, caller, code).await?),
+        None => None,
+    };
+    let ordinal = match input.ordinal {
+        Some(n) if n > 0 => n,
+        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
+        None => {
+            let max: Option<i32> = measure::Entity::find()
+                .select_only()
+                .column_as(measure::Column::Ordinal.max(), "max")
+                .filter(measure::Column::FindingId.eq(finding.id))
+                .into_tuple()
+                .one(&txn)
+                .await?
+                .flatten();
+            max.unwrap_or(0) + 1
+        }
+    };
+    if measure::Entity::find()
+        .filter(measure::Column::FindingId.eq(finding.id))
+        .filter(measure::Column::Ordinal.eq(ordinal))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "finding {} already has a measure numbered {ordinal}",
+            finding.id
+        )));
+    }
+    let now = Utc::now();
+    let created = measure::ActiveModel {
+        finding_id: Set(finding.id),
+        ordinal: Set(ordinal),
+        content: Set(content),
+        department_id: Set(department_id),
+        responsible_person: Set(responsible),
+        deadline: Set(input.deadline),
+        status: Set(MeasureStatus::Planned),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "measure.create",
+        "measure",
+        created.id,
+        None,
+        Some(&created),
+    )
+    .await?;
+    Ok(created)
+}
+
 /// Edits a measure the caller may write, if it is still at `version`.
 pub async fn update(
     db: &DatabaseConnection,
@@ -73,27 +190,11 @@ pub async fn update(
 ) -> AppResult<measure::Model> {
     caller.require(Permission::UpdateMeasures)?;
     let txn = db::begin_write(db).await?;
-    let current = measure::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("measure", id))?;
-    // Visible only through its finding.
-    let finding = scope::finding(&txn, caller, current.finding_id)
-        .await
-        .map_err(|_| AppError::not_found("measure", id))?;
-    scope::require_writable(
-        &txn,
-        caller,
-        current.department_id.unwrap_or(finding.department_id),
-    )
-    .await?;
+    let (current, finding, governing) = load(&txn, caller, id).await?;
+    scope::require_writable(&txn, caller, governing).await?;
 
     let now = Utc::now();
-    let mut update = measure::Entity::update_many()
-        .col_expr(measure::Column::Version, Expr::value(version + 1))
-        .col_expr(measure::Column::UpdatedAt, Expr::value(now))
-        .filter(measure::Column::Id.eq(id))
-        .filter(measure::Column::Version.eq(version));
+    let mut update = measure::Entity::update_many();
     if let Some(content) = &patch.content {
         update = update.col_expr(
             measure::Column::Content,
@@ -110,6 +211,15 @@ pub async fn update(
             .flatten();
         update = update.col_expr(measure::Column::ResponsiblePerson, Expr::value(person));
     }
+    if let Some(code) = patch.department_code {
+        // Reassigning a measure is the manager's, as for findings.
+        caller.require(Permission::ManageFindings)?;
+        let id = match code {
+            Some(code) => Some(department_id(&txn, caller, &code).await?),
+            None => None,
+        };
+        update = update.col_expr(measure::Column::DepartmentId, Expr::value(id));
+    }
     let status_change = patch.status.filter(|s| *s != current.status);
     if let Some(to) = status_change {
         check_move(current.status, to, patch.reason.as_deref())?;
@@ -119,16 +229,7 @@ pub async fn update(
             .col_expr(measure::Column::Status, Expr::value(to.as_str()))
             .col_expr(measure::Column::CompletedOn, Expr::value(completed_on));
     }
-    if update.exec(&txn).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "measure {id} changed since version {version} was read (now version {})",
-            current.version
-        )));
-    }
-    let updated = measure::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("measure", id))?;
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
     let actor = caller.actor(request_id);
     if let Some(to) = status_change {
         let reason = patch
@@ -136,18 +237,19 @@ pub async fn update(
             .as_deref()
             .map(str::trim)
             .filter(|r| !r.is_empty());
+        let content = match reason {
+            Some(reason) => format!(
+                "措施{}：{} → {}（{reason}）",
+                current.ordinal, current.status, to
+            ),
+            None => format!("措施{}：{} → {}", current.ordinal, current.status, to),
+        };
         progress_entry::ActiveModel {
             finding_id: Set(current.finding_id),
             measure_id: Set(Some(id)),
             entry_date: Set(now.date_naive()),
             kind: Set(ProgressKind::StatusChange),
-            content: Set(match reason {
-                Some(reason) => format!(
-                    "措施{}状态：{} → {}（{reason}）",
-                    current.ordinal, current.status, to
-                ),
-                None => format!("措施{}状态：{} → {}", current.ordinal, current.status, to),
-            }),
+            content: Set(content),
             author_sub: Set(actor.sub.clone()),
             author_name: Set(caller.identity().and_then(|i| i.name.clone())),
             author_role: Set(Some(actor.role.clone())),
@@ -159,19 +261,68 @@ pub async fn update(
         }
         .insert(&txn)
         .await?;
+        // Work on a measure starts the finding's rectification.
+        if finding.status == FindingStatus::NotStarted {
+            finding::Entity::update_many()
+                .col_expr(
+                    finding::Column::Status,
+                    Expr::value(FindingStatus::InProgress.as_str()),
+                )
+                .col_expr(finding::Column::UpdatedAt, Expr::value(now))
+                .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
+                .filter(finding::Column::Id.eq(finding.id))
+                .exec(&txn)
+                .await?;
+        }
     }
-    audit::record(
-        &txn,
+    commit_audited(
+        txn,
         &actor,
-        Change {
-            action: "measure.update",
-            entity_type: "measure",
-            entity_id: id.to_string(),
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
-        },
+        "measure.update",
+        "measure",
+        id,
+        Some(&current),
+        Some(&updated),
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
+}
+
+/// Archives a measure (soft delete), keeping its ledger entries.
+pub async fn archive(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+) -> AppResult<measure::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let txn = db::begin_write(db).await?;
+    let (current, _, governing) = load(&txn, caller, id).await?;
+    scope::require_writable(&txn, caller, governing).await?;
+    if current.archived_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "measure {id} is already archived"
+        )));
+    }
+    let update = measure::Entity::update_many()
+        .col_expr(measure::Column::ArchivedAt, Expr::value(Utc::now()));
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "measure.archive",
+        "measure",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// One measure the caller may read.
+pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<measure::Model> {
+    caller.require_identity()?;
+    load(db, caller, id).await.map(|(m, _, _)| m)
 }

@@ -4,10 +4,19 @@
 //! and the change's audit event in one transaction.
 
 pub mod account;
+pub mod category;
+pub mod change;
 pub mod department;
 pub mod finding;
+pub mod finding_list;
 pub mod inspection;
+pub mod listing;
 pub mod measure;
+pub mod measure_list;
+pub mod page;
 pub mod progress;
+pub mod regulation;
 pub mod scope;
+pub mod summary;
+pub mod target;
 pub mod text;

@@ -1,14 +1,15 @@
 //! The ledger (一问题一台账): appending progress entries. Entries are never edited or deleted.
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::ProgressKind;
-use entity::{measure, progress_entry};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
-use serde_json::json;
+use entity::enums::{EvidenceKind, FindingStatus, ProgressKind};
+use entity::{evidence, finding, measure, progress_entry};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::audit::{self, Change};
 use crate::auth::{Caller, Permission};
 use crate::db;
+use crate::domain::change::commit_audited;
+use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -18,6 +19,49 @@ pub struct NewEntry {
     pub entry_date: Option<NaiveDate>,
     pub kind: ProgressKind,
     pub content: String,
+    /// Links to documents that prove the progress (files are uploaded separately).
+    pub links: Vec<NewLink>,
+}
+
+pub struct NewLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// An http(s) address, checked for shape only.
+fn check_url(url: &str) -> AppResult<String> {
+    let url = url.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && url.len() <= 2000
+        && !url.chars().any(char::is_whitespace);
+    if ok {
+        Ok(url.to_owned())
+    } else {
+        Err(AppError::bad_input(
+            "links.url",
+            format!("'{url}' is not an http(s) address"),
+        ))
+    }
+}
+
+/// The ledger of a finding the caller may read, oldest first.
+pub async fn list(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
+    finding_id: i32,
+    args: &PageArgs,
+) -> AppResult<Page<progress_entry::Model>> {
+    scope::finding(db, caller, finding_id).await?;
+    let select =
+        progress_entry::Entity::find().filter(progress_entry::Column::FindingId.eq(finding_id));
+    let order = Order {
+        name: "progress.id",
+        exprs: vec![Expr::col(progress_entry::Column::Id)],
+        keys: |p: &progress_entry::Model| vec![Key::I(p.id.into())],
+        descending: false,
+    };
+    page::fetch(db, select, &order, args).await
 }
 
 /// Appends an entry to a finding's ledger, for a caller who may add progress there.
@@ -38,6 +82,16 @@ pub async fn add(
         ));
     }
     let content = text::required("content", &input.content, 10_000)?;
+    if input.links.len() > 20 {
+        return Err(AppError::bad_input("links", "at most 20 links per entry"));
+    }
+    let mut links = Vec::with_capacity(input.links.len());
+    for link in &input.links {
+        links.push((
+            text::required("links.title", &link.title, 300)?,
+            check_url(&link.url)?,
+        ));
+    }
     let now = Utc::now();
     let entry_date = input.entry_date.unwrap_or_else(|| now.date_naive());
     if entry_date > now.date_naive() + chrono::Days::new(1) {
@@ -80,29 +134,40 @@ pub async fn add(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    for (title, url) in links {
+        evidence::ActiveModel {
+            progress_entry_id: Set(entry.id),
+            title: Set(title),
+            kind: Set(EvidenceKind::Link),
+            url: Set(Some(url)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    // The first progress starts the finding's rectification.
+    if finding.status == FindingStatus::NotStarted {
+        finding::Entity::update_many()
+            .col_expr(
+                finding::Column::Status,
+                Expr::value(FindingStatus::InProgress.as_str()),
+            )
+            .col_expr(finding::Column::UpdatedAt, Expr::value(now))
+            .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
+            .filter(finding::Column::Id.eq(finding.id))
+            .exec(&txn)
+            .await?;
+    }
+    commit_audited(
+        txn,
         &actor,
-        Change {
-            action: "progress_entry.create",
-            entity_type: "progress_entry",
-            entity_id: entry.id.to_string(),
-            before: None,
-            after: Some(json!({
-                "finding_id": entry.finding_id,
-                "measure_id": entry.measure_id,
-                "entry_date": entry.entry_date,
-                "kind": entry.kind,
-                "content": entry.content,
-            })),
-        },
+        "progress_entry.create",
+        "progress_entry",
+        entry.id,
+        None,
+        Some(&entry),
     )
     .await?;
-    txn.commit().await?;
     Ok(entry)
-}
-
-/// One entry by id (no scoping: callers check the finding first).
-pub async fn find(db: &DatabaseConnection, id: i32) -> AppResult<Option<progress_entry::Model>> {
-    Ok(progress_entry::Entity::find_by_id(id).one(db).await?)
 }

@@ -88,6 +88,16 @@ mirror!(
 );
 
 mirror!(
+    /// Kind of an evidence item (佐证材料).
+    EvidenceKind => entity::enums::EvidenceKind {
+        /// An uploaded file, stored by its SHA-256.
+        File,
+        /// A link to a document elsewhere.
+        Link,
+    }
+);
+
+mirror!(
     /// Kind of a ledger entry (台账记录类型).
     ProgressKind => entity::enums::ProgressKind {
         /// 整改进展
@@ -102,5 +112,39 @@ mirror!(
         Comment,
         /// 更正 (points at the entry it corrects)
         Correction,
+    }
+);
+
+mirror!(
+    /// The field a regulation governs (制度类别).
+    RegulationDomain => entity::enums::RegulationDomain {
+        /// 党建工作
+        PartyBuilding,
+        /// 党风廉政
+        CleanGovernment,
+        /// 财务管理
+        Finance,
+        /// 组织人事
+        Personnel,
+        /// 行政管理
+        Administration,
+        /// 意识形态
+        Ideology,
+        /// 其他
+        Other,
+    }
+);
+
+mirror!(
+    /// Where a regulation stands (制度状态).
+    RegulationStatus => entity::enums::RegulationStatus {
+        /// 起草中
+        Draft,
+        /// 现行有效
+        InForce,
+        /// 已修订
+        Revised,
+        /// 已废止
+        Repealed,
     }
 );

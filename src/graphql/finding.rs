@@ -1,19 +1,26 @@
-//! Findings (问题), their measures (整改措施) and ledger entries (台账记录).
+//! Findings (问题): the heart of the ledger.
 
 use async_graphql::{
-    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{finding, measure, progress_entry};
+use entity::finding;
 
+use super::connection::{Conn, OrderDirection, args, connection};
 use super::department::{self, Department};
-use super::enums::{FindingStatus, MeasureStatus, ProgressKind, RectificationType};
-use super::loaders::MeasuresOfFinding;
-use super::{ContextExt, parse_id};
-use crate::domain::finding::FindingPatch;
-use crate::domain::measure::MeasurePatch;
-use crate::domain::progress::NewEntry;
-use crate::domain::{self, scope};
+use super::enums::{FindingStatus, RectificationType};
+use super::inspection::{Category, Inspection};
+use super::loaders::{
+    CategoryById, InspectionById, MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
+};
+use super::measure::{Measure, Target};
+use super::progress::ProgressEntry;
+use super::regulation::Regulation;
+use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
+use crate::domain::finding::{FindingPatch, NewFinding};
+use crate::domain::finding_list::{FindingFilter, FindingOrder};
+use crate::domain::page::PageArgs;
+use crate::domain::{self};
 
 /// A problem found by an inspection (问题), with its rectification.
 #[derive(SimpleObject, Clone)]
@@ -40,12 +47,18 @@ pub struct Finding {
     pub updated_at: DateTime<Utc>,
     /// When it was closed out (销号), if it is.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Whether the finding is archived.
+    pub archived: bool,
     /// Pass this back with an update; the update fails with CONFLICT if the finding changed since.
     pub version: i32,
     #[graphql(skip)]
     pub row_id: i32,
     #[graphql(skip)]
     pub department_id: i32,
+    #[graphql(skip)]
+    pub category_id: Option<i32>,
+    #[graphql(skip)]
+    pub inspection_id: i32,
 }
 
 impl From<finding::Model> for Finding {
@@ -63,21 +76,65 @@ impl From<finding::Model> for Finding {
             created_at: f.created_at,
             updated_at: f.updated_at,
             closed_at: f.closed_at,
+            archived: f.archived_at.is_some(),
             version: f.version,
             row_id: f.id,
             department_id: f.department_id,
+            category_id: f.category_id,
+            inspection_id: f.inspection_id,
         }
     }
 }
 
 #[ComplexObject]
 impl Finding {
+    /// Past its deadline and not closed (逾期), as of today in the configured time zone.
+    async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
+        overdue_days(
+            self.deadline,
+            self.status == FindingStatus::Closed,
+            ctx.today(),
+        )
+        .is_some()
+    }
+
+    /// Days past the deadline, when overdue.
+    async fn days_overdue(&self, ctx: &Context<'_>) -> Option<i64> {
+        overdue_days(
+            self.deadline,
+            self.status == FindingStatus::Closed,
+            ctx.today(),
+        )
+    }
+
     /// Responsible department (责任科室).
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         department::load(ctx, self.department_id).await
     }
 
-    /// Rectification measures (整改措施), in order.
+    /// The feedback heading (方面) the finding sits under.
+    async fn category(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
+        match self.category_id {
+            Some(id) => Ok(ctx
+                .loader()
+                .load_one(CategoryById(id))
+                .await?
+                .map(Into::into)),
+            None => Ok(None),
+        }
+    }
+
+    /// The inspection that found it.
+    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
+        Ok(ctx
+            .loader()
+            .load_one(InspectionById(self.inspection_id))
+            .await?
+            .map(Into::into))
+    }
+
+    /// Rectification measures (整改措施), in order (not archived).
+    #[graphql(complexity = "10 * child_complexity + 1")]
     async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
         let measures = ctx
             .loader()
@@ -89,81 +146,145 @@ impl Finding {
             .map(Into::into)
             .collect())
     }
-}
 
-/// A rectification measure of a finding (整改措施).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Measure {
-    pub id: ID,
-    /// Number within the finding (一是, 二是, ...).
-    pub ordinal: i32,
-    /// What is to be done.
-    pub content: String,
-    pub status: MeasureStatus,
-    /// Deadline (整改时限), if any.
-    pub deadline: Option<NaiveDate>,
-    /// Completion date, once done.
-    pub completed_on: Option<NaiveDate>,
-    /// Responsible person (责任人).
-    pub responsible_person: Option<String>,
-    pub version: i32,
-    #[graphql(skip)]
-    pub department_id: Option<i32>,
-}
+    /// Measurable targets (目标), e.g. a share to reach.
+    #[graphql(complexity = "5 * child_complexity + 1")]
+    async fn targets(&self, ctx: &Context<'_>) -> Result<Vec<Target>> {
+        let targets = ctx.loader().load_one(TargetsOfFinding(self.row_id)).await?;
+        Ok(targets
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
 
-impl From<measure::Model> for Measure {
-    fn from(m: measure::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            ordinal: m.ordinal,
-            content: m.content,
-            status: m.status.into(),
-            deadline: m.deadline,
-            completed_on: m.completed_on,
-            responsible_person: m.responsible_person,
-            version: m.version,
-            department_id: m.department_id,
-        }
+    /// Regulations (规章制度) made or revised in answer to this finding.
+    #[graphql(complexity = "10 * child_complexity + 1")]
+    async fn regulations(&self, ctx: &Context<'_>) -> Result<Vec<Regulation>> {
+        let regulations = ctx
+            .loader()
+            .load_one(RegulationsOfFinding(self.row_id))
+            .await?;
+        Ok(regulations
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The finding's ledger (台账), oldest entry first.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<ProgressEntry>> {
+        let page = domain::progress::list(
+            ctx.db(),
+            ctx.caller(),
+            self.row_id,
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, ProgressEntry::from))
     }
 }
 
-#[ComplexObject]
-impl Measure {
-    /// Responsible department (责任科室), when it differs from the finding's.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        match self.department_id {
-            Some(id) => department::load(ctx, id).await,
-            None => Ok(None),
-        }
-    }
+/// Which findings to list. Every condition given must hold.
+#[derive(InputObject, Default, Clone)]
+pub struct FindingFilterInput {
+    pub inspection_id: Option<ID>,
+    pub category_id: Option<ID>,
+    /// Findings of this department or any department below it.
+    pub department_id: Option<ID>,
+    /// Findings answered by this regulation.
+    pub regulation_id: Option<ID>,
+    /// Any of these statuses.
+    pub status: Option<Vec<FindingStatus>>,
+    /// Any of these types.
+    pub rectification_type: Option<Vec<RectificationType>>,
+    /// Past the deadline and not closed (true), or not (false).
+    pub overdue: Option<bool>,
+    /// Deadline on or after this date.
+    pub deadline_from: Option<NaiveDate>,
+    /// Deadline on or before this date.
+    pub deadline_to: Option<NaiveDate>,
+    /// Text in the title, the description or a measure (Chinese works as typed).
+    pub search: Option<String>,
+    /// Include archived findings.
+    #[graphql(default)]
+    pub include_archived: bool,
 }
 
-/// An entry of a finding's ledger (台账记录). Entries are never changed or removed.
-#[derive(SimpleObject, Clone)]
-pub struct ProgressEntry {
-    pub id: ID,
-    /// The date the entry speaks of.
-    pub entry_date: NaiveDate,
-    pub kind: ProgressKind,
-    pub content: String,
-    /// Who wrote it (the token's subject).
-    pub author: String,
-    /// When it was written.
-    pub created_at: DateTime<Utc>,
+/// What findings are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum FindingOrderField {
+    /// By inspection, then number (序号).
+    #[default]
+    Ordinal,
+    /// By deadline; findings without one come last.
+    Deadline,
+    /// By last change.
+    UpdatedAt,
 }
 
-impl From<progress_entry::Model> for ProgressEntry {
-    fn from(p: progress_entry::Model) -> Self {
-        Self {
-            id: ID(p.id.to_string()),
-            entry_date: p.entry_date,
-            kind: p.kind.into(),
-            content: p.content,
-            author: p.author_name.unwrap_or(p.author_sub),
-            created_at: p.created_at,
-        }
-    }
+#[derive(InputObject, Default, Clone, Copy)]
+pub struct FindingOrderInput {
+    #[graphql(default)]
+    pub field: FindingOrderField,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Lists findings for the root field and the nested ones.
+pub async fn list_findings(
+    ctx: &Context<'_>,
+    filter: FindingFilterInput,
+    order_by: Option<FindingOrderInput>,
+    page: PageArgs,
+) -> Result<Conn<Finding>> {
+    let order_by = order_by.unwrap_or_default();
+    let filter = FindingFilter {
+        inspection_id: parse_opt_id("filter.inspectionId", filter.inspection_id.as_ref())?,
+        category_id: parse_opt_id("filter.categoryId", filter.category_id.as_ref())?,
+        department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
+        regulation_id: parse_opt_id("filter.regulationId", filter.regulation_id.as_ref())?,
+        status: filter
+            .status
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        rectification_type: filter
+            .rectification_type
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        overdue: filter.overdue,
+        deadline_from: filter.deadline_from,
+        deadline_to: filter.deadline_to,
+        search: filter.search,
+        include_archived: filter.include_archived,
+    };
+    let field = match order_by.field {
+        FindingOrderField::Ordinal => FindingOrder::Ordinal,
+        FindingOrderField::Deadline => FindingOrder::Deadline,
+        FindingOrderField::UpdatedAt => FindingOrder::UpdatedAt,
+    };
+    let page = domain::finding_list::list(
+        ctx.db(),
+        ctx.caller(),
+        &filter,
+        (field, order_by.direction.descending()),
+        ctx.today(),
+        &page,
+    )
+    .await?;
+    Ok(connection(page, Finding::from))
 }
 
 #[derive(Default)]
@@ -174,15 +295,52 @@ impl FindingQuery {
     /// A finding within the caller's reach, or null.
     async fn finding(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Finding>> {
         let id = parse_id("id", &id)?;
-        match scope::finding(ctx.db(), ctx.caller(), id).await {
-            Ok(found) => Ok(Some(found.into())),
-            Err(crate::error::AppError::NotFound(_)) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+        super::found(crate::domain::scope::finding(ctx.db(), ctx.caller(), id).await)
+    }
+
+    /// The findings within the caller's reach.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        order_by: Option<FindingOrderInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Finding>> {
+        list_findings(
+            ctx,
+            filter.unwrap_or_default(),
+            order_by,
+            args(first, after, last, before),
+        )
+        .await
     }
 }
 
+/// A new finding of an inspection.
+#[derive(InputObject)]
+pub struct CreateFindingInput {
+    pub inspection_id: ID,
+    pub category_id: Option<ID>,
+    /// Number within the inspection; the next free one when omitted.
+    pub ordinal: Option<i32>,
+    pub title: String,
+    #[graphql(default)]
+    pub description: String,
+    pub rectification_type: RectificationType,
+    pub deadline: Option<NaiveDate>,
+    pub responsible_leader: Option<String>,
+    /// Code of the responsible department (责任科室).
+    pub department_code: String,
+    pub responsible_person: Option<String>,
+}
+
 /// Changes to a finding. Omitted fields stay as they are; null clears an optional field.
+/// Statuses change through the workflow, not here.
 #[derive(InputObject)]
 pub struct UpdateFindingInput {
     pub id: ID,
@@ -191,6 +349,7 @@ pub struct UpdateFindingInput {
     pub title: Option<String>,
     pub description: Option<String>,
     pub rectification_type: Option<RectificationType>,
+    pub category_id: MaybeUndefined<ID>,
     pub deadline: MaybeUndefined<NaiveDate>,
     pub responsible_leader: MaybeUndefined<String>,
     pub responsible_person: MaybeUndefined<String>,
@@ -198,48 +357,38 @@ pub struct UpdateFindingInput {
     pub department_code: Option<String>,
 }
 
-/// Changes to a measure. Moving back from DONE needs a `reason`.
-#[derive(InputObject)]
-pub struct UpdateMeasureInput {
-    pub id: ID,
-    /// The version the measure was read at.
-    pub version: i32,
-    pub content: Option<String>,
-    pub status: Option<MeasureStatus>,
-    /// Why a DONE measure is reopened (kept in the ledger).
-    pub reason: Option<String>,
-    /// Completion date when moving to DONE (default: today).
-    pub completed_on: Option<NaiveDate>,
-    pub deadline: MaybeUndefined<NaiveDate>,
-    pub responsible_person: MaybeUndefined<String>,
-}
-
-/// A new ledger entry.
-#[derive(InputObject)]
-pub struct AddProgressEntryInput {
-    pub finding_id: ID,
-    /// The measure the entry is about, if any.
-    pub measure_id: Option<ID>,
-    /// The date it speaks of (default: today).
-    pub entry_date: Option<NaiveDate>,
-    /// PROGRESS (default), MEETING, RECHECK or COMMENT.
-    pub kind: Option<ProgressKind>,
-    pub content: String,
-}
-
-fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 #[derive(Default)]
 pub struct FindingMutation;
 
 #[Object]
 impl FindingMutation {
+    /// Adds a finding to an inspection (managers within their subtree, admins).
+    async fn create_finding(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFindingInput,
+    ) -> Result<Finding> {
+        let created = domain::finding::create(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            NewFinding {
+                inspection_id: parse_id("inspectionId", &input.inspection_id)?,
+                category_id: parse_opt_id("categoryId", input.category_id.as_ref())?,
+                ordinal: input.ordinal,
+                title: input.title,
+                description: input.description,
+                rectification_type: input.rectification_type.into(),
+                deadline: input.deadline,
+                responsible_leader: input.responsible_leader,
+                department_code: input.department_code,
+                responsible_person: input.responsible_person,
+            },
+        )
+        .await?;
+        Ok(created.into())
+    }
+
     /// Edits a finding (managers within their subtree, admins).
     async fn update_finding(
         &self,
@@ -247,10 +396,16 @@ impl FindingMutation {
         input: UpdateFindingInput,
     ) -> Result<Finding> {
         let id = parse_id("id", &input.id)?;
+        let category_id = match patch(input.category_id) {
+            Some(Some(id)) => Some(Some(parse_id("categoryId", &id)?)),
+            Some(None) => Some(None),
+            None => None,
+        };
         let changes = FindingPatch {
             title: input.title,
             description: input.description,
             rectification_type: input.rectification_type.map(Into::into),
+            category_id,
             deadline: patch(input.deadline),
             responsible_leader: patch(input.responsible_leader),
             responsible_person: patch(input.responsible_person),
@@ -268,54 +423,13 @@ impl FindingMutation {
         Ok(updated.into())
     }
 
-    /// Edits a measure (officers and managers within their subtree, admins).
-    async fn update_measure(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateMeasureInput,
-    ) -> Result<Measure> {
-        let id = parse_id("id", &input.id)?;
-        let changes = MeasurePatch {
-            content: input.content,
-            status: input.status.map(Into::into),
-            reason: input.reason,
-            completed_on: input.completed_on,
-            deadline: patch(input.deadline),
-            responsible_person: patch(input.responsible_person),
-        };
-        let updated = domain::measure::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
+    /// Archives a finding; its ledger and history stay (managers within their subtree, admins).
+    async fn archive_finding(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Finding> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::finding::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
+                .await?
+                .into(),
         )
-        .await?;
-        Ok(updated.into())
-    }
-
-    /// Appends an entry to a finding's ledger (officers and managers within their subtree, admins).
-    async fn add_progress_entry(
-        &self,
-        ctx: &Context<'_>,
-        input: AddProgressEntryInput,
-    ) -> Result<ProgressEntry> {
-        let entry = NewEntry {
-            finding_id: parse_id("findingId", &input.finding_id)?,
-            measure_id: input
-                .measure_id
-                .as_ref()
-                .map(|id| parse_id("measureId", id))
-                .transpose()?,
-            entry_date: input.entry_date,
-            kind: input
-                .kind
-                .map_or(entity::enums::ProgressKind::Progress, Into::into),
-            content: input.content,
-        };
-        let created =
-            domain::progress::add(ctx.db(), ctx.caller(), ctx.request_id(), entry).await?;
-        Ok(created.into())
     }
 }

@@ -1,12 +1,18 @@
-//! Inspections (巡察).
+//! Inspections (巡察), their feedback headings (方面) and status summaries.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+};
 use chrono::NaiveDate;
-use entity::inspection;
+use entity::{category, inspection};
 
-use super::ContextExt;
+use super::connection::{Conn, OrderDirection, args, connection};
 use super::department::{self, Department};
-use crate::domain::{self, inspection::NewInspection};
+use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
+use super::loaders::CategoriesOfInspection;
+use super::{ContextExt, parse_id, parse_opt_id, patch};
+use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
+use crate::domain::{self, summary};
 
 /// An inspection of a unit by an inspection group (巡察).
 #[derive(SimpleObject, Clone)]
@@ -25,7 +31,11 @@ pub struct Inspection {
     pub feedback_on: Option<NaiveDate>,
     /// Rectification due date (整改期限).
     pub due_on: Option<NaiveDate>,
+    /// Whether the inspection is archived.
+    pub archived: bool,
     pub version: i32,
+    #[graphql(skip)]
+    pub row_id: i32,
     #[graphql(skip)]
     pub unit_id: i32,
 }
@@ -40,8 +50,43 @@ impl From<inspection::Model> for Inspection {
             ended_on: i.ended_on,
             feedback_on: i.feedback_on,
             due_on: i.due_on,
+            archived: i.archived_at.is_some(),
             version: i.version,
+            row_id: i.id,
             unit_id: i.unit_id,
+        }
+    }
+}
+
+/// Progress in numbers (整改进度), over the findings the caller may read.
+#[derive(SimpleObject)]
+pub struct StatusSummary {
+    /// Findings in all.
+    pub total: i64,
+    pub not_started: i64,
+    pub in_progress: i64,
+    pub pending_review: i64,
+    pub closed: i64,
+    /// Past their deadline and not closed.
+    pub overdue: i64,
+    pub measures_total: i64,
+    pub measures_done: i64,
+    /// Closed findings as a share of all, 0 to 1.
+    pub completion_rate: f64,
+}
+
+impl From<summary::Summary> for StatusSummary {
+    fn from(s: summary::Summary) -> Self {
+        Self {
+            completion_rate: s.completion_rate(),
+            total: s.total,
+            not_started: s.not_started,
+            in_progress: s.in_progress,
+            pending_review: s.pending_review,
+            closed: s.closed,
+            overdue: s.overdue,
+            measures_total: s.measures_total,
+            measures_done: s.measures_done,
         }
     }
 }
@@ -51,6 +96,162 @@ impl Inspection {
     /// The inspected unit (被巡察单位).
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         department::load(ctx, self.unit_id).await
+    }
+
+    /// The feedback headings (方面), in order.
+    #[graphql(complexity = "10 * child_complexity + 1")]
+    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
+        let categories = ctx
+            .loader()
+            .load_one(CategoriesOfInspection(self.row_id))
+            .await?;
+        Ok(categories
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The inspection's findings the caller may read.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        order_by: Option<FindingOrderInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Finding>> {
+        let mut filter = filter.unwrap_or_default();
+        filter.inspection_id = Some(self.id.clone());
+        list_findings(ctx, filter, order_by, args(first, after, last, before)).await
+    }
+
+    /// Progress in numbers over the findings the caller may read.
+    async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
+        let summary =
+            summary::of_inspection(ctx.db(), ctx.caller(), Some(self.row_id), ctx.today()).await?;
+        Ok(summary.into())
+    }
+}
+
+/// A feedback heading (方面) that findings are grouped under.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Category {
+    pub id: ID,
+    /// Number within the inspection (一, 二, 三 as 1, 2, 3).
+    pub ordinal: i32,
+    pub title: String,
+    pub version: i32,
+    #[graphql(skip)]
+    pub inspection_id: i32,
+}
+
+impl From<category::Model> for Category {
+    fn from(c: category::Model) -> Self {
+        Self {
+            id: ID(c.id.to_string()),
+            ordinal: c.ordinal,
+            title: c.title,
+            version: c.version,
+            inspection_id: c.inspection_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Category {
+    /// The inspection the heading belongs to.
+    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
+        Ok(ctx
+            .loader()
+            .load_one(super::loaders::InspectionById(self.inspection_id))
+            .await?
+            .map(Into::into))
+    }
+
+    /// The findings under this heading that the caller may read.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        order_by: Option<FindingOrderInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Finding>> {
+        let mut filter = filter.unwrap_or_default();
+        filter.category_id = Some(self.id.clone());
+        list_findings(ctx, filter, order_by, args(first, after, last, before)).await
+    }
+}
+
+/// Which inspections to list.
+#[derive(InputObject, Default)]
+pub struct InspectionFilterInput {
+    /// Inspections of this unit or any department below it.
+    pub unit_id: Option<ID>,
+    /// Text in the title or the inspection group.
+    pub search: Option<String>,
+    #[graphql(default)]
+    pub include_archived: bool,
+}
+
+#[derive(Default)]
+pub struct InspectionQuery;
+
+#[Object]
+impl InspectionQuery {
+    /// An inspection within the caller's reach, or null.
+    async fn inspection(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inspection>> {
+        let id = parse_id("id", &id)?;
+        super::found(domain::inspection::get(ctx.db(), ctx.caller(), id).await)
+    }
+
+    /// The inspections within the caller's reach, by start date (newest last unless DESC).
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn inspections(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InspectionFilterInput>,
+        #[graphql(default)] direction: OrderDirection,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Inspection>> {
+        let filter = filter.unwrap_or_default();
+        let filter = InspectionFilter {
+            unit_id: parse_opt_id("filter.unitId", filter.unit_id.as_ref())?,
+            search: filter.search,
+            include_archived: filter.include_archived,
+        };
+        let page = domain::inspection::list(
+            ctx.db(),
+            ctx.caller(),
+            &filter,
+            direction.descending(),
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, Inspection::from))
+    }
+
+    /// Progress in numbers over every finding the caller may read.
+    async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
+        Ok(
+            summary::of_inspection(ctx.db(), ctx.caller(), None, ctx.today())
+                .await?
+                .into(),
+        )
     }
 }
 
@@ -65,6 +266,19 @@ pub struct CreateInspectionInput {
     pub ended_on: Option<NaiveDate>,
     pub feedback_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
+}
+
+/// Changes to an inspection; dates stay in order.
+#[derive(InputObject)]
+pub struct UpdateInspectionInput {
+    pub id: ID,
+    pub version: i32,
+    pub title: Option<String>,
+    pub inspection_group: Option<String>,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: MaybeUndefined<NaiveDate>,
+    pub feedback_on: MaybeUndefined<NaiveDate>,
+    pub due_on: MaybeUndefined<NaiveDate>,
 }
 
 #[derive(Default)]
@@ -94,5 +308,99 @@ impl InspectionMutation {
         )
         .await?;
         Ok(created.into())
+    }
+
+    /// Edits an inspection (inspectors and admins).
+    async fn update_inspection(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateInspectionInput,
+    ) -> Result<Inspection> {
+        let id = parse_id("id", &input.id)?;
+        let changes = InspectionPatch {
+            title: input.title,
+            inspection_group: input.inspection_group,
+            started_on: input.started_on,
+            ended_on: patch(input.ended_on),
+            feedback_on: patch(input.feedback_on),
+            due_on: patch(input.due_on),
+        };
+        let updated = domain::inspection::update(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            input.version,
+            changes,
+        )
+        .await?;
+        Ok(updated.into())
+    }
+
+    /// Archives an inspection (inspectors and admins).
+    async fn archive_inspection(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+    ) -> Result<Inspection> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::inspection::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Adds a feedback heading to an inspection (the unit's managers, admins).
+    async fn create_category(
+        &self,
+        ctx: &Context<'_>,
+        inspection_id: ID,
+        title: String,
+        ordinal: Option<i32>,
+    ) -> Result<Category> {
+        let inspection_id = parse_id("inspectionId", &inspection_id)?;
+        let created = domain::category::create(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            inspection_id,
+            ordinal,
+            &title,
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Renames a feedback heading.
+    async fn update_category(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+        title: String,
+    ) -> Result<Category> {
+        let id = parse_id("id", &id)?;
+        Ok(domain::category::update(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            version,
+            &title,
+        )
+        .await?
+        .into())
+    }
+
+    /// Archives a feedback heading.
+    async fn archive_category(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::category::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
+                .await?
+                .into(),
+        )
     }
 }

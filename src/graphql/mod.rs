@@ -5,11 +5,16 @@
 //! Relations between types go through the DataLoaders in [`loaders`].
 
 mod account;
+mod connection;
 mod department;
 mod enums;
 mod finding;
 mod inspection;
+pub mod limits;
 mod loaders;
+mod measure;
+mod progress;
+mod regulation;
 mod system;
 
 use std::sync::Arc;
@@ -28,14 +33,21 @@ pub struct Query(
     system::SystemQuery,
     account::AccountQuery,
     department::DepartmentQuery,
+    inspection::InspectionQuery,
     finding::FindingQuery,
+    measure::MeasureQuery,
+    regulation::RegulationQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     account::AccountMutation,
+    department::DepartmentMutation,
     inspection::InspectionMutation,
     finding::FindingMutation,
+    measure::MeasureMutation,
+    regulation::RegulationMutation,
+    progress::ProgressMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -71,6 +83,8 @@ pub trait ContextExt {
     fn caller(&self) -> &Caller;
     fn request_id(&self) -> Option<String>;
     fn loader(&self) -> &DataLoader<loaders::Loader>;
+    /// Today's date in the configured time zone (deadlines and overdue flags).
+    fn today(&self) -> chrono::NaiveDate;
 }
 
 impl ContextExt for Context<'_> {
@@ -88,6 +102,35 @@ impl ContextExt for Context<'_> {
     fn loader(&self) -> &DataLoader<loaders::Loader> {
         self.data_unchecked::<DataLoader<loaders::Loader>>()
     }
+    fn today(&self) -> chrono::NaiveDate {
+        self.data_unchecked::<Arc<Config>>().timezone.today()
+    }
+}
+
+/// Parses an optional `ID`.
+pub fn parse_opt_id(field: &str, id: Option<&ID>) -> AppResult<Option<i32>> {
+    id.map(|id| parse_id(field, id)).transpose()
+}
+
+/// `MaybeUndefined` as the domain's patch value: absent, cleared, or set.
+pub fn patch<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+/// Whether a deadline has passed, and by how many days, as of `today`; never for finished work.
+pub fn overdue_days(
+    deadline: Option<chrono::NaiveDate>,
+    finished: bool,
+    today: chrono::NaiveDate,
+) -> Option<i64> {
+    match deadline {
+        Some(deadline) if !finished && deadline < today => Some((today - deadline).num_days()),
+        _ => None,
+    }
 }
 
 /// Parses a GraphQL `ID` into a row id, or `BAD_USER_INPUT` naming the field.
@@ -96,4 +139,14 @@ pub fn parse_id(field: &str, id: &ID) -> AppResult<i32> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| AppError::bad_input(field, format!("'{}' is not a valid id", id.as_str())))
+}
+
+/// A lookup's answer: the record, or null when it does not exist or lies outside the caller's
+/// reach (the two are indistinguishable); other errors pass through.
+pub fn found<M, T: From<M>>(result: AppResult<M>) -> async_graphql::Result<Option<T>> {
+    match result {
+        Ok(model) => Ok(Some(model.into())),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
 }

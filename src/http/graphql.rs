@@ -1,33 +1,120 @@
-//! GraphQL over HTTP: `POST /graphql` runs operations, `GET /graphql` serves GraphiQL.
+//! GraphQL over HTTP: `POST /graphql` runs operations (JSON, or a batch of at most
+//! `graphql_max_batch`), `GET /graphql` serves GraphiQL and never runs anything.
+//!
+//! The body is read here, not by an extractor, so that its size limit holds for chunked
+//! bodies too and every refusal is a JSON error with a stable code and no internal text.
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::Extension;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
 
 use crate::auth::Caller;
-use crate::graphql::RequestId;
+use crate::graphql::{RequestId, limits};
 use crate::state::AppState;
 
 pub async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
+/// A refusal before any operation runs, GraphQL-shaped.
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [ { "message": message, "extensions": { "code": code } } ] });
+    (status, axum::Json(body)).into_response()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v == "application/graphql+json")
+}
+
 pub async fn execute(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| RequestId(s.to_owned()));
-    let mut request = request.into_inner().data(caller);
-    if let Some(id) = request_id {
-        request = request.data(id);
+    body: Body,
+) -> Response {
+    if !is_json(&headers) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send GraphQL requests as Content-Type: application/json",
+        );
     }
-    state.schema.execute(request).await.into()
+    let limit = state.config.graphql.graphql_max_body;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let too_large = std::error::Error::source(&err)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    &format!("the request body exceeds {limit} bytes"),
+                )
+            } else {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "the request body could not be read",
+                )
+            };
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the body is not a GraphQL request: expected {\"query\": ...} or a non-empty array of them",
+            );
+        }
+    };
+    let max_batch = state.config.graphql.graphql_max_batch;
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > max_batch
+    {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "BATCH_TOO_LARGE",
+            &format!(
+                "a batch may hold at most {max_batch} operations, this one has {}",
+                requests.len()
+            ),
+        );
+    }
+    let mut batch = batch.data(caller);
+    if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
+        batch = batch.data(RequestId(id.to_owned()));
+    }
+    let run = state.schema.execute_batch(batch);
+    let mut response = match tokio::time::timeout(state.config.request_timeout, run).await {
+        Ok(response) => response,
+        Err(_) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                "the request took too long and was stopped",
+            );
+        }
+    };
+    match &mut response {
+        BatchResponse::Single(r) => r.errors.iter_mut().for_each(limits::classify),
+        BatchResponse::Batch(rs) => rs
+            .iter_mut()
+            .flat_map(|r| r.errors.iter_mut())
+            .for_each(limits::classify),
+    }
+    GraphQLResponse::from(response).into_response()
 }

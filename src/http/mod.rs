@@ -3,6 +3,7 @@
 mod auth;
 mod graphql;
 mod health;
+mod metrics;
 mod request_id;
 
 use std::time::Duration;
@@ -17,6 +18,18 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 
+async fn count_requests(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    state
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let api = Router::new()
@@ -25,11 +38,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(api)
-        // Outermost last: ids are set first, then traced, then time-limited.
+        // Outermost last: ids are set first, then counted and traced, then time-limited (a
+        // backstop: GraphQL ends its own operations at the configured timeout with a JSON error).
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            StatusCode::SERVICE_UNAVAILABLE,
+            state.config.request_timeout + Duration::from_secs(5),
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
@@ -47,6 +62,7 @@ pub fn router(state: AppState) -> Router {
                 )
             }),
         )
+        .layer(from_fn_with_state(state.clone(), count_requests))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(
             request_id,

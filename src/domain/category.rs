@@ -1,0 +1,171 @@
+//! Categories: the feedback headings (方面) findings are grouped under. Managed with the
+//! findings, by managers of the inspected unit and admins.
+
+use chrono::Utc;
+use entity::{category, inspection};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
+
+use crate::auth::{Caller, Permission};
+use crate::db;
+use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::{inspection as inspections, scope, text};
+use crate::error::{AppError, AppResult};
+
+const COLUMNS: Versioned<category::Column> = Versioned {
+    what: "category",
+    id: category::Column::Id,
+    version: category::Column::Version,
+    updated_at: category::Column::UpdatedAt,
+};
+
+/// The inspection, visible to the caller, whose unit the caller may write.
+async fn writable_inspection(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<inspection::Model> {
+    let inspection = inspections::get(db, caller, id).await?;
+    scope::require_writable(db, caller, inspection.unit_id).await?;
+    Ok(inspection)
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    inspection_id: i32,
+    ordinal: Option<i32>,
+    title: &str,
+) -> AppResult<category::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let title = text::required("title", title, 300)?;
+    let txn = db::begin_write(db).await?;
+    let inspection = writable_inspection(&txn, caller, inspection_id).await?;
+    let ordinal = match ordinal {
+        Some(n) if n > 0 => n,
+        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
+        None => {
+            let max: Option<i32> = category::Entity::find()
+                .select_only()
+                .column_as(category::Column::Ordinal.max(), "max")
+                .filter(category::Column::InspectionId.eq(inspection.id))
+                .into_tuple()
+                .one(&txn)
+                .await?
+                .flatten();
+            max.unwrap_or(0) + 1
+        }
+    };
+    if category::Entity::find()
+        .filter(category::Column::InspectionId.eq(inspection.id))
+        .filter(category::Column::Ordinal.eq(ordinal))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "inspection {} already has a category numbered {ordinal}",
+            inspection.id
+        )));
+    }
+    let now = Utc::now();
+    let created = category::ActiveModel {
+        inspection_id: Set(inspection.id),
+        ordinal: Set(ordinal),
+        title: Set(title),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "category.create",
+        "category",
+        created.id,
+        None,
+        Some(&created),
+    )
+    .await?;
+    Ok(created)
+}
+
+async fn load(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<category::Model> {
+    let current = category::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("category", id))?;
+    writable_inspection(db, caller, current.inspection_id)
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(_) => AppError::not_found("category", id),
+            other => other,
+        })?;
+    Ok(current)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+    title: &str,
+) -> AppResult<category::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let title = text::required("title", title, 300)?;
+    let txn = db::begin_write(db).await?;
+    let current = load(&txn, caller, id).await?;
+    let update =
+        category::Entity::update_many().col_expr(category::Column::Title, Expr::value(title));
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "category.update",
+        "category",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}
+
+pub async fn archive(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    version: i32,
+) -> AppResult<category::Model> {
+    caller.require(Permission::ManageFindings)?;
+    let txn = db::begin_write(db).await?;
+    let current = load(&txn, caller, id).await?;
+    if current.archived_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "category {id} is already archived"
+        )));
+    }
+    let update = category::Entity::update_many()
+        .col_expr(category::Column::ArchivedAt, Expr::value(Utc::now()));
+    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "category.archive",
+        "category",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}

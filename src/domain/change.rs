@@ -1,0 +1,81 @@
+//! The two steps every write ends with: an UPDATE guarded by the version the caller read
+//! (optimistic concurrency), and the audit event committed with the change.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, UpdateMany,
+};
+use serde::Serialize;
+
+use crate::audit::{self, Actor, Change};
+use crate::error::{AppError, AppResult};
+
+/// The columns every versioned table has.
+pub struct Versioned<C> {
+    /// The entity's name in messages, e.g. "finding".
+    pub what: &'static str,
+    pub id: C,
+    pub version: C,
+    pub updated_at: C,
+}
+
+/// Applies `update` to row `id` if it is still at `version`, raising the version; returns the
+/// row as it is now, or `CONFLICT` when someone changed it first.
+pub async fn versioned_update<E>(
+    db: &impl ConnectionTrait,
+    update: UpdateMany<E>,
+    columns: Versioned<E::Column>,
+    id: i32,
+    version: i32,
+) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait,
+{
+    let result = update
+        .col_expr(columns.version, Expr::col(columns.version).add(1))
+        .col_expr(columns.updated_at, Expr::value(chrono::Utc::now()))
+        .filter(columns.id.eq(id))
+        .filter(columns.version.eq(version))
+        .exec(db)
+        .await?;
+    let now = E::find()
+        .filter(columns.id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(columns.what, id))?;
+    if result.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "{} {id} changed since version {version} was read; read it again and retry",
+            columns.what
+        )));
+    }
+    Ok(now)
+}
+
+/// Records the audit event of a change and commits the transaction that made it.
+pub async fn commit_audited<M: Serialize>(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    id: i32,
+    before: Option<&M>,
+    after: Option<&M>,
+) -> AppResult<()> {
+    let json = |m: Option<&M>| m.and_then(|m| serde_json::to_value(m).ok());
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            action,
+            entity_type,
+            entity_id: id.to_string(),
+            before: json(before),
+            after: json(after),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

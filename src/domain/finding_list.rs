@@ -1,0 +1,169 @@
+//! Listing findings: filters and orders shared by GraphQL and REST.
+
+use chrono::NaiveDate;
+use entity::enums::{FindingStatus, RectificationType};
+use entity::{finding, finding_regulation, measure};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter};
+
+use crate::auth::Caller;
+use crate::domain::listing::{contains, search_text, subtree_of};
+use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::scope;
+use crate::error::AppResult;
+
+#[derive(Debug, Default, Clone)]
+pub struct FindingFilter {
+    pub inspection_id: Option<i32>,
+    pub category_id: Option<i32>,
+    /// Findings of this department and every department below it.
+    pub department_id: Option<i32>,
+    /// Any of these statuses.
+    pub status: Vec<FindingStatus>,
+    pub rectification_type: Vec<RectificationType>,
+    /// Past the deadline and not closed (as of `today`).
+    pub overdue: Option<bool>,
+    pub deadline_from: Option<NaiveDate>,
+    pub deadline_to: Option<NaiveDate>,
+    /// Findings this regulation answers.
+    pub regulation_id: Option<i32>,
+    /// Text in the title, the description or a measure's content.
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FindingOrder {
+    /// By inspection, then number (序号).
+    #[default]
+    Ordinal,
+    Deadline,
+    UpdatedAt,
+}
+
+/// Deadlines sort after every real date when missing. (Not `NaiveDate::MAX`: SQLite compares
+/// dates as text, and `+262143-12-31` sorts before `2020-...`.)
+pub const NO_DEADLINE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
+
+pub fn order(by: FindingOrder, descending: bool) -> Order<finding::Model> {
+    use finding::Column as C;
+    match by {
+        FindingOrder::Ordinal => Order {
+            name: "finding.ordinal",
+            exprs: vec![
+                Expr::col(C::InspectionId),
+                Expr::col(C::Ordinal),
+                Expr::col(C::Id),
+            ],
+            keys: |f| {
+                vec![
+                    Key::I(f.inspection_id.into()),
+                    Key::I(f.ordinal.into()),
+                    Key::I(f.id.into()),
+                ]
+            },
+            descending,
+        },
+        FindingOrder::Deadline => Order {
+            name: "finding.deadline",
+            exprs: vec![
+                Expr::cust_with_exprs(
+                    "COALESCE($1, $2)",
+                    [Expr::col(C::Deadline), Expr::val(NO_DEADLINE)],
+                ),
+                Expr::col(C::Id),
+            ],
+            keys: |f| {
+                vec![
+                    Key::D(f.deadline.unwrap_or(NO_DEADLINE)),
+                    Key::I(f.id.into()),
+                ]
+            },
+            descending,
+        },
+        FindingOrder::UpdatedAt => Order {
+            name: "finding.updated_at",
+            exprs: vec![Expr::col(C::UpdatedAt), Expr::col(C::Id)],
+            keys: |f| vec![Key::T(f.updated_at), Key::I(f.id.into())],
+            descending,
+        },
+    }
+}
+
+/// The condition for "overdue as of `today`".
+pub fn overdue(today: NaiveDate) -> Condition {
+    Condition::all()
+        .add(finding::Column::Deadline.lt(today))
+        .add(finding::Column::Status.ne(FindingStatus::Closed))
+}
+
+/// One page of the findings the caller may read that match `filter`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &FindingFilter,
+    sort: (FindingOrder, bool),
+    today: NaiveDate,
+    args: &PageArgs,
+) -> AppResult<Page<finding::Model>> {
+    caller.require_identity()?;
+    let mut select = scope::findings(caller);
+    if !filter.include_archived {
+        select = select.filter(finding::Column::ArchivedAt.is_null());
+    }
+    if let Some(id) = filter.inspection_id {
+        select = select.filter(finding::Column::InspectionId.eq(id));
+    }
+    if let Some(id) = filter.category_id {
+        select = select.filter(finding::Column::CategoryId.eq(id));
+    }
+    if let Some(id) = filter.department_id {
+        select =
+            select.filter(finding::Column::DepartmentId.in_subquery(subtree_of(db, id).await?));
+    }
+    if !filter.status.is_empty() {
+        select = select.filter(finding::Column::Status.is_in(filter.status.iter().copied()));
+    }
+    if !filter.rectification_type.is_empty() {
+        select = select.filter(
+            finding::Column::RectificationType.is_in(filter.rectification_type.iter().copied()),
+        );
+    }
+    match filter.overdue {
+        Some(true) => select = select.filter(overdue(today)),
+        Some(false) => select = select.filter(overdue(today).not()),
+        None => {}
+    }
+    if let Some(from) = filter.deadline_from {
+        select = select.filter(finding::Column::Deadline.gte(from));
+    }
+    if let Some(to) = filter.deadline_to {
+        select = select.filter(finding::Column::Deadline.lte(to));
+    }
+    if let Some(regulation_id) = filter.regulation_id {
+        let linked = Query::select()
+            .column(finding_regulation::Column::FindingId)
+            .from(finding_regulation::Entity)
+            .and_where(finding_regulation::Column::RegulationId.eq(regulation_id))
+            .and_where(finding_regulation::Column::UnlinkedAt.is_null())
+            .to_owned();
+        select = select.filter(finding::Column::Id.in_subquery(linked));
+    }
+    if let Some(text) = search_text(filter.search.as_deref())? {
+        let in_measures = Query::select()
+            .column(measure::Column::FindingId)
+            .from(measure::Entity)
+            .cond_where(contains(measure::Column::Content, &text))
+            .to_owned();
+        select = select.filter(
+            Condition::any()
+                .add(contains(finding::Column::Title, &text))
+                .add(contains(finding::Column::Description, &text))
+                .add(finding::Column::Id.in_subquery(in_measures)),
+        );
+    }
+    page::fetch(db, select, &order(sort.0, sort.1), args).await
+}

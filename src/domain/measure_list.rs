@@ -1,0 +1,136 @@
+//! Listing measures: filters and orders shared by GraphQL and REST.
+
+use chrono::NaiveDate;
+use entity::enums::MeasureStatus;
+use entity::{finding, measure};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
+
+use crate::auth::Caller;
+use crate::domain::finding_list::NO_DEADLINE;
+use crate::domain::listing::subtree_of;
+use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::scope;
+use crate::error::AppResult;
+
+#[derive(Debug, Default, Clone)]
+pub struct MeasureFilter {
+    pub finding_id: Option<i32>,
+    /// Measures of this department or below: their own department, or, for measures without
+    /// one, their finding's.
+    pub department_id: Option<i32>,
+    pub status: Vec<MeasureStatus>,
+    /// Past the deadline and not done (as of `today`).
+    pub overdue: Option<bool>,
+    pub include_archived: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MeasureOrder {
+    #[default]
+    Ordinal,
+    Deadline,
+    UpdatedAt,
+}
+
+pub fn order(by: MeasureOrder, descending: bool) -> Order<measure::Model> {
+    use measure::Column as C;
+    match by {
+        MeasureOrder::Ordinal => Order {
+            name: "measure.ordinal",
+            exprs: vec![
+                Expr::col(C::FindingId),
+                Expr::col(C::Ordinal),
+                Expr::col(C::Id),
+            ],
+            keys: |m| {
+                vec![
+                    Key::I(m.finding_id.into()),
+                    Key::I(m.ordinal.into()),
+                    Key::I(m.id.into()),
+                ]
+            },
+            descending,
+        },
+        MeasureOrder::Deadline => Order {
+            name: "measure.deadline",
+            exprs: vec![
+                Expr::cust_with_exprs(
+                    "COALESCE($1, $2)",
+                    [Expr::col(C::Deadline), Expr::val(NO_DEADLINE)],
+                ),
+                Expr::col(C::Id),
+            ],
+            keys: |m| {
+                vec![
+                    Key::D(m.deadline.unwrap_or(NO_DEADLINE)),
+                    Key::I(m.id.into()),
+                ]
+            },
+            descending,
+        },
+        MeasureOrder::UpdatedAt => Order {
+            name: "measure.updated_at",
+            exprs: vec![Expr::col(C::UpdatedAt), Expr::col(C::Id)],
+            keys: |m| vec![Key::T(m.updated_at), Key::I(m.id.into())],
+            descending,
+        },
+    }
+}
+
+pub fn overdue(today: NaiveDate) -> Condition {
+    Condition::all()
+        .add(measure::Column::Deadline.lt(today))
+        .add(measure::Column::Status.ne(MeasureStatus::Done))
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &MeasureFilter,
+    sort: (MeasureOrder, bool),
+    today: NaiveDate,
+    args: &PageArgs,
+) -> AppResult<Page<measure::Model>> {
+    caller.require_identity()?;
+    let visible_findings = scope::findings(caller)
+        .select_only()
+        .column(finding::Column::Id)
+        .into_query();
+    let mut select =
+        measure::Entity::find().filter(measure::Column::FindingId.in_subquery(visible_findings));
+    if !filter.include_archived {
+        select = select.filter(measure::Column::ArchivedAt.is_null());
+    }
+    if let Some(id) = filter.finding_id {
+        select = select.filter(measure::Column::FindingId.eq(id));
+    }
+    if let Some(id) = filter.department_id {
+        let subtree = subtree_of(db, id).await?;
+        let findings_there = Query::select()
+            .column(finding::Column::Id)
+            .from(finding::Entity)
+            .and_where(finding::Column::DepartmentId.in_subquery(subtree.clone()))
+            .to_owned();
+        select = select.filter(
+            Condition::any()
+                .add(measure::Column::DepartmentId.in_subquery(subtree))
+                .add(
+                    Condition::all()
+                        .add(measure::Column::DepartmentId.is_null())
+                        .add(measure::Column::FindingId.in_subquery(findings_there)),
+                ),
+        );
+    }
+    if !filter.status.is_empty() {
+        select = select.filter(measure::Column::Status.is_in(filter.status.iter().copied()));
+    }
+    match filter.overdue {
+        Some(true) => select = select.filter(overdue(today)),
+        Some(false) => select = select.filter(overdue(today).not()),
+        None => {}
+    }
+    page::fetch(db, select, &order(sort.0, sort.1), args).await
+}

@@ -1,0 +1,75 @@
+//! Relay connections over [`crate::domain::page`]: `edges { cursor node }`, `pageInfo`, and a
+//! `totalCount` that is counted only when asked for.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Enum, Object, OutputType, Result};
+
+use super::ContextExt;
+use crate::domain::page::{CountQuery, Page, PageArgs};
+
+/// The `totalCount` of a list.
+pub struct TotalCount(CountQuery);
+
+#[Object]
+impl TotalCount {
+    /// How many items the list has in all, across pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.0.run(ctx.db()).await?)
+    }
+}
+
+pub type Conn<N> = Connection<String, N, TotalCount, EmptyFields>;
+
+/// Turns a page of rows into a connection of API nodes.
+pub fn connection<M, N: OutputType>(page: Page<M>, node: impl Fn(M) -> N) -> Conn<N> {
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        TotalCount(page.count),
+    );
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|(cursor, row)| Edge::new(cursor, node(row))),
+    );
+    connection
+}
+
+/// Relay arguments to a page request.
+pub fn args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> PageArgs {
+    PageArgs {
+        first,
+        after,
+        last,
+        before,
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum OrderDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl OrderDirection {
+    pub fn descending(self) -> bool {
+        self == OrderDirection::Desc
+    }
+}
+
+/// The cost of a list field for the complexity limit: its page size times its content.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let size = first
+        .or(last)
+        .map_or(crate::domain::page::DEFAULT_SIZE as usize, |n| {
+            n.max(0) as usize
+        });
+    size.max(1) * child + 1
+}

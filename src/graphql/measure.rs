@@ -1,0 +1,396 @@
+//! Measures (整改措施) and targets (目标) of findings.
+
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{measure, target};
+
+use super::connection::{Conn, OrderDirection, args, connection};
+use super::department::{self, Department};
+use super::enums::MeasureStatus;
+use super::finding::Finding;
+use super::loaders::FindingById;
+use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
+use crate::domain::measure::{MeasurePatch, NewMeasure};
+use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
+use crate::domain::target::{NewTarget, TargetPatch};
+use crate::domain::{self};
+
+/// A rectification measure of a finding (整改措施).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Measure {
+    pub id: ID,
+    /// Number within the finding (一是, 二是, ... as 1, 2, ...).
+    pub ordinal: i32,
+    /// What is to be done.
+    pub content: String,
+    pub status: MeasureStatus,
+    /// Deadline (整改时限), if any.
+    pub deadline: Option<NaiveDate>,
+    /// Completion date, once done.
+    pub completed_on: Option<NaiveDate>,
+    /// Responsible person (责任人).
+    pub responsible_person: Option<String>,
+    pub archived: bool,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    #[graphql(skip)]
+    pub department_id: Option<i32>,
+    #[graphql(skip)]
+    pub finding_id: i32,
+}
+
+impl From<measure::Model> for Measure {
+    fn from(m: measure::Model) -> Self {
+        Self {
+            id: ID(m.id.to_string()),
+            ordinal: m.ordinal,
+            content: m.content,
+            status: m.status.into(),
+            deadline: m.deadline,
+            completed_on: m.completed_on,
+            responsible_person: m.responsible_person,
+            archived: m.archived_at.is_some(),
+            updated_at: m.updated_at,
+            version: m.version,
+            department_id: m.department_id,
+            finding_id: m.finding_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Measure {
+    /// Past its deadline and not done, as of today in the configured time zone.
+    async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
+        overdue_days(
+            self.deadline,
+            self.status == MeasureStatus::Done,
+            ctx.today(),
+        )
+        .is_some()
+    }
+
+    /// Days past the deadline, when overdue.
+    async fn days_overdue(&self, ctx: &Context<'_>) -> Option<i64> {
+        overdue_days(
+            self.deadline,
+            self.status == MeasureStatus::Done,
+            ctx.today(),
+        )
+    }
+
+    /// Responsible department (责任科室), when the measure has its own.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        department::load_opt(ctx, self.department_id).await
+    }
+
+    /// The finding the measure belongs to.
+    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
+        Ok(ctx
+            .loader()
+            .load_one(FindingById(self.finding_id))
+            .await?
+            .map(Into::into))
+    }
+}
+
+/// A measurable target of a finding (目标), e.g. 12% against a required 25%.
+#[derive(SimpleObject, Clone)]
+pub struct Target {
+    pub id: ID,
+    /// What is measured.
+    pub name: String,
+    /// Unit of the values (%, 万元, 人, ...).
+    pub unit: String,
+    /// The value when the finding was made.
+    pub baseline: Option<f64>,
+    /// The value to reach.
+    pub required_value: Option<f64>,
+    /// The latest value.
+    pub current_value: Option<f64>,
+    /// The date of the latest value.
+    pub as_of: Option<NaiveDate>,
+    pub version: i32,
+}
+
+impl From<target::Model> for Target {
+    fn from(t: target::Model) -> Self {
+        Self {
+            id: ID(t.id.to_string()),
+            name: t.name,
+            unit: t.unit,
+            baseline: t.baseline,
+            required_value: t.required_value,
+            current_value: t.current_value,
+            as_of: t.as_of,
+            version: t.version,
+        }
+    }
+}
+
+/// Which measures to list.
+#[derive(InputObject, Default)]
+pub struct MeasureFilterInput {
+    pub finding_id: Option<ID>,
+    /// Measures of this department or below (their own, or their finding's when they have none).
+    pub department_id: Option<ID>,
+    /// Any of these statuses.
+    pub status: Option<Vec<MeasureStatus>>,
+    /// Past the deadline and not done (true), or not (false).
+    pub overdue: Option<bool>,
+    #[graphql(default)]
+    pub include_archived: bool,
+}
+
+/// What measures are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum MeasureOrderField {
+    /// By finding, then number.
+    #[default]
+    Ordinal,
+    /// By deadline; measures without one come last.
+    Deadline,
+    UpdatedAt,
+}
+
+#[derive(InputObject, Default, Clone, Copy)]
+pub struct MeasureOrderInput {
+    #[graphql(default)]
+    pub field: MeasureOrderField,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+#[derive(Default)]
+pub struct MeasureQuery;
+
+#[Object]
+impl MeasureQuery {
+    /// A measure within the caller's reach, or null.
+    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+        let id = parse_id("id", &id)?;
+        super::found(domain::measure::get(ctx.db(), ctx.caller(), id).await)
+    }
+
+    /// The measures within the caller's reach.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn measures(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<MeasureFilterInput>,
+        order_by: Option<MeasureOrderInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Measure>> {
+        let filter = filter.unwrap_or_default();
+        let order_by = order_by.unwrap_or_default();
+        let filter = MeasureFilter {
+            finding_id: parse_opt_id("filter.findingId", filter.finding_id.as_ref())?,
+            department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
+            status: filter
+                .status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            overdue: filter.overdue,
+            include_archived: filter.include_archived,
+        };
+        let field = match order_by.field {
+            MeasureOrderField::Ordinal => MeasureOrder::Ordinal,
+            MeasureOrderField::Deadline => MeasureOrder::Deadline,
+            MeasureOrderField::UpdatedAt => MeasureOrder::UpdatedAt,
+        };
+        let page = domain::measure_list::list(
+            ctx.db(),
+            ctx.caller(),
+            &filter,
+            (field, order_by.direction.descending()),
+            ctx.today(),
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, Measure::from))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateMeasureInput {
+    pub finding_id: ID,
+    /// Number within the finding; the next free one when omitted.
+    pub ordinal: Option<i32>,
+    pub content: String,
+    /// Code of the responsible department, when not the finding's.
+    pub department_code: Option<String>,
+    pub responsible_person: Option<String>,
+    pub deadline: Option<NaiveDate>,
+}
+
+/// Changes to a measure. Moving back from DONE needs a `reason`.
+#[derive(InputObject)]
+pub struct UpdateMeasureInput {
+    pub id: ID,
+    /// The version the measure was read at.
+    pub version: i32,
+    pub content: Option<String>,
+    pub status: Option<MeasureStatus>,
+    /// Why a DONE measure is reopened (kept in the ledger).
+    pub reason: Option<String>,
+    /// Completion date when moving to DONE (default: today).
+    pub completed_on: Option<NaiveDate>,
+    pub deadline: MaybeUndefined<NaiveDate>,
+    pub responsible_person: MaybeUndefined<String>,
+    /// Code of the responsible department; null returns the measure to its finding's.
+    pub department_code: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateTargetInput {
+    pub finding_id: ID,
+    pub name: String,
+    #[graphql(default)]
+    pub unit: String,
+    pub baseline: Option<f64>,
+    pub required_value: Option<f64>,
+    pub current_value: Option<f64>,
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Changes to a target. A new current value without `asOf` is as of today; the ledger records it.
+#[derive(InputObject)]
+pub struct UpdateTargetInput {
+    pub id: ID,
+    pub version: i32,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub baseline: MaybeUndefined<f64>,
+    pub required_value: MaybeUndefined<f64>,
+    pub current_value: MaybeUndefined<f64>,
+    pub as_of: MaybeUndefined<NaiveDate>,
+}
+
+#[derive(Default)]
+pub struct MeasureMutation;
+
+#[Object]
+impl MeasureMutation {
+    /// Adds a measure to a finding (managers within their subtree, admins).
+    async fn create_measure(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMeasureInput,
+    ) -> Result<Measure> {
+        let created = domain::measure::create(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            NewMeasure {
+                finding_id: parse_id("findingId", &input.finding_id)?,
+                ordinal: input.ordinal,
+                content: input.content,
+                department_code: input.department_code,
+                responsible_person: input.responsible_person,
+                deadline: input.deadline,
+            },
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Edits a measure (officers and managers within their subtree, admins).
+    async fn update_measure(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMeasureInput,
+    ) -> Result<Measure> {
+        let id = parse_id("id", &input.id)?;
+        let changes = MeasurePatch {
+            content: input.content,
+            status: input.status.map(Into::into),
+            reason: input.reason,
+            completed_on: input.completed_on,
+            deadline: patch(input.deadline),
+            responsible_person: patch(input.responsible_person),
+            department_code: patch(input.department_code),
+        };
+        let updated = domain::measure::update(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            input.version,
+            changes,
+        )
+        .await?;
+        Ok(updated.into())
+    }
+
+    /// Archives a measure; its ledger entries stay (managers within their subtree, admins).
+    async fn archive_measure(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Measure> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::measure::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Adds a measurable target to a finding (managers within their subtree, admins).
+    async fn create_target(&self, ctx: &Context<'_>, input: CreateTargetInput) -> Result<Target> {
+        let created = domain::target::create(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            NewTarget {
+                finding_id: parse_id("findingId", &input.finding_id)?,
+                name: input.name,
+                unit: input.unit,
+                baseline: input.baseline,
+                required_value: input.required_value,
+                current_value: input.current_value,
+                as_of: input.as_of,
+            },
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Edits a target, e.g. sets its current value (managers within their subtree, admins).
+    async fn update_target(&self, ctx: &Context<'_>, input: UpdateTargetInput) -> Result<Target> {
+        let id = parse_id("id", &input.id)?;
+        let changes = TargetPatch {
+            name: input.name,
+            unit: input.unit,
+            baseline: patch(input.baseline),
+            required_value: patch(input.required_value),
+            current_value: patch(input.current_value),
+            as_of: patch(input.as_of),
+        };
+        let updated = domain::target::update(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            input.version,
+            changes,
+        )
+        .await?;
+        Ok(updated.into())
+    }
+
+    /// Archives a target.
+    async fn archive_target(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Target> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::target::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
+                .await?
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,280 @@
+//! Regulations (规章制度) and their links to findings.
+
+use async_graphql::{
+    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+};
+use chrono::NaiveDate;
+use entity::regulation;
+
+use super::connection::{Conn, OrderDirection, args, connection};
+use super::department::{self, Department};
+use super::enums::{RegulationDomain, RegulationStatus};
+use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
+use super::{ContextExt, parse_id, parse_opt_id, patch};
+use crate::domain::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
+use crate::domain::{self};
+
+/// A regulation (规章制度) made or revised in answer to findings.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Regulation {
+    pub id: ID,
+    /// Title, without 《》.
+    pub title: String,
+    /// Document number (文号).
+    pub document_number: Option<String>,
+    pub domain: RegulationDomain,
+    pub status: RegulationStatus,
+    /// Issue date (印发日期).
+    pub issued_on: Option<NaiveDate>,
+    pub archived: bool,
+    pub version: i32,
+    #[graphql(skip)]
+    pub department_id: Option<i32>,
+}
+
+impl From<regulation::Model> for Regulation {
+    fn from(r: regulation::Model) -> Self {
+        Self {
+            id: ID(r.id.to_string()),
+            title: r.title,
+            document_number: r.document_number,
+            domain: r.domain.into(),
+            status: r.status.into(),
+            issued_on: r.issued_on,
+            archived: r.archived_at.is_some(),
+            version: r.version,
+            department_id: r.department_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Regulation {
+    /// The issuing department.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        department::load_opt(ctx, self.department_id).await
+    }
+
+    /// The findings this regulation answers that the caller may read.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        order_by: Option<FindingOrderInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Finding>> {
+        let mut filter = filter.unwrap_or_default();
+        filter.regulation_id = Some(self.id.clone());
+        list_findings(ctx, filter, order_by, args(first, after, last, before)).await
+    }
+}
+
+/// Which regulations to list.
+#[derive(InputObject, Default)]
+pub struct RegulationFilterInput {
+    pub domain: Option<Vec<RegulationDomain>>,
+    pub status: Option<Vec<RegulationStatus>>,
+    /// Issued by this department or any below it.
+    pub department_id: Option<ID>,
+    /// Answering this finding.
+    pub finding_id: Option<ID>,
+    /// Text in the title or the document number.
+    pub search: Option<String>,
+    #[graphql(default)]
+    pub include_archived: bool,
+}
+
+#[derive(Default)]
+pub struct RegulationQuery;
+
+#[Object]
+impl RegulationQuery {
+    /// A regulation within the caller's reach, or null.
+    async fn regulation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Regulation>> {
+        let id = parse_id("id", &id)?;
+        super::found(domain::regulation::get(ctx.db(), ctx.caller(), id).await)
+    }
+
+    /// The regulations within the caller's reach, by id.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn regulations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RegulationFilterInput>,
+        #[graphql(default)] direction: OrderDirection,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Regulation>> {
+        let filter = filter.unwrap_or_default();
+        let filter = RegulationFilter {
+            domain: filter
+                .domain
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            status: filter
+                .status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
+            finding_id: parse_opt_id("filter.findingId", filter.finding_id.as_ref())?,
+            search: filter.search,
+            include_archived: filter.include_archived,
+        };
+        let page = domain::regulation::list(
+            ctx.db(),
+            ctx.caller(),
+            &filter,
+            direction.descending(),
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, Regulation::from))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateRegulationInput {
+    pub title: String,
+    pub document_number: Option<String>,
+    pub domain: RegulationDomain,
+    /// Code of the issuing department (required except for admins).
+    pub department_code: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub status: RegulationStatus,
+}
+
+#[derive(InputObject)]
+pub struct UpdateRegulationInput {
+    pub id: ID,
+    pub version: i32,
+    pub title: Option<String>,
+    pub document_number: MaybeUndefined<String>,
+    pub domain: Option<RegulationDomain>,
+    pub issued_on: MaybeUndefined<NaiveDate>,
+    pub status: Option<RegulationStatus>,
+}
+
+#[derive(Default)]
+pub struct RegulationMutation;
+
+#[Object]
+impl RegulationMutation {
+    /// Records a regulation (managers for their subtree, admins).
+    async fn create_regulation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateRegulationInput,
+    ) -> Result<Regulation> {
+        let created = domain::regulation::create(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            NewRegulation {
+                title: input.title,
+                document_number: input.document_number,
+                domain: input.domain.into(),
+                department_code: input.department_code,
+                issued_on: input.issued_on,
+                status: input.status.into(),
+            },
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Edits a regulation.
+    async fn update_regulation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateRegulationInput,
+    ) -> Result<Regulation> {
+        let id = parse_id("id", &input.id)?;
+        let changes = RegulationPatch {
+            title: input.title,
+            document_number: patch(input.document_number),
+            domain: input.domain.map(Into::into),
+            issued_on: patch(input.issued_on),
+            status: input.status.map(Into::into),
+        };
+        let updated = domain::regulation::update(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            input.version,
+            changes,
+        )
+        .await?;
+        Ok(updated.into())
+    }
+
+    /// Archives a regulation.
+    async fn archive_regulation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+    ) -> Result<Regulation> {
+        let id = parse_id("id", &id)?;
+        Ok(
+            domain::regulation::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Links a regulation to a finding it answers; the finding's ledger records it.
+    async fn link_regulation(
+        &self,
+        ctx: &Context<'_>,
+        finding_id: ID,
+        regulation_id: ID,
+    ) -> Result<Regulation> {
+        let finding_id = parse_id("findingId", &finding_id)?;
+        let regulation_id = parse_id("regulationId", &regulation_id)?;
+        let linked = domain::regulation::set_link(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            finding_id,
+            regulation_id,
+            true,
+        )
+        .await?;
+        Ok(linked.into())
+    }
+
+    /// Undoes a link (kept in history); the finding's ledger records it.
+    async fn unlink_regulation(
+        &self,
+        ctx: &Context<'_>,
+        finding_id: ID,
+        regulation_id: ID,
+    ) -> Result<Regulation> {
+        let finding_id = parse_id("findingId", &finding_id)?;
+        let regulation_id = parse_id("regulationId", &regulation_id)?;
+        let unlinked = domain::regulation::set_link(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            finding_id,
+            regulation_id,
+            false,
+        )
+        .await?;
+        Ok(unlinked.into())
+    }
+}
