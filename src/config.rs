@@ -162,6 +162,11 @@ pub struct GraphqlConfig {
     #[arg(long, env = "RECTRACK_GRAPHQL_MAX_BODY", default_value_t = 128 * 1024, global = true)]
     pub graphql_max_body: usize,
 
+    /// How long a DataLoader waits to gather keys into one batch. Longer windows batch more
+    /// reliably on a busy machine and add that much latency per level of nesting.
+    #[arg(long, env = "RECTRACK_DATALOADER_DELAY", default_value = "1ms", value_parser = parse_duration, global = true)]
+    pub dataloader_delay: Duration,
+
     /// Whether introspection is served (on by default; production may switch it off).
     #[arg(long, env = "RECTRACK_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub graphql_introspection: bool,

@@ -43,8 +43,9 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
     let counter = Arc::new(AtomicU64::new(0));
     let seen = counter.clone();
-    db.set_metric_callback(move |_| {
+    db.set_metric_callback(move |info| {
         seen.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(target: "rectrack::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
     });
     counter
 }

@@ -28,6 +28,8 @@ pub enum AppError {
     Conflict(String),
     /// The request is too large.
     PayloadTooLarge(String),
+    /// The request ran past its time limit; the database cancelled its statement.
+    Timeout(String),
     /// Anything else: logged with its detail, reported without it.
     Internal(String),
 }
@@ -61,6 +63,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::Timeout(_) => "TIMEOUT",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -73,6 +76,7 @@ impl AppError {
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::PayloadTooLarge(m)
+            | Self::Timeout(m)
             | Self::Internal(m) => m,
         }
     }
@@ -85,6 +89,7 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,8 +110,26 @@ impl AppError {
     }
 }
 
+/// The SQLSTATE of a database error, when the database gave one.
+fn sqlstate(err: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's "canceling statement due to statement timeout".
+const QUERY_CANCELED: &str = "57014";
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if sqlstate(&err).as_deref() == Some(QUERY_CANCELED) {
+            return Self::Timeout("the request took too long and was stopped".to_owned());
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 Self::Conflict("a record with the same unique value already exists".to_owned())

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use entity::enums::{FindingStatus, RectificationType};
 use entity::{finding, finding_regulation, measure};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter};
 
 use crate::auth::Caller;
@@ -70,10 +70,8 @@ pub fn order(by: FindingOrder, descending: bool) -> Order<finding::Model> {
         FindingOrder::Deadline => Order {
             name: "finding.deadline",
             exprs: vec![
-                Expr::cust_with_exprs(
-                    "COALESCE($1, $2)",
-                    [Expr::col(C::Deadline), Expr::val(NO_DEADLINE)],
-                ),
+                // Func, not custom SQL: placeholders differ between the databases.
+                Func::coalesce([Expr::col(C::Deadline), Expr::val(NO_DEADLINE)]).into(),
                 Expr::col(C::Id),
             ],
             keys: |f| {
@@ -98,6 +96,15 @@ pub fn overdue(today: NaiveDate) -> Condition {
     Condition::all()
         .add(finding::Column::Deadline.lt(today))
         .add(finding::Column::Status.ne(FindingStatus::Closed))
+}
+
+/// The complement of [`overdue`], spelled out: `NOT (deadline < today ...)` would drop the rows
+/// without a deadline, since SQL compares NULL to nothing.
+pub fn not_overdue(today: NaiveDate) -> Condition {
+    Condition::any()
+        .add(finding::Column::Deadline.is_null())
+        .add(finding::Column::Deadline.gte(today))
+        .add(finding::Column::Status.eq(FindingStatus::Closed))
 }
 
 /// One page of the findings the caller may read that match `filter`.
@@ -134,7 +141,7 @@ pub async fn list(
     }
     match filter.overdue {
         Some(true) => select = select.filter(overdue(today)),
-        Some(false) => select = select.filter(overdue(today).not()),
+        Some(false) => select = select.filter(not_overdue(today)),
         None => {}
     }
     if let Some(from) = filter.deadline_from {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use entity::enums::MeasureStatus;
 use entity::{finding, measure};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
@@ -57,10 +57,8 @@ pub fn order(by: MeasureOrder, descending: bool) -> Order<measure::Model> {
         MeasureOrder::Deadline => Order {
             name: "measure.deadline",
             exprs: vec![
-                Expr::cust_with_exprs(
-                    "COALESCE($1, $2)",
-                    [Expr::col(C::Deadline), Expr::val(NO_DEADLINE)],
-                ),
+                // Func, not custom SQL: placeholders differ between the databases.
+                Func::coalesce([Expr::col(C::Deadline), Expr::val(NO_DEADLINE)]).into(),
                 Expr::col(C::Id),
             ],
             keys: |m| {
@@ -84,6 +82,15 @@ pub fn overdue(today: NaiveDate) -> Condition {
     Condition::all()
         .add(measure::Column::Deadline.lt(today))
         .add(measure::Column::Status.ne(MeasureStatus::Done))
+}
+
+/// The complement of [`overdue`], spelled out: `NOT (deadline < today ...)` would drop the rows
+/// without a deadline, since SQL compares NULL to nothing.
+pub fn not_overdue(today: NaiveDate) -> Condition {
+    Condition::any()
+        .add(measure::Column::Deadline.is_null())
+        .add(measure::Column::Deadline.gte(today))
+        .add(measure::Column::Status.eq(MeasureStatus::Done))
 }
 
 pub async fn list(
@@ -129,7 +136,7 @@ pub async fn list(
     }
     match filter.overdue {
         Some(true) => select = select.filter(overdue(today)),
-        Some(false) => select = select.filter(overdue(today).not()),
+        Some(false) => select = select.filter(not_overdue(today)),
         None => {}
     }
     page::fetch(db, select, &order(sort.0, sort.1), args).await

@@ -61,12 +61,27 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-/// Builds the executable schema.
+/// Builds the executable schema with the configured limits.
 pub fn build_schema(db: DatabaseConnection, config: Arc<Config>, keys: Arc<Keys>) -> AppSchema {
-    let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn);
-    builder()
+    let limits = &config.graphql;
+    let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
+        .delay(limits.dataloader_delay);
+    let mut builder = builder()
+        .limit_depth(limits.graphql_max_depth)
+        .limit_complexity(limits.graphql_max_complexity)
+        .limit_directives(limits.graphql_max_directives)
+        .limit_recursive_depth(64)
+        .extension(limits::FieldCount(limits.graphql_max_fields));
+    if config.is_production() {
+        // "Did you mean ...?" helps attackers map a schema they may not introspect.
+        builder = builder.disable_suggestions();
+    }
+    if !limits.graphql_introspection {
+        builder = builder.disable_introspection();
+    }
+    builder
         .data(db)
-        .data(config)
+        .data(config.clone())
         .data(keys)
         .data(loader)
         .finish()

@@ -116,5 +116,20 @@ pub async fn execute(
             .flat_map(|r| r.errors.iter_mut())
             .for_each(limits::classify),
     }
-    GraphQLResponse::from(response).into_response()
+    // A single operation stopped by the database's statement timeout answers like one
+    // stopped by ours.
+    let timed_out = match &response {
+        BatchResponse::Single(r) => r.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|code| *code == async_graphql::Value::from("TIMEOUT"))
+        }),
+        BatchResponse::Batch(_) => false,
+    };
+    let mut http = GraphQLResponse::from(response).into_response();
+    if timed_out {
+        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    http
 }

@@ -246,3 +246,83 @@ async fn me_reports_identity_scope_and_permissions() {
         ])
     );
 }
+
+#[tokio::test]
+async fn every_list_and_nested_field_keeps_to_the_callers_subtree() {
+    let app = spawn_app().await;
+    let other = other_unit(&app).await;
+    let lists = "{ findings { totalCount } measures { totalCount } regulations { totalCount } inspections { totalCount } departments { totalCount } }";
+    let count_of = |data: &Value, list: &str| data[list]["totalCount"].as_i64().unwrap();
+
+    let admin = app.data(&TestUser::admin(), lists, json!({})).await;
+    assert_eq!(count_of(&admin, "findings"), 22);
+    assert_eq!(count_of(&admin, "inspections"), 2);
+    assert_eq!(count_of(&admin, "departments"), 10);
+
+    let theirs = app
+        .data(&TestUser::manager("OTHER"), lists, json!({}))
+        .await;
+    assert_eq!(count_of(&theirs, "findings"), 1);
+    assert_eq!(count_of(&theirs, "measures"), 0);
+    assert_eq!(count_of(&theirs, "regulations"), 0);
+    assert_eq!(count_of(&theirs, "inspections"), 1);
+    assert_eq!(count_of(&theirs, "departments"), 1);
+
+    let ours = app
+        .data(&TestUser::manager("ZJTZB"), lists, json!({}))
+        .await;
+    assert_eq!(count_of(&ours, "findings"), 21);
+    assert_eq!(count_of(&ours, "measures"), 64);
+    assert_eq!(count_of(&ours, "regulations"), 15);
+    assert_eq!(count_of(&ours, "inspections"), 1);
+    assert_eq!(
+        count_of(&ours, "departments"),
+        7,
+        "the unit and its six sections"
+    );
+
+    // A section sees the findings it holds, and the inspection they belong to although the
+    // inspected unit is above it.
+    let section = app
+        .data(&TestUser::officer("ZJTZB-GBK"), lists, json!({}))
+        .await;
+    assert_eq!(
+        count_of(&section, "findings"),
+        2,
+        "干部科 holds findings 3 and 21"
+    );
+    assert_eq!(count_of(&section, "inspections"), 1);
+    assert_eq!(count_of(&section, "departments"), 1);
+
+    // Nested lists go through the same scope: the other unit's manager asking for the demo
+    // inspection gets nothing, and asking for its own gets only its finding.
+    let nested = "query($id: ID!) { inspection(id: $id) { findings { totalCount edges { node { id } } } statusSummary { total } } }";
+    let data = app
+        .data(&TestUser::manager("OTHER"), nested, json!({"id": "1"}))
+        .await;
+    assert_eq!(data["inspection"], Value::Null);
+    let own_inspection = crate::helpers::count(
+        &app.db,
+        &format!("SELECT inspection_id FROM finding WHERE id = {other}"),
+    )
+    .await;
+    let data = app
+        .data(
+            &TestUser::manager("OTHER"),
+            nested,
+            json!({"id": own_inspection.to_string()}),
+        )
+        .await;
+    assert_eq!(data["inspection"]["findings"]["totalCount"], 1);
+    assert_eq!(data["inspection"]["statusSummary"]["total"], 1);
+    // The officer of 干部科 sees the demo inspection's summary over its own two findings only.
+    let data = app
+        .data(&TestUser::officer("ZJTZB-GBK"), nested, json!({"id": "1"}))
+        .await;
+    assert_eq!(data["inspection"]["statusSummary"]["total"], 2);
+    // Anonymous callers list nothing.
+    let (_, body) = app
+        .gql(None, "{ findings { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}

@@ -159,6 +159,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real app with these flags (and no others of the auth kind).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    // Server logs go to the test's output, shown when it fails (RUST_LOG picks the level).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "rectrack=error".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let test_db = TestDb::new().await;
     let app = Application::build(config(&test_db, extra))
         .await
@@ -190,6 +198,31 @@ impl TestApp {
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Runs an operation that must succeed and returns its `data`.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql(Some(token), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The SQL statements the app has run so far (from `/metrics`).
+    pub async fn sql_statements(&self) -> u64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("rectrack_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the metric is served")
     }
 
     /// Runs SQL directly against the app's database (arranging data no API creates yet).

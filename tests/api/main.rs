@@ -7,8 +7,14 @@ mod jwt;
 
 mod accounts;
 mod authorization;
+mod batching;
+mod concurrency;
+mod filters;
 mod health;
+mod limits;
 mod migrations;
+mod mutations;
+mod pagination;
 mod schema;
 mod seed;
 mod tokens;
