@@ -44,6 +44,8 @@ pub struct Change<'a> {
     pub action: &'a str,
     pub entity_type: &'a str,
     pub entity_id: String,
+    /// The department the changed record belongs to.
+    pub department_id: Option<i32>,
     pub before: Option<Value>,
     pub after: Option<Value>,
 }
@@ -79,6 +81,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
         before: change.before,
         after: change.after,
         request_id: actor.request_id.clone(),
+        department_id: change.department_id,
         prev_hash,
         hash: String::new(),
     };
@@ -100,6 +103,7 @@ pub struct Fields<'a> {
     pub before: Option<&'a Value>,
     pub after: Option<&'a Value>,
     pub request_id: Option<&'a str>,
+    pub department_id: Option<i32>,
     pub prev_hash: &'a str,
 }
 
@@ -115,6 +119,7 @@ pub fn fields_of_model(event: &audit_event::Model) -> Fields<'_> {
         before: event.before.as_ref(),
         after: event.after.as_ref(),
         request_id: event.request_id.as_deref(),
+        department_id: event.department_id,
         prev_hash: &event.prev_hash,
     }
 }
@@ -131,6 +136,7 @@ pub fn hash_of(fields: &Fields<'_>) -> String {
         "before": fields.before,
         "after": fields.after,
         "request_id": fields.request_id,
+        "department_id": fields.department_id,
     });
     let mut hasher = Sha256::new();
     hasher.update(fields.prev_hash.as_bytes());

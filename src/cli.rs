@@ -44,6 +44,11 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Mint a token with the configured secret or private key, for scripts.
     Token {
         /// The token's subject (who the script acts as).
@@ -62,6 +67,12 @@ pub enum Command {
         #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Walk the hash chain and report the first event that does not match (exit code 1).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +167,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Schema => print!("{}", graphql::sdl()),
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            config.validate()?;
+            let conn = db::connect(&config).await?;
+            let verdict = crate::domain::audit_log::verify(&conn)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            match verdict {
+                crate::domain::audit_log::Verdict::Intact { events } => {
+                    println!("audit trail intact: {events} events, every hash and link verified");
+                }
+                crate::domain::audit_log::Verdict::Broken {
+                    event_id,
+                    reason,
+                    checked,
+                } => {
+                    println!(
+                        "audit trail BROKEN at event {event_id}: {reason} ({checked} events before it verified)"
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
         Command::Token {
             sub,
             role,

@@ -8,6 +8,14 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+/// Evidence media types accepted by default: documents, images, spreadsheets, OFD (the
+/// Chinese fixed-layout standard) and archives of them.
+const EVIDENCE_MEDIA_TYPES: &str = "application/pdf,image/jpeg,image/png,image/gif,image/webp,\
+text/plain,text/csv,application/msword,\
+application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
+application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,\
+application/ofd,application/zip";
+
 /// A secret value that never prints.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -99,6 +107,43 @@ pub struct Config {
     /// A request running longer than this is ended with an error (its SQL is cancelled).
     #[arg(long, env = "RECTRACK_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
     pub request_timeout: Duration,
+
+    /// Where rectrack keeps files: uploaded evidence goes to `<dir>/evidence`, stored by the
+    /// SHA-256 of its content.
+    #[arg(long, env = "RECTRACK_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: std::path::PathBuf,
+
+    /// Largest evidence upload, in bytes (default 20 MiB); also caps a multipart request.
+    #[arg(long, env = "RECTRACK_EVIDENCE_MAX_SIZE", default_value_t = 20 * 1024 * 1024, global = true)]
+    pub evidence_max_size: usize,
+
+    /// Media types accepted as evidence, comma-separated.
+    #[arg(
+        long,
+        env = "RECTRACK_EVIDENCE_MEDIA_TYPES",
+        value_delimiter = ',',
+        default_value = EVIDENCE_MEDIA_TYPES,
+        global = true
+    )]
+    pub evidence_media_types: Vec<String>,
+
+    /// Days before a deadline at which the early warning (逾期预警) turns GREEN.
+    #[arg(
+        long,
+        env = "RECTRACK_WARNING_GREEN_DAYS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub warning_green_days: u32,
+
+    /// Days before a deadline at which the early warning turns YELLOW (RED once overdue).
+    #[arg(
+        long,
+        env = "RECTRACK_WARNING_YELLOW_DAYS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub warning_yellow_days: u32,
 
     #[command(flatten)]
     pub graphql: GraphqlConfig,
@@ -320,6 +365,10 @@ impl Config {
         anyhow::ensure!(
             self.jwt.jwt_secret.is_none() || self.jwt.jwt_secret_file.is_none(),
             "set RECTRACK_JWT_SECRET or RECTRACK_JWT_SECRET_FILE, not both"
+        );
+        anyhow::ensure!(
+            self.warning_yellow_days <= self.warning_green_days,
+            "RECTRACK_WARNING_YELLOW_DAYS may not exceed RECTRACK_WARNING_GREEN_DAYS"
         );
         anyhow::ensure!(
             self.db_max_connections > 0,

@@ -26,6 +26,8 @@ pub enum AppError {
     NotFound(String),
     /// The record changed since it was read, or a unique value is taken.
     Conflict(String),
+    /// A status move the procedure does not allow from the current status.
+    InvalidTransition(String),
     /// The request is too large.
     PayloadTooLarge(String),
     /// The request ran past its time limit; the database cancelled its statement.
@@ -62,6 +64,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
+            Self::InvalidTransition(_) => "INVALID_TRANSITION",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::Timeout(_) => "TIMEOUT",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -75,6 +78,7 @@ impl AppError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
+            | Self::InvalidTransition(m)
             | Self::PayloadTooLarge(m)
             | Self::Timeout(m)
             | Self::Internal(m) => m,
@@ -87,7 +91,7 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InvalidTransition(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod evidence;
 pub mod graphql;
 pub mod http;
 pub mod seed;

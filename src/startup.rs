@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{db, graphql, http, seed};
+use crate::{db, evidence, graphql, http, seed};
 
 pub struct Application {
     listener: TcpListener,
@@ -40,11 +40,18 @@ impl Application {
         }
         let keys = Arc::new(Keys::load(&config.jwt, config.environment)?);
         let config = Arc::new(config);
-        let schema = graphql::build_schema(db.clone(), config.clone(), keys.clone());
+        let evidence = evidence::Store::new(
+            &config.data_dir,
+            config.evidence_max_size,
+            &config.evidence_media_types,
+        );
+        let schema =
+            graphql::build_schema(db.clone(), config.clone(), keys.clone(), evidence.clone());
         let state = AppState {
             db,
             config: config.clone(),
             keys,
+            evidence,
             sql_statements,
             requests: Default::default(),
             schema,

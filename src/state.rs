@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Token verification and signing keys.
     pub keys: Arc<Keys>,
+    /// Where evidence files are stored.
+    pub evidence: crate::evidence::Store,
     /// SQL statements run since start-up (served at `/metrics`).
     pub sql_statements: Arc<AtomicU64>,
     /// Requests answered since start-up, by outcome (served at `/metrics`).

@@ -17,6 +17,8 @@ pub struct Model {
     pub before: Option<Json>,
     pub after: Option<Json>,
     pub request_id: Option<String>,
+    /// The department the changed record belongs to, for scoped reading of the trail.
+    pub department_id: Option<i32>,
     pub prev_hash: String,
     #[sea_orm(unique)]
     pub hash: String,

@@ -15,6 +15,7 @@ mod m20261127_000005_create_ledger;
 mod m20261127_000006_create_report;
 mod m20261127_000007_create_audit_and_account;
 mod m20261127_000008_version_department_and_category;
+mod m20261127_000009_audit_department;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_report::Migration),
             Box::new(m20261127_000007_create_audit_and_account::Migration),
             Box::new(m20261127_000008_version_department_and_category::Migration),
+            Box::new(m20261127_000009_audit_department::Migration),
         ]
     }
 }

@@ -8,15 +8,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
-use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::audit::{self, Change};
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
 use crate::auth::{Caller, Permission, password};
 use crate::config::JwtConfig;
 use crate::db;
+use crate::domain::change::{Record, commit_audited};
 use crate::domain::department;
 use crate::error::{AppError, AppResult};
 
@@ -33,18 +32,6 @@ pub struct Session {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub account: account::Model,
-}
-
-fn snapshot(a: &account::Model) -> serde_json::Value {
-    // Never the password hash.
-    json!({
-        "username": a.username,
-        "display_name": a.display_name,
-        "role": a.role,
-        "department_id": a.department_id,
-        "disabled": a.disabled,
-        "token_version": a.token_version,
-    })
 }
 
 /// Creates an account (admins only).
@@ -115,19 +102,19 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    commit_audited(
+        txn,
         &caller.actor(request_id),
-        Change {
-            action: "account.create",
-            entity_type: "account",
-            entity_id: created.id.to_string(),
-            before: None,
-            after: Some(snapshot(&created)),
+        "account.create",
+        Record {
+            kind: "account",
+            id: created.id,
+            department_id: created.department_id,
         },
+        None,
+        Some(&created),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 
@@ -250,19 +237,19 @@ async fn change(
     edit(&mut active, &current);
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
+    commit_audited(
+        txn,
         &caller.actor(request_id),
-        Change {
-            action,
-            entity_type: "account",
-            entity_id: id.to_string(),
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&updated)),
+        action,
+        Record {
+            kind: "account",
+            id,
+            department_id: updated.department_id,
         },
+        Some(&current),
+        Some(&updated),
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 

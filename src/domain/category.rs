@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
 use crate::domain::{inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -88,8 +88,11 @@ pub async fn create(
         txn,
         &caller.actor(request_id),
         "category.create",
-        "category",
-        created.id,
+        Record {
+            kind: "category",
+            id: created.id,
+            department_id: Some(inspection.unit_id),
+        },
         None,
         Some(&created),
     )
@@ -97,18 +100,23 @@ pub async fn create(
     Ok(created)
 }
 
-async fn load(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<category::Model> {
+/// A category the caller may change, with the inspected unit it belongs to.
+async fn load(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<(category::Model, i32)> {
     let current = category::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("category", id))?;
-    writable_inspection(db, caller, current.inspection_id)
+    let inspection = writable_inspection(db, caller, current.inspection_id)
         .await
         .map_err(|err| match err {
             AppError::NotFound(_) => AppError::not_found("category", id),
             other => other,
         })?;
-    Ok(current)
+    Ok((current, inspection.unit_id))
 }
 
 pub async fn update(
@@ -122,7 +130,7 @@ pub async fn update(
     caller.require(Permission::ManageFindings)?;
     let title = text::required("title", title, 300)?;
     let txn = db::begin_write(db).await?;
-    let current = load(&txn, caller, id).await?;
+    let (current, unit_id) = load(&txn, caller, id).await?;
     let update =
         category::Entity::update_many().col_expr(category::Column::Title, Expr::value(title));
     let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
@@ -130,8 +138,11 @@ pub async fn update(
         txn,
         &caller.actor(request_id),
         "category.update",
-        "category",
-        id,
+        Record {
+            kind: "category",
+            id,
+            department_id: Some(unit_id),
+        },
         Some(&current),
         Some(&updated),
     )
@@ -148,7 +159,7 @@ pub async fn archive(
 ) -> AppResult<category::Model> {
     caller.require(Permission::ManageFindings)?;
     let txn = db::begin_write(db).await?;
-    let current = load(&txn, caller, id).await?;
+    let (current, unit_id) = load(&txn, caller, id).await?;
     if current.archived_at.is_some() {
         return Err(AppError::Conflict(format!(
             "category {id} is already archived"
@@ -161,8 +172,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "category.archive",
-        "category",
-        id,
+        Record {
+            kind: "category",
+            id,
+            department_id: Some(unit_id),
+        },
         Some(&current),
         Some(&updated),
     )

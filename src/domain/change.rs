@@ -53,13 +53,21 @@ where
     Ok(now)
 }
 
+/// The record a change is about.
+pub struct Record<'a> {
+    /// Its kind, e.g. "finding".
+    pub kind: &'a str,
+    pub id: i32,
+    /// The department it belongs to (who may read the event).
+    pub department_id: Option<i32>,
+}
+
 /// Records the audit event of a change and commits the transaction that made it.
 pub async fn commit_audited<M: Serialize>(
     txn: DatabaseTransaction,
     actor: &Actor,
     action: &str,
-    entity_type: &str,
-    id: i32,
+    record: Record<'_>,
     before: Option<&M>,
     after: Option<&M>,
 ) -> AppResult<()> {
@@ -69,8 +77,9 @@ pub async fn commit_audited<M: Serialize>(
         actor,
         Change {
             action,
-            entity_type,
-            entity_id: id.to_string(),
+            entity_type: record.kind,
+            entity_id: record.id.to_string(),
+            department_id: record.department_id,
             before: json(before),
             after: json(after),
         },

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Caller, Permission};
-use crate::domain::change::commit_audited;
+use crate::domain::change::{Record, commit_audited};
 use crate::domain::text;
 use crate::error::{AppError, AppResult};
 
@@ -124,8 +124,11 @@ pub async fn create_by(
         txn,
         &caller.actor(request_id),
         "department.create",
-        "department",
-        created.id,
+        Record {
+            kind: "department",
+            id: created.id,
+            department_id: Some(created.id),
+        },
         None,
         Some(&created),
     )
@@ -177,8 +180,11 @@ pub async fn update(
         txn,
         &caller.actor(request_id),
         "department.update",
-        "department",
-        id,
+        Record {
+            kind: "department",
+            id,
+            department_id: Some(id),
+        },
         Some(&current),
         Some(&updated),
     )
@@ -225,8 +231,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "department.archive",
-        "department",
-        id,
+        Record {
+            kind: "department",
+            id,
+            department_id: Some(id),
+        },
         Some(&current),
         Some(&updated),
     )

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -172,8 +172,11 @@ pub async fn create(
         txn,
         &caller.actor(request_id),
         "finding.create",
-        "finding",
-        created.id,
+        Record {
+            kind: "finding",
+            id: created.id,
+            department_id: Some(created.department_id),
+        },
         None,
         Some(&created),
     )
@@ -242,8 +245,11 @@ pub async fn update(
         txn,
         &caller.actor(request_id),
         "finding.update",
-        "finding",
-        id,
+        Record {
+            kind: "finding",
+            id,
+            department_id: Some(updated.department_id),
+        },
         Some(&current),
         Some(&updated),
     )
@@ -275,8 +281,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "finding.archive",
-        "finding",
-        id,
+        Record {
+            kind: "finding",
+            id,
+            department_id: Some(current.department_id),
+        },
         Some(&current),
         Some(&updated),
     )

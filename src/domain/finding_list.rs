@@ -10,6 +10,7 @@ use crate::auth::Caller;
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::scope;
+use crate::domain::warning::{Level, Thresholds};
 use crate::error::AppResult;
 
 #[derive(Debug, Default, Clone)]
@@ -23,6 +24,8 @@ pub struct FindingFilter {
     pub rectification_type: Vec<RectificationType>,
     /// Past the deadline and not closed (as of `today`).
     pub overdue: Option<bool>,
+    /// At any of these early-warning levels.
+    pub warning: Vec<Level>,
     pub deadline_from: Option<NaiveDate>,
     pub deadline_to: Option<NaiveDate>,
     /// Findings this regulation answers.
@@ -113,9 +116,10 @@ pub async fn list(
     caller: &Caller,
     filter: &FindingFilter,
     sort: (FindingOrder, bool),
-    today: NaiveDate,
+    thresholds: &Thresholds,
     args: &PageArgs,
 ) -> AppResult<Page<finding::Model>> {
+    let today = thresholds.today;
     caller.require_identity()?;
     let mut select = scope::findings(caller);
     if !filter.include_archived {
@@ -143,6 +147,11 @@ pub async fn list(
         Some(true) => select = select.filter(overdue(today)),
         Some(false) => select = select.filter(not_overdue(today)),
         None => {}
+    }
+    if !filter.warning.is_empty() {
+        let closed = Condition::all().add(finding::Column::Status.eq(FindingStatus::Closed));
+        select =
+            select.filter(thresholds.condition(&filter.warning, finding::Column::Deadline, closed));
     }
     if let Some(from) = filter.deadline_from {
         select = select.filter(finding::Column::Deadline.gte(from));

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{department, scope, text};
@@ -91,8 +91,11 @@ pub async fn create(
         txn,
         &caller.actor(request_id),
         "inspection.create",
-        "inspection",
-        created.id,
+        Record {
+            kind: "inspection",
+            id: created.id,
+            department_id: Some(created.unit_id),
+        },
         None,
         Some(&created),
     )
@@ -247,8 +250,11 @@ pub async fn update(
         txn,
         &caller.actor(request_id),
         "inspection.update",
-        "inspection",
-        id,
+        Record {
+            kind: "inspection",
+            id,
+            department_id: Some(updated.unit_id),
+        },
         Some(&current),
         Some(&updated),
     )
@@ -280,8 +286,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "inspection.archive",
-        "inspection",
-        id,
+        Record {
+            kind: "inspection",
+            id,
+            department_id: Some(current.unit_id),
+        },
         Some(&current),
         Some(&updated),
     )

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -170,8 +170,11 @@ pub async fn create(
         txn,
         &caller.actor(request_id),
         "measure.create",
-        "measure",
-        created.id,
+        Record {
+            kind: "measure",
+            id: created.id,
+            department_id: Some(department_id.unwrap_or(finding.department_id)),
+        },
         None,
         Some(&created),
     )
@@ -279,8 +282,11 @@ pub async fn update(
         txn,
         &actor,
         "measure.update",
-        "measure",
-        id,
+        Record {
+            kind: "measure",
+            id,
+            department_id: Some(governing),
+        },
         Some(&current),
         Some(&updated),
     )
@@ -312,8 +318,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "measure.archive",
-        "measure",
-        id,
+        Record {
+            kind: "measure",
+            id,
+            department_id: Some(governing),
+        },
         Some(&current),
         Some(&updated),
     )

@@ -13,6 +13,7 @@ use crate::domain::finding_list::NO_DEADLINE;
 use crate::domain::listing::subtree_of;
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::scope;
+use crate::domain::warning::{Level, Thresholds};
 use crate::error::AppResult;
 
 #[derive(Debug, Default, Clone)]
@@ -24,6 +25,8 @@ pub struct MeasureFilter {
     pub status: Vec<MeasureStatus>,
     /// Past the deadline and not done (as of `today`).
     pub overdue: Option<bool>,
+    /// At any of these early-warning levels.
+    pub warning: Vec<Level>,
     pub include_archived: bool,
 }
 
@@ -98,9 +101,10 @@ pub async fn list(
     caller: &Caller,
     filter: &MeasureFilter,
     sort: (MeasureOrder, bool),
-    today: NaiveDate,
+    thresholds: &Thresholds,
     args: &PageArgs,
 ) -> AppResult<Page<measure::Model>> {
+    let today = thresholds.today;
     caller.require_identity()?;
     let visible_findings = scope::findings(caller)
         .select_only()
@@ -138,6 +142,11 @@ pub async fn list(
         Some(true) => select = select.filter(overdue(today)),
         Some(false) => select = select.filter(not_overdue(today)),
         None => {}
+    }
+    if !filter.warning.is_empty() {
+        let done = Condition::all().add(measure::Column::Status.eq(MeasureStatus::Done));
+        select =
+            select.filter(thresholds.condition(&filter.warning, measure::Column::Deadline, done));
     }
     page::fetch(db, select, &order(sort.0, sort.1), args).await
 }

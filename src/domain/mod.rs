@@ -4,6 +4,7 @@
 //! and the change's audit event in one transaction.
 
 pub mod account;
+pub mod audit_log;
 pub mod category;
 pub mod change;
 pub mod department;
@@ -20,3 +21,5 @@ pub mod scope;
 pub mod summary;
 pub mod target;
 pub mod text;
+pub mod warning;
+pub mod workflow;

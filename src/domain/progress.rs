@@ -1,17 +1,22 @@
-//! The ledger (一问题一台账): appending progress entries. Entries are never edited or deleted.
+//! The ledger (一问题一台账): appending progress entries with their evidence, and corrections.
+//! Entries are never edited or deleted; a mistake is answered by a CORRECTION entry.
 
 use chrono::{NaiveDate, Utc};
 use entity::enums::{EvidenceKind, FindingStatus, ProgressKind};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set,
+};
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::commit_audited;
+use crate::domain::change::{Record, commit_audited};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{scope, text};
 use crate::error::{AppError, AppResult};
+use crate::evidence::{Store, Stored};
 
 pub struct NewEntry {
     pub finding_id: i32,
@@ -19,14 +24,25 @@ pub struct NewEntry {
     pub entry_date: Option<NaiveDate>,
     pub kind: ProgressKind,
     pub content: String,
-    /// Links to documents that prove the progress (files are uploaded separately).
+    /// Links to documents that prove the progress.
     pub links: Vec<NewLink>,
+    /// Uploaded files that prove it.
+    pub files: Vec<NewFile>,
 }
 
 pub struct NewLink {
     pub title: String,
     pub url: String,
 }
+
+pub struct NewFile {
+    pub title: String,
+    pub file: std::fs::File,
+    /// As declared by the uploader; checked against the allowed types and the content.
+    pub media_type: Option<String>,
+}
+
+const MAX_EVIDENCE: usize = 20;
 
 /// An http(s) address, checked for shape only.
 fn check_url(url: &str) -> AppResult<String> {
@@ -47,7 +63,7 @@ fn check_url(url: &str) -> AppResult<String> {
 
 /// The ledger of a finding the caller may read, oldest first.
 pub async fn list(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl ConnectionTrait,
     caller: &Caller,
     finding_id: i32,
     args: &PageArgs,
@@ -64,49 +80,20 @@ pub async fn list(
     page::fetch(db, select, &order, args).await
 }
 
-/// Appends an entry to a finding's ledger, for a caller who may add progress there.
-pub async fn add(
-    db: &DatabaseConnection,
+/// The finding an entry goes to, checked for the caller's reach, and the department whose
+/// write permission governs the entry (its measure's, or the finding's).
+async fn writable_target(
+    txn: &DatabaseTransaction,
     caller: &Caller,
-    request_id: Option<String>,
-    input: NewEntry,
-) -> AppResult<progress_entry::Model> {
-    caller.require(Permission::AddProgress)?;
-    if matches!(
-        input.kind,
-        ProgressKind::StatusChange | ProgressKind::Correction
-    ) {
-        return Err(AppError::bad_input(
-            "kind",
-            "status changes are written by the workflow, and corrections point at an entry",
-        ));
-    }
-    let content = text::required("content", &input.content, 10_000)?;
-    if input.links.len() > 20 {
-        return Err(AppError::bad_input("links", "at most 20 links per entry"));
-    }
-    let mut links = Vec::with_capacity(input.links.len());
-    for link in &input.links {
-        links.push((
-            text::required("links.title", &link.title, 300)?,
-            check_url(&link.url)?,
-        ));
-    }
-    let now = Utc::now();
-    let entry_date = input.entry_date.unwrap_or_else(|| now.date_naive());
-    if entry_date > now.date_naive() + chrono::Days::new(1) {
-        return Err(AppError::bad_input(
-            "entryDate",
-            "a progress entry cannot be dated in the future",
-        ));
-    }
-    let txn = db::begin_write(db).await?;
-    let finding = scope::finding(&txn, caller, input.finding_id).await?;
-    let department_id = match input.measure_id {
+    finding_id: i32,
+    measure_id: Option<i32>,
+) -> AppResult<(finding::Model, i32)> {
+    let finding = scope::finding(txn, caller, finding_id).await?;
+    let department_id = match measure_id {
         None => finding.department_id,
         Some(measure_id) => {
             let m = measure::Entity::find_by_id(measure_id)
-                .one(&txn)
+                .one(txn)
                 .await?
                 .filter(|m| m.finding_id == finding.id)
                 .ok_or_else(|| {
@@ -118,56 +105,224 @@ pub async fn add(
             m.department_id.unwrap_or(finding.department_id)
         }
     };
-    scope::require_writable(&txn, caller, department_id).await?;
-    let actor = caller.actor(request_id);
-    let entry = progress_entry::ActiveModel {
-        finding_id: Set(finding.id),
-        measure_id: Set(input.measure_id),
-        entry_date: Set(entry_date),
-        kind: Set(input.kind),
-        content: Set(content),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-        author_role: Set(Some(actor.role.clone())),
-        created_at: Set(now),
-        ..Default::default()
+    scope::require_writable(txn, caller, department_id).await?;
+    Ok((finding, department_id))
+}
+
+/// Appends an entry to a finding's ledger with its evidence, for a caller who may add progress
+/// there. Files are stored first; if the entry does not commit, the files it brought are removed.
+pub async fn add(
+    db: &DatabaseConnection,
+    store: &Store,
+    caller: &Caller,
+    request_id: Option<String>,
+    input: NewEntry,
+) -> AppResult<progress_entry::Model> {
+    caller.require(Permission::AddProgress)?;
+    if matches!(
+        input.kind,
+        ProgressKind::StatusChange | ProgressKind::Correction
+    ) {
+        return Err(AppError::bad_input(
+            "kind",
+            "status changes are written by the workflow, and corrections by correctProgressEntry",
+        ));
     }
-    .insert(&txn)
-    .await?;
-    for (title, url) in links {
-        evidence::ActiveModel {
-            progress_entry_id: Set(entry.id),
-            title: Set(title),
-            kind: Set(EvidenceKind::Link),
-            url: Set(Some(url)),
+    let content = text::required("content", &input.content, 10_000)?;
+    if input.links.len() + input.files.len() > MAX_EVIDENCE {
+        return Err(AppError::bad_input(
+            "files",
+            format!("at most {MAX_EVIDENCE} evidence items per entry"),
+        ));
+    }
+    let mut links = Vec::with_capacity(input.links.len());
+    for link in &input.links {
+        links.push((
+            text::required("links.title", &link.title, 300)?,
+            check_url(&link.url)?,
+        ));
+    }
+    let titles = input
+        .files
+        .iter()
+        .map(|f| text::required("files.title", &f.title, 300))
+        .collect::<AppResult<Vec<_>>>()?;
+    let now = Utc::now();
+    let entry_date = input.entry_date.unwrap_or_else(|| now.date_naive());
+    if entry_date > now.date_naive() + chrono::Days::new(1) {
+        return Err(AppError::bad_input(
+            "entryDate",
+            "a progress entry cannot be dated in the future",
+        ));
+    }
+
+    let mut stored: Vec<Stored> = Vec::with_capacity(input.files.len());
+    for file in input.files {
+        match store.put(file.file, file.media_type).await {
+            Ok(s) => stored.push(s),
+            Err(err) => {
+                stored.iter().for_each(Stored::discard);
+                return Err(err);
+            }
+        }
+    }
+    let result = async {
+        let txn = db::begin_write(db).await?;
+        let (finding, department_id) =
+            writable_target(&txn, caller, input.finding_id, input.measure_id).await?;
+        let actor = caller.actor(request_id);
+        let entry = progress_entry::ActiveModel {
+            finding_id: Set(finding.id),
+            measure_id: Set(input.measure_id),
+            entry_date: Set(entry_date),
+            kind: Set(input.kind),
+            content: Set(content),
+            author_sub: Set(actor.sub.clone()),
+            author_name: Set(caller.identity().and_then(|i| i.name.clone())),
+            author_role: Set(Some(actor.role.clone())),
             created_at: Set(now),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
-    }
-    // The first progress starts the finding's rectification.
-    if finding.status == FindingStatus::NotStarted {
-        finding::Entity::update_many()
-            .col_expr(
-                finding::Column::Status,
-                Expr::value(FindingStatus::InProgress.as_str()),
-            )
-            .col_expr(finding::Column::UpdatedAt, Expr::value(now))
-            .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
-            .filter(finding::Column::Id.eq(finding.id))
-            .exec(&txn)
+        for (title, url) in links {
+            evidence::ActiveModel {
+                progress_entry_id: Set(entry.id),
+                title: Set(title),
+                kind: Set(EvidenceKind::Link),
+                url: Set(Some(url)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
             .await?;
+        }
+        for (title, file) in titles.into_iter().zip(&stored) {
+            evidence::ActiveModel {
+                progress_entry_id: Set(entry.id),
+                title: Set(title),
+                kind: Set(EvidenceKind::File),
+                sha256: Set(Some(file.sha256.clone())),
+                size_bytes: Set(Some(file.size)),
+                media_type: Set(Some(file.media_type.clone())),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        // The first progress starts the finding's rectification.
+        if finding.status == FindingStatus::NotStarted {
+            finding::Entity::update_many()
+                .col_expr(
+                    finding::Column::Status,
+                    Expr::value(FindingStatus::InProgress.as_str()),
+                )
+                .col_expr(finding::Column::UpdatedAt, Expr::value(now))
+                .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
+                .filter(finding::Column::Id.eq(finding.id))
+                .exec(&txn)
+                .await?;
+        }
+        commit_audited(
+            txn,
+            &actor,
+            "progress_entry.create",
+            Record {
+                kind: "progress_entry",
+                id: entry.id,
+                department_id: Some(department_id),
+            },
+            None,
+            Some(&entry),
+        )
+        .await?;
+        Ok(entry)
     }
+    .await;
+    if result.is_err() {
+        stored.iter().for_each(Stored::discard);
+    }
+    result
+}
+
+/// Corrects an entry by appending a CORRECTION that points at it; the original stays as it was.
+pub async fn correct(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    entry_id: i32,
+    content: &str,
+) -> AppResult<progress_entry::Model> {
+    caller.require(Permission::AddProgress)?;
+    let content = text::required("content", content, 10_000)?;
+    let txn = db::begin_write(db).await?;
+    let original = progress_entry::Entity::find_by_id(entry_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("progress entry", entry_id))?;
+    let (_, department_id) =
+        writable_target(&txn, caller, original.finding_id, original.measure_id)
+            .await
+            .map_err(|err| match err {
+                AppError::NotFound(_) => AppError::not_found("progress entry", entry_id),
+                other => other,
+            })?;
+    let actor = caller.actor(request_id);
+    let now = Utc::now();
+    let entry = progress_entry::ActiveModel {
+        finding_id: Set(original.finding_id),
+        measure_id: Set(original.measure_id),
+        entry_date: Set(now.date_naive()),
+        kind: Set(ProgressKind::Correction),
+        content: Set(content),
+        author_sub: Set(actor.sub.clone()),
+        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
+        author_role: Set(Some(actor.role.clone())),
+        corrects_id: Set(Some(entry_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     commit_audited(
         txn,
         &actor,
-        "progress_entry.create",
-        "progress_entry",
-        entry.id,
+        "progress_entry.correct",
+        Record {
+            kind: "progress_entry",
+            id: entry.id,
+            department_id: Some(department_id),
+        },
         None,
         Some(&entry),
     )
     .await?;
     Ok(entry)
+}
+
+/// An evidence file the caller may download: the evidence row and its stored file's digest.
+pub async fn downloadable(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    evidence_id: i32,
+) -> AppResult<evidence::Model> {
+    caller.require_identity()?;
+    let item = evidence::Entity::find_by_id(evidence_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("evidence", evidence_id))?;
+    let entry = progress_entry::Entity::find_by_id(item.progress_entry_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("evidence", evidence_id))?;
+    scope::finding(db, caller, entry.finding_id)
+        .await
+        .map_err(|_| AppError::not_found("evidence", evidence_id))?;
+    if item.kind != EvidenceKind::File {
+        return Err(AppError::NotFound(format!(
+            "evidence {evidence_id} is a link, not a stored file"
+        )));
+    }
+    Ok(item)
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{department, scope, text};
@@ -222,8 +222,11 @@ pub async fn create(
         txn,
         &caller.actor(request_id),
         "regulation.create",
-        "regulation",
-        created.id,
+        Record {
+            kind: "regulation",
+            id: created.id,
+            department_id: created.department_id,
+        },
         None,
         Some(&created),
     )
@@ -287,8 +290,11 @@ pub async fn update(
         txn,
         &caller.actor(request_id),
         "regulation.update",
-        "regulation",
-        id,
+        Record {
+            kind: "regulation",
+            id,
+            department_id: current.department_id,
+        },
         Some(&current),
         Some(&updated),
     )
@@ -318,8 +324,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "regulation.archive",
-        "regulation",
-        id,
+        Record {
+            kind: "regulation",
+            id,
+            department_id: current.department_id,
+        },
         Some(&current),
         Some(&updated),
     )
@@ -407,8 +416,11 @@ pub async fn set_link(
         txn,
         &actor,
         action,
-        "finding",
-        finding_id,
+        Record {
+            kind: "finding",
+            id: finding_id,
+            department_id: Some(finding.department_id),
+        },
         None,
         Some(&link),
     )

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
 use crate::domain::{scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -98,8 +98,11 @@ pub async fn create(
         txn,
         &caller.actor(request_id),
         "target.create",
-        "target",
-        created.id,
+        Record {
+            kind: "target",
+            id: created.id,
+            department_id: Some(finding.department_id),
+        },
         None,
         Some(&created),
     )
@@ -188,8 +191,11 @@ pub async fn update(
         txn,
         &actor,
         "target.update",
-        "target",
-        id,
+        Record {
+            kind: "target",
+            id,
+            department_id: Some(department_id),
+        },
         Some(&current),
         Some(&updated),
     )
@@ -220,8 +226,11 @@ pub async fn archive(
         txn,
         &caller.actor(request_id),
         "target.archive",
-        "target",
-        id,
+        Record {
+            kind: "target",
+            id,
+            department_id: Some(department_id),
+        },
         Some(&current),
         Some(&updated),
     )

@@ -22,6 +22,7 @@ pub struct Me {
     pub sub: String,
     /// Display name, when the token gives one.
     pub name: Option<String>,
+    /// The caller's role (角色).
     pub role: Role,
     /// The department the caller acts for; its subtree is the caller's scope.
     pub department: Option<Department>,
@@ -35,14 +36,21 @@ pub struct Me {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Account {
+    /// Opaque identifier.
     pub id: ID,
+    /// Login name, unique (1 to 64 characters).
     pub username: String,
+    /// Name shown to users, if set.
     pub display_name: Option<String>,
+    /// Role (角色): what the account may do.
     pub role: Role,
+    /// Whether the account is disabled: it cannot log in and its tokens are rejected.
     pub disabled: bool,
     /// Set while the account is locked after repeated failed logins.
     pub locked_until: Option<DateTime<Utc>>,
+    /// When the account last logged in successfully, if ever.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// When the account was created.
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub department_id: Option<i32>,
@@ -80,18 +88,24 @@ impl Account {
 pub struct LoginResult {
     /// Send as `Authorization: Bearer <accessToken>`.
     pub access_token: String,
+    /// When the access token expires.
     pub expires_at: DateTime<Utc>,
+    /// The account logged in to.
     pub account: Account,
 }
 
+/// A new local account (本地账号).
 #[derive(InputObject)]
 pub struct CreateAccountInput {
+    /// Login name, unique (1 to 64 characters).
     pub username: String,
     /// At least 10 characters.
     pub password: String,
+    /// Name shown to users (optional).
     pub display_name: Option<String>,
+    /// Role of the account (角色).
     pub role: Role,
-    /// Required for managers and officers.
+    /// Code of the department the account acts for; required for managers and officers.
     pub department_code: Option<String>,
 }
 

@@ -53,8 +53,10 @@ pub fn args(
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
 pub enum OrderDirection {
+    /// Ascending (the default).
     #[default]
     Asc,
+    /// Descending.
     Desc,
 }
 

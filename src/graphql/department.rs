@@ -16,6 +16,7 @@ use crate::domain::{self};
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Department {
+    /// Opaque identifier.
     pub id: ID,
     /// External identifier used by other government systems (e.g. an organisation code).
     pub code: String,
@@ -25,8 +26,9 @@ pub struct Department {
     pub kind: DepartmentKind,
     /// The unit's principal leader (主要负责同志), alerted when a finding is overdue.
     pub principal_leader: Option<String>,
-    /// Whether the department is archived (no longer in use).
+    /// Whether the department is archived (no longer in use; left out of lists by default).
     pub archived: bool,
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
     pub parent_id: Option<i32>,
@@ -109,10 +111,11 @@ impl Department {
 pub struct DepartmentFilterInput {
     /// Only the departments directly below this one.
     pub parent_id: Option<ID>,
+    /// Only units or only sections.
     pub kind: Option<DepartmentKind>,
     /// Text in the name or the code.
     pub search: Option<String>,
-    /// Include archived departments.
+    /// Also list archived departments (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
 }
@@ -160,22 +163,31 @@ impl DepartmentQuery {
     }
 }
 
+/// A new department (部门).
 #[derive(InputObject)]
 pub struct CreateDepartmentInput {
     /// External identifier, unique.
     pub code: String,
+    /// Name (名称).
     pub name: String,
+    /// Unit (单位) or section (科室).
     pub kind: DepartmentKind,
     /// Code of the department above; none for a root.
     pub parent_code: Option<String>,
 }
 
+/// Changes to a department. Omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateDepartmentInput {
+    /// The department to change.
     pub id: ID,
+    /// The version the department was read at; if the department has changed since, the update fails with CONFLICT.
     pub version: i32,
+    /// New external identifier, unique; omit to keep.
     pub code: Option<String>,
+    /// New name (名称); omit to keep.
     pub name: Option<String>,
+    /// Principal leader (主要负责同志); omit to keep, null to clear.
     pub principal_leader: MaybeUndefined<String>,
 }
 

@@ -44,7 +44,9 @@ mirror!(
 mirror!(
     /// A unit (单位) or a section (科室).
     DepartmentKind => entity::enums::DepartmentKind {
+        /// A unit (单位): an organisation that is inspected; its sections sit below it.
         Unit,
+        /// A section (科室) within a unit, e.g. a responsible department (责任科室).
         Section,
     }
 );
@@ -52,13 +54,13 @@ mirror!(
 mirror!(
     /// Where a finding stands in the close-out procedure (整改状态).
     FindingStatus => entity::enums::FindingStatus {
-        /// 未开始
+        /// Not started yet (未开始).
         NotStarted,
-        /// 整改中
+        /// Being rectified (整改中).
         InProgress,
-        /// 待审核销号
+        /// Submitted for close-out, awaiting review (待审核销号).
         PendingReview,
-        /// 已销号
+        /// Closed out once its rectification was verified (已销号).
         Closed,
     }
 );
@@ -66,11 +68,11 @@ mirror!(
 mirror!(
     /// Rectification type (整改类型).
     RectificationType => entity::enums::RectificationType {
-        /// 立行立改
+        /// Rectified at once (立行立改).
         Immediate,
-        /// 限期整改
+        /// Rectified by a deadline (限期整改).
         ByDeadline,
-        /// 长期坚持
+        /// Kept up over the long term, with periodic progress (长期坚持).
         LongTerm,
     }
 );
@@ -78,11 +80,11 @@ mirror!(
 mirror!(
     /// Status of a measure (措施状态).
     MeasureStatus => entity::enums::MeasureStatus {
-        /// 计划中
+        /// Planned, not yet started (计划中).
         Planned,
-        /// 推进中
+        /// Under way (推进中).
         InProgress,
-        /// 已完成
+        /// Completed (已完成).
         Done,
     }
 );
@@ -100,17 +102,17 @@ mirror!(
 mirror!(
     /// Kind of a ledger entry (台账记录类型).
     ProgressKind => entity::enums::ProgressKind {
-        /// 整改进展
+        /// Rectification progress (整改进展).
         Progress,
-        /// 状态变更 (written by the workflow)
+        /// A status change, written by the workflow (状态变更).
         StatusChange,
-        /// 会议
+        /// A meeting (会议).
         Meeting,
-        /// 回头看
+        /// A look-back re-check (回头看).
         Recheck,
-        /// 备注
+        /// A remark (备注).
         Comment,
-        /// 更正 (points at the entry it corrects)
+        /// A correction of an earlier entry, which it points at (更正).
         Correction,
     }
 );
@@ -118,19 +120,19 @@ mirror!(
 mirror!(
     /// The field a regulation governs (制度类别).
     RegulationDomain => entity::enums::RegulationDomain {
-        /// 党建工作
+        /// Party building (党建工作).
         PartyBuilding,
-        /// 党风廉政
+        /// Clean government (党风廉政).
         CleanGovernment,
-        /// 财务管理
+        /// Financial management (财务管理).
         Finance,
-        /// 组织人事
+        /// Organisation and personnel (组织人事).
         Personnel,
-        /// 行政管理
+        /// Administration (行政管理).
         Administration,
-        /// 意识形态
+        /// Ideology (意识形态).
         Ideology,
-        /// 其他
+        /// Other (其他).
         Other,
     }
 );
@@ -138,13 +140,13 @@ mirror!(
 mirror!(
     /// Where a regulation stands (制度状态).
     RegulationStatus => entity::enums::RegulationStatus {
-        /// 起草中
+        /// Being drafted (起草中).
         Draft,
-        /// 现行有效
+        /// In force (现行有效).
         InForce,
-        /// 已修订
+        /// Revised (已修订).
         Revised,
-        /// 已废止
+        /// Repealed (已废止).
         Repealed,
     }
 );

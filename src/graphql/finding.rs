@@ -16,6 +16,7 @@ use super::loaders::{
 use super::measure::{Measure, Target};
 use super::progress::ProgressEntry;
 use super::regulation::Regulation;
+use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding::{FindingPatch, NewFinding};
 use crate::domain::finding_list::{FindingFilter, FindingOrder};
@@ -26,6 +27,7 @@ use crate::domain::{self};
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Finding {
+    /// Opaque identifier.
     pub id: ID,
     /// Number within the inspection (序号).
     pub ordinal: i32,
@@ -43,13 +45,15 @@ pub struct Finding {
     pub responsible_leader: Option<String>,
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
+    /// When the finding was recorded.
     pub created_at: DateTime<Utc>,
+    /// When the finding last changed.
     pub updated_at: DateTime<Utc>,
     /// When it was closed out (销号), if it is.
     pub closed_at: Option<DateTime<Utc>>,
-    /// Whether the finding is archived.
+    /// Whether the finding is archived (left out of lists by default; its ledger stays).
     pub archived: bool,
-    /// Pass this back with an update; the update fails with CONFLICT if the finding changed since.
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
     pub row_id: i32,
@@ -110,6 +114,19 @@ impl Finding {
     /// Responsible department (责任科室).
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         department::load(ctx, self.department_id).await
+    }
+
+    /// Early warning (逾期预警): the level as of today and who must be alerted.
+    async fn warning(&self, ctx: &Context<'_>) -> Result<EarlyWarning> {
+        warning(
+            ctx,
+            self.deadline,
+            self.status == FindingStatus::Closed,
+            self.responsible_person.clone(),
+            self.responsible_leader.clone(),
+            self.inspection_id,
+        )
+        .await
     }
 
     /// The feedback heading (方面) the finding sits under.
@@ -196,7 +213,9 @@ impl Finding {
 /// Which findings to list. Every condition given must hold.
 #[derive(InputObject, Default, Clone)]
 pub struct FindingFilterInput {
+    /// Findings of this inspection.
     pub inspection_id: Option<ID>,
+    /// Findings under this feedback heading (方面).
     pub category_id: Option<ID>,
     /// Findings of this department or any department below it.
     pub department_id: Option<ID>,
@@ -208,13 +227,15 @@ pub struct FindingFilterInput {
     pub rectification_type: Option<Vec<RectificationType>>,
     /// Past the deadline and not closed (true), or not (false).
     pub overdue: Option<bool>,
+    /// At any of these early-warning levels (预警等级).
+    pub warning_level: Option<Vec<WarningLevel>>,
     /// Deadline on or after this date.
     pub deadline_from: Option<NaiveDate>,
     /// Deadline on or before this date.
     pub deadline_to: Option<NaiveDate>,
     /// Text in the title, the description or a measure (Chinese works as typed).
     pub search: Option<String>,
-    /// Include archived findings.
+    /// Also list archived findings (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
 }
@@ -231,10 +252,13 @@ pub enum FindingOrderField {
     UpdatedAt,
 }
 
+/// How findings are sorted.
 #[derive(InputObject, Default, Clone, Copy)]
 pub struct FindingOrderInput {
+    /// What to sort by (default ORDINAL).
     #[graphql(default)]
     pub field: FindingOrderField,
+    /// Ascending (default) or descending.
     #[graphql(default)]
     pub direction: OrderDirection,
 }
@@ -265,6 +289,12 @@ pub async fn list_findings(
             .map(Into::into)
             .collect(),
         overdue: filter.overdue,
+        warning: filter
+            .warning_level
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         deadline_from: filter.deadline_from,
         deadline_to: filter.deadline_to,
         search: filter.search,
@@ -280,7 +310,7 @@ pub async fn list_findings(
         ctx.caller(),
         &filter,
         (field, order_by.direction.descending()),
-        ctx.today(),
+        &ctx.thresholds(),
         &page,
     )
     .await?;
@@ -324,18 +354,26 @@ impl FindingQuery {
 /// A new finding of an inspection.
 #[derive(InputObject)]
 pub struct CreateFindingInput {
+    /// The inspection that found it.
     pub inspection_id: ID,
+    /// The feedback heading (方面) it sits under; must belong to the inspection.
     pub category_id: Option<ID>,
     /// Number within the inspection; the next free one when omitted.
     pub ordinal: Option<i32>,
+    /// The problem in one line (问题).
     pub title: String,
+    /// The problem in full (default: empty).
     #[graphql(default)]
     pub description: String,
+    /// Rectification type (整改类型).
     pub rectification_type: RectificationType,
+    /// Rectification deadline (整改时限), if any.
     pub deadline: Option<NaiveDate>,
+    /// Responsible leader (责任领导).
     pub responsible_leader: Option<String>,
     /// Code of the responsible department (责任科室).
     pub department_code: String,
+    /// Responsible person (责任人).
     pub responsible_person: Option<String>,
 }
 
@@ -343,17 +381,25 @@ pub struct CreateFindingInput {
 /// Statuses change through the workflow, not here.
 #[derive(InputObject)]
 pub struct UpdateFindingInput {
+    /// The finding to change.
     pub id: ID,
-    /// The version the finding was read at.
+    /// The version the finding was read at; if the finding has changed since, the update fails with CONFLICT.
     pub version: i32,
+    /// New one-line title; omit to keep.
     pub title: Option<String>,
+    /// New full description; omit to keep.
     pub description: Option<String>,
+    /// New rectification type (整改类型); omit to keep.
     pub rectification_type: Option<RectificationType>,
+    /// Feedback heading (方面), of the same inspection; omit to keep, null to clear.
     pub category_id: MaybeUndefined<ID>,
+    /// Rectification deadline (整改时限); omit to keep, null to clear.
     pub deadline: MaybeUndefined<NaiveDate>,
+    /// Responsible leader (责任领导); omit to keep, null to clear.
     pub responsible_leader: MaybeUndefined<String>,
+    /// Responsible person (责任人); omit to keep, null to clear.
     pub responsible_person: MaybeUndefined<String>,
-    /// Code of the new responsible department.
+    /// Code of the new responsible department (责任科室); omit to keep.
     pub department_code: Option<String>,
 }
 

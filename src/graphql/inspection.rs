@@ -18,6 +18,7 @@ use crate::domain::{self, summary};
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Inspection {
+    /// Opaque identifier.
     pub id: ID,
     /// Title (标题).
     pub title: String,
@@ -31,8 +32,9 @@ pub struct Inspection {
     pub feedback_on: Option<NaiveDate>,
     /// Rectification due date (整改期限).
     pub due_on: Option<NaiveDate>,
-    /// Whether the inspection is archived.
+    /// Whether the inspection is archived (left out of lists by default).
     pub archived: bool,
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
     pub row_id: i32,
@@ -61,15 +63,21 @@ impl From<inspection::Model> for Inspection {
 /// Progress in numbers (整改进度), over the findings the caller may read.
 #[derive(SimpleObject)]
 pub struct StatusSummary {
-    /// Findings in all.
+    /// Findings in all (not archived).
     pub total: i64,
+    /// Findings not started (未开始).
     pub not_started: i64,
+    /// Findings being rectified (整改中).
     pub in_progress: i64,
+    /// Findings awaiting close-out review (待审核销号).
     pub pending_review: i64,
+    /// Findings closed out (已销号).
     pub closed: i64,
     /// Past their deadline and not closed.
     pub overdue: i64,
+    /// Measures of these findings (not archived).
     pub measures_total: i64,
+    /// Of those measures, the ones done.
     pub measures_done: i64,
     /// Closed findings as a share of all, 0 to 1.
     pub completion_rate: f64,
@@ -142,10 +150,13 @@ impl Inspection {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Category {
+    /// Opaque identifier.
     pub id: ID,
     /// Number within the inspection (一, 二, 三 as 1, 2, 3).
     pub ordinal: i32,
+    /// Heading text (方面).
     pub title: String,
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
     pub inspection_id: i32,
@@ -200,6 +211,7 @@ pub struct InspectionFilterInput {
     pub unit_id: Option<ID>,
     /// Text in the title or the inspection group.
     pub search: Option<String>,
+    /// Also list archived inspections (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
 }
@@ -258,26 +270,40 @@ impl InspectionQuery {
 /// A new inspection. Dates must be in order: started ≤ ended ≤ feedback ≤ due.
 #[derive(InputObject)]
 pub struct CreateInspectionInput {
+    /// Title (标题).
     pub title: String,
+    /// The inspection group (巡察组), e.g. 市委第五巡察组.
     pub inspection_group: String,
     /// Code of the inspected unit.
     pub unit_code: String,
+    /// First day on site.
     pub started_on: NaiveDate,
+    /// Last day on site, if known.
     pub ended_on: Option<NaiveDate>,
+    /// The day feedback (反馈意见) was given, if it has been.
     pub feedback_on: Option<NaiveDate>,
+    /// Rectification due date (整改期限), if set.
     pub due_on: Option<NaiveDate>,
 }
 
 /// Changes to an inspection; dates stay in order.
 #[derive(InputObject)]
 pub struct UpdateInspectionInput {
+    /// The inspection to change.
     pub id: ID,
+    /// The version the inspection was read at; if the inspection has changed since, the update fails with CONFLICT.
     pub version: i32,
+    /// New title (标题); omit to keep.
     pub title: Option<String>,
+    /// New inspection group (巡察组); omit to keep.
     pub inspection_group: Option<String>,
+    /// New first day on site; omit to keep.
     pub started_on: Option<NaiveDate>,
+    /// Last day on site; omit to keep, null to clear.
     pub ended_on: MaybeUndefined<NaiveDate>,
+    /// Feedback (反馈意见) date; omit to keep, null to clear.
     pub feedback_on: MaybeUndefined<NaiveDate>,
+    /// Rectification due date (整改期限); omit to keep, null to clear.
     pub due_on: MaybeUndefined<NaiveDate>,
 }
 

@@ -11,6 +11,7 @@ use super::department::{self, Department};
 use super::enums::MeasureStatus;
 use super::finding::Finding;
 use super::loaders::FindingById;
+use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::measure::{MeasurePatch, NewMeasure};
 use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
@@ -21,11 +22,13 @@ use crate::domain::{self};
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Measure {
+    /// Opaque identifier.
     pub id: ID,
     /// Number within the finding (一是, 二是, ... as 1, 2, ...).
     pub ordinal: i32,
     /// What is to be done.
     pub content: String,
+    /// Status (措施状态).
     pub status: MeasureStatus,
     /// Deadline (整改时限), if any.
     pub deadline: Option<NaiveDate>,
@@ -33,8 +36,11 @@ pub struct Measure {
     pub completed_on: Option<NaiveDate>,
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
+    /// Whether the measure is archived (left out of lists by default; its ledger entries stay).
     pub archived: bool,
+    /// When the measure last changed.
     pub updated_at: DateTime<Utc>,
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
     pub department_id: Option<i32>,
@@ -95,11 +101,35 @@ impl Measure {
             .await?
             .map(Into::into))
     }
+
+    /// Early warning (逾期预警): the level as of today and who must be alerted (the measure's
+    /// responsible person, or else its finding's).
+    async fn warning(&self, ctx: &Context<'_>) -> Result<EarlyWarning> {
+        let finding = ctx.loader().load_one(FindingById(self.finding_id)).await?;
+        let (person, leader, inspection) = match finding {
+            Some(f) => (
+                self.responsible_person.clone().or(f.responsible_person),
+                f.responsible_leader,
+                f.inspection_id,
+            ),
+            None => (self.responsible_person.clone(), None, 0),
+        };
+        warning(
+            ctx,
+            self.deadline,
+            self.status == MeasureStatus::Done,
+            person,
+            leader,
+            inspection,
+        )
+        .await
+    }
 }
 
 /// A measurable target of a finding (目标), e.g. 12% against a required 25%.
 #[derive(SimpleObject, Clone)]
 pub struct Target {
+    /// Opaque identifier.
     pub id: ID,
     /// What is measured.
     pub name: String,
@@ -113,6 +143,7 @@ pub struct Target {
     pub current_value: Option<f64>,
     /// The date of the latest value.
     pub as_of: Option<NaiveDate>,
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
 }
 
@@ -134,6 +165,7 @@ impl From<target::Model> for Target {
 /// Which measures to list.
 #[derive(InputObject, Default)]
 pub struct MeasureFilterInput {
+    /// Measures of this finding.
     pub finding_id: Option<ID>,
     /// Measures of this department or below (their own, or their finding's when they have none).
     pub department_id: Option<ID>,
@@ -141,6 +173,9 @@ pub struct MeasureFilterInput {
     pub status: Option<Vec<MeasureStatus>>,
     /// Past the deadline and not done (true), or not (false).
     pub overdue: Option<bool>,
+    /// At any of these early-warning levels (预警等级).
+    pub warning_level: Option<Vec<WarningLevel>>,
+    /// Also list archived measures (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
 }
@@ -153,13 +188,17 @@ pub enum MeasureOrderField {
     Ordinal,
     /// By deadline; measures without one come last.
     Deadline,
+    /// By last change.
     UpdatedAt,
 }
 
+/// How measures are sorted.
 #[derive(InputObject, Default, Clone, Copy)]
 pub struct MeasureOrderInput {
+    /// What to sort by (default ORDINAL).
     #[graphql(default)]
     pub field: MeasureOrderField,
+    /// Ascending (default) or descending.
     #[graphql(default)]
     pub direction: OrderDirection,
 }
@@ -200,6 +239,12 @@ impl MeasureQuery {
                 .map(Into::into)
                 .collect(),
             overdue: filter.overdue,
+            warning: filter
+                .warning_level
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             include_archived: filter.include_archived,
         };
         let field = match order_by.field {
@@ -212,7 +257,7 @@ impl MeasureQuery {
             ctx.caller(),
             &filter,
             (field, order_by.direction.descending()),
-            ctx.today(),
+            &ctx.thresholds(),
             &args(first, after, last, before),
         )
         .await?;
@@ -220,58 +265,84 @@ impl MeasureQuery {
     }
 }
 
+/// A new measure (整改措施) of a finding.
 #[derive(InputObject)]
 pub struct CreateMeasureInput {
+    /// The finding the measure belongs to.
     pub finding_id: ID,
     /// Number within the finding; the next free one when omitted.
     pub ordinal: Option<i32>,
+    /// What is to be done.
     pub content: String,
     /// Code of the responsible department, when not the finding's.
     pub department_code: Option<String>,
+    /// Responsible person (责任人).
     pub responsible_person: Option<String>,
+    /// Deadline (整改时限), if any.
     pub deadline: Option<NaiveDate>,
 }
 
 /// Changes to a measure. Moving back from DONE needs a `reason`.
 #[derive(InputObject)]
 pub struct UpdateMeasureInput {
+    /// The measure to change.
     pub id: ID,
-    /// The version the measure was read at.
+    /// The version the measure was read at; if the measure has changed since, the update fails with CONFLICT.
     pub version: i32,
+    /// New text; omit to keep.
     pub content: Option<String>,
+    /// New status: PLANNED, IN_PROGRESS, DONE, forward only unless reopening from DONE with a `reason`; omit to keep.
     pub status: Option<MeasureStatus>,
     /// Why a DONE measure is reopened (kept in the ledger).
     pub reason: Option<String>,
     /// Completion date when moving to DONE (default: today).
     pub completed_on: Option<NaiveDate>,
+    /// Deadline (整改时限); omit to keep, null to clear.
     pub deadline: MaybeUndefined<NaiveDate>,
+    /// Responsible person (责任人); omit to keep, null to clear.
     pub responsible_person: MaybeUndefined<String>,
-    /// Code of the responsible department; null returns the measure to its finding's.
+    /// Code of the responsible department (责任科室); omit to keep, null to return the measure to its finding's.
     pub department_code: MaybeUndefined<String>,
 }
 
+/// A new measurable target (目标) of a finding.
 #[derive(InputObject)]
 pub struct CreateTargetInput {
+    /// The finding the target belongs to.
     pub finding_id: ID,
+    /// What is measured.
     pub name: String,
+    /// Unit of the values (%, 万元, 人, ...); default empty.
     #[graphql(default)]
     pub unit: String,
+    /// The value when the finding was made.
     pub baseline: Option<f64>,
+    /// The value to reach.
     pub required_value: Option<f64>,
+    /// The latest value.
     pub current_value: Option<f64>,
+    /// The date of the latest value.
     pub as_of: Option<NaiveDate>,
 }
 
 /// Changes to a target. A new current value without `asOf` is as of today; the ledger records it.
 #[derive(InputObject)]
 pub struct UpdateTargetInput {
+    /// The target to change.
     pub id: ID,
+    /// The version the target was read at; if the target has changed since, the update fails with CONFLICT.
     pub version: i32,
+    /// New name of what is measured; omit to keep.
     pub name: Option<String>,
+    /// New unit of the values; omit to keep.
     pub unit: Option<String>,
+    /// The value when the finding was made; omit to keep, null to clear.
     pub baseline: MaybeUndefined<f64>,
+    /// The value to reach; omit to keep, null to clear.
     pub required_value: MaybeUndefined<f64>,
+    /// The latest value; omit to keep, null to clear.
     pub current_value: MaybeUndefined<f64>,
+    /// The date of the latest value; omit to keep (today if `currentValue` is set), null to clear.
     pub as_of: MaybeUndefined<NaiveDate>,
 }
 

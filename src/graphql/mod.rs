@@ -5,6 +5,7 @@
 //! Relations between types go through the DataLoaders in [`loaders`].
 
 mod account;
+mod audit;
 mod connection;
 mod department;
 mod enums;
@@ -16,6 +17,8 @@ mod measure;
 mod progress;
 mod regulation;
 mod system;
+mod warning;
+mod workflow;
 
 use std::sync::Arc;
 
@@ -37,6 +40,7 @@ pub struct Query(
     finding::FindingQuery,
     measure::MeasureQuery,
     regulation::RegulationQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +52,7 @@ pub struct Mutation(
     measure::MeasureMutation,
     regulation::RegulationMutation,
     progress::ProgressMutation,
+    workflow::WorkflowMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -62,7 +67,12 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// Builds the executable schema with the configured limits.
-pub fn build_schema(db: DatabaseConnection, config: Arc<Config>, keys: Arc<Keys>) -> AppSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    keys: Arc<Keys>,
+    evidence: crate::evidence::Store,
+) -> AppSchema {
     let limits = &config.graphql;
     let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
         .delay(limits.dataloader_delay);
@@ -84,6 +94,7 @@ pub fn build_schema(db: DatabaseConnection, config: Arc<Config>, keys: Arc<Keys>
         .data(config.clone())
         .data(keys)
         .data(loader)
+        .data(evidence)
         .finish()
 }
 
@@ -100,6 +111,8 @@ pub trait ContextExt {
     fn loader(&self) -> &DataLoader<loaders::Loader>;
     /// Today's date in the configured time zone (deadlines and overdue flags).
     fn today(&self) -> chrono::NaiveDate;
+    /// Today and the early-warning thresholds.
+    fn thresholds(&self) -> crate::domain::warning::Thresholds;
 }
 
 impl ContextExt for Context<'_> {
@@ -119,6 +132,9 @@ impl ContextExt for Context<'_> {
     }
     fn today(&self) -> chrono::NaiveDate {
         self.data_unchecked::<Arc<Config>>().timezone.today()
+    }
+    fn thresholds(&self) -> crate::domain::warning::Thresholds {
+        crate::domain::warning::Thresholds::from_config(self.data_unchecked::<Arc<Config>>())
     }
 }
 

@@ -1,6 +1,8 @@
 //! The ledger (台账): progress entries and their evidence.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject, Upload,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{evidence, progress_entry};
 
@@ -8,18 +10,23 @@ use super::enums::{EvidenceKind, ProgressKind};
 use super::loaders::{EntryById, EvidenceOfEntry, MeasureById};
 use super::measure::Measure;
 use super::{ContextExt, parse_id, parse_opt_id};
-use crate::domain::progress::{NewEntry, NewLink};
+use crate::domain::progress::{NewEntry, NewFile, NewLink};
 use crate::domain::{self};
+use crate::error::AppError;
+use crate::evidence::Store;
 
 /// An entry of a finding's ledger (台账记录). Entries are never changed or removed; a mistake
 /// is answered by a CORRECTION entry that points at it.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct ProgressEntry {
+    /// Opaque identifier.
     pub id: ID,
     /// The date the entry speaks of.
     pub entry_date: NaiveDate,
+    /// Kind of entry (台账记录类型).
     pub kind: ProgressKind,
+    /// The entry's text.
     pub content: String,
     /// Who wrote it: the name in the token, or its subject.
     pub author: String,
@@ -85,17 +92,32 @@ impl ProgressEntry {
 
 /// A piece of evidence (佐证材料): an uploaded file or a link.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Evidence {
+    /// Opaque identifier.
     pub id: ID,
+    /// Title shown for the evidence.
     pub title: String,
+    /// An uploaded file or a link.
     pub kind: EvidenceKind,
     /// For a link: its address.
     pub url: Option<String>,
     /// For a file: the SHA-256 of its content.
     pub sha256: Option<String>,
+    /// For a file: its size in bytes.
     pub size_bytes: Option<i64>,
+    /// For a file: its media (MIME) type.
     pub media_type: Option<String>,
+    /// When the evidence was attached.
     pub created_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl Evidence {
+    /// Where an authorised caller downloads the file (with its bearer token); null for links.
+    async fn download_url(&self) -> Option<String> {
+        (self.kind == EvidenceKind::File).then(|| format!("/api/v1/evidence/{}", self.id.as_str()))
+    }
 }
 
 impl From<evidence::Model> for Evidence {
@@ -116,6 +138,7 @@ impl From<evidence::Model> for Evidence {
 /// A link to a document that proves progress.
 #[derive(InputObject)]
 pub struct EvidenceLinkInput {
+    /// Title shown for the link.
     pub title: String,
     /// An http(s) address.
     pub url: String,
@@ -124,6 +147,7 @@ pub struct EvidenceLinkInput {
 /// A new ledger entry.
 #[derive(InputObject)]
 pub struct AddProgressEntryInput {
+    /// The finding whose ledger (台账) gets the entry.
     pub finding_id: ID,
     /// The measure the entry is about, if any.
     pub measure_id: Option<ID>,
@@ -131,10 +155,24 @@ pub struct AddProgressEntryInput {
     pub entry_date: Option<NaiveDate>,
     /// PROGRESS (default), MEETING, RECHECK or COMMENT.
     pub kind: Option<ProgressKind>,
+    /// The entry's text: what was done or decided.
     pub content: String,
-    /// Links to documents as evidence (at most 20).
+    /// Links to documents as evidence.
     #[graphql(default)]
     pub links: Vec<EvidenceLinkInput>,
+    /// Files as evidence, sent with the GraphQL multipart request spec (at most 20 items with
+    /// the links; each within the configured size and media types).
+    #[graphql(default)]
+    pub files: Vec<EvidenceFileInput>,
+}
+
+/// An evidence file to upload with a ledger entry.
+#[derive(InputObject)]
+pub struct EvidenceFileInput {
+    /// What the file is, e.g. 会议纪要.
+    pub title: String,
+    /// The file (a multipart upload).
+    pub file: Upload,
 }
 
 #[derive(Default)]
@@ -142,12 +180,25 @@ pub struct ProgressMutation;
 
 #[Object]
 impl ProgressMutation {
-    /// Appends an entry to a finding's ledger (officers and managers within their subtree, admins).
+    /// Appends an entry to a finding's ledger, with links and uploaded files as evidence
+    /// (officers and managers within their subtree, admins). The first entry starts the
+    /// finding's rectification.
     async fn add_progress_entry(
         &self,
         ctx: &Context<'_>,
         input: AddProgressEntryInput,
     ) -> Result<ProgressEntry> {
+        let mut files = Vec::with_capacity(input.files.len());
+        for item in input.files {
+            let upload = item.file.value(ctx).map_err(|_| {
+                AppError::bad_input("files", "an uploaded file is missing from the request")
+            })?;
+            files.push(NewFile {
+                title: item.title,
+                media_type: upload.content_type.clone(),
+                file: upload.content,
+            });
+        }
         let entry = NewEntry {
             finding_id: parse_id("findingId", &input.finding_id)?,
             measure_id: parse_opt_id("measureId", input.measure_id.as_ref())?,
@@ -164,9 +215,26 @@ impl ProgressMutation {
                     url: l.url,
                 })
                 .collect(),
+            files,
         };
+        let store = ctx.data_unchecked::<Store>();
         let created =
-            domain::progress::add(ctx.db(), ctx.caller(), ctx.request_id(), entry).await?;
+            domain::progress::add(ctx.db(), store, ctx.caller(), ctx.request_id(), entry).await?;
+        Ok(created.into())
+    }
+
+    /// Corrects a ledger entry by appending a CORRECTION that points at it; entries themselves
+    /// are never changed (officers and managers within their subtree, admins).
+    async fn correct_progress_entry(
+        &self,
+        ctx: &Context<'_>,
+        entry_id: ID,
+        content: String,
+    ) -> Result<ProgressEntry> {
+        let entry_id = parse_id("entryId", &entry_id)?;
+        let created =
+            domain::progress::correct(ctx.db(), ctx.caller(), ctx.request_id(), entry_id, &content)
+                .await?;
         Ok(created.into())
     }
 }

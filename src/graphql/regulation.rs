@@ -18,16 +18,21 @@ use crate::domain::{self};
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Regulation {
+    /// Opaque identifier.
     pub id: ID,
     /// Title, without 《》.
     pub title: String,
     /// Document number (文号).
     pub document_number: Option<String>,
+    /// The field it governs (制度类别).
     pub domain: RegulationDomain,
+    /// Where it stands (制度状态).
     pub status: RegulationStatus,
     /// Issue date (印发日期).
     pub issued_on: Option<NaiveDate>,
+    /// Whether the regulation is archived (left out of lists by default).
     pub archived: bool,
+    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
     pub department_id: Option<i32>,
@@ -78,7 +83,9 @@ impl Regulation {
 /// Which regulations to list.
 #[derive(InputObject, Default)]
 pub struct RegulationFilterInput {
+    /// Any of these fields (制度类别).
     pub domain: Option<Vec<RegulationDomain>>,
+    /// Any of these statuses.
     pub status: Option<Vec<RegulationStatus>>,
     /// Issued by this department or any below it.
     pub department_id: Option<ID>,
@@ -86,6 +93,7 @@ pub struct RegulationFilterInput {
     pub finding_id: Option<ID>,
     /// Text in the title or the document number.
     pub search: Option<String>,
+    /// Also list archived regulations (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
 }
@@ -145,25 +153,39 @@ impl RegulationQuery {
     }
 }
 
+/// A new regulation (规章制度).
 #[derive(InputObject)]
 pub struct CreateRegulationInput {
+    /// Title, without 《》.
     pub title: String,
+    /// Document number (文号), if any.
     pub document_number: Option<String>,
+    /// The field it governs (制度类别).
     pub domain: RegulationDomain,
     /// Code of the issuing department (required except for admins).
     pub department_code: Option<String>,
+    /// Issue date (印发日期), once issued.
     pub issued_on: Option<NaiveDate>,
+    /// Where it stands (制度状态).
     pub status: RegulationStatus,
 }
 
+/// Changes to a regulation. Omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateRegulationInput {
+    /// The regulation to change.
     pub id: ID,
+    /// The version the regulation was read at; if the regulation has changed since, the update fails with CONFLICT.
     pub version: i32,
+    /// New title, without 《》; omit to keep.
     pub title: Option<String>,
+    /// Document number (文号); omit to keep, null to clear.
     pub document_number: MaybeUndefined<String>,
+    /// New field (制度类别); omit to keep.
     pub domain: Option<RegulationDomain>,
+    /// Issue date (印发日期); omit to keep, null to clear.
     pub issued_on: MaybeUndefined<NaiveDate>,
+    /// New status (制度状态); omit to keep.
     pub status: Option<RegulationStatus>,
 }
 

@@ -4,7 +4,8 @@
 //! The body is read here, not by an extractor, so that its size limit holds for chunked
 //! bodies too and every refusal is a JSON error with a stable code and no internal text.
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::ParseRequestError;
+use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::GraphQLResponse;
 use axum::Extension;
@@ -28,13 +29,25 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
+/// What the request body holds, by its content type.
+#[derive(PartialEq)]
+enum BodyKind {
+    Json,
+    /// The GraphQL multipart request spec (file uploads).
+    Multipart,
+}
+
+fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
+    let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v == "application/graphql+json")
+        .map(|v| v.trim().to_ascii_lowercase())?;
+    match media.as_str() {
+        "application/json" | "application/graphql+json" => Some(BodyKind::Json),
+        "multipart/form-data" => Some(BodyKind::Multipart),
+        _ => None,
+    }
 }
 
 pub async fn execute(
@@ -43,14 +56,18 @@ pub async fn execute(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !is_json(&headers) {
+    let Some(kind) = body_kind(&headers) else {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UNSUPPORTED_MEDIA_TYPE",
-            "send GraphQL requests as Content-Type: application/json",
+            "send GraphQL requests as application/json (or multipart/form-data with files)",
         );
-    }
-    let limit = state.config.graphql.graphql_max_body;
+    };
+    // Uploads carry files, so their limit is the evidence size (plus room for the operation).
+    let limit = match kind {
+        BodyKind::Json => state.config.graphql.graphql_max_body,
+        BodyKind::Multipart => state.evidence.max_size() + state.config.graphql.graphql_max_body,
+    };
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(err) => {
@@ -71,13 +88,37 @@ pub async fn execute(
             };
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let parsed = match kind {
+        BodyKind::Json => serde_json::from_slice::<BatchRequest>(&bytes).map_err(|_| None),
+        BodyKind::Multipart => {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            let options = MultipartOptions::default()
+                .max_file_size(state.evidence.max_size())
+                .max_num_files(20);
+            receive_batch_body(content_type, bytes.as_ref(), options)
+                .await
+                .map_err(Some)
+        }
+    };
+    let batch = match parsed {
         Ok(batch) => batch,
+        Err(Some(ParseRequestError::PayloadTooLarge)) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!(
+                    "an uploaded file exceeds {} bytes",
+                    state.evidence.max_size()
+                ),
+            );
+        }
         Err(_) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                "the body is not a GraphQL request: expected {\"query\": ...} or a non-empty array of them",
+                "the body is not a GraphQL request: expected {\"query\": ...}, a non-empty array of them, or a GraphQL multipart request",
             );
         }
     };

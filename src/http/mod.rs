@@ -5,6 +5,7 @@ mod graphql;
 mod health;
 mod metrics;
 mod request_id;
+mod rest;
 
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let api = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/api/v1/evidence/{id}", get(rest::evidence_file))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -146,6 +146,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                         action: "department.create",
                         entity_type: "department",
                         entity_id: created.id.to_string(),
+                        department_id: Some(created.id),
                         before: None,
                         after: Some(json!({"code": created.code, "name": created.name})),
                     },
@@ -339,6 +340,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             action: "inspection.seed_demo",
             entity_type: "inspection",
             entity_id: insp.id.to_string(),
+            department_id: Some(unit_id),
             before: None,
             after: Some(json!({
                 "title": insp.title,

@@ -165,11 +165,7 @@ async fn only_json_posts_run_and_get_never_runs_a_mutation() {
     let finding = app.finding_id(1).await.to_string();
     let body = json!({"query": ADD, "variables": {"f": finding}}).to_string();
 
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
-    ] {
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
         let response = app
             .client
             .post(app.url("/graphql"))
@@ -183,6 +179,18 @@ async fn only_json_posts_run_and_get_never_runs_a_mutation() {
         let answer: Value = response.json().await.unwrap();
         assert_eq!(error_code(&answer), Some("UNSUPPORTED_MEDIA_TYPE"));
     }
+    // Multipart is for uploads and must follow the GraphQL multipart request spec.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&admin)
+        .header("Content-Type", "multipart/form-data; boundary=x")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(error_code(&response.json().await.unwrap()), Some("BAD_REQUEST"));
     let mutation = format!(
         "mutation{{addProgressEntry(input:{{findingId:%22{finding}%22,content:%22x%22}}){{id}}}}"
     );

@@ -1,0 +1,412 @@
+//! The close-out procedure (销号) of a finding:
+//!
+//! ```text
+//! NOT_STARTED ──start / first progress──▶ IN_PROGRESS ──submit──▶ PENDING_REVIEW ──approve──▶ CLOSED
+//!                                              ▲                        │                         │
+//!                                              └────────return──────────┘                         │
+//!                                              └──────────────reopen (after a look-back)──────────┘
+//! ```
+//!
+//! Every move is checked here, written into the finding's ledger as a status change with its
+//! actor, time and before/after, and audited, in one transaction. A move raced by another
+//! (the status or version changed since it was read) is a `CONFLICT`; a move the procedure
+//! does not allow is an `INVALID_TRANSITION` naming the current status and the allowed moves.
+
+use chrono::Utc;
+use entity::enums::{FindingStatus, MeasureStatus, ProgressKind, RectificationType};
+use entity::{evidence, finding, measure, progress_entry};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+
+use crate::auth::{Caller, Permission};
+use crate::db;
+use crate::domain::change::{Record, commit_audited};
+use crate::domain::{scope, text};
+use crate::error::{AppError, AppResult};
+
+/// A move of the procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Start,
+    Submit,
+    Approve,
+    Return,
+    Reopen,
+}
+
+impl Move {
+    fn name(self) -> &'static str {
+        match self {
+            Move::Start => "start",
+            Move::Submit => "submitForCloseOut",
+            Move::Approve => "approveCloseOut",
+            Move::Return => "returnFinding",
+            Move::Reopen => "reopenFinding",
+        }
+    }
+
+    /// Where the move goes from and to.
+    fn edge(self) -> (FindingStatus, FindingStatus) {
+        use FindingStatus::*;
+        match self {
+            Move::Start => (NotStarted, InProgress),
+            Move::Submit => (InProgress, PendingReview),
+            Move::Approve => (PendingReview, Closed),
+            Move::Return => (PendingReview, InProgress),
+            Move::Reopen => (Closed, InProgress),
+        }
+    }
+
+    /// Who may make it.
+    fn permission(self) -> Permission {
+        match self {
+            Move::Start => Permission::AddProgress,
+            Move::Submit => Permission::SubmitCloseOut,
+            Move::Approve | Move::Return | Move::Reopen => Permission::ReviewCloseOut,
+        }
+    }
+}
+
+const MOVES: [Move; 5] = [
+    Move::Start,
+    Move::Submit,
+    Move::Approve,
+    Move::Return,
+    Move::Reopen,
+];
+
+/// The moves the procedure allows from `status`.
+pub fn allowed_from(status: FindingStatus) -> Vec<&'static str> {
+    MOVES
+        .iter()
+        .filter(|m| m.edge().0 == status)
+        .map(|m| m.name())
+        .collect()
+}
+
+fn invalid(current: FindingStatus, attempted: Move) -> AppError {
+    let allowed = allowed_from(current);
+    AppError::InvalidTransition(format!(
+        "{} is not allowed: the finding is {}; allowed from here: {}",
+        attempted.name(),
+        current.as_str().to_uppercase(),
+        if allowed.is_empty() {
+            "none".to_owned()
+        } else {
+            allowed.join(", ")
+        }
+    ))
+}
+
+/// What a move carries.
+#[derive(Default)]
+pub struct MoveInput {
+    /// The version the caller read; a different current version is a conflict.
+    pub version: Option<i32>,
+    /// The summary (submit), comment (approve) or reason (return, reopen).
+    pub text: Option<String>,
+    /// Why no evidence applies to a done measure (submit).
+    pub no_evidence_reason: Option<String>,
+}
+
+/// Makes `step` on finding `id` for `caller`.
+pub async fn transition(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    step: Move,
+    input: MoveInput,
+) -> AppResult<finding::Model> {
+    caller.require(step.permission())?;
+    let (from, to) = step.edge();
+    let text = input
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    let text = text
+        .map(|t| text::required("text", &t, 5_000))
+        .transpose()?;
+    match step {
+        Move::Return | Move::Reopen if text.is_none() => {
+            return Err(AppError::bad_input(
+                "reason",
+                "say why the finding goes back",
+            ));
+        }
+        Move::Submit if text.is_none() => {
+            return Err(AppError::bad_input(
+                "summary",
+                "summarise the rectification for the reviewers",
+            ));
+        }
+        _ => {}
+    }
+    let txn = db::begin_write(db).await?;
+    let current = scope::finding(&txn, caller, id).await?;
+    // Inspectors review every unit's findings; the others act within their own subtree.
+    if !caller.can(Permission::ReadAll) || step == Move::Submit || step == Move::Start {
+        scope::require_writable(&txn, caller, current.department_id).await?;
+    }
+    if let Some(version) = input.version
+        && version != current.version
+    {
+        return Err(AppError::Conflict(format!(
+            "finding {id} changed since version {version} was read (now version {}, {})",
+            current.version,
+            current.status.as_str().to_uppercase()
+        )));
+    }
+    if current.status != from {
+        // Someone else already made this very move: a race, not a misuse.
+        return Err(if current.status == to {
+            AppError::Conflict(format!(
+                "finding {id} is already {}: someone else made this move first",
+                to.as_str().to_uppercase()
+            ))
+        } else {
+            invalid(current.status, step)
+        });
+    }
+    let mut details = json!({"from": from, "to": to, "move": step.name()});
+    match step {
+        Move::Submit => {
+            check_submission(
+                &txn,
+                &current,
+                input.no_evidence_reason.as_deref(),
+                &mut details,
+            )
+            .await?
+        }
+        Move::Approve => check_not_own_submission(&txn, caller, &current).await?,
+        _ => {}
+    }
+    let now = Utc::now();
+    let mut update = finding::Entity::update_many()
+        .col_expr(finding::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            finding::Column::Version,
+            Expr::col(finding::Column::Version).add(1),
+        )
+        .col_expr(finding::Column::UpdatedAt, Expr::value(now))
+        .filter(finding::Column::Id.eq(id))
+        // Guards against a concurrent move on PostgreSQL, where the read above does not lock.
+        .filter(finding::Column::Status.eq(from))
+        .filter(finding::Column::Version.eq(current.version));
+    update = match to {
+        FindingStatus::Closed => update.col_expr(finding::Column::ClosedAt, Expr::value(now)),
+        _ => update.col_expr(
+            finding::Column::ClosedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        ),
+    };
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "finding {id} changed while this move was being made"
+        )));
+    }
+    let updated = finding::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("finding", id))?;
+    if let Some(text) = &text {
+        details["text"] = json!(text);
+    }
+    let actor = caller.actor(request_id);
+    let label = match step {
+        Move::Start => "开始整改",
+        Move::Submit => "申请销号",
+        Move::Approve => "审核通过，予以销号",
+        Move::Return => "退回整改",
+        Move::Reopen => "回头看发现问题反弹，重新整改",
+    };
+    progress_entry::ActiveModel {
+        finding_id: Set(id),
+        entry_date: Set(now.date_naive()),
+        kind: Set(ProgressKind::StatusChange),
+        content: Set(match &text {
+            Some(text) => format!("{label}：{text}"),
+            None => label.to_owned(),
+        }),
+        author_sub: Set(actor.sub.clone()),
+        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
+        author_role: Set(Some(actor.role.clone())),
+        details: Set(Some(details)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let action = format!("finding.{}", step.name());
+    commit_audited(
+        txn,
+        &actor,
+        &action,
+        Record {
+            kind: "finding",
+            id,
+            department_id: Some(updated.department_id),
+        },
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// A finding may be submitted when every measure is done (long-term findings excepted: they
+/// close as rectified-but-ongoing), and each done measure has evidence in the ledger unless the
+/// submitter says why none applies (kept in the ledger).
+async fn check_submission(
+    db: &impl ConnectionTrait,
+    finding: &finding::Model,
+    no_evidence_reason: Option<&str>,
+    details: &mut serde_json::Value,
+) -> AppResult<()> {
+    let measures = measure::Entity::find()
+        .filter(measure::Column::FindingId.eq(finding.id))
+        .filter(measure::Column::ArchivedAt.is_null())
+        .order_by_asc(measure::Column::Ordinal)
+        .all(db)
+        .await?;
+    if finding.rectification_type != RectificationType::LongTerm {
+        let open: Vec<String> = measures
+            .iter()
+            .filter(|m| m.status != MeasureStatus::Done)
+            .map(|m| m.ordinal.to_string())
+            .collect();
+        if !open.is_empty() {
+            return Err(AppError::bad_input(
+                "findingId",
+                format!(
+                    "measures {} are not done; only long-term findings close with measures open",
+                    open.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut without_evidence = Vec::new();
+    for m in measures.iter().filter(|m| m.status == MeasureStatus::Done) {
+        let entries_with_evidence = Query::select()
+            .column(evidence::Column::ProgressEntryId)
+            .from(evidence::Entity)
+            .to_owned();
+        let proven = progress_entry::Entity::find()
+            .filter(progress_entry::Column::MeasureId.eq(m.id))
+            .filter(progress_entry::Column::Id.in_subquery(entries_with_evidence))
+            .count(db)
+            .await?;
+        if proven == 0 {
+            without_evidence.push(m.ordinal.to_string());
+        }
+    }
+    let reason = no_evidence_reason.map(str::trim).filter(|r| !r.is_empty());
+    match (without_evidence.is_empty(), reason) {
+        (true, _) => Ok(()),
+        (false, Some(reason)) => {
+            details["no_evidence_reason"] = json!(reason);
+            details["measures_without_evidence"] = json!(without_evidence);
+            Ok(())
+        }
+        (false, None) => Err(AppError::bad_input(
+            "noEvidenceReason",
+            format!(
+                "done measures {} have no evidence in the ledger; attach evidence or say why none applies",
+                without_evidence.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The reviewer may not approve what it submitted itself.
+async fn check_not_own_submission(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    finding: &finding::Model,
+) -> AppResult<()> {
+    let submission = progress_entry::Entity::find()
+        .filter(progress_entry::Column::FindingId.eq(finding.id))
+        .filter(progress_entry::Column::Kind.eq(ProgressKind::StatusChange))
+        .order_by_desc(progress_entry::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|e| {
+            e.details
+                .as_ref()
+                .and_then(|d| d.get("to"))
+                .and_then(|v| v.as_str())
+                == Some(FindingStatus::PendingReview.as_str())
+        });
+    let own = match (submission, caller.identity()) {
+        (Some(entry), Some(identity)) => entry.author_sub == identity.sub,
+        _ => false,
+    };
+    if own {
+        return Err(AppError::Forbidden(
+            "the submitter of a close-out may not approve it".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Records a look-back re-check (回头看) of a finding, passed or not, in its ledger. A failed
+/// re-check of a closed finding does not reopen it by itself: `reopenFinding` does, with a reason.
+pub async fn record_recheck(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    passed: bool,
+    note: &str,
+) -> AppResult<progress_entry::Model> {
+    if !(caller.can(Permission::ReviewCloseOut) || caller.can(Permission::SubmitCloseOut)) {
+        caller.require(Permission::ReviewCloseOut)?;
+    }
+    let note = text::required("note", note, 5_000)?;
+    let txn = db::begin_write(db).await?;
+    let current = scope::finding(&txn, caller, id).await?;
+    if !caller.can(Permission::ReadAll) {
+        scope::require_writable(&txn, caller, current.department_id).await?;
+    }
+    let actor = caller.actor(request_id);
+    let now = Utc::now();
+    let entry = progress_entry::ActiveModel {
+        finding_id: Set(id),
+        entry_date: Set(now.date_naive()),
+        kind: Set(ProgressKind::Recheck),
+        content: Set(format!(
+            "回头看{}：{note}",
+            if passed { "通过" } else { "未通过" }
+        )),
+        author_sub: Set(actor.sub.clone()),
+        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
+        author_role: Set(Some(actor.role.clone())),
+        details: Set(Some(json!({"passed": passed, "status": current.status}))),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    commit_audited(
+        txn,
+        &actor,
+        "finding.recheck",
+        Record {
+            kind: "progress_entry",
+            id: entry.id,
+            department_id: Some(current.department_id),
+        },
+        None,
+        Some(&entry),
+    )
+    .await?;
+    Ok(entry)
+}

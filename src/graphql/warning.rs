@@ -1,0 +1,117 @@
+//! Early warning (逾期预警) on findings and measures.
+
+use async_graphql::{Context, Enum, Result, SimpleObject};
+use chrono::NaiveDate;
+
+use super::ContextExt;
+use super::loaders::{DepartmentById, InspectionById};
+use crate::domain::warning::Level;
+
+/// How close work is to its deadline (预警等级).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum WarningLevel {
+    /// No deadline near, no deadline at all, or the work is finished.
+    None,
+    /// The deadline is within the green threshold (default 20 days): alert the responsible person.
+    Green,
+    /// The deadline is within the yellow threshold (default 10 days): also the responsible leader.
+    Yellow,
+    /// Overdue (逾期): also the unit's principal leader.
+    Red,
+}
+
+impl From<Level> for WarningLevel {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::None => Self::None,
+            Level::Green => Self::Green,
+            Level::Yellow => Self::Yellow,
+            Level::Red => Self::Red,
+        }
+    }
+}
+
+impl From<WarningLevel> for Level {
+    fn from(level: WarningLevel) -> Self {
+        match level {
+            WarningLevel::None => Level::None,
+            WarningLevel::Green => Level::Green,
+            WarningLevel::Yellow => Level::Yellow,
+            WarningLevel::Red => Level::Red,
+        }
+    }
+}
+
+/// Who is alerted (提醒对象).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AlertRole {
+    /// The responsible person (责任人).
+    ResponsiblePerson,
+    /// The responsible leader (责任领导).
+    ResponsibleLeader,
+    /// The inspected unit's principal leader (主要负责同志).
+    PrincipalLeader,
+}
+
+/// One person to alert.
+#[derive(SimpleObject, Clone)]
+pub struct AlertRecipient {
+    /// Why this person is alerted.
+    pub role: AlertRole,
+    /// The name on record, or null when none is recorded (the alert still applies).
+    pub name: Option<String>,
+}
+
+/// The early warning of a finding or measure.
+#[derive(SimpleObject, Clone)]
+pub struct EarlyWarning {
+    /// The level as of today, in the configured time zone.
+    pub level: WarningLevel,
+    /// Days until the deadline (negative once overdue); null without a deadline.
+    pub days_left: Option<i64>,
+    /// Who must be alerted at this level, in order of escalation; empty at NONE.
+    pub alert: Vec<AlertRecipient>,
+}
+
+/// The warning of work due on `deadline`, with its responsible people, under inspection
+/// `inspection_id` (whose unit's principal leader is alerted at RED).
+pub async fn warning(
+    ctx: &Context<'_>,
+    deadline: Option<NaiveDate>,
+    finished: bool,
+    person: Option<String>,
+    leader: Option<String>,
+    inspection_id: i32,
+) -> Result<EarlyWarning> {
+    let thresholds = ctx.thresholds();
+    let level = thresholds.level(deadline, finished);
+    let mut alert = Vec::new();
+    if level >= Level::Green {
+        alert.push(AlertRecipient {
+            role: AlertRole::ResponsiblePerson,
+            name: person,
+        });
+    }
+    if level >= Level::Yellow {
+        alert.push(AlertRecipient {
+            role: AlertRole::ResponsibleLeader,
+            name: leader,
+        });
+    }
+    if level >= Level::Red {
+        let inspection = ctx.loader().load_one(InspectionById(inspection_id)).await?;
+        let unit = match inspection {
+            Some(i) => ctx.loader().load_one(DepartmentById(i.unit_id)).await?,
+            None => None,
+        };
+        alert.push(AlertRecipient {
+            role: AlertRole::PrincipalLeader,
+            name: unit.and_then(|u| u.principal_leader),
+        });
+    }
+    Ok(EarlyWarning {
+        level: level.into(),
+        days_left: deadline.map(|d| (d - thresholds.today).num_days()),
+        alert,
+    })
+}
