@@ -164,8 +164,8 @@ pub async fn transition(
         )));
     }
     if current.status != from {
-        // Someone else already made this very move: a race, not a misuse.
-        return Err(if current.status == to {
+        // Someone else made this very move first: a race, not a misuse.
+        return Err(if last_move_was(&txn, id, from, to).await? {
             AppError::Conflict(format!(
                 "finding {id} is already {}: someone else made this move first",
                 to.as_str().to_uppercase()
@@ -259,6 +259,34 @@ pub async fn transition(
     )
     .await?;
     Ok(updated)
+}
+
+/// Whether the finding's latest status change went from `from` to `to`.
+async fn last_move_was(
+    db: &impl ConnectionTrait,
+    finding_id: i32,
+    from: FindingStatus,
+    to: FindingStatus,
+) -> AppResult<bool> {
+    let last = progress_entry::Entity::find()
+        .filter(progress_entry::Column::FindingId.eq(finding_id))
+        .filter(progress_entry::Column::Kind.eq(ProgressKind::StatusChange))
+        // Measures' status changes share the kind; theirs name the measure.
+        .filter(progress_entry::Column::MeasureId.is_null())
+        .order_by_desc(progress_entry::Column::Id)
+        .one(db)
+        .await?;
+    let edge = |key: &str| {
+        last.as_ref()
+            .and_then(|e| e.details.as_ref())
+            .and_then(|d| d.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    Ok(
+        edge("from").as_deref() == Some(from.as_str())
+            && edge("to").as_deref() == Some(to.as_str()),
+    )
 }
 
 /// A finding may be submitted when every measure is done (long-term findings excepted: they

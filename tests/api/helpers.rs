@@ -148,6 +148,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A separate connection for arranging and checking rows directly.
     pub db: DatabaseConnection,
+    /// The app's own data directory (evidence files), removed afterwards.
+    pub data_dir: PathBuf,
     // Last, so the database outlives the connections above.
     pub test_db: TestDb,
 }
@@ -168,7 +170,15 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         .with_test_writer()
         .try_init();
     let test_db = TestDb::new().await;
-    let app = Application::build(config(&test_db, extra))
+    let data_dir = std::env::temp_dir().join(format!(
+        "rectrack_data_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let data_flag = data_dir.to_string_lossy().into_owned();
+    let mut flags = vec!["--data-dir", data_flag.as_str()];
+    flags.extend_from_slice(extra);
+    let app = Application::build(config(&test_db, &flags))
         .await
         .expect("the app builds");
     let address = format!("http://{}", app.address());
@@ -177,7 +187,14 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         address,
         client: reqwest::Client::new(),
         db: test_db.connect().await,
+        data_dir,
         test_db,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
 
@@ -228,6 +245,90 @@ impl TestApp {
     /// Runs SQL directly against the app's database (arranging data no API creates yet).
     pub async fn sql(&self, sql: &str) {
         self.db.execute_unprepared(sql).await.expect("SQL runs");
+    }
+
+    /// Sends a GraphQL multipart request (uploads): `files` are (variable path, file name,
+    /// media type, content).
+    pub async fn upload(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> (u16, Value) {
+        let boundary = "rectrack-test-boundary-7b1f";
+        let mut map = serde_json::Map::new();
+        for (i, (path, ..)) in files.iter().enumerate() {
+            map.insert(i.to_string(), json!([path]));
+        }
+        let mut body = Vec::new();
+        let mut part = |headers: String, content: &[u8]| {
+            body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        };
+        let operations = json!({"query": query, "variables": variables}).to_string();
+        part(
+            "Content-Disposition: form-data; name=\"operations\"".to_owned(),
+            operations.as_bytes(),
+        );
+        part(
+            "Content-Disposition: form-data; name=\"map\"".to_owned(),
+            Value::Object(map).to_string().as_bytes(),
+        );
+        for (i, (_, name, media_type, content)) in files.iter().enumerate() {
+            part(
+                format!(
+                    "Content-Disposition: form-data; name=\"{i}\"; filename=\"{name}\"\r\nContent-Type: {media_type}"
+                ),
+                content,
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Files stored under the app's evidence directory.
+    pub fn stored_files(&self) -> usize {
+        fn walk(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| {
+                            if e.path().is_dir() {
+                                walk(&e.path())
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.data_dir.join("evidence"))
+    }
+
+    /// The current version of a finding.
+    pub async fn finding_version(&self, id: i64) -> i64 {
+        count(
+            &self.db,
+            &format!("SELECT version FROM finding WHERE id = {id}"),
+        )
+        .await
     }
 
     /// The id of the demo finding with this ordinal.

@@ -165,7 +165,11 @@ async fn only_json_posts_run_and_get_never_runs_a_mutation() {
     let finding = app.finding_id(1).await.to_string();
     let body = json!({"query": ADD, "variables": {"f": finding}}).to_string();
 
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ] {
         let response = app
             .client
             .post(app.url("/graphql"))
@@ -190,7 +194,10 @@ async fn only_json_posts_run_and_get_never_runs_a_mutation() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    assert_eq!(error_code(&response.json().await.unwrap()), Some("BAD_REQUEST"));
+    assert_eq!(
+        error_code(&response.json().await.unwrap()),
+        Some("BAD_REQUEST")
+    );
     let mutation = format!(
         "mutation{{addProgressEntry(input:{{findingId:%22{finding}%22,content:%22x%22}}){{id}}}}"
     );

@@ -6,9 +6,11 @@ mod helpers;
 mod jwt;
 
 mod accounts;
+mod audit;
 mod authorization;
 mod batching;
 mod concurrency;
+mod evidence;
 mod filters;
 mod health;
 mod limits;
@@ -18,3 +20,4 @@ mod pagination;
 mod schema;
 mod seed;
 mod tokens;
+mod workflow;
