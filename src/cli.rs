@@ -44,6 +44,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the REST API's OpenAPI document (equal to docs/openapi.json).
+    Openapi,
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -167,6 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Schema => print!("{}", graphql::sdl()),
+        Command::Openapi => println!("{}", crate::http::rest::routes().1.to_pretty_json()?),
         Command::Audit {
             action: AuditAction::Verify,
         } => {

@@ -52,6 +52,7 @@ impl Application {
             config: config.clone(),
             keys,
             evidence,
+            openapi: Arc::new(http::rest::routes().1),
             sql_statements,
             requests: Default::default(),
             schema,

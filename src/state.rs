@@ -22,6 +22,8 @@ pub struct AppState {
     pub sql_statements: Arc<AtomicU64>,
     /// Requests answered since start-up, by outcome (served at `/metrics`).
     pub requests: Arc<AtomicU64>,
+    /// The REST API's OpenAPI document.
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// The executable GraphQL schema (built once; it holds its own handles to the above).
     pub schema: crate::graphql::AppSchema,
 }

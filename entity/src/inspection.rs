@@ -15,6 +15,8 @@ pub struct Model {
     pub feedback_on: Option<Date>,
     /// Rectification due date.
     pub due_on: Option<Date>,
+    /// Organisational measures, issuer and public contact for bulletins (JSON).
+    pub publicity: Option<Json>,
     pub version: i32,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -16,6 +16,7 @@ mod m20261127_000006_create_report;
 mod m20261127_000007_create_audit_and_account;
 mod m20261127_000008_version_department_and_category;
 mod m20261127_000009_audit_department;
+mod m20261127_000010_inspection_publicity;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_create_audit_and_account::Migration),
             Box::new(m20261127_000008_version_department_and_category::Migration),
             Box::new(m20261127_000009_audit_department::Migration),
+            Box::new(m20261127_000010_inspection_publicity::Migration),
         ]
     }
 }

@@ -30,6 +30,8 @@ pub struct FindingFilter {
     pub deadline_to: Option<NaiveDate>,
     /// Findings this regulation answers.
     pub regulation_id: Option<i32>,
+    /// Changed at or after this time (for incremental pulls).
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Text in the title, the description or a measure's content.
     pub search: Option<String>,
     pub include_archived: bool,
@@ -158,6 +160,9 @@ pub async fn list(
     }
     if let Some(to) = filter.deadline_to {
         select = select.filter(finding::Column::Deadline.lte(to));
+    }
+    if let Some(since) = filter.updated_since {
+        select = select.filter(finding::Column::UpdatedAt.gte(since));
     }
     if let Some(regulation_id) = filter.regulation_id {
         let linked = Query::select()

@@ -17,6 +17,7 @@ pub mod measure_list;
 pub mod page;
 pub mod progress;
 pub mod regulation;
+pub mod report;
 pub mod scope;
 pub mod summary;
 pub mod target;

@@ -1,32 +1,50 @@
-//! Status summaries (整改进度): counts computed by SQL aggregates over the findings the caller
-//! may read, never by loading rows.
+//! Status summaries (整改进度): counts by SQL aggregates over the findings the caller may read
+//! (never by loading rows), for an inspection, a department's subtree, or everything; totals
+//! and the same broken down by category and by responsible department.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use entity::enums::{FindingStatus, MeasureStatus};
-use entity::{finding, measure};
+use entity::enums::{FindingStatus, MeasureStatus, RectificationType};
+use entity::{finding, finding_regulation, measure};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    Select,
 };
 
 use crate::auth::Caller;
 use crate::domain::finding_list::overdue;
+use crate::domain::listing::subtree_of;
 use crate::domain::scope;
 use crate::error::AppResult;
 
+/// Which findings a summary covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Over {
+    Everything,
+    Inspection(i32),
+    /// A department and everything below it.
+    Department(i32),
+}
+
 /// Counts for one set of findings.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {
+pub struct Counts {
     pub total: i64,
     pub not_started: i64,
     pub in_progress: i64,
     pub pending_review: i64,
     pub closed: i64,
+    pub immediate: i64,
+    pub by_deadline: i64,
+    pub long_term: i64,
     pub overdue: i64,
     pub measures_total: i64,
     pub measures_done: i64,
 }
 
-impl Summary {
+impl Counts {
     /// Closed findings as a share of all, 0 to 1 (0 when there are none).
     pub fn completion_rate(&self) -> f64 {
         if self.total == 0 {
@@ -35,69 +53,250 @@ impl Summary {
             self.closed as f64 / self.total as f64
         }
     }
+
+    fn add_findings(&mut self, status: FindingStatus, kind: RectificationType, n: i64) {
+        self.total += n;
+        match status {
+            FindingStatus::NotStarted => self.not_started += n,
+            FindingStatus::InProgress => self.in_progress += n,
+            FindingStatus::PendingReview => self.pending_review += n,
+            FindingStatus::Closed => self.closed += n,
+        }
+        match kind {
+            RectificationType::Immediate => self.immediate += n,
+            RectificationType::ByDeadline => self.by_deadline += n,
+            RectificationType::LongTerm => self.long_term += n,
+        }
+    }
 }
 
-/// The summary of the findings of one inspection the caller may read (all inspections when
-/// `inspection_id` is `None`).
-pub async fn of_inspection(
+/// How counts are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Nothing,
+    Category,
+    Department,
+}
+
+impl GroupBy {
+    fn column(self) -> Option<finding::Column> {
+        match self {
+            GroupBy::Nothing => None,
+            GroupBy::Category => Some(finding::Column::CategoryId),
+            GroupBy::Department => Some(finding::Column::DepartmentId),
+        }
+    }
+}
+
+/// The findings a summary covers, within the caller's reach, archived ones left out.
+pub async fn findings(
     db: &impl ConnectionTrait,
     caller: &Caller,
-    inspection_id: Option<i32>,
-    today: NaiveDate,
-) -> AppResult<Summary> {
+    over: Over,
+) -> AppResult<Select<finding::Entity>> {
     caller.require_identity()?;
-    let mut findings: Select<finding::Entity> =
-        scope::findings(caller).filter(finding::Column::ArchivedAt.is_null());
-    if let Some(id) = inspection_id {
-        findings = findings.filter(finding::Column::InspectionId.eq(id));
-    }
-    let mut summary = Summary::default();
-    let by_status: Vec<(FindingStatus, i64)> = findings
+    let select = scope::findings(caller).filter(finding::Column::ArchivedAt.is_null());
+    Ok(match over {
+        Over::Everything => select,
+        Over::Inspection(id) => select.filter(finding::Column::InspectionId.eq(id)),
+        Over::Department(id) => {
+            select.filter(finding::Column::DepartmentId.in_subquery(subtree_of(db, id).await?))
+        }
+    })
+}
+
+/// Counts grouped by `group` (one entry keyed `None` when not grouped; findings without a
+/// category are keyed `None` when grouped by category).
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+    group: GroupBy,
+    today: NaiveDate,
+) -> AppResult<BTreeMap<Option<i32>, Counts>> {
+    let mut out: BTreeMap<Option<i32>, Counts> = BTreeMap::new();
+    let key_expr = || match group.column() {
+        Some(column) => Expr::col(column),
+        None => Expr::val(Option::<i32>::None),
+    };
+
+    let rows: Vec<(Option<i32>, FindingStatus, RectificationType, i64)> = findings
         .clone()
         .select_only()
+        .column_as(key_expr(), "k")
         .column(finding::Column::Status)
+        .column(finding::Column::RectificationType)
         .column_as(finding::Column::Id.count(), "n")
+        .group_by(key_expr())
         .group_by(finding::Column::Status)
+        .group_by(finding::Column::RectificationType)
         .into_tuple()
         .all(db)
         .await?;
-    for (status, n) in by_status {
-        summary.total += n;
-        match status {
-            FindingStatus::NotStarted => summary.not_started = n,
-            FindingStatus::InProgress => summary.in_progress = n,
-            FindingStatus::PendingReview => summary.pending_review = n,
-            FindingStatus::Closed => summary.closed = n,
-        }
+    for (key, status, kind, n) in rows {
+        out.entry(key).or_default().add_findings(status, kind, n);
     }
-    summary.overdue = findings
+
+    let rows: Vec<(Option<i32>, i64)> = findings
         .clone()
         .filter(overdue(today))
         .select_only()
+        .column_as(key_expr(), "k")
         .column_as(finding::Column::Id.count(), "n")
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .unwrap_or(0);
-    let ids = findings
-        .select_only()
-        .column(finding::Column::Id)
-        .into_query();
-    let measures: Vec<(MeasureStatus, i64)> = measure::Entity::find()
-        .filter(measure::Column::FindingId.in_subquery(ids))
-        .filter(measure::Column::ArchivedAt.is_null())
-        .select_only()
-        .column(measure::Column::Status)
-        .column_as(measure::Column::Id.count(), "n")
-        .group_by(measure::Column::Status)
+        .group_by(key_expr())
         .into_tuple()
         .all(db)
         .await?;
-    for (status, n) in measures {
-        summary.measures_total += n;
+    for (key, n) in rows {
+        out.entry(key).or_default().overdue = n;
+    }
+
+    // Measures of those findings, grouped by their finding's key.
+    let ids = findings
+        .clone()
+        .select_only()
+        .column(finding::Column::Id)
+        .into_query();
+    let key = match group.column() {
+        Some(column) => Expr::col((finding::Entity, column)),
+        None => Expr::val(Option::<i32>::None),
+    };
+    let statement = Query::select()
+        .expr_as(key.clone(), Alias::new("k"))
+        .column((measure::Entity, measure::Column::Status))
+        .expr_as(
+            Func::count(Expr::col((measure::Entity, measure::Column::Id))),
+            Alias::new("n"),
+        )
+        .from(measure::Entity)
+        .inner_join(
+            finding::Entity,
+            Expr::col((finding::Entity, finding::Column::Id))
+                .equals((measure::Entity, measure::Column::FindingId)),
+        )
+        .and_where(Expr::col((measure::Entity, measure::Column::ArchivedAt)).is_null())
+        .and_where(Expr::col((measure::Entity, measure::Column::FindingId)).in_subquery(ids))
+        .group_by_col((measure::Entity, measure::Column::Status))
+        .add_group_by([key])
+        .to_owned();
+    for row in db.query_all(&statement).await? {
+        let key: Option<i32> = row.try_get("", "k")?;
+        let status: MeasureStatus = row.try_get("", "status")?;
+        let n: i64 = row.try_get("", "n")?;
+        let counts = out.entry(key).or_default();
+        counts.measures_total += n;
         if status == MeasureStatus::Done {
-            summary.measures_done = n;
+            counts.measures_done += n;
         }
     }
-    Ok(summary)
+    Ok(out)
+}
+
+/// The totals of a set of findings.
+pub async fn totals(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+    today: NaiveDate,
+) -> AppResult<Counts> {
+    Ok(counts(db, findings, GroupBy::Nothing, today)
+        .await?
+        .remove(&None)
+        .unwrap_or_default())
+}
+
+/// Regulations made in answer to a set of findings (linked, not unlinked).
+pub async fn regulations(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+) -> AppResult<i64> {
+    let ids = findings
+        .clone()
+        .select_only()
+        .column(finding::Column::Id)
+        .into_query();
+    let n: Option<i64> = finding_regulation::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(
+                finding_regulation::Column::RegulationId,
+            ))),
+            "n",
+        )
+        .filter(Condition::all().add(finding_regulation::Column::UnlinkedAt.is_null()))
+        .filter(finding_regulation::Column::FindingId.in_subquery(ids))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Counts per inspection (for the status of every inspection at once).
+pub async fn counts_by_inspection(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+    today: NaiveDate,
+) -> AppResult<BTreeMap<i32, Counts>> {
+    let mut out: BTreeMap<i32, Counts> = BTreeMap::new();
+    let rows: Vec<(i32, FindingStatus, RectificationType, i64)> = findings
+        .clone()
+        .select_only()
+        .column(finding::Column::InspectionId)
+        .column(finding::Column::Status)
+        .column(finding::Column::RectificationType)
+        .column_as(finding::Column::Id.count(), "n")
+        .group_by(finding::Column::InspectionId)
+        .group_by(finding::Column::Status)
+        .group_by(finding::Column::RectificationType)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (key, status, kind, n) in rows {
+        out.entry(key).or_default().add_findings(status, kind, n);
+    }
+    let rows: Vec<(i32, i64)> = findings
+        .clone()
+        .filter(overdue(today))
+        .select_only()
+        .column(finding::Column::InspectionId)
+        .column_as(finding::Column::Id.count(), "n")
+        .group_by(finding::Column::InspectionId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (key, n) in rows {
+        out.entry(key).or_default().overdue = n;
+    }
+    let ids = findings
+        .clone()
+        .select_only()
+        .column(finding::Column::Id)
+        .into_query();
+    let statement = Query::select()
+        .column((finding::Entity, finding::Column::InspectionId))
+        .column((measure::Entity, measure::Column::Status))
+        .expr_as(
+            Func::count(Expr::col((measure::Entity, measure::Column::Id))),
+            Alias::new("n"),
+        )
+        .from(measure::Entity)
+        .inner_join(
+            finding::Entity,
+            Expr::col((finding::Entity, finding::Column::Id))
+                .equals((measure::Entity, measure::Column::FindingId)),
+        )
+        .and_where(Expr::col((measure::Entity, measure::Column::ArchivedAt)).is_null())
+        .and_where(Expr::col((measure::Entity, measure::Column::FindingId)).in_subquery(ids))
+        .group_by_col((finding::Entity, finding::Column::InspectionId))
+        .group_by_col((measure::Entity, measure::Column::Status))
+        .to_owned();
+    for row in db.query_all(&statement).await? {
+        let key: i32 = row.try_get("", "inspection_id")?;
+        let status: MeasureStatus = row.try_get("", "status")?;
+        let n: i64 = row.try_get("", "n")?;
+        let counts = out.entry(key).or_default();
+        counts.measures_total += n;
+        if status == MeasureStatus::Done {
+            counts.measures_done += n;
+        }
+    }
+    Ok(out)
 }

@@ -88,6 +88,16 @@ impl Department {
             .collect())
     }
 
+    /// Progress in numbers over the findings of this department and those below it that the
+    /// caller may read.
+    async fn status_summary(&self, ctx: &Context<'_>) -> Result<super::summary::StatusSummary> {
+        let id = parse_id("id", &self.id)?;
+        Ok(
+            super::summary::StatusSummary::over(ctx, crate::domain::summary::Over::Department(id))
+                .await?,
+        )
+    }
+
     /// The departments above this one, from the root down.
     #[graphql(complexity = "5 * child_complexity + 1")]
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {

@@ -221,6 +221,8 @@ pub struct FindingFilterInput {
     pub department_id: Option<ID>,
     /// Findings answered by this regulation.
     pub regulation_id: Option<ID>,
+    /// Changed at or after this time (for incremental pulls).
+    pub updated_since: Option<DateTime<Utc>>,
     /// Any of these statuses.
     pub status: Option<Vec<FindingStatus>>,
     /// Any of these types.
@@ -276,6 +278,7 @@ pub async fn list_findings(
         category_id: parse_opt_id("filter.categoryId", filter.category_id.as_ref())?,
         department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
         regulation_id: parse_opt_id("filter.regulationId", filter.regulation_id.as_ref())?,
+        updated_since: filter.updated_since,
         status: filter
             .status
             .unwrap_or_default()

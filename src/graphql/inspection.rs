@@ -10,9 +10,11 @@ use super::connection::{Conn, OrderDirection, args, connection};
 use super::department::{self, Department};
 use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
 use super::loaders::CategoriesOfInspection;
+use super::summary::StatusSummary;
 use super::{ContextExt, parse_id, parse_opt_id, patch};
 use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
-use crate::domain::{self, summary};
+use crate::domain::summary::Over;
+use crate::domain::{self};
 
 /// An inspection of a unit by an inspection group (巡察).
 #[derive(SimpleObject, Clone)]
@@ -60,45 +62,6 @@ impl From<inspection::Model> for Inspection {
     }
 }
 
-/// Progress in numbers (整改进度), over the findings the caller may read.
-#[derive(SimpleObject)]
-pub struct StatusSummary {
-    /// Findings in all (not archived).
-    pub total: i64,
-    /// Findings not started (未开始).
-    pub not_started: i64,
-    /// Findings being rectified (整改中).
-    pub in_progress: i64,
-    /// Findings awaiting close-out review (待审核销号).
-    pub pending_review: i64,
-    /// Findings closed out (已销号).
-    pub closed: i64,
-    /// Past their deadline and not closed.
-    pub overdue: i64,
-    /// Measures of these findings (not archived).
-    pub measures_total: i64,
-    /// Of those measures, the ones done.
-    pub measures_done: i64,
-    /// Closed findings as a share of all, 0 to 1.
-    pub completion_rate: f64,
-}
-
-impl From<summary::Summary> for StatusSummary {
-    fn from(s: summary::Summary) -> Self {
-        Self {
-            completion_rate: s.completion_rate(),
-            total: s.total,
-            not_started: s.not_started,
-            in_progress: s.in_progress,
-            pending_review: s.pending_review,
-            closed: s.closed,
-            overdue: s.overdue,
-            measures_total: s.measures_total,
-            measures_done: s.measures_done,
-        }
-    }
-}
-
 #[ComplexObject]
 impl Inspection {
     /// The inspected unit (被巡察单位).
@@ -140,9 +103,7 @@ impl Inspection {
 
     /// Progress in numbers over the findings the caller may read.
     async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
-        let summary =
-            summary::of_inspection(ctx.db(), ctx.caller(), Some(self.row_id), ctx.today()).await?;
-        Ok(summary.into())
+        Ok(StatusSummary::over(ctx, Over::Inspection(self.row_id)).await?)
     }
 }
 
@@ -259,11 +220,7 @@ impl InspectionQuery {
 
     /// Progress in numbers over every finding the caller may read.
     async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
-        Ok(
-            summary::of_inspection(ctx.db(), ctx.caller(), None, ctx.today())
-                .await?
-                .into(),
-        )
+        Ok(StatusSummary::over(ctx, Over::Everything).await?)
     }
 }
 

@@ -16,6 +16,8 @@ mod loaders;
 mod measure;
 mod progress;
 mod regulation;
+mod report;
+mod summary;
 mod system;
 mod warning;
 mod workflow;
@@ -41,6 +43,7 @@ pub struct Query(
     measure::MeasureQuery,
     regulation::RegulationQuery,
     audit::AuditQuery,
+    report::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +56,7 @@ pub struct Mutation(
     regulation::RegulationMutation,
     progress::ProgressMutation,
     workflow::WorkflowMutation,
+    report::ReportMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

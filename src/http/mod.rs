@@ -1,11 +1,13 @@
 //! The HTTP surface: one route table, readable in one screen.
 
 mod auth;
+mod docs;
+mod etag;
 mod graphql;
 mod health;
 mod metrics;
 mod request_id;
-mod rest;
+pub mod rest;
 
 use std::time::Duration;
 
@@ -33,14 +35,17 @@ async fn count_requests(
 
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let (rest_routes, _) = rest::routes();
     let api = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
-        .route("/api/v1/evidence/{id}", get(rest::evidence_file))
+        .merge(rest_routes.layer(axum::middleware::from_fn(etag::etag)))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/v1/openapi.json", get(docs::openapi))
+        .route("/api/v1/docs", get(docs::page))
         .merge(api)
         // Outermost last: ids are set first, then counted and traced, then time-limited (a
         // backstop: GraphQL ends its own operations at the configured timeout with a JSON error).

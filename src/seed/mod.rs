@@ -23,9 +23,24 @@ const DEMO: &str = include_str!("zhanjiang_2020.json");
 #[derive(Deserialize)]
 pub struct Demo {
     pub departments: Vec<DemoDepartment>,
+    pub bulletin: DemoBulletin,
     pub inspection: DemoInspection,
     pub regulations: Vec<DemoRegulation>,
     pub categories: Vec<DemoCategory>,
+}
+
+#[derive(Deserialize)]
+pub struct DemoBulletin {
+    pub issuer: String,
+    pub organisational_measures: Vec<serde_json::Value>,
+    pub contact: DemoContact,
+}
+
+#[derive(Deserialize)]
+pub struct DemoContact {
+    pub phone: String,
+    pub address: String,
+    pub email: String,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +202,14 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
         ended_on: Set(i.ended_on),
         feedback_on: Set(i.feedback_on),
         due_on: Set(i.due_on),
+        publicity: Set(Some(json!({
+            "issuer": demo.bulletin.issuer,
+            "organisational_measures": demo.bulletin.organisational_measures,
+            "contact": format!(
+                "电话：{}；邮政地址：{}；电子邮箱：{}",
+                demo.bulletin.contact.phone, demo.bulletin.contact.address, demo.bulletin.contact.email
+            ),
+        }))),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

@@ -17,6 +17,8 @@ mod limits;
 mod migrations;
 mod mutations;
 mod pagination;
+mod reports;
+mod rest;
 mod schema;
 mod seed;
 mod tokens;

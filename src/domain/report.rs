@@ -1,0 +1,543 @@
+//! Semi-monthly progress reports (整改情况报告) and public bulletins (通报): generated from the
+//! ledger as immutable snapshots, submitted to the inspection office, published to the public.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use entity::enums::{ReportKind, ReportStatus, Role};
+use entity::{category, department, finding, inspection, measure, progress_entry, report, target};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Set,
+};
+
+use crate::auth::{Caller, Permission};
+use crate::db;
+use crate::domain::change::{Record, commit_audited};
+use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::summary;
+use crate::domain::{inspection as inspections, scope};
+use crate::error::{AppError, AppResult};
+use crate::report::{
+    CategoryFacts, EntryFacts, FindingFacts, InspectionFacts, MeasureFacts, Publicity, Snapshot,
+    SummaryFacts, TargetFacts,
+};
+
+/// Reports the caller may read: of inspections it may read; the inspection office sees
+/// reports once submitted, the unit's own people (and admins) drafts too.
+pub fn visible(caller: &Caller) -> Select<report::Entity> {
+    let inspections = inspections::visible(caller)
+        .select_only()
+        .column(inspection::Column::Id)
+        .into_query();
+    let select =
+        report::Entity::find().filter(report::Column::InspectionId.in_subquery(inspections));
+    match caller.role() {
+        Some(Role::Inspector) => select.filter(report::Column::Status.ne(ReportStatus::Draft)),
+        _ => select,
+    }
+}
+
+pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<report::Model> {
+    caller.require_identity()?;
+    visible(caller)
+        .filter(report::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("report", id))
+}
+
+/// A published bulletin, for anyone.
+pub async fn published_bulletin(db: &impl ConnectionTrait, id: i32) -> AppResult<report::Model> {
+    report::Entity::find_by_id(id)
+        .filter(report::Column::Kind.eq(ReportKind::Bulletin))
+        .filter(report::Column::Status.eq(ReportStatus::Published))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("bulletin", id))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ReportFilter {
+    pub inspection_id: Option<i32>,
+    pub kind: Option<ReportKind>,
+    pub status: Vec<ReportStatus>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &ReportFilter,
+    args: &PageArgs,
+) -> AppResult<Page<report::Model>> {
+    caller.require_identity()?;
+    let mut select = visible(caller);
+    if let Some(id) = filter.inspection_id {
+        select = select.filter(report::Column::InspectionId.eq(id));
+    }
+    if let Some(kind) = filter.kind {
+        select = select.filter(report::Column::Kind.eq(kind));
+    }
+    if !filter.status.is_empty() {
+        select = select.filter(report::Column::Status.is_in(filter.status.iter().copied()));
+    }
+    let order = Order {
+        name: "report.id",
+        exprs: vec![Expr::col(report::Column::Id)],
+        keys: |r: &report::Model| vec![Key::I(r.id.into())],
+        descending: true,
+    };
+    page::fetch(db, select, &order, args).await
+}
+
+/// The reporting days (每月15日、月末) strictly after `from`, up to and including `to`.
+pub fn due_dates(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut dates = Vec::new();
+    let mut month = NaiveDate::from_ymd_opt(from.year(), from.month(), 1);
+    while let Some(first) = month {
+        if first > to {
+            break;
+        }
+        let mid = first.with_day(15);
+        let next = first.checked_add_months(chrono::Months::new(1));
+        let last = next.and_then(|n| n.pred_opt());
+        for date in [mid, last].into_iter().flatten() {
+            if date > from && date <= to {
+                dates.push(date);
+            }
+        }
+        month = next;
+    }
+    dates
+}
+
+/// Where a reporting day stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueState {
+    /// A report for the day was submitted by the day.
+    Submitted,
+    /// Submitted, but after the day.
+    Late,
+    /// The day has passed with no submitted report.
+    Missing,
+    /// The day has not come yet.
+    Upcoming,
+}
+
+pub struct DueDate {
+    pub due_on: NaiveDate,
+    pub state: DueState,
+    pub report: Option<report::Model>,
+}
+
+/// The reporting days of an inspection, from feedback to the rectification due date (or, with
+/// none set, to the next day after today), each with the state of its report.
+pub async fn schedule(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    inspection_id: i32,
+    today: NaiveDate,
+    offset: chrono::FixedOffset,
+) -> AppResult<Vec<DueDate>> {
+    let inspection = inspections::get(db, caller, inspection_id).await?;
+    let from = inspection.feedback_on.unwrap_or(inspection.started_on);
+    let to = inspection
+        .due_on
+        .unwrap_or_else(|| today.checked_add_days(Days::new(16)).unwrap_or(today));
+    let reports = report::Entity::find()
+        .filter(report::Column::InspectionId.eq(inspection_id))
+        .filter(report::Column::Kind.eq(ReportKind::SemiMonthly))
+        .filter(report::Column::Status.ne(ReportStatus::Draft))
+        .order_by_asc(report::Column::SubmittedAt)
+        .all(db)
+        .await?;
+    let mut by_day: HashMap<NaiveDate, report::Model> = HashMap::new();
+    for r in reports {
+        by_day.entry(r.period_end).or_insert(r);
+    }
+    Ok(due_dates(from, to)
+        .into_iter()
+        .map(|due_on| {
+            let report = by_day.get(&due_on).cloned();
+            let submitted_on = report
+                .as_ref()
+                .and_then(|r| r.submitted_at)
+                .map(|t| t.with_timezone(&offset).date_naive());
+            let state = match submitted_on {
+                Some(day) if day <= due_on => DueState::Submitted,
+                Some(_) => DueState::Late,
+                None if due_on < today => DueState::Missing,
+                None => DueState::Upcoming,
+            };
+            DueDate {
+                due_on,
+                state,
+                report,
+            }
+        })
+        .collect())
+}
+
+/// Builds the snapshot of an inspection's ledger as of `period_end`.
+async fn snapshot(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    inspection: &inspection::Model,
+    kind: ReportKind,
+    period_end: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<Snapshot> {
+    let unit = department::Entity::find_by_id(inspection.unit_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("inspection without its unit"))?;
+    let previous = report::Entity::find()
+        .filter(report::Column::InspectionId.eq(inspection.id))
+        .filter(report::Column::Kind.eq(kind))
+        .filter(report::Column::PeriodEnd.lt(period_end))
+        .order_by_desc(report::Column::PeriodEnd)
+        .one(db)
+        .await?;
+    let period_start = previous
+        .map(|p| p.period_end.succ_opt().unwrap_or(p.period_end))
+        .or(inspection.feedback_on);
+
+    let scoped = summary::findings(db, caller, summary::Over::Inspection(inspection.id)).await?;
+    let counts = summary::totals(db, &scoped, today).await?;
+    let regulations = summary::regulations(db, &scoped).await?;
+    let findings = scoped
+        .order_by_asc(finding::Column::Ordinal)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = findings.iter().map(|f| f.id).collect();
+    let measures = measure::Entity::find()
+        .filter(measure::Column::FindingId.is_in(ids.clone()))
+        .filter(measure::Column::ArchivedAt.is_null())
+        .order_by_asc(measure::Column::Ordinal)
+        .all(db)
+        .await?;
+    let targets = target::Entity::find()
+        .filter(target::Column::FindingId.is_in(ids.clone()))
+        .filter(target::Column::ArchivedAt.is_null())
+        .order_by_asc(target::Column::Id)
+        .all(db)
+        .await?;
+    let mut entries = progress_entry::Entity::find()
+        .filter(progress_entry::Column::FindingId.is_in(ids.clone()))
+        .filter(progress_entry::Column::EntryDate.lte(period_end));
+    if let Some(start) = period_start {
+        entries = entries.filter(progress_entry::Column::EntryDate.gte(start));
+    }
+    let entries = entries
+        .order_by_asc(progress_entry::Column::EntryDate)
+        .order_by_asc(progress_entry::Column::Id)
+        .all(db)
+        .await?;
+    let departments: HashMap<i32, String> = department::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let categories = category::Entity::find()
+        .filter(category::Column::InspectionId.eq(inspection.id))
+        .filter(category::Column::ArchivedAt.is_null())
+        .order_by_asc(category::Column::Ordinal)
+        .all(db)
+        .await?;
+
+    let name = |id: Option<i32>| id.and_then(|id| departments.get(&id).cloned());
+    let mut facts_of = |f: &finding::Model| FindingFacts {
+        id: f.id,
+        ordinal: f.ordinal,
+        title: f.title.clone(),
+        description: f.description.clone(),
+        rectification_type: f.rectification_type.to_string(),
+        status: f.status.to_string(),
+        deadline: f.deadline,
+        responsible_leader: f.responsible_leader.clone(),
+        department: name(Some(f.department_id)).unwrap_or_default(),
+        responsible_person: f.responsible_person.clone(),
+        closed_at: f.closed_at,
+        version: f.version,
+        measures: measures
+            .iter()
+            .filter(|m| m.finding_id == f.id)
+            .map(|m| MeasureFacts {
+                ordinal: m.ordinal,
+                content: m.content.clone(),
+                status: m.status.to_string(),
+                deadline: m.deadline,
+                completed_on: m.completed_on,
+                department: name(m.department_id),
+            })
+            .collect(),
+        targets: targets
+            .iter()
+            .filter(|t| t.finding_id == f.id)
+            .map(|t| TargetFacts {
+                name: t.name.clone(),
+                unit: t.unit.clone(),
+                baseline: t.baseline,
+                required_value: t.required_value,
+                current_value: t.current_value,
+                as_of: t.as_of,
+            })
+            .collect(),
+        progress: entries
+            .iter()
+            .filter(|e| e.finding_id == f.id)
+            .map(|e| EntryFacts {
+                entry_date: e.entry_date,
+                kind: e.kind.to_string(),
+                content: e.content.clone(),
+                author: e
+                    .author_name
+                    .clone()
+                    .unwrap_or_else(|| e.author_sub.clone()),
+            })
+            .collect(),
+    };
+    let mut groups: Vec<CategoryFacts> = categories
+        .iter()
+        .map(|c| CategoryFacts {
+            ordinal: Some(c.ordinal),
+            title: Some(c.title.clone()),
+            findings: findings
+                .iter()
+                .filter(|f| f.category_id == Some(c.id))
+                .map(&mut facts_of)
+                .collect(),
+        })
+        .filter(|c| !c.findings.is_empty())
+        .collect();
+    let known: Vec<i32> = categories.iter().map(|c| c.id).collect();
+    let loose: Vec<FindingFacts> = findings
+        .iter()
+        .filter(|f| f.category_id.is_none_or(|c| !known.contains(&c)))
+        .map(&mut facts_of)
+        .collect();
+    if !loose.is_empty() {
+        groups.push(CategoryFacts {
+            ordinal: None,
+            title: None,
+            findings: loose,
+        });
+    }
+    let publicity: Publicity = inspection
+        .publicity
+        .clone()
+        .and_then(|p| serde_json::from_value(p).ok())
+        .unwrap_or_default();
+    Ok(Snapshot {
+        kind: kind.to_string(),
+        inspection: InspectionFacts {
+            id: inspection.id,
+            title: inspection.title.clone(),
+            inspection_group: inspection.inspection_group.clone(),
+            unit_code: unit.code,
+            unit_name: unit.name,
+            started_on: inspection.started_on,
+            ended_on: inspection.ended_on,
+            feedback_on: inspection.feedback_on,
+            due_on: inspection.due_on,
+        },
+        period_start,
+        period_end,
+        generated_at: Utc::now(),
+        summary: SummaryFacts {
+            total: counts.total,
+            not_started: counts.not_started,
+            in_progress: counts.in_progress,
+            pending_review: counts.pending_review,
+            closed: counts.closed,
+            overdue: counts.overdue,
+            measures_total: counts.measures_total,
+            measures_done: counts.measures_done,
+            completion_rate: counts.completion_rate(),
+            regulations,
+        },
+        categories: groups,
+        publicity,
+    })
+}
+
+/// Generates and stores a report of `kind` for an inspection whose unit the caller manages.
+pub async fn generate(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    inspection_id: i32,
+    kind: ReportKind,
+    period_end: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<report::Model> {
+    caller.require(Permission::ManageReports)?;
+    let inspection = inspections::get(db, caller, inspection_id).await?;
+    scope::require_writable(db, caller, inspection.unit_id).await?;
+    // A report may be prepared ahead for the coming reporting day (at most half a month on).
+    if period_end > today.checked_add_days(Days::new(16)).unwrap_or(today) {
+        return Err(AppError::bad_input(
+            "periodEnd",
+            "a report can be prepared at most for the next reporting day",
+        ));
+    }
+    if let Some(start) = inspection.feedback_on.filter(|f| period_end < *f) {
+        return Err(AppError::bad_input(
+            "periodEnd",
+            format!("the period ends before the feedback of {start}"),
+        ));
+    }
+    let snapshot = snapshot(db, caller, &inspection, kind, period_end, today).await?;
+    let txn = db::begin_write(db).await?;
+    let created = report::ActiveModel {
+        inspection_id: Set(inspection.id),
+        kind: Set(kind),
+        period_end: Set(period_end),
+        status: Set(ReportStatus::Draft),
+        snapshot: Set(serde_json::to_value(&snapshot).map_err(AppError::internal)?),
+        created_by: Set(caller.actor(None).sub),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let record = Record {
+        kind: "report",
+        id: created.id,
+        department_id: Some(inspection.unit_id),
+    };
+    let summary =
+        serde_json::json!({"kind": kind, "period_end": period_end, "inspection_id": inspection.id});
+    commit_audited(
+        txn,
+        &caller.actor(request_id),
+        "report.generate",
+        record,
+        None,
+        Some(&summary),
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Moves a report on: a semi-monthly report from draft to submitted (the unit's managers), a
+/// bulletin from draft to published.
+pub async fn advance(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request_id: Option<String>,
+    id: i32,
+    to: ReportStatus,
+) -> AppResult<report::Model> {
+    caller.require(Permission::ManageReports)?;
+    let txn = db::begin_write(db).await?;
+    let current = get(&txn, caller, id).await?;
+    let inspection = inspection::Entity::find_by_id(current.inspection_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("report", id))?;
+    scope::require_writable(&txn, caller, inspection.unit_id).await?;
+    let expected = match current.kind {
+        ReportKind::SemiMonthly => ReportStatus::Submitted,
+        ReportKind::Bulletin => ReportStatus::Published,
+    };
+    if to != expected {
+        return Err(AppError::InvalidTransition(match current.kind {
+            ReportKind::SemiMonthly => {
+                "a progress report is submitted (submitReport), not published".to_owned()
+            }
+            ReportKind::Bulletin => {
+                "a bulletin is published (publishBulletin), not submitted".to_owned()
+            }
+        }));
+    }
+    if current.status != ReportStatus::Draft {
+        return Err(AppError::Conflict(format!(
+            "report {id} is already {}",
+            current.status
+        )));
+    }
+    if current.kind == ReportKind::SemiMonthly {
+        let taken = report::Entity::find()
+            .filter(report::Column::InspectionId.eq(current.inspection_id))
+            .filter(report::Column::Kind.eq(ReportKind::SemiMonthly))
+            .filter(report::Column::PeriodEnd.eq(current.period_end))
+            .filter(report::Column::Status.eq(ReportStatus::Submitted))
+            .one(&txn)
+            .await?;
+        if let Some(other) = taken {
+            return Err(AppError::Conflict(format!(
+                "report {} was already submitted for {}",
+                other.id, current.period_end
+            )));
+        }
+    }
+    let now = Utc::now();
+    let actor = caller.actor(request_id);
+    let mut update = report::Entity::update_many()
+        .col_expr(report::Column::Status, Expr::value(to.as_str()))
+        .filter(report::Column::Id.eq(id))
+        .filter(report::Column::Status.eq(ReportStatus::Draft));
+    update = match to {
+        ReportStatus::Submitted => update
+            .col_expr(report::Column::SubmittedAt, Expr::value(now))
+            .col_expr(report::Column::SubmittedBy, Expr::value(actor.sub.clone())),
+        _ => update.col_expr(report::Column::PublishedAt, Expr::value(now)),
+    };
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(format!("report {id} changed meanwhile")));
+    }
+    let updated = report::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("report", id))?;
+    let action = format!("report.{to}");
+    let status = |r: &report::Model| serde_json::json!({"status": r.status, "submitted_at": r.submitted_at, "published_at": r.published_at});
+    let record = Record {
+        kind: "report",
+        id,
+        department_id: Some(inspection.unit_id),
+    };
+    commit_audited(
+        txn,
+        &actor,
+        &action,
+        record,
+        Some(&status(&current)),
+        Some(&status(&updated)),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// The stored snapshot of a report.
+pub fn snapshot_of(report: &report::Model) -> AppResult<Snapshot> {
+    serde_json::from_value(report.snapshot.clone()).map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reporting_days_are_the_fifteenth_and_the_last_day_of_each_month() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            due_dates(d(2020, 9, 5), d(2020, 11, 15)),
+            [
+                d(2020, 9, 15),
+                d(2020, 9, 30),
+                d(2020, 10, 15),
+                d(2020, 10, 31),
+                d(2020, 11, 15)
+            ]
+        );
+        assert_eq!(due_dates(d(2021, 2, 15), d(2021, 3, 1)), [d(2021, 2, 28)]);
+        assert_eq!(
+            due_dates(d(2024, 2, 1), d(2024, 2, 29)),
+            [d(2024, 2, 15), d(2024, 2, 29)]
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! Semi-monthly reports (整改情况报告) and public bulletins (通报).
+
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::enums::{ReportKind as StoredKind, ReportStatus as StoredStatus};
+use entity::report;
+
+use super::connection::{Conn, args, connection};
+use super::inspection::Inspection;
+use super::loaders::InspectionById;
+use super::{ContextExt, parse_id, parse_opt_id};
+use crate::config::Config;
+use crate::domain::report::{self as reports, DueState as StoredDue, ReportFilter};
+use crate::report::{bulletin, ledger, markdown};
+
+/// What a report is (报告类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ReportKind {
+    /// The half-monthly progress report to the inspection office (半月报).
+    SemiMonthly,
+    /// The public progress bulletin (通报).
+    Bulletin,
+}
+
+/// Where a report stands (报告状态).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ReportStatus {
+    /// Generated, not yet sent (草稿).
+    Draft,
+    /// Sent to the inspection office (已报送).
+    Submitted,
+    /// Public (已公开).
+    Published,
+}
+
+impl From<StoredKind> for ReportKind {
+    fn from(k: StoredKind) -> Self {
+        match k {
+            StoredKind::SemiMonthly => Self::SemiMonthly,
+            StoredKind::Bulletin => Self::Bulletin,
+        }
+    }
+}
+
+impl From<ReportKind> for StoredKind {
+    fn from(k: ReportKind) -> Self {
+        match k {
+            ReportKind::SemiMonthly => Self::SemiMonthly,
+            ReportKind::Bulletin => Self::Bulletin,
+        }
+    }
+}
+
+impl From<StoredStatus> for ReportStatus {
+    fn from(s: StoredStatus) -> Self {
+        match s {
+            StoredStatus::Draft => Self::Draft,
+            StoredStatus::Submitted => Self::Submitted,
+            StoredStatus::Published => Self::Published,
+        }
+    }
+}
+
+impl From<ReportStatus> for StoredStatus {
+    fn from(s: ReportStatus) -> Self {
+        match s {
+            ReportStatus::Draft => Self::Draft,
+            ReportStatus::Submitted => Self::Submitted,
+            ReportStatus::Published => Self::Published,
+        }
+    }
+}
+
+/// A report: an immutable snapshot of an inspection's ledger at a date, with its renderings.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Report {
+    /// Opaque identifier.
+    pub id: ID,
+    pub kind: ReportKind,
+    pub status: ReportStatus,
+    /// The last day the report covers.
+    pub period_end: NaiveDate,
+    /// When it was generated.
+    pub created_at: DateTime<Utc>,
+    /// Who generated it.
+    pub created_by: String,
+    /// When it was sent to the inspection office.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When it was made public.
+    pub published_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub model: report::Model,
+}
+
+impl From<report::Model> for Report {
+    fn from(r: report::Model) -> Self {
+        Self {
+            id: ID(r.id.to_string()),
+            kind: r.kind.into(),
+            status: r.status.into(),
+            period_end: r.period_end,
+            created_at: r.created_at,
+            created_by: r.created_by.clone(),
+            submitted_at: r.submitted_at,
+            published_at: r.published_at,
+            model: r,
+        }
+    }
+}
+
+/// Where to download a report's renderings (with the bearer token).
+#[derive(SimpleObject)]
+pub struct ReportDownloads {
+    pub json: String,
+    pub csv: String,
+    pub xlsx: String,
+    pub markdown: String,
+    /// For a published bulletin: its public page (no token needed).
+    pub public_page: Option<String>,
+}
+
+#[ComplexObject]
+impl Report {
+    /// The first day the report covers (the day after the previous report).
+    async fn period_start(&self) -> Result<Option<NaiveDate>> {
+        Ok(reports::snapshot_of(&self.model)?.period_start)
+    }
+
+    /// The inspection reported on.
+    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
+        Ok(ctx
+            .loader()
+            .load_one(InspectionById(self.model.inspection_id))
+            .await?
+            .map(Into::into))
+    }
+
+    /// The stored snapshot: every finding's status, measures, targets and the ledger entries
+    /// of the period, exactly as generated.
+    async fn snapshot(&self) -> Json<serde_json::Value> {
+        Json(self.model.snapshot.clone())
+    }
+
+    /// The ledger as CSV (序号, 问题, 整改措施, 责任领导, 责任科室, 责任人, 整改时限, 整改进展, 状态).
+    async fn csv(&self) -> Result<String> {
+        Ok(ledger::csv(&reports::snapshot_of(&self.model)?))
+    }
+
+    /// The report as Markdown (a bulletin in the structure of published bulletins).
+    async fn markdown(&self) -> Result<String> {
+        let snapshot = reports::snapshot_of(&self.model)?;
+        Ok(match self.kind {
+            ReportKind::Bulletin => bulletin::markdown(&snapshot),
+            ReportKind::SemiMonthly => markdown::render(&snapshot),
+        })
+    }
+
+    /// A bulletin as an HTML page; null for progress reports.
+    async fn html(&self) -> Result<Option<String>> {
+        if self.kind != ReportKind::Bulletin {
+            return Ok(None);
+        }
+        Ok(Some(bulletin::html(&reports::snapshot_of(&self.model)?)))
+    }
+
+    /// Download addresses of every rendering.
+    async fn downloads(&self) -> ReportDownloads {
+        let base = format!("/api/v1/reports/{}", self.id.as_str());
+        ReportDownloads {
+            json: format!("{base}?format=json"),
+            csv: format!("{base}?format=csv"),
+            xlsx: format!("{base}?format=xlsx"),
+            markdown: format!("{base}?format=md"),
+            public_page: (self.status == ReportStatus::Published)
+                .then(|| format!("/public/bulletins/{}", self.id.as_str())),
+        }
+    }
+}
+
+/// Where a reporting day stands (报送情况).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DueState {
+    /// Submitted by the day (按时报送).
+    Submitted,
+    /// Submitted after the day (逾期报送).
+    Late,
+    /// The day passed without a report (未报送).
+    Missing,
+    /// The day has not come yet (待报送).
+    Upcoming,
+}
+
+/// A reporting day (每月15日、月末) and its report.
+#[derive(SimpleObject)]
+pub struct ReportDue {
+    pub due_on: NaiveDate,
+    pub state: DueState,
+    /// The report submitted for the day, if any.
+    pub report: Option<Report>,
+}
+
+/// Which reports to list.
+#[derive(InputObject, Default)]
+pub struct ReportFilterInput {
+    pub inspection_id: Option<ID>,
+    pub kind: Option<ReportKind>,
+    /// Any of these statuses.
+    pub status: Option<Vec<ReportStatus>>,
+}
+
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// A report the caller may read, or null. The inspection office sees reports once submitted.
+    async fn report(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Report>> {
+        let id = parse_id("id", &id)?;
+        super::found(reports::get(ctx.db(), ctx.caller(), id).await)
+    }
+
+    /// Reports the caller may read, newest first.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReportFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Report>> {
+        let filter = filter.unwrap_or_default();
+        let filter = ReportFilter {
+            inspection_id: parse_opt_id("filter.inspectionId", filter.inspection_id.as_ref())?,
+            kind: filter.kind.map(Into::into),
+            status: filter
+                .status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        };
+        let page = reports::list(
+            ctx.db(),
+            ctx.caller(),
+            &filter,
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, Report::from))
+    }
+
+    /// The reporting days of an inspection (the 15th and the last day of each month, from
+    /// feedback to the rectification due date), each marked submitted, late, missing or upcoming.
+    async fn report_schedule(
+        &self,
+        ctx: &Context<'_>,
+        inspection_id: ID,
+    ) -> Result<Vec<ReportDue>> {
+        let id = parse_id("inspectionId", &inspection_id)?;
+        let config = ctx.data_unchecked::<std::sync::Arc<Config>>();
+        let days =
+            reports::schedule(ctx.db(), ctx.caller(), id, ctx.today(), config.timezone.0).await?;
+        Ok(days
+            .into_iter()
+            .map(|d| ReportDue {
+                due_on: d.due_on,
+                state: match d.state {
+                    StoredDue::Submitted => DueState::Submitted,
+                    StoredDue::Late => DueState::Late,
+                    StoredDue::Missing => DueState::Missing,
+                    StoredDue::Upcoming => DueState::Upcoming,
+                },
+                report: d.report.map(Into::into),
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ReportMutation;
+
+#[Object]
+impl ReportMutation {
+    /// Generates the progress report of an inspection for the period ending `periodEnd`
+    /// (default: today), stored immutably as a draft (the unit's managers, admins).
+    async fn generate_report(
+        &self,
+        ctx: &Context<'_>,
+        inspection_id: ID,
+        period_end: Option<NaiveDate>,
+    ) -> Result<Report> {
+        let id = parse_id("inspectionId", &inspection_id)?;
+        let today = ctx.today();
+        let created = reports::generate(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            StoredKind::SemiMonthly,
+            period_end.unwrap_or(today),
+            today,
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Sends a progress report to the inspection office (the unit's managers, admins).
+    async fn submit_report(&self, ctx: &Context<'_>, id: ID) -> Result<Report> {
+        let id = parse_id("id", &id)?;
+        Ok(reports::advance(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            StoredStatus::Submitted,
+        )
+        .await?
+        .into())
+    }
+
+    /// Generates the public progress bulletin of an inspection as of today, stored as a draft.
+    async fn generate_bulletin(&self, ctx: &Context<'_>, inspection_id: ID) -> Result<Report> {
+        let id = parse_id("inspectionId", &inspection_id)?;
+        let today = ctx.today();
+        let created = reports::generate(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            StoredKind::Bulletin,
+            today,
+            today,
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// Makes a bulletin public at `/public/bulletins/{id}` (the unit's managers, admins).
+    async fn publish_bulletin(&self, ctx: &Context<'_>, id: ID) -> Result<Report> {
+        let id = parse_id("id", &id)?;
+        Ok(reports::advance(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            StoredStatus::Published,
+        )
+        .await?
+        .into())
+    }
+}

@@ -1,0 +1,191 @@
+//! Status summaries (整改进度) on inspections, departments and overall. Totals are counted
+//! once per summary and only when asked for; breakdowns only when asked for.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use entity::finding;
+use sea_orm::Select;
+use tokio::sync::OnceCell;
+
+use super::ContextExt;
+use super::department::{self, Department};
+use super::inspection::Category;
+use super::loaders::CategoryById;
+use crate::domain::summary::{self, Counts, GroupBy, Over};
+use crate::error::AppResult;
+
+/// Counts over a set of findings.
+#[derive(SimpleObject, Clone)]
+pub struct SummaryCounts {
+    /// Findings in all (archived ones left out).
+    pub total: i64,
+    /// Not started yet (未开始).
+    pub not_started: i64,
+    /// Being rectified (整改中).
+    pub in_progress: i64,
+    /// Submitted for close-out (待审核销号).
+    pub pending_review: i64,
+    /// Closed out (已销号).
+    pub closed: i64,
+    /// Rectified immediately (立行立改).
+    pub immediate: i64,
+    /// Rectified by a deadline (限期整改).
+    pub by_deadline: i64,
+    /// Long-term (长期坚持).
+    pub long_term: i64,
+    /// Past their deadline and not closed (逾期).
+    pub overdue: i64,
+    /// Measures in all.
+    pub measures_total: i64,
+    /// Measures done.
+    pub measures_done: i64,
+    /// Closed findings as a share of all, 0 to 1 (整改完成率).
+    pub completion_rate: f64,
+}
+
+impl From<Counts> for SummaryCounts {
+    fn from(c: Counts) -> Self {
+        Self {
+            completion_rate: c.completion_rate(),
+            total: c.total,
+            not_started: c.not_started,
+            in_progress: c.in_progress,
+            pending_review: c.pending_review,
+            closed: c.closed,
+            immediate: c.immediate,
+            by_deadline: c.by_deadline,
+            long_term: c.long_term,
+            overdue: c.overdue,
+            measures_total: c.measures_total,
+            measures_done: c.measures_done,
+        }
+    }
+}
+
+/// The counts of one feedback heading.
+#[derive(SimpleObject)]
+pub struct CategorySummary {
+    /// The heading; null for findings under none.
+    pub category: Option<Category>,
+    pub counts: SummaryCounts,
+}
+
+/// The counts of one responsible department.
+#[derive(SimpleObject)]
+pub struct DepartmentSummary {
+    pub department: Option<Department>,
+    pub counts: SummaryCounts,
+}
+
+/// Progress in numbers (整改进度) over the findings the caller may read.
+pub struct StatusSummary {
+    findings: Select<finding::Entity>,
+    today: NaiveDate,
+    totals: OnceCell<Counts>,
+}
+
+impl StatusSummary {
+    /// The summary of `over`, within the caller's reach.
+    pub async fn over(ctx: &Context<'_>, over: Over) -> AppResult<Self> {
+        Ok(Self {
+            findings: summary::findings(ctx.db(), ctx.caller(), over).await?,
+            today: ctx.today(),
+            totals: OnceCell::new(),
+        })
+    }
+
+    async fn totals(&self, ctx: &Context<'_>) -> AppResult<&Counts> {
+        self.totals
+            .get_or_try_init(|| summary::totals(ctx.db(), &self.findings, self.today))
+            .await
+    }
+}
+
+#[Object]
+impl StatusSummary {
+    /// Findings in all (archived ones left out).
+    async fn total(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.total)
+    }
+    /// Not started yet (未开始).
+    async fn not_started(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.not_started)
+    }
+    /// Being rectified (整改中).
+    async fn in_progress(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.in_progress)
+    }
+    /// Submitted for close-out (待审核销号).
+    async fn pending_review(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.pending_review)
+    }
+    /// Closed out (已销号).
+    async fn closed(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.closed)
+    }
+    /// Past their deadline and not closed (逾期).
+    async fn overdue(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.overdue)
+    }
+    /// Measures in all.
+    async fn measures_total(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.measures_total)
+    }
+    /// Measures done.
+    async fn measures_done(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.measures_done)
+    }
+    /// Closed findings as a share of all, 0 to 1 (整改完成率).
+    async fn completion_rate(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(self.totals(ctx).await?.completion_rate())
+    }
+    /// Every count at once, including by rectification type.
+    async fn counts(&self, ctx: &Context<'_>) -> Result<SummaryCounts> {
+        Ok(self.totals(ctx).await?.clone().into())
+    }
+    /// Regulations made or revised in answer to these findings (建章立制).
+    async fn regulations(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(summary::regulations(ctx.db(), &self.findings).await?)
+    }
+    /// The same counts for each feedback heading.
+    #[graphql(complexity = "10 * child_complexity + 1")]
+    async fn by_category(&self, ctx: &Context<'_>) -> Result<Vec<CategorySummary>> {
+        let groups =
+            summary::counts(ctx.db(), &self.findings, GroupBy::Category, self.today).await?;
+        let mut out = Vec::with_capacity(groups.len());
+        for (key, counts) in groups {
+            let category = match key {
+                Some(id) => ctx
+                    .loader()
+                    .load_one(CategoryById(id))
+                    .await?
+                    .map(Into::into),
+                None => None,
+            };
+            out.push(CategorySummary {
+                category,
+                counts: counts.into(),
+            });
+        }
+        out.sort_by_key(|s| s.category.as_ref().map_or(i32::MAX, |c| c.ordinal));
+        Ok(out)
+    }
+    /// The same counts for each responsible department.
+    #[graphql(complexity = "10 * child_complexity + 1")]
+    async fn by_department(&self, ctx: &Context<'_>) -> Result<Vec<DepartmentSummary>> {
+        let groups =
+            summary::counts(ctx.db(), &self.findings, GroupBy::Department, self.today).await?;
+        let mut out = Vec::with_capacity(groups.len());
+        for (key, counts) in groups {
+            let department = match key {
+                Some(id) => department::load(ctx, id).await?,
+                None => None,
+            };
+            out.push(DepartmentSummary {
+                department,
+                counts: counts.into(),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,197 @@
+//! Reports as data: the immutable snapshot stored with every report, and its renderings
+//! (JSON is the snapshot itself; CSV, XLSX and Markdown for the inspection office; Markdown
+//! and HTML for public bulletins). Renderings are computed from the stored snapshot, so a
+//! report reads the same forever, whatever happens to the data afterwards.
+
+pub mod bulletin;
+pub mod ledger;
+pub mod markdown;
+pub mod xlsx;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    /// `semi_monthly` or `bulletin`.
+    pub kind: String,
+    pub inspection: InspectionFacts,
+    /// The first day the report covers: the day after the previous report's period, or feedback.
+    pub period_start: Option<NaiveDate>,
+    pub period_end: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub summary: SummaryFacts,
+    pub categories: Vec<CategoryFacts>,
+    pub publicity: Publicity,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InspectionFacts {
+    pub id: i32,
+    pub title: String,
+    pub inspection_group: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub started_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub feedback_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SummaryFacts {
+    pub total: i64,
+    pub not_started: i64,
+    pub in_progress: i64,
+    pub pending_review: i64,
+    pub closed: i64,
+    pub overdue: i64,
+    pub measures_total: i64,
+    pub measures_done: i64,
+    pub completion_rate: f64,
+    pub regulations: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CategoryFacts {
+    /// None for findings under no heading (listed last).
+    pub ordinal: Option<i32>,
+    pub title: Option<String>,
+    pub findings: Vec<FindingFacts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FindingFacts {
+    pub id: i32,
+    pub ordinal: i32,
+    pub title: String,
+    pub description: String,
+    pub rectification_type: String,
+    pub status: String,
+    pub deadline: Option<NaiveDate>,
+    pub responsible_leader: Option<String>,
+    pub department: String,
+    pub responsible_person: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub measures: Vec<MeasureFacts>,
+    pub targets: Vec<TargetFacts>,
+    /// Ledger entries dated within the report's period.
+    pub progress: Vec<EntryFacts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MeasureFacts {
+    pub ordinal: i32,
+    pub content: String,
+    pub status: String,
+    pub deadline: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetFacts {
+    pub name: String,
+    pub unit: String,
+    pub baseline: Option<f64>,
+    pub required_value: Option<f64>,
+    pub current_value: Option<f64>,
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EntryFacts {
+    pub entry_date: NaiveDate,
+    pub kind: String,
+    pub content: String,
+    pub author: String,
+}
+
+/// What a public bulletin says beyond the findings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Publicity {
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub organisational_measures: Vec<Paragraph>,
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Paragraph {
+    pub title: String,
+    pub content: String,
+}
+
+/// The status of a finding as a unit's ledger writes it.
+pub fn status_zh(status: &str) -> &'static str {
+    match status {
+        "not_started" => "未开始",
+        "in_progress" => "整改中",
+        "pending_review" => "待审核销号",
+        "closed" => "已销号",
+        _ => "未知",
+    }
+}
+
+/// The status of a measure as a unit's ledger writes it.
+pub fn measure_status_zh(status: &str) -> &'static str {
+    match status {
+        "planned" => "未开始",
+        "in_progress" => "推进中",
+        "done" => "已完成",
+        _ => "未知",
+    }
+}
+
+/// 1 → 一, 12 → 十二, 21 → 二十一 (headings and "一是、二是" up to 99).
+pub fn chinese_number(n: i32) -> String {
+    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        0..=9 => DIGITS[n as usize].to_owned(),
+        10..=19 => format!(
+            "十{}",
+            if n == 10 {
+                ""
+            } else {
+                DIGITS[(n - 10) as usize]
+            }
+        ),
+        20..=99 => format!(
+            "{}十{}",
+            DIGITS[(n / 10) as usize],
+            if n % 10 == 0 {
+                ""
+            } else {
+                DIGITS[(n % 10) as usize]
+            }
+        ),
+        _ => n.to_string(),
+    }
+}
+
+/// A date the way Chinese documents write it: 2020年9月5日.
+pub fn chinese_date(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_dates_read_as_in_documents() {
+        assert_eq!(chinese_number(1), "一");
+        assert_eq!(chinese_number(10), "十");
+        assert_eq!(chinese_number(13), "十三");
+        assert_eq!(chinese_number(20), "二十");
+        assert_eq!(chinese_number(21), "二十一");
+        assert_eq!(
+            chinese_date(NaiveDate::from_ymd_opt(2020, 9, 5).unwrap()),
+            "2020年9月5日"
+        );
+    }
+}
