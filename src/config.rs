@@ -127,6 +127,10 @@ pub struct Config {
     )]
     pub evidence_media_types: Vec<String>,
 
+    /// How long an `Idempotency-Key` and its stored response are kept.
+    #[arg(long, env = "RECTRACK_IDEMPOTENCY_TTL", default_value = "24h", value_parser = parse_duration, global = true)]
+    pub idempotency_ttl: Duration,
+
     /// Days before a deadline at which the early warning (逾期预警) turns GREEN.
     #[arg(
         long,

@@ -9,6 +9,7 @@ pub mod enums;
 pub mod evidence;
 pub mod finding;
 pub mod finding_regulation;
+pub mod idempotency_key;
 pub mod inspection;
 pub mod measure;
 pub mod progress_entry;

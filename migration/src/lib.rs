@@ -17,6 +17,7 @@ mod m20261127_000007_create_audit_and_account;
 mod m20261127_000008_version_department_and_category;
 mod m20261127_000009_audit_department;
 mod m20261127_000010_inspection_publicity;
+mod m20261127_000011_create_idempotency_key;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_version_department_and_category::Migration),
             Box::new(m20261127_000009_audit_department::Migration),
             Box::new(m20261127_000010_inspection_publicity::Migration),
+            Box::new(m20261127_000011_create_idempotency_key::Migration),
         ]
     }
 }

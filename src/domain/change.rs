@@ -62,9 +62,9 @@ pub struct Record<'a> {
     pub department_id: Option<i32>,
 }
 
-/// Records the audit event of a change and commits the transaction that made it.
-pub async fn commit_audited<M: Serialize>(
-    txn: DatabaseTransaction,
+/// Records the audit event of a change inside the transaction that makes it.
+pub async fn record_audited<M: Serialize>(
+    txn: &DatabaseTransaction,
     actor: &Actor,
     action: &str,
     record: Record<'_>,
@@ -73,7 +73,7 @@ pub async fn commit_audited<M: Serialize>(
 ) -> AppResult<()> {
     let json = |m: Option<&M>| m.and_then(|m| serde_json::to_value(m).ok());
     audit::record(
-        &txn,
+        txn,
         actor,
         Change {
             action,
@@ -84,7 +84,19 @@ pub async fn commit_audited<M: Serialize>(
             after: json(after),
         },
     )
-    .await?;
+    .await
+}
+
+/// Records the audit event of a change and commits the transaction that made it.
+pub async fn commit_audited<M: Serialize>(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    action: &str,
+    record: Record<'_>,
+    before: Option<&M>,
+    after: Option<&M>,
+) -> AppResult<()> {
+    record_audited(&txn, actor, action, record, before, after).await?;
     txn.commit().await?;
     Ok(())
 }

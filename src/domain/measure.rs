@@ -6,14 +6,15 @@ use entity::enums::{FindingStatus, MeasureStatus, ProgressKind};
 use entity::{finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
+use crate::audit::Actor;
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, commit_audited, record_audited, versioned_update};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -191,10 +192,24 @@ pub async fn update(
     version: i32,
     patch: MeasurePatch,
 ) -> AppResult<measure::Model> {
-    caller.require(Permission::UpdateMeasures)?;
     let txn = db::begin_write(db).await?;
-    let (current, finding, governing) = load(&txn, caller, id).await?;
-    scope::require_writable(&txn, caller, governing).await?;
+    let updated = update_in(&txn, caller, &caller.actor(request_id), id, version, patch).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// [`update`] inside a transaction the caller owns (bulk updates run many in one).
+pub async fn update_in(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    actor: &Actor,
+    id: i32,
+    version: i32,
+    patch: MeasurePatch,
+) -> AppResult<measure::Model> {
+    caller.require(Permission::UpdateMeasures)?;
+    let (current, finding, governing) = load(txn, caller, id).await?;
+    scope::require_writable(txn, caller, governing).await?;
 
     let now = Utc::now();
     let mut update = measure::Entity::update_many();
@@ -218,7 +233,7 @@ pub async fn update(
         // Reassigning a measure is the manager's, as for findings.
         caller.require(Permission::ManageFindings)?;
         let id = match code {
-            Some(code) => Some(department_id(&txn, caller, &code).await?),
+            Some(code) => Some(department_id(txn, caller, &code).await?),
             None => None,
         };
         update = update.col_expr(measure::Column::DepartmentId, Expr::value(id));
@@ -232,8 +247,7 @@ pub async fn update(
             .col_expr(measure::Column::Status, Expr::value(to.as_str()))
             .col_expr(measure::Column::CompletedOn, Expr::value(completed_on));
     }
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
-    let actor = caller.actor(request_id);
+    let updated = versioned_update(txn, update, COLUMNS, id, version).await?;
     if let Some(to) = status_change {
         let reason = patch
             .reason
@@ -262,7 +276,7 @@ pub async fn update(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         // Work on a measure starts the finding's rectification.
         if finding.status == FindingStatus::NotStarted {
@@ -274,13 +288,13 @@ pub async fn update(
                 .col_expr(finding::Column::UpdatedAt, Expr::value(now))
                 .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
                 .filter(finding::Column::Id.eq(finding.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
     }
-    commit_audited(
+    record_audited(
         txn,
-        &actor,
+        actor,
         "measure.update",
         Record {
             kind: "measure",

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod audit_log;
+pub mod bulk;
 pub mod category;
 pub mod change;
 pub mod department;

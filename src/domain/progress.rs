@@ -10,9 +10,10 @@ use sea_orm::{
     EntityTrait, QueryFilter, Set,
 };
 
+use crate::audit::Actor;
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, commit_audited};
+use crate::domain::change::{Record, commit_audited, record_audited};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{scope, text};
 use crate::error::{AppError, AppResult};
@@ -109,6 +110,65 @@ async fn writable_target(
     Ok((finding, department_id))
 }
 
+/// An entry ready to append: checked, its files already stored.
+pub struct Checked {
+    pub finding_id: i32,
+    pub measure_id: Option<i32>,
+    pub entry_date: NaiveDate,
+    pub kind: ProgressKind,
+    pub content: String,
+    pub links: Vec<(String, String)>,
+    pub files: Vec<(String, Stored)>,
+}
+
+/// Checks an entry's text, kind, date and links (files are checked as they are stored).
+pub fn check(
+    finding_id: i32,
+    measure_id: Option<i32>,
+    entry_date: Option<NaiveDate>,
+    kind: ProgressKind,
+    content: &str,
+    links: &[NewLink],
+) -> AppResult<Checked> {
+    if matches!(kind, ProgressKind::StatusChange | ProgressKind::Correction) {
+        return Err(AppError::bad_input(
+            "kind",
+            "status changes are written by the workflow, and corrections by correctProgressEntry",
+        ));
+    }
+    let content = text::required("content", content, 10_000)?;
+    if links.len() > MAX_EVIDENCE {
+        return Err(AppError::bad_input(
+            "links",
+            format!("at most {MAX_EVIDENCE} evidence items per entry"),
+        ));
+    }
+    let mut checked_links = Vec::with_capacity(links.len());
+    for link in links {
+        checked_links.push((
+            text::required("links.title", &link.title, 300)?,
+            check_url(&link.url)?,
+        ));
+    }
+    let today = Utc::now().date_naive();
+    let entry_date = entry_date.unwrap_or(today);
+    if entry_date > today + chrono::Days::new(1) {
+        return Err(AppError::bad_input(
+            "entryDate",
+            "a progress entry cannot be dated in the future",
+        ));
+    }
+    Ok(Checked {
+        finding_id,
+        measure_id,
+        entry_date,
+        kind,
+        content,
+        links: checked_links,
+        files: Vec::new(),
+    })
+}
+
 /// Appends an entry to a finding's ledger with its evidence, for a caller who may add progress
 /// there. Files are stored first; if the entry does not commit, the files it brought are removed.
 pub async fn add(
@@ -119,27 +179,18 @@ pub async fn add(
     input: NewEntry,
 ) -> AppResult<progress_entry::Model> {
     caller.require(Permission::AddProgress)?;
-    if matches!(
+    let mut checked = check(
+        input.finding_id,
+        input.measure_id,
+        input.entry_date,
         input.kind,
-        ProgressKind::StatusChange | ProgressKind::Correction
-    ) {
-        return Err(AppError::bad_input(
-            "kind",
-            "status changes are written by the workflow, and corrections by correctProgressEntry",
-        ));
-    }
-    let content = text::required("content", &input.content, 10_000)?;
+        &input.content,
+        &input.links,
+    )?;
     if input.links.len() + input.files.len() > MAX_EVIDENCE {
         return Err(AppError::bad_input(
             "files",
             format!("at most {MAX_EVIDENCE} evidence items per entry"),
-        ));
-    }
-    let mut links = Vec::with_capacity(input.links.len());
-    for link in &input.links {
-        links.push((
-            text::required("links.title", &link.title, 300)?,
-            check_url(&link.url)?,
         ));
     }
     let titles = input
@@ -147,103 +198,107 @@ pub async fn add(
         .iter()
         .map(|f| text::required("files.title", &f.title, 300))
         .collect::<AppResult<Vec<_>>>()?;
-    let now = Utc::now();
-    let entry_date = input.entry_date.unwrap_or_else(|| now.date_naive());
-    if entry_date > now.date_naive() + chrono::Days::new(1) {
-        return Err(AppError::bad_input(
-            "entryDate",
-            "a progress entry cannot be dated in the future",
-        ));
-    }
-
-    let mut stored: Vec<Stored> = Vec::with_capacity(input.files.len());
-    for file in input.files {
+    for (title, file) in titles.into_iter().zip(input.files) {
         match store.put(file.file, file.media_type).await {
-            Ok(s) => stored.push(s),
+            Ok(stored) => checked.files.push((title, stored)),
             Err(err) => {
-                stored.iter().for_each(Stored::discard);
+                checked.files.iter().for_each(|(_, s)| s.discard());
                 return Err(err);
             }
         }
     }
     let result = async {
         let txn = db::begin_write(db).await?;
-        let (finding, department_id) =
-            writable_target(&txn, caller, input.finding_id, input.measure_id).await?;
-        let actor = caller.actor(request_id);
-        let entry = progress_entry::ActiveModel {
-            finding_id: Set(finding.id),
-            measure_id: Set(input.measure_id),
-            entry_date: Set(entry_date),
-            kind: Set(input.kind),
-            content: Set(content),
-            author_sub: Set(actor.sub.clone()),
-            author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-            author_role: Set(Some(actor.role.clone())),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        for (title, url) in links {
-            evidence::ActiveModel {
-                progress_entry_id: Set(entry.id),
-                title: Set(title),
-                kind: Set(EvidenceKind::Link),
-                url: Set(Some(url)),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-        for (title, file) in titles.into_iter().zip(&stored) {
-            evidence::ActiveModel {
-                progress_entry_id: Set(entry.id),
-                title: Set(title),
-                kind: Set(EvidenceKind::File),
-                sha256: Set(Some(file.sha256.clone())),
-                size_bytes: Set(Some(file.size)),
-                media_type: Set(Some(file.media_type.clone())),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-        // The first progress starts the finding's rectification.
-        if finding.status == FindingStatus::NotStarted {
-            finding::Entity::update_many()
-                .col_expr(
-                    finding::Column::Status,
-                    Expr::value(FindingStatus::InProgress.as_str()),
-                )
-                .col_expr(finding::Column::UpdatedAt, Expr::value(now))
-                .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
-                .filter(finding::Column::Id.eq(finding.id))
-                .exec(&txn)
-                .await?;
-        }
-        commit_audited(
-            txn,
-            &actor,
-            "progress_entry.create",
-            Record {
-                kind: "progress_entry",
-                id: entry.id,
-                department_id: Some(department_id),
-            },
-            None,
-            Some(&entry),
-        )
-        .await?;
+        let entry = append_in(&txn, caller, &caller.actor(request_id), &checked).await?;
+        txn.commit().await?;
         Ok(entry)
     }
     .await;
     if result.is_err() {
-        stored.iter().for_each(Stored::discard);
+        checked.files.iter().for_each(|(_, s)| s.discard());
     }
     result
+}
+
+/// Appends a checked entry inside a transaction the caller owns (bulk additions run many in one).
+pub async fn append_in(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    actor: &Actor,
+    entry: &Checked,
+) -> AppResult<progress_entry::Model> {
+    caller.require(Permission::AddProgress)?;
+    let (finding, department_id) =
+        writable_target(txn, caller, entry.finding_id, entry.measure_id).await?;
+    let now = Utc::now();
+    let created = progress_entry::ActiveModel {
+        finding_id: Set(finding.id),
+        measure_id: Set(entry.measure_id),
+        entry_date: Set(entry.entry_date),
+        kind: Set(entry.kind),
+        content: Set(entry.content.clone()),
+        author_sub: Set(actor.sub.clone()),
+        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
+        author_role: Set(Some(actor.role.clone())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    for (title, url) in &entry.links {
+        evidence::ActiveModel {
+            progress_entry_id: Set(created.id),
+            title: Set(title.clone()),
+            kind: Set(EvidenceKind::Link),
+            url: Set(Some(url.clone())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    for (title, file) in &entry.files {
+        evidence::ActiveModel {
+            progress_entry_id: Set(created.id),
+            title: Set(title.clone()),
+            kind: Set(EvidenceKind::File),
+            sha256: Set(Some(file.sha256.clone())),
+            size_bytes: Set(Some(file.size)),
+            media_type: Set(Some(file.media_type.clone())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    // The first progress starts the finding's rectification.
+    if finding.status == FindingStatus::NotStarted {
+        finding::Entity::update_many()
+            .col_expr(
+                finding::Column::Status,
+                Expr::value(FindingStatus::InProgress.as_str()),
+            )
+            .col_expr(finding::Column::UpdatedAt, Expr::value(now))
+            .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
+            .filter(finding::Column::Id.eq(finding.id))
+            .exec(txn)
+            .await?;
+    }
+    let record = Record {
+        kind: "progress_entry",
+        id: created.id,
+        department_id: Some(department_id),
+    };
+    record_audited(
+        txn,
+        actor,
+        "progress_entry.create",
+        record,
+        None,
+        Some(&created),
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Corrects an entry by appending a CORRECTION that points at it; the original stays as it was.

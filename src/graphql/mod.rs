@@ -6,6 +6,7 @@
 
 mod account;
 mod audit;
+mod bulk;
 mod connection;
 mod department;
 mod enums;
@@ -57,6 +58,7 @@ pub struct Mutation(
     progress::ProgressMutation,
     workflow::WorkflowMutation,
     report::ReportMutation,
+    bulk::BulkMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

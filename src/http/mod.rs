@@ -5,6 +5,7 @@ mod docs;
 mod etag;
 mod graphql;
 mod health;
+mod idempotency;
 mod metrics;
 mod request_id;
 pub mod rest;
@@ -39,6 +40,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .merge(rest_routes.layer(axum::middleware::from_fn(etag::etag)))
+        // Inside authentication: keys are per caller.
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -8,6 +8,7 @@ mod jwt;
 mod accounts;
 mod audit;
 mod authorization;
+mod automation;
 mod batching;
 mod concurrency;
 mod evidence;

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "department",
     "inspection",
     "category",
@@ -20,6 +20,7 @@ const TABLES: [&str; 13] = [
     "report",
     "audit_event",
     "account",
+    "idempotency_key",
 ];
 
 async fn existing_tables(db: &DatabaseConnection, postgres: bool) -> i64 {
