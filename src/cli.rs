@@ -44,6 +44,30 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Write an inspection's ledger (整改台账) to a file: one row per finding and measure.
+    Export {
+        #[arg(long)]
+        inspection: i32,
+        /// xlsx, csv or json.
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// The file to write.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// Import a ledger spreadsheet (XLSX, CSV or JSON) into an inspection, all or nothing.
+    Import {
+        /// The file to read.
+        file: std::path::PathBuf,
+        #[arg(long)]
+        inspection: i32,
+        /// Check and report every problem; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Ignore ids and versions: create every row anew.
+        #[arg(long)]
+        as_new: bool,
+    },
     /// Print the REST API's OpenAPI document (equal to docs/openapi.json).
     Openapi,
     /// Check the audit trail.
@@ -169,6 +193,75 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Schema => print!("{}", graphql::sdl()),
+        Command::Export {
+            inspection,
+            format,
+            output,
+        } => {
+            config.validate()?;
+            let conn = db::connect(&config).await?;
+            let caller = operator("export");
+            let rows = crate::domain::ledger_export::rows(&conn, &caller, inspection)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            let bytes = match format.as_str() {
+                "xlsx" => crate::domain::ledger_export::xlsx(&rows)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
+                "csv" => crate::domain::ledger_export::csv(&rows).into_bytes(),
+                "json" => serde_json::to_vec_pretty(&crate::domain::ledger_export::json(&rows))?,
+                other => anyhow::bail!("unknown format '{other}': xlsx, csv or json"),
+            };
+            std::fs::write(&output, bytes)?;
+            println!("wrote {} rows to {}", rows.len() - 1, output.display());
+        }
+        Command::Import {
+            file,
+            inspection,
+            dry_run,
+            as_new,
+        } => {
+            config.validate()?;
+            let conn = db::connect(&config).await?;
+            db::migrate(&conn).await?;
+            let bytes = std::fs::read(&file)?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let options = crate::domain::ledger_import::Options { dry_run, as_new };
+            let report = crate::domain::ledger_import::import(
+                &conn,
+                &operator("import"),
+                None,
+                inspection,
+                &name,
+                &bytes,
+                options,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            for p in &report.problems {
+                println!("{} row {} {}: {}", p.sheet, p.row, p.column, p.message);
+            }
+            println!(
+                "{}: {} findings created, {} updated; {} measures created, {} updated; {} ledger entries added",
+                if report.applied {
+                    "imported"
+                } else if report.problems.is_empty() {
+                    "dry run, nothing changed"
+                } else {
+                    "NOT imported, nothing changed"
+                },
+                report.findings_created,
+                report.findings_updated,
+                report.measures_created,
+                report.measures_updated,
+                report.entries_added
+            );
+            if !report.problems.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Openapi => println!("{}", crate::http::rest::routes().1.to_pretty_json()?),
         Command::Audit {
             action: AuditAction::Verify,
@@ -233,6 +326,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The identity of an operator running a command on the server itself (an administrator with
+/// database access), as the audit trail records it.
+fn operator(what: &str) -> crate::auth::Caller {
+    crate::auth::Caller::Authenticated(crate::auth::Identity {
+        sub: format!("cli:{what}"),
+        name: Some(format!("rectrack {what}")),
+        role: Role::Admin,
+        department: None,
+        account_id: None,
+    })
 }
 
 /// Prints one token per role, clearly marked as development-only.

@@ -20,6 +20,7 @@ pub mod error;
 pub mod evidence;
 pub mod graphql;
 pub mod http;
+pub mod ledger_file;
 pub mod report;
 pub mod seed;
 pub mod startup;

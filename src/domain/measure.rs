@@ -47,7 +47,11 @@ pub struct MeasurePatch {
 }
 
 /// Whether a measure may move from `from` to `to`.
-fn check_move(from: MeasureStatus, to: MeasureStatus, reason: Option<&str>) -> AppResult<()> {
+pub(crate) fn check_move(
+    from: MeasureStatus,
+    to: MeasureStatus,
+    reason: Option<&str>,
+) -> AppResult<()> {
     use MeasureStatus::*;
     match (from, to) {
         (a, b) if a == b => Ok(()),

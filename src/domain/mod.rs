@@ -12,6 +12,8 @@ pub mod department;
 pub mod finding;
 pub mod finding_list;
 pub mod inspection;
+pub mod ledger_export;
+pub mod ledger_import;
 pub mod listing;
 pub mod measure;
 pub mod measure_list;

@@ -12,6 +12,7 @@ mod department;
 mod enums;
 mod finding;
 mod inspection;
+mod ledger;
 pub mod limits;
 mod loaders;
 mod measure;
@@ -59,6 +60,7 @@ pub struct Mutation(
     workflow::WorkflowMutation,
     report::ReportMutation,
     bulk::BulkMutation,
+    ledger::LedgerMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -37,6 +37,7 @@ pub fn routes() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(status))
         .routes(routes!(inspections))
         .routes(routes!(findings))
+        .routes(routes!(ledger_file))
         .routes(routes!(report_file))
         .routes(routes!(evidence_file))
         .routes(routes!(public_bulletin))
@@ -463,6 +464,68 @@ async fn findings(
         })
         .collect();
     Ok(Json(PageOut { items, next_cursor }))
+}
+
+/// The ledger of an inspection as a spreadsheet: one row per finding and measure with the
+/// unit's columns (序号, 问题, 整改措施, 责任领导, 责任科室, 责任人, 整改时限, 整改进展, 状态), then
+/// what a re-import needs (ids and versions).
+#[utoipa::path(
+    get,
+    path = "/api/v1/inspections/{id}/ledger",
+    tag = "ledger",
+    params(("id" = i32, Path, description = "Inspection id"), FormatParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The ledger as XLSX (default), CSV or JSON"),
+        (status = 400, description = "Unknown format", body = ErrorBody),
+        (status = 401, description = "No or an invalid token", body = ErrorBody),
+        (status = 404, description = "No such inspection within reach", body = ErrorBody),
+    )
+)]
+async fn ledger_file(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+    params: Result<Query<FormatParams>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let params = bad_query(params)?;
+    let rows = domain::ledger_export::rows(&state.db, &caller, id).await?;
+    let (media_type, extension, body): (&str, &str, Vec<u8>) =
+        match params.format.as_deref().unwrap_or("xlsx") {
+            "xlsx" => (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+                domain::ledger_export::xlsx(&rows)?,
+            ),
+            "csv" => (
+                "text/csv; charset=utf-8",
+                "csv",
+                domain::ledger_export::csv(&rows).into_bytes(),
+            ),
+            "json" => (
+                "application/json",
+                "json",
+                serde_json::to_vec_pretty(&domain::ledger_export::json(&rows))
+                    .map_err(AppError::internal)?,
+            ),
+            other => {
+                return Err(AppError::bad_input(
+                    "format",
+                    format!("unknown format '{other}': xlsx, csv or json"),
+                ));
+            }
+        };
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ledger-{id}.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// A report rendering.

@@ -14,6 +14,7 @@ mod concurrency;
 mod evidence;
 mod filters;
 mod health;
+mod ledger;
 mod limits;
 mod migrations;
 mod mutations;

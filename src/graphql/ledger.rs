@@ -1,0 +1,106 @@
+//! Importing a ledger spreadsheet (整改台账).
+
+use std::io::Read;
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
+
+use super::{ContextExt, parse_id};
+use crate::domain::ledger_import::{self, Options};
+use crate::error::AppError;
+
+/// A problem found in an imported file, where it is.
+#[derive(SimpleObject)]
+pub struct ImportProblem {
+    /// The sheet (CSV and JSON files have one).
+    pub sheet: String,
+    /// The spreadsheet row, from 1.
+    pub row: i32,
+    /// The column heading, or empty for the row as a whole.
+    pub column: String,
+    pub message: String,
+}
+
+/// What an import did, or (dry run, or with problems) would do.
+#[derive(SimpleObject)]
+pub struct ImportReport {
+    /// True for a dry run: nothing was changed.
+    pub dry_run: bool,
+    /// True when the changes were made (no problems, not a dry run).
+    pub applied: bool,
+    pub findings_created: i32,
+    pub findings_updated: i32,
+    pub measures_created: i32,
+    pub measures_updated: i32,
+    /// Ledger entries added from the 整改进展 column.
+    pub entries_added: i32,
+    /// Every problem found; with any, nothing is changed.
+    pub problems: Vec<ImportProblem>,
+}
+
+impl From<ledger_import::Report> for ImportReport {
+    fn from(r: ledger_import::Report) -> Self {
+        Self {
+            dry_run: r.dry_run,
+            applied: r.applied,
+            findings_created: r.findings_created as i32,
+            findings_updated: r.findings_updated as i32,
+            measures_created: r.measures_created as i32,
+            measures_updated: r.measures_updated as i32,
+            entries_added: r.entries_added as i32,
+            problems: r
+                .problems
+                .into_iter()
+                .map(|p| ImportProblem {
+                    sheet: p.sheet,
+                    row: p.row as i32,
+                    column: p.column,
+                    message: p.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct LedgerMutation;
+
+#[Object]
+impl LedgerMutation {
+    /// Imports a ledger spreadsheet (XLSX, CSV or JSON, sent with the GraphQL multipart request
+    /// spec) into an inspection: rectrack's export, or a unit's own with the usual headings in
+    /// any order. Rows with ids update (checked against their versions), rows without create.
+    /// Every problem is reported by sheet, row and column, and with any (or with `dryRun`)
+    /// nothing changes; otherwise all changes are made in one transaction. `asNew` ignores ids
+    /// and versions (to copy an export into another inspection). Managers within their
+    /// subtree, admins.
+    async fn import_ledger(
+        &self,
+        ctx: &Context<'_>,
+        inspection_id: ID,
+        file: Upload,
+        #[graphql(default)] dry_run: bool,
+        #[graphql(default)] as_new: bool,
+    ) -> Result<ImportReport> {
+        let id = parse_id("inspectionId", &inspection_id)?;
+        let mut upload = file
+            .value(ctx)
+            .map_err(|_| AppError::bad_input("file", "the file is missing from the request"))?;
+        let mut bytes = Vec::new();
+        upload
+            .content
+            .read_to_end(&mut bytes)
+            .map_err(AppError::internal)?;
+        let options = Options { dry_run, as_new };
+        let report = ledger_import::import(
+            ctx.db(),
+            ctx.caller(),
+            ctx.request_id(),
+            id,
+            &upload.filename,
+            &bytes,
+            options,
+        )
+        .await?;
+        Ok(report.into())
+    }
+}

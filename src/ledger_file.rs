@@ -1,0 +1,187 @@
+//! Reading ledger spreadsheets (整改台账) as they come: XLSX (merged cells read as blanks under
+//! their first cell), CSV (with or without a byte-order mark) and JSON (an array of objects
+//! keyed by column heading); and the small parsers for what units write in them — dates as
+//! 2020年10月19日, 2020.10.19 or 2020-10-19 (or Excel date numbers), statuses in Chinese.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+
+use crate::error::{AppError, AppResult};
+
+/// One sheet of text cells; `rows[i]` is spreadsheet row `i + 1`.
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The format of a ledger file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+    Json,
+}
+
+impl Format {
+    /// By file name, then by content (XLSX files are ZIP archives; JSON starts with `[`).
+    pub fn guess(name: &str, bytes: &[u8]) -> Format {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04") {
+            Format::Xlsx
+        } else if lower.ends_with(".json")
+            || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+        {
+            Format::Json
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        // An Excel date: its day number, which `parse_date` reads.
+        Data::DateTime(d) => format!("{}", d.as_f64().floor() as i64),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Reads every sheet of a file.
+pub fn read(format: Format, bytes: &[u8]) -> AppResult<Vec<Sheet>> {
+    match format {
+        Format::Xlsx => {
+            let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
+                AppError::bad_input("file", format!("not a readable XLSX workbook: {e}"))
+            })?;
+            let mut sheets = Vec::new();
+            for name in workbook.sheet_names() {
+                let range = workbook
+                    .worksheet_range(&name)
+                    .map_err(|e| AppError::bad_input("file", format!("sheet {name}: {e}")))?;
+                // Rows and columns start where the used range starts, not at A1.
+                let (top, left) = range.start().unwrap_or((0, 0));
+                let mut rows = vec![Vec::new(); top as usize];
+                for row in range.rows() {
+                    let mut cells = vec![String::new(); left as usize];
+                    cells.extend(row.iter().map(cell_text));
+                    rows.push(cells);
+                }
+                sheets.push(Sheet { name, rows });
+            }
+            Ok(sheets)
+        }
+        Format::Csv => {
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| AppError::bad_input("file", "a CSV ledger must be UTF-8"))?;
+            let text = text.trim_start_matches('\u{FEFF}');
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            let mut rows = Vec::new();
+            for record in reader.records() {
+                let record = record
+                    .map_err(|e| AppError::bad_input("file", format!("not readable CSV: {e}")))?;
+                rows.push(record.iter().map(|c| c.trim().to_owned()).collect());
+            }
+            Ok(vec![Sheet {
+                name: "CSV".to_owned(),
+                rows,
+            }])
+        }
+        Format::Json => {
+            let items: Vec<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_slice(bytes).map_err(|e| {
+                    AppError::bad_input(
+                        "file",
+                        format!("a JSON ledger is an array of objects: {e}"),
+                    )
+                })?;
+            let mut header: Vec<String> = Vec::new();
+            for item in &items {
+                for key in item.keys() {
+                    if !header.contains(key) {
+                        header.push(key.clone());
+                    }
+                }
+            }
+            let mut rows = vec![header.clone()];
+            for item in &items {
+                rows.push(
+                    header
+                        .iter()
+                        .map(|k| match item.get(k) {
+                            None | Some(serde_json::Value::Null) => String::new(),
+                            Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+                            Some(other) => other.to_string(),
+                        })
+                        .collect(),
+                );
+            }
+            Ok(vec![Sheet {
+                name: "JSON".to_owned(),
+                rows,
+            }])
+        }
+    }
+}
+
+/// A date as units write it: 2020-10-19, 2020/10/19, 2020.10.19, 2020年10月19日, or an Excel
+/// date number. `Ok(None)` for an empty cell.
+pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(serial) = t.parse::<f64>()
+        && (20_000.0..80_000.0).contains(&serial)
+    {
+        // Excel's day 1 is 1900-01-01, and it counts a 29 February 1900 that never was.
+        let base = NaiveDate::from_ymd_opt(1899, 12, 30).ok_or("bad base date")?;
+        return Ok(base.checked_add_days(chrono::Days::new(serial as u64)));
+    }
+    let cleaned: String = t
+        .replace(['年', '月', '.', '/'], "-")
+        .replace('日', "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let parts: Vec<&str> = cleaned.split('-').filter(|p| !p.is_empty()).collect();
+    if let [y, m, d] = parts.as_slice()
+        && let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>())
+        && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+    {
+        return Ok(Some(date));
+    }
+    Err(format!(
+        "'{t}' is not a date (write 2020-10-19, 2020.10.19 or 2020年10月19日)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_as_units_write_them() {
+        let d = NaiveDate::from_ymd_opt(2020, 10, 19);
+        assert_eq!(parse_date("2020年10月19日"), Ok(d));
+        assert_eq!(parse_date("2020.10.19"), Ok(d));
+        assert_eq!(parse_date("2020-10-19"), Ok(d));
+        assert_eq!(parse_date("2020/10/19"), Ok(d));
+        assert_eq!(parse_date(" 2020 年 10 月 19 日 "), Ok(d));
+        assert_eq!(parse_date("44123"), Ok(d));
+        assert_eq!(parse_date(""), Ok(None));
+        assert!(parse_date("2020-02-30").is_err());
+        assert!(parse_date("下月底").is_err());
+    }
+}

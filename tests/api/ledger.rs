@@ -1,0 +1,389 @@
+//! Spreadsheet ledgers in and out: a unit's own workbook (merged cells, Chinese dates and
+//! statuses) imported; every problem reported by sheet, row and column with nothing changed;
+//! all or nothing; and export → import elsewhere → export giving the same rows.
+
+use rust_xlsxwriter::{Format, Workbook};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, count, spawn_app};
+
+const IMPORT: &str = "mutation($i: ID!, $file: Upload!, $dry: Boolean, $asNew: Boolean) { importLedger(inspectionId: $i, file: $file, dryRun: $dry, asNew: $asNew) {
+    dryRun applied findingsCreated findingsUpdated measuresCreated measuresUpdated entriesAdded problems { sheet row column message } } }";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn empty_inspection(app: &TestApp) -> String {
+    let input = json!({"input": {"title": "导入测试", "inspectionGroup": "市委第三巡察组", "unitCode": "ZJTZB", "startedOn": "2020-03-19", "feedbackOn": "2020-09-05"}});
+    app.data(
+        &TestUser::inspector(),
+        "mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id } }",
+        input,
+    )
+    .await["createInspection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn import(
+    app: &TestApp,
+    inspection: &str,
+    name: &str,
+    media: &str,
+    bytes: &[u8],
+    dry: bool,
+    as_new: bool,
+) -> Value {
+    let (status, body) = app
+        .upload(
+            &TestUser::manager("ZJTZB"),
+            IMPORT,
+            json!({"i": inspection, "file": null, "dry": dry, "asNew": as_new}),
+            &[("variables.file", name, media, bytes)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["importLedger"].clone()
+}
+
+/// A unit's own workbook: a title row, headings in its own words and order, a finding whose
+/// cells are merged over its three measure rows, dates and statuses as the unit writes them.
+fn unit_workbook() -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet().set_name("统战部整改台账").unwrap();
+    let plain = Format::new();
+    sheet
+        .merge_range(
+            0,
+            0,
+            0,
+            8,
+            "市委统战部落实市委第五巡察组反馈意见整改台账",
+            &plain,
+        )
+        .unwrap();
+    for (c, h) in [
+        "序号",
+        "存在问题",
+        "整改措施",
+        "责任领导",
+        "责任部门",
+        "责任人",
+        "完成时限",
+        "整改情况",
+        "状态",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(1, c as u16, *h).unwrap();
+    }
+    // Finding 1 over rows 3-5 (merged), finding 2 on row 6.
+    for (c, v) in [
+        (0, "1"),
+        (1, "宗教工作三级网络建设推进不力"),
+        (3, "李副部长"),
+        (4, "宗教科"),
+        (5, "陈科长"),
+        (6, "2020年12月31日"),
+        (7, "已下发通知并督导"),
+        (8, "整改中"),
+    ] {
+        sheet.merge_range(2, c, 4, c, v, &plain).unwrap();
+    }
+    sheet.write_string(2, 2, "召开专题会议研究部署").unwrap();
+    sheet.write_string(3, 2, "下发三级网络建设通知").unwrap();
+    sheet.write_string(4, 2, "到各县（市、区）督导").unwrap();
+    for (c, v) in [
+        "2",
+        "财务印章由一人管理",
+        "分开保管财务印章",
+        "王副部长",
+        "ZJTZB-BGS",
+        "",
+        "2020.10.19",
+        "",
+        "已销号",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(5, c as u16, *v).unwrap();
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn a_units_own_workbook_is_imported_with_merged_cells_chinese_dates_and_statuses() {
+    let app = spawn_app().await;
+    let inspection = empty_inspection(&app).await;
+    let dry = import(
+        &app,
+        &inspection,
+        "台账.xlsx",
+        XLSX,
+        &unit_workbook(),
+        true,
+        false,
+    )
+    .await;
+    assert_eq!(
+        dry,
+        json!({"dryRun": true, "applied": false, "findingsCreated": 2, "findingsUpdated": 0, "measuresCreated": 4,
+               "measuresUpdated": 0, "entriesAdded": 1, "problems": []})
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM finding WHERE inspection_id = {inspection}")
+        )
+        .await,
+        0,
+        "a dry run changes nothing"
+    );
+
+    let done = import(
+        &app,
+        &inspection,
+        "台账.xlsx",
+        XLSX,
+        &unit_workbook(),
+        false,
+        false,
+    )
+    .await;
+    assert_eq!(done["applied"], true);
+    let query = "query($i: ID!) { findings(filter: {inspectionId: $i}) { edges { node { ordinal title status deadline responsibleLeader responsiblePerson department { code }
+        measures { ordinal content } progress(last: 1) { edges { node { kind content } } } } } } }";
+    let data = app
+        .data(&TestUser::manager("ZJTZB"), query, json!({"i": inspection}))
+        .await;
+    let nodes: Vec<Value> = data["findings"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(nodes[0]["title"], "宗教工作三级网络建设推进不力");
+    assert_eq!(nodes[0]["status"], "IN_PROGRESS");
+    assert_eq!(nodes[0]["deadline"], "2020-12-31");
+    assert_eq!(
+        nodes[0]["department"]["code"], "ZJTZB-ZJK",
+        "matched by name"
+    );
+    assert_eq!(nodes[0]["responsibleLeader"], "李副部长");
+    let contents: Vec<&str> = nodes[0]["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "召开专题会议研究部署",
+            "下发三级网络建设通知",
+            "到各县（市、区）督导"
+        ]
+    );
+    assert_eq!(
+        nodes[0]["progress"]["edges"][0]["node"],
+        json!({"kind": "PROGRESS", "content": "已下发通知并督导"})
+    );
+    assert_eq!(nodes[1]["status"], "CLOSED");
+    assert_eq!(nodes[1]["deadline"], "2020-10-19");
+    assert_eq!(
+        nodes[1]["department"]["code"], "ZJTZB-BGS",
+        "matched by code"
+    );
+    // Every created record was audited.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('finding.import', 'measure.import')"
+        )
+        .await,
+        6
+    );
+}
+
+#[tokio::test]
+async fn every_problem_is_reported_by_row_and_column_and_nothing_changes() {
+    let app = spawn_app().await;
+    // An export of the demo inspection, then a change to finding 2 so that its row is stale.
+    let csv = app
+        .client
+        .get(app.url("/api/v1/inspections/1/ledger?format=csv"))
+        .bearer_auth(TestUser::manager("ZJTZB"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let f2 = app.finding_id(2).await.to_string();
+    app.data(
+        &TestUser::manager("ZJTZB"),
+        "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
+        json!({"i": {"id": f2, "version": 1, "responsiblePerson": "新的责任人"}}),
+    )
+    .await;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.trim_start_matches('\u{FEFF}').as_bytes());
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let header = rows[0].clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (dept, title, deadline, ordinal) =
+        (col("责任科室"), col("问题"), col("整改时限"), col("序号"));
+    // Row 2 of the file: finding 1, first measure. Make it bad in three ways.
+    rows[1][dept] = "不存在的科室".to_owned();
+    rows[1][deadline] = "下月底".to_owned();
+    // A new finding (no ids) with no text and a number that is taken.
+    let mut new_row = vec![String::new(); rows[0].len()];
+    new_row[ordinal] = "3".to_owned();
+    new_row[dept] = "办公室".to_owned();
+    new_row[col("整改措施")] = "一项措施".to_owned();
+    new_row[title] = String::new();
+    rows.push(new_row);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    let file = writer.into_inner().unwrap();
+    let entries = count(&app.db, "SELECT COUNT(*) FROM progress_entry").await;
+    let audits = count(&app.db, "SELECT COUNT(*) FROM audit_event").await;
+
+    for dry in [true, false] {
+        let report = import(&app, "1", "ledger.csv", "text/csv", &file, dry, false).await;
+        assert_eq!(report["applied"], false);
+        let problems: Vec<(i64, String, String)> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                assert_eq!(p["sheet"], "CSV");
+                (
+                    p["row"].as_i64().unwrap(),
+                    p["column"].as_str().unwrap().to_owned(),
+                    p["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let has = |row: i64, column: &str, text: &str| {
+            problems
+                .iter()
+                .any(|(r, c, m)| *r == row && c == column && m.contains(text))
+        };
+        assert!(
+            has(2, "责任科室", "no department named or coded '不存在的科室'"),
+            "{problems:?}"
+        );
+        assert!(has(2, "整改时限", "'下月底' is not a date"), "{problems:?}");
+        let stale_row = rows.iter().position(|r| r[col("问题ID")] == f2).unwrap() as i64 + 1;
+        assert!(has(stale_row, "问题版本", "stale version"), "{problems:?}");
+        let last = rows.len() as i64;
+        assert!(
+            has(last, "问题", "the problem text is empty"),
+            "{problems:?}"
+        );
+        assert!(
+            has(last, "序号", "already has a finding numbered 3"),
+            "{problems:?}"
+        );
+        assert!(
+            has(last, "序号", "duplicate ordinal 3 (also on row"),
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 6, "{problems:?}");
+    }
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM progress_entry").await,
+        entries,
+        "nothing changed"
+    );
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM audit_event").await,
+        audits
+    );
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 21);
+}
+
+async fn export_json(app: &TestApp, inspection: &str) -> Vec<Value> {
+    app.client
+        .get(app.url(&format!(
+            "/api/v1/inspections/{inspection}/ledger?format=json"
+        )))
+        .bearer_auth(TestUser::manager("ZJTZB"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+fn without_ids(rows: &[Value]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
+            let mut r = r.clone();
+            for k in ["问题ID", "问题版本", "措施ID", "措施版本"] {
+                r.as_object_mut().unwrap().remove(k);
+            }
+            r
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn export_import_elsewhere_and_export_again_give_the_same_rows() {
+    let app = spawn_app().await;
+    let xlsx = app
+        .client
+        .get(app.url("/api/v1/inspections/1/ledger?format=xlsx"))
+        .bearer_auth(TestUser::manager("ZJTZB"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let first = export_json(&app, "1").await;
+    assert_eq!(first.len(), 64, "one row per measure");
+    let copy = empty_inspection(&app).await;
+    let report = import(&app, &copy, "ledger.xlsx", XLSX, &xlsx, false, true).await;
+    assert_eq!(report["applied"], true, "{report}");
+    assert_eq!(
+        (
+            report["findingsCreated"].clone(),
+            report["measuresCreated"].clone()
+        ),
+        (json!(21), json!(64))
+    );
+    let second = export_json(&app, &copy).await;
+    assert_eq!(without_ids(&second), without_ids(&first));
+    // Importing the copy's own export changes nothing.
+    let again = app
+        .client
+        .get(app.url(&format!("/api/v1/inspections/{copy}/ledger?format=csv")))
+        .bearer_auth(TestUser::manager("ZJTZB"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let report = import(&app, &copy, "ledger.csv", "text/csv", &again, false, false).await;
+    assert_eq!(
+        (
+            report["findingsUpdated"].clone(),
+            report["measuresUpdated"].clone(),
+            report["entriesAdded"].clone()
+        ),
+        (json!(0), json!(0), json!(0))
+    );
+}
