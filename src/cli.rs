@@ -70,6 +70,11 @@ pub enum Command {
     },
     /// Print the REST API's OpenAPI document (equal to docs/openapi.json).
     Openapi,
+    /// Development tools.
+    Dev {
+        #[command(subcommand)]
+        action: DevAction,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -92,6 +97,17 @@ pub enum Command {
         /// Lifetime, e.g. 12h or 30d (at most RECTRACK_JWT_MAX_LIFETIME).
         #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevAction {
+    /// Fill an empty database with synthetic data at province scale (for benchmarks).
+    Generate {
+        /// Findings to generate; departments stay 2,000, and there are 200 findings per
+        /// inspection, 5 measures and 10 ledger entries per finding, a regulation per 20.
+        #[arg(long, default_value_t = 100_000)]
+        findings: u32,
     },
 }
 
@@ -261,6 +277,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !report.problems.is_empty() {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Dev {
+            action: DevAction::Generate { findings },
+        } => {
+            config.validate()?;
+            let conn = db::connect(&config).await?;
+            db::migrate(&conn).await?;
+            let started = std::time::Instant::now();
+            let timings =
+                crate::generate::generate(&conn, crate::generate::Scale { findings }).await?;
+            for (table, rows, seconds) in timings {
+                println!("{table:<20} {rows:>9} rows {seconds:>7.2} s");
+            }
+            println!("generated in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Openapi => println!("{}", crate::http::rest::routes().1.to_pretty_json()?),
         Command::Audit {

@@ -18,6 +18,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod evidence;
+pub mod generate;
 pub mod graphql;
 pub mod http;
 pub mod ledger_file;

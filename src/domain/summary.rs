@@ -105,9 +105,10 @@ pub async fn findings(
     })
 }
 
-/// Counts grouped by `group` (one entry keyed `None` when not grouped; findings without a
-/// category are keyed `None` when grouped by category).
-pub async fn counts(
+/// Finding counts grouped by `group` (one entry keyed `None` when not grouped; findings
+/// without a category are keyed `None` when grouped by category), in one scan: counts by
+/// status and type, and overdue by a conditional sum.
+pub async fn finding_counts(
     db: &impl ConnectionTrait,
     findings: &Select<finding::Entity>,
     group: GroupBy,
@@ -118,38 +119,54 @@ pub async fn counts(
         Some(column) => Expr::col(column),
         None => Expr::val(Option::<i32>::None),
     };
-
-    let rows: Vec<(Option<i32>, FindingStatus, RectificationType, i64)> = findings
+    let overdue_case = Expr::Case(Box::new(
+        Expr::case(overdue(today), Expr::val(1)).finally(Expr::val(0)),
+    ));
+    let rows: Vec<(Option<i32>, FindingStatus, RectificationType, i64, i64)> = findings
         .clone()
         .select_only()
         .column_as(key_expr(), "k")
         .column(finding::Column::Status)
         .column(finding::Column::RectificationType)
         .column_as(finding::Column::Id.count(), "n")
+        .column_as(Expr::from(Func::sum(overdue_case)), "overdue")
         .group_by(key_expr())
         .group_by(finding::Column::Status)
         .group_by(finding::Column::RectificationType)
         .into_tuple()
         .all(db)
         .await?;
-    for (key, status, kind, n) in rows {
-        out.entry(key).or_default().add_findings(status, kind, n);
+    for (key, status, kind, n, overdue) in rows {
+        let counts = out.entry(key).or_default();
+        counts.add_findings(status, kind, n);
+        counts.overdue += overdue;
     }
+    Ok(out)
+}
 
-    let rows: Vec<(Option<i32>, i64)> = findings
-        .clone()
-        .filter(overdue(today))
-        .select_only()
-        .column_as(key_expr(), "k")
-        .column_as(finding::Column::Id.count(), "n")
-        .group_by(key_expr())
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (key, n) in rows {
-        out.entry(key).or_default().overdue = n;
+/// Counts grouped by `group`, measures included.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+    group: GroupBy,
+    today: NaiveDate,
+) -> AppResult<BTreeMap<Option<i32>, Counts>> {
+    let mut out = finding_counts(db, findings, group, today).await?;
+    for (key, (total, done)) in measure_counts(db, findings, group).await? {
+        let counts = out.entry(key).or_default();
+        counts.measures_total = total;
+        counts.measures_done = done;
     }
+    Ok(out)
+}
 
+/// Measures (total, done) of a set of findings, grouped by their finding's key.
+pub async fn measure_counts(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+    group: GroupBy,
+) -> AppResult<BTreeMap<Option<i32>, (i64, i64)>> {
+    let mut out: BTreeMap<Option<i32>, (i64, i64)> = BTreeMap::new();
     // Measures of those findings, grouped by their finding's key.
     let ids = findings
         .clone()
@@ -182,10 +199,10 @@ pub async fn counts(
         let key: Option<i32> = row.try_get("", "k")?;
         let status: MeasureStatus = row.try_get("", "status")?;
         let n: i64 = row.try_get("", "n")?;
-        let counts = out.entry(key).or_default();
-        counts.measures_total += n;
+        let entry = out.entry(key).or_default();
+        entry.0 += n;
         if status == MeasureStatus::Done {
-            counts.measures_done += n;
+            entry.1 += n;
         }
     }
     Ok(out)
@@ -299,4 +316,58 @@ pub async fn counts_by_inspection(
         }
     }
     Ok(out)
+}
+
+/// A change counter for cached summaries: the id of the latest audit event. Every committed
+/// change writes one (from any server process sharing the database), so a summary computed at
+/// one value is current for as long as the value stays.
+pub async fn generation(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let last: Option<i32> = entity::audit_event::Entity::find()
+        .select_only()
+        .column_as(entity::audit_event::Column::Id.max(), "last")
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(last.map_or(0, i64::from))
+}
+
+/// Finding totals cached per caller scope, summary and day, and recomputed after any change.
+#[derive(Default)]
+pub struct Cache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, Counts)>>,
+}
+
+/// Entries kept at most; beyond, the cache starts afresh (scopes are few in practice).
+const CACHE_ENTRIES: usize = 10_000;
+
+impl Cache {
+    pub async fn finding_totals(
+        &self,
+        db: &impl ConnectionTrait,
+        key: String,
+        findings: &Select<finding::Entity>,
+        today: NaiveDate,
+    ) -> AppResult<Counts> {
+        let generation = generation(db).await?;
+        if let Ok(entries) = self.entries.lock()
+            && let Some((at, counts)) = entries.get(&key)
+            && *at == generation
+        {
+            return Ok(counts.clone());
+        }
+        // Read before counting: a change committed meanwhile raises the generation past the
+        // stored one, so the next reader recomputes.
+        let counts = finding_counts(db, findings, GroupBy::Nothing, today)
+            .await?
+            .remove(&None)
+            .unwrap_or_default();
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (generation, counts.clone()));
+        }
+        Ok(counts)
+    }
 }

@@ -103,6 +103,7 @@ pub fn build_schema(
         .data(keys)
         .data(loader)
         .data(evidence)
+        .data(Arc::new(crate::domain::summary::Cache::default()))
         .finish()
 }
 

@@ -77,27 +77,50 @@ pub struct DepartmentSummary {
     pub counts: SummaryCounts,
 }
 
-/// Progress in numbers (整改进度) over the findings the caller may read.
+/// Progress in numbers (整改进度) over the findings the caller may read. Finding counts come
+/// from the summary cache (current after every change); measure counts and breakdowns are
+/// computed only when asked for.
 pub struct StatusSummary {
     findings: Select<finding::Entity>,
     today: NaiveDate,
+    key: String,
     totals: OnceCell<Counts>,
+    measures: OnceCell<(i64, i64)>,
 }
 
 impl StatusSummary {
     /// The summary of `over`, within the caller's reach.
     pub async fn over(ctx: &Context<'_>, over: Over) -> AppResult<Self> {
+        let today = ctx.today();
         Ok(Self {
             findings: summary::findings(ctx.db(), ctx.caller(), over).await?,
-            today: ctx.today(),
+            key: format!("{:?}|{over:?}|{today}", ctx.caller().read_reach()),
+            today,
             totals: OnceCell::new(),
+            measures: OnceCell::new(),
         })
     }
 
     async fn totals(&self, ctx: &Context<'_>) -> AppResult<&Counts> {
         self.totals
-            .get_or_try_init(|| summary::totals(ctx.db(), &self.findings, self.today))
+            .get_or_try_init(|| async {
+                let cache = ctx.data_unchecked::<std::sync::Arc<summary::Cache>>();
+                cache
+                    .finding_totals(ctx.db(), self.key.clone(), &self.findings, self.today)
+                    .await
+            })
             .await
+    }
+
+    async fn measures(&self, ctx: &Context<'_>) -> AppResult<(i64, i64)> {
+        self.measures
+            .get_or_try_init(|| async {
+                let groups =
+                    summary::measure_counts(ctx.db(), &self.findings, GroupBy::Nothing).await?;
+                Ok(groups.get(&None).copied().unwrap_or_default())
+            })
+            .await
+            .copied()
     }
 }
 
@@ -129,11 +152,11 @@ impl StatusSummary {
     }
     /// Measures in all.
     async fn measures_total(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.totals(ctx).await?.measures_total)
+        Ok(self.measures(ctx).await?.0)
     }
     /// Measures done.
     async fn measures_done(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.totals(ctx).await?.measures_done)
+        Ok(self.measures(ctx).await?.1)
     }
     /// Closed findings as a share of all, 0 to 1 (整改完成率).
     async fn completion_rate(&self, ctx: &Context<'_>) -> Result<f64> {
@@ -141,7 +164,9 @@ impl StatusSummary {
     }
     /// Every count at once, including by rectification type.
     async fn counts(&self, ctx: &Context<'_>) -> Result<SummaryCounts> {
-        Ok(self.totals(ctx).await?.clone().into())
+        let mut counts = self.totals(ctx).await?.clone();
+        (counts.measures_total, counts.measures_done) = self.measures(ctx).await?;
+        Ok(counts.into())
     }
     /// Regulations made or revised in answer to these findings (建章立制).
     async fn regulations(&self, ctx: &Context<'_>) -> Result<i64> {

@@ -13,6 +13,7 @@ mod batching;
 mod concurrency;
 mod evidence;
 mod filters;
+mod generate;
 mod health;
 mod ledger;
 mod limits;

@@ -66,9 +66,25 @@ async fn the_summary_counts_what_the_bulletin_reports() {
         ]
         .map(|(n, c)| (n.to_owned(), c))
     );
+    // The counts follow every change at once (they are cached between changes).
+    let f21 = app.finding_id(21).await.to_string();
+    app.data(
+        &TestUser::admin(),
+        "mutation($id: ID!) { archiveFinding(id: $id, version: 1) { id } }",
+        json!({"id": f21}),
+    )
+    .await;
+    let after = app
+        .data(
+            &TestUser::inspector(),
+            "{ statusSummary { total closed } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(after["statusSummary"], json!({"total": 20, "closed": 8}));
     // A department's summary covers its subtree; a section's only its own findings.
     let data = app.data(&TestUser::admin(), "{ unit: department(id: 3) { statusSummary { total } } office: department(id: 4) { statusSummary { total closed } } }", json!({})).await;
-    assert_eq!(data["unit"]["statusSummary"]["total"], 21);
+    assert_eq!(data["unit"]["statusSummary"]["total"], 20);
     assert_eq!(
         data["office"]["statusSummary"],
         json!({"total": 10, "closed": 5}),
