@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
 use crate::domain::{inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -160,14 +160,15 @@ pub async fn archive(
     caller.require(Permission::ManageFindings)?;
     let txn = db::begin_write(db).await?;
     let (current, unit_id) = load(&txn, caller, id).await?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "category {id} is already archived"
-        )));
-    }
-    let update = category::Entity::update_many()
-        .col_expr(category::Column::ArchivedAt, Expr::value(Utc::now()));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    let updated = archive_row::<category::Entity>(
+        &txn,
+        COLUMNS,
+        category::Column::ArchivedAt,
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),

@@ -53,6 +53,30 @@ where
     Ok(now)
 }
 
+/// Archives (soft-deletes) row `id` if it is still at `version`: sets its `archived_at`, raises
+/// its version; `CONFLICT` when it is archived already or changed since it was read.
+pub async fn archive_row<E>(
+    db: &impl ConnectionTrait,
+    columns: Versioned<E::Column>,
+    archived_at: E::Column,
+    already_archived: bool,
+    id: i32,
+    version: i32,
+) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait,
+{
+    if already_archived {
+        return Err(AppError::Conflict(format!(
+            "{} {id} is already archived",
+            columns.what
+        )));
+    }
+    let update = E::update_many().col_expr(archived_at, Expr::value(chrono::Utc::now()));
+    versioned_update(db, update, columns, id, version).await
+}
+
 /// The record a change is about.
 pub struct Record<'a> {
     /// Its kind, e.g. "finding".

@@ -206,11 +206,6 @@ pub async fn archive(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("department", id))?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "department {id} is already archived"
-        )));
-    }
     let active_children = department::Entity::find()
         .filter(department::Column::ParentId.eq(id))
         .filter(department::Column::ArchivedAt.is_null())
@@ -221,12 +216,15 @@ pub async fn archive(
             "department {id} still has {active_children} active departments below it"
         )));
     }
-    let update = department::Entity::update_many().col_expr(
+    let updated = crate::domain::change::archive_row::<department::Entity>(
+        &txn,
+        COLUMNS,
         department::Column::ArchivedAt,
-        Expr::value(chrono::Utc::now()),
-    );
-    let updated =
-        crate::domain::change::versioned_update(&txn, update, COLUMNS, id, version).await?;
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -269,14 +269,15 @@ pub async fn archive(
     let txn = db::begin_write(db).await?;
     let current = scope::finding(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, current.department_id).await?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "finding {id} is already archived"
-        )));
-    }
-    let update = finding::Entity::update_many()
-        .col_expr(finding::Column::ArchivedAt, Expr::value(Utc::now()));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    let updated = archive_row::<finding::Entity>(
+        &txn,
+        COLUMNS,
+        finding::Column::ArchivedAt,
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),

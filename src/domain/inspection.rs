@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{department, scope, text};
@@ -274,14 +274,15 @@ pub async fn archive(
     caller.require(Permission::ManageInspections)?;
     let txn = db::begin_write(db).await?;
     let current = get(&txn, caller, id).await?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "inspection {id} is already archived"
-        )));
-    }
-    let update = inspection::Entity::update_many()
-        .col_expr(inspection::Column::ArchivedAt, Expr::value(Utc::now()));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    let updated = archive_row::<inspection::Entity>(
+        &txn,
+        COLUMNS,
+        inspection::Column::ArchivedAt,
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),

@@ -14,7 +14,9 @@ use serde_json::json;
 use crate::audit::Actor;
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, record_audited, versioned_update};
+use crate::domain::change::{
+    Record, Versioned, archive_row, commit_audited, record_audited, versioned_update,
+};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -324,14 +326,15 @@ pub async fn archive(
     let txn = db::begin_write(db).await?;
     let (current, _, governing) = load(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, governing).await?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "measure {id} is already archived"
-        )));
-    }
-    let update = measure::Entity::update_many()
-        .col_expr(measure::Column::ArchivedAt, Expr::value(Utc::now()));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    let updated = archive_row::<measure::Entity>(
+        &txn,
+        COLUMNS,
+        measure::Column::ArchivedAt,
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),

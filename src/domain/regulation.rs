@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{department, scope, text};
@@ -312,14 +312,15 @@ pub async fn archive(
     caller.require(Permission::ManageFindings)?;
     let txn = db::begin_write(db).await?;
     let current = writable(&txn, caller, id).await?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "regulation {id} is already archived"
-        )));
-    }
-    let update = regulation::Entity::update_many()
-        .col_expr(regulation::Column::ArchivedAt, Expr::value(Utc::now()));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    let updated = archive_row::<regulation::Entity>(
+        &txn,
+        COLUMNS,
+        regulation::Column::ArchivedAt,
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),

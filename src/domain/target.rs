@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
 use crate::domain::{scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -214,14 +214,15 @@ pub async fn archive(
     let txn = db::begin_write(db).await?;
     let (current, department_id) = load(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, department_id).await?;
-    if current.archived_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "target {id} is already archived"
-        )));
-    }
-    let update =
-        target::Entity::update_many().col_expr(target::Column::ArchivedAt, Expr::value(Utc::now()));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
+    let updated = archive_row::<target::Entity>(
+        &txn,
+        COLUMNS,
+        target::Column::ArchivedAt,
+        current.archived_at.is_some(),
+        id,
+        version,
+    )
+    .await?;
     commit_audited(
         txn,
         &caller.actor(request_id),
