@@ -334,12 +334,34 @@ pub async fn login(
             .map(|d| d.code),
         None => None,
     };
-    let mut active: account::ActiveModel = account.clone().into();
+    let sub = format!("account:{}", account.username);
+    let before = account.clone();
+    let mut active: account::ActiveModel = account.into();
     active.failed_attempts = Set(0);
     active.locked_until = Set(None);
     active.last_login_at = Set(Some(now));
-    let account = active.update(db).await?;
-    let sub = format!("account:{}", account.username);
+    // A login is a change to the account, and who logged in when is worth keeping.
+    let txn = db::begin_write(db).await?;
+    let account = active.update(&txn).await?;
+    let actor = crate::audit::Actor {
+        sub: sub.clone(),
+        role: account.role.as_str().to_owned(),
+        request_id: None,
+    };
+    let record = Record {
+        kind: "account",
+        id: account.id,
+        department_id: account.department_id,
+    };
+    commit_audited(
+        txn,
+        &actor,
+        "account.login",
+        record,
+        Some(&before),
+        Some(&account),
+    )
+    .await?;
     let token = token::issue(
         keys,
         config,
