@@ -54,15 +54,8 @@ pub async fn create(
     let txn = db::begin_write(db).await?;
     let department_id = match input.department_code.as_deref().map(str::trim) {
         Some(code) if !code.is_empty() => Some(
-            department::find_by_code(&txn, code)
+            department::active_by_code(&txn, "departmentCode", code)
                 .await?
-                .filter(|d| d.archived_at.is_none())
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        "departmentCode",
-                        format!("no department with code '{code}'"),
-                    )
-                })?
                 .id,
         ),
         _ => None,

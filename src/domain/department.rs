@@ -55,6 +55,33 @@ pub async fn create(
     Ok(active.update(db).await?)
 }
 
+/// The department in use with this external code, or `BAD_USER_INPUT` naming `field`.
+pub async fn active_by_code(
+    db: &impl ConnectionTrait,
+    field: &str,
+    code: &str,
+) -> AppResult<department::Model> {
+    find_by_code(db, code.trim())
+        .await?
+        .filter(|d| d.archived_at.is_none())
+        .ok_or_else(|| {
+            AppError::bad_input(field, format!("no department with code '{}'", code.trim()))
+        })
+}
+
+/// The id of a department in use that the caller may assign work to: handing work to a
+/// department outside one's own would lose it from view.
+pub async fn assignable(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    field: &str,
+    code: &str,
+) -> AppResult<i32> {
+    let dept = active_by_code(db, field, code).await?;
+    crate::domain::scope::require_writable(db, caller, dept.id).await?;
+    Ok(dept.id)
+}
+
 /// The department with this external code, if any (archived ones included).
 pub async fn find_by_code(
     db: &impl ConnectionTrait,
@@ -104,14 +131,7 @@ pub async fn create_by(
     let name = text::required("name", name, 200)?;
     let txn = crate::db::begin_write(db).await?;
     let parent = match parent_code {
-        Some(p) => Some(
-            find_by_code(&txn, p.trim())
-                .await?
-                .filter(|d| d.archived_at.is_none())
-                .ok_or_else(|| {
-                    AppError::bad_input("parentCode", format!("no department with code '{p}'"))
-                })?,
-        ),
+        Some(p) => Some(active_by_code(&txn, "parentCode", p).await?),
         None => None,
     };
     if find_by_code(&txn, &code).await?.is_some() {

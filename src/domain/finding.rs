@@ -55,26 +55,6 @@ fn person(field: &str, value: Option<String>) -> AppResult<Option<String>> {
         .map(Option::flatten)
 }
 
-/// Resolves a department code the caller may assign work to.
-async fn assignable_department(
-    db: &impl sea_orm::ConnectionTrait,
-    caller: &Caller,
-    code: &str,
-) -> AppResult<i32> {
-    let dept = department::find_by_code(db, code.trim())
-        .await?
-        .filter(|d| d.archived_at.is_none())
-        .ok_or_else(|| {
-            AppError::bad_input(
-                "departmentCode",
-                format!("no department with code '{code}'"),
-            )
-        })?;
-    // Handing work to a department outside one's own would lose it from view.
-    scope::require_writable(db, caller, dept.id).await?;
-    Ok(dept.id)
-}
-
 /// Checks that a category belongs to the inspection.
 async fn check_category(
     db: &impl sea_orm::ConnectionTrait,
@@ -121,7 +101,8 @@ pub async fn create(
     if let Some(category_id) = input.category_id {
         check_category(&txn, inspection.id, category_id).await?;
     }
-    let department_id = assignable_department(&txn, caller, &input.department_code).await?;
+    let department_id =
+        department::assignable(&txn, caller, "departmentCode", &input.department_code).await?;
     let ordinal = match input.ordinal {
         Some(n) if n > 0 => n,
         Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
@@ -237,7 +218,7 @@ pub async fn update(
         );
     }
     if let Some(code) = patch.department_code {
-        let department_id = assignable_department(&txn, caller, &code).await?;
+        let department_id = department::assignable(&txn, caller, "departmentCode", &code).await?;
         update = update.col_expr(finding::Column::DepartmentId, Expr::value(department_id));
     }
     let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;

@@ -62,15 +62,7 @@ pub async fn create(
     let group = text::required("inspectionGroup", &input.inspection_group, 200)?;
     check_dates(&input)?;
     let txn = db::begin_write(db).await?;
-    let unit = department::find_by_code(&txn, input.unit_code.trim())
-        .await?
-        .filter(|d| d.archived_at.is_none())
-        .ok_or_else(|| {
-            AppError::bad_input(
-                "unitCode",
-                format!("no department with code '{}'", input.unit_code),
-            )
-        })?;
+    let unit = department::active_by_code(&txn, "unitCode", &input.unit_code).await?;
     let now = Utc::now();
     let created = inspection::ActiveModel {
         title: Set(title),

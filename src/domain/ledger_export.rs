@@ -136,14 +136,7 @@ pub async fn rows(
 
 /// The rows as CSV with a byte-order mark (for spreadsheet programs).
 pub fn csv(rows: &[Vec<String>]) -> String {
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        let _ = writer.write_record(row);
-    }
-    format!(
-        "\u{FEFF}{}",
-        String::from_utf8_lossy(&writer.into_inner().unwrap_or_default())
-    )
+    crate::report::ledger::write_csv(rows)
 }
 
 /// The rows as JSON: an array of objects keyed by heading.

@@ -95,20 +95,6 @@ async fn load(
     Ok((current, finding, governing))
 }
 
-async fn department_id(db: &impl ConnectionTrait, caller: &Caller, code: &str) -> AppResult<i32> {
-    let dept = department::find_by_code(db, code.trim())
-        .await?
-        .filter(|d| d.archived_at.is_none())
-        .ok_or_else(|| {
-            AppError::bad_input(
-                "departmentCode",
-                format!("no department with code '{code}'"),
-            )
-        })?;
-    scope::require_writable(db, caller, dept.id).await?;
-    Ok(dept.id)
-}
-
 /// Adds a measure to a finding (managers for their subtree, admins).
 pub async fn create(
     db: &DatabaseConnection,
@@ -127,7 +113,7 @@ pub async fn create(
     let finding = scope::finding(&txn, caller, input.finding_id).await?;
     scope::require_writable(&txn, caller, finding.department_id).await?;
     let department_id = match &input.department_code {
-        Some(code) => Some(department_id(&txn, caller, code).await?),
+        Some(code) => Some(department::assignable(&txn, caller, "departmentCode", code).await?),
         None => None,
     };
     let ordinal = match input.ordinal {
@@ -239,7 +225,7 @@ pub async fn update_in(
         // Reassigning a measure is the manager's, as for findings.
         caller.require(Permission::ManageFindings)?;
         let id = match code {
-            Some(code) => Some(department_id(txn, caller, &code).await?),
+            Some(code) => Some(department::assignable(txn, caller, "departmentCode", &code).await?),
             None => None,
         };
         update = update.col_expr(measure::Column::DepartmentId, Expr::value(id));

@@ -182,19 +182,7 @@ pub async fn create(
         .flatten();
     let txn = db::begin_write(db).await?;
     let department_id = match input.department_code.as_deref() {
-        Some(code) => {
-            let dept = department::find_by_code(&txn, code.trim())
-                .await?
-                .filter(|d| d.archived_at.is_none())
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        "departmentCode",
-                        format!("no department with code '{code}'"),
-                    )
-                })?;
-            scope::require_writable(&txn, caller, dept.id).await?;
-            Some(dept.id)
-        }
+        Some(code) => Some(department::assignable(&txn, caller, "departmentCode", code).await?),
         None if caller.write_reach() == Reach::All => None,
         None => {
             return Err(AppError::bad_input(

@@ -48,13 +48,18 @@ pub fn rows(snapshot: &Snapshot) -> Vec<[String; 9]> {
     rows
 }
 
-/// The ledger as CSV: UTF-8 with a byte-order mark (so that spreadsheet programs read the
-/// Chinese text correctly), a header row, then one row per finding.
+/// The ledger as CSV: a header row, then one row per finding.
 pub fn csv(snapshot: &Snapshot) -> String {
+    let header = COLUMNS.map(str::to_owned);
+    write_csv(std::iter::once(header).chain(rows(snapshot)))
+}
+
+/// Records as CSV in UTF-8 with a byte-order mark, so that spreadsheet programs read the
+/// Chinese text correctly.
+pub fn write_csv<R: AsRef<[String]>>(records: impl IntoIterator<Item = R>) -> String {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(COLUMNS);
-    for row in rows(snapshot) {
-        let _ = writer.write_record(&row);
+    for record in records {
+        let _ = writer.write_record(record.as_ref());
     }
     let bytes = writer.into_inner().unwrap_or_default();
     format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes))
