@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
 use crate::domain::{inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -20,6 +20,7 @@ const COLUMNS: Versioned<category::Column> = Versioned {
     id: category::Column::Id,
     version: category::Column::Version,
     updated_at: category::Column::UpdatedAt,
+    archived_at: category::Column::ArchivedAt,
 };
 
 /// The inspection, visible to the caller, whose unit the caller may write.
@@ -160,27 +161,18 @@ pub async fn archive(
     caller.require(Permission::ManageFindings)?;
     let txn = db::begin_write(db).await?;
     let (current, unit_id) = load(&txn, caller, id).await?;
-    let updated = archive_row::<category::Entity>(
-        &txn,
-        COLUMNS,
-        category::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<category::Entity>(
         txn,
         &caller.actor(request_id),
-        "category.archive",
+        COLUMNS,
         Record {
             kind: "category",
             id,
             department_id: Some(unit_id),
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }

@@ -17,6 +17,8 @@ pub struct Versioned<C> {
     pub id: C,
     pub version: C,
     pub updated_at: C,
+    /// Set when the row is archived (soft-deleted).
+    pub archived_at: C,
 }
 
 /// Applies `update` to row `id` if it is still at `version`, raising the version; returns the
@@ -53,28 +55,35 @@ where
     Ok(now)
 }
 
-/// Archives (soft-deletes) row `id` if it is still at `version`: sets its `archived_at`, raises
-/// its version; `CONFLICT` when it is archived already or changed since it was read.
-pub async fn archive_row<E>(
-    db: &impl ConnectionTrait,
+/// Archives (soft-deletes) `record` if it is still at `version`: sets its `archived_at`, raises
+/// its version and commits the change with its `<kind>.archive` audit event; `CONFLICT` when it
+/// is archived already or changed since it was read.
+pub async fn archive_audited<E>(
+    txn: DatabaseTransaction,
+    actor: &Actor,
     columns: Versioned<E::Column>,
-    archived_at: E::Column,
+    record: Record<'_>,
+    current: &E::Model,
     already_archived: bool,
-    id: i32,
     version: i32,
 ) -> AppResult<E::Model>
 where
     E: EntityTrait,
     E::Column: ColumnTrait,
+    E::Model: Serialize,
 {
+    let id = record.id;
     if already_archived {
         return Err(AppError::Conflict(format!(
             "{} {id} is already archived",
             columns.what
         )));
     }
-    let update = E::update_many().col_expr(archived_at, Expr::value(chrono::Utc::now()));
-    versioned_update(db, update, columns, id, version).await
+    let update = E::update_many().col_expr(columns.archived_at, Expr::value(chrono::Utc::now()));
+    let updated = versioned_update(&txn, update, columns, id, version).await?;
+    let action = format!("{}.archive", record.kind);
+    commit_audited(txn, actor, &action, record, Some(current), Some(&updated)).await?;
+    Ok(updated)
 }
 
 /// The record a change is about.

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Caller, Permission};
-use crate::domain::change::{Record, commit_audited};
+use crate::domain::change::{Record, archive_audited, commit_audited};
 use crate::domain::text;
 use crate::error::{AppError, AppResult};
 
@@ -99,6 +99,7 @@ const COLUMNS: crate::domain::change::Versioned<department::Column> =
         id: department::Column::Id,
         version: department::Column::Version,
         updated_at: department::Column::UpdatedAt,
+        archived_at: department::Column::ArchivedAt,
     };
 
 #[derive(Default)]
@@ -236,29 +237,20 @@ pub async fn archive(
             "department {id} still has {active_children} active departments below it"
         )));
     }
-    let updated = crate::domain::change::archive_row::<department::Entity>(
-        &txn,
-        COLUMNS,
-        department::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<department::Entity>(
         txn,
         &caller.actor(request_id),
-        "department.archive",
+        COLUMNS,
         Record {
             kind: "department",
             id,
             department_id: Some(id),
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }
 
 pub fn order(descending: bool) -> crate::domain::page::Order<department::Model> {

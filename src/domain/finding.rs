@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -19,6 +19,7 @@ const COLUMNS: Versioned<finding::Column> = Versioned {
     id: finding::Column::Id,
     version: finding::Column::Version,
     updated_at: finding::Column::UpdatedAt,
+    archived_at: finding::Column::ArchivedAt,
 };
 
 pub struct NewFinding {
@@ -250,27 +251,18 @@ pub async fn archive(
     let txn = db::begin_write(db).await?;
     let current = scope::finding(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, current.department_id).await?;
-    let updated = archive_row::<finding::Entity>(
-        &txn,
-        COLUMNS,
-        finding::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<finding::Entity>(
         txn,
         &caller.actor(request_id),
-        "finding.archive",
+        COLUMNS,
         Record {
             kind: "finding",
             id,
             department_id: Some(current.department_id),
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }

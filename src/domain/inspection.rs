@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{department, scope, text};
@@ -100,6 +100,7 @@ const COLUMNS: Versioned<inspection::Column> = Versioned {
     id: inspection::Column::Id,
     version: inspection::Column::Version,
     updated_at: inspection::Column::UpdatedAt,
+    archived_at: inspection::Column::ArchivedAt,
 };
 
 #[derive(Default)]
@@ -266,27 +267,18 @@ pub async fn archive(
     caller.require(Permission::ManageInspections)?;
     let txn = db::begin_write(db).await?;
     let current = get(&txn, caller, id).await?;
-    let updated = archive_row::<inspection::Entity>(
-        &txn,
-        COLUMNS,
-        inspection::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<inspection::Entity>(
         txn,
         &caller.actor(request_id),
-        "inspection.archive",
+        COLUMNS,
         Record {
             kind: "inspection",
             id,
             department_id: Some(current.unit_id),
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }

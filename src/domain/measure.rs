@@ -15,7 +15,7 @@ use crate::audit::Actor;
 use crate::auth::{Caller, Permission};
 use crate::db;
 use crate::domain::change::{
-    Record, Versioned, archive_row, commit_audited, record_audited, versioned_update,
+    Record, Versioned, archive_audited, commit_audited, record_audited, versioned_update,
 };
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
@@ -25,6 +25,7 @@ const COLUMNS: Versioned<measure::Column> = Versioned {
     id: measure::Column::Id,
     version: measure::Column::Version,
     updated_at: measure::Column::UpdatedAt,
+    archived_at: measure::Column::ArchivedAt,
 };
 
 pub struct NewMeasure {
@@ -312,29 +313,20 @@ pub async fn archive(
     let txn = db::begin_write(db).await?;
     let (current, _, governing) = load(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, governing).await?;
-    let updated = archive_row::<measure::Entity>(
-        &txn,
-        COLUMNS,
-        measure::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<measure::Entity>(
         txn,
         &caller.actor(request_id),
-        "measure.archive",
+        COLUMNS,
         Record {
             kind: "measure",
             id,
             department_id: Some(governing),
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }
 
 /// One measure the caller may read.

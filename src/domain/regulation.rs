@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission, Reach};
 use crate::db;
-use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{department, scope, text};
@@ -23,6 +23,7 @@ const COLUMNS: Versioned<regulation::Column> = Versioned {
     id: regulation::Column::Id,
     version: regulation::Column::Version,
     updated_at: regulation::Column::UpdatedAt,
+    archived_at: regulation::Column::ArchivedAt,
 };
 
 pub struct NewRegulation {
@@ -300,29 +301,20 @@ pub async fn archive(
     caller.require(Permission::ManageFindings)?;
     let txn = db::begin_write(db).await?;
     let current = writable(&txn, caller, id).await?;
-    let updated = archive_row::<regulation::Entity>(
-        &txn,
-        COLUMNS,
-        regulation::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<regulation::Entity>(
         txn,
         &caller.actor(request_id),
-        "regulation.archive",
+        COLUMNS,
         Record {
             kind: "regulation",
             id,
             department_id: current.department_id,
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }
 
 /// Links (or, with `linked = false`, unlinks) a regulation and a finding the caller may

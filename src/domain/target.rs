@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission};
 use crate::db;
-use crate::domain::change::{Record, Versioned, archive_row, commit_audited, versioned_update};
+use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
 use crate::domain::{scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -19,6 +19,7 @@ const COLUMNS: Versioned<target::Column> = Versioned {
     id: target::Column::Id,
     version: target::Column::Version,
     updated_at: target::Column::UpdatedAt,
+    archived_at: target::Column::ArchivedAt,
 };
 
 pub struct NewTarget {
@@ -214,27 +215,18 @@ pub async fn archive(
     let txn = db::begin_write(db).await?;
     let (current, department_id) = load(&txn, caller, id).await?;
     scope::require_writable(&txn, caller, department_id).await?;
-    let updated = archive_row::<target::Entity>(
-        &txn,
-        COLUMNS,
-        target::Column::ArchivedAt,
-        current.archived_at.is_some(),
-        id,
-        version,
-    )
-    .await?;
-    commit_audited(
+    archive_audited::<target::Entity>(
         txn,
         &caller.actor(request_id),
-        "target.archive",
+        COLUMNS,
         Record {
             kind: "target",
             id,
             department_id: Some(department_id),
         },
-        Some(&current),
-        Some(&updated),
+        &current,
+        current.archived_at.is_some(),
+        version,
     )
-    .await?;
-    Ok(updated)
+    .await
 }
