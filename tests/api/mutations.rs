@@ -325,6 +325,15 @@ async fn a_stale_version_is_a_conflict_for_every_versioned_record() {
             .await["regulation"]["archived"],
         true
     );
+    // The archive is audited once; the refused second attempt leaves no event.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'regulation.archive' AND entity_id = '1'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
