@@ -45,6 +45,7 @@ impl Application {
             config.evidence_max_size,
             &config.evidence_media_types,
         );
+        let (rest_routes, openapi) = http::rest::routes();
         let schema =
             graphql::build_schema(db.clone(), config.clone(), keys.clone(), evidence.clone());
         let state = AppState {
@@ -52,7 +53,7 @@ impl Application {
             config: config.clone(),
             keys,
             evidence,
-            openapi: Arc::new(http::rest::routes().1),
+            openapi: Arc::new(openapi),
             sql_statements,
             requests: Default::default(),
             schema,
@@ -61,7 +62,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
-        let router = http::router(state.clone());
+        let router = http::router(state.clone(), rest_routes);
         Ok(Self {
             listener,
             router,

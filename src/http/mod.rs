@@ -34,9 +34,10 @@ async fn count_requests(
     response
 }
 
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface. `rest_routes` come from [`rest::routes`], built once at start-up
+/// together with the OpenAPI document they describe.
+pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let (rest_routes, _) = rest::routes();
     let api = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .merge(rest_routes.layer(axum::middleware::from_fn(etag::etag)))
