@@ -4,14 +4,12 @@
 use chrono::Utc;
 use entity::{category, inspection};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::auth::{Caller, Permission};
 use crate::db;
 use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
+use crate::domain::ordinal::{self, Numbering};
 use crate::domain::{inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -46,33 +44,14 @@ pub async fn create(
     let title = text::required("title", title, 300)?;
     let txn = db::begin_write(db).await?;
     let inspection = writable_inspection(&txn, caller, inspection_id).await?;
-    let ordinal = match ordinal {
-        Some(n) if n > 0 => n,
-        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
-        None => {
-            let max: Option<i32> = category::Entity::find()
-                .select_only()
-                .column_as(category::Column::Ordinal.max(), "max")
-                .filter(category::Column::InspectionId.eq(inspection.id))
-                .into_tuple()
-                .one(&txn)
-                .await?
-                .flatten();
-            max.unwrap_or(0) + 1
-        }
+    let numbering = Numbering {
+        parent: "inspection",
+        child: "category",
+        parent_column: category::Column::InspectionId,
+        ordinal_column: category::Column::Ordinal,
     };
-    if category::Entity::find()
-        .filter(category::Column::InspectionId.eq(inspection.id))
-        .filter(category::Column::Ordinal.eq(ordinal))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict(format!(
-            "inspection {} already has a category numbered {ordinal}",
-            inspection.id
-        )));
-    }
+    let ordinal =
+        ordinal::assign::<category::Entity>(&txn, numbering, inspection.id, ordinal).await?;
     let now = Utc::now();
     let created = category::ActiveModel {
         inspection_id: Set(inspection.id),

@@ -4,13 +4,12 @@ use chrono::{NaiveDate, Utc};
 use entity::enums::{FindingStatus, RectificationType};
 use entity::{category, finding, inspection};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::auth::{Caller, Permission};
 use crate::db;
 use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
+use crate::domain::ordinal::{self, Numbering};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -104,32 +103,14 @@ pub async fn create(
     }
     let department_id =
         department::assignable(&txn, caller, "departmentCode", &input.department_code).await?;
-    let ordinal = match input.ordinal {
-        Some(n) if n > 0 => n,
-        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
-        None => {
-            let max: Option<i32> = finding::Entity::find()
-                .select_only()
-                .column_as(finding::Column::Ordinal.max(), "max")
-                .filter(finding::Column::InspectionId.eq(inspection.id))
-                .into_tuple()
-                .one(&txn)
-                .await?
-                .flatten();
-            max.unwrap_or(0) + 1
-        }
+    let numbering = Numbering {
+        parent: "inspection",
+        child: "finding",
+        parent_column: finding::Column::InspectionId,
+        ordinal_column: finding::Column::Ordinal,
     };
-    let taken = finding::Entity::find()
-        .filter(finding::Column::InspectionId.eq(inspection.id))
-        .filter(finding::Column::Ordinal.eq(ordinal))
-        .one(&txn)
-        .await?;
-    if taken.is_some() {
-        return Err(AppError::Conflict(format!(
-            "inspection {} already has a finding numbered {ordinal}",
-            inspection.id
-        )));
-    }
+    let ordinal =
+        ordinal::assign::<finding::Entity>(&txn, numbering, inspection.id, input.ordinal).await?;
     let now = Utc::now();
     let created = finding::ActiveModel {
         inspection_id: Set(inspection.id),

@@ -7,7 +7,7 @@ use entity::{finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    EntityTrait, QueryFilter, Set,
 };
 use serde_json::json;
 
@@ -17,6 +17,7 @@ use crate::db;
 use crate::domain::change::{
     Record, Versioned, archive_audited, commit_audited, record_audited, versioned_update,
 };
+use crate::domain::ordinal::{self, Numbering};
 use crate::domain::{department, scope, text};
 use crate::error::{AppError, AppResult};
 
@@ -117,33 +118,14 @@ pub async fn create(
         Some(code) => Some(department::assignable(&txn, caller, "departmentCode", code).await?),
         None => None,
     };
-    let ordinal = match input.ordinal {
-        Some(n) if n > 0 => n,
-        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
-        None => {
-            let max: Option<i32> = measure::Entity::find()
-                .select_only()
-                .column_as(measure::Column::Ordinal.max(), "max")
-                .filter(measure::Column::FindingId.eq(finding.id))
-                .into_tuple()
-                .one(&txn)
-                .await?
-                .flatten();
-            max.unwrap_or(0) + 1
-        }
+    let numbering = Numbering {
+        parent: "finding",
+        child: "measure",
+        parent_column: measure::Column::FindingId,
+        ordinal_column: measure::Column::Ordinal,
     };
-    if measure::Entity::find()
-        .filter(measure::Column::FindingId.eq(finding.id))
-        .filter(measure::Column::Ordinal.eq(ordinal))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict(format!(
-            "finding {} already has a measure numbered {ordinal}",
-            finding.id
-        )));
-    }
+    let ordinal =
+        ordinal::assign::<measure::Entity>(&txn, numbering, finding.id, input.ordinal).await?;
     let now = Utc::now();
     let created = measure::ActiveModel {
         finding_id: Set(finding.id),

@@ -17,6 +17,7 @@ pub mod ledger_import;
 pub mod listing;
 pub mod measure;
 pub mod measure_list;
+pub mod ordinal;
 pub mod page;
 pub mod progress;
 pub mod regulation;

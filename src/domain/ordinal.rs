@@ -1,0 +1,56 @@
+//! Numbering under a parent (findings and categories within an inspection, measures within a
+//! finding): a number given must be positive and free; none given means the next one.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::error::{AppError, AppResult};
+
+/// Where a kind of record is numbered.
+pub struct Numbering<C> {
+    /// The parent's kind in messages, e.g. "inspection".
+    pub parent: &'static str,
+    /// The numbered record's kind in messages, e.g. "finding".
+    pub child: &'static str,
+    pub parent_column: C,
+    pub ordinal_column: C,
+}
+
+/// The ordinal a new child of `parent_id` gets: `requested` if it is positive and free,
+/// else `BAD_USER_INPUT` / `CONFLICT`; with none requested, one past the highest in use.
+pub async fn assign<E>(
+    db: &impl ConnectionTrait,
+    numbering: Numbering<E::Column>,
+    parent_id: i32,
+    requested: Option<i32>,
+) -> AppResult<i32>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait,
+{
+    let siblings = || E::find().filter(numbering.parent_column.eq(parent_id));
+    let ordinal = match requested {
+        Some(n) if n > 0 => n,
+        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
+        None => {
+            let max: Option<i32> = siblings()
+                .select_only()
+                .column_as(numbering.ordinal_column.max(), "max")
+                .into_tuple()
+                .one(db)
+                .await?
+                .flatten();
+            return Ok(max.unwrap_or(0) + 1);
+        }
+    };
+    let taken = siblings()
+        .filter(numbering.ordinal_column.eq(ordinal))
+        .one(db)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} {parent_id} already has a {} numbered {ordinal}",
+            numbering.parent, numbering.child
+        )));
+    }
+    Ok(ordinal)
+}
