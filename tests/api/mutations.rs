@@ -386,3 +386,73 @@ async fn departments_are_managed_by_admins_only() {
         "CONFLICT"
     );
 }
+
+#[tokio::test]
+async fn new_records_take_the_next_number_or_a_free_one_asked_for() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    // Findings within inspection 1, which the demo numbers 1..=21.
+    let finding = |ordinal: Value| {
+        json!({"input": {"inspectionId": "1", "ordinal": ordinal, "title": "新增问题",
+            "rectificationType": "BY_DEADLINE", "departmentCode": "ZJTZB-BGS"}})
+    };
+    assert_eq!(
+        app.data(&admin, CREATE_FINDING, finding(Value::Null)).await["createFinding"]["ordinal"],
+        22
+    );
+    assert_eq!(
+        app.data(&admin, CREATE_FINDING, finding(json!(30))).await["createFinding"]["ordinal"],
+        30
+    );
+    assert_eq!(
+        app.data(&admin, CREATE_FINDING, finding(Value::Null)).await["createFinding"]["ordinal"],
+        31
+    );
+    let (_, body) = app
+        .gql(Some(&admin), CREATE_FINDING, finding(json!(5)))
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+    assert_eq!(
+        body["errors"][0]["message"],
+        "inspection 1 already has a finding numbered 5"
+    );
+    assert_eq!(
+        fails(&app, &admin, CREATE_FINDING, finding(json!(0))).await,
+        ("BAD_USER_INPUT".to_owned(), Some("ordinal".to_owned()))
+    );
+
+    // Categories within inspection 1 (the demo has three), and measures within a new finding.
+    let category = "mutation($o: Int) { createCategory(inspectionId: \"1\", title: \"其他方面\", ordinal: $o) { ordinal } }";
+    assert_eq!(
+        app.data(&admin, category, json!({"o": null})).await["createCategory"]["ordinal"],
+        4
+    );
+    assert_eq!(
+        fails(&app, &admin, category, json!({"o": 2})).await.0,
+        "CONFLICT"
+    );
+    let finding_id = app.finding_id(22).await.to_string();
+    let measure = "mutation($f: ID!, $o: Int) { createMeasure(input: {findingId: $f, ordinal: $o, content: \"整改\"}) { ordinal } }";
+    let ordinal = |o: Value| json!({"f": finding_id, "o": o});
+    assert_eq!(
+        app.data(&admin, measure, ordinal(Value::Null)).await["createMeasure"]["ordinal"],
+        1
+    );
+    assert_eq!(
+        fails(&app, &admin, measure, ordinal(json!(1))).await.0,
+        "CONFLICT"
+    );
+    assert_eq!(
+        fails(&app, &admin, measure, ordinal(json!(-1))).await.0,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM measure WHERE finding_id = {finding_id}")
+        )
+        .await,
+        1,
+        "refused creations write nothing"
+    );
+}
