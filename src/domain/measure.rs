@@ -2,12 +2,11 @@
 //! with a reason; each status change is written into the finding's ledger.
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::{FindingStatus, MeasureStatus, ProgressKind};
+use entity::enums::{MeasureStatus, ProgressKind};
 use entity::{finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set,
 };
 use serde_json::json;
 
@@ -18,7 +17,7 @@ use crate::domain::change::{
     Record, Versioned, archive_audited, commit_audited, record_audited, versioned_update,
 };
 use crate::domain::ordinal::{self, Numbering};
-use crate::domain::{department, scope, text};
+use crate::domain::{department, scope, text, workflow};
 use crate::error::{AppError, AppResult};
 
 const COLUMNS: Versioned<measure::Column> = Versioned {
@@ -253,19 +252,7 @@ pub async fn update_in(
         }
         .insert(txn)
         .await?;
-        // Work on a measure starts the finding's rectification.
-        if finding.status == FindingStatus::NotStarted {
-            finding::Entity::update_many()
-                .col_expr(
-                    finding::Column::Status,
-                    Expr::value(FindingStatus::InProgress.as_str()),
-                )
-                .col_expr(finding::Column::UpdatedAt, Expr::value(now))
-                .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
-                .filter(finding::Column::Id.eq(finding.id))
-                .exec(txn)
-                .await?;
-        }
+        workflow::start_on_first_work(txn, &finding, now).await?;
     }
     record_audited(
         txn,

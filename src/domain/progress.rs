@@ -2,7 +2,7 @@
 //! Entries are never edited or deleted; a mistake is answered by a CORRECTION entry.
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::{EvidenceKind, FindingStatus, ProgressKind};
+use entity::enums::{EvidenceKind, ProgressKind};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -15,7 +15,7 @@ use crate::auth::{Caller, Permission};
 use crate::db;
 use crate::domain::change::{Record, commit_audited, record_audited};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
-use crate::domain::{scope, text};
+use crate::domain::{scope, text, workflow};
 use crate::error::{AppError, AppResult};
 use crate::evidence::{Store, Stored};
 
@@ -271,19 +271,7 @@ pub async fn append_in(
         .insert(txn)
         .await?;
     }
-    // The first progress starts the finding's rectification.
-    if finding.status == FindingStatus::NotStarted {
-        finding::Entity::update_many()
-            .col_expr(
-                finding::Column::Status,
-                Expr::value(FindingStatus::InProgress.as_str()),
-            )
-            .col_expr(finding::Column::UpdatedAt, Expr::value(now))
-            .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
-            .filter(finding::Column::Id.eq(finding.id))
-            .exec(txn)
-            .await?;
-    }
+    workflow::start_on_first_work(txn, &finding, now).await?;
     let record = Record {
         kind: "progress_entry",
         id: created.id,

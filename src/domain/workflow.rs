@@ -261,6 +261,28 @@ pub async fn transition(
     Ok(updated)
 }
 
+/// NOT_STARTED → IN_PROGRESS the first time work on a finding is recorded (a progress entry,
+/// or a measure's progress), inside the transaction that records it; other statuses stay.
+pub async fn start_on_first_work(
+    txn: &impl ConnectionTrait,
+    finding: &finding::Model,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    if finding.status == FindingStatus::NotStarted {
+        finding::Entity::update_many()
+            .col_expr(
+                finding::Column::Status,
+                Expr::value(FindingStatus::InProgress.as_str()),
+            )
+            .col_expr(finding::Column::UpdatedAt, Expr::value(now))
+            .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
+            .filter(finding::Column::Id.eq(finding.id))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether the finding's latest status change went from `from` to `to`.
 async fn last_move_was(
     db: &impl ConnectionTrait,
