@@ -456,3 +456,27 @@ async fn new_records_take_the_next_number_or_a_free_one_asked_for() {
         "refused creations write nothing"
     );
 }
+
+#[tokio::test]
+async fn the_first_progress_entry_starts_a_finding() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    let input = json!({"input": {"inspectionId": "1", "title": "新增问题",
+        "rectificationType": "BY_DEADLINE", "departmentCode": "ZJTZB-BGS"}});
+    let finding = app.data(&admin, CREATE_FINDING, input).await["createFinding"].clone();
+    assert_eq!(finding["status"], "NOT_STARTED");
+    let progress = "mutation($f: ID!) { addProgressEntry(input: {findingId: $f, content: \"召开专题会议\"}) { id } }";
+    let status = "query($f: ID!) { finding(id: $f) { status version } }";
+    let vars = json!({"f": finding["id"]});
+    app.data(&admin, progress, vars.clone()).await;
+    assert_eq!(
+        app.data(&admin, status, vars.clone()).await["finding"],
+        json!({"status": "IN_PROGRESS", "version": 2})
+    );
+    // Later entries leave the status, and the version, alone.
+    app.data(&admin, progress, vars.clone()).await;
+    assert_eq!(
+        app.data(&admin, status, vars).await["finding"],
+        json!({"status": "IN_PROGRESS", "version": 2})
+    );
+}
