@@ -32,3 +32,73 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Every column, in field order.
+pub const COLUMNS: [Column; 17] = [
+    Column::Id,
+    Column::InspectionId,
+    Column::CategoryId,
+    Column::Ordinal,
+    Column::Title,
+    Column::Description,
+    Column::RectificationType,
+    Column::Status,
+    Column::Deadline,
+    Column::ResponsibleLeader,
+    Column::DepartmentId,
+    Column::ResponsiblePerson,
+    Column::CreatedAt,
+    Column::UpdatedAt,
+    Column::ClosedAt,
+    Column::Version,
+    Column::ArchivedAt,
+];
+
+impl Model {
+    /// Decodes a row that selected `columns`, in that order, by position; fields of columns
+    /// not selected keep placeholder values, so the caller reads only those it selected.
+    /// (Why: see `measure::Model::from_columns`.)
+    pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
+        let mut f = Self {
+            id: 0,
+            inspection_id: 0,
+            category_id: None,
+            ordinal: 0,
+            title: String::new(),
+            description: String::new(),
+            rectification_type: RectificationType::ByDeadline,
+            status: FindingStatus::NotStarted,
+            deadline: None,
+            responsible_leader: None,
+            department_id: 0,
+            responsible_person: None,
+            created_at: DateTimeUtc::default(),
+            updated_at: DateTimeUtc::default(),
+            closed_at: None,
+            version: 0,
+            archived_at: None,
+        };
+        for (i, column) in columns.iter().enumerate() {
+            match column {
+                Column::Id => f.id = row.try_get_by_index(i)?,
+                Column::InspectionId => f.inspection_id = row.try_get_by_index(i)?,
+                Column::CategoryId => f.category_id = row.try_get_by_index(i)?,
+                Column::Ordinal => f.ordinal = row.try_get_by_index(i)?,
+                Column::Title => f.title = row.try_get_by_index(i)?,
+                Column::Description => f.description = row.try_get_by_index(i)?,
+                Column::RectificationType => f.rectification_type = row.try_get_by_index(i)?,
+                Column::Status => f.status = row.try_get_by_index(i)?,
+                Column::Deadline => f.deadline = row.try_get_by_index(i)?,
+                Column::ResponsibleLeader => f.responsible_leader = row.try_get_by_index(i)?,
+                Column::DepartmentId => f.department_id = row.try_get_by_index(i)?,
+                Column::ResponsiblePerson => f.responsible_person = row.try_get_by_index(i)?,
+                Column::CreatedAt => f.created_at = row.try_get_by_index(i)?,
+                Column::UpdatedAt => f.updated_at = row.try_get_by_index(i)?,
+                Column::ClosedAt => f.closed_at = row.try_get_by_index(i)?,
+                Column::Version => f.version = row.try_get_by_index(i)?,
+                Column::ArchivedAt => f.archived_at = row.try_get_by_index(i)?,
+            }
+        }
+        Ok(f)
+    }
+}

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use entity::enums::{FindingStatus, RectificationType};
 use entity::{finding, finding_regulation, measure};
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QuerySelect};
 
 use crate::auth::Caller;
 use crate::domain::listing::{contains, search_text, subtree_of};
@@ -121,6 +121,29 @@ pub async fn list(
     thresholds: &Thresholds,
     args: &PageArgs,
 ) -> AppResult<Page<finding::Model>> {
+    list_columns(
+        db,
+        caller,
+        filter,
+        sort,
+        thresholds,
+        args,
+        &finding::COLUMNS,
+    )
+    .await
+}
+
+/// [`list`] reading only `columns` (they must include the order's keys); the other fields of
+/// the models hold placeholders.
+pub async fn list_columns(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &FindingFilter,
+    sort: (FindingOrder, bool),
+    thresholds: &Thresholds,
+    args: &PageArgs,
+    columns: &[finding::Column],
+) -> AppResult<Page<finding::Model>> {
     let today = thresholds.today;
     caller.require_identity()?;
     let mut select = scope::findings(caller);
@@ -186,5 +209,9 @@ pub async fn list(
                 .add(finding::Column::Id.in_subquery(in_measures)),
         );
     }
-    page::fetch(db, select, &order(sort.0, sort.1), args).await
+    let select = select.select_only().columns(columns.iter().copied());
+    page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
+        finding::Model::from_columns(row, columns)
+    })
+    .await
 }

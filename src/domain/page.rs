@@ -10,8 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ConnectionTrait, EntityTrait, Order as Direction, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Value,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order as Direction, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +149,23 @@ pub async fn fetch<E>(
 where
     E: EntityTrait,
 {
+    fetch_decoded(db, select, order, args, |row| {
+        E::Model::from_query_result(row, "")
+    })
+    .await
+}
+
+/// [`fetch`] with rows decoded by `decode` (for selects of some columns only).
+pub async fn fetch_decoded<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    order: &Order<E::Model>,
+    args: &PageArgs,
+    decode_row: impl Fn(&QueryResult) -> Result<E::Model, DbErr>,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+{
     let (size, backward) = args.size()?;
     let count = CountQuery::of(select.as_query().clone());
     let mut query = select;
@@ -172,7 +189,8 @@ where
             },
         );
     }
-    let mut rows = query.limit(size + 1).all(db).await?;
+    let rows = db.query_all(&query.limit(size + 1).into_query()).await?;
+    let mut rows = rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     if backward {

@@ -13,7 +13,10 @@ use entity::{
     category, department, evidence, finding, finding_regulation, inspection, measure,
     progress_entry, regulation, target,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 
 use crate::error::AppError;
 
@@ -146,10 +149,51 @@ children!(
     /// The categories of an inspection, by number.
     CategoriesOfInspection => category by InspectionId (inspection_id), ordered by Ordinal, Id
 );
-children!(
-    /// The measures of a finding, by number.
-    MeasuresOfFinding => measure by FindingId (finding_id), ordered by FindingId, Ordinal
-);
+/// The measures of a finding, by number.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MeasuresOfFinding(pub i32);
+
+impl LoaderTrait<MeasuresOfFinding> for Loader {
+    type Value = Vec<measure::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[MeasuresOfFinding],
+    ) -> Result<HashMap<MeasuresOfFinding, Self::Value>, Self::Error> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let mut grouped = measures_of_findings(&self.db, &ids, &measure::COLUMNS)
+            .await
+            .map_err(failed)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, grouped.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The (not archived) measures of these findings, by number, reading only `columns` (which
+/// must include `FindingId`; the compiled reads ask for what a page shows).
+pub async fn measures_of_findings(
+    db: &DatabaseConnection,
+    findings: &[i32],
+    columns: &[measure::Column],
+) -> Result<HashMap<i32, Vec<measure::Model>>, sea_orm::DbErr> {
+    let query = measure::Entity::find()
+        .select_only()
+        .columns(columns.iter().copied())
+        .filter(measure::Column::FindingId.is_in(findings.iter().copied()))
+        .filter(measure::Column::ArchivedAt.is_null())
+        .order_by_asc(measure::Column::FindingId)
+        .order_by_asc(measure::Column::Ordinal)
+        .into_query();
+    let mut grouped: HashMap<i32, Vec<measure::Model>> = HashMap::new();
+    for row in db.query_all(&query).await? {
+        let measure = measure::Model::from_columns(&row, columns)?;
+        grouped.entry(measure.finding_id).or_default().push(measure);
+    }
+    Ok(grouped)
+}
 children!(
     /// The measurable targets of a finding.
     TargetsOfFinding => target by FindingId (finding_id), ordered by FindingId, Id
