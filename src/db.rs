@@ -26,6 +26,10 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
+        // sqlx pings a connection on every checkout by default: a round trip per statement.
+        // Only a connection idle long enough to have been dropped by the server or a firewall
+        // is worth testing; a broken busy one fails its statement and is replaced.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_postgres_opts(move |opts| {
             opts.options([("statement_timeout", statement_timeout.as_str())])
         })
