@@ -48,7 +48,12 @@ impl Application {
         let (rest_routes, openapi) = http::rest::routes();
         let schema =
             graphql::build_schema(db.clone(), config.clone(), keys.clone(), evidence.clone());
+        let compiled = Arc::new(graphql::compiled::Compiled::new(
+            db.clone(),
+            config.graphql.graphql_compiled,
+        ));
         let state = AppState {
+            compiled,
             db,
             config: config.clone(),
             keys,

@@ -26,4 +26,6 @@ pub struct AppState {
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// The executable GraphQL schema (built once; it holds its own handles to the above).
     pub schema: crate::graphql::AppSchema,
+    /// Plans for the hot list queries, learnt from the schema's own answers.
+    pub compiled: Arc<crate::graphql::compiled::Compiled>,
 }

@@ -90,25 +90,23 @@ impl From<finding::Model> for Finding {
     }
 }
 
+impl Finding {
+    /// Days past the deadline as of `today`, when overdue (never once closed).
+    pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
+        overdue_days(self.deadline, self.status == FindingStatus::Closed, today)
+    }
+}
+
 #[ComplexObject]
 impl Finding {
     /// Past its deadline and not closed (逾期), as of today in the configured time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
-        overdue_days(
-            self.deadline,
-            self.status == FindingStatus::Closed,
-            ctx.today(),
-        )
-        .is_some()
+        self.overdue_days(ctx.today()).is_some()
     }
 
     /// Days past the deadline, when overdue.
     async fn days_overdue(&self, ctx: &Context<'_>) -> Option<i64> {
-        overdue_days(
-            self.deadline,
-            self.status == FindingStatus::Closed,
-            ctx.today(),
-        )
+        self.overdue_days(ctx.today())
     }
 
     /// Responsible department (责任科室).
@@ -272,6 +270,24 @@ pub async fn list_findings(
     order_by: Option<FindingOrderInput>,
     page: PageArgs,
 ) -> Result<Conn<Finding>> {
+    let (filter, sort) = list_terms(filter, order_by)?;
+    let page = domain::finding_list::list(
+        ctx.db(),
+        ctx.caller(),
+        &filter,
+        sort,
+        &ctx.thresholds(),
+        &page,
+    )
+    .await?;
+    Ok(connection(page, Finding::from))
+}
+
+/// The domain's filter and order for a list's arguments (shared with the compiled reads).
+pub fn list_terms(
+    filter: FindingFilterInput,
+    order_by: Option<FindingOrderInput>,
+) -> crate::error::AppResult<(FindingFilter, (FindingOrder, bool))> {
     let order_by = order_by.unwrap_or_default();
     let filter = FindingFilter {
         inspection_id: parse_opt_id("filter.inspectionId", filter.inspection_id.as_ref())?,
@@ -308,16 +324,7 @@ pub async fn list_findings(
         FindingOrderField::Deadline => FindingOrder::Deadline,
         FindingOrderField::UpdatedAt => FindingOrder::UpdatedAt,
     };
-    let page = domain::finding_list::list(
-        ctx.db(),
-        ctx.caller(),
-        &filter,
-        (field, order_by.direction.descending()),
-        &ctx.thresholds(),
-        &page,
-    )
-    .await?;
-    Ok(connection(page, Finding::from))
+    Ok((filter, (field, order_by.direction.descending())))
 }
 
 #[derive(Default)]

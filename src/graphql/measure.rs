@@ -67,25 +67,23 @@ impl From<measure::Model> for Measure {
     }
 }
 
+impl Measure {
+    /// Days past the deadline as of `today`, when overdue (never once done).
+    pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
+        overdue_days(self.deadline, self.status == MeasureStatus::Done, today)
+    }
+}
+
 #[ComplexObject]
 impl Measure {
     /// Past its deadline and not done, as of today in the configured time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
-        overdue_days(
-            self.deadline,
-            self.status == MeasureStatus::Done,
-            ctx.today(),
-        )
-        .is_some()
+        self.overdue_days(ctx.today()).is_some()
     }
 
     /// Days past the deadline, when overdue.
     async fn days_overdue(&self, ctx: &Context<'_>) -> Option<i64> {
-        overdue_days(
-            self.deadline,
-            self.status == MeasureStatus::Done,
-            ctx.today(),
-        )
+        self.overdue_days(ctx.today())
     }
 
     /// Responsible department (责任科室), when the measure has its own.

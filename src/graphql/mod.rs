@@ -7,6 +7,7 @@
 mod account;
 mod audit;
 mod bulk;
+pub mod compiled;
 mod connection;
 mod department;
 mod enums;

@@ -29,6 +29,23 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+fn timed_out() -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "TIMEOUT",
+        "the request took too long and was stopped",
+    )
+}
+
+/// A compiled plan's answer, with the headers async-graphql's own answers carry.
+fn compiled_response(body: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/graphql-response+json")],
+        body,
+    )
+        .into_response()
+}
+
 /// What the request body holds, by its content type.
 #[derive(PartialEq)]
 enum BodyKind {
@@ -135,6 +152,27 @@ pub async fn execute(
             ),
         );
     }
+    // A single query whose text has a plan is answered from it; any other, and any the plan
+    // declines, runs through async-graphql, which may then teach the plan a new text.
+    let mut learn = None;
+    if let BatchRequest::Single(request) = &batch {
+        let compiled = state
+            .compiled
+            .answer(&state.db, &state.config, &caller, request);
+        match tokio::time::timeout(state.config.request_timeout, compiled).await {
+            Ok(Some(body)) => return compiled_response(body),
+            Ok(None) => {}
+            Err(_) => return timed_out(),
+        }
+        if state.compiled.wants_to_learn(request) {
+            let variables = request.variables.clone();
+            learn = Some((
+                request.query.clone(),
+                request.operation_name.clone(),
+                variables,
+            ));
+        }
+    }
     let mut batch = batch.data(caller);
     if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
         batch = batch.data(RequestId(id.to_owned()));
@@ -142,14 +180,13 @@ pub async fn execute(
     let run = state.schema.execute_batch(batch);
     let mut response = match tokio::time::timeout(state.config.request_timeout, run).await {
         Ok(response) => response,
-        Err(_) => {
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "TIMEOUT",
-                "the request took too long and was stopped",
-            );
-        }
+        Err(_) => return timed_out(),
     };
+    if let (Some((query, operation, variables)), BatchResponse::Single(answer)) = (learn, &response)
+        && answer.errors.is_empty()
+    {
+        state.compiled.learn(query, operation, &variables);
+    }
     match &mut response {
         BatchResponse::Single(r) => r.errors.iter_mut().for_each(limits::classify),
         BatchResponse::Batch(rs) => rs

@@ -227,6 +227,11 @@ impl TestApp {
 
     /// The SQL statements the app has run so far (from `/metrics`).
     pub async fn sql_statements(&self) -> u64 {
+        self.metric("rectrack_sql_statements_total").await
+    }
+
+    /// A counter served at `/metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
         let text = self
             .client
             .get(self.url("/metrics"))
@@ -237,7 +242,7 @@ impl TestApp {
             .await
             .unwrap();
         text.lines()
-            .find_map(|l| l.strip_prefix("rectrack_sql_statements_total "))
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
             .and_then(|n| n.trim().parse().ok())
             .expect("the metric is served")
     }

@@ -10,6 +10,7 @@ mod audit;
 mod authorization;
 mod automation;
 mod batching;
+mod compiled;
 mod concurrency;
 mod evidence;
 mod filters;
