@@ -1,8 +1,6 @@
-// A GraphQL response is many small allocations; mimalloc serves them faster than the system
-// allocator (measured in docs/BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+// The system allocator: with the list pages served from compiled plans (few, large
+// allocations), mimalloc was no faster and held about 60 % more memory at peak
+// (docs/BENCHMARKS.md).
 fn main() -> std::process::ExitCode {
     rectrack::cli::main()
 }
