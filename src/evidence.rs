@@ -18,7 +18,8 @@ use crate::error::{AppError, AppResult};
 pub struct Store {
     root: PathBuf,
     max_size: u64,
-    media_types: Vec<String>,
+    /// Shared: the store is cloned with the app state for every request.
+    media_types: std::sync::Arc<[String]>,
 }
 
 /// A file now in the store.
