@@ -154,17 +154,19 @@ pub async fn execute(
     }
     // A single query whose text has a plan is answered from it; any other, and any the plan
     // declines, runs through async-graphql, which may then teach the plan a new text.
+    // One deadline for both: a plan that declines late leaves the resolvers only the rest.
+    let deadline = tokio::time::Instant::now() + state.config.request_timeout;
     let mut learn = None;
     if let BatchRequest::Single(request) = &batch {
         let compiled = state
             .compiled
             .answer(&state.db, &state.config, &caller, request);
-        match tokio::time::timeout(state.config.request_timeout, compiled).await {
-            Ok(Some(body)) => return compiled_response(body),
-            Ok(None) => {}
-            Err(_) => return timed_out(),
+        match tokio::time::timeout_at(deadline, compiled).await {
+            Ok(Ok(Some(body))) => return compiled_response(body),
+            Ok(Ok(None)) => {}
+            Ok(Err(_)) | Err(_) => return timed_out(),
         }
-        if state.compiled.wants_to_learn(request) {
+        if state.compiled.wants_to_learn(&caller, request) {
             let variables = request.variables.clone();
             learn = Some((
                 request.query.clone(),
@@ -178,7 +180,7 @@ pub async fn execute(
         batch = batch.data(RequestId(id.to_owned()));
     }
     let run = state.schema.execute_batch(batch);
-    let mut response = match tokio::time::timeout(state.config.request_timeout, run).await {
+    let mut response = match tokio::time::timeout_at(deadline, run).await {
         Ok(response) => response,
         Err(_) => return timed_out(),
     };

@@ -183,6 +183,33 @@ async fn bad_arguments_to_a_learnt_text_get_the_resolvers_errors() {
         assert!(!compiled, "{vars}");
         assert_eq!(error_code(&body), Some(code), "{vars}: {body}");
     }
+    // A filter with a field the schema does not have is refused, not read as no filter.
+    let filtered =
+        "query($f: FindingFilterInput) { findings(first: 3, filter: $f) { nodes { id } } }";
+    app.data(&admin, filtered, json!({"f": {"status": ["IN_PROGRESS"]}}))
+        .await;
+    for f in [
+        json!({"stauts": ["IN_PROGRESS"]}),
+        json!({"status": ["IN_PROGRESS"], "x": 1}),
+    ] {
+        let (body, compiled) = ask(&app, Some(&admin), filtered, &json!({"f": f})).await;
+        assert!(!compiled, "{f}");
+        assert!(
+            body["errors"][0]["message"].as_str().is_some(),
+            "{f}: {body}"
+        );
+        assert!(body["data"].is_null(), "{f}: {body}");
+    }
+    // The texts were learnt all along: good arguments are answered by their plans.
+    by_plan(
+        &app,
+        &admin,
+        filtered,
+        &json!({"f": {"status": ["IN_PROGRESS"]}}),
+    )
+    .await;
+    by_plan(&app, &admin, query, &json!({"n": 2})).await;
+
     // A required variable left out is the resolvers' error too.
     let required = "query($n: Int!) { findings(first: $n) { nodes { id } } }";
     app.data(&admin, required, json!({"n": 2})).await;
@@ -233,6 +260,168 @@ async fn operations_outside_the_subset_always_run_through_the_resolvers() {
             assert!(body.get("errors").is_none(), "{query}: {body}");
         }
     }
+    // In the same app, a text within the subset is learnt and answered by its plan.
+    let (_, compiled) = ask(&app, Some(&admin), LIST_PAGE, &json!({"n": 2})).await;
+    assert!(!compiled);
+    by_plan(&app, &admin, LIST_PAGE, &json!({"n": 2})).await;
+}
+
+/// Learns `query` with `vars`, then checks the plan's answer against the resolvers' first one.
+async fn same_both_ways(app: &TestApp, token: &str, query: &str, vars: &Value) -> Value {
+    let (first, compiled) = ask(app, Some(token), query, vars).await;
+    assert!(!compiled, "{query}");
+    assert!(first.get("errors").is_none(), "{query}: {first}");
+    assert_eq!(by_plan(app, token, query, vars).await, first, "{query}");
+    first
+}
+
+#[tokio::test]
+async fn each_field_reads_the_columns_it_shows() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    // Values other than the defaults, in every column a field shows.
+    for sql in [
+        "UPDATE finding SET deadline = '2020-01-01' WHERE ordinal <= 5",
+        "UPDATE finding SET status = 'closed', closed_at = '2026-01-02T00:00:00Z' WHERE ordinal = 2",
+        "UPDATE finding SET archived_at = '2026-01-03T00:00:00Z' WHERE ordinal = 3",
+        "UPDATE finding SET responsible_person = '张三', responsible_leader = '李四' WHERE ordinal = 1",
+        "UPDATE measure SET deadline = '2020-06-01', responsible_person = '王五' WHERE ordinal = 1",
+        "UPDATE measure SET status = 'done', completed_on = '2021-01-01' WHERE ordinal = 2",
+    ] {
+        app.sql(sql).await;
+    }
+    let fields = [
+        "ordinal",
+        "title",
+        "description",
+        "rectificationType",
+        "status",
+        "deadline",
+        "responsibleLeader",
+        "responsiblePerson",
+        "createdAt",
+        "updatedAt",
+        "closedAt",
+        "archived",
+        "version",
+        "isOverdue",
+        "daysOverdue",
+        "__typename",
+        "department { name }",
+        "department { __typename id code kind principalLeader archived version }",
+        "measures { ordinal }",
+        "measures { content }",
+        "measures { status }",
+        "measures { deadline }",
+        "measures { completedOn }",
+        "measures { responsiblePerson }",
+        "measures { archived }",
+        "measures { updatedAt }",
+        "measures { version }",
+        "measures { isOverdue }",
+        "measures { daysOverdue }",
+        "measures { __typename id }",
+    ];
+    for field in fields {
+        let query = format!(
+            "query($f: FindingFilterInput) {{ findings(first: 30, filter: $f) {{ nodes {{ id {field} }} }} }}"
+        );
+        let vars = json!({"f": {"includeArchived": true}});
+        let body = same_both_ways(&app, &admin, &query, &vars).await;
+        assert_eq!(
+            body["data"]["findings"]["nodes"].as_array().unwrap().len(),
+            21
+        );
+    }
+    // The arranged values did show.
+    let query = "{ findings(first: 3) { nodes { ordinal isOverdue daysOverdue closedAt measures { completedOn } } } }";
+    let nodes = &same_both_ways(&app, &admin, query, &json!({})).await["data"]["findings"]["nodes"];
+    assert_eq!(nodes[0]["isOverdue"], true);
+    assert_eq!(nodes[1]["isOverdue"], false, "closed: {nodes}");
+    assert!(nodes[1]["closedAt"].is_string(), "{nodes}");
+    assert_eq!(nodes[0]["measures"][1]["completedOn"], "2021-01-01");
+    // The archived third finding is left out without includeArchived.
+    assert_eq!(nodes[2]["ordinal"], 4);
+}
+
+#[tokio::test]
+async fn plans_follow_operation_names_defaults_and_every_direction_of_paging() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    let document = "query Back($before: String) {
+        x: findings(last: 3, before: $before) {
+          edges { cursor node { id } } pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+        }
+      }
+      query Changed($n: Int = 4, $after: String, $o: FindingOrderInput = {field: UPDATED_AT, direction: DESC}) {
+        findings(first: $n, after: $after, orderBy: $o) {
+          nodes { ... on Finding { id updatedAt } } pageInfo { hasNextPage endCursor }
+        }
+      }";
+    let ask_op = |op: &'static str, vars: Value| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let before = app.metric(COMPILED).await;
+            let (_, body) = app.gql_op(Some(admin), document, op, vars).await;
+            (body, app.metric(COMPILED).await > before)
+        }
+    };
+
+    // Backwards from the end, then the page before it.
+    let (last, compiled) = ask_op("Back", json!({})).await;
+    assert!(!compiled);
+    let (planned, compiled) = ask_op("Back", json!({})).await;
+    assert!(compiled && planned == last, "{planned} {last}");
+    assert_eq!(
+        last["data"]["x"]["edges"][2]["node"]["id"],
+        app.finding_id(21).await.to_string()
+    );
+    assert_eq!(last["data"]["x"]["pageInfo"]["hasPreviousPage"], true);
+    let before = json!({"before": last["data"]["x"]["pageInfo"]["startCursor"]});
+    let (earlier, compiled) = ask_op("Back", before.clone()).await;
+    assert!(compiled);
+    assert_eq!(
+        earlier["data"]["x"]["edges"][2]["node"]["id"],
+        app.finding_id(18).await.to_string()
+    );
+    assert_eq!(earlier["data"]["x"]["pageInfo"]["hasNextPage"], true);
+
+    // The other operation of the same text, on its variables' defaults, then paged on.
+    let (changed, compiled) = ask_op("Changed", json!({})).await;
+    assert!(!compiled);
+    assert_eq!(
+        changed["data"]["findings"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let (planned, compiled) = ask_op("Changed", json!({})).await;
+    assert!(compiled && planned == changed);
+    let next = json!({"after": changed["data"]["findings"]["pageInfo"]["endCursor"]});
+    let (page2, compiled) = ask_op("Changed", next).await;
+    assert!(compiled);
+    let ids = |v: &Value| -> Vec<String> {
+        v["data"]["findings"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].to_string())
+            .collect()
+    };
+    assert!(ids(&page2).iter().all(|id| !ids(&changed).contains(id)));
+
+    // An explicit null page size means the default (20): larger than the 4 validated, so the
+    // resolvers answer first, and then the plan.
+    let (body, compiled) = ask_op("Changed", json!({"n": null})).await;
+    assert!(!compiled);
+    assert_eq!(
+        body["data"]["findings"]["nodes"].as_array().unwrap().len(),
+        20
+    );
+    let (planned, compiled) = ask_op("Changed", json!({"n": null})).await;
+    assert!(compiled && planned == body);
 }
 
 #[tokio::test]

@@ -205,10 +205,24 @@ impl TestApp {
 
     /// POSTs a GraphQL operation with an optional bearer token; returns status and body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        let mut request = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({"query": query, "variables": variables}));
+        self.post_graphql(token, json!({"query": query, "variables": variables}))
+            .await
+    }
+
+    /// [`Self::gql`] for one named operation of a document.
+    pub async fn gql_op(
+        &self,
+        token: Option<&str>,
+        document: &str,
+        operation: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let body = json!({"query": document, "operationName": operation, "variables": variables});
+        self.post_graphql(token, body).await
+    }
+
+    async fn post_graphql(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut request = self.client.post(self.url("/graphql")).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -37,11 +37,11 @@ use crate::auth::Caller;
 use crate::config::Config;
 use crate::domain::page::{DEFAULT_SIZE, PageArgs};
 use crate::domain::warning::Thresholds;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Texts longer than this are not compiled (front ends' list queries are far shorter).
 const MAX_TEXT: usize = 8 * 1024;
-/// Distinct texts remembered; beyond this, new texts simply take the normal path.
+/// Distinct texts remembered; the table starts afresh when it is full.
 const MAX_TEXTS: usize = 512;
 
 /// What a query text compiles to, per operation name.
@@ -88,9 +88,11 @@ impl Compiled {
     }
 
     /// Whether a successful normal answer to `request` should be passed to [`Self::learn`]:
-    /// the text is new, or its plan did not run (a larger page than validated).
-    pub fn wants_to_learn(&self, request: &Request) -> bool {
+    /// the text is new, or its plan did not run (a larger page than validated). Only texts of
+    /// identified callers are learnt, so anonymous requests cannot fill the table.
+    pub fn wants_to_learn(&self, caller: &Caller, request: &Request) -> bool {
         self.enabled
+            && !matches!(caller, Caller::Anonymous)
             && request.query.len() <= MAX_TEXT
             && request.uploads.is_empty()
             && !matches!(
@@ -119,6 +121,14 @@ impl Compiled {
             }
             return;
         }
+        // When the table is full it starts afresh: texts in use are learnt again at the cost of
+        // one answer each, and a flood of one-off texts cannot lock the front ends' out.
+        {
+            let mut texts = self.texts.write().unwrap_or_else(|e| e.into_inner());
+            if texts.len() >= MAX_TEXTS && !texts.contains_key(&query) {
+                texts.clear();
+            }
+        }
         let entry = match plan::compile(&query, operation.as_deref()) {
             Some(plan) => match page_sizes(&plan, variables) {
                 Some(sizes) => Entry::Plan {
@@ -131,9 +141,6 @@ impl Compiled {
             None => Entry::Outside,
         };
         let mut texts = self.texts.write().unwrap_or_else(|e| e.into_inner());
-        if texts.len() >= MAX_TEXTS && !texts.contains_key(&query) {
-            return;
-        }
         let operations = texts.entry(query).or_default();
         // Another request may have learnt the same text meanwhile.
         if !operations.iter().any(|(name, _)| *name == operation) {
@@ -141,14 +148,35 @@ impl Compiled {
         }
     }
 
-    /// The response body for `request` from its plan, or `None` for the normal path.
+    /// The response body for `request` from its plan; `Ok(None)` sends it the normal way. A
+    /// timeout is the one failure answered here: running the operation again would only
+    /// load a database that is already too slow.
     pub async fn answer(
         &self,
         db: &DatabaseConnection,
         config: &Config,
         caller: &Caller,
         request: &Request,
-    ) -> Option<Vec<u8>> {
+    ) -> AppResult<Option<Vec<u8>>> {
+        Ok(match self.plan_answer(db, config, caller, request).await {
+            Some(Ok(body)) => Some(body),
+            Some(Err(AppError::Timeout(message))) => return Err(AppError::Timeout(message)),
+            // async-graphql runs the operation again and reports the error its own way.
+            Some(Err(err)) => {
+                tracing::debug!(error = ?err, "compiled read fell back");
+                None
+            }
+            None => None,
+        })
+    }
+
+    async fn plan_answer(
+        &self,
+        db: &DatabaseConnection,
+        config: &Config,
+        caller: &Caller,
+        request: &Request,
+    ) -> Option<AppResult<Vec<u8>>> {
         if !self.enabled || !request.uploads.is_empty() {
             return None;
         }
@@ -171,18 +199,12 @@ impl Compiled {
         }
         // A little more than the last answer, so the buffer seldom grows while it is written.
         let capacity = last_len.load(Ordering::Relaxed) * 9 / 8;
-        match self.run(db, config, caller, plan, args, capacity).await {
-            Ok(body) => {
-                self.answered.fetch_add(1, Ordering::Relaxed);
-                last_len.store(body.len(), Ordering::Relaxed);
-                Some(body)
-            }
-            // async-graphql runs the operation again and reports the error its own way.
-            Err(err) => {
-                tracing::debug!(error = ?err, "compiled read fell back");
-                None
-            }
+        let answer = self.run(db, config, caller, plan, args, capacity).await;
+        if let Ok(body) = &answer {
+            self.answered.fetch_add(1, Ordering::Relaxed);
+            last_len.store(body.len(), Ordering::Relaxed);
         }
+        Some(answer)
     }
 
     async fn run(
@@ -320,8 +342,8 @@ fn arguments(plan: &Plan, variables: &Variables) -> Option<Vec<Option<ListArgs>>
         }
         let mut take = |name: &str| values.remove(name);
         all.push(Some(ListArgs {
-            filter: InputType::parse(take("filter")).ok()?,
-            order_by: InputType::parse(take("orderBy")).ok()?,
+            filter: input_object(take("filter"))?,
+            order_by: input_object(take("orderBy"))?,
             page: PageArgs {
                 first: InputType::parse(take("first")).ok()?,
                 after: InputType::parse(take("after")).ok()?,
@@ -331,6 +353,35 @@ fn arguments(plan: &Plan, variables: &Variables) -> Option<Vec<Option<ListArgs>>
         }));
     }
     Some(all)
+}
+
+/// An input object argument, parsed as async-graphql parses it. Its parser skips fields it
+/// does not know, which async-graphql's validation refuses first; such a value is declined
+/// here (`None`) so that the refusal is the same.
+fn input_object<T: InputType>(value: Option<Value>) -> Option<Option<T>> {
+    let parsed: Option<T> = InputType::parse(value.clone()).ok()?;
+    match (&value, &parsed) {
+        (Some(given), Some(known)) => only_known_fields(given, &known.to_value()).then_some(parsed),
+        _ => Some(parsed),
+    }
+}
+
+/// Whether every field of `given`, at every depth, is one that `known` (the parsed value
+/// written back, which names every field) has.
+fn only_known_fields(given: &Value, known: &Value) -> bool {
+    match (given, known) {
+        (Value::Object(given), Value::Object(known)) => given.iter().all(|(name, value)| {
+            known
+                .get(name)
+                .is_some_and(|known| only_known_fields(value, known))
+        }),
+        (Value::List(given), Value::List(known)) if given.len() == known.len() => given
+            .iter()
+            .zip(known)
+            .all(|(given, known)| only_known_fields(given, known)),
+        (Value::Object(_), _) => false,
+        _ => true,
+    }
 }
 
 /// The page sizes a request asks for, per root field.

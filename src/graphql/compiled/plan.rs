@@ -488,3 +488,22 @@ impl<'a> Scope<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{IdenStatic, Iterable};
+
+    use super::{finding, measure};
+
+    /// The resolvers read whole models through these lists: a column left out would show
+    /// its placeholder.
+    #[test]
+    fn the_column_lists_name_every_column() {
+        let listed: Vec<_> = finding::COLUMNS.iter().map(|c| c.as_str()).collect();
+        let all: Vec<_> = finding::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, all);
+        let listed: Vec<_> = measure::COLUMNS.iter().map(|c| c.as_str()).collect();
+        let all: Vec<_> = measure::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, all);
+    }
+}
