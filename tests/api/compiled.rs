@@ -455,3 +455,33 @@ async fn plans_can_be_switched_off() {
     }
     assert_eq!(app.metric(COMPILED).await, 0);
 }
+
+#[tokio::test]
+async fn only_identified_callers_teach_plans_and_a_flood_of_texts_does_not_lock_them_out() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    // Anonymous callers may ask for the root's type name, but their texts are not learnt.
+    let typename = "{ __typename }";
+    for _ in 0..2 {
+        let (body, compiled) = ask(&app, None, typename, &json!({})).await;
+        assert!(!compiled);
+        assert_eq!(body["data"]["__typename"], "Query");
+    }
+    same_both_ways(&app, &admin, typename, &json!({})).await;
+
+    // More one-off texts than the table holds: it starts afresh, and the list page is learnt
+    // again on its next answer.
+    for i in 0..600 {
+        let (body, _) = ask(
+            &app,
+            Some(&admin),
+            &format!("{{ __typename }} # {i}"),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(body["data"]["__typename"], "Query");
+    }
+    let (_, compiled) = ask(&app, Some(&admin), LIST_PAGE, &json!({"n": 3})).await;
+    assert!(!compiled);
+    by_plan(&app, &admin, LIST_PAGE, &json!({"n": 3})).await;
+}
