@@ -32,7 +32,7 @@ use async_graphql::dataloader::Loader as _;
 use async_graphql::{InputType, Name, Request, Value, Variables};
 use sea_orm::DatabaseConnection;
 
-use self::plan::{FindingField, Plan, Root};
+use self::plan::{Plan, Root};
 use self::write::{Answer, RootPage};
 use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_terms};
 use super::loaders::{DepartmentById, Loader, measures_of_findings};
@@ -234,7 +234,7 @@ impl Compiled {
                 sort,
                 &thresholds,
                 &args.page,
-                &plan.columns.0,
+                &plan.reads.findings,
             )
             .await?;
             let counted = select
@@ -258,7 +258,7 @@ impl Compiled {
         }
         let findings = || pages.iter().flatten().flat_map(|p| p.findings.iter());
         let departments = async {
-            if !plan.wants(|f| matches!(f, FindingField::Department(_))) {
+            if !plan.reads.departments {
                 return Ok(HashMap::new());
             }
             let keys: Vec<DepartmentById> = unique(findings().map(|(_, f)| f.department_id))
@@ -267,11 +267,11 @@ impl Compiled {
             self.loader.load(&keys).await
         };
         let measures = async {
-            if !plan.wants(|f| matches!(f, FindingField::Measures(_))) {
+            let Some(columns) = &plan.reads.measures else {
                 return Ok(HashMap::new());
-            }
+            };
             let ids: Vec<i32> = unique(findings().map(|(_, f)| f.row_id)).collect();
-            measures_of_findings(db, &ids, &plan.columns.1).await
+            measures_of_findings(db, &ids, columns).await
         };
         // The two relations are read at once, on two connections.
         let (departments, measures) = tokio::join!(departments, measures);

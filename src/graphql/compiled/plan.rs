@@ -20,8 +20,19 @@ pub struct Plan {
     pub variables: Vec<Variable>,
     /// The operation's root fields.
     pub roots: Vec<Field<Root>>,
-    /// The columns to read of findings and of measures (see [`Plan::finding_columns`]).
-    pub columns: (Vec<finding::Column>, Vec<measure::Column>),
+    /// What running the plan reads, worked out once when it is compiled.
+    pub reads: Reads,
+}
+
+/// The reads of a plan beyond the pages of findings.
+#[derive(Default)]
+pub struct Reads {
+    /// The finding columns to read (see [`Plan::finding_columns`]).
+    pub findings: Vec<finding::Column>,
+    /// Whether the findings' departments are shown.
+    pub departments: bool,
+    /// The measure columns to read, when the findings' measures are shown.
+    pub measures: Option<Vec<measure::Column>>,
 }
 
 /// A declared variable.
@@ -140,14 +151,20 @@ impl Plan {
         nodes.flat_map(|node| node.iter().map(|f| &f.kind))
     }
 
-    /// Whether any finding selected anywhere in the plan asks for `pick`'s relation.
-    pub fn wants(&self, pick: fn(&FindingField) -> bool) -> bool {
-        self.finding_fields().any(pick)
+    /// What running the plan reads.
+    fn reads(&self) -> Reads {
+        let wants = |pick: fn(&FindingField) -> bool| self.finding_fields().any(pick);
+        Reads {
+            findings: self.finding_columns(),
+            departments: wants(|f| matches!(f, FindingField::Department(_))),
+            measures: wants(|f| matches!(f, FindingField::Measures(_)))
+                .then(|| self.measure_columns()),
+        }
     }
 
     /// The finding columns the selected fields show, with every order's keys (for cursors),
     /// in the table's order.
-    pub fn finding_columns(&self) -> Vec<finding::Column> {
+    fn finding_columns(&self) -> Vec<finding::Column> {
         use finding::Column as C;
         let mut wanted = vec![
             C::Id,
@@ -176,14 +193,11 @@ impl Plan {
                 FindingField::Department(_) => &[C::DepartmentId],
             });
         }
-        finding::COLUMNS
-            .into_iter()
-            .filter(|c| wanted.iter().any(|w| same(w, c)))
-            .collect()
+        in_table_order(finding::COLUMNS, &wanted)
     }
 
     /// The measure columns the selected fields show, with the finding and the order.
-    pub fn measure_columns(&self) -> Vec<measure::Column> {
+    fn measure_columns(&self) -> Vec<measure::Column> {
         use measure::Column as C;
         let mut wanted = vec![C::Id, C::FindingId, C::Ordinal];
         for field in self.finding_fields() {
@@ -207,16 +221,17 @@ impl Plan {
                 });
             }
         }
-        measure::COLUMNS
-            .into_iter()
-            .filter(|c| wanted.iter().any(|w| same(w, c)))
-            .collect()
+        in_table_order(measure::COLUMNS, &wanted)
     }
 }
 
-/// Whether two columns are the same (sea-orm's columns do not implement `PartialEq`).
-fn same<C>(a: &C, b: &C) -> bool {
-    std::mem::discriminant(a) == std::mem::discriminant(b)
+/// The columns of `all` that are `wanted`, once each, in the table's order. (sea-orm's
+/// columns do not implement `PartialEq`; their variants are compared.)
+fn in_table_order<C>(all: impl IntoIterator<Item = C>, wanted: &[C]) -> Vec<C> {
+    let same = |a: &C, b: &C| std::mem::discriminant(a) == std::mem::discriminant(b);
+    all.into_iter()
+        .filter(|c| wanted.iter().any(|w| same(w, c)))
+        .collect()
 }
 
 /// The plan for `query` (and `operation_name`), when the operation lies within the subset.
@@ -272,9 +287,9 @@ pub fn compile(query: &str, operation_name: Option<&str>) -> Option<Plan> {
     let mut plan = Plan {
         variables,
         roots,
-        columns: Default::default(),
+        reads: Reads::default(),
     };
-    plan.columns = (plan.finding_columns(), plan.measure_columns());
+    plan.reads = plan.reads();
     Some(plan)
 }
 
