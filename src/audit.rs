@@ -6,15 +6,16 @@
 //! however the database (PostgreSQL's jsonb reorders keys) hands its JSON back.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use entity::audit_event;
+use entity::{audit_event, audit_head};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ConnectionTrait, DbBackend, EntityTrait, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -60,15 +61,12 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
         db.execute_unprepared("SELECT pg_advisory_xact_lock(7263537323)")
             .await?;
     }
-    let prev_hash = audit_event::Entity::find()
-        .select_only()
-        .column(audit_event::Column::Hash)
-        .order_by_desc(audit_event::Column::Id)
-        .limit(1)
-        .into_tuple::<String>()
+    // The head says where the chain ends; an event removed from its end is then a missing link.
+    let head = audit_head::Entity::find_by_id(1)
         .one(db)
         .await?
-        .unwrap_or_else(|| GENESIS.to_owned());
+        .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;
+    let prev_hash = head.last_hash.clone();
     // Microseconds are what both databases store; hashing a finer time would not verify.
     let mut event = audit_event::Model {
         id: 0,
@@ -88,8 +86,32 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
     event.hash = hash_of(&fields_of_model(&event));
     let mut active: audit_event::ActiveModel = event.into();
     active.id = NotSet;
-    active.insert(db).await?;
+    let inserted = active.insert(db).await?;
+    let moved = audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::LastEventId, Expr::value(inserted.id))
+        .col_expr(audit_head::Column::LastHash, Expr::value(inserted.hash))
+        .col_expr(
+            audit_head::Column::Events,
+            Expr::col(audit_head::Column::Events).add(1),
+        )
+        .filter(audit_head::Column::Id.eq(1))
+        .filter(audit_head::Column::LastHash.eq(head.last_hash))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::internal(
+            "the audit chain's head moved during an append",
+        ));
+    }
     Ok(())
+}
+
+/// The SHA-256 of a JSON value's canonical form (keys sorted at every depth), so that the
+/// same content hashes the same however a database hands its JSON back.
+pub fn digest(value: &Value) -> String {
+    let mut text = String::new();
+    write_canonical(value, &mut text);
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The hashed content of an event (everything but its id and own hash).

@@ -9,6 +9,8 @@ use tracing_subscriber::EnvFilter;
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
 use crate::config::Config;
+use crate::domain::Acting;
+use crate::report::render::{Document, Format, render};
 use crate::startup::Application;
 use crate::{db, graphql, seed};
 use entity::enums::Role;
@@ -67,6 +69,10 @@ pub enum Command {
         /// Ignore ids and versions: create every row anew.
         #[arg(long)]
         as_new: bool,
+        /// A unit's older ledger: new findings keep the statuses it gives them, closed ones
+        /// included, marked as historical in the ledger and the audit trail.
+        #[arg(long)]
+        historical: bool,
     },
     /// Print the REST API's OpenAPI document (equal to docs/openapi.json).
     Openapi,
@@ -180,7 +186,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match action {
                 MigrateAction::Up => Migrator::up(&conn, None).await?,
                 MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
-                MigrateAction::Fresh => Migrator::fresh(&conn).await?,
+                MigrateAction::Fresh => db::fresh(&config).await?,
                 MigrateAction::Status => {
                     for m in Migrator::get_applied_migrations(&conn).await? {
                         println!("applied  {}", m.name());
@@ -216,25 +222,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             config.validate()?;
             let conn = db::connect(&config).await?;
-            let caller = operator("export");
-            let rows = crate::domain::ledger_export::rows(&conn, &caller, inspection)
+            let who = Acting::operator("export", config.timezone);
+            let snapshot = crate::domain::report::current_ledger(&conn, &who, inspection)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            let bytes = match format.as_str() {
-                "xlsx" => crate::domain::ledger_export::xlsx(&rows)
-                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
-                "csv" => crate::domain::ledger_export::csv(&rows).into_bytes(),
-                "json" => serde_json::to_vec_pretty(&crate::domain::ledger_export::json(&rows))?,
-                other => anyhow::bail!("unknown format '{other}': xlsx, csv or json"),
-            };
+                .map_err(failed)?;
+            let document = Document::Ledger(&snapshot);
+            let format = Format::choose(Some(&format), document.formats()).map_err(failed)?;
+            let bytes = render(document, format).map_err(failed)?;
             std::fs::write(&output, bytes)?;
-            println!("wrote {} rows to {}", rows.len() - 1, output.display());
+            let findings = snapshot.findings().count();
+            println!(
+                "wrote the ledger of {findings} findings to {}",
+                output.display()
+            );
         }
         Command::Import {
             file,
             inspection,
             dry_run,
             as_new,
+            historical,
         } => {
             config.validate()?;
             let conn = db::connect(&config).await?;
@@ -244,20 +251,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let options = crate::domain::ledger_import::Options { dry_run, as_new };
+            let options = crate::domain::ledger_import::Options {
+                dry_run,
+                as_new,
+                historical,
+            };
+            let who = Acting::operator("import", config.timezone);
             let report = crate::domain::ledger_import::import(
-                &conn,
-                &operator("import"),
-                None,
-                inspection,
-                &name,
-                &bytes,
-                options,
+                &conn, &who, inspection, &name, &bytes, options,
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            .map_err(failed)?;
             for p in &report.problems {
-                println!("{} row {} {}: {}", p.sheet, p.row, p.column, p.message);
+                println!(
+                    "{} row {} {}: [{}] {}",
+                    p.sheet, p.row, p.column, p.code, p.message
+                );
             }
             println!(
                 "{}: {} findings created, {} updated; {} measures created, {} updated; {} ledger entries added",
@@ -300,10 +309,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let conn = db::connect(&config).await?;
             let verdict = crate::domain::audit_log::verify(&conn)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+                .map_err(failed)?;
             match verdict {
-                crate::domain::audit_log::Verdict::Intact { events } => {
-                    println!("audit trail intact: {events} events, every hash and link verified");
+                crate::domain::audit_log::Verdict::Intact { events, reports } => {
+                    println!(
+                        "audit trail intact: {events} events, every hash and link verified, the chain ends at its head; {reports} report snapshots match their recorded hashes"
+                    );
                 }
                 crate::domain::audit_log::Verdict::Broken {
                     event_id,
@@ -339,6 +350,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dept.is_some() || !matches!(role, Role::Manager | Role::Officer),
                 "a {role} token needs --dept CODE"
             );
+            if let Some(code) = &dept {
+                // A token for a department that does not exist would be refused at every use.
+                let conn = db::connect(&config).await?;
+                match crate::domain::department::active_by_code(&conn, "dept", code).await {
+                    Ok(_) => {}
+                    Err(crate::error::AppError::BadUserInput { .. }) => {
+                        anyhow::bail!("no department in use has the code '{code}' (--dept)")
+                    }
+                    Err(err) => return Err(failed(err)),
+                }
+            }
             let token = token::issue(
                 &keys,
                 &config.jwt,
@@ -351,23 +373,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ttl,
                 },
             )
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            .map_err(failed)?;
             println!("{token}");
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The identity of an operator running a command on the server itself (an administrator with
-/// database access), as the audit trail records it.
-fn operator(what: &str) -> crate::auth::Caller {
-    crate::auth::Caller::Authenticated(crate::auth::Identity {
-        sub: format!("cli:{what}"),
-        name: Some(format!("rectrack {what}")),
-        role: Role::Admin,
-        department: None,
-        account_id: None,
-    })
+/// A domain error as the command line reports it.
+fn failed(err: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", err.message(), err.code())
 }
 
 /// Prints one token per role, clearly marked as development-only.

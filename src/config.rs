@@ -227,6 +227,16 @@ pub struct GraphqlConfig {
     #[arg(long, env = "RECTRACK_DATALOADER_DELAY", default_value = "1ms", value_parser = parse_duration, global = true)]
     pub dataloader_delay: Duration,
 
+    /// Deepest nesting of an introspection query, counted apart from data queries: the full
+    /// introspection query of graphql-js and graphql-core nests its type references 13 deep.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_INTROSPECTION_DEPTH",
+        default_value_t = 16,
+        global = true
+    )]
+    pub graphql_max_introspection_depth: usize,
+
     /// Whether introspection is served (on by default; production may switch it off).
     #[arg(long, env = "RECTRACK_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub graphql_introspection: bool,

@@ -54,6 +54,25 @@ pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
     counter
 }
 
+/// Drops every table and migrates from scratch (destroys all data). SQLite refuses to drop a
+/// table that others refer to while foreign keys are enforced, so there the tables are dropped
+/// on one connection with enforcement off (it is back on for every later connection).
+pub async fn fresh(config: &Config) -> Result<(), DbErr> {
+    if !config.is_sqlite() {
+        let db = connect(config).await?;
+        return Migrator::fresh(&db).await;
+    }
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| opts.foreign_keys(false));
+    let db = Database::connect(options).await?;
+    Migrator::fresh(&db).await?;
+    db.close().await
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

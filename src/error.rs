@@ -32,11 +32,41 @@ pub enum AppError {
     PayloadTooLarge(String),
     /// The request ran past its time limit; the database cancelled its statement.
     Timeout(String),
+    /// The database cannot be reached for the moment (restarting, connections lost, the pool
+    /// exhausted): nothing was written, and the same request may be sent again.
+    Unavailable(String),
+    /// A request refused by the transport before anything runs, with its own code
+    /// (UNSUPPORTED_MEDIA_TYPE, BATCH_TOO_LARGE, BAD_REQUEST, ...).
+    Request { code: &'static str, message: String },
+    /// Too many requests from one client address; try again after the given seconds.
+    RateLimited { message: String, retry_after: u64 },
     /// Anything else: logged with its detail, reported without it.
     Internal(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The stable codes clients switch on (GraphQL `extensions.code`, REST `error.code`). Every
+/// code rectrack answers with is one of these; none is derived from a library's message text.
+pub mod codes {
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const BATCH_TOO_LARGE: &str = "BATCH_TOO_LARGE";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const TIMEOUT: &str = "TIMEOUT";
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+}
 
 impl AppError {
     pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
@@ -59,21 +89,26 @@ impl AppError {
     /// The stable code clients switch on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
-            Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound(_) => "NOT_FOUND",
-            Self::Conflict(_) => "CONFLICT",
-            Self::InvalidTransition(_) => "INVALID_TRANSITION",
-            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
-            Self::Timeout(_) => "TIMEOUT",
-            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+            Self::BadUserInput { .. } => codes::BAD_USER_INPUT,
+            Self::Unauthenticated(_) => codes::UNAUTHENTICATED,
+            Self::Forbidden(_) => codes::FORBIDDEN,
+            Self::NotFound(_) => codes::NOT_FOUND,
+            Self::Conflict(_) => codes::CONFLICT,
+            Self::InvalidTransition(_) => codes::INVALID_TRANSITION,
+            Self::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
+            Self::Timeout(_) => codes::TIMEOUT,
+            Self::Unavailable(_) => codes::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => codes::RATE_LIMITED,
+            Self::Request { code, .. } => code,
+            Self::Internal(_) => codes::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
-            Self::BadUserInput { message, .. } => message,
+            Self::BadUserInput { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::Request { message, .. } => message,
             Self::Unauthenticated(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
@@ -81,37 +116,91 @@ impl AppError {
             | Self::InvalidTransition(m)
             | Self::PayloadTooLarge(m)
             | Self::Timeout(m)
+            | Self::Unavailable(m)
             | Self::Internal(m) => m,
         }
     }
 
     pub fn status(&self) -> StatusCode {
+        status_of(self.code())
+    }
+
+    /// Seconds after which a retry may succeed, for the errors that say so (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::BadUserInput { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::InvalidTransition(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) | Self::Timeout(_) => Some(RETRY_AFTER_SECONDS),
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The field a `BAD_USER_INPUT` names.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::BadUserInput { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A refusal by the transport with its own code.
+    pub fn request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Request {
+            code,
+            message: message.into(),
         }
     }
 
     /// The GraphQL-shaped body (`{"errors":[...]}`) for failures that happen before a GraphQL
     /// request runs, such as an invalid token.
     pub fn graphql_body(&self) -> serde_json::Value {
-        json!({ "errors": [ { "message": self.message(), "extensions": self.extensions_json() } ] })
+        graphql_body(self.code(), self.message(), self.field())
     }
 
-    fn extensions_json(&self) -> serde_json::Value {
-        match self {
-            Self::BadUserInput {
-                field: Some(field), ..
-            } => json!({ "code": self.code(), "field": field }),
-            _ => json!({ "code": self.code() }),
+    /// The GraphQL-shaped refusal, with the code's HTTP status and `Retry-After` where a retry
+    /// may succeed.
+    pub fn graphql_response(self) -> Response {
+        let mut response = (self.status(), axum::Json(self.graphql_body())).into_response();
+        self.add_retry_after(&mut response);
+        response
+    }
+
+    fn add_retry_after(&self, response: &mut Response) {
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
     }
+}
+
+/// How long a client should wait before retrying a request the database could not serve.
+pub const RETRY_AFTER_SECONDS: u64 = 2;
+
+/// The HTTP status that goes with a code.
+pub fn status_of(code: &str) -> StatusCode {
+    match code {
+        codes::BAD_USER_INPUT | codes::BAD_REQUEST | codes::BATCH_TOO_LARGE => {
+            StatusCode::BAD_REQUEST
+        }
+        codes::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        codes::FORBIDDEN => StatusCode::FORBIDDEN,
+        codes::NOT_FOUND => StatusCode::NOT_FOUND,
+        codes::CONFLICT | codes::INVALID_TRANSITION => StatusCode::CONFLICT,
+        codes::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        codes::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        codes::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        codes::TIMEOUT | codes::SERVICE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A GraphQL error body with one error: `{"errors": [{"message", "extensions": {"code"}}]}`.
+pub fn graphql_body(code: &str, message: &str, field: Option<&str>) -> serde_json::Value {
+    let mut extensions = json!({ "code": code });
+    if let Some(field) = field {
+        extensions["field"] = json!(field);
+    }
+    json!({ "errors": [ { "message": message, "extensions": extensions } ] })
 }
 
 /// The SQLSTATE of a database error, when the database gave one.
@@ -128,11 +217,56 @@ fn sqlstate(err: &DbErr) -> Option<String> {
 
 /// PostgreSQL's "canceling statement due to statement timeout".
 const QUERY_CANCELED: &str = "57014";
+/// PostgreSQL's "invalid byte sequence" (a NUL in a text), should one get past the checks.
+const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+
+/// Whether a database error means the database is out of reach for now (connections lost,
+/// the server restarting or refusing connections, the pool exhausted): by the error's type
+/// and SQLSTATE class, never by its text.
+fn unreachable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01-57P03: the server is shutting down,
+            // crashed, or not yet accepting connections; SQLite's 5 and 6: busy and locked.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "5" | "6")
+        }),
+        _ => false,
+    }
+}
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        if sqlstate(&err).as_deref() == Some(QUERY_CANCELED) {
-            return Self::Timeout("the request took too long and was stopped".to_owned());
+        match sqlstate(&err).as_deref() {
+            Some(QUERY_CANCELED) => {
+                return Self::Timeout("the request took too long and was stopped".to_owned());
+            }
+            Some(CHARACTER_NOT_IN_REPERTOIRE) => {
+                return Self::BadUserInput {
+                    message: "a text holds a character that cannot be stored (NUL)".to_owned(),
+                    field: None,
+                };
+            }
+            _ => {}
+        }
+        if unreachable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::Unavailable(
+                "the database is unavailable for the moment; nothing was changed, try again"
+                    .to_owned(),
+            );
         }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -147,17 +281,17 @@ impl From<DbErr> for AppError {
     }
 }
 
-/// REST: `{ "error": { "code", "message" } }` with the matching HTTP status.
+/// REST: `{ "error": { "code", "message", "field"? } }` with the matching HTTP status, and
+/// `Retry-After` on the errors a retry may cure.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut error = json!({ "code": self.code(), "message": self.message() });
-        if let Self::BadUserInput {
-            field: Some(field), ..
-        } = &self
-        {
+        if let Some(field) = self.field() {
             error["field"] = json!(field);
         }
-        (self.status(), axum::Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status(), axum::Json(json!({ "error": error }))).into_response();
+        self.add_retry_after(&mut response);
+        response
     }
 }
 
@@ -167,11 +301,8 @@ impl From<AppError> for async_graphql::Error {
         let mut gql = async_graphql::Error::new(err.message());
         let mut ext = async_graphql::ErrorExtensionValues::default();
         ext.set("code", err.code());
-        if let AppError::BadUserInput {
-            field: Some(field), ..
-        } = &err
-        {
-            ext.set("field", field.as_str());
+        if let Some(field) = err.field() {
+            ext.set("field", field);
         }
         gql.extensions = Some(ext);
         gql

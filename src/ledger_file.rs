@@ -10,6 +10,73 @@ use chrono::NaiveDate;
 
 use crate::error::{AppError, AppResult};
 
+/// The columns of a ledger, as the import reads them and the export writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Col {
+    Ordinal,
+    Title,
+    Measure,
+    Leader,
+    Department,
+    Person,
+    Deadline,
+    Progress,
+    Status,
+    Category,
+    Description,
+    Kind,
+    MeasureOrdinal,
+    MeasureStatus,
+    MeasureDeadline,
+    CompletedOn,
+    FindingId,
+    FindingVersion,
+    MeasureId,
+    MeasureVersion,
+}
+
+/// Headings a unit may use for each column; the first is the one rectrack writes. The order is
+/// the export's: the unit's columns first, then what a re-import needs (ids and versions).
+pub const HEADINGS: [(Col, &[&str]); 20] = [
+    (Col::Ordinal, &["序号", "编号", "序"]),
+    (
+        Col::Title,
+        &["问题", "存在问题", "反馈问题", "问题清单", "巡察反馈问题"],
+    ),
+    (Col::Measure, &["整改措施", "措施"]),
+    (Col::Leader, &["责任领导", "分管领导"]),
+    (
+        Col::Department,
+        &["责任科室", "责任部门", "责任单位", "牵头科室"],
+    ),
+    (Col::Person, &["责任人"]),
+    (Col::Deadline, &["整改时限", "完成时限", "时限"]),
+    (
+        Col::Progress,
+        &["整改进展", "进展情况", "整改情况", "整改进度"],
+    ),
+    (Col::Status, &["状态", "整改状态", "完成情况"]),
+    (Col::Category, &["方面", "问题类别", "类别"]),
+    (Col::Description, &["问题描述", "具体表现"]),
+    (Col::Kind, &["整改类型", "类型"]),
+    (Col::MeasureOrdinal, &["措施序号"]),
+    (Col::MeasureStatus, &["措施状态"]),
+    (Col::MeasureDeadline, &["措施时限"]),
+    (Col::CompletedOn, &["完成日期", "完成时间"]),
+    (Col::FindingId, &["问题ID", "问题id"]),
+    (Col::FindingVersion, &["问题版本"]),
+    (Col::MeasureId, &["措施ID", "措施id"]),
+    (Col::MeasureVersion, &["措施版本"]),
+];
+
+/// The heading rectrack writes for a column (problems name columns by it).
+pub fn heading(col: Col) -> &'static str {
+    HEADINGS
+        .iter()
+        .find(|(c, _)| *c == col)
+        .map_or("", |(_, names)| names[0])
+}
+
 /// One sheet of text cells; `rows[i]` is spreadsheet row `i + 1`.
 pub struct Sheet {
     pub name: String,

@@ -17,6 +17,9 @@ pub struct Model {
     pub response_body: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// The request id of the attempt holding the key: its audit events carry it, which tells
+    /// whether that attempt's write committed when its answer was lost.
+    pub request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit_event;
+pub mod audit_head;
 pub mod category;
 pub mod department;
 pub mod enums;

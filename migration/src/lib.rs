@@ -18,6 +18,7 @@ mod m20261127_000008_version_department_and_category;
 mod m20261127_000009_audit_department;
 mod m20261127_000010_inspection_publicity;
 mod m20261127_000011_create_idempotency_key;
+mod m20261201_000012_audit_head_and_fixed_reports;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_audit_department::Migration),
             Box::new(m20261127_000010_inspection_publicity::Migration),
             Box::new(m20261127_000011_create_idempotency_key::Migration),
+            Box::new(m20261201_000012_audit_head_and_fixed_reports::Migration),
         ]
     }
 }

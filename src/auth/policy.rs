@@ -48,6 +48,8 @@ pub enum Permission {
     ManageAccounts,
     /// Read the audit trail.
     ReadAuditLog,
+    /// Import a unit's older ledger with the statuses it had, closed findings included.
+    ImportHistory,
 }
 
 /// The permissions of a role: the single table every check reads.
@@ -67,6 +69,7 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             ManageDepartments,
             ManageAccounts,
             ReadAuditLog,
+            ImportHistory,
         ],
         Role::Inspector => &[
             ReadAll,

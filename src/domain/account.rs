@@ -13,10 +13,9 @@ use tokio::sync::OnceCell;
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
 use crate::auth::{Caller, Permission, password};
-use crate::config::JwtConfig;
-use crate::db;
-use crate::domain::change::{Record, commit_audited};
-use crate::domain::department;
+use crate::config::{JwtConfig, TimeZone};
+use crate::domain::change::{Record, audited};
+use crate::domain::{Acting, department, text, write};
 use crate::error::{AppError, AppResult};
 
 pub struct NewAccount {
@@ -36,25 +35,18 @@ pub struct Session {
 
 /// Creates an account (admins only).
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     input: NewAccount,
 ) -> AppResult<account::Model> {
-    caller.require(Permission::ManageAccounts)?;
-    let username = input.username.trim().to_owned();
-    if username.is_empty() || username.chars().count() > 64 {
-        return Err(AppError::bad_input(
-            "username",
-            "a username has 1 to 64 characters",
-        ));
-    }
+    who.require(Permission::ManageAccounts)?;
+    let username = text::required("username", &input.username, 64)?;
+    let display_name = text::maybe("displayName", input.display_name.as_deref(), 100)?;
     password::check_policy(&input.password)?;
     let hash = password::hash(input.password).await?;
-    let txn = db::begin_write(db).await?;
     let department_id = match input.department_code.as_deref().map(str::trim) {
         Some(code) if !code.is_empty() => Some(
-            department::active_by_code(&txn, "departmentCode", code)
+            department::active_by_code(db, "departmentCode", code)
                 .await?
                 .id,
         ),
@@ -68,7 +60,7 @@ pub async fn create(
     }
     if account::Entity::find()
         .filter(account::Column::Username.eq(&username))
-        .one(&txn)
+        .one(db)
         .await?
         .is_some()
     {
@@ -79,10 +71,7 @@ pub async fn create(
     let now = Utc::now();
     let created = account::ActiveModel {
         username: Set(username),
-        display_name: Set(input
-            .display_name
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty())),
+        display_name: Set(display_name),
         password_hash: Set(hash),
         role: Set(input.role),
         department_id: Set(department_id),
@@ -93,71 +82,54 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "account.create",
-        Record {
-            kind: "account",
-            id: created.id,
-            department_id: created.department_id,
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let record = Record {
+        kind: "account",
+        id: created.id,
+        department_id: created.department_id,
+    };
+    audited(db, who, "account.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
 /// Disables or re-enables an account (admins only). Either way its earlier tokens stop working.
 pub async fn set_disabled(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     disabled: bool,
 ) -> AppResult<account::Model> {
-    caller.require(Permission::ManageAccounts)?;
+    who.require(Permission::ManageAccounts)?;
     let action = if disabled {
         "account.disable"
     } else {
         "account.enable"
     };
-    change(
-        db,
-        caller,
-        request_id,
-        id,
-        action,
-        move |active, current| {
-            active.disabled = Set(disabled);
-            active.token_version = Set(current.token_version + 1);
-            if !disabled {
-                active.failed_attempts = Set(0);
-                active.locked_until = Set(None);
-            }
-        },
-    )
+    change(db, who, id, action, move |active, current| {
+        active.disabled = Set(disabled);
+        active.token_version = Set(current.token_version + 1);
+        if !disabled {
+            active.failed_attempts = Set(0);
+            active.locked_until = Set(None);
+        }
+    })
     .await
 }
 
 /// Sets a new password for an account (admins only); earlier tokens stop working.
 pub async fn reset_password(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     new_password: String,
 ) -> AppResult<account::Model> {
-    caller.require(Permission::ManageAccounts)?;
+    who.require(Permission::ManageAccounts)?;
     password::check_policy(&new_password)?;
     let hash = password::hash(new_password).await?;
     change(
         db,
-        caller,
-        request_id,
+        who,
         id,
         "account.reset_password",
         move |active, current| {
@@ -172,13 +144,13 @@ pub async fn reset_password(
 
 /// Changes the caller's own password, given the current one; earlier tokens stop working.
 pub async fn change_own_password(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     current_password: String,
     new_password: String,
 ) -> AppResult<account::Model> {
-    let id = caller
+    let id = who
+        .caller
         .identity()
         .and_then(|i| i.account_id)
         .ok_or_else(|| {
@@ -200,8 +172,7 @@ pub async fn change_own_password(
     let hash = password::hash(new_password).await?;
     change(
         db,
-        caller,
-        request_id,
+        who,
         id,
         "account.change_password",
         move |active, current| {
@@ -212,37 +183,28 @@ pub async fn change_own_password(
     .await
 }
 
-/// Loads an account, applies `edit`, saves it and audits the change, in one transaction.
+/// Loads an account, applies `edit`, saves it and audits the change.
 async fn change(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     action: &str,
     edit: impl FnOnce(&mut account::ActiveModel, &account::Model),
 ) -> AppResult<account::Model> {
-    let txn = db::begin_write(db).await?;
     let current = account::Entity::find_by_id(id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("account", id))?;
     let mut active: account::ActiveModel = current.clone().into();
     edit(&mut active, &current);
     active.updated_at = Set(Utc::now());
-    let updated = active.update(&txn).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        action,
-        Record {
-            kind: "account",
-            id,
-            department_id: updated.department_id,
-        },
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
+    let updated = active.update(db).await?;
+    let record = Record {
+        kind: "account",
+        id,
+        department_id: updated.department_id,
+    };
+    audited(db, who, action, record, Some(&current), Some(&updated)).await?;
     Ok(updated)
 }
 
@@ -268,9 +230,11 @@ pub async fn login(
     db: &DatabaseConnection,
     keys: &Keys,
     config: &JwtConfig,
+    zone: TimeZone,
     username: &str,
     password_text: String,
 ) -> AppResult<Session> {
+    text::refuse_nul("username", username)?;
     let found = account::Entity::find()
         .filter(account::Column::Username.eq(username.trim()))
         .one(db)
@@ -334,26 +298,33 @@ pub async fn login(
     active.locked_until = Set(None);
     active.last_login_at = Set(Some(now));
     // A login is a change to the account, and who logged in when is worth keeping.
-    let txn = db::begin_write(db).await?;
-    let account = active.update(&txn).await?;
-    let actor = crate::audit::Actor {
-        sub: sub.clone(),
-        role: account.role.as_str().to_owned(),
-        request_id: None,
+    let who = Acting {
+        caller: Caller::Anonymous,
+        actor: crate::audit::Actor {
+            sub: sub.clone(),
+            role: before.role.as_str().to_owned(),
+            request_id: None,
+        },
+        zone,
     };
-    let record = Record {
-        kind: "account",
-        id: account.id,
-        department_id: account.department_id,
-    };
-    commit_audited(
-        txn,
-        &actor,
-        "account.login",
-        record,
-        Some(&before),
-        Some(&account),
-    )
+    let account = write(db, async |txn| {
+        let account = active.update(txn).await?;
+        let record = Record {
+            kind: "account",
+            id: account.id,
+            department_id: account.department_id,
+        };
+        audited(
+            txn,
+            &who,
+            "account.login",
+            record,
+            Some(&before),
+            Some(&account),
+        )
+        .await?;
+        Ok(account)
+    })
     .await?;
     let token = token::issue(
         keys,

@@ -1,13 +1,16 @@
 //! Reading the audit trail, and verifying its hash chain.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use entity::audit_event;
+use entity::{audit_event, audit_head, report};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::audit::{GENESIS, fields_of_model, hash_of};
 use crate::auth::{Caller, Permission, Reach};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::report::snapshot_digest;
 use crate::domain::scope;
 use crate::error::AppResult;
 
@@ -71,9 +74,10 @@ pub async fn list(
 /// The outcome of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Every event matches its hash and links to the one before.
-    Intact { events: u64 },
-    /// The first event that does not.
+    /// Every event matches its hash and links to the one before, the chain ends where its head
+    /// says, and every report's snapshot matches the hash its generation recorded.
+    Intact { events: u64, reports: u64 },
+    /// The first event (or the head, or a report) that does not.
     Broken {
         event_id: i32,
         reason: String,
@@ -82,40 +86,112 @@ pub enum Verdict {
 }
 
 /// Walks the whole chain in id order, a thousand events at a time, and reports the first event
-/// whose content does not match its hash or whose link does not match its predecessor.
+/// whose content does not match its hash or whose link does not match its predecessor; then
+/// checks the chain's end against its head (so that removing the newest events is found too)
+/// and every report snapshot against the content hash in its `report.generate` event.
 pub async fn verify(db: &impl ConnectionTrait) -> AppResult<Verdict> {
     let mut previous = GENESIS.to_owned();
-    let mut after = 0;
+    let mut last_id = 0;
     let mut checked = 0;
+    let mut digests: HashMap<String, String> = HashMap::new();
     loop {
         let batch = audit_event::Entity::find()
-            .filter(audit_event::Column::Id.gt(after))
+            .filter(audit_event::Column::Id.gt(last_id))
             .order_by_asc(audit_event::Column::Id)
             .limit(1000)
             .all(db)
             .await?;
         if batch.is_empty() {
-            return Ok(Verdict::Intact { events: checked });
+            break;
         }
         for event in batch {
             if event.prev_hash != previous {
-                return Ok(Verdict::Broken {
-                    event_id: event.id,
-                    reason: "its link does not match the event before it (an event was removed or altered)".to_owned(),
+                return Ok(broken(
+                    event.id,
+                    "its link does not match the event before it (an event was removed or altered)",
                     checked,
-                });
+                ));
             }
             if hash_of(&fields_of_model(&event)) != event.hash {
-                return Ok(Verdict::Broken {
-                    event_id: event.id,
-                    reason: "its content does not match its hash (the event was altered)"
-                        .to_owned(),
+                return Ok(broken(
+                    event.id,
+                    "its content does not match its hash (the event was altered)",
                     checked,
-                });
+                ));
+            }
+            if event.action == "report.generate"
+                && let Some(digest) = event
+                    .after
+                    .as_ref()
+                    .and_then(|a| a.get("snapshot_sha256"))
+                    .and_then(|d| d.as_str())
+            {
+                digests.insert(event.entity_id.clone(), digest.to_owned());
             }
             checked += 1;
             previous = event.hash;
-            after = event.id;
+            last_id = event.id;
         }
+    }
+    let head = audit_head::Entity::find_by_id(1).one(db).await?;
+    match head {
+        None => {
+            return Ok(broken(
+                last_id,
+                "the chain's head record is missing",
+                checked,
+            ));
+        }
+        Some(head) if head.last_event_id != last_id || head.last_hash != previous => {
+            return Ok(broken(
+                head.last_event_id,
+                "the chain ends before its head: its newest events were removed",
+                checked,
+            ));
+        }
+        Some(head) if u64::try_from(head.events).ok() != Some(checked) => {
+            return Ok(broken(
+                head.last_event_id,
+                "the chain holds fewer events than its head counts (events were removed)",
+                checked,
+            ));
+        }
+        Some(_) => {}
+    }
+    let mut reports = 0;
+    for report in report::Entity::find()
+        .order_by_asc(report::Column::Id)
+        .all(db)
+        .await?
+    {
+        let recorded = digests.get(&report.id.to_string());
+        match recorded {
+            // Reports generated before snapshots were hashed have no digest to check.
+            None => {}
+            Some(digest) if *digest == snapshot_digest(&report.snapshot) => {}
+            Some(_) => {
+                return Ok(Verdict::Broken {
+                    event_id: last_id,
+                    reason: format!(
+                        "report {}'s snapshot does not match the hash recorded when it was generated (the snapshot was altered)",
+                        report.id
+                    ),
+                    checked,
+                });
+            }
+        }
+        reports += 1;
+    }
+    Ok(Verdict::Intact {
+        events: checked,
+        reports,
+    })
+}
+
+fn broken(event_id: i32, reason: &str, checked: u64) -> Verdict {
+    Verdict::Broken {
+        event_id,
+        reason: reason.to_owned(),
+        checked,
     }
 }

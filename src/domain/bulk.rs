@@ -1,12 +1,13 @@
 //! Bulk changes for scripts: many items in one transaction, all or nothing, with the outcome of
-//! each item reported. Each item runs in a savepoint so that one failure is reported as itself
-//! (not as the aborted transaction it would leave on PostgreSQL), and then everything is rolled
-//! back if any item failed.
+//! each item reported. Each item is the same domain command a single mutation runs, in a
+//! savepoint so that one failure is reported as itself (not as the aborted transaction it
+//! would leave on PostgreSQL); then everything is rolled back if any item failed.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
-use crate::auth::{Caller, Permission};
+use crate::auth::Permission;
 use crate::db;
+use crate::domain::Acting;
 use crate::domain::measure::{self, MeasurePatch};
 use crate::domain::progress::{self, Checked};
 use crate::error::{AppError, AppResult};
@@ -31,30 +32,40 @@ fn check_size(n: usize) -> AppResult<()> {
     Ok(())
 }
 
+/// Runs `item` in a savepoint of `txn`: kept when it succeeds, undone when it fails.
+pub async fn in_savepoint<T>(
+    txn: &DatabaseTransaction,
+    item: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
+) -> AppResult<AppResult<T>> {
+    let savepoint = txn.begin().await?;
+    match item(&savepoint).await {
+        Ok(value) => {
+            savepoint.commit().await?;
+            Ok(Ok(value))
+        }
+        Err(err) => {
+            savepoint.rollback().await?;
+            Ok(Err(err))
+        }
+    }
+}
+
 /// Updates many measures at once.
 pub async fn update_measures(
     db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    who: &Acting,
     items: Vec<(i32, i32, MeasurePatch)>,
 ) -> AppResult<Outcome<entity::measure::Model>> {
-    caller.require(Permission::UpdateMeasures)?;
+    who.require(Permission::UpdateMeasures)?;
     check_size(items.len())?;
-    let actor = caller.actor(request_id);
     let txn = db::begin_write(db).await?;
     let mut results = Vec::with_capacity(items.len());
     for (id, version, patch) in items {
-        let savepoint = txn.begin().await?;
-        match measure::update_in(&savepoint, caller, &actor, id, version, patch).await {
-            Ok(model) => {
-                savepoint.commit().await?;
-                results.push(Ok(model));
-            }
-            Err(err) => {
-                savepoint.rollback().await?;
-                results.push(Err(err));
-            }
-        }
+        let result = in_savepoint(&txn, async |sp| {
+            measure::update(sp, who, id, version, patch).await
+        })
+        .await?;
+        results.push(result);
     }
     finish(txn, results).await
 }
@@ -62,42 +73,26 @@ pub async fn update_measures(
 /// Adds many ledger entries at once.
 pub async fn add_progress(
     db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    who: &Acting,
     items: Vec<AppResult<Checked>>,
 ) -> AppResult<Outcome<entity::progress_entry::Model>> {
-    caller.require(Permission::AddProgress)?;
+    who.require(Permission::AddProgress)?;
     check_size(items.len())?;
-    let actor = caller.actor(request_id);
     let txn = db::begin_write(db).await?;
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        let checked = match item {
-            Ok(checked) => checked,
-            Err(err) => {
-                results.push(Err(err));
-                continue;
+        let result = match item {
+            Ok(checked) => {
+                in_savepoint(&txn, async |sp| progress::append(sp, who, &checked).await).await?
             }
+            Err(err) => Err(err),
         };
-        let savepoint = txn.begin().await?;
-        match progress::append_in(&savepoint, caller, &actor, &checked).await {
-            Ok(model) => {
-                savepoint.commit().await?;
-                results.push(Ok(model));
-            }
-            Err(err) => {
-                savepoint.rollback().await?;
-                results.push(Err(err));
-            }
-        }
+        results.push(result);
     }
     finish(txn, results).await
 }
 
-async fn finish<T>(
-    txn: sea_orm::DatabaseTransaction,
-    items: Vec<AppResult<T>>,
-) -> AppResult<Outcome<T>> {
+async fn finish<T>(txn: DatabaseTransaction, items: Vec<AppResult<T>>) -> AppResult<Outcome<T>> {
     let applied = items.iter().all(Result::is_ok);
     if applied {
         txn.commit().await?;

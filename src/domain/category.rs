@@ -1,49 +1,75 @@
 //! Categories: the feedback headings (方面) findings are grouped under. Managed with the
 //! findings, by managers of the inspected unit and admins.
 
-use chrono::Utc;
 use entity::{category, inspection};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
+use crate::auth::Permission;
+use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::ordinal::{self, Numbering};
-use crate::domain::{inspection as inspections, scope, text};
+use crate::domain::{Acting, inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 
-const COLUMNS: Versioned<category::Column> = Versioned {
-    what: "category",
-    id: category::Column::Id,
-    version: category::Column::Version,
-    updated_at: category::Column::UpdatedAt,
-    archived_at: category::Column::ArchivedAt,
-};
-
 /// The inspection, visible to the caller, whose unit the caller may write.
-async fn writable_inspection(
+pub async fn writable_inspection(
     db: &impl ConnectionTrait,
-    caller: &Caller,
+    who: &Acting,
     id: i32,
 ) -> AppResult<inspection::Model> {
-    let inspection = inspections::get(db, caller, id).await?;
-    scope::require_writable(db, caller, inspection.unit_id).await?;
+    let inspection = inspections::get(db, &who.caller, id).await?;
+    scope::require_writable(db, &who.caller, inspection.unit_id).await?;
     Ok(inspection)
 }
 
+impl Kind for category::Entity {
+    const NAME: &'static str = "category";
+    const COLUMNS: Versioned<category::Column> = Versioned {
+        id: category::Column::Id,
+        version: category::Column::Version,
+        updated_at: category::Column::UpdatedAt,
+        archived_at: category::Column::ArchivedAt,
+    };
+    const MANAGE: Permission = Permission::ManageFindings;
+
+    async fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> AppResult<(category::Model, Option<i32>)> {
+        let current = category::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("category", id))?;
+        let inspection = writable_inspection(db, who, current.inspection_id)
+            .await
+            .map_err(|err| match err {
+                AppError::NotFound(_) => AppError::not_found("category", id),
+                other => other,
+            })?;
+        Ok((current, Some(inspection.unit_id)))
+    }
+
+    fn archived(model: &category::Model) -> bool {
+        model.archived_at.is_some()
+    }
+}
+
+/// A heading's title.
+pub fn title(value: &str) -> AppResult<String> {
+    text::required("title", value, 300)
+}
+
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     inspection_id: i32,
     ordinal: Option<i32>,
-    title: &str,
+    title_text: &str,
 ) -> AppResult<category::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let title = text::required("title", title, 300)?;
-    let txn = db::begin_write(db).await?;
-    let inspection = writable_inspection(&txn, caller, inspection_id).await?;
+    who.require(Permission::ManageFindings)?;
+    let title = title(title_text)?;
+    let inspection = writable_inspection(db, who, inspection_id).await?;
     let numbering = Numbering {
         parent: "inspection",
         child: "category",
@@ -51,8 +77,8 @@ pub async fn create(
         ordinal_column: category::Column::Ordinal,
     };
     let ordinal =
-        ordinal::assign::<category::Entity>(&txn, numbering, inspection.id, ordinal).await?;
-    let now = Utc::now();
+        ordinal::assign::<category::Entity>(db, numbering, inspection.id, ordinal).await?;
+    let now = who.now();
     let created = category::ActiveModel {
         inspection_id: Set(inspection.id),
         ordinal: Set(ordinal),
@@ -62,96 +88,63 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "category.create",
-        Record {
-            kind: "category",
-            id: created.id,
-            department_id: Some(inspection.unit_id),
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let record = Record {
+        kind: "category",
+        id: created.id,
+        department_id: Some(inspection.unit_id),
+    };
+    audited(db, who, "category.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
-/// A category the caller may change, with the inspected unit it belongs to.
-async fn load(
+/// The inspection's heading with this title, created (next number) when there is none.
+pub async fn find_or_create(
     db: &impl ConnectionTrait,
-    caller: &Caller,
-    id: i32,
-) -> AppResult<(category::Model, i32)> {
-    let current = category::Entity::find_by_id(id)
+    who: &Acting,
+    inspection_id: i32,
+    title_text: &str,
+) -> AppResult<category::Model> {
+    let title = title(title_text)?;
+    let existing = category::Entity::find()
+        .filter(category::Column::InspectionId.eq(inspection_id))
+        .filter(category::Column::Title.eq(title.as_str()))
+        .filter(category::Column::ArchivedAt.is_null())
         .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("category", id))?;
-    let inspection = writable_inspection(db, caller, current.inspection_id)
-        .await
-        .map_err(|err| match err {
-            AppError::NotFound(_) => AppError::not_found("category", id),
-            other => other,
-        })?;
-    Ok((current, inspection.unit_id))
+        .await?;
+    match existing {
+        Some(found) => Ok(found),
+        None => create(db, who, inspection_id, None, &title).await,
+    }
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
-    title: &str,
+    title_text: &str,
 ) -> AppResult<category::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let title = text::required("title", title, 300)?;
-    let txn = db::begin_write(db).await?;
-    let (current, unit_id) = load(&txn, caller, id).await?;
+    who.require(Permission::ManageFindings)?;
+    let title = title(title_text)?;
+    let (current, unit_id) = category::Entity::writable(db, who, id).await?;
     let update =
         category::Entity::update_many().col_expr(category::Column::Title, Expr::value(title));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
+    let updated = versioned_update::<category::Entity>(db, update, id, version).await?;
+    let record = Record {
+        kind: "category",
+        id,
+        department_id: unit_id,
+    };
+    audited(
+        db,
+        who,
         "category.update",
-        Record {
-            kind: "category",
-            id,
-            department_id: Some(unit_id),
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
     .await?;
     Ok(updated)
-}
-
-pub async fn archive(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
-    id: i32,
-    version: i32,
-) -> AppResult<category::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let (current, unit_id) = load(&txn, caller, id).await?;
-    archive_audited::<category::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "category",
-            id,
-            department_id: Some(unit_id),
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
 }

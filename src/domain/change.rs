@@ -1,19 +1,21 @@
-//! The two steps every write ends with: an UPDATE guarded by the version the caller read
-//! (optimistic concurrency), and the audit event committed with the change.
+//! What every change of a record goes through: the record found for a caller who may change
+//! it, an UPDATE guarded by the version the caller read (optimistic concurrency), and the
+//! audit event written in the same transaction. Archiving (soft deletion) is one function for
+//! every kind of record.
+
+use std::future::Future;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, UpdateMany,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
 use serde::Serialize;
 
-use crate::audit::{self, Actor, Change};
+use crate::audit::{self, Change};
+use crate::auth::Permission;
+use crate::domain::Acting;
 use crate::error::{AppError, AppResult};
 
 /// The columns every versioned table has.
 pub struct Versioned<C> {
-    /// The entity's name in messages, e.g. "finding".
-    pub what: &'static str,
     pub id: C,
     pub version: C,
     pub updated_at: C,
@@ -21,19 +23,43 @@ pub struct Versioned<C> {
     pub archived_at: C,
 }
 
+/// A kind of record commands change: its name, its versioned columns, the permission that
+/// managing one needs, and how to find one that a caller may change.
+pub trait Kind: EntityTrait
+where
+    Self::Model: Serialize,
+{
+    /// Its name in messages and the audit trail, e.g. "finding".
+    const NAME: &'static str;
+    const COLUMNS: Versioned<Self::Column>;
+    /// The permission that creating, editing and archiving one needs.
+    const MANAGE: Permission;
+
+    /// The record, if it exists within the caller's reach and the caller may write it, with
+    /// the department it belongs to (who may read its audit events). `NOT_FOUND` for one out
+    /// of reach, `FORBIDDEN` for one the caller may read but not write.
+    fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> impl Future<Output = AppResult<(Self::Model, Option<i32>)>> + Send;
+
+    /// Whether the record is archived.
+    fn archived(model: &Self::Model) -> bool;
+}
+
 /// Applies `update` to row `id` if it is still at `version`, raising the version; returns the
 /// row as it is now, or `CONFLICT` when someone changed it first.
-pub async fn versioned_update<E>(
+pub async fn versioned_update<K: Kind>(
     db: &impl ConnectionTrait,
-    update: UpdateMany<E>,
-    columns: Versioned<E::Column>,
+    update: UpdateMany<K>,
     id: i32,
     version: i32,
-) -> AppResult<E::Model>
+) -> AppResult<K::Model>
 where
-    E: EntityTrait,
-    E::Column: ColumnTrait,
+    K::Model: Serialize,
 {
+    let columns = K::COLUMNS;
     let result = update
         .col_expr(columns.version, Expr::col(columns.version).add(1))
         .col_expr(columns.updated_at, Expr::value(chrono::Utc::now()))
@@ -41,48 +67,49 @@ where
         .filter(columns.version.eq(version))
         .exec(db)
         .await?;
-    let now = E::find()
+    let now = K::find()
         .filter(columns.id.eq(id))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found(columns.what, id))?;
+        .ok_or_else(|| AppError::not_found(K::NAME, id))?;
     if result.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "{} {id} changed since version {version} was read; read it again and retry",
-            columns.what
+            K::NAME
         )));
     }
     Ok(now)
 }
 
-/// Archives (soft-deletes) `record` if it is still at `version`: sets its `archived_at`, raises
-/// its version and commits the change with its `<kind>.archive` audit event; `CONFLICT` when it
-/// is archived already or changed since it was read.
-pub async fn archive_audited<E>(
-    txn: DatabaseTransaction,
-    actor: &Actor,
-    columns: Versioned<E::Column>,
-    record: Record<'_>,
-    current: &E::Model,
-    already_archived: bool,
+/// Archives (soft-deletes) a record the caller may manage if it is still at `version`: sets
+/// its `archived_at`, raises its version and writes its `<kind>.archive` audit event;
+/// `CONFLICT` when it is archived already or changed since it was read.
+pub async fn archive<K: Kind>(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    id: i32,
     version: i32,
-) -> AppResult<E::Model>
+) -> AppResult<K::Model>
 where
-    E: EntityTrait,
-    E::Column: ColumnTrait,
-    E::Model: Serialize,
+    K::Model: Serialize,
 {
-    let id = record.id;
-    if already_archived {
+    who.require(K::MANAGE)?;
+    let (current, department_id) = K::writable(db, who, id).await?;
+    if K::archived(&current) {
         return Err(AppError::Conflict(format!(
             "{} {id} is already archived",
-            columns.what
+            K::NAME
         )));
     }
-    let update = E::update_many().col_expr(columns.archived_at, Expr::value(chrono::Utc::now()));
-    let updated = versioned_update(&txn, update, columns, id, version).await?;
-    let action = format!("{}.archive", record.kind);
-    commit_audited(txn, actor, &action, record, Some(current), Some(&updated)).await?;
+    let update = K::update_many().col_expr(K::COLUMNS.archived_at, Expr::value(who.now()));
+    let updated = versioned_update::<K>(db, update, id, version).await?;
+    let record = Record {
+        kind: K::NAME,
+        id,
+        department_id,
+    };
+    let action = format!("{}.archive", K::NAME);
+    audited(db, who, &action, record, Some(&current), Some(&updated)).await?;
     Ok(updated)
 }
 
@@ -95,10 +122,10 @@ pub struct Record<'a> {
     pub department_id: Option<i32>,
 }
 
-/// Records the audit event of a change inside the transaction that makes it.
-pub async fn record_audited<M: Serialize>(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
+/// Records the audit event of a change, inside the transaction that makes it.
+pub async fn audited<M: Serialize>(
+    db: &impl ConnectionTrait,
+    who: &Acting,
     action: &str,
     record: Record<'_>,
     before: Option<&M>,
@@ -106,8 +133,8 @@ pub async fn record_audited<M: Serialize>(
 ) -> AppResult<()> {
     let json = |m: Option<&M>| m.and_then(|m| serde_json::to_value(m).ok());
     audit::record(
-        txn,
-        actor,
+        db,
+        &who.actor,
         Change {
             action,
             entity_type: record.kind,
@@ -118,18 +145,4 @@ pub async fn record_audited<M: Serialize>(
         },
     )
     .await
-}
-
-/// Records the audit event of a change and commits the transaction that made it.
-pub async fn commit_audited<M: Serialize>(
-    txn: DatabaseTransaction,
-    actor: &Actor,
-    action: &str,
-    record: Record<'_>,
-    before: Option<&M>,
-    after: Option<&M>,
-) -> AppResult<()> {
-    record_audited(&txn, actor, action, record, before, after).await?;
-    txn.commit().await?;
-    Ok(())
 }

@@ -9,36 +9,25 @@ use sea_orm::{
 };
 
 use crate::auth::{Caller, Permission};
-use crate::domain::change::{Record, archive_audited, commit_audited};
-use crate::domain::text;
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::{Acting, text};
 use crate::error::{AppError, AppResult};
 
-/// Creates a department under `parent` (or a root) and sets its materialised path.
-pub async fn create(
+/// Inserts a department under `parent` (or a root) and sets its materialised path. Unaudited:
+/// for the demo data and the generator; callers go through [`create_by`].
+pub async fn insert(
     db: &impl ConnectionTrait,
     code: &str,
     name: &str,
     kind: DepartmentKind,
     parent: Option<&department::Model>,
 ) -> AppResult<department::Model> {
-    let code = code.trim();
-    let name = name.trim();
-    if code.is_empty() {
-        return Err(AppError::bad_input(
-            "code",
-            "a department code may not be empty",
-        ));
-    }
-    if name.is_empty() {
-        return Err(AppError::bad_input(
-            "name",
-            "a department name may not be empty",
-        ));
-    }
+    let code = text::required("code", code, 64)?;
+    let name = text::required("name", name, 200)?;
     let now = Utc::now();
     let created = department::ActiveModel {
-        code: Set(code.to_owned()),
-        name: Set(name.to_owned()),
+        code: Set(code),
+        name: Set(name),
         kind: Set(kind),
         parent_id: Set(parent.map(|p| p.id)),
         // The path needs the id; it is set right below, in the same transaction.
@@ -93,14 +82,32 @@ pub async fn find_by_code(
         .await?)
 }
 
-const COLUMNS: crate::domain::change::Versioned<department::Column> =
-    crate::domain::change::Versioned {
-        what: "department",
+impl Kind for department::Entity {
+    const NAME: &'static str = "department";
+    const COLUMNS: Versioned<department::Column> = Versioned {
         id: department::Column::Id,
         version: department::Column::Version,
         updated_at: department::Column::UpdatedAt,
         archived_at: department::Column::ArchivedAt,
     };
+    const MANAGE: Permission = Permission::ManageDepartments;
+
+    async fn writable(
+        db: &impl ConnectionTrait,
+        _who: &Acting,
+        id: i32,
+    ) -> AppResult<(department::Model, Option<i32>)> {
+        let current = department::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("department", id))?;
+        Ok((current, Some(id)))
+    }
+
+    fn archived(model: &department::Model) -> bool {
+        model.archived_at.is_some()
+    }
+}
 
 #[derive(Default)]
 pub struct DepartmentPatch {
@@ -119,63 +126,49 @@ pub struct DepartmentFilter {
 
 /// Adds a department under `parent_code` (admins).
 pub async fn create_by(
-    db: &sea_orm::DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     code: &str,
     name: &str,
     kind: DepartmentKind,
     parent_code: Option<&str>,
 ) -> AppResult<department::Model> {
-    caller.require(Permission::ManageDepartments)?;
+    who.require(Permission::ManageDepartments)?;
     let code = text::required("code", code, 64)?;
     let name = text::required("name", name, 200)?;
-    let txn = crate::db::begin_write(db).await?;
     let parent = match parent_code {
-        Some(p) => Some(active_by_code(&txn, "parentCode", p).await?),
+        Some(p) => Some(active_by_code(db, "parentCode", p).await?),
         None => None,
     };
-    if find_by_code(&txn, &code).await?.is_some() {
+    if find_by_code(db, &code).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "the department code '{code}' is taken"
         )));
     }
-    let created = create(&txn, &code, &name, kind, parent.as_ref()).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "department.create",
-        Record {
-            kind: "department",
-            id: created.id,
-            department_id: Some(created.id),
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let created = insert(db, &code, &name, kind, parent.as_ref()).await?;
+    let record = Record {
+        kind: "department",
+        id: created.id,
+        department_id: Some(created.id),
+    };
+    audited(db, who, "department.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
 /// Renames or recodes a department (admins).
 pub async fn update(
-    db: &sea_orm::DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
     patch: DepartmentPatch,
 ) -> AppResult<department::Model> {
-    caller.require(Permission::ManageDepartments)?;
-    let txn = crate::db::begin_write(db).await?;
-    let current = department::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("department", id))?;
+    who.require(Permission::ManageDepartments)?;
+    let (current, _) = department::Entity::writable(db, who, id).await?;
     let mut update = department::Entity::update_many();
     if let Some(code) = &patch.code {
         let code = text::required("code", code, 64)?;
-        if find_by_code(&txn, &code).await?.is_some_and(|d| d.id != id) {
+        if find_by_code(db, &code).await?.is_some_and(|d| d.id != id) {
             return Err(AppError::Conflict(format!(
                 "the department code '{code}' is taken"
             )));
@@ -189,23 +182,20 @@ pub async fn update(
         );
     }
     if let Some(leader) = patch.principal_leader {
-        let leader = leader
-            .map(|l| text::optional("principalLeader", &l, 100))
-            .transpose()?
-            .flatten();
+        let leader = text::maybe("principalLeader", leader.as_deref(), 100)?;
         update = update.col_expr(department::Column::PrincipalLeader, Expr::value(leader));
     }
-    let updated =
-        crate::domain::change::versioned_update(&txn, update, COLUMNS, id, version).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
+    let updated = versioned_update::<department::Entity>(db, update, id, version).await?;
+    let record = Record {
+        kind: "department",
+        id,
+        department_id: Some(id),
+    };
+    audited(
+        db,
+        who,
         "department.update",
-        Record {
-            kind: "department",
-            id,
-            department_id: Some(id),
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
@@ -215,42 +205,23 @@ pub async fn update(
 
 /// Archives a department (admins); refused while it has departments below it still active.
 pub async fn archive(
-    db: &sea_orm::DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
 ) -> AppResult<department::Model> {
-    caller.require(Permission::ManageDepartments)?;
-    let txn = crate::db::begin_write(db).await?;
-    let current = department::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("department", id))?;
+    who.require(Permission::ManageDepartments)?;
     let active_children = department::Entity::find()
         .filter(department::Column::ParentId.eq(id))
         .filter(department::Column::ArchivedAt.is_null())
-        .count(&txn)
+        .count(db)
         .await?;
     if active_children > 0 {
         return Err(AppError::Conflict(format!(
             "department {id} still has {active_children} active departments below it"
         )));
     }
-    archive_audited::<department::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "department",
-            id,
-            department_id: Some(id),
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
+    change::archive::<department::Entity>(db, who, id, version).await
 }
 
 pub fn order(descending: bool) -> crate::domain::page::Order<department::Model> {

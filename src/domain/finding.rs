@@ -1,25 +1,46 @@
-//! Findings (问题): creating, editing and archiving, within the caller's scope.
+//! Findings (问题): creating, editing and archiving, within the caller's scope. Statuses move
+//! only through the close-out workflow ([`crate::domain::workflow`]); the one exception is
+//! the historical import of findings closed before rectrack existed ([`create_historical`]).
 
-use chrono::{NaiveDate, Utc};
-use entity::enums::{FindingStatus, RectificationType};
+use chrono::{NaiveDate, NaiveTime};
+use entity::enums::{FindingStatus, ProgressKind, RectificationType};
 use entity::{category, finding, inspection};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use serde_json::json;
 
-use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
+use crate::auth::Permission;
+use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::ordinal::{self, Numbering};
-use crate::domain::{department, scope, text};
+use crate::domain::progress::{self, Note};
+use crate::domain::{Acting, department, scope, text};
 use crate::error::{AppError, AppResult};
 
-const COLUMNS: Versioned<finding::Column> = Versioned {
-    what: "finding",
-    id: finding::Column::Id,
-    version: finding::Column::Version,
-    updated_at: finding::Column::UpdatedAt,
-    archived_at: finding::Column::ArchivedAt,
-};
+impl Kind for finding::Entity {
+    const NAME: &'static str = "finding";
+    const COLUMNS: Versioned<finding::Column> = Versioned {
+        id: finding::Column::Id,
+        version: finding::Column::Version,
+        updated_at: finding::Column::UpdatedAt,
+        archived_at: finding::Column::ArchivedAt,
+    };
+    const MANAGE: Permission = Permission::ManageFindings;
+
+    async fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> AppResult<(finding::Model, Option<i32>)> {
+        let current = scope::finding(db, &who.caller, id).await?;
+        scope::require_writable(db, &who.caller, current.department_id).await?;
+        let department_id = current.department_id;
+        Ok((current, Some(department_id)))
+    }
+
+    fn archived(model: &finding::Model) -> bool {
+        model.archived_at.is_some()
+    }
+}
 
 pub struct NewFinding {
     pub inspection_id: i32,
@@ -42,22 +63,50 @@ pub struct FindingPatch {
     pub description: Option<String>,
     pub rectification_type: Option<RectificationType>,
     pub category_id: Option<Option<i32>>,
+    pub ordinal: Option<i32>,
     pub deadline: Option<Option<NaiveDate>>,
     pub responsible_leader: Option<Option<String>>,
     pub responsible_person: Option<Option<String>>,
     pub department_code: Option<String>,
 }
 
-fn person(field: &str, value: Option<String>) -> AppResult<Option<String>> {
-    value
-        .map(|v| text::optional(field, &v, 100))
-        .transpose()
-        .map(Option::flatten)
+impl FindingPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.rectification_type.is_none()
+            && self.category_id.is_none()
+            && self.ordinal.is_none()
+            && self.deadline.is_none()
+            && self.responsible_leader.is_none()
+            && self.responsible_person.is_none()
+            && self.department_code.is_none()
+    }
+}
+
+/// The one-line problem (问题).
+pub fn title(value: &str) -> AppResult<String> {
+    text::required("title", value, 500)
+}
+
+/// The problem in full; empty is allowed.
+pub fn description(value: &str) -> AppResult<String> {
+    Ok(text::optional("description", value, 20_000)?.unwrap_or_default())
+}
+
+/// A responsible leader or person (责任领导, 责任人).
+pub fn person(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    text::maybe(field, value, 100)
+}
+
+/// The rectification deadline (整改时限).
+pub fn deadline(value: Option<NaiveDate>) -> AppResult<Option<NaiveDate>> {
+    text::maybe_date("deadline", value)
 }
 
 /// Checks that a category belongs to the inspection.
 async fn check_category(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl ConnectionTrait,
     inspection_id: i32,
     category_id: i32,
 ) -> AppResult<()> {
@@ -74,22 +123,89 @@ async fn check_category(
     }
 }
 
-/// Adds a finding to an inspection (managers for their subtree, admins).
+/// Adds a finding to an inspection (managers for their subtree, admins), NOT_STARTED.
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     input: NewFinding,
 ) -> AppResult<finding::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let title = text::required("title", &input.title, 500)?;
-    let description =
-        text::optional("description", &input.description, 20_000)?.unwrap_or_default();
-    let leader = person("responsibleLeader", input.responsible_leader)?;
-    let responsible = person("responsiblePerson", input.responsible_person)?;
-    let txn = db::begin_write(db).await?;
+    let created = insert(db, who, input, FindingStatus::NotStarted, None).await?;
+    let record = Record {
+        kind: "finding",
+        id: created.id,
+        department_id: Some(created.department_id),
+    };
+    audited(db, who, "finding.create", record, None, Some(&created)).await?;
+    Ok(created)
+}
+
+/// Adds a finding from a unit's older ledger with the status it had there, closed ones
+/// included (admins only): the one way a finding becomes CLOSED without a close-out review,
+/// for findings closed before rectrack existed. The ledger and the audit trail mark it.
+pub async fn create_historical(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    input: NewFinding,
+    status: FindingStatus,
+    closed_on: Option<NaiveDate>,
+) -> AppResult<finding::Model> {
+    who.require(Permission::ImportHistory)?;
+    let closed_at = (status == FindingStatus::Closed).then(|| {
+        closed_on
+            .unwrap_or_else(|| who.today())
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+    });
+    let created = insert(db, who, input, status, closed_at).await?;
+    progress::note(
+        db,
+        who,
+        Note {
+            finding_id: created.id,
+            measure_id: None,
+            entry_date: who.today(),
+            kind: ProgressKind::Comment,
+            content: format!(
+                "历史台账导入：问题{}，导入时状态为{}",
+                created.ordinal,
+                crate::report::status_zh(status.as_str())
+            ),
+            details: Some(json!({"historical": true, "status": status})),
+        },
+    )
+    .await?;
+    let record = Record {
+        kind: "finding",
+        id: created.id,
+        department_id: Some(created.department_id),
+    };
+    audited(
+        db,
+        who,
+        "finding.import_historical",
+        record,
+        None,
+        Some(&created),
+    )
+    .await?;
+    Ok(created)
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    input: NewFinding,
+    status: FindingStatus,
+    closed_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> AppResult<finding::Model> {
+    who.require(Permission::ManageFindings)?;
+    let title = title(&input.title)?;
+    let description = description(&input.description)?;
+    let leader = person("responsibleLeader", input.responsible_leader.as_deref())?;
+    let responsible = person("responsiblePerson", input.responsible_person.as_deref())?;
+    let deadline = deadline(input.deadline)?;
     let inspection = inspection::Entity::find_by_id(input.inspection_id)
-        .one(&txn)
+        .one(db)
         .await?
         .filter(|i| i.archived_at.is_none())
         .ok_or_else(|| {
@@ -99,78 +215,59 @@ pub async fn create(
             )
         })?;
     if let Some(category_id) = input.category_id {
-        check_category(&txn, inspection.id, category_id).await?;
+        check_category(db, inspection.id, category_id).await?;
     }
     let department_id =
-        department::assignable(&txn, caller, "departmentCode", &input.department_code).await?;
-    let numbering = Numbering {
-        parent: "inspection",
-        child: "finding",
-        parent_column: finding::Column::InspectionId,
-        ordinal_column: finding::Column::Ordinal,
-    };
+        department::assignable(db, &who.caller, "departmentCode", &input.department_code).await?;
     let ordinal =
-        ordinal::assign::<finding::Entity>(&txn, numbering, inspection.id, input.ordinal).await?;
-    let now = Utc::now();
-    let created = finding::ActiveModel {
+        ordinal::assign::<finding::Entity>(db, NUMBERING, inspection.id, input.ordinal).await?;
+    let now = who.now();
+    Ok(finding::ActiveModel {
         inspection_id: Set(inspection.id),
         category_id: Set(input.category_id),
         ordinal: Set(ordinal),
         title: Set(title),
         description: Set(description),
         rectification_type: Set(input.rectification_type),
-        status: Set(FindingStatus::NotStarted),
-        deadline: Set(input.deadline),
+        status: Set(status),
+        deadline: Set(deadline),
         responsible_leader: Set(leader),
         department_id: Set(department_id),
         responsible_person: Set(responsible),
         created_at: Set(now),
         updated_at: Set(now),
+        closed_at: Set(closed_at),
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
-    .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "finding.create",
-        Record {
-            kind: "finding",
-            id: created.id,
-            department_id: Some(created.department_id),
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
-    Ok(created)
+    .insert(db)
+    .await?)
 }
+
+const NUMBERING: Numbering<finding::Column> = Numbering {
+    parent: "inspection",
+    child: "finding",
+    parent_column: finding::Column::InspectionId,
+    ordinal_column: finding::Column::Ordinal,
+};
 
 /// Edits a finding the caller may write, if it is still at `version`.
 pub async fn update(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
     patch: FindingPatch,
 ) -> AppResult<finding::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let current = scope::finding(&txn, caller, id).await?;
-    scope::require_writable(&txn, caller, current.department_id).await?;
-
+    who.require(Permission::ManageFindings)?;
+    let (current, _) = finding::Entity::writable(db, who, id).await?;
     let mut update = finding::Entity::update_many();
-    if let Some(title) = patch.title {
-        update = update.col_expr(
-            finding::Column::Title,
-            Expr::value(text::required("title", &title, 500)?),
-        );
+    if let Some(value) = patch.title {
+        update = update.col_expr(finding::Column::Title, Expr::value(title(&value)?));
     }
-    if let Some(description) = patch.description {
-        let description = text::optional("description", &description, 20_000)?.unwrap_or_default();
-        update = update.col_expr(finding::Column::Description, Expr::value(description));
+    if let Some(value) = patch.description {
+        let value = description(&value)?;
+        update = update.col_expr(finding::Column::Description, Expr::value(value));
     }
     if let Some(kind) = patch.rectification_type {
         update = update.col_expr(
@@ -180,70 +277,45 @@ pub async fn update(
     }
     if let Some(category_id) = patch.category_id {
         if let Some(category_id) = category_id {
-            check_category(&txn, current.inspection_id, category_id).await?;
+            check_category(db, current.inspection_id, category_id).await?;
         }
         update = update.col_expr(finding::Column::CategoryId, Expr::value(category_id));
     }
-    if let Some(deadline) = patch.deadline {
-        update = update.col_expr(finding::Column::Deadline, Expr::value(deadline));
+    if let Some(n) = patch.ordinal.filter(|n| *n != current.ordinal) {
+        let n = ordinal::assign::<finding::Entity>(db, NUMBERING, current.inspection_id, Some(n))
+            .await?;
+        update = update.col_expr(finding::Column::Ordinal, Expr::value(n));
+    }
+    if let Some(value) = patch.deadline {
+        update = update.col_expr(finding::Column::Deadline, Expr::value(deadline(value)?));
     }
     if let Some(leader) = patch.responsible_leader {
-        update = update.col_expr(
-            finding::Column::ResponsibleLeader,
-            Expr::value(person("responsibleLeader", leader)?),
-        );
+        let leader = person("responsibleLeader", leader.as_deref())?;
+        update = update.col_expr(finding::Column::ResponsibleLeader, Expr::value(leader));
     }
     if let Some(responsible) = patch.responsible_person {
-        update = update.col_expr(
-            finding::Column::ResponsiblePerson,
-            Expr::value(person("responsiblePerson", responsible)?),
-        );
+        let responsible = person("responsiblePerson", responsible.as_deref())?;
+        update = update.col_expr(finding::Column::ResponsiblePerson, Expr::value(responsible));
     }
     if let Some(code) = patch.department_code {
-        let department_id = department::assignable(&txn, caller, "departmentCode", &code).await?;
+        let department_id =
+            department::assignable(db, &who.caller, "departmentCode", &code).await?;
         update = update.col_expr(finding::Column::DepartmentId, Expr::value(department_id));
     }
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
+    let updated = versioned_update::<finding::Entity>(db, update, id, version).await?;
+    let record = Record {
+        kind: "finding",
+        id,
+        department_id: Some(updated.department_id),
+    };
+    audited(
+        db,
+        who,
         "finding.update",
-        Record {
-            kind: "finding",
-            id,
-            department_id: Some(updated.department_id),
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
     .await?;
     Ok(updated)
-}
-
-/// Archives a finding (soft delete): it leaves the lists, and keeps its ledger and history.
-pub async fn archive(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
-    id: i32,
-    version: i32,
-) -> AppResult<finding::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let current = scope::finding(&txn, caller, id).await?;
-    scope::require_writable(&txn, caller, current.department_id).await?;
-    archive_audited::<finding::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "finding",
-            id,
-            department_id: Some(current.department_id),
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
 }

@@ -1,19 +1,18 @@
 //! Inspections (巡察): created by the inspection office.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{finding, inspection};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect, QueryTrait, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait, Select, Set,
 };
 
 use crate::auth::{Caller, Permission, Reach};
-use crate::db;
-use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
+use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
-use crate::domain::{department, scope, text};
+use crate::domain::{Acting, department, scope, text};
 use crate::error::{AppError, AppResult};
 
 pub struct NewInspection {
@@ -26,8 +25,9 @@ pub struct NewInspection {
     pub due_on: Option<NaiveDate>,
 }
 
-/// Checks that the dates are in order: started ≤ ended ≤ feedback ≤ due.
+/// Checks that the dates are within range and in order: started ≤ ended ≤ feedback ≤ due.
 fn check_dates(input: &NewInspection) -> AppResult<()> {
+    text::date("startedOn", input.started_on)?;
     let order = [
         ("endedOn", input.ended_on),
         ("feedbackOn", input.feedback_on),
@@ -36,6 +36,7 @@ fn check_dates(input: &NewInspection) -> AppResult<()> {
     let mut previous = ("startedOn", input.started_on);
     for (field, date) in order {
         if let Some(date) = date {
+            text::date(field, date)?;
             if date < previous.1 {
                 return Err(AppError::bad_input(
                     field,
@@ -51,19 +52,27 @@ fn check_dates(input: &NewInspection) -> AppResult<()> {
     Ok(())
 }
 
+/// The title of an inspection.
+pub fn title(value: &str) -> AppResult<String> {
+    text::required("title", value, 300)
+}
+
+/// The inspection group (巡察组).
+pub fn group(value: &str) -> AppResult<String> {
+    text::required("inspectionGroup", value, 200)
+}
+
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     input: NewInspection,
 ) -> AppResult<inspection::Model> {
-    caller.require(Permission::ManageInspections)?;
-    let title = text::required("title", &input.title, 300)?;
-    let group = text::required("inspectionGroup", &input.inspection_group, 200)?;
+    who.require(Permission::ManageInspections)?;
+    let title = title(&input.title)?;
+    let group = group(&input.inspection_group)?;
     check_dates(&input)?;
-    let txn = db::begin_write(db).await?;
-    let unit = department::active_by_code(&txn, "unitCode", &input.unit_code).await?;
-    let now = Utc::now();
+    let unit = department::active_by_code(db, "unitCode", &input.unit_code).await?;
+    let now = who.now();
     let created = inspection::ActiveModel {
         title: Set(title),
         inspection_group: Set(group),
@@ -77,31 +86,42 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "inspection.create",
-        Record {
-            kind: "inspection",
-            id: created.id,
-            department_id: Some(created.unit_id),
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let record = Record {
+        kind: "inspection",
+        id: created.id,
+        department_id: Some(created.unit_id),
+    };
+    audited(db, who, "inspection.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
-const COLUMNS: Versioned<inspection::Column> = Versioned {
-    what: "inspection",
-    id: inspection::Column::Id,
-    version: inspection::Column::Version,
-    updated_at: inspection::Column::UpdatedAt,
-    archived_at: inspection::Column::ArchivedAt,
-};
+impl Kind for inspection::Entity {
+    const NAME: &'static str = "inspection";
+    const COLUMNS: Versioned<inspection::Column> = Versioned {
+        id: inspection::Column::Id,
+        version: inspection::Column::Version,
+        updated_at: inspection::Column::UpdatedAt,
+        archived_at: inspection::Column::ArchivedAt,
+    };
+    const MANAGE: Permission = Permission::ManageInspections;
+
+    /// Inspections are the inspection office's: whoever may manage them may change any it sees.
+    async fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> AppResult<(inspection::Model, Option<i32>)> {
+        let current = get(db, &who.caller, id).await?;
+        let unit_id = current.unit_id;
+        Ok((current, Some(unit_id)))
+    }
+
+    fn archived(model: &inspection::Model) -> bool {
+        model.archived_at.is_some()
+    }
+}
 
 #[derive(Default)]
 pub struct InspectionPatch {
@@ -191,16 +211,14 @@ pub async fn list(
 
 /// Edits an inspection (inspectors and admins), if it is still at `version`.
 pub async fn update(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
     patch: InspectionPatch,
 ) -> AppResult<inspection::Model> {
-    caller.require(Permission::ManageInspections)?;
-    let txn = db::begin_write(db).await?;
-    let current = get(&txn, caller, id).await?;
+    who.require(Permission::ManageInspections)?;
+    let (current, unit_id) = inspection::Entity::writable(db, who, id).await?;
     // Check the dates as they will be after the change.
     let merged = NewInspection {
         title: patch.title.clone().unwrap_or_else(|| current.title.clone()),
@@ -218,15 +236,11 @@ pub async fn update(
     let update = inspection::Entity::update_many()
         .col_expr(
             inspection::Column::Title,
-            Expr::value(text::required("title", &merged.title, 300)?),
+            Expr::value(title(&merged.title)?),
         )
         .col_expr(
             inspection::Column::InspectionGroup,
-            Expr::value(text::required(
-                "inspectionGroup",
-                &merged.inspection_group,
-                200,
-            )?),
+            Expr::value(group(&merged.inspection_group)?),
         )
         .col_expr(
             inspection::Column::StartedOn,
@@ -238,47 +252,20 @@ pub async fn update(
             Expr::value(merged.feedback_on),
         )
         .col_expr(inspection::Column::DueOn, Expr::value(merged.due_on));
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
+    let updated = versioned_update::<inspection::Entity>(db, update, id, version).await?;
+    let record = Record {
+        kind: "inspection",
+        id,
+        department_id: unit_id,
+    };
+    audited(
+        db,
+        who,
         "inspection.update",
-        Record {
-            kind: "inspection",
-            id,
-            department_id: Some(updated.unit_id),
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
     .await?;
     Ok(updated)
-}
-
-/// Archives an inspection (inspectors and admins); its findings stay, archived with it from
-/// the lists' point of view only through their inspection.
-pub async fn archive(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
-    id: i32,
-    version: i32,
-) -> AppResult<inspection::Model> {
-    caller.require(Permission::ManageInspections)?;
-    let txn = db::begin_write(db).await?;
-    let current = get(&txn, caller, id).await?;
-    archive_audited::<inspection::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "inspection",
-            id,
-            department_id: Some(current.unit_id),
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
 }

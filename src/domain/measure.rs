@@ -1,32 +1,19 @@
 //! Measures (整改措施): status moves PLANNED → IN_PROGRESS → DONE, and back from DONE only
 //! with a reason; each status change is written into the finding's ledger.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::enums::{MeasureStatus, ProgressKind};
-use entity::{finding, measure, progress_entry};
+use entity::{finding, measure};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 
-use crate::audit::Actor;
 use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{
-    Record, Versioned, archive_audited, commit_audited, record_audited, versioned_update,
-};
+use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::ordinal::{self, Numbering};
-use crate::domain::{department, scope, text, workflow};
+use crate::domain::progress::{self, Note};
+use crate::domain::{Acting, department, scope, text, workflow};
 use crate::error::{AppError, AppResult};
-
-const COLUMNS: Versioned<measure::Column> = Versioned {
-    what: "measure",
-    id: measure::Column::Id,
-    version: measure::Column::Version,
-    updated_at: measure::Column::UpdatedAt,
-    archived_at: measure::Column::ArchivedAt,
-};
 
 pub struct NewMeasure {
     pub finding_id: i32,
@@ -96,25 +83,59 @@ async fn load(
     Ok((current, finding, governing))
 }
 
+impl Kind for measure::Entity {
+    const NAME: &'static str = "measure";
+    const COLUMNS: Versioned<measure::Column> = Versioned {
+        id: measure::Column::Id,
+        version: measure::Column::Version,
+        updated_at: measure::Column::UpdatedAt,
+        archived_at: measure::Column::ArchivedAt,
+    };
+    const MANAGE: Permission = Permission::ManageFindings;
+
+    async fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> AppResult<(measure::Model, Option<i32>)> {
+        let (current, _, governing) = load(db, &who.caller, id).await?;
+        scope::require_writable(db, &who.caller, governing).await?;
+        Ok((current, Some(governing)))
+    }
+
+    fn archived(model: &measure::Model) -> bool {
+        model.archived_at.is_some()
+    }
+}
+
+/// What is to be done (整改措施).
+pub fn content(value: &str) -> AppResult<String> {
+    text::required("content", value, 5_000)
+}
+
+/// A measure's responsible person (责任人).
+pub fn person(value: Option<&str>) -> AppResult<Option<String>> {
+    text::maybe("responsiblePerson", value, 100)
+}
+
+/// A measure's deadline.
+pub fn deadline(value: Option<NaiveDate>) -> AppResult<Option<NaiveDate>> {
+    text::maybe_date("deadline", value)
+}
+
 /// Adds a measure to a finding (managers for their subtree, admins).
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     input: NewMeasure,
 ) -> AppResult<measure::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let content = text::required("content", &input.content, 5_000)?;
-    let responsible = input
-        .responsible_person
-        .map(|p| text::optional("responsiblePerson", &p, 100))
-        .transpose()?
-        .flatten();
-    let txn = db::begin_write(db).await?;
-    let finding = scope::finding(&txn, caller, input.finding_id).await?;
-    scope::require_writable(&txn, caller, finding.department_id).await?;
+    who.require(Permission::ManageFindings)?;
+    let content = content(&input.content)?;
+    let responsible = person(input.responsible_person.as_deref())?;
+    let deadline = deadline(input.deadline)?;
+    let (finding, _) = finding::Entity::writable(db, who, input.finding_id).await?;
     let department_id = match &input.department_code {
-        Some(code) => Some(department::assignable(&txn, caller, "departmentCode", code).await?),
+        Some(code) => Some(department::assignable(db, &who.caller, "departmentCode", code).await?),
         None => None,
     };
     let numbering = Numbering {
@@ -124,90 +145,64 @@ pub async fn create(
         ordinal_column: measure::Column::Ordinal,
     };
     let ordinal =
-        ordinal::assign::<measure::Entity>(&txn, numbering, finding.id, input.ordinal).await?;
-    let now = Utc::now();
+        ordinal::assign::<measure::Entity>(db, numbering, finding.id, input.ordinal).await?;
+    let now = who.now();
     let created = measure::ActiveModel {
         finding_id: Set(finding.id),
         ordinal: Set(ordinal),
         content: Set(content),
         department_id: Set(department_id),
         responsible_person: Set(responsible),
-        deadline: Set(input.deadline),
+        deadline: Set(deadline),
         status: Set(MeasureStatus::Planned),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "measure.create",
-        Record {
-            kind: "measure",
-            id: created.id,
-            department_id: Some(department_id.unwrap_or(finding.department_id)),
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let record = Record {
+        kind: "measure",
+        id: created.id,
+        department_id: Some(department_id.unwrap_or(finding.department_id)),
+    };
+    audited(db, who, "measure.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
-/// Edits a measure the caller may write, if it is still at `version`.
+/// Edits a measure the caller may write, if it is still at `version`. A status change is
+/// checked against the measure's procedure, written into the finding's ledger, and starts a
+/// finding that had not started.
 pub async fn update(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
     patch: MeasurePatch,
 ) -> AppResult<measure::Model> {
-    let txn = db::begin_write(db).await?;
-    let updated = update_in(&txn, caller, &caller.actor(request_id), id, version, patch).await?;
-    txn.commit().await?;
-    Ok(updated)
-}
+    who.require(Permission::UpdateMeasures)?;
+    let (current, finding, governing) = load(db, &who.caller, id).await?;
+    scope::require_writable(db, &who.caller, governing).await?;
 
-/// [`update`] inside a transaction the caller owns (bulk updates run many in one).
-pub async fn update_in(
-    txn: &DatabaseTransaction,
-    caller: &Caller,
-    actor: &Actor,
-    id: i32,
-    version: i32,
-    patch: MeasurePatch,
-) -> AppResult<measure::Model> {
-    caller.require(Permission::UpdateMeasures)?;
-    let (current, finding, governing) = load(txn, caller, id).await?;
-    scope::require_writable(txn, caller, governing).await?;
-
-    let now = Utc::now();
     let mut update = measure::Entity::update_many();
-    if let Some(content) = &patch.content {
-        update = update.col_expr(
-            measure::Column::Content,
-            Expr::value(text::required("content", content, 5_000)?),
-        );
+    if let Some(value) = &patch.content {
+        update = update.col_expr(measure::Column::Content, Expr::value(content(value)?));
     }
-    if let Some(deadline) = patch.deadline {
-        update = update.col_expr(measure::Column::Deadline, Expr::value(deadline));
+    if let Some(value) = patch.deadline {
+        update = update.col_expr(measure::Column::Deadline, Expr::value(deadline(value)?));
     }
-    if let Some(person) = patch.responsible_person {
-        let person = person
-            .map(|p| text::optional("responsiblePerson", &p, 100))
-            .transpose()?
-            .flatten();
-        update = update.col_expr(measure::Column::ResponsiblePerson, Expr::value(person));
+    if let Some(value) = patch.responsible_person {
+        let value = person(value.as_deref())?;
+        update = update.col_expr(measure::Column::ResponsiblePerson, Expr::value(value));
     }
     if let Some(code) = patch.department_code {
         // Reassigning a measure is the manager's, as for findings.
-        caller.require(Permission::ManageFindings)?;
+        who.require(Permission::ManageFindings)?;
         let id = match code {
-            Some(code) => Some(department::assignable(txn, caller, "departmentCode", &code).await?),
+            Some(code) => {
+                Some(department::assignable(db, &who.caller, "departmentCode", &code).await?)
+            }
             None => None,
         };
         update = update.col_expr(measure::Column::DepartmentId, Expr::value(id));
@@ -215,13 +210,24 @@ pub async fn update_in(
     let status_change = patch.status.filter(|s| *s != current.status);
     if let Some(to) = status_change {
         check_move(current.status, to, patch.reason.as_deref())?;
-        let completed_on = (to == MeasureStatus::Done)
-            .then(|| patch.completed_on.unwrap_or_else(|| now.date_naive()));
+        let completed_on = match to {
+            MeasureStatus::Done => Some(
+                text::maybe_date("completedOn", patch.completed_on)?.unwrap_or_else(|| who.today()),
+            ),
+            _ => None,
+        };
         update = update
             .col_expr(measure::Column::Status, Expr::value(to.as_str()))
             .col_expr(measure::Column::CompletedOn, Expr::value(completed_on));
+    } else if let Some(on) = patch.completed_on
+        && current.status == MeasureStatus::Done
+    {
+        update = update.col_expr(
+            measure::Column::CompletedOn,
+            Expr::value(text::date("completedOn", on)?),
+        );
     }
-    let updated = versioned_update(txn, update, COLUMNS, id, version).await?;
+    let updated = versioned_update::<measure::Entity>(db, update, id, version).await?;
     if let Some(to) = status_change {
         let reason = patch
             .reason
@@ -235,67 +241,34 @@ pub async fn update_in(
             ),
             None => format!("措施{}：{} → {}", current.ordinal, current.status, to),
         };
-        progress_entry::ActiveModel {
-            finding_id: Set(current.finding_id),
-            measure_id: Set(Some(id)),
-            entry_date: Set(now.date_naive()),
-            kind: Set(ProgressKind::StatusChange),
-            content: Set(content),
-            author_sub: Set(actor.sub.clone()),
-            author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-            author_role: Set(Some(actor.role.clone())),
-            details: Set(Some(
+        let note = Note {
+            finding_id: current.finding_id,
+            measure_id: Some(id),
+            entry_date: who.today(),
+            kind: ProgressKind::StatusChange,
+            content,
+            details: Some(
                 json!({"measure_id": id, "from": current.status, "to": to, "reason": reason}),
-            )),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        workflow::start_on_first_work(txn, &finding, now).await?;
+            ),
+        };
+        progress::note(db, who, note).await?;
+        workflow::start_on_first_work(db, who, &finding).await?;
     }
-    record_audited(
-        txn,
-        actor,
+    let record = Record {
+        kind: "measure",
+        id,
+        department_id: Some(governing),
+    };
+    audited(
+        db,
+        who,
         "measure.update",
-        Record {
-            kind: "measure",
-            id,
-            department_id: Some(governing),
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
     .await?;
     Ok(updated)
-}
-
-/// Archives a measure (soft delete), keeping its ledger entries.
-pub async fn archive(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
-    id: i32,
-    version: i32,
-) -> AppResult<measure::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let (current, _, governing) = load(&txn, caller, id).await?;
-    scope::require_writable(&txn, caller, governing).await?;
-    archive_audited::<measure::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "measure",
-            id,
-            department_id: Some(governing),
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
 }
 
 /// One measure the caller may read.

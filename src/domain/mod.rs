@@ -1,9 +1,14 @@
-//! Rules both APIs share. GraphQL resolvers and REST handlers are thin adapters over these
-//! functions. Each checks the caller's permission itself (one place per rule), reads through
-//! [`scope`] so that records outside the caller's reach are not found, and makes its change
-//! and the change's audit event in one transaction.
+//! The rules every surface shares. GraphQL, REST, bulk mutations, the ledger import and the
+//! command line are thin adapters over these functions:
+//! - commands (create, update, archive, link, each workflow move, progress, targets,
+//!   evidence) take the connection they run on and an [`Acting`] caller, and do in one place
+//!   the permission and scope checks, validation, the version guard, the ledger entry and the
+//!   audit event; adapters run them inside [`write`];
+//! - reads start from [`scope`], so that records outside the caller's reach are not found,
+//!   whichever surface asks.
 
 pub mod account;
+mod acting;
 pub mod audit_log;
 pub mod bulk;
 pub mod category;
@@ -11,8 +16,8 @@ pub mod change;
 pub mod department;
 pub mod finding;
 pub mod finding_list;
+pub mod idempotency;
 pub mod inspection;
-pub mod ledger_export;
 pub mod ledger_import;
 pub mod listing;
 pub mod measure;
@@ -21,10 +26,14 @@ pub mod ordinal;
 pub mod page;
 pub mod progress;
 pub mod regulation;
+pub mod relations;
 pub mod report;
 pub mod scope;
 pub mod summary;
+pub mod sync;
 pub mod target;
 pub mod text;
 pub mod warning;
 pub mod workflow;
+
+pub use acting::{Acting, write};

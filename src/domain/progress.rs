@@ -1,21 +1,21 @@
 //! The ledger (一问题一台账): appending progress entries with their evidence, and corrections.
 //! Entries are never edited or deleted; a mistake is answered by a CORRECTION entry.
 
-use chrono::{NaiveDate, Utc};
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use entity::enums::{EvidenceKind, ProgressKind};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
-use crate::audit::Actor;
 use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{Record, commit_audited, record_audited};
+use crate::domain::change::{Record, audited};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
-use crate::domain::{scope, text, workflow};
+use crate::domain::{Acting, scope, text, workflow, write};
 use crate::error::{AppError, AppResult};
 use crate::evidence::{Store, Stored};
 
@@ -81,20 +81,43 @@ pub async fn list(
     page::fetch(db, select, &order, args).await
 }
 
+/// The latest entry of these kinds in each of these findings' ledgers: what a ledger's 整改进展
+/// column shows (the import compares with it, the export writes it).
+pub async fn latest_of_kinds(
+    db: &impl ConnectionTrait,
+    finding_ids: &[i32],
+    kinds: &[ProgressKind],
+) -> AppResult<HashMap<i32, progress_entry::Model>> {
+    let entries = progress_entry::Entity::find()
+        .filter(progress_entry::Column::FindingId.is_in(finding_ids.iter().copied()))
+        .filter(progress_entry::Column::Kind.is_in(kinds.iter().copied()))
+        .order_by_asc(progress_entry::Column::Id)
+        .all(db)
+        .await?;
+    Ok(entries.into_iter().map(|e| (e.finding_id, e)).collect())
+}
+
+/// The entries whose latest one is a finding's 整改进展: what was done, not the system's notes.
+pub const PROGRESS_KINDS: [ProgressKind; 3] = [
+    ProgressKind::Progress,
+    ProgressKind::Meeting,
+    ProgressKind::Recheck,
+];
+
 /// The finding an entry goes to, checked for the caller's reach, and the department whose
 /// write permission governs the entry (its measure's, or the finding's).
 async fn writable_target(
-    txn: &DatabaseTransaction,
-    caller: &Caller,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     finding_id: i32,
     measure_id: Option<i32>,
 ) -> AppResult<(finding::Model, i32)> {
-    let finding = scope::finding(txn, caller, finding_id).await?;
+    let finding = scope::finding(db, &who.caller, finding_id).await?;
     let department_id = match measure_id {
         None => finding.department_id,
         Some(measure_id) => {
             let m = measure::Entity::find_by_id(measure_id)
-                .one(txn)
+                .one(db)
                 .await?
                 .filter(|m| m.finding_id == finding.id)
                 .ok_or_else(|| {
@@ -106,7 +129,7 @@ async fn writable_target(
             m.department_id.unwrap_or(finding.department_id)
         }
     };
-    scope::require_writable(txn, caller, department_id).await?;
+    scope::require_writable(db, &who.caller, department_id).await?;
     Ok((finding, department_id))
 }
 
@@ -114,11 +137,17 @@ async fn writable_target(
 pub struct Checked {
     pub finding_id: i32,
     pub measure_id: Option<i32>,
-    pub entry_date: NaiveDate,
+    /// None: today, in the configured zone.
+    pub entry_date: Option<NaiveDate>,
     pub kind: ProgressKind,
     pub content: String,
     pub links: Vec<(String, String)>,
     pub files: Vec<(String, Stored)>,
+}
+
+/// The text of an entry.
+pub fn content(value: &str) -> AppResult<String> {
+    text::required("content", value, 10_000)
 }
 
 /// Checks an entry's text, kind, date and links (files are checked as they are stored).
@@ -127,7 +156,7 @@ pub fn check(
     measure_id: Option<i32>,
     entry_date: Option<NaiveDate>,
     kind: ProgressKind,
-    content: &str,
+    content_text: &str,
     links: &[NewLink],
 ) -> AppResult<Checked> {
     if matches!(kind, ProgressKind::StatusChange | ProgressKind::Correction) {
@@ -136,7 +165,7 @@ pub fn check(
             "status changes are written by the workflow, and corrections by correctProgressEntry",
         ));
     }
-    let content = text::required("content", content, 10_000)?;
+    let content = content(content_text)?;
     if links.len() > MAX_EVIDENCE {
         return Err(AppError::bad_input(
             "links",
@@ -150,14 +179,7 @@ pub fn check(
             check_url(&link.url)?,
         ));
     }
-    let today = Utc::now().date_naive();
-    let entry_date = entry_date.unwrap_or(today);
-    if entry_date > today + chrono::Days::new(1) {
-        return Err(AppError::bad_input(
-            "entryDate",
-            "a progress entry cannot be dated in the future",
-        ));
-    }
+    let entry_date = text::maybe_date("entryDate", entry_date)?;
     Ok(Checked {
         finding_id,
         measure_id,
@@ -174,11 +196,10 @@ pub fn check(
 pub async fn add(
     db: &DatabaseConnection,
     store: &Store,
-    caller: &Caller,
-    request_id: Option<String>,
+    who: &Acting,
     input: NewEntry,
 ) -> AppResult<progress_entry::Model> {
-    caller.require(Permission::AddProgress)?;
+    who.require(Permission::AddProgress)?;
     let mut checked = check(
         input.finding_id,
         input.measure_id,
@@ -207,43 +228,45 @@ pub async fn add(
             }
         }
     }
-    let result = async {
-        let txn = db::begin_write(db).await?;
-        let entry = append_in(&txn, caller, &caller.actor(request_id), &checked).await?;
-        txn.commit().await?;
-        Ok(entry)
-    }
-    .await;
+    let result = write(db, async |txn| append(txn, who, &checked).await).await;
     if result.is_err() {
         checked.files.iter().for_each(|(_, s)| s.discard());
     }
     result
 }
 
-/// Appends a checked entry inside a transaction the caller owns (bulk additions run many in one).
-pub async fn append_in(
-    txn: &DatabaseTransaction,
-    caller: &Caller,
-    actor: &Actor,
+/// Appends a checked entry (the command every road to the ledger takes: GraphQL, bulk, the
+/// import). The first work recorded on a NOT_STARTED finding starts it.
+pub async fn append(
+    db: &impl ConnectionTrait,
+    who: &Acting,
     entry: &Checked,
 ) -> AppResult<progress_entry::Model> {
-    caller.require(Permission::AddProgress)?;
+    who.require(Permission::AddProgress)?;
     let (finding, department_id) =
-        writable_target(txn, caller, entry.finding_id, entry.measure_id).await?;
-    let now = Utc::now();
+        writable_target(db, who, entry.finding_id, entry.measure_id).await?;
+    let today = who.today();
+    let entry_date = entry.entry_date.unwrap_or(today);
+    if entry_date > today {
+        return Err(AppError::bad_input(
+            "entryDate",
+            "a progress entry cannot be dated in the future",
+        ));
+    }
+    let now = who.now();
     let created = progress_entry::ActiveModel {
         finding_id: Set(finding.id),
         measure_id: Set(entry.measure_id),
-        entry_date: Set(entry.entry_date),
+        entry_date: Set(entry_date),
         kind: Set(entry.kind),
         content: Set(entry.content.clone()),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-        author_role: Set(Some(actor.role.clone())),
+        author_sub: Set(who.sub().to_owned()),
+        author_name: Set(who.author_name()),
+        author_role: Set(Some(who.actor.role.clone())),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
+    .insert(db)
     .await?;
     for (title, url) in &entry.links {
         evidence::ActiveModel {
@@ -254,7 +277,7 @@ pub async fn append_in(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(txn)
+        .insert(db)
         .await?;
     }
     for (title, file) in &entry.files {
@@ -268,18 +291,18 @@ pub async fn append_in(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(txn)
+        .insert(db)
         .await?;
     }
-    workflow::start_on_first_work(txn, &finding, now).await?;
+    workflow::start_on_first_work(db, who, &finding).await?;
     let record = Record {
         kind: "progress_entry",
         id: created.id,
         department_id: Some(department_id),
     };
-    record_audited(
-        txn,
-        actor,
+    audited(
+        db,
+        who,
         "progress_entry.create",
         record,
         None,
@@ -289,54 +312,85 @@ pub async fn append_in(
     Ok(created)
 }
 
+/// An entry the system writes into a finding's ledger for a change it records (a status move,
+/// a measure's status, a target's value, a regulation link, an import).
+pub struct Note {
+    pub finding_id: i32,
+    pub measure_id: Option<i32>,
+    pub entry_date: NaiveDate,
+    pub kind: ProgressKind,
+    pub content: String,
+    pub details: Option<serde_json::Value>,
+}
+
+/// Writes a [`Note`] by the acting caller. The caller's right to the change it records is the
+/// command's to check; the note only records it.
+pub async fn note(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    note: Note,
+) -> AppResult<progress_entry::Model> {
+    Ok(progress_entry::ActiveModel {
+        finding_id: Set(note.finding_id),
+        measure_id: Set(note.measure_id),
+        entry_date: Set(note.entry_date),
+        kind: Set(note.kind),
+        content: Set(note.content),
+        author_sub: Set(who.sub().to_owned()),
+        author_name: Set(who.author_name()),
+        author_role: Set(Some(who.actor.role.clone())),
+        details: Set(note.details),
+        created_at: Set(who.now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
 /// Corrects an entry by appending a CORRECTION that points at it; the original stays as it was.
 pub async fn correct(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     entry_id: i32,
-    content: &str,
+    content_text: &str,
 ) -> AppResult<progress_entry::Model> {
-    caller.require(Permission::AddProgress)?;
-    let content = text::required("content", content, 10_000)?;
-    let txn = db::begin_write(db).await?;
+    who.require(Permission::AddProgress)?;
+    let content = content(content_text)?;
     let original = progress_entry::Entity::find_by_id(entry_id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("progress entry", entry_id))?;
-    let (_, department_id) =
-        writable_target(&txn, caller, original.finding_id, original.measure_id)
-            .await
-            .map_err(|err| match err {
-                AppError::NotFound(_) => AppError::not_found("progress entry", entry_id),
-                other => other,
-            })?;
-    let actor = caller.actor(request_id);
-    let now = Utc::now();
+    let (_, department_id) = writable_target(db, who, original.finding_id, original.measure_id)
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(_) => AppError::not_found("progress entry", entry_id),
+            other => other,
+        })?;
     let entry = progress_entry::ActiveModel {
         finding_id: Set(original.finding_id),
         measure_id: Set(original.measure_id),
-        entry_date: Set(now.date_naive()),
+        entry_date: Set(who.today()),
         kind: Set(ProgressKind::Correction),
         content: Set(content),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-        author_role: Set(Some(actor.role.clone())),
+        author_sub: Set(who.sub().to_owned()),
+        author_name: Set(who.author_name()),
+        author_role: Set(Some(who.actor.role.clone())),
         corrects_id: Set(Some(entry_id)),
-        created_at: Set(now),
+        created_at: Set(who.now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &actor,
+    let record = Record {
+        kind: "progress_entry",
+        id: entry.id,
+        department_id: Some(department_id),
+    };
+    audited(
+        db,
+        who,
         "progress_entry.correct",
-        Record {
-            kind: "progress_entry",
-            id: entry.id,
-            department_id: Some(department_id),
-        },
+        record,
         None,
         Some(&entry),
     )

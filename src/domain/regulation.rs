@@ -1,30 +1,22 @@
 //! Regulations (规章制度) made or revised in answer to findings, and their links to findings.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::enums::{ProgressKind, RegulationDomain, RegulationStatus};
-use entity::{finding_regulation, progress_entry, regulation};
+use entity::{finding, finding_regulation, regulation};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryTrait, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryTrait, Select, Set,
 };
 use serde_json::json;
 
 use crate::auth::{Caller, Permission, Reach};
-use crate::db;
-use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
+use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
-use crate::domain::{department, scope, text};
+use crate::domain::progress::{self, Note};
+use crate::domain::{Acting, department, scope, text};
 use crate::error::{AppError, AppResult};
-
-const COLUMNS: Versioned<regulation::Column> = Versioned {
-    what: "regulation",
-    id: regulation::Column::Id,
-    version: regulation::Column::Version,
-    updated_at: regulation::Column::UpdatedAt,
-    archived_at: regulation::Column::ArchivedAt,
-};
 
 pub struct NewRegulation {
     pub title: String,
@@ -169,22 +161,17 @@ fn title_of(title: &str) -> AppResult<String> {
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     input: NewRegulation,
 ) -> AppResult<regulation::Model> {
-    caller.require(Permission::ManageFindings)?;
+    who.require(Permission::ManageFindings)?;
     let title = title_of(&input.title)?;
-    let number = input
-        .document_number
-        .map(|n| text::optional("documentNumber", &n, 100))
-        .transpose()?
-        .flatten();
-    let txn = db::begin_write(db).await?;
+    let number = text::maybe("documentNumber", input.document_number.as_deref(), 100)?;
+    let issued_on = text::maybe_date("issuedOn", input.issued_on)?;
     let department_id = match input.department_code.as_deref() {
-        Some(code) => Some(department::assignable(&txn, caller, "departmentCode", code).await?),
-        None if caller.write_reach() == Reach::All => None,
+        Some(code) => Some(department::assignable(db, &who.caller, "departmentCode", code).await?),
+        None if who.caller.write_reach() == Reach::All => None,
         None => {
             return Err(AppError::bad_input(
                 "departmentCode",
@@ -192,98 +179,103 @@ pub async fn create(
             ));
         }
     };
-    let now = Utc::now();
+    let now = who.now();
     let created = regulation::ActiveModel {
         title: Set(title),
         document_number: Set(number),
         domain: Set(input.domain),
         department_id: Set(department_id),
-        issued_on: Set(input.issued_on),
+        issued_on: Set(issued_on),
         status: Set(input.status),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "regulation.create",
-        Record {
-            kind: "regulation",
-            id: created.id,
-            department_id: created.department_id,
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let record = Record {
+        kind: "regulation",
+        id: created.id,
+        department_id: created.department_id,
+    };
+    audited(db, who, "regulation.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
-/// Checks that the caller may change this regulation: one issued within its write reach (an
-/// unassigned one only for admins).
-async fn writable(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    id: i32,
-) -> AppResult<regulation::Model> {
-    let current = get(db, caller, id).await?;
-    match current.department_id {
-        Some(dept) => scope::require_writable(db, caller, dept).await?,
-        None if caller.write_reach() == Reach::All => {}
-        None => {
-            return Err(AppError::Forbidden(
-                "only admins change regulations without an issuing department".to_owned(),
-            ));
+impl Kind for regulation::Entity {
+    const NAME: &'static str = "regulation";
+    const COLUMNS: Versioned<regulation::Column> = Versioned {
+        id: regulation::Column::Id,
+        version: regulation::Column::Version,
+        updated_at: regulation::Column::UpdatedAt,
+        archived_at: regulation::Column::ArchivedAt,
+    };
+    const MANAGE: Permission = Permission::ManageFindings;
+
+    /// A regulation issued within the caller's write reach (an unassigned one only for admins).
+    async fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> AppResult<(regulation::Model, Option<i32>)> {
+        let current = get(db, &who.caller, id).await?;
+        match current.department_id {
+            Some(dept) => scope::require_writable(db, &who.caller, dept).await?,
+            None if who.caller.write_reach() == Reach::All => {}
+            None => {
+                return Err(AppError::Forbidden(
+                    "only admins change regulations without an issuing department".to_owned(),
+                ));
+            }
         }
+        let department_id = current.department_id;
+        Ok((current, department_id))
     }
-    Ok(current)
+
+    fn archived(model: &regulation::Model) -> bool {
+        model.archived_at.is_some()
+    }
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
     patch: RegulationPatch,
 ) -> AppResult<regulation::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let current = writable(&txn, caller, id).await?;
+    who.require(Permission::ManageFindings)?;
+    let (current, department_id) = regulation::Entity::writable(db, who, id).await?;
     let mut update = regulation::Entity::update_many();
     if let Some(title) = &patch.title {
         update = update.col_expr(regulation::Column::Title, Expr::value(title_of(title)?));
     }
     if let Some(number) = patch.document_number {
-        let number = number
-            .map(|n| text::optional("documentNumber", &n, 100))
-            .transpose()?
-            .flatten();
+        let number = text::maybe("documentNumber", number.as_deref(), 100)?;
         update = update.col_expr(regulation::Column::DocumentNumber, Expr::value(number));
     }
     if let Some(domain) = patch.domain {
         update = update.col_expr(regulation::Column::Domain, Expr::value(domain.as_str()));
     }
     if let Some(issued_on) = patch.issued_on {
+        let issued_on = text::maybe_date("issuedOn", issued_on)?;
         update = update.col_expr(regulation::Column::IssuedOn, Expr::value(issued_on));
     }
     if let Some(status) = patch.status {
         update = update.col_expr(regulation::Column::Status, Expr::value(status.as_str()));
     }
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
+    let updated = versioned_update::<regulation::Entity>(db, update, id, version).await?;
+    let record = Record {
+        kind: "regulation",
+        id,
+        department_id,
+    };
+    audited(
+        db,
+        who,
         "regulation.update",
-        Record {
-            kind: "regulation",
-            id,
-            department_id: current.department_id,
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
@@ -291,49 +283,20 @@ pub async fn update(
     Ok(updated)
 }
 
-pub async fn archive(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
-    id: i32,
-    version: i32,
-) -> AppResult<regulation::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let current = writable(&txn, caller, id).await?;
-    archive_audited::<regulation::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "regulation",
-            id,
-            department_id: current.department_id,
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
-}
-
 /// Links (or, with `linked = false`, unlinks) a regulation and a finding the caller may
 /// write; the finding's ledger records it. Unlinking keeps the row, marked.
 pub async fn set_link(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     finding_id: i32,
     regulation_id: i32,
     linked: bool,
 ) -> AppResult<regulation::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let finding = scope::finding(&txn, caller, finding_id).await?;
-    scope::require_writable(&txn, caller, finding.department_id).await?;
-    let regulation = get(&txn, caller, regulation_id).await?;
+    who.require(Permission::ManageFindings)?;
+    let (finding, department_id) = finding::Entity::writable(db, who, finding_id).await?;
+    let regulation = get(db, &who.caller, regulation_id).await?;
     let existing = finding_regulation::Entity::find_by_id((finding_id, regulation_id))
-        .one(&txn)
+        .one(db)
         .await?;
     let active = existing.as_ref().is_some_and(|l| l.unlinked_at.is_none());
     if active == linked {
@@ -342,69 +305,54 @@ pub async fn set_link(
             if linked { "linked to" } else { "not linked to" }
         )));
     }
-    let actor = caller.actor(request_id);
-    let now = Utc::now();
+    let now = who.now();
     let link = match existing {
         None => {
             finding_regulation::ActiveModel {
                 finding_id: Set(finding_id),
                 regulation_id: Set(regulation_id),
                 linked_at: Set(now),
-                linked_by: Set(actor.sub.clone()),
+                linked_by: Set(who.sub().to_owned()),
                 unlinked_at: Set(None),
             }
-            .insert(&txn)
+            .insert(db)
             .await?
         }
         Some(row) => {
             let mut row: finding_regulation::ActiveModel = row.into();
             if linked {
                 row.linked_at = Set(now);
-                row.linked_by = Set(actor.sub.clone());
+                row.linked_by = Set(who.sub().to_owned());
                 row.unlinked_at = Set(None);
             } else {
                 row.unlinked_at = Set(Some(now));
             }
-            row.update(&txn).await?
+            row.update(db).await?
         }
     };
-    progress_entry::ActiveModel {
-        finding_id: Set(finding_id),
-        entry_date: Set(now.date_naive()),
-        kind: Set(ProgressKind::Comment),
-        content: Set(if linked {
+    let note = Note {
+        finding_id,
+        measure_id: None,
+        entry_date: who.today(),
+        kind: ProgressKind::Comment,
+        content: if linked {
             format!("关联制度《{}》", regulation.title)
         } else {
             format!("取消关联制度《{}》", regulation.title)
-        }),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-        author_role: Set(Some(actor.role.clone())),
-        details: Set(Some(
-            json!({"regulation_id": regulation_id, "linked": linked}),
-        )),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+        },
+        details: Some(json!({"regulation_id": regulation_id, "linked": linked})),
+    };
+    progress::note(db, who, note).await?;
     let action = if linked {
         "regulation.link"
     } else {
         "regulation.unlink"
     };
-    commit_audited(
-        txn,
-        &actor,
-        action,
-        Record {
-            kind: "finding",
-            id: finding_id,
-            department_id: Some(finding.department_id),
-        },
-        None,
-        Some(&link),
-    )
-    .await?;
+    let record = Record {
+        kind: "finding",
+        id: finding.id,
+        department_id,
+    };
+    audited(db, who, action, record, None, Some(&link)).await?;
     Ok(regulation)
 }

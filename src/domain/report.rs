@@ -4,38 +4,47 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use entity::enums::{ReportKind, ReportStatus, Role};
+use entity::enums::{ReportKind, ReportStatus};
 use entity::{category, department, finding, inspection, measure, progress_entry, report, target};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Set,
 };
 
-use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{Record, commit_audited};
+use crate::auth::{Caller, Permission, Reach};
+use crate::domain::change::{Record, audited};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::summary;
-use crate::domain::{inspection as inspections, scope};
+use crate::domain::{Acting, inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
+use crate::report::render::Document;
 use crate::report::{
     CategoryFacts, EntryFacts, FindingFacts, InspectionFacts, MeasureFacts, Publicity, Snapshot,
     SummaryFacts, TargetFacts,
 };
 
-/// Reports the caller may read: of inspections it may read; the inspection office sees
-/// reports once submitted, the unit's own people (and admins) drafts too.
+/// Reports the caller may open. A report is a unit-wide document (it shows the whole ledger
+/// of the unit's inspection), so only callers who read the whole inspected unit open one:
+/// admins, the inspection office, the unit's own managers and leaders, but not the officers of
+/// one section, who read their section's findings through the lists instead. Drafts are for
+/// those who prepare reports (the unit's managers, admins); the others see a report once it is
+/// submitted or published.
 pub fn visible(caller: &Caller) -> Select<report::Entity> {
-    let inspections = inspections::visible(caller)
+    let inspections = inspection::Entity::find()
+        .filter(scope::department_in(
+            inspection::Column::UnitId,
+            &caller.read_reach(),
+        ))
         .select_only()
         .column(inspection::Column::Id)
         .into_query();
     let select =
         report::Entity::find().filter(report::Column::InspectionId.in_subquery(inspections));
-    match caller.role() {
-        Some(Role::Inspector) => select.filter(report::Column::Status.ne(ReportStatus::Draft)),
-        _ => select,
+    if caller.can(Permission::ManageReports) {
+        select
+    } else {
+        select.filter(report::Column::Status.ne(ReportStatus::Draft))
     }
 }
 
@@ -145,7 +154,7 @@ pub async fn schedule(
     let to = inspection
         .due_on
         .unwrap_or_else(|| today.checked_add_days(Days::new(16)).unwrap_or(today));
-    let reports = report::Entity::find()
+    let reports = visible(caller)
         .filter(report::Column::InspectionId.eq(inspection_id))
         .filter(report::Column::Kind.eq(ReportKind::SemiMonthly))
         .filter(report::Column::Status.ne(ReportStatus::Draft))
@@ -179,31 +188,50 @@ pub async fn schedule(
         .collect())
 }
 
-/// Builds the snapshot of an inspection's ledger as of `period_end`.
+/// The ledger of an inspection as it stands, every entry included, for the findings the caller
+/// may read: what the ledger export renders (and the import reads back).
+pub async fn current_ledger(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    inspection_id: i32,
+) -> AppResult<Snapshot> {
+    let inspection = inspections::get(db, &who.caller, inspection_id).await?;
+    let today = who.today();
+    let period = Period {
+        kind: "ledger".to_owned(),
+        start: None,
+        end: today,
+    };
+    snapshot(db, &inspection, &who.caller.read_reach(), period, today).await
+}
+
+/// What a snapshot covers: its kind's name and the days of ledger entries it shows.
+struct Period {
+    kind: String,
+    start: Option<NaiveDate>,
+    end: NaiveDate,
+}
+
+/// Builds the snapshot of an inspection's ledger over `period`, of the findings within
+/// `reach` (a report is the unit's document: its reach is the unit's whole subtree).
 async fn snapshot(
     db: &impl ConnectionTrait,
-    caller: &Caller,
     inspection: &inspection::Model,
-    kind: ReportKind,
-    period_end: NaiveDate,
+    reach: &Reach,
+    period: Period,
     today: NaiveDate,
 ) -> AppResult<Snapshot> {
     let unit = department::Entity::find_by_id(inspection.unit_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("inspection without its unit"))?;
-    let previous = report::Entity::find()
-        .filter(report::Column::InspectionId.eq(inspection.id))
-        .filter(report::Column::Kind.eq(kind))
-        .filter(report::Column::PeriodEnd.lt(period_end))
-        .order_by_desc(report::Column::PeriodEnd)
-        .one(db)
-        .await?;
-    let period_start = previous
-        .map(|p| p.period_end.succ_opt().unwrap_or(p.period_end))
-        .or(inspection.feedback_on);
-
-    let scoped = summary::findings(db, caller, summary::Over::Inspection(inspection.id)).await?;
+    let Period {
+        kind,
+        start: period_start,
+        end: period_end,
+    } = period;
+    let scoped =
+        summary::findings_within(db, reach, summary::Over::Inspection(inspection.id)).await?;
     let counts = summary::totals(db, &scoped, today).await?;
     let regulations = summary::regulations(db, &scoped).await?;
     let findings = scoped
@@ -265,6 +293,8 @@ async fn snapshot(
             .iter()
             .filter(|m| m.finding_id == f.id)
             .map(|m| MeasureFacts {
+                id: Some(m.id),
+                version: Some(m.version),
                 ordinal: m.ordinal,
                 content: m.content.clone(),
                 status: m.status.to_string(),
@@ -331,7 +361,7 @@ async fn snapshot(
         .and_then(|p| serde_json::from_value(p).ok())
         .unwrap_or_default();
     Ok(Snapshot {
-        kind: kind.to_string(),
+        kind,
         inspection: InspectionFacts {
             id: inspection.id,
             title: inspection.title.clone(),
@@ -364,18 +394,20 @@ async fn snapshot(
 }
 
 /// Generates and stores a report of `kind` for an inspection whose unit the caller manages.
+/// The audit event carries the snapshot's content hash, so that an edited snapshot is found
+/// by `rectrack audit verify`.
 pub async fn generate(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     inspection_id: i32,
     kind: ReportKind,
     period_end: NaiveDate,
-    today: NaiveDate,
 ) -> AppResult<report::Model> {
-    caller.require(Permission::ManageReports)?;
-    let inspection = inspections::get(db, caller, inspection_id).await?;
-    scope::require_writable(db, caller, inspection.unit_id).await?;
+    who.require(Permission::ManageReports)?;
+    let period_end = text::date("periodEnd", period_end)?;
+    let inspection = inspections::get(db, &who.caller, inspection_id).await?;
+    scope::require_writable(db, &who.caller, inspection.unit_id).await?;
+    let today = who.today();
     // A report may be prepared ahead for the coming reporting day (at most half a month on).
     if period_end > today.checked_add_days(Days::new(16)).unwrap_or(today) {
         return Err(AppError::bad_input(
@@ -389,56 +421,71 @@ pub async fn generate(
             format!("the period ends before the feedback of {start}"),
         ));
     }
-    let snapshot = snapshot(db, caller, &inspection, kind, period_end, today).await?;
-    let txn = db::begin_write(db).await?;
+    let previous = report::Entity::find()
+        .filter(report::Column::InspectionId.eq(inspection.id))
+        .filter(report::Column::Kind.eq(kind))
+        .filter(report::Column::PeriodEnd.lt(period_end))
+        .order_by_desc(report::Column::PeriodEnd)
+        .one(db)
+        .await?;
+    let period = Period {
+        kind: kind.to_string(),
+        start: previous
+            .map(|p| p.period_end.succ_opt().unwrap_or(p.period_end))
+            .or(inspection.feedback_on),
+        end: period_end,
+    };
+    let unit_reach = scope::subtree_reach(db, inspection.unit_id).await?;
+    let snapshot = snapshot(db, &inspection, &unit_reach, period, today).await?;
+    let snapshot = serde_json::to_value(&snapshot).map_err(AppError::internal)?;
+    let digest = snapshot_digest(&snapshot);
     let created = report::ActiveModel {
         inspection_id: Set(inspection.id),
         kind: Set(kind),
         period_end: Set(period_end),
         status: Set(ReportStatus::Draft),
-        snapshot: Set(serde_json::to_value(&snapshot).map_err(AppError::internal)?),
-        created_by: Set(caller.actor(None).sub),
-        created_at: Set(Utc::now()),
+        snapshot: Set(snapshot),
+        created_by: Set(who.sub().to_owned()),
+        created_at: Set(who.now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
     let record = Record {
         kind: "report",
         id: created.id,
         department_id: Some(inspection.unit_id),
     };
-    let summary =
-        serde_json::json!({"kind": kind, "period_end": period_end, "inspection_id": inspection.id});
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "report.generate",
-        record,
-        None,
-        Some(&summary),
-    )
-    .await?;
+    let summary = serde_json::json!({
+        "kind": kind,
+        "period_end": period_end,
+        "inspection_id": inspection.id,
+        "snapshot_sha256": digest,
+    });
+    audited(db, who, "report.generate", record, None, Some(&summary)).await?;
     Ok(created)
+}
+
+/// The SHA-256 of a snapshot's canonical JSON (keys sorted), as the audit trail records it.
+pub fn snapshot_digest(snapshot: &serde_json::Value) -> String {
+    crate::audit::digest(snapshot)
 }
 
 /// Moves a report on: a semi-monthly report from draft to submitted (the unit's managers), a
 /// bulletin from draft to published.
 pub async fn advance(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     to: ReportStatus,
 ) -> AppResult<report::Model> {
-    caller.require(Permission::ManageReports)?;
-    let txn = db::begin_write(db).await?;
-    let current = get(&txn, caller, id).await?;
+    who.require(Permission::ManageReports)?;
+    let current = get(db, &who.caller, id).await?;
     let inspection = inspection::Entity::find_by_id(current.inspection_id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("report", id))?;
-    scope::require_writable(&txn, caller, inspection.unit_id).await?;
+    scope::require_writable(db, &who.caller, inspection.unit_id).await?;
     let expected = match current.kind {
         ReportKind::SemiMonthly => ReportStatus::Submitted,
         ReportKind::Bulletin => ReportStatus::Published,
@@ -454,8 +501,8 @@ pub async fn advance(
         }));
     }
     if current.status != ReportStatus::Draft {
-        return Err(AppError::Conflict(format!(
-            "report {id} is already {}",
+        return Err(AppError::InvalidTransition(format!(
+            "report {id} is already {}; only a draft moves on",
             current.status
         )));
     }
@@ -465,7 +512,7 @@ pub async fn advance(
             .filter(report::Column::Kind.eq(ReportKind::SemiMonthly))
             .filter(report::Column::PeriodEnd.eq(current.period_end))
             .filter(report::Column::Status.eq(ReportStatus::Submitted))
-            .one(&txn)
+            .one(db)
             .await?;
         if let Some(other) = taken {
             return Err(AppError::Conflict(format!(
@@ -474,8 +521,7 @@ pub async fn advance(
             )));
         }
     }
-    let now = Utc::now();
-    let actor = caller.actor(request_id);
+    let now = who.now();
     let mut update = report::Entity::update_many()
         .col_expr(report::Column::Status, Expr::value(to.as_str()))
         .filter(report::Column::Id.eq(id))
@@ -483,14 +529,17 @@ pub async fn advance(
     update = match to {
         ReportStatus::Submitted => update
             .col_expr(report::Column::SubmittedAt, Expr::value(now))
-            .col_expr(report::Column::SubmittedBy, Expr::value(actor.sub.clone())),
+            .col_expr(
+                report::Column::SubmittedBy,
+                Expr::value(who.sub().to_owned()),
+            ),
         _ => update.col_expr(report::Column::PublishedAt, Expr::value(now)),
     };
-    if update.exec(&txn).await?.rows_affected == 0 {
+    if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!("report {id} changed meanwhile")));
     }
     let updated = report::Entity::find_by_id(id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("report", id))?;
     let action = format!("report.{to}");
@@ -500,9 +549,9 @@ pub async fn advance(
         id,
         department_id: Some(inspection.unit_id),
     };
-    commit_audited(
-        txn,
-        &actor,
+    audited(
+        db,
+        who,
         &action,
         record,
         Some(&status(&current)),
@@ -510,6 +559,14 @@ pub async fn advance(
     )
     .await?;
     Ok(updated)
+}
+
+/// The document a stored report renders as.
+pub fn document<'a>(report: &report::Model, snapshot: &'a Snapshot) -> Document<'a> {
+    match report.kind {
+        ReportKind::Bulletin => Document::Bulletin(snapshot),
+        ReportKind::SemiMonthly => Document::Report(snapshot),
+    }
 }
 
 /// The stored snapshot of a report.

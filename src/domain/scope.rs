@@ -30,8 +30,12 @@ pub fn department_in<C: ColumnTrait>(column: C, reach: &Reach) -> Condition {
 /// those with a measure assigned to a department within reach (a section sees the findings it
 /// works on).
 pub fn findings(caller: &Caller) -> Select<finding::Entity> {
-    let reach = caller.read_reach();
-    let condition = match &reach {
+    findings_within(&caller.read_reach())
+}
+
+/// Findings within a reach, by the rule of [`findings`].
+pub fn findings_within(reach: &Reach) -> Select<finding::Entity> {
+    let condition = match reach {
         Reach::All => Condition::all(),
         Reach::Subtree(prefix) => Condition::any()
             .add(finding::Column::DepartmentId.in_subquery(subtree_ids(prefix)))
@@ -66,6 +70,31 @@ pub async fn finding(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("finding", id))
+}
+
+/// Whether the caller reads everything of department `department_id` and below it (a unit-wide
+/// document, such as a report of the unit's inspection, is for such callers only).
+pub async fn reads_whole(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    department_id: i32,
+) -> AppResult<bool> {
+    Ok(match caller.read_reach() {
+        Reach::All => true,
+        Reach::Nothing => false,
+        reach => department::Entity::find_by_id(department_id)
+            .one(db)
+            .await?
+            .is_some_and(|d| reach.contains(&d.path)),
+    })
+}
+
+/// The reach of one department's subtree.
+pub async fn subtree_reach(db: &impl ConnectionTrait, department_id: i32) -> AppResult<Reach> {
+    Ok(department::Entity::find_by_id(department_id)
+        .one(db)
+        .await?
+        .map_or(Reach::Nothing, |d| Reach::Subtree(d.path)))
 }
 
 /// Checks that the caller may write records of department `department_id`.

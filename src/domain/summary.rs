@@ -13,7 +13,7 @@ use sea_orm::{
     Select,
 };
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Reach};
 use crate::domain::finding_list::overdue;
 use crate::domain::listing::subtree_of;
 use crate::domain::scope;
@@ -76,6 +76,7 @@ pub enum GroupBy {
     Nothing,
     Category,
     Department,
+    Inspection,
 }
 
 impl GroupBy {
@@ -84,6 +85,7 @@ impl GroupBy {
             GroupBy::Nothing => None,
             GroupBy::Category => Some(finding::Column::CategoryId),
             GroupBy::Department => Some(finding::Column::DepartmentId),
+            GroupBy::Inspection => Some(finding::Column::InspectionId),
         }
     }
 }
@@ -95,7 +97,16 @@ pub async fn findings(
     over: Over,
 ) -> AppResult<Select<finding::Entity>> {
     caller.require_identity()?;
-    let select = scope::findings(caller).filter(finding::Column::ArchivedAt.is_null());
+    findings_within(db, &caller.read_reach(), over).await
+}
+
+/// The findings a summary covers within `reach`, archived ones left out.
+pub async fn findings_within(
+    db: &impl ConnectionTrait,
+    reach: &Reach,
+    over: Over,
+) -> AppResult<Select<finding::Entity>> {
+    let select = scope::findings_within(reach).filter(finding::Column::ArchivedAt.is_null());
     Ok(match over {
         Over::Everything => select,
         Over::Inspection(id) => select.filter(finding::Column::InspectionId.eq(id)),
@@ -252,70 +263,45 @@ pub async fn counts_by_inspection(
     findings: &Select<finding::Entity>,
     today: NaiveDate,
 ) -> AppResult<BTreeMap<i32, Counts>> {
-    let mut out: BTreeMap<i32, Counts> = BTreeMap::new();
-    let rows: Vec<(i32, FindingStatus, RectificationType, i64)> = findings
-        .clone()
-        .select_only()
-        .column(finding::Column::InspectionId)
-        .column(finding::Column::Status)
-        .column(finding::Column::RectificationType)
-        .column_as(finding::Column::Id.count(), "n")
-        .group_by(finding::Column::InspectionId)
-        .group_by(finding::Column::Status)
-        .group_by(finding::Column::RectificationType)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (key, status, kind, n) in rows {
-        out.entry(key).or_default().add_findings(status, kind, n);
-    }
-    let rows: Vec<(i32, i64)> = findings
-        .clone()
-        .filter(overdue(today))
-        .select_only()
-        .column(finding::Column::InspectionId)
-        .column_as(finding::Column::Id.count(), "n")
-        .group_by(finding::Column::InspectionId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (key, n) in rows {
-        out.entry(key).or_default().overdue = n;
-    }
-    let ids = findings
-        .clone()
-        .select_only()
-        .column(finding::Column::Id)
-        .into_query();
-    let statement = Query::select()
-        .column((finding::Entity, finding::Column::InspectionId))
-        .column((measure::Entity, measure::Column::Status))
-        .expr_as(
-            Func::count(Expr::col((measure::Entity, measure::Column::Id))),
-            Alias::new("n"),
-        )
-        .from(measure::Entity)
-        .inner_join(
-            finding::Entity,
-            Expr::col((finding::Entity, finding::Column::Id))
-                .equals((measure::Entity, measure::Column::FindingId)),
-        )
-        .and_where(Expr::col((measure::Entity, measure::Column::ArchivedAt)).is_null())
-        .and_where(Expr::col((measure::Entity, measure::Column::FindingId)).in_subquery(ids))
-        .group_by_col((finding::Entity, finding::Column::InspectionId))
-        .group_by_col((measure::Entity, measure::Column::Status))
-        .to_owned();
-    for row in db.query_all(&statement).await? {
-        let key: i32 = row.try_get("", "inspection_id")?;
-        let status: MeasureStatus = row.try_get("", "status")?;
-        let n: i64 = row.try_get("", "n")?;
-        let counts = out.entry(key).or_default();
-        counts.measures_total += n;
-        if status == MeasureStatus::Done {
-            counts.measures_done += n;
-        }
-    }
-    Ok(out)
+    Ok(counts(db, findings, GroupBy::Inspection, today)
+        .await?
+        .into_iter()
+        .filter_map(|(key, counts)| Some((key?, counts)))
+        .collect())
+}
+
+/// The status of everything the caller may read: overall, and per inspection with the
+/// inspection and its unit (what the inspection office pulls).
+pub struct Overview {
+    pub overall: Counts,
+    pub inspections: Vec<(entity::inspection::Model, entity::department::Model, Counts)>,
+}
+
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    today: NaiveDate,
+) -> AppResult<Overview> {
+    let everything = findings(db, caller, Over::Everything).await?;
+    let overall = totals(db, &everything, today).await?;
+    let mut by_inspection = counts_by_inspection(db, &everything, today).await?;
+    let mut inspections =
+        crate::domain::relations::inspections(db, by_inspection.keys().copied()).await?;
+    inspections.sort_by_key(|i| i.id);
+    let units =
+        crate::domain::relations::departments(db, inspections.iter().map(|i| i.unit_id)).await?;
+    let inspections = inspections
+        .into_iter()
+        .filter_map(|i| {
+            let unit = units.get(&i.unit_id)?.clone();
+            let counts = by_inspection.remove(&i.id).unwrap_or_default();
+            Some((i, unit, counts))
+        })
+        .collect();
+    Ok(Overview {
+        overall,
+        inspections,
+    })
 }
 
 /// A change counter for cached summaries: the id of the latest audit event. Every committed

@@ -1,26 +1,18 @@
 //! Measurable targets of a finding (e.g. 12% of departments against a required 25%). A change
 //! of the current value is written into the finding's ledger.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::enums::ProgressKind;
-use entity::{progress_entry, target};
+use entity::{finding, target};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 
-use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{Record, Versioned, archive_audited, commit_audited, versioned_update};
-use crate::domain::{scope, text};
+use crate::auth::Permission;
+use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::progress::{self, Note};
+use crate::domain::{Acting, scope, text};
 use crate::error::{AppError, AppResult};
-
-const COLUMNS: Versioned<target::Column> = Versioned {
-    what: "target",
-    id: target::Column::Id,
-    version: target::Column::Version,
-    updated_at: target::Column::UpdatedAt,
-    archived_at: target::Column::ArchivedAt,
-};
 
 pub struct NewTarget {
     pub finding_id: i32,
@@ -52,34 +44,48 @@ fn finite(field: &str, value: Option<f64>) -> AppResult<Option<f64>> {
     }
 }
 
-async fn load(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    id: i32,
-) -> AppResult<(target::Model, i32)> {
-    let current = target::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("target", id))?;
-    let finding = scope::finding(db, caller, current.finding_id)
-        .await
-        .map_err(|_| AppError::not_found("target", id))?;
-    Ok((current, finding.department_id))
+impl Kind for target::Entity {
+    const NAME: &'static str = "target";
+    const COLUMNS: Versioned<target::Column> = Versioned {
+        id: target::Column::Id,
+        version: target::Column::Version,
+        updated_at: target::Column::UpdatedAt,
+        archived_at: target::Column::ArchivedAt,
+    };
+    const MANAGE: Permission = Permission::ManageFindings;
+
+    async fn writable(
+        db: &impl ConnectionTrait,
+        who: &Acting,
+        id: i32,
+    ) -> AppResult<(target::Model, Option<i32>)> {
+        let current = target::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("target", id))?;
+        let finding = scope::finding(db, &who.caller, current.finding_id)
+            .await
+            .map_err(|_| AppError::not_found("target", id))?;
+        scope::require_writable(db, &who.caller, finding.department_id).await?;
+        Ok((current, Some(finding.department_id)))
+    }
+
+    fn archived(model: &target::Model) -> bool {
+        model.archived_at.is_some()
+    }
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     input: NewTarget,
 ) -> AppResult<target::Model> {
-    caller.require(Permission::ManageFindings)?;
+    who.require(Permission::ManageFindings)?;
     let name = text::required("name", &input.name, 300)?;
     let unit = text::optional("unit", &input.unit, 20)?.unwrap_or_default();
-    let txn = db::begin_write(db).await?;
-    let finding = scope::finding(&txn, caller, input.finding_id).await?;
-    scope::require_writable(&txn, caller, finding.department_id).await?;
-    let now = Utc::now();
+    let as_of = text::maybe_date("asOf", input.as_of)?;
+    let (finding, department_id) = finding::Entity::writable(db, who, input.finding_id).await?;
+    let now = who.now();
     let created = target::ActiveModel {
         finding_id: Set(finding.id),
         name: Set(name),
@@ -87,42 +93,32 @@ pub async fn create(
         baseline: Set(finite("baseline", input.baseline)?),
         required_value: Set(finite("requiredValue", input.required_value)?),
         current_value: Set(finite("currentValue", input.current_value)?),
-        as_of: Set(input.as_of),
+        as_of: Set(as_of),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    commit_audited(
-        txn,
-        &caller.actor(request_id),
-        "target.create",
-        Record {
-            kind: "target",
-            id: created.id,
-            department_id: Some(finding.department_id),
-        },
-        None,
-        Some(&created),
-    )
-    .await?;
+    let record = Record {
+        kind: "target",
+        id: created.id,
+        department_id,
+    };
+    audited(db, who, "target.create", record, None, Some(&created)).await?;
     Ok(created)
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     version: i32,
     patch: TargetPatch,
 ) -> AppResult<target::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let (current, department_id) = load(&txn, caller, id).await?;
-    scope::require_writable(&txn, caller, department_id).await?;
+    who.require(Permission::ManageFindings)?;
+    let (current, department_id) = target::Entity::writable(db, who, id).await?;
     let mut update = target::Entity::update_many();
     if let Some(name) = &patch.name {
         update = update.col_expr(
@@ -136,97 +132,65 @@ pub async fn update(
             Expr::value(text::optional("unit", unit, 20)?.unwrap_or_default()),
         );
     }
-    if let Some(v) = patch.baseline {
-        update = update.col_expr(
-            target::Column::Baseline,
-            Expr::value(finite("baseline", v)?),
-        );
-    }
-    if let Some(v) = patch.required_value {
-        update = update.col_expr(
+    for (column, field, value) in [
+        (target::Column::Baseline, "baseline", patch.baseline),
+        (
             target::Column::RequiredValue,
-            Expr::value(finite("requiredValue", v)?),
-        );
-    }
-    if let Some(v) = patch.current_value {
-        update = update.col_expr(
+            "requiredValue",
+            patch.required_value,
+        ),
+        (
             target::Column::CurrentValue,
-            Expr::value(finite("currentValue", v)?),
-        );
+            "currentValue",
+            patch.current_value,
+        ),
+    ] {
+        if let Some(v) = value {
+            update = update.col_expr(column, Expr::value(finite(field, v)?));
+        }
     }
-    let now = Utc::now();
     let as_of = match (patch.as_of, patch.current_value) {
-        (Some(as_of), _) => Some(as_of),
+        (Some(as_of), _) => Some(text::maybe_date("asOf", as_of)?),
         // A new current value without a date is as of today.
-        (None, Some(_)) => Some(Some(now.date_naive())),
+        (None, Some(_)) => Some(Some(who.today())),
         (None, None) => None,
     };
     if let Some(as_of) = as_of {
         update = update.col_expr(target::Column::AsOf, Expr::value(as_of));
     }
-    let updated = versioned_update(&txn, update, COLUMNS, id, version).await?;
-    let actor = caller.actor(request_id);
+    let updated = versioned_update::<target::Entity>(db, update, id, version).await?;
     if updated.current_value != current.current_value {
         let show = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v}{}", updated.unit));
-        progress_entry::ActiveModel {
-            finding_id: Set(updated.finding_id),
-            entry_date: Set(updated.as_of.unwrap_or_else(|| now.date_naive())),
-            kind: Set(ProgressKind::Progress),
-            content: Set(format!(
+        let note = Note {
+            finding_id: updated.finding_id,
+            measure_id: None,
+            entry_date: updated.as_of.unwrap_or_else(|| who.today()),
+            kind: ProgressKind::Progress,
+            content: format!(
                 "目标“{}”当前值：{} → {}",
                 updated.name,
                 show(current.current_value),
                 show(updated.current_value)
-            )),
-            author_sub: Set(actor.sub.clone()),
-            author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-            author_role: Set(Some(actor.role.clone())),
-            details: Set(Some(json!({"target_id": id, "from": current.current_value, "to": updated.current_value}))),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+            ),
+            details: Some(
+                json!({"target_id": id, "from": current.current_value, "to": updated.current_value}),
+            ),
+        };
+        progress::note(db, who, note).await?;
     }
-    commit_audited(
-        txn,
-        &actor,
+    let record = Record {
+        kind: "target",
+        id,
+        department_id,
+    };
+    audited(
+        db,
+        who,
         "target.update",
-        Record {
-            kind: "target",
-            id,
-            department_id: Some(department_id),
-        },
+        record,
         Some(&current),
         Some(&updated),
     )
     .await?;
     Ok(updated)
-}
-
-pub async fn archive(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
-    id: i32,
-    version: i32,
-) -> AppResult<target::Model> {
-    caller.require(Permission::ManageFindings)?;
-    let txn = db::begin_write(db).await?;
-    let (current, department_id) = load(&txn, caller, id).await?;
-    scope::require_writable(&txn, caller, department_id).await?;
-    archive_audited::<target::Entity>(
-        txn,
-        &caller.actor(request_id),
-        COLUMNS,
-        Record {
-            kind: "target",
-            id,
-            department_id: Some(department_id),
-        },
-        &current,
-        current.archived_at.is_some(),
-        version,
-    )
-    .await
 }

@@ -12,20 +12,16 @@
 //! (the status or version changed since it was read) is a `CONFLICT`; a move the procedure
 //! does not allow is an `INVALID_TRANSITION` naming the current status and the allowed moves.
 
-use chrono::Utc;
 use entity::enums::{FindingStatus, MeasureStatus, ProgressKind, RectificationType};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::auth::{Caller, Permission};
-use crate::db;
-use crate::domain::change::{Record, commit_audited};
-use crate::domain::{scope, text};
+use crate::auth::Permission;
+use crate::domain::change::{Record, audited};
+use crate::domain::progress::{self, Note};
+use crate::domain::{Acting, scope, text};
 use crate::error::{AppError, AppResult};
 
 /// A move of the procedure.
@@ -39,7 +35,7 @@ pub enum Move {
 }
 
 impl Move {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Move::Start => "start",
             Move::Submit => "submitForCloseOut",
@@ -50,7 +46,7 @@ impl Move {
     }
 
     /// Where the move goes from and to.
-    fn edge(self) -> (FindingStatus, FindingStatus) {
+    pub fn edge(self) -> (FindingStatus, FindingStatus) {
         use FindingStatus::*;
         match self {
             Move::Start => (NotStarted, InProgress),
@@ -62,7 +58,7 @@ impl Move {
     }
 
     /// Who may make it.
-    fn permission(self) -> Permission {
+    pub fn permission(self) -> Permission {
         match self {
             Move::Start => Permission::AddProgress,
             Move::Submit => Permission::SubmitCloseOut,
@@ -113,25 +109,22 @@ pub struct MoveInput {
     pub no_evidence_reason: Option<String>,
 }
 
-/// Makes `step` on finding `id` for `caller`.
+/// Makes `step` on finding `id` for the acting caller.
 pub async fn transition(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     step: Move,
     input: MoveInput,
 ) -> AppResult<finding::Model> {
-    caller.require(step.permission())?;
+    who.require(step.permission())?;
     let (from, to) = step.edge();
     let text = input
         .text
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(str::to_owned);
-    let text = text
-        .map(|t| text::required("text", &t, 5_000))
+        .map(|t| text::required("text", t, 5_000))
         .transpose()?;
     match step {
         Move::Return | Move::Reopen if text.is_none() => {
@@ -148,11 +141,10 @@ pub async fn transition(
         }
         _ => {}
     }
-    let txn = db::begin_write(db).await?;
-    let current = scope::finding(&txn, caller, id).await?;
+    let current = scope::finding(db, &who.caller, id).await?;
     // Inspectors review every unit's findings; the others act within their own subtree.
-    if !caller.can(Permission::ReadAll) || step == Move::Submit || step == Move::Start {
-        scope::require_writable(&txn, caller, current.department_id).await?;
+    if !who.can(Permission::ReadAll) || step == Move::Submit || step == Move::Start {
+        scope::require_writable(db, &who.caller, current.department_id).await?;
     }
     if let Some(version) = input.version
         && version != current.version
@@ -164,8 +156,10 @@ pub async fn transition(
         )));
     }
     if current.status != from {
-        // Someone else made this very move first: a race, not a misuse.
-        return Err(if last_move_was(&txn, id, from, to).await? {
+        // A caller who read the current version asks for a move that is not possible from
+        // here: a misuse. Without a version, the same move just made by someone else is a race.
+        let raced = input.version.is_none() && last_move_by_other(db, who, id, from, to).await?;
+        return Err(if raced {
             AppError::Conflict(format!(
                 "finding {id} is already {}: someone else made this move first",
                 to.as_str().to_uppercase()
@@ -178,17 +172,35 @@ pub async fn transition(
     match step {
         Move::Submit => {
             check_submission(
-                &txn,
+                db,
                 &current,
                 input.no_evidence_reason.as_deref(),
                 &mut details,
             )
             .await?
         }
-        Move::Approve => check_not_own_submission(&txn, caller, &current).await?,
+        Move::Approve => check_not_own_submission(db, who, &current).await?,
         _ => {}
     }
-    let now = Utc::now();
+    if let Some(text) = &text {
+        details["text"] = json!(text);
+    }
+    apply(db, who, &current, step, text.as_deref(), details).await
+}
+
+/// Moves `current` along `step` (checked by the caller of this function), guarded by its
+/// status and version, and writes the move into the ledger and the audit trail.
+async fn apply(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    current: &finding::Model,
+    step: Move,
+    text: Option<&str>,
+    details: serde_json::Value,
+) -> AppResult<finding::Model> {
+    let (from, to) = step.edge();
+    let id = current.id;
+    let now = who.now();
     let mut update = finding::Entity::update_many()
         .col_expr(finding::Column::Status, Expr::value(to.as_str()))
         .col_expr(
@@ -204,22 +216,18 @@ pub async fn transition(
         FindingStatus::Closed => update.col_expr(finding::Column::ClosedAt, Expr::value(now)),
         _ => update.col_expr(
             finding::Column::ClosedAt,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
         ),
     };
-    if update.exec(&txn).await?.rows_affected == 0 {
+    if update.exec(db).await?.rows_affected == 0 {
         return Err(AppError::Conflict(format!(
             "finding {id} changed while this move was being made"
         )));
     }
     let updated = finding::Entity::find_by_id(id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("finding", id))?;
-    if let Some(text) = &text {
-        details["text"] = json!(text);
-    }
-    let actor = caller.actor(request_id);
     let label = match step {
         Move::Start => "开始整改",
         Move::Submit => "申请销号",
@@ -227,65 +235,54 @@ pub async fn transition(
         Move::Return => "退回整改",
         Move::Reopen => "回头看发现问题反弹，重新整改",
     };
-    progress_entry::ActiveModel {
-        finding_id: Set(id),
-        entry_date: Set(now.date_naive()),
-        kind: Set(ProgressKind::StatusChange),
-        content: Set(match &text {
+    let note = Note {
+        finding_id: id,
+        measure_id: None,
+        entry_date: who.today(),
+        kind: ProgressKind::StatusChange,
+        content: match text {
             Some(text) => format!("{label}：{text}"),
             None => label.to_owned(),
-        }),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-        author_role: Set(Some(actor.role.clone())),
-        details: Set(Some(details)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let action = format!("finding.{}", step.name());
-    commit_audited(
-        txn,
-        &actor,
-        &action,
-        Record {
-            kind: "finding",
-            id,
-            department_id: Some(updated.department_id),
         },
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
+        details: Some(details),
+    };
+    progress::note(db, who, note).await?;
+    let action = format!("finding.{}", step.name());
+    let record = Record {
+        kind: "finding",
+        id,
+        department_id: Some(updated.department_id),
+    };
+    audited(db, who, &action, record, Some(current), Some(&updated)).await?;
     Ok(updated)
 }
 
 /// NOT_STARTED → IN_PROGRESS the first time work on a finding is recorded (a progress entry,
 /// or a measure's progress), inside the transaction that records it; other statuses stay.
+/// The move is the workflow's own `start`, in the ledger and the audit trail like any other.
 pub async fn start_on_first_work(
-    txn: &impl ConnectionTrait,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     finding: &finding::Model,
-    now: chrono::DateTime<Utc>,
 ) -> AppResult<()> {
     if finding.status == FindingStatus::NotStarted {
-        finding::Entity::update_many()
-            .col_expr(
-                finding::Column::Status,
-                Expr::value(FindingStatus::InProgress.as_str()),
-            )
-            .col_expr(finding::Column::UpdatedAt, Expr::value(now))
-            .col_expr(finding::Column::Version, Expr::value(finding.version + 1))
-            .filter(finding::Column::Id.eq(finding.id))
-            .exec(txn)
-            .await?;
+        // Read again: the work being recorded may have raised the version already.
+        let current = finding::Entity::find_by_id(finding.id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("finding", finding.id))?;
+        if current.status == FindingStatus::NotStarted {
+            let details = json!({"from": FindingStatus::NotStarted, "to": FindingStatus::InProgress, "move": Move::Start.name(), "first_work": true});
+            apply(db, who, &current, Move::Start, None, details).await?;
+        }
     }
     Ok(())
 }
 
-/// Whether the finding's latest status change went from `from` to `to`.
-async fn last_move_was(
+/// Whether the finding's latest move went from `from` to `to`, made by another caller.
+async fn last_move_by_other(
     db: &impl ConnectionTrait,
+    who: &Acting,
     finding_id: i32,
     from: FindingStatus,
     to: FindingStatus,
@@ -298,17 +295,19 @@ async fn last_move_was(
         .order_by_desc(progress_entry::Column::Id)
         .one(db)
         .await?;
+    let Some(last) = last else {
+        return Ok(false);
+    };
     let edge = |key: &str| {
-        last.as_ref()
-            .and_then(|e| e.details.as_ref())
+        last.details
+            .as_ref()
             .and_then(|d| d.get(key))
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    Ok(
-        edge("from").as_deref() == Some(from.as_str())
-            && edge("to").as_deref() == Some(to.as_str()),
-    )
+    Ok(last.author_sub != who.sub()
+        && edge("from").as_deref() == Some(from.as_str())
+        && edge("to").as_deref() == Some(to.as_str()))
 }
 
 /// A finding may be submitted when every measure is done (long-term findings excepted: they
@@ -378,7 +377,7 @@ async fn check_submission(
 /// The reviewer may not approve what it submitted itself.
 async fn check_not_own_submission(
     db: &impl ConnectionTrait,
-    caller: &Caller,
+    who: &Acting,
     finding: &finding::Model,
 ) -> AppResult<()> {
     let submission = progress_entry::Entity::find()
@@ -395,10 +394,7 @@ async fn check_not_own_submission(
                 .and_then(|v| v.as_str())
                 == Some(FindingStatus::PendingReview.as_str())
         });
-    let own = match (submission, caller.identity()) {
-        (Some(entry), Some(identity)) => entry.author_sub == identity.sub,
-        _ => false,
-    };
+    let own = submission.is_some_and(|entry| entry.author_sub == who.sub());
     if own {
         return Err(AppError::Forbidden(
             "the submitter of a close-out may not approve it".to_owned(),
@@ -407,56 +403,44 @@ async fn check_not_own_submission(
     Ok(())
 }
 
-/// Records a look-back re-check (回头看) of a finding, passed or not, in its ledger. A failed
-/// re-check of a closed finding does not reopen it by itself: `reopenFinding` does, with a reason.
+/// Records a look-back re-check (回头看), passed or not, in its ledger. A failed re-check of a
+/// closed finding does not reopen it by itself: `reopenFinding` does, with a reason.
 pub async fn record_recheck(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request_id: Option<String>,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     id: i32,
     passed: bool,
-    note: &str,
+    note_text: &str,
 ) -> AppResult<progress_entry::Model> {
-    if !(caller.can(Permission::ReviewCloseOut) || caller.can(Permission::SubmitCloseOut)) {
-        caller.require(Permission::ReviewCloseOut)?;
+    if !(who.can(Permission::ReviewCloseOut) || who.can(Permission::SubmitCloseOut)) {
+        who.require(Permission::ReviewCloseOut)?;
     }
-    let note = text::required("note", note, 5_000)?;
-    let txn = db::begin_write(db).await?;
-    let current = scope::finding(&txn, caller, id).await?;
-    if !caller.can(Permission::ReadAll) {
-        scope::require_writable(&txn, caller, current.department_id).await?;
+    let note_text = text::required("note", note_text, 5_000)?;
+    let current = scope::finding(db, &who.caller, id).await?;
+    if !who.can(Permission::ReadAll) {
+        scope::require_writable(db, &who.caller, current.department_id).await?;
     }
-    let actor = caller.actor(request_id);
-    let now = Utc::now();
-    let entry = progress_entry::ActiveModel {
-        finding_id: Set(id),
-        entry_date: Set(now.date_naive()),
-        kind: Set(ProgressKind::Recheck),
-        content: Set(format!(
-            "回头看{}：{note}",
-            if passed { "通过" } else { "未通过" }
-        )),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(caller.identity().and_then(|i| i.name.clone())),
-        author_role: Set(Some(actor.role.clone())),
-        details: Set(Some(json!({"passed": passed, "status": current.status}))),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    commit_audited(
-        txn,
-        &actor,
-        "finding.recheck",
-        Record {
-            kind: "progress_entry",
-            id: entry.id,
-            department_id: Some(current.department_id),
+    let entry = progress::note(
+        db,
+        who,
+        Note {
+            finding_id: id,
+            measure_id: None,
+            entry_date: who.today(),
+            kind: ProgressKind::Recheck,
+            content: format!(
+                "回头看{}：{note_text}",
+                if passed { "通过" } else { "未通过" }
+            ),
+            details: Some(json!({"passed": passed, "status": current.status})),
         },
-        None,
-        Some(&entry),
     )
     .await?;
+    let record = Record {
+        kind: "progress_entry",
+        id: entry.id,
+        department_id: Some(current.department_id),
+    };
+    audited(db, who, "finding.recheck", record, None, Some(&entry)).await?;
     Ok(entry)
 }

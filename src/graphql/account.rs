@@ -8,6 +8,7 @@ use entity::account;
 
 use super::department::{self, Department};
 use super::enums::Role;
+use super::write;
 use super::{ContextExt, parse_id};
 use crate::auth::Permission;
 use crate::auth::keys::Keys;
@@ -150,8 +151,15 @@ impl AccountMutation {
     ) -> Result<LoginResult> {
         let keys = ctx.data_unchecked::<Arc<Keys>>();
         let config = ctx.data_unchecked::<Arc<Config>>();
-        let session =
-            domain::account::login(ctx.db(), keys, &config.jwt, &username, password).await?;
+        let session = domain::account::login(
+            ctx.db(),
+            keys,
+            &config.jwt,
+            config.timezone,
+            &username,
+            password,
+        )
+        .await?;
         Ok(LoginResult {
             access_token: session.token,
             expires_at: session.expires_at,
@@ -165,18 +173,20 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: CreateAccountInput,
     ) -> Result<Account> {
-        let created = domain::account::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            NewAccount {
-                username: input.username,
-                password: input.password,
-                display_name: input.display_name,
-                role: input.role.into(),
-                department_code: input.department_code,
-            },
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::account::create(
+                txn,
+                who,
+                NewAccount {
+                    username: input.username,
+                    password: input.password,
+                    display_name: input.display_name,
+                    role: input.role.into(),
+                    department_code: input.department_code,
+                },
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -184,21 +194,21 @@ impl AccountMutation {
     /// Disables an account; its tokens stop working at once (admins).
     async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::account::set_disabled(ctx.db(), ctx.caller(), ctx.request_id(), id, true)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::account::set_disabled(txn, who, id, true).await
+        })
+        .await?
+        .into())
     }
 
     /// Enables a disabled account (admins).
     async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::account::set_disabled(ctx.db(), ctx.caller(), ctx.request_id(), id, false)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::account::set_disabled(txn, who, id, false).await
+        })
+        .await?
+        .into())
     }
 
     /// Sets a new password for an account and unlocks it; its earlier tokens stop working (admins).
@@ -209,13 +219,9 @@ impl AccountMutation {
         new_password: String,
     ) -> Result<Account> {
         let id = parse_id("id", &id)?;
-        Ok(domain::account::reset_password(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            new_password,
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::account::reset_password(txn, who, id, new_password).await
+        })
         .await?
         .into())
     }
@@ -227,13 +233,9 @@ impl AccountMutation {
         current_password: String,
         new_password: String,
     ) -> Result<Account> {
-        Ok(domain::account::change_own_password(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            current_password,
-            new_password,
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::account::change_own_password(txn, who, current_password, new_password).await
+        })
         .await?
         .into())
     }

@@ -145,8 +145,7 @@ impl BulkMutation {
                 },
             ));
         }
-        let outcome =
-            bulk::update_measures(ctx.db(), ctx.caller(), ctx.request_id(), parsed).await?;
+        let outcome = bulk::update_measures(ctx.db(), &ctx.acting(), parsed).await?;
         Ok(outcome.into())
     }
 
@@ -179,7 +178,7 @@ impl BulkMutation {
                 )
             })
             .collect();
-        let outcome = bulk::add_progress(ctx.db(), ctx.caller(), ctx.request_id(), checked).await?;
+        let outcome = bulk::add_progress(ctx.db(), &ctx.acting(), checked).await?;
         Ok(outcome.into())
     }
 }

@@ -8,6 +8,7 @@ use entity::department;
 use super::connection::{Conn, OrderDirection, args, connection};
 use super::enums::DepartmentKind;
 use super::loaders::{ChildrenOfDepartment, DepartmentById};
+use super::write;
 use super::{ContextExt, parse_id, parse_opt_id, patch};
 use crate::domain::department::{DepartmentFilter, DepartmentPatch};
 use crate::domain::{self};
@@ -212,15 +213,17 @@ impl DepartmentMutation {
         ctx: &Context<'_>,
         input: CreateDepartmentInput,
     ) -> Result<Department> {
-        let created = domain::department::create_by(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            &input.code,
-            &input.name,
-            input.kind.into(),
-            input.parent_code.as_deref(),
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::department::create_by(
+                txn,
+                who,
+                &input.code,
+                &input.name,
+                input.kind.into(),
+                input.parent_code.as_deref(),
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -237,14 +240,9 @@ impl DepartmentMutation {
             name: input.name,
             principal_leader: patch(input.principal_leader),
         };
-        let updated = domain::department::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
-        )
+        let updated = write(ctx, async |txn, who| {
+            domain::department::update(txn, who, id, input.version, changes).await
+        })
         .await?;
         Ok(updated.into())
     }
@@ -257,10 +255,10 @@ impl DepartmentMutation {
         version: i32,
     ) -> Result<Department> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::department::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::department::archive(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 }

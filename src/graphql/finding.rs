@@ -17,6 +17,7 @@ use super::measure::{Measure, Target};
 use super::progress::ProgressEntry;
 use super::regulation::Regulation;
 use super::warning::{EarlyWarning, WarningLevel, warning};
+use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding::{FindingPatch, NewFinding};
 use crate::domain::finding_list::{FindingFilter, FindingOrder};
@@ -401,6 +402,8 @@ pub struct UpdateFindingInput {
     pub description: Option<String>,
     /// New rectification type (整改类型); omit to keep.
     pub rectification_type: Option<RectificationType>,
+    /// New number within the inspection (序号), if free; omit to keep.
+    pub ordinal: Option<i32>,
     /// Feedback heading (方面), of the same inspection; omit to keep, null to clear.
     pub category_id: MaybeUndefined<ID>,
     /// Rectification deadline (整改时限); omit to keep, null to clear.
@@ -424,23 +427,25 @@ impl FindingMutation {
         ctx: &Context<'_>,
         input: CreateFindingInput,
     ) -> Result<Finding> {
-        let created = domain::finding::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            NewFinding {
-                inspection_id: parse_id("inspectionId", &input.inspection_id)?,
-                category_id: parse_opt_id("categoryId", input.category_id.as_ref())?,
-                ordinal: input.ordinal,
-                title: input.title,
-                description: input.description,
-                rectification_type: input.rectification_type.into(),
-                deadline: input.deadline,
-                responsible_leader: input.responsible_leader,
-                department_code: input.department_code,
-                responsible_person: input.responsible_person,
-            },
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::finding::create(
+                txn,
+                who,
+                NewFinding {
+                    inspection_id: parse_id("inspectionId", &input.inspection_id)?,
+                    category_id: parse_opt_id("categoryId", input.category_id.as_ref())?,
+                    ordinal: input.ordinal,
+                    title: input.title,
+                    description: input.description,
+                    rectification_type: input.rectification_type.into(),
+                    deadline: input.deadline,
+                    responsible_leader: input.responsible_leader,
+                    department_code: input.department_code,
+                    responsible_person: input.responsible_person,
+                },
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -462,19 +467,15 @@ impl FindingMutation {
             description: input.description,
             rectification_type: input.rectification_type.map(Into::into),
             category_id,
+            ordinal: input.ordinal,
             deadline: patch(input.deadline),
             responsible_leader: patch(input.responsible_leader),
             responsible_person: patch(input.responsible_person),
             department_code: input.department_code,
         };
-        let updated = domain::finding::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
-        )
+        let updated = write(ctx, async |txn, who| {
+            domain::finding::update(txn, who, id, input.version, changes).await
+        })
         .await?;
         Ok(updated.into())
     }
@@ -482,10 +483,10 @@ impl FindingMutation {
     /// Archives a finding; its ledger and history stay (managers within their subtree, admins).
     async fn archive_finding(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Finding> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::finding::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::change::archive::<entity::finding::Entity>(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 }

@@ -11,6 +11,7 @@ use super::department::{self, Department};
 use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
 use super::loaders::CategoriesOfInspection;
 use super::summary::StatusSummary;
+use super::write;
 use super::{ContextExt, parse_id, parse_opt_id, patch};
 use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
 use crate::domain::summary::Over;
@@ -275,20 +276,22 @@ impl InspectionMutation {
         ctx: &Context<'_>,
         input: CreateInspectionInput,
     ) -> Result<Inspection> {
-        let created = domain::inspection::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            NewInspection {
-                title: input.title,
-                inspection_group: input.inspection_group,
-                unit_code: input.unit_code,
-                started_on: input.started_on,
-                ended_on: input.ended_on,
-                feedback_on: input.feedback_on,
-                due_on: input.due_on,
-            },
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::inspection::create(
+                txn,
+                who,
+                NewInspection {
+                    title: input.title,
+                    inspection_group: input.inspection_group,
+                    unit_code: input.unit_code,
+                    started_on: input.started_on,
+                    ended_on: input.ended_on,
+                    feedback_on: input.feedback_on,
+                    due_on: input.due_on,
+                },
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -308,14 +311,9 @@ impl InspectionMutation {
             feedback_on: patch(input.feedback_on),
             due_on: patch(input.due_on),
         };
-        let updated = domain::inspection::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
-        )
+        let updated = write(ctx, async |txn, who| {
+            domain::inspection::update(txn, who, id, input.version, changes).await
+        })
         .await?;
         Ok(updated.into())
     }
@@ -328,11 +326,11 @@ impl InspectionMutation {
         version: i32,
     ) -> Result<Inspection> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::inspection::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::change::archive::<entity::inspection::Entity>(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 
     /// Adds a feedback heading to an inspection (the unit's managers, admins).
@@ -344,14 +342,9 @@ impl InspectionMutation {
         ordinal: Option<i32>,
     ) -> Result<Category> {
         let inspection_id = parse_id("inspectionId", &inspection_id)?;
-        let created = domain::category::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            inspection_id,
-            ordinal,
-            &title,
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::category::create(txn, who, inspection_id, ordinal, &title).await
+        })
         .await?;
         Ok(created.into())
     }
@@ -365,14 +358,9 @@ impl InspectionMutation {
         title: String,
     ) -> Result<Category> {
         let id = parse_id("id", &id)?;
-        Ok(domain::category::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            version,
-            &title,
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::category::update(txn, who, id, version, &title).await
+        })
         .await?
         .into())
     }
@@ -380,10 +368,10 @@ impl InspectionMutation {
     /// Archives a feedback heading.
     async fn archive_category(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::category::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::change::archive::<entity::category::Entity>(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 }

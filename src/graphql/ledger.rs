@@ -17,6 +17,9 @@ pub struct ImportProblem {
     pub row: i32,
     /// The column heading, or empty for the row as a whole.
     pub column: String,
+    /// The code the same refusal has everywhere: BAD_USER_INPUT, CONFLICT, NOT_FOUND,
+    /// FORBIDDEN, INVALID_TRANSITION.
+    pub code: String,
     pub message: String,
 }
 
@@ -54,6 +57,7 @@ impl From<ledger_import::Report> for ImportReport {
                     sheet: p.sheet,
                     row: p.row as i32,
                     column: p.column,
+                    code: p.code.to_owned(),
                     message: p.message,
                 })
                 .collect(),
@@ -71,8 +75,12 @@ impl LedgerMutation {
     /// any order. Rows with ids update (checked against their versions), rows without create.
     /// Every problem is reported by sheet, row and column, and with any (or with `dryRun`)
     /// nothing changes; otherwise all changes are made in one transaction. `asNew` ignores ids
-    /// and versions (to copy an export into another inspection). Managers within their
-    /// subtree, admins.
+    /// and versions (to copy an export into another inspection). Statuses move through the
+    /// close-out workflow (a status the caller may not reach is an INVALID_TRANSITION problem
+    /// of its row), so an import never closes a finding by itself; `historical` (admins only)
+    /// brings in a unit's older ledger, creating its new findings with the statuses it gives
+    /// them, closed ones included, marked as historical in the ledger and the audit trail.
+    /// Managers within their subtree, admins.
     async fn import_ledger(
         &self,
         ctx: &Context<'_>,
@@ -80,6 +88,7 @@ impl LedgerMutation {
         file: Upload,
         #[graphql(default)] dry_run: bool,
         #[graphql(default)] as_new: bool,
+        #[graphql(default)] historical: bool,
     ) -> Result<ImportReport> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let mut upload = file
@@ -90,11 +99,14 @@ impl LedgerMutation {
             .content
             .read_to_end(&mut bytes)
             .map_err(AppError::internal)?;
-        let options = Options { dry_run, as_new };
+        let options = Options {
+            dry_run,
+            as_new,
+            historical,
+        };
         let report = ledger_import::import(
             ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
+            &ctx.acting(),
             id,
             &upload.filename,
             &bytes,

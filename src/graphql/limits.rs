@@ -1,27 +1,118 @@
-//! Limits on operations beyond async-graphql's own depth and complexity checks, and the
-//! stable error codes of errors that async-graphql raises without one.
+//! The limits on GraphQL operations, and the stable code of every error async-graphql raises
+//! without one. One extension, [`Limits`], does both, by the phase an error comes from rather
+//! than by its text:
+//! - parsing: a document that does not parse is `GRAPHQL_PARSE_FAILED`; one with too many
+//!   field selections (fragments counted each time they are spread, so 500 aliases are
+//!   refused) or too many directives on a field is `QUERY_TOO_COMPLEX`; a NUL character in any
+//!   string, in the document or the variables, is `BAD_USER_INPUT` naming where it is;
+//! - validation: an invalid value given through a variable is `BAD_USER_INPUT` (the caller's
+//!   data is wrong); any other rule broken is `GRAPHQL_VALIDATION_FAILED`; then depth and
+//!   complexity, each by its own rule for data and for introspection (the introspection query
+//!   every client tool sends nests its type references deeper than data queries need), are
+//!   `QUERY_TOO_COMPLEX`;
+//! - execution: an argument that fails to coerce is `BAD_USER_INPUT`; an error without a path
+//!   (no such operation in the document) is `GRAPHQL_VALIDATION_FAILED`.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{
+    Name, Pos, Positioned, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 
-/// Refuses documents with more field selections than the limit, counting a fragment each time
-/// it is spread: a flood of aliases (`a1: me a2: me ...`) costs little complexity per field
-/// but must still be refused.
-pub struct FieldCount(pub usize);
+use async_graphql_value::Value as DocValue;
 
-impl ExtensionFactory for FieldCount {
+use crate::error::codes;
+
+/// The limits in force.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_fields: usize,
+    pub max_directives: usize,
+    /// Introspection's own depth limit (graphql-js 16's full query nests 13 deep, graphql-core
+    /// 3.2's likewise; data queries keep `max_depth`).
+    pub max_introspection_depth: usize,
+    /// Whether introspection is served at all.
+    pub introspection: bool,
+}
+
+pub struct Limits(pub Rules);
+
+impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldCountExtension(self.0))
+        Arc::new(LimitsExtension {
+            rules: self.0,
+            shape: Mutex::default(),
+        })
     }
 }
 
-struct FieldCountExtension(usize);
+/// What parsing learnt of the document, for the later phases of the same request.
+#[derive(Default)]
+struct Shape {
+    /// Where arguments whose value holds a variable are.
+    variable_arguments: HashSet<Pos>,
+    data_depth: usize,
+    introspection_depth: usize,
+}
+
+struct LimitsExtension {
+    rules: Rules,
+    shape: Mutex<Shape>,
+}
+
+fn coded(mut error: ServerError, code: &str) -> ServerError {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+fn has_code(error: &ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some())
+}
+
+fn too_complex(message: String) -> ServerError {
+    coded(ServerError::new(message, None), codes::QUERY_TOO_COMPLEX)
+}
+
+fn bad_input(message: String, field: &str) -> ServerError {
+    let mut error = coded(ServerError::new(message, None), codes::BAD_USER_INPUT);
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.set("field", field);
+    }
+    error
+}
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for FieldCountExtension {
+impl Extension for LimitsExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in response.errors.iter_mut() {
+            if !has_code(error) {
+                let code = if error.path.is_empty() {
+                    codes::GRAPHQL_VALIDATION_FAILED
+                } else {
+                    codes::BAD_USER_INPUT
+                };
+                *error = coded(error.clone(), code);
+            }
+        }
+        response
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -29,97 +120,234 @@ impl Extension for FieldCountExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let mut count = 0;
-        for (_, operation) in document.operations.iter() {
-            count_fields(&document, &operation.node.selection_set.node, &mut count, 0);
+        let document = next.run(ctx, query, variables).await.map_err(|error| {
+            if has_code(&error) {
+                error
+            } else {
+                coded(error, codes::GRAPHQL_PARSE_FAILED)
+            }
+        })?;
+        if let Some(path) = nul_in_variables(variables) {
+            return Err(bad_input(
+                format!("variable {path} holds a NUL character, which no text may contain"),
+                &path,
+            ));
         }
-        if count > self.0 {
-            let mut error = ServerError::new(
-                format!(
-                    "Query is too complex: {count} fields selected, at most {} allowed.",
-                    self.0
-                ),
-                None,
-            );
-            let mut extensions = async_graphql::ErrorExtensionValues::default();
-            extensions.set("code", TOO_COMPLEX);
-            error.extensions = Some(extensions);
-            return Err(error);
+        let mut walk = Walk {
+            document: &document,
+            fields: 0,
+            worst_directives: 0,
+            nul_argument: None,
+            variable_arguments: HashSet::new(),
+            data_depth: 0,
+            introspection_depth: 0,
+        };
+        for (_, operation) in document.operations.iter() {
+            walk.set(&operation.node.selection_set.node, 0, false, 0);
+        }
+        for fragment in document.fragments.values() {
+            walk.fragment_literals(fragment);
+        }
+        if let Some(argument) = walk.nul_argument {
+            return Err(bad_input(
+                format!("argument {argument} holds a NUL character, which no text may contain"),
+                &argument,
+            ));
+        }
+        if walk.fields > self.rules.max_fields {
+            return Err(too_complex(format!(
+                "Query is too complex: {} fields selected, at most {} allowed.",
+                walk.fields, self.rules.max_fields
+            )));
+        }
+        if walk.worst_directives > self.rules.max_directives {
+            return Err(too_complex(format!(
+                "Query is too complex: a field has {} directives, at most {} allowed.",
+                walk.worst_directives, self.rules.max_directives
+            )));
+        }
+        if let Ok(mut shape) = self.shape.lock() {
+            *shape = Shape {
+                variable_arguments: walk.variable_arguments,
+                data_depth: walk.data_depth,
+                introspection_depth: walk.introspection_depth,
+            };
         }
         Ok(document)
     }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let shape = std::mem::take(&mut *self.shape.lock().unwrap_or_else(|e| e.into_inner()));
+        let result = next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| {
+                    if has_code(&error) {
+                        return error;
+                    }
+                    // An invalid value that came in through a variable is the caller's data.
+                    let through_variable = error
+                        .locations
+                        .iter()
+                        .any(|pos| shape.variable_arguments.contains(pos));
+                    let code = if through_variable {
+                        codes::BAD_USER_INPUT
+                    } else {
+                        codes::GRAPHQL_VALIDATION_FAILED
+                    };
+                    coded(error, code)
+                })
+                .collect::<Vec<_>>()
+        })?;
+        if shape.introspection_depth > 0 && !self.rules.introspection {
+            return Err(vec![coded(
+                ServerError::new("Introspection is turned off on this server.", None),
+                codes::GRAPHQL_VALIDATION_FAILED,
+            )]);
+        }
+        if shape.data_depth > self.rules.max_depth
+            || shape.introspection_depth > self.rules.max_introspection_depth
+        {
+            return Err(vec![too_complex(format!(
+                "Query is nested too deep: depth {}, at most {} allowed ({} for introspection).",
+                shape.data_depth.max(shape.introspection_depth),
+                self.rules.max_depth,
+                self.rules.max_introspection_depth
+            ))]);
+        }
+        if result.complexity > self.rules.max_complexity {
+            return Err(vec![too_complex(format!(
+                "Query is too complex: complexity {}, at most {} allowed.",
+                result.complexity, self.rules.max_complexity
+            ))]);
+        }
+        Ok(result)
+    }
 }
 
-/// Adds the fields of `set` to `count`, following fragments (with a depth guard: fragment
-/// cycles are refused by validation later, but counting must not loop before that).
-fn count_fields(
-    document: &ExecutableDocument,
-    set: &SelectionSet,
-    count: &mut usize,
-    depth: usize,
-) {
-    if depth > 64 || *count > 100_000 {
-        *count = usize::MAX / 2;
-        return;
+/// The path of the first variable value holding a NUL character (`input.code`).
+fn nul_in_variables(variables: &Variables) -> Option<String> {
+    fn walk(value: &Value, path: &mut Vec<String>) -> Option<String> {
+        match value {
+            Value::String(s) if s.contains('\0') => Some(path.join(".")),
+            Value::List(items) => items.iter().enumerate().find_map(|(i, v)| {
+                path.push(i.to_string());
+                let found = walk(v, path);
+                path.pop();
+                found
+            }),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                path.push(k.to_string());
+                let found = walk(v, path);
+                path.pop();
+                found
+            }),
+            _ => None,
+        }
     }
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                *count += 1;
-                count_fields(document, &field.node.selection_set.node, count, depth + 1);
-            }
-            Selection::InlineFragment(fragment) => {
-                count_fields(
-                    document,
-                    &fragment.node.selection_set.node,
-                    count,
-                    depth + 1,
-                );
-            }
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    count_fields(
-                        document,
+    variables.iter().find_map(|(name, value)| {
+        let mut path = vec![name.to_string()];
+        walk(value, &mut path)
+    })
+}
+
+/// One pass over a document: field count (fragments counted per spread), directives per field,
+/// NUL characters in string literals, arguments that carry variables, and the depth of data
+/// and of introspection selections.
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    fields: usize,
+    worst_directives: usize,
+    nul_argument: Option<String>,
+    variable_arguments: HashSet<Pos>,
+    data_depth: usize,
+    introspection_depth: usize,
+}
+
+impl Walk<'_> {
+    /// `depth` is the field depth of `set`'s fields; `guard` stops fragment cycles, which
+    /// validation refuses later but counting must survive.
+    fn set(&mut self, set: &SelectionSet, depth: usize, introspection: bool, guard: usize) {
+        if guard > 64 || self.fields > 100_000 {
+            self.fields = usize::MAX / 2;
+            return;
+        }
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    self.fields += 1;
+                    self.worst_directives = self.worst_directives.max(field.directives.len());
+                    for (name, value) in &field.arguments {
+                        self.argument(name, value);
+                    }
+                    let name = field.name.node.as_str();
+                    let inside = introspection || name == "__schema" || name == "__type";
+                    let level = depth + 1;
+                    if inside {
+                        self.introspection_depth = self.introspection_depth.max(level);
+                    } else {
+                        self.data_depth = self.data_depth.max(level);
+                    }
+                    self.set(&field.selection_set.node, level, inside, guard + 1);
+                }
+                Selection::InlineFragment(fragment) => {
+                    self.set(
                         &fragment.node.selection_set.node,
-                        count,
-                        depth + 1,
+                        depth,
+                        introspection,
+                        guard + 1,
                     );
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) =
+                        self.document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        self.set(
+                            &fragment.node.selection_set.node,
+                            depth,
+                            introspection,
+                            guard + 1,
+                        );
+                    }
                 }
             }
         }
     }
-}
 
-pub const TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
-
-/// Gives a stable code to errors async-graphql raises without one: parse errors, validation
-/// errors (unknown fields, wrong argument types, depth and complexity limits).
-pub fn classify(error: &mut ServerError) {
-    let has_code = error
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
-    if has_code {
-        return;
+    fn argument(&mut self, name: &Positioned<Name>, value: &Positioned<DocValue>) {
+        fn has_variable(value: &DocValue) -> bool {
+            match value {
+                DocValue::Variable(_) => true,
+                DocValue::List(items) => items.iter().any(has_variable),
+                DocValue::Object(map) => map.values().any(has_variable),
+                _ => false,
+            }
+        }
+        fn has_nul(value: &DocValue) -> bool {
+            match value {
+                DocValue::String(s) => s.contains('\0'),
+                DocValue::List(items) => items.iter().any(has_nul),
+                DocValue::Object(map) => map.values().any(has_nul),
+                _ => false,
+            }
+        }
+        if has_variable(&value.node) {
+            self.variable_arguments.insert(name.pos);
+        }
+        if self.nul_argument.is_none() && has_nul(&value.node) {
+            self.nul_argument = Some(name.node.to_string());
+        }
     }
-    let message = error.message.as_str();
-    let code = if message.starts_with("Query is too complex")
-        || message.starts_with("Query is nested too deep")
-        || message.contains("too many directives")
-    {
-        TOO_COMPLEX
-    } else if message.starts_with("Invalid value for argument")
-        || message.contains("Failed to parse")
-    {
-        "BAD_USER_INPUT"
-    } else if error.locations.is_empty() && message.contains("-->") {
-        "GRAPHQL_PARSE_FAILED"
-    } else {
-        "GRAPHQL_VALIDATION_FAILED"
-    };
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
+
+    /// String literals of fragments nobody spreads are checked too.
+    fn fragment_literals(&mut self, fragment: &Positioned<FragmentDefinition>) {
+        let saved = (self.fields, self.data_depth, self.introspection_depth);
+        self.set(&fragment.node.selection_set.node, 0, false, 0);
+        (self.fields, self.data_depth, self.introspection_depth) = saved;
+    }
 }

@@ -12,6 +12,7 @@ use super::enums::MeasureStatus;
 use super::finding::Finding;
 use super::loaders::FindingById;
 use super::warning::{EarlyWarning, WarningLevel, warning};
+use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::measure::{MeasurePatch, NewMeasure};
 use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
@@ -355,19 +356,21 @@ impl MeasureMutation {
         ctx: &Context<'_>,
         input: CreateMeasureInput,
     ) -> Result<Measure> {
-        let created = domain::measure::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            NewMeasure {
-                finding_id: parse_id("findingId", &input.finding_id)?,
-                ordinal: input.ordinal,
-                content: input.content,
-                department_code: input.department_code,
-                responsible_person: input.responsible_person,
-                deadline: input.deadline,
-            },
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::measure::create(
+                txn,
+                who,
+                NewMeasure {
+                    finding_id: parse_id("findingId", &input.finding_id)?,
+                    ordinal: input.ordinal,
+                    content: input.content,
+                    department_code: input.department_code,
+                    responsible_person: input.responsible_person,
+                    deadline: input.deadline,
+                },
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -388,14 +391,9 @@ impl MeasureMutation {
             responsible_person: patch(input.responsible_person),
             department_code: patch(input.department_code),
         };
-        let updated = domain::measure::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
-        )
+        let updated = write(ctx, async |txn, who| {
+            domain::measure::update(txn, who, id, input.version, changes).await
+        })
         .await?;
         Ok(updated.into())
     }
@@ -403,29 +401,31 @@ impl MeasureMutation {
     /// Archives a measure; its ledger entries stay (managers within their subtree, admins).
     async fn archive_measure(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Measure> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::measure::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::change::archive::<entity::measure::Entity>(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 
     /// Adds a measurable target to a finding (managers within their subtree, admins).
     async fn create_target(&self, ctx: &Context<'_>, input: CreateTargetInput) -> Result<Target> {
-        let created = domain::target::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            NewTarget {
-                finding_id: parse_id("findingId", &input.finding_id)?,
-                name: input.name,
-                unit: input.unit,
-                baseline: input.baseline,
-                required_value: input.required_value,
-                current_value: input.current_value,
-                as_of: input.as_of,
-            },
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::target::create(
+                txn,
+                who,
+                NewTarget {
+                    finding_id: parse_id("findingId", &input.finding_id)?,
+                    name: input.name,
+                    unit: input.unit,
+                    baseline: input.baseline,
+                    required_value: input.required_value,
+                    current_value: input.current_value,
+                    as_of: input.as_of,
+                },
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -441,14 +441,9 @@ impl MeasureMutation {
             current_value: patch(input.current_value),
             as_of: patch(input.as_of),
         };
-        let updated = domain::target::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
-        )
+        let updated = write(ctx, async |txn, who| {
+            domain::target::update(txn, who, id, input.version, changes).await
+        })
         .await?;
         Ok(updated.into())
     }
@@ -456,10 +451,10 @@ impl MeasureMutation {
     /// Archives a target.
     async fn archive_target(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Target> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::target::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::change::archive::<entity::target::Entity>(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 }

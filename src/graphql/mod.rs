@@ -29,11 +29,12 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::auth::Caller;
 use crate::auth::keys::Keys;
 use crate::config::Config;
+use crate::domain::Acting;
 use crate::error::{AppError, AppResult};
 
 #[derive(MergedObject, Default)]
@@ -86,11 +87,15 @@ pub fn build_schema(
     let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
         .delay(limits.dataloader_delay);
     let mut builder = builder()
-        .limit_depth(limits.graphql_max_depth)
-        .limit_complexity(limits.graphql_max_complexity)
-        .limit_directives(limits.graphql_max_directives)
         .limit_recursive_depth(64)
-        .extension(limits::FieldCount(limits.graphql_max_fields));
+        .extension(limits::Limits(limits::Rules {
+            max_depth: limits.graphql_max_depth,
+            max_complexity: limits.graphql_max_complexity,
+            max_fields: limits.graphql_max_fields,
+            max_directives: limits.graphql_max_directives,
+            max_introspection_depth: limits.graphql_max_introspection_depth,
+            introspection: limits.graphql_introspection,
+        }));
     if config.is_production() {
         // "Did you mean ...?" helps attackers map a schema they may not introspect.
         builder = builder.disable_suggestions();
@@ -113,11 +118,23 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
+/// Runs a domain command for the caller in one write transaction: the change, its ledger
+/// entries and audit events commit together, or nothing does.
+pub async fn write<T>(
+    ctx: &Context<'_>,
+    change: impl AsyncFnOnce(&DatabaseTransaction, &Acting) -> AppResult<T>,
+) -> AppResult<T> {
+    let who = ctx.acting();
+    crate::domain::write(ctx.db(), async |txn| change(txn, &who).await).await
+}
+
 /// What resolvers need from the context.
 pub trait ContextExt {
     fn db(&self) -> &DatabaseConnection;
     fn caller(&self) -> &Caller;
     fn request_id(&self) -> Option<String>;
+    /// The caller as domain commands take it.
+    fn acting(&self) -> Acting;
     fn loader(&self) -> &DataLoader<loaders::Loader>;
     /// Today's date in the configured time zone (deadlines and overdue flags).
     fn today(&self) -> chrono::NaiveDate;
@@ -136,6 +153,10 @@ impl ContextExt for Context<'_> {
     }
     fn request_id(&self) -> Option<String> {
         self.data_opt::<RequestId>().map(|r| r.0.clone())
+    }
+    fn acting(&self) -> Acting {
+        let zone = self.data_unchecked::<Arc<Config>>().timezone;
+        Acting::new(self.caller(), self.request_id(), zone)
     }
     fn loader(&self) -> &DataLoader<loaders::Loader> {
         self.data_unchecked::<DataLoader<loaders::Loader>>()

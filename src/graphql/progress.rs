@@ -9,6 +9,7 @@ use entity::{evidence, progress_entry};
 use super::enums::{EvidenceKind, ProgressKind};
 use super::loaders::{EntryById, EvidenceOfEntry, MeasureById};
 use super::measure::Measure;
+use super::write;
 use super::{ContextExt, parse_id, parse_opt_id};
 use crate::domain::progress::{NewEntry, NewFile, NewLink};
 use crate::domain::{self};
@@ -218,8 +219,7 @@ impl ProgressMutation {
             files,
         };
         let store = ctx.data_unchecked::<Store>();
-        let created =
-            domain::progress::add(ctx.db(), store, ctx.caller(), ctx.request_id(), entry).await?;
+        let created = domain::progress::add(ctx.db(), store, &ctx.acting(), entry).await?;
         Ok(created.into())
     }
 
@@ -232,9 +232,10 @@ impl ProgressMutation {
         content: String,
     ) -> Result<ProgressEntry> {
         let entry_id = parse_id("entryId", &entry_id)?;
-        let created =
-            domain::progress::correct(ctx.db(), ctx.caller(), ctx.request_id(), entry_id, &content)
-                .await?;
+        let created = write(ctx, async |txn, who| {
+            domain::progress::correct(txn, who, entry_id, &content).await
+        })
+        .await?;
         Ok(created.into())
     }
 }

@@ -10,6 +10,7 @@ use super::connection::{Conn, OrderDirection, args, connection};
 use super::department::{self, Department};
 use super::enums::{RegulationDomain, RegulationStatus};
 use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
+use super::write;
 use super::{ContextExt, parse_id, parse_opt_id, patch};
 use crate::domain::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
 use crate::domain::{self};
@@ -200,19 +201,21 @@ impl RegulationMutation {
         ctx: &Context<'_>,
         input: CreateRegulationInput,
     ) -> Result<Regulation> {
-        let created = domain::regulation::create(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            NewRegulation {
-                title: input.title,
-                document_number: input.document_number,
-                domain: input.domain.into(),
-                department_code: input.department_code,
-                issued_on: input.issued_on,
-                status: input.status.into(),
-            },
-        )
+        let created = write(ctx, async |txn, who| {
+            domain::regulation::create(
+                txn,
+                who,
+                NewRegulation {
+                    title: input.title,
+                    document_number: input.document_number,
+                    domain: input.domain.into(),
+                    department_code: input.department_code,
+                    issued_on: input.issued_on,
+                    status: input.status.into(),
+                },
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -231,14 +234,9 @@ impl RegulationMutation {
             issued_on: patch(input.issued_on),
             status: input.status.map(Into::into),
         };
-        let updated = domain::regulation::update(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            input.version,
-            changes,
-        )
+        let updated = write(ctx, async |txn, who| {
+            domain::regulation::update(txn, who, id, input.version, changes).await
+        })
         .await?;
         Ok(updated.into())
     }
@@ -251,11 +249,11 @@ impl RegulationMutation {
         version: i32,
     ) -> Result<Regulation> {
         let id = parse_id("id", &id)?;
-        Ok(
-            domain::regulation::archive(ctx.db(), ctx.caller(), ctx.request_id(), id, version)
-                .await?
-                .into(),
-        )
+        Ok(write(ctx, async |txn, who| {
+            domain::change::archive::<entity::regulation::Entity>(txn, who, id, version).await
+        })
+        .await?
+        .into())
     }
 
     /// Links a regulation to a finding it answers; the finding's ledger records it.
@@ -267,14 +265,9 @@ impl RegulationMutation {
     ) -> Result<Regulation> {
         let finding_id = parse_id("findingId", &finding_id)?;
         let regulation_id = parse_id("regulationId", &regulation_id)?;
-        let linked = domain::regulation::set_link(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            finding_id,
-            regulation_id,
-            true,
-        )
+        let linked = write(ctx, async |txn, who| {
+            domain::regulation::set_link(txn, who, finding_id, regulation_id, true).await
+        })
         .await?;
         Ok(linked.into())
     }
@@ -288,14 +281,9 @@ impl RegulationMutation {
     ) -> Result<Regulation> {
         let finding_id = parse_id("findingId", &finding_id)?;
         let regulation_id = parse_id("regulationId", &regulation_id)?;
-        let unlinked = domain::regulation::set_link(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            finding_id,
-            regulation_id,
-            false,
-        )
+        let unlinked = write(ctx, async |txn, who| {
+            domain::regulation::set_link(txn, who, finding_id, regulation_id, false).await
+        })
         .await?;
         Ok(unlinked.into())
     }

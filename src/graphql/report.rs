@@ -10,10 +10,11 @@ use entity::report;
 use super::connection::{Conn, args, connection};
 use super::inspection::Inspection;
 use super::loaders::InspectionById;
+use super::write;
 use super::{ContextExt, parse_id, parse_opt_id};
 use crate::config::Config;
 use crate::domain::report::{self as reports, DueState as StoredDue, ReportFilter};
-use crate::report::{bulletin, ledger, markdown};
+use crate::report::render::{self, Format};
 
 /// What a report is (报告类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -122,6 +123,18 @@ pub struct ReportDownloads {
     pub public_page: Option<String>,
 }
 
+impl Report {
+    /// The report in `format`, or `None` when it does not come in it.
+    fn rendered(&self, format: Format) -> Result<Option<String>> {
+        let snapshot = reports::snapshot_of(&self.model)?;
+        let document = reports::document(&self.model, &snapshot);
+        if !document.formats().contains(&format) {
+            return Ok(None);
+        }
+        Ok(Some(render::render_text(document, format)?))
+    }
+}
+
 #[ComplexObject]
 impl Report {
     /// The first day the report covers (the day after the previous report).
@@ -146,24 +159,18 @@ impl Report {
 
     /// The ledger as CSV (序号, 问题, 整改措施, 责任领导, 责任科室, 责任人, 整改时限, 整改进展, 状态).
     async fn csv(&self) -> Result<String> {
-        Ok(ledger::csv(&reports::snapshot_of(&self.model)?))
+        self.rendered(Format::Csv).map(Option::unwrap_or_default)
     }
 
     /// The report as Markdown (a bulletin in the structure of published bulletins).
     async fn markdown(&self) -> Result<String> {
-        let snapshot = reports::snapshot_of(&self.model)?;
-        Ok(match self.kind {
-            ReportKind::Bulletin => bulletin::markdown(&snapshot),
-            ReportKind::SemiMonthly => markdown::render(&snapshot),
-        })
+        self.rendered(Format::Markdown)
+            .map(Option::unwrap_or_default)
     }
 
     /// A bulletin as an HTML page; null for progress reports.
     async fn html(&self) -> Result<Option<String>> {
-        if self.kind != ReportKind::Bulletin {
-            return Ok(None);
-        }
-        Ok(Some(bulletin::html(&reports::snapshot_of(&self.model)?)))
+        self.rendered(Format::Html)
     }
 
     /// Download addresses of every rendering.
@@ -296,15 +303,16 @@ impl ReportMutation {
     ) -> Result<Report> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let today = ctx.today();
-        let created = reports::generate(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            StoredKind::SemiMonthly,
-            period_end.unwrap_or(today),
-            today,
-        )
+        let created = write(ctx, async |txn, who| {
+            reports::generate(
+                txn,
+                who,
+                id,
+                StoredKind::SemiMonthly,
+                period_end.unwrap_or(today),
+            )
+            .await
+        })
         .await?;
         Ok(created.into())
     }
@@ -312,13 +320,9 @@ impl ReportMutation {
     /// Sends a progress report to the inspection office (the unit's managers, admins).
     async fn submit_report(&self, ctx: &Context<'_>, id: ID) -> Result<Report> {
         let id = parse_id("id", &id)?;
-        Ok(reports::advance(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            StoredStatus::Submitted,
-        )
+        Ok(write(ctx, async |txn, who| {
+            reports::advance(txn, who, id, StoredStatus::Submitted).await
+        })
         .await?
         .into())
     }
@@ -327,15 +331,9 @@ impl ReportMutation {
     async fn generate_bulletin(&self, ctx: &Context<'_>, inspection_id: ID) -> Result<Report> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let today = ctx.today();
-        let created = reports::generate(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            StoredKind::Bulletin,
-            today,
-            today,
-        )
+        let created = write(ctx, async |txn, who| {
+            reports::generate(txn, who, id, StoredKind::Bulletin, today).await
+        })
         .await?;
         Ok(created.into())
     }
@@ -343,13 +341,9 @@ impl ReportMutation {
     /// Makes a bulletin public at `/public/bulletins/{id}` (the unit's managers, admins).
     async fn publish_bulletin(&self, ctx: &Context<'_>, id: ID) -> Result<Report> {
         let id = parse_id("id", &id)?;
-        Ok(reports::advance(
-            ctx.db(),
-            ctx.caller(),
-            ctx.request_id(),
-            id,
-            StoredStatus::Published,
-        )
+        Ok(write(ctx, async |txn, who| {
+            reports::advance(txn, who, id, StoredStatus::Published).await
+        })
         .await?
         .into())
     }

@@ -3,8 +3,9 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use super::finding::Finding;
+use super::parse_id;
 use super::progress::ProgressEntry;
-use super::{ContextExt, parse_id};
+use super::write;
 use crate::domain::workflow::{self, Move, MoveInput};
 
 #[derive(Default)]
@@ -19,8 +20,10 @@ async fn step(
 ) -> Result<Finding> {
     let id = parse_id("findingId", id)?;
     let input = MoveInput { version, ..input };
-    let moved =
-        workflow::transition(ctx.db(), ctx.caller(), ctx.request_id(), id, step, input).await?;
+    let moved = write(ctx, async |txn, who| {
+        workflow::transition(txn, who, id, step, input).await
+    })
+    .await?;
     Ok(moved.into())
 }
 
@@ -114,9 +117,10 @@ impl WorkflowMutation {
         note: String,
     ) -> Result<ProgressEntry> {
         let id = parse_id("findingId", &finding_id)?;
-        let entry =
-            workflow::record_recheck(ctx.db(), ctx.caller(), ctx.request_id(), id, passed, &note)
-                .await?;
+        let entry = write(ctx, async |txn, who| {
+            workflow::record_recheck(txn, who, id, passed, &note).await
+        })
+        .await?;
         Ok(entry.into())
     }
 }

@@ -2,13 +2,10 @@
 //! resulting [`Caller`] in the request's extensions. No header means anonymous; a header that
 //! does not yield a valid identity is answered 401 here, and nothing else runs.
 
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use entity::{account, department};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use axum::response::Response;
 
 use crate::auth::token::{self, VerifiedClaims};
 use crate::auth::{Caller, CallerDepartment, Identity};
@@ -29,24 +26,17 @@ pub async fn authenticate(
             next.run(request).await
         }
         Err(err) => {
-            let rest = request.uri().path().starts_with("/api/");
-            refuse(err, rest)
+            let unauthenticated = matches!(err, AppError::Unauthenticated(_));
+            let mut response = super::refuse_at(request.uri().path(), err);
+            if unauthenticated {
+                let challenge = HeaderValue::from_static("Bearer error=\"invalid_token\"");
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, challenge);
+            }
+            response
         }
     }
-}
-
-/// 401 with the reason: GraphQL-shaped on `/graphql`, the REST error body under `/api/`.
-fn refuse(err: AppError, rest: bool) -> Response {
-    let challenge = HeaderValue::from_static("Bearer error=\"invalid_token\"");
-    let mut response = if rest {
-        err.into_response()
-    } else {
-        (err.status(), Json(err.graphql_body())).into_response()
-    };
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, challenge);
-    response
 }
 
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
@@ -76,11 +66,9 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
     let department = match &claims.dept {
         None => None,
         Some(code) => {
-            let found = department::Entity::find()
-                .filter(department::Column::Code.eq(code.as_str()))
-                .filter(department::Column::ArchivedAt.is_null())
-                .one(&state.db)
+            let found = crate::domain::department::find_by_code(&state.db, code)
                 .await?
+                .filter(|d| d.archived_at.is_none())
                 .ok_or_else(|| invalid(format!("unknown department '{code}'")))?;
             Some(CallerDepartment {
                 id: found.id,
@@ -91,9 +79,7 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
         }
     };
     if let Some((account_id, version)) = claims.account {
-        let account = account::Entity::find_by_id(account_id)
-            .one(&state.db)
-            .await?;
+        let account = crate::domain::account::find(&state.db, account_id).await?;
         match account {
             Some(a) if a.disabled => return Err(invalid("the account is disabled".to_owned())),
             Some(a) if a.token_version == version => {}

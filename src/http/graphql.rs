@@ -4,6 +4,11 @@
 //! The body is read here, not by an extractor, so that its size limit holds for chunked
 //! bodies too and every refusal is a JSON error with a stable code and no internal text.
 
+use super::refuse;
+use crate::auth::Caller;
+use crate::error::{RETRY_AFTER_SECONDS, codes};
+use crate::graphql::RequestId;
+use crate::state::AppState;
 use async_graphql::ParseRequestError;
 use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
 use async_graphql::{BatchRequest, BatchResponse};
@@ -13,28 +18,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
-
-use crate::auth::Caller;
-use crate::graphql::{RequestId, limits};
-use crate::state::AppState;
 
 pub async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
-/// A refusal before any operation runs, GraphQL-shaped.
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "errors": [ { "message": message, "extensions": { "code": code } } ] });
-    (status, axum::Json(body)).into_response()
-}
-
 fn timed_out() -> Response {
-    refuse(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "TIMEOUT",
-        "the request took too long and was stopped",
-    )
+    refuse(codes::TIMEOUT, "the request took too long and was stopped")
 }
 
 /// A compiled plan's answer, with the headers async-graphql's own answers carry.
@@ -75,8 +65,7 @@ pub async fn execute(
 ) -> Response {
     let Some(kind) = body_kind(&headers) else {
         return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            codes::UNSUPPORTED_MEDIA_TYPE,
             "send GraphQL requests as application/json (or multipart/form-data with files)",
         );
     };
@@ -92,16 +81,11 @@ pub async fn execute(
                 .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
             return if too_large {
                 refuse(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
+                    codes::PAYLOAD_TOO_LARGE,
                     &format!("the request body exceeds {limit} bytes"),
                 )
             } else {
-                refuse(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    "the request body could not be read",
-                )
+                refuse(codes::BAD_REQUEST, "the request body could not be read")
             };
         }
     };
@@ -123,8 +107,7 @@ pub async fn execute(
         Ok(batch) => batch,
         Err(Some(ParseRequestError::PayloadTooLarge)) => {
             return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                codes::PAYLOAD_TOO_LARGE,
                 &format!(
                     "an uploaded file exceeds {} bytes",
                     state.evidence.max_size()
@@ -133,8 +116,7 @@ pub async fn execute(
         }
         Err(_) => {
             return refuse(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                codes::BAD_REQUEST,
                 "the body is not a GraphQL request: expected {\"query\": ...}, a non-empty array of them, or a GraphQL multipart request",
             );
         }
@@ -144,8 +126,7 @@ pub async fn execute(
         && requests.len() > max_batch
     {
         return refuse(
-            StatusCode::BAD_REQUEST,
-            "BATCH_TOO_LARGE",
+            codes::BATCH_TOO_LARGE,
             &format!(
                 "a batch may hold at most {max_batch} operations, this one has {}",
                 requests.len()
@@ -180,7 +161,7 @@ pub async fn execute(
         batch = batch.data(RequestId(id.to_owned()));
     }
     let run = state.schema.execute_batch(batch);
-    let mut response = match tokio::time::timeout_at(deadline, run).await {
+    let response = match tokio::time::timeout_at(deadline, run).await {
         Ok(response) => response,
         Err(_) => return timed_out(),
     };
@@ -189,27 +170,23 @@ pub async fn execute(
     {
         state.compiled.learn(query, operation, &variables);
     }
-    match &mut response {
-        BatchResponse::Single(r) => r.errors.iter_mut().for_each(limits::classify),
-        BatchResponse::Batch(rs) => rs
-            .iter_mut()
-            .flat_map(|r| r.errors.iter_mut())
-            .for_each(limits::classify),
-    }
-    // A single operation stopped by the database's statement timeout answers like one
-    // stopped by ours.
-    let timed_out = match &response {
-        BatchResponse::Single(r) => r.errors.iter().any(|e| {
-            e.extensions
-                .as_ref()
-                .and_then(|x| x.get("code"))
-                .is_some_and(|code| *code == async_graphql::Value::from("TIMEOUT"))
+    // A single operation stopped by the database's statement timeout, or by the database
+    // being away, answers like a request refused for that reason: 503 with Retry-After, so
+    // that clients and the idempotency layer know a retry may succeed.
+    let retryable = match &response {
+        BatchResponse::Single(r) => r.errors.iter().find_map(|e| {
+            let code = e.extensions.as_ref().and_then(|x| x.get("code"))?;
+            [codes::TIMEOUT, codes::SERVICE_UNAVAILABLE]
+                .into_iter()
+                .find(|c| *code == async_graphql::Value::from(*c))
         }),
-        BatchResponse::Batch(_) => false,
+        BatchResponse::Batch(_) => None,
     };
     let mut http = GraphQLResponse::from(response).into_response();
-    if timed_out {
+    if retryable.is_some() {
         *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, RETRY_AFTER_SECONDS.into());
     }
     http
 }

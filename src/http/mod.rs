@@ -20,7 +20,25 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::error::AppError;
 use crate::state::AppState;
+
+/// The one refusal of the HTTP layer, for requests stopped before they run: GraphQL-shaped
+/// (`{"errors": [...]}`) for `/graphql`, the REST error body (`{"error": {...}}`) elsewhere;
+/// the code's HTTP status, and `Retry-After` where a retry may succeed.
+pub(crate) fn refuse_at(path: &str, err: AppError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if path.starts_with("/graphql") {
+        err.graphql_response()
+    } else {
+        err.into_response()
+    }
+}
+
+/// [`refuse_at`] for `/graphql`, by code and message.
+pub(crate) fn refuse(code: &'static str, message: &str) -> axum::response::Response {
+    AppError::request(code, message).graphql_response()
+}
 
 async fn count_requests(
     axum::extract::State(state): axum::extract::State<AppState>,

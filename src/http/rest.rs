@@ -8,12 +8,12 @@ use std::collections::HashMap;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{department, finding, inspection, measure};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{department, finding, measure};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,13 +22,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use crate::domain::finding_list::{FindingFilter, FindingOrder};
 use crate::domain::page::PageArgs;
-use crate::domain::summary::{self, Counts, Over};
+use crate::domain::summary::{self, Counts};
 use crate::domain::warning::Thresholds;
-use crate::domain::{self, report as reports};
+use crate::domain::{self, Acting, relations, report as reports};
 use crate::error::{AppError, AppResult};
-use crate::report::{bulletin, ledger, markdown, xlsx};
+use crate::report::render::{self, Document, Format};
 use crate::state::AppState;
 
 /// The REST routes and their OpenAPI document.
@@ -131,16 +130,133 @@ pub struct InspectionStatusOut {
     pub counts: CountsOut,
 }
 
-/// Maps a query-string problem to a JSON error.
-fn bad_query<T>(
-    result: Result<Query<T>, axum::extract::rejection::QueryRejection>,
-) -> AppResult<T> {
-    result
-        .map(|Query(q)| q)
-        .map_err(|err| AppError::BadUserInput {
-            message: format!("bad query parameters: {}", err.body_text()),
-            field: None,
+/// A path's id: a positive whole number, or `BAD_USER_INPUT` in the JSON error body (never
+/// the router's plain-text rejection).
+pub struct Id(pub i32);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::bad_input("id", "the path has no id"))?;
+        let (name, value) = raw
+            .iter()
+            .next()
+            .ok_or_else(|| AppError::bad_input("id", "the path has no id"))?;
+        value
+            .parse::<i32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Id)
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    name,
+                    format!("'{value}' is not an id (a positive whole number)"),
+                )
+            })
+    }
+}
+
+/// The query string's parameters, each parsed by its own rule so that a bad one is refused
+/// naming it (`BAD_USER_INPUT` in the JSON error body).
+pub struct Params(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or("");
+        let mut params = HashMap::new();
+        for (key, value) in url_pairs(query)? {
+            crate::domain::text::refuse_nul(&key, &value)?;
+            params.insert(key, value);
+        }
+        Ok(Params(params))
+    }
+}
+
+/// `a=1&b=x%20y` as pairs, percent-decoded (`+` is a space).
+fn url_pairs(query: &str) -> AppResult<Vec<(String, String)>> {
+    fn decode(text: &str) -> AppResult<String> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = bytes
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| {
+                            AppError::bad_input("query", "a malformed %-escape in the query string")
+                        })?;
+                    out.push(hex);
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out)
+            .map_err(|_| AppError::bad_input("query", "the query string is not UTF-8"))
+    }
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(key)?, decode(value)?))
         })
+        .collect()
+}
+
+impl Params {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn int(&self, name: &str) -> AppResult<Option<i32>> {
+        self.text(name)
+            .map(|v| {
+                v.parse::<i32>().map_err(|_| {
+                    AppError::bad_input(name, format!("{name} '{v}' is not a whole number"))
+                })
+            })
+            .transpose()
+    }
+
+    fn time(&self, name: &str) -> AppResult<Option<DateTime<Utc>>> {
+        self.text(name)
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        AppError::bad_input(
+                            name,
+                            format!(
+                                "{name} '{v}' is not an RFC 3339 time such as 2021-04-13T00:00:00Z"
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+    }
+
+    /// Relay-style paging: `limit` (1 to 100, default 100) and `cursor`.
+    fn page(&self) -> AppResult<PageArgs> {
+        Ok(PageArgs {
+            first: Some(self.int("limit")?.unwrap_or(100)),
+            after: self.text("cursor").map(str::to_owned),
+            ..Default::default()
+        })
+    }
 }
 
 /// Status overall and for each inspection the caller may read (counts by status and type,
@@ -159,37 +275,20 @@ async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> AppResult<Json<StatusOut>> {
-    caller.require_identity()?;
     let today = state.config.timezone.today();
-    let everything = summary::findings(&state.db, &caller, Over::Everything).await?;
-    let overall = summary::totals(&state.db, &everything, today).await?;
-    let by_inspection = summary::counts_by_inspection(&state.db, &everything, today).await?;
-    let ids: Vec<i32> = by_inspection.keys().copied().collect();
-    let found = inspection::Entity::find()
-        .filter(inspection::Column::Id.is_in(ids))
-        .order_by_asc(inspection::Column::Id)
-        .all(&state.db)
-        .await?;
-    let units: HashMap<i32, String> = department::Entity::find()
-        .filter(department::Column::Id.is_in(found.iter().map(|i| i.unit_id)))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.code))
-        .collect();
-    let mut by_inspection = by_inspection;
-    let inspections = found
-        .into_iter()
-        .map(|i| InspectionStatusOut {
-            id: i.id,
-            unit_code: units.get(&i.unit_id).cloned().unwrap_or_default(),
-            title: i.title,
-            counts: by_inspection.remove(&i.id).unwrap_or_default().into(),
-        })
-        .collect();
+    let overview = summary::overview(&state.db, &caller, today).await?;
     Ok(Json(StatusOut {
-        overall: overall.into(),
-        inspections,
+        overall: overview.overall.into(),
+        inspections: overview
+            .inspections
+            .into_iter()
+            .map(|(i, unit, counts)| InspectionStatusOut {
+                id: i.id,
+                title: i.title,
+                unit_code: unit.code,
+                counts: counts.into(),
+            })
+            .collect(),
     }))
 }
 
@@ -201,14 +300,6 @@ pub struct PageParams {
     pub limit: Option<i32>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-fn page(limit: Option<i32>, cursor: Option<String>) -> PageArgs {
-    PageArgs {
-        first: Some(limit.unwrap_or(100)),
-        after: cursor,
-        ..Default::default()
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -235,19 +326,6 @@ pub struct PageOut<T> {
     pub next_cursor: Option<String>,
 }
 
-async fn department_codes(
-    state: &AppState,
-    ids: impl IntoIterator<Item = i32>,
-) -> AppResult<HashMap<i32, (String, String)>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, (d.code, d.name)))
-        .collect())
-}
-
 /// The inspections the caller may read.
 #[utoipa::path(
     get,
@@ -264,26 +342,16 @@ async fn department_codes(
 async fn inspections(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
+    params: Params,
 ) -> AppResult<Json<PageOut<InspectionOut>>> {
-    let params = bad_query(params)?;
     let filter = domain::inspection::InspectionFilter {
         include_archived: true,
         ..Default::default()
     };
-    let page = domain::inspection::list(
-        &state.db,
-        &caller,
-        &filter,
-        false,
-        &page(params.limit, params.cursor),
-    )
-    .await?;
-    let units = department_codes(&state, page.rows.iter().map(|(_, i)| i.unit_id)).await?;
-    let next_cursor = page
-        .has_next
-        .then(|| page.rows.last().map(|(c, _)| c.clone()))
-        .flatten();
+    let page =
+        domain::inspection::list(&state.db, &caller, &filter, false, &params.page()?).await?;
+    let units = relations::departments(&state.db, page.rows.iter().map(|(_, i)| i.unit_id)).await?;
+    let next_cursor = next_cursor(&page);
     let items = page
         .rows
         .into_iter()
@@ -291,7 +359,7 @@ async fn inspections(
             id: i.id,
             unit_code: units
                 .get(&i.unit_id)
-                .map(|u| u.0.clone())
+                .map(|u| u.code.clone())
                 .unwrap_or_default(),
             title: i.title,
             inspection_group: i.inspection_group,
@@ -305,6 +373,13 @@ async fn inspections(
         })
         .collect();
     Ok(Json(PageOut { items, next_cursor }))
+}
+
+/// The cursor of the page after this one, if there is one.
+fn next_cursor<M>(page: &domain::page::Page<M>) -> Option<String> {
+    page.has_next
+        .then(|| page.rows.last().map(|(c, _)| c.clone()))
+        .flatten()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -383,87 +458,87 @@ fn upper(text: impl std::fmt::Display) -> String {
 async fn findings(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-    params: Result<Query<PullParams>, axum::extract::rejection::QueryRejection>,
+    Id(id): Id,
+    params: Params,
 ) -> AppResult<Json<PageOut<FindingOut>>> {
-    let params = bad_query(params)?;
-    domain::inspection::get(&state.db, &caller, id).await?;
-    let filter = FindingFilter {
-        inspection_id: Some(id),
-        updated_since: params.updated_since,
-        include_archived: true,
-        ..Default::default()
-    };
     let thresholds = Thresholds::from_config(&state.config);
-    let page = domain::finding_list::list(
+    let pulled = domain::sync::pull(
         &state.db,
         &caller,
-        &filter,
-        (FindingOrder::UpdatedAt, false),
         &thresholds,
-        &page(params.limit, params.cursor),
+        id,
+        params.time("updated_since")?,
+        &params.page()?,
     )
     .await?;
-    let ids: Vec<i32> = page.rows.iter().map(|(_, f)| f.id).collect();
-    let measures = measure::Entity::find()
-        .filter(measure::Column::FindingId.is_in(ids))
-        .order_by_asc(measure::Column::FindingId)
-        .order_by_asc(measure::Column::Ordinal)
-        .all(&state.db)
-        .await?;
-    let departments = department_codes(
-        &state,
-        page.rows
-            .iter()
-            .map(|(_, f)| f.department_id)
-            .chain(measures.iter().filter_map(|m| m.department_id)),
-    )
-    .await?;
-    let next_cursor = page
-        .has_next
-        .then(|| page.rows.last().map(|(c, _)| c.clone()))
-        .flatten();
-    let code = |id: i32| departments.get(&id).cloned().unwrap_or_default();
-    let items = page
+    let next_cursor = next_cursor(&pulled.page);
+    let mut measures = pulled.measures;
+    let department = |id: i32| pulled.departments.get(&id);
+    let items = pulled
+        .page
         .rows
         .into_iter()
-        .map(|(_, f): (String, finding::Model)| FindingOut {
-            measures: measures
-                .iter()
-                .filter(|m| m.finding_id == f.id)
-                .map(|m| MeasureOut {
-                    id: m.id,
-                    ordinal: m.ordinal,
-                    content: m.content.clone(),
-                    status: upper(m.status),
-                    deadline: m.deadline,
-                    completed_on: m.completed_on,
-                    department_code: m.department_id.map(|d| code(d).0),
-                    responsible_person: m.responsible_person.clone(),
-                    archived: m.archived_at.is_some(),
-                    version: m.version,
-                })
-                .collect(),
-            id: f.id,
-            inspection_id: f.inspection_id,
-            ordinal: f.ordinal,
-            title: f.title,
-            description: f.description,
-            rectification_type: upper(f.rectification_type),
-            status: upper(f.status),
-            deadline: f.deadline,
-            responsible_leader: f.responsible_leader,
-            department_code: code(f.department_id).0,
-            department_name: code(f.department_id).1,
-            responsible_person: f.responsible_person,
-            created_at: f.created_at,
-            updated_at: f.updated_at,
-            closed_at: f.closed_at,
-            archived: f.archived_at.is_some(),
-            version: f.version,
+        .map(|(_, f): (String, finding::Model)| {
+            let (code, name) = department(f.department_id)
+                .map(|d| (d.code.clone(), d.name.clone()))
+                .unwrap_or_default();
+            FindingOut {
+                measures: measures
+                    .remove(&f.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m: measure::Model| MeasureOut {
+                        id: m.id,
+                        ordinal: m.ordinal,
+                        content: m.content,
+                        status: upper(m.status),
+                        deadline: m.deadline,
+                        completed_on: m.completed_on,
+                        department_code: m
+                            .department_id
+                            .and_then(department)
+                            .map(|d: &department::Model| d.code.clone()),
+                        responsible_person: m.responsible_person,
+                        archived: m.archived_at.is_some(),
+                        version: m.version,
+                    })
+                    .collect(),
+                id: f.id,
+                inspection_id: f.inspection_id,
+                ordinal: f.ordinal,
+                title: f.title,
+                description: f.description,
+                rectification_type: upper(f.rectification_type),
+                status: upper(f.status),
+                deadline: f.deadline,
+                responsible_leader: f.responsible_leader,
+                department_code: code,
+                department_name: name,
+                responsible_person: f.responsible_person,
+                created_at: f.created_at,
+                updated_at: f.updated_at,
+                closed_at: f.closed_at,
+                archived: f.archived_at.is_some(),
+                version: f.version,
+            }
         })
         .collect();
     Ok(Json(PageOut { items, next_cursor }))
+}
+
+/// A rendered document as a download (`attachment`) or for display (`inline`).
+fn download(format: Format, disposition: &str, name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, format.media_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{name}.{}\"", format.name()),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The ledger of an inspection as a spreadsheet: one row per finding and measure with the
@@ -485,47 +560,20 @@ async fn findings(
 async fn ledger_file(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-    params: Result<Query<FormatParams>, axum::extract::rejection::QueryRejection>,
+    Id(id): Id,
+    params: Params,
 ) -> AppResult<Response> {
-    let params = bad_query(params)?;
-    let rows = domain::ledger_export::rows(&state.db, &caller, id).await?;
-    let (media_type, extension, body): (&str, &str, Vec<u8>) =
-        match params.format.as_deref().unwrap_or("xlsx") {
-            "xlsx" => (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-                domain::ledger_export::xlsx(&rows)?,
-            ),
-            "csv" => (
-                "text/csv; charset=utf-8",
-                "csv",
-                domain::ledger_export::csv(&rows).into_bytes(),
-            ),
-            "json" => (
-                "application/json",
-                "json",
-                serde_json::to_vec_pretty(&domain::ledger_export::json(&rows))
-                    .map_err(AppError::internal)?,
-            ),
-            other => {
-                return Err(AppError::bad_input(
-                    "format",
-                    format!("unknown format '{other}': xlsx, csv or json"),
-                ));
-            }
-        };
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ledger-{id}.{extension}\""),
-            ),
-        ],
+    let who = Acting::new(&caller, None, state.config.timezone);
+    let snapshot = reports::current_ledger(&state.db, &who, id).await?;
+    let document = Document::Ledger(&snapshot);
+    let format = Format::choose(params.text("format"), document.formats())?;
+    let body = render::render(document, format)?;
+    Ok(download(
+        format,
+        "attachment",
+        &format!("ledger-{id}"),
         body,
-    )
-        .into_response())
+    ))
 }
 
 /// A report rendering.
@@ -554,59 +602,16 @@ pub struct FormatParams {
 async fn report_file(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-    params: Result<Query<FormatParams>, axum::extract::rejection::QueryRejection>,
+    Id(id): Id,
+    params: Params,
 ) -> AppResult<Response> {
-    let params = bad_query(params)?;
     let report = reports::get(&state.db, &caller, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
+    let document = reports::document(&report, &snapshot);
+    let format = Format::choose(params.text("format"), document.formats())?;
+    let body = render::render(document, format)?;
     let name = format!("report-{id}-{}", report.period_end);
-    let bulletin = report.kind == entity::enums::ReportKind::Bulletin;
-    let (media_type, extension, body): (&str, &str, Vec<u8>) =
-        match params.format.as_deref().unwrap_or("json") {
-            "json" => (
-                "application/json",
-                "json",
-                serde_json::to_vec_pretty(&snapshot).map_err(AppError::internal)?,
-            ),
-            "csv" => (
-                "text/csv; charset=utf-8",
-                "csv",
-                ledger::csv(&snapshot).into_bytes(),
-            ),
-            "md" | "markdown" => (
-                "text/markdown; charset=utf-8",
-                "md",
-                if bulletin {
-                    bulletin::markdown(&snapshot)
-                } else {
-                    markdown::render(&snapshot)
-                }
-                .into_bytes(),
-            ),
-            "xlsx" => (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-                xlsx::render(&snapshot).map_err(AppError::internal)?,
-            ),
-            other => {
-                return Err(AppError::bad_input(
-                    "format",
-                    format!("unknown format '{other}': json, csv, xlsx or md"),
-                ));
-            }
-        };
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}.{extension}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(download(format, "inline", &name, body))
 }
 
 /// An evidence file, to callers who may read its finding.
@@ -625,7 +630,7 @@ async fn report_file(
 async fn evidence_file(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    Id(id): Id,
 ) -> AppResult<Response> {
     let item = domain::progress::downloadable(&state.db, &caller, id).await?;
     let sha256 = item.sha256.clone().unwrap_or_default();
@@ -679,24 +684,12 @@ async fn evidence_file(
 )]
 async fn public_bulletin(
     State(state): State<AppState>,
-    Path(id): Path<i32>,
-    params: Result<Query<FormatParams>, axum::extract::rejection::QueryRejection>,
+    Id(id): Id,
+    params: Params,
 ) -> AppResult<Response> {
-    let params = bad_query(params)?;
     let report = reports::published_bulletin(&state.db, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
-    Ok(match params.format.as_deref() {
-        Some("md") | Some("markdown") => (
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            bulletin::markdown(&snapshot),
-        )
-            .into_response(),
-        None | Some("html") => Html(bulletin::html(&snapshot)).into_response(),
-        Some(other) => {
-            return Err(AppError::bad_input(
-                "format",
-                format!("unknown format '{other}': html or md"),
-            ));
-        }
-    })
+    let format = Format::choose(params.text("format"), &[Format::Html, Format::Markdown])?;
+    let body = render::render(Document::Bulletin(&snapshot), format)?;
+    Ok(([(header::CONTENT_TYPE, format.media_type())], body).into_response())
 }

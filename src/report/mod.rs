@@ -6,6 +6,7 @@
 pub mod bulletin;
 pub mod ledger;
 pub mod markdown;
+pub mod render;
 pub mod xlsx;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +24,13 @@ pub struct Snapshot {
     pub summary: SummaryFacts,
     pub categories: Vec<CategoryFacts>,
     pub publicity: Publicity,
+}
+
+impl Snapshot {
+    /// Every finding, heading by heading, in order.
+    pub fn findings(&self) -> impl Iterator<Item = &FindingFacts> {
+        self.categories.iter().flat_map(|c| c.findings.iter())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -82,6 +90,11 @@ pub struct FindingFacts {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MeasureFacts {
+    /// The measure's id and version (for the export's re-import; absent in older snapshots).
+    #[serde(default)]
+    pub id: Option<i32>,
+    #[serde(default)]
+    pub version: Option<i32>,
     pub ordinal: i32,
     pub content: String,
     pub status: String,
@@ -133,6 +146,15 @@ pub fn status_zh(status: &str) -> &'static str {
         "pending_review" => "待审核销号",
         "closed" => "已销号",
         _ => "未知",
+    }
+}
+
+/// The rectification type as a unit's ledger writes it.
+pub fn type_zh(kind: &str) -> &'static str {
+    match kind {
+        "immediate" => "立行立改",
+        "long_term" => "长期坚持",
+        _ => "限期整改",
     }
 }
 

@@ -1,13 +1,28 @@
-//! The report as an Excel workbook: the ledger sheet (整改台账) with the unit's columns and a
-//! summary sheet (汇总).
+//! Workbooks: the report's (the ledger sheet 整改台账 with the unit's columns, and a summary
+//! sheet 汇总), and the export's (one sheet of rows, read back by the import).
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
 use super::Snapshot;
-use super::ledger::{COLUMNS, rows};
+use super::ledger::report_rows;
 
 pub const LEDGER_SHEET: &str = "整改台账";
 pub const SUMMARY_SHEET: &str = "汇总";
+
+/// Rows of text (the first one the header, bold) on one sheet.
+pub fn table(rows: &[Vec<String>]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    let sheet = workbook.add_worksheet().set_name(LEDGER_SHEET)?;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            let format = if r == 0 { &bold } else { &wrap };
+            sheet.write_string_with_format(r as u32, c as u16, value, format)?;
+        }
+    }
+    workbook.save_to_buffer()
+}
 
 pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
@@ -18,18 +33,16 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
 
     let sheet = workbook.add_worksheet().set_name(LEDGER_SHEET)?;
-    for (col, title) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *title, &header)?;
-    }
     for (col, width) in [6.0, 40.0, 60.0, 12.0, 14.0, 12.0, 12.0, 50.0, 10.0]
         .into_iter()
         .enumerate()
     {
         sheet.set_column_width(col as u16, width)?;
     }
-    for (r, row) in rows(s).iter().enumerate() {
+    for (r, row) in report_rows(s).iter().enumerate() {
+        let format = if r == 0 { &header } else { &wrap };
         for (col, value) in row.iter().enumerate() {
-            sheet.write_string_with_format(r as u32 + 1, col as u16, value, &wrap)?;
+            sheet.write_string_with_format(r as u32, col as u16, value, format)?;
         }
     }
     sheet.set_freeze_panes(1, 0)?;

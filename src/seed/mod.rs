@@ -153,7 +153,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             Some(existing) => existing,
             None => {
                 let parent = d.parent.as_ref().map(|code| &departments[code]);
-                let created = department::create(&txn, &d.code, &d.name, d.kind, parent).await?;
+                let created = department::insert(&txn, &d.code, &d.name, d.kind, parent).await?;
                 audit::record(
                     &txn,
                     &actor,

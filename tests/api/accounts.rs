@@ -198,6 +198,7 @@ async fn rectrack_token_mints_tokens_the_server_accepts() {
             .arg("token")
             .args(extra)
             .env("RECTRACK_JWT_SECRET", SECRET)
+            .env("RECTRACK_DATABASE_URL", &app.test_db.url)
             .output()
             .expect("the binary runs")
     };
@@ -230,6 +231,15 @@ async fn rectrack_token_mints_tokens_the_server_accepts() {
     assert!(!no_dept.status.success());
     let unknown = mint(&["--sub", "s", "--role", "boss"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown role"));
+    // A token for a department that does not exist would be refused at every use.
+    let nope = mint(&["--sub", "s", "--role", "officer", "--dept", "NOPE"]);
+    assert!(!nope.status.success());
+    assert!(
+        String::from_utf8_lossy(&nope.stderr).contains("no department in use has the code 'NOPE'"),
+        "{}",
+        String::from_utf8_lossy(&nope.stderr)
+    );
+    assert!(nope.stdout.is_empty(), "no token is printed");
 }
 
 #[tokio::test]

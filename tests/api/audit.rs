@@ -39,7 +39,9 @@ async fn audit_verify_passes_then_names_the_first_event_altered_in_the_database(
     assert!(ok, "{out}");
     assert_eq!(
         out.trim(),
-        format!("audit trail intact: {events} events, every hash and link verified")
+        format!(
+            "audit trail intact: {events} events, every hash and link verified, the chain ends at its head; 0 report snapshots match their recorded hashes"
+        )
     );
 
     // Tamper with the second of the three updates, past the database's own guard.
@@ -84,6 +86,119 @@ async fn audit_verify_passes_then_names_the_first_event_altered_in_the_database(
         out.contains(&format!(
             "BROKEN at event {}: its link does not match",
             target + 1
+        )),
+        "{out}"
+    );
+}
+
+/// Lifts the append-only guard of `table` (as someone with the database's keys could).
+async fn lift_guard(app: &TestApp, table: &str) {
+    if app.test_db.is_postgres() {
+        app.sql(&format!("ALTER TABLE {table} DISABLE TRIGGER ALL"))
+            .await;
+    } else {
+        let names = [
+            "audit_event_no_update",
+            "audit_event_no_delete",
+            "report_snapshot_fixed",
+            "report_status_forward",
+            "report_no_delete",
+        ];
+        for name in names.iter().filter(|n| n.starts_with(table)) {
+            app.sql(&format!("DROP TRIGGER IF EXISTS {name}")).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn removing_the_newest_events_or_editing_a_report_snapshot_is_found() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let report = app
+        .data(
+            &manager,
+            "mutation { generateReport(inspectionId: 1) { id } }",
+            json!({}),
+        )
+        .await["generateReport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, out) = verify(&app);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 report snapshots match"), "{out}");
+
+    // The database itself refuses to edit or delete a snapshot.
+    let edit =
+        format!("UPDATE report SET snapshot = '{{\"kind\":\"semi_monthly\"}}' WHERE id = {report}");
+    assert!(app.db.execute_unprepared(&edit).await.is_err());
+    assert!(
+        app.db
+            .execute_unprepared(&format!("DELETE FROM report WHERE id = {report}"))
+            .await
+            .is_err()
+    );
+    // Past the guard, the edit is found by the hash in the chain.
+    let original = count(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM report WHERE id = {report}"),
+    )
+    .await;
+    assert_eq!(original, 1);
+    lift_guard(&app, "report").await;
+    let snapshot: String = {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT CAST(snapshot AS TEXT) FROM report WHERE id = {report}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index(0).unwrap()
+    };
+    // PostgreSQL writes jsonb with a space after each colon.
+    let altered = snapshot
+        .replacen("\"total\":21", "\"total\":20", 1)
+        .replacen("\"total\": 21", "\"total\": 20", 1);
+    assert!(altered != snapshot, "the snapshot counts 21 findings");
+    let quoted = altered.replace('\'', "''");
+    let cast = if app.test_db.is_postgres() {
+        "::jsonb"
+    } else {
+        ""
+    };
+    app.sql(&format!(
+        "UPDATE report SET snapshot = '{quoted}'{cast} WHERE id = {report}"
+    ))
+    .await;
+    let (ok, out) = verify(&app);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "report {report}'s snapshot does not match the hash recorded when it was generated"
+        )),
+        "{out}"
+    );
+    let quoted = snapshot.replace('\'', "''");
+    app.sql(&format!(
+        "UPDATE report SET snapshot = '{quoted}'{cast} WHERE id = {report}"
+    ))
+    .await;
+    assert!(verify(&app).0, "restored");
+
+    // Removing the newest event leaves no broken link behind it, but the chain now ends
+    // before its head.
+    let newest = count(&app.db, "SELECT MAX(id) FROM audit_event").await;
+    lift_guard(&app, "audit_event").await;
+    app.sql(&format!("DELETE FROM audit_event WHERE id = {newest}"))
+        .await;
+    let (ok, out) = verify(&app);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN at event {newest}: the chain ends before its head: its newest events were removed"
         )),
         "{out}"
     );

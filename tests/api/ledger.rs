@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestUser, count, spawn_app};
 
 const IMPORT: &str = "mutation($i: ID!, $file: Upload!, $dry: Boolean, $asNew: Boolean) { importLedger(inspectionId: $i, file: $file, dryRun: $dry, asNew: $asNew) {
-    dryRun applied findingsCreated findingsUpdated measuresCreated measuresUpdated entriesAdded problems { sheet row column message } } }";
+    dryRun applied findingsCreated findingsUpdated measuresCreated measuresUpdated entriesAdded problems { sheet row column code message } } }";
+const IMPORT_HISTORICAL: &str = "mutation($i: ID!, $file: Upload!) { importLedger(inspectionId: $i, file: $file, historical: true) {
+    applied findingsCreated problems { row column code message } } }";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 async fn empty_inspection(app: &TestApp) -> String {
@@ -47,8 +49,17 @@ async fn import(
 }
 
 /// A unit's own workbook: a title row, headings in its own words and order, a finding whose
-/// cells are merged over its three measure rows, dates and statuses as the unit writes them.
+/// cells are merged over its three measure rows, dates and statuses as the unit writes them,
+/// and a closed finding.
 fn unit_workbook() -> Vec<u8> {
+    workbook(true)
+}
+
+fn unit_workbook_without_the_closed_row() -> Vec<u8> {
+    workbook(false)
+}
+
+fn workbook(with_closed_row: bool) -> Vec<u8> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet().set_name("统战部整改台账").unwrap();
     let plain = Format::new();
@@ -94,6 +105,9 @@ fn unit_workbook() -> Vec<u8> {
     sheet.write_string(2, 2, "召开专题会议研究部署").unwrap();
     sheet.write_string(3, 2, "下发三级网络建设通知").unwrap();
     sheet.write_string(4, 2, "到各县（市、区）督导").unwrap();
+    if !with_closed_row {
+        return workbook.save_to_buffer().unwrap();
+    }
     for (c, v) in [
         "2",
         "财务印章由一人管理",
@@ -117,21 +131,31 @@ fn unit_workbook() -> Vec<u8> {
 async fn a_units_own_workbook_is_imported_with_merged_cells_chinese_dates_and_statuses() {
     let app = spawn_app().await;
     let inspection = empty_inspection(&app).await;
-    let dry = import(
-        &app,
-        &inspection,
-        "台账.xlsx",
-        XLSX,
-        &unit_workbook(),
-        true,
-        false,
-    )
-    .await;
-    assert_eq!(
-        dry,
-        json!({"dryRun": true, "applied": false, "findingsCreated": 2, "findingsUpdated": 0, "measuresCreated": 4,
-               "measuresUpdated": 0, "entriesAdded": 1, "problems": []})
-    );
+    // The workbook says finding 2 is 已销号: no import closes a finding, only a second
+    // person's approveCloseOut does, so the manager's import is refused at that cell.
+    for dry in [true, false] {
+        let refused = import(
+            &app,
+            &inspection,
+            "台账.xlsx",
+            XLSX,
+            &unit_workbook(),
+            dry,
+            false,
+        )
+        .await;
+        assert_eq!(refused["applied"], false);
+        let problems = refused["problems"].as_array().unwrap();
+        assert_eq!(problems.len(), 1, "{refused}");
+        assert_eq!(
+            (
+                problems[0]["row"].clone(),
+                problems[0]["column"].clone(),
+                problems[0]["code"].clone()
+            ),
+            (json!(6), json!("状态"), json!("INVALID_TRANSITION"))
+        );
+    }
     assert_eq!(
         count(
             &app.db,
@@ -139,22 +163,40 @@ async fn a_units_own_workbook_is_imported_with_merged_cells_chinese_dates_and_st
         )
         .await,
         0,
-        "a dry run changes nothing"
+        "nothing changed"
     );
 
+    // Without the closed row, the same workbook is imported; 整改中 is reached through the
+    // workflow's own start.
+    let open_only = unit_workbook_without_the_closed_row();
+    let dry = import(
+        &app,
+        &inspection,
+        "台账.xlsx",
+        XLSX,
+        &open_only,
+        true,
+        false,
+    )
+    .await;
+    assert_eq!(
+        dry,
+        json!({"dryRun": true, "applied": false, "findingsCreated": 1, "findingsUpdated": 0, "measuresCreated": 3,
+               "measuresUpdated": 0, "entriesAdded": 1, "problems": []})
+    );
     let done = import(
         &app,
         &inspection,
         "台账.xlsx",
         XLSX,
-        &unit_workbook(),
+        &open_only,
         false,
         false,
     )
     .await;
-    assert_eq!(done["applied"], true);
+    assert_eq!(done["applied"], true, "{done}");
     let query = "query($i: ID!) { findings(filter: {inspectionId: $i}) { edges { node { ordinal title status deadline responsibleLeader responsiblePerson department { code }
-        measures { ordinal content } progress(last: 1) { edges { node { kind content } } } } } } }";
+        measures { ordinal content } progress { edges { node { kind content } } } } } } }";
     let data = app
         .data(&TestUser::manager("ZJTZB"), query, json!({"i": inspection}))
         .await;
@@ -164,7 +206,7 @@ async fn a_units_own_workbook_is_imported_with_merged_cells_chinese_dates_and_st
         .iter()
         .map(|e| e["node"].clone())
         .collect();
-    assert_eq!(nodes.len(), 2);
+    assert_eq!(nodes.len(), 1);
     assert_eq!(nodes[0]["title"], "宗教工作三级网络建设推进不力");
     assert_eq!(nodes[0]["status"], "IN_PROGRESS");
     assert_eq!(nodes[0]["deadline"], "2020-12-31");
@@ -187,24 +229,82 @@ async fn a_units_own_workbook_is_imported_with_merged_cells_chinese_dates_and_st
             "到各县（市、区）督导"
         ]
     );
+    let ledger: Vec<(String, String)> = nodes[0]["progress"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["kind"].as_str().unwrap().to_owned(),
+                e["node"]["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
     assert_eq!(
-        nodes[0]["progress"]["edges"][0]["node"],
-        json!({"kind": "PROGRESS", "content": "已下发通知并督导"})
+        ledger,
+        [
+            ("COMMENT".to_owned(), "台账导入：新增问题1".to_owned()),
+            ("PROGRESS".to_owned(), "已下发通知并督导".to_owned()),
+            ("STATUS_CHANGE".to_owned(), "开始整改".to_owned()),
+        ]
     );
-    assert_eq!(nodes[1]["status"], "CLOSED");
-    assert_eq!(nodes[1]["deadline"], "2020-10-19");
+    // Every record was made by the commands every surface uses, and audited as such.
+    let actions = |action: &str| {
+        format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = '{action}' AND request_id IS NOT NULL"
+        )
+    };
+    assert_eq!(count(&app.db, &actions("finding.create")).await, 1);
+    assert_eq!(count(&app.db, &actions("measure.create")).await, 3);
+    assert_eq!(count(&app.db, &actions("finding.start")).await, 1);
+}
+
+#[tokio::test]
+async fn an_older_ledger_with_closed_findings_comes_in_through_the_historical_import_of_admins() {
+    let app = spawn_app().await;
+    let inspection = empty_inspection(&app).await;
+    // Not for managers.
+    let (_, body) = app
+        .upload(
+            &TestUser::manager("ZJTZB"),
+            IMPORT_HISTORICAL,
+            json!({"i": inspection, "file": null}),
+            &[("variables.file", "台账.xlsx", XLSX, &unit_workbook())],
+        )
+        .await;
     assert_eq!(
-        nodes[1]["department"]["code"], "ZJTZB-BGS",
-        "matched by code"
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
     );
-    // Every created record was audited.
+    let (status, body) = app
+        .upload(
+            &TestUser::admin(),
+            IMPORT_HISTORICAL,
+            json!({"i": inspection, "file": null}),
+            &[("variables.file", "台账.xlsx", XLSX, &unit_workbook())],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let report = &body["data"]["importLedger"];
+    assert_eq!(report["applied"], true, "{body}");
+    assert_eq!(report["findingsCreated"], 2);
+    let query = "query($i: ID!) { findings(filter: {inspectionId: $i}) { edges { node { ordinal status closedAt progress { edges { node { kind content } } } } } } }";
+    let data = app
+        .data(&TestUser::admin(), query, json!({"i": inspection}))
+        .await;
+    let closed = &data["findings"]["edges"][1]["node"];
+    assert_eq!(closed["status"], "CLOSED");
+    assert!(closed["closedAt"].is_string());
+    let first = &closed["progress"]["edges"][0]["node"];
+    assert_eq!(first["kind"], "COMMENT");
+    assert_eq!(first["content"], "历史台账导入：问题2，导入时状态为已销号");
     assert_eq!(
         count(
             &app.db,
-            "SELECT COUNT(*) FROM audit_event WHERE action IN ('finding.import', 'measure.import')"
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'finding.import_historical'"
         )
         .await,
-        6
+        2
     );
 }
 
@@ -240,8 +340,12 @@ async fn every_problem_is_reported_by_row_and_column_and_nothing_changes() {
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (dept, title, deadline, ordinal) =
         (col("责任科室"), col("问题"), col("整改时限"), col("序号"));
-    // Row 2 of the file: finding 1, first measure. Make it bad in three ways.
-    rows[1][dept] = "不存在的科室".to_owned();
+    // Rows 2-4 of the file: finding 1 and its measures. An unknown department (on every row
+    // of the finding, as exports repeat a finding's cells), and a deadline that is no date.
+    let f1 = rows[1][col("问题ID")].clone();
+    for row in rows.iter_mut().filter(|r| r[col("问题ID")] == f1) {
+        row[dept] = "不存在的科室".to_owned();
+    }
     rows[1][deadline] = "下月底".to_owned();
     // A new finding (no ids) with no text and a number that is taken.
     let mut new_row = vec![String::new(); rows[0].len()];
@@ -287,10 +391,7 @@ async fn every_problem_is_reported_by_row_and_column_and_nothing_changes() {
         let stale_row = rows.iter().position(|r| r[col("问题ID")] == f2).unwrap() as i64 + 1;
         assert!(has(stale_row, "问题版本", "stale version"), "{problems:?}");
         let last = rows.len() as i64;
-        assert!(
-            has(last, "问题", "the problem text is empty"),
-            "{problems:?}"
-        );
+        assert!(has(last, "问题", "title may not be empty"), "{problems:?}");
         assert!(
             has(last, "序号", "already has a finding numbered 3"),
             "{problems:?}"
@@ -355,8 +456,49 @@ async fn export_import_elsewhere_and_export_again_give_the_same_rows() {
     let first = export_json(&app, "1").await;
     assert_eq!(first.len(), 64, "one row per measure");
     let copy = empty_inspection(&app).await;
-    let report = import(&app, &copy, "ledger.xlsx", XLSX, &xlsx, false, true).await;
-    assert_eq!(report["applied"], true, "{report}");
+    // A manager's copy would close the demo's closed findings without a review: refused on
+    // exactly their first rows, and nothing is changed.
+    let refused = import(&app, &copy, "ledger.xlsx", XLSX, &xlsx, false, true).await;
+    assert_eq!(refused["applied"], false);
+    let closed_rows: Vec<i64> = first
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            r["状态"] == "已销号" && (*i == 0 || first[i - 1]["问题ID"] != r["问题ID"])
+        })
+        .map(|(i, _)| i as i64 + 2)
+        .collect();
+    let refused_rows: Vec<i64> = refused["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["code"], "INVALID_TRANSITION", "{p}");
+            p["row"].as_i64().unwrap()
+        })
+        .collect();
+    assert!(!closed_rows.is_empty());
+    assert_eq!(refused_rows, closed_rows);
+    assert_eq!(
+        count(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM finding WHERE inspection_id = {copy}")
+        )
+        .await,
+        0
+    );
+    // Copied by an admin as a historical ledger, it keeps its statuses.
+    let (_, body) = app
+        .upload(
+            &TestUser::admin(),
+            "mutation($i: ID!, $file: Upload!) { importLedger(inspectionId: $i, file: $file, asNew: true, historical: true) {
+                applied findingsCreated measuresCreated problems { row column code message } } }",
+            json!({"i": copy, "file": null}),
+            &[("variables.file", "ledger.xlsx", XLSX, &xlsx)],
+        )
+        .await;
+    let report = &body["data"]["importLedger"];
+    assert_eq!(report["applied"], true, "{body}");
     assert_eq!(
         (
             report["findingsCreated"].clone(),
@@ -384,6 +526,7 @@ async fn export_import_elsewhere_and_export_again_give_the_same_rows() {
             report["measuresUpdated"].clone(),
             report["entriesAdded"].clone()
         ),
-        (json!(0), json!(0), json!(0))
+        (json!(0), json!(0), json!(0)),
+        "{report}"
     );
 }

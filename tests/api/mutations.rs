@@ -108,19 +108,23 @@ async fn a_rectification_plan_is_built_through_the_api() {
         view["regulations"],
         json!([{"title": "理论学习中心组学习制度"}])
     );
-    // The ledger holds the target update, the regulation link and the measure's status change.
+    // The ledger holds the target update, the regulation link, the measure's status change and
+    // the finding's start, which that first work made.
     let kinds: Vec<&str> = view["progress"]["edges"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["node"]["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["PROGRESS", "COMMENT", "STATUS_CHANGE"]);
+    assert_eq!(
+        kinds,
+        ["PROGRESS", "COMMENT", "STATUS_CHANGE", "STATUS_CHANGE"]
+    );
     // Every change above was audited: inspection, category, finding, measure, target x2,
-    // regulation, link, measure update.
+    // regulation, link, measure update, and the finding's start.
     assert_eq!(
         count(&app.db, "SELECT COUNT(*) FROM audit_event").await - audit_before,
-        9
+        10
     );
     let _ = admin;
 }

@@ -35,10 +35,11 @@ use sea_orm::DatabaseConnection;
 use self::plan::{Plan, Root};
 use self::write::{Answer, RootPage};
 use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_terms};
-use super::loaders::{DepartmentById, Loader, measures_of_findings};
+use super::loaders::{DepartmentById, Loader};
 use crate::auth::Caller;
 use crate::config::Config;
 use crate::domain::page::{DEFAULT_SIZE, PageArgs};
+use crate::domain::relations::{Archived, measures_of_findings};
 use crate::domain::warning::Thresholds;
 use crate::error::{AppError, AppResult};
 
@@ -271,7 +272,7 @@ impl Compiled {
                 return Ok(HashMap::new());
             };
             let ids: Vec<i32> = unique(findings().map(|(_, f)| f.row_id)).collect();
-            measures_of_findings(db, &ids, columns).await
+            measures_of_findings(db, &ids, columns, Archived::Left).await
         };
         // The two relations are read at once, on two connections.
         let (departments, measures) = tokio::join!(departments, measures);

@@ -1,0 +1,93 @@
+//! Who acts in a command, and the one way a command's change is committed.
+//!
+//! Every domain command takes the connection it runs on (`&impl ConnectionTrait`, usually the
+//! caller's transaction) and an [`Acting`]: the caller whose permissions and reach it checks,
+//! the actor the ledger and the audit trail record, and the time zone that says what "today"
+//! is. Adapters (GraphQL, REST, bulk, import, CLI) build one `Acting` per request and run the
+//! command inside [`write`], so that a change, its ledger entries and its audit events commit
+//! together or not at all; a caller that runs several commands (bulk, import) passes the same
+//! transaction to each.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::enums::Role;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+
+use crate::audit::Actor;
+use crate::auth::{Caller, Identity, Permission};
+use crate::config::TimeZone;
+use crate::db;
+use crate::error::AppResult;
+
+/// The caller of a command, as the rules and the records see it.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub caller: Caller,
+    /// What the audit trail and the ledger record as the author.
+    pub actor: Actor,
+    /// The configured zone: "today" for deadlines, default entry dates and warnings.
+    pub zone: TimeZone,
+}
+
+impl Acting {
+    pub fn new(caller: &Caller, request_id: Option<String>, zone: TimeZone) -> Self {
+        Self {
+            actor: caller.actor(request_id),
+            caller: caller.clone(),
+            zone,
+        }
+    }
+
+    /// An operator running a command on the server itself (an administrator with access to
+    /// the database and the configuration), as the audit trail records it.
+    pub fn operator(what: &str, zone: TimeZone) -> Self {
+        let caller = Caller::Authenticated(Identity {
+            sub: format!("cli:{what}"),
+            name: Some(format!("rectrack {what}")),
+            role: Role::Admin,
+            department: None,
+            account_id: None,
+        });
+        Self::new(&caller, None, zone)
+    }
+
+    /// `UNAUTHENTICATED` or `FORBIDDEN` unless the caller's role has `permission`.
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        self.caller.require(permission)
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.caller.can(permission)
+    }
+
+    /// Today's date in the configured zone.
+    pub fn today(&self) -> NaiveDate {
+        self.zone.today()
+    }
+
+    /// The time of the change.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    /// The display name the ledger shows for entries this caller writes.
+    pub fn author_name(&self) -> Option<String> {
+        self.caller.identity().and_then(|i| i.name.clone())
+    }
+
+    /// The caller's subject, as recorded.
+    pub fn sub(&self) -> &str {
+        &self.actor.sub
+    }
+}
+
+/// Runs `change` in one write transaction and commits it when it succeeds; on an error the
+/// transaction is rolled back and nothing of the change remains.
+pub async fn write<T>(
+    db: &DatabaseConnection,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
+) -> AppResult<T> {
+    let txn = db::begin_write(db).await?;
+    let out = change(&txn).await?;
+    txn.commit().await?;
+    Ok(out)
+}

@@ -1,0 +1,331 @@
+//! Checking what a sheet says against what the database holds: departments named or coded,
+//! rows that name existing findings and measures (at the versions the sheet was read at),
+//! numbers already taken, and whether the caller may make the status moves the sheet asks
+//! for. Reads only; every problem is reported by row and column.
+
+use std::collections::HashMap;
+
+use entity::enums::FindingStatus;
+use entity::{department, finding, inspection, measure};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::parse::{RowFinding, RowMeasure};
+use super::{Options, Problem};
+use crate::auth::Reach;
+use crate::domain::Acting;
+use crate::domain::measure::check_move;
+use crate::domain::workflow::{self, Move};
+use crate::error::{AppResult, codes};
+use crate::ledger_file::{Col, heading};
+
+/// A finding of the sheet, checked, with what it refers to.
+pub struct Planned<'a> {
+    pub row: &'a RowFinding,
+    /// The finding the row updates, as it was read now.
+    pub existing: Option<finding::Model>,
+    /// The department the row names: its id and code.
+    pub department: Option<(i32, String)>,
+    /// The status the row asks for (a historical import creates new findings with it).
+    pub target: Option<FindingStatus>,
+    pub measures: Vec<PlannedMeasure<'a>>,
+}
+
+pub struct PlannedMeasure<'a> {
+    pub row: &'a RowMeasure,
+    pub existing: Option<measure::Model>,
+}
+
+/// The moves of the close-out workflow that lead from `from` to `to`, or `None` when none
+/// do: forward along start, submit and approve; back by return or reopen.
+pub fn path(from: FindingStatus, to: FindingStatus) -> Option<Vec<Move>> {
+    use FindingStatus::*;
+    let forward = [Move::Start, Move::Submit, Move::Approve];
+    let rank = |s: FindingStatus| match s {
+        NotStarted => 0,
+        InProgress => 1,
+        PendingReview => 2,
+        Closed => 3,
+    };
+    match (from, to) {
+        _ if from == to => Some(Vec::new()),
+        (_, NotStarted) => None,
+        (PendingReview, InProgress) => Some(vec![Move::Return]),
+        (Closed, InProgress) => Some(vec![Move::Reopen]),
+        (Closed, PendingReview) => Some(vec![Move::Reopen, Move::Submit]),
+        _ => Some(forward[rank(from)..rank(to)].to_vec()),
+    }
+}
+
+struct Checker<'a> {
+    sheet: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, row: usize, col: Col, code: &'static str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            sheet: self.sheet.to_owned(),
+            row,
+            column: heading(col).to_owned(),
+            code,
+            message: message.into(),
+        });
+    }
+}
+
+/// Resolves a department named by name or code, preferring the inspection's own unit's tree
+/// when a name is used by several departments.
+fn resolve_department<'d>(
+    departments: &'d [department::Model],
+    unit_path: &str,
+    text: &str,
+) -> Result<&'d department::Model, String> {
+    if let Some(d) = departments.iter().find(|d| d.code == text) {
+        return Ok(d);
+    }
+    let named: Vec<&department::Model> = departments.iter().filter(|d| d.name == text).collect();
+    let inside: Vec<&department::Model> = named
+        .iter()
+        .copied()
+        .filter(|d| d.path.starts_with(unit_path))
+        .collect();
+    match (named.len(), inside.len()) {
+        (0, _) => Err(format!("no department named or coded '{text}'")),
+        (1, _) => Ok(named[0]),
+        (_, 1) => Ok(inside[0]),
+        _ => Err(format!(
+            "several departments are named '{text}': use its code"
+        )),
+    }
+}
+
+/// Checks the sheet's findings against the database.
+pub async fn check<'a>(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    inspection: &inspection::Model,
+    sheet: &str,
+    rows: &'a [RowFinding],
+    options: Options,
+) -> AppResult<(Vec<Planned<'a>>, Vec<Problem>)> {
+    let mut checker = Checker {
+        sheet,
+        problems: Vec::new(),
+    };
+    let departments = department::Entity::find()
+        .filter(department::Column::ArchivedAt.is_null())
+        .all(db)
+        .await?;
+    let unit_path = departments
+        .iter()
+        .find(|d| d.id == inspection.unit_id)
+        .map(|d| d.path.clone())
+        .unwrap_or_default();
+    let write_reach = who.caller.write_reach();
+    let existing: HashMap<i32, finding::Model> = finding::Entity::find()
+        .filter(finding::Column::InspectionId.eq(inspection.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    let existing_measures: HashMap<i32, measure::Model> = measure::Entity::find()
+        .filter(measure::Column::FindingId.is_in(existing.keys().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+
+    let mut ordinals_seen: HashMap<i32, usize> = HashMap::new();
+    let mut planned = Vec::with_capacity(rows.len());
+    for row in rows {
+        let current = row.id.and_then(|id| existing.get(&id)).cloned();
+        if let Some(id) = row.id {
+            match &current {
+                None => checker.problem(
+                    row.row,
+                    Col::FindingId,
+                    codes::NOT_FOUND,
+                    format!("inspection {} has no finding {id}", inspection.id),
+                ),
+                Some(f) if row.version.is_some_and(|v| v != f.version) => checker.problem(
+                    row.row,
+                    Col::FindingVersion,
+                    codes::CONFLICT,
+                    format!(
+                        "stale version: finding {id} is now at version {}",
+                        f.version
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        let department = match &row.department {
+            None => None,
+            Some(text) => match resolve_department(&departments, &unit_path, text) {
+                Ok(d) if write_reach.contains(&d.path) && write_reach != Reach::Nothing => {
+                    Some((d.id, d.code.clone()))
+                }
+                Ok(_) => {
+                    checker.problem(
+                        row.row,
+                        Col::Department,
+                        codes::FORBIDDEN,
+                        format!("'{text}' is outside your department"),
+                    );
+                    None
+                }
+                Err(message) => {
+                    checker.problem(row.row, Col::Department, codes::BAD_USER_INPUT, message);
+                    None
+                }
+            },
+        };
+        if row.id.is_none() && row.department.is_none() {
+            checker.problem(
+                row.row,
+                Col::Department,
+                codes::BAD_USER_INPUT,
+                "a new finding needs its responsible department",
+            );
+        }
+        if let Some(ordinal) = row.ordinal {
+            if let Some(first) = ordinals_seen.insert(ordinal, row.row) {
+                checker.problem(
+                    row.row,
+                    Col::Ordinal,
+                    codes::CONFLICT,
+                    format!("duplicate ordinal {ordinal} (also on row {first})"),
+                );
+            }
+            let taken_by_other = existing
+                .values()
+                .any(|f| f.ordinal == ordinal && Some(f.id) != row.id);
+            if taken_by_other && current.as_ref().is_none_or(|f| f.ordinal != ordinal) {
+                checker.problem(
+                    row.row,
+                    Col::Ordinal,
+                    codes::CONFLICT,
+                    format!(
+                        "inspection {} already has a finding numbered {ordinal}",
+                        inspection.id
+                    ),
+                );
+            }
+        }
+        let mut measures = Vec::with_capacity(row.measures.len());
+        for m in &row.measures {
+            let found = m.id.and_then(|id| existing_measures.get(&id)).cloned();
+            if let Some(id) = m.id {
+                match &found {
+                    Some(x) if Some(x.finding_id) == row.id => {
+                        if m.version.is_some_and(|v| v != x.version) {
+                            checker.problem(
+                                m.row,
+                                Col::MeasureVersion,
+                                codes::CONFLICT,
+                                format!(
+                                    "stale version: measure {id} is now at version {}",
+                                    x.version
+                                ),
+                            );
+                        }
+                        if let Some(to) = m.status.filter(|s| *s != x.status)
+                            && let Err(err) = check_move(x.status, to, None)
+                        {
+                            checker.problem(
+                                m.row,
+                                Col::MeasureStatus,
+                                err.code(),
+                                err.message().to_owned(),
+                            );
+                        }
+                    }
+                    _ => checker.problem(
+                        m.row,
+                        Col::MeasureId,
+                        codes::NOT_FOUND,
+                        format!("this finding has no measure {id}"),
+                    ),
+                }
+            }
+            measures.push(PlannedMeasure {
+                row: m,
+                existing: found,
+            });
+        }
+        // The status the row asks for: reached through the workflow's own moves, each of
+        // which the caller must be allowed to make; new findings of a historical import are
+        // created with it instead.
+        let historical_new = options.historical && row.id.is_none();
+        if let Some(to) = row.status
+            && !historical_new
+        {
+            let from = current
+                .as_ref()
+                .map_or(FindingStatus::NotStarted, |f| f.status);
+            if let Err(message) = moves_allowed(who, from, to) {
+                checker.problem(row.row, Col::Status, codes::INVALID_TRANSITION, message);
+            }
+        }
+        planned.push(Planned {
+            row,
+            existing: current,
+            department,
+            target: row.status,
+            measures,
+        });
+    }
+    Ok((planned, checker.problems))
+}
+
+/// Whether the caller may take the finding from `from` to `to` through the workflow.
+fn moves_allowed(who: &Acting, from: FindingStatus, to: FindingStatus) -> Result<(), String> {
+    let name = |s: FindingStatus| crate::report::status_zh(s.as_str());
+    let Some(moves) = path(from, to) else {
+        return Err(format!(
+            "{} → {}: no move of the close-out workflow goes there (allowed from {}: {})",
+            name(from),
+            name(to),
+            name(from),
+            workflow::allowed_from(from).join(", ")
+        ));
+    };
+    if moves.contains(&Move::Submit) && moves.contains(&Move::Approve) {
+        return Err(format!(
+            "{} → {}: a close-out needs review by a second person (submitForCloseOut, then approveCloseOut by someone else); findings closed before rectrack come in through the historical import (admins)",
+            name(from),
+            name(to)
+        ));
+    }
+    if let Some(step) = moves.iter().find(|m| !who.can(m.permission())) {
+        return Err(format!(
+            "{} → {}: the {} role may not make the move {}",
+            name(from),
+            name(to),
+            who.actor.role,
+            step.name()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FindingStatus::*;
+
+    #[test]
+    fn paths_follow_the_workflow() {
+        assert_eq!(
+            path(NotStarted, Closed),
+            Some(vec![Move::Start, Move::Submit, Move::Approve])
+        );
+        assert_eq!(path(InProgress, PendingReview), Some(vec![Move::Submit]));
+        assert_eq!(path(PendingReview, InProgress), Some(vec![Move::Return]));
+        assert_eq!(path(Closed, InProgress), Some(vec![Move::Reopen]));
+        assert_eq!(path(InProgress, NotStarted), None);
+        assert_eq!(path(Closed, Closed), Some(vec![]));
+    }
+}

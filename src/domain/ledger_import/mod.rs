@@ -1,0 +1,130 @@
+//! Importing a ledger spreadsheet (整改台账) into an inspection: rectrack's own export, or a
+//! unit's own spreadsheet with the usual headings in any order. In three parts:
+//! - [`parse`]: the sheet's cells into findings and measures, each cell checked by the rule
+//!   that governs its field (pure: no database);
+//! - [`check`]: against what the database holds (departments, existing records and their
+//!   versions, numbers taken, the status moves the caller may make);
+//! - [`apply`]: the domain commands every other surface uses, in one transaction.
+//!
+//! Every problem is reported by the sheet's own row number and column. A dry run applies and
+//! rolls back, so that it reports exactly what an import would do; a real import with any
+//! problem changes nothing. Statuses move through the close-out workflow, so an import never
+//! closes a finding: only `approveCloseOut` by a second person does. Findings closed before
+//! rectrack existed come in through the historical import (admins only), which creates them
+//! with their statuses and says so in the ledger and the audit trail.
+
+mod apply;
+mod check;
+pub mod parse;
+
+use entity::inspection;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Permission;
+use crate::db;
+use crate::domain::{Acting, inspection as inspections, scope};
+use crate::error::AppResult;
+use crate::ledger_file::{self, Format};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Check and report, change nothing.
+    pub dry_run: bool,
+    /// Ignore ids and versions: create every row anew (importing an export elsewhere).
+    pub as_new: bool,
+    /// A unit's older ledger: new findings keep the statuses the sheet gives them, closed
+    /// ones included (admins only).
+    pub historical: bool,
+}
+
+/// One problem, where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub sheet: String,
+    /// The sheet's own row number, from 1.
+    pub row: usize,
+    /// The column heading, or empty for the row as a whole.
+    pub column: String,
+    /// The code the same refusal has everywhere else (BAD_USER_INPUT, CONFLICT, ...).
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub dry_run: bool,
+    pub applied: bool,
+    pub findings_created: usize,
+    pub findings_updated: usize,
+    pub measures_created: usize,
+    pub measures_updated: usize,
+    pub entries_added: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// Imports a ledger file into an inspection the caller manages.
+pub async fn import(
+    db: &DatabaseConnection,
+    who: &Acting,
+    inspection_id: i32,
+    file_name: &str,
+    bytes: &[u8],
+    options: Options,
+) -> AppResult<Report> {
+    who.require(Permission::ManageFindings)?;
+    if options.historical {
+        who.require(Permission::ImportHistory)?;
+    }
+    let inspection: inspection::Model = inspections::get(db, &who.caller, inspection_id).await?;
+    scope::require_writable(db, &who.caller, inspection.unit_id).await?;
+    let sheets = ledger_file::read(Format::guess(file_name, bytes), bytes)?;
+    let parsed = parse::parse(&sheets, options)?;
+    let mut report = Report {
+        dry_run: options.dry_run,
+        problems: parsed.problems,
+        ..Default::default()
+    };
+    let txn = db::begin_write(db).await?;
+    let (plan, problems) = check::check(
+        &txn,
+        who,
+        &inspection,
+        &parsed.sheet,
+        &parsed.findings,
+        options,
+    )
+    .await?;
+    report.problems.extend(problems);
+    // The commands run only on a sheet without problems so far (each finding's refusal is
+    // then its own problem); otherwise the counts say what the sheet would change.
+    let counts = if report.problems.is_empty() {
+        let (counts, problems) = apply::apply(
+            &txn,
+            who,
+            &inspection,
+            &parsed.sheet,
+            &plan,
+            options.historical,
+        )
+        .await?;
+        report.problems.extend(problems);
+        counts
+    } else {
+        apply::planned_counts(&plan)
+    };
+    report
+        .problems
+        .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    report.findings_created = counts.findings_created;
+    report.findings_updated = counts.findings_updated;
+    report.measures_created = counts.measures_created;
+    report.measures_updated = counts.measures_updated;
+    report.entries_added = counts.entries_added;
+    if options.dry_run || !report.problems.is_empty() {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+        report.applied = true;
+    }
+    Ok(report)
+}

@@ -1,0 +1,602 @@
+//! Reading a ledger sheet into findings and measures: pure (no database), so that every rule
+//! about cells can be tested on a sheet built in code.
+//!
+//! A row names a finding by its id, its number (序号) or its text (问题); a row that names the
+//! same finding as the row above, or none, continues it (merged cells read as blanks) and adds
+//! its measure. On a continuing row, a finding's own cells must be blank or say what the
+//! finding's first row says: anything else is reported, never ignored.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::enums::{FindingStatus, MeasureStatus, RectificationType};
+
+use super::{Options, Problem};
+use crate::domain::{finding, measure, progress, text};
+use crate::error::{AppError, codes};
+use crate::ledger_file::{Col, HEADINGS, Sheet, heading, parse_date};
+
+fn normalise(heading: &str) -> String {
+    heading
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '*' | '＊'))
+        .collect::<String>()
+        .replace("（必填）", "")
+        .replace("(必填)", "")
+}
+
+/// Finds the header row (within the first ten) of the first sheet that has a 问题 column.
+fn header(sheets: &[Sheet]) -> Option<(usize, usize, HashMap<Col, usize>)> {
+    for (s, sheet) in sheets.iter().enumerate() {
+        for (r, row) in sheet.rows.iter().take(10).enumerate() {
+            let mut map = HashMap::new();
+            for (c, cell) in row.iter().enumerate() {
+                let cell = normalise(cell);
+                if let Some((col, _)) = HEADINGS
+                    .iter()
+                    .find(|(_, names)| names.contains(&cell.as_str()))
+                {
+                    map.entry(*col).or_insert(c);
+                }
+            }
+            if map.contains_key(&Col::Title)
+                && (map.contains_key(&Col::Measure) || map.contains_key(&Col::Ordinal))
+            {
+                return Some((s, r, map));
+            }
+        }
+    }
+    None
+}
+
+pub fn finding_status(text: &str) -> Option<FindingStatus> {
+    match text.trim() {
+        "未开始" | "未启动" | "not_started" | "NOT_STARTED" => {
+            Some(FindingStatus::NotStarted)
+        }
+        "整改中" | "推进中" | "正在整改" | "进行中" | "持续推进" | "in_progress"
+        | "IN_PROGRESS" => Some(FindingStatus::InProgress),
+        "待审核" | "待审核销号" | "待销号" | "申请销号" | "pending_review" | "PENDING_REVIEW" => {
+            Some(FindingStatus::PendingReview)
+        }
+        "已销号" | "已完成" | "已整改" | "完成" | "整改完成" | "已办结" | "closed" | "CLOSED" => {
+            Some(FindingStatus::Closed)
+        }
+        _ => None,
+    }
+}
+
+pub fn measure_status(text: &str) -> Option<MeasureStatus> {
+    match text.trim() {
+        "未开始" | "计划中" | "未启动" | "planned" | "PLANNED" => {
+            Some(MeasureStatus::Planned)
+        }
+        "推进中" | "整改中" | "进行中" | "正在推进" | "in_progress" | "IN_PROGRESS" => {
+            Some(MeasureStatus::InProgress)
+        }
+        "已完成" | "完成" | "已整改" | "已落实" | "done" | "DONE" => {
+            Some(MeasureStatus::Done)
+        }
+        _ => None,
+    }
+}
+
+pub fn rectification_type(text: &str) -> Option<RectificationType> {
+    match text.trim() {
+        "立行立改" | "immediate" | "IMMEDIATE" => Some(RectificationType::Immediate),
+        "限期整改" | "by_deadline" | "BY_DEADLINE" => Some(RectificationType::ByDeadline),
+        "长期坚持" | "长期整改" | "long_term" | "LONG_TERM" => {
+            Some(RectificationType::LongTerm)
+        }
+        _ => None,
+    }
+}
+
+/// A finding as its rows describe it, each cell checked by the rule that governs the field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowFinding {
+    /// The sheet's own row number of the finding's first row.
+    pub row: usize,
+    pub id: Option<i32>,
+    pub version: Option<i32>,
+    pub ordinal: Option<i32>,
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: Option<RectificationType>,
+    pub status: Option<FindingStatus>,
+    pub deadline: Option<NaiveDate>,
+    pub leader: Option<String>,
+    /// As written: a department's name or code (resolved against the database later).
+    pub department: Option<String>,
+    pub person: Option<String>,
+    pub category: Option<String>,
+    pub progress: Option<String>,
+    pub measures: Vec<RowMeasure>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowMeasure {
+    /// The sheet's own row number.
+    pub row: usize,
+    pub id: Option<i32>,
+    pub version: Option<i32>,
+    pub ordinal: Option<i32>,
+    pub content: String,
+    pub status: Option<MeasureStatus>,
+    pub deadline: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+}
+
+/// What a sheet says, and every problem found in its cells.
+pub struct Parsed {
+    pub sheet: String,
+    pub findings: Vec<RowFinding>,
+    pub problems: Vec<Problem>,
+}
+
+/// Reads the ledger sheet of a workbook: the first sheet with a header row naming 问题 and
+/// 整改措施 (or 序号).
+pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
+    let (sheet_index, header_row, map) = header(sheets).ok_or_else(|| {
+        AppError::bad_input(
+            "file",
+            "no sheet has a header row with 问题 and 整改措施 (or 序号) columns",
+        )
+    })?;
+    let mut reader = Reader {
+        sheet: &sheets[sheet_index],
+        map,
+        options,
+        problems: Vec::new(),
+    };
+    let mut findings: Vec<RowFinding> = Vec::new();
+    for r in header_row + 1..reader.sheet.rows.len() {
+        if reader.sheet.rows[r].iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let id_text = if options.as_new {
+            String::new()
+        } else {
+            reader.cell(r, Col::FindingId)
+        };
+        let ordinal_text = reader.cell(r, Col::Ordinal);
+        let title_text = reader.cell(r, Col::Title);
+        let names_a_finding =
+            !(id_text.is_empty() && ordinal_text.is_empty() && title_text.is_empty());
+        let continues = findings.last().is_some_and(|f| {
+            if !id_text.is_empty() {
+                f.id.map(|i| i.to_string()) == Some(id_text.clone())
+            } else {
+                f.id.is_none()
+                    && f.title == title_text
+                    && (ordinal_text.is_empty()
+                        || f.ordinal.map(|o| o.to_string()) == Some(ordinal_text.clone()))
+            }
+        });
+        if names_a_finding && !continues {
+            let finding = reader.finding(r);
+            findings.push(finding);
+        } else if let Some(first) = findings.last() {
+            let again = reader.finding_quietly(r);
+            reader.same_as_first(first, &again, r);
+        } else {
+            reader.problem(
+                r,
+                None,
+                codes::BAD_USER_INPUT,
+                "a measure row before any finding",
+            );
+            continue;
+        }
+        if !reader.cell(r, Col::Measure).is_empty() {
+            let m = reader.measure(r);
+            if let Some(f) = findings.last_mut() {
+                f.measures.push(m);
+            }
+        } else {
+            reader.measure_cells_need_a_measure(r);
+        }
+    }
+    Ok(Parsed {
+        sheet: reader.sheet.name.clone(),
+        findings,
+        problems: reader.problems,
+    })
+}
+
+/// Reads cells by column, noting every problem at its sheet row.
+struct Reader<'a> {
+    sheet: &'a Sheet,
+    map: HashMap<Col, usize>,
+    options: Options,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn cell(&self, row: usize, col: Col) -> String {
+        self.map
+            .get(&col)
+            .and_then(|c| self.sheet.rows.get(row).and_then(|r| r.get(*c)))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// `row` is the index into the sheet's rows; the problem names the sheet's row number.
+    fn problem(
+        &mut self,
+        row: usize,
+        col: Option<Col>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.problems.push(Problem {
+            sheet: self.sheet.name.clone(),
+            row: row + 1,
+            column: col.map(heading).unwrap_or_default().to_owned(),
+            code,
+            message: message.into(),
+        });
+    }
+
+    /// A rule's verdict on a cell: the value, or the rule's message at the cell.
+    fn checked<T>(&mut self, row: usize, col: Col, result: Result<T, AppError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.problem(row, Some(col), err.code(), err.message().to_owned());
+                None
+            }
+        }
+    }
+
+    fn optional(&self, row: usize, col: Col) -> Option<String> {
+        Some(self.cell(row, col)).filter(|s| !s.is_empty())
+    }
+
+    fn number(&mut self, row: usize, col: Col) -> Option<i32> {
+        let text = self.cell(row, col);
+        if text.is_empty() {
+            return None;
+        }
+        let digits = text.trim_matches(|c: char| !c.is_ascii_digit() && c != '.');
+        match digits.parse::<f64>() {
+            Ok(n) if n >= 1.0 && n.fract() == 0.0 && n < 1e9 => Some(n as i32),
+            _ => {
+                self.problem(
+                    row,
+                    Some(col),
+                    codes::BAD_USER_INPUT,
+                    format!("'{text}' is not a positive whole number"),
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, row: usize, col: Col) -> Option<NaiveDate> {
+        match parse_date(&self.cell(row, col)) {
+            Ok(None) => None,
+            Ok(Some(date)) => {
+                let field = match col {
+                    Col::CompletedOn => "completedOn",
+                    _ => "deadline",
+                };
+                self.checked(row, col, text::date(field, date))
+            }
+            Err(message) => {
+                self.problem(row, Some(col), codes::BAD_USER_INPUT, message);
+                None
+            }
+        }
+    }
+
+    fn enumerated<T>(
+        &mut self,
+        row: usize,
+        col: Col,
+        read: fn(&str) -> Option<T>,
+        known: &str,
+    ) -> Option<T> {
+        let text = self.optional(row, col)?;
+        let value = read(&text);
+        if value.is_none() {
+            self.problem(
+                row,
+                Some(col),
+                codes::BAD_USER_INPUT,
+                format!("unknown value '{text}' ({known})"),
+            );
+        }
+        value
+    }
+
+    /// The finding's cells of row `r`, each checked.
+    fn finding(&mut self, r: usize) -> RowFinding {
+        let title = self.cell(r, Col::Title);
+        let title = self
+            .checked(r, Col::Title, finding::title(&title))
+            .unwrap_or(title);
+        let (id, version) = if self.options.as_new {
+            (None, None)
+        } else {
+            (
+                self.number(r, Col::FindingId),
+                self.number(r, Col::FindingVersion),
+            )
+        };
+        let description = self.optional(r, Col::Description);
+        let description =
+            description.and_then(|d| self.checked(r, Col::Description, finding::description(&d)));
+        let leader = self.optional(r, Col::Leader);
+        let leader = self
+            .checked(
+                r,
+                Col::Leader,
+                finding::person("responsibleLeader", leader.as_deref()),
+            )
+            .flatten();
+        let person = self.optional(r, Col::Person);
+        let person = self
+            .checked(
+                r,
+                Col::Person,
+                finding::person("responsiblePerson", person.as_deref()),
+            )
+            .flatten();
+        let department = self.optional(r, Col::Department);
+        let department = department.and_then(|d| {
+            self.checked(
+                r,
+                Col::Department,
+                text::required("departmentCode", &d, 200),
+            )
+        });
+        let category = self.optional(r, Col::Category);
+        let category = category
+            .and_then(|c| self.checked(r, Col::Category, crate::domain::category::title(&c)));
+        let progress = self.optional(r, Col::Progress);
+        let progress = progress.and_then(|p| self.checked(r, Col::Progress, progress::content(&p)));
+        RowFinding {
+            row: r + 1,
+            id,
+            version,
+            ordinal: self.number(r, Col::Ordinal),
+            title,
+            description,
+            kind: self.enumerated(
+                r,
+                Col::Kind,
+                rectification_type,
+                "立行立改, 限期整改, 长期坚持",
+            ),
+            status: self.enumerated(
+                r,
+                Col::Status,
+                finding_status,
+                "未开始, 整改中, 待审核销号, 已销号",
+            ),
+            deadline: self.date(r, Col::Deadline),
+            leader,
+            department,
+            person,
+            category,
+            progress,
+            measures: Vec::new(),
+        }
+    }
+
+    /// The finding's cells of a continuing row: read like a first row, problems kept apart so
+    /// that a blank cell (a merged one) raises none.
+    fn finding_quietly(&mut self, r: usize) -> RowFinding {
+        let before = self.problems.len();
+        let cells = self.finding(r);
+        // A blank title on a continuing row is a merged cell, not an empty problem text.
+        let title_heading = heading(Col::Title);
+        let mut kept = self.problems.split_off(before);
+        kept.retain(|p| !(p.column == title_heading && self.cell(r, Col::Title).is_empty()));
+        self.problems.extend(kept);
+        cells
+    }
+
+    /// On a continuing row, each of the finding's cells is blank or agrees with the first row.
+    fn same_as_first(&mut self, first: &RowFinding, again: &RowFinding, r: usize) {
+        let differs = |reader: &mut Self, col: Col, same: bool| {
+            if !same && !reader.cell(r, col).is_empty() {
+                reader.problem(
+                    r,
+                    Some(col),
+                    codes::BAD_USER_INPUT,
+                    format!(
+                        "differs from row {}, where the finding starts: a finding's cells say one thing",
+                        first.row
+                    ),
+                );
+            }
+        };
+        fn agrees<T: PartialEq>(first: &Option<T>, again: &Option<T>) -> bool {
+            again.is_none() || again == first
+        }
+        differs(self, Col::Ordinal, agrees(&first.ordinal, &again.ordinal));
+        differs(
+            self,
+            Col::FindingVersion,
+            agrees(&first.version, &again.version),
+        );
+        differs(
+            self,
+            Col::Description,
+            agrees(&first.description, &again.description),
+        );
+        differs(self, Col::Kind, agrees(&first.kind, &again.kind));
+        differs(self, Col::Status, agrees(&first.status, &again.status));
+        differs(
+            self,
+            Col::Deadline,
+            agrees(&first.deadline, &again.deadline),
+        );
+        differs(self, Col::Leader, agrees(&first.leader, &again.leader));
+        differs(
+            self,
+            Col::Department,
+            agrees(&first.department, &again.department),
+        );
+        differs(self, Col::Person, agrees(&first.person, &again.person));
+        differs(
+            self,
+            Col::Category,
+            agrees(&first.category, &again.category),
+        );
+        differs(
+            self,
+            Col::Progress,
+            agrees(&first.progress, &again.progress),
+        );
+    }
+
+    /// The measure of row `r`, each cell checked.
+    fn measure(&mut self, r: usize) -> RowMeasure {
+        let content = self.cell(r, Col::Measure);
+        let content = self
+            .checked(r, Col::Measure, measure::content(&content))
+            .unwrap_or(content);
+        let (id, version) = if self.options.as_new {
+            (None, None)
+        } else {
+            (
+                self.number(r, Col::MeasureId),
+                self.number(r, Col::MeasureVersion),
+            )
+        };
+        RowMeasure {
+            row: r + 1,
+            id,
+            version,
+            ordinal: self.number(r, Col::MeasureOrdinal),
+            content,
+            status: self.enumerated(
+                r,
+                Col::MeasureStatus,
+                measure_status,
+                "未开始, 推进中, 已完成",
+            ),
+            deadline: self.date(r, Col::MeasureDeadline),
+            completed_on: self.date(r, Col::CompletedOn),
+        }
+    }
+
+    /// A row without a measure text may not carry a measure's other cells: they would be lost.
+    fn measure_cells_need_a_measure(&mut self, r: usize) {
+        for col in [
+            Col::MeasureOrdinal,
+            Col::MeasureStatus,
+            Col::MeasureDeadline,
+            Col::CompletedOn,
+            Col::MeasureId,
+            Col::MeasureVersion,
+        ] {
+            if !(self.cell(r, col).is_empty() || self.options.as_new && is_id(col)) {
+                self.problem(
+                    r,
+                    Some(col),
+                    codes::BAD_USER_INPUT,
+                    "a measure's cell on a row without a measure (整改措施 is blank)",
+                );
+            }
+        }
+    }
+}
+
+fn is_id(col: Col) -> bool {
+    matches!(col, Col::MeasureId | Col::MeasureVersion)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet(rows: &[&[&str]]) -> Vec<Sheet> {
+        vec![Sheet {
+            name: "台账".to_owned(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+                .collect(),
+        }]
+    }
+
+    const HEAD: &[&str] = &["序号", "问题", "整改措施", "整改时限", "问题版本", "状态"];
+
+    #[test]
+    fn merged_rows_make_one_finding_and_rows_are_the_sheets_own() {
+        let sheets = sheet(&[
+            &["某单位整改台账", "", "", "", "", ""],
+            HEAD,
+            &["1", "问题一", "措施一", "2020年12月31日", "", "整改中"],
+            &["", "", "措施二", "", "", ""],
+            &["2", "问题二", "措施三", "2020-13-45", "", "已销号"],
+        ]);
+        let parsed = parse(&sheets, Options::default()).unwrap();
+        assert_eq!(parsed.findings.len(), 2);
+        assert_eq!(parsed.findings[0].row, 3);
+        assert_eq!(
+            parsed.findings[0]
+                .measures
+                .iter()
+                .map(|m| m.row)
+                .collect::<Vec<_>>(),
+            [3, 4]
+        );
+        assert_eq!(parsed.findings[0].status, Some(FindingStatus::InProgress));
+        assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+        assert_eq!(
+            (parsed.problems[0].row, parsed.problems[0].column.as_str()),
+            (5, "整改时限")
+        );
+    }
+
+    #[test]
+    fn a_finding_cell_repeated_on_a_continuing_row_must_agree() {
+        let sheets = sheet(&[
+            HEAD,
+            &["1", "问题一", "措施一", "2020-12-31", "3", ""],
+            &["1", "问题一", "措施二", "2020年13月45日", "abc", ""],
+            &["1", "问题一", "措施三", "2021-01-31", "", ""],
+            &["1", "问题一", "措施四", "2020.12.31", "3", ""],
+        ]);
+        let parsed = parse(&sheets, Options::default()).unwrap();
+        assert_eq!(parsed.findings.len(), 1);
+        assert_eq!(parsed.findings[0].measures.len(), 4);
+        let mut found: Vec<(usize, &str)> = parsed
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column.as_str()))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [(3, "整改时限"), (3, "问题版本"), (4, "整改时限")],
+            "{:?}",
+            parsed.problems
+        );
+    }
+
+    #[test]
+    fn text_rules_are_the_domains() {
+        let long = "长".repeat(501);
+        let sheets = sheet(&[HEAD, &["1", long.as_str(), "措施\u{0}一", "", "", "不知道"]]);
+        let parsed = parse(&sheets, Options::default()).unwrap();
+        let found: Vec<(&str, &str)> = parsed
+            .problems
+            .iter()
+            .map(|p| (p.column.as_str(), p.code))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("问题", "BAD_USER_INPUT"),
+                ("状态", "BAD_USER_INPUT"),
+                ("整改措施", "BAD_USER_INPUT")
+            ]
+        );
+    }
+}
