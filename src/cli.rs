@@ -262,9 +262,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(failed)?;
-            for p in &report.problems {
+            for (kind, p) in report
+                .problems
+                .iter()
+                .map(|p| ("problem", p))
+                .chain(report.warnings.iter().map(|p| ("warning", p)))
+            {
                 println!(
-                    "{} row {} {}: [{}] {}",
+                    "{kind}: {} row {} {}: [{}] {}",
                     p.sheet, p.row, p.column, p.code, p.message
                 );
             }

@@ -271,6 +271,31 @@ pub async fn update(
     Ok(updated)
 }
 
+/// Something worth telling about a record that is not wrong enough to refuse it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// A stable code for machines.
+    pub code: &'static str,
+    pub message: String,
+}
+
+pub const DUE_AFTER_FINDING: &str = "MEASURE_DUE_AFTER_FINDING";
+
+/// What a measure's dates say against its finding's: a measure due after the finding's own
+/// deadline cannot be finished in time for it.
+pub fn notices(
+    measure_deadline: Option<NaiveDate>,
+    finding_deadline: Option<NaiveDate>,
+) -> Vec<Notice> {
+    match (measure_deadline, finding_deadline) {
+        (Some(m), Some(f)) if m > f => vec![Notice {
+            code: DUE_AFTER_FINDING,
+            message: format!("the measure is due {m}, after its finding's deadline {f}"),
+        }],
+        _ => Vec::new(),
+    }
+}
+
 /// One measure the caller may read.
 pub async fn get(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<measure::Model> {
     caller.require_identity()?;

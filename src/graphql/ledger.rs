@@ -38,6 +38,21 @@ pub struct ImportReport {
     pub entries_added: i32,
     /// Every problem found; with any, nothing is changed.
     pub problems: Vec<ImportProblem>,
+    /// What is worth telling but changes nothing, e.g. a measure due after its finding's
+    /// deadline (MEASURE_DUE_AFTER_FINDING).
+    pub warnings: Vec<ImportProblem>,
+}
+
+impl From<ledger_import::Problem> for ImportProblem {
+    fn from(p: ledger_import::Problem) -> Self {
+        Self {
+            sheet: p.sheet,
+            row: p.row as i32,
+            column: p.column,
+            code: p.code.to_owned(),
+            message: p.message,
+        }
+    }
 }
 
 impl From<ledger_import::Report> for ImportReport {
@@ -50,17 +65,8 @@ impl From<ledger_import::Report> for ImportReport {
             measures_created: r.measures_created as i32,
             measures_updated: r.measures_updated as i32,
             entries_added: r.entries_added as i32,
-            problems: r
-                .problems
-                .into_iter()
-                .map(|p| ImportProblem {
-                    sheet: p.sheet,
-                    row: p.row as i32,
-                    column: p.column,
-                    code: p.code.to_owned(),
-                    message: p.message,
-                })
-                .collect(),
+            problems: r.problems.into_iter().map(Into::into).collect(),
+            warnings: r.warnings.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -75,8 +75,36 @@ impl Measure {
     }
 }
 
+/// Something worth telling about a record that is not wrong enough to refuse it.
+#[derive(SimpleObject)]
+pub struct Notice {
+    /// A stable code: MEASURE_DUE_AFTER_FINDING.
+    pub code: String,
+    pub message: String,
+}
+
+impl From<domain::measure::Notice> for Notice {
+    fn from(n: domain::measure::Notice) -> Self {
+        Self {
+            code: n.code.to_owned(),
+            message: n.message,
+        }
+    }
+}
+
 #[ComplexObject]
 impl Measure {
+    /// Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).
+    async fn notices(&self, ctx: &Context<'_>) -> Result<Vec<Notice>> {
+        let finding = ctx.loader().load_one(FindingById(self.finding_id)).await?;
+        Ok(
+            domain::measure::notices(self.deadline, finding.and_then(|f| f.deadline))
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
+    }
+
     /// Past its deadline and not done, as of today in the configured time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
         self.overdue_days(ctx.today()).is_some()

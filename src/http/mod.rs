@@ -52,6 +52,14 @@ async fn count_requests(
     response
 }
 
+/// An address that names nothing: the JSON error body, not an empty 404.
+async fn no_route(uri: axum::http::Uri) -> axum::response::Response {
+    refuse_at(
+        uri.path(),
+        AppError::NotFound(format!("no route {}", uri.path())),
+    )
+}
+
 /// The whole HTTP surface. `rest_routes` come from [`rest::routes`], built once at start-up
 /// together with the OpenAPI document they describe.
 pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
@@ -69,6 +77,7 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
         .route("/api/v1/openapi.json", get(docs::openapi))
         .route("/api/v1/docs", get(docs::page))
         .merge(api)
+        .fallback(no_route)
         // Outermost last: ids are set first, then counted and traced, then time-limited (a
         // backstop: GraphQL ends its own operations at the configured timeout with a JSON error).
         .layer(TimeoutLayer::with_status_code(

@@ -35,6 +35,7 @@ pub fn routes() -> (axum::Router<AppState>, OpenApi) {
     let (router, mut api) = OpenApiRouter::new()
         .routes(routes!(status))
         .routes(routes!(inspections))
+        .routes(routes!(inspection))
         .routes(routes!(findings))
         .routes(routes!(ledger_file))
         .routes(routes!(report_file))
@@ -355,24 +356,55 @@ async fn inspections(
     let items = page
         .rows
         .into_iter()
-        .map(|(_, i)| InspectionOut {
-            id: i.id,
-            unit_code: units
-                .get(&i.unit_id)
-                .map(|u| u.code.clone())
-                .unwrap_or_default(),
-            title: i.title,
-            inspection_group: i.inspection_group,
-            started_on: i.started_on,
-            ended_on: i.ended_on,
-            feedback_on: i.feedback_on,
-            due_on: i.due_on,
-            archived: i.archived_at.is_some(),
-            version: i.version,
-            updated_at: i.updated_at,
-        })
+        .map(|(_, i)| inspection_out(i, &units))
         .collect();
     Ok(Json(PageOut { items, next_cursor }))
+}
+
+fn inspection_out(
+    i: entity::inspection::Model,
+    units: &HashMap<i32, department::Model>,
+) -> InspectionOut {
+    InspectionOut {
+        id: i.id,
+        unit_code: units
+            .get(&i.unit_id)
+            .map(|u| u.code.clone())
+            .unwrap_or_default(),
+        title: i.title,
+        inspection_group: i.inspection_group,
+        started_on: i.started_on,
+        ended_on: i.ended_on,
+        feedback_on: i.feedback_on,
+        due_on: i.due_on,
+        archived: i.archived_at.is_some(),
+        version: i.version,
+        updated_at: i.updated_at,
+    }
+}
+
+/// One inspection the caller may read.
+#[utoipa::path(
+    get,
+    path = "/api/v1/inspections/{id}",
+    tag = "inspections",
+    params(("id" = i32, Path, description = "Inspection id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The inspection", body = InspectionOut),
+        (status = 400, description = "Not an id", body = ErrorBody),
+        (status = 401, description = "No or an invalid token", body = ErrorBody),
+        (status = 404, description = "No such inspection within reach", body = ErrorBody),
+    )
+)]
+async fn inspection(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Id(id): Id,
+) -> AppResult<Json<InspectionOut>> {
+    let found = domain::inspection::get(&state.db, &caller, id).await?;
+    let units = relations::departments(&state.db, [found.unit_id]).await?;
+    Ok(Json(inspection_out(found, &units)))
 }
 
 /// The cursor of the page after this one, if there is one.

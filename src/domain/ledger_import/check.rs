@@ -59,6 +59,7 @@ pub fn path(from: FindingStatus, to: FindingStatus) -> Option<Vec<Move>> {
 struct Checker<'a> {
     sheet: &'a str,
     problems: Vec<Problem>,
+    warnings: Vec<Problem>,
 }
 
 impl Checker<'_> {
@@ -99,6 +100,13 @@ fn resolve_department<'d>(
     }
 }
 
+/// What checking found: the plan, the problems that stop it, and warnings that do not.
+pub struct Checked<'a> {
+    pub plan: Vec<Planned<'a>>,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
 /// Checks the sheet's findings against the database.
 pub async fn check<'a>(
     db: &impl ConnectionTrait,
@@ -107,10 +115,11 @@ pub async fn check<'a>(
     sheet: &str,
     rows: &'a [RowFinding],
     options: Options,
-) -> AppResult<(Vec<Planned<'a>>, Vec<Problem>)> {
+) -> AppResult<Checked<'a>> {
     let mut checker = Checker {
         sheet,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     let departments = department::Entity::find()
         .filter(department::Column::ArchivedAt.is_null())
@@ -138,6 +147,7 @@ pub async fn check<'a>(
         .collect();
 
     let mut ordinals_seen: HashMap<i32, usize> = HashMap::new();
+    let mut seen_ids: HashMap<i32, usize> = HashMap::new();
     let mut planned = Vec::with_capacity(rows.len());
     for row in rows {
         let current = row.id.and_then(|id| existing.get(&id)).cloned();
@@ -182,6 +192,17 @@ pub async fn check<'a>(
                 }
             },
         };
+        if let Some(id) = row.id
+            && let Some(first) = seen_ids.insert(id, row.row)
+        {
+            // Two updates of one finding from one sheet: the second would overwrite the first.
+            checker.problem(
+                row.row,
+                Col::FindingId,
+                codes::CONFLICT,
+                format!("finding {id} is on row {first} already: a finding's rows go together"),
+            );
+        }
         if row.id.is_none() && row.department.is_none() {
             checker.problem(
                 row.row,
@@ -215,7 +236,19 @@ pub async fn check<'a>(
             }
         }
         let mut measures = Vec::with_capacity(row.measures.len());
+        let finding_deadline = row
+            .deadline
+            .or_else(|| current.as_ref().and_then(|f| f.deadline));
         for m in &row.measures {
+            for notice in crate::domain::measure::notices(m.deadline, finding_deadline) {
+                checker.warnings.push(Problem {
+                    sheet: sheet.to_owned(),
+                    row: m.row,
+                    column: heading(Col::MeasureDeadline).to_owned(),
+                    code: notice.code,
+                    message: notice.message,
+                });
+            }
             let found = m.id.and_then(|id| existing_measures.get(&id)).cloned();
             if let Some(id) = m.id {
                 match &found {
@@ -277,7 +310,11 @@ pub async fn check<'a>(
             measures,
         });
     }
-    Ok((planned, checker.problems))
+    Ok(Checked {
+        plan: planned,
+        problems: checker.problems,
+        warnings: checker.warnings,
+    })
 }
 
 /// Whether the caller may take the finding from `from` to `to` through the workflow.

@@ -60,6 +60,8 @@ pub struct Report {
     pub measures_updated: usize,
     pub entries_added: usize,
     pub problems: Vec<Problem>,
+    /// What is worth telling but changes nothing (a measure due after its finding).
+    pub warnings: Vec<Problem>,
 }
 
 /// Imports a ledger file into an inspection the caller manages.
@@ -85,7 +87,11 @@ pub async fn import(
         ..Default::default()
     };
     let txn = db::begin_write(db).await?;
-    let (plan, problems) = check::check(
+    let check::Checked {
+        plan,
+        problems,
+        warnings,
+    } = check::check(
         &txn,
         who,
         &inspection,
@@ -95,6 +101,7 @@ pub async fn import(
     )
     .await?;
     report.problems.extend(problems);
+    report.warnings = warnings;
     // The commands run only on a sheet without problems so far (each finding's refusal is
     // then its own problem); otherwise the counts say what the sheet would change.
     let counts = if report.problems.is_empty() {

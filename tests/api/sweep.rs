@@ -1,0 +1,786 @@
+//! The scope sweep: for every role and every department of the demo, every read surface is
+//! asked for everything it serves, and no record outside the caller's reach may appear in any
+//! answer. The surfaces are generated from what the server itself publishes: the GraphQL
+//! schema by introspection (every root field, each of its relations two levels down, every
+//! lookup for every id) and the REST route table by its OpenAPI document (every GET route,
+//! every id, every format). A surface added later is swept without editing this test.
+//!
+//! What the caller may read is computed here from the rule as DOMAIN.md states it (a token's
+//! department reaches it and everything below it; a section also sees the findings it works
+//! on), straight from the tables, not through the server's code.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, count, spawn_app};
+
+const INTROSPECT: &str = "{ __schema { queryType { name } types { name kind fields { name
+    args { name defaultValue type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
+    type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+
+/// A caller of the sweep.
+struct Who {
+    label: String,
+    role: &'static str,
+    token: String,
+    /// The materialised path its reads reach, or None for everything.
+    reach: Option<String>,
+}
+
+/// The records a caller may read, by GraphQL type name, and the texts it may not see.
+struct Allowed {
+    ids: HashMap<&'static str, HashSet<String>>,
+    forbidden_texts: Vec<String>,
+    findings: usize,
+    measures: usize,
+}
+
+async fn ids(app: &TestApp, sql: &str) -> HashSet<String> {
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&app.db),
+            sql.to_owned(),
+        ),
+    )
+    .await
+    .expect("oracle query runs");
+    rows.iter()
+        .map(|r| {
+            r.try_get_by_index::<i32>(0)
+                .map(|v| v.to_string())
+                .or_else(|_| r.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+                .expect("an id")
+        })
+        .collect()
+}
+
+async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&app.db),
+            sql.to_owned(),
+        ),
+    )
+    .await
+    .expect("oracle query runs");
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("a text"))
+        .collect()
+}
+
+/// The rule, from the tables: findings of departments within reach, and findings with a
+/// measure of a department within reach; their measures, ledger, targets and evidence.
+async fn allowed(app: &TestApp, who: &Who) -> Allowed {
+    let within = |column: &str| match &who.reach {
+        None => "1 = 1".to_owned(),
+        Some(prefix) => {
+            format!("{column} IN (SELECT id FROM department WHERE path LIKE '{prefix}%')")
+        }
+    };
+    let findings_sql = format!(
+        "SELECT id FROM finding WHERE {} OR id IN (SELECT finding_id FROM measure WHERE {})",
+        within("department_id"),
+        within("department_id")
+    );
+    let findings = ids(app, &findings_sql).await;
+    let measures = ids(
+        app,
+        &format!("SELECT id FROM measure WHERE finding_id IN ({findings_sql})"),
+    )
+    .await;
+    let entries = ids(
+        app,
+        &format!("SELECT id FROM progress_entry WHERE finding_id IN ({findings_sql})"),
+    )
+    .await;
+    let targets = ids(
+        app,
+        &format!("SELECT id FROM target WHERE finding_id IN ({findings_sql})"),
+    )
+    .await;
+    let evidence = ids(
+        app,
+        &format!(
+            "SELECT id FROM evidence WHERE progress_entry_id IN \
+             (SELECT id FROM progress_entry WHERE finding_id IN ({findings_sql}))"
+        ),
+    )
+    .await;
+    let drafts = if matches!(who.role, "admin" | "manager") {
+        "1 = 1"
+    } else {
+        "status <> 'draft'"
+    };
+    let reports = ids(
+        app,
+        &format!(
+            "SELECT id FROM report WHERE {drafts} AND inspection_id IN \
+             (SELECT id FROM inspection WHERE {})",
+            within("unit_id")
+        ),
+    )
+    .await;
+    let regulations = ids(
+        app,
+        &format!(
+            "SELECT id FROM regulation WHERE {} OR id IN (SELECT regulation_id FROM \
+             finding_regulation WHERE unlinked_at IS NULL AND finding_id IN ({findings_sql}))",
+            match &who.reach {
+                None => "1 = 1".to_owned(),
+                Some(_) => within("department_id"),
+            }
+        ),
+    )
+    .await;
+    let audit = match who.role {
+        "admin" | "inspector" => ids(app, "SELECT id FROM audit_event").await,
+        "manager" => {
+            ids(
+                app,
+                &format!(
+                    "SELECT id FROM audit_event WHERE {}",
+                    within("department_id")
+                ),
+            )
+            .await
+        }
+        _ => HashSet::new(),
+    };
+    let mut forbidden_texts = texts(
+        app,
+        &format!("SELECT title FROM finding WHERE id NOT IN ({findings_sql})"),
+    )
+    .await;
+    forbidden_texts.extend(
+        texts(
+            app,
+            &format!("SELECT content FROM measure WHERE finding_id NOT IN ({findings_sql})"),
+        )
+        .await,
+    );
+    let (n_findings, n_measures) = (findings.len(), measures.len());
+    Allowed {
+        ids: HashMap::from([
+            ("Finding", findings),
+            ("Measure", measures),
+            ("ProgressEntry", entries),
+            ("Target", targets),
+            ("Evidence", evidence),
+            ("Report", reports),
+            ("Regulation", regulations),
+            ("AuditEvent", audit),
+        ]),
+        forbidden_texts,
+        findings: n_findings,
+        measures: n_measures,
+    }
+}
+
+/// Every (typename, id) in an answer that the caller may not read, and every forbidden text.
+fn leaks(body: &str, value: &Value, allowed: &Allowed) -> Vec<String> {
+    fn walk(value: &Value, allowed: &Allowed, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let (Some(Value::String(kind)), Some(Value::String(id))) =
+                    (map.get("__typename"), map.get("id"))
+                    && let Some(set) = allowed.ids.get(kind.as_str())
+                    && !set.contains(id)
+                {
+                    out.push(format!("{kind} {id}"));
+                }
+                map.values().for_each(|v| walk(v, allowed, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, allowed, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, allowed, &mut out);
+    for text in &allowed.forbidden_texts {
+        // Long texts are cut in some renderings; their opening is enough to tell.
+        let probe: String = text.chars().take(24).collect();
+        if body.contains(&probe) {
+            out.push(format!("text '{probe}'"));
+        }
+    }
+    out
+}
+
+/// The schema as introspection tells it: object types, their fields, and the root fields.
+struct Schema {
+    types: HashMap<String, Vec<Value>>,
+    query: Vec<Value>,
+}
+
+fn named(ty: &Value) -> (&str, &str) {
+    let mut t = ty;
+    while t["ofType"].is_object() {
+        t = &t["ofType"];
+    }
+    (
+        t["kind"].as_str().unwrap_or(""),
+        t["name"].as_str().unwrap_or(""),
+    )
+}
+
+fn required(arg: &Value) -> bool {
+    arg["type"]["kind"] == "NON_NULL" && arg["defaultValue"].is_null()
+}
+
+impl Schema {
+    async fn load(app: &TestApp) -> Schema {
+        let data = app.data(&TestUser::admin(), INTROSPECT, json!({})).await;
+        let root = data["__schema"]["queryType"]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut types = HashMap::new();
+        for t in data["__schema"]["types"].as_array().unwrap() {
+            if t["kind"] == "OBJECT" {
+                types.insert(
+                    t["name"].as_str().unwrap().to_owned(),
+                    t["fields"].as_array().cloned().unwrap_or_default(),
+                );
+            }
+        }
+        let query = types[&root].clone();
+        Schema { types, query }
+    }
+
+    /// Fields of `ty` that take no required arguments.
+    fn fields(&self, ty: &str) -> Vec<&Value> {
+        self.types
+            .get(ty)
+            .map(|fs| {
+                fs.iter()
+                    .filter(|f| !f["name"].as_str().unwrap_or("").starts_with("__"))
+                    .filter(|f| f["args"].as_array().unwrap().iter().all(|a| !required(a)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn has_id(&self, ty: &str) -> bool {
+        self.fields(ty).iter().any(|f| f["name"] == "id")
+    }
+
+    /// The node type of a connection, when `ty` is one.
+    fn node_of(&self, ty: &str) -> Option<String> {
+        let edges = self.fields(ty).into_iter().find(|f| f["name"] == "edges")?;
+        let (_, edge) = named(&edges["type"]);
+        let node = self
+            .fields(edge)
+            .into_iter()
+            .find(|f| f["name"] == "node")?;
+        Some(named(&node["type"]).1.to_owned())
+    }
+
+    /// The selection of `ty`: its scalars, and with `depth > 0` its relations, each with its
+    /// own selection one level less deep. Connections are selected through to their nodes.
+    fn selection(&self, ty: &str, depth: usize) -> String {
+        if let Some(node) = self.node_of(ty) {
+            return format!(
+                "totalCount edges {{ node {{ {} }} }}",
+                self.selection(&node, depth)
+            );
+        }
+        let mut parts = vec!["__typename".to_owned()];
+        for f in self.fields(ty) {
+            let name = f["name"].as_str().unwrap();
+            let (kind, target) = named(&f["type"]);
+            match kind {
+                "OBJECT" if depth > 0 => parts.push(format!(
+                    "{name} {{ {} }}",
+                    self.selection(target, depth - 1)
+                )),
+                "OBJECT" => {
+                    if self.has_id(target) && self.node_of(target).is_none() {
+                        parts.push(format!("{name} {{ __typename id }}"));
+                    }
+                }
+                _ => parts.push(name.to_owned()),
+            }
+        }
+        parts.join(" ")
+    }
+
+    /// One document per relation of a root field's type (so that no document is too large),
+    /// each two levels down, and one with the scalars alone.
+    fn branches(&self, ty: &str) -> Vec<String> {
+        let (base, relations): (&str, Vec<&Value>) = match self.node_of(ty) {
+            Some(node) => {
+                let node = self.types.get_key_value(&node).map(|(k, _)| k.as_str());
+                (node.unwrap_or(ty), self.fields(node.unwrap_or(ty)))
+            }
+            None => (ty, self.fields(ty)),
+        };
+        let wrap = |inner: String| match self.node_of(ty) {
+            Some(_) => format!("totalCount edges {{ node {{ {inner} }} }}"),
+            None => inner,
+        };
+        let mut out = vec![wrap(self.selection(base, 0))];
+        let scalars: String = self
+            .fields(base)
+            .into_iter()
+            .filter(|f| named(&f["type"]).0 != "OBJECT")
+            .map(|f| f["name"].as_str().unwrap().to_owned())
+            .chain(["__typename".to_owned()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        for f in relations {
+            let (kind, target) = named(&f["type"]);
+            if kind == "OBJECT" {
+                let name = f["name"].as_str().unwrap();
+                out.push(wrap(format!(
+                    "{scalars} {name} {{ {} }}",
+                    self.selection(target, 1)
+                )));
+            }
+        }
+        out
+    }
+}
+
+/// The table that holds the records of a GraphQL type (`ProgressEntry` → `progress_entry`).
+fn table_of(ty: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in ty.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+async fn arrange(app: &TestApp) {
+    let admin = TestUser::admin();
+    let manager = TestUser::manager("ZJTZB");
+    // A second unit with its own inspection, finding, measure and regulation.
+    app.data(&admin, "mutation { createDepartment(input: {code: \"OTHER\", name: \"另一单位\", kind: UNIT, parentCode: \"ZJSW\"}) { id } }", json!({})).await;
+    let inspection = app.data(&TestUser::inspector(), "mutation { createInspection(input: {title: \"另一巡察\", inspectionGroup: \"市委第一巡察组\", unitCode: \"OTHER\", startedOn: \"2021-01-01\"}) { id } }", json!({})).await["createInspection"]["id"].clone();
+    let finding = app.data(&admin, "mutation($i: ID!) { createFinding(input: {inspectionId: $i, title: \"别处单位的问题甲乙丙\", rectificationType: BY_DEADLINE, departmentCode: \"OTHER\"}) { id } }", json!({"i": inspection})).await["createFinding"]["id"].clone();
+    app.data(&admin, "mutation($f: ID!) { createMeasure(input: {findingId: $f, content: \"别处单位的措施丁戊己\"}) { id } }", json!({"f": finding})).await;
+    app.data(&admin, "mutation { createRegulation(input: {title: \"别处单位的制度\", domain: ADMINISTRATION, departmentCode: \"OTHER\", status: IN_FORCE}) { id } }", json!({})).await;
+    // Reports: a submitted one, a draft, and a bulletin draft and a published one.
+    for query in [
+        "mutation { generateReport(inspectionId: 1) { id } }",
+        "mutation { generateBulletin(inspectionId: 1) { id } }",
+        "mutation { generateBulletin(inspectionId: 1) { id } }",
+    ] {
+        app.data(&manager, query, json!({})).await;
+    }
+    app.data(
+        &manager,
+        "mutation { submitReport(id: 1) { id } }",
+        json!({}),
+    )
+    .await;
+    app.data(
+        &manager,
+        "mutation { publishBulletin(id: 3) { id } }",
+        json!({}),
+    )
+    .await;
+    app.data(
+        &manager,
+        "mutation { generateReport(inspectionId: 1, periodEnd: \"2021-03-31\") { id } }",
+        json!({}),
+    )
+    .await;
+    // Evidence on a section's finding.
+    let f = app.finding_id(2).await.to_string();
+    let (status, body) = app
+        .upload(
+            &manager,
+            "mutation($input: AddProgressEntryInput!) { addProgressEntry(input: $input) { id } }",
+            json!({"input": {"findingId": f, "content": "佐证材料已归档", "files": [{"title": "会议纪要", "file": null}]}}),
+            &[("variables.input.files.0.file", "纪要.pdf", "application/pdf", b"%PDF-1.4 sweep")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+async fn callers(app: &TestApp) -> Vec<Who> {
+    let mut out = vec![
+        Who {
+            label: "admin".into(),
+            role: "admin",
+            token: TestUser::admin(),
+            reach: None,
+        },
+        Who {
+            label: "inspector".into(),
+            role: "inspector",
+            token: TestUser::inspector(),
+            reach: None,
+        },
+        Who {
+            label: "viewer (no department)".into(),
+            role: "viewer",
+            token: TestUser::viewer(None),
+            reach: None,
+        },
+    ];
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&app.db),
+            "SELECT code, path FROM department ORDER BY id".to_owned(),
+        ),
+    )
+    .await
+    .unwrap();
+    for row in rows {
+        let code: String = row.try_get_by_index(0).unwrap();
+        let path: String = row.try_get_by_index(1).unwrap();
+        for role in ["manager", "officer", "viewer"] {
+            out.push(Who {
+                label: format!("{role} of {code}"),
+                role,
+                token: TestUser::token(role, Some(&code)),
+                reach: Some(path.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// The GraphQL side: every root field, relations two levels down, and every lookup by id.
+async fn sweep_graphql(app: &TestApp, schema: &Schema, who: &Who, allowed: &Allowed) -> usize {
+    let mut asked = 0;
+    let check = |body: Value, what: &str| {
+        let text = body.to_string();
+        for e in body["errors"].as_array().into_iter().flatten() {
+            let code = e["extensions"]["code"].as_str().unwrap_or("");
+            assert!(
+                matches!(code, "FORBIDDEN" | "UNAUTHENTICATED" | "NOT_FOUND"),
+                "{}: {e}\n  asking {what}",
+                who.label
+            );
+        }
+        let found = leaks(&text, &body, allowed);
+        assert!(
+            found.is_empty(),
+            "{} reads {found:?} through {what}",
+            who.label
+        );
+        body
+    };
+    for field in &schema.query {
+        let name = field["name"].as_str().unwrap();
+        let (_, ty) = named(&field["type"]);
+        let args: Vec<&Value> = field["args"].as_array().unwrap().iter().collect();
+        let required_args: Vec<&str> = args
+            .iter()
+            .filter(|a| required(a))
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        let takes_first = args.iter().any(|a| a["name"] == "first");
+        // Lookups: every id of the table, in one document of aliases.
+        if required_args == ["id"] {
+            let all = ids(app, &format!("SELECT id FROM {}", table_of(ty))).await;
+            let lookups: Vec<String> = all
+                .iter()
+                .map(|id| format!("l{id}: {name}(id: \"{id}\") {{ __typename id }}"))
+                .collect();
+            for chunk in lookups.chunks(60) {
+                let (_, body) = app
+                    .gql(
+                        Some(&who.token),
+                        &format!("{{ {} }}", chunk.join(" ")),
+                        json!({}),
+                    )
+                    .await;
+                let body = check(body, &format!("{name}(id)"));
+                asked += chunk.len();
+                // Whatever is readable is found; the rest is null.
+                if let Some(set) = allowed.ids.get(ty) {
+                    for (key, value) in body["data"].as_object().into_iter().flatten() {
+                        let id = &key[1..];
+                        assert_eq!(
+                            value.is_object(),
+                            set.contains(id),
+                            "{}: {name}(id: {id})",
+                            who.label
+                        );
+                    }
+                }
+            }
+            // Each record's relations are those the lists below serve through the same
+            // resolvers, and are swept there.
+            continue;
+        }
+        // Fields that need another record's id: every id of that kind.
+        let targets: Vec<String> = match required_args.as_slice() {
+            [] => vec![String::new()],
+            [arg] if arg.ends_with("Id") => {
+                let table = table_of(arg.trim_end_matches("Id"));
+                ids(app, &format!("SELECT id FROM {table}"))
+                    .await
+                    .into_iter()
+                    .map(|id| format!("{arg}: \"{id}\""))
+                    .collect()
+            }
+            other => panic!("the sweep cannot fill the arguments {other:?} of {name}"),
+        };
+        let connection = schema.node_of(ty).is_some();
+        for target in targets {
+            let branches = if named(&field["type"]).0 == "OBJECT" {
+                schema.branches(ty)
+            } else {
+                vec![String::new()]
+            };
+            for selection in branches {
+                // Pages as large as the complexity limit allows, followed to the end.
+                let mut first = 100;
+                let mut after: Option<String> = None;
+                loop {
+                    let mut args: Vec<String> = vec![target.clone()];
+                    if takes_first {
+                        args.push(format!("first: {first}"));
+                    }
+                    if let Some(cursor) = &after {
+                        args.push(format!("after: \"{cursor}\""));
+                    }
+                    args.retain(|a| !a.is_empty());
+                    let call = if args.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{name}({})", args.join(", "))
+                    };
+                    let paging = if connection {
+                        " pageInfo { hasNextPage endCursor }"
+                    } else {
+                        ""
+                    };
+                    let query = if selection.is_empty() {
+                        format!("{{ {call} }}")
+                    } else {
+                        format!("{{ {call} {{ {selection}{paging} }} }}")
+                    };
+                    let (_, body) = app.gql(Some(&who.token), &query, json!({})).await;
+                    asked += 1;
+                    if body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX" && first > 1 {
+                        first = (first / 4).max(1);
+                        continue;
+                    }
+                    let body = check(body, &query);
+                    let page = &body["data"][name]["pageInfo"];
+                    if connection && page["hasNextPage"] == true {
+                        after = page["endCursor"].as_str().map(str::to_owned);
+                        continue;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    // Counts agree with the lists.
+    let data = app
+        .gql(
+            Some(&who.token),
+            "{ findings(first: 1) { totalCount } measures(first: 1) { totalCount } statusSummary { total measuresTotal } }",
+            json!({}),
+        )
+        .await
+        .1;
+    assert_eq!(
+        (
+            data["data"]["findings"]["totalCount"].as_u64(),
+            data["data"]["measures"]["totalCount"].as_u64(),
+            data["data"]["statusSummary"]["total"].as_u64(),
+            data["data"]["statusSummary"]["measuresTotal"].as_u64(),
+        ),
+        (
+            Some(allowed.findings as u64),
+            Some(allowed.measures as u64),
+            Some(allowed.findings as u64),
+            Some(allowed.measures as u64)
+        ),
+        "{}: counts",
+        who.label
+    );
+    asked
+}
+
+/// A REST answer as text: workbooks read cell by cell.
+fn body_text(content_type: &str, bytes: &[u8]) -> String {
+    if content_type.contains("spreadsheetml") {
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+        let mut out = String::new();
+        for name in book.sheet_names() {
+            let range = book.worksheet_range(&name).expect("a sheet");
+            for row in range.rows() {
+                for cell in row {
+                    out.push_str(&cell.to_string());
+                    out.push('\t');
+                }
+                out.push('\n');
+            }
+        }
+        out
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
+/// The REST side: every GET route of the OpenAPI document, every id, every format.
+async fn sweep_rest(
+    app: &TestApp,
+    routes: &BTreeMap<String, Value>,
+    who: &Who,
+    allowed: &Allowed,
+) -> usize {
+    let mut asked = 0;
+    for (path, item) in routes {
+        let Some(get) = item.get("get") else { continue };
+        let formats: Vec<&str> = if get["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["name"] == "format")
+        {
+            vec!["", "json", "csv", "xlsx", "md", "html"]
+        } else {
+            vec![""]
+        };
+        let urls: Vec<(String, Option<(&str, String)>)> = if let Some(at) = path.find("/{id}") {
+            let kind = path[..at].rsplit('/').next().unwrap();
+            let table = match kind {
+                "inspections" => "inspection",
+                "reports" | "bulletins" => "report",
+                "evidence" => "evidence",
+                other => panic!("the sweep does not know the records of /{other}/{{id}}"),
+            };
+            let type_name = match table {
+                "report" => "Report",
+                "evidence" => "Evidence",
+                _ => "",
+            };
+            ids(app, &format!("SELECT id FROM {table}"))
+                .await
+                .into_iter()
+                .map(|id| (path.replace("{id}", &id), Some((type_name, id))))
+                .collect()
+        } else {
+            vec![(path.clone(), None)]
+        };
+        for (url, record) in urls {
+            for format in &formats {
+                let url = if format.is_empty() {
+                    url.clone()
+                } else {
+                    format!("{url}?format={format}")
+                };
+                let public = url.starts_with("/public/");
+                let mut request = app.client.get(app.url(&url));
+                if !public {
+                    request = request.bearer_auth(&who.token);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let bytes = response.bytes().await.unwrap();
+                asked += 1;
+                assert!(status < 500, "{}: {url}: {status}", who.label);
+                if status != 200 {
+                    continue;
+                }
+                // A record served whole must be one the caller may read (public bulletins
+                // are for everyone).
+                if let Some((kind, id)) = &record
+                    && !public
+                    && let Some(set) = allowed.ids.get(kind)
+                {
+                    assert!(
+                        set.contains(id),
+                        "{} downloads {kind} {id} at {url}",
+                        who.label
+                    );
+                }
+                if public {
+                    continue;
+                }
+                let text = body_text(&content_type, &bytes);
+                let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                // The incremental pull's items are findings.
+                let mut typed = value.clone();
+                if let Some(items) = typed.get_mut("items").and_then(Value::as_array_mut) {
+                    for item in items.iter_mut() {
+                        if item.get("inspectionId").is_some() {
+                            item["__typename"] = json!("Finding");
+                            item["id"] = json!(item["id"].to_string());
+                        }
+                    }
+                }
+                let found = leaks(&text, &typed, allowed);
+                assert!(found.is_empty(), "{} reads {found:?} at {url}", who.label);
+            }
+        }
+    }
+    asked
+}
+
+#[tokio::test]
+async fn no_surface_shows_a_caller_anything_outside_its_reach() {
+    let app = spawn_app().await;
+    arrange(&app).await;
+    let schema = Schema::load(&app).await;
+    let openapi: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let routes: BTreeMap<String, Value> = openapi["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert!(routes.len() >= 7, "the route table is read");
+    let mut restricted = 0;
+    for who in callers(&app).await {
+        let allowed = allowed(&app, &who).await;
+        if !allowed.forbidden_texts.is_empty() {
+            restricted += 1;
+        }
+        let graphql = sweep_graphql(&app, &schema, &who, &allowed).await;
+        let rest = sweep_rest(&app, &routes, &who, &allowed).await;
+        assert!(graphql > 50 && rest > 10, "{}: {graphql} {rest}", who.label);
+    }
+    // The sweep is not vacuous: most callers have something they must not see.
+    assert!(restricted >= 20, "{restricted}");
+    // And a section's officer does see its own findings (the positive control).
+    let officer = TestUser::officer("ZJTZB-ZJK");
+    let titles = app
+        .data(
+            &officer,
+            "{ findings(first: 100) { edges { node { title } } } }",
+            json!({}),
+        )
+        .await;
+    let seen = titles["findings"]["edges"].as_array().unwrap().len();
+    let expected = count(
+        &app.db,
+        "SELECT COUNT(*) FROM finding WHERE department_id = (SELECT id FROM department WHERE code = 'ZJTZB-ZJK') \
+         OR id IN (SELECT finding_id FROM measure WHERE department_id = (SELECT id FROM department WHERE code = 'ZJTZB-ZJK'))",
+    )
+    .await;
+    assert!(seen > 0 && seen as i64 == expected, "{seen} {expected}");
+}
