@@ -89,6 +89,16 @@ text_enum!(
     }
 );
 
+impl ProgressKind {
+    /// The kinds that record work done (what a ledger's 整改进展 column shows), as opposed to
+    /// the system's notes of status changes, comments and corrections.
+    pub const WORK: [ProgressKind; 3] = [
+        ProgressKind::Progress,
+        ProgressKind::Meeting,
+        ProgressKind::Recheck,
+    ];
+}
+
 text_enum!(
     EvidenceKind { File = "file", Link = "link" }
 );

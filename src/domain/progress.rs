@@ -97,13 +97,6 @@ pub async fn latest_of_kinds(
     Ok(entries.into_iter().map(|e| (e.finding_id, e)).collect())
 }
 
-/// The entries whose latest one is a finding's 整改进展: what was done, not the system's notes.
-pub const PROGRESS_KINDS: [ProgressKind; 3] = [
-    ProgressKind::Progress,
-    ProgressKind::Meeting,
-    ProgressKind::Recheck,
-];
-
 /// The finding an entry goes to, checked for the caller's reach, and the department whose
 /// write permission governs the entry (its measure's, or the finding's).
 async fn writable_target(

@@ -51,16 +51,15 @@ pub fn report_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
     rows
 }
 
-/// The kinds of entry whose latest one is a finding's 整改进展: what was done, not the
-/// system's notes.
-const PROGRESS_KINDS: [&str; 3] = ["progress", "meeting", "recheck"];
-
 /// The latest work recorded for a finding (the 整改进展 cell).
 fn latest_progress(f: &FindingFacts) -> String {
     f.progress
         .iter()
         .rev()
-        .find(|e| PROGRESS_KINDS.contains(&e.kind.as_str()))
+        .find(|e| {
+            entity::enums::ProgressKind::parse(&e.kind)
+                .is_some_and(|k| entity::enums::ProgressKind::WORK.contains(&k))
+        })
         .map(|e| e.content.clone())
         .unwrap_or_default()
 }

@@ -27,6 +27,28 @@ async fn status(app: &TestApp, id: &str) -> Value {
         .clone()
 }
 
+/// Marks every measure of a finding done.
+async fn finish_measures(app: &TestApp, token: &str, id: &str) {
+    let measures = app
+        .data(
+            token,
+            "query($id: ID!) { finding(id: $id) { measures { id version status } } }",
+            json!({"id": id}),
+        )
+        .await["finding"]["measures"]
+        .clone();
+    for m in measures.as_array().unwrap() {
+        if m["status"] != "DONE" {
+            app.data(
+                token,
+                "mutation($i: UpdateMeasureInput!) { updateMeasure(input: $i) { id } }",
+                json!({"i": {"id": m["id"], "version": m["version"], "status": "DONE"}}),
+            )
+            .await;
+        }
+    }
+}
+
 /// A ledger of one row naming an existing finding by its id, with the status asked for.
 fn one_row(id: &str, title: &str, status_text: &str) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -180,24 +202,7 @@ async fn only_a_second_persons_approval_closes_a_finding_whatever_road_is_taken(
     // An admin who submits may not approve the same close-out.
     let id2 = app.finding_id(3).await.to_string();
     let admin = TestUser::admin();
-    let measures = app
-        .data(
-            &admin,
-            "query($id: ID!) { finding(id: $id) { measures { id version status } } }",
-            json!({"id": id2}),
-        )
-        .await["finding"]["measures"]
-        .clone();
-    for m in measures.as_array().unwrap() {
-        if m["status"] != "DONE" {
-            app.data(
-                &admin,
-                "mutation($i: UpdateMeasureInput!) { updateMeasure(input: $i) { id } }",
-                json!({"i": {"id": m["id"], "version": m["version"], "status": "DONE"}}),
-            )
-            .await;
-        }
-    }
+    finish_measures(&app, &admin, &id2).await;
     app.data(&admin, submit, json!({"id": id2})).await;
     let (_, body) = app.gql(Some(&admin), approve, json!({"id": id2})).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
@@ -210,24 +215,7 @@ async fn a_repeated_move_is_a_misuse_and_a_stale_version_a_conflict() {
     let manager = TestUser::manager("ZJTZB");
     let id = app.finding_id(1).await.to_string();
     let submit = "mutation($id: ID!, $v: Int) { submitForCloseOut(findingId: $id, summary: \"已完成\", noEvidenceReason: \"会议纪要已存档\", version: $v) { status version } }";
-    let measures = app
-        .data(
-            &manager,
-            "query($id: ID!) { finding(id: $id) { measures { id version status } } }",
-            json!({"id": id}),
-        )
-        .await["finding"]["measures"]
-        .clone();
-    for m in measures.as_array().unwrap() {
-        if m["status"] != "DONE" {
-            app.data(
-                &manager,
-                "mutation($i: UpdateMeasureInput!) { updateMeasure(input: $i) { id } }",
-                json!({"i": {"id": m["id"], "version": m["version"], "status": "DONE"}}),
-            )
-            .await;
-        }
-    }
+    finish_measures(&app, &manager, &id).await;
     let version = status(&app, &id).await["version"].clone();
     let first = app
         .data(&manager, submit, json!({"id": id, "v": version}))

@@ -36,7 +36,8 @@ struct Allowed {
     measures: usize,
 }
 
-async fn ids(app: &TestApp, sql: &str) -> HashSet<String> {
+/// The first column of a query's rows, as text.
+async fn column(app: &TestApp, sql: &str) -> Vec<String> {
     let rows = sea_orm::ConnectionTrait::query_all_raw(
         &app.db,
         sea_orm::Statement::from_string(
@@ -48,27 +49,20 @@ async fn ids(app: &TestApp, sql: &str) -> HashSet<String> {
     .expect("oracle query runs");
     rows.iter()
         .map(|r| {
-            r.try_get_by_index::<i32>(0)
-                .map(|v| v.to_string())
+            r.try_get_by_index::<String>(0)
+                .or_else(|_| r.try_get_by_index::<i32>(0).map(|v| v.to_string()))
                 .or_else(|_| r.try_get_by_index::<i64>(0).map(|v| v.to_string()))
-                .expect("an id")
+                .expect("a text or an id")
         })
         .collect()
 }
 
+async fn ids(app: &TestApp, sql: &str) -> HashSet<String> {
+    column(app, sql).await.into_iter().collect()
+}
+
 async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
-    let rows = sea_orm::ConnectionTrait::query_all_raw(
-        &app.db,
-        sea_orm::Statement::from_string(
-            sea_orm::ConnectionTrait::get_database_backend(&app.db),
-            sql.to_owned(),
-        ),
-    )
-    .await
-    .expect("oracle query runs");
-    rows.iter()
-        .map(|r| r.try_get_by_index::<String>(0).expect("a text"))
-        .collect()
+    column(app, sql).await
 }
 
 /// The rule, from the tables: findings of departments within reach, and findings with a

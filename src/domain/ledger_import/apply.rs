@@ -278,7 +278,7 @@ async fn apply_one(
         }
     }
     if let Some(text) = &row.progress {
-        let latest = progress::latest_of_kinds(db, &[finding.id], &progress::PROGRESS_KINDS)
+        let latest = progress::latest_of_kinds(db, &[finding.id], &ProgressKind::WORK)
             .await
             .at(r, Col::Progress)?;
         if latest.get(&finding.id).map(|e| e.content.as_str()) != Some(text.as_str()) {
