@@ -1,9 +1,9 @@
 //! The caller (`me`), logging in, and local accounts.
 
+use super::scalars::{Time, time};
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::account;
 
 use super::department::{self, Department};
@@ -48,11 +48,11 @@ pub struct Account {
     /// Whether the account is disabled: it cannot log in and its tokens are rejected.
     pub disabled: bool,
     /// Set while the account is locked after repeated failed logins.
-    pub locked_until: Option<DateTime<Utc>>,
+    pub locked_until: Option<Time>,
     /// When the account last logged in successfully, if ever.
-    pub last_login_at: Option<DateTime<Utc>>,
+    pub last_login_at: Option<Time>,
     /// When the account was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Time,
     #[graphql(skip)]
     pub department_id: Option<i32>,
 }
@@ -65,9 +65,9 @@ impl From<account::Model> for Account {
             display_name: a.display_name,
             role: a.role.into(),
             disabled: a.disabled,
-            locked_until: a.locked_until,
-            last_login_at: a.last_login_at,
-            created_at: a.created_at,
+            locked_until: time(a.locked_until),
+            last_login_at: time(a.last_login_at),
+            created_at: Time(a.created_at),
             department_id: a.department_id,
         }
     }
@@ -90,7 +90,7 @@ pub struct LoginResult {
     /// Send as `Authorization: Bearer <accessToken>`.
     pub access_token: String,
     /// When the access token expires.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Time,
     /// The account logged in to.
     pub account: Account,
 }
@@ -162,7 +162,7 @@ impl AccountMutation {
         .await?;
         Ok(LoginResult {
             access_token: session.token,
-            expires_at: session.expires_at,
+            expires_at: Time(session.expires_at),
             account: session.account.into(),
         })
     }

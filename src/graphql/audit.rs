@@ -1,7 +1,7 @@
 //! The audit trail (审计日志).
 
+use super::scalars::Time;
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::audit_event;
 
 use super::ContextExt;
@@ -14,7 +14,7 @@ pub struct AuditEvent {
     /// Opaque identifier; events are numbered in the order they were recorded.
     pub id: ID,
     /// When the change was made (UTC).
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Time,
     /// The token subject that made it.
     pub actor: String,
     /// The role it acted in, or `system`.
@@ -41,7 +41,7 @@ impl From<audit_event::Model> for AuditEvent {
     fn from(e: audit_event::Model) -> Self {
         Self {
             id: ID(e.id.to_string()),
-            occurred_at: e.occurred_at,
+            occurred_at: Time(e.occurred_at),
             actor: e.actor_sub,
             actor_role: e.actor_role,
             action: e.action,
@@ -68,9 +68,9 @@ pub struct AuditFilterInput {
     /// This action, e.g. `finding.approveCloseOut`.
     pub action: Option<String>,
     /// At or after this time.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Time>,
     /// At or before this time.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Time>,
 }
 
 #[derive(Default)]
@@ -98,8 +98,8 @@ impl AuditQuery {
             entity_id: filter.entity_id,
             actor_sub: filter.actor,
             action: filter.action,
-            from: filter.from,
-            to: filter.to,
+            from: filter.from.map(|t| t.0),
+            to: filter.to.map(|t| t.0),
         };
         let ascending = !direction.descending();
         let page = audit_log::list(

@@ -1,5 +1,6 @@
 //! Bulk mutations for scripts: all or nothing, each item's outcome reported.
 
+use super::scalars::{Date, naive};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
 use super::ContextExt;
@@ -107,7 +108,7 @@ pub struct BulkProgressInput {
     /// The measure the entry is about, if any.
     pub measure_id: Option<async_graphql::ID>,
     /// The date it speaks of (default: today).
-    pub entry_date: Option<chrono::NaiveDate>,
+    pub entry_date: Option<Date>,
     /// PROGRESS (default), MEETING, RECHECK or COMMENT.
     pub kind: Option<super::enums::ProgressKind>,
     /// The entry's text.
@@ -138,7 +139,7 @@ impl BulkMutation {
                     content: item.content,
                     status: item.status.map(Into::into),
                     reason: item.reason,
-                    completed_on: item.completed_on,
+                    completed_on: naive(item.completed_on),
                     deadline: patch(item.deadline),
                     responsible_person: patch(item.responsible_person),
                     department_code: patch(item.department_code),
@@ -170,7 +171,7 @@ impl BulkMutation {
                 progress::check(
                     parse_id("findingId", &item.finding_id)?,
                     parse_opt_id("measureId", item.measure_id.as_ref())?,
-                    item.entry_date,
+                    naive(item.entry_date),
                     item.kind
                         .map_or(entity::enums::ProgressKind::Progress, Into::into),
                     &item.content,

@@ -1,9 +1,9 @@
 //! Findings (问题): the heart of the ledger.
 
+use super::scalars::{Date, Time, date, naive, time};
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::finding;
 
 use super::connection::{Conn, OrderDirection, args, connection};
@@ -41,17 +41,17 @@ pub struct Finding {
     /// Status (整改状态).
     pub status: FindingStatus,
     /// Rectification deadline (整改时限), if any.
-    pub deadline: Option<NaiveDate>,
+    pub deadline: Option<Date>,
     /// Responsible leader (责任领导).
     pub responsible_leader: Option<String>,
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
     /// When the finding was recorded.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Time,
     /// When the finding last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Time,
     /// When it was closed out (销号), if it is.
-    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<Time>,
     /// Whether the finding is archived (left out of lists by default; its ledger stays).
     pub archived: bool,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
@@ -75,12 +75,12 @@ impl From<finding::Model> for Finding {
             description: f.description,
             rectification_type: f.rectification_type.into(),
             status: f.status.into(),
-            deadline: f.deadline,
+            deadline: date(f.deadline),
             responsible_leader: f.responsible_leader,
             responsible_person: f.responsible_person,
-            created_at: f.created_at,
-            updated_at: f.updated_at,
-            closed_at: f.closed_at,
+            created_at: Time(f.created_at),
+            updated_at: Time(f.updated_at),
+            closed_at: time(f.closed_at),
             archived: f.archived_at.is_some(),
             version: f.version,
             row_id: f.id,
@@ -94,7 +94,11 @@ impl From<finding::Model> for Finding {
 impl Finding {
     /// Days past the deadline as of `today`, when overdue (never once closed).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
-        overdue_days(self.deadline, self.status == FindingStatus::Closed, today)
+        overdue_days(
+            naive(self.deadline),
+            self.status == FindingStatus::Closed,
+            today,
+        )
     }
 }
 
@@ -221,7 +225,7 @@ pub struct FindingFilterInput {
     /// Findings answered by this regulation.
     pub regulation_id: Option<ID>,
     /// Changed at or after this time (for incremental pulls).
-    pub updated_since: Option<DateTime<Utc>>,
+    pub updated_since: Option<Time>,
     /// Any of these statuses.
     pub status: Option<Vec<FindingStatus>>,
     /// Any of these types.
@@ -231,9 +235,9 @@ pub struct FindingFilterInput {
     /// At any of these early-warning levels (预警等级).
     pub warning_level: Option<Vec<WarningLevel>>,
     /// Deadline on or after this date.
-    pub deadline_from: Option<NaiveDate>,
+    pub deadline_from: Option<Date>,
     /// Deadline on or before this date.
-    pub deadline_to: Option<NaiveDate>,
+    pub deadline_to: Option<Date>,
     /// Text in the title, the description or a measure (Chinese works as typed).
     pub search: Option<String>,
     /// Also list archived findings (default false: archived ones are left out).
@@ -295,7 +299,7 @@ pub fn list_terms(
         category_id: parse_opt_id("filter.categoryId", filter.category_id.as_ref())?,
         department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
         regulation_id: parse_opt_id("filter.regulationId", filter.regulation_id.as_ref())?,
-        updated_since: filter.updated_since,
+        updated_since: filter.updated_since.map(|t| t.0),
         status: filter
             .status
             .unwrap_or_default()
@@ -315,8 +319,8 @@ pub fn list_terms(
             .into_iter()
             .map(Into::into)
             .collect(),
-        deadline_from: filter.deadline_from,
-        deadline_to: filter.deadline_to,
+        deadline_from: naive(filter.deadline_from),
+        deadline_to: naive(filter.deadline_to),
         search: filter.search,
         include_archived: filter.include_archived,
     };
@@ -379,7 +383,7 @@ pub struct CreateFindingInput {
     /// Rectification type (整改类型).
     pub rectification_type: RectificationType,
     /// Rectification deadline (整改时限), if any.
-    pub deadline: Option<NaiveDate>,
+    pub deadline: Option<Date>,
     /// Responsible leader (责任领导).
     pub responsible_leader: Option<String>,
     /// Code of the responsible department (责任科室).
@@ -407,7 +411,7 @@ pub struct UpdateFindingInput {
     /// Feedback heading (方面), of the same inspection; omit to keep, null to clear.
     pub category_id: MaybeUndefined<ID>,
     /// Rectification deadline (整改时限); omit to keep, null to clear.
-    pub deadline: MaybeUndefined<NaiveDate>,
+    pub deadline: MaybeUndefined<Date>,
     /// Responsible leader (责任领导); omit to keep, null to clear.
     pub responsible_leader: MaybeUndefined<String>,
     /// Responsible person (责任人); omit to keep, null to clear.
@@ -438,7 +442,7 @@ impl FindingMutation {
                     title: input.title,
                     description: input.description,
                     rectification_type: input.rectification_type.into(),
-                    deadline: input.deadline,
+                    deadline: naive(input.deadline),
                     responsible_leader: input.responsible_leader,
                     department_code: input.department_code,
                     responsible_person: input.responsible_person,

@@ -1,9 +1,9 @@
 //! Inspections (巡察), their feedback headings (方面) and status summaries.
 
+use super::scalars::{Date, date, naive};
 use async_graphql::{
     ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
-use chrono::NaiveDate;
 use entity::{category, inspection};
 
 use super::connection::{Conn, OrderDirection, args, connection};
@@ -28,13 +28,13 @@ pub struct Inspection {
     /// The inspection group (巡察组), e.g. 市委第五巡察组.
     pub inspection_group: String,
     /// First day on site.
-    pub started_on: NaiveDate,
+    pub started_on: Date,
     /// Last day on site.
-    pub ended_on: Option<NaiveDate>,
+    pub ended_on: Option<Date>,
     /// The day feedback (反馈意见) was given.
-    pub feedback_on: Option<NaiveDate>,
+    pub feedback_on: Option<Date>,
     /// Rectification due date (整改期限).
-    pub due_on: Option<NaiveDate>,
+    pub due_on: Option<Date>,
     /// Whether the inspection is archived (left out of lists by default).
     pub archived: bool,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
@@ -51,10 +51,10 @@ impl From<inspection::Model> for Inspection {
             id: ID(i.id.to_string()),
             title: i.title,
             inspection_group: i.inspection_group,
-            started_on: i.started_on,
-            ended_on: i.ended_on,
-            feedback_on: i.feedback_on,
-            due_on: i.due_on,
+            started_on: Date(i.started_on),
+            ended_on: date(i.ended_on),
+            feedback_on: date(i.feedback_on),
+            due_on: date(i.due_on),
             archived: i.archived_at.is_some(),
             version: i.version,
             row_id: i.id,
@@ -235,13 +235,13 @@ pub struct CreateInspectionInput {
     /// Code of the inspected unit.
     pub unit_code: String,
     /// First day on site.
-    pub started_on: NaiveDate,
+    pub started_on: Date,
     /// Last day on site, if known.
-    pub ended_on: Option<NaiveDate>,
+    pub ended_on: Option<Date>,
     /// The day feedback (反馈意见) was given, if it has been.
-    pub feedback_on: Option<NaiveDate>,
+    pub feedback_on: Option<Date>,
     /// Rectification due date (整改期限), if set.
-    pub due_on: Option<NaiveDate>,
+    pub due_on: Option<Date>,
 }
 
 /// Changes to an inspection; dates stay in order.
@@ -256,13 +256,13 @@ pub struct UpdateInspectionInput {
     /// New inspection group (巡察组); omit to keep.
     pub inspection_group: Option<String>,
     /// New first day on site; omit to keep.
-    pub started_on: Option<NaiveDate>,
+    pub started_on: Option<Date>,
     /// Last day on site; omit to keep, null to clear.
-    pub ended_on: MaybeUndefined<NaiveDate>,
+    pub ended_on: MaybeUndefined<Date>,
     /// Feedback (反馈意见) date; omit to keep, null to clear.
-    pub feedback_on: MaybeUndefined<NaiveDate>,
+    pub feedback_on: MaybeUndefined<Date>,
     /// Rectification due date (整改期限); omit to keep, null to clear.
-    pub due_on: MaybeUndefined<NaiveDate>,
+    pub due_on: MaybeUndefined<Date>,
 }
 
 #[derive(Default)]
@@ -284,10 +284,10 @@ impl InspectionMutation {
                     title: input.title,
                     inspection_group: input.inspection_group,
                     unit_code: input.unit_code,
-                    started_on: input.started_on,
-                    ended_on: input.ended_on,
-                    feedback_on: input.feedback_on,
-                    due_on: input.due_on,
+                    started_on: input.started_on.0,
+                    ended_on: naive(input.ended_on),
+                    feedback_on: naive(input.feedback_on),
+                    due_on: naive(input.due_on),
                 },
             )
             .await
@@ -306,7 +306,7 @@ impl InspectionMutation {
         let changes = InspectionPatch {
             title: input.title,
             inspection_group: input.inspection_group,
-            started_on: input.started_on,
+            started_on: naive(input.started_on),
             ended_on: patch(input.ended_on),
             feedback_on: patch(input.feedback_on),
             due_on: patch(input.due_on),

@@ -1,9 +1,9 @@
 //! Measures (整改措施) and targets (目标) of findings.
 
+use super::scalars::{Date, Time, date, naive};
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::{measure, target};
 
 use super::connection::{Conn, OrderDirection, args, connection};
@@ -32,15 +32,15 @@ pub struct Measure {
     /// Status (措施状态).
     pub status: MeasureStatus,
     /// Deadline (整改时限), if any.
-    pub deadline: Option<NaiveDate>,
+    pub deadline: Option<Date>,
     /// Completion date, once done.
-    pub completed_on: Option<NaiveDate>,
+    pub completed_on: Option<Date>,
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
     /// Whether the measure is archived (left out of lists by default; its ledger entries stay).
     pub archived: bool,
     /// When the measure last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Time,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
     #[graphql(skip)]
@@ -56,11 +56,11 @@ impl From<measure::Model> for Measure {
             ordinal: m.ordinal,
             content: m.content,
             status: m.status.into(),
-            deadline: m.deadline,
-            completed_on: m.completed_on,
+            deadline: date(m.deadline),
+            completed_on: date(m.completed_on),
             responsible_person: m.responsible_person,
             archived: m.archived_at.is_some(),
-            updated_at: m.updated_at,
+            updated_at: Time(m.updated_at),
             version: m.version,
             department_id: m.department_id,
             finding_id: m.finding_id,
@@ -71,7 +71,11 @@ impl From<measure::Model> for Measure {
 impl Measure {
     /// Days past the deadline as of `today`, when overdue (never once done).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
-        overdue_days(self.deadline, self.status == MeasureStatus::Done, today)
+        overdue_days(
+            naive(self.deadline),
+            self.status == MeasureStatus::Done,
+            today,
+        )
     }
 }
 
@@ -98,7 +102,7 @@ impl Measure {
     async fn notices(&self, ctx: &Context<'_>) -> Result<Vec<Notice>> {
         let finding = ctx.loader().load_one(FindingById(self.finding_id)).await?;
         Ok(
-            domain::measure::notices(self.deadline, finding.and_then(|f| f.deadline))
+            domain::measure::notices(naive(self.deadline), finding.and_then(|f| f.deadline))
                 .into_iter()
                 .map(Into::into)
                 .collect(),
@@ -169,7 +173,7 @@ pub struct Target {
     /// The latest value.
     pub current_value: Option<f64>,
     /// The date of the latest value.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
 }
@@ -183,7 +187,7 @@ impl From<target::Model> for Target {
             baseline: t.baseline,
             required_value: t.required_value,
             current_value: t.current_value,
-            as_of: t.as_of,
+            as_of: date(t.as_of),
             version: t.version,
         }
     }
@@ -306,7 +310,7 @@ pub struct CreateMeasureInput {
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
     /// Deadline (整改时限), if any.
-    pub deadline: Option<NaiveDate>,
+    pub deadline: Option<Date>,
 }
 
 /// Changes to a measure. Moving back from DONE needs a `reason`.
@@ -323,9 +327,9 @@ pub struct UpdateMeasureInput {
     /// Why a DONE measure is reopened (kept in the ledger).
     pub reason: Option<String>,
     /// Completion date when moving to DONE (default: today).
-    pub completed_on: Option<NaiveDate>,
+    pub completed_on: Option<Date>,
     /// Deadline (整改时限); omit to keep, null to clear.
-    pub deadline: MaybeUndefined<NaiveDate>,
+    pub deadline: MaybeUndefined<Date>,
     /// Responsible person (责任人); omit to keep, null to clear.
     pub responsible_person: MaybeUndefined<String>,
     /// Code of the responsible department (责任科室); omit to keep, null to return the measure to its finding's.
@@ -349,7 +353,7 @@ pub struct CreateTargetInput {
     /// The latest value.
     pub current_value: Option<f64>,
     /// The date of the latest value.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
 }
 
 /// Changes to a target. A new current value without `asOf` is as of today; the ledger records it.
@@ -370,7 +374,7 @@ pub struct UpdateTargetInput {
     /// The latest value; omit to keep, null to clear.
     pub current_value: MaybeUndefined<f64>,
     /// The date of the latest value; omit to keep (today if `currentValue` is set), null to clear.
-    pub as_of: MaybeUndefined<NaiveDate>,
+    pub as_of: MaybeUndefined<Date>,
 }
 
 #[derive(Default)]
@@ -394,7 +398,7 @@ impl MeasureMutation {
                     content: input.content,
                     department_code: input.department_code,
                     responsible_person: input.responsible_person,
-                    deadline: input.deadline,
+                    deadline: naive(input.deadline),
                 },
             )
             .await
@@ -414,7 +418,7 @@ impl MeasureMutation {
             content: input.content,
             status: input.status.map(Into::into),
             reason: input.reason,
-            completed_on: input.completed_on,
+            completed_on: naive(input.completed_on),
             deadline: patch(input.deadline),
             responsible_person: patch(input.responsible_person),
             department_code: patch(input.department_code),
@@ -449,7 +453,7 @@ impl MeasureMutation {
                     baseline: input.baseline,
                     required_value: input.required_value,
                     current_value: input.current_value,
-                    as_of: input.as_of,
+                    as_of: naive(input.as_of),
                 },
             )
             .await

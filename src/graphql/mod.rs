@@ -20,6 +20,7 @@ mod measure;
 mod progress;
 mod regulation;
 mod report;
+pub mod scalars;
 mod summary;
 mod system;
 mod warning;
@@ -115,7 +116,9 @@ pub fn build_schema(
 
 /// The SDL of the schema, as `rectrack schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// Runs a domain command for the caller in one write transaction: the change, its ledger
@@ -175,11 +178,11 @@ pub fn parse_opt_id(field: &str, id: Option<&ID>) -> AppResult<Option<i32>> {
 }
 
 /// `MaybeUndefined` as the domain's patch value: absent, cleared, or set.
-pub fn patch<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+pub fn patch<T, U: From<T>>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<U>> {
     match value {
         async_graphql::MaybeUndefined::Undefined => None,
         async_graphql::MaybeUndefined::Null => Some(None),
-        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v.into())),
     }
 }
 

@@ -1,9 +1,9 @@
 //! The ledger (台账): progress entries and their evidence.
 
+use super::scalars::{Date, Time, naive};
 use async_graphql::{
     ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject, Upload,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::{evidence, progress_entry};
 
 use super::enums::{EvidenceKind, ProgressKind};
@@ -24,7 +24,7 @@ pub struct ProgressEntry {
     /// Opaque identifier.
     pub id: ID,
     /// The date the entry speaks of.
-    pub entry_date: NaiveDate,
+    pub entry_date: Date,
     /// Kind of entry (台账记录类型).
     pub kind: ProgressKind,
     /// The entry's text.
@@ -32,7 +32,7 @@ pub struct ProgressEntry {
     /// Who wrote it: the name in the token, or its subject.
     pub author: String,
     /// When it was written.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Time,
     #[graphql(skip)]
     pub row_id: i32,
     #[graphql(skip)]
@@ -45,11 +45,11 @@ impl From<progress_entry::Model> for ProgressEntry {
     fn from(p: progress_entry::Model) -> Self {
         Self {
             id: ID(p.id.to_string()),
-            entry_date: p.entry_date,
+            entry_date: Date(p.entry_date),
             kind: p.kind.into(),
             content: p.content,
             author: p.author_name.unwrap_or(p.author_sub),
-            created_at: p.created_at,
+            created_at: Time(p.created_at),
             row_id: p.id,
             measure_id: p.measure_id,
             corrects_id: p.corrects_id,
@@ -110,7 +110,7 @@ pub struct Evidence {
     /// For a file: its media (MIME) type.
     pub media_type: Option<String>,
     /// When the evidence was attached.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Time,
 }
 
 #[ComplexObject]
@@ -131,7 +131,7 @@ impl From<evidence::Model> for Evidence {
             sha256: e.sha256,
             size_bytes: e.size_bytes,
             media_type: e.media_type,
-            created_at: e.created_at,
+            created_at: Time(e.created_at),
         }
     }
 }
@@ -153,7 +153,7 @@ pub struct AddProgressEntryInput {
     /// The measure the entry is about, if any.
     pub measure_id: Option<ID>,
     /// The date it speaks of (default: today).
-    pub entry_date: Option<NaiveDate>,
+    pub entry_date: Option<Date>,
     /// PROGRESS (default), MEETING, RECHECK or COMMENT.
     pub kind: Option<ProgressKind>,
     /// The entry's text: what was done or decided.
@@ -203,7 +203,7 @@ impl ProgressMutation {
         let entry = NewEntry {
             finding_id: parse_id("findingId", &input.finding_id)?,
             measure_id: parse_opt_id("measureId", input.measure_id.as_ref())?,
-            entry_date: input.entry_date,
+            entry_date: naive(input.entry_date),
             kind: input
                 .kind
                 .map_or(entity::enums::ProgressKind::Progress, Into::into),

@@ -1,9 +1,9 @@
 //! Regulations (规章制度) and their links to findings.
 
+use super::scalars::{Date, date, naive};
 use async_graphql::{
     ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
-use chrono::NaiveDate;
 use entity::regulation;
 
 use super::connection::{Conn, OrderDirection, args, connection};
@@ -30,7 +30,7 @@ pub struct Regulation {
     /// Where it stands (制度状态).
     pub status: RegulationStatus,
     /// Issue date (印发日期).
-    pub issued_on: Option<NaiveDate>,
+    pub issued_on: Option<Date>,
     /// Whether the regulation is archived (left out of lists by default).
     pub archived: bool,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
@@ -47,7 +47,7 @@ impl From<regulation::Model> for Regulation {
             document_number: r.document_number,
             domain: r.domain.into(),
             status: r.status.into(),
-            issued_on: r.issued_on,
+            issued_on: date(r.issued_on),
             archived: r.archived_at.is_some(),
             version: r.version,
             department_id: r.department_id,
@@ -166,7 +166,7 @@ pub struct CreateRegulationInput {
     /// Code of the issuing department (required except for admins).
     pub department_code: Option<String>,
     /// Issue date (印发日期), once issued.
-    pub issued_on: Option<NaiveDate>,
+    pub issued_on: Option<Date>,
     /// Where it stands (制度状态).
     pub status: RegulationStatus,
 }
@@ -185,7 +185,7 @@ pub struct UpdateRegulationInput {
     /// New field (制度类别); omit to keep.
     pub domain: Option<RegulationDomain>,
     /// Issue date (印发日期); omit to keep, null to clear.
-    pub issued_on: MaybeUndefined<NaiveDate>,
+    pub issued_on: MaybeUndefined<Date>,
     /// New status (制度状态); omit to keep.
     pub status: Option<RegulationStatus>,
 }
@@ -210,7 +210,7 @@ impl RegulationMutation {
                     document_number: input.document_number,
                     domain: input.domain.into(),
                     department_code: input.department_code,
-                    issued_on: input.issued_on,
+                    issued_on: naive(input.issued_on),
                     status: input.status.into(),
                 },
             )

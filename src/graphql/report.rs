@@ -1,9 +1,9 @@
 //! Semi-monthly reports (整改情况报告) and public bulletins (通报).
 
+use super::scalars::{Date, Time, date, time};
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{ReportKind as StoredKind, ReportStatus as StoredStatus};
 use entity::report;
 
@@ -83,15 +83,15 @@ pub struct Report {
     pub kind: ReportKind,
     pub status: ReportStatus,
     /// The last day the report covers.
-    pub period_end: NaiveDate,
+    pub period_end: Date,
     /// When it was generated.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Time,
     /// Who generated it.
     pub created_by: String,
     /// When it was sent to the inspection office.
-    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<Time>,
     /// When it was made public.
-    pub published_at: Option<DateTime<Utc>>,
+    pub published_at: Option<Time>,
     #[graphql(skip)]
     pub model: report::Model,
 }
@@ -102,11 +102,11 @@ impl From<report::Model> for Report {
             id: ID(r.id.to_string()),
             kind: r.kind.into(),
             status: r.status.into(),
-            period_end: r.period_end,
-            created_at: r.created_at,
+            period_end: Date(r.period_end),
+            created_at: Time(r.created_at),
             created_by: r.created_by.clone(),
-            submitted_at: r.submitted_at,
-            published_at: r.published_at,
+            submitted_at: time(r.submitted_at),
+            published_at: time(r.published_at),
             model: r,
         }
     }
@@ -138,8 +138,8 @@ impl Report {
 #[ComplexObject]
 impl Report {
     /// The first day the report covers (the day after the previous report).
-    async fn period_start(&self) -> Result<Option<NaiveDate>> {
-        Ok(reports::snapshot_of(&self.model)?.period_start)
+    async fn period_start(&self) -> Result<Option<Date>> {
+        Ok(date(reports::snapshot_of(&self.model)?.period_start))
     }
 
     /// The inspection reported on.
@@ -203,7 +203,7 @@ pub enum DueState {
 /// A reporting day (每月15日、月末) and its report.
 #[derive(SimpleObject)]
 pub struct ReportDue {
-    pub due_on: NaiveDate,
+    pub due_on: Date,
     pub state: DueState,
     /// The report submitted for the day, if any.
     pub report: Option<Report>,
@@ -275,7 +275,7 @@ impl ReportQuery {
         Ok(days
             .into_iter()
             .map(|d| ReportDue {
-                due_on: d.due_on,
+                due_on: Date(d.due_on),
                 state: match d.state {
                     StoredDue::Submitted => DueState::Submitted,
                     StoredDue::Late => DueState::Late,
@@ -299,7 +299,7 @@ impl ReportMutation {
         &self,
         ctx: &Context<'_>,
         inspection_id: ID,
-        period_end: Option<NaiveDate>,
+        period_end: Option<Date>,
     ) -> Result<Report> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let today = ctx.today();
@@ -309,7 +309,7 @@ impl ReportMutation {
                 who,
                 id,
                 StoredKind::SemiMonthly,
-                period_end.unwrap_or(today),
+                period_end.unwrap_or(Date(today)).0,
             )
             .await
         })

@@ -2,7 +2,6 @@
 //! once per summary and only when asked for; breakdowns only when asked for.
 
 use async_graphql::{Context, Object, Result, SimpleObject};
-use chrono::NaiveDate;
 use entity::finding;
 use sea_orm::Select;
 use tokio::sync::OnceCell;
@@ -82,7 +81,7 @@ pub struct DepartmentSummary {
 /// computed only when asked for.
 pub struct StatusSummary {
     findings: Select<finding::Entity>,
-    today: NaiveDate,
+    today: chrono::NaiveDate,
     key: String,
     totals: OnceCell<Counts>,
     measures: OnceCell<(i64, i64)>,

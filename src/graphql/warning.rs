@@ -1,7 +1,7 @@
 //! Early warning (逾期预警) on findings and measures.
 
+use super::scalars::{Date, naive};
 use async_graphql::{Context, Enum, Result, SimpleObject};
-use chrono::NaiveDate;
 
 use super::ContextExt;
 use super::loaders::{DepartmentById, InspectionById};
@@ -77,14 +77,14 @@ pub struct EarlyWarning {
 /// `inspection_id` (whose unit's principal leader is alerted at RED).
 pub async fn warning(
     ctx: &Context<'_>,
-    deadline: Option<NaiveDate>,
+    deadline: Option<Date>,
     finished: bool,
     person: Option<String>,
     leader: Option<String>,
     inspection_id: i32,
 ) -> Result<EarlyWarning> {
     let thresholds = ctx.thresholds();
-    let level = thresholds.level(deadline, finished);
+    let level = thresholds.level(naive(deadline), finished);
     let mut alert = Vec::new();
     if level >= Level::Green {
         alert.push(AlertRecipient {
@@ -111,7 +111,7 @@ pub async fn warning(
     }
     Ok(EarlyWarning {
         level: level.into(),
-        days_left: deadline.map(|d| (d - thresholds.today).num_days()),
+        days_left: deadline.map(|d| (d.0 - thresholds.today).num_days()),
         alert,
     })
 }

@@ -18,6 +18,7 @@ mod faults;
 mod filters;
 mod generate;
 mod health;
+mod introspection;
 mod ledger;
 mod limits;
 mod migrations;

@@ -110,7 +110,7 @@ async fn inspection_reporting_now(app: &TestApp) -> String {
 
 async fn report(app: &TestApp, manager: &str, inspection: &str, period_end: NaiveDate) -> String {
     let generated = app
-        .data(manager, "mutation($i: ID!, $p: NaiveDate) { generateReport(inspectionId: $i, periodEnd: $p) { id status } }", json!({"i": inspection, "p": period_end.to_string()}))
+        .data(manager, "mutation($i: ID!, $p: Date) { generateReport(inspectionId: $i, periodEnd: $p) { id status } }", json!({"i": inspection, "p": period_end.to_string()}))
         .await;
     assert_eq!(generated["generateReport"]["status"], "DRAFT");
     let id = generated["generateReport"]["id"]
@@ -182,7 +182,7 @@ async fn the_schedule_marks_each_reporting_day_submitted_late_missing_or_upcomin
     }
     // One submitted report per reporting day.
     let again = app
-        .data(&manager, "mutation($i: ID!, $p: NaiveDate) { generateReport(inspectionId: $i, periodEnd: $p) { id } }", json!({"i": inspection, "p": next.to_string()}))
+        .data(&manager, "mutation($i: ID!, $p: Date) { generateReport(inspectionId: $i, periodEnd: $p) { id } }", json!({"i": inspection, "p": next.to_string()}))
         .await["generateReport"]["id"]
         .clone();
     let (_, body) = app
