@@ -306,8 +306,9 @@ pub async fn login(
             request_id: None,
         },
         zone,
+        dry_run: false,
     };
-    let account = write(db, async |txn| {
+    let account = write(db, &who, async |txn| {
         let account = active.update(txn).await?;
         let record = Record {
             kind: "account",

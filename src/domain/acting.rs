@@ -26,6 +26,8 @@ pub struct Acting {
     pub actor: Actor,
     /// The configured zone: "today" for deadlines, default entry dates and warnings.
     pub zone: TimeZone,
+    /// Make the change and undo it: the answer says what would happen (`Rectrack-Dry-Run`).
+    pub dry_run: bool,
 }
 
 impl Acting {
@@ -34,6 +36,7 @@ impl Acting {
             actor: caller.actor(request_id),
             caller: caller.clone(),
             zone,
+            dry_run: false,
         }
     }
 
@@ -81,13 +84,25 @@ impl Acting {
 }
 
 /// Runs `change` in one write transaction and commits it when it succeeds; on an error the
-/// transaction is rolled back and nothing of the change remains.
+/// transaction is rolled back and nothing of the change remains. For a dry run it is rolled
+/// back either way, and the answer says what the change would have been.
 pub async fn write<T>(
     db: &DatabaseConnection,
+    who: &Acting,
     change: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
 ) -> AppResult<T> {
     let txn = db::begin_write(db).await?;
     let out = change(&txn).await?;
-    txn.commit().await?;
+    finish(txn, who).await?;
     Ok(out)
+}
+
+/// Commits `txn`, or rolls it back for a dry run.
+pub async fn finish(txn: DatabaseTransaction, who: &Acting) -> AppResult<()> {
+    if who.dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+    Ok(())
 }

@@ -67,7 +67,7 @@ pub async fn update_measures(
         .await?;
         results.push(result);
     }
-    finish(txn, results).await
+    finish(txn, who, results).await
 }
 
 /// Adds many ledger entries at once.
@@ -89,11 +89,15 @@ pub async fn add_progress(
         };
         results.push(result);
     }
-    finish(txn, results).await
+    finish(txn, who, results).await
 }
 
-async fn finish<T>(txn: DatabaseTransaction, items: Vec<AppResult<T>>) -> AppResult<Outcome<T>> {
-    let applied = items.iter().all(Result::is_ok);
+async fn finish<T>(
+    txn: DatabaseTransaction,
+    who: &Acting,
+    items: Vec<AppResult<T>>,
+) -> AppResult<Outcome<T>> {
+    let applied = items.iter().all(Result::is_ok) && !who.dry_run;
     if applied {
         txn.commit().await?;
     } else {

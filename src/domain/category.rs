@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::auth::Permission;
-use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::ordinal::{self, Numbering};
 use crate::domain::{Acting, inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
@@ -32,22 +32,38 @@ impl Kind for category::Entity {
     };
     const MANAGE: Permission = Permission::ManageFindings;
 
-    async fn writable(
+    async fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> AppResult<(category::Model, Option<i32>)> {
+    ) -> AppResult<category::Model> {
         let current = category::Entity::find_by_id(id)
             .one(db)
             .await?
             .ok_or_else(|| AppError::not_found("category", id))?;
-        let inspection = writable_inspection(db, who, current.inspection_id)
+        inspections::get(db, &who.caller, current.inspection_id)
             .await
-            .map_err(|err| match err {
-                AppError::NotFound(_) => AppError::not_found("category", id),
-                other => other,
-            })?;
-        Ok((current, Some(inspection.unit_id)))
+            .map_err(|_| AppError::not_found("category", id))?;
+        Ok(current)
+    }
+
+    /// A heading belongs to the inspected unit.
+    async fn governing(
+        db: &impl ConnectionTrait,
+        models: &[category::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        let found =
+            crate::domain::relations::inspections(db, models.iter().map(|c| c.inspection_id))
+                .await?;
+        Ok(models
+            .iter()
+            .map(|c| {
+                found
+                    .iter()
+                    .find(|i| i.id == c.inspection_id)
+                    .map(|i| i.unit_id)
+            })
+            .collect())
     }
 
     fn archived(model: &category::Model) -> bool {
@@ -128,7 +144,7 @@ pub async fn update(
 ) -> AppResult<category::Model> {
     who.require(Permission::ManageFindings)?;
     let title = title(title_text)?;
-    let (current, unit_id) = category::Entity::writable(db, who, id).await?;
+    let (current, unit_id) = change::writable::<category::Entity>(db, who, id).await?;
     let update =
         category::Entity::update_many().col_expr(category::Column::Title, Expr::value(title));
     let updated = versioned_update::<category::Entity>(db, update, id, version).await?;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::audit::{self, Change};
 use crate::auth::Permission;
-use crate::domain::Acting;
+use crate::domain::{Acting, relations, scope};
 use crate::error::{AppError, AppResult};
 
 /// The columns every versioned table has.
@@ -34,18 +34,79 @@ where
     const COLUMNS: Versioned<Self::Column>;
     /// The permission that creating, editing and archiving one needs.
     const MANAGE: Permission;
+    /// Whether managing one needs the write reach of its governing department (inspections
+    /// are the inspection office's and departments the admins', by role alone).
+    const SCOPED: bool = true;
 
-    /// The record, if it exists within the caller's reach and the caller may write it, with
-    /// the department it belongs to (who may read its audit events). `NOT_FOUND` for one out
-    /// of reach, `FORBIDDEN` for one the caller may read but not write.
-    fn writable(
+    /// The record, if it exists within the caller's reach; `NOT_FOUND` otherwise.
+    fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> impl Future<Output = AppResult<(Self::Model, Option<i32>)>> + Send;
+    ) -> impl Future<Output = AppResult<Self::Model>> + Send;
+
+    /// The department whose write rule governs each record (and whose readers see its audit
+    /// events), read for all of them at once; `None` where no department does (then only
+    /// callers whose write reach is everything may change it).
+    fn governing(
+        db: &impl ConnectionTrait,
+        models: &[Self::Model],
+    ) -> impl Future<Output = AppResult<Vec<Option<i32>>>> + Send;
 
     /// Whether the record is archived.
     fn archived(model: &Self::Model) -> bool;
+}
+
+/// The record, if the caller may read it and manage it, with its governing department.
+/// `NOT_FOUND` for one out of reach, `FORBIDDEN` for one the caller may read but not write.
+pub async fn writable<K: Kind>(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    id: i32,
+) -> AppResult<(K::Model, Option<i32>)>
+where
+    K::Model: Serialize,
+{
+    let model = K::readable(db, who, id).await?;
+    let department = K::governing(db, std::slice::from_ref(&model))
+        .await?
+        .pop()
+        .flatten();
+    if K::SCOPED {
+        let path = match department {
+            Some(id) => relations::departments(db, [id])
+                .await?
+                .remove(&id)
+                .map(|d| d.path),
+            None => None,
+        };
+        scope::writable_path(&who.caller, path.as_deref())?;
+    }
+    Ok((model, department))
+}
+
+/// Whether the caller's write reach covers each of `models` (which it has read): the scope
+/// rule of [`writable`], for a page of records at once (the `viewerCan` flags).
+pub async fn within_reach<K: Kind>(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    models: &[K::Model],
+) -> AppResult<Vec<bool>>
+where
+    K::Model: Serialize,
+{
+    if !K::SCOPED {
+        return Ok(vec![true; models.len()]);
+    }
+    let governing = K::governing(db, models).await?;
+    let paths = relations::departments(db, governing.iter().flatten().copied()).await?;
+    Ok(governing
+        .iter()
+        .map(|d| {
+            let path = d.and_then(|d| paths.get(&d)).map(|d| d.path.as_str());
+            scope::writable_path(&who.caller, path).is_ok()
+        })
+        .collect())
 }
 
 /// Applies `update` to row `id` if it is still at `version`, raising the version; returns the
@@ -94,7 +155,7 @@ where
     K::Model: Serialize,
 {
     who.require(K::MANAGE)?;
-    let (current, department_id) = K::writable(db, who, id).await?;
+    let (current, department_id) = writable::<K>(db, who, id).await?;
     if K::archived(&current) {
         return Err(AppError::Conflict(format!(
             "{} {id} is already archived",

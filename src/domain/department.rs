@@ -91,17 +91,25 @@ impl Kind for department::Entity {
         archived_at: department::Column::ArchivedAt,
     };
     const MANAGE: Permission = Permission::ManageDepartments;
+    /// Departments are the admins', by role alone.
+    const SCOPED: bool = false;
 
-    async fn writable(
+    async fn readable(
         db: &impl ConnectionTrait,
-        _who: &Acting,
+        _: &Acting,
         id: i32,
-    ) -> AppResult<(department::Model, Option<i32>)> {
-        let current = department::Entity::find_by_id(id)
+    ) -> AppResult<department::Model> {
+        department::Entity::find_by_id(id)
             .one(db)
             .await?
-            .ok_or_else(|| AppError::not_found("department", id))?;
-        Ok((current, Some(id)))
+            .ok_or_else(|| AppError::not_found("department", id))
+    }
+
+    async fn governing(
+        _: &impl ConnectionTrait,
+        models: &[department::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        Ok(models.iter().map(|d| Some(d.id)).collect())
     }
 
     fn archived(model: &department::Model) -> bool {
@@ -164,7 +172,7 @@ pub async fn update(
     patch: DepartmentPatch,
 ) -> AppResult<department::Model> {
     who.require(Permission::ManageDepartments)?;
-    let (current, _) = department::Entity::writable(db, who, id).await?;
+    let (current, _) = change::writable::<department::Entity>(db, who, id).await?;
     let mut update = department::Entity::update_many();
     if let Some(code) = &patch.code {
         let code = text::required("code", code, 64)?;

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 
 use crate::auth::Permission;
-use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::ordinal::{self, Numbering};
 use crate::domain::progress::{self, Note};
 use crate::domain::{Acting, department, scope, text};
@@ -26,15 +26,19 @@ impl Kind for finding::Entity {
     };
     const MANAGE: Permission = Permission::ManageFindings;
 
-    async fn writable(
+    async fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> AppResult<(finding::Model, Option<i32>)> {
-        let current = scope::finding(db, &who.caller, id).await?;
-        scope::require_writable(db, &who.caller, current.department_id).await?;
-        let department_id = current.department_id;
-        Ok((current, Some(department_id)))
+    ) -> AppResult<finding::Model> {
+        scope::finding(db, &who.caller, id).await
+    }
+
+    async fn governing(
+        _: &impl ConnectionTrait,
+        models: &[finding::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        Ok(models.iter().map(|f| Some(f.department_id)).collect())
     }
 
     fn archived(model: &finding::Model) -> bool {
@@ -260,7 +264,7 @@ pub async fn update(
     patch: FindingPatch,
 ) -> AppResult<finding::Model> {
     who.require(Permission::ManageFindings)?;
-    let (current, _) = finding::Entity::writable(db, who, id).await?;
+    let (current, _) = change::writable::<finding::Entity>(db, who, id).await?;
     let mut update = finding::Entity::update_many();
     if let Some(value) = patch.title {
         update = update.col_expr(finding::Column::Title, Expr::value(title(&value)?));

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Caller, Permission, Reach};
-use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::{Acting, department, scope, text};
@@ -106,16 +106,22 @@ impl Kind for inspection::Entity {
         archived_at: inspection::Column::ArchivedAt,
     };
     const MANAGE: Permission = Permission::ManageInspections;
-
     /// Inspections are the inspection office's: whoever may manage them may change any it sees.
-    async fn writable(
+    const SCOPED: bool = false;
+
+    async fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> AppResult<(inspection::Model, Option<i32>)> {
-        let current = get(db, &who.caller, id).await?;
-        let unit_id = current.unit_id;
-        Ok((current, Some(unit_id)))
+    ) -> AppResult<inspection::Model> {
+        get(db, &who.caller, id).await
+    }
+
+    async fn governing(
+        _: &impl ConnectionTrait,
+        models: &[inspection::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        Ok(models.iter().map(|i| Some(i.unit_id)).collect())
     }
 
     fn archived(model: &inspection::Model) -> bool {
@@ -218,7 +224,7 @@ pub async fn update(
     patch: InspectionPatch,
 ) -> AppResult<inspection::Model> {
     who.require(Permission::ManageInspections)?;
-    let (current, unit_id) = inspection::Entity::writable(db, who, id).await?;
+    let (current, unit_id) = change::writable::<inspection::Entity>(db, who, id).await?;
     // Check the dates as they will be after the change.
     let merged = NewInspection {
         title: patch.title.clone().unwrap_or_else(|| current.title.clone()),

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 
 use crate::auth::{Caller, Permission};
-use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::ordinal::{self, Numbering};
 use crate::domain::progress::{self, Note};
 use crate::domain::{Acting, department, scope, text, workflow};
@@ -93,14 +93,38 @@ impl Kind for measure::Entity {
     };
     const MANAGE: Permission = Permission::ManageFindings;
 
-    async fn writable(
+    async fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> AppResult<(measure::Model, Option<i32>)> {
-        let (current, _, governing) = load(db, &who.caller, id).await?;
-        scope::require_writable(db, &who.caller, governing).await?;
-        Ok((current, Some(governing)))
+    ) -> AppResult<measure::Model> {
+        load(db, &who.caller, id).await.map(|(m, _, _)| m)
+    }
+
+    /// A measure's own department, or else its finding's.
+    async fn governing(
+        db: &impl ConnectionTrait,
+        models: &[measure::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        let findings = crate::domain::relations::findings(
+            db,
+            models
+                .iter()
+                .filter(|m| m.department_id.is_none())
+                .map(|m| m.finding_id),
+        )
+        .await?;
+        Ok(models
+            .iter()
+            .map(|m| {
+                m.department_id.or_else(|| {
+                    findings
+                        .iter()
+                        .find(|f| f.id == m.finding_id)
+                        .map(|f| f.department_id)
+                })
+            })
+            .collect())
     }
 
     fn archived(model: &measure::Model) -> bool {
@@ -133,7 +157,7 @@ pub async fn create(
     let content = content(&input.content)?;
     let responsible = person(input.responsible_person.as_deref())?;
     let deadline = deadline(input.deadline)?;
-    let (finding, _) = finding::Entity::writable(db, who, input.finding_id).await?;
+    let (finding, _) = change::writable::<finding::Entity>(db, who, input.finding_id).await?;
     let department_id = match &input.department_code {
         Some(code) => Some(department::assignable(db, &who.caller, "departmentCode", code).await?),
         None => None,

@@ -11,6 +11,7 @@ pub mod account;
 mod acting;
 pub mod audit_log;
 pub mod bulk;
+pub mod can;
 pub mod category;
 pub mod change;
 pub mod department;

@@ -221,8 +221,8 @@ pub async fn add(
             }
         }
     }
-    let result = write(db, async |txn| append(txn, who, &checked).await).await;
-    if result.is_err() {
+    let result = write(db, who, async |txn| append(txn, who, &checked).await).await;
+    if result.is_err() || who.dry_run {
         checked.files.iter().for_each(|(_, s)| s.discard());
     }
     result

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{Caller, Permission, Reach};
-use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::progress::{self, Note};
@@ -213,24 +213,20 @@ impl Kind for regulation::Entity {
     };
     const MANAGE: Permission = Permission::ManageFindings;
 
-    /// A regulation issued within the caller's write reach (an unassigned one only for admins).
-    async fn writable(
+    async fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> AppResult<(regulation::Model, Option<i32>)> {
-        let current = get(db, &who.caller, id).await?;
-        match current.department_id {
-            Some(dept) => scope::require_writable(db, &who.caller, dept).await?,
-            None if who.caller.write_reach() == Reach::All => {}
-            None => {
-                return Err(AppError::Forbidden(
-                    "only admins change regulations without an issuing department".to_owned(),
-                ));
-            }
-        }
-        let department_id = current.department_id;
-        Ok((current, department_id))
+    ) -> AppResult<regulation::Model> {
+        get(db, &who.caller, id).await
+    }
+
+    /// The issuing department (one without is changed by admins only).
+    async fn governing(
+        _: &impl ConnectionTrait,
+        models: &[regulation::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        Ok(models.iter().map(|r| r.department_id).collect())
     }
 
     fn archived(model: &regulation::Model) -> bool {
@@ -246,7 +242,7 @@ pub async fn update(
     patch: RegulationPatch,
 ) -> AppResult<regulation::Model> {
     who.require(Permission::ManageFindings)?;
-    let (current, department_id) = regulation::Entity::writable(db, who, id).await?;
+    let (current, department_id) = change::writable::<regulation::Entity>(db, who, id).await?;
     let mut update = regulation::Entity::update_many();
     if let Some(title) = &patch.title {
         update = update.col_expr(regulation::Column::Title, Expr::value(title_of(title)?));
@@ -293,7 +289,7 @@ pub async fn set_link(
     linked: bool,
 ) -> AppResult<regulation::Model> {
     who.require(Permission::ManageFindings)?;
-    let (finding, department_id) = finding::Entity::writable(db, who, finding_id).await?;
+    let (finding, department_id) = change::writable::<finding::Entity>(db, who, finding_id).await?;
     let regulation = get(db, &who.caller, regulation_id).await?;
     let existing = finding_regulation::Entity::find_by_id((finding_id, regulation_id))
         .one(db)

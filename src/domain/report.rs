@@ -485,42 +485,11 @@ pub async fn advance(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("report", id))?;
-    scope::require_writable(db, &who.caller, inspection.unit_id).await?;
-    let expected = match current.kind {
-        ReportKind::SemiMonthly => ReportStatus::Submitted,
-        ReportKind::Bulletin => ReportStatus::Published,
-    };
-    if to != expected {
-        return Err(AppError::InvalidTransition(match current.kind {
-            ReportKind::SemiMonthly => {
-                "a progress report is submitted (submitReport), not published".to_owned()
-            }
-            ReportKind::Bulletin => {
-                "a bulletin is published (publishBulletin), not submitted".to_owned()
-            }
-        }));
-    }
-    if current.status != ReportStatus::Draft {
-        return Err(AppError::InvalidTransition(format!(
-            "report {id} is already {}; only a draft moves on",
-            current.status
-        )));
-    }
-    if current.kind == ReportKind::SemiMonthly {
-        let taken = report::Entity::find()
-            .filter(report::Column::InspectionId.eq(current.inspection_id))
-            .filter(report::Column::Kind.eq(ReportKind::SemiMonthly))
-            .filter(report::Column::PeriodEnd.eq(current.period_end))
-            .filter(report::Column::Status.eq(ReportStatus::Submitted))
-            .one(db)
-            .await?;
-        if let Some(other) = taken {
-            return Err(AppError::Conflict(format!(
-                "report {} was already submitted for {}",
-                other.id, current.period_end
-            )));
-        }
-    }
+    let facts = advance_facts(db, who, std::slice::from_ref(&current))
+        .await?
+        .remove(&id)
+        .ok_or_else(|| AppError::not_found("report", id))?;
+    decide_advance(who, &current, &facts, to)?;
     let now = who.now();
     let mut update = report::Entity::update_many()
         .col_expr(report::Column::Status, Expr::value(to.as_str()))
@@ -559,6 +528,97 @@ pub async fn advance(
     )
     .await?;
     Ok(updated)
+}
+
+/// What deciding a report's move needs: whether the caller may write its unit, and the report
+/// already submitted for the same day, if any.
+#[derive(Debug, Clone, Default)]
+pub struct AdvanceFacts {
+    pub unit_writable: bool,
+    pub submitted_already: Option<i32>,
+}
+
+/// The facts of each of `reports` (which the caller has read), in two statements.
+pub async fn advance_facts(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    reports: &[report::Model],
+) -> AppResult<HashMap<i32, AdvanceFacts>> {
+    let found =
+        crate::domain::relations::inspections(db, reports.iter().map(|r| r.inspection_id)).await?;
+    let units = crate::domain::relations::departments(db, found.iter().map(|i| i.unit_id)).await?;
+    let submitted = report::Entity::find()
+        .filter(report::Column::InspectionId.is_in(reports.iter().map(|r| r.inspection_id)))
+        .filter(report::Column::Kind.eq(ReportKind::SemiMonthly))
+        .filter(report::Column::Status.eq(ReportStatus::Submitted))
+        .all(db)
+        .await?;
+    Ok(reports
+        .iter()
+        .map(|r| {
+            let unit = found
+                .iter()
+                .find(|i| i.id == r.inspection_id)
+                .and_then(|i| units.get(&i.unit_id))
+                .map(|d| d.path.as_str());
+            let facts = AdvanceFacts {
+                unit_writable: scope::writable_path(&who.caller, unit).is_ok(),
+                submitted_already: submitted
+                    .iter()
+                    .find(|s| {
+                        s.inspection_id == r.inspection_id
+                            && s.period_end == r.period_end
+                            && s.id != r.id
+                    })
+                    .map(|s| s.id),
+            };
+            (r.id, facts)
+        })
+        .collect())
+}
+
+/// Whether the caller may move `current` to `to`: submit a semi-monthly draft, or publish a
+/// bulletin draft. The rule `submitReport`/`publishBulletin` enforce and `viewerCan` reports.
+pub fn decide_advance(
+    who: &Acting,
+    current: &report::Model,
+    facts: &AdvanceFacts,
+    to: ReportStatus,
+) -> AppResult<()> {
+    who.require(Permission::ManageReports)?;
+    if !facts.unit_writable {
+        return Err(scope::outside());
+    }
+    let expected = match current.kind {
+        ReportKind::SemiMonthly => ReportStatus::Submitted,
+        ReportKind::Bulletin => ReportStatus::Published,
+    };
+    if to != expected {
+        return Err(AppError::InvalidTransition(match current.kind {
+            ReportKind::SemiMonthly => {
+                "a progress report is submitted (submitReport), not published".to_owned()
+            }
+            ReportKind::Bulletin => {
+                "a bulletin is published (publishBulletin), not submitted".to_owned()
+            }
+        }));
+    }
+    if current.status != ReportStatus::Draft {
+        return Err(AppError::InvalidTransition(format!(
+            "report {} is already {}; only a draft moves on",
+            current.id, current.status
+        )));
+    }
+    if let Some(other) = facts
+        .submitted_already
+        .filter(|_| to == ReportStatus::Submitted)
+    {
+        return Err(AppError::Conflict(format!(
+            "report {other} was already submitted for {}",
+            current.period_end
+        )));
+    }
+    Ok(())
 }
 
 /// The document a stored report renders as.

@@ -103,20 +103,25 @@ pub async fn require_writable(
     caller: &Caller,
     department_id: i32,
 ) -> AppResult<()> {
-    let reach = caller.write_reach();
-    if reach == Reach::All {
+    if caller.write_reach() == Reach::All {
         return Ok(());
     }
     let path = department::Entity::find_by_id(department_id)
         .one(db)
         .await?
-        .map(|d| d.path)
-        .unwrap_or_default();
-    if reach.contains(&path) && !path.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "this record belongs to a department outside your own".to_owned(),
-        ))
-    }
+        .map(|d| d.path);
+    writable_path(caller, path.as_deref())
+}
+
+/// The write rule on a department's materialised path (`None`: no such department), for
+/// callers that have the path already (the batched `viewerCan` flags).
+pub fn writable_path(caller: &Caller, path: Option<&str>) -> AppResult<()> {
+    let reach = caller.write_reach();
+    let ok = reach == Reach::All || path.is_some_and(|p| !p.is_empty() && reach.contains(p));
+    if ok { Ok(()) } else { Err(outside()) }
+}
+
+/// The refusal of a write outside the caller's department subtree.
+pub fn outside() -> AppError {
+    AppError::Forbidden("this record belongs to a department outside your own".to_owned())
 }

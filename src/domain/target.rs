@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 
 use crate::auth::Permission;
-use crate::domain::change::{Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::progress::{self, Note};
 use crate::domain::{Acting, scope, text};
 use crate::error::{AppError, AppResult};
@@ -54,20 +54,37 @@ impl Kind for target::Entity {
     };
     const MANAGE: Permission = Permission::ManageFindings;
 
-    async fn writable(
+    async fn readable(
         db: &impl ConnectionTrait,
         who: &Acting,
         id: i32,
-    ) -> AppResult<(target::Model, Option<i32>)> {
+    ) -> AppResult<target::Model> {
         let current = target::Entity::find_by_id(id)
             .one(db)
             .await?
             .ok_or_else(|| AppError::not_found("target", id))?;
-        let finding = scope::finding(db, &who.caller, current.finding_id)
+        scope::finding(db, &who.caller, current.finding_id)
             .await
             .map_err(|_| AppError::not_found("target", id))?;
-        scope::require_writable(db, &who.caller, finding.department_id).await?;
-        Ok((current, Some(finding.department_id)))
+        Ok(current)
+    }
+
+    /// A target's finding's department.
+    async fn governing(
+        db: &impl ConnectionTrait,
+        models: &[target::Model],
+    ) -> AppResult<Vec<Option<i32>>> {
+        let findings =
+            crate::domain::relations::findings(db, models.iter().map(|t| t.finding_id)).await?;
+        Ok(models
+            .iter()
+            .map(|t| {
+                findings
+                    .iter()
+                    .find(|f| f.id == t.finding_id)
+                    .map(|f| f.department_id)
+            })
+            .collect())
     }
 
     fn archived(model: &target::Model) -> bool {
@@ -84,7 +101,8 @@ pub async fn create(
     let name = text::required("name", &input.name, 300)?;
     let unit = text::optional("unit", &input.unit, 20)?.unwrap_or_default();
     let as_of = text::maybe_date("asOf", input.as_of)?;
-    let (finding, department_id) = finding::Entity::writable(db, who, input.finding_id).await?;
+    let (finding, department_id) =
+        change::writable::<finding::Entity>(db, who, input.finding_id).await?;
     let now = who.now();
     let created = target::ActiveModel {
         finding_id: Set(finding.id),
@@ -118,7 +136,7 @@ pub async fn update(
     patch: TargetPatch,
 ) -> AppResult<target::Model> {
     who.require(Permission::ManageFindings)?;
-    let (current, department_id) = target::Entity::writable(db, who, id).await?;
+    let (current, department_id) = change::writable::<target::Entity>(db, who, id).await?;
     let mut update = target::Entity::update_many();
     if let Some(name) = &patch.name {
         update = update.col_expr(

@@ -12,6 +12,8 @@
 //! (the status or version changed since it was read) is a `CONFLICT`; a move the procedure
 //! does not allow is an `INVALID_TRANSITION` naming the current status and the allowed moves.
 
+use std::collections::HashMap;
+
 use entity::enums::{FindingStatus, MeasureStatus, ProgressKind, RectificationType};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -142,10 +144,10 @@ pub async fn transition(
         _ => {}
     }
     let current = scope::finding(db, &who.caller, id).await?;
-    // Inspectors review every unit's findings; the others act within their own subtree.
-    if !who.can(Permission::ReadAll) || step == Move::Submit || step == Move::Start {
-        scope::require_writable(db, &who.caller, current.department_id).await?;
-    }
+    let facts = facts(db, who, std::slice::from_ref(&current))
+        .await?
+        .remove(&id)
+        .ok_or_else(|| AppError::not_found("finding", id))?;
     if let Some(version) = input.version
         && version != current.version
     {
@@ -155,32 +157,30 @@ pub async fn transition(
             current.status.as_str().to_uppercase()
         )));
     }
-    if current.status != from {
+    if let Err(err) = decide(who, &facts, step) {
         // A caller who read the current version asks for a move that is not possible from
         // here: a misuse. Without a version, the same move just made by someone else is a race.
-        let raced = input.version.is_none() && last_move_by_other(db, who, id, from, to).await?;
+        let raced = current.status != from
+            && input.version.is_none()
+            && last_move_by_other(db, who, id, from, to).await?;
         return Err(if raced {
             AppError::Conflict(format!(
                 "finding {id} is already {}: someone else made this move first",
                 to.as_str().to_uppercase()
             ))
         } else {
-            invalid(current.status, step)
+            err
         });
     }
     let mut details = json!({"from": from, "to": to, "move": step.name()});
-    match step {
-        Move::Submit => {
-            check_submission(
-                db,
-                &current,
-                input.no_evidence_reason.as_deref(),
-                &mut details,
-            )
-            .await?
-        }
-        Move::Approve => check_not_own_submission(db, who, &current).await?,
-        _ => {}
+    if step == Move::Submit {
+        check_evidence(
+            db,
+            &current,
+            input.no_evidence_reason.as_deref(),
+            &mut details,
+        )
+        .await?;
     }
     if let Some(text) = &text {
         details["text"] = json!(text);
@@ -310,10 +310,141 @@ async fn last_move_by_other(
         && edge("to").as_deref() == Some(to.as_str()))
 }
 
-/// A finding may be submitted when every measure is done (long-term findings excepted: they
-/// close as rectified-but-ongoing), and each done measure has evidence in the ledger unless the
-/// submitter says why none applies (kept in the ledger).
-async fn check_submission(
+/// What the workflow's rules need to know of a finding to decide a move, read for many
+/// findings at once (the `viewerCan` flags of a page) or for one (a move being made).
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub status: FindingStatus,
+    pub rectification_type: RectificationType,
+    pub archived: bool,
+    /// Whether the caller may write the finding's department (the write rule of the scope).
+    pub writable: bool,
+    /// Who submitted the close-out now pending review, if it is.
+    pub submitted_by: Option<String>,
+    /// The numbers of the measures not done yet (archived ones left out).
+    pub open_measures: Vec<i32>,
+}
+
+/// The facts of each of `findings` (which the caller has read), in three statements whatever
+/// their number: departments, measures, and the ledger's submissions.
+pub async fn facts(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    findings: &[finding::Model],
+) -> AppResult<HashMap<i32, Facts>> {
+    let ids: Vec<i32> = findings.iter().map(|f| f.id).collect();
+    let paths =
+        crate::domain::relations::departments(db, findings.iter().map(|f| f.department_id)).await?;
+    let mut open: HashMap<i32, Vec<i32>> = HashMap::new();
+    for m in measure::Entity::find()
+        .filter(measure::Column::FindingId.is_in(ids.iter().copied()))
+        .filter(measure::Column::ArchivedAt.is_null())
+        .filter(measure::Column::Status.ne(MeasureStatus::Done))
+        .order_by_asc(measure::Column::Ordinal)
+        .all(db)
+        .await?
+    {
+        open.entry(m.finding_id).or_default().push(m.ordinal);
+    }
+    let pending: Vec<i32> = findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::PendingReview)
+        .map(|f| f.id)
+        .collect();
+    let mut submitted_by: HashMap<i32, String> = HashMap::new();
+    if !pending.is_empty() {
+        // The latest move to PENDING_REVIEW of each: the submission now under review.
+        for entry in progress_entry::Entity::find()
+            .filter(progress_entry::Column::FindingId.is_in(pending))
+            .filter(progress_entry::Column::Kind.eq(ProgressKind::StatusChange))
+            .filter(progress_entry::Column::MeasureId.is_null())
+            .order_by_asc(progress_entry::Column::Id)
+            .all(db)
+            .await?
+        {
+            let to = entry
+                .details
+                .as_ref()
+                .and_then(|d| d.get("to"))
+                .and_then(|v| v.as_str());
+            if to == Some(FindingStatus::PendingReview.as_str()) {
+                submitted_by.insert(entry.finding_id, entry.author_sub);
+            }
+        }
+    }
+    Ok(findings
+        .iter()
+        .map(|f| {
+            let path = paths.get(&f.department_id).map(|d| d.path.as_str());
+            let facts = Facts {
+                status: f.status,
+                rectification_type: f.rectification_type,
+                archived: f.archived_at.is_some(),
+                writable: scope::writable_path(&who.caller, path).is_ok(),
+                submitted_by: submitted_by.remove(&f.id),
+                open_measures: open.remove(&f.id).unwrap_or_default(),
+            };
+            (f.id, facts)
+        })
+        .collect())
+}
+
+/// Whether the caller may make `step`: the one rule that the move enforces and that
+/// `viewerCan` and `allowedTransitions` report. (Evidence for a submission is checked when it
+/// is made: a stated reason may stand in for it.)
+pub fn decide(who: &Acting, facts: &Facts, step: Move) -> AppResult<()> {
+    who.require(step.permission())?;
+    // Inspectors review every unit's findings; the others act within their own subtree.
+    let needs_reach = !who.can(Permission::ReadAll) || step == Move::Submit || step == Move::Start;
+    if needs_reach && !facts.writable {
+        return Err(scope::outside());
+    }
+    if facts.status != step.edge().0 {
+        return Err(invalid(facts.status, step));
+    }
+    match step {
+        Move::Submit
+            if facts.rectification_type != RectificationType::LongTerm
+                && !facts.open_measures.is_empty() =>
+        {
+            let open: Vec<String> = facts.open_measures.iter().map(i32::to_string).collect();
+            Err(AppError::bad_input(
+                "findingId",
+                format!(
+                    "measures {} are not done; only long-term findings close with measures open",
+                    open.join(", ")
+                ),
+            ))
+        }
+        Move::Approve if facts.submitted_by.as_deref() == Some(who.sub()) => Err(
+            AppError::Forbidden("the submitter of a close-out may not approve it".to_owned()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The moves the caller may make now.
+pub fn allowed_moves(who: &Acting, facts: &Facts) -> Vec<Move> {
+    MOVES
+        .into_iter()
+        .filter(|m| decide(who, facts, *m).is_ok())
+        .collect()
+}
+
+/// Whether the caller may record a look-back re-check.
+pub fn decide_recheck(who: &Acting, facts: &Facts) -> AppResult<()> {
+    if !(who.can(Permission::ReviewCloseOut) || who.can(Permission::SubmitCloseOut)) {
+        who.require(Permission::ReviewCloseOut)?;
+    }
+    if !who.can(Permission::ReadAll) && !facts.writable {
+        return Err(scope::outside());
+    }
+    Ok(())
+}
+
+/// Each done measure needs evidence in the ledger unless the submitter says why none applies
+/// (kept in the ledger).
+async fn check_evidence(
     db: &impl ConnectionTrait,
     finding: &finding::Model,
     no_evidence_reason: Option<&str>,
@@ -322,27 +453,12 @@ async fn check_submission(
     let measures = measure::Entity::find()
         .filter(measure::Column::FindingId.eq(finding.id))
         .filter(measure::Column::ArchivedAt.is_null())
+        .filter(measure::Column::Status.eq(MeasureStatus::Done))
         .order_by_asc(measure::Column::Ordinal)
         .all(db)
         .await?;
-    if finding.rectification_type != RectificationType::LongTerm {
-        let open: Vec<String> = measures
-            .iter()
-            .filter(|m| m.status != MeasureStatus::Done)
-            .map(|m| m.ordinal.to_string())
-            .collect();
-        if !open.is_empty() {
-            return Err(AppError::bad_input(
-                "findingId",
-                format!(
-                    "measures {} are not done; only long-term findings close with measures open",
-                    open.join(", ")
-                ),
-            ));
-        }
-    }
     let mut without_evidence = Vec::new();
-    for m in measures.iter().filter(|m| m.status == MeasureStatus::Done) {
+    for m in &measures {
         let entries_with_evidence = Query::select()
             .column(evidence::Column::ProgressEntryId)
             .from(evidence::Entity)
@@ -374,35 +490,6 @@ async fn check_submission(
     }
 }
 
-/// The reviewer may not approve what it submitted itself.
-async fn check_not_own_submission(
-    db: &impl ConnectionTrait,
-    who: &Acting,
-    finding: &finding::Model,
-) -> AppResult<()> {
-    let submission = progress_entry::Entity::find()
-        .filter(progress_entry::Column::FindingId.eq(finding.id))
-        .filter(progress_entry::Column::Kind.eq(ProgressKind::StatusChange))
-        .order_by_desc(progress_entry::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .find(|e| {
-            e.details
-                .as_ref()
-                .and_then(|d| d.get("to"))
-                .and_then(|v| v.as_str())
-                == Some(FindingStatus::PendingReview.as_str())
-        });
-    let own = submission.is_some_and(|entry| entry.author_sub == who.sub());
-    if own {
-        return Err(AppError::Forbidden(
-            "the submitter of a close-out may not approve it".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
 /// Records a look-back re-check (回头看), passed or not, in its ledger. A failed re-check of a
 /// closed finding does not reopen it by itself: `reopenFinding` does, with a reason.
 pub async fn record_recheck(
@@ -417,9 +504,11 @@ pub async fn record_recheck(
     }
     let note_text = text::required("note", note_text, 5_000)?;
     let current = scope::finding(db, &who.caller, id).await?;
-    if !who.can(Permission::ReadAll) {
-        scope::require_writable(db, &who.caller, current.department_id).await?;
-    }
+    let facts = facts(db, who, std::slice::from_ref(&current))
+        .await?
+        .remove(&id)
+        .ok_or_else(|| AppError::not_found("finding", id))?;
+    decide_recheck(who, &facts)?;
     let entry = progress::note(
         db,
         who,

@@ -72,6 +72,11 @@ pub async fn load_opt(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Depar
 
 #[ComplexObject]
 impl Department {
+    /// What the caller may do with this record now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
+        super::viewer::record(ctx, super::viewer::DepartmentKey(super::row(&self.id))).await
+    }
+
     /// The department above this one (上级), if any.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         load_opt(ctx, self.parent_id).await

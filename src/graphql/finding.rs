@@ -104,6 +104,24 @@ impl Finding {
 
 #[ComplexObject]
 impl Finding {
+    /// What the caller may do with this finding now (the same rules the mutations enforce).
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::FindingViewerCan> {
+        Ok(super::viewer::finding(ctx, self.row_id).await?.into())
+    }
+
+    /// The moves of the close-out workflow the caller may make now.
+    async fn allowed_transitions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::viewer::Transition>> {
+        Ok(super::viewer::finding(ctx, self.row_id)
+            .await?
+            .moves
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     /// Past its deadline and not closed (逾期), as of today in the configured time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
         self.overdue_days(ctx.today()).is_some()

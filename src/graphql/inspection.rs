@@ -65,6 +65,11 @@ impl From<inspection::Model> for Inspection {
 
 #[ComplexObject]
 impl Inspection {
+    /// What the caller may do with this record now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
+        super::viewer::record(ctx, super::viewer::InspectionKey(super::row(&self.id))).await
+    }
+
     /// The inspected unit (被巡察单位).
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         department::load(ctx, self.unit_id).await
@@ -138,6 +143,11 @@ impl From<category::Model> for Category {
 
 #[ComplexObject]
 impl Category {
+    /// What the caller may do with this record now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
+        super::viewer::record(ctx, super::viewer::CategoryKey(super::row(&self.id))).await
+    }
+
     /// The inspection the heading belongs to.
     async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
         Ok(ctx

@@ -98,6 +98,11 @@ impl From<domain::measure::Notice> for Notice {
 
 #[ComplexObject]
 impl Measure {
+    /// What the caller may do with this measure now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
+        super::viewer::record(ctx, super::viewer::MeasureKey(super::row(&self.id))).await
+    }
+
     /// Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).
     async fn notices(&self, ctx: &Context<'_>) -> Result<Vec<Notice>> {
         let finding = ctx.loader().load_one(FindingById(self.finding_id)).await?;
@@ -159,6 +164,7 @@ impl Measure {
 
 /// A measurable target of a finding (目标), e.g. 12% against a required 25%.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Target {
     /// Opaque identifier.
     pub id: ID,
@@ -176,6 +182,14 @@ pub struct Target {
     pub as_of: Option<Date>,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
+}
+
+#[ComplexObject]
+impl Target {
+    /// What the caller may do with this target now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
+        super::viewer::record(ctx, super::viewer::TargetKey(super::row(&self.id))).await
+    }
 }
 
 impl From<target::Model> for Target {

@@ -23,6 +23,7 @@ mod report;
 pub mod scalars;
 mod summary;
 mod system;
+pub mod viewer;
 mod warning;
 mod workflow;
 
@@ -67,6 +68,10 @@ pub struct Mutation(
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The request asks for a dry run (`Rectrack-Dry-Run: true`): mutations are made and undone.
+#[derive(Clone, Copy)]
+pub struct DryRun;
 
 /// The request id of the HTTP request running the operation (for the audit trail).
 #[derive(Clone)]
@@ -128,7 +133,7 @@ pub async fn write<T>(
     change: impl AsyncFnOnce(&DatabaseTransaction, &Acting) -> AppResult<T>,
 ) -> AppResult<T> {
     let who = ctx.acting();
-    crate::domain::write(ctx.db(), async |txn| change(txn, &who).await).await
+    crate::domain::write(ctx.db(), &who, async |txn| change(txn, &who).await).await
 }
 
 /// What resolvers need from the context.
@@ -159,7 +164,9 @@ impl ContextExt for Context<'_> {
     }
     fn acting(&self) -> Acting {
         let zone = self.data_unchecked::<Arc<Config>>().timezone;
-        Acting::new(self.caller(), self.request_id(), zone)
+        let mut who = Acting::new(self.caller(), self.request_id(), zone);
+        who.dry_run = self.data_opt::<DryRun>().is_some();
+        who
     }
     fn loader(&self) -> &DataLoader<loaders::Loader> {
         self.data_unchecked::<DataLoader<loaders::Loader>>()
@@ -196,6 +203,11 @@ pub fn overdue_days(
         Some(deadline) if !finished && deadline < today => Some((today - deadline).num_days()),
         _ => None,
     }
+}
+
+/// The row id behind an `ID` the server itself handed out.
+pub fn row(id: &ID) -> i32 {
+    id.parse().unwrap_or_default()
 }
 
 /// Parses a GraphQL `ID` into a row id, or `BAD_USER_INPUT` naming the field.

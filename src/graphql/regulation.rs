@@ -57,6 +57,11 @@ impl From<regulation::Model> for Regulation {
 
 #[ComplexObject]
 impl Regulation {
+    /// What the caller may do with this record now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
+        super::viewer::record(ctx, super::viewer::RegulationKey(super::row(&self.id))).await
+    }
+
     /// The issuing department.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         department::load_opt(ctx, self.department_id).await

@@ -137,6 +137,11 @@ impl Report {
 
 #[ComplexObject]
 impl Report {
+    /// What the caller may do with this report now.
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ReportViewerCan> {
+        super::viewer::report(ctx, self.model.id).await
+    }
+
     /// The first day the report covers (the day after the previous report).
     async fn period_start(&self) -> Result<Option<Date>> {
         Ok(date(reports::snapshot_of(&self.model)?.period_start))

@@ -6,8 +6,13 @@
 
 use super::refuse;
 use crate::auth::Caller;
+use crate::domain::Acting;
 use crate::error::{RETRY_AFTER_SECONDS, codes};
-use crate::graphql::RequestId;
+use crate::graphql::{DryRun, RequestId, viewer};
+
+/// The header that asks for a dry run: every mutation of the request is made and undone, and
+/// the answer says what it would have done (what a form checks before it saves).
+pub const DRY_RUN: &str = "rectrack-dry-run";
 use crate::state::AppState;
 use async_graphql::ParseRequestError;
 use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
@@ -156,10 +161,31 @@ pub async fn execute(
             ));
         }
     }
-    let mut batch = batch.data(caller);
+    let mut batch = batch.data(caller.clone());
     if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
         batch = batch.data(RequestId(id.to_owned()));
     }
+    let dry_run = headers
+        .get(DRY_RUN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| matches!(v.trim(), "1" | "true"));
+    if dry_run {
+        batch = batch.data(DryRun);
+    }
+    let mut who = Acting::new(
+        &caller,
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        state.config.timezone,
+    );
+    who.dry_run = dry_run;
+    batch = batch.data(viewer::loader(
+        state.db.clone(),
+        who,
+        state.config.graphql.dataloader_delay,
+    ));
     let run = state.schema.execute_batch(batch);
     let response = match tokio::time::timeout_at(deadline, run).await {
         Ok(response) => response,

@@ -31,4 +31,5 @@ mod schema;
 mod seed;
 mod sweep;
 mod tokens;
+mod viewer_can;
 mod workflow;

@@ -81,6 +81,10 @@ pub async fn import(
     scope::require_writable(db, &who.caller, inspection.unit_id).await?;
     let sheets = ledger_file::read(Format::guess(file_name, bytes), bytes)?;
     let parsed = parse::parse(&sheets, options)?;
+    let options = Options {
+        dry_run: options.dry_run || who.dry_run,
+        ..options
+    };
     let mut report = Report {
         dry_run: options.dry_run,
         problems: parsed.problems,
