@@ -306,7 +306,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("generated in {:.1} s", started.elapsed().as_secs_f64());
         }
-        Command::Openapi => println!("{}", crate::http::rest::routes().1.to_pretty_json()?),
+        Command::Openapi => println!("{}", crate::http::rest::routes(&config).1.to_pretty_json()?),
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -392,8 +392,7 @@ fn failed(err: crate::error::AppError) -> anyhow::Error {
 
 /// Prints one token per role, clearly marked as development-only.
 fn print_dev_tokens(state: &crate::state::AppState) -> anyhow::Result<()> {
-    let tokens = token::dev_tokens(&state.keys, &state.config.jwt)
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let tokens = state.dev_tokens.iter().cloned();
     println!();
     println!(
         "DEVELOPMENT TOKENS: signed with a key made up at start-up; valid until this process stops."
@@ -407,6 +406,7 @@ fn print_dev_tokens(state: &crate::state::AppState) -> anyhow::Result<()> {
             dept.unwrap_or("(all)")
         );
     }
+    println!("GraphiQL's headers are filled in with the admin token.");
     println!();
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use entity::enums::Role;
 
 /// Evidence media types accepted by default: documents, images, spreadsheets, OFD (the
 /// Chinese fixed-layout standard) and archives of them.
@@ -149,6 +150,76 @@ pub struct Config {
     )]
     pub warning_yellow_days: u32,
 
+    /// Origins (scheme://host[:port]) whose browser pages may call the API, comma-separated;
+    /// none by default. `*` allows any origin (rectrack sends no cookies, so no credentials
+    /// are ever allowed cross-origin).
+    #[arg(
+        long,
+        env = "RECTRACK_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Proxies whose `X-Forwarded-For` is believed (their own address is not the client's),
+    /// comma-separated IP addresses.
+    #[arg(
+        long,
+        env = "RECTRACK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Requests per minute one client address may make without a token to /graphql (login
+    /// among them): slows password guessing and spraying across accounts.
+    #[arg(
+        long,
+        env = "RECTRACK_RATE_ANONYMOUS_PER_MINUTE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub rate_anonymous_per_minute: u32,
+
+    /// How many such requests may come at once before the rate applies.
+    #[arg(
+        long,
+        env = "RECTRACK_RATE_ANONYMOUS_BURST",
+        default_value_t = 5,
+        global = true
+    )]
+    pub rate_anonymous_burst: u32,
+
+    /// Requests per minute one client address may make to the public bulletins.
+    #[arg(
+        long,
+        env = "RECTRACK_RATE_PUBLIC_PER_MINUTE",
+        default_value_t = 120,
+        global = true
+    )]
+    pub rate_public_per_minute: u32,
+
+    /// How many public requests may come at once before that rate applies.
+    #[arg(
+        long,
+        env = "RECTRACK_RATE_PUBLIC_BURST",
+        default_value_t = 30,
+        global = true
+    )]
+    pub rate_public_burst: u32,
+
+    /// Who runs this rectrack, as the API document names its contact (the deploying unit).
+    #[arg(long, env = "RECTRACK_CONTACT_NAME", global = true)]
+    pub contact_name: Option<String>,
+
+    /// The contact's e-mail address.
+    #[arg(long, env = "RECTRACK_CONTACT_EMAIL", global = true)]
+    pub contact_email: Option<String>,
+
+    /// The contact's web address.
+    #[arg(long, env = "RECTRACK_CONTACT_URL", global = true)]
+    pub contact_url: Option<String>,
+
     #[command(flatten)]
     pub graphql: GraphqlConfig,
 
@@ -278,6 +349,27 @@ fn parse_timezone(text: &str) -> Result<TimeZone, String> {
         .map_err(|_| format!("'{text}' is neither a known zone (Asia/Shanghai, UTC, ...) nor an offset like +08:00"))
 }
 
+fn parse_role_mapping(text: &str) -> Result<(String, Role), String> {
+    let (theirs, ours) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not their-name=role"))?;
+    let role = Role::parse(ours.trim()).ok_or_else(|| {
+        format!("'{ours}' is not a rectrack role (admin, inspector, manager, officer, viewer)")
+    })?;
+    Ok((theirs.trim().to_owned(), role))
+}
+
+impl JwtConfig {
+    /// The rectrack role a token's role name stands for: mapped, or rectrack's own name.
+    pub fn role_of(&self, name: &str) -> Option<Role> {
+        self.jwt_role_map
+            .iter()
+            .find(|(theirs, _)| theirs == name)
+            .map(|(_, role)| *role)
+            .or_else(|| Role::parse(name))
+    }
+}
+
 /// How tokens are verified and issued.
 #[derive(Debug, Clone, Args)]
 pub struct JwtConfig {
@@ -341,6 +433,18 @@ pub struct JwtConfig {
     )]
     pub jwt_role_claim: String,
 
+    /// How the identity provider's role names map to rectrack's, comma-separated
+    /// `their-name=role` pairs (`realm-admin=admin,xcb-staff=inspector`); rectrack's own names
+    /// are always understood.
+    #[arg(
+        long,
+        env = "RECTRACK_JWT_ROLE_MAP",
+        value_delimiter = ',',
+        value_parser = parse_role_mapping,
+        global = true
+    )]
+    pub jwt_role_map: Vec<(String, Role)>,
+
     /// Claim holding the department code; a dotted path reaches into nested objects.
     #[arg(
         long,
@@ -398,6 +502,23 @@ impl Config {
         anyhow::ensure!(
             self.db_max_connections > 0,
             "RECTRACK_DB_MAX_CONNECTIONS must be positive"
+        );
+        for origin in &self.cors_origins {
+            let shaped = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/')
+                    && origin.matches('/').count() == 2);
+            anyhow::ensure!(
+                shaped,
+                "RECTRACK_CORS_ORIGINS: '{origin}' is not an origin such as https://portal.example.gov or http://localhost:5173"
+            );
+        }
+        anyhow::ensure!(
+            self.rate_anonymous_per_minute > 0
+                && self.rate_anonymous_burst > 0
+                && self.rate_public_per_minute > 0
+                && self.rate_public_burst > 0,
+            "the RECTRACK_RATE_* settings must be positive"
         );
         Ok(())
     }

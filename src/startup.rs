@@ -45,7 +45,13 @@ impl Application {
             config.evidence_max_size,
             &config.evidence_media_types,
         );
-        let (rest_routes, openapi) = http::rest::routes();
+        let (rest_routes, openapi) = http::rest::routes(&config);
+        let dev_tokens = if keys.ephemeral {
+            crate::auth::token::dev_tokens(&keys, &config.jwt)
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+        } else {
+            Vec::new()
+        };
         let schema =
             graphql::build_schema(db.clone(), config.clone(), keys.clone(), evidence.clone());
         let compiled = Arc::new(graphql::compiled::Compiled::new(
@@ -62,6 +68,8 @@ impl Application {
             sql_statements,
             requests: Default::default(),
             schema,
+            limits: http::guard::Limits::new(&config),
+            dev_tokens: Arc::new(dev_tokens),
         };
         let listener = TcpListener::bind(config.bind)
             .await
@@ -90,7 +98,11 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // The client's address is known to the rate limits.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }

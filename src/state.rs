@@ -28,4 +28,9 @@ pub struct AppState {
     pub schema: crate::graphql::AppSchema,
     /// Plans for the hot list queries, learnt from the schema's own answers.
     pub compiled: Arc<crate::graphql::compiled::Compiled>,
+    /// One token per role when the server made up its own key (development): printed at
+    /// start-up, and the admin's fills GraphiQL's headers in. Empty otherwise.
+    pub dev_tokens: Arc<Vec<(entity::enums::Role, Option<&'static str>, String)>>,
+    /// The per-address rate limits of anonymous and public requests.
+    pub limits: Arc<crate::http::guard::Limits>,
 }

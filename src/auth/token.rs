@@ -130,10 +130,20 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
     };
     let role_claim = &config.jwt_role_claim;
     let role = match claim_at(&claims, role_claim) {
-        Some(Value::String(role)) => Role::parse(role).ok_or_else(|| {
-            format!("unknown role '{role}' (expected admin, inspector, manager, officer or viewer)")
+        Some(Value::String(role)) => config.role_of(role).ok_or_else(|| {
+            format!("unknown role '{role}' (expected admin, inspector, manager, officer or viewer, or a name RECTRACK_JWT_ROLE_MAP maps)")
         })?,
-        Some(_) => return Err(format!("claim {role_claim} must be a string")),
+        // An identity provider's list of roles (Keycloak's realm_access.roles): the one of
+        // them with the most rights that rectrack knows, the others ignored.
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|name| config.role_of(name))
+            .min_by_key(|role| Role::ALL.iter().position(|r| r == role))
+            .ok_or_else(|| {
+                format!("none of the roles in claim {role_claim} is known to rectrack (see RECTRACK_JWT_ROLE_MAP)")
+            })?,
+        Some(_) => return Err(format!("claim {role_claim} must be a string or a list of strings")),
         None => return Err(format!("missing claim {role_claim} (the role)")),
     };
     let dept_claim = &config.jwt_dept_claim;

@@ -117,6 +117,72 @@ pub async fn set_disabled(
     .await
 }
 
+/// The accounts, for admins: by id, optionally those whose username or display name holds
+/// `search`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    search: Option<&str>,
+    args: &crate::domain::page::PageArgs,
+) -> AppResult<crate::domain::page::Page<account::Model>> {
+    use crate::domain::listing::{contains, search_text};
+    use crate::domain::page::{self, Key, Order};
+    who.require(Permission::ManageAccounts)?;
+    let mut select = account::Entity::find();
+    if let Some(text) = search_text(search)? {
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(contains(account::Column::Username, &text))
+                .add(contains(account::Column::DisplayName, &text)),
+        );
+    }
+    let order = Order {
+        name: "account.id",
+        exprs: vec![Expr::col(account::Column::Id)],
+        keys: |a: &account::Model| vec![Key::I(a.id.into())],
+        descending: false,
+    };
+    page::fetch(db, select, &order, args).await
+}
+
+/// Gives an account another role or department (admins only). The change is audited and the
+/// account's earlier tokens stop working: they carry the old role and scope.
+pub async fn set_role(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    id: i32,
+    role: Option<Role>,
+    department_code: Option<Option<String>>,
+) -> AppResult<account::Model> {
+    who.require(Permission::ManageAccounts)?;
+    let current = account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("account", id))?;
+    let department_id = match department_code {
+        None => current.department_id,
+        Some(None) => None,
+        Some(Some(code)) => Some(
+            department::active_by_code(db, "departmentCode", &code)
+                .await?
+                .id,
+        ),
+    };
+    let role = role.unwrap_or(current.role);
+    if department_id.is_none() && matches!(role, Role::Manager | Role::Officer) {
+        return Err(AppError::bad_input(
+            "departmentCode",
+            format!("a {role} account needs a department"),
+        ));
+    }
+    change(db, who, id, "account.set_role", move |active, current| {
+        active.role = Set(role);
+        active.department_id = Set(department_id);
+        active.token_version = Set(current.token_version + 1);
+    })
+    .await
+}
+
 /// Sets a new password for an account (admins only); earlier tokens stop working.
 pub async fn reset_password(
     db: &impl ConnectionTrait,

@@ -113,8 +113,39 @@ pub struct CreateAccountInput {
 #[derive(Default)]
 pub struct AccountQuery;
 
+/// A new role or department for an account. Omitted fields stay; null clears the department.
+#[derive(InputObject)]
+pub struct UpdateAccountInput {
+    pub id: ID,
+    /// The new role.
+    pub role: Option<Role>,
+    /// Code of the new department; null for none (viewers, inspectors, admins).
+    pub department_code: async_graphql::MaybeUndefined<String>,
+}
+
 #[Object]
 impl AccountQuery {
+    /// The local accounts (admins), by id; `search` matches the username or display name.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<super::connection::Conn<Account>> {
+        let page = domain::account::list(
+            ctx.db(),
+            &ctx.acting(),
+            search.as_deref(),
+            &super::connection::args(first, after, last, before),
+        )
+        .await?;
+        Ok(super::connection::connection(page, Account::from))
+    }
+
     /// The caller, or null when no token was sent.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<Me>> {
         let caller = ctx.caller();
@@ -189,6 +220,21 @@ impl AccountMutation {
         })
         .await?;
         Ok(created.into())
+    }
+
+    /// Gives an account another role or department (admins); its earlier tokens stop working.
+    async fn update_account(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAccountInput,
+    ) -> Result<Account> {
+        let id = parse_id("id", &input.id)?;
+        let department = super::patch(input.department_code);
+        Ok(write(ctx, async |txn, who| {
+            domain::account::set_role(txn, who, id, input.role.map(Into::into), department).await
+        })
+        .await?
+        .into())
     }
 
     /// Disables an account; its tokens stop working at once (admins).

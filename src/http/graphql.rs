@@ -15,18 +15,14 @@ use crate::graphql::{DryRun, RequestId, viewer};
 pub const DRY_RUN: &str = "rectrack-dry-run";
 use crate::state::AppState;
 use async_graphql::ParseRequestError;
-use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
+use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::GraphQLResponse;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-
-pub async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
-}
+use axum::response::{IntoResponse, Response};
 
 fn timed_out() -> Response {
     refuse(codes::TIMEOUT, "the request took too long and was stopped")

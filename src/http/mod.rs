@@ -3,7 +3,9 @@
 mod auth;
 mod docs;
 mod etag;
+mod graphiql;
 mod graphql;
+pub mod guard;
 mod health;
 mod idempotency;
 mod metrics;
@@ -65,17 +67,18 @@ async fn no_route(uri: axum::http::Uri) -> axum::response::Response {
 pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let api = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphiql::page).post(graphql::execute))
         .merge(rest_routes.layer(axum::middleware::from_fn(etag::etag)))
         // Inside authentication: keys are per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/v1/openapi.json", get(docs::openapi))
         .route("/api/v1/docs", get(docs::page))
+        .route("/graphql/assets/{name}", get(graphiql::asset))
         .merge(api)
         .fallback(no_route)
         // Outermost last: ids are set first, then counted and traced, then time-limited (a
@@ -101,10 +104,17 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
             }),
         )
         .layer(from_fn_with_state(state.clone(), count_requests))
+        .layer(from_fn_with_state(state.clone(), guard::rate))
+        .layer(axum::middleware::from_fn(guard::headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(
             request_id,
             request_id::MakeId::new(),
         ))
-        .with_state(state)
+        .with_state(state.clone());
+    // Outermost: a browser's preflight is answered before anything else looks at it.
+    match guard::cors(&state.config) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use axum::Extension;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header;
@@ -31,7 +30,7 @@ use crate::report::render::{self, Document, Format};
 use crate::state::AppState;
 
 /// The REST routes and their OpenAPI document.
-pub fn routes() -> (axum::Router<AppState>, OpenApi) {
+pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenApi) {
     let (router, mut api) = OpenApiRouter::new()
         .routes(routes!(status))
         .routes(routes!(inspections))
@@ -50,6 +49,18 @@ pub fn routes() -> (axum::Router<AppState>, OpenApi) {
          Every GET answers an `ETag` and `304 Not Modified` to a matching `If-None-Match`."
             .to_owned(),
     );
+    // The document names who runs this API (the deploying unit), never a library's author.
+    let mut contact = utoipa::openapi::Contact::new();
+    contact.name = Some(
+        config
+            .contact_name
+            .clone()
+            .unwrap_or_else(|| "rectrack".to_owned()),
+    );
+    contact.email = config.contact_email.clone();
+    contact.url = config.contact_url.clone();
+    api.info.contact = Some(contact);
+    api.info.license = Some(utoipa::openapi::License::new(env!("CARGO_PKG_LICENSE")));
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -129,6 +140,24 @@ pub struct InspectionStatusOut {
     pub title: String,
     pub unit_code: String,
     pub counts: CountsOut,
+}
+
+/// The identified caller of a route that needs a token: anonymous callers are refused with
+/// 401 before anything else about the request is looked at.
+pub struct Identified(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Identified {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default();
+        caller.require_identity()?;
+        Ok(Identified(caller))
+    }
 }
 
 /// A path's id: a positive whole number, or `BAD_USER_INPUT` in the JSON error body (never
@@ -223,8 +252,13 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// A parameter as given, empty included (an empty number or time is not a missing one).
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
     fn int(&self, name: &str) -> AppResult<Option<i32>> {
-        self.text(name)
+        self.raw(name)
             .map(|v| {
                 v.parse::<i32>().map_err(|_| {
                     AppError::bad_input(name, format!("{name} '{v}' is not a whole number"))
@@ -234,7 +268,7 @@ impl Params {
     }
 
     fn time(&self, name: &str) -> AppResult<Option<DateTime<Utc>>> {
-        self.text(name)
+        self.raw(name)
             .map(|v| {
                 DateTime::parse_from_rfc3339(v)
                     .map(|t| t.with_timezone(&Utc))
@@ -252,8 +286,15 @@ impl Params {
 
     /// Relay-style paging: `limit` (1 to 100, default 100) and `cursor`.
     fn page(&self) -> AppResult<PageArgs> {
+        let limit = self.int("limit")?.unwrap_or(100);
+        if !(1..=100).contains(&limit) {
+            return Err(AppError::bad_input(
+                "limit",
+                format!("limit {limit} is not between 1 and 100"),
+            ));
+        }
         Ok(PageArgs {
-            first: Some(self.int("limit")?.unwrap_or(100)),
+            first: Some(limit),
             after: self.text("cursor").map(str::to_owned),
             ..Default::default()
         })
@@ -269,12 +310,13 @@ impl Params {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Counts over the findings the caller may read", body = StatusOut),
+        (status = 400, description = "Bad parameters", body = ErrorBody),
         (status = 401, description = "No or an invalid token", body = ErrorBody),
     )
 )]
 async fn status(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
 ) -> AppResult<Json<StatusOut>> {
     let today = state.config.timezone.today();
     let overview = summary::overview(&state.db, &caller, today).await?;
@@ -293,13 +335,24 @@ async fn status(
     }))
 }
 
+/// A record's id in the path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RecordId {
+    /// The record's id: a positive whole number.
+    #[param(minimum = 1)]
+    pub id: i32,
+}
+
 /// Paging parameters.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1 to 100 (default 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i32>,
-    /// `nextCursor` of the previous page.
+    /// `nextCursor` of the previous page (an opaque token rectrack hands out).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -342,7 +395,7 @@ pub struct PageOut<T> {
 )]
 async fn inspections(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
     params: Params,
 ) -> AppResult<Json<PageOut<InspectionOut>>> {
     let filter = domain::inspection::InspectionFilter {
@@ -388,7 +441,7 @@ fn inspection_out(
     get,
     path = "/api/v1/inspections/{id}",
     tag = "inspections",
-    params(("id" = i32, Path, description = "Inspection id")),
+    params(RecordId),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The inspection", body = InspectionOut),
@@ -399,7 +452,7 @@ fn inspection_out(
 )]
 async fn inspection(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
     Id(id): Id,
 ) -> AppResult<Json<InspectionOut>> {
     let found = domain::inspection::get(&state.db, &caller, id).await?;
@@ -462,8 +515,10 @@ pub struct PullParams {
     /// Only findings changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
     /// Items per page, 1 to 100 (default 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i32>,
-    /// `nextCursor` of the previous page.
+    /// `nextCursor` of the previous page (an opaque token rectrack hands out).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -478,7 +533,7 @@ fn upper(text: impl std::fmt::Display) -> String {
     get,
     path = "/api/v1/inspections/{id}/findings",
     tag = "findings",
-    params(("id" = i32, Path, description = "Inspection id"), PullParams),
+    params(RecordId, PullParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of changed findings", body = PageOut<FindingOut>),
@@ -489,7 +544,7 @@ fn upper(text: impl std::fmt::Display) -> String {
 )]
 async fn findings(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
     Id(id): Id,
     params: Params,
 ) -> AppResult<Json<PageOut<FindingOut>>> {
@@ -580,7 +635,7 @@ fn download(format: Format, disposition: &str, name: &str, body: Vec<u8>) -> Res
     get,
     path = "/api/v1/inspections/{id}/ledger",
     tag = "ledger",
-    params(("id" = i32, Path, description = "Inspection id"), FormatParams),
+    params(RecordId, LedgerFormatParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ledger as XLSX (default), CSV or JSON"),
@@ -591,7 +646,7 @@ fn download(format: Format, disposition: &str, name: &str, body: Vec<u8>) -> Res
 )]
 async fn ledger_file(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
     Id(id): Id,
     params: Params,
 ) -> AppResult<Response> {
@@ -608,12 +663,56 @@ async fn ledger_file(
     ))
 }
 
+/// The formats of a ledger export.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerFormat {
+    Xlsx,
+    Csv,
+    Json,
+}
+
+/// A ledger export's format.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerFormatParams {
+    /// xlsx (default), csv or json.
+    pub format: Option<LedgerFormat>,
+}
+
+/// The renderings of a report.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+    Md,
+    Html,
+}
+
 /// A report rendering.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
-    /// json (default), csv, xlsx or md.
-    pub format: Option<String>,
+    /// json (default), csv, xlsx or md; html for bulletins.
+    pub format: Option<ReportFormat>,
+}
+
+/// The renderings of a public bulletin page.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PageFormat {
+    Html,
+    Md,
+}
+
+/// A public bulletin's rendering.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageFormatParams {
+    /// html (default) or md.
+    pub format: Option<PageFormat>,
 }
 
 /// A report in one of its renderings: the stored JSON snapshot, the ledger as CSV or XLSX
@@ -622,7 +721,7 @@ pub struct FormatParams {
     get,
     path = "/api/v1/reports/{id}",
     tag = "reports",
-    params(("id" = i32, Path, description = "Report id"), FormatParams),
+    params(RecordId, FormatParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The report in the asked format"),
@@ -633,7 +732,7 @@ pub struct FormatParams {
 )]
 async fn report_file(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
     Id(id): Id,
     params: Params,
 ) -> AppResult<Response> {
@@ -651,17 +750,18 @@ async fn report_file(
     get,
     path = "/api/v1/evidence/{id}",
     tag = "evidence",
-    params(("id" = i32, Path, description = "Evidence id")),
+    params(RecordId),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The file, with its media type"),
+        (status = 400, description = "Not an id", body = ErrorBody),
         (status = 401, description = "No or an invalid token", body = ErrorBody),
         (status = 404, description = "No such file within reach", body = ErrorBody),
     )
 )]
 async fn evidence_file(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Identified(caller): Identified,
     Id(id): Id,
 ) -> AppResult<Response> {
     let item = domain::progress::downloadable(&state.db, &caller, id).await?;
@@ -708,9 +808,11 @@ async fn evidence_file(
     get,
     path = "/public/bulletins/{id}",
     tag = "public",
-    params(("id" = i32, Path, description = "Bulletin id"), FormatParams),
+    params(RecordId, PageFormatParams),
     responses(
         (status = 200, description = "The bulletin"),
+        (status = 400, description = "Not an id, or an unknown format", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
         (status = 404, description = "No such published bulletin", body = ErrorBody),
     )
 )]

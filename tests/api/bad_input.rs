@@ -139,6 +139,7 @@ async fn malformed_rest_parameters_answer_the_json_error_body_naming_them() {
             "updated_since",
         ),
         ("/api/v1/inspections?limit=many", "limit"),
+        ("/api/v1/inspections?limit=0", "limit"),
         ("/api/v1/reports/1x", "id"),
         ("/api/v1/inspections/1/ledger?format=pdf", "format"),
     ] {
@@ -150,11 +151,6 @@ async fn malformed_rest_parameters_answer_the_json_error_body_naming_them() {
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_else(|| panic!("{path}: {status} without a content type"));
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        if path.ends_with("updated_since=") {
-            // An empty value is no value.
-            assert_eq!(status, 200, "{path}: {body}");
-            continue;
-        }
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(content_type, "application/json", "{path}");
         assert_eq!(body["error"]["code"], "BAD_USER_INPUT", "{path}: {body}");

@@ -1,0 +1,108 @@
+//! Real browsers: Debian's Chromium, headless and cut off from the network, driven by
+//! Playwright (`tests/browser/`). GraphiQL loads from rectrack alone and answers a query; a
+//! page of an allowed origin may call the API and one of another origin is refused by the
+//! browser. Without Chromium or the driver these tests say so and pass, unless
+//! `RECTRACK_BROWSER_TESTS=required` (as `.ci/run` sets after installing both).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::helpers::{SECRET, TestUser, spawn_app_with};
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Whether the browser and its driver are here; a refusal to run when they are required.
+fn ready() -> bool {
+    let present = std::path::Path::new(&chromium()).exists()
+        && browser_dir().join("node_modules/playwright-core").exists();
+    if !present {
+        assert!(
+            std::env::var("RECTRACK_BROWSER_TESTS").as_deref() != Ok("required"),
+            "browser tests are required: install chromium and run `npm ci` in tests/browser"
+        );
+        eprintln!(
+            "note: browser tests skipped (install chromium and run `npm ci` in tests/browser)"
+        );
+    }
+    present
+}
+
+/// Runs a check script; its JSON report. (On a blocking thread: the server under test runs on
+/// this test's own runtime and must keep answering.)
+async fn run(script: &str, args: &[&str]) -> serde_json::Value {
+    let mut command = Command::new("node");
+    command
+        .arg(browser_dir().join(script))
+        .args(args)
+        .env("CHROMIUM", chromium());
+    let output = tokio::task::spawn_blocking(move || command.output().expect("node runs"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "{script}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert!(output.status.success(), "{script}: {report}");
+    report
+}
+
+/// Where screenshots are kept (CI keeps the folder as the run's artifacts).
+pub fn artifact(name: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name).display().to_string()
+}
+
+/// Serves a blank page on a loopback port of its own; its origin.
+async fn portal_page() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(|| async { axum::response::Html("<!doctype html><title>单位门户</title>") });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    origin
+}
+
+#[tokio::test]
+async fn graphiql_runs_a_query_in_a_browser_with_no_network() {
+    if !ready() {
+        return;
+    }
+    // A development server: its own key, and GraphiQL's headers hold the admin's token.
+    let app = spawn_app_with(&[]).await;
+    let shot = artifact("graphiql.png");
+    let report = run("graphiql.mjs", &[&app.address, &shot]).await;
+    assert!(
+        report["answer"].as_str().unwrap().contains("ADMIN"),
+        "{report}"
+    );
+    assert_eq!(report["blocked"], serde_json::json!([]), "{report}");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "a screenshot at {shot}"
+    );
+}
+
+#[tokio::test]
+async fn a_browser_lets_an_allowed_origin_call_the_api_and_refuses_another() {
+    if !ready() {
+        return;
+    }
+    // Two portal pages on loopback: other ports are other origins.
+    let portal = portal_page().await;
+    let elsewhere = portal_page().await;
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--cors-origins", &portal]).await;
+    let token = TestUser::admin();
+    let report = run("cors.mjs", &[&app.address, &portal, &elsewhere, &token]).await;
+    assert_eq!(report["allowed"]["status"], 200, "{report}");
+    assert!(report["other"]["refused"].is_string(), "{report}");
+}
