@@ -76,14 +76,16 @@ impl AppError {
         }
     }
 
+    /// `NOT_FOUND` for record `id` of kind `what` (`finding`, `progress entry`, ...).
     pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
-        Self::NotFound(format!("{what} {id} not found"))
+        let kind = crate::i18n::message(&format!("kind-{}", what.replace(' ', "-")), &[]);
+        Self::NotFound(t!("not-found", kind = kind, id = id.to_string()))
     }
 
     /// Logs `detail` once and returns an opaque internal error.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::Internal("internal server error".to_owned())
+        Self::Internal(t!("internal-error"))
     }
 
     /// The stable code clients switch on.
@@ -251,11 +253,11 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         match sqlstate(&err).as_deref() {
             Some(QUERY_CANCELED) => {
-                return Self::Timeout("the request took too long and was stopped".to_owned());
+                return Self::Timeout(t!("timeout"));
             }
             Some(CHARACTER_NOT_IN_REPERTOIRE) => {
                 return Self::BadUserInput {
-                    message: "a text holds a character that cannot be stored (NUL)".to_owned(),
+                    message: t!("text-unstorable"),
                     field: None,
                 };
             }
@@ -263,17 +265,12 @@ impl From<DbErr> for AppError {
         }
         if unreachable(&err) {
             tracing::warn!(error = %err, "database unavailable");
-            return Self::Unavailable(
-                "the database is unavailable for the moment; nothing was changed, try again"
-                    .to_owned(),
-            );
+            return Self::Unavailable(t!("database-unavailable"));
         }
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                Self::Conflict("a record with the same unique value already exists".to_owned())
-            }
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(t!("unique-taken")),
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => Self::BadUserInput {
-                message: "a referenced record does not exist or is still referenced".to_owned(),
+                message: t!("reference-broken"),
                 field: None,
             },
             _ => Self::internal(err),

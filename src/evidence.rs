@@ -102,9 +102,10 @@ impl Store {
         if !self.media_types.contains(&media_type) {
             return Err(AppError::bad_input(
                 "files",
-                format!(
-                    "media type '{media_type}' is not accepted as evidence (accepted: {})",
-                    self.media_types.join(", ")
+                t!(
+                    "evidence-media-type",
+                    media_type = &media_type,
+                    accepted = self.media_types.join(", ")
                 ),
             ));
         }
@@ -171,21 +172,21 @@ impl Store {
             if size == 0 && !content_matches(media_type, &buffer[..n]) {
                 return Err(AppError::bad_input(
                     "files",
-                    format!("the file's content is not {media_type}"),
+                    t!("evidence-content-mismatch", media_type = media_type),
                 ));
             }
             size += n as u64;
             if size > self.max_size {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "an evidence file may have at most {} bytes",
-                    self.max_size
+                return Err(AppError::PayloadTooLarge(t!(
+                    "evidence-too-large",
+                    max = self.max_size
                 )));
             }
             hasher.update(&buffer[..n]);
             out.write_all(&buffer[..n]).map_err(AppError::internal)?;
         }
         if size == 0 {
-            return Err(AppError::bad_input("files", "the file is empty"));
+            return Err(AppError::bad_input("files", t!("evidence-empty")));
         }
         out.sync_all().map_err(AppError::internal)?;
         Ok((hex(&hasher.finalize()), size))

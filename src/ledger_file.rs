@@ -127,13 +127,16 @@ pub fn read(format: Format, bytes: &[u8]) -> AppResult<Vec<Sheet>> {
     match format {
         Format::Xlsx => {
             let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| {
-                AppError::bad_input("file", format!("not a readable XLSX workbook: {e}"))
+                AppError::bad_input("file", t!("file-not-xlsx", detail = e.to_string()))
             })?;
             let mut sheets = Vec::new();
             for name in workbook.sheet_names() {
-                let range = workbook
-                    .worksheet_range(&name)
-                    .map_err(|e| AppError::bad_input("file", format!("sheet {name}: {e}")))?;
+                let range = workbook.worksheet_range(&name).map_err(|e| {
+                    AppError::bad_input(
+                        "file",
+                        t!("file-bad-sheet", sheet = &name, detail = e.to_string()),
+                    )
+                })?;
                 // Rows and columns start where the used range starts, not at A1.
                 let (top, left) = range.start().unwrap_or((0, 0));
                 let mut rows = vec![Vec::new(); top as usize];
@@ -148,7 +151,7 @@ pub fn read(format: Format, bytes: &[u8]) -> AppResult<Vec<Sheet>> {
         }
         Format::Csv => {
             let text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| AppError::bad_input("file", "a CSV ledger must be UTF-8"))?;
+                .map_err(|_| AppError::bad_input("file", t!("file-csv-utf8")))?;
             let text = text.trim_start_matches('\u{FEFF}');
             let mut reader = csv::ReaderBuilder::new()
                 .has_headers(false)
@@ -156,8 +159,9 @@ pub fn read(format: Format, bytes: &[u8]) -> AppResult<Vec<Sheet>> {
                 .from_reader(text.as_bytes());
             let mut rows = Vec::new();
             for record in reader.records() {
-                let record = record
-                    .map_err(|e| AppError::bad_input("file", format!("not readable CSV: {e}")))?;
+                let record = record.map_err(|e| {
+                    AppError::bad_input("file", t!("file-not-csv", detail = e.to_string()))
+                })?;
                 rows.push(record.iter().map(|c| c.trim().to_owned()).collect());
             }
             Ok(vec![Sheet {
@@ -168,10 +172,7 @@ pub fn read(format: Format, bytes: &[u8]) -> AppResult<Vec<Sheet>> {
         Format::Json => {
             let items: Vec<serde_json::Map<String, serde_json::Value>> =
                 serde_json::from_slice(bytes).map_err(|e| {
-                    AppError::bad_input(
-                        "file",
-                        format!("a JSON ledger is an array of objects: {e}"),
-                    )
+                    AppError::bad_input("file", t!("file-not-json", detail = e.to_string()))
                 })?;
             let mut header: Vec<String> = Vec::new();
             for item in &items {
@@ -213,7 +214,7 @@ pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
         && (20_000.0..80_000.0).contains(&serial)
     {
         // Excel's day 1 is 1900-01-01, and it counts a 29 February 1900 that never was.
-        let base = NaiveDate::from_ymd_opt(1899, 12, 30).ok_or("bad base date")?;
+        let base = NaiveDate::from_ymd_opt(1899, 12, 30).ok_or("1899-12-30")?;
         return Ok(base.checked_add_days(chrono::Days::new(serial as u64)));
     }
     let cleaned: String = t
@@ -229,9 +230,7 @@ pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
     {
         return Ok(Some(date));
     }
-    Err(format!(
-        "'{t}' is not a date (write 2020-10-19, 2020.10.19 or 2020年10月19日)"
-    ))
+    Err(t!("not-a-date", text = t))
 }
 
 #[cfg(test)]

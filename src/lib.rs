@@ -10,6 +10,9 @@
 //! - [`seed`]: the demo data from the real bulletin.
 //! - [`error`]: the one error type, [`error::AppError`].
 
+// First: its `t!` macro is used by every module below.
+#[macro_use]
+pub mod i18n;
 pub mod audit;
 pub mod auth;
 pub mod cli;

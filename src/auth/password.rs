@@ -16,13 +16,13 @@ pub fn check_policy(password: &str) -> AppResult<()> {
     if length < MIN_LENGTH {
         return Err(AppError::bad_input(
             "password",
-            format!("a password needs at least {MIN_LENGTH} characters"),
+            t!("password-too-short", min = MIN_LENGTH),
         ));
     }
     if length > MAX_LENGTH {
         return Err(AppError::bad_input(
             "password",
-            format!("a password may have at most {MAX_LENGTH} characters"),
+            t!("password-too-long", max = MAX_LENGTH),
         ));
     }
     Ok(())

@@ -130,9 +130,10 @@ impl Caller {
         match self {
             Caller::Anonymous => self.require_identity().map(|_| ()),
             Caller::Authenticated(identity) if !self.can(permission) => {
-                Err(AppError::Forbidden(format!(
-                    "the {} role may not do this ({permission:?})",
-                    identity.role
+                Err(AppError::Forbidden(t!(
+                    "role-may-not",
+                    role = identity.role,
+                    permission = format!("{permission:?}")
                 )))
             }
             Caller::Authenticated(_) => Ok(()),
@@ -141,11 +142,8 @@ impl Caller {
 
     /// `UNAUTHENTICATED` for anonymous callers, who may read published bulletins only.
     pub fn require_identity(&self) -> AppResult<&super::Identity> {
-        self.identity().ok_or_else(|| {
-            AppError::Unauthenticated(
-                "this requires a token (Authorization: Bearer ...)".to_owned(),
-            )
-        })
+        self.identity()
+            .ok_or_else(|| AppError::Unauthenticated(t!("token-required")))
     }
 
     /// What the caller may read.

@@ -61,7 +61,7 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
             "the token's header is invalid or names an algorithm that is not accepted (alg none is never accepted)"
                 .to_owned()
         }
-        _ => "malformed token".to_owned(),
+        _ => t!("token-malformed"),
     })?;
 
     let mut validation = Validation::new(header.alg);
@@ -102,11 +102,12 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
         (None, Some(err)) => return Err(reason(err.kind())),
         (None, None) => {
             return Err(match &header.kid {
-                Some(kid) => format!("no key with id '{kid}' accepts algorithm {:?}", header.alg),
-                None => format!(
-                    "algorithm {:?} is not accepted by any configured key",
-                    header.alg
+                Some(kid) => t!(
+                    "token-no-key-for-kid",
+                    kid = kid,
+                    alg = format!("{:?}", header.alg)
                 ),
+                None => t!("token-no-key-for-alg", alg = format!("{:?}", header.alg)),
             });
         }
     };
@@ -115,24 +116,24 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
     let exp = claims
         .get("exp")
         .and_then(Value::as_u64)
-        .ok_or("claim exp must be a number")?;
+        .ok_or_else(|| t!("claim-exp-number"))?;
     let max = config.jwt_max_lifetime.as_secs() + config.jwt_leeway.as_secs();
     if exp.saturating_sub(now_secs()) > max {
-        return Err(format!(
-            "the token expires too far ahead (more than {} from now)",
-            humantime::format_duration(config.jwt_max_lifetime)
+        return Err(t!(
+            "claim-exp-too-far",
+            max = humantime::format_duration(config.jwt_max_lifetime).to_string()
         ));
     }
 
     let sub = match claims.get("sub") {
         Some(Value::String(sub)) if !sub.trim().is_empty() => sub.clone(),
-        _ => return Err("claim sub must be a non-empty string".to_owned()),
+        _ => return Err(t!("claim-sub")),
     };
     let role_claim = &config.jwt_role_claim;
     let role = match claim_at(&claims, role_claim) {
-        Some(Value::String(role)) => config.role_of(role).ok_or_else(|| {
-            format!("unknown role '{role}' (expected admin, inspector, manager, officer or viewer, or a name RECTRACK_JWT_ROLE_MAP maps)")
-        })?,
+        Some(Value::String(role)) => config
+            .role_of(role)
+            .ok_or_else(|| t!("claim-role-unknown", role = role))?,
         // An identity provider's list of roles (Keycloak's realm_access.roles): the one of
         // them with the most rights that rectrack knows, the others ignored.
         Some(Value::Array(names)) => names
@@ -140,22 +141,18 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
             .filter_map(Value::as_str)
             .filter_map(|name| config.role_of(name))
             .min_by_key(|role| Role::ALL.iter().position(|r| r == role))
-            .ok_or_else(|| {
-                format!("none of the roles in claim {role_claim} is known to rectrack (see RECTRACK_JWT_ROLE_MAP)")
-            })?,
-        Some(_) => return Err(format!("claim {role_claim} must be a string or a list of strings")),
-        None => return Err(format!("missing claim {role_claim} (the role)")),
+            .ok_or_else(|| t!("claim-roles-unknown", claim = role_claim))?,
+        Some(_) => return Err(t!("claim-role-shape", claim = role_claim)),
+        None => return Err(t!("claim-role-missing", claim = role_claim)),
     };
     let dept_claim = &config.jwt_dept_claim;
     let dept = match claim_at(&claims, dept_claim) {
         Some(Value::String(code)) if !code.trim().is_empty() => Some(code.trim().to_owned()),
         None | Some(Value::Null) => None,
-        Some(_) => return Err(format!("claim {dept_claim} must be a department code")),
+        Some(_) => return Err(t!("claim-dept-shape", claim = dept_claim)),
     };
     if dept.is_none() && matches!(role, Role::Manager | Role::Officer) {
-        return Err(format!(
-            "missing claim {dept_claim}: a {role} token must name its department"
-        ));
+        return Err(t!("claim-dept-missing", claim = dept_claim, role = role));
     }
     let name = claims
         .get("name")
@@ -165,13 +162,13 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
         (Some(acct), Some(tv)) => Some((
             acct.as_i64()
                 .and_then(|v| i32::try_from(v).ok())
-                .ok_or("claim acct must be an account id")?,
+                .ok_or_else(|| t!("claim-acct"))?,
             tv.as_i64()
                 .and_then(|v| i32::try_from(v).ok())
-                .ok_or("claim tv must be a number")?,
+                .ok_or_else(|| t!("claim-tv"))?,
         )),
         (None, None) => None,
-        _ => return Err("claims acct and tv go together".to_owned()),
+        _ => return Err(t!("claim-acct-tv")),
     };
     Ok(VerifiedClaims {
         sub,
@@ -184,15 +181,15 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
 
 fn reason(kind: &ErrorKind) -> String {
     match kind {
-        ErrorKind::ExpiredSignature => "the token has expired".to_owned(),
-        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".to_owned(),
-        ErrorKind::InvalidSignature => "bad signature".to_owned(),
-        ErrorKind::InvalidAudience => "wrong audience (aud)".to_owned(),
-        ErrorKind::InvalidIssuer => "wrong issuer (iss)".to_owned(),
-        ErrorKind::MissingRequiredClaim(claim) => format!("missing claim {claim}"),
-        ErrorKind::InvalidClaimFormat(claim) => format!("claim {claim} has the wrong type"),
-        ErrorKind::InvalidAlgorithm => "algorithm not allowed for this key".to_owned(),
-        _ => "malformed token".to_owned(),
+        ErrorKind::ExpiredSignature => t!("token-expired"),
+        ErrorKind::ImmatureSignature => t!("token-not-yet-valid"),
+        ErrorKind::InvalidSignature => t!("token-bad-signature"),
+        ErrorKind::InvalidAudience => t!("token-wrong-audience"),
+        ErrorKind::InvalidIssuer => t!("token-wrong-issuer"),
+        ErrorKind::MissingRequiredClaim(claim) => t!("claim-missing", claim = claim),
+        ErrorKind::InvalidClaimFormat(claim) => t!("claim-wrong-type", claim = claim),
+        ErrorKind::InvalidAlgorithm => t!("token-algorithm-not-allowed"),
+        _ => t!("token-malformed"),
     }
 }
 
@@ -217,9 +214,9 @@ pub fn issue(keys: &Keys, config: &JwtConfig, token: NewToken<'_>) -> AppResult<
     if token.ttl > config.jwt_max_lifetime {
         return Err(AppError::bad_input(
             "ttl",
-            format!(
-                "a token may live at most {} (RECTRACK_JWT_MAX_LIFETIME)",
-                humantime::format_duration(config.jwt_max_lifetime)
+            t!(
+                "token-lifetime",
+                max = humantime::format_duration(config.jwt_max_lifetime).to_string()
             ),
         ));
     }

@@ -55,7 +55,7 @@ pub async fn create(
     if department_id.is_none() && matches!(input.role, Role::Manager | Role::Officer) {
         return Err(AppError::bad_input(
             "departmentCode",
-            format!("a {} account needs a department", input.role),
+            t!("account-needs-department", role = input.role),
         ));
     }
     if account::Entity::find()
@@ -64,8 +64,9 @@ pub async fn create(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "the username '{username}' is taken"
+        return Err(AppError::Conflict(t!(
+            "username-taken",
+            username = &username
         )));
     }
     let now = Utc::now();
@@ -172,7 +173,7 @@ pub async fn set_role(
     if department_id.is_none() && matches!(role, Role::Manager | Role::Officer) {
         return Err(AppError::bad_input(
             "departmentCode",
-            format!("a {role} account needs a department"),
+            t!("account-needs-department", role = role),
         ));
     }
     change(db, who, id, "account.set_role", move |active, current| {
@@ -219,20 +220,13 @@ pub async fn change_own_password(
         .caller
         .identity()
         .and_then(|i| i.account_id)
-        .ok_or_else(|| {
-            AppError::Unauthenticated(
-                "log in with a local account to change its password".to_owned(),
-            )
-        })?;
+        .ok_or_else(|| AppError::Unauthenticated(t!("password-change-local-only")))?;
     let existing = account::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("account", id))?;
     if !password::verify(current_password, existing.password_hash.clone()).await {
-        return Err(AppError::bad_input(
-            "currentPassword",
-            "the current password is wrong",
-        ));
+        return Err(AppError::bad_input("currentPassword", t!("password-wrong")));
     }
     password::check_policy(&new_password)?;
     let hash = password::hash(new_password).await?;
@@ -287,8 +281,6 @@ async fn decoy_hash() -> &'static str {
         .await
 }
 
-const BAD_LOGIN: &str = "invalid username or password";
-
 /// Checks a username and password and returns a short-lived access token. Failures slow
 /// down (100 ms per recent failure, up to 2 s) and, after `login_max_failures`, lock the
 /// account for `login_lockout`.
@@ -307,13 +299,15 @@ pub async fn login(
         .await?;
     let Some(account) = found else {
         password::verify(password_text, decoy_hash().await.to_owned()).await;
-        return Err(AppError::Unauthenticated(BAD_LOGIN.to_owned()));
+        return Err(AppError::Unauthenticated(t!("login-failed")));
     };
     let now = Utc::now();
     if let Some(until) = account.locked_until.filter(|until| *until > now) {
-        return Err(AppError::Unauthenticated(format!(
-            "the account is locked after repeated failed logins until {}",
-            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        // Said in the configured zone: people read it.
+        let local = until.with_timezone(&zone.0);
+        return Err(AppError::Unauthenticated(t!(
+            "account-locked-until",
+            until = local.format("%Y-%m-%d %H:%M:%S %:z").to_string()
         )));
     }
     let matches = password::verify(password_text, account.password_hash.clone()).await;
@@ -340,15 +334,13 @@ pub async fn login(
         let delay = 100 * u64::try_from(failures.clamp(0, 20)).unwrap_or(0);
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         return Err(AppError::Unauthenticated(if lock {
-            "invalid username or password; the account is now locked for a while".to_owned()
+            t!("login-failed-locked")
         } else {
-            BAD_LOGIN.to_owned()
+            t!("login-failed")
         }));
     }
     if account.disabled {
-        return Err(AppError::Unauthenticated(
-            "the account is disabled".to_owned(),
-        ));
+        return Err(AppError::Unauthenticated(t!("account-disabled")));
     }
     let dept_code = match account.department_id {
         Some(id) => entity::department::Entity::find_by_id(id)

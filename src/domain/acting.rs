@@ -72,6 +72,11 @@ impl Acting {
         Utc::now()
     }
 
+    /// The time now on the configured zone's clock.
+    pub fn local_now(&self) -> DateTime<chrono::FixedOffset> {
+        Utc::now().with_timezone(&self.zone.0)
+    }
+
     /// The display name the ledger shows for entries this caller writes.
     pub fn author_name(&self) -> Option<String> {
         self.caller.identity().and_then(|i| i.name.clone())

@@ -26,7 +26,7 @@ fn check_size(n: usize) -> AppResult<()> {
     if n == 0 || n > MAX_ITEMS {
         return Err(AppError::bad_input(
             "items",
-            format!("send 1 to {MAX_ITEMS} items"),
+            t!("bulk-size", max = MAX_ITEMS),
         ));
     }
     Ok(())

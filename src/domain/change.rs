@@ -134,9 +134,11 @@ where
         .await?
         .ok_or_else(|| AppError::not_found(K::NAME, id))?;
     if result.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "{} {id} changed since version {version} was read; read it again and retry",
-            K::NAME
+        return Err(AppError::Conflict(t!(
+            "stale-version",
+            kind = kind_name(K::NAME),
+            id = id,
+            version = version
         )));
     }
     Ok(now)
@@ -157,9 +159,10 @@ where
     who.require(K::MANAGE)?;
     let (current, department_id) = writable::<K>(db, who, id).await?;
     if K::archived(&current) {
-        return Err(AppError::Conflict(format!(
-            "{} {id} is already archived",
-            K::NAME
+        return Err(AppError::Conflict(t!(
+            "already-archived",
+            kind = kind_name(K::NAME),
+            id = id
         )));
     }
     let update = K::update_many().col_expr(K::COLUMNS.archived_at, Expr::value(who.now()));
@@ -172,6 +175,11 @@ where
     let action = format!("{}.archive", K::NAME);
     audited(db, who, &action, record, Some(&current), Some(&updated)).await?;
     Ok(updated)
+}
+
+/// A kind's name in the current language.
+pub fn kind_name(kind: &str) -> String {
+    crate::i18n::message(&format!("kind-{kind}"), &[])
 }
 
 /// The record a change is about.

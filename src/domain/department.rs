@@ -53,9 +53,7 @@ pub async fn active_by_code(
     find_by_code(db, code.trim())
         .await?
         .filter(|d| d.archived_at.is_none())
-        .ok_or_else(|| {
-            AppError::bad_input(field, format!("no department with code '{}'", code.trim()))
-        })
+        .ok_or_else(|| AppError::bad_input(field, t!("no-department-code", code = code.trim())))
 }
 
 /// The id of a department in use that the caller may assign work to: handing work to a
@@ -149,8 +147,9 @@ pub async fn create_by(
         None => None,
     };
     if find_by_code(db, &code).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "the department code '{code}' is taken"
+        return Err(AppError::Conflict(t!(
+            "department-code-taken",
+            code = &code
         )));
     }
     let created = insert(db, &code, &name, kind, parent.as_ref()).await?;
@@ -177,8 +176,9 @@ pub async fn update(
     if let Some(code) = &patch.code {
         let code = text::required("code", code, 64)?;
         if find_by_code(db, &code).await?.is_some_and(|d| d.id != id) {
-            return Err(AppError::Conflict(format!(
-                "the department code '{code}' is taken"
+            return Err(AppError::Conflict(t!(
+                "department-code-taken",
+                code = &code
             )));
         }
         update = update.col_expr(department::Column::Code, Expr::value(code));
@@ -225,8 +225,10 @@ pub async fn archive(
         .count(db)
         .await?;
     if active_children > 0 {
-        return Err(AppError::Conflict(format!(
-            "department {id} still has {active_children} active departments below it"
+        return Err(AppError::Conflict(t!(
+            "department-has-children",
+            id = id,
+            children = active_children
         )));
     }
     change::archive::<department::Entity>(db, who, id, version).await

@@ -122,7 +122,11 @@ async fn check_category(
         Some(_) => Ok(()),
         None => Err(AppError::bad_input(
             "categoryId",
-            format!("inspection {inspection_id} has no category {category_id}"),
+            t!(
+                "inspection-has-no-category",
+                inspection = inspection_id,
+                category = category_id
+            ),
         )),
     }
 }
@@ -215,7 +219,7 @@ async fn insert(
         .ok_or_else(|| {
             AppError::bad_input(
                 "inspectionId",
-                format!("no inspection {}", input.inspection_id),
+                t!("no-inspection", id = input.inspection_id),
             )
         })?;
     if let Some(category_id) = input.category_id {

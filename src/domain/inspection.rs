@@ -40,9 +40,12 @@ fn check_dates(input: &NewInspection) -> AppResult<()> {
             if date < previous.1 {
                 return Err(AppError::bad_input(
                     field,
-                    format!(
-                        "{field} ({date}) may not be before {} ({})",
-                        previous.0, previous.1
+                    t!(
+                        "date-before",
+                        field = field,
+                        date = date,
+                        other = previous.0,
+                        other_date = previous.1
                     ),
                 ));
             }

@@ -26,7 +26,7 @@ pub fn search_text(text: Option<&str>) -> AppResult<Option<String>> {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > 200 => Err(AppError::bad_input(
             "search",
-            "search text may have at most 200 characters",
+            t!("search-too-long", max = 200),
         )),
         Some(t) => Ok(Some(t.to_owned())),
     }

@@ -49,15 +49,19 @@ pub(crate) fn check_move(
         (Done, _) if reason.is_some_and(|r| !r.trim().is_empty()) => Ok(()),
         (Done, _) => Err(AppError::bad_input(
             "reason",
-            "moving a measure back from DONE needs a reason",
+            t!("measure-back-needs-reason"),
         )),
         (InProgress, Planned) => Err(AppError::bad_input(
             "status",
-            "a measure in progress cannot go back to PLANNED",
+            t!("measure-not-back-to-planned"),
         )),
         _ => Err(AppError::bad_input(
             "status",
-            format!("a measure cannot move from {from} to {to}"),
+            t!(
+                "measure-move",
+                from = crate::i18n::measure_status(from),
+                to = crate::i18n::measure_status(to)
+            ),
         )),
     }
 }
@@ -258,12 +262,14 @@ pub async fn update(
             .as_deref()
             .map(str::trim)
             .filter(|r| !r.is_empty());
+        // A ledger text: written in the domain's Chinese terms whatever the caller reads.
+        let (from, to_term) = (
+            crate::report::measure_status_zh(current.status.as_str()),
+            crate::report::measure_status_zh(to.as_str()),
+        );
         let content = match reason {
-            Some(reason) => format!(
-                "措施{}：{} → {}（{reason}）",
-                current.ordinal, current.status, to
-            ),
-            None => format!("措施{}：{} → {}", current.ordinal, current.status, to),
+            Some(reason) => format!("措施{}：{from} → {to_term}（{reason}）", current.ordinal),
+            None => format!("措施{}：{from} → {to_term}", current.ordinal),
         };
         let note = Note {
             finding_id: current.finding_id,
@@ -314,7 +320,7 @@ pub fn notices(
     match (measure_deadline, finding_deadline) {
         (Some(m), Some(f)) if m > f => vec![Notice {
             code: DUE_AFTER_FINDING,
-            message: format!("the measure is due {m}, after its finding's deadline {f}"),
+            message: t!("measure-due-after-finding", measure = m, finding = f),
         }],
         _ => Vec::new(),
     }

@@ -30,7 +30,7 @@ where
     let siblings = || E::find().filter(numbering.parent_column.eq(parent_id));
     let ordinal = match requested {
         Some(n) if n > 0 => n,
-        Some(_) => return Err(AppError::bad_input("ordinal", "ordinal must be positive")),
+        Some(_) => return Err(AppError::bad_input("ordinal", t!("ordinal-positive"))),
         None => {
             let max: Option<i32> = siblings()
                 .select_only()
@@ -47,9 +47,12 @@ where
         .one(db)
         .await?;
     if taken.is_some() {
-        return Err(AppError::Conflict(format!(
-            "{} {parent_id} already has a {} numbered {ordinal}",
-            numbering.parent, numbering.child
+        return Err(AppError::Conflict(t!(
+            "ordinal-taken",
+            parent = crate::domain::change::kind_name(numbering.parent),
+            id = parent_id,
+            child = crate::domain::change::kind_name(numbering.child),
+            ordinal = ordinal
         )));
     }
     Ok(ordinal)

@@ -44,15 +44,12 @@ impl PageArgs {
                 Ok(n) if n <= MAX_SIZE => Ok(n),
                 _ => Err(AppError::bad_input(
                     field,
-                    format!("{field} must be between 0 and {MAX_SIZE}"),
+                    t!("page-size", field = field, max = MAX_SIZE),
                 )),
             }
         };
         match (self.first, self.last) {
-            (Some(_), Some(_)) => Err(AppError::bad_input(
-                "last",
-                "give first (with after) or last (with before), not both",
-            )),
+            (Some(_), Some(_)) => Err(AppError::bad_input("last", t!("page-first-and-last"))),
             (Some(n), None) => Ok((check("first", n)?, false)),
             (None, Some(n)) => Ok((check("last", n)?, true)),
             (None, None) => Ok((DEFAULT_SIZE, self.before.is_some() && self.after.is_none())),
@@ -114,12 +111,7 @@ fn encode(order: &str, keys: Vec<Key>) -> String {
 }
 
 fn decode<M>(field: &str, cursor: &str, order: &Order<M>) -> AppResult<Vec<Key>> {
-    let invalid = || {
-        AppError::bad_input(
-            field,
-            format!("{field} is not a cursor of this list and order"),
-        )
-    };
+    let invalid = || AppError::bad_input(field, t!("page-cursor", field = field));
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if cursor.o != order.name || cursor.k.len() != order.exprs.len() {

@@ -57,7 +57,7 @@ fn check_url(url: &str) -> AppResult<String> {
     } else {
         Err(AppError::bad_input(
             "links.url",
-            format!("'{url}' is not an http(s) address"),
+            t!("url-not-http", url = url),
         ))
     }
 }
@@ -116,7 +116,11 @@ async fn writable_target(
                 .ok_or_else(|| {
                     AppError::bad_input(
                         "measureId",
-                        format!("finding {} has no measure {measure_id}", finding.id),
+                        t!(
+                            "finding-has-no-measure",
+                            finding = finding.id,
+                            measure = measure_id
+                        ),
                     )
                 })?;
             m.department_id.unwrap_or(finding.department_id)
@@ -153,16 +157,13 @@ pub fn check(
     links: &[NewLink],
 ) -> AppResult<Checked> {
     if matches!(kind, ProgressKind::StatusChange | ProgressKind::Correction) {
-        return Err(AppError::bad_input(
-            "kind",
-            "status changes are written by the workflow, and corrections by correctProgressEntry",
-        ));
+        return Err(AppError::bad_input("kind", t!("entry-kind-reserved")));
     }
     let content = content(content_text)?;
     if links.len() > MAX_EVIDENCE {
         return Err(AppError::bad_input(
             "links",
-            format!("at most {MAX_EVIDENCE} evidence items per entry"),
+            t!("evidence-too-many", max = MAX_EVIDENCE),
         ));
     }
     let mut checked_links = Vec::with_capacity(links.len());
@@ -204,7 +205,7 @@ pub async fn add(
     if input.links.len() + input.files.len() > MAX_EVIDENCE {
         return Err(AppError::bad_input(
             "files",
-            format!("at most {MAX_EVIDENCE} evidence items per entry"),
+            t!("evidence-too-many", max = MAX_EVIDENCE),
         ));
     }
     let titles = input
@@ -241,10 +242,7 @@ pub async fn append(
     let today = who.today();
     let entry_date = entry.entry_date.unwrap_or(today);
     if entry_date > today {
-        return Err(AppError::bad_input(
-            "entryDate",
-            "a progress entry cannot be dated in the future",
-        ));
+        return Err(AppError::bad_input("entryDate", t!("entry-in-future")));
     }
     let now = who.now();
     let created = progress_entry::ActiveModel {
@@ -410,9 +408,7 @@ pub async fn downloadable(
         .await
         .map_err(|_| AppError::not_found("evidence", evidence_id))?;
     if item.kind != EvidenceKind::File {
-        return Err(AppError::NotFound(format!(
-            "evidence {evidence_id} is a link, not a stored file"
-        )));
+        return Err(AppError::NotFound(t!("evidence-is-link", id = evidence_id)));
     }
     Ok(item)
 }

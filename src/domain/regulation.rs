@@ -175,7 +175,7 @@ pub async fn create(
         None => {
             return Err(AppError::bad_input(
                 "departmentCode",
-                "name the issuing department",
+                t!("regulation-needs-department"),
             ));
         }
     };
@@ -296,10 +296,19 @@ pub async fn set_link(
         .await?;
     let active = existing.as_ref().is_some_and(|l| l.unlinked_at.is_none());
     if active == linked {
-        return Err(AppError::Conflict(format!(
-            "regulation {regulation_id} is already {} finding {finding_id}",
-            if linked { "linked to" } else { "not linked to" }
-        )));
+        return Err(AppError::Conflict(if linked {
+            t!(
+                "regulation-linked-already",
+                regulation = regulation_id,
+                finding = finding_id
+            )
+        } else {
+            t!(
+                "regulation-not-linked",
+                regulation = regulation_id,
+                finding = finding_id
+            )
+        }));
     }
     let now = who.now();
     let link = match existing {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
 use entity::enums::{ReportKind, ReportStatus};
 use entity::{category, department, finding, inspection, measure, progress_entry, report, target};
 use sea_orm::sea_query::Expr;
@@ -202,7 +202,14 @@ pub async fn current_ledger(
         start: None,
         end: today,
     };
-    snapshot(db, &inspection, &who.caller.read_reach(), period, today).await
+    snapshot(
+        db,
+        &inspection,
+        &who.caller.read_reach(),
+        period,
+        who.local_now(),
+    )
+    .await
 }
 
 /// What a snapshot covers: its kind's name and the days of ledger entries it shows.
@@ -219,8 +226,9 @@ async fn snapshot(
     inspection: &inspection::Model,
     reach: &Reach,
     period: Period,
-    today: NaiveDate,
+    now: DateTime<FixedOffset>,
 ) -> AppResult<Snapshot> {
+    let today = now.date_naive();
     let unit = department::Entity::find_by_id(inspection.unit_id)
         .one(db)
         .await?
@@ -375,7 +383,7 @@ async fn snapshot(
         },
         period_start,
         period_end,
-        generated_at: Utc::now(),
+        generated_at: now,
         summary: SummaryFacts {
             total: counts.total,
             not_started: counts.not_started,
@@ -410,15 +418,12 @@ pub async fn generate(
     let today = who.today();
     // A report may be prepared ahead for the coming reporting day (at most half a month on).
     if period_end > today.checked_add_days(Days::new(16)).unwrap_or(today) {
-        return Err(AppError::bad_input(
-            "periodEnd",
-            "a report can be prepared at most for the next reporting day",
-        ));
+        return Err(AppError::bad_input("periodEnd", t!("report-too-early")));
     }
     if let Some(start) = inspection.feedback_on.filter(|f| period_end < *f) {
         return Err(AppError::bad_input(
             "periodEnd",
-            format!("the period ends before the feedback of {start}"),
+            t!("report-before-feedback", feedback = start),
         ));
     }
     let previous = report::Entity::find()
@@ -436,7 +441,7 @@ pub async fn generate(
         end: period_end,
     };
     let unit_reach = scope::subtree_reach(db, inspection.unit_id).await?;
-    let snapshot = snapshot(db, &inspection, &unit_reach, period, today).await?;
+    let snapshot = snapshot(db, &inspection, &unit_reach, period, who.local_now()).await?;
     let snapshot = serde_json::to_value(&snapshot).map_err(AppError::internal)?;
     let digest = snapshot_digest(&snapshot);
     let created = report::ActiveModel {
@@ -505,7 +510,7 @@ pub async fn advance(
         _ => update.col_expr(report::Column::PublishedAt, Expr::value(now)),
     };
     if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!("report {id} changed meanwhile")));
+        return Err(AppError::Conflict(t!("report-changed", id = id)));
     }
     let updated = report::Entity::find_by_id(id)
         .one(db)
@@ -595,27 +600,25 @@ pub fn decide_advance(
     };
     if to != expected {
         return Err(AppError::InvalidTransition(match current.kind {
-            ReportKind::SemiMonthly => {
-                "a progress report is submitted (submitReport), not published".to_owned()
-            }
-            ReportKind::Bulletin => {
-                "a bulletin is published (publishBulletin), not submitted".to_owned()
-            }
+            ReportKind::SemiMonthly => t!("report-is-submitted"),
+            ReportKind::Bulletin => t!("bulletin-is-published"),
         }));
     }
     if current.status != ReportStatus::Draft {
-        return Err(AppError::InvalidTransition(format!(
-            "report {} is already {}; only a draft moves on",
-            current.id, current.status
+        return Err(AppError::InvalidTransition(t!(
+            "report-not-draft",
+            id = current.id,
+            status = current.status
         )));
     }
     if let Some(other) = facts
         .submitted_already
         .filter(|_| to == ReportStatus::Submitted)
     {
-        return Err(AppError::Conflict(format!(
-            "report {other} was already submitted for {}",
-            current.period_end
+        return Err(AppError::Conflict(t!(
+            "report-submitted-already",
+            other = other,
+            day = current.period_end
         )));
     }
     Ok(())

@@ -123,5 +123,5 @@ pub fn writable_path(caller: &Caller, path: Option<&str>) -> AppResult<()> {
 
 /// The refusal of a write outside the caller's department subtree.
 pub fn outside() -> AppError {
-    AppError::Forbidden("this record belongs to a department outside your own".to_owned())
+    AppError::Forbidden(t!("outside-department"))
 }

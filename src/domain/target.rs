@@ -38,7 +38,7 @@ fn finite(field: &str, value: Option<f64>) -> AppResult<Option<f64>> {
     match value {
         Some(v) if !v.is_finite() => Err(AppError::bad_input(
             field,
-            format!("{field} must be a finite number"),
+            t!("number-not-finite", field = field),
         )),
         other => Ok(other),
     }

@@ -10,10 +10,7 @@ use crate::error::{AppError, AppResult};
 pub fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} may not be empty"),
-        ));
+        return Err(AppError::bad_input(field, t!("text-empty", field = field)));
     }
     capped(field, trimmed, max)
 }
@@ -37,7 +34,7 @@ fn capped(field: &str, value: &str, max: usize) -> AppResult<String> {
     if value.chars().count() > max {
         return Err(AppError::bad_input(
             field,
-            format!("{field} may have at most {max} characters"),
+            t!("text-too-long", field = field, max = max),
         ));
     }
     Ok(value.to_owned())
@@ -46,10 +43,7 @@ fn capped(field: &str, value: &str, max: usize) -> AppResult<String> {
 /// `BAD_USER_INPUT` for a text holding a NUL character.
 pub fn refuse_nul(field: &str, value: &str) -> AppResult<()> {
     if value.contains('\0') {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} may not contain a NUL character"),
-        ));
+        return Err(AppError::bad_input(field, t!("text-nul", field = field)));
     }
     Ok(())
 }
@@ -72,7 +66,13 @@ pub fn date(field: &str, value: NaiveDate) -> AppResult<NaiveDate> {
     } else {
         Err(AppError::bad_input(
             field,
-            format!("{field} {value} is outside {EARLIEST} to {LATEST}"),
+            t!(
+                "date-out-of-range",
+                field = field,
+                value = value,
+                earliest = EARLIEST,
+                latest = LATEST
+            ),
         ))
     }
 }

@@ -88,15 +88,17 @@ pub fn allowed_from(status: FindingStatus) -> Vec<&'static str> {
 
 fn invalid(current: FindingStatus, attempted: Move) -> AppError {
     let allowed = allowed_from(current);
-    AppError::InvalidTransition(format!(
-        "{} is not allowed: the finding is {}; allowed from here: {}",
-        attempted.name(),
-        current.as_str().to_uppercase(),
-        if allowed.is_empty() {
-            "none".to_owned()
-        } else {
-            allowed.join(", ")
-        }
+    let allowed = if allowed.is_empty() {
+        t!("none")
+    } else {
+        allowed.join(", ")
+    };
+    AppError::InvalidTransition(t!(
+        "move-not-allowed",
+        attempted = attempted.name(),
+        status = crate::i18n::finding_status(current),
+        code = current.as_str().to_uppercase(),
+        allowed = allowed
     ))
 }
 
@@ -130,16 +132,10 @@ pub async fn transition(
         .transpose()?;
     match step {
         Move::Return | Move::Reopen if text.is_none() => {
-            return Err(AppError::bad_input(
-                "reason",
-                "say why the finding goes back",
-            ));
+            return Err(AppError::bad_input("reason", t!("move-needs-reason")));
         }
         Move::Submit if text.is_none() => {
-            return Err(AppError::bad_input(
-                "summary",
-                "summarise the rectification for the reviewers",
-            ));
+            return Err(AppError::bad_input("summary", t!("submit-needs-summary")));
         }
         _ => {}
     }
@@ -151,10 +147,12 @@ pub async fn transition(
     if let Some(version) = input.version
         && version != current.version
     {
-        return Err(AppError::Conflict(format!(
-            "finding {id} changed since version {version} was read (now version {}, {})",
-            current.version,
-            current.status.as_str().to_uppercase()
+        return Err(AppError::Conflict(t!(
+            "finding-stale",
+            id = id,
+            version = version,
+            now = current.version,
+            status = crate::i18n::finding_status(current.status)
         )));
     }
     if let Err(err) = decide(who, &facts, step) {
@@ -164,9 +162,10 @@ pub async fn transition(
             && input.version.is_none()
             && last_move_by_other(db, who, id, from, to).await?;
         return Err(if raced {
-            AppError::Conflict(format!(
-                "finding {id} is already {}: someone else made this move first",
-                to.as_str().to_uppercase()
+            AppError::Conflict(t!(
+                "move-raced",
+                id = id,
+                status = crate::i18n::finding_status(to)
             ))
         } else {
             err
@@ -220,9 +219,7 @@ async fn apply(
         ),
     };
     if update.exec(db).await?.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "finding {id} changed while this move was being made"
-        )));
+        return Err(AppError::Conflict(t!("move-interrupted", id = id)));
     }
     let updated = finding::Entity::find_by_id(id)
         .one(db)
@@ -410,15 +407,12 @@ pub fn decide(who: &Acting, facts: &Facts, step: Move) -> AppResult<()> {
             let open: Vec<String> = facts.open_measures.iter().map(i32::to_string).collect();
             Err(AppError::bad_input(
                 "findingId",
-                format!(
-                    "measures {} are not done; only long-term findings close with measures open",
-                    open.join(", ")
-                ),
+                t!("submit-measures-open", measures = open.join("、")),
             ))
         }
-        Move::Approve if facts.submitted_by.as_deref() == Some(who.sub()) => Err(
-            AppError::Forbidden("the submitter of a close-out may not approve it".to_owned()),
-        ),
+        Move::Approve if facts.submitted_by.as_deref() == Some(who.sub()) => {
+            Err(AppError::Forbidden(t!("approve-own-submission")))
+        }
         _ => Ok(()),
     }
 }
@@ -482,9 +476,9 @@ async fn check_evidence(
         }
         (false, None) => Err(AppError::bad_input(
             "noEvidenceReason",
-            format!(
-                "done measures {} have no evidence in the ledger; attach evidence or say why none applies",
-                without_evidence.join(", ")
+            t!(
+                "submit-needs-evidence",
+                measures = without_evidence.join("、")
             ),
         )),
     }

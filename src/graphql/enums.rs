@@ -58,7 +58,7 @@ mirror!(
         NotStarted,
         /// Being rectified (整改中).
         InProgress,
-        /// Submitted for close-out, awaiting review (待审核销号).
+        /// Submitted for close-out, awaiting review (待审核).
         PendingReview,
         /// Closed out once its rectification was verified (已销号).
         Closed,
@@ -80,9 +80,9 @@ mirror!(
 mirror!(
     /// Status of a measure (措施状态).
     MeasureStatus => entity::enums::MeasureStatus {
-        /// Planned, not yet started (计划中).
+        /// Planned, not yet started (计划).
         Planned,
-        /// Under way (推进中).
+        /// Under way (进行中).
         InProgress,
         /// Completed (已完成).
         Done,

@@ -99,7 +99,7 @@ impl LedgerMutation {
         let id = parse_id("inspectionId", &inspection_id)?;
         let mut upload = file
             .value(ctx)
-            .map_err(|_| AppError::bad_input("file", "the file is missing from the request"))?;
+            .map_err(|_| AppError::bad_input("file", t!("upload-missing")))?;
         let mut bytes = Vec::new();
         upload
             .content

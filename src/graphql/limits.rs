@@ -14,7 +14,7 @@
 //!   (no such operation in the document) is `GRAPHQL_VALIDATION_FAILED`.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
@@ -44,12 +44,44 @@ pub struct Rules {
     pub introspection: bool,
 }
 
-pub struct Limits(pub Rules);
+pub struct Limits {
+    rules: Rules,
+    arguments: Arc<OnceLock<Arguments>>,
+}
+
+impl Limits {
+    pub fn new(rules: Rules) -> Self {
+        Self {
+            rules,
+            arguments: Arc::default(),
+        }
+    }
+}
+
+/// The (field, argument) names the schema declares on any type: an argument the schema does
+/// not know is a mistake in the document even when its value is a variable.
+type Arguments = HashSet<(String, String)>;
+
+fn arguments_of(registry: &async_graphql::registry::Registry) -> Arguments {
+    registry
+        .types
+        .values()
+        .filter_map(|t| t.fields())
+        .flat_map(|fields| fields.values())
+        .flat_map(|field| {
+            field
+                .args
+                .keys()
+                .map(|arg| (field.name.clone(), arg.clone()))
+        })
+        .collect()
+}
 
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(LimitsExtension {
-            rules: self.0,
+            rules: self.rules,
+            arguments: self.arguments.clone(),
             shape: Mutex::default(),
         })
     }
@@ -66,6 +98,7 @@ struct Shape {
 
 struct LimitsExtension {
     rules: Rules,
+    arguments: Arc<OnceLock<Arguments>>,
     shape: Mutex<Shape>,
 }
 
@@ -128,13 +161,14 @@ impl Extension for LimitsExtension {
             }
         })?;
         if let Some(path) = nul_in_variables(variables) {
-            return Err(bad_input(
-                format!("variable {path} holds a NUL character, which no text may contain"),
-                &path,
-            ));
+            return Err(bad_input(t!("variable-nul", path = &path), &path));
         }
+        let known = self
+            .arguments
+            .get_or_init(|| arguments_of(&ctx.schema_env.registry));
         let mut walk = Walk {
             document: &document,
+            known,
             fields: 0,
             worst_directives: 0,
             nul_argument: None,
@@ -150,20 +184,22 @@ impl Extension for LimitsExtension {
         }
         if let Some(argument) = walk.nul_argument {
             return Err(bad_input(
-                format!("argument {argument} holds a NUL character, which no text may contain"),
+                t!("argument-nul", argument = &argument),
                 &argument,
             ));
         }
         if walk.fields > self.rules.max_fields {
-            return Err(too_complex(format!(
-                "Query is too complex: {} fields selected, at most {} allowed.",
-                walk.fields, self.rules.max_fields
+            return Err(too_complex(t!(
+                "query-too-many-fields",
+                fields = walk.fields,
+                max = self.rules.max_fields
             )));
         }
         if walk.worst_directives > self.rules.max_directives {
-            return Err(too_complex(format!(
-                "Query is too complex: a field has {} directives, at most {} allowed.",
-                walk.worst_directives, self.rules.max_directives
+            return Err(too_complex(t!(
+                "query-too-many-directives",
+                directives = walk.worst_directives,
+                max = self.rules.max_directives
             )));
         }
         if let Ok(mut shape) = self.shape.lock() {
@@ -205,24 +241,25 @@ impl Extension for LimitsExtension {
         })?;
         if shape.introspection_depth > 0 && !self.rules.introspection {
             return Err(vec![coded(
-                ServerError::new("Introspection is turned off on this server.", None),
+                ServerError::new(t!("introspection-off"), None),
                 codes::GRAPHQL_VALIDATION_FAILED,
             )]);
         }
         if shape.data_depth > self.rules.max_depth
             || shape.introspection_depth > self.rules.max_introspection_depth
         {
-            return Err(vec![too_complex(format!(
-                "Query is nested too deep: depth {}, at most {} allowed ({} for introspection).",
-                shape.data_depth.max(shape.introspection_depth),
-                self.rules.max_depth,
-                self.rules.max_introspection_depth
+            return Err(vec![too_complex(t!(
+                "query-too-deep",
+                depth = shape.data_depth.max(shape.introspection_depth),
+                max = self.rules.max_depth,
+                introspection = self.rules.max_introspection_depth
             ))]);
         }
         if result.complexity > self.rules.max_complexity {
-            return Err(vec![too_complex(format!(
-                "Query is too complex: complexity {}, at most {} allowed.",
-                result.complexity, self.rules.max_complexity
+            return Err(vec![too_complex(t!(
+                "query-too-complex",
+                complexity = result.complexity,
+                max = self.rules.max_complexity
             ))]);
         }
         Ok(result)
@@ -260,6 +297,7 @@ fn nul_in_variables(variables: &Variables) -> Option<String> {
 /// and of introspection selections.
 struct Walk<'a> {
     document: &'a ExecutableDocument,
+    known: &'a Arguments,
     fields: usize,
     worst_directives: usize,
     nul_argument: Option<String>,
@@ -282,10 +320,10 @@ impl Walk<'_> {
                     let field = &field.node;
                     self.fields += 1;
                     self.worst_directives = self.worst_directives.max(field.directives.len());
-                    for (name, value) in &field.arguments {
-                        self.argument(name, value);
-                    }
                     let name = field.name.node.as_str();
+                    for (argument, value) in &field.arguments {
+                        self.argument(name, argument, value);
+                    }
                     let inside = introspection || name == "__schema" || name == "__type";
                     let level = depth + 1;
                     if inside {
@@ -319,7 +357,7 @@ impl Walk<'_> {
         }
     }
 
-    fn argument(&mut self, name: &Positioned<Name>, value: &Positioned<DocValue>) {
+    fn argument(&mut self, field: &str, name: &Positioned<Name>, value: &Positioned<DocValue>) {
         fn has_variable(value: &DocValue) -> bool {
             match value {
                 DocValue::Variable(_) => true,
@@ -336,7 +374,11 @@ impl Walk<'_> {
                 _ => false,
             }
         }
-        if has_variable(&value.node) {
+        if has_variable(&value.node)
+            && self
+                .known
+                .contains(&(field.to_owned(), name.node.to_string()))
+        {
             self.variable_arguments.insert(name.pos);
         }
         if self.nul_argument.is_none() && has_nul(&value.node) {

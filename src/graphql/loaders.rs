@@ -33,7 +33,7 @@ pub struct LoadError;
 
 impl From<LoadError> for AppError {
     fn from(_: LoadError) -> Self {
-        AppError::Internal("internal server error".to_owned())
+        AppError::Internal(t!("internal-error"))
     }
 }
 

@@ -94,7 +94,7 @@ pub fn build_schema(
         .delay(limits.dataloader_delay);
     let mut builder = builder()
         .limit_recursive_depth(64)
-        .extension(limits::Limits(limits::Rules {
+        .extension(limits::Limits::new(limits::Rules {
             max_depth: limits.graphql_max_depth,
             max_complexity: limits.graphql_max_complexity,
             max_fields: limits.graphql_max_fields,
@@ -215,7 +215,7 @@ pub fn parse_id(field: &str, id: &ID) -> AppResult<i32> {
     id.parse::<i32>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| AppError::bad_input(field, format!("'{}' is not a valid id", id.as_str())))
+        .ok_or_else(|| AppError::bad_input(field, t!("id-invalid", id = id.as_str())))
 }
 
 /// A lookup's answer: the record, or null when it does not exist or lies outside the caller's

@@ -191,9 +191,10 @@ impl ProgressMutation {
     ) -> Result<ProgressEntry> {
         let mut files = Vec::with_capacity(input.files.len());
         for item in input.files {
-            let upload = item.file.value(ctx).map_err(|_| {
-                AppError::bad_input("files", "an uploaded file is missing from the request")
-            })?;
+            let upload = item
+                .file
+                .value(ctx)
+                .map_err(|_| AppError::bad_input("files", t!("upload-missing")))?;
             files.push(NewFile {
                 title: item.title,
                 media_type: upload.content_type.clone(),

@@ -22,7 +22,7 @@ pub struct SummaryCounts {
     pub not_started: i64,
     /// Being rectified (整改中).
     pub in_progress: i64,
-    /// Submitted for close-out (待审核销号).
+    /// Submitted for close-out (待审核).
     pub pending_review: i64,
     /// Closed out (已销号).
     pub closed: i64,
@@ -137,7 +137,7 @@ impl StatusSummary {
     async fn in_progress(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.in_progress)
     }
-    /// Submitted for close-out (待审核销号).
+    /// Submitted for close-out (待审核).
     async fn pending_review(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.pending_review)
     }

@@ -43,10 +43,10 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppErr
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Caller::Anonymous);
     };
-    let invalid = |reason: &str| AppError::Unauthenticated(format!("invalid token: {reason}"));
+    let invalid = |reason: &str| AppError::Unauthenticated(t!("token-invalid", reason = reason));
     let value = value
         .to_str()
-        .map_err(|_| invalid("the Authorization header is not text"))?;
+        .map_err(|_| invalid(&t!("token-header-not-text")))?;
     let (scheme, token) = value
         .trim()
         .split_once(' ')
@@ -62,7 +62,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppErr
 /// Completes verified claims against the database: the department must exist (and not be
 /// archived), and a local account's token must not have been revoked.
 async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, AppError> {
-    let invalid = |reason: String| AppError::Unauthenticated(format!("invalid token: {reason}"));
+    let invalid = |reason: String| AppError::Unauthenticated(t!("token-invalid", reason = reason));
     let department = match &claims.dept {
         None => None,
         Some(code) => {
@@ -81,12 +81,10 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
     if let Some((account_id, version)) = claims.account {
         let account = crate::domain::account::find(&state.db, account_id).await?;
         match account {
-            Some(a) if a.disabled => return Err(invalid("the account is disabled".to_owned())),
+            Some(a) if a.disabled => return Err(invalid(t!("account-disabled"))),
             Some(a) if a.token_version == version => {}
             _ => {
-                return Err(invalid(
-                    "the token has been revoked; log in again".to_owned(),
-                ));
+                return Err(invalid(t!("token-revoked")));
             }
         }
     }

@@ -72,7 +72,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
             None => {
                 return crate::http::refuse_at(
                     "/graphql/assets",
-                    crate::error::AppError::NotFound(format!("no asset {name}")),
+                    crate::error::AppError::NotFound(t!("no-asset", name = &name)),
                 );
             }
         }

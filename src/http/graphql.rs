@@ -25,7 +25,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 fn timed_out() -> Response {
-    refuse(codes::TIMEOUT, "the request took too long and was stopped")
+    refuse(codes::TIMEOUT, &t!("timeout"))
 }
 
 /// A compiled plan's answer, with the headers async-graphql's own answers carry.
@@ -65,10 +65,7 @@ pub async fn execute(
     body: Body,
 ) -> Response {
     let Some(kind) = body_kind(&headers) else {
-        return refuse(
-            codes::UNSUPPORTED_MEDIA_TYPE,
-            "send GraphQL requests as application/json (or multipart/form-data with files)",
-        );
+        return refuse(codes::UNSUPPORTED_MEDIA_TYPE, &t!("graphql-media-type"));
     };
     // Uploads carry files, so their limit is the evidence size (plus room for the operation).
     let limit = match kind {
@@ -83,10 +80,10 @@ pub async fn execute(
             return if too_large {
                 refuse(
                     codes::PAYLOAD_TOO_LARGE,
-                    &format!("the request body exceeds {limit} bytes"),
+                    &t!("body-too-large", limit = limit),
                 )
             } else {
-                refuse(codes::BAD_REQUEST, "the request body could not be read")
+                refuse(codes::BAD_REQUEST, &t!("body-unreadable"))
             };
         }
     };
@@ -109,17 +106,11 @@ pub async fn execute(
         Err(Some(ParseRequestError::PayloadTooLarge)) => {
             return refuse(
                 codes::PAYLOAD_TOO_LARGE,
-                &format!(
-                    "an uploaded file exceeds {} bytes",
-                    state.evidence.max_size()
-                ),
+                &t!("upload-too-large", limit = state.evidence.max_size()),
             );
         }
         Err(_) => {
-            return refuse(
-                codes::BAD_REQUEST,
-                "the body is not a GraphQL request: expected {\"query\": ...}, a non-empty array of them, or a GraphQL multipart request",
-            );
+            return refuse(codes::BAD_REQUEST, &t!("graphql-not-a-request"));
         }
     };
     let max_batch = state.config.graphql.graphql_max_batch;
@@ -128,10 +119,7 @@ pub async fn execute(
     {
         return refuse(
             codes::BATCH_TOO_LARGE,
-            &format!(
-                "a batch may hold at most {max_batch} operations, this one has {}",
-                requests.len()
-            ),
+            &t!("batch-too-large", max = max_batch, count = requests.len()),
         );
     }
     // A single query whose text has a plan is answered from it; any other, and any the plan

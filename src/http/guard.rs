@@ -168,10 +168,7 @@ pub async fn rate(
         if let Err(not_until) = limiter.check_key(&client) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let err = AppError::RateLimited {
-                message: format!(
-                    "too many requests from this address; try again in {} s",
-                    wait.as_secs().max(1)
-                ),
+                message: t!("rate-limited", seconds = wait.as_secs().max(1)),
                 retry_after: wait.as_secs().max(1),
             };
             return super::refuse_at(request.uri().path(), err);

@@ -36,10 +36,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let key = match key.to_str() {
         Ok(k) if !k.trim().is_empty() && k.len() <= 255 => k.trim().to_owned(),
         _ => {
-            return refuse(
-                codes::BAD_USER_INPUT,
-                "Idempotency-Key must be 1 to 255 visible characters",
-            );
+            return refuse(codes::BAD_USER_INPUT, &t!("idempotency-key-shape"));
         }
     };
     let caller = request
@@ -57,7 +54,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let Ok(bytes) = to_bytes(body, limit).await else {
         return refuse(
             codes::PAYLOAD_TOO_LARGE,
-            &format!("the request body exceeds {limit} bytes"),
+            &t!("body-too-large", limit = limit),
         );
     };
     let mut hasher = Sha256::new();
@@ -84,25 +81,16 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             Ok(Claim::Ours) => break,
             Ok(Claim::Replay(stored)) => return replay(stored),
             Ok(Claim::Mismatch) => {
-                return refuse(
-                    codes::CONFLICT,
-                    "this Idempotency-Key was used for a different request",
-                );
+                return refuse(codes::CONFLICT, &t!("idempotency-key-other-request"));
             }
             Ok(Claim::Committed) => {
-                return refuse(
-                    codes::CONFLICT,
-                    "the first request with this Idempotency-Key made its change, but its answer was lost; read the record to see it",
-                );
+                return refuse(codes::CONFLICT, &t!("idempotency-answer-lost"));
             }
             Ok(Claim::Running) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             Ok(Claim::Running) => {
-                return refuse(
-                    codes::CONFLICT,
-                    "a request with this Idempotency-Key is still running",
-                );
+                return refuse(codes::CONFLICT, &t!("idempotency-running"));
             }
             Err(err) => return err.into_response(),
         }

@@ -54,11 +54,41 @@ async fn count_requests(
     response
 }
 
+/// Serves the request with messages in the language its `Accept-Language` prefers (Chinese by
+/// default), and says which in `Content-Language`.
+async fn language(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let language = crate::i18n::negotiate(
+        request
+            .headers()
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let mut response = crate::i18n::scope(language, next.run(request)).await;
+    let tag = match language {
+        crate::i18n::Language::Chinese => "zh-CN",
+        crate::i18n::Language::English => "en",
+    };
+    let headers = response.headers_mut();
+    // Caches (and ETags) must keep the two languages' answers apart.
+    headers.append(
+        axum::http::header::VARY,
+        axum::http::HeaderValue::from_static("accept-language"),
+    );
+    headers.insert(
+        axum::http::header::CONTENT_LANGUAGE,
+        axum::http::HeaderValue::from_static(tag),
+    );
+    response
+}
+
 /// An address that names nothing: the JSON error body, not an empty 404.
 async fn no_route(uri: axum::http::Uri) -> axum::response::Response {
     refuse_at(
         uri.path(),
-        AppError::NotFound(format!("no route {}", uri.path())),
+        AppError::NotFound(t!("no-route", path = uri.path())),
     )
 }
 
@@ -106,6 +136,7 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), count_requests))
         .layer(from_fn_with_state(state.clone(), guard::rate))
         .layer(axum::middleware::from_fn(guard::headers))
+        .layer(axum::middleware::from_fn(language))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(
             request_id,

@@ -170,22 +170,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::bad_input("id", "the path has no id"))?;
+            .map_err(|_| AppError::bad_input("id", t!("path-no-id")))?;
         let (name, value) = raw
             .iter()
             .next()
-            .ok_or_else(|| AppError::bad_input("id", "the path has no id"))?;
+            .ok_or_else(|| AppError::bad_input("id", t!("path-no-id")))?;
         value
             .parse::<i32>()
             .ok()
             .filter(|n| *n > 0)
             .map(Id)
-            .ok_or_else(|| {
-                AppError::bad_input(
-                    name,
-                    format!("'{value}' is not an id (a positive whole number)"),
-                )
-            })
+            .ok_or_else(|| AppError::bad_input(name, t!("path-id-invalid", value = value)))
     }
 }
 
@@ -221,9 +216,7 @@ fn url_pairs(query: &str) -> AppResult<Vec<(String, String)>> {
                         .get(i + 1..i + 3)
                         .and_then(|h| std::str::from_utf8(h).ok())
                         .and_then(|h| u8::from_str_radix(h, 16).ok())
-                        .ok_or_else(|| {
-                            AppError::bad_input("query", "a malformed %-escape in the query string")
-                        })?;
+                        .ok_or_else(|| AppError::bad_input("query", t!("query-bad-escape")))?;
                     out.push(hex);
                     i += 2;
                 }
@@ -231,8 +224,7 @@ fn url_pairs(query: &str) -> AppResult<Vec<(String, String)>> {
             }
             i += 1;
         }
-        String::from_utf8(out)
-            .map_err(|_| AppError::bad_input("query", "the query string is not UTF-8"))
+        String::from_utf8(out).map_err(|_| AppError::bad_input("query", t!("query-not-utf8")))
     }
     query
         .split('&')
@@ -261,7 +253,7 @@ impl Params {
         self.raw(name)
             .map(|v| {
                 v.parse::<i32>().map_err(|_| {
-                    AppError::bad_input(name, format!("{name} '{v}' is not a whole number"))
+                    AppError::bad_input(name, t!("param-not-integer", name = name, value = v))
                 })
             })
             .transpose()
@@ -273,12 +265,7 @@ impl Params {
                 DateTime::parse_from_rfc3339(v)
                     .map(|t| t.with_timezone(&Utc))
                     .map_err(|_| {
-                        AppError::bad_input(
-                            name,
-                            format!(
-                                "{name} '{v}' is not an RFC 3339 time such as 2021-04-13T00:00:00Z"
-                            ),
-                        )
+                        AppError::bad_input(name, t!("param-not-time", name = name, value = v))
                     })
             })
             .transpose()
@@ -290,7 +277,7 @@ impl Params {
         if !(1..=100).contains(&limit) {
             return Err(AppError::bad_input(
                 "limit",
-                format!("limit {limit} is not between 1 and 100"),
+                t!("param-limit", limit = limit),
             ));
         }
         Ok(PageArgs {

@@ -45,7 +45,7 @@ pub fn report_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
             f.responsible_person.clone().unwrap_or_default(),
             f.deadline.map(|d| d.to_string()).unwrap_or_default(),
             progress,
-            status_zh(&f.status).to_owned(),
+            status_zh(&f.status),
         ]);
     }
     rows
@@ -89,14 +89,14 @@ pub fn machine_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
                         Col::Person => f.responsible_person.clone().unwrap_or_default(),
                         Col::Deadline => date(f.deadline),
                         Col::Progress => progress.clone(),
-                        Col::Status => status_zh(&f.status).to_owned(),
+                        Col::Status => status_zh(&f.status),
                         Col::Category => category.title.clone().unwrap_or_default(),
                         Col::Description => f.description.clone(),
                         Col::Kind => type_zh(&f.rectification_type).to_owned(),
                         Col::MeasureOrdinal => number(m.map(|m| m.ordinal)),
-                        Col::MeasureStatus => m
-                            .map(|m| measure_status_zh(&m.status).to_owned())
-                            .unwrap_or_default(),
+                        Col::MeasureStatus => {
+                            m.map(|m| measure_status_zh(&m.status)).unwrap_or_default()
+                        }
                         Col::MeasureDeadline => date(m.and_then(|m| m.deadline)),
                         Col::CompletedOn => date(m.and_then(|m| m.completed_on)),
                         Col::FindingId => f.id.to_string(),

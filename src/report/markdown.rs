@@ -18,7 +18,7 @@ pub fn render(s: &Snapshot) -> String {
     let _ = writeln!(
         out,
         "- 生成时间：{}",
-        s.generated_at.format("%Y-%m-%d %H:%M UTC")
+        s.generated_at.format("%Y-%m-%d %H:%M（UTC%:z）")
     );
     let _ = writeln!(out);
     let m = &s.summary;
@@ -29,7 +29,7 @@ pub fn render(s: &Snapshot) -> String {
     for (label, value) in [
         ("问题总数", m.total.to_string()),
         ("已销号", m.closed.to_string()),
-        ("待审核销号", m.pending_review.to_string()),
+        ("待审核", m.pending_review.to_string()),
         ("整改中", m.in_progress.to_string()),
         ("未开始", m.not_started.to_string()),
         ("逾期", m.overdue.to_string()),

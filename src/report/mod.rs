@@ -9,7 +9,7 @@ pub mod markdown;
 pub mod render;
 pub mod xlsx;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -20,7 +20,9 @@ pub struct Snapshot {
     /// The first day the report covers: the day after the previous report's period, or feedback.
     pub period_start: Option<NaiveDate>,
     pub period_end: NaiveDate,
-    pub generated_at: DateTime<Utc>,
+    /// When it was made, in the configured zone's offset (so that its documents show the
+    /// unit's clock, and show it the same whatever the server is later configured with).
+    pub generated_at: DateTime<FixedOffset>,
     pub summary: SummaryFacts,
     pub categories: Vec<CategoryFacts>,
     pub publicity: Publicity,
@@ -138,14 +140,18 @@ pub struct Paragraph {
     pub content: String,
 }
 
-/// The status of a finding as a unit's ledger writes it.
-pub fn status_zh(status: &str) -> &'static str {
-    match status {
-        "not_started" => "未开始",
-        "in_progress" => "整改中",
-        "pending_review" => "待审核销号",
-        "closed" => "已销号",
-        _ => "未知",
+/// The status of a finding as a unit's ledger writes it (the catalogue's Chinese term: kept
+/// documents are Chinese whoever asks).
+pub fn status_zh(status: &str) -> String {
+    term("finding-status", status)
+}
+
+fn term(kind: &str, status: &str) -> String {
+    let id = format!("{kind}-{status}");
+    if crate::i18n::known(&id) {
+        crate::i18n::message_in(crate::i18n::Language::Chinese, &id, &[])
+    } else {
+        "未知".to_owned()
     }
 }
 
@@ -159,13 +165,8 @@ pub fn type_zh(kind: &str) -> &'static str {
 }
 
 /// The status of a measure as a unit's ledger writes it.
-pub fn measure_status_zh(status: &str) -> &'static str {
-    match status {
-        "planned" => "未开始",
-        "in_progress" => "推进中",
-        "done" => "已完成",
-        _ => "未知",
-    }
+pub fn measure_status_zh(status: &str) -> String {
+    term("measure-status", status)
 }
 
 /// 1 → 一, 12 → 十二, 21 → 二十一 (headings and "一是、二是" up to 99).

@@ -69,7 +69,7 @@ impl Format {
                 let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
                 Err(AppError::bad_input(
                     "format",
-                    format!("unknown format '{asked}': {}", names.join(", ")),
+                    t!("format-unknown", asked = asked, known = names.join(", ")),
                 ))
             }
         }
@@ -104,7 +104,7 @@ pub fn render(document: Document<'_>, format: Format) -> AppResult<Vec<u8>> {
     if !document.formats().contains(&format) {
         return Err(AppError::bad_input(
             "format",
-            format!("this document does not come as {}", format.name()),
+            t!("format-not-offered", format = format.name()),
         ));
     }
     let snapshot = document.snapshot();

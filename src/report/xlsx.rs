@@ -56,7 +56,7 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     let lines: [(&str, f64); 10] = [
         ("问题总数", m.total as f64),
         ("已销号", m.closed as f64),
-        ("待审核销号", m.pending_review as f64),
+        ("待审核", m.pending_review as f64),
         ("整改中", m.in_progress as f64),
         ("未开始", m.not_started as f64),
         ("逾期", m.overdue as f64),

@@ -95,28 +95,28 @@ async fn repeated_failures_lock_the_account_and_a_reset_unlocks_it() {
     for _ in 0..2 {
         let body = login(&app, "wang.wu", "wrong password!").await;
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
-        assert_eq!(body["errors"][0]["message"], "invalid username or password");
+        assert_eq!(body["errors"][0]["message"], "用户名或密码不正确");
     }
     let body = login(&app, "wang.wu", "wrong password!").await;
     assert!(
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("now locked"),
+            .contains("账号已被暂时锁定"),
         "{body}"
     );
-    // Locked: even the right password is refused.
+    // Locked: even the right password is refused, saying until when on the unit's clock.
     let body = login(&app, "wang.wu", "correct horse battery").await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("locked"),
-        "{body}"
-    );
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    let until = message
+        .strip_prefix("连续登录失败，账号已锁定至 ")
+        .unwrap_or_else(|| panic!("{body}"));
+    let until = chrono::DateTime::parse_from_str(until, "%Y-%m-%d %H:%M:%S %:z")
+        .unwrap_or_else(|e| panic!("{until}: {e}"));
+    assert_eq!(until.offset().local_minus_utc(), 8 * 3600, "{message}");
     // An unknown user gets the same answer as a wrong password.
     let body = login(&app, "nobody", "whatever it is").await;
-    assert_eq!(body["errors"][0]["message"], "invalid username or password");
+    assert_eq!(body["errors"][0]["message"], "用户名或密码不正确");
 
     let reset = "mutation($id: ID!) { resetPassword(id: $id, newPassword: \"a brand new secret\") { lockedUntil } }";
     let (_, body) = app.gql(Some(&admin), reset, json!({"id": id})).await;
@@ -152,7 +152,7 @@ async fn disabling_an_account_or_changing_its_password_revokes_its_tokens() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("revoked"),
+            .contains("令牌已被撤销"),
         "{body}"
     );
 
@@ -171,7 +171,7 @@ async fn disabling_an_account_or_changing_its_password_revokes_its_tokens() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("disabled"),
+            .contains("账号已停用"),
         "{body}"
     );
     let body = login(&app, "zhao.liu", "an even better one").await;
@@ -226,7 +226,7 @@ async fn rectrack_token_mints_tokens_the_server_accepts() {
 
     let too_long = mint(&["--sub", "s", "--role", "admin", "--ttl", "400d"]);
     assert!(!too_long.status.success());
-    assert!(String::from_utf8_lossy(&too_long.stderr).contains("at most"));
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("最长"));
     let no_dept = mint(&["--sub", "s", "--role", "manager"]);
     assert!(!no_dept.status.success());
     let unknown = mint(&["--sub", "s", "--role", "boss"]);

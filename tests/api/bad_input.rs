@@ -58,7 +58,7 @@ async fn a_nul_character_anywhere_is_refused_naming_where_it_is() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["error"],
-        json!({"code": "BAD_USER_INPUT", "field": "cursor", "message": "cursor may not contain a NUL character"})
+        json!({"code": "BAD_USER_INPUT", "field": "cursor", "message": "cursor 含有空字符（NUL），不能保存"})
     );
     assert_eq!(
         count(&app.db, "SELECT COUNT(*) FROM department").await,
@@ -113,7 +113,7 @@ async fn dates_outside_a_rectifications_range_are_refused_and_a_late_measure_is_
         .await;
     assert_eq!(
         created["createMeasure"]["notices"],
-        json!([{"code": "MEASURE_DUE_AFTER_FINDING", "message": "the measure is due 2021-07-31, after its finding's deadline 2021-06-30"}])
+        json!([{"code": "MEASURE_DUE_AFTER_FINDING", "message": "该措施的时限 2021-07-31 晚于所属问题的整改时限 2021-06-30"}])
     );
 }
 

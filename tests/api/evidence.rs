@@ -154,7 +154,7 @@ async fn refused_uploads_leave_no_row_and_no_file() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("not application/pdf")
+            .contains("文件内容不是 application/pdf")
     );
 
     // A good file on an entry the caller may not write: the file is stored, then removed.

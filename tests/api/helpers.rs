@@ -219,6 +219,27 @@ impl TestApp {
             .await
     }
 
+    /// [`Self::gql`] with an `Accept-Language` header.
+    pub async fn gql_in(
+        &self,
+        language: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept-language", language)
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
     /// [`Self::gql`] for one named operation of a document.
     pub async fn gql_op(
         &self,

@@ -384,22 +384,16 @@ async fn every_problem_is_reported_by_row_and_column_and_nothing_changes() {
                 .any(|(r, c, m)| *r == row && c == column && m.contains(text))
         };
         assert!(
-            has(2, "责任科室", "no department named or coded '不存在的科室'"),
+            has(2, "责任科室", "没有名称或代码为“不存在的科室”的部门"),
             "{problems:?}"
         );
-        assert!(has(2, "整改时限", "'下月底' is not a date"), "{problems:?}");
+        assert!(has(2, "整改时限", "“下月底”不是日期"), "{problems:?}");
         let stale_row = rows.iter().position(|r| r[col("问题ID")] == f2).unwrap() as i64 + 1;
-        assert!(has(stale_row, "问题版本", "stale version"), "{problems:?}");
+        assert!(has(stale_row, "问题版本", "版本已过期"), "{problems:?}");
         let last = rows.len() as i64;
-        assert!(has(last, "问题", "title may not be empty"), "{problems:?}");
-        assert!(
-            has(last, "序号", "already has a finding numbered 3"),
-            "{problems:?}"
-        );
-        assert!(
-            has(last, "序号", "duplicate ordinal 3 (also on row"),
-            "{problems:?}"
-        );
+        assert!(has(last, "问题", "title 不能为空"), "{problems:?}");
+        assert!(has(last, "序号", "已有序号为 3 的问题"), "{problems:?}");
+        assert!(has(last, "序号", "序号 3 重复（第"), "{problems:?}");
         assert_eq!(problems.len(), 6, "{problems:?}");
     }
     assert_eq!(

@@ -21,6 +21,7 @@ mod generate;
 mod hardening;
 mod health;
 mod introspection;
+mod languages;
 mod ledger;
 mod limits;
 mod migrations;

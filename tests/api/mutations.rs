@@ -416,10 +416,7 @@ async fn new_records_take_the_next_number_or_a_free_one_asked_for() {
         .gql(Some(&admin), CREATE_FINDING, finding(json!(5)))
         .await;
     assert_eq!(error_code(&body), Some("CONFLICT"));
-    assert_eq!(
-        body["errors"][0]["message"],
-        "inspection 1 already has a finding numbered 5"
-    );
+    assert_eq!(body["errors"][0]["message"], "巡察 1 已有序号为 5 的问题");
     assert_eq!(
         fails(&app, &admin, CREATE_FINDING, finding(json!(0))).await,
         ("BAD_USER_INPUT".to_owned(), Some("ordinal".to_owned()))

@@ -17,9 +17,10 @@ fn claims(role: &str, dept: Option<&str>) -> Value {
     c
 }
 
-/// Asserts the token is refused with 401, UNAUTHENTICATED and a message containing `reason`.
+/// Asserts the token is refused with 401, UNAUTHENTICATED and a message containing `reason`
+/// (in English, which the request asks for).
 async fn refused(app: &TestApp, token: &str, reason: &str) {
-    let (status, body) = app.gql(Some(token), ME, json!({})).await;
+    let (status, body) = app.gql_in("en", Some(token), ME, json!({})).await;
     assert_eq!(status, 401, "expected 401 for {reason}: {body}");
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();

@@ -107,7 +107,7 @@ async fn moves_outside_the_procedure_are_refused_with_their_codes() {
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
     assert_eq!(
         body["errors"][0]["message"],
-        "approveCloseOut is not allowed: the finding is IN_PROGRESS; allowed from here: submitForCloseOut"
+        "不能进行 approveCloseOut：该问题当前为“整改中”（IN_PROGRESS）；可进行的操作：submitForCloseOut"
     );
     // Reopen an IN_PROGRESS finding, return a CLOSED one.
     let (_, body) = app
@@ -122,7 +122,7 @@ async fn moves_outside_the_procedure_are_refused_with_their_codes() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .ends_with("allowed from here: reopenFinding")
+            .ends_with("可进行的操作：reopenFinding")
     );
     // Submit with measures still open (finding 1 is not long-term).
     let (_, body) = app
@@ -133,7 +133,7 @@ async fn moves_outside_the_procedure_are_refused_with_their_codes() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("are not done")
+            .contains("尚未完成")
     );
     // Roles: an officer may not submit, a manager may not approve.
     let (_, body) = app
@@ -219,7 +219,7 @@ async fn the_submitter_may_not_approve_its_own_close_out() {
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     assert_eq!(
         body["errors"][0]["message"],
-        "the submitter of a close-out may not approve it"
+        "申请销号的人不能审核自己的申请"
     );
     // Another person (a different subject) may.
     let claims = json!({"sub": "second-admin", "role": "admin", "exp": crate::jwt::now() + 600});

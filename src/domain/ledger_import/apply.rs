@@ -352,9 +352,10 @@ async fn move_to(
         .await?
         .ok_or_else(|| AppError::not_found("finding", id))?;
     let moves = path(current.status, to).ok_or_else(|| {
-        AppError::InvalidTransition(format!(
-            "no move of the close-out workflow takes the finding from {} to {}",
-            current.status, to
+        AppError::InvalidTransition(t!(
+            "import-no-move",
+            from = crate::i18n::finding_status(current.status),
+            to = crate::i18n::finding_status(to)
         ))
     })?;
     for step in moves {

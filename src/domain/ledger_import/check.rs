@@ -91,12 +91,10 @@ fn resolve_department<'d>(
         .filter(|d| d.path.starts_with(unit_path))
         .collect();
     match (named.len(), inside.len()) {
-        (0, _) => Err(format!("no department named or coded '{text}'")),
+        (0, _) => Err(t!("import-no-department", text = text)),
         (1, _) => Ok(named[0]),
         (_, 1) => Ok(inside[0]),
-        _ => Err(format!(
-            "several departments are named '{text}': use its code"
-        )),
+        _ => Err(t!("import-department-ambiguous", text = text)),
     }
 }
 
@@ -157,16 +155,13 @@ pub async fn check<'a>(
                     row.row,
                     Col::FindingId,
                     codes::NOT_FOUND,
-                    format!("inspection {} has no finding {id}", inspection.id),
+                    t!("import-no-finding", inspection = inspection.id, id = id),
                 ),
                 Some(f) if row.version.is_some_and(|v| v != f.version) => checker.problem(
                     row.row,
                     Col::FindingVersion,
                     codes::CONFLICT,
-                    format!(
-                        "stale version: finding {id} is now at version {}",
-                        f.version
-                    ),
+                    t!("import-stale-finding", id = id, version = f.version),
                 ),
                 Some(_) => {}
             }
@@ -182,7 +177,7 @@ pub async fn check<'a>(
                         row.row,
                         Col::Department,
                         codes::FORBIDDEN,
-                        format!("'{text}' is outside your department"),
+                        t!("import-outside-department", text = text),
                     );
                     None
                 }
@@ -200,7 +195,7 @@ pub async fn check<'a>(
                 row.row,
                 Col::FindingId,
                 codes::CONFLICT,
-                format!("finding {id} is on row {first} already: a finding's rows go together"),
+                t!("import-finding-twice", id = id, first = first),
             );
         }
         if row.id.is_none() && row.department.is_none() {
@@ -208,7 +203,7 @@ pub async fn check<'a>(
                 row.row,
                 Col::Department,
                 codes::BAD_USER_INPUT,
-                "a new finding needs its responsible department",
+                t!("import-new-needs-department"),
             );
         }
         if let Some(ordinal) = row.ordinal {
@@ -217,7 +212,7 @@ pub async fn check<'a>(
                     row.row,
                     Col::Ordinal,
                     codes::CONFLICT,
-                    format!("duplicate ordinal {ordinal} (also on row {first})"),
+                    t!("import-duplicate-ordinal", ordinal = ordinal, first = first),
                 );
             }
             let taken_by_other = existing
@@ -228,9 +223,10 @@ pub async fn check<'a>(
                     row.row,
                     Col::Ordinal,
                     codes::CONFLICT,
-                    format!(
-                        "inspection {} already has a finding numbered {ordinal}",
-                        inspection.id
+                    t!(
+                        "import-ordinal-taken",
+                        inspection = inspection.id,
+                        ordinal = ordinal
                     ),
                 );
             }
@@ -258,10 +254,7 @@ pub async fn check<'a>(
                                 m.row,
                                 Col::MeasureVersion,
                                 codes::CONFLICT,
-                                format!(
-                                    "stale version: measure {id} is now at version {}",
-                                    x.version
-                                ),
+                                t!("import-stale-measure", id = id, version = x.version),
                             );
                         }
                         if let Some(to) = m.status.filter(|s| *s != x.status)
@@ -279,7 +272,7 @@ pub async fn check<'a>(
                         m.row,
                         Col::MeasureId,
                         codes::NOT_FOUND,
-                        format!("this finding has no measure {id}"),
+                        t!("import-no-measure", id = id),
                     ),
                 }
             }
@@ -319,30 +312,30 @@ pub async fn check<'a>(
 
 /// Whether the caller may take the finding from `from` to `to` through the workflow.
 fn moves_allowed(who: &Acting, from: FindingStatus, to: FindingStatus) -> Result<(), String> {
-    let name = |s: FindingStatus| crate::report::status_zh(s.as_str());
+    let name = crate::i18n::finding_status;
     let Some(moves) = path(from, to) else {
-        return Err(format!(
-            "{} → {}: no move of the close-out workflow goes there (allowed from {}: {})",
-            name(from),
-            name(to),
-            name(from),
-            workflow::allowed_from(from).join(", ")
+        let allowed = workflow::allowed_from(from);
+        return Err(t!(
+            "import-no-path",
+            from = name(from),
+            to = name(to),
+            allowed = if allowed.is_empty() {
+                t!("none")
+            } else {
+                allowed.join(", ")
+            }
         ));
     };
     if moves.contains(&Move::Submit) && moves.contains(&Move::Approve) {
-        return Err(format!(
-            "{} → {}: a close-out needs review by a second person (submitForCloseOut, then approveCloseOut by someone else); findings closed before rectrack come in through the historical import (admins)",
-            name(from),
-            name(to)
-        ));
+        return Err(t!("import-needs-review", from = name(from), to = name(to)));
     }
     if let Some(step) = moves.iter().find(|m| !who.can(m.permission())) {
-        return Err(format!(
-            "{} → {}: the {} role may not make the move {}",
-            name(from),
-            name(to),
-            who.actor.role,
-            step.name()
+        return Err(t!(
+            "import-role-may-not",
+            from = name(from),
+            to = name(to),
+            role = &who.actor.role,
+            action = step.name()
         ));
     }
     Ok(())

@@ -68,7 +68,7 @@ pub fn finding_status(text: &str) -> Option<FindingStatus> {
 
 pub fn measure_status(text: &str) -> Option<MeasureStatus> {
     match text.trim() {
-        "未开始" | "计划中" | "未启动" | "planned" | "PLANNED" => {
+        "计划" | "未开始" | "计划中" | "未启动" | "planned" | "PLANNED" => {
             Some(MeasureStatus::Planned)
         }
         "推进中" | "整改中" | "进行中" | "正在推进" | "in_progress" | "IN_PROGRESS" => {
@@ -137,12 +137,8 @@ pub struct Parsed {
 /// Reads the ledger sheet of a workbook: the first sheet with a header row naming 问题 and
 /// 整改措施 (or 序号).
 pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
-    let (sheet_index, header_row, map) = header(sheets).ok_or_else(|| {
-        AppError::bad_input(
-            "file",
-            "no sheet has a header row with 问题 and 整改措施 (or 序号) columns",
-        )
-    })?;
+    let (sheet_index, header_row, map) =
+        header(sheets).ok_or_else(|| AppError::bad_input("file", t!("import-no-header")))?;
     let mut reader = Reader {
         sheet: &sheets[sheet_index],
         map,
@@ -184,7 +180,7 @@ pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
                 r,
                 None,
                 codes::BAD_USER_INPUT,
-                "a measure row before any finding",
+                t!("import-measure-before-finding"),
             );
             continue;
         }
@@ -266,7 +262,7 @@ impl Reader<'_> {
                     row,
                     Some(col),
                     codes::BAD_USER_INPUT,
-                    format!("'{text}' is not a positive whole number"),
+                    t!("import-not-whole-number", text = text),
                 );
                 None
             }
@@ -304,7 +300,7 @@ impl Reader<'_> {
                 row,
                 Some(col),
                 codes::BAD_USER_INPUT,
-                format!("unknown value '{text}' ({known})"),
+                t!("import-unknown-value", text = text, known = known),
             );
         }
         value
@@ -373,7 +369,7 @@ impl Reader<'_> {
                 r,
                 Col::Status,
                 finding_status,
-                "未开始, 整改中, 待审核销号, 已销号",
+                "未开始, 整改中, 待审核, 已销号",
             ),
             deadline: self.date(r, Col::Deadline),
             leader,
@@ -406,10 +402,7 @@ impl Reader<'_> {
                     r,
                     Some(col),
                     codes::BAD_USER_INPUT,
-                    format!(
-                        "differs from row {}, where the finding starts: a finding's cells say one thing",
-                        first.row
-                    ),
+                    t!("import-differs-from-first", first = first.row),
                 );
             }
         };
@@ -477,7 +470,7 @@ impl Reader<'_> {
                 r,
                 Col::MeasureStatus,
                 measure_status,
-                "未开始, 推进中, 已完成",
+                "计划, 进行中, 已完成",
             ),
             deadline: self.date(r, Col::MeasureDeadline),
             completed_on: self.date(r, Col::CompletedOn),
@@ -499,7 +492,7 @@ impl Reader<'_> {
                     r,
                     Some(col),
                     codes::BAD_USER_INPUT,
-                    "a measure's cell on a row without a measure (整改措施 is blank)",
+                    t!("import-measure-cell-without-measure"),
                 );
             }
         }
