@@ -296,6 +296,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: DevAction::Generate { findings },
         } => {
             config.validate()?;
+            // Filling a database takes longer than any request may: no statement time-out.
+            let mut config = config.clone();
+            config.request_timeout = std::time::Duration::from_secs(24 * 3600);
             let conn = db::connect(&config).await?;
             db::migrate(&conn).await?;
             let started = std::time::Instant::now();

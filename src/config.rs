@@ -260,17 +260,6 @@ pub struct GraphqlConfig {
     )]
     pub graphql_max_fields: usize,
 
-    /// Answer the front ends' list queries from compiled plans (see `graphql::compiled`);
-    /// `false` sends every operation through async-graphql's resolvers.
-    #[arg(
-        long,
-        env = "RECTRACK_GRAPHQL_COMPILED",
-        default_value_t = true,
-        action = clap::ArgAction::Set,
-        global = true
-    )]
-    pub graphql_compiled: bool,
-
     /// Most directives on one field.
     #[arg(
         long,

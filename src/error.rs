@@ -295,6 +295,12 @@ impl IntoResponse for AppError {
 /// GraphQL: the same code in `extensions.code`.
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
+        Self::from(&err)
+    }
+}
+
+impl From<&AppError> for async_graphql::Error {
+    fn from(err: &AppError) -> Self {
         let mut gql = async_graphql::Error::new(err.message());
         let mut ext = async_graphql::ErrorExtensionValues::default();
         ext.set("code", err.code());

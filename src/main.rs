@@ -1,6 +1,8 @@
-// The system allocator: with the list pages served from compiled plans (few, large
-// allocations), mimalloc was no faster and held about 60 % more memory at peak
-// (docs/BENCHMARKS.md).
+// mimalloc: the resolver path makes many small allocations per row and field, where it is
+// faster than the system allocator (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     rectrack::cli::main()
 }

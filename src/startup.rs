@@ -54,12 +54,7 @@ impl Application {
         };
         let schema =
             graphql::build_schema(db.clone(), config.clone(), keys.clone(), evidence.clone());
-        let compiled = Arc::new(graphql::compiled::Compiled::new(
-            db.clone(),
-            config.graphql.graphql_compiled,
-        ));
         let state = AppState {
-            compiled,
             db,
             config: config.clone(),
             keys,

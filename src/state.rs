@@ -25,9 +25,7 @@ pub struct AppState {
     /// The REST API's OpenAPI document.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// The executable GraphQL schema (built once; it holds its own handles to the above).
-    pub schema: crate::graphql::AppSchema,
-    /// Plans for the hot list queries, learnt from the schema's own answers.
-    pub compiled: Arc<crate::graphql::compiled::Compiled>,
+    pub schema: crate::graphql::Served,
     /// One token per role when the server made up its own key (development): printed at
     /// start-up, and the admin's fills GraphiQL's headers in. Empty otherwise.
     pub dev_tokens: Arc<Vec<(entity::enums::Role, Option<&'static str>, String)>>,

@@ -19,6 +19,7 @@ mod m20261127_000009_audit_department;
 mod m20261127_000010_inspection_publicity;
 mod m20261127_000011_create_idempotency_key;
 mod m20261201_000012_audit_head_and_fixed_reports;
+mod m20261202_000013_live_finding_status;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_inspection_publicity::Migration),
             Box::new(m20261127_000011_create_idempotency_key::Migration),
             Box::new(m20261201_000012_audit_head_and_fixed_reports::Migration),
+            Box::new(m20261202_000013_live_finding_status::Migration),
         ]
     }
 }

@@ -3,8 +3,12 @@
 use chrono::NaiveDate;
 use entity::enums::{FindingStatus, RectificationType};
 use entity::{finding, finding_regulation, measure};
-use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
+};
 
 use crate::auth::Caller;
 use crate::domain::listing::{contains, search_text, subtree_of};
@@ -13,7 +17,7 @@ use crate::domain::scope;
 use crate::domain::warning::{Level, Thresholds};
 use crate::error::AppResult;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct FindingFilter {
     pub inspection_id: Option<i32>,
     pub category_id: Option<i32>,
@@ -37,7 +41,7 @@ pub struct FindingFilter {
     pub include_archived: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FindingOrder {
     /// By inspection, then number (序号).
     #[default]
@@ -144,6 +148,84 @@ pub async fn list_columns(
     args: &PageArgs,
     columns: &[finding::Column],
 ) -> AppResult<Page<finding::Model>> {
+    let select = matching(db, caller, filter, thresholds)
+        .await?
+        .select_only()
+        .columns(columns.iter().copied());
+    page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
+        finding::Model::from_columns(row, columns)
+    })
+    .await
+}
+
+/// What a list of findings nested under another record hangs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Parent {
+    Inspection,
+    Category,
+    /// The regulations that answer them (links not undone).
+    Regulation,
+}
+
+/// The pages of findings under each of `parents` (all of one kind), with the same filter,
+/// order and page for each: what [`list`] answers for one parent, for a page of parents in one
+/// statement.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_each(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &FindingFilter,
+    parent: Parent,
+    parents: &[i32],
+    sort: (FindingOrder, bool),
+    thresholds: &Thresholds,
+    args: &PageArgs,
+) -> AppResult<HashMap<i32, Page<finding::Model>>> {
+    let columns = &finding::COLUMNS;
+    let mut select = matching(db, caller, filter, thresholds)
+        .await?
+        .select_only()
+        .columns(columns.iter().copied());
+    let parent = match parent {
+        Parent::Inspection => Expr::col((finding::Entity, finding::Column::InspectionId)),
+        Parent::Category => Expr::col((finding::Entity, finding::Column::CategoryId)),
+        Parent::Regulation => {
+            use finding_regulation::{Column as L, Entity as Link};
+            QueryTrait::query(&mut select).join(
+                JoinType::InnerJoin,
+                Link,
+                Condition::all()
+                    .add(
+                        Expr::col((Link, L::FindingId))
+                            .equals((finding::Entity, finding::Column::Id)),
+                    )
+                    .add(Expr::col((Link, L::UnlinkedAt)).is_null()),
+            );
+            Expr::col((
+                finding_regulation::Entity,
+                finding_regulation::Column::RegulationId,
+            ))
+        }
+    };
+    page::fetch_each(
+        db,
+        select,
+        parent,
+        parents,
+        &order(sort.0, sort.1),
+        args,
+        |row| finding::Model::from_columns(row, columns),
+    )
+    .await
+}
+
+/// The findings the caller may read that match `filter`, in no order.
+async fn matching(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &FindingFilter,
+    thresholds: &Thresholds,
+) -> AppResult<sea_orm::Select<finding::Entity>> {
     let today = thresholds.today;
     caller.require_identity()?;
     let mut select = scope::findings(caller);
@@ -209,9 +291,5 @@ pub async fn list_columns(
                 .add(finding::Column::Id.in_subquery(in_measures)),
         );
     }
-    let select = select.select_only().columns(columns.iter().copied());
-    page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
-        finding::Model::from_columns(row, columns)
-    })
-    .await
+    Ok(select)
 }

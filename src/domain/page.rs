@@ -4,14 +4,25 @@
 //! An order is a list of sort expressions, always ending with the row id so that keys are
 //! unique; `after` becomes `(k1, k2, id) > (v1, v2, vid)` (row values, supported by SQLite and
 //! PostgreSQL alike), `before` the opposite, and `last` reads the order backwards.
+//!
+//! A list nested under a page of parents (each inspection's findings, each finding's ledger)
+//! is read for all the parents at once by [`fetch_each`]: one statement reads each parent's
+//! page (a lateral join on PostgreSQL, `ROW_NUMBER() OVER (PARTITION BY parent ...)` on
+//! SQLite), and their `totalCount`s come from one grouped count, however many parents.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, JoinType, OverStatement, Query, SelectStatement,
+    WindowStatement,
+};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order as Direction, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Value,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order as Direction,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +32,7 @@ pub const DEFAULT_SIZE: u64 = 20;
 pub const MAX_SIZE: u64 = 100;
 
 /// Relay arguments, as given.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
@@ -87,6 +98,7 @@ pub struct Order<M> {
 }
 
 /// One page of rows with their cursors.
+#[derive(Clone)]
 pub struct Page<M> {
     pub rows: Vec<(String, M)>,
     pub has_previous: bool,
@@ -147,6 +159,79 @@ where
     .await
 }
 
+/// How a page is read: its size, direction, and the select narrowed by its cursors.
+struct Bounds<E: EntityTrait> {
+    size: u64,
+    backward: bool,
+    /// The order runs ascending in SQL (forward and ascending, or backward and descending).
+    ascending: bool,
+    select: Select<E>,
+}
+
+fn bounds<E: EntityTrait>(
+    select: Select<E>,
+    order: &Order<E::Model>,
+    args: &PageArgs,
+) -> AppResult<Bounds<E>> {
+    let (size, backward) = args.size()?;
+    let mut select = select;
+    let forward_is_greater = !order.descending;
+    if let Some(after) = &args.after {
+        let keys = decode("after", after, order)?;
+        select = select.filter(beyond(&order.exprs, keys, forward_is_greater));
+    }
+    if let Some(before) = &args.before {
+        let keys = decode("before", before, order)?;
+        select = select.filter(beyond(&order.exprs, keys, !forward_is_greater));
+    }
+    Ok(Bounds {
+        size,
+        backward,
+        ascending: order.descending == backward,
+        select,
+    })
+}
+
+impl<E: EntityTrait> Bounds<E> {
+    fn direction(&self) -> Direction {
+        if self.ascending {
+            Direction::Asc
+        } else {
+            Direction::Desc
+        }
+    }
+
+    /// Turns up to `size + 1` rows read in SQL order into the page.
+    fn page<M>(
+        &self,
+        mut rows: Vec<M>,
+        order: &Order<M>,
+        args: &PageArgs,
+        count: CountQuery,
+    ) -> Page<M> {
+        let more = rows.len() as u64 > self.size;
+        rows.truncate(self.size as usize);
+        if self.backward {
+            rows.reverse();
+        }
+        let (has_previous, has_next) = if self.backward {
+            (more, args.before.is_some())
+        } else {
+            (args.after.is_some(), more)
+        };
+        let rows = rows
+            .into_iter()
+            .map(|row| (encode(order.name, (order.keys)(&row)), row))
+            .collect();
+        Page {
+            rows,
+            has_previous,
+            has_next,
+            count,
+        }
+    }
+}
+
 /// [`fetch`] with rows decoded by `decode` (for selects of some columns only).
 pub async fn fetch_decoded<E>(
     db: &impl ConnectionTrait,
@@ -158,74 +243,197 @@ pub async fn fetch_decoded<E>(
 where
     E: EntityTrait,
 {
-    let (size, backward) = args.size()?;
     let count = CountQuery::of(select.as_query().clone());
-    let mut query = select;
-    let forward_is_greater = !order.descending;
-    if let Some(after) = &args.after {
-        let keys = decode("after", after, order)?;
-        query = query.filter(beyond(&order.exprs, keys, forward_is_greater));
-    }
-    if let Some(before) = &args.before {
-        let keys = decode("before", before, order)?;
-        query = query.filter(beyond(&order.exprs, keys, !forward_is_greater));
-    }
-    let ascending = order.descending == backward;
+    let bounds = bounds(select.clone(), order, args)?;
+    let mut query = bounds.select.clone();
     for expr in &order.exprs {
-        query = query.order_by(
-            expr.clone(),
-            if ascending {
-                Direction::Asc
-            } else {
-                Direction::Desc
-            },
-        );
+        query = query.order_by(expr.clone(), bounds.direction());
     }
-    let rows = db.query_all(&query.limit(size + 1).into_query()).await?;
-    let mut rows = rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
-    let more = rows.len() as u64 > size;
-    rows.truncate(size as usize);
-    if backward {
-        rows.reverse();
-    }
-    let (has_previous, has_next) = if backward {
-        (more, args.before.is_some())
+    let rows = db
+        .query_all(&query.limit(bounds.size + 1).into_query())
+        .await?;
+    let rows = rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(bounds.page(rows, order, args, count))
+}
+
+/// The column that carries each row's parent in [`fetch_each`]'s answer.
+const PARENT: &str = "rt_parent";
+const ROW: &str = "rt_row";
+
+/// One page per parent of the rows of `select` whose `parent` expression is one of `parents`,
+/// with the same order and page arguments for every parent, in one statement. Every parent
+/// asked for has a page (empty when it has no rows); each page's `totalCount` is counted,
+/// when first asked, for all of them at once.
+pub async fn fetch_each<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    parent: Expr,
+    parents: &[i32],
+    order: &Order<E::Model>,
+    args: &PageArgs,
+    decode_row: impl Fn(&QueryResult) -> Result<E::Model, DbErr>,
+) -> AppResult<HashMap<i32, Page<E::Model>>>
+where
+    E: EntityTrait,
+{
+    let listed = select.clone().filter(
+        parent
+            .clone()
+            .is_in(crate::domain::relations::padded(parents.iter().copied())),
+    );
+    let counts = Arc::new(EachCount {
+        select: listed.as_query().clone(),
+        parent: parent.clone(),
+        counts: tokio::sync::OnceCell::new(),
+    });
+    let (bounds, query) = if db.get_database_backend() == DbBackend::Postgres {
+        // Each parent's page by its own index scan that stops at the page's end. (A window
+        // over all parents reads every row of every parent before it keeps a page of each:
+        // thirty times slower for inspections of two hundred findings.)
+        let parents_table = Alias::new("rt_parents");
+        let bounds = bounds(
+            select.filter(parent.eq(Expr::col((parents_table.clone(), Alias::new("column1"))))),
+            order,
+            args,
+        )?;
+        let mut window = WindowStatement::new();
+        for expr in &order.exprs {
+            window.order_by_expr(expr.clone(), bounds.direction());
+        }
+        let mut page = bounds.select.clone();
+        for expr in &order.exprs {
+            page = page.order_by(expr.clone(), bounds.direction());
+        }
+        let mut page = page.limit(bounds.size + 1).into_query();
+        page.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(ROW));
+        let query = Query::select()
+            .column((Alias::new("paged"), Asterisk))
+            .expr_as(
+                Expr::col((parents_table.clone(), Alias::new("column1"))),
+                Alias::new(PARENT),
+            )
+            .from_values(parents.iter().copied(), parents_table)
+            .join_lateral(
+                JoinType::InnerJoin,
+                page,
+                Alias::new("paged"),
+                Expr::cust("TRUE"),
+            )
+            .order_by(Alias::new(PARENT), Direction::Asc)
+            .order_by((Alias::new("paged"), Alias::new(ROW)), Direction::Asc)
+            .to_owned();
+        (bounds, query)
     } else {
-        (args.after.is_some(), more)
+        // SQLite has no lateral joins: number each parent's rows and keep a page of each.
+        let bounds = bounds(listed, order, args)?;
+        let mut window = WindowStatement::new();
+        window.add_partition_by(parent.clone());
+        for expr in &order.exprs {
+            window.order_by_expr(expr.clone(), bounds.direction());
+        }
+        let mut numbered = bounds.select.clone().into_query();
+        numbered.expr_as(parent, Alias::new(PARENT)).expr_window_as(
+            Expr::cust("ROW_NUMBER()"),
+            window,
+            Alias::new(ROW),
+        );
+        let query = Query::select()
+            .column(Asterisk)
+            .from_subquery(numbered, Alias::new("numbered"))
+            .and_where(Expr::col(Alias::new(ROW)).lte(bounds.size as i64 + 1))
+            .order_by(Alias::new(PARENT), Direction::Asc)
+            .order_by(Alias::new(ROW), Direction::Asc)
+            .to_owned();
+        (bounds, query)
     };
-    let rows = rows
+    let mut rows: HashMap<i32, Vec<E::Model>> = parents.iter().map(|p| (*p, Vec::new())).collect();
+    for row in db.query_all(&query).await? {
+        let parent: i32 = row.try_get("", PARENT)?;
+        rows.entry(parent).or_default().push(decode_row(&row)?);
+    }
+    Ok(rows
         .into_iter()
-        .map(|row| (encode(order.name, (order.keys)(&row)), row))
-        .collect();
-    Ok(Page {
-        rows,
-        has_previous,
-        has_next,
-        count,
-    })
+        .map(|(parent, rows)| {
+            let count = CountQuery(Counter::Each {
+                counts: counts.clone(),
+                parent,
+            });
+            (parent, bounds.page(rows, order, args, count))
+        })
+        .collect())
 }
 
 /// `SELECT COUNT(*)` over a list's query, run only when a client asks for `totalCount`.
 #[derive(Clone)]
-pub struct CountQuery(SelectStatement);
+pub struct CountQuery(Counter);
+
+#[derive(Clone)]
+enum Counter {
+    One(Box<SelectStatement>),
+    /// One of the pages [`fetch_each`] read together, whose counts are read together.
+    Each {
+        counts: Arc<EachCount>,
+        parent: i32,
+    },
+}
+
+/// The counts of the pages read together: `SELECT parent, COUNT(*) ... GROUP BY parent`,
+/// run by the first page asked and kept for the others.
+struct EachCount {
+    select: SelectStatement,
+    parent: Expr,
+    counts: tokio::sync::OnceCell<HashMap<i32, i64>>,
+}
+
+impl EachCount {
+    async fn read(&self, db: &impl ConnectionTrait) -> AppResult<HashMap<i32, i64>> {
+        let mut inner = self.select.clone();
+        inner
+            .clear_order_by()
+            .clear_selects()
+            .expr_as(self.parent.clone(), Alias::new(PARENT));
+        let query = Query::select()
+            .column(Alias::new(PARENT))
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(inner, Alias::new("counted"))
+            .group_by_col(Alias::new(PARENT))
+            .to_owned();
+        let mut counts = HashMap::new();
+        for row in db.query_all(&query).await? {
+            counts.insert(
+                row.try_get_by_index::<i32>(0)?,
+                row.try_get_by_index::<i64>(1)?,
+            );
+        }
+        Ok(counts)
+    }
+}
 
 impl CountQuery {
     fn of(mut inner: SelectStatement) -> Self {
         inner.clear_order_by();
-        Self(
+        Self(Counter::One(Box::new(
             Query::select()
                 .expr(Expr::cust("COUNT(*)"))
                 .from_subquery(inner, Alias::new("counted"))
                 .to_owned(),
-        )
+        )))
     }
 
     pub async fn run(&self, db: &impl ConnectionTrait) -> AppResult<i64> {
-        let row = db
-            .query_one(&self.0)
-            .await?
-            .ok_or_else(|| AppError::internal("COUNT(*) returned no row"))?;
-        // COUNT is BIGINT on PostgreSQL and INTEGER on SQLite.
-        Ok(row.try_get_by_index::<i64>(0)?)
+        match &self.0 {
+            Counter::One(query) => {
+                let row = db
+                    .query_one(query.as_ref())
+                    .await?
+                    .ok_or_else(|| AppError::internal("COUNT(*) returned no row"))?;
+                // COUNT is BIGINT on PostgreSQL and INTEGER on SQLite.
+                Ok(row.try_get_by_index::<i64>(0)?)
+            }
+            Counter::Each { counts, parent } => {
+                let counts = counts.counts.get_or_try_init(|| counts.read(db)).await?;
+                Ok(counts.get(parent).copied().unwrap_or(0))
+            }
+        }
     }
 }

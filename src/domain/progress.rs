@@ -8,8 +8,8 @@ use entity::enums::{EvidenceKind, ProgressKind};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use crate::auth::{Caller, Permission};
@@ -72,13 +72,45 @@ pub async fn list(
     scope::finding(db, caller, finding_id).await?;
     let select =
         progress_entry::Entity::find().filter(progress_entry::Column::FindingId.eq(finding_id));
-    let order = Order {
+    page::fetch(db, select, &order(), args).await
+}
+
+/// Oldest entry first.
+fn order() -> Order<progress_entry::Model> {
+    Order {
         name: "progress.id",
-        exprs: vec![Expr::col(progress_entry::Column::Id)],
+        exprs: vec![Expr::col((
+            progress_entry::Entity,
+            progress_entry::Column::Id,
+        ))],
         keys: |p: &progress_entry::Model| vec![Key::I(p.id.into())],
         descending: false,
-    };
-    page::fetch(db, select, &order, args).await
+    }
+}
+
+/// The ledgers of many findings, a page each with the same page arguments, in one statement;
+/// a finding outside the caller's reach has an empty ledger, as its entries are never read.
+pub async fn list_each(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    finding_ids: &[i32],
+    args: &PageArgs,
+) -> AppResult<HashMap<i32, Page<progress_entry::Model>>> {
+    caller.require_identity()?;
+    let readable = scope::findings(caller)
+        .select_only()
+        .column(finding::Column::Id)
+        .filter(finding::Column::Id.is_in(crate::domain::relations::padded(
+            finding_ids.iter().copied(),
+        )))
+        .into_query();
+    let select = progress_entry::Entity::find()
+        .filter(progress_entry::Column::FindingId.in_subquery(readable));
+    let parent = Expr::col((progress_entry::Entity, progress_entry::Column::FindingId));
+    page::fetch_each(db, select, parent, finding_ids, &order(), args, |row| {
+        progress_entry::Model::from_query_result(row, "")
+    })
+    .await
 }
 
 /// The latest entry of these kinds in each of these findings' ledgers: what a ledger's 整改进展

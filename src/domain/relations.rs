@@ -14,6 +14,21 @@ use sea_orm::{
 
 use crate::error::AppResult;
 
+/// A batch's ids, deduplicated and padded to the next power of two with the last one repeated.
+/// `IN (...)` with a list of each length is a statement text of its own, and the drivers
+/// prepare a text once per connection and keep a hundred: lists of every length from 1 to 100
+/// for each relation would evict each other and prepare again on every request. Padded, a
+/// relation has at most eight texts (1 to 128 ids), and the answer is the same.
+pub fn padded(ids: impl IntoIterator<Item = i32>) -> Vec<i32> {
+    let mut ids: Vec<i32> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if let Some(&last) = ids.last() {
+        ids.resize(ids.len().next_power_of_two(), last);
+    }
+    ids
+}
+
 /// Rows of `E` by their ids.
 pub async fn by_ids<E>(
     db: &impl ConnectionTrait,
@@ -24,7 +39,7 @@ where
     E: EntityTrait,
     E::Column: ColumnTrait,
 {
-    Ok(E::find().filter(id.is_in(ids)).all(db).await?)
+    Ok(E::find().filter(id.is_in(padded(ids))).all(db).await?)
 }
 
 pub async fn departments(
@@ -76,7 +91,7 @@ pub async fn child_departments(
     parents: impl IntoIterator<Item = i32>,
 ) -> AppResult<Vec<department::Model>> {
     Ok(department::Entity::find()
-        .filter(department::Column::ParentId.is_in(parents))
+        .filter(department::Column::ParentId.is_in(padded(parents)))
         .filter(department::Column::ArchivedAt.is_null())
         .order_by_asc(department::Column::Id)
         .all(db)
@@ -89,7 +104,7 @@ pub async fn categories_of_inspections(
     inspections: impl IntoIterator<Item = i32>,
 ) -> AppResult<Vec<category::Model>> {
     Ok(category::Entity::find()
-        .filter(category::Column::InspectionId.is_in(inspections))
+        .filter(category::Column::InspectionId.is_in(padded(inspections)))
         .filter(category::Column::ArchivedAt.is_null())
         .order_by_asc(category::Column::Ordinal)
         .order_by_asc(category::Column::Id)
@@ -116,7 +131,7 @@ pub async fn measures_of_findings(
     let mut query = measure::Entity::find()
         .select_only()
         .columns(columns.iter().copied())
-        .filter(measure::Column::FindingId.is_in(findings.iter().copied()));
+        .filter(measure::Column::FindingId.is_in(padded(findings.iter().copied())));
     if archived == Archived::Left {
         query = query.filter(measure::Column::ArchivedAt.is_null());
     }
@@ -138,7 +153,7 @@ pub async fn targets_of_findings(
     findings: impl IntoIterator<Item = i32>,
 ) -> AppResult<Vec<target::Model>> {
     Ok(target::Entity::find()
-        .filter(target::Column::FindingId.is_in(findings))
+        .filter(target::Column::FindingId.is_in(padded(findings)))
         .filter(target::Column::ArchivedAt.is_null())
         .order_by_asc(target::Column::FindingId)
         .order_by_asc(target::Column::Id)
@@ -152,7 +167,7 @@ pub async fn evidence_of_entries(
     entries: impl IntoIterator<Item = i32>,
 ) -> AppResult<Vec<evidence::Model>> {
     Ok(evidence::Entity::find()
-        .filter(evidence::Column::ProgressEntryId.is_in(entries))
+        .filter(evidence::Column::ProgressEntryId.is_in(padded(entries)))
         .order_by_asc(evidence::Column::Id)
         .all(db)
         .await?)
@@ -166,7 +181,7 @@ pub async fn regulations_of_findings(
 ) -> AppResult<Vec<(i32, regulation::Model)>> {
     let rows: Vec<(finding_regulation::Model, Option<regulation::Model>)> =
         finding_regulation::Entity::find()
-            .filter(finding_regulation::Column::FindingId.is_in(findings))
+            .filter(finding_regulation::Column::FindingId.is_in(padded(findings)))
             .filter(finding_regulation::Column::UnlinkedAt.is_null())
             .find_also_related(regulation::Entity)
             .filter(regulation::Column::ArchivedAt.is_null())

@@ -20,7 +20,10 @@ use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding::{FindingPatch, NewFinding};
-use crate::domain::finding_list::{FindingFilter, FindingOrder};
+use std::sync::Arc;
+
+use super::pages::{FindingTerms, FindingsUnder, LedgerOf};
+use crate::domain::finding_list::{FindingFilter, FindingOrder, Parent};
 use crate::domain::page::PageArgs;
 use crate::domain::{self};
 
@@ -220,14 +223,19 @@ impl Finding {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<ProgressEntry>> {
-        let page = domain::progress::list(
-            ctx.db(),
-            ctx.caller(),
-            self.row_id,
-            &args(first, after, last, before),
-        )
-        .await?;
-        Ok(connection(page, ProgressEntry::from))
+        let key = LedgerOf {
+            finding_id: self.row_id,
+            args: Arc::new(args(first, after, last, before)),
+        };
+        let page = ctx
+            .pages()?
+            .load_one(key)
+            .await
+            .map_err(|e| async_graphql::Error::from(&*e))?;
+        Ok(connection(
+            page.ok_or_else(super::pages::missing)?,
+            ProgressEntry::from,
+        ))
     }
 }
 
@@ -286,7 +294,36 @@ pub struct FindingOrderInput {
     pub direction: OrderDirection,
 }
 
-/// Lists findings for the root field and the nested ones.
+/// Lists findings nested under a record, with those of the record's siblings in the page
+/// (see [`super::pages`]). The list is the parent's whatever the filter names as parent.
+pub async fn findings_under(
+    ctx: &Context<'_>,
+    parent: Parent,
+    id: i32,
+    mut filter: FindingFilterInput,
+    order_by: Option<FindingOrderInput>,
+    args: PageArgs,
+) -> Result<Conn<Finding>> {
+    match parent {
+        Parent::Inspection => filter.inspection_id = None,
+        Parent::Category => filter.category_id = None,
+        Parent::Regulation => filter.regulation_id = None,
+    }
+    let (filter, sort) = list_terms(filter, order_by)?;
+    let terms = Arc::new(FindingTerms { filter, sort, args });
+    let key = FindingsUnder { parent, id, terms };
+    let page = ctx
+        .pages()?
+        .load_one(key)
+        .await
+        .map_err(|e| async_graphql::Error::from(&*e))?;
+    Ok(connection(
+        page.ok_or_else(super::pages::missing)?,
+        Finding::from,
+    ))
+}
+
+/// Lists findings for the root field.
 pub async fn list_findings(
     ctx: &Context<'_>,
     filter: FindingFilterInput,
@@ -306,7 +343,7 @@ pub async fn list_findings(
     Ok(connection(page, Finding::from))
 }
 
-/// The domain's filter and order for a list's arguments (shared with the compiled reads).
+/// The domain's filter and order for a list's arguments.
 pub fn list_terms(
     filter: FindingFilterInput,
     order_by: Option<FindingOrderInput>,

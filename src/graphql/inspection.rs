@@ -8,11 +8,12 @@ use entity::{category, inspection};
 
 use super::connection::{Conn, OrderDirection, args, connection};
 use super::department::{self, Department};
-use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
+use super::finding::{Finding, FindingFilterInput, FindingOrderInput};
 use super::loaders::CategoriesOfInspection;
 use super::summary::StatusSummary;
 use super::write;
 use super::{ContextExt, parse_id, parse_opt_id, patch};
+use crate::domain::finding_list::Parent;
 use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
 use crate::domain::summary::Over;
 use crate::domain::{self};
@@ -102,9 +103,15 @@ impl Inspection {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Finding>> {
-        let mut filter = filter.unwrap_or_default();
-        filter.inspection_id = Some(self.id.clone());
-        list_findings(ctx, filter, order_by, args(first, after, last, before)).await
+        super::finding::findings_under(
+            ctx,
+            Parent::Inspection,
+            self.row_id,
+            filter.unwrap_or_default(),
+            order_by,
+            args(first, after, last, before),
+        )
+        .await
     }
 
     /// Progress in numbers over the findings the caller may read.
@@ -170,9 +177,15 @@ impl Category {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Finding>> {
-        let mut filter = filter.unwrap_or_default();
-        filter.category_id = Some(self.id.clone());
-        list_findings(ctx, filter, order_by, args(first, after, last, before)).await
+        super::finding::findings_under(
+            ctx,
+            Parent::Category,
+            super::row(&self.id),
+            filter.unwrap_or_default(),
+            order_by,
+            args(first, after, last, before),
+        )
+        .await
     }
 }
 

@@ -1,6 +1,8 @@
 //! The limits on GraphQL operations, and the stable code of every error async-graphql raises
 //! without one. One extension, [`Limits`], does both, by the phase an error comes from rather
-//! than by its text:
+//! than by its text. It runs on the checking copy of the schema only (see
+//! [`super::Served`]), which stops before execution; [`code_errors`] gives the running copy's
+//! errors their codes by the same rule.
 //! - parsing: a document that does not parse is `GRAPHQL_PARSE_FAILED`; one with too many
 //!   field selections (fragments counted each time they are spread, so 500 aliases are
 //!   refused) or too many directives on a field is `QUERY_TOO_COMPLEX`; a NUL character in any
@@ -17,7 +19,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::{
     ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
@@ -133,17 +136,19 @@ fn bad_input(message: String, field: &str) -> ServerError {
 impl Extension for LimitsExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        for error in response.errors.iter_mut() {
-            if !has_code(error) {
-                let code = if error.path.is_empty() {
-                    codes::GRAPHQL_VALIDATION_FAILED
-                } else {
-                    codes::BAD_USER_INPUT
-                };
-                *error = coded(error.clone(), code);
-            }
-        }
+        code_errors(&mut response);
         response
+    }
+
+    /// The checking copy never executes: an operation that passed every check runs on the
+    /// copy without extensions.
+    async fn execute(
+        &self,
+        _ctx: &ExtensionContext<'_>,
+        _operation_name: Option<&str>,
+        _next: NextExecute<'_>,
+    ) -> Response {
+        Response::new(Value::Null)
     }
 
     async fn parse_query(
@@ -264,6 +269,26 @@ impl Extension for LimitsExtension {
         }
         Ok(result)
     }
+}
+
+/// Gives every error async-graphql raised without a code its code: one with a path came from
+/// an argument that failed to coerce (the caller's data); one without from the document.
+pub fn code_errors(response: &mut Response) {
+    for error in response.errors.iter_mut() {
+        if !has_code(error) {
+            let code = if error.path.is_empty() {
+                codes::GRAPHQL_VALIDATION_FAILED
+            } else {
+                codes::BAD_USER_INPUT
+            };
+            *error = coded(std::mem::replace(error, ServerError::new("", None)), code);
+        }
+    }
+}
+
+/// A document that does not parse.
+pub fn parse_failed(error: async_graphql::parser::Error) -> Response {
+    Response::from_errors(vec![coded(error.into(), codes::GRAPHQL_PARSE_FAILED)])
 }
 
 /// The path of the first variable value holding a NUL character (`input.code`).

@@ -7,7 +7,6 @@
 mod account;
 mod audit;
 mod bulk;
-pub mod compiled;
 mod connection;
 mod department;
 mod enums;
@@ -17,6 +16,7 @@ mod ledger;
 pub mod limits;
 mod loaders;
 mod measure;
+pub mod pages;
 mod progress;
 mod regulation;
 mod report;
@@ -30,7 +30,10 @@ mod workflow;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{
+    BatchRequest, BatchResponse, Context, EmptySubscription, ID, MergedObject, Request, Response,
+    Schema, SchemaBuilder, ValidationMode,
+};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::auth::Caller;
@@ -69,6 +72,52 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
+/// The served schema, in two copies built from the one declaration. The checking copy carries
+/// the [`limits::Limits`] extension (limits, strict validation, error codes) and stops before
+/// execution; the running copy has no extension, so async-graphql resolves every field and
+/// list item on its direct path (with any extension it builds a `ResolveInfo`, looks the field
+/// up in the registry and boxes a future per field and per list item).
+#[derive(Clone)]
+pub struct Served {
+    check: AppSchema,
+    run: AppSchema,
+}
+
+impl Served {
+    /// Runs a request or a batch (in order, as async-graphql does).
+    pub async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
+        match batch {
+            BatchRequest::Single(request) => BatchResponse::Single(self.execute(request).await),
+            BatchRequest::Batch(requests) => {
+                let mut answers = Vec::with_capacity(requests.len());
+                for request in requests {
+                    answers.push(self.execute(request).await);
+                }
+                BatchResponse::Batch(answers)
+            }
+        }
+    }
+
+    /// Parses once, checks on the checking copy, and runs on the other.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let document = match async_graphql::parser::parse_query(&request.query) {
+            Ok(document) => document,
+            Err(err) => return limits::parse_failed(err),
+        };
+        let mut probe = Request::new(String::new()).variables(request.variables.clone());
+        probe.operation_name = request.operation_name.clone();
+        probe.set_parsed_query(document.clone());
+        let checked = self.check.execute(probe).await;
+        if checked.is_err() {
+            return checked;
+        }
+        request.set_parsed_query(document);
+        let mut response = self.run.execute(request).await;
+        limits::code_errors(&mut response);
+        response
+    }
+}
+
 /// The request asks for a dry run (`Rectrack-Dry-Run: true`): mutations are made and undone.
 #[derive(Clone, Copy)]
 pub struct DryRun;
@@ -82,18 +131,15 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-/// Builds the executable schema with the configured limits.
+/// Builds the served schema with the configured limits.
 pub fn build_schema(
     db: DatabaseConnection,
     config: Arc<Config>,
     keys: Arc<Keys>,
     evidence: crate::evidence::Store,
-) -> AppSchema {
+) -> Served {
     let limits = &config.graphql;
-    let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
-        .delay(limits.dataloader_delay);
-    let mut builder = builder()
-        .limit_recursive_depth(64)
+    let check = configured(builder(), &config)
         .extension(limits::Limits::new(limits::Rules {
             max_depth: limits.graphql_max_depth,
             max_complexity: limits.graphql_max_complexity,
@@ -101,22 +147,37 @@ pub fn build_schema(
             max_directives: limits.graphql_max_directives,
             max_introspection_depth: limits.graphql_max_introspection_depth,
             introspection: limits.graphql_introspection,
-        }));
-    if config.is_production() {
-        // "Did you mean ...?" helps attackers map a schema they may not introspect.
-        builder = builder.disable_suggestions();
-    }
-    if !limits.graphql_introspection {
-        builder = builder.disable_introspection();
-    }
-    builder
+        }))
+        .finish();
+    let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
+        .delay(limits.dataloader_delay);
+    // Every operation it runs has passed the strict rules on the checking copy.
+    let run = configured(builder(), &config)
+        .validation_mode(ValidationMode::Fast)
         .data(db)
         .data(config.clone())
         .data(keys)
         .data(loader)
         .data(evidence)
         .data(Arc::new(crate::domain::summary::Cache::default()))
-        .finish()
+        .finish();
+    Served { check, run }
+}
+
+/// What both copies share: recursion limit, suggestions and introspection.
+fn configured(
+    mut builder: SchemaBuilder<Query, Mutation, EmptySubscription>,
+    config: &Config,
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    builder = builder.limit_recursive_depth(64);
+    if config.is_production() {
+        // "Did you mean ...?" helps attackers map a schema they may not introspect.
+        builder = builder.disable_suggestions();
+    }
+    if !config.graphql.graphql_introspection {
+        builder = builder.disable_introspection();
+    }
+    builder
 }
 
 /// The SDL of the schema, as `rectrack schema` prints it and `schema.graphql` holds it.
@@ -144,6 +205,8 @@ pub trait ContextExt {
     /// The caller as domain commands take it.
     fn acting(&self) -> Acting;
     fn loader(&self) -> &DataLoader<loaders::Loader>;
+    /// The request's loader of nested lists.
+    fn pages(&self) -> AppResult<&DataLoader<pages::Pages>>;
     /// Today's date in the configured time zone (deadlines and overdue flags).
     fn today(&self) -> chrono::NaiveDate;
     /// Today and the early-warning thresholds.
@@ -170,6 +233,11 @@ impl ContextExt for Context<'_> {
     }
     fn loader(&self) -> &DataLoader<loaders::Loader> {
         self.data_unchecked::<DataLoader<loaders::Loader>>()
+    }
+    fn pages(&self) -> AppResult<&DataLoader<pages::Pages>> {
+        self.data_opt::<Arc<DataLoader<pages::Pages>>>()
+            .map(|loader| loader.as_ref())
+            .ok_or_else(|| AppError::internal("no loader of nested lists in this request"))
     }
     fn today(&self) -> chrono::NaiveDate {
         self.data_unchecked::<Arc<Config>>().timezone.today()

@@ -9,9 +9,10 @@ use entity::regulation;
 use super::connection::{Conn, OrderDirection, args, connection};
 use super::department::{self, Department};
 use super::enums::{RegulationDomain, RegulationStatus};
-use super::finding::{Finding, FindingFilterInput, FindingOrderInput, list_findings};
+use super::finding::{Finding, FindingFilterInput, FindingOrderInput};
 use super::write;
 use super::{ContextExt, parse_id, parse_opt_id, patch};
+use crate::domain::finding_list::Parent;
 use crate::domain::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
 use crate::domain::{self};
 
@@ -80,9 +81,15 @@ impl Regulation {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Finding>> {
-        let mut filter = filter.unwrap_or_default();
-        filter.regulation_id = Some(self.id.clone());
-        list_findings(ctx, filter, order_by, args(first, after, last, before)).await
+        super::finding::findings_under(
+            ctx,
+            Parent::Regulation,
+            super::row(&self.id),
+            filter.unwrap_or_default(),
+            order_by,
+            args(first, after, last, before),
+        )
+        .await
     }
 }
 

@@ -28,15 +28,6 @@ fn timed_out() -> Response {
     refuse(codes::TIMEOUT, &t!("timeout"))
 }
 
-/// A compiled plan's answer, with the headers async-graphql's own answers carry.
-fn compiled_response(body: Vec<u8>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/graphql-response+json")],
-        body,
-    )
-        .into_response()
-}
-
 /// What the request body holds, by its content type.
 #[derive(PartialEq)]
 enum BodyKind {
@@ -122,29 +113,7 @@ pub async fn execute(
             &t!("batch-too-large", max = max_batch, count = requests.len()),
         );
     }
-    // A single query whose text has a plan is answered from it; any other, and any the plan
-    // declines, runs through async-graphql, which may then teach the plan a new text.
-    // One deadline for both: a plan that declines late leaves the resolvers only the rest.
     let deadline = tokio::time::Instant::now() + state.config.request_timeout;
-    let mut learn = None;
-    if let BatchRequest::Single(request) = &batch {
-        let compiled = state
-            .compiled
-            .answer(&state.db, &state.config, &caller, request);
-        match tokio::time::timeout_at(deadline, compiled).await {
-            Ok(Ok(Some(body))) => return compiled_response(body),
-            Ok(Ok(None)) => {}
-            Ok(Err(_)) | Err(_) => return timed_out(),
-        }
-        if state.compiled.wants_to_learn(&caller, request) {
-            let variables = request.variables.clone();
-            learn = Some((
-                request.query.clone(),
-                request.operation_name.clone(),
-                variables,
-            ));
-        }
-    }
     let mut batch = batch.data(caller.clone());
     if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
         batch = batch.data(RequestId(id.to_owned()));
@@ -170,16 +139,17 @@ pub async fn execute(
         who,
         state.config.graphql.dataloader_delay,
     ));
+    batch = batch.data(crate::graphql::pages::loader(
+        state.db.clone(),
+        caller.clone(),
+        crate::domain::warning::Thresholds::from_config(&state.config),
+        state.config.graphql.dataloader_delay,
+    ));
     let run = state.schema.execute_batch(batch);
     let response = match tokio::time::timeout_at(deadline, run).await {
         Ok(response) => response,
         Err(_) => return timed_out(),
     };
-    if let (Some((query, operation, variables)), BatchResponse::Single(answer)) = (learn, &response)
-        && answer.errors.is_empty()
-    {
-        state.compiled.learn(query, operation, &variables);
-    }
     // A single operation stopped by the database's statement timeout, or by the database
     // being away, answers like a request refused for that reason: 503 with Retry-After, so
     // that clients and the idempotency layer know a retry may succeed.

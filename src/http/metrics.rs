@@ -15,13 +15,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
          rectrack_sql_statements_total {}\n\
          # HELP rectrack_http_requests_total HTTP requests answered since start-up.\n\
          # TYPE rectrack_http_requests_total counter\n\
-         rectrack_http_requests_total {}\n\
-         # HELP rectrack_graphql_compiled_total GraphQL operations answered by a compiled plan.\n\
-         # TYPE rectrack_graphql_compiled_total counter\n\
-         rectrack_graphql_compiled_total {}\n",
+         rectrack_http_requests_total {}\n",
         state.sql_statements.load(Ordering::Relaxed),
         state.requests.load(Ordering::Relaxed),
-        state.compiled.answered.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -1,9 +1,9 @@
 //! DataLoaders: a page of findings with all its relations runs a fixed number of SQL
 //! statements, whatever the page size.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, TestUser, spawn_app_with};
+use crate::helpers::{SECRET, TestApp, TestUser, count, error_code, spawn_app_with};
 
 const PAGE: &str = "query($first: Int!) { findings(first: $first) { edges { node {
     id title department { name } category { title } inspection { title }
@@ -71,4 +71,147 @@ async fn a_page_of_findings_with_its_relations_costs_the_same_statements_at_any_
     // A scoped caller pays one more statement: its department, read once per request.
     let manager = TestUser::manager("ZJTZB");
     assert_eq!(statements_for(&app, &manager, 100).await, large + 1);
+}
+
+/// Lists nested under a page of parents, each with its own page and `totalCount`.
+const NESTED: &str = "query($n: Int!, $m: Int!, $after: String) {
+  regulations(first: $n) { edges { node { id
+    findings(first: $m, after: $after, orderBy: {field: DEADLINE, direction: DESC}) {
+      totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+      edges { cursor node { id title } } } } } }
+  findings(first: $n) { edges { node { id
+    progress(first: $m) { totalCount pageInfo { hasNextPage endCursor } edges { node { id content } } } } } } }";
+
+/// The same list for one parent, from the root field (the one-parent path).
+const ROOT: &str = "query($r: ID!, $m: Int!, $after: String) {
+  findings(first: $m, after: $after, filter: {regulationId: $r}, orderBy: {field: DEADLINE, direction: DESC}) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id title } } } }";
+
+/// Adds `per` ledger entries to each of the first `findings` grown findings, straight into the
+/// database (so that ledgers are longer than a page).
+async fn ledgers(app: &TestApp, findings: i32, per: i32) {
+    for i in 0..findings {
+        let finding = format!("(SELECT id FROM finding WHERE ordinal = {})", 100 + i);
+        for k in 0..per + i % 3 {
+            app.sql(&format!(
+                "INSERT INTO progress_entry (finding_id, entry_date, kind, content, author_sub, created_at) \
+                 VALUES ({finding}, '2026-01-0{d}', 'progress', '进展{i}-{k}', 'test', '2026-01-01T00:00:00Z')",
+                d = 1 + k % 9
+            ))
+            .await;
+        }
+    }
+}
+
+async fn nested(app: &TestApp, token: &str, n: i32, m: i32, after: Option<&str>) -> (Value, u64) {
+    let before = app.sql_statements().await;
+    let data = app
+        .data(token, NESTED, json!({"n": n, "m": m, "after": after}))
+        .await;
+    (data, app.sql_statements().await - before)
+}
+
+/// Every nested connection equals the root field's answer for its one parent, and every
+/// ledger page equals the database's rows.
+async fn check_against_one_parent(
+    app: &TestApp,
+    token: &str,
+    data: &Value,
+    m: i32,
+    after: Option<&str>,
+) {
+    for edge in data["regulations"]["edges"].as_array().unwrap() {
+        let node = &edge["node"];
+        let root = app
+            .data(
+                token,
+                ROOT,
+                json!({"r": node["id"], "m": m, "after": after}),
+            )
+            .await;
+        assert_eq!(
+            node["findings"], root["findings"],
+            "regulation {}",
+            node["id"]
+        );
+    }
+    let db = &app.db;
+    for edge in data["findings"]["edges"].as_array().unwrap() {
+        let node = &edge["node"];
+        let id: i64 = node["id"].as_str().unwrap().parse().unwrap();
+        let progress = &node["progress"];
+        let total = count(
+            db,
+            &format!("SELECT COUNT(*) FROM progress_entry WHERE finding_id = {id}"),
+        )
+        .await;
+        assert_eq!(progress["totalCount"], json!(total), "finding {id}");
+        let shown: Vec<i64> = progress["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(shown.len() as i64, total.min(m as i64), "finding {id}");
+        assert_eq!(
+            progress["pageInfo"]["hasNextPage"],
+            json!(total > m as i64),
+            "finding {id}"
+        );
+        for (k, entry) in shown.iter().enumerate() {
+            let expected = count(
+                db,
+                &format!("SELECT id FROM progress_entry WHERE finding_id = {id} ORDER BY id LIMIT 1 OFFSET {k}"),
+            )
+            .await;
+            assert_eq!(*entry, expected, "finding {id}, entry {k}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_nested_under_a_page_cost_one_statement_per_level_at_any_size() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--dataloader-delay", "50ms"]).await;
+    grow(&app, 40).await;
+    ledgers(&app, 12, 3).await;
+    let admin = TestUser::admin();
+
+    let (small, few) = nested(&app, &admin, 2, 2, None).await;
+    let (large, many) = nested(&app, &admin, 12, 5, None).await;
+    assert_eq!(few, many, "statements must not grow with either page size");
+    // The two root pages, the regulations' findings and their counts, the ledgers and their
+    // counts: one statement per level, never one per parent.
+    assert_eq!(many, 6, "{many} statements for 12 parents of each kind");
+    check_against_one_parent(&app, &admin, &small, 2, None).await;
+    check_against_one_parent(&app, &admin, &large, 5, None).await;
+
+    // A cursor from one parent's page applies to every parent, as it does one parent at a time.
+    let after = large["regulations"]["edges"][0]["node"]["findings"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (paged, _) = nested(&app, &admin, 12, 2, Some(&after)).await;
+    check_against_one_parent(&app, &admin, &paged, 2, Some(&after)).await;
+
+    // A scoped caller sees, under each parent, what it sees of that parent alone.
+    let manager = TestUser::manager("ZJTZB");
+    let (scoped, _) = nested(&app, &manager, 12, 3, None).await;
+    check_against_one_parent(&app, &manager, &scoped, 3, None).await;
+    assert_ne!(
+        scoped["regulations"], large["regulations"],
+        "the scope must narrow something"
+    );
+
+    // A bad cursor in a nested list is the caller's mistake, named as one.
+    let (status, body) = app
+        .gql(
+            Some(&admin),
+            NESTED,
+            json!({"n": 3, "m": 2, "after": "not-a-cursor"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
 }

@@ -12,7 +12,6 @@ mod automation;
 mod bad_input;
 mod batching;
 mod browser;
-mod compiled;
 mod concurrency;
 mod evidence;
 mod faults;

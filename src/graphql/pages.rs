@@ -1,0 +1,137 @@
+//! Lists nested under a page of records (each inspection's findings, each finding's ledger).
+//! Their resolvers ask this loader, which reads the pages of all the parents of a level
+//! together: one statement for the pages and, when asked, one for their `totalCount`s
+//! ([`crate::domain::page::fetch_each`]), however many parents there are.
+//!
+//! It is made per request for the request's caller: the domain reads it calls are scoped to
+//! that caller, and nothing it reads outlives the request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{finding, progress_entry};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Caller;
+use crate::domain::finding_list::{self, FindingFilter, FindingOrder, Parent};
+use crate::domain::page::{Page, PageArgs};
+use crate::domain::progress;
+use crate::domain::warning::Thresholds;
+use crate::error::AppError;
+
+pub struct Pages {
+    db: DatabaseConnection,
+    caller: Caller,
+    thresholds: Thresholds,
+}
+
+/// The loader for one request's caller.
+pub fn loader(
+    db: DatabaseConnection,
+    caller: Caller,
+    thresholds: Thresholds,
+    delay: std::time::Duration,
+) -> Arc<DataLoader<Pages>> {
+    let pages = Pages {
+        db,
+        caller,
+        thresholds,
+    };
+    Arc::new(DataLoader::new(pages, tokio::spawn).delay(delay))
+}
+
+/// The terms of a nested list of findings, the same for every parent of a level.
+#[derive(PartialEq, Eq, Hash)]
+pub struct FindingTerms {
+    pub filter: FindingFilter,
+    pub sort: (FindingOrder, bool),
+    pub args: PageArgs,
+}
+
+/// The findings under one parent.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct FindingsUnder {
+    pub parent: Parent,
+    pub id: i32,
+    pub terms: Arc<FindingTerms>,
+}
+
+/// The ledger of one finding.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LedgerOf {
+    pub finding_id: i32,
+    pub args: Arc<PageArgs>,
+}
+
+/// The keys grouped by what their parents share, with the parents' ids.
+fn by_terms<K, T: Clone + Eq + std::hash::Hash>(
+    keys: &[K],
+    terms: impl Fn(&K) -> (T, i32),
+) -> HashMap<T, Vec<i32>> {
+    let mut groups: HashMap<T, Vec<i32>> = HashMap::new();
+    for key in keys {
+        let (shared, id) = terms(key);
+        groups.entry(shared).or_default().push(id);
+    }
+    groups
+}
+
+impl Loader<FindingsUnder> for Pages {
+    type Value = Page<finding::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[FindingsUnder],
+    ) -> Result<HashMap<FindingsUnder, Self::Value>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((parent, terms), ids) in by_terms(keys, |k| ((k.parent, k.terms.clone()), k.id)) {
+            let pages = finding_list::list_each(
+                &self.db,
+                &self.caller,
+                &terms.filter,
+                parent,
+                &ids,
+                terms.sort,
+                &self.thresholds,
+                &terms.args,
+            )
+            .await?;
+            out.extend(pages.into_iter().map(|(id, page)| {
+                let key = FindingsUnder {
+                    parent,
+                    id,
+                    terms: terms.clone(),
+                };
+                (key, page)
+            }));
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<LedgerOf> for Pages {
+    type Value = Page<progress_entry::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[LedgerOf]) -> Result<HashMap<LedgerOf, Self::Value>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (args, ids) in by_terms(keys, |k| (k.args.clone(), k.finding_id)) {
+            let pages = progress::list_each(&self.db, &self.caller, &ids, &args).await?;
+            out.extend(pages.into_iter().map(|(finding_id, page)| {
+                let key = LedgerOf {
+                    finding_id,
+                    args: args.clone(),
+                };
+                (key, page)
+            }));
+        }
+        Ok(out)
+    }
+}
+
+/// A parent the loader was asked for and did not answer (it answers every one).
+pub fn missing() -> async_graphql::Error {
+    AppError::internal("a nested page was not loaded").into()
+}
