@@ -220,6 +220,10 @@ pub async fn generate(
         // What autovacuum would do in a while, now: statistics for the planner, and the
         // visibility map that lets counts be answered from indexes alone.
         db.execute_unprepared("VACUUM ANALYZE").await?;
+    } else {
+        // SQLite's planner has no statistics until ANALYZE: without them it may sort a whole
+        // status instead of walking the list's order index.
+        db.execute_unprepared("ANALYZE").await?;
     }
     Ok(timings)
 }

@@ -4,9 +4,7 @@ use chrono::NaiveDate;
 use entity::enums::MeasureStatus;
 use entity::{finding, measure};
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::Caller;
 use crate::domain::finding_list::NO_DEADLINE;
@@ -106,12 +104,8 @@ pub async fn list(
 ) -> AppResult<Page<measure::Model>> {
     let today = thresholds.today;
     caller.require_identity()?;
-    let visible_findings = scope::findings(caller)
-        .select_only()
-        .column(finding::Column::Id)
-        .into_query();
     let mut select =
-        measure::Entity::find().filter(measure::Column::FindingId.in_subquery(visible_findings));
+        measure::Entity::find().filter(scope::readable_finding(measure::Column::FindingId, caller));
     if !filter.include_archived {
         select = select.filter(measure::Column::ArchivedAt.is_null());
     }

@@ -9,7 +9,7 @@ use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    FromQueryResult, QueryFilter, QueryOrder, Set,
 };
 
 use crate::auth::{Caller, Permission};
@@ -97,15 +97,10 @@ pub async fn list_each(
     args: &PageArgs,
 ) -> AppResult<HashMap<i32, Page<progress_entry::Model>>> {
     caller.require_identity()?;
-    let readable = scope::findings(caller)
-        .select_only()
-        .column(finding::Column::Id)
-        .filter(finding::Column::Id.is_in(crate::domain::relations::padded(
-            finding_ids.iter().copied(),
-        )))
-        .into_query();
-    let select = progress_entry::Entity::find()
-        .filter(progress_entry::Column::FindingId.in_subquery(readable));
+    let select = progress_entry::Entity::find().filter(scope::readable_finding(
+        progress_entry::Column::FindingId,
+        caller,
+    ));
     let parent = Expr::col((progress_entry::Entity, progress_entry::Column::FindingId));
     page::fetch_each(db, select, parent, finding_ids, &order(), args, |row| {
         progress_entry::Model::from_query_result(row, "")

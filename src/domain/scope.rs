@@ -3,7 +3,10 @@
 
 use entity::{department, finding, measure};
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    Select,
+};
 
 use crate::auth::{Caller, Reach};
 use crate::error::{AppError, AppResult};
@@ -51,6 +54,23 @@ pub fn findings_within(reach: &Reach) -> Select<finding::Entity> {
         Reach::Nothing => Condition::all().add(Expr::cust("1 = 0")),
     };
     finding::Entity::find().filter(condition)
+}
+
+/// `column` (a finding id) names a finding the caller may read, by the rule of [`findings`].
+/// Whole reach is no condition at all: `IN (SELECT id FROM finding)` would make SQLite read
+/// every finding id for every page of measures or entries.
+pub fn readable_finding<C: ColumnTrait>(column: C, caller: &Caller) -> Condition {
+    match caller.read_reach() {
+        Reach::All => Condition::all(),
+        reach => Condition::all().add(
+            column.in_subquery(
+                findings_within(&reach)
+                    .select_only()
+                    .column(finding::Column::Id)
+                    .into_query(),
+            ),
+        ),
+    }
 }
 
 /// Departments the caller may read.
