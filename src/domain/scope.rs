@@ -2,7 +2,7 @@
 //! resolver cannot forget the caller's reach: what lies outside it is simply not found.
 
 use entity::{department, finding, measure};
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     Select,
@@ -42,15 +42,20 @@ pub fn findings_within(reach: &Reach) -> Select<finding::Entity> {
         Reach::All => Condition::all(),
         Reach::Subtree(prefix) => Condition::any()
             .add(finding::Column::DepartmentId.in_subquery(subtree_ids(prefix)))
-            .add(
-                finding::Column::Id.in_subquery(
-                    Query::select()
-                        .column(measure::Column::FindingId)
-                        .from(measure::Entity)
-                        .and_where(measure::Column::DepartmentId.in_subquery(subtree_ids(prefix)))
-                        .to_owned(),
-                ),
-            ),
+            // Correlated, so that a list walks its order index and checks each finding's
+            // measures by index; `id IN (SELECT finding_id ...)` made SQLite build the set of
+            // a whole subtree's measures first (200 ms against 1 ms for a page).
+            .add(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(measure::Entity)
+                    .and_where(
+                        Expr::col((measure::Entity, measure::Column::FindingId))
+                            .equals((finding::Entity, finding::Column::Id)),
+                    )
+                    .and_where(measure::Column::DepartmentId.in_subquery(subtree_ids(prefix)))
+                    .to_owned(),
+            )),
         Reach::Nothing => Condition::all().add(Expr::cust("1 = 0")),
     };
     finding::Entity::find().filter(condition)
