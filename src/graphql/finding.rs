@@ -227,15 +227,7 @@ impl Finding {
             finding_id: self.row_id,
             args: Arc::new(args(first, after, last, before)),
         };
-        let page = ctx
-            .pages()?
-            .load_one(key)
-            .await
-            .map_err(|e| async_graphql::Error::from(&*e))?;
-        Ok(connection(
-            page.ok_or_else(super::pages::missing)?,
-            ProgressEntry::from,
-        ))
+        super::pages::connection(ctx, key, ProgressEntry::from).await
     }
 }
 
@@ -312,15 +304,7 @@ pub async fn findings_under(
     let (filter, sort) = list_terms(filter, order_by)?;
     let terms = Arc::new(FindingTerms { filter, sort, args });
     let key = FindingsUnder { parent, id, terms };
-    let page = ctx
-        .pages()?
-        .load_one(key)
-        .await
-        .map_err(|e| async_graphql::Error::from(&*e))?;
-    Ok(connection(
-        page.ok_or_else(super::pages::missing)?,
-        Finding::from,
-    ))
+    super::pages::connection(ctx, key, Finding::from).await
 }
 
 /// Lists findings for the root field.

@@ -13,6 +13,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{finding, progress_entry};
 use sea_orm::DatabaseConnection;
 
+use super::ContextExt;
+use super::connection::Conn;
 use crate::auth::Caller;
 use crate::domain::finding_list::{self, FindingFilter, FindingOrder, Parent};
 use crate::domain::page::{Page, PageArgs};
@@ -131,7 +133,23 @@ impl Loader<LedgerOf> for Pages {
     }
 }
 
-/// A parent the loader was asked for and did not answer (it answers every one).
-pub fn missing() -> async_graphql::Error {
-    AppError::internal("a nested page was not loaded").into()
+/// One parent's page from the request's loader, as a connection of API nodes.
+pub async fn connection<K, M, N>(
+    ctx: &async_graphql::Context<'_>,
+    key: K,
+    node: impl Fn(M) -> N,
+) -> async_graphql::Result<Conn<N>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Pages: Loader<K, Value = Page<M>, Error = Arc<AppError>>,
+    N: async_graphql::OutputType,
+{
+    let page = ctx
+        .pages()?
+        .load_one(key)
+        .await
+        .map_err(|e| async_graphql::Error::from(&*e))?
+        // The loader answers every parent it is asked for.
+        .ok_or_else(|| AppError::internal("a nested page was not loaded"))?;
+    Ok(super::connection::connection(page, node))
 }
