@@ -20,6 +20,9 @@ use crate::error::{AppError, AppResult};
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The role the server's own work is recorded under.
+pub const SYSTEM_ROLE: &str = "system";
+
 /// Who made a change, as the audit trail records it.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -34,7 +37,7 @@ impl Actor {
     pub fn system(what: &str) -> Self {
         Self {
             sub: format!("system:{what}"),
-            role: "system".to_owned(),
+            role: SYSTEM_ROLE.to_owned(),
             request_id: None,
         }
     }

@@ -121,3 +121,21 @@ text_enum!(
         Viewer = "viewer",
     }
 );
+
+text_enum!(
+    /// Whether a target is met by reaching its required value from below (a share of cadres,
+    /// an attendance rate) or from above (misused funds, a backlog).
+    TargetBetter { Higher = "higher", Lower = "lower" }
+);
+
+impl Default for TargetBetter {
+    /// Targets recorded before the direction existed were all of the higher-is-better kind.
+    fn default() -> Self {
+        TargetBetter::Higher
+    }
+}
+
+text_enum!(
+    /// How a finding relapsed (问题反弹): a look-back re-check found it back, or it was reopened.
+    RelapseKind { FailedRecheck = "failed_recheck", Reopen = "reopen" }
+);

@@ -14,7 +14,9 @@ pub mod idempotency_key;
 pub mod inspection;
 pub mod measure;
 pub mod progress_entry;
+pub mod recheck;
 pub mod regulation;
+pub mod relapse;
 pub mod report;
 pub mod target;
 

@@ -1,8 +1,9 @@
+use crate::enums::TargetBetter;
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A measurable target of a finding, e.g. 12% of departments against a required 25%.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "target")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -14,6 +15,9 @@ pub struct Model {
     pub required_value: Option<f64>,
     pub current_value: Option<f64>,
     pub as_of: Option<Date>,
+    /// Whether higher or lower values are better (absent from events older than the field).
+    #[serde(default)]
+    pub better: TargetBetter,
     pub version: i32,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

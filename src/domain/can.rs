@@ -56,7 +56,7 @@ pub async fn findings(
                 approve: may(Move::Approve),
                 return_finding: may(Move::Return),
                 reopen: may(Move::Reopen),
-                recheck: workflow::decide_recheck(who, &facts).is_ok(),
+                recheck: workflow::decide_recheck(who, &facts, f.id).is_ok(),
                 add_progress: who.can(Permission::AddProgress) && facts.writable,
                 add_measure: manage,
                 moves: workflow::allowed_moves(who, &facts),

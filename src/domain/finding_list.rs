@@ -13,8 +13,8 @@ use sea_orm::{
 use crate::auth::Caller;
 use crate::domain::listing::{contains, search_text, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
-use crate::domain::scope;
 use crate::domain::warning::{Level, Thresholds};
+use crate::domain::{look_back, scope};
 use crate::error::AppResult;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
@@ -38,6 +38,10 @@ pub struct FindingFilter {
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Text in the title, the description or a measure's content.
     pub search: Option<String>,
+    /// Ever relapsed (a failed re-check or a reopen), or never.
+    pub relapsed: Option<bool>,
+    /// With a scheduled re-check due by `today` and not done, or without.
+    pub recheck_due: Option<bool>,
     pub include_archived: bool,
 }
 
@@ -97,6 +101,15 @@ pub fn order(by: FindingOrder, descending: bool) -> Order<finding::Model> {
             keys: |f| vec![Key::T(f.updated_at), Key::I(f.id.into())],
             descending,
         },
+    }
+}
+
+/// Days past the deadline as of `today`, when overdue: the deadline has passed and the work is
+/// not finished (a finding closed, a measure done). The rule [`overdue`] states in SQL.
+pub fn overdue_days(deadline: Option<NaiveDate>, finished: bool, today: NaiveDate) -> Option<i64> {
+    match deadline {
+        Some(deadline) if !finished && deadline < today => Some((today - deadline).num_days()),
+        _ => None,
     }
 }
 
@@ -277,6 +290,26 @@ async fn matching(
             .and_where(finding_regulation::Column::UnlinkedAt.is_null())
             .to_owned();
         select = select.filter(finding::Column::Id.in_subquery(linked));
+    }
+    match filter.relapsed {
+        Some(true) => {
+            select = select.filter(finding::Column::Id.in_subquery(look_back::relapsed_findings()))
+        }
+        Some(false) => {
+            select =
+                select.filter(finding::Column::Id.not_in_subquery(look_back::relapsed_findings()))
+        }
+        None => {}
+    }
+    match filter.recheck_due {
+        Some(true) => {
+            select = select.filter(finding::Column::Id.in_subquery(look_back::due_findings(today)))
+        }
+        Some(false) => {
+            select =
+                select.filter(finding::Column::Id.not_in_subquery(look_back::due_findings(today)))
+        }
+        None => {}
     }
     if let Some(text) = search_text(filter.search.as_deref())? {
         let in_measures = Query::select()

@@ -9,6 +9,7 @@
 
 pub mod account;
 mod acting;
+pub mod as_of;
 pub mod audit_log;
 pub mod bulk;
 pub mod can;
@@ -21,6 +22,7 @@ pub mod idempotency;
 pub mod inspection;
 pub mod ledger_import;
 pub mod listing;
+pub mod look_back;
 pub mod measure;
 pub mod measure_list;
 pub mod ordinal;

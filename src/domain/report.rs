@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
 use entity::enums::{ReportKind, ReportStatus};
-use entity::{category, department, finding, inspection, measure, progress_entry, report, target};
+use entity::{
+    category, department, finding, finding_regulation, inspection, measure, progress_entry, report,
+    target,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -16,7 +19,7 @@ use crate::auth::{Caller, Permission, Reach};
 use crate::domain::change::{Record, audited};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::summary;
-use crate::domain::{Acting, inspection as inspections, scope, text};
+use crate::domain::{Acting, as_of, inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 use crate::report::render::Document;
 use crate::report::{
@@ -228,7 +231,6 @@ async fn snapshot(
     period: Period,
     now: DateTime<FixedOffset>,
 ) -> AppResult<Snapshot> {
-    let today = now.date_naive();
     let unit = department::Entity::find_by_id(inspection.unit_id)
         .one(db)
         .await?
@@ -238,30 +240,64 @@ async fn snapshot(
         start: period_start,
         end: period_end,
     } = period;
-    let scoped =
-        summary::findings_within(db, reach, summary::Over::Inspection(inspection.id)).await?;
-    let counts = summary::totals(db, &scoped, today).await?;
-    let regulations = summary::regulations(db, &scoped).await?;
-    let findings = scoped
-        .order_by_asc(finding::Column::Ordinal)
+    // The period's end in the unit's zone; nothing later shows, however late it is generated.
+    let moment = as_of::end_of_day(period_end, *now.offset()).min(now.to_utc());
+    let findings = scope::findings_within(reach)
+        .filter(finding::Column::InspectionId.eq(inspection.id))
         .all(db)
         .await?;
+    let mut findings = as_of::rows(db, "finding", findings, |f| f.id, moment).await?;
+    findings.retain(|f| f.archived_at.is_none());
+    findings.sort_by_key(|f| (f.ordinal, f.id));
     let ids: Vec<i32> = findings.iter().map(|f| f.id).collect();
     let measures = measure::Entity::find()
         .filter(measure::Column::FindingId.is_in(ids.clone()))
-        .filter(measure::Column::ArchivedAt.is_null())
-        .order_by_asc(measure::Column::Ordinal)
         .all(db)
         .await?;
+    let mut measures = as_of::rows(db, "measure", measures, |m| m.id, moment).await?;
+    measures.retain(|m| m.archived_at.is_none());
+    measures.sort_by_key(|m| (m.finding_id, m.ordinal, m.id));
     let targets = target::Entity::find()
         .filter(target::Column::FindingId.is_in(ids.clone()))
-        .filter(target::Column::ArchivedAt.is_null())
-        .order_by_asc(target::Column::Id)
         .all(db)
         .await?;
+    let mut targets = as_of::rows(db, "target", targets, |t| t.id, moment).await?;
+    targets.retain(|t| t.archived_at.is_none());
+    targets.sort_by_key(|t| t.id);
+    let links = finding_regulation::Entity::find()
+        .filter(finding_regulation::Column::FindingId.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let regulations: std::collections::BTreeSet<i32> = as_of::links(db, links, moment)
+        .await?
+        .into_iter()
+        .map(|l| l.regulation_id)
+        .collect();
+    let counts = summary::Counts::of(&findings, &measures, period_end);
+    let targets_met = targets
+        .iter()
+        .filter(|t| {
+            crate::domain::target::met(t.better, t.required_value, t.current_value) == Some(true)
+        })
+        .count() as i64;
+    let relapsed: std::collections::BTreeSet<i32> = entity::relapse::Entity::find()
+        .filter(entity::relapse::Column::FindingId.is_in(ids.clone()))
+        .filter(entity::relapse::Column::OccurredAt.lt(moment))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.finding_id)
+        .collect();
     let mut entries = progress_entry::Entity::find()
         .filter(progress_entry::Column::FindingId.is_in(ids.clone()))
-        .filter(progress_entry::Column::EntryDate.lte(period_end));
+        .filter(progress_entry::Column::EntryDate.lte(period_end))
+        // Recorded by the period's end; entries the system loaded as history (the demo's
+        // bulletin) stand for what had been recorded then.
+        .filter(
+            sea_orm::Condition::any()
+                .add(progress_entry::Column::CreatedAt.lt(moment))
+                .add(progress_entry::Column::AuthorRole.eq(crate::audit::SYSTEM_ROLE)),
+        );
     if let Some(start) = period_start {
         entries = entries.filter(progress_entry::Column::EntryDate.gte(start));
     }
@@ -321,6 +357,7 @@ async fn snapshot(
                 required_value: t.required_value,
                 current_value: t.current_value,
                 as_of: t.as_of,
+                met: crate::domain::target::met(t.better, t.required_value, t.current_value),
             })
             .collect(),
         progress: entries
@@ -394,7 +431,10 @@ async fn snapshot(
             measures_total: counts.measures_total,
             measures_done: counts.measures_done,
             completion_rate: counts.completion_rate(),
-            regulations,
+            regulations: regulations.len() as i64,
+            targets_total: targets.len() as i64,
+            targets_met,
+            relapsed: relapsed.len() as i64,
         },
         categories: groups,
         publicity,

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use entity::enums::{FindingStatus, MeasureStatus, RectificationType};
-use entity::{finding, finding_regulation, measure};
+use entity::enums::{FindingStatus, MeasureStatus, RectificationType, TargetBetter};
+use entity::{finding, finding_regulation, measure, relapse, target};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
@@ -52,6 +52,25 @@ impl Counts {
         } else {
             self.closed as f64 / self.total as f64
         }
+    }
+
+    /// The counts of findings and measures already read (a report's, as of its period end),
+    /// by the same rules as the SQL aggregates.
+    pub fn of(findings: &[finding::Model], measures: &[measure::Model], today: NaiveDate) -> Self {
+        let mut counts = Counts::default();
+        for f in findings {
+            counts.add_findings(f.status, f.rectification_type, 1);
+            let closed = f.status == FindingStatus::Closed;
+            if crate::domain::finding_list::overdue_days(f.deadline, closed, today).is_some() {
+                counts.overdue += 1;
+            }
+        }
+        counts.measures_total = measures.len() as i64;
+        counts.measures_done = measures
+            .iter()
+            .filter(|m| m.status == MeasureStatus::Done)
+            .count() as i64;
+        counts
     }
 
     fn add_findings(&mut self, status: FindingStatus, kind: RectificationType, n: i64) {
@@ -255,6 +274,73 @@ pub async fn regulations(
         .one(db)
         .await?;
     Ok(n.unwrap_or(0))
+}
+
+/// The targets of a set of findings: how many, how many met, and how many not known yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TargetCounts {
+    pub total: i64,
+    pub met: i64,
+    /// Without a required or a current value, so neither met nor missed.
+    pub unknown: i64,
+}
+
+/// Counts the (not archived) targets of a set of findings, each judged by [`target::met`]
+/// (the one rule of what meeting a target is; targets are few, so they are judged here rather
+/// than in a second copy of the rule in SQL).
+pub async fn targets(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+) -> AppResult<TargetCounts> {
+    let ids = findings
+        .clone()
+        .select_only()
+        .column(finding::Column::Id)
+        .into_query();
+    let rows: Vec<(TargetBetter, Option<f64>, Option<f64>)> = target::Entity::find()
+        .select_only()
+        .column(target::Column::Better)
+        .column(target::Column::RequiredValue)
+        .column(target::Column::CurrentValue)
+        .filter(target::Column::ArchivedAt.is_null())
+        .filter(target::Column::FindingId.in_subquery(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = TargetCounts::default();
+    for (better, required, current) in rows {
+        counts.total += 1;
+        match crate::domain::target::met(better, required, current) {
+            Some(true) => counts.met += 1,
+            Some(false) => {}
+            None => counts.unknown += 1,
+        }
+    }
+    Ok(counts)
+}
+
+/// Relapses (问题反弹) of a set of findings: (findings that relapsed, relapses in all).
+pub async fn relapses(
+    db: &impl ConnectionTrait,
+    findings: &Select<finding::Entity>,
+) -> AppResult<(i64, i64)> {
+    let ids = findings
+        .clone()
+        .select_only()
+        .column(finding::Column::Id)
+        .into_query();
+    let row: Option<(i64, i64)> = relapse::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(relapse::Column::FindingId))),
+            "findings",
+        )
+        .column_as(relapse::Column::Id.count(), "n")
+        .filter(relapse::Column::FindingId.in_subquery(ids))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.unwrap_or_default())
 }
 
 /// Counts per inspection (for the status of every inspection at once).

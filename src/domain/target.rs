@@ -2,7 +2,7 @@
 //! of the current value is written into the finding's ledger.
 
 use chrono::NaiveDate;
-use entity::enums::ProgressKind;
+use entity::enums::{ProgressKind, TargetBetter};
 use entity::{finding, target};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
@@ -22,6 +22,8 @@ pub struct NewTarget {
     pub required_value: Option<f64>,
     pub current_value: Option<f64>,
     pub as_of: Option<NaiveDate>,
+    /// Default: higher is better.
+    pub better: Option<TargetBetter>,
 }
 
 #[derive(Default)]
@@ -32,6 +34,17 @@ pub struct TargetPatch {
     pub required_value: Option<Option<f64>>,
     pub current_value: Option<Option<f64>>,
     pub as_of: Option<Option<NaiveDate>>,
+    pub better: Option<TargetBetter>,
+}
+
+/// Whether a target is met: its current value reaches the required one from the side its
+/// direction says is better. Unknown (None) while either value is missing.
+pub fn met(better: TargetBetter, required: Option<f64>, current: Option<f64>) -> Option<bool> {
+    let (required, current) = (required?, current?);
+    Some(match better {
+        TargetBetter::Higher => current >= required,
+        TargetBetter::Lower => current <= required,
+    })
 }
 
 fn finite(field: &str, value: Option<f64>) -> AppResult<Option<f64>> {
@@ -112,6 +125,7 @@ pub async fn create(
         required_value: Set(finite("requiredValue", input.required_value)?),
         current_value: Set(finite("currentValue", input.current_value)?),
         as_of: Set(as_of),
+        better: Set(input.better.unwrap_or_default()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -176,6 +190,9 @@ pub async fn update(
     if let Some(as_of) = as_of {
         update = update.col_expr(target::Column::AsOf, Expr::value(as_of));
     }
+    if let Some(better) = patch.better {
+        update = update.col_expr(target::Column::Better, Expr::value(better.as_str()));
+    }
     let updated = versioned_update::<target::Entity>(db, update, id, version).await?;
     if updated.current_value != current.current_value {
         let show = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v}{}", updated.unit));
@@ -211,4 +228,21 @@ pub async fn update(
     )
     .await?;
     Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_met_from_the_side_its_direction_says() {
+        use TargetBetter::*;
+        assert_eq!(met(Higher, Some(25.0), Some(12.0)), Some(false));
+        assert_eq!(met(Higher, Some(80.0), Some(86.4)), Some(true));
+        assert_eq!(met(Higher, Some(80.0), Some(80.0)), Some(true));
+        assert_eq!(met(Lower, Some(0.0), Some(11.57)), Some(false));
+        assert_eq!(met(Lower, Some(0.0), Some(0.0)), Some(true));
+        assert_eq!(met(Lower, Some(0.0), None), None);
+        assert_eq!(met(Higher, None, Some(1.0)), None);
+    }
 }

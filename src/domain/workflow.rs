@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use entity::enums::{FindingStatus, MeasureStatus, ProgressKind, RectificationType};
+use entity::enums::{FindingStatus, MeasureStatus, ProgressKind, RectificationType, RelapseKind};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -23,7 +23,7 @@ use serde_json::json;
 use crate::auth::Permission;
 use crate::domain::change::{Record, audited};
 use crate::domain::progress::{self, Note};
-use crate::domain::{Acting, scope, text};
+use crate::domain::{Acting, look_back, scope, text};
 use crate::error::{AppError, AppResult};
 
 /// A move of the procedure.
@@ -243,7 +243,10 @@ async fn apply(
         },
         details: Some(details),
     };
-    progress::note(db, who, note).await?;
+    let entry = progress::note(db, who, note).await?;
+    if step == Move::Reopen {
+        look_back::relapse(db, who, current, RelapseKind::Reopen, Some(entry.id)).await?;
+    }
     let action = format!("finding.{}", step.name());
     let record = Record {
         kind: "finding",
@@ -426,14 +429,12 @@ pub fn allowed_moves(who: &Acting, facts: &Facts) -> Vec<Move> {
 }
 
 /// Whether the caller may record a look-back re-check.
-pub fn decide_recheck(who: &Acting, facts: &Facts) -> AppResult<()> {
-    if !(who.can(Permission::ReviewCloseOut) || who.can(Permission::SubmitCloseOut)) {
-        who.require(Permission::ReviewCloseOut)?;
-    }
+pub fn decide_recheck(who: &Acting, facts: &Facts, id: i32) -> AppResult<()> {
+    look_back::require_rechecker(who)?;
     if !who.can(Permission::ReadAll) && !facts.writable {
         return Err(scope::outside());
     }
-    Ok(())
+    look_back::require_closed(facts.status, id)
 }
 
 /// Each done measure needs evidence in the ledger unless the submitter says why none applies
@@ -484,8 +485,9 @@ async fn check_evidence(
     }
 }
 
-/// Records a look-back re-check (回头看), passed or not, in its ledger. A failed re-check of a
-/// closed finding does not reopen it by itself: `reopenFinding` does, with a reason.
+/// Records a look-back re-check (回头看) of a closed finding, passed or not, in its ledger, and
+/// marks its scheduled re-check done. A failed re-check is a relapse; it does not reopen the
+/// finding by itself: `reopenFinding` does, with a reason.
 pub async fn record_recheck(
     db: &impl ConnectionTrait,
     who: &Acting,
@@ -493,16 +495,14 @@ pub async fn record_recheck(
     passed: bool,
     note_text: &str,
 ) -> AppResult<progress_entry::Model> {
-    if !(who.can(Permission::ReviewCloseOut) || who.can(Permission::SubmitCloseOut)) {
-        who.require(Permission::ReviewCloseOut)?;
-    }
+    look_back::require_rechecker(who)?;
     let note_text = text::required("note", note_text, 5_000)?;
     let current = scope::finding(db, &who.caller, id).await?;
     let facts = facts(db, who, std::slice::from_ref(&current))
         .await?
         .remove(&id)
         .ok_or_else(|| AppError::not_found("finding", id))?;
-    decide_recheck(who, &facts)?;
+    decide_recheck(who, &facts, id)?;
     let entry = progress::note(
         db,
         who,
@@ -525,5 +525,16 @@ pub async fn record_recheck(
         department_id: Some(current.department_id),
     };
     audited(db, who, "finding.recheck", record, None, Some(&entry)).await?;
+    look_back::complete(db, who, id, passed, entry.id).await?;
+    if !passed {
+        look_back::relapse(
+            db,
+            who,
+            &current,
+            RelapseKind::FailedRecheck,
+            Some(entry.id),
+        )
+        .await?;
+    }
     Ok(entry)
 }

@@ -150,3 +150,13 @@ mirror!(
         Repealed,
     }
 );
+
+mirror!(
+    /// Which way a target is met.
+    TargetBetter => entity::enums::TargetBetter {
+        /// Met at or above the required value (a share, a rate).
+        Higher,
+        /// Met at or below the required value (misused funds, a backlog).
+        Lower,
+    }
+);

@@ -11,7 +11,8 @@ use super::department::{self, Department};
 use super::enums::{FindingStatus, RectificationType};
 use super::inspection::{Category, Inspection};
 use super::loaders::{
-    CategoryById, InspectionById, MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
+    CategoryById, InspectionById, LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding,
+    TargetsOfFinding,
 };
 use super::measure::{Measure, Target};
 use super::progress::ProgressEntry;
@@ -95,6 +96,14 @@ impl From<finding::Model> for Finding {
 }
 
 impl Finding {
+    async fn look_back(&self, ctx: &Context<'_>) -> Result<crate::domain::look_back::LookBack> {
+        Ok(ctx
+            .loader()
+            .load_one(LookBackOfFinding(self.row_id))
+            .await?
+            .unwrap_or_default())
+    }
+
     /// Days past the deadline as of `today`, when overdue (never once closed).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
         overdue_days(
@@ -213,6 +222,21 @@ impl Finding {
             .collect())
     }
 
+    /// How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.
+    async fn relapse_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.look_back(ctx).await?.relapses)
+    }
+
+    /// The day of its latest relapse, if it relapsed.
+    async fn last_relapsed_on(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        Ok(self.look_back(ctx).await?.last_relapsed_on.map(Date))
+    }
+
+    /// The scheduled re-check (回头看) not done yet, the earliest due.
+    async fn next_recheck(&self, ctx: &Context<'_>) -> Result<Option<super::look_back::Recheck>> {
+        Ok(self.look_back(ctx).await?.next_recheck.map(Into::into))
+    }
+
     /// The finding's ledger (台账), oldest entry first.
     #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
     async fn progress(
@@ -258,6 +282,10 @@ pub struct FindingFilterInput {
     pub deadline_to: Option<Date>,
     /// Text in the title, the description or a measure (Chinese works as typed).
     pub search: Option<String>,
+    /// Findings that relapsed (问题反弹: a failed re-check or a reopen) at least once (true), or never (false).
+    pub relapsed: Option<bool>,
+    /// Findings with a scheduled re-check (回头看) due by today and not done (true), or without (false).
+    pub recheck_due: Option<bool>,
     /// Also list archived findings (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
@@ -361,6 +389,8 @@ pub fn list_terms(
         deadline_from: naive(filter.deadline_from),
         deadline_to: naive(filter.deadline_to),
         search: filter.search,
+        relapsed: filter.relapsed,
+        recheck_due: filter.recheck_due,
         include_archived: filter.include_archived,
     };
     let field = match order_by.field {

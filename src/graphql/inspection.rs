@@ -118,6 +118,29 @@ impl Inspection {
     async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
         Ok(StatusSummary::over(ctx, Over::Inspection(self.row_id)).await?)
     }
+
+    /// The look-back re-check schedule (回头看), of findings the caller may read, by due date.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn rechecks(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::look_back::RecheckFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<super::look_back::Recheck>> {
+        let page = crate::domain::look_back::list(
+            ctx.db(),
+            ctx.caller(),
+            self.row_id,
+            filter.unwrap_or_default().into(),
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(super::connection::connection(page, Into::into))
+    }
 }
 
 /// A feedback heading (方面) that findings are grouped under.

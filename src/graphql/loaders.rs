@@ -209,3 +209,24 @@ impl LoaderTrait<RegulationsOfFinding> for Loader {
             .collect())
     }
 }
+
+/// What the look-back knows of a finding: relapses and the next scheduled re-check.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LookBackOfFinding(pub i32);
+
+impl LoaderTrait<LookBackOfFinding> for Loader {
+    type Value = crate::domain::look_back::LookBack;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[LookBackOfFinding],
+    ) -> Result<HashMap<LookBackOfFinding, Self::Value>, Self::Error> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let mut found = loaded(crate::domain::look_back::of_findings(&self.db, &ids).await)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}

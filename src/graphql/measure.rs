@@ -180,6 +180,10 @@ pub struct Target {
     pub current_value: Option<f64>,
     /// The date of the latest value.
     pub as_of: Option<Date>,
+    /// Whether higher or lower values are better.
+    pub better: super::enums::TargetBetter,
+    /// Whether the latest value meets the required one (达标); null while either is unknown.
+    pub met: Option<bool>,
     /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
     pub version: i32,
 }
@@ -202,6 +206,8 @@ impl From<target::Model> for Target {
             required_value: t.required_value,
             current_value: t.current_value,
             as_of: date(t.as_of),
+            better: t.better.into(),
+            met: domain::target::met(t.better, t.required_value, t.current_value),
             version: t.version,
         }
     }
@@ -368,6 +374,8 @@ pub struct CreateTargetInput {
     pub current_value: Option<f64>,
     /// The date of the latest value.
     pub as_of: Option<Date>,
+    /// Whether higher (default) or lower values are better.
+    pub better: Option<super::enums::TargetBetter>,
 }
 
 /// Changes to a target. A new current value without `asOf` is as of today; the ledger records it.
@@ -389,6 +397,8 @@ pub struct UpdateTargetInput {
     pub current_value: MaybeUndefined<f64>,
     /// The date of the latest value; omit to keep (today if `currentValue` is set), null to clear.
     pub as_of: MaybeUndefined<Date>,
+    /// Whether higher or lower values are better; omit to keep.
+    pub better: Option<super::enums::TargetBetter>,
 }
 
 #[derive(Default)]
@@ -468,6 +478,7 @@ impl MeasureMutation {
                     required_value: input.required_value,
                     current_value: input.current_value,
                     as_of: naive(input.as_of),
+                    better: input.better.map(Into::into),
                 },
             )
             .await
@@ -486,6 +497,7 @@ impl MeasureMutation {
             required_value: patch(input.required_value),
             current_value: patch(input.current_value),
             as_of: patch(input.as_of),
+            better: input.better.map(Into::into),
         };
         let updated = write(ctx, async |txn, who| {
             domain::target::update(txn, who, id, input.version, changes).await

@@ -15,6 +15,7 @@ mod inspection;
 mod ledger;
 pub mod limits;
 mod loaders;
+mod look_back;
 mod measure;
 pub mod pages;
 mod progress;
@@ -65,6 +66,7 @@ pub struct Mutation(
     regulation::RegulationMutation,
     progress::ProgressMutation,
     workflow::WorkflowMutation,
+    look_back::LookBackMutation,
     report::ReportMutation,
     bulk::BulkMutation,
     ledger::LedgerMutation,
@@ -261,17 +263,7 @@ pub fn patch<T, U: From<T>>(value: async_graphql::MaybeUndefined<T>) -> Option<O
     }
 }
 
-/// Whether a deadline has passed, and by how many days, as of `today`; never for finished work.
-pub fn overdue_days(
-    deadline: Option<chrono::NaiveDate>,
-    finished: bool,
-    today: chrono::NaiveDate,
-) -> Option<i64> {
-    match deadline {
-        Some(deadline) if !finished && deadline < today => Some((today - deadline).num_days()),
-        _ => None,
-    }
-}
+pub use crate::domain::finding_list::overdue_days;
 
 /// The row id behind an `ID` the server itself handed out.
 pub fn row(id: &ID) -> i32 {

@@ -171,6 +171,22 @@ impl StatusSummary {
     async fn regulations(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(summary::regulations(ctx.db(), &self.findings).await?)
     }
+    /// Measurable targets (目标) of these findings.
+    async fn targets_total(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(summary::targets(ctx.db(), &self.findings).await?.total)
+    }
+    /// Targets whose latest value meets the required one (达标), by each target's direction.
+    async fn targets_met(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(summary::targets(ctx.db(), &self.findings).await?.met)
+    }
+    /// Findings that relapsed (问题反弹) at least once after being closed.
+    async fn relapsed(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(summary::relapses(ctx.db(), &self.findings).await?.0)
+    }
+    /// Relapses in all (a finding may relapse once per closing).
+    async fn relapses(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(summary::relapses(ctx.db(), &self.findings).await?.1)
+    }
     /// The same counts for each feedback heading.
     #[graphql(complexity = "10 * child_complexity + 1")]
     async fn by_category(&self, ctx: &Context<'_>) -> Result<Vec<CategorySummary>> {

@@ -60,6 +60,14 @@ pub struct SummaryFacts {
     pub measures_done: i64,
     pub completion_rate: f64,
     pub regulations: i64,
+    /// Targets, and those met by their latest value (absent in older snapshots).
+    #[serde(default)]
+    pub targets_total: i64,
+    #[serde(default)]
+    pub targets_met: i64,
+    /// Findings that had relapsed by the period's end.
+    #[serde(default)]
+    pub relapsed: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -113,6 +121,9 @@ pub struct TargetFacts {
     pub required_value: Option<f64>,
     pub current_value: Option<f64>,
     pub as_of: Option<NaiveDate>,
+    /// Whether the current value meets the required one (absent in older snapshots).
+    #[serde(default)]
+    pub met: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

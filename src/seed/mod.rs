@@ -116,6 +116,8 @@ pub struct DemoTarget {
     pub required: Option<f64>,
     pub current: Option<f64>,
     pub as_of: Option<NaiveDate>,
+    #[serde(default)]
+    pub better: entity::enums::TargetBetter,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +316,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                     required_value: Set(t.required),
                     current_value: Set(t.current),
                     as_of: Set(t.as_of),
+                    better: Set(t.better),
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),

@@ -23,6 +23,7 @@ mod introspection;
 mod languages;
 mod ledger;
 mod limits;
+mod look_back;
 mod migrations;
 mod mutations;
 mod one_road;
