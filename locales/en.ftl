@@ -183,3 +183,5 @@ recheck-due-past = a re-check cannot be due before today
 recheck-scheduled = finding { $id } has a re-check scheduled and not done yet
 kind-relapse = relapse
 kind-recheck = re-check
+bulletin-figure-unknown = unknown figures: { $names }; known: { $known }
+bulletin-too-many-items = at most { $max } items

@@ -183,3 +183,5 @@ recheck-due-past = 回头看的到期日不能早于今天
 recheck-scheduled = 问题 { $id } 已安排了尚未完成的回头看
 kind-relapse = 问题反弹
 kind-recheck = 回头看
+bulletin-figure-unknown = 未知的数字占位符：{ $names }；可用的有：{ $known }
+bulletin-too-many-items = 条目最多 { $max } 条

@@ -12,6 +12,7 @@ mod acting;
 pub mod as_of;
 pub mod audit_log;
 pub mod bulk;
+pub mod bulletin;
 pub mod can;
 pub mod category;
 pub mod change;

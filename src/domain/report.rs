@@ -23,8 +23,8 @@ use crate::domain::{Acting, as_of, inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 use crate::report::render::Document;
 use crate::report::{
-    CategoryFacts, EntryFacts, FindingFacts, InspectionFacts, MeasureFacts, Publicity, Snapshot,
-    SummaryFacts, TargetFacts,
+    CategoryFacts, EntryFacts, FindingFacts, InspectionFacts, MeasureFacts, Snapshot, SummaryFacts,
+    TargetFacts,
 };
 
 /// Reports the caller may open. A report is a unit-wide document (it shows the whole ledger
@@ -288,16 +288,25 @@ async fn snapshot(
         .into_iter()
         .map(|r| r.finding_id)
         .collect();
-    let mut entries = progress_entry::Entity::find()
+    // Recorded by the period's end; entries the system loaded as history (the demo's
+    // bulletin) stand for what had been recorded then.
+    let recorded = progress_entry::Entity::find()
         .filter(progress_entry::Column::FindingId.is_in(ids.clone()))
         .filter(progress_entry::Column::EntryDate.lte(period_end))
-        // Recorded by the period's end; entries the system loaded as history (the demo's
-        // bulletin) stand for what had been recorded then.
         .filter(
             sea_orm::Condition::any()
                 .add(progress_entry::Column::CreatedAt.lt(moment))
                 .add(progress_entry::Column::AuthorRole.eq(crate::audit::SYSTEM_ROLE)),
         );
+    // Meetings held on the rectification since feedback (a bulletin's 召开N次会议).
+    let mut meetings = recorded
+        .clone()
+        .filter(progress_entry::Column::Kind.eq(entity::enums::ProgressKind::Meeting));
+    if let Some(feedback) = inspection.feedback_on {
+        meetings = meetings.filter(progress_entry::Column::EntryDate.gte(feedback));
+    }
+    let meetings = sea_orm::PaginatorTrait::count(meetings, db).await? as i64;
+    let mut entries = recorded;
     if let Some(start) = period_start {
         entries = entries.filter(progress_entry::Column::EntryDate.gte(start));
     }
@@ -400,11 +409,7 @@ async fn snapshot(
             findings: loose,
         });
     }
-    let publicity: Publicity = inspection
-        .publicity
-        .clone()
-        .and_then(|p| serde_json::from_value(p).ok())
-        .unwrap_or_default();
+    let publicity = crate::domain::bulletin::of(inspection);
     Ok(Snapshot {
         kind,
         inspection: InspectionFacts {
@@ -432,6 +437,7 @@ async fn snapshot(
             measures_done: counts.measures_done,
             completion_rate: counts.completion_rate(),
             regulations: regulations.len() as i64,
+            meetings,
             targets_total: targets.len() as i64,
             targets_met,
             relapsed: relapsed.len() as i64,

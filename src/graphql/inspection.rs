@@ -44,6 +44,9 @@ pub struct Inspection {
     pub row_id: i32,
     #[graphql(skip)]
     pub unit_id: i32,
+    /// The stored bulletin prose, read only when asked for.
+    #[graphql(skip)]
+    pub publicity: Option<serde_json::Value>,
 }
 
 impl From<inspection::Model> for Inspection {
@@ -58,6 +61,7 @@ impl From<inspection::Model> for Inspection {
             due_on: date(i.due_on),
             archived: i.archived_at.is_some(),
             version: i.version,
+            publicity: i.publicity,
             row_id: i.id,
             unit_id: i.unit_id,
         }
@@ -112,6 +116,16 @@ impl Inspection {
             args(first, after, last, before),
         )
         .await
+    }
+
+    /// The prose of its public bulletin (通报), as the unit entered it.
+    async fn bulletin_content(&self) -> super::bulletin::BulletinContent {
+        crate::domain::bulletin::parse(self.publicity.clone()).into()
+    }
+
+    /// The figures bulletin prose may name in braces ({问题数} ...).
+    async fn bulletin_figures(&self) -> Vec<String> {
+        super::bulletin::figure_names()
     }
 
     /// Progress in numbers over the findings the caller may read.

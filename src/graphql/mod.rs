@@ -7,6 +7,7 @@
 mod account;
 mod audit;
 mod bulk;
+mod bulletin;
 mod connection;
 mod department;
 mod enums;
@@ -68,6 +69,7 @@ pub struct Mutation(
     workflow::WorkflowMutation,
     look_back::LookBackMutation,
     report::ReportMutation,
+    bulletin::BulletinMutation,
     bulk::BulkMutation,
     ledger::LedgerMutation,
 );

@@ -1,33 +1,186 @@
-//! The public bulletin (通报) of progress, in the structure of the unit's published bulletins:
-//! title, the inspection's facts, the organisational measures, then each heading's numbered
-//! findings with their measures (一是…二是…), then the contact for public supervision.
+//! The public bulletin (通报) of progress, in the structure of the unit's published bulletins
+//! (the seed's): title; the inspection's facts; 一、 the organisational measures; 二、 each
+//! heading's numbered findings with their measures (一是…；二是…。); 三、 consolidation and
+//! next steps; the contact for public supervision; the issuer and date.
+//!
+//! The prose is the unit's (`Publicity`); every figure it states is computed here from the
+//! snapshot ([`FIGURES`]), so the text and the ledger cannot disagree.
 
 use std::fmt::Write;
 
 use super::{Snapshot, chinese_date, chinese_number};
 
-/// The bulletin's paragraphs: (kind, text) where kind is `title`, `h2`, `h3` or `p`.
-fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
+/// A figure prose may name: its name and how it is computed from the snapshot.
+pub type Figure = (&'static str, fn(&Snapshot) -> String);
+
+/// The figures prose may name, as `{name}`.
+pub const FIGURES: [Figure; 10] = [
+    ("问题数", |s| s.summary.total.to_string()),
+    ("已销号数", |s| s.summary.closed.to_string()),
+    ("未销号数", |s| {
+        (s.summary.total - s.summary.closed).to_string()
+    }),
+    ("整改完成率", |s| percent(s.summary.completion_rate)),
+    ("整改措施数", |s| s.summary.measures_total.to_string()),
+    ("已完成措施数", |s| {
+        s.summary.measures_done.to_string()
+    }),
+    ("会议数", |s| s.summary.meetings.to_string()),
+    ("制度数", |s| s.summary.regulations.to_string()),
+    ("目标达标数", |s| s.summary.targets_met.to_string()),
+    ("反弹问题数", |s| s.summary.relapsed.to_string()),
+];
+
+/// 0.571 → 57.1%.
+fn percent(rate: f64) -> String {
+    let tenths = (rate * 1000.0).round() / 10.0;
+    if tenths.fract() == 0.0 {
+        format!("{tenths:.0}%")
+    } else {
+        format!("{tenths:.1}%")
+    }
+}
+
+/// The names in `{…}` that `text` uses and [`FIGURES`] does not know.
+pub fn unknown_figures(text: &str) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        if !FIGURES.iter().any(|(known, _)| *known == name) {
+            unknown.push(name.to_owned());
+        }
+        rest = &after[close + 1..];
+    }
+    unknown
+}
+
+/// `text` with every figure it names computed.
+fn fill(text: &str, s: &Snapshot) -> String {
+    let mut out = text.to_owned();
+    for (name, value) in FIGURES {
+        let placeholder = format!("{{{name}}}");
+        if out.contains(&placeholder) {
+            out = out.replace(&placeholder, &value(s));
+        }
+    }
+    out
+}
+
+/// Punctuation that ends a clause or a sentence.
+const ENDINGS: [char; 8] = ['。', '；', ';', '，', ',', '.', '、', '：'];
+
+/// Text without the numbering a writer may have typed (一是, 二是, （一）, 1., 1、, ①) and
+/// without trailing clause punctuation: the bulletin numbers and separates itself.
+pub fn bare(text: &str) -> &str {
+    let mut t = text.trim();
+    loop {
+        let before = t;
+        for prefix in [
+            "一是", "二是", "三是", "四是", "五是", "六是", "七是", "八是", "九是", "十是",
+        ] {
+            t = t.strip_prefix(prefix).unwrap_or(t);
+        }
+        if let Some(rest) = t.strip_prefix('（').or_else(|| t.strip_prefix('('))
+            && let Some(close) = rest.find(['）', ')'])
+            && close <= 9
+        {
+            t = rest[close..].trim_start_matches(['）', ')']);
+        }
+        let digits = t.trim_start_matches(|c: char| c.is_ascii_digit());
+        if digits.len() < t.len()
+            && let Some(rest) = digits.strip_prefix(['.', '、', '．'])
+        {
+            t = rest;
+        }
+        t = t.trim_start_matches(['①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧', '⑨', '⑩']);
+        t = t.trim();
+        if t == before {
+            break;
+        }
+    }
+    t.trim_end_matches(|c: char| ENDINGS.contains(&c) || c.is_whitespace())
+}
+
+/// The measures of a finding as one paragraph: one measure as a sentence; several as
+/// 一是…；二是…；三是…。
+pub fn measures_paragraph<'a>(contents: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let parts: Vec<&str> = contents
+        .into_iter()
+        .map(bare)
+        .filter(|c| !c.is_empty())
+        .collect();
+    match parts.len() {
+        0 => None,
+        1 => Some(format!("{}。", parts[0])),
+        _ => Some(
+            parts
+                .iter()
+                .enumerate()
+                .map(|(k, c)| format!("{}是{c}", chinese_number(k as i32 + 1)))
+                .collect::<Vec<_>>()
+                .join("；")
+                + "。",
+        ),
+    }
+}
+
+/// A feedback heading named once: 对“…”方面问题的整改情况, whether or not its title already
+/// ends in 方面 (or 方面问题) or carries quotation marks.
+pub fn category_heading(title: &str) -> String {
+    let mut t = bare(title);
+    for suffix in ["方面的问题", "方面问题", "方面"] {
+        t = t.strip_suffix(suffix).unwrap_or(t);
+    }
+    let t = t.trim_matches(['“', '”', '"']);
+    format!("对“{t}”方面问题的整改情况")
+}
+
+/// 2020年3月19日至7月15日 (the year written once when both days share it).
+fn date_range(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if from.year() == to.year() {
+        format!("{}至{}月{}日", chinese_date(from), to.month(), to.day())
+    } else {
+        format!("{}至{}", chinese_date(from), chinese_date(to))
+    }
+}
+
+/// A numbered item: （一）title。content
+fn item(n: usize, title: &str, content: &str, s: &Snapshot) -> String {
+    let title = bare(&fill(title, s)).to_owned();
+    let content = fill(content, s);
+    let content = content.trim();
+    format!("（{}）{title}。{content}", chinese_number(n as i32 + 1))
+}
+
+/// The bulletin's paragraphs: (kind, text) where kind is `title`, `h2`, `h3`, `p` or `sign`.
+pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
     let i = &s.inspection;
-    let issuer = s
-        .publicity
-        .issuer
+    let p = &s.publicity;
+    let issuer = p.issuer.clone().unwrap_or_else(|| i.unit_name.clone());
+    let unit = p
+        .unit_short_name
         .clone()
         .unwrap_or_else(|| i.unit_name.clone());
     let mut out = vec![("title", format!("{issuer}关于巡察整改阶段性进展情况的通报"))];
+    let deployed = format!("根据{}统一部署", p.deployed_by.as_deref().unwrap_or(""));
+    let when = match i.ended_on {
+        Some(end) => date_range(i.started_on, end),
+        None => format!("自{}起", chinese_date(i.started_on)),
+    };
     let mut facts = format!(
-        "{}，{}对{}进行了巡察。",
-        period(s),
-        i.inspection_group,
-        i.unit_name
+        "{deployed}，{when}，{}对{unit}进行了巡察。",
+        i.inspection_group
     );
     if let Some(feedback) = i.feedback_on {
         let _ = write!(
             facts,
-            "{}，{}向{}反馈了巡察意见。",
+            "{}，{}向{unit}反馈了巡察意见。",
             chinese_date(feedback),
-            i.inspection_group,
-            i.unit_name
+            i.inspection_group
         );
     }
     facts.push_str("按照党务公开原则和巡察工作有关要求，现将巡察整改阶段性进展情况予以公布。");
@@ -36,26 +189,28 @@ fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
     let mut section = 0;
     let mut next_section = |title: &str| {
         section += 1;
-        ("h2", format!("{}、{title}", chinese_number(section)))
+        (
+            "h2",
+            format!("{}、{}", chinese_number(section), bare(title)),
+        )
     };
-    if !s.publicity.organisational_measures.is_empty() {
-        out.push(next_section("加强组织领导，压实整改责任"));
-        for (n, m) in s.publicity.organisational_measures.iter().enumerate() {
-            out.push((
-                "p",
-                format!(
-                    "（{}）{}。{}",
-                    chinese_number(n as i32 + 1),
-                    m.title,
-                    m.content
-                ),
-            ));
+    if p.lead_heading.is_some() || p.lead.is_some() || !p.organisational_measures.is_empty() {
+        let heading = p
+            .lead_heading
+            .as_deref()
+            .map_or_else(|| "加强组织领导，压实整改责任".to_owned(), |h| fill(h, s));
+        out.push(next_section(&heading));
+        if let Some(lead) = &p.lead {
+            out.push(("p", fill(lead, s)));
+        }
+        for (n, m) in p.organisational_measures.iter().enumerate() {
+            out.push(("p", item(n, &m.title, &m.content, s)));
         }
     }
     out.push(next_section("对巡察反馈意见所指出问题的整改落实情况"));
     for (n, category) in s.categories.iter().enumerate() {
         let heading = match &category.title {
-            Some(title) => format!("对“{title}”方面问题的整改情况"),
+            Some(title) => category_heading(title),
             None => "其他问题的整改情况".to_owned(),
         };
         out.push((
@@ -63,49 +218,42 @@ fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
             format!("（{}）{heading}", chinese_number(n as i32 + 1)),
         ));
         for f in &category.findings {
-            let mut problem = format!("{}. {}。", f.ordinal, f.title.trim_end_matches('。'));
-            if !f.description.is_empty() {
-                problem.push_str(&f.description);
+            let mut problem = format!("{}. {}。", f.ordinal, bare(&f.title));
+            let description = f.description.trim();
+            if !description.is_empty() {
+                problem.push_str(description);
             }
             out.push(("p", problem));
-            let measures: Vec<String> = f
-                .measures
-                .iter()
-                .enumerate()
-                .map(|(k, m)| {
-                    if f.measures.len() == 1 {
-                        m.content.clone()
-                    } else {
-                        format!("{}是{}", chinese_number(k as i32 + 1), m.content)
-                    }
-                })
-                .collect();
-            if !measures.is_empty() {
-                out.push(("p", measures.join("")));
+            if let Some(measures) =
+                measures_paragraph(f.measures.iter().map(|m| m.content.as_str()))
+            {
+                out.push(("p", measures));
             }
+        }
+    }
+    if p.closing_heading.is_some() || p.closing_lead.is_some() || !p.closing_commitments.is_empty()
+    {
+        let heading = p.closing_heading.as_deref().map_or_else(
+            || "持之以恒巩固和深化巡察整改成果".to_owned(),
+            |h| fill(h, s),
+        );
+        out.push(next_section(&heading));
+        if let Some(lead) = &p.closing_lead {
+            out.push(("p", fill(lead, s)));
+        }
+        for (n, c) in p.closing_commitments.iter().enumerate() {
+            out.push(("p", item(n, &c.title, &c.content, s)));
         }
     }
     let mut closing =
         "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议，请及时向我们反映。".to_owned();
-    if let Some(contact) = &s.publicity.contact {
-        let _ = write!(closing, "联系方式：{contact}。");
+    if let Some(contact) = &p.contact {
+        let _ = write!(closing, "联系方式：{}。", bare(&contact.text()));
     }
     out.push(("p", closing));
     out.push(("sign", issuer));
-    out.push(("sign", chinese_date(s.period_end)));
+    out.push(("sign", chinese_date(p.issued_on.unwrap_or(s.period_end))));
     out
-}
-
-fn period(s: &Snapshot) -> String {
-    let i = &s.inspection;
-    match i.ended_on {
-        Some(end) => format!(
-            "根据统一部署，{}至{}",
-            chinese_date(i.started_on),
-            chinese_date(end)
-        ),
-        None => format!("根据统一部署，自{}起", chinese_date(i.started_on)),
-    }
 }
 
 pub fn markdown(s: &Snapshot) -> String {

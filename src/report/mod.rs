@@ -60,6 +60,9 @@ pub struct SummaryFacts {
     pub measures_done: i64,
     pub completion_rate: f64,
     pub regulations: i64,
+    /// Meetings held since feedback (ledger entries of kind meeting; absent in older snapshots).
+    #[serde(default)]
+    pub meetings: i64,
     /// Targets, and those met by their latest value (absent in older snapshots).
     #[serde(default)]
     pub targets_total: i64,
@@ -134,21 +137,80 @@ pub struct EntryFacts {
     pub author: String,
 }
 
-/// What a public bulletin says beyond the findings.
+/// What a public bulletin says beyond the findings: the parts that are prose, entered by the
+/// unit (`setBulletinContent`). Prose may name figures as `{问题数}` and the like
+/// ([`bulletin::FIGURES`]): they are computed from the data when the bulletin is generated.
+/// Every field is optional, so that snapshots stored before a field existed still read.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Publicity {
+    /// Who issues the bulletin (署名); default: the unit.
     #[serde(default)]
     pub issuer: Option<String>,
+    /// The bulletin's date (落款日期); default: the period's end.
+    #[serde(default)]
+    pub issued_on: Option<NaiveDate>,
+    /// Whose deployment the inspection followed, as in 根据市委统一部署.
+    #[serde(default)]
+    pub deployed_by: Option<String>,
+    /// How the prose names the unit (湛江市委统战部); default: its name.
+    #[serde(default)]
+    pub unit_short_name: Option<String>,
+    /// Section 一: its heading, its opening paragraph and its items (the organisational measures).
+    #[serde(default)]
+    pub lead_heading: Option<String>,
+    #[serde(default)]
+    pub lead: Option<String>,
     #[serde(default)]
     pub organisational_measures: Vec<Paragraph>,
+    /// Section 三 (consolidation and next steps): heading, opening paragraph, commitments.
     #[serde(default)]
-    pub contact: Option<String>,
+    pub closing_heading: Option<String>,
+    #[serde(default)]
+    pub closing_lead: Option<String>,
+    #[serde(default)]
+    pub closing_commitments: Vec<Paragraph>,
+    /// Where the public reaches the unit.
+    #[serde(default)]
+    pub contact: Option<Contact>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Paragraph {
     pub title: String,
     pub content: String,
+}
+
+/// The contact block: its parts, or (in snapshots made before the parts existed) one text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Contact {
+    Parts {
+        #[serde(default)]
+        phone: Option<String>,
+        #[serde(default)]
+        address: Option<String>,
+        #[serde(default)]
+        email: Option<String>,
+    },
+    Text(String),
+}
+
+impl Contact {
+    /// 电话：…；邮政地址：…；电子邮箱：… (the parts given).
+    pub fn text(&self) -> String {
+        match self {
+            Contact::Text(text) => text.clone(),
+            Contact::Parts {
+                phone,
+                address,
+                email,
+            } => [("电话", phone), ("邮政地址", address), ("电子邮箱", email)]
+                .iter()
+                .filter_map(|(label, v)| v.as_ref().map(|v| format!("{label}：{v}")))
+                .collect::<Vec<_>>()
+                .join("；"),
+        }
+    }
 }
 
 /// The status of a finding as a unit's ledger writes it (the catalogue's Chinese term: kept

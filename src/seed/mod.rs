@@ -31,16 +31,10 @@ pub struct Demo {
 
 #[derive(Deserialize)]
 pub struct DemoBulletin {
-    pub issuer: String,
-    pub organisational_measures: Vec<serde_json::Value>,
-    pub contact: DemoContact,
-}
-
-#[derive(Deserialize)]
-pub struct DemoContact {
-    pub phone: String,
-    pub address: String,
-    pub email: String,
+    pub published_on: NaiveDate,
+    /// The bulletin's prose, its figures named (`{问题数}`) rather than written.
+    #[serde(flatten)]
+    pub publicity: crate::report::Publicity,
 }
 
 #[derive(Deserialize)]
@@ -204,14 +198,13 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
         ended_on: Set(i.ended_on),
         feedback_on: Set(i.feedback_on),
         due_on: Set(i.due_on),
-        publicity: Set(Some(json!({
-            "issuer": demo.bulletin.issuer,
-            "organisational_measures": demo.bulletin.organisational_measures,
-            "contact": format!(
-                "电话：{}；邮政地址：{}；电子邮箱：{}",
-                demo.bulletin.contact.phone, demo.bulletin.contact.address, demo.bulletin.contact.email
-            ),
-        }))),
+        publicity: Set(Some(
+            serde_json::to_value(crate::report::Publicity {
+                issued_on: Some(demo.bulletin.published_on),
+                ..demo.bulletin.publicity.clone()
+            })
+            .map_err(AppError::internal)?,
+        )),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

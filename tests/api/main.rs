@@ -12,6 +12,7 @@ mod automation;
 mod bad_input;
 mod batching;
 mod browser;
+mod bulletin;
 mod concurrency;
 mod evidence;
 mod faults;

@@ -398,7 +398,7 @@ async fn the_bulletin_follows_the_seed_and_is_public_once_published() {
         .unwrap()
         .to_owned();
     assert!(md.starts_with("# 中共湛江市委统一战线工作部关于巡察整改阶段性进展情况的通报"));
-    assert!(md.contains("2020年3月19日至2020年7月15日，市委第五巡察组对中共湛江市委统一战线工作部进行了巡察。2020年9月5日"));
+    assert!(md.contains("根据市委统一部署，2020年3月19日至7月15日，市委第五巡察组对湛江市委统战部进行了巡察。2020年9月5日，市委第五巡察组向湛江市委统战部反馈了巡察意见。"), "{md}");
     assert!(md.contains("（一）加强巡察整改的组织领导。"));
     // The three headings of the seed, in order, and all 21 findings in order under them.
     let headings = [

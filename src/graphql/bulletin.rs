@@ -1,0 +1,164 @@
+//! The prose of a public bulletin (通报) as data: read on `Inspection.bulletinContent`, set by
+//! `setBulletinContent`. Figures are named in the prose (`{问题数}`) and computed when a
+//! bulletin is generated.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+
+use super::inspection::Inspection;
+use super::scalars::{Date, date, naive};
+use super::{parse_id, write};
+use crate::report::{Contact, Paragraph, Publicity, bulletin::FIGURES};
+
+/// A numbered item of section 一 or 三: （一）title。content
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "BulletinItemInput")]
+pub struct BulletinItem {
+    pub title: String,
+    pub content: String,
+}
+
+/// Where the public reaches the unit (联系方式).
+#[derive(SimpleObject, InputObject, Clone, Default)]
+#[graphql(input_name = "BulletinContactInput")]
+pub struct BulletinContact {
+    /// 电话.
+    pub phone: Option<String>,
+    /// 邮政地址.
+    pub address: Option<String>,
+    /// 电子邮箱.
+    pub email: Option<String>,
+    /// The block as one text, when it was entered as one.
+    #[graphql(skip_input)]
+    pub text: Option<String>,
+}
+
+/// The prose of an inspection's bulletin. Prose may name figures in braces, computed from the
+/// ledger when a bulletin is generated: {问题数}, {已销号数}, {未销号数}, {整改完成率},
+/// {整改措施数}, {已完成措施数}, {会议数}, {制度数}, {目标达标数}, {反弹问题数}.
+#[derive(SimpleObject, InputObject, Clone, Default)]
+#[graphql(input_name = "BulletinContentInput")]
+pub struct BulletinContent {
+    /// Who issues it (署名); default: the unit.
+    pub issuer: Option<String>,
+    /// The bulletin's date (落款日期); default: the period's end.
+    pub issued_on: Option<Date>,
+    /// Whose deployment the inspection followed (根据市委统一部署: 市委).
+    pub deployed_by: Option<String>,
+    /// How the prose names the unit (湛江市委统战部); default: its name.
+    pub unit_short_name: Option<String>,
+    /// Section 一's heading.
+    pub lead_heading: Option<String>,
+    /// Section 一's opening paragraph.
+    pub lead: Option<String>,
+    /// Section 一's items: the organisational measures (组织领导、研究部署、压实责任 ...).
+    #[graphql(default)]
+    pub organisational_measures: Vec<BulletinItem>,
+    /// Section 三's heading (consolidation and next steps).
+    pub closing_heading: Option<String>,
+    /// Section 三's opening paragraph.
+    pub closing_lead: Option<String>,
+    /// Section 三's items: the closing commitments.
+    #[graphql(default)]
+    pub closing_commitments: Vec<BulletinItem>,
+    /// The contact block.
+    pub contact: Option<BulletinContact>,
+}
+
+impl From<Publicity> for BulletinContent {
+    fn from(p: Publicity) -> Self {
+        let items = |v: Vec<Paragraph>| {
+            v.into_iter()
+                .map(|p| BulletinItem {
+                    title: p.title,
+                    content: p.content,
+                })
+                .collect()
+        };
+        Self {
+            issuer: p.issuer,
+            issued_on: date(p.issued_on),
+            deployed_by: p.deployed_by,
+            unit_short_name: p.unit_short_name,
+            lead_heading: p.lead_heading,
+            lead: p.lead,
+            organisational_measures: items(p.organisational_measures),
+            closing_heading: p.closing_heading,
+            closing_lead: p.closing_lead,
+            closing_commitments: items(p.closing_commitments),
+            contact: p.contact.map(|c| match c {
+                Contact::Parts {
+                    phone,
+                    address,
+                    email,
+                } => BulletinContact {
+                    phone,
+                    address,
+                    email,
+                    text: None,
+                },
+                Contact::Text(text) => BulletinContact {
+                    text: Some(text),
+                    ..Default::default()
+                },
+            }),
+        }
+    }
+}
+
+impl From<BulletinContent> for Publicity {
+    fn from(c: BulletinContent) -> Self {
+        let items = |v: Vec<BulletinItem>| {
+            v.into_iter()
+                .map(|i| Paragraph {
+                    title: i.title,
+                    content: i.content,
+                })
+                .collect()
+        };
+        Self {
+            issuer: c.issuer,
+            issued_on: naive(c.issued_on),
+            deployed_by: c.deployed_by,
+            unit_short_name: c.unit_short_name,
+            lead_heading: c.lead_heading,
+            lead: c.lead,
+            organisational_measures: items(c.organisational_measures),
+            closing_heading: c.closing_heading,
+            closing_lead: c.closing_lead,
+            closing_commitments: items(c.closing_commitments),
+            contact: c.contact.map(|c| Contact::Parts {
+                phone: c.phone,
+                address: c.address,
+                email: c.email,
+            }),
+        }
+    }
+}
+
+/// The names of the figures bulletin prose may use.
+pub fn figure_names() -> Vec<String> {
+    FIGURES.iter().map(|(n, _)| (*n).to_owned()).collect()
+}
+
+#[derive(Default)]
+pub struct BulletinMutation;
+
+#[Object]
+impl BulletinMutation {
+    /// Replaces the prose of an inspection's public bulletin (the unit's managers within their
+    /// subtree, admins). `version` is the inspection's; bulletins generated before keep theirs.
+    async fn set_bulletin_content(
+        &self,
+        ctx: &Context<'_>,
+        inspection_id: ID,
+        version: i32,
+        content: BulletinContent,
+    ) -> Result<Inspection> {
+        let id = parse_id("inspectionId", &inspection_id)?;
+        let updated = write(ctx, async |txn, who| {
+            crate::domain::bulletin::set(txn, who, id, version, content.into()).await
+        })
+        .await?;
+        Ok(updated.into())
+    }
+}

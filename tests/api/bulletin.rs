@@ -1,0 +1,252 @@
+//! The public bulletin (通报) from the data: its prose entered through the API, its figures
+//! counted, its Chinese well formed for any inspection, and the demo's read as the seed does.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, count, error_code, spawn_app};
+
+async fn bulletin_markdown(app: &TestApp, token: &str, inspection: &str) -> String {
+    let id = app
+        .data(
+            token,
+            "mutation($i: ID!) { generateBulletin(inspectionId: $i) { id } }",
+            json!({"i": inspection}),
+        )
+        .await["generateBulletin"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data(
+        token,
+        "query($id: ID!) { report(id: $id) { markdown } }",
+        json!({"id": id}),
+    )
+    .await["report"]["markdown"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The headings (## and ###) and numbered items (（一）title。) of a bulletin, in order.
+fn outline(md: &str) -> Vec<String> {
+    md.lines()
+        .filter_map(|line| {
+            if let Some(h) = line
+                .strip_prefix("## ")
+                .or_else(|| line.strip_prefix("### "))
+            {
+                Some(h.to_owned())
+            } else if line.starts_with('（') {
+                line.split_once('。').map(|(title, _)| title.to_owned())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The number written between `before` and `after` in `md`.
+fn figure(md: &str, before: &str, after: &str) -> i64 {
+    let start = md
+        .find(before)
+        .unwrap_or_else(|| panic!("no “{before}” in {md}"))
+        + before.len();
+    let end = md[start..].find(after).unwrap() + start;
+    md[start..end].trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_bulletin_reads_as_the_seed_heading_by_heading_with_its_figures_counted() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let md = bulletin_markdown(&app, &manager, "1").await;
+
+    // The seed's outline (000_698ec5e3c0a01303.txt), heading by heading and item by item.
+    let seed = [
+        "一、以政治建设为统领，把巡察整改作为重大政治任务抓紧抓实",
+        "（一）加强巡察整改的组织领导",
+        "（二）围绕反馈意见认真研究推进巡察整改工作",
+        "（三）层层压实整改责任",
+        "（四）做好整改台账资料和报送工作",
+        "（五）建章立制，强化规范化管理",
+        "二、对巡察反馈意见所指出问题的整改落实情况",
+        "（一）对“贯彻落实党的路线方针政策和党的决策部署，围绕中心、服务大局工作仍有差距”方面问题的整改情况",
+        "（二）对“落实“两个责任”不到位，党风廉政建设和反腐败工作不力，违规违纪行为时有发生”方面问题的整改情况",
+        "（三）对“党的组织力欠缺，民主集中制落实不到位，选人用人违规违纪问题突出”方面问题的整改情况",
+        "三、突出巡察引领，持之以恒巩固和转化巡察整改成果",
+        "（一）坚定不移把政治建设摆在首位，全面落实“两个坚决维护”",
+        "（二）坚持不懈推进巡察整改落实，建立健全巩固提升长效机制",
+        "（三）不折不扣落实管党治党主体责任，不断推进全面从严治党向纵深发展",
+        "（四）真抓实干推动整改成果转化，有效促进湛江统战工作健康发展",
+    ];
+    assert_eq!(outline(&md), seed);
+    assert!(md.contains("\n市委统战部坚持以习近平新时代中国特色社会主义思想为指导"));
+    assert!(md.contains("\n3个月来，市委统战部针对市委第五巡察组反馈的问题"));
+    let mut at = 0;
+    for n in 1..=21 {
+        at += md[at..]
+            .find(&format!("\n{n}. "))
+            .unwrap_or_else(|| panic!("finding {n} missing or out of order"))
+            + 1;
+    }
+    assert!(md.ends_with("<p align=\"right\">中共湛江市委统一战线工作部</p>\n\n<p align=\"right\">2021年4月13日</p>\n\n"));
+
+    // Every figure the prose states is the data's: findings, meetings since feedback, regulations.
+    let summary = app
+        .data(
+            &manager,
+            "{ inspection(id: \"1\") { statusSummary { total regulations } } }",
+            json!({}),
+        )
+        .await["inspection"]["statusSummary"]
+        .clone();
+    let meetings = count(
+        &app.db,
+        "SELECT COUNT(*) FROM progress_entry p JOIN finding f ON f.id = p.finding_id WHERE f.inspection_id = 1 AND p.kind = 'meeting' AND p.entry_date >= '2020-09-05'",
+    )
+    .await;
+    assert_eq!(
+        figure(&md, "将反馈意见分解为", "个具体问题"),
+        summary["total"].as_i64().unwrap()
+    );
+    assert_eq!(figure(&md, "相继召开", "次会议"), meetings);
+    assert_eq!(
+        figure(&md, "规章制度", "项"),
+        summary["regulations"].as_i64().unwrap()
+    );
+    assert!(!md.contains('{'), "no figure left unfilled");
+
+    // They follow the data: a new finding and a meeting recorded count at the next bulletin.
+    app.data(
+        &manager,
+        "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
+        json!({"i": {"inspectionId": "1", "title": "整改台账归档不及时", "rectificationType": "IMMEDIATE", "departmentCode": "ZJTZB-BGS"}}),
+    )
+    .await;
+    app.data(
+        &manager,
+        "mutation($i: AddProgressEntryInput!) { addProgressEntry(input: $i) { id } }",
+        json!({"i": {"findingId": app.finding_id(1).await.to_string(), "kind": "MEETING", "content": "召开部务会会议，专题研究巡察整改工作"}}),
+    )
+    .await;
+    let later = bulletin_markdown(&app, &manager, "1").await;
+    assert_eq!(
+        figure(&later, "将反馈意见分解为", "个具体问题"),
+        summary["total"].as_i64().unwrap() + 1
+    );
+    assert_eq!(figure(&later, "相继召开", "次会议"), meetings + 1);
+}
+
+const SET: &str = "mutation($i: ID!, $v: Int!, $c: BulletinContentInput!) { setBulletinContent(inspectionId: $i, version: $v, content: $c) { version bulletinContent { leadHeading organisationalMeasures { title } contact { phone email } } } }";
+
+#[tokio::test]
+async fn any_inspection_gets_its_prose_through_the_api_and_reads_as_well_formed_chinese() {
+    let app = spawn_app().await;
+    let (inspector, manager) = (TestUser::inspector(), TestUser::manager("ZJTZB"));
+    let created = app
+        .data(
+            &inspector,
+            "mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id version } }",
+            json!({"i": {"title": "市委第二巡察组对市委统战部的巡察", "inspectionGroup": "市委第二巡察组", "unitCode": "ZJTZB", "startedOn": "2024-03-01", "endedOn": "2024-04-30", "feedbackOn": "2024-06-01"}}),
+        )
+        .await["createInspection"]
+        .clone();
+    let inspection = created["id"].as_str().unwrap().to_owned();
+    let version = created["version"].as_i64().unwrap();
+    let category = app
+        .data(
+            &manager,
+            "mutation($i: ID!) { createCategory(inspectionId: $i, title: \"政治建设方面\") { id } }",
+            json!({"i": inspection}),
+        )
+        .await["createCategory"]["id"]
+        .clone();
+    let finding = app
+        .data(
+            &manager,
+            "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
+            json!({"i": {"inspectionId": inspection, "categoryId": category, "title": "学习贯彻不深入。", "description": "理论学习流于形式。", "rectificationType": "BY_DEADLINE", "departmentCode": "ZJTZB-BGS"}}),
+        )
+        .await["createFinding"]["id"]
+        .clone();
+    for content in ["一是召开专题会议", "二是完善制度。", "健全学习台账；"] {
+        app.data(
+            &manager,
+            "mutation($i: CreateMeasureInput!) { createMeasure(input: $i) { id } }",
+            json!({"i": {"findingId": finding, "content": content}}),
+        )
+        .await;
+    }
+
+    // Who may, what is checked.
+    let content = json!({
+        "issuer": "中共湛江市委统一战线工作部",
+        "deployedBy": "市委",
+        "unitShortName": "市委统战部",
+        "leadHeading": "加强组织领导，压实整改责任",
+        "organisationalMeasures": [{"title": "压实整改责任。", "content": "将反馈意见分解为{问题数}个具体问题，逐项明确整改措施。"}],
+        "closingHeading": "巩固整改成果",
+        "closingCommitments": [{"title": "持续开展回头看", "content": "对已完成的{已销号数}个问题组织回头看。"}],
+        "contact": {"phone": "2220004", "email": "tzb@example.cn"}
+    });
+    let vars = |v: i64, c: &Value| json!({"i": inspection, "v": v, "c": c});
+    let (_, body) = app
+        .gql(
+            Some(&TestUser::officer("ZJTZB-BGS")),
+            SET,
+            vars(version, &content),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+    let mut unknown = content.clone();
+    unknown["lead"] = json!("共梳理{问题总数}个问题");
+    let (_, body) = app.gql(Some(&manager), SET, vars(version, &unknown)).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(body["errors"][0]["extensions"]["field"], "lead");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("问题总数")
+    );
+    let (_, body) = app
+        .gql(Some(&manager), SET, vars(version + 5, &content))
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+
+    let set = app.data(&manager, SET, vars(version, &content)).await;
+    assert_eq!(
+        set["setBulletinContent"],
+        json!({"version": version + 1, "bulletinContent": {"leadHeading": "加强组织领导，压实整改责任", "organisationalMeasures": [{"title": "压实整改责任。"}], "contact": {"phone": "2220004", "email": "tzb@example.cn"}}})
+    );
+    assert_eq!(
+        count(&app.db, &format!("SELECT COUNT(*) FROM audit_event WHERE action = 'inspection.bulletin_content' AND entity_id = '{inspection}'")).await,
+        1
+    );
+
+    let md = bulletin_markdown(&app, &manager, &inspection).await;
+    assert!(md.contains("根据市委统一部署，2024年3月1日至4月30日，市委第二巡察组对市委统战部进行了巡察。2024年6月1日，市委第二巡察组向市委统战部反馈了巡察意见。"), "{md}");
+    assert_eq!(
+        outline(&md),
+        [
+            "一、加强组织领导，压实整改责任",
+            "（一）压实整改责任",
+            "二、对巡察反馈意见所指出问题的整改落实情况",
+            "（一）对“政治建设”方面问题的整改情况",
+            "三、巩固整改成果",
+            "（一）持续开展回头看",
+        ]
+    );
+    assert!(md.contains("\n（一）压实整改责任。将反馈意见分解为1个具体问题，逐项明确整改措施。\n"));
+    assert!(md.contains("\n（一）持续开展回头看。对已完成的0个问题组织回头看。\n"));
+    assert!(
+        md.contains("\n1. 学习贯彻不深入。理论学习流于形式。\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n一是召开专题会议；二是完善制度；三是健全学习台账。\n"),
+        "{md}"
+    );
+    assert!(!md.contains("一是一是") && !md.contains("二是二是") && !md.contains("方面”方面"));
+    assert!(md.contains("联系方式：电话：2220004；电子邮箱：tzb@example.cn。"));
+}
