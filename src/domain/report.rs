@@ -70,6 +70,38 @@ pub async fn published_bulletin(db: &impl ConnectionTrait, id: i32) -> AppResult
         .ok_or_else(|| AppError::not_found("bulletin", id))
 }
 
+/// Published bulletins, for anyone, the latest published first.
+pub async fn published_bulletins(
+    db: &impl ConnectionTrait,
+    args: &PageArgs,
+) -> AppResult<Page<report::Model>> {
+    let select = report::Entity::find()
+        .filter(report::Column::Kind.eq(ReportKind::Bulletin))
+        .filter(report::Column::Status.eq(ReportStatus::Published));
+    let order = Order {
+        name: "bulletin.id",
+        exprs: vec![Expr::col(report::Column::Id)],
+        keys: |r: &report::Model| vec![Key::I(r.id.into())],
+        descending: true,
+    };
+    page::fetch(db, select, &order, args).await
+}
+
+/// The index entries of a page of published bulletins.
+pub fn index_entries(
+    page: &Page<report::Model>,
+) -> AppResult<Vec<crate::report::bulletin::IndexEntry>> {
+    page.rows
+        .iter()
+        .map(|(_, r)| {
+            Ok(crate::report::bulletin::IndexEntry::of(
+                r.id,
+                &snapshot_of(r)?,
+            ))
+        })
+        .collect()
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ReportFilter {
     pub inspection_id: Option<i32>,

@@ -228,6 +228,40 @@ pub struct ReportQuery;
 
 #[Object]
 impl ReportQuery {
+    /// Published bulletins (通报), for anyone (no token needed), the latest published first.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn published_bulletins(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<PublishedBulletin>> {
+        let page =
+            reports::published_bulletins(ctx.db(), &args(first, after, last, before)).await?;
+        let entries = reports::index_entries(&page)?;
+        let mut snapshots = Vec::with_capacity(entries.len());
+        for ((_, r), entry) in page.rows.iter().zip(entries) {
+            snapshots.push((entry, reports::snapshot_of(r)?));
+        }
+        let page = crate::domain::page::Page {
+            rows: page
+                .rows
+                .iter()
+                .map(|(cursor, _)| cursor.clone())
+                .zip(snapshots)
+                .collect(),
+            has_previous: page.has_previous,
+            has_next: page.has_next,
+            count: page.count,
+        };
+        Ok(connection(page, |(entry, snapshot)| PublishedBulletin {
+            entry,
+            snapshot,
+        }))
+    }
+
     /// A report the caller may read, or null. The inspection office sees reports once submitted.
     async fn report(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Report>> {
         let id = parse_id("id", &id)?;
@@ -351,5 +385,50 @@ impl ReportMutation {
         })
         .await?
         .into())
+    }
+}
+
+/// A published bulletin (通报), as the public sees it.
+pub struct PublishedBulletin {
+    entry: crate::report::bulletin::IndexEntry,
+    snapshot: crate::report::Snapshot,
+}
+
+#[Object]
+impl PublishedBulletin {
+    /// Opaque identifier (the report's).
+    async fn id(&self) -> ID {
+        ID(self.entry.id.to_string())
+    }
+    /// Its title.
+    async fn title(&self) -> &str {
+        &self.entry.title
+    }
+    /// Who issues it.
+    async fn issuer(&self) -> &str {
+        &self.entry.issuer
+    }
+    /// The day it is dated.
+    async fn issued_on(&self) -> Date {
+        Date(self.entry.issued_on)
+    }
+    /// The inspected unit.
+    async fn unit_name(&self) -> &str {
+        &self.entry.unit_name
+    }
+    /// The inspection it reports on.
+    async fn inspection_title(&self) -> &str {
+        &self.entry.inspection_title
+    }
+    /// Its public page.
+    async fn url(&self) -> &str {
+        &self.entry.url
+    }
+    /// The bulletin as Markdown.
+    async fn markdown(&self) -> Result<String> {
+        Ok(render::render_text(
+            render::Document::Bulletin(&self.snapshot),
+            Format::Markdown,
+        )?)
     }
 }

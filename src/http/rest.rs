@@ -39,6 +39,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(ledger_file))
         .routes(routes!(report_file))
         .routes(routes!(evidence_file))
+        .routes(routes!(public_bulletins))
         .routes(routes!(public_bulletin))
         .split_for_parts();
     api.info.title = "rectrack REST API".to_owned();
@@ -788,6 +789,60 @@ async fn evidence_file(
         bytes,
     )
         .into_response())
+}
+
+/// The renderings of the public index.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexFormat {
+    Html,
+    Json,
+}
+
+/// A page of the public index.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndexParams {
+    /// html (default) or json.
+    pub format: Option<IndexFormat>,
+    /// Bulletins per page, 1 to 100 (default 100).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i32>,
+    /// `nextCursor` of the previous page (an opaque token rectrack hands out).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+}
+
+/// The published bulletins (通报), for the public, the latest first: an HTML page with links,
+/// or JSON with `?format=json`.
+#[utoipa::path(
+    get,
+    path = "/public/bulletins",
+    tag = "public",
+    params(IndexParams),
+    responses(
+        (status = 200, description = "A page of published bulletins", body = PageOut<crate::report::bulletin::IndexEntry>),
+        (status = 400, description = "Bad parameters", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    )
+)]
+async fn public_bulletins(State(state): State<AppState>, params: Params) -> AppResult<Response> {
+    let format = Format::choose(params.text("format"), &[Format::Html, Format::Json])?;
+    let page = reports::published_bulletins(&state.db, &params.page()?).await?;
+    let next = next_cursor(&page);
+    let items = reports::index_entries(&page)?;
+    Ok(match format {
+        Format::Json => Json(PageOut {
+            items,
+            next_cursor: next,
+        })
+        .into_response(),
+        _ => (
+            [(header::CONTENT_TYPE, format.media_type())],
+            crate::report::bulletin::index_html(&items, next.as_deref()),
+        )
+            .into_response(),
+    })
 }
 
 /// A published bulletin (通报), for the public: HTML, or Markdown with `?format=md`.

@@ -156,16 +156,34 @@ fn item(n: usize, title: &str, content: &str, s: &Snapshot) -> String {
     format!("（{}）{title}。{content}", chinese_number(n as i32 + 1))
 }
 
+/// Who issues a bulletin: the prose's issuer, or the unit.
+pub fn issuer(s: &Snapshot) -> String {
+    s.publicity
+        .issuer
+        .clone()
+        .unwrap_or_else(|| s.inspection.unit_name.clone())
+}
+
+/// The bulletin's title.
+pub fn title(s: &Snapshot) -> String {
+    format!("{}关于巡察整改阶段性进展情况的通报", issuer(s))
+}
+
+/// The day a bulletin is dated: the prose's date, or the period's end.
+pub fn dated(s: &Snapshot) -> chrono::NaiveDate {
+    s.publicity.issued_on.unwrap_or(s.period_end)
+}
+
 /// The bulletin's paragraphs: (kind, text) where kind is `title`, `h2`, `h3`, `p` or `sign`.
 pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
     let i = &s.inspection;
     let p = &s.publicity;
-    let issuer = p.issuer.clone().unwrap_or_else(|| i.unit_name.clone());
+    let issuer = issuer(s);
     let unit = p
         .unit_short_name
         .clone()
         .unwrap_or_else(|| i.unit_name.clone());
-    let mut out = vec![("title", format!("{issuer}关于巡察整改阶段性进展情况的通报"))];
+    let mut out = vec![("title", title(s))];
     let deployed = format!("根据{}统一部署", p.deployed_by.as_deref().unwrap_or(""));
     let when = match i.ended_on {
         Some(end) => date_range(i.started_on, end),
@@ -252,7 +270,7 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
     }
     out.push(("p", closing));
     out.push(("sign", issuer));
-    out.push(("sign", chinese_date(p.issued_on.unwrap_or(s.period_end))));
+    out.push(("sign", chinese_date(dated(s))));
     out
 }
 
@@ -278,26 +296,96 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// The style of the public pages: a document to read on a screen, and to print on A4 as the
+/// unit files it (no external fonts or assets: the pages are served under a strict CSP).
+const STYLE: &str = "body{max-width:46em;margin:2em auto;padding:0 1em;font:17px/1.8 \"Songti SC\",\"SimSun\",\"Noto Serif CJK SC\",serif;color:#222}\
+h1{text-align:center;font-size:1.5em}h2{font-size:1.2em}h3{font-size:1.05em}p{text-indent:2em}\
+.sign{text-align:right;text-indent:0}nav{text-indent:0}ol.index{padding-left:1.5em}ol.index li{margin:.6em 0}\
+.meta{color:#555;font-size:.9em}a{color:#0b4f9c}\
+@page{size:A4 portrait;margin:2.5cm 2.2cm}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:12pt;color:#000}nav,.noprint{display:none}\
+h1,h2,h3{break-after:avoid}p{orphans:3;widows:3}a{color:#000;text-decoration:none}}";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(title)
+    )
+}
+
 pub fn html(s: &Snapshot) -> String {
     let blocks = blocks(s);
-    let title = escape(&blocks[0].1);
-    let mut out = format!(
-        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n\
-         <style>body{{max-width:46em;margin:2em auto;padding:0 1em;font:17px/1.8 \"Songti SC\",\"SimSun\",serif;color:#222}}\
-         h1{{text-align:center;font-size:1.5em}}h2{{font-size:1.2em}}h3{{font-size:1.05em}}p{{text-indent:2em}}\
-         .sign{{text-align:right;text-indent:0}}</style>\n</head>\n<body>\n"
-    );
+    let mut body =
+        String::from("<nav class=\"noprint\"><a href=\"/public/bulletins\">全部通报</a></nav>\n");
     for (kind, text) in &blocks {
         let text = escape(text);
         let _ = match *kind {
-            "title" => writeln!(out, "<h1>{text}</h1>"),
-            "h2" => writeln!(out, "<h2>{text}</h2>"),
-            "h3" => writeln!(out, "<h3>{text}</h3>"),
-            "sign" => writeln!(out, "<p class=\"sign\">{text}</p>"),
-            _ => writeln!(out, "<p>{text}</p>"),
+            "title" => writeln!(body, "<h1>{text}</h1>"),
+            "h2" => writeln!(body, "<h2>{text}</h2>"),
+            "h3" => writeln!(body, "<h3>{text}</h3>"),
+            "sign" => writeln!(body, "<p class=\"sign\">{text}</p>"),
+            _ => writeln!(body, "<p>{text}</p>"),
         };
     }
-    out.push_str("</body>\n</html>\n");
-    out
+    page(&blocks[0].1, &body)
+}
+
+/// One published bulletin in the public index.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexEntry {
+    pub id: i32,
+    pub title: String,
+    pub issuer: String,
+    /// The day it is dated.
+    pub issued_on: chrono::NaiveDate,
+    pub unit_name: String,
+    pub inspection_title: String,
+    /// Its page.
+    pub url: String,
+}
+
+impl IndexEntry {
+    pub fn of(id: i32, s: &Snapshot) -> Self {
+        Self {
+            id,
+            title: title(s),
+            issuer: issuer(s),
+            issued_on: dated(s),
+            unit_name: s.inspection.unit_name.clone(),
+            inspection_title: s.inspection.title.clone(),
+            url: format!("/public/bulletins/{id}"),
+        }
+    }
+}
+
+/// The public index of published bulletins, newest first, with a link to the next page.
+pub fn index_html(entries: &[IndexEntry], next: Option<&str>) -> String {
+    let mut body = String::from("<h1>巡察整改情况通报</h1>\n");
+    if entries.is_empty() {
+        body.push_str("<p>暂无已公布的通报。</p>\n");
+    } else {
+        body.push_str("<ol class=\"index\">\n");
+        for e in entries {
+            let _ = writeln!(
+                body,
+                "<li><a href=\"{}\">{}</a><br><span class=\"meta\">{} · {}</span></li>",
+                escape(&e.url),
+                escape(&e.title),
+                escape(&e.unit_name),
+                chinese_date(e.issued_on)
+            );
+        }
+        body.push_str("</ol>\n");
+    }
+    if let Some(next) = next {
+        let _ = writeln!(
+            body,
+            "<nav class=\"noprint\"><a rel=\"next\" href=\"/public/bulletins?cursor={}\">下一页</a></nav>",
+            escape(next)
+        );
+    }
+    page("巡察整改情况通报", &body)
 }

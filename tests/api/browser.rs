@@ -106,3 +106,48 @@ async fn a_browser_lets_an_allowed_origin_call_the_api_and_refuses_another() {
     assert_eq!(report["allowed"]["status"], 200, "{report}");
     assert!(report["other"]["refused"].is_string(), "{report}");
 }
+
+#[tokio::test]
+async fn a_published_bulletin_is_listed_read_and_printed_in_a_browser_with_no_network() {
+    if !ready() {
+        return;
+    }
+    let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let manager = TestUser::manager("ZJTZB");
+    let id = app
+        .data(
+            &manager,
+            "mutation { generateBulletin(inspectionId: 1) { id } }",
+            serde_json::json!({}),
+        )
+        .await["generateBulletin"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data(
+        &manager,
+        "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
+        serde_json::json!({"id": id}),
+    )
+    .await;
+    let shot = artifact("bulletin.png");
+    let report = run("bulletin.mjs", &[&app.address, &id, &shot]).await;
+    assert_eq!(
+        report["screen"]["title"], "中共湛江市委统一战线工作部关于巡察整改阶段性进展情况的通报",
+        "{report}"
+    );
+    assert_eq!(
+        report["screen"]["sections"],
+        serde_json::json!([
+            "一、以政治建设为统领，把巡察整改作为重大政治任务抓紧抓实",
+            "二、对巡察反馈意见所指出问题的整改落实情况",
+            "三、突出巡察引领，持之以恒巩固和转化巡察整改成果"
+        ]),
+        "{report}"
+    );
+    assert_eq!(report["print"]["nav"], "none", "{report}");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "a screenshot at {shot}"
+    );
+}

@@ -250,3 +250,108 @@ async fn any_inspection_gets_its_prose_through_the_api_and_reads_as_well_formed_
     assert!(!md.contains("一是一是") && !md.contains("二是二是") && !md.contains("方面”方面"));
     assert!(md.contains("联系方式：电话：2220004；电子邮箱：tzb@example.cn。"));
 }
+
+#[tokio::test]
+async fn the_public_finds_published_bulletins_in_an_index_and_anonymous_graphql() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let generate = "mutation { generateBulletin(inspectionId: 1) { id } }";
+    let mut published = Vec::new();
+    for _ in 0..3 {
+        let id = app.data(&manager, generate, json!({})).await["generateBulletin"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.data(
+            &manager,
+            "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+        published.push(id);
+    }
+    // A draft is not listed.
+    app.data(&manager, generate, json!({})).await;
+    published.reverse();
+
+    let get = |path: String| {
+        let client = app.client.clone();
+        let url = app.url(&path);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let first: Value = get("/public/bulletins?format=json&limit=2".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].to_string())
+        .collect();
+    assert_eq!(ids, published[..2]);
+    assert_eq!(
+        first["items"][0]["title"],
+        "中共湛江市委统一战线工作部关于巡察整改阶段性进展情况的通报"
+    );
+    assert_eq!(first["items"][0]["issuedOn"], "2021-04-13");
+    assert_eq!(
+        first["items"][0]["url"],
+        format!("/public/bulletins/{}", published[0])
+    );
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second: Value = get(format!(
+        "/public/bulletins?format=json&limit=2&cursor={cursor}"
+    ))
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["items"][0]["id"].to_string(), published[2]);
+    assert_eq!(second["nextCursor"], Value::Null);
+
+    let html = get("/public/bulletins?limit=2".into()).await;
+    assert_eq!(html.status(), 200);
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = html.text().await.unwrap();
+    assert!(html.contains(&format!("<a href=\"/public/bulletins/{}\">", published[0])));
+    assert!(html.contains("rel=\"next\""));
+    assert!(html.contains("@media print") && html.contains("@page{size:A4"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external assets"
+    );
+    let bad = get("/public/bulletins?limit=0".into()).await;
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BAD_USER_INPUT", "{body}");
+
+    // Anonymous GraphQL lists the same bulletins and nothing else.
+    let (_, body) = app
+        .gql(
+            None,
+            "{ publishedBulletins(first: 5) { totalCount nodes { id title issuedOn url markdown } } }",
+            json!({}),
+        )
+        .await;
+    let list = &body["data"]["publishedBulletins"];
+    assert_eq!(list["totalCount"], 3, "{body}");
+    assert_eq!(list["nodes"][0]["id"], published[0]);
+    assert!(
+        list["nodes"][0]["markdown"]
+            .as_str()
+            .unwrap()
+            .starts_with("# 中共湛江市委")
+    );
+    let (_, body) = app
+        .gql(None, "{ reports(first: 5) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}

@@ -385,6 +385,21 @@ async fn arrange(app: &TestApp) {
         json!({}),
     )
     .await;
+    // A published bulletin: public, so every caller is shown it as the public is.
+    let bulletin = app
+        .data(
+            &manager,
+            "mutation { generateBulletin(inspectionId: 1) { id } }",
+            json!({}),
+        )
+        .await["generateBulletin"]["id"]
+        .clone();
+    app.data(
+        &manager,
+        "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
+        json!({"id": bulletin}),
+    )
+    .await;
     // Evidence on a section's finding.
     let f = app.finding_id(2).await.to_string();
     let (status, body) = app
@@ -445,7 +460,16 @@ async fn callers(app: &TestApp) -> Vec<Who> {
 }
 
 /// The GraphQL side: every root field, relations two levels down, and every lookup by id.
-async fn sweep_graphql(app: &TestApp, schema: &Schema, who: &Who, allowed: &Allowed) -> usize {
+/// What the public (no token) is answered, per query text: the same for every caller.
+type PublicAnswers = std::collections::HashMap<String, Value>;
+
+async fn sweep_graphql(
+    app: &TestApp,
+    schema: &Schema,
+    who: &Who,
+    allowed: &Allowed,
+    public_answers: &mut PublicAnswers,
+) -> usize {
     let mut asked = 0;
     let check = |body: Value, what: &str| {
         let text = body.to_string();
@@ -563,7 +587,24 @@ async fn sweep_graphql(app: &TestApp, schema: &Schema, who: &Who, allowed: &Allo
                         first = (first / 4).max(1);
                         continue;
                     }
-                    let body = check(body, &query);
+                    // A field the public reads (published bulletins, as /public/ on REST) is
+                    // for everyone: a caller is shown exactly what the public is, no more.
+                    if !public_answers.contains_key(&query) {
+                        let (_, answer) = app.gql(None, &query, json!({})).await;
+                        public_answers.insert(query.clone(), answer);
+                    }
+                    let public = &public_answers[&query];
+                    let body = if public.get("errors").is_none() && !public["data"][name].is_null()
+                    {
+                        assert_eq!(
+                            &body, public,
+                            "{}: {query} differs from the public's",
+                            who.label
+                        );
+                        body
+                    } else {
+                        check(body, &query)
+                    };
                     let page = &body["data"][name]["pageInfo"];
                     if connection && page["hasNextPage"] == true {
                         after = page["endCursor"].as_str().map(str::to_owned);
@@ -749,12 +790,13 @@ async fn no_surface_shows_a_caller_anything_outside_its_reach() {
         .collect();
     assert!(routes.len() >= 7, "the route table is read");
     let mut restricted = 0;
+    let mut public_answers = PublicAnswers::new();
     for who in callers(&app).await {
         let allowed = allowed(&app, &who).await;
         if !allowed.forbidden_texts.is_empty() {
             restricted += 1;
         }
-        let graphql = sweep_graphql(&app, &schema, &who, &allowed).await;
+        let graphql = sweep_graphql(&app, &schema, &who, &allowed, &mut public_answers).await;
         let rest = sweep_rest(&app, &routes, &who, &allowed).await;
         assert!(graphql > 50 && rest > 10, "{}: {graphql} {rest}", who.label);
     }
