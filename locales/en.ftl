@@ -185,3 +185,4 @@ kind-relapse = relapse
 kind-recheck = re-check
 bulletin-figure-unknown = unknown figures: { $names }; known: { $known }
 bulletin-too-many-items = at most { $max } items
+layout-unknown = unknown layout '{ $layout }'; known: machine, printed

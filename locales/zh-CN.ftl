@@ -185,3 +185,4 @@ kind-relapse = 问题反弹
 kind-recheck = 回头看
 bulletin-figure-unknown = 未知的数字占位符：{ $names }；可用的有：{ $known }
 bulletin-too-many-items = 条目最多 { $max } 条
+layout-unknown = 未知的版式“{ $layout }”；可用：machine、printed

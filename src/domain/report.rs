@@ -347,6 +347,14 @@ async fn snapshot(
         .order_by_asc(progress_entry::Column::Id)
         .all(db)
         .await?;
+    let mut evidence: HashMap<i32, Vec<String>> = HashMap::new();
+    for e in crate::domain::relations::evidence_of_entries(db, entries.iter().map(|e| e.id)).await?
+    {
+        evidence
+            .entry(e.progress_entry_id)
+            .or_default()
+            .push(e.title);
+    }
     let departments: HashMap<i32, String> = department::Entity::find()
         .all(db)
         .await?
@@ -412,6 +420,8 @@ async fn snapshot(
                     .author_name
                     .clone()
                     .unwrap_or_else(|| e.author_sub.clone()),
+                measure_id: e.measure_id,
+                evidence: evidence.get(&e.id).cloned().unwrap_or_default(),
             })
             .collect(),
     };

@@ -618,7 +618,9 @@ fn download(format: Format, disposition: &str, name: &str, body: Vec<u8>) -> Res
 
 /// The ledger of an inspection as a spreadsheet: one row per finding and measure with the
 /// unit's columns (序号, 问题, 整改措施, 责任领导, 责任科室, 责任人, 整改时限, 整改进展, 状态), then
-/// what a re-import needs (ids and versions).
+/// what a re-import needs (ids and versions); or, with `layout=printed`, the 整改台账 as units
+/// print and file it (title, category rows, finding cells merged over their measures, dates as
+/// dates, landscape A4).
 #[utoipa::path(
     get,
     path = "/api/v1/inspections/{id}/ledger",
@@ -640,7 +642,16 @@ async fn ledger_file(
 ) -> AppResult<Response> {
     let who = Acting::new(&caller, None, state.config.timezone);
     let snapshot = reports::current_ledger(&state.db, &who, id).await?;
-    let document = Document::Ledger(&snapshot);
+    let document = match params.text("layout").map(str::trim) {
+        None | Some("machine") => Document::Ledger(&snapshot),
+        Some("printed") => Document::PrintedLedger(&snapshot),
+        Some(other) => {
+            return Err(AppError::bad_input(
+                "layout",
+                t!("layout-unknown", layout = other),
+            ));
+        }
+    };
     let format = Format::choose(params.text("format"), document.formats())?;
     let body = render::render(document, format)?;
     Ok(download(
@@ -666,6 +677,17 @@ pub enum LedgerFormat {
 pub struct LedgerFormatParams {
     /// xlsx (default), csv or json.
     pub format: Option<LedgerFormat>,
+    /// machine (default): one row per finding and measure with ids and versions, which the
+    /// import reads back; printed: the 整改台账 units print and file (XLSX only).
+    pub layout: Option<LedgerLayout>,
+}
+
+/// The layouts of a ledger export.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerLayout {
+    Machine,
+    Printed,
 }
 
 /// The renderings of a report.

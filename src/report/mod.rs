@@ -135,6 +135,12 @@ pub struct EntryFacts {
     pub kind: String,
     pub content: String,
     pub author: String,
+    /// The measure it is about, if any (absent in older snapshots).
+    #[serde(default)]
+    pub measure_id: Option<i32>,
+    /// The titles of its evidence (佐证材料; absent in older snapshots).
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 /// What a public bulletin says beyond the findings: the parts that are prose, entered by the

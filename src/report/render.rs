@@ -14,6 +14,8 @@ pub enum Document<'a> {
     Bulletin(&'a Snapshot),
     /// An inspection's ledger as it stands, for export and re-import.
     Ledger(&'a Snapshot),
+    /// The same ledger in the layout units print and file (整改台账).
+    PrintedLedger(&'a Snapshot),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +91,16 @@ impl Document<'_> {
                 Format::Html,
             ],
             Document::Ledger(_) => &[Format::Xlsx, Format::Csv, Format::Json],
+            Document::PrintedLedger(_) => &[Format::Xlsx],
         }
     }
 
     fn snapshot(&self) -> &Snapshot {
         match self {
-            Document::Report(s) | Document::Bulletin(s) | Document::Ledger(s) => s,
+            Document::Report(s)
+            | Document::Bulletin(s)
+            | Document::Ledger(s)
+            | Document::PrintedLedger(s) => s,
         }
     }
 }
@@ -117,6 +123,7 @@ pub fn render(document: Document<'_>, format: Format) -> AppResult<Vec<u8>> {
         (Document::Ledger(_), Format::Csv) => {
             ledger::write_csv(ledger::machine_rows(snapshot)).into_bytes()
         }
+        (Document::PrintedLedger(_), _) => xlsx::printed(snapshot).map_err(xlsx_failed)?,
         (Document::Ledger(_), _) => {
             xlsx::table(&ledger::machine_rows(snapshot)).map_err(xlsx_failed)?
         }

@@ -73,3 +73,205 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     summary.write_string(lines.len() as u32 + 2, 1, s.period_end.to_string())?;
     workbook.save_to_buffer()
 }
+
+/// The columns of the printed ledger, with their widths.
+pub const PRINTED_COLUMNS: [(&str, f64); 9] = [
+    ("序号", 6.0),
+    ("问题", 36.0),
+    ("整改措施", 48.0),
+    ("责任领导", 10.0),
+    ("责任单位", 12.0),
+    ("责任人", 10.0),
+    ("整改时限", 14.0),
+    ("完成情况", 20.0),
+    ("佐证材料", 22.0),
+];
+
+/// Rows above the header: the title and the inspection line.
+const PRINTED_TOP: u32 = 2;
+
+fn excel_date(date: chrono::NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, XlsxError> {
+    use chrono::Datelike;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(
+        date.year() as u16,
+        date.month() as u8,
+        date.day() as u8,
+    )
+}
+
+/// The printed ledger (整改台账) as units file it: a title row, the inspection and unit, the
+/// header (frozen, repeated on every printed page), then under each heading's group row one row
+/// per measure, the finding's cells merged over its measures; deadlines and completion dates
+/// as real dates; landscape A4, fitted to the page width.
+pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
+    use rust_xlsxwriter::{Color, FormatBorder};
+    let mut workbook = Workbook::new();
+    let cell = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin);
+    let centred = cell.clone().set_align(FormatAlign::Center);
+    let date = cell.clone().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
+    let header = centred
+        .clone()
+        .set_bold()
+        .set_background_color(Color::RGB(0xD9E1F2));
+    let group = cell
+        .clone()
+        .set_bold()
+        .set_background_color(Color::RGB(0xF2F2F2));
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let line = Format::new().set_align(FormatAlign::Left);
+    let last_col = PRINTED_COLUMNS.len() as u16 - 1;
+
+    let sheet = workbook.add_worksheet().set_name(LEDGER_SHEET)?;
+    for (col, (_, width)) in PRINTED_COLUMNS.iter().enumerate() {
+        sheet.set_column_width(col as u16, *width)?;
+    }
+    let i = &s.inspection;
+    sheet.set_row_height(0, 30)?;
+    sheet.merge_range(
+        0,
+        0,
+        0,
+        last_col,
+        &format!("{}巡察整改台账", i.unit_name),
+        &title,
+    )?;
+    sheet.merge_range(
+        1,
+        0,
+        1,
+        last_col,
+        &format!(
+            "巡察：{}（{}）　　被巡察单位：{}　　截至：{}",
+            i.title,
+            i.inspection_group,
+            i.unit_name,
+            super::chinese_date(s.period_end)
+        ),
+        &line,
+    )?;
+    for (col, (name, _)) in PRINTED_COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(PRINTED_TOP, col as u16, *name, &header)?;
+    }
+    let mut row = PRINTED_TOP + 1;
+    for (n, category) in s.categories.iter().enumerate() {
+        let heading = match &category.title {
+            Some(t) => format!("{}、{t}", super::chinese_number(n as i32 + 1)),
+            None => "其他问题".to_owned(),
+        };
+        sheet.merge_range(row, 0, row, last_col, &heading, &group)?;
+        row += 1;
+        for f in &category.findings {
+            let span = f.measures.len().max(1) as u32;
+            let (first, last) = (row, row + span - 1);
+            let finding_cell = |sheet: &mut rust_xlsxwriter::Worksheet,
+                                col: u16,
+                                text: &str,
+                                format: &Format|
+             -> Result<(), XlsxError> {
+                if first == last {
+                    sheet.write_string_with_format(first, col, text, format)?;
+                } else {
+                    sheet.merge_range(first, col, last, col, text, format)?;
+                }
+                Ok(())
+            };
+            finding_cell(sheet, 0, &f.ordinal.to_string(), &centred)?;
+            let problem = if f.description.is_empty() {
+                f.title.clone()
+            } else {
+                format!("{}\n{}", f.title, f.description)
+            };
+            finding_cell(sheet, 1, &problem, &cell)?;
+            finding_cell(
+                sheet,
+                3,
+                f.responsible_leader.as_deref().unwrap_or(""),
+                &centred,
+            )?;
+            // Evidence recorded on the finding rather than on one measure, with its first row.
+            let loose: Vec<&str> = f
+                .progress
+                .iter()
+                .filter(|e| e.measure_id.is_none())
+                .flat_map(|e| e.evidence.iter().map(String::as_str))
+                .collect();
+            if f.measures.is_empty() {
+                sheet.write_string_with_format(row, 2, "", &cell)?;
+                sheet.write_string_with_format(row, 4, &f.department, &centred)?;
+                sheet.write_string_with_format(
+                    row,
+                    5,
+                    f.responsible_person.as_deref().unwrap_or(""),
+                    &centred,
+                )?;
+                match f.deadline {
+                    Some(d) => sheet.write_date_with_format(row, 6, excel_date(d)?, &date)?,
+                    None => sheet.write_string_with_format(row, 6, "", &cell)?,
+                };
+                sheet.write_string_with_format(row, 7, super::status_zh(&f.status), &cell)?;
+                sheet.write_string_with_format(row, 8, loose.join("\n"), &cell)?;
+            }
+            for (k, m) in f.measures.iter().enumerate() {
+                let r = row + k as u32;
+                sheet.write_string_with_format(
+                    r,
+                    2,
+                    format!("{}. {}", m.ordinal, m.content),
+                    &cell,
+                )?;
+                sheet.write_string_with_format(
+                    r,
+                    4,
+                    m.department.as_deref().unwrap_or(&f.department),
+                    &centred,
+                )?;
+                sheet.write_string_with_format(
+                    r,
+                    5,
+                    f.responsible_person.as_deref().unwrap_or(""),
+                    &centred,
+                )?;
+                match m.deadline.or(f.deadline) {
+                    Some(d) => sheet.write_date_with_format(r, 6, excel_date(d)?, &date)?,
+                    None => sheet.write_string_with_format(r, 6, "", &cell)?,
+                };
+                let done = match m.completed_on {
+                    Some(d) => format!(
+                        "{}（{}）",
+                        super::measure_status_zh(&m.status),
+                        super::chinese_date(d)
+                    ),
+                    None => super::measure_status_zh(&m.status),
+                };
+                sheet.write_string_with_format(r, 7, done, &cell)?;
+                let mut evidence: Vec<&str> = f
+                    .progress
+                    .iter()
+                    .filter(|e| m.id.is_some() && e.measure_id == m.id)
+                    .flat_map(|e| e.evidence.iter().map(String::as_str))
+                    .collect();
+                if k == 0 {
+                    evidence.extend(&loose);
+                }
+                sheet.write_string_with_format(r, 8, evidence.join("\n"), &cell)?;
+            }
+            row += span;
+        }
+    }
+    sheet.set_freeze_panes(PRINTED_TOP + 1, 0)?;
+    sheet.set_repeat_rows(PRINTED_TOP, PRINTED_TOP)?;
+    sheet.set_print_area(0, 0, row.saturating_sub(1).max(PRINTED_TOP), last_col)?;
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_print_center_horizontally(true);
+    sheet.set_footer("&C第 &P 页，共 &N 页");
+    workbook.save_to_buffer()
+}

@@ -524,3 +524,158 @@ async fn export_import_elsewhere_and_export_again_give_the_same_rows() {
         "{report}"
     );
 }
+
+/// The Excel serial day of a date (days since 1899-12-30).
+fn serial(date: &str) -> f64 {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    (day - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()).num_days() as f64
+}
+
+#[tokio::test]
+async fn the_printed_ledger_is_the_one_units_file_and_reads_back() {
+    use calamine::{Data, Reader};
+    use std::io::Read;
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let f1 = app.finding_id(1).await;
+    let m2 = count(
+        &app.db,
+        &format!("SELECT id FROM measure WHERE finding_id = {f1} AND ordinal = 2"),
+    )
+    .await;
+    app.data(
+        &manager,
+        "mutation($i: UpdateMeasureInput!) { updateMeasure(input: $i) { id } }",
+        json!({"i": {"id": m2.to_string(), "version": 1, "deadline": "2021-06-30"}}),
+    )
+    .await;
+    app.data(
+        &manager,
+        "mutation($i: AddProgressEntryInput!) { addProgressEntry(input: $i) { id } }",
+        json!({"i": {"findingId": f1.to_string(), "measureId": m2.to_string(), "content": "召开领导小组会议", "links": [{"title": "领导小组会议纪要", "url": "https://tzb.example.cn/jiyao.pdf"}]}}),
+    )
+    .await;
+
+    let get = |query: &'static str| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/inspections/1/ledger{query}"));
+        let token = manager.clone();
+        async move { client.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let response = get("?layout=printed").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], XLSX);
+    let bytes = response.bytes().await.unwrap().to_vec();
+
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), ["整改台账"]);
+    let sheet = book.worksheet_range("整改台账").unwrap();
+    let text = |r: u32, c: u32| match sheet.get_value((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(text(0, 0), "中共湛江市委统一战线工作部巡察整改台账");
+    assert!(text(1, 0).starts_with("巡察：市委第五巡察组对市委统战部的巡察（市委第五巡察组）　　被巡察单位：中共湛江市委统一战线工作部　　截至："));
+    let header: Vec<String> = (0..9).map(|c| text(2, c)).collect();
+    assert_eq!(
+        header,
+        [
+            "序号",
+            "问题",
+            "整改措施",
+            "责任领导",
+            "责任单位",
+            "责任人",
+            "整改时限",
+            "完成情况",
+            "佐证材料"
+        ]
+    );
+    assert_eq!(
+        text(3, 0),
+        "一、贯彻落实党的路线方针政策和党的决策部署，围绕中心、服务大局工作仍有差距"
+    );
+    assert_eq!(text(4, 0), "1");
+    assert!(text(4, 1).starts_with("贯彻落实中央决策和上级部署不到位，履职担当不够\n"));
+    assert!(text(4, 2).starts_with("1. 2016年6月27日"));
+    assert_eq!(text(4, 4), "办公室");
+    assert!(
+        text(4, 7).starts_with("已完成（2020年4月22日）"),
+        "{}",
+        text(4, 7)
+    );
+    assert!(text(5, 2).starts_with("2. 落实领导小组有关工作规则制度"));
+    assert_eq!(text(5, 7), "进行中");
+    assert_eq!(text(5, 8), "领导小组会议纪要");
+    // A deadline is a date, not text.
+    match sheet.get_value((5, 6)) {
+        Some(Data::DateTime(d)) => assert_eq!(d.as_f64(), serial("2021-06-30")),
+        other => panic!("the deadline is {other:?}"),
+    }
+    // Three group rows and one row per measure (every demo finding has measures).
+    let measures = count(
+        &app.db,
+        "SELECT COUNT(*) FROM measure WHERE archived_at IS NULL",
+    )
+    .await as u32;
+    assert_eq!(sheet.height() as u32, 3 + 3 + measures);
+
+    // The finding's cells are merged over its three measures; the title over every column.
+    book.load_merged_regions().unwrap();
+    let merged: Vec<((u32, u32), (u32, u32))> = book
+        .merged_regions_by_sheet("整改台账")
+        .iter()
+        .map(|(_, _, d)| (d.start, d.end))
+        .collect();
+    for region in [
+        ((0, 0), (0, 8)),
+        ((3, 0), (3, 8)),
+        ((4, 0), (6, 0)),
+        ((4, 1), (6, 1)),
+        ((4, 3), (6, 3)),
+    ] {
+        assert!(merged.contains(&region), "{region:?} merged, in {merged:?}");
+    }
+
+    // Frozen header, landscape A4 fitted to the width, print area and header repeated.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut part = |name: &str| {
+        let mut xml = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+        xml
+    };
+    let sheet_xml = part("xl/worksheets/sheet1.xml");
+    assert!(
+        sheet_xml.contains("ySplit=\"3\"") && sheet_xml.contains("state=\"frozen\""),
+        "{sheet_xml}"
+    );
+    assert!(
+        sheet_xml.contains("paperSize=\"9\"") && sheet_xml.contains("orientation=\"landscape\"")
+    );
+    assert!(
+        sheet_xml.contains("fitToHeight=\"0\"")
+            && sheet_xml.contains("<pageSetUpPr fitToPage=\"1\"/>")
+    );
+    let workbook_xml = part("xl/workbook.xml");
+    assert!(
+        workbook_xml.contains("_xlnm.Print_Area") && workbook_xml.contains("_xlnm.Print_Titles")
+    );
+    assert!(
+        workbook_xml.contains("整改台账!$1:$3")
+            || workbook_xml.contains("'整改台账'!$3:$3")
+            || workbook_xml.contains("整改台账!$3:$3"),
+        "{workbook_xml}"
+    );
+
+    // Printed is a workbook only; an unknown layout is named.
+    let csv = get("?layout=printed&format=csv").await;
+    assert_eq!(csv.status(), 400);
+    let body: Value = csv.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "format", "{body}");
+    let unknown = get("?layout=poster").await;
+    assert_eq!(unknown.status(), 400);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BAD_USER_INPUT");
+    assert_eq!(body["error"]["field"], "layout", "{body}");
+}
