@@ -226,6 +226,17 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
         }
     }
     out.push(next_section("对巡察反馈意见所指出问题的整改落实情况"));
+    // The look-back is part of the account once it has found a problem back.
+    if s.summary.relapsed > 0 {
+        out.push((
+            "p",
+            format!(
+                "截至{}，回头看发现{}个已销号问题出现反弹，已重新组织整改。",
+                chinese_date(s.period_end),
+                s.summary.relapsed
+            ),
+        ));
+    }
     for (n, category) in s.categories.iter().enumerate() {
         let heading = match &category.title {
             Some(title) => category_heading(title),

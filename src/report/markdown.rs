@@ -39,6 +39,12 @@ pub fn render(s: &Snapshot) -> String {
         ),
         ("完成率", format!("{:.1}%", m.completion_rate * 100.0)),
         ("建立完善制度", m.regulations.to_string()),
+        ("召开会议", m.meetings.to_string()),
+        (
+            "目标（达标/总数）",
+            format!("{}/{}", m.targets_met, m.targets_total),
+        ),
+        ("问题反弹", m.relapsed.to_string()),
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }

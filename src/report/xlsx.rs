@@ -53,7 +53,7 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     summary.write_string_with_format(0, 1, "数值", &header)?;
     summary.set_column_width(0, 24.0)?;
     summary.set_column_width(1, 14.0)?;
-    let lines: [(&str, f64); 10] = [
+    let lines: [(&str, f64); 14] = [
         ("问题总数", m.total as f64),
         ("已销号", m.closed as f64),
         ("待审核", m.pending_review as f64),
@@ -64,6 +64,10 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
         ("已完成措施", m.measures_done as f64),
         ("完成率", m.completion_rate),
         ("建立完善制度", m.regulations as f64),
+        ("召开会议", m.meetings as f64),
+        ("目标总数", m.targets_total as f64),
+        ("目标达标", m.targets_met as f64),
+        ("问题反弹", m.relapsed as f64),
     ];
     for (r, (label, value)) in lines.iter().enumerate() {
         summary.write_string(r as u32 + 1, 0, *label)?;

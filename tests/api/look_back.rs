@@ -194,6 +194,46 @@ async fn rechecks_are_of_closed_findings_scheduled_and_relapses_counted_once_per
         2,
         "each relapse is audited"
     );
+
+    // The bulletin and the report count them.
+    let markdown = |id: Value| {
+        let app = &app;
+        let manager = manager.clone();
+        async move {
+            app.data(
+                &manager,
+                "query($id: ID!) { report(id: $id) { markdown } }",
+                json!({"id": id}),
+            )
+            .await["report"]["markdown"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let bulletin = app
+        .data(
+            &manager,
+            "mutation { generateBulletin(inspectionId: 1) { id } }",
+            json!({}),
+        )
+        .await["generateBulletin"]["id"]
+        .clone();
+    let md = markdown(bulletin).await;
+    assert!(
+        md.contains("回头看发现2个已销号问题出现反弹，已重新组织整改。"),
+        "{md}"
+    );
+    let report = app
+        .data(
+            &manager,
+            "mutation { generateReport(inspectionId: 1) { id } }",
+            json!({}),
+        )
+        .await["generateReport"]["id"]
+        .clone();
+    let md = markdown(report).await;
+    assert!(md.contains("| 问题反弹 | 2 |"), "{md}");
 }
 
 #[tokio::test]
