@@ -821,18 +821,12 @@ pub enum IndexFormat {
     Json,
 }
 
-/// A page of the public index.
+/// The public index's rendering.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct IndexParams {
+pub struct IndexFormatParams {
     /// html (default) or json.
     pub format: Option<IndexFormat>,
-    /// Bulletins per page, 1 to 100 (default 100).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i32>,
-    /// `nextCursor` of the previous page (an opaque token rectrack hands out).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
 }
 
 /// The published bulletins (通报), for the public, the latest first: an HTML page with links,
@@ -841,7 +835,7 @@ pub struct IndexParams {
     get,
     path = "/public/bulletins",
     tag = "public",
-    params(IndexParams),
+    params(IndexFormatParams, PageParams),
     responses(
         (status = 200, description = "A page of published bulletins", body = PageOut<crate::report::bulletin::IndexEntry>),
         (status = 400, description = "Bad parameters", body = ErrorBody),

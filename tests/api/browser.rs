@@ -113,23 +113,7 @@ async fn a_published_bulletin_is_listed_read_and_printed_in_a_browser_with_no_ne
         return;
     }
     let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
-    let manager = TestUser::manager("ZJTZB");
-    let id = app
-        .data(
-            &manager,
-            "mutation { generateBulletin(inspectionId: 1) { id } }",
-            serde_json::json!({}),
-        )
-        .await["generateBulletin"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.data(
-        &manager,
-        "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
-        serde_json::json!({"id": id}),
-    )
-    .await;
+    let id = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
     let shot = artifact("bulletin.png");
     let report = run("bulletin.mjs", &[&app.address, &id, &shot]).await;
     assert_eq!(

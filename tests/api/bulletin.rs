@@ -16,15 +16,7 @@ async fn bulletin_markdown(app: &TestApp, token: &str, inspection: &str) -> Stri
         .as_str()
         .unwrap()
         .to_owned();
-    app.data(
-        token,
-        "query($id: ID!) { report(id: $id) { markdown } }",
-        json!({"id": id}),
-    )
-    .await["report"]["markdown"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.markdown(token, &id).await
 }
 
 /// The headings (## and ###) and numbered items (（一）title。) of a bulletin, in order.
@@ -255,23 +247,12 @@ async fn any_inspection_gets_its_prose_through_the_api_and_reads_as_well_formed_
 async fn the_public_finds_published_bulletins_in_an_index_and_anonymous_graphql() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
-    let generate = "mutation { generateBulletin(inspectionId: 1) { id } }";
     let mut published = Vec::new();
     for _ in 0..3 {
-        let id = app.data(&manager, generate, json!({})).await["generateBulletin"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        app.data(
-            &manager,
-            "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
-            json!({"id": id}),
-        )
-        .await;
-        published.push(id);
+        published.push(app.published_bulletin(&manager).await);
     }
     // A draft is not listed.
-    app.data(&manager, generate, json!({})).await;
+    app.bulletin(&manager).await;
     published.reverse();
 
     let get = |path: String| {

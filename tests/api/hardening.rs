@@ -14,22 +14,7 @@ const LOGIN: &str =
 async fn pages_load_only_from_their_own_origin_and_may_not_be_framed() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
-    let id = app
-        .data(
-            &manager,
-            "mutation { generateBulletin(inspectionId: 1) { id } }",
-            json!({}),
-        )
-        .await["generateBulletin"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.data(
-        &manager,
-        "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
-        json!({"id": id}),
-    )
-    .await;
+    let id = app.published_bulletin(&manager).await;
     for path in [
         "/graphql",
         "/api/v1/docs",

@@ -381,6 +381,44 @@ impl TestApp {
         .await
     }
 
+    /// Generates the demo inspection's bulletin as `token`; its id.
+    pub async fn bulletin(&self, token: &str) -> String {
+        self.data(
+            token,
+            "mutation { generateBulletin(inspectionId: 1) { id } }",
+            json!({}),
+        )
+        .await["generateBulletin"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// [`Self::bulletin`], published; its id.
+    pub async fn published_bulletin(&self, token: &str) -> String {
+        let id = self.bulletin(token).await;
+        self.data(
+            token,
+            "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+        id
+    }
+
+    /// A report's (or bulletin's) Markdown, as `token` reads it.
+    pub async fn markdown(&self, token: &str, report: &str) -> String {
+        self.data(
+            token,
+            "query($id: ID!) { report(id: $id) { markdown } }",
+            json!({"id": report}),
+        )
+        .await["report"]["markdown"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// The id of the demo finding with this ordinal.
     pub async fn finding_id(&self, ordinal: i32) -> i64 {
         count(

@@ -196,30 +196,8 @@ async fn rechecks_are_of_closed_findings_scheduled_and_relapses_counted_once_per
     );
 
     // The bulletin and the report count them.
-    let markdown = |id: Value| {
-        let app = &app;
-        let manager = manager.clone();
-        async move {
-            app.data(
-                &manager,
-                "query($id: ID!) { report(id: $id) { markdown } }",
-                json!({"id": id}),
-            )
-            .await["report"]["markdown"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let bulletin = app
-        .data(
-            &manager,
-            "mutation { generateBulletin(inspectionId: 1) { id } }",
-            json!({}),
-        )
-        .await["generateBulletin"]["id"]
-        .clone();
-    let md = markdown(bulletin).await;
+    let bulletin = app.bulletin(&manager).await;
+    let md = app.markdown(&manager, &bulletin).await;
     assert!(
         md.contains("回头看发现2个已销号问题出现反弹，已重新组织整改。"),
         "{md}"
@@ -231,8 +209,10 @@ async fn rechecks_are_of_closed_findings_scheduled_and_relapses_counted_once_per
             json!({}),
         )
         .await["generateReport"]["id"]
-        .clone();
-    let md = markdown(report).await;
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let md = app.markdown(&manager, &report).await;
     assert!(md.contains("| 问题反弹 | 2 |"), "{md}");
 }
 

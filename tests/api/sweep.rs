@@ -386,20 +386,7 @@ async fn arrange(app: &TestApp) {
     )
     .await;
     // A published bulletin: public, so every caller is shown it as the public is.
-    let bulletin = app
-        .data(
-            &manager,
-            "mutation { generateBulletin(inspectionId: 1) { id } }",
-            json!({}),
-        )
-        .await["generateBulletin"]["id"]
-        .clone();
-    app.data(
-        &manager,
-        "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
-        json!({"id": bulletin}),
-    )
-    .await;
+    app.published_bulletin(&manager).await;
     // Evidence on a section's finding.
     let f = app.finding_id(2).await.to_string();
     let (status, body) = app
