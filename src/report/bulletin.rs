@@ -83,15 +83,19 @@ pub fn bare(text: &str) -> &str {
         ] {
             t = t.strip_prefix(prefix).unwrap_or(t);
         }
+        // （一） or (1): a number in brackets, nothing else (a bracketed remark stays).
         if let Some(rest) = t.strip_prefix('（').or_else(|| t.strip_prefix('('))
             && let Some(close) = rest.find(['）', ')'])
-            && close <= 9
+            && !rest[..close].is_empty()
+            && rest[..close].chars().all(is_numeral)
         {
             t = rest[close..].trim_start_matches(['）', ')']);
         }
+        // 1. or 1、 (but not 1.5万元: a decimal is content).
         let digits = t.trim_start_matches(|c: char| c.is_ascii_digit());
         if digits.len() < t.len()
             && let Some(rest) = digits.strip_prefix(['.', '、', '．'])
+            && !rest.starts_with(|c: char| c.is_ascii_digit())
         {
             t = rest;
         }
@@ -102,6 +106,11 @@ pub fn bare(text: &str) -> &str {
         }
     }
     t.trim_end_matches(|c: char| ENDINGS.contains(&c) || c.is_whitespace())
+}
+
+/// A digit or a Chinese numeral (一 … 十, 百).
+fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || "一二三四五六七八九十百".contains(c)
 }
 
 /// The measures of a finding as one paragraph: one measure as a sentence; several as
@@ -399,4 +408,41 @@ pub fn index_html(entries: &[IndexEntry], next: Option<&str>) -> String {
         );
     }
     page("巡察整改情况通报", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_numbering_goes_and_content_stays() {
+        assert_eq!(bare("一是一是召开专题会议；"), "召开专题会议");
+        assert_eq!(bare("（三）层层压实整改责任。"), "层层压实整改责任");
+        assert_eq!(bare("2. 完善制度"), "完善制度");
+        assert_eq!(bare("3、健全台账"), "健全台账");
+        assert_eq!(bare("1.5万元资金已退回。"), "1.5万元资金已退回");
+        assert_eq!(bare("2016年6月27日，市委发文"), "2016年6月27日，市委发文");
+        assert_eq!(bare("（2020年）制定方案"), "（2020年）制定方案");
+        assert_eq!(bare("（含兼职）一正五副"), "（含兼职）一正五副");
+        assert_eq!(
+            measures_paragraph(["一是召开专题会议", "二是完善制度。", "健全学习台账；"]),
+            Some("一是召开专题会议；二是完善制度；三是健全学习台账。".to_owned())
+        );
+        assert_eq!(
+            measures_paragraph(["1.5万元已退回"]),
+            Some("1.5万元已退回。".to_owned())
+        );
+        assert_eq!(
+            category_heading("“政治建设”方面"),
+            "对“政治建设”方面问题的整改情况"
+        );
+        assert_eq!(
+            category_heading("政治建设方面问题"),
+            "对“政治建设”方面问题的整改情况"
+        );
+        assert_eq!(
+            unknown_figures("共{问题数}个，{问题总数}个，{未闭合"),
+            ["问题总数"]
+        );
+    }
 }
