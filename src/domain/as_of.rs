@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use entity::audit_event;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppResult;
@@ -24,18 +24,42 @@ pub fn end_of_day(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
         .map_or_else(|| next.and_time(NaiveTime::MIN).and_utc(), |t| t.to_utc())
 }
 
-/// The audit events of `entity_type` at or after `moment`, oldest first.
+/// The audit events of `entity_type` about `ids` at or after `moment`, oldest first (read in
+/// slices, so that neither database's limit on bound values is reached).
 async fn events_since(
     db: &impl ConnectionTrait,
     entity_type: &str,
+    ids: &[i32],
     moment: DateTime<Utc>,
 ) -> AppResult<Vec<audit_event::Model>> {
-    Ok(audit_event::Entity::find()
-        .filter(audit_event::Column::EntityType.eq(entity_type))
-        .filter(audit_event::Column::OccurredAt.gte(moment))
-        .order_by_asc(audit_event::Column::Id)
-        .all(db)
-        .await?)
+    let mut events = Vec::new();
+    for slice in ids.chunks(1_000) {
+        events.extend(
+            audit_event::Entity::find()
+                .filter(audit_event::Column::EntityType.eq(entity_type))
+                .filter(audit_event::Column::EntityId.is_in(slice.iter().map(i32::to_string)))
+                .filter(audit_event::Column::OccurredAt.gte(moment))
+                .all(db)
+                .await?,
+        );
+    }
+    events.sort_by_key(|e| e.id);
+    Ok(events)
+}
+
+/// The findings brought in by a historical import after `moment`: their measures and targets,
+/// created by the same import, stand for what the unit's older ledger had.
+pub async fn imported_after(
+    db: &impl ConnectionTrait,
+    findings: &[i32],
+    moment: DateTime<Utc>,
+) -> AppResult<std::collections::HashSet<i32>> {
+    Ok(events_since(db, "finding", findings, moment)
+        .await?
+        .into_iter()
+        .filter(|e| e.action == "finding.import_historical")
+        .filter_map(|e| e.entity_id.parse().ok())
+        .collect())
 }
 
 /// What a record was at the moment, from the first later event that says.
@@ -49,15 +73,18 @@ enum Then<M> {
 /// holds every row now (archived ones included); rows created after the moment are left out,
 /// rows changed since are replaced by their earlier state. Events whose payloads are not the
 /// record itself (a link noted on a finding, say) say nothing and are passed over.
+/// `imported` says which rows a historical import made (kept even though created later).
 pub async fn rows<M: DeserializeOwned>(
     db: &impl ConnectionTrait,
     entity_type: &str,
     current: Vec<M>,
     id_of: impl Fn(&M) -> i32,
+    imported: impl Fn(&M) -> bool,
     moment: DateTime<Utc>,
 ) -> AppResult<Vec<M>> {
+    let ids: Vec<i32> = current.iter().map(&id_of).collect();
     let mut then: HashMap<String, Then<M>> = HashMap::new();
-    for event in events_since(db, entity_type, moment).await? {
+    for event in events_since(db, entity_type, &ids, moment).await? {
         if then.contains_key(&event.entity_id) {
             continue;
         }
@@ -77,6 +104,7 @@ pub async fn rows<M: DeserializeOwned>(
         .into_iter()
         .filter_map(|row| match then.remove(&id_of(&row).to_string()) {
             Some(Then::Was(model)) => Some(model),
+            Some(Then::Absent) if imported(&row) => Some(row),
             Some(Then::Absent) => None,
             None => Some(row),
         })
@@ -90,8 +118,11 @@ pub async fn links(
     links: Vec<entity::finding_regulation::Model>,
     moment: DateTime<Utc>,
 ) -> AppResult<Vec<entity::finding_regulation::Model>> {
+    let mut findings: Vec<i32> = links.iter().map(|l| l.finding_id).collect();
+    findings.sort_unstable();
+    findings.dedup();
     let mut then: HashMap<(i64, i64), bool> = HashMap::new();
-    for event in events_since(db, "finding", moment).await? {
+    for event in events_since(db, "finding", &findings, moment).await? {
         let linked = match event.action.as_str() {
             "regulation.link" => false,
             "regulation.unlink" => true,

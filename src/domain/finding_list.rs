@@ -301,14 +301,15 @@ async fn matching(
         }
         None => {}
     }
+    // Due: scheduled, not done, and closed (a reopened finding is rectified again first).
+    let due = || {
+        Condition::all()
+            .add(finding::Column::Id.in_subquery(look_back::due_findings(today)))
+            .add(finding::Column::Status.eq(FindingStatus::Closed))
+    };
     match filter.recheck_due {
-        Some(true) => {
-            select = select.filter(finding::Column::Id.in_subquery(look_back::due_findings(today)))
-        }
-        Some(false) => {
-            select =
-                select.filter(finding::Column::Id.not_in_subquery(look_back::due_findings(today)))
-        }
+        Some(true) => select = select.filter(due()),
+        Some(false) => select = select.filter(due().not()),
         None => {}
     }
     if let Some(text) = search_text(filter.search.as_deref())? {

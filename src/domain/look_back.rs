@@ -80,22 +80,41 @@ pub async fn relapse(
     Ok(Some(created))
 }
 
-/// Marks the open scheduled re-checks of a finding done by the re-check just recorded.
+/// Marks the open scheduled re-checks of a finding done by the re-check just recorded, each
+/// audited.
 pub async fn complete(
     db: &impl ConnectionTrait,
     who: &Acting,
-    finding_id: i32,
+    finding: &finding::Model,
     passed: bool,
     entry_id: i32,
 ) -> AppResult<()> {
-    recheck::Entity::update_many()
-        .col_expr(recheck::Column::DoneAt, Expr::value(who.now()))
-        .col_expr(recheck::Column::Passed, Expr::value(passed))
-        .col_expr(recheck::Column::ProgressEntryId, Expr::value(entry_id))
-        .filter(recheck::Column::FindingId.eq(finding_id))
+    let open = recheck::Entity::find()
+        .filter(recheck::Column::FindingId.eq(finding.id))
         .filter(recheck::Column::DoneAt.is_null())
-        .exec(db)
+        .all(db)
         .await?;
+    for before in open {
+        let mut row: recheck::ActiveModel = before.clone().into();
+        row.done_at = Set(Some(who.now()));
+        row.passed = Set(Some(passed));
+        row.progress_entry_id = Set(Some(entry_id));
+        let after = row.update(db).await?;
+        let record = Record {
+            kind: "recheck",
+            id: after.id,
+            department_id: Some(finding.department_id),
+        };
+        audited(
+            db,
+            who,
+            "recheck.complete",
+            record,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+    }
     Ok(())
 }
 

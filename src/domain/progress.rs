@@ -183,7 +183,10 @@ pub fn check(
     content_text: &str,
     links: &[NewLink],
 ) -> AppResult<Checked> {
-    if matches!(kind, ProgressKind::StatusChange | ProgressKind::Correction) {
+    if matches!(
+        kind,
+        ProgressKind::StatusChange | ProgressKind::Correction | ProgressKind::Recheck
+    ) {
         return Err(AppError::bad_input("kind", t!("entry-kind-reserved")));
     }
     let content = content(content_text)?;

@@ -79,9 +79,17 @@ pub async fn published_bulletins(
         .filter(report::Column::Kind.eq(ReportKind::Bulletin))
         .filter(report::Column::Status.eq(ReportStatus::Published));
     let order = Order {
-        name: "bulletin.id",
-        exprs: vec![Expr::col(report::Column::Id)],
-        keys: |r: &report::Model| vec![Key::I(r.id.into())],
+        name: "bulletin.published_at",
+        exprs: vec![
+            Expr::col(report::Column::PublishedAt),
+            Expr::col(report::Column::Id),
+        ],
+        keys: |r: &report::Model| {
+            vec![
+                Key::T(r.published_at.unwrap_or_default()),
+                Key::I(r.id.into()),
+            ]
+        },
         descending: true,
     };
     page::fetch(db, select, &order, args).await
@@ -278,22 +286,46 @@ async fn snapshot(
         .filter(finding::Column::InspectionId.eq(inspection.id))
         .all(db)
         .await?;
-    let mut findings = as_of::rows(db, "finding", findings, |f| f.id, moment).await?;
+    let mut findings = as_of::rows(db, "finding", findings, |f| f.id, |_| false, moment).await?;
     findings.retain(|f| f.archived_at.is_none());
     findings.sort_by_key(|f| (f.ordinal, f.id));
     let ids: Vec<i32> = findings.iter().map(|f| f.id).collect();
+    let imported = as_of::imported_after(db, &ids, moment).await?;
     let measures = measure::Entity::find()
         .filter(measure::Column::FindingId.is_in(ids.clone()))
         .all(db)
         .await?;
-    let mut measures = as_of::rows(db, "measure", measures, |m| m.id, moment).await?;
+    let by_import = |finding_id: i32| imported.contains(&finding_id);
+    let mut measures = as_of::rows(
+        db,
+        "measure",
+        measures,
+        |m| m.id,
+        |m| by_import(m.finding_id),
+        moment,
+    )
+    .await?;
     measures.retain(|m| m.archived_at.is_none());
     measures.sort_by_key(|m| (m.finding_id, m.ordinal, m.id));
     let targets = target::Entity::find()
         .filter(target::Column::FindingId.is_in(ids.clone()))
         .all(db)
         .await?;
-    let mut targets = as_of::rows(db, "target", targets, |t| t.id, moment).await?;
+    // Which way a target is better is how it is judged now, whatever it said then.
+    let directions: HashMap<i32, entity::enums::TargetBetter> =
+        targets.iter().map(|t| (t.id, t.better)).collect();
+    let mut targets = as_of::rows(
+        db,
+        "target",
+        targets,
+        |t| t.id,
+        |t| by_import(t.finding_id),
+        moment,
+    )
+    .await?;
+    for t in &mut targets {
+        t.better = directions.get(&t.id).copied().unwrap_or(t.better);
+    }
     targets.retain(|t| t.archived_at.is_none());
     targets.sort_by_key(|t| t.id);
     let links = finding_regulation::Entity::find()
@@ -337,7 +369,17 @@ async fn snapshot(
     if let Some(feedback) = inspection.feedback_on {
         meetings = meetings.filter(progress_entry::Column::EntryDate.gte(feedback));
     }
-    let meetings = sea_orm::PaginatorTrait::count(meetings, db).await? as i64;
+    // One meeting noted in several findings' ledgers (as a bulk entry does) is one meeting.
+    let meetings: std::collections::HashSet<(NaiveDate, String)> = meetings
+        .select_only()
+        .column(progress_entry::Column::EntryDate)
+        .column(progress_entry::Column::Content)
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let meetings = meetings.len() as i64;
     let mut entries = recorded;
     if let Some(start) = period_start {
         entries = entries.filter(progress_entry::Column::EntryDate.gte(start));

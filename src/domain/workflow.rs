@@ -525,7 +525,7 @@ pub async fn record_recheck(
         department_id: Some(current.department_id),
     };
     audited(db, who, "finding.recheck", record, None, Some(&entry)).await?;
-    look_back::complete(db, who, id, passed, entry.id).await?;
+    look_back::complete(db, who, &current, passed, entry.id).await?;
     if !passed {
         look_back::relapse(
             db,

@@ -837,7 +837,10 @@ pub struct IndexFormatParams {
     tag = "public",
     params(IndexFormatParams, PageParams),
     responses(
-        (status = 200, description = "A page of published bulletins", body = PageOut<crate::report::bulletin::IndexEntry>),
+        (status = 200, description = "A page of published bulletins: an HTML page, or JSON with `?format=json`", content(
+            (PageOut<crate::report::bulletin::IndexEntry> = "application/json"),
+            (String = "text/html")
+        )),
         (status = 400, description = "Bad parameters", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )
@@ -855,7 +858,7 @@ async fn public_bulletins(State(state): State<AppState>, params: Params) -> AppR
         .into_response(),
         _ => (
             [(header::CONTENT_TYPE, format.media_type())],
-            crate::report::bulletin::index_html(&items, next.as_deref()),
+            crate::report::bulletin::index_html(&items, next.as_deref(), params.int("limit")?),
         )
             .into_response(),
     })

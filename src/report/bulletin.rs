@@ -86,7 +86,7 @@ pub fn bare(text: &str) -> &str {
         // （一） or (1): a number in brackets, nothing else (a bracketed remark stays).
         if let Some(rest) = t.strip_prefix('（').or_else(|| t.strip_prefix('('))
             && let Some(close) = rest.find(['）', ')'])
-            && !rest[..close].is_empty()
+            && (1..=3).contains(&rest[..close].chars().count())
             && rest[..close].chars().all(is_numeral)
         {
             t = rest[close..].trim_start_matches(['）', ')']);
@@ -143,7 +143,13 @@ pub fn category_heading(title: &str) -> String {
     for suffix in ["方面的问题", "方面问题", "方面"] {
         t = t.strip_suffix(suffix).unwrap_or(t);
     }
-    let t = t.trim_matches(['“', '”', '"']);
+    // Quotation marks around the whole title go (the heading adds its own); quotes within it
+    // stay as they are, as the seed's headings have them.
+    let inner = t
+        .strip_prefix('“')
+        .and_then(|x| x.strip_suffix('”'))
+        .filter(|x| !x.contains(['“', '”']));
+    let t = inner.unwrap_or(t);
     format!("对“{t}”方面问题的整改情况")
 }
 
@@ -167,10 +173,13 @@ fn item(n: usize, title: &str, content: &str, s: &Snapshot) -> String {
 
 /// Who issues a bulletin: the prose's issuer, or the unit.
 pub fn issuer(s: &Snapshot) -> String {
-    s.publicity
-        .issuer
-        .clone()
-        .unwrap_or_else(|| s.inspection.unit_name.clone())
+    fill(
+        s.publicity
+            .issuer
+            .as_deref()
+            .unwrap_or(&s.inspection.unit_name),
+        s,
+    )
 }
 
 /// The bulletin's title.
@@ -188,12 +197,12 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
     let i = &s.inspection;
     let p = &s.publicity;
     let issuer = issuer(s);
-    let unit = p
-        .unit_short_name
-        .clone()
-        .unwrap_or_else(|| i.unit_name.clone());
+    let unit = fill(p.unit_short_name.as_deref().unwrap_or(&i.unit_name), s);
     let mut out = vec![("title", title(s))];
-    let deployed = format!("根据{}统一部署", p.deployed_by.as_deref().unwrap_or(""));
+    let deployed = format!(
+        "根据{}统一部署",
+        fill(p.deployed_by.as_deref().unwrap_or(""), s)
+    );
     let when = match i.ended_on {
         Some(end) => date_range(i.started_on, end),
         None => format!("自{}起", chinese_date(i.started_on)),
@@ -240,7 +249,7 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
         out.push((
             "p",
             format!(
-                "截至{}，回头看发现{}个已销号问题出现反弹，已重新组织整改。",
+                "截至{}，回头看发现{}个已销号问题出现反弹。",
                 chinese_date(s.period_end),
                 s.summary.relapsed
             ),
@@ -382,7 +391,7 @@ impl IndexEntry {
 }
 
 /// The public index of published bulletins, newest first, with a link to the next page.
-pub fn index_html(entries: &[IndexEntry], next: Option<&str>) -> String {
+pub fn index_html(entries: &[IndexEntry], next: Option<&str>, limit: Option<i32>) -> String {
     let mut body = String::from("<h1>巡察整改情况通报</h1>\n");
     if entries.is_empty() {
         body.push_str("<p>暂无已公布的通报。</p>\n");
@@ -403,8 +412,9 @@ pub fn index_html(entries: &[IndexEntry], next: Option<&str>) -> String {
     if let Some(next) = next {
         let _ = writeln!(
             body,
-            "<nav class=\"noprint\"><a rel=\"next\" href=\"/public/bulletins?cursor={}\">下一页</a></nav>",
-            escape(next)
+            "<nav class=\"noprint\"><a rel=\"next\" href=\"/public/bulletins?cursor={}{}\">下一页</a></nav>",
+            escape(next),
+            limit.map(|l| format!("&amp;limit={l}")).unwrap_or_default()
         );
     }
     page("巡察整改情况通报", &body)
@@ -423,6 +433,7 @@ mod tests {
         assert_eq!(bare("1.5万元资金已退回。"), "1.5万元资金已退回");
         assert_eq!(bare("2016年6月27日，市委发文"), "2016年6月27日，市委发文");
         assert_eq!(bare("（2020年）制定方案"), "（2020年）制定方案");
+        assert_eq!(bare("（2020）12号文件"), "（2020）12号文件");
         assert_eq!(bare("（含兼职）一正五副"), "（含兼职）一正五副");
         assert_eq!(
             measures_paragraph(["一是召开专题会议", "二是完善制度。", "健全学习台账；"]),

@@ -91,6 +91,18 @@ pub const PRINTED_COLUMNS: [(&str, f64); 9] = [
     ("佐证材料", 22.0),
 ];
 
+/// What a cell holds at most (Excel refuses more than 32,767 characters).
+const CELL_CHARS: usize = 32_000;
+
+/// `text` cut to what a cell holds, saying so.
+fn cell_text(text: String) -> String {
+    if text.chars().count() <= CELL_CHARS {
+        text
+    } else {
+        text.chars().take(CELL_CHARS).collect::<String>() + "……（余略）"
+    }
+}
+
 /// Rows above the header: the title and the inspection line.
 const PRINTED_TOP: u32 = 2;
 
@@ -192,7 +204,7 @@ pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
             } else {
                 format!("{}\n{}", f.title, f.description)
             };
-            finding_cell(sheet, 1, &problem, &cell)?;
+            finding_cell(sheet, 1, &cell_text(problem), &cell)?;
             finding_cell(
                 sheet,
                 3,
@@ -220,7 +232,7 @@ pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
                     None => sheet.write_string_with_format(row, 6, "", &cell)?,
                 };
                 sheet.write_string_with_format(row, 7, super::status_zh(&f.status), &cell)?;
-                sheet.write_string_with_format(row, 8, loose.join("\n"), &cell)?;
+                sheet.write_string_with_format(row, 8, cell_text(loose.join("\n")), &cell)?;
             }
             for (k, m) in f.measures.iter().enumerate() {
                 let r = row + k as u32;
@@ -264,7 +276,7 @@ pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
                 if k == 0 {
                     evidence.extend(&loose);
                 }
-                sheet.write_string_with_format(r, 8, evidence.join("\n"), &cell)?;
+                sheet.write_string_with_format(r, 8, cell_text(evidence.join("\n")), &cell)?;
             }
             row += span;
         }

@@ -185,6 +185,30 @@ async fn rechecks_are_of_closed_findings_scheduled_and_relapses_counted_once_per
         ordinals(&app, &manager, json!({"relapsed": true})).await,
         [2, 10]
     );
+    // Reopened, it is rectified again before any re-check: no longer due.
+    assert_eq!(
+        ordinals(&app, &manager, json!({"recheckDue": true})).await,
+        [5, 16, 17, 18, 19, 20, 21]
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'recheck.complete'"
+        )
+        .await,
+        1,
+        "the schedule's completion is audited"
+    );
+    // A re-check is recorded by recordRecheck alone, never as a plain ledger entry.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: AddProgressEntryInput!) { addProgressEntry(input: $i) { id } }",
+            json!({"i": {"findingId": app.finding_id(5).await.to_string(), "kind": "RECHECK", "content": "自行记的回头看"}}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(body["errors"][0]["extensions"]["field"], "kind");
     assert_eq!(
         count(
             &app.db,
@@ -198,10 +222,7 @@ async fn rechecks_are_of_closed_findings_scheduled_and_relapses_counted_once_per
     // The bulletin and the report count them.
     let bulletin = app.bulletin(&manager).await;
     let md = app.markdown(&manager, &bulletin).await;
-    assert!(
-        md.contains("回头看发现2个已销号问题出现反弹，已重新组织整改。"),
-        "{md}"
-    );
+    assert!(md.contains("回头看发现2个已销号问题出现反弹。"), "{md}");
     let report = app
         .data(
             &manager,
