@@ -240,18 +240,15 @@ impl ReportQuery {
     ) -> Result<Conn<PublishedBulletin>> {
         let page =
             reports::published_bulletins(ctx.db(), &args(first, after, last, before)).await?;
-        let entries = reports::index_entries(&page)?;
-        let mut snapshots = Vec::with_capacity(entries.len());
-        for ((_, r), entry) in page.rows.iter().zip(entries) {
-            snapshots.push((entry, reports::snapshot_of(r)?));
+        // Each snapshot is parsed once, for its index entry and its renderings.
+        let mut rows = Vec::with_capacity(page.rows.len());
+        for (cursor, r) in &page.rows {
+            let snapshot = reports::snapshot_of(r)?;
+            let entry = crate::report::bulletin::IndexEntry::of(r.id, &snapshot);
+            rows.push((cursor.clone(), (entry, snapshot)));
         }
         let page = crate::domain::page::Page {
-            rows: page
-                .rows
-                .iter()
-                .map(|(cursor, _)| cursor.clone())
-                .zip(snapshots)
-                .collect(),
+            rows,
             has_previous: page.has_previous,
             has_next: page.has_next,
             count: page.count,

@@ -85,6 +85,8 @@ pub struct StatusSummary {
     key: String,
     totals: OnceCell<Counts>,
     measures: OnceCell<(i64, i64)>,
+    targets: OnceCell<summary::TargetCounts>,
+    relapses: OnceCell<(i64, i64)>,
 }
 
 impl StatusSummary {
@@ -97,6 +99,8 @@ impl StatusSummary {
             today,
             totals: OnceCell::new(),
             measures: OnceCell::new(),
+            targets: OnceCell::new(),
+            relapses: OnceCell::new(),
         })
     }
 
@@ -109,6 +113,22 @@ impl StatusSummary {
                     .await
             })
             .await
+    }
+
+    /// Target counts, read once however many of their fields are asked for.
+    async fn targets(&self, ctx: &Context<'_>) -> AppResult<summary::TargetCounts> {
+        self.targets
+            .get_or_try_init(|| summary::targets(ctx.db(), &self.findings))
+            .await
+            .copied()
+    }
+
+    /// (relapsed findings, relapses), read once.
+    async fn relapse_counts(&self, ctx: &Context<'_>) -> AppResult<(i64, i64)> {
+        self.relapses
+            .get_or_try_init(|| summary::relapses(ctx.db(), &self.findings))
+            .await
+            .copied()
     }
 
     async fn measures(&self, ctx: &Context<'_>) -> AppResult<(i64, i64)> {
@@ -173,19 +193,19 @@ impl StatusSummary {
     }
     /// Measurable targets (目标) of these findings.
     async fn targets_total(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(summary::targets(ctx.db(), &self.findings).await?.total)
+        Ok(self.targets(ctx).await?.total)
     }
     /// Targets whose latest value meets the required one (达标), by each target's direction.
     async fn targets_met(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(summary::targets(ctx.db(), &self.findings).await?.met)
+        Ok(self.targets(ctx).await?.met)
     }
     /// Findings that relapsed (问题反弹) at least once after being closed.
     async fn relapsed(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(summary::relapses(ctx.db(), &self.findings).await?.0)
+        Ok(self.relapse_counts(ctx).await?.0)
     }
     /// Relapses in all (a finding may relapse once per closing).
     async fn relapses(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(summary::relapses(ctx.db(), &self.findings).await?.1)
+        Ok(self.relapse_counts(ctx).await?.1)
     }
     /// The same counts for each feedback heading.
     #[graphql(complexity = "10 * child_complexity + 1")]
