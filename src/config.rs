@@ -225,6 +225,82 @@ pub struct Config {
 
     #[command(flatten)]
     pub jwt: JwtConfig,
+
+    #[command(flatten)]
+    pub live: LiveConfig,
+}
+
+/// Real time: subscriptions, the event outbox, webhooks and the early-warning sweep.
+#[derive(Debug, Clone, Args)]
+pub struct LiveConfig {
+    /// How long events are kept for subscribers that resume after a disconnect.
+    #[arg(long, env = "RECTRACK_EVENTS_RETENTION", default_value = "7d", value_parser = parse_duration, global = true)]
+    pub events_retention: Duration,
+
+    /// How often the outbox is read when no notification woke the reader.
+    #[arg(long, env = "RECTRACK_EVENTS_POLL", default_value = "1s", value_parser = parse_duration, global = true)]
+    pub events_poll: Duration,
+
+    /// Most sockets one caller (token subject) may hold open on one instance.
+    #[arg(
+        long,
+        env = "RECTRACK_WS_MAX_SOCKETS",
+        default_value_t = 8,
+        global = true
+    )]
+    pub ws_max_sockets: usize,
+
+    /// Most subscriptions running on one socket.
+    #[arg(
+        long,
+        env = "RECTRACK_WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub ws_max_subscriptions: usize,
+
+    /// A socket that has not sent `connection_init` within this time is closed (4408).
+    #[arg(long, env = "RECTRACK_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub ws_init_timeout: Duration,
+
+    /// How long a webhook receiver may take to answer one delivery.
+    #[arg(long, env = "RECTRACK_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub webhook_timeout: Duration,
+
+    /// The wait before a failed delivery's first retry; it doubles with each attempt.
+    #[arg(long, env = "RECTRACK_WEBHOOK_BACKOFF", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub webhook_backoff: Duration,
+
+    /// The longest wait between retries.
+    #[arg(long, env = "RECTRACK_WEBHOOK_BACKOFF_MAX", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub webhook_backoff_max: Duration,
+
+    /// Attempts after which a delivery is given up (marked failed; it can be replayed).
+    #[arg(
+        long,
+        env = "RECTRACK_WEBHOOK_MAX_ATTEMPTS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub webhook_max_attempts: i32,
+
+    /// Failed attempts in a row after which an endpoint is disabled (and that is audited).
+    #[arg(
+        long,
+        env = "RECTRACK_WEBHOOK_DISABLE_AFTER",
+        default_value_t = 50,
+        global = true
+    )]
+    pub webhook_disable_after: i32,
+
+    /// Raise early warnings: the daily sweep and the check of every changed finding, with
+    /// their notifications and `warning.raised` events.
+    #[arg(long, env = "RECTRACK_WARNING_ALERTS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub warning_alerts: bool,
+
+    /// How often the sweep checks whether today's early-warning sweep has run.
+    #[arg(long, env = "RECTRACK_WARNING_SWEEP_CHECK", default_value = "1m", value_parser = parse_duration, global = true)]
+    pub warning_sweep_check: Duration,
 }
 
 /// Limits on GraphQL operations. The defaults leave room for every operation the front ends

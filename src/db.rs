@@ -17,11 +17,16 @@ use crate::config::Config;
 /// writer), foreign keys (off by default in SQLite) and a busy timeout (a second writer waits
 /// instead of failing at once).
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(config, config.db_max_connections).await
+}
+
+/// [`connect`] with a pool of at most `max` connections (the background work's own pool).
+pub async fn connect_sized(config: &Config, max: u32) -> Result<DatabaseConnection, DbErr> {
     // PostgreSQL cancels a statement that outlives the request it serves.
     let statement_timeout = config.request_timeout.as_millis().max(1).to_string();
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
-        .max_connections(config.db_max_connections)
+        .max_connections(max)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))

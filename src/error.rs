@@ -65,6 +65,8 @@ pub mod codes {
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// A socket already runs the most subscriptions allowed.
+    pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 }
 

@@ -25,6 +25,7 @@ pub mod generate;
 pub mod graphql;
 pub mod http;
 pub mod ledger_file;
+pub mod live;
 pub mod report;
 pub mod seed;
 pub mod startup;

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{db, evidence, graphql, http, seed};
+use crate::{db, evidence, graphql, http, live, seed};
 
 pub struct Application {
     listener: TcpListener,
@@ -52,8 +52,25 @@ impl Application {
         } else {
             Vec::new()
         };
-        let schema =
-            graphql::build_schema(db.clone(), config.clone(), keys.clone(), evidence.clone());
+        // Webhook deliveries over https use rustls with ring, as the database driver does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Background work (the event pump, webhooks, warnings) has a small pool of its own:
+        // it never takes a connection a request is waiting for, and its statements are not
+        // counted as requests' (the statements-per-request figures).
+        let background = db::connect_sized(&config, config.db_max_connections.min(4))
+            .await
+            .context("opening the background pool")?;
+        let bus = live::Bus::start(background.clone(), config.live.events_poll)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the event outbox: {}", e.message()))?;
+        live::start(background, config.clone(), &bus)?;
+        let schema = graphql::build_schema(
+            db.clone(),
+            config.clone(),
+            keys.clone(),
+            evidence.clone(),
+            bus,
+        );
         let state = AppState {
             db,
             config: config.clone(),
@@ -64,6 +81,7 @@ impl Application {
             requests: Default::default(),
             schema,
             limits: http::guard::Limits::new(&config),
+            sockets: Default::default(),
             dev_tokens: Arc::new(dev_tokens),
         };
         let listener = TcpListener::bind(config.bind)

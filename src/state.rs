@@ -31,4 +31,6 @@ pub struct AppState {
     pub dev_tokens: Arc<Vec<(entity::enums::Role, Option<&'static str>, String)>>,
     /// The per-address rate limits of anonymous and public requests.
     pub limits: Arc<crate::http::guard::Limits>,
+    /// Open subscription sockets per caller (their limit).
+    pub sockets: Arc<crate::http::socket::Sockets>,
 }

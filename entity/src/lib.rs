@@ -7,18 +7,24 @@ pub mod audit_head;
 pub mod category;
 pub mod department;
 pub mod enums;
+pub mod event;
 pub mod evidence;
 pub mod finding;
 pub mod finding_regulation;
 pub mod idempotency_key;
 pub mod inspection;
 pub mod measure;
+pub mod notification;
 pub mod progress_entry;
 pub mod recheck;
 pub mod regulation;
 pub mod relapse;
 pub mod report;
 pub mod target;
+pub mod warning_crossing;
+pub mod webhook_cursor;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 
 pub mod prelude {
     pub use crate::account::Entity as Account;

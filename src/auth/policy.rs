@@ -46,6 +46,8 @@ pub enum Permission {
     ManageDepartments,
     /// Create, disable and reset local accounts.
     ManageAccounts,
+    /// Register the systems that receive events by webhook, and replay their deliveries.
+    ManageWebhooks,
     /// Read the audit trail.
     ReadAuditLog,
     /// Import a unit's older ledger with the statuses it had, closed findings included.
@@ -68,6 +70,7 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             PullReports,
             ManageDepartments,
             ManageAccounts,
+            ManageWebhooks,
             ReadAuditLog,
             ImportHistory,
         ],

@@ -21,6 +21,8 @@ pub struct VerifiedClaims {
     pub dept: Option<String>,
     /// For tokens issued to a local account: its id and the token version it was issued under.
     pub account: Option<(i32, i32)>,
+    /// When it expires (seconds since the epoch): a socket opened with it closes then.
+    pub exp: u64,
 }
 
 fn now_secs() -> u64 {
@@ -176,6 +178,7 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
         role,
         dept,
         account,
+        exp,
     })
 }
 

@@ -40,6 +40,14 @@ impl Acting {
         }
     }
 
+    /// The server's own background work (the early-warning sweep, webhook upkeep), recorded
+    /// under the `system` role.
+    pub fn system(what: &str, zone: TimeZone) -> Self {
+        let mut who = Self::operator(what, zone);
+        who.actor = Actor::system(what);
+        who
+    }
+
     /// An operator running a command on the server itself (an administrator with access to
     /// the database and the configuration), as the audit trail records it.
     pub fn operator(what: &str, zone: TimeZone) -> Self {
@@ -108,6 +116,7 @@ pub async fn finish(txn: DatabaseTransaction, who: &Acting) -> AppResult<()> {
         txn.rollback().await?;
     } else {
         txn.commit().await?;
+        crate::live::committed();
     }
     Ok(())
 }

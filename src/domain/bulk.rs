@@ -100,6 +100,7 @@ async fn finish<T>(
     let applied = items.iter().all(Result::is_ok) && !who.dry_run;
     if applied {
         txn.commit().await?;
+        crate::live::committed();
     } else {
         txn.rollback().await?;
     }

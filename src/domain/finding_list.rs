@@ -232,6 +232,25 @@ pub async fn list_each(
     .await
 }
 
+/// Those of findings `ids` that the caller may read and that match `filter`: the rule a list
+/// applies, for records a caller is told of (subscriptions) rather than asked for.
+pub async fn among(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &FindingFilter,
+    thresholds: &Thresholds,
+    ids: &[i32],
+) -> AppResult<Vec<finding::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(matching(db, caller, filter, thresholds)
+        .await?
+        .filter(finding::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 /// The findings the caller may read that match `filter`, in no order.
 async fn matching(
     db: &impl ConnectionTrait,

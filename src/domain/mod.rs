@@ -9,6 +9,7 @@
 
 pub mod account;
 mod acting;
+pub mod alert;
 pub mod as_of;
 pub mod audit_log;
 pub mod bulk;
@@ -17,6 +18,7 @@ pub mod can;
 pub mod category;
 pub mod change;
 pub mod department;
+pub mod events;
 pub mod finding;
 pub mod finding_list;
 pub mod idempotency;
@@ -38,6 +40,7 @@ pub mod sync;
 pub mod target;
 pub mod text;
 pub mod warning;
+pub mod webhook;
 pub mod workflow;
 
 pub use acting::{Acting, write};

@@ -16,6 +16,64 @@ pub enum Level {
     Red,
 }
 
+impl Level {
+    /// Its name in storage and payloads: `green`, `yellow`, `red` (`none` for no level).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Green => "green",
+            Level::Yellow => "yellow",
+            Level::Red => "red",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Level::None, Level::Green, Level::Yellow, Level::Red]
+            .into_iter()
+            .find(|l| l.as_str() == name)
+    }
+}
+
+/// Who is alerted (提醒对象).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The responsible person (责任人).
+    ResponsiblePerson,
+    /// The responsible leader (责任领导).
+    ResponsibleLeader,
+    /// The inspected unit's principal leader (主要负责同志).
+    PrincipalLeader,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::ResponsiblePerson => "responsible_person",
+            Audience::ResponsibleLeader => "responsible_leader",
+            Audience::PrincipalLeader => "principal_leader",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        audience(Level::Red)
+            .iter()
+            .copied()
+            .find(|a| a.as_str() == name)
+    }
+}
+
+/// Who is alerted at `level`, in order of escalation: the responsible person from GREEN, also
+/// the responsible leader from YELLOW, also the unit's principal leader at RED.
+pub fn audience(level: Level) -> &'static [Audience] {
+    use Audience::*;
+    match level {
+        Level::None => &[],
+        Level::Green => &[ResponsiblePerson],
+        Level::Yellow => &[ResponsiblePerson, ResponsibleLeader],
+        Level::Red => &[ResponsiblePerson, ResponsibleLeader, PrincipalLeader],
+    }
+}
+
 /// The thresholds in force, and today.
 #[derive(Debug, Clone, Copy)]
 pub struct Thresholds {

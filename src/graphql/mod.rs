@@ -15,6 +15,7 @@ mod finding;
 mod inspection;
 mod ledger;
 pub mod limits;
+mod live;
 mod loaders;
 mod look_back;
 mod measure;
@@ -27,13 +28,14 @@ mod summary;
 mod system;
 pub mod viewer;
 mod warning;
+mod webhook;
 mod workflow;
 
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptySubscription, ID, MergedObject, Request, Response,
+    BatchRequest, BatchResponse, Context, Data, Executor, ID, MergedObject, Request, Response,
     Schema, SchemaBuilder, ValidationMode,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
@@ -55,6 +57,7 @@ pub struct Query(
     regulation::RegulationQuery,
     audit::AuditQuery,
     report::ReportQuery,
+    webhook::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -72,9 +75,10 @@ pub struct Mutation(
     bulletin::BulletinMutation,
     bulk::BulkMutation,
     ledger::LedgerMutation,
+    webhook::WebhookMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, live::Subscription>;
 
 /// The served schema, in two copies built from the one declaration. The checking copy carries
 /// the [`limits::Limits`] extension (limits, strict validation, error codes) and stops before
@@ -103,23 +107,95 @@ impl Served {
     }
 
     /// Parses once, checks on the checking copy, and runs on the other.
-    pub async fn execute(&self, mut request: Request) -> Response {
+    pub async fn execute(&self, request: Request) -> Response {
+        let request = match self.checked(request).await {
+            Ok(request) => request,
+            Err(refused) => return refused,
+        };
+        let mut response = self.run.execute(request).await;
+        limits::code_errors(&mut response);
+        response
+    }
+
+    /// Parses once and checks on the checking copy; the request comes back parsed, ready to
+    /// run, or the refusal.
+    async fn checked(&self, mut request: Request) -> Result<Request, Response> {
         let document = match async_graphql::parser::parse_query(&request.query) {
             Ok(document) => document,
-            Err(err) => return limits::parse_failed(err),
+            Err(err) => return Err(limits::parse_failed(err)),
         };
         let mut probe = Request::new(String::new()).variables(request.variables.clone());
         probe.operation_name = request.operation_name.clone();
         probe.set_parsed_query(document.clone());
         let checked = self.check.execute(probe).await;
         if checked.is_err() {
-            return checked;
+            return Err(checked);
         }
         request.set_parsed_query(document);
-        let mut response = self.run.execute(request).await;
-        limits::code_errors(&mut response);
-        response
+        Ok(request)
     }
+}
+
+/// Operations over a socket (graphql-transport-ws): subscriptions, and queries and mutations
+/// sent that way, pass the same checks as over HTTP.
+impl Executor for Served {
+    async fn execute(&self, request: Request) -> Response {
+        Served::execute(self, request).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> async_graphql::futures_util::stream::BoxStream<'static, Response> {
+        use async_graphql::futures_util::StreamExt;
+        use async_graphql::futures_util::stream;
+        let this = self.clone();
+        stream::once(async move {
+            let name = request.operation_name.clone();
+            match this.checked(request).await {
+                Ok(mut request) => {
+                    let subscription = request.parsed_query().is_ok_and(|document| {
+                        document.operations.iter().any(|(op_name, op)| {
+                            op.node.ty == async_graphql::parser::types::OperationType::Subscription
+                                && (name.is_none()
+                                    || op_name.map(|n| n.as_str()) == name.as_deref())
+                        })
+                    });
+                    let mut first = subscription;
+                    this.run
+                        .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                        .map(move |mut response| {
+                            limits::code_errors(&mut response);
+                            // A subscription that fails as it starts (an argument refused, no
+                            // caller) never ran: the protocol's `error`, not a result.
+                            if std::mem::take(&mut first)
+                                && response.data == async_graphql::Value::Null
+                                && !response.errors.is_empty()
+                            {
+                                return refusal(response);
+                            }
+                            response
+                        })
+                        .boxed()
+                }
+                Err(refused) => stream::once(async move { refusal(refused) }).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+}
+
+/// The response extension that marks an operation refused before it ran; the socket layer
+/// sends it as graphql-transport-ws's `error` message (and strips the mark).
+pub const REFUSED: &str = "rectrackRefused";
+
+fn refusal(mut response: Response) -> Response {
+    response
+        .extensions
+        .insert(REFUSED.to_owned(), async_graphql::Value::Boolean(true));
+    response
 }
 
 /// The request asks for a dry run (`Rectrack-Dry-Run: true`): mutations are made and undone.
@@ -131,8 +207,8 @@ pub struct DryRun;
 pub struct RequestId(pub String);
 
 /// The one place the schema's types and limits are declared.
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, live::Subscription> {
+    Schema::build(Query::default(), Mutation::default(), live::Subscription)
 }
 
 /// Builds the served schema with the configured limits.
@@ -141,6 +217,7 @@ pub fn build_schema(
     config: Arc<Config>,
     keys: Arc<Keys>,
     evidence: crate::evidence::Store,
+    bus: crate::live::Bus,
 ) -> Served {
     let limits = &config.graphql;
     let check = configured(builder(), &config)
@@ -163,6 +240,7 @@ pub fn build_schema(
         .data(keys)
         .data(loader)
         .data(evidence)
+        .data(bus)
         .data(Arc::new(crate::domain::summary::Cache::default()))
         .finish();
     Served { check, run }
@@ -170,9 +248,9 @@ pub fn build_schema(
 
 /// What both copies share: recursion limit, suggestions and introspection.
 fn configured(
-    mut builder: SchemaBuilder<Query, Mutation, EmptySubscription>,
+    mut builder: SchemaBuilder<Query, Mutation, live::Subscription>,
     config: &Config,
-) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+) -> SchemaBuilder<Query, Mutation, live::Subscription> {
     builder = builder.limit_recursive_depth(64);
     if config.is_production() {
         // "Did you mean ...?" helps attackers map a schema they may not introspect.

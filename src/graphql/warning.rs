@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, Result, SimpleObject};
 
 use super::ContextExt;
 use super::loaders::{DepartmentById, InspectionById};
-use crate::domain::warning::Level;
+use crate::domain::warning::{Audience, Level, audience};
 
 /// How close work is to its deadline (预警等级).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -53,6 +53,16 @@ pub enum AlertRole {
     PrincipalLeader,
 }
 
+impl From<Audience> for AlertRole {
+    fn from(audience: Audience) -> Self {
+        match audience {
+            Audience::ResponsiblePerson => Self::ResponsiblePerson,
+            Audience::ResponsibleLeader => Self::ResponsibleLeader,
+            Audience::PrincipalLeader => Self::PrincipalLeader,
+        }
+    }
+}
+
 /// One person to alert.
 #[derive(SimpleObject, Clone)]
 pub struct AlertRecipient {
@@ -86,27 +96,22 @@ pub async fn warning(
     let thresholds = ctx.thresholds();
     let level = thresholds.level(naive(deadline), finished);
     let mut alert = Vec::new();
-    if level >= Level::Green {
-        alert.push(AlertRecipient {
-            role: AlertRole::ResponsiblePerson,
-            name: person,
-        });
-    }
-    if level >= Level::Yellow {
-        alert.push(AlertRecipient {
-            role: AlertRole::ResponsibleLeader,
-            name: leader,
-        });
-    }
-    if level >= Level::Red {
-        let inspection = ctx.loader().load_one(InspectionById(inspection_id)).await?;
-        let unit = match inspection {
-            Some(i) => ctx.loader().load_one(DepartmentById(i.unit_id)).await?,
-            None => None,
+    for role in audience(level) {
+        let name = match role {
+            Audience::ResponsiblePerson => person.clone(),
+            Audience::ResponsibleLeader => leader.clone(),
+            Audience::PrincipalLeader => {
+                let inspection = ctx.loader().load_one(InspectionById(inspection_id)).await?;
+                let unit = match inspection {
+                    Some(i) => ctx.loader().load_one(DepartmentById(i.unit_id)).await?,
+                    None => None,
+                };
+                unit.and_then(|u| u.principal_leader)
+            }
         };
         alert.push(AlertRecipient {
-            role: AlertRole::PrincipalLeader,
-            name: unit.and_then(|u| u.principal_leader),
+            role: (*role).into(),
+            name,
         });
     }
     Ok(EarlyWarning {

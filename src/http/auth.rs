@@ -47,6 +47,13 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppErr
     let value = value
         .to_str()
         .map_err(|_| invalid(&t!("token-header-not-text")))?;
+    bearer(state, value).await.map(|(caller, _)| caller)
+}
+
+/// The caller an `Authorization` value (`Bearer <token>`) names, and when its token expires
+/// (seconds since the epoch): the rule of every request, for sockets too.
+pub async fn bearer(state: &AppState, value: &str) -> Result<(Caller, u64), AppError> {
+    let invalid = |reason: &str| AppError::Unauthenticated(t!("token-invalid", reason = reason));
     let (scheme, token) = value
         .trim()
         .split_once(' ')
@@ -56,7 +63,9 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppErr
     }
     let claims =
         token::verify(&state.keys, &state.config.jwt, token.trim()).map_err(|r| invalid(&r))?;
-    identity(state, claims).await.map(Caller::Authenticated)
+    let exp = claims.exp;
+    let identity = identity(state, claims).await?;
+    Ok((Caller::Authenticated(identity), exp))
 }
 
 /// Completes verified claims against the database: the department must exist (and not be

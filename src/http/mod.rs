@@ -11,6 +11,7 @@ mod idempotency;
 mod metrics;
 mod request_id;
 pub mod rest;
+pub mod socket;
 
 use std::time::Duration;
 
@@ -94,10 +95,23 @@ async fn no_route(uri: axum::http::Uri) -> axum::response::Response {
 
 /// The whole HTTP surface. `rest_routes` come from [`rest::routes`], built once at start-up
 /// together with the OpenAPI document they describe.
+/// `GET /graphql`: a WebSocket upgrade speaks graphql-transport-ws (subscriptions); anything
+/// else is GraphiQL.
+async fn graphql_get(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    if socket::is_upgrade(&request) {
+        socket::upgrade(state, request).await
+    } else {
+        graphiql::page(axum::extract::State(state)).await
+    }
+}
+
 pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let api = Router::new()
-        .route("/graphql", get(graphiql::page).post(graphql::execute))
+        .route("/graphql", get(graphql_get).post(graphql::execute))
         .merge(rest_routes.layer(axum::middleware::from_fn(etag::etag)))
         // Inside authentication: keys are per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotency))

@@ -145,6 +145,11 @@ pub fn config(db: &TestDb, extra: &[&str]) -> Config {
             "100000",
         ]);
     }
+    // Early warnings write notifications and audit events of their own as soon as a server
+    // starts; the tests of them turn them on.
+    if !extra.iter().any(|a| a.starts_with("--warning-alerts")) {
+        args.extend_from_slice(&["--warning-alerts", "false"]);
+    }
     args.extend_from_slice(extra);
     Cli::try_parse_from(args).expect("valid test flags").config
 }
@@ -209,6 +214,20 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Starts another instance of the app on this app's database (as a second server behind
+    /// a load balancer would be); returns its address.
+    pub async fn another(&self, extra: &[&str]) -> String {
+        let data_flag = self.data_dir.to_string_lossy().into_owned();
+        let mut flags = vec!["--data-dir", data_flag.as_str()];
+        flags.extend_from_slice(extra);
+        let app = Application::build(config(&self.test_db, &flags))
+            .await
+            .expect("the second instance builds");
+        let address = format!("http://{}", app.address());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -4,8 +4,10 @@
 
 mod helpers;
 mod jwt;
+mod ws_client;
 
 mod accounts;
+mod alerts;
 mod audit;
 mod authorization;
 mod automation;
@@ -24,6 +26,7 @@ mod introspection;
 mod languages;
 mod ledger;
 mod limits;
+mod live;
 mod look_back;
 mod migrations;
 mod mutations;
@@ -37,4 +40,5 @@ mod seed;
 mod sweep;
 mod tokens;
 mod viewer_can;
+mod webhooks;
 mod workflow;

@@ -135,6 +135,7 @@ pub async fn import(
         txn.rollback().await?;
     } else {
         txn.commit().await?;
+        crate::live::committed();
         report.applied = true;
     }
     Ok(report)

@@ -1,0 +1,154 @@
+//! The event outbox: what subscribers and webhook receivers are told of.
+//!
+//! Events are not written by the commands one by one: the audit trail writes one for every
+//! audited change that others are told of ([`of_audit`]), in the transaction that makes the
+//! change and under the audit chain's lock. So an event exists exactly when its change does,
+//! no command can forget one, and ids become visible in order (the lock is held to commit),
+//! which lets readers follow the outbox by id alone. On PostgreSQL the same transaction sends
+//! a `NOTIFY`, delivered at commit, to wake every instance; the outbox stays the truth, so a
+//! lost notification only delays an event until the next poll.
+//!
+//! Who learns of an event is decided when it is read, by the scoped reads: a finding event
+//! reaches a subscriber only if the finding is within the subscriber's reach.
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event, event};
+use sea_orm::ActiveValue::NotSet;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+
+use crate::error::AppResult;
+
+/// A finding, one of its measures, targets, ledger entries, links or re-checks changed.
+pub const FINDING_CHANGED: &str = "finding.changed";
+/// A finding or measure crossed into an early-warning level.
+pub const WARNING_RAISED: &str = "warning.raised";
+/// A semi-monthly report was submitted.
+pub const REPORT_SUBMITTED: &str = "report.submitted";
+/// A bulletin was published.
+pub const REPORT_PUBLISHED: &str = "report.published";
+
+/// Every kind, in the order documentation lists them.
+pub const KINDS: [&str; 4] = [
+    FINDING_CHANGED,
+    WARNING_RAISED,
+    REPORT_SUBMITTED,
+    REPORT_PUBLISHED,
+];
+
+/// The PostgreSQL channel that wakes instances when events commit.
+pub const CHANNEL: &str = "rectrack_events";
+
+/// Most events read in one go.
+pub const BATCH: u64 = 500;
+
+/// The kind of event an audited change publishes, and the finding it concerns; `None` for
+/// changes nobody subscribes to (accounts, departments, ...).
+fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
+    let finding_of = |v: &Option<Value>| {
+        v.as_ref()
+            .and_then(|v| v.get("finding_id"))
+            .and_then(Value::as_i64)
+            .and_then(|id| i32::try_from(id).ok())
+    };
+    let referred = || finding_of(&event.after).or_else(|| finding_of(&event.before));
+    match event.entity_type.as_str() {
+        "finding" => Some((FINDING_CHANGED, event.entity_id.parse().ok())),
+        "measure" | "target" | "progress_entry" | "recheck" | "relapse" => {
+            referred().map(|id| (FINDING_CHANGED, Some(id)))
+        }
+        "warning_crossing" => Some((WARNING_RAISED, referred())),
+        "report" => match event.action.as_str() {
+            "report.submitted" => Some((REPORT_SUBMITTED, None)),
+            "report.published" => Some((REPORT_PUBLISHED, None)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Writes the event an audited change publishes, if it publishes one. Called by the audit
+/// trail inside the change's transaction, holding the chain's lock.
+pub async fn of_audit(db: &impl ConnectionTrait, audited: &audit_event::Model) -> AppResult<()> {
+    let Some((kind, finding_id)) = classify(audited) else {
+        return Ok(());
+    };
+    let Ok(entity_id) = audited.entity_id.parse::<i32>() else {
+        return Ok(());
+    };
+    let payload = (kind == WARNING_RAISED)
+        .then(|| audited.after.clone())
+        .flatten();
+    let row = event::ActiveModel {
+        id: NotSet,
+        kind: sea_orm::Set(kind.to_owned()),
+        action: sea_orm::Set(audited.action.clone()),
+        entity_type: sea_orm::Set(audited.entity_type.clone()),
+        entity_id: sea_orm::Set(entity_id),
+        finding_id: sea_orm::Set(finding_id),
+        department_id: sea_orm::Set(audited.department_id),
+        payload: sea_orm::Set(payload),
+        occurred_at: sea_orm::Set(audited.occurred_at),
+    }
+    .insert(db)
+    .await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {CHANNEL}, '{}'", row.id))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The events after `after` (oldest first), at most [`BATCH`], of `kinds` (all when empty).
+pub async fn after(
+    db: &impl ConnectionTrait,
+    after: i32,
+    kinds: &[&str],
+) -> AppResult<Vec<event::Model>> {
+    let mut select = event::Entity::find().filter(event::Column::Id.gt(after));
+    if !kinds.is_empty() {
+        select = select.filter(event::Column::Kind.is_in(kinds.iter().copied()));
+    }
+    Ok(select
+        .order_by_asc(event::Column::Id)
+        .limit(BATCH)
+        .all(db)
+        .await?)
+}
+
+/// Whether any event is newer than `after`.
+pub async fn exist_after(db: &impl ConnectionTrait, after: i32) -> AppResult<bool> {
+    Ok(event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::Id.gt(after))
+        .limit(1)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The id of the newest event, 0 when there is none.
+pub async fn latest(db: &impl ConnectionTrait) -> AppResult<i32> {
+    Ok(event::Entity::find()
+        .select_only()
+        .column_as(event::Column::Id.max(), "id")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// Deletes events older than `before` (the retention window); returns how many.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> AppResult<u64> {
+    Ok(event::Entity::delete_many()
+        .filter(event::Column::OccurredAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

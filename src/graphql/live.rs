@@ -1,0 +1,315 @@
+//! Subscriptions (graphql-transport-ws on `/graphql`): changes as they commit, to whoever may
+//! read them. Each event is checked by the scoped reads a list uses, when it is delivered: a
+//! subscriber never learns of a record it could not read.
+//!
+//! Every event has an id. A client that reconnects passes the last one it saw as `after` and
+//! first receives what it missed (within the configured retention), then live events.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use std::future::Future;
+
+use async_graphql::futures_util::StreamExt;
+use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
+use entity::{event, measure};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::finding::{Finding, FindingFilterInput, list_terms};
+use super::measure::Measure;
+use super::report::{Report, ReportStatus};
+use super::scalars::{Date, Time};
+use super::warning::WarningLevel;
+use super::{ContextExt, parse_opt_id};
+use crate::auth::Caller;
+use crate::config::Config;
+use crate::domain::events::{FINDING_CHANGED, REPORT_PUBLISHED, REPORT_SUBMITTED, WARNING_RAISED};
+use crate::domain::finding_list::{self, FindingFilter};
+use crate::domain::warning::{Level, Thresholds};
+use crate::domain::{report, scope};
+use crate::error::{AppError, AppResult};
+use crate::live::{Bus, Follow};
+
+#[derive(Default)]
+pub struct Subscription;
+
+/// A change of a finding or of one of its measures, targets, ledger entries, regulation links
+/// or re-checks.
+#[derive(SimpleObject, Clone)]
+pub struct FindingChange {
+    /// The event's id: pass the last one seen as `after` to resume without a gap.
+    pub event_id: ID,
+    /// What was done, as the audit trail names it: `finding.update`, `finding.close`,
+    /// `measure.update`, `target.update`, `progress_entry.create`, `regulation.link`, ...
+    pub action: String,
+    /// The kind of record that changed: finding, measure, target, progress_entry, recheck, relapse.
+    pub entity_type: String,
+    /// That record's id.
+    pub entity_id: ID,
+    pub occurred_at: Time,
+    /// The finding as it is when the event is delivered.
+    pub finding: Finding,
+}
+
+/// A finding or measure crossed into an early-warning level (预警).
+#[derive(SimpleObject, Clone)]
+pub struct WarningRaised {
+    pub event_id: ID,
+    /// The level crossed into.
+    pub level: WarningLevel,
+    /// The deadline the level is reckoned from.
+    pub deadline: Date,
+    /// The day the crossing was seen, in the configured time zone.
+    pub crossed_on: Date,
+    pub occurred_at: Time,
+    /// The finding concerned (for a measure's crossing, the measure's finding).
+    pub finding: Finding,
+    /// The measure whose deadline it is, when it is a measure's.
+    pub measure: Option<Measure>,
+}
+
+/// A report moved on: a semi-monthly report submitted, or a bulletin published.
+#[derive(SimpleObject, Clone)]
+pub struct ReportEvent {
+    pub event_id: ID,
+    /// SUBMITTED or PUBLISHED.
+    pub status: ReportStatus,
+    pub occurred_at: Time,
+    pub report: Report,
+}
+
+#[Subscription]
+impl Subscription {
+    /// Changes of the findings you may read that match `filter` (archived ones included, so
+    /// that an archiving is seen): the finding itself, its measures, targets, ledger entries,
+    /// regulation links and re-checks.
+    async fn finding_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        #[graphql(desc = "Resume after this event id (the last `eventId` seen).")] after: Option<
+            ID,
+        >,
+    ) -> Result<BoxStream<'static, Result<FindingChange>>> {
+        let watch = Watch::new(ctx, filter, &[FINDING_CHANGED], after.as_ref())?;
+        Ok(watch.stream(|w, batch| async move {
+            let found = w.findings(&batch).await?;
+            Ok(batch
+                .iter()
+                .filter_map(|e| {
+                    let finding = found.get(&e.finding_id?)?.clone();
+                    Some(FindingChange {
+                        event_id: ID(e.id.to_string()),
+                        action: e.action.clone(),
+                        entity_type: e.entity_type.clone(),
+                        entity_id: ID(e.entity_id.to_string()),
+                        occurred_at: Time(e.occurred_at),
+                        finding: finding.into(),
+                    })
+                })
+                .collect())
+        }))
+    }
+
+    /// Early warnings raised on the findings you may read that match `filter`, and on their
+    /// measures: one event per crossing into GREEN, YELLOW or RED.
+    async fn warning_raised(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        #[graphql(desc = "Resume after this event id (the last `eventId` seen).")] after: Option<
+            ID,
+        >,
+    ) -> Result<BoxStream<'static, Result<WarningRaised>>> {
+        let watch = Watch::new(ctx, filter, &[WARNING_RAISED], after.as_ref())?;
+        Ok(watch.stream(|w, batch| async move {
+            let found = w.findings(&batch).await?;
+            let mut out = Vec::new();
+            for e in &batch {
+                let Some(finding) = e.finding_id.and_then(|id| found.get(&id)) else {
+                    continue;
+                };
+                let Some(crossing) = e.payload.as_ref().and_then(Crossing::of) else {
+                    continue;
+                };
+                let measure = match crossing.measure_id {
+                    Some(id) => measure::Entity::find_by_id(id)
+                        .filter(scope::readable_finding(
+                            measure::Column::FindingId,
+                            &w.caller,
+                        ))
+                        .one(&w.db)
+                        .await?
+                        .map(Measure::from),
+                    None => None,
+                };
+                out.push(WarningRaised {
+                    event_id: ID(e.id.to_string()),
+                    level: crossing.level.into(),
+                    deadline: Date(crossing.deadline),
+                    crossed_on: Date(crossing.crossed_on),
+                    occurred_at: Time(e.occurred_at),
+                    finding: finding.clone().into(),
+                    measure,
+                });
+            }
+            Ok(out)
+        }))
+    }
+
+    /// Semi-monthly reports submitted, and bulletins published, that you may read.
+    async fn report_submitted(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after this event id (the last `eventId` seen).")] after: Option<
+            ID,
+        >,
+    ) -> Result<BoxStream<'static, Result<ReportEvent>>> {
+        let watch = Watch::new(
+            ctx,
+            None,
+            &[REPORT_SUBMITTED, REPORT_PUBLISHED],
+            after.as_ref(),
+        )?;
+        Ok(watch.stream(|w, batch| async move {
+            let mut out = Vec::new();
+            for e in &batch {
+                let model = match report::get(&w.db, &w.caller, e.entity_id).await {
+                    Ok(model) => model,
+                    Err(AppError::NotFound(_)) => continue,
+                    Err(err) => return Err(err),
+                };
+                out.push(ReportEvent {
+                    event_id: ID(e.id.to_string()),
+                    status: if e.kind == REPORT_PUBLISHED {
+                        ReportStatus::Published
+                    } else {
+                        ReportStatus::Submitted
+                    },
+                    occurred_at: Time(e.occurred_at),
+                    report: model.into(),
+                });
+            }
+            Ok(out)
+        }))
+    }
+}
+
+/// A warning crossing as its event carries it (the audited crossing row).
+struct Crossing {
+    measure_id: Option<i32>,
+    level: Level,
+    deadline: chrono::NaiveDate,
+    crossed_on: chrono::NaiveDate,
+}
+
+impl Crossing {
+    fn of(payload: &serde_json::Value) -> Option<Self> {
+        let date = |key: &str| {
+            payload
+                .get(key)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse().ok())
+        };
+        let measure_id = match payload.get("subject_type")?.as_str()? {
+            "measure" => Some(i32::try_from(payload.get("subject_id")?.as_i64()?).ok()?),
+            _ => None,
+        };
+        Some(Self {
+            measure_id,
+            level: Level::parse(payload.get("level")?.as_str()?)?,
+            deadline: date("deadline")?,
+            crossed_on: date("crossed_on")?,
+        })
+    }
+}
+
+/// What one subscription needs: its place in the event stream, and what its events are
+/// checked with.
+struct Watch {
+    follow: Follow,
+    reader: Arc<Reader>,
+}
+
+/// The caller and filter a subscription's events are checked with.
+struct Reader {
+    db: DatabaseConnection,
+    caller: Caller,
+    config: Arc<Config>,
+    filter: FindingFilter,
+}
+
+impl Watch {
+    fn new(
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        kinds: &'static [&'static str],
+        after: Option<&ID>,
+    ) -> AppResult<Self> {
+        let caller = ctx.caller().clone();
+        caller.require_identity()?;
+        let (mut filter, _) = list_terms(filter.unwrap_or_default(), None)?;
+        filter.include_archived = true;
+        let after = parse_opt_id("after", after)?;
+        let bus = ctx.data_unchecked::<Bus>();
+        Ok(Self {
+            follow: bus.follow(kinds, after),
+            reader: Arc::new(Reader {
+                db: ctx.db().clone(),
+                caller,
+                config: ctx.data_unchecked::<Arc<Config>>().clone(),
+                filter,
+            }),
+        })
+    }
+
+    /// The items of each batch of events, as `deliver` makes them; a failed batch is one
+    /// error item, and the subscription goes on.
+    fn stream<T, F, Fut>(self, deliver: F) -> BoxStream<'static, Result<T>>
+    where
+        T: Send + 'static,
+        F: Fn(Arc<Reader>, Vec<event::Model>) -> Fut + Send + 'static,
+        Fut: Future<Output = AppResult<Vec<T>>> + Send + 'static,
+    {
+        let state = (self, VecDeque::<Result<T>>::new(), deliver);
+        async_graphql::futures_util::stream::unfold(
+            state,
+            |(mut w, mut queue, deliver)| async move {
+                loop {
+                    if let Some(item) = queue.pop_front() {
+                        return Some((item, (w, queue, deliver)));
+                    }
+                    match w.follow.next().await? {
+                        Ok(batch) => match deliver(w.reader.clone(), batch).await {
+                            Ok(items) => queue.extend(items.into_iter().map(Ok)),
+                            Err(err) => queue.push_back(Err(err.into())),
+                        },
+                        Err(err) => queue.push_back(Err(err.into())),
+                    }
+                }
+            },
+        )
+        .boxed()
+    }
+}
+
+impl Reader {
+    /// The findings of `batch` the caller may read that match the filter, by id.
+    async fn findings(
+        &self,
+        batch: &[event::Model],
+    ) -> AppResult<HashMap<i32, entity::finding::Model>> {
+        let mut ids: Vec<i32> = batch.iter().filter_map(|e| e.finding_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let thresholds = Thresholds::from_config(&self.config);
+        Ok(
+            finding_list::among(&self.db, &self.caller, &self.filter, &thresholds, &ids)
+                .await?
+                .into_iter()
+                .map(|f| (f.id, f))
+                .collect(),
+        )
+    }
+}

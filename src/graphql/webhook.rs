@@ -1,0 +1,395 @@
+//! Outbound webhooks (admin-managed) and the early-warning inbox.
+
+use super::scalars::Time;
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+};
+use entity::{notification, webhook_delivery, webhook_endpoint};
+
+use super::connection::{Conn, args, connection};
+use super::finding::Finding;
+use super::loaders::{DepartmentById, FindingById};
+use super::warning::{AlertRole, WarningLevel};
+use super::{ContextExt, parse_id, patch, write};
+use crate::domain::warning::{Audience, Level};
+use crate::domain::webhook::{self, EndpointPatch, NewEndpoint};
+use crate::domain::{self, alert};
+
+/// A system that receives rectrack's events by signed HTTP POST (Standard Webhooks: headers
+/// `webhook-id`, `webhook-timestamp` and `webhook-signature`, HMAC-SHA256 of
+/// `id.timestamp.body`).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct WebhookEndpoint {
+    pub id: ID,
+    pub url: String,
+    pub description: Option<String>,
+    /// The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published.
+    pub event_types: Vec<String>,
+    /// Whether deliveries are sent (false once disabled by hand or after sustained failure).
+    pub enabled: bool,
+    /// Failed attempts in a row.
+    pub consecutive_failures: i32,
+    pub disabled_at: Option<Time>,
+    /// Why the server disabled it, when it did.
+    pub disabled_reason: Option<String>,
+    pub created_at: Time,
+    pub version: i32,
+    #[graphql(skip)]
+    pub row_id: i32,
+    #[graphql(skip)]
+    pub department_id: Option<i32>,
+}
+
+impl From<webhook_endpoint::Model> for WebhookEndpoint {
+    fn from(e: webhook_endpoint::Model) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            url: e.url,
+            description: e.description,
+            event_types: e
+                .event_types
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            enabled: e.enabled,
+            consecutive_failures: e.consecutive_failures,
+            disabled_at: e.disabled_at.map(Time),
+            disabled_reason: e.disabled_reason,
+            created_at: Time(e.created_at),
+            version: e.version,
+            row_id: e.id,
+            department_id: e.department_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl WebhookEndpoint {
+    /// The department whose subtree it may learn of; null for everything.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<super::department::Department>> {
+        let Some(id) = self.department_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loader()
+            .load_one(DepartmentById(id))
+            .await?
+            .map(Into::into))
+    }
+
+    /// Its deliveries, newest first.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<DeliveryStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<WebhookDelivery>> {
+        let page = webhook::deliveries(
+            ctx.db(),
+            &ctx.acting(),
+            self.row_id,
+            status.map(DeliveryStatus::as_str),
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, WebhookDelivery::from))
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DeliveryStatus {
+    /// Not yet delivered; attempts go on.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up after the last attempt (replay sends it again).
+    Failed,
+}
+
+impl DeliveryStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One event for one endpoint.
+#[derive(SimpleObject, Clone)]
+pub struct WebhookDelivery {
+    pub id: ID,
+    /// The `webhook-id` header: the same on every attempt.
+    pub message_id: String,
+    /// The outbox event's id.
+    pub event_id: ID,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Option<Time>,
+    pub last_attempt_at: Option<Time>,
+    /// The receiver's HTTP status on the last attempt.
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Time>,
+    pub created_at: Time,
+}
+
+impl From<webhook_delivery::Model> for WebhookDelivery {
+    fn from(d: webhook_delivery::Model) -> Self {
+        let status = match d.status.as_str() {
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            _ => DeliveryStatus::Pending,
+        };
+        Self {
+            id: ID(d.id.to_string()),
+            message_id: webhook::message_id(&d),
+            event_id: ID(d.event_id.to_string()),
+            event_type: d.event_kind,
+            status,
+            attempts: d.attempts,
+            next_attempt_at: (status == DeliveryStatus::Pending).then_some(Time(d.next_attempt_at)),
+            last_attempt_at: d.last_attempt_at.map(Time),
+            last_status: d.last_status,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at.map(Time),
+            created_at: Time(d.created_at),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateWebhookEndpointInput {
+    /// Where deliveries are POSTed (http or https).
+    pub url: String,
+    pub description: Option<String>,
+    /// Event kinds to receive; all when absent.
+    pub event_types: Option<Vec<String>>,
+    /// Learn only of this department's subtree; everything when absent.
+    pub department_code: Option<String>,
+    /// `whsec_` and base64 of 24 to 64 bytes; generated when absent.
+    pub secret: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateWebhookEndpointInput {
+    pub url: Option<String>,
+    pub description: MaybeUndefined<String>,
+    pub event_types: Option<Vec<String>>,
+    /// Null: everything.
+    pub department_code: MaybeUndefined<String>,
+    /// Enabling again clears the failure count.
+    pub enabled: Option<bool>,
+}
+
+/// A registered endpoint with its secret, shown this once.
+#[derive(SimpleObject)]
+pub struct CreateWebhookEndpointPayload {
+    pub endpoint: WebhookEndpoint,
+    /// The signing secret: store it now, it is never shown again.
+    pub secret: String,
+}
+
+/// An early-warning notification in the caller's inbox.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Notification {
+    pub id: ID,
+    /// Why the caller is alerted.
+    pub role: AlertRole,
+    pub level: WarningLevel,
+    /// A line, in Simplified Chinese: 【红色预警】问题“…”已逾期 3 天.
+    pub title: String,
+    /// The particulars: finding, deadline, who is alerted.
+    pub body: String,
+    pub created_at: Time,
+    pub read_at: Option<Time>,
+    #[graphql(skip)]
+    pub finding_id: i32,
+}
+
+impl From<notification::Model> for Notification {
+    fn from(n: notification::Model) -> Self {
+        Self {
+            id: ID(n.id.to_string()),
+            role: Audience::parse(&n.role)
+                .unwrap_or(Audience::ResponsiblePerson)
+                .into(),
+            level: Level::parse(&n.level).unwrap_or(Level::None).into(),
+            title: n.title,
+            body: n.body,
+            created_at: Time(n.created_at),
+            read_at: n.read_at.map(Time),
+            finding_id: n.finding_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Notification {
+    /// The finding it is about.
+    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
+        Ok(ctx
+            .loader()
+            .load_one(FindingById(self.finding_id))
+            .await?
+            .map(Into::into))
+    }
+}
+
+#[derive(Default)]
+pub struct WebhookQuery;
+
+#[Object]
+impl WebhookQuery {
+    /// Registered webhook endpoints, newest first (administrators).
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn webhook_endpoints(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<WebhookEndpoint>> {
+        let page =
+            webhook::list(ctx.db(), &ctx.acting(), &args(first, after, last, before)).await?;
+        Ok(connection(page, WebhookEndpoint::from))
+    }
+
+    /// Your early-warning inbox, newest first: notifications addressed to the name on your
+    /// token, on findings you may read.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] unread_only: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Notification>> {
+        let page = alert::inbox(
+            ctx.db(),
+            ctx.caller(),
+            unread_only,
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, Notification::from))
+    }
+}
+
+#[derive(Default)]
+pub struct WebhookMutation;
+
+#[Object]
+impl WebhookMutation {
+    /// Registers a system that receives events (administrators). Only `url` is required.
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateWebhookEndpointInput,
+    ) -> Result<CreateWebhookEndpointPayload> {
+        let new = NewEndpoint {
+            url: input.url,
+            description: input.description,
+            event_types: input.event_types.unwrap_or_default(),
+            department_code: input.department_code,
+            secret: input.secret,
+        };
+        let (endpoint, secret) =
+            write(ctx, async |txn, who| webhook::create(txn, who, new).await).await?;
+        Ok(CreateWebhookEndpointPayload {
+            endpoint: endpoint.into(),
+            secret,
+        })
+    }
+
+    /// Changes an endpoint at `version` (CONFLICT when it changed since).
+    async fn update_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+        input: UpdateWebhookEndpointInput,
+    ) -> Result<WebhookEndpoint> {
+        let id = parse_id("id", &id)?;
+        let changes = EndpointPatch {
+            url: input.url,
+            description: patch(input.description),
+            event_types: input.event_types,
+            department_code: patch(input.department_code),
+            enabled: input.enabled,
+        };
+        let updated = write(ctx, async |txn, who| {
+            webhook::update(txn, who, id, version, changes).await
+        })
+        .await?;
+        Ok(updated.into())
+    }
+
+    /// Removes an endpoint (archived: its deliveries stay on record; none are sent).
+    async fn delete_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+    ) -> Result<WebhookEndpoint> {
+        let id = parse_id("id", &id)?;
+        let archived = write(ctx, async |txn, who| {
+            domain::change::archive::<webhook_endpoint::Entity>(txn, who, id, version).await
+        })
+        .await?;
+        Ok(archived.into())
+    }
+
+    /// Sends an endpoint's deliveries again under their original `webhook-id`: those named,
+    /// or those since a time, or (with `failedOnly`) the given-up ones. Returns how many.
+    async fn replay_webhook_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: ID,
+        delivery_ids: Option<Vec<ID>>,
+        since: Option<Time>,
+        #[graphql(default)] failed_only: bool,
+    ) -> Result<i32> {
+        let endpoint_id = parse_id("endpointId", &endpoint_id)?;
+        let ids = delivery_ids
+            .unwrap_or_default()
+            .iter()
+            .map(|id| parse_id("deliveryIds", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let queued = write(ctx, async |txn, who| {
+            webhook::replay(txn, who, endpoint_id, &ids, since.map(|t| t.0), failed_only).await
+        })
+        .await?;
+        Ok(i32::try_from(queued).unwrap_or(i32::MAX))
+    }
+
+    /// Marks notifications of your inbox read.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> Result<Vec<Notification>> {
+        let ids = ids
+            .iter()
+            .map(|id| parse_id("ids", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let read = write(ctx, async |txn, who| alert::mark_read(txn, who, &ids).await).await?;
+        Ok(read.into_iter().map(Into::into).collect())
+    }
+}

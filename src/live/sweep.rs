@@ -1,0 +1,104 @@
+//! The early-warning sweep: once a day in the configured zone (at start-up, then whenever the
+//! local date changes), every open finding and measure due within the GREEN window is checked
+//! and crossings not yet recorded are raised ([`crate::domain::alert`]). Between sweeps, each
+//! finding change (a deadline moved, a measure added or reopened, ...) is checked as its event
+//! arrives, so a crossing caused by a change is raised at once. Crossings are unique in the
+//! database, so sweeps on several instances, or repeated after a restart, notify once.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::domain::events::FINDING_CHANGED;
+use crate::domain::warning::Thresholds;
+use crate::domain::{Acting, alert};
+use crate::error::AppResult;
+
+/// Findings (with their measures) checked per transaction.
+const PAGE: u64 = 200;
+
+/// Starts the daily sweep and the per-change checks.
+pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: &super::Bus) {
+    tokio::spawn(daily(db.clone(), config.clone()));
+    tokio::spawn(on_change(db, config, bus.follow(&[FINDING_CHANGED], None)));
+}
+
+async fn daily(db: DatabaseConnection, config: Arc<Config>) {
+    let mut swept: Option<NaiveDate> = None;
+    loop {
+        let today = config.timezone.today();
+        if swept != Some(today) {
+            match sweep(&db, &config).await {
+                Ok(raised) => {
+                    tracing::info!(raised, "early-warning sweep done");
+                    swept = Some(today);
+                }
+                Err(err) => {
+                    tracing::warn!(
+                        code = err.code(),
+                        message = err.message(),
+                        "early-warning sweep failed"
+                    );
+                }
+            }
+        }
+        tokio::time::sleep(config.live.warning_sweep_check).await;
+    }
+}
+
+/// Checks every open finding and measure once; returns how many crossings were new.
+pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize> {
+    let thresholds = Thresholds::from_config(config);
+    let who = Acting::system("warning-sweep", config.timezone);
+    let mut after = 0;
+    let mut raised = 0;
+    loop {
+        let (subjects, next) = alert::due_subjects(db, &thresholds, after, PAGE).await?;
+        if !subjects.is_empty() {
+            raised += crate::domain::write(db, &who, async |txn| {
+                alert::raise(txn, &who, &thresholds, &subjects).await
+            })
+            .await?;
+        }
+        match next {
+            Some(id) => after = id,
+            None => return Ok(raised),
+        }
+    }
+}
+
+async fn on_change(db: DatabaseConnection, config: Arc<Config>, mut follow: super::Follow) {
+    while let Some(next) = follow.next().await {
+        let batch = match next {
+            Ok(batch) => batch,
+            Err(err) => {
+                tracing::warn!(
+                    code = err.code(),
+                    "reading finding changes for warnings failed"
+                );
+                continue;
+            }
+        };
+        let mut ids: Vec<i32> = batch.iter().filter_map(|e| e.finding_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let thresholds = Thresholds::from_config(&config);
+        let who = Acting::system("warning-check", config.timezone);
+        let checked = crate::domain::write(&db, &who, async |txn| {
+            for id in &ids {
+                alert::recheck_finding(txn, &who, &thresholds, *id).await?;
+            }
+            Ok(())
+        })
+        .await;
+        if let Err(err) = checked {
+            tracing::warn!(
+                code = err.code(),
+                message = err.message(),
+                "checking changed findings for warnings failed"
+            );
+        }
+    }
+}
