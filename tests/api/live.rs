@@ -353,3 +353,52 @@ async fn queries_ping_and_report_events_work_over_the_socket() {
     assert_eq!(event["report"]["status"], "SUBMITTED");
     assert!(other.quiet_for(Duration::from_millis(800)).await);
 }
+
+/// The graphql-ws library's own client (`tests/browser/subscriptions.mjs`): it authenticates
+/// with connectionParams, is closed with 4403 when its token expires, reconnects with a fresh
+/// token and goes on receiving; a bad token is refused with 4403.
+#[tokio::test]
+async fn the_graphql_ws_client_subscribes_reconnects_at_expiry_and_is_refused_a_bad_token() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !dir.join("node_modules/graphql-ws").exists() {
+        assert!(
+            std::env::var("RECTRACK_BROWSER_TESTS").as_deref() != Ok("required"),
+            "the graphql-ws client is required: run `npm ci` in tests/browser"
+        );
+        eprintln!("note: graphql-ws client test skipped (run `npm ci` in tests/browser)");
+        return;
+    }
+    let app = spawn_app().await;
+    let finding = create_finding(&app, "客户端订阅的问题", "ZJTZB-BGS").await;
+    let short = jwt::hs256(
+        SECRET.as_bytes(),
+        &json!({"sub": "front-end", "role": "manager", "dept": "ZJTZB", "exp": jwt::now() + 3, "iat": jwt::now()}),
+    );
+    let fresh = TestUser::manager("ZJTZB");
+    let mut command = std::process::Command::new("node");
+    command.arg(dir.join("subscriptions.mjs")).args([
+        app.address.as_str(),
+        finding.as_str(),
+        short.as_str(),
+        fresh.as_str(),
+        "not-a-token",
+    ]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("node runs"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    assert!(output.status.success(), "{report}");
+    assert_eq!(report["closed"][0], 4403, "{report}");
+    assert!(report["connected"].as_i64().unwrap() >= 2, "{report}");
+    let events = report["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["finding"]["id"] == finding && e["action"] == "finding.update")
+    );
+    assert!(events.iter().any(|e| e["connection"] == 1), "{report}");
+    assert!(events.iter().any(|e| e["connection"] == 2), "{report}");
+    assert_eq!(report["refused"], 4403, "{report}");
+}
