@@ -97,7 +97,7 @@ pub fn permissions(role: Role) -> &'static [Permission] {
 }
 
 /// The part of the department tree a caller reaches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reach {
     /// Every department.
     All,

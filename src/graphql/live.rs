@@ -238,6 +238,7 @@ struct Reader {
     caller: Caller,
     config: Arc<Config>,
     filter: FindingFilter,
+    shared: Arc<SharedReads>,
 }
 
 impl Watch {
@@ -260,6 +261,7 @@ impl Watch {
                 caller,
                 config: ctx.data_unchecked::<Arc<Config>>().clone(),
                 filter,
+                shared: ctx.data_unchecked::<Arc<SharedReads>>().clone(),
             }),
         })
     }
@@ -294,22 +296,52 @@ impl Watch {
     }
 }
 
+/// What a batch's finding read depends on: the batch (its events, so that a later change is
+/// read afresh), the reader's reach, the filter and the day (warning levels and overdue are
+/// reckoned from it).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct FindingsKey {
+    events: (i32, i32),
+    ids: Vec<i32>,
+    reach: crate::auth::Reach,
+    filter: FindingFilter,
+    today: chrono::NaiveDate,
+}
+
+/// The finding reads shared by this instance's subscriptions.
+pub type SharedReads = crate::live::Memo<FindingsKey, Arc<HashMap<i32, entity::finding::Model>>>;
+
 impl Reader {
-    /// The findings of `batch` the caller may read that match the filter, by id.
+    /// The findings of `batch` the caller may read that match the filter, by id: the list's
+    /// rule ([`finding_list::among`]), read once for every subscriber of the same reach and
+    /// filter.
     async fn findings(
         &self,
         batch: &[event::Model],
-    ) -> AppResult<HashMap<i32, entity::finding::Model>> {
+    ) -> AppResult<Arc<HashMap<i32, entity::finding::Model>>> {
         let mut ids: Vec<i32> = batch.iter().filter_map(|e| e.finding_id).collect();
         ids.sort_unstable();
         ids.dedup();
         let thresholds = Thresholds::from_config(&self.config);
-        Ok(
-            finding_list::among(&self.db, &self.caller, &self.filter, &thresholds, &ids)
-                .await?
-                .into_iter()
-                .map(|f| (f.id, f))
-                .collect(),
-        )
+        let events = (
+            batch.first().map_or(0, |e| e.id),
+            batch.last().map_or(0, |e| e.id),
+        );
+        let key = FindingsKey {
+            events,
+            ids,
+            reach: self.caller.read_reach(),
+            filter: self.filter.clone(),
+            today: thresholds.today,
+        };
+        let ids = key.ids.clone();
+        self.shared
+            .get_or_try(key, async || {
+                let found =
+                    finding_list::among(&self.db, &self.caller, &self.filter, &thresholds, &ids)
+                        .await?;
+                Ok(Arc::new(found.into_iter().map(|f| (f.id, f)).collect()))
+            })
+            .await
     }
 }

@@ -241,6 +241,7 @@ pub fn build_schema(
         .data(loader)
         .data(evidence)
         .data(bus)
+        .data(Arc::new(live::SharedReads::new(1024)))
         .data(Arc::new(crate::domain::summary::Cache::default()))
         .finish();
     Served { check, run }

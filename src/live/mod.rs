@@ -56,6 +56,58 @@ async fn prune(db: DatabaseConnection, config: Arc<crate::config::Config>) {
     }
 }
 
+/// Answers shared by the subscriptions of one instance: a thousand subscribers with the same
+/// reach and filter need one read of a batch's records, not a thousand. The key holds
+/// everything the answer depends on, so sharing changes no answer; the newest `cap` keys are
+/// kept.
+pub struct Memo<K, V> {
+    cells: std::sync::Mutex<Cells<K, V>>,
+    cap: usize,
+}
+
+/// A memo's answers by key, and its keys oldest first.
+type Cells<K, V> = (
+    std::collections::HashMap<K, Arc<tokio::sync::OnceCell<V>>>,
+    std::collections::VecDeque<K>,
+);
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            cells: std::sync::Mutex::new(Default::default()),
+            cap,
+        }
+    }
+
+    /// The answer for `key`, computed by the first caller (the others wait for it); an error
+    /// is not kept, and the next caller tries again.
+    pub async fn get_or_try<E>(
+        &self,
+        key: K,
+        compute: impl AsyncFnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let cell = {
+            let mut guard = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+            let (cells, order) = &mut *guard;
+            match cells.get(&key) {
+                Some(cell) => cell.clone(),
+                None => {
+                    let cell = Arc::new(tokio::sync::OnceCell::new());
+                    cells.insert(key.clone(), cell.clone());
+                    order.push_back(key);
+                    while order.len() > self.cap {
+                        if let Some(old) = order.pop_front() {
+                            cells.remove(&old);
+                        }
+                    }
+                    cell
+                }
+            }
+        };
+        cell.get_or_try_init(|| compute()).await.cloned()
+    }
+}
+
 /// Events read together, oldest first.
 pub type Batch = Arc<Vec<event::Model>>;
 
