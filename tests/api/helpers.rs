@@ -214,6 +214,30 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Creates a finding of the demo inspection in `department`, as the unit's manager.
+    pub async fn create_finding(&self, title: &str, department: &str) -> String {
+        self.data(
+            &TestUser::manager("ZJTZB"),
+            "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
+            json!({"i": {"inspectionId": "1", "title": title, "rectificationType": "IMMEDIATE", "departmentCode": department}}),
+        )
+        .await["createFinding"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Renames a finding at its current version, as the unit's manager.
+    pub async fn retitle(&self, id: &str, title: &str) {
+        let version = self.finding_version(id.parse().unwrap()).await;
+        self.data(
+            &TestUser::manager("ZJTZB"),
+            "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
+            json!({"i": {"id": id, "version": version, "title": title}}),
+        )
+        .await;
+    }
+
     /// Starts another instance of the app on this app's database (as a second server behind
     /// a load balancer would be); returns its address.
     pub async fn another(&self, extra: &[&str]) -> String {

@@ -6,33 +6,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{SECRET, TestUser, spawn_app, spawn_app_with};
 use crate::jwt;
 use crate::ws_client::Ws;
 
 const CHANGED: &str = "subscription($f: FindingFilterInput, $after: ID) { findingChanged(filter: $f, after: $after) { eventId action entityType entityId finding { id title status } } }";
-
-async fn create_finding(app: &TestApp, title: &str, department: &str) -> String {
-    app.data(
-        &TestUser::manager("ZJTZB"),
-        "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
-        json!({"i": {"inspectionId": "1", "title": title, "rectificationType": "IMMEDIATE", "departmentCode": department}}),
-    )
-    .await["createFinding"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn retitle(app: &TestApp, id: &str, title: &str) {
-    let version = app.finding_version(id.parse().unwrap()).await;
-    app.data(
-        &TestUser::manager("ZJTZB"),
-        "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
-        json!({"i": {"id": id, "version": version, "title": title}}),
-    )
-    .await;
-}
 
 /// Waits until the server has started the subscription (its first event would otherwise race
 /// the subscribe message): a harmless change is made and awaited.
@@ -47,8 +25,8 @@ async fn subscribed(ws: &mut Ws, id: &str, query: &str, variables: Value) {
 #[tokio::test]
 async fn changes_reach_every_subscriber_that_may_read_them_and_no_other() {
     let app = spawn_app().await;
-    let office = create_finding(&app, "办公室问题", "ZJTZB-BGS").await;
-    let cadre = create_finding(&app, "干部科问题", "ZJTZB-GBK").await;
+    let office = app.create_finding("办公室问题", "ZJTZB-BGS").await;
+    let cadre = app.create_finding("干部科问题", "ZJTZB-GBK").await;
 
     let mut admin = Ws::as_caller(&app.address, &TestUser::admin()).await;
     let mut bgs = Ws::as_caller(&app.address, &TestUser::officer("ZJTZB-BGS")).await;
@@ -65,8 +43,8 @@ async fn changes_reach_every_subscriber_that_may_read_them_and_no_other() {
     )
     .await;
 
-    retitle(&app, &office, "办公室问题（修改）").await;
-    retitle(&app, &cadre, "干部科问题（修改）").await;
+    app.retitle(&office, "办公室问题（修改）").await;
+    app.retitle(&cadre, "干部科问题（修改）").await;
 
     // The admin sees both, in commit order.
     let first = admin.data("1").await["findingChanged"].clone();
@@ -108,11 +86,11 @@ async fn changes_reach_every_subscriber_that_may_read_them_and_no_other() {
 #[tokio::test]
 async fn a_subscriber_that_reconnects_after_an_event_gets_what_it_missed() {
     let app = spawn_app().await;
-    let finding = create_finding(&app, "待整改问题", "ZJTZB-BGS").await;
+    let finding = app.create_finding("待整改问题", "ZJTZB-BGS").await;
     let admin = TestUser::admin();
     let mut ws = Ws::as_caller(&app.address, &admin).await;
     subscribed(&mut ws, "a", CHANGED, json!({})).await;
-    retitle(&app, &finding, "第一次").await;
+    app.retitle(&finding, "第一次").await;
     let seen = ws.data("a").await["findingChanged"]["eventId"]
         .as_str()
         .unwrap()
@@ -120,8 +98,8 @@ async fn a_subscriber_that_reconnects_after_an_event_gets_what_it_missed() {
     drop(ws);
 
     // Two changes while away.
-    retitle(&app, &finding, "第二次").await;
-    retitle(&app, &finding, "第三次").await;
+    app.retitle(&finding, "第二次").await;
+    app.retitle(&finding, "第三次").await;
 
     let mut again = Ws::as_caller(&app.address, &admin).await;
     again.subscribe("b", CHANGED, json!({"after": seen})).await;
@@ -141,7 +119,7 @@ async fn a_subscriber_that_reconnects_after_an_event_gets_what_it_missed() {
     assert!(missed.iter().all(|m| m["action"] == "finding.update"));
     assert!(missed.iter().all(|m| m["finding"]["title"] == "第三次"));
     // Then live events.
-    retitle(&app, &finding, "第四次").await;
+    app.retitle(&finding, "第四次").await;
     let live = again.data("b").await["findingChanged"].clone();
     assert_eq!(live["finding"]["title"], "第四次");
     assert!(live["eventId"].as_str().unwrap().parse::<i64>().unwrap() > ids[1]);
@@ -155,12 +133,12 @@ async fn a_change_made_on_one_instance_reaches_a_subscriber_on_another() {
         return;
     }
     let other = app.another(&["--jwt-secret", SECRET]).await;
-    let finding = create_finding(&app, "跨实例问题", "ZJTZB-BGS").await;
+    let finding = app.create_finding("跨实例问题", "ZJTZB-BGS").await;
     let mut on_b = Ws::as_caller(&other, &TestUser::admin()).await;
     subscribed(&mut on_b, "x", CHANGED, json!({})).await;
     // Made through A, delivered by B (woken by NOTIFY; read from the shared outbox).
     let started = std::time::Instant::now();
-    retitle(&app, &finding, "经由实例甲修改").await;
+    app.retitle(&finding, "经由实例甲修改").await;
     let change = on_b.data("x").await["findingChanged"].clone();
     assert_eq!(change["finding"]["title"], "经由实例甲修改");
     // Well under the poll interval's few seconds of fallback: the notification woke B.
@@ -369,7 +347,7 @@ async fn the_graphql_ws_client_subscribes_reconnects_at_expiry_and_is_refused_a_
         return;
     }
     let app = spawn_app().await;
-    let finding = create_finding(&app, "客户端订阅的问题", "ZJTZB-BGS").await;
+    let finding = app.create_finding("客户端订阅的问题", "ZJTZB-BGS").await;
     let short = jwt::hs256(
         SECRET.as_bytes(),
         &json!({"sub": "front-end", "role": "manager", "dept": "ZJTZB", "exp": jwt::now() + 3, "iat": jwt::now()}),
@@ -401,4 +379,70 @@ async fn the_graphql_ws_client_subscribes_reconnects_at_expiry_and_is_refused_a_
     assert!(events.iter().any(|e| e["connection"] == 1), "{report}");
     assert!(events.iter().any(|e| e["connection"] == 2), "{report}");
     assert_eq!(report["refused"], 4403, "{report}");
+}
+
+/// Every subscription the schema serves, generated from introspection (a field added later is
+/// swept without editing this test): changes in one section, a warning raised there and a unit
+/// report submitted reach the admin on each, and nothing reaches an officer of another section.
+#[tokio::test]
+async fn every_subscription_tells_only_those_who_may_read() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--warning-alerts", "true"]).await;
+    let fields = app
+        .data(
+            &TestUser::admin(),
+            "{ __schema { subscriptionType { fields { name } } } }",
+            json!({}),
+        )
+        .await["__schema"]["subscriptionType"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert!(fields.len() >= 3, "{fields:?}");
+    let mut admin = Ws::as_caller(&app.address, &TestUser::admin()).await;
+    let mut outsider = Ws::as_caller(&app.address, &TestUser::officer("ZJTZB-GBK")).await;
+    for field in &fields {
+        let query = format!("subscription {{ {field} {{ eventId }} }}");
+        subscribed(&mut admin, field, &query, json!({})).await;
+        subscribed(&mut outsider, field, &query, json!({})).await;
+    }
+
+    // A finding of the office due in five days (a change and a YELLOW warning), and a report
+    // of the unit submitted.
+    let manager = TestUser::manager("ZJTZB");
+    let soon = (chrono::Utc::now() + chrono::Duration::days(5))
+        .date_naive()
+        .to_string();
+    app.data(
+        &manager,
+        "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
+        json!({"i": {"inspectionId": "1", "title": "仅办公室可见", "rectificationType": "IMMEDIATE", "departmentCode": "ZJTZB-BGS", "deadline": soon, "responsiblePerson": "张三"}}),
+    )
+    .await;
+    let report = app
+        .data(
+            &manager,
+            "mutation { generateReport(inspectionId: \"1\") { id } }",
+            json!({}),
+        )
+        .await["generateReport"]["id"]
+        .clone();
+    app.data(
+        &manager,
+        "mutation($id: ID!) { submitReport(id: $id) { status } }",
+        json!({"id": report}),
+    )
+    .await;
+
+    let mut told: Vec<String> = Vec::new();
+    while told.len() < fields.len() {
+        let message = admin.next().await.expect("the admin's socket stays open");
+        assert_eq!(message["type"], "next", "{message}");
+        let id = message["id"].as_str().unwrap().to_owned();
+        if !told.contains(&id) {
+            told.push(id);
+        }
+    }
+    assert!(outsider.quiet_for(Duration::from_millis(1500)).await);
 }

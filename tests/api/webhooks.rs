@@ -155,28 +155,6 @@ async fn register(app: &TestApp, input: Value) -> (String, String) {
     )
 }
 
-async fn create_finding(app: &TestApp, title: &str, department: &str) -> String {
-    app.data(
-        &TestUser::manager("ZJTZB"),
-        "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
-        json!({"i": {"inspectionId": "1", "title": title, "rectificationType": "IMMEDIATE", "departmentCode": department}}),
-    )
-    .await["createFinding"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn retitle(app: &TestApp, id: &str, title: &str) {
-    let version = app.finding_version(id.parse().unwrap()).await;
-    app.data(
-        &TestUser::manager("ZJTZB"),
-        "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
-        json!({"i": {"id": id, "version": version, "title": title}}),
-    )
-    .await;
-}
-
 fn fast() -> Vec<&'static str> {
     vec![
         "--jwt-secret",
@@ -232,9 +210,9 @@ async fn deliveries_are_signed_retried_through_failures_and_timeouts_and_logged(
         "{body}"
     );
 
-    let finding = create_finding(&app, "推送测试问题", "ZJTZB-BGS").await;
+    let finding = app.create_finding("推送测试问题", "ZJTZB-BGS").await;
     for title in ["一", "二", "三"] {
-        retitle(&app, &finding, title).await;
+        app.retitle(&finding, title).await;
     }
     // The creation and three updates: four messages.
     let delivered = receiver.wait_delivered(4).await;
@@ -321,10 +299,10 @@ async fn an_endpoint_learns_only_of_its_reach_and_its_event_types() {
         json!({"url": url, "departmentCode": "ZJTZB-GBK", "eventTypes": ["finding.changed"]}),
     )
     .await;
-    let office = create_finding(&app, "办公室的问题", "ZJTZB-BGS").await;
-    let cadre = create_finding(&app, "干部科的问题", "ZJTZB-GBK").await;
-    retitle(&app, &office, "办公室的问题（改）").await;
-    retitle(&app, &cadre, "干部科的问题（改）").await;
+    let office = app.create_finding("办公室的问题", "ZJTZB-BGS").await;
+    let cadre = app.create_finding("干部科的问题", "ZJTZB-GBK").await;
+    app.retitle(&office, "办公室的问题（改）").await;
+    app.retitle(&cadre, "干部科的问题（改）").await;
     receiver.wait_delivered(2).await;
     // Let anything else that would come arrive.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -379,8 +357,8 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_that_is_audited() {
         format!("http://{}/hook", listener.local_addr().unwrap())
     };
     let (endpoint, _) = register(&app, json!({"url": dead})).await;
-    let finding = create_finding(&app, "无人接收", "ZJTZB-BGS").await;
-    retitle(&app, &finding, "仍无人接收").await;
+    let finding = app.create_finding("无人接收", "ZJTZB-BGS").await;
+    app.retitle(&finding, "仍无人接收").await;
     let query =
         "{ webhookEndpoints { nodes { id enabled disabledReason consecutiveFailures version } } }";
     let started = Instant::now();
@@ -433,10 +411,10 @@ async fn a_slow_receiver_never_slows_a_request() {
     receiver.script(&[], Answer::Hang(Duration::from_secs(10)));
     let url = receiver.start().await;
     register(&app, json!({"url": url})).await;
-    let finding = create_finding(&app, "慢接收端", "ZJTZB-BGS").await;
+    let finding = app.create_finding("慢接收端", "ZJTZB-BGS").await;
     for title in ["一", "二", "三", "四"] {
         let started = Instant::now();
-        retitle(&app, &finding, title).await;
+        app.retitle(&finding, title).await;
         // Far below the receiver's ten seconds: the request does not wait for delivery.
         assert!(started.elapsed() < Duration::from_secs(3));
     }
