@@ -17,6 +17,7 @@ pub mod bulletin;
 pub mod can;
 pub mod category;
 pub mod change;
+pub mod delivery;
 pub mod department;
 pub mod events;
 pub mod finding;

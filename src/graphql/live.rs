@@ -14,7 +14,7 @@ use async_graphql::futures_util::StreamExt;
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
 use entity::{event, measure};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use super::finding::{Finding, FindingFilterInput, list_terms};
 use super::measure::Measure;
@@ -24,10 +24,11 @@ use super::warning::WarningLevel;
 use super::{ContextExt, parse_opt_id};
 use crate::auth::Caller;
 use crate::config::Config;
+use crate::domain::change::Kind;
 use crate::domain::events::{FINDING_CHANGED, REPORT_PUBLISHED, REPORT_SUBMITTED, WARNING_RAISED};
 use crate::domain::finding_list::{self, FindingFilter};
 use crate::domain::warning::{Level, Thresholds};
-use crate::domain::{report, scope};
+use crate::domain::{Acting, report};
 use crate::error::{AppError, AppResult};
 use crate::live::{Bus, Follow};
 
@@ -134,14 +135,15 @@ impl Subscription {
                     continue;
                 };
                 let measure = match crossing.measure_id {
-                    Some(id) => measure::Entity::find_by_id(id)
-                        .filter(scope::readable_finding(
-                            measure::Column::FindingId,
-                            &w.caller,
-                        ))
-                        .one(&w.db)
-                        .await?
-                        .map(Measure::from),
+                    // The measure's own read rule, as `measure(id)` applies it.
+                    Some(id) => {
+                        let who = Acting::new(&w.caller, None, w.config.timezone);
+                        match <measure::Entity as Kind>::readable(&w.db, &who, id).await {
+                            Ok(m) => Some(Measure::from(m)),
+                            Err(AppError::NotFound(_)) => None,
+                            Err(err) => return Err(err),
+                        }
+                    }
                     None => None,
                 };
                 out.push(WarningRaised {

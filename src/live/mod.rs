@@ -48,7 +48,7 @@ async fn prune(db: DatabaseConnection, config: Arc<crate::config::Config>) {
             if let Err(err) = events::prune(&db, before).await {
                 tracing::warn!(code = err.code(), "pruning old events failed");
             }
-            if let Err(err) = webhooks::prune(&db, before).await {
+            if let Err(err) = crate::domain::delivery::prune(&db, before).await {
                 tracing::warn!(code = err.code(), "pruning old webhook deliveries failed");
             }
         }

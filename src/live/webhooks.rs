@@ -17,21 +17,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use entity::{webhook_cursor, webhook_delivery, webhook_endpoint};
-use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-};
+use entity::{webhook_delivery, webhook_endpoint};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
-use crate::domain::warning::Thresholds;
-use crate::domain::{Acting, events, webhook};
-use crate::error::{AppError, AppResult};
-
-/// Deliveries sent at once by one instance.
-const PARALLEL: usize = 16;
+use crate::domain::delivery::{self, PARALLEL};
+use crate::domain::webhook;
+use crate::error::AppResult;
 
 /// Starts the dispatcher and the sender.
 pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: super::Bus) -> anyhow::Result<()> {
@@ -61,7 +54,7 @@ async fn dispatch_loop(
     let mut follow = bus.follow(&[], None);
     loop {
         loop {
-            match dispatch(&db, &config).await {
+            match delivery::dispatch(&db, &config).await {
                 Ok(0) => break,
                 Ok(_) => queued.notify_one(),
                 Err(err) => {
@@ -82,91 +75,6 @@ async fn dispatch_loop(
     }
 }
 
-/// Turns the events after the cursor into deliveries; returns how many events it consumed.
-pub async fn dispatch(db: &DatabaseConnection, config: &Config) -> AppResult<usize> {
-    // A read first: most wake-ups find nothing new, and need no write lock for that.
-    let cursor = webhook_cursor::Entity::find_by_id(1).one(db).await?;
-    let Some(cursor) = cursor else {
-        return Err(AppError::internal("the webhook cursor row is missing"));
-    };
-    if !events::exist_after(db, cursor.last_event_id).await? {
-        return Ok(0);
-    }
-    let txn = crate::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared("SELECT 1 FROM webhook_cursor WHERE id = 1 FOR UPDATE")
-            .await?;
-    }
-    let cursor = webhook_cursor::Entity::find_by_id(1)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal("the webhook cursor row is missing"))?;
-    let read = events::after(&txn, cursor.last_event_id, &[]).await?;
-    let Some(newest) = read.last().map(|e| e.id) else {
-        return Ok(0);
-    };
-    let endpoints = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Enabled.eq(true))
-        .filter(webhook_endpoint::Column::ArchivedAt.is_null())
-        .all(&txn)
-        .await?;
-    let thresholds = Thresholds::from_config(config);
-    let now = Utc::now();
-    for endpoint in &endpoints {
-        let wanted: Vec<_> = read
-            .iter()
-            .filter(|e| webhook::wants(endpoint, &e.kind))
-            .collect();
-        if wanted.is_empty() {
-            continue;
-        }
-        let reader = webhook::reader(&txn, endpoint).await?;
-        let bodies = webhook::render(&txn, &reader, &thresholds, &wanted).await?;
-        let rows: Vec<_> = wanted
-            .iter()
-            .zip(bodies)
-            .filter_map(|(e, body)| {
-                Some(webhook_delivery::ActiveModel {
-                    id: NotSet,
-                    endpoint_id: Set(endpoint.id),
-                    event_id: Set(e.id),
-                    event_kind: Set(e.kind.clone()),
-                    body: Set(body?),
-                    status: Set("pending".to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    last_attempt_at: Set(None),
-                    last_status: Set(None),
-                    last_error: Set(None),
-                    delivered_at: Set(None),
-                    created_at: Set(now),
-                })
-            })
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        webhook_delivery::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([
-                    webhook_delivery::Column::EndpointId,
-                    webhook_delivery::Column::EventId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    webhook_cursor::Entity::update_many()
-        .col_expr(webhook_cursor::Column::LastEventId, Expr::value(newest))
-        .filter(webhook_cursor::Column::Id.eq(1))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(read.len())
-}
-
 async fn send_loop(
     db: DatabaseConnection,
     config: Arc<Config>,
@@ -175,7 +83,7 @@ async fn send_loop(
 ) {
     let slots = Arc::new(Semaphore::new(PARALLEL));
     loop {
-        match claim(&db, &config).await {
+        match delivery::claim(&db, &config).await {
             Ok(claimed) if !claimed.is_empty() => {
                 for (delivery, endpoint) in claimed {
                     let Ok(slot) = slots.clone().acquire_owned().await else {
@@ -211,31 +119,6 @@ async fn send_loop(
     }
 }
 
-/// Due deliveries this instance now holds: each one's next attempt moved past the lease, if
-/// nobody moved it first.
-async fn claim(
-    db: &DatabaseConnection,
-    config: &Config,
-) -> AppResult<Vec<(webhook_delivery::Model, webhook_endpoint::Model)>> {
-    let now = Utc::now();
-    let lease = config.live.webhook_timeout * 2 + Duration::from_secs(5);
-    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-    let mut claimed = Vec::new();
-    for (delivery, endpoint) in webhook::due(db, now, PARALLEL as u64 * 4).await? {
-        let taken = webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(until))
-            .filter(webhook_delivery::Column::Id.eq(delivery.id))
-            .filter(webhook_delivery::Column::Status.eq("pending"))
-            .filter(webhook_delivery::Column::NextAttemptAt.eq(delivery.next_attempt_at))
-            .exec(db)
-            .await?;
-        if taken.rows_affected == 1 {
-            claimed.push((delivery, endpoint));
-        }
-    }
-    Ok(claimed)
-}
-
 /// Sends one delivery and records how it went.
 async fn attempt(
     db: &DatabaseConnection,
@@ -266,91 +149,5 @@ async fn attempt(
         Err(err) if err.is_connect() => (None, Some("could not connect".to_owned())),
         Err(err) => (None, Some(format!("request failed: {err}"))),
     };
-    let attempts = delivery.attempts + 1;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let mut update = webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
-        .col_expr(webhook_delivery::Column::LastAttemptAt, Expr::value(now))
-        .col_expr(
-            webhook_delivery::Column::LastStatus,
-            Expr::value(status.map(i32::from)),
-        )
-        .col_expr(
-            webhook_delivery::Column::LastError,
-            Expr::value(error.clone()),
-        )
-        .filter(webhook_delivery::Column::Id.eq(delivery.id));
-    let failures = match &error {
-        None => {
-            update = update
-                .col_expr(webhook_delivery::Column::Status, Expr::value("delivered"))
-                .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(now));
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::ConsecutiveFailures,
-                    Expr::value(0),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(&txn)
-                .await?;
-            0
-        }
-        Some(_) => {
-            if attempts >= config.live.webhook_max_attempts {
-                update = update.col_expr(webhook_delivery::Column::Status, Expr::value("failed"));
-            } else {
-                let wait = backoff(config, attempts);
-                update = update.col_expr(
-                    webhook_delivery::Column::NextAttemptAt,
-                    Expr::value(
-                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
-                    ),
-                );
-            }
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::ConsecutiveFailures,
-                    Expr::col(webhook_endpoint::Column::ConsecutiveFailures).add(1),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(&txn)
-                .await?;
-            webhook_endpoint::Entity::find_by_id(endpoint.id)
-                .one(&txn)
-                .await?
-                .map_or(0, |e| e.consecutive_failures)
-        }
-    };
-    update.exec(&txn).await?;
-    if failures >= config.live.webhook_disable_after {
-        let who = Acting::system("webhooks", config.timezone);
-        let reason = t!(
-            "webhook-disabled-failing",
-            failures = failures,
-            error = error.unwrap_or_default()
-        );
-        webhook::disable_failing(&txn, &who, endpoint.id, reason).await?;
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
-/// The wait before retry `attempts` + 1: the base, doubled per attempt made, up to the cap.
-fn backoff(config: &Config, attempts: i32) -> Duration {
-    let doubled = config
-        .live
-        .webhook_backoff
-        .saturating_mul(1u32 << attempts.clamp(1, 20).saturating_sub(1));
-    doubled.min(config.live.webhook_backoff_max)
-}
-
-/// Deletes delivered and failed deliveries created before `before`.
-pub async fn prune(db: &DatabaseConnection, before: chrono::DateTime<Utc>) -> AppResult<u64> {
-    Ok(webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::Status.ne("pending"))
-        .filter(webhook_delivery::Column::CreatedAt.lt(before))
-        .exec(db)
-        .await?
-        .rows_affected)
+    crate::domain::delivery::record(db, config, &delivery, &endpoint, status, error).await
 }
