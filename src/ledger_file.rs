@@ -25,6 +25,7 @@ pub enum Col {
     Category,
     Description,
     Kind,
+    Disclosed,
     MeasureOrdinal,
     MeasureStatus,
     MeasureDeadline,
@@ -37,7 +38,7 @@ pub enum Col {
 
 /// Headings a unit may use for each column; the first is the one rectrack writes. The order is
 /// the export's: the unit's columns first, then what a re-import needs (ids and versions).
-pub const HEADINGS: [(Col, &[&str]); 20] = [
+pub const HEADINGS: [(Col, &[&str]); 21] = [
     (Col::Ordinal, &["序号", "编号", "序"]),
     (
         Col::Title,
@@ -59,6 +60,7 @@ pub const HEADINGS: [(Col, &[&str]); 20] = [
     (Col::Category, &["方面", "问题类别", "类别"]),
     (Col::Description, &["问题描述", "具体表现"]),
     (Col::Kind, &["整改类型", "类型"]),
+    (Col::Disclosed, &["通报公开", "是否公开"]),
     (Col::MeasureOrdinal, &["措施序号"]),
     (Col::MeasureStatus, &["措施状态"]),
     (Col::MeasureDeadline, &["措施时限"]),

@@ -26,6 +26,14 @@ pub struct Model {
     /// Optimistic concurrency: raised by every update.
     pub version: i32,
     pub archived_at: Option<DateTimeUtc>,
+    /// Printed in the public bulletin (通报公开); counted in its figures either way.
+    /// (Audit records written before the column existed lack it: they were all published.)
+    #[serde(default = "published")]
+    pub disclosed: bool,
+}
+
+fn published() -> bool {
+    true
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -34,7 +42,7 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 /// Every column, in field order.
-pub const COLUMNS: [Column; 17] = [
+pub const COLUMNS: [Column; 18] = [
     Column::Id,
     Column::InspectionId,
     Column::CategoryId,
@@ -52,6 +60,7 @@ pub const COLUMNS: [Column; 17] = [
     Column::ClosedAt,
     Column::Version,
     Column::ArchivedAt,
+    Column::Disclosed,
 ];
 
 impl Model {
@@ -77,6 +86,7 @@ impl Model {
             closed_at: None,
             version: 0,
             archived_at: None,
+            disclosed: true,
         };
         for (i, column) in columns.iter().enumerate() {
             match column {
@@ -97,6 +107,7 @@ impl Model {
                 Column::ClosedAt => f.closed_at = row.try_get_by_index(i)?,
                 Column::Version => f.version = row.try_get_by_index(i)?,
                 Column::ArchivedAt => f.archived_at = row.try_get_by_index(i)?,
+                Column::Disclosed => f.disclosed = row.try_get_by_index(i)?,
             }
         }
         Ok(f)

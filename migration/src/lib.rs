@@ -22,6 +22,7 @@ mod m20261201_000012_audit_head_and_fixed_reports;
 mod m20261202_000013_live_finding_status;
 mod m20261202_000014_look_back_and_targets;
 mod m20261202_000015_events_webhooks_notifications;
+mod m20261202_000016_finding_disclosed;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_live_finding_status::Migration),
             Box::new(m20261202_000014_look_back_and_targets::Migration),
             Box::new(m20261202_000015_events_webhooks_notifications::Migration),
+            Box::new(m20261202_000016_finding_disclosed::Migration),
         ]
     }
 }

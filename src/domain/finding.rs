@@ -58,6 +58,8 @@ pub struct NewFinding {
     pub responsible_leader: Option<String>,
     pub department_code: String,
     pub responsible_person: Option<String>,
+    /// Printed in the public bulletin (the default); see [`finding::Model::disclosed`].
+    pub disclosed: bool,
 }
 
 /// Changes to a finding; `None` leaves a field as it is, `Some(None)` clears it.
@@ -72,6 +74,7 @@ pub struct FindingPatch {
     pub responsible_leader: Option<Option<String>>,
     pub responsible_person: Option<Option<String>>,
     pub department_code: Option<String>,
+    pub disclosed: Option<bool>,
 }
 
 impl FindingPatch {
@@ -85,6 +88,7 @@ impl FindingPatch {
             && self.responsible_leader.is_none()
             && self.responsible_person.is_none()
             && self.department_code.is_none()
+            && self.disclosed.is_none()
     }
 }
 
@@ -246,6 +250,7 @@ async fn insert(
         updated_at: Set(now),
         closed_at: Set(closed_at),
         version: Set(1),
+        disclosed: Set(input.disclosed),
         ..Default::default()
     }
     .insert(db)
@@ -309,6 +314,9 @@ pub async fn update(
         let department_id =
             department::assignable(db, &who.caller, "departmentCode", &code).await?;
         update = update.col_expr(finding::Column::DepartmentId, Expr::value(department_id));
+    }
+    if let Some(disclosed) = patch.disclosed {
+        update = update.col_expr(finding::Column::Disclosed, Expr::value(disclosed));
     }
     let updated = versioned_update::<finding::Entity>(db, update, id, version).await?;
     let record = Record {

@@ -411,7 +411,7 @@ async fn snapshot(
         .await?;
 
     let name = |id: Option<i32>| id.and_then(|id| departments.get(&id).cloned());
-    let mut facts_of = |f: &finding::Model| FindingFacts {
+    let facts_of = |f: &finding::Model| FindingFacts {
         id: f.id,
         ordinal: f.ordinal,
         title: f.title.clone(),
@@ -424,6 +424,7 @@ async fn snapshot(
         responsible_person: f.responsible_person.clone(),
         closed_at: f.closed_at,
         version: f.version,
+        disclosed: f.disclosed,
         measures: measures
             .iter()
             .filter(|m| m.finding_id == f.id)
@@ -467,24 +468,30 @@ async fn snapshot(
             })
             .collect(),
     };
+    // A bulletin is public: it counts every finding above but prints only those the unit
+    // publishes (a report to the inspection office holds them all).
+    let printed: Vec<&finding::Model> = findings
+        .iter()
+        .filter(|f| kind != "bulletin" || f.disclosed)
+        .collect();
     let mut groups: Vec<CategoryFacts> = categories
         .iter()
         .map(|c| CategoryFacts {
             ordinal: Some(c.ordinal),
             title: Some(c.title.clone()),
-            findings: findings
+            findings: printed
                 .iter()
                 .filter(|f| f.category_id == Some(c.id))
-                .map(&mut facts_of)
+                .map(|f| facts_of(f))
                 .collect(),
         })
         .filter(|c| !c.findings.is_empty())
         .collect();
     let known: Vec<i32> = categories.iter().map(|c| c.id).collect();
-    let loose: Vec<FindingFacts> = findings
+    let loose: Vec<FindingFacts> = printed
         .iter()
         .filter(|f| f.category_id.is_none_or(|c| !known.contains(&c)))
-        .map(&mut facts_of)
+        .map(|f| facts_of(f))
         .collect();
     if !loose.is_empty() {
         groups.push(CategoryFacts {

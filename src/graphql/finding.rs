@@ -50,6 +50,8 @@ pub struct Finding {
     pub responsible_leader: Option<String>,
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
+    /// Printed in the public bulletin (通报公开); counted in its figures either way.
+    pub disclosed: bool,
     /// When the finding was recorded.
     pub created_at: Time,
     /// When the finding last changed.
@@ -82,6 +84,7 @@ impl From<finding::Model> for Finding {
             deadline: date(f.deadline),
             responsible_leader: f.responsible_leader,
             responsible_person: f.responsible_person,
+            disclosed: f.disclosed,
             created_at: Time(f.created_at),
             updated_at: Time(f.updated_at),
             closed_at: time(f.closed_at),
@@ -459,6 +462,10 @@ pub struct CreateFindingInput {
     pub department_code: String,
     /// Responsible person (责任人).
     pub responsible_person: Option<String>,
+    /// Printed in the public bulletin (default true); an undisclosed finding is still counted
+    /// in the bulletin's figures and reported to the inspection office.
+    #[graphql(default = true)]
+    pub disclosed: bool,
 }
 
 /// Changes to a finding. Omitted fields stay as they are; null clears an optional field.
@@ -487,6 +494,8 @@ pub struct UpdateFindingInput {
     pub responsible_person: MaybeUndefined<String>,
     /// Code of the new responsible department (责任科室); omit to keep.
     pub department_code: Option<String>,
+    /// Whether the public bulletin prints it; omit to keep.
+    pub disclosed: Option<bool>,
 }
 
 #[derive(Default)]
@@ -515,6 +524,7 @@ impl FindingMutation {
                     responsible_leader: input.responsible_leader,
                     department_code: input.department_code,
                     responsible_person: input.responsible_person,
+                    disclosed: input.disclosed,
                 },
             )
             .await
@@ -545,6 +555,7 @@ impl FindingMutation {
             responsible_leader: patch(input.responsible_leader),
             responsible_person: patch(input.responsible_person),
             department_code: input.department_code,
+            disclosed: input.disclosed,
         };
         let updated = write(ctx, async |txn, who| {
             domain::finding::update(txn, who, id, input.version, changes).await

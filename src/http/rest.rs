@@ -488,6 +488,8 @@ pub struct FindingOut {
     pub department_code: String,
     pub department_name: String,
     pub responsible_person: Option<String>,
+    /// Printed in the public bulletin; counted in its figures either way.
+    pub disclosed: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -590,6 +592,7 @@ async fn findings(
                 department_code: code,
                 department_name: name,
                 responsible_person: f.responsible_person,
+                disclosed: f.disclosed,
                 created_at: f.created_at,
                 updated_at: f.updated_at,
                 closed_at: f.closed_at,

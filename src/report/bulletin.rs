@@ -255,6 +255,9 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
             ),
         ));
     }
+    // Numbered 1, 2, 3 … through the headings as printed, so that a problem the unit does not
+    // publish leaves no gap in the numbering.
+    let mut numbered = 0;
     for (n, category) in s.categories.iter().enumerate() {
         let heading = match &category.title {
             Some(title) => category_heading(title),
@@ -265,7 +268,8 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
             format!("（{}）{heading}", chinese_number(n as i32 + 1)),
         ));
         for f in &category.findings {
-            let mut problem = format!("{}. {}。", f.ordinal, bare(&f.title));
+            numbered += 1;
+            let mut problem = format!("{numbered}. {}。", bare(&f.title));
             let description = f.description.trim();
             if !description.is_empty() {
                 problem.push_str(description);

@@ -93,6 +93,7 @@ pub fn machine_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
                         Col::Category => category.title.clone().unwrap_or_default(),
                         Col::Description => f.description.clone(),
                         Col::Kind => type_zh(&f.rectification_type).to_owned(),
+                        Col::Disclosed => if f.disclosed { "是" } else { "否" }.to_owned(),
                         Col::MeasureOrdinal => number(m.map(|m| m.ordinal)),
                         Col::MeasureStatus => {
                             m.map(|m| measure_status_zh(&m.status)).unwrap_or_default()

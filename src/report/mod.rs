@@ -95,10 +95,17 @@ pub struct FindingFacts {
     pub responsible_person: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// Printed in the public bulletin (absent in older snapshots, which printed every one).
+    #[serde(default = "published")]
+    pub disclosed: bool,
     pub measures: Vec<MeasureFacts>,
     pub targets: Vec<TargetFacts>,
     /// Ledger entries dated within the report's period.
     pub progress: Vec<EntryFacts>,
+}
+
+fn published() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

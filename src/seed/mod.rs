@@ -20,6 +20,9 @@ use crate::error::{AppError, AppResult};
 
 const DEMO: &str = include_str!("zhanjiang_2020.json");
 
+/// Who the demo's ledger entries are written by: the bulletin they are taken from.
+const BULLETIN_AUTHOR: &str = "巡察整改通报（2021-04-13）";
+
 #[derive(Deserialize)]
 pub struct Demo {
     pub departments: Vec<DemoDepartment>,
@@ -27,6 +30,27 @@ pub struct Demo {
     pub inspection: DemoInspection,
     pub regulations: Vec<DemoRegulation>,
     pub categories: Vec<DemoCategory>,
+    pub unpublished: Unpublished,
+    pub rectification_meetings: RectificationMeetings,
+}
+
+/// What the bulletin counts but does not publish: problems and regulations it states the
+/// number of and never names. Each is represented by one stand-in record, so that the figures
+/// the bulletin states are counted from data; the problems are not disclosed, so the bulletin
+/// counts them without printing them.
+#[derive(Deserialize)]
+pub struct Unpublished {
+    pub department: String,
+    pub findings: i32,
+    pub regulations: i32,
+}
+
+/// Meetings on the whole rectification that the bulletin names without a date, noted in
+/// every finding's ledger as a bulk entry does (one meeting in many ledgers counts once).
+#[derive(Deserialize)]
+pub struct RectificationMeetings {
+    pub entry_date: NaiveDate,
+    pub contents: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -90,6 +114,12 @@ pub struct DemoFinding {
     pub targets: Vec<DemoTarget>,
     pub regulations: Vec<String>,
     pub progress: Vec<DemoProgress>,
+    #[serde(default = "published")]
+    pub disclosed: bool,
+}
+
+fn published() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -236,7 +266,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
         regulation_ids.insert(r.key.clone(), created.id);
     }
 
-    let (mut findings, mut measures, mut entries) = (0, 0, 0);
+    let (mut finding_ids, mut measures, mut entries) = (Vec::new(), 0, 0);
     for c in &demo.categories {
         let cat = category::ActiveModel {
             inspection_id: Set(insp.id),
@@ -268,11 +298,12 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                     .map(|d| d.and_time(NaiveTime::MIN).and_utc())
                     .or((f.status == FindingStatus::Closed).then_some(now))),
                 version: Set(1),
+                disclosed: Set(f.disclosed),
                 ..Default::default()
             }
             .insert(&txn)
             .await?;
-            findings += 1;
+            finding_ids.push(fnd.id);
             let mut measure_ids = HashMap::new();
             for m in &f.measures {
                 let department_id = match &m.department {
@@ -340,7 +371,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                     kind: Set(p.kind),
                     content: Set(p.content.clone()),
                     author_sub: Set(actor.sub.clone()),
-                    author_name: Set(Some("巡察整改通报（2021-04-13）".to_owned())),
+                    author_name: Set(Some(BULLETIN_AUTHOR.to_owned())),
                     author_role: Set(Some(actor.role.clone())),
                     created_at: Set(now),
                     ..Default::default()
@@ -349,6 +380,37 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                 .await?;
                 entries += 1;
             }
+        }
+    }
+
+    let stand_ins = unpublished(
+        &txn,
+        &demo.unpublished,
+        &insp,
+        dept_id(&demo.unpublished.department)?,
+        finding_ids.len() as i32,
+        &actor,
+    )
+    .await?;
+    let regulations = regulation_ids.len() + demo.unpublished.regulations as usize;
+    finding_ids.extend(stand_ins);
+    let m = &demo.rectification_meetings;
+    for content in &m.contents {
+        for &finding_id in &finding_ids {
+            progress_entry::ActiveModel {
+                finding_id: Set(finding_id),
+                entry_date: Set(m.entry_date),
+                kind: Set(ProgressKind::Meeting),
+                content: Set(content.clone()),
+                author_sub: Set(actor.sub.clone()),
+                author_name: Set(Some(BULLETIN_AUTHOR.to_owned())),
+                author_role: Set(Some(actor.role.clone())),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            entries += 1;
         }
     }
 
@@ -364,9 +426,9 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             after: Some(json!({
                 "title": insp.title,
                 "categories": demo.categories.len(),
-                "findings": findings,
+                "findings": finding_ids.len(),
                 "measures": measures,
-                "regulations": regulation_ids.len(),
+                "regulations": regulations,
                 "progress_entries": entries,
             })),
         },
@@ -376,4 +438,68 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
     Ok(Outcome::Loaded {
         inspection_id: insp.id,
     })
+}
+
+/// The stand-ins for what the bulletin counts and does not publish ([`Unpublished`]):
+/// undisclosed findings numbered after the published ones, under the unit itself, and the
+/// unnamed regulations linked to them in turn. Returns the findings' ids.
+async fn unpublished(
+    db: &impl sea_orm::ConnectionTrait,
+    u: &Unpublished,
+    insp: &inspection::Model,
+    department_id: i32,
+    published: i32,
+    actor: &Actor,
+) -> AppResult<Vec<i32>> {
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for k in 1..=u.findings {
+        let ordinal = published + k;
+        let created = finding::ActiveModel {
+            inspection_id: Set(insp.id),
+            ordinal: Set(ordinal),
+            title: Set(format!("整改方案第{ordinal}项问题（未公开）")),
+            description: Set(format!(
+                "通报只公布了问题总数（{}个），未公开本问题的内容。",
+                published + u.findings
+            )),
+            rectification_type: Set(RectificationType::ByDeadline),
+            status: Set(FindingStatus::InProgress),
+            department_id: Set(department_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            disclosed: Set(false),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        ids.push(created.id);
+    }
+    for k in 1..=u.regulations {
+        let created = regulation::ActiveModel {
+            title: Set(format!("通报未列名称的规章制度（第{k}项）")),
+            domain: Set(RegulationDomain::Other),
+            department_id: Set(Some(department_id)),
+            status: Set(RegulationStatus::InForce),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        if let Some(&finding_id) = ids.get((k as usize - 1) % ids.len().max(1)) {
+            finding_regulation::ActiveModel {
+                finding_id: Set(finding_id),
+                regulation_id: Set(created.id),
+                linked_at: Set(now),
+                linked_by: Set(actor.sub.clone()),
+                unlinked_at: Set(None),
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(ids)
 }

@@ -254,7 +254,7 @@ async fn migrate_fresh_leaves_a_working_empty_database() {
         "{}",
         String::from_utf8_lossy(&seed.stderr)
     );
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 21);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 35);
     let verify = run(&["audit", "verify"]);
     assert!(
         verify.status.success(),

@@ -83,7 +83,16 @@ async fn the_demo_bulletin_reads_as_the_seed_heading_by_heading_with_its_figures
     }
     assert!(md.ends_with("<p align=\"right\">中共湛江市委统一战线工作部</p>\n\n<p align=\"right\">2021年4月13日</p>\n\n"));
 
-    // Every figure the prose states is the data's: findings, meetings since feedback, regulations.
+    // Every figure the prose states is the seed's, and the data's: 35 problems (the 14 the unit
+    // does not publish counted, not printed), 6 meetings since feedback (one meeting noted in
+    // several ledgers once), 54 regulations.
+    assert_eq!(figure(&md, "将反馈意见分解为", "个具体问题"), 35);
+    assert_eq!(figure(&md, "相继召开", "次会议"), 6);
+    assert_eq!(figure(&md, "规章制度", "项"), 54);
+    assert!(md.contains("成立了落实市委第五巡察组反馈意见整改工作领导小组"));
+    assert!(md.contains("整改落实组、宣传资料组、联络协调组3个专职小组"));
+    assert!(!md.contains("22. "), "21 problems printed");
+    assert!(!md.contains("未公开"), "no unpublished problem printed");
     let summary = app
         .data(
             &manager,
@@ -94,7 +103,7 @@ async fn the_demo_bulletin_reads_as_the_seed_heading_by_heading_with_its_figures
         .clone();
     let meetings = count(
         &app.db,
-        "SELECT COUNT(*) FROM progress_entry p JOIN finding f ON f.id = p.finding_id WHERE f.inspection_id = 1 AND p.kind = 'meeting' AND p.entry_date >= '2020-09-05'",
+        "SELECT COUNT(*) FROM (SELECT DISTINCT p.entry_date, p.content FROM progress_entry p JOIN finding f ON f.id = p.finding_id WHERE f.inspection_id = 1 AND p.kind = 'meeting' AND p.entry_date >= '2020-09-05') AS m",
     )
     .await;
     assert_eq!(
@@ -335,4 +344,108 @@ async fn the_public_finds_published_bulletins_in_an_index_and_anonymous_graphql(
         .gql(None, "{ reports(first: 5) { totalCount } }", json!({}))
         .await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn a_problem_the_unit_does_not_publish_is_counted_but_never_printed_to_the_public() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let f3 = app.finding_id(3).await.to_string();
+    let hidden = "推动党外干部实职安排工作与中央和省要求差距大";
+    let updated = app
+        .data(
+            &manager,
+            "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { disclosed version } }",
+            json!({"i": {"id": f3, "version": 1, "disclosed": false}}),
+        )
+        .await;
+    assert_eq!(
+        updated["updateFinding"],
+        json!({"disclosed": false, "version": 2})
+    );
+    // An officer may not choose what the public reads.
+    let (_, refused) = app
+        .gql(
+            Some(&TestUser::officer("ZJTZB-GBK")),
+            "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
+            json!({"i": {"id": f3, "version": 2, "disclosed": true}}),
+        )
+        .await;
+    assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
+
+    let id = app.published_bulletin(&manager).await;
+    let md = app.markdown(&manager, &id).await;
+    assert!(!md.contains(hidden), "{md}");
+    // Still counted; the printed problems numbered 1 to 20 without a gap.
+    assert_eq!(figure(&md, "将反馈意见分解为", "个具体问题"), 35);
+    let mut at = 0;
+    for n in 1..=20 {
+        at += md[at..]
+            .find(&format!("\n{n}. "))
+            .unwrap_or_else(|| panic!("problem {n} missing or out of order"))
+            + 1;
+    }
+    assert!(!md.contains("\n21. "), "{md}");
+    assert!(md.contains("\n2. 落实《中共中央、国务院关于加强和改进新形势下宗教工作的意见》"));
+    assert!(md.contains("\n3. 落实党的意识形态工作的决策部署不够重视"));
+
+    // Nothing the public can reach carries it: the page, its Markdown, the anonymous GraphQL.
+    for path in [
+        format!("/public/bulletins/{id}"),
+        format!("/public/bulletins/{id}?format=md"),
+        "/public/bulletins?format=json".to_owned(),
+    ] {
+        let body = app
+            .client
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!body.contains(hidden), "{path}");
+        assert!(!body.contains("未公开"), "{path}");
+    }
+    let (_, anonymous) = app
+        .gql(
+            None,
+            "{ publishedBulletins(first: 5) { nodes { markdown } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!anonymous.to_string().contains(hidden), "{anonymous}");
+
+    // The report to the inspection office holds every problem, this one with its flag.
+    let report = app
+        .data(
+            &manager,
+            "mutation { generateReport(inspectionId: 1) { id } }",
+            json!({}),
+        )
+        .await["generateReport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let office = app.markdown(&manager, &report).await;
+    assert!(office.contains(hidden));
+    let snapshot: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/reports/{report}?format=json")))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let disclosed: Vec<bool> = snapshot["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["findings"].as_array().unwrap().iter())
+        .map(|f| f["disclosed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(disclosed.len(), 35);
+    assert_eq!(disclosed.iter().filter(|d| !**d).count(), 15);
 }

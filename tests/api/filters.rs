@@ -68,7 +68,7 @@ async fn findings_filter_by_each_condition() {
 
     assert_eq!(
         total(&app, &admin, "findings", json!({"inspectionId": "1"})).await,
-        21
+        35
     );
     assert_eq!(
         total(&app, &admin, "findings", json!({"inspectionId": "999"})).await,
@@ -78,7 +78,8 @@ async fn findings_filter_by_each_condition() {
         ordinals(&app, &admin, json!({"categoryId": category_3})).await,
         [20, 21]
     );
-    // The unit's subtree holds every finding; 办公室 holds 1, 4-8 and 16-19.
+    // The unit's subtree holds every finding (the 14 unpublished ones at the unit itself);
+    // 办公室 holds 1, 4-8 and 16-19.
     assert_eq!(
         total(
             &app,
@@ -87,7 +88,7 @@ async fn findings_filter_by_each_condition() {
             json!({"departmentId": department_id(&app, "ZJTZB").await})
         )
         .await,
-        21
+        35
     );
     assert_eq!(
         ordinals(
@@ -110,7 +111,7 @@ async fn findings_filter_by_each_condition() {
             json!({"status": ["CLOSED", "IN_PROGRESS"]})
         )
         .await,
-        21
+        35
     );
     assert_eq!(
         ordinals(&app, &admin, json!({"rectificationType": ["LONG_TERM"]})).await,
@@ -137,7 +138,7 @@ async fn findings_filter_by_each_condition() {
     assert_eq!(ordinals(&app, &admin, json!({"overdue": true})).await, [1]);
     assert_eq!(
         total(&app, &admin, "findings", json!({"overdue": false})).await,
-        20
+        34
     );
     assert_eq!(
         ordinals(&app, &admin, json!({"deadlineFrom": "2020-12-01"})).await,
@@ -174,7 +175,7 @@ async fn findings_filter_by_each_condition() {
         "then the findings without a deadline, by id"
     );
     // Archived findings leave the lists unless asked for.
-    let f = app.finding_id(21).await.to_string();
+    let f = app.finding_id(35).await.to_string();
     let version = crate::helpers::count(
         &app.db,
         &format!("SELECT version FROM finding WHERE id = {f}"),
@@ -186,10 +187,10 @@ async fn findings_filter_by_each_condition() {
         json!({"id": f, "v": version}),
     )
     .await;
-    assert_eq!(total(&app, &admin, "findings", json!({})).await, 20);
+    assert_eq!(total(&app, &admin, "findings", json!({})).await, 34);
     assert_eq!(
         total(&app, &admin, "findings", json!({"includeArchived": true})).await,
-        21
+        35
     );
 }
 
@@ -247,7 +248,7 @@ async fn measures_and_regulations_filter_by_each_condition() {
         1
     );
 
-    assert_eq!(total(&app, &admin, "regulations", json!({})).await, 15);
+    assert_eq!(total(&app, &admin, "regulations", json!({})).await, 54);
     assert_eq!(
         total(&app, &admin, "regulations", json!({"domain": ["FINANCE"]})).await,
         6

@@ -405,7 +405,7 @@ async fn every_problem_is_reported_by_row_and_column_and_nothing_changes() {
         count(&app.db, "SELECT COUNT(*) FROM audit_event").await,
         audits
     );
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 21);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 35);
 }
 
 async fn export_json(app: &TestApp, inspection: &str) -> Vec<Value> {
@@ -448,7 +448,11 @@ async fn export_import_elsewhere_and_export_again_give_the_same_rows() {
         .await
         .unwrap();
     let first = export_json(&app, "1").await;
-    assert_eq!(first.len(), 64, "one row per measure");
+    assert_eq!(
+        first.len(),
+        64 + 14,
+        "one row per measure, and one for each (unpublished) finding without"
+    );
     let copy = empty_inspection(&app).await;
     // A manager's copy would close the demo's closed findings without a review: refused on
     // exactly their first rows, and nothing is changed.
@@ -498,7 +502,7 @@ async fn export_import_elsewhere_and_export_again_give_the_same_rows() {
             report["findingsCreated"].clone(),
             report["measuresCreated"].clone()
         ),
-        (json!(21), json!(64))
+        (json!(35), json!(64))
     );
     let second = export_json(&app, &copy).await;
     assert_eq!(without_ids(&second), without_ids(&first));
@@ -613,13 +617,14 @@ async fn the_printed_ledger_is_the_one_units_file_and_reads_back() {
         Some(Data::DateTime(d)) => assert_eq!(d.as_f64(), serial("2021-06-30")),
         other => panic!("the deadline is {other:?}"),
     }
-    // Three group rows and one row per measure (every demo finding has measures).
+    // The title rows, a group row per heading and one row per measure; the 14 unpublished
+    // findings (under no heading, and without measures) a group row and a row each.
     let measures = count(
         &app.db,
         "SELECT COUNT(*) FROM measure WHERE archived_at IS NULL",
     )
     .await as u32;
-    assert_eq!(sheet.height() as u32, 3 + 3 + measures);
+    assert_eq!(sheet.height() as u32, 3 + 3 + measures + 1 + 14);
 
     // The finding's cells are merged over its three measures; the title over every column.
     book.load_merged_regions().unwrap();

@@ -232,7 +232,7 @@ async fn bad_input_is_refused_with_its_code_and_field_and_changes_nothing() {
     )
     .await;
     assert_eq!(code, "FORBIDDEN");
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 21);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, 35);
 
     let link = json!({"input": {"findingId": "1", "content": "见链接", "links": [{"title": "文件", "url": "javascript:alert(1)"}]}});
     let (code, field) = fails(
@@ -395,22 +395,22 @@ async fn departments_are_managed_by_admins_only() {
 async fn new_records_take_the_next_number_or_a_free_one_asked_for() {
     let app = spawn_app().await;
     let admin = TestUser::admin();
-    // Findings within inspection 1, which the demo numbers 1..=21.
+    // Findings within inspection 1, which the demo numbers 1..=35.
     let finding = |ordinal: Value| {
         json!({"input": {"inspectionId": "1", "ordinal": ordinal, "title": "新增问题",
             "rectificationType": "BY_DEADLINE", "departmentCode": "ZJTZB-BGS"}})
     };
     assert_eq!(
         app.data(&admin, CREATE_FINDING, finding(Value::Null)).await["createFinding"]["ordinal"],
-        22
+        36
     );
     assert_eq!(
-        app.data(&admin, CREATE_FINDING, finding(json!(30))).await["createFinding"]["ordinal"],
-        30
+        app.data(&admin, CREATE_FINDING, finding(json!(40))).await["createFinding"]["ordinal"],
+        40
     );
     assert_eq!(
         app.data(&admin, CREATE_FINDING, finding(Value::Null)).await["createFinding"]["ordinal"],
-        31
+        41
     );
     let (_, body) = app
         .gql(Some(&admin), CREATE_FINDING, finding(json!(5)))
@@ -432,7 +432,7 @@ async fn new_records_take_the_next_number_or_a_free_one_asked_for() {
         fails(&app, &admin, category, json!({"o": 2})).await.0,
         "CONFLICT"
     );
-    let finding_id = app.finding_id(22).await.to_string();
+    let finding_id = app.finding_id(36).await.to_string();
     let measure = "mutation($f: ID!, $o: Int) { createMeasure(input: {findingId: $f, ordinal: $o, content: \"整改\"}) { ordinal } }";
     let ordinal = |o: Value| json!({"f": finding_id, "o": o});
     assert_eq!(

@@ -21,19 +21,20 @@ fn today() -> NaiveDate {
 async fn the_summary_counts_what_the_bulletin_reports() {
     let app = spawn_app().await;
     let s = app.data(&TestUser::inspector(), SUMMARY, json!({})).await["statusSummary"].clone();
-    // Closed: 2, 5, 10, 16-21; long-term: 3, 4, 7, 8, 9, 11, 12, 13, 15; immediate: 5, 16-21.
-    assert_eq!(s["total"], 21);
+    // Closed: 2, 5, 10, 16-21; long-term: 3, 4, 7, 8, 9, 11, 12, 13, 15; immediate: 5, 16-21;
+    // the 14 unpublished (22-35) are in progress, by a deadline, under no heading.
+    assert_eq!(s["total"], 35);
     assert_eq!(s["closed"], 9);
-    assert_eq!(s["inProgress"], 12);
+    assert_eq!(s["inProgress"], 26);
     assert_eq!(s["notStarted"], 0);
     assert_eq!(s["pendingReview"], 0);
     assert_eq!(s["overdue"], 0, "the bulletin sets no deadlines");
     assert_eq!(
         s["counts"],
-        json!({"immediate": 7, "byDeadline": 5, "longTerm": 9})
+        json!({"immediate": 7, "byDeadline": 19, "longTerm": 9})
     );
-    assert_eq!(s["completionRate"], 9.0 / 21.0);
-    assert_eq!(s["regulations"], 15);
+    assert_eq!(s["completionRate"], 9.0 / 35.0);
+    assert_eq!(s["regulations"], 54);
     assert_eq!(s["measuresTotal"], 64);
     assert_eq!(
         s["byCategory"],
@@ -41,6 +42,7 @@ async fn the_summary_counts_what_the_bulletin_reports() {
             {"category": {"ordinal": 1}, "counts": {"total": 13, "closed": 3}},
             {"category": {"ordinal": 2}, "counts": {"total": 6, "closed": 4}},
             {"category": {"ordinal": 3}, "counts": {"total": 2, "closed": 2}},
+            {"category": null, "counts": {"total": 14, "closed": 0}},
         ])
     );
     let by_department: Vec<(String, i64)> = s["byDepartment"]
@@ -57,6 +59,7 @@ async fn the_summary_counts_what_the_bulletin_reports() {
     assert_eq!(
         by_department,
         [
+            ("中共湛江市委统一战线工作部", 14),
             ("办公室", 10),
             ("侨务科", 2),
             ("宗教科", 4),
@@ -81,10 +84,10 @@ async fn the_summary_counts_what_the_bulletin_reports() {
             json!({}),
         )
         .await;
-    assert_eq!(after["statusSummary"], json!({"total": 20, "closed": 8}));
+    assert_eq!(after["statusSummary"], json!({"total": 34, "closed": 8}));
     // A department's summary covers its subtree; a section's only its own findings.
     let data = app.data(&TestUser::admin(), "{ unit: department(id: 3) { statusSummary { total } } office: department(id: 4) { statusSummary { total closed } } }", json!({})).await;
-    assert_eq!(data["unit"]["statusSummary"]["total"], 20);
+    assert_eq!(data["unit"]["statusSummary"]["total"], 34);
     assert_eq!(
         data["office"]["statusSummary"],
         json!({"total": 10, "closed": 5}),
@@ -246,7 +249,7 @@ async fn a_report_is_immutable_and_its_csv_and_xlsx_hold_the_same_rows() {
         first["title"], "贯彻落实中央决策和上级部署不到位，履职担当不够",
         "the report keeps what was"
     );
-    assert_eq!(snapshot["summary"]["total"], 21);
+    assert_eq!(snapshot["summary"]["total"], 35);
     // Progress entries of the period only: 2020-09-05 (feedback) to 2020-12-31.
     let dates: Vec<String> = snapshot["categories"]
         .as_array()
@@ -300,7 +303,7 @@ async fn a_report_is_immutable_and_its_csv_and_xlsx_hold_the_same_rows() {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect();
-    assert_eq!(csv_rows.len(), 21);
+    assert_eq!(csv_rows.len(), 35);
     assert_eq!(
         csv_rows[0][1],
         "贯彻落实中央决策和上级部署不到位，履职担当不够"
@@ -332,7 +335,7 @@ async fn a_report_is_immutable_and_its_csv_and_xlsx_hold_the_same_rows() {
         .find(|r| r[0] == calamine::Data::String("问题总数".to_owned()))
         .unwrap()[1]
         .to_string();
-    assert_eq!(total, "21");
+    assert_eq!(total, "35");
 
     let md = download(&app, &manager, &id, "md")
         .await
@@ -340,7 +343,7 @@ async fn a_report_is_immutable_and_its_csv_and_xlsx_hold_the_same_rows() {
         .await
         .unwrap();
     assert!(md.starts_with("# 中共湛江市委统一战线工作部巡察整改情况报告"));
-    assert!(md.contains("| 问题总数 | 21 |"));
+    assert!(md.contains("| 问题总数 | 35 |"));
     let (_, body) = app
         .gql(Some(&manager), "{ report(id: 1) { csv } }", json!({}))
         .await;

@@ -20,7 +20,7 @@ async fn status_and_inspections_answer_within_scope() {
     let app = spawn_app().await;
     let (status, body) = get(&app, Some(&TestUser::inspector()), "/api/v1/status").await;
     assert_eq!(status, 200);
-    assert_eq!(body["overall"]["total"], 21);
+    assert_eq!(body["overall"]["total"], 35);
     assert_eq!(body["overall"]["closed"], 9);
     assert_eq!(body["inspections"][0]["unitCode"], "ZJTZB");
     assert_eq!(body["inspections"][0]["counts"]["longTerm"], 9);
@@ -127,14 +127,14 @@ async fn an_incremental_pull_sees_every_change_once_across_pages_while_findings_
     let ordinals: Vec<i64> = seen.iter().map(|(o, _)| *o).collect();
     assert_eq!(
         ordinals.len(),
-        22,
-        "21 findings, and finding 1 again after its change: {ordinals:?}"
+        36,
+        "35 findings, and finding 1 again after its change: {ordinals:?}"
     );
     assert_eq!(*ordinals.last().unwrap(), 1, "the newest change comes last");
     let mut unique = ordinals.clone();
     unique.sort_unstable();
     unique.dedup();
-    assert_eq!(unique, (1..=21).collect::<Vec<i64>>());
+    assert_eq!(unique, (1..=35).collect::<Vec<i64>>());
     // Newest change last: updatedAt never goes down along the pull.
     assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1));
 

@@ -28,16 +28,25 @@ async fn seeding_the_demo_twice_gives_the_same_inspection() {
     let db = test_db.connect().await;
     assert_eq!(count(&db, "SELECT COUNT(*) FROM inspection").await, 1);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM category").await, 3);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM finding").await, 21);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM finding").await, 35);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM department").await, 9);
-    // Findings numbered 1..21 without gaps, 13 + 6 + 2 under the three headings.
+    // Findings numbered 1..35 without gaps: the 21 published, 13 + 6 + 2 under the three
+    // headings, then the 14 the bulletin counts without publishing, under none.
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(DISTINCT ordinal) FROM finding WHERE ordinal BETWEEN 1 AND 21"
+            "SELECT COUNT(DISTINCT ordinal) FROM finding WHERE ordinal BETWEEN 1 AND 35"
         )
         .await,
-        21
+        35
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM finding WHERE NOT disclosed AND category_id IS NULL AND ordinal > 21"
+        )
+        .await,
+        14
     );
     for (ordinal, findings) in [(1, 13), (2, 6), (3, 2)] {
         let sql = format!(

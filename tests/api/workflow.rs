@@ -402,5 +402,5 @@ async fn early_warnings_escalate_as_deadlines_approach_and_pass() {
             json!({}),
         )
         .await;
-    assert_eq!(none["findings"]["totalCount"], 18);
+    assert_eq!(none["findings"]["totalCount"], 32);
 }

@@ -188,6 +188,7 @@ async fn apply_one(
                     .map(|(_, code)| code.clone())
                     .unwrap_or_default(),
                 responsible_person: row.person.clone(),
+                disclosed: row.disclosed.unwrap_or(true),
             };
             let created = match planned.target.filter(|_| historical) {
                 Some(status) => {
@@ -335,6 +336,7 @@ fn patch_of(
             .as_ref()
             .filter(|(id, _)| *id != current.department_id)
             .map(|(_, code)| code.clone()),
+        disclosed: changed(&row.disclosed, &current.disclosed),
     }
 }
 

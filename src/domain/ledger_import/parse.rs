@@ -81,6 +81,15 @@ pub fn measure_status(text: &str) -> Option<MeasureStatus> {
     }
 }
 
+/// Whether the bulletin prints a finding: 是 or 否 (or yes/no, true/false).
+pub fn disclosed(text: &str) -> Option<bool> {
+    match text.trim() {
+        "是" | "公开" | "yes" | "true" | "TRUE" => Some(true),
+        "否" | "不公开" | "no" | "false" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
 pub fn rectification_type(text: &str) -> Option<RectificationType> {
     match text.trim() {
         "立行立改" | "immediate" | "IMMEDIATE" => Some(RectificationType::Immediate),
@@ -103,6 +112,7 @@ pub struct RowFinding {
     pub title: String,
     pub description: Option<String>,
     pub kind: Option<RectificationType>,
+    pub disclosed: Option<bool>,
     pub status: Option<FindingStatus>,
     pub deadline: Option<NaiveDate>,
     pub leader: Option<String>,
@@ -365,6 +375,7 @@ impl Reader<'_> {
                 rectification_type,
                 "立行立改, 限期整改, 长期坚持",
             ),
+            disclosed: self.enumerated(r, Col::Disclosed, disclosed, "是, 否"),
             status: self.enumerated(
                 r,
                 Col::Status,
@@ -421,6 +432,11 @@ impl Reader<'_> {
             agrees(&first.description, &again.description),
         );
         differs(self, Col::Kind, agrees(&first.kind, &again.kind));
+        differs(
+            self,
+            Col::Disclosed,
+            agrees(&first.disclosed, &again.disclosed),
+        );
         differs(self, Col::Status, agrees(&first.status, &again.status));
         differs(
             self,
