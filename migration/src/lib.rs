@@ -23,6 +23,7 @@ mod m20261202_000013_live_finding_status;
 mod m20261202_000014_look_back_and_targets;
 mod m20261202_000015_events_webhooks_notifications;
 mod m20261202_000016_finding_disclosed;
+mod m20261202_000017_finding_live_status_order;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_look_back_and_targets::Migration),
             Box::new(m20261202_000015_events_webhooks_notifications::Migration),
             Box::new(m20261202_000016_finding_disclosed::Migration),
+            Box::new(m20261202_000017_finding_live_status_order::Migration),
         ]
     }
 }

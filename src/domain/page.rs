@@ -7,7 +7,7 @@
 //!
 //! A list nested under a page of parents (each inspection's findings, each finding's ledger)
 //! is read for all the parents at once by [`fetch_each`]: one statement reads each parent's
-//! page (a lateral join on PostgreSQL, `ROW_NUMBER() OVER (PARTITION BY parent ...)` on
+//! page (a lateral join on PostgreSQL, a correlated subquery of each parent's page keys on
 //! SQLite), and their `totalCount`s come from one grouped count, however many parents.
 
 use std::collections::HashMap;
@@ -21,8 +21,9 @@ use sea_orm::sea_query::{
     WindowStatement,
 };
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order as Direction,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Value,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Iterable, Order as Direction,
+    PrimaryKeyToColumn, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+    Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -261,7 +262,8 @@ const PARENT: &str = "rt_parent";
 const ROW: &str = "rt_row";
 
 /// One page per parent of the rows of `select` whose `parent` expression is one of `parents`,
-/// with the same order and page arguments for every parent, in one statement. Every parent
+/// with the same order and page arguments for every parent, in one statement. `select` reads
+/// whole rows (every column of `E`, in order, as `E::find()` does). Every parent
 /// asked for has a page (empty when it has no rows); each page's `totalCount` is counted,
 /// when first asked, for all of them at once.
 pub async fn fetch_each<E>(
@@ -324,26 +326,42 @@ where
             .to_owned();
         (bounds, query)
     } else {
-        // SQLite has no lateral joins: number each parent's rows and keep a page of each.
-        let bounds = bounds(listed, order, args)?;
+        // SQLite has no lateral joins, but the same walk per parent: each parent's page keys by
+        // a correlated subquery that stops at the page's end (its index scan, as on
+        // PostgreSQL), the rows fetched by key, then numbered within each parent. (A window
+        // over every row of the parents read all their rows first: ten inspections of two
+        // hundred findings, 11 ms against 1.3 ms.)
+        let parents_table = Alias::new("rt_parents");
+        let parent_key = Expr::col((parents_table.clone(), Alias::new("column1")));
+        let bounds = bounds(select.filter(parent.eq(parent_key.clone())), order, args)?;
+        let id = E::PrimaryKey::iter()
+            .next()
+            .ok_or_else(|| AppError::internal("an entity without a primary key"))?
+            .into_column();
+        let id = Expr::col((E::default(), id));
+        let mut keys = bounds.select.clone();
+        for expr in &order.exprs {
+            keys = keys.order_by(expr.clone(), bounds.direction());
+        }
+        let mut keys = keys.limit(bounds.size + 1).into_query();
+        keys.clear_selects().expr(id.clone());
         let mut window = WindowStatement::new();
-        window.add_partition_by(parent.clone());
+        window.add_partition_by(parent_key.clone());
         for expr in &order.exprs {
             window.order_by_expr(expr.clone(), bounds.direction());
         }
-        let mut numbered = bounds.select.clone().into_query();
-        numbered.expr_as(parent, Alias::new(PARENT)).expr_window_as(
-            Expr::cust("ROW_NUMBER()"),
-            window,
-            Alias::new(ROW),
-        );
-        let query = Query::select()
-            .column(Asterisk)
-            .from_subquery(numbered, Alias::new("numbered"))
-            .and_where(Expr::col(Alias::new(ROW)).lte(bounds.size as i64 + 1))
+        // Whole rows (every column of `E`, as `select` reads them), outside any join `select`
+        // has: the parent comes from the list of parents.
+        let mut query = E::find().into_query();
+        query
+            .expr_as(parent_key, Alias::new(PARENT))
+            .expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(ROW))
+            .from_clear()
+            .from_values(parents.iter().copied(), parents_table)
+            .cross_join(E::default())
+            .and_where(id.in_subquery(keys))
             .order_by(Alias::new(PARENT), Direction::Asc)
-            .order_by(Alias::new(ROW), Direction::Asc)
-            .to_owned();
+            .order_by(Alias::new(ROW), Direction::Asc);
         (bounds, query)
     };
     let mut rows: HashMap<i32, Vec<E::Model>> = parents.iter().map(|p| (*p, Vec::new())).collect();
