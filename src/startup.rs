@@ -82,6 +82,7 @@ impl Application {
             schema,
             limits: http::guard::Limits::new(&config),
             sockets: Default::default(),
+            departments: Default::default(),
             dev_tokens: Arc::new(dev_tokens),
         };
         let listener = TcpListener::bind(config.bind)

@@ -33,4 +33,6 @@ pub struct AppState {
     pub limits: Arc<crate::http::guard::Limits>,
     /// Open subscription sockets per caller (their limit).
     pub sockets: Arc<crate::http::socket::Sockets>,
+    /// The departments tokens name, as last read (see the type).
+    pub departments: Arc<crate::http::auth::KnownDepartments>,
 }

@@ -2,6 +2,10 @@
 //! resulting [`Caller`] in the request's extensions. No header means anonymous; a header that
 //! does not yield a valid identity is answered 401 here, and nothing else runs.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -74,18 +78,24 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
     let invalid = |reason: String| AppError::Unauthenticated(t!("token-invalid", reason = reason));
     let department = match &claims.dept {
         None => None,
-        Some(code) => {
-            let found = crate::domain::department::find_by_code(&state.db, code)
-                .await?
-                .filter(|d| d.archived_at.is_none())
-                .ok_or_else(|| invalid(format!("unknown department '{code}'")))?;
-            Some(CallerDepartment {
-                id: found.id,
-                code: found.code,
-                name: found.name,
-                path: found.path,
-            })
-        }
+        Some(code) => match state.departments.get(code) {
+            Some(known) => Some(known),
+            None => {
+                let commits = crate::live::commits();
+                let found = crate::domain::department::find_by_code(&state.db, code)
+                    .await?
+                    .filter(|d| d.archived_at.is_none())
+                    .ok_or_else(|| invalid(format!("unknown department '{code}'")))?;
+                let found = CallerDepartment {
+                    id: found.id,
+                    code: found.code,
+                    name: found.name,
+                    path: found.path,
+                };
+                state.departments.keep(found.clone(), commits);
+                Some(found)
+            }
+        },
     };
     if let Some((account_id, version)) = claims.account {
         let account = crate::domain::account::find(&state.db, account_id).await?;
@@ -104,4 +114,44 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
         department,
         account_id: claims.account.map(|(id, _)| id),
     })
+}
+
+/// The departments tokens name, as last read. Every request names one, and reading it afresh
+/// was one statement of every scoped request. An entry serves while this instance has
+/// committed nothing since it was read (a department archived or moved here is seen at once)
+/// and for at most [`KNOWN_FOR`] (a change made by another instance or by the CLI is seen
+/// within that). Unknown codes are not kept, so it holds at most one entry per department.
+#[derive(Default)]
+pub struct KnownDepartments(Mutex<HashMap<String, Known>>);
+
+struct Known {
+    department: CallerDepartment,
+    commits: u64,
+    at: Instant,
+}
+
+const KNOWN_FOR: Duration = Duration::from_secs(2);
+
+impl KnownDepartments {
+    fn get(&self, code: &str) -> Option<CallerDepartment> {
+        let known = self.0.lock().ok()?;
+        let entry = known.get(code)?;
+        (entry.commits == crate::live::commits() && entry.at.elapsed() < KNOWN_FOR)
+            .then(|| entry.department.clone())
+    }
+
+    /// Keeps what was read when the commit count was `commits` (read before the statement, so
+    /// that a commit during it makes the entry stale rather than hiding the change).
+    fn keep(&self, department: CallerDepartment, commits: u64) {
+        if let Ok(mut known) = self.0.lock() {
+            known.insert(
+                department.code.clone(),
+                Known {
+                    department,
+                    commits,
+                    at: Instant::now(),
+                },
+            );
+        }
+    }
 }

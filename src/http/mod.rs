@@ -1,6 +1,6 @@
 //! The HTTP surface: one route table, readable in one screen.
 
-mod auth;
+pub(crate) mod auth;
 mod docs;
 mod etag;
 mod graphiql;

@@ -121,6 +121,12 @@ pub fn committed() {
     COMMITS.send_modify(|n| *n = n.wrapping_add(1));
 }
 
+/// How many write transactions this process has committed (what a cache of reads compares to
+/// know that nothing has changed here since it read).
+pub fn commits() -> u64 {
+    *COMMITS.borrow()
+}
+
 /// The instance's event fan-out.
 #[derive(Clone)]
 pub struct Bus {
