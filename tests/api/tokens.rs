@@ -321,3 +321,31 @@ async fn the_shared_secret_can_come_from_a_file() {
     .await;
     std::fs::remove_file(&path).unwrap();
 }
+
+#[tokio::test]
+async fn a_token_stops_working_the_moment_its_department_is_archived() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    let created = app
+        .data(
+            &admin,
+            "mutation { createDepartment(input: {code: \"ZJTZB-LS\", name: \"临时专班\", kind: SECTION, parentCode: \"ZJTZB\"}) { id version } }",
+            json!({}),
+        )
+        .await["createDepartment"]
+        .clone();
+    let officer = TestUser::officer("ZJTZB-LS");
+    // Read twice, so that the second is answered from what the first read of the department.
+    for _ in 0..2 {
+        let (status, body) = app.gql(Some(&officer), ME, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["me"]["department"]["code"], "ZJTZB-LS");
+    }
+    app.data(
+        &admin,
+        "mutation($id: ID!, $v: Int!) { archiveDepartment(id: $id, version: $v) { archived } }",
+        json!({"id": created["id"], "v": created["version"]}),
+    )
+    .await;
+    refused(&app, &officer, "unknown department 'ZJTZB-LS'").await;
+}
