@@ -364,20 +364,8 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                 .await?;
             }
             for p in &f.progress {
-                progress_entry::ActiveModel {
-                    finding_id: Set(fnd.id),
-                    measure_id: Set(p.measure.and_then(|o| measure_ids.get(&o).copied())),
-                    entry_date: Set(p.entry_date),
-                    kind: Set(p.kind),
-                    content: Set(p.content.clone()),
-                    author_sub: Set(actor.sub.clone()),
-                    author_name: Set(Some(BULLETIN_AUTHOR.to_owned())),
-                    author_role: Set(Some(actor.role.clone())),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+                let measure_id = p.measure.and_then(|o| measure_ids.get(&o).copied());
+                history(&txn, &actor, fnd.id, measure_id, p).await?;
                 entries += 1;
             }
         }
@@ -396,20 +384,14 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
     finding_ids.extend(stand_ins);
     let m = &demo.rectification_meetings;
     for content in &m.contents {
+        let meeting = DemoProgress {
+            entry_date: m.entry_date,
+            kind: ProgressKind::Meeting,
+            content: content.clone(),
+            measure: None,
+        };
         for &finding_id in &finding_ids {
-            progress_entry::ActiveModel {
-                finding_id: Set(finding_id),
-                entry_date: Set(m.entry_date),
-                kind: Set(ProgressKind::Meeting),
-                content: Set(content.clone()),
-                author_sub: Set(actor.sub.clone()),
-                author_name: Set(Some(BULLETIN_AUTHOR.to_owned())),
-                author_role: Set(Some(actor.role.clone())),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            history(&txn, &actor, finding_id, None, &meeting).await?;
             entries += 1;
         }
     }
@@ -438,6 +420,31 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
     Ok(Outcome::Loaded {
         inspection_id: insp.id,
     })
+}
+
+/// A ledger entry of the bulletin's history, written as the system loading it.
+async fn history(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    finding_id: i32,
+    measure_id: Option<i32>,
+    p: &DemoProgress,
+) -> AppResult<()> {
+    progress_entry::ActiveModel {
+        finding_id: Set(finding_id),
+        measure_id: Set(measure_id),
+        entry_date: Set(p.entry_date),
+        kind: Set(p.kind),
+        content: Set(p.content.clone()),
+        author_sub: Set(actor.sub.clone()),
+        author_name: Set(Some(BULLETIN_AUTHOR.to_owned())),
+        author_role: Set(Some(actor.role.clone())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// The stand-ins for what the bulletin counts and does not publish ([`Unpublished`]):
