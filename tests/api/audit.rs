@@ -114,16 +114,7 @@ async fn lift_guard(app: &TestApp, table: &str) {
 async fn removing_the_newest_events_or_editing_a_report_snapshot_is_found() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
-    let report = app
-        .data(
-            &manager,
-            "mutation { generateReport(inspectionId: 1) { id } }",
-            json!({}),
-        )
-        .await["generateReport"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let report = app.report(&manager).await;
     let (ok, out) = verify(&app);
     assert!(ok, "{out}");
     assert!(out.contains("1 report snapshots match"), "{out}");

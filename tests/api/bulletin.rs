@@ -417,16 +417,7 @@ async fn a_problem_the_unit_does_not_publish_is_counted_but_never_printed_to_the
     assert!(!anonymous.to_string().contains(hidden), "{anonymous}");
 
     // The report to the inspection office holds every problem, this one with its flag.
-    let report = app
-        .data(
-            &manager,
-            "mutation { generateReport(inspectionId: 1) { id } }",
-            json!({}),
-        )
-        .await["generateReport"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let report = app.report(&manager).await;
     let office = app.markdown(&manager, &report).await;
     assert!(office.contains(hidden));
     let snapshot: Value = app

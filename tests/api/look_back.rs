@@ -223,16 +223,7 @@ async fn rechecks_are_of_closed_findings_scheduled_and_relapses_counted_once_per
     let bulletin = app.bulletin(&manager).await;
     let md = app.markdown(&manager, &bulletin).await;
     assert!(md.contains("回头看发现2个已销号问题出现反弹。"), "{md}");
-    let report = app
-        .data(
-            &manager,
-            "mutation { generateReport(inspectionId: 1) { id } }",
-            json!({}),
-        )
-        .await["generateReport"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let report = app.report(&manager).await;
     let md = app.markdown(&manager, &report).await;
     assert!(md.contains("| 问题反弹 | 2 |"), "{md}");
 }
