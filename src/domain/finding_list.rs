@@ -165,10 +165,33 @@ pub async fn list_columns(
         .await?
         .select_only()
         .columns(columns.iter().copied());
-    page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
+    // Every change to a finding, its links and its measures is audited.
+    Ok(page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
         finding::Model::from_columns(row, columns)
     })
-    .await
+    .await?
+    .audited())
+}
+
+/// Which of a finding's columns a read decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Columns {
+    /// Every column.
+    #[default]
+    All,
+    /// All but the description ([`finding::BRIEF`]), for a read that does not show it: the
+    /// models' descriptions are left empty.
+    Brief,
+}
+
+impl Columns {
+    /// The columns to select, in the order [`finding::Model::from_columns`] decodes them.
+    pub fn list(self) -> &'static [finding::Column] {
+        match self {
+            Columns::All => &finding::COLUMNS,
+            Columns::Brief => &finding::BRIEF,
+        }
+    }
 }
 
 /// What a list of findings nested under another record hangs from.
@@ -193,8 +216,9 @@ pub async fn list_each(
     sort: (FindingOrder, bool),
     thresholds: &Thresholds,
     args: &PageArgs,
+    columns: Columns,
 ) -> AppResult<HashMap<i32, Page<finding::Model>>> {
-    let columns = &finding::COLUMNS;
+    let columns = columns.list();
     let mut select = matching(db, caller, filter, thresholds)
         .await?
         .select_only()
@@ -227,9 +251,16 @@ pub async fn list_each(
         parents,
         &order(sort.0, sort.1),
         args,
+        columns,
         |row| finding::Model::from_columns(row, columns),
     )
     .await
+    .map(|pages| {
+        pages
+            .into_iter()
+            .map(|(parent, page)| (parent, page.audited()))
+            .collect()
+    })
 }
 
 /// Those of findings `ids` that the caller may read and that match `filter`: the rule a list

@@ -9,7 +9,7 @@ use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, Set,
+    FromQueryResult, Iterable, QueryFilter, QueryOrder, Set,
 };
 
 use crate::auth::{Caller, Permission};
@@ -102,10 +102,23 @@ pub async fn list_each(
         caller,
     ));
     let parent = Expr::col((progress_entry::Entity, progress_entry::Column::FindingId));
-    page::fetch_each(db, select, parent, finding_ids, &order(), args, |row| {
-        progress_entry::Model::from_query_result(row, "")
-    })
-    .await
+    // Every entry is appended with its audit event.
+    let columns: Vec<progress_entry::Column> = progress_entry::Column::iter().collect();
+    let pages = page::fetch_each(
+        db,
+        select,
+        parent,
+        finding_ids,
+        &order(),
+        args,
+        &columns,
+        |row| progress_entry::Model::from_query_result(row, ""),
+    )
+    .await?;
+    Ok(pages
+        .into_iter()
+        .map(|(finding, page)| (finding, page.audited()))
+        .collect())
 }
 
 /// The latest entry of these kinds in each of these findings' ledgers: what a ledger's 整改进展

@@ -12,6 +12,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
+use crate::domain::finding_list::Columns;
 use crate::error::AppResult;
 
 /// A batch's ids, deduplicated and padded to the next power of two with the last one repeated.
@@ -68,7 +69,26 @@ pub async fn findings(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i32>,
 ) -> AppResult<Vec<finding::Model>> {
-    by_ids::<finding::Entity>(db, finding::Column::Id, ids).await
+    findings_shown(db, ids, Columns::All).await
+}
+
+/// Findings by their ids, reading only `columns` (decoded by position).
+pub async fn findings_shown(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+    columns: Columns,
+) -> AppResult<Vec<finding::Model>> {
+    let columns = columns.list();
+    let query = finding::Entity::find()
+        .select_only()
+        .columns(columns.iter().copied())
+        .filter(finding::Column::Id.is_in(padded(ids)))
+        .into_query();
+    db.query_all(&query)
+        .await?
+        .iter()
+        .map(|row| Ok(finding::Model::from_columns(row, columns)?))
+        .collect()
 }
 
 pub async fn measures(

@@ -14,7 +14,8 @@ pub struct TotalCount(CountQuery);
 impl TotalCount {
     /// How many items the list has in all, across pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.0.run(ctx.db()).await?)
+        let kept = ctx.data_opt::<std::sync::Arc<crate::domain::page::Counts>>();
+        Ok(self.0.run(ctx.db(), kept.map(AsRef::as_ref)).await?)
     }
 }
 

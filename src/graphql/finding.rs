@@ -11,7 +11,7 @@ use super::department::{self, Department};
 use super::enums::{FindingStatus, RectificationType};
 use super::inspection::{Category, Inspection};
 use super::loaders::{
-    CategoryById, InspectionById, LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding,
+    CategoryById, FindingById, InspectionById, LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding,
     TargetsOfFinding,
 };
 use super::measure::{Measure, Target};
@@ -24,7 +24,7 @@ use crate::domain::finding::{FindingPatch, NewFinding};
 use std::sync::Arc;
 
 use super::pages::{FindingTerms, FindingsUnder, LedgerOf};
-use crate::domain::finding_list::{FindingFilter, FindingOrder, Parent};
+use crate::domain::finding_list::{Columns, FindingFilter, FindingOrder, Parent};
 use crate::domain::page::PageArgs;
 use crate::domain::{self};
 
@@ -333,9 +333,43 @@ pub async fn findings_under(
         Parent::Regulation => filter.regulation_id = None,
     }
     let (filter, sort) = list_terms(filter, order_by)?;
-    let terms = Arc::new(FindingTerms { filter, sort, args });
+    let terms = Arc::new(FindingTerms {
+        filter,
+        sort,
+        args,
+        columns: shown_in_page(ctx),
+    });
     let key = FindingsUnder { parent, id, terms };
     super::pages::connection(ctx, key, Finding::from).await
+}
+
+/// The columns a finding field must read: all of them when its selection shows the
+/// description, otherwise all but that long text. Aliases and fragments are seen through.
+fn shown(finding: &async_graphql::Lookahead<'_>) -> Columns {
+    if finding.field("description").exists() {
+        Columns::All
+    } else {
+        Columns::Brief
+    }
+}
+
+/// [`shown`] for the nodes of a connection field (`edges { node }` and `nodes`).
+pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
+    let page = ctx.look_ahead();
+    match (shown(&page.field("edges").field("node")), shown(&page.field("nodes"))) {
+        (Columns::Brief, Columns::Brief) => Columns::Brief,
+        _ => Columns::All,
+    }
+}
+
+/// A finding by id for a field that returns one (a relation of a visible record is visible).
+pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Option<Finding>> {
+    let columns = shown(&ctx.look_ahead());
+    Ok(ctx
+        .loader()
+        .load_one(FindingById(id, columns))
+        .await?
+        .map(Into::into))
 }
 
 /// Lists findings for the root field.
@@ -346,13 +380,14 @@ pub async fn list_findings(
     page: PageArgs,
 ) -> Result<Conn<Finding>> {
     let (filter, sort) = list_terms(filter, order_by)?;
-    let page = domain::finding_list::list(
+    let page = domain::finding_list::list_columns(
         ctx.db(),
         ctx.caller(),
         &filter,
         sort,
         &ctx.thresholds(),
         &page,
+        shown_in_page(ctx).list(),
     )
     .await?;
     Ok(connection(page, Finding::from))

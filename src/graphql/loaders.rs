@@ -14,6 +14,7 @@ use async_graphql::dataloader::Loader as LoaderTrait;
 use entity::{category, department, evidence, finding, inspection, measure, progress_entry};
 use sea_orm::DatabaseConnection;
 
+use crate::domain::finding_list::Columns;
 use crate::domain::relations::{self, Archived};
 use crate::error::{AppError, AppResult};
 
@@ -128,10 +129,6 @@ by_id!(
     CategoryById => category, relations::categories
 );
 by_id!(
-    /// A finding by id.
-    FindingById => finding, relations::findings
-);
-by_id!(
     /// A measure by id.
     MeasureById => measure, relations::measures
 );
@@ -161,6 +158,28 @@ children!(
 );
 
 use entity::target;
+
+/// A finding by id, with the columns a field shows (a batch asking for both is read in two).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingById(pub i32, pub Columns);
+
+impl LoaderTrait<FindingById> for Loader {
+    type Value = finding::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[FindingById]) -> Result<HashMap<FindingById, Self::Value>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for columns in [Columns::All, Columns::Brief] {
+            let ids: Vec<i32> = keys.iter().filter(|k| k.1 == columns).map(|k| k.0).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let rows = loaded(relations::findings_shown(&self.db, ids, columns).await)?;
+            out.extend(rows.into_iter().map(|row| (FindingById(row.id, columns), row)));
+        }
+        Ok(out)
+    }
+}
 
 /// The (not archived) measures of a finding, by number.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,9 +4,8 @@ use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, Sim
 use entity::recheck;
 
 use super::finding::Finding;
-use super::loaders::FindingById;
 use super::scalars::{Date, Time, naive, time};
-use super::{ContextExt, parse_id, write};
+use super::{parse_id, write};
 use crate::domain::look_back::{self, NewRechecks};
 
 /// A scheduled look-back re-check of a closed finding.
@@ -49,11 +48,7 @@ impl From<recheck::Model> for Recheck {
 impl Recheck {
     /// The finding to re-check.
     async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
-        Ok(ctx
-            .loader()
-            .load_one(FindingById(self.finding_id))
-            .await?
-            .map(Into::into))
+        super::finding::load(ctx, self.finding_id).await
     }
 }
 

@@ -243,6 +243,7 @@ pub fn build_schema(
         .data(bus)
         .data(Arc::new(live::SharedReads::new(1024)))
         .data(Arc::new(crate::domain::summary::Cache::default()))
+        .data(Arc::new(crate::domain::page::Counts::default()))
         .finish();
     Served { check, run }
 }

@@ -49,6 +49,7 @@ pub struct FindingTerms {
     pub filter: FindingFilter,
     pub sort: (FindingOrder, bool),
     pub args: PageArgs,
+    pub columns: finding_list::Columns,
 }
 
 /// The findings under one parent.
@@ -98,6 +99,7 @@ impl Loader<FindingsUnder> for Pages {
                 terms.sort,
                 &self.thresholds,
                 &terms.args,
+                terms.columns,
             )
             .await?;
             out.extend(pages.into_iter().map(|(id, page)| {

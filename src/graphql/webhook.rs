@@ -8,7 +8,7 @@ use entity::{notification, webhook_delivery, webhook_endpoint};
 
 use super::connection::{Conn, args, connection};
 use super::finding::Finding;
-use super::loaders::{DepartmentById, FindingById};
+use super::loaders::DepartmentById;
 use super::warning::{AlertRole, WarningLevel};
 use super::{ContextExt, parse_id, patch, write};
 use crate::domain::warning::{Audience, Level};
@@ -241,11 +241,7 @@ impl From<notification::Model> for Notification {
 impl Notification {
     /// The finding it is about.
     async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
-        Ok(ctx
-            .loader()
-            .load_one(FindingById(self.finding_id))
-            .await?
-            .map(Into::into))
+        super::finding::load(ctx, self.finding_id).await
     }
 }
 

@@ -181,8 +181,13 @@ async fn connections_nested_under_a_page_cost_one_statement_per_level_at_any_siz
     let (large, many) = nested(&app, &admin, 12, 5, None).await;
     assert_eq!(few, many, "statements must not grow with either page size");
     // The two root pages, the regulations' findings and their counts, the ledgers and their
-    // counts: one statement per level, never one per parent.
-    assert_eq!(many, 6, "{many} statements for 12 parents of each kind");
+    // counts, each count with the change counter it is kept under: one statement per level
+    // (and one per count), never one per parent.
+    assert_eq!(many, 8, "{many} statements for 12 parents of each kind");
+    // Asked again with nothing changed, the counts are kept: the counter alone is read.
+    let (again, kept) = nested(&app, &admin, 12, 5, None).await;
+    assert_eq!(again, large);
+    assert_eq!(kept, 6, "{kept} statements with the counts kept");
     check_against_one_parent(&app, &admin, &small, 2, None).await;
     check_against_one_parent(&app, &admin, &large, 5, None).await;
 

@@ -32,6 +32,7 @@ mod migrations;
 mod mutations;
 mod one_road;
 mod pagination;
+mod reads;
 mod reports;
 mod rest;
 mod schema;
