@@ -166,11 +166,13 @@ pub async fn list_columns(
         .select_only()
         .columns(columns.iter().copied());
     // Every change to a finding, its links and its measures is audited.
-    Ok(page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
-        finding::Model::from_columns(row, columns)
-    })
-    .await?
-    .audited())
+    Ok(
+        page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
+            finding::Model::from_columns(row, columns)
+        })
+        .await?
+        .audited(),
+    )
 }
 
 /// Which of a finding's columns a read decodes.

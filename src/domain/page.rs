@@ -274,6 +274,7 @@ const ROW: &str = "rt_row";
 /// `columns` of `E`, in that order, and `decode_row` decodes them. Every parent
 /// asked for has a page (empty when it has no rows); each page's `totalCount` is counted,
 /// when first asked, for all of them at once.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch_each<E>(
     db: &impl ConnectionTrait,
     select: Select<E>,

@@ -11,8 +11,8 @@ use super::department::{self, Department};
 use super::enums::{FindingStatus, RectificationType};
 use super::inspection::{Category, Inspection};
 use super::loaders::{
-    CategoryById, FindingById, InspectionById, LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding,
-    TargetsOfFinding,
+    CategoryById, FindingById, InspectionById, LookBackOfFinding, MeasuresOfFinding,
+    RegulationsOfFinding, TargetsOfFinding,
 };
 use super::measure::{Measure, Target};
 use super::progress::ProgressEntry;
@@ -356,7 +356,10 @@ fn shown(finding: &async_graphql::Lookahead<'_>) -> Columns {
 /// [`shown`] for the nodes of a connection field (`edges { node }` and `nodes`).
 pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
     let page = ctx.look_ahead();
-    match (shown(&page.field("edges").field("node")), shown(&page.field("nodes"))) {
+    match (
+        shown(&page.field("edges").field("node")),
+        shown(&page.field("nodes")),
+    ) {
         (Columns::Brief, Columns::Brief) => Columns::Brief,
         _ => Columns::All,
     }

@@ -167,15 +167,25 @@ impl LoaderTrait<FindingById> for Loader {
     type Value = finding::Model;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[FindingById]) -> Result<HashMap<FindingById, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[FindingById],
+    ) -> Result<HashMap<FindingById, Self::Value>, Self::Error> {
         let mut out = HashMap::with_capacity(keys.len());
         for columns in [Columns::All, Columns::Brief] {
-            let ids: Vec<i32> = keys.iter().filter(|k| k.1 == columns).map(|k| k.0).collect();
+            let ids: Vec<i32> = keys
+                .iter()
+                .filter(|k| k.1 == columns)
+                .map(|k| k.0)
+                .collect();
             if ids.is_empty() {
                 continue;
             }
             let rows = loaded(relations::findings_shown(&self.db, ids, columns).await)?;
-            out.extend(rows.into_iter().map(|row| (FindingById(row.id, columns), row)));
+            out.extend(
+                rows.into_iter()
+                    .map(|row| (FindingById(row.id, columns), row)),
+            );
         }
         Ok(out)
     }

@@ -11,10 +11,10 @@ use super::department::{self, Department};
 use super::enums::MeasureStatus;
 use super::finding::Finding;
 use super::loaders::FindingById;
-use crate::domain::finding_list::Columns;
 use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
+use crate::domain::finding_list::Columns;
 use crate::domain::measure::{MeasurePatch, NewMeasure};
 use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
 use crate::domain::target::{NewTarget, TargetPatch};
@@ -106,7 +106,10 @@ impl Measure {
 
     /// Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).
     async fn notices(&self, ctx: &Context<'_>) -> Result<Vec<Notice>> {
-        let finding = ctx.loader().load_one(FindingById(self.finding_id, Columns::Brief)).await?;
+        let finding = ctx
+            .loader()
+            .load_one(FindingById(self.finding_id, Columns::Brief))
+            .await?;
         Ok(
             domain::measure::notices(naive(self.deadline), finding.and_then(|f| f.deadline))
                 .into_iter()
@@ -138,7 +141,10 @@ impl Measure {
     /// Early warning (逾期预警): the level as of today and who must be alerted (the measure's
     /// responsible person, or else its finding's).
     async fn warning(&self, ctx: &Context<'_>) -> Result<EarlyWarning> {
-        let finding = ctx.loader().load_one(FindingById(self.finding_id, Columns::Brief)).await?;
+        let finding = ctx
+            .loader()
+            .load_one(FindingById(self.finding_id, Columns::Brief))
+            .await?;
         let (person, leader, inspection) = match finding {
             Some(f) => (
                 self.responsible_person.clone().or(f.responsible_person),

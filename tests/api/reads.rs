@@ -45,7 +45,8 @@ async fn a_description_is_answered_however_the_selection_asks_for_it() {
     let app = spawn_app().await;
     let admin = TestUser::admin();
     // A description of its own for every finding, so that an empty one would show.
-    app.sql("UPDATE finding SET description = '问题描述' || id").await;
+    app.sql("UPDATE finding SET description = '问题描述' || id")
+        .await;
     let stored = stored_descriptions(&app).await;
     assert!(stored.len() >= 5, "the demo data has findings");
 
@@ -149,8 +150,10 @@ async fn a_total_count_is_counted_again_after_any_change_on_any_instance() {
     let second = app.another(&["--jwt-secret", crate::helpers::SECRET]).await;
     let admin = TestUser::admin();
     // Findings not started yet, one in each of two offices of the unit.
-    app.create_finding("科室甲尚未开始的问题", "ZJTZB-BGS").await;
-    app.create_finding("科室乙尚未开始的问题", "ZJTZB-GBK").await;
+    app.create_finding("科室甲尚未开始的问题", "ZJTZB-BGS")
+        .await;
+    app.create_finding("科室乙尚未开始的问题", "ZJTZB-GBK")
+        .await;
     let stored = count(
         &app.db,
         "SELECT COUNT(*) FROM finding WHERE status = 'not_started' AND archived_at IS NULL",
