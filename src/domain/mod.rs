@@ -24,6 +24,7 @@ pub mod finding;
 pub mod finding_list;
 pub mod idempotency;
 pub mod inspection;
+pub mod kept;
 pub mod ledger_import;
 pub mod listing;
 pub mod look_back;

@@ -514,23 +514,20 @@ enum Counted {
     Each(Arc<HashMap<i32, i64>>),
 }
 
-/// `totalCount`s kept until the data changes, keyed by their statement (its text and bound
-/// values: the caller's scope, the filter, today's date are all in it).
+/// `totalCount`s kept until the data changes ([`super::kept`]), keyed by their statement (its
+/// text and bound values: the caller's scope, the filter, today's date are all in it).
 ///
 /// Counting a long list is most of the work of a request that asks for it (41,000 findings
-/// of one status: 4 ms from an index, on every poll of a dashboard). A count is kept with
-/// the audit chain's generation ([`super::summary::generation`], as the summaries are), and
-/// is current while no change has committed since, in this process or any other sharing the
-/// database. Only counts of rows whose every change is audited are kept
-/// ([`CountQuery::audited`]); the check costs one read of the newest event's id, in place of
-/// the count when it is kept and beside it when it is not.
-#[derive(Default)]
-pub struct Counts {
-    entries: std::sync::Mutex<HashMap<String, (i64, Counted)>>,
-}
+/// of one status: 4 ms from an index, on every poll of a dashboard). Only counts of rows whose
+/// every change is audited are kept ([`CountQuery::audited`]); the check reads one id, in
+/// place of the count when it is kept and beside it when it is not.
+pub struct Counts(super::kept::Kept<Counted>);
 
-/// Counts kept at most; beyond, the store starts afresh.
-const COUNTS_KEPT: usize = 4_096;
+impl Default for Counts {
+    fn default() -> Self {
+        Self(super::kept::Kept::new(4_096))
+    }
+}
 
 impl Counts {
     async fn through(
@@ -544,22 +541,6 @@ impl Counts {
         };
         let statement = db.get_database_backend().build(query);
         let key = format!("{}\u{0}{:?}", statement.sql, statement.values);
-        let generation = super::summary::generation(db).await?;
-        if let Ok(entries) = kept.entries.lock()
-            && let Some((at, counted)) = entries.get(&key)
-            && *at == generation
-        {
-            return Ok(counted.clone());
-        }
-        // The generation is read before counting: a change committed meanwhile raises it past
-        // the one stored, so the next reader counts again.
-        let counted = count.await?;
-        if let Ok(mut entries) = kept.entries.lock() {
-            if entries.len() >= COUNTS_KEPT {
-                entries.clear();
-            }
-            entries.insert(key, (generation, counted.clone()));
-        }
-        Ok(counted)
+        kept.0.get_or(db, key, count).await
     }
 }

@@ -390,28 +390,16 @@ pub async fn overview(
     })
 }
 
-/// A change counter for cached summaries: the id of the latest audit event. Every committed
-/// change writes one (from any server process sharing the database), so a summary computed at
-/// one value is current for as long as the value stays.
-pub async fn generation(db: &impl ConnectionTrait) -> AppResult<i64> {
-    let last: Option<i32> = entity::audit_event::Entity::find()
-        .select_only()
-        .column_as(entity::audit_event::Column::Id.max(), "last")
-        .into_tuple()
-        .one(db)
-        .await?
-        .flatten();
-    Ok(last.map_or(0, i64::from))
-}
+/// Finding totals kept per caller scope, summary and day ([`super::kept`]), and computed
+/// again after any change.
+pub struct Cache(super::kept::Kept<Counts>);
 
-/// Finding totals cached per caller scope, summary and day, and recomputed after any change.
-#[derive(Default)]
-pub struct Cache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, Counts)>>,
+impl Default for Cache {
+    fn default() -> Self {
+        // Scopes are few in practice.
+        Self(super::kept::Kept::new(10_000))
+    }
 }
-
-/// Entries kept at most; beyond, the cache starts afresh (scopes are few in practice).
-const CACHE_ENTRIES: usize = 10_000;
 
 impl Cache {
     pub async fn finding_totals(
@@ -421,25 +409,12 @@ impl Cache {
         findings: &Select<finding::Entity>,
         today: NaiveDate,
     ) -> AppResult<Counts> {
-        let generation = generation(db).await?;
-        if let Ok(entries) = self.entries.lock()
-            && let Some((at, counts)) = entries.get(&key)
-            && *at == generation
-        {
-            return Ok(counts.clone());
-        }
-        // Read before counting: a change committed meanwhile raises the generation past the
-        // stored one, so the next reader recomputes.
-        let counts = finding_counts(db, findings, GroupBy::Nothing, today)
-            .await?
-            .remove(&None)
-            .unwrap_or_default();
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CACHE_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, (generation, counts.clone()));
-        }
-        Ok(counts)
+        let counts = async {
+            Ok(finding_counts(db, findings, GroupBy::Nothing, today)
+                .await?
+                .remove(&None)
+                .unwrap_or_default())
+        };
+        self.0.get_or(db, key, counts).await
     }
 }
