@@ -23,15 +23,26 @@ pub type Conn<N> = Connection<String, N, TotalCount, EmptyFields>;
 
 /// Turns a page of rows into a connection of API nodes.
 pub fn connection<M, N: OutputType>(page: Page<M>, node: impl Fn(M) -> N) -> Conn<N> {
+    connection_of(page, |rows| rows.into_iter().map(node).collect())
+}
+
+/// Turns a page of rows into a connection of API nodes made all at once, so that they can
+/// share what they read ([`super::siblings`]).
+pub fn connection_of<M, N: OutputType>(
+    page: Page<M>,
+    nodes: impl FnOnce(Vec<M>) -> Vec<N>,
+) -> Conn<N> {
     let mut connection = Connection::with_additional_fields(
         page.has_previous,
         page.has_next,
         TotalCount(page.count),
     );
+    let (cursors, rows): (Vec<String>, Vec<M>) = page.rows.into_iter().unzip();
     connection.edges.extend(
-        page.rows
+        cursors
             .into_iter()
-            .map(|(cursor, row)| Edge::new(cursor, node(row))),
+            .zip(nodes(rows))
+            .map(|(cursor, node)| Edge::new(cursor, node)),
     );
     connection
 }

@@ -6,17 +6,18 @@ use async_graphql::{
 };
 use entity::finding;
 
-use super::connection::{Conn, OrderDirection, args, connection};
-use super::department::{self, Department};
+use super::connection::{Conn, OrderDirection, args};
+use super::department::Department;
 use super::enums::{FindingStatus, RectificationType};
 use super::inspection::{Category, Inspection};
 use super::loaders::{
-    CategoryById, FindingById, InspectionById, LookBackOfFinding, MeasuresOfFinding,
-    RegulationsOfFinding, TargetsOfFinding,
+    CategoryById, DepartmentById, FindingById, InspectionById, LookBackOfFinding,
+    MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
 };
 use super::measure::{Measure, Target};
 use super::progress::ProgressEntry;
 use super::regulation::Regulation;
+use super::siblings::{Siblings, each, related, shared};
 use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
@@ -70,6 +71,29 @@ pub struct Finding {
     pub category_id: Option<i32>,
     #[graphql(skip)]
     pub inspection_id: i32,
+    /// The findings read with this one, when it was read in a page.
+    #[graphql(skip)]
+    pub siblings: Option<Arc<Siblings<FindingKeys>>>,
+}
+
+/// What a finding's relations are loaded by.
+#[derive(Clone, Copy)]
+pub struct FindingKeys {
+    id: i32,
+    department_id: i32,
+    category_id: Option<i32>,
+    inspection_id: i32,
+}
+
+impl FindingKeys {
+    fn of(f: &finding::Model) -> Self {
+        Self {
+            id: f.id,
+            department_id: f.department_id,
+            category_id: f.category_id,
+            inspection_id: f.inspection_id,
+        }
+    }
 }
 
 impl From<finding::Model> for Finding {
@@ -94,17 +118,48 @@ impl From<finding::Model> for Finding {
             department_id: f.department_id,
             category_id: f.category_id,
             inspection_id: f.inspection_id,
+            siblings: None,
         }
     }
 }
 
 impl Finding {
-    async fn look_back(&self, ctx: &Context<'_>) -> Result<crate::domain::look_back::LookBack> {
-        Ok(ctx
-            .loader()
-            .load_one(LookBackOfFinding(self.row_id))
-            .await?
-            .unwrap_or_default())
+    /// Findings read together: each one's relations are read for all of them at once.
+    pub fn many(rows: impl IntoIterator<Item = finding::Model>) -> Vec<Finding> {
+        let rows: Vec<finding::Model> = rows.into_iter().collect();
+        let siblings = Siblings::of(rows.iter().map(FindingKeys::of).collect());
+        rows.into_iter()
+            .map(|row| Finding {
+                siblings: Some(siblings.clone()),
+                ..row.into()
+            })
+            .collect()
+    }
+
+    /// Findings loaded together for some key, as siblings of each other.
+    pub fn loaded<K: Eq + std::hash::Hash>(
+        loaded: std::collections::HashMap<K, finding::Model>,
+    ) -> std::collections::HashMap<K, Arc<Finding>> {
+        let (keys, rows): (Vec<K>, Vec<finding::Model>) = loaded.into_iter().unzip();
+        keys.into_iter()
+            .zip(Finding::many(rows).into_iter().map(Arc::new))
+            .collect()
+    }
+
+    async fn look_back(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Arc<crate::domain::look_back::LookBack>> {
+        let key = LookBackOfFinding(self.row_id);
+        let found = related(
+            ctx,
+            self.siblings.as_ref(),
+            key,
+            |f| Some(LookBackOfFinding(f.id)),
+            shared,
+        )
+        .await?;
+        Ok(found.unwrap_or_default())
     }
 
     /// Days past the deadline as of `today`, when overdue (never once closed).
@@ -148,8 +203,16 @@ impl Finding {
     }
 
     /// Responsible department (责任科室).
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        department::load(ctx, self.department_id).await
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Arc<Department>>> {
+        let key = DepartmentById(self.department_id);
+        related(
+            ctx,
+            self.siblings.as_ref(),
+            key,
+            |f| Some(DepartmentById(f.department_id)),
+            shared,
+        )
+        .await
     }
 
     /// Early warning (逾期预警): the level as of today and who must be alerted.
@@ -166,63 +229,76 @@ impl Finding {
     }
 
     /// The feedback heading (方面) the finding sits under.
-    async fn category(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
-        match self.category_id {
-            Some(id) => Ok(ctx
-                .loader()
-                .load_one(CategoryById(id))
-                .await?
-                .map(Into::into)),
-            None => Ok(None),
-        }
+    async fn category(&self, ctx: &Context<'_>) -> Result<Option<Arc<Category>>> {
+        let Some(id) = self.category_id else {
+            return Ok(None);
+        };
+        related(
+            ctx,
+            self.siblings.as_ref(),
+            CategoryById(id),
+            |f| f.category_id.map(CategoryById),
+            shared,
+        )
+        .await
     }
 
     /// The inspection that found it.
-    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
-        Ok(ctx
-            .loader()
-            .load_one(InspectionById(self.inspection_id))
-            .await?
-            .map(Into::into))
+    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Arc<Inspection>>> {
+        let key = InspectionById(self.inspection_id);
+        related(
+            ctx,
+            self.siblings.as_ref(),
+            key,
+            |f| Some(InspectionById(f.inspection_id)),
+            shared,
+        )
+        .await
     }
 
     /// Rectification measures (整改措施), in order (not archived).
     #[graphql(complexity = "10 * child_complexity + 1")]
-    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
-        let measures = ctx
-            .loader()
-            .load_one(MeasuresOfFinding(self.row_id))
-            .await?;
-        Ok(measures
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Arc<Vec<Measure>>> {
+        let key = MeasuresOfFinding(self.row_id);
+        let found = related(
+            ctx,
+            self.siblings.as_ref(),
+            key,
+            |f| Some(MeasuresOfFinding(f.id)),
+            Measure::loaded,
+        )
+        .await?;
+        Ok(found.unwrap_or_default())
     }
 
     /// Measurable targets (目标), e.g. a share to reach.
     #[graphql(complexity = "5 * child_complexity + 1")]
-    async fn targets(&self, ctx: &Context<'_>) -> Result<Vec<Target>> {
-        let targets = ctx.loader().load_one(TargetsOfFinding(self.row_id)).await?;
-        Ok(targets
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    async fn targets(&self, ctx: &Context<'_>) -> Result<Arc<Vec<Target>>> {
+        let key = TargetsOfFinding(self.row_id);
+        let found = related(
+            ctx,
+            self.siblings.as_ref(),
+            key,
+            |f| Some(TargetsOfFinding(f.id)),
+            each,
+        )
+        .await?;
+        Ok(found.unwrap_or_default())
     }
 
     /// Regulations (规章制度) made or revised in answer to this finding.
     #[graphql(complexity = "10 * child_complexity + 1")]
-    async fn regulations(&self, ctx: &Context<'_>) -> Result<Vec<Regulation>> {
-        let regulations = ctx
-            .loader()
-            .load_one(RegulationsOfFinding(self.row_id))
-            .await?;
-        Ok(regulations
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    async fn regulations(&self, ctx: &Context<'_>) -> Result<Arc<Vec<Regulation>>> {
+        let key = RegulationsOfFinding(self.row_id);
+        let found = related(
+            ctx,
+            self.siblings.as_ref(),
+            key,
+            |f| Some(RegulationsOfFinding(f.id)),
+            each,
+        )
+        .await?;
+        Ok(found.unwrap_or_default())
     }
 
     /// How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.
@@ -237,7 +313,12 @@ impl Finding {
 
     /// The scheduled re-check (回头看) not done yet, the earliest due.
     async fn next_recheck(&self, ctx: &Context<'_>) -> Result<Option<super::look_back::Recheck>> {
-        Ok(self.look_back(ctx).await?.next_recheck.map(Into::into))
+        Ok(self
+            .look_back(ctx)
+            .await?
+            .next_recheck
+            .clone()
+            .map(Into::into))
     }
 
     /// The finding's ledger (台账), oldest entry first.
@@ -340,7 +421,7 @@ pub async fn findings_under(
         columns: shown_in_page(ctx),
     });
     let key = FindingsUnder { parent, id, terms };
-    super::pages::connection(ctx, key, Finding::from).await
+    super::pages::connection(ctx, key, std::convert::identity).await
 }
 
 /// The columns a finding field must read: all of them when its selection shows the
@@ -365,9 +446,14 @@ pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
     }
 }
 
+/// [`shown`] for the finding the current field returns.
+pub fn shown_here(ctx: &Context<'_>) -> Columns {
+    shown(&ctx.look_ahead())
+}
+
 /// A finding by id for a field that returns one (a relation of a visible record is visible).
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Option<Finding>> {
-    let columns = shown(&ctx.look_ahead());
+    let columns = shown_here(ctx);
     Ok(ctx
         .loader()
         .load_one(FindingById(id, columns))
@@ -393,7 +479,7 @@ pub async fn list_findings(
         shown_in_page(ctx).list(),
     )
     .await?;
-    Ok(connection(page, Finding::from))
+    Ok(super::connection::connection_of(page, Finding::many))
 }
 
 /// The domain's filter and order for a list's arguments.

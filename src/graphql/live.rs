@@ -25,7 +25,9 @@ use super::{ContextExt, parse_opt_id};
 use crate::auth::Caller;
 use crate::config::Config;
 use crate::domain::change::Kind;
-use crate::domain::events::{FINDING_CHANGED, REPORT_PUBLISHED, REPORT_SUBMITTED, WARNING_RAISED};
+use crate::domain::events::{
+    self, FINDING_CHANGED, REPORT_PUBLISHED, REPORT_SUBMITTED, WARNING_RAISED,
+};
 use crate::domain::finding_list::{self, FindingFilter};
 use crate::domain::warning::{Level, Thresholds};
 use crate::domain::{Acting, report};
@@ -93,7 +95,7 @@ impl Subscription {
             ID,
         >,
     ) -> Result<BoxStream<'static, Result<FindingChange>>> {
-        let watch = Watch::new(ctx, filter, &[FINDING_CHANGED], after.as_ref())?;
+        let watch = Watch::new(ctx, filter, &[FINDING_CHANGED], after.as_ref()).await?;
         Ok(watch.stream(|w, batch| async move {
             let found = w.findings(&batch).await?;
             Ok(batch
@@ -123,7 +125,7 @@ impl Subscription {
             ID,
         >,
     ) -> Result<BoxStream<'static, Result<WarningRaised>>> {
-        let watch = Watch::new(ctx, filter, &[WARNING_RAISED], after.as_ref())?;
+        let watch = Watch::new(ctx, filter, &[WARNING_RAISED], after.as_ref()).await?;
         Ok(watch.stream(|w, batch| async move {
             let found = w.findings(&batch).await?;
             let mut out = Vec::new();
@@ -173,7 +175,8 @@ impl Subscription {
             None,
             &[REPORT_SUBMITTED, REPORT_PUBLISHED],
             after.as_ref(),
-        )?;
+        )
+        .await?;
         Ok(watch.stream(|w, batch| async move {
             let mut out = Vec::new();
             for e in &batch {
@@ -244,7 +247,7 @@ struct Reader {
 }
 
 impl Watch {
-    fn new(
+    async fn new(
         ctx: &Context<'_>,
         filter: Option<FindingFilterInput>,
         kinds: &'static [&'static str],
@@ -254,10 +257,15 @@ impl Watch {
         caller.require_identity()?;
         let (mut filter, _) = list_terms(filter.unwrap_or_default(), None)?;
         filter.include_archived = true;
-        let after = parse_opt_id("after", after)?;
+        // Without `after`, "from now on" is from what the database holds now, written by any
+        // instance: this instance's pump may not have read another's newest commits yet.
+        let after = match parse_opt_id("after", after)? {
+            Some(after) => after,
+            None => events::latest(ctx.db()).await?,
+        };
         let bus = ctx.data_unchecked::<Bus>();
         Ok(Self {
-            follow: bus.follow(kinds, after),
+            follow: bus.follow(kinds, Some(after)),
             reader: Arc::new(Reader {
                 db: ctx.db().clone(),
                 caller,

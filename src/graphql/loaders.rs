@@ -14,6 +14,7 @@ use async_graphql::dataloader::Loader as LoaderTrait;
 use entity::{category, department, evidence, finding, inspection, measure, progress_entry};
 use sea_orm::DatabaseConnection;
 
+use super::siblings::Variant;
 use crate::domain::finding_list::Columns;
 use crate::domain::relations::{self, Archived};
 use crate::error::{AppError, AppResult};
@@ -75,6 +76,8 @@ macro_rules! by_id {
         #[derive(Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub i32);
 
+        impl Variant for $key {}
+
         impl LoaderTrait<$key> for Loader {
             type Value = $module::Model;
             type Error = LoadError;
@@ -93,6 +96,8 @@ macro_rules! children {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub i32);
+
+        impl Variant for $key {}
 
         impl LoaderTrait<$key> for Loader {
             type Value = Vec<$module::Model>;
@@ -163,6 +168,12 @@ use entity::target;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FindingById(pub i32, pub Columns);
 
+impl Variant for FindingById {
+    fn variant(&self) -> u8 {
+        self.1 as u8
+    }
+}
+
 impl LoaderTrait<FindingById> for Loader {
     type Value = finding::Model;
     type Error = LoadError;
@@ -195,6 +206,8 @@ impl LoaderTrait<FindingById> for Loader {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MeasuresOfFinding(pub i32);
 
+impl Variant for MeasuresOfFinding {}
+
 impl LoaderTrait<MeasuresOfFinding> for Loader {
     type Value = Vec<measure::Model>;
     type Error = LoadError;
@@ -219,6 +232,8 @@ impl LoaderTrait<MeasuresOfFinding> for Loader {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RegulationsOfFinding(pub i32);
 
+impl Variant for RegulationsOfFinding {}
+
 impl LoaderTrait<RegulationsOfFinding> for Loader {
     type Value = Vec<entity::regulation::Model>;
     type Error = LoadError;
@@ -242,6 +257,8 @@ impl LoaderTrait<RegulationsOfFinding> for Loader {
 /// What the look-back knows of a finding: relapses and the next scheduled re-check.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LookBackOfFinding(pub i32);
+
+impl Variant for LookBackOfFinding {}
 
 impl LoaderTrait<LookBackOfFinding> for Loader {
     type Value = crate::domain::look_back::LookBack;

@@ -6,11 +6,12 @@ use async_graphql::{
 };
 use entity::{measure, target};
 
-use super::connection::{Conn, OrderDirection, args, connection};
-use super::department::{self, Department};
+use super::connection::{Conn, OrderDirection, args};
+use super::department::Department;
 use super::enums::MeasureStatus;
 use super::finding::Finding;
-use super::loaders::FindingById;
+use super::loaders::{DepartmentById, FindingById};
+use super::siblings::{Siblings, related, shared};
 use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
@@ -19,6 +20,8 @@ use crate::domain::measure::{MeasurePatch, NewMeasure};
 use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
 use crate::domain::target::{NewTarget, TargetPatch};
 use crate::domain::{self};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A rectification measure of a finding (整改措施).
 #[derive(SimpleObject, Clone)]
@@ -48,6 +51,16 @@ pub struct Measure {
     pub department_id: Option<i32>,
     #[graphql(skip)]
     pub finding_id: i32,
+    /// The measures read with this one, when it was read in a page or with its finding's.
+    #[graphql(skip)]
+    pub siblings: Option<Arc<Siblings<MeasureKeys>>>,
+}
+
+/// What a measure's relations are loaded by.
+#[derive(Clone, Copy)]
+pub struct MeasureKeys {
+    finding_id: i32,
+    department_id: Option<i32>,
 }
 
 impl From<measure::Model> for Measure {
@@ -65,11 +78,63 @@ impl From<measure::Model> for Measure {
             version: m.version,
             department_id: m.department_id,
             finding_id: m.finding_id,
+            siblings: None,
         }
     }
 }
 
 impl Measure {
+    /// Measures read together: each one's relations are read for all of them at once.
+    pub fn many(rows: impl IntoIterator<Item = measure::Model>) -> Vec<Measure> {
+        let rows: Vec<measure::Model> = rows.into_iter().collect();
+        let keys = rows
+            .iter()
+            .map(|m| MeasureKeys {
+                finding_id: m.finding_id,
+                department_id: m.department_id,
+            })
+            .collect();
+        let siblings = Siblings::of(keys);
+        rows.into_iter()
+            .map(|row| Measure {
+                siblings: Some(siblings.clone()),
+                ..row.into()
+            })
+            .collect()
+    }
+
+    /// The measures of several findings, loaded together, as siblings of each other.
+    pub fn loaded<K: Eq + std::hash::Hash>(
+        loaded: HashMap<K, Vec<measure::Model>>,
+    ) -> HashMap<K, Arc<Vec<Measure>>> {
+        let mut sizes = Vec::with_capacity(loaded.len());
+        let mut rows = Vec::new();
+        for (key, measures) in loaded {
+            sizes.push((key, measures.len()));
+            rows.extend(measures);
+        }
+        let mut all = Measure::many(rows).into_iter();
+        sizes
+            .into_iter()
+            .map(|(key, n)| (key, Arc::new(all.by_ref().take(n).collect())))
+            .collect()
+    }
+
+    /// The measure's finding with the columns the brief fields read.
+    async fn brief_finding(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Arc<entity::finding::Model>>> {
+        related(
+            ctx,
+            self.siblings.as_ref(),
+            FindingById(self.finding_id, Columns::Brief),
+            |m| Some(FindingById(m.finding_id, Columns::Brief)),
+            shared,
+        )
+        .await
+    }
+
     /// Days past the deadline as of `today`, when overdue (never once done).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
         overdue_days(
@@ -106,10 +171,7 @@ impl Measure {
 
     /// Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).
     async fn notices(&self, ctx: &Context<'_>) -> Result<Vec<Notice>> {
-        let finding = ctx
-            .loader()
-            .load_one(FindingById(self.finding_id, Columns::Brief))
-            .await?;
+        let finding = self.brief_finding(ctx).await?;
         Ok(
             domain::measure::notices(naive(self.deadline), finding.and_then(|f| f.deadline))
                 .into_iter()
@@ -129,26 +191,43 @@ impl Measure {
     }
 
     /// Responsible department (责任科室), when the measure has its own.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        department::load_opt(ctx, self.department_id).await
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Arc<Department>>> {
+        let Some(id) = self.department_id else {
+            return Ok(None);
+        };
+        related(
+            ctx,
+            self.siblings.as_ref(),
+            DepartmentById(id),
+            |m| m.department_id.map(DepartmentById),
+            shared,
+        )
+        .await
     }
 
     /// The finding the measure belongs to.
-    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
-        super::finding::load(ctx, self.finding_id).await
+    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Arc<Finding>>> {
+        let columns = super::finding::shown_here(ctx);
+        related(
+            ctx,
+            self.siblings.as_ref(),
+            FindingById(self.finding_id, columns),
+            |m| Some(FindingById(m.finding_id, columns)),
+            Finding::loaded,
+        )
+        .await
     }
 
     /// Early warning (逾期预警): the level as of today and who must be alerted (the measure's
     /// responsible person, or else its finding's).
     async fn warning(&self, ctx: &Context<'_>) -> Result<EarlyWarning> {
-        let finding = ctx
-            .loader()
-            .load_one(FindingById(self.finding_id, Columns::Brief))
-            .await?;
+        let finding = self.brief_finding(ctx).await?;
         let (person, leader, inspection) = match finding {
             Some(f) => (
-                self.responsible_person.clone().or(f.responsible_person),
-                f.responsible_leader,
+                self.responsible_person
+                    .clone()
+                    .or(f.responsible_person.clone()),
+                f.responsible_leader.clone(),
                 f.inspection_id,
             ),
             None => (self.responsible_person.clone(), None, 0),
@@ -315,7 +394,7 @@ impl MeasureQuery {
             &args(first, after, last, before),
         )
         .await?;
-        Ok(connection(page, Measure::from))
+        Ok(super::connection::connection_of(page, Measure::many))
     }
 }
 

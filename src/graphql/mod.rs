@@ -24,6 +24,7 @@ mod progress;
 mod regulation;
 mod report;
 pub mod scalars;
+mod siblings;
 mod summary;
 mod system;
 pub mod viewer;

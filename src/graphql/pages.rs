@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{finding, progress_entry};
+use entity::progress_entry;
 use sea_orm::DatabaseConnection;
 
 use super::ContextExt;
 use super::connection::Conn;
+use super::finding::Finding;
 use crate::auth::Caller;
 use crate::domain::finding_list::{self, FindingFilter, FindingOrder, Parent};
 use crate::domain::page::{Page, PageArgs};
@@ -80,8 +81,9 @@ fn by_terms<K, T: Clone + Eq + std::hash::Hash>(
     groups
 }
 
+/// The findings of one level's pages (every parent's) are siblings of each other.
 impl Loader<FindingsUnder> for Pages {
-    type Value = Page<finding::Model>;
+    type Value = Page<Finding>;
     type Error = Arc<AppError>;
 
     async fn load(
@@ -102,7 +104,7 @@ impl Loader<FindingsUnder> for Pages {
                 terms.columns,
             )
             .await?;
-            out.extend(pages.into_iter().map(|(id, page)| {
+            out.extend(together(pages, Finding::many).map(|(id, page)| {
                 let key = FindingsUnder {
                     parent,
                     id,
@@ -133,6 +135,33 @@ impl Loader<LedgerOf> for Pages {
         }
         Ok(out)
     }
+}
+
+/// Pages of several parents with their rows made into API nodes all at once, so that the
+/// nodes of one level share what they read ([`super::siblings`]).
+fn together<M, N>(
+    pages: impl IntoIterator<Item = (i32, Page<M>)>,
+    many: impl FnOnce(Vec<M>) -> Vec<N>,
+) -> impl Iterator<Item = (i32, Page<N>)> {
+    let mut rows = Vec::new();
+    let mut shapes = Vec::new();
+    for (id, page) in pages {
+        let (cursors, models): (Vec<String>, Vec<M>) = page.rows.into_iter().unzip();
+        rows.extend(models);
+        shapes.push((id, cursors, page.has_previous, page.has_next, page.count));
+    }
+    let mut nodes = many(rows).into_iter();
+    shapes
+        .into_iter()
+        .map(move |(id, cursors, has_previous, has_next, count)| {
+            let page = Page {
+                rows: cursors.into_iter().zip(nodes.by_ref()).collect(),
+                has_previous,
+                has_next,
+                count,
+            };
+            (id, page)
+        })
 }
 
 /// One parent's page from the request's loader, as a connection of API nodes.

@@ -162,7 +162,8 @@ impl Bus {
     }
 
     /// Batches of events of `kinds` (all when empty) after `after` (from the outbox, as far as
-    /// it reaches back), then each batch as it commits; without `after`, from now on.
+    /// it reaches back), then each batch as it commits; without `after`, from the newest event
+    /// this instance's pump has read (which may lag another instance's latest commits).
     pub fn follow(&self, kinds: &'static [&'static str], after: Option<i32>) -> Follow {
         // Subscribe before reading the cursor: what is broadcast after it is then received.
         let receiver = self.sender.subscribe();

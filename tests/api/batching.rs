@@ -220,3 +220,102 @@ async fn connections_nested_under_a_page_cost_one_statement_per_level_at_any_siz
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
 }
+
+/// Every relation of a finding and of a measure, as records read in pages show them.
+const DEEP: &str = "query($n: Int!, $m: Int!) {
+  findings(first: $n) { edges { node { ...F } } }
+  measures(first: $n) { edges { node { ...M } } }
+  inspections(first: 3) { edges { node { findings(first: $m) { nodes { ...F } } } } } }
+fragment M on Measure { id content notices { code } warning { level }
+  department { id name } finding { id title description inspection { id title } } }
+fragment F on Finding { id title department { id name } category { id title }
+  inspection { id title } measures { ...M } targets { id name currentValue }
+  regulations { id title } relapseCount nextRecheck { id } }";
+
+const ONE_FINDING: &str = "query($id: ID!) { finding(id: $id) { ...F } }
+fragment M on Measure { id content notices { code } warning { level }
+  department { id name } finding { id title description inspection { id title } } }
+fragment F on Finding { id title department { id name } category { id title }
+  inspection { id title } measures { ...M } targets { id name currentValue }
+  regulations { id title } relapseCount nextRecheck { id } }";
+
+const ONE_MEASURE: &str = "query($id: ID!) { measure(id: $id) { ...M } }
+fragment M on Measure { id content notices { code } warning { level }
+  department { id name } finding { id title description inspection { id title } } }";
+
+#[tokio::test]
+async fn a_relation_reads_the_same_for_a_record_in_a_page_and_for_it_alone() {
+    // The principal leaders of RED warnings still come through the DataLoader: a wide window
+    // gathers them into one batch on a slow build.
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        SECRET,
+        "--graphql-max-complexity",
+        "1000000",
+        "--dataloader-delay",
+        "50ms",
+    ])
+    .await;
+    grow(&app, 40).await;
+    for (token, scope) in [(TestUser::admin(), 0), (TestUser::manager("ZJTZB"), 1)] {
+        let deep = async |n: i32, m: i32| {
+            let before = app.sql_statements().await;
+            let data = app.data(&token, DEEP, json!({"n": n, "m": m})).await;
+            (data, app.sql_statements().await - before)
+        };
+        // The first request may open the pool's connections (their set-up is counted).
+        deep(60, 20).await;
+        let (_, more) = deep(60, 20).await;
+        let (data, statements) = deep(30, 10).await;
+        // At most one statement per relation and level, whatever the number of records: the
+        // three root pages and the nested one; for each of the two levels of findings their
+        // department, category, inspection, measures, targets, regulations and look-back
+        // (relapses and re-checks); for each of the two levels of measures their department,
+        // their finding (with its inspection) and their finding's brief columns (for notices
+        // and warning). Fewer when the DataLoader gathers two levels' keys in one window. A
+        // scoped caller reads its department once more.
+        for n in [statements, more] {
+            assert!(n <= 32 + scope, "{n} statements");
+        }
+        let mut findings: Vec<&Value> = data["findings"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .collect();
+        for inspection in data["inspections"]["edges"].as_array().unwrap() {
+            findings.extend(inspection["node"]["findings"]["nodes"].as_array().unwrap());
+        }
+        let mut measures: Vec<&Value> = data["measures"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .collect();
+        measures.extend(
+            findings
+                .iter()
+                .flat_map(|f| f["measures"].as_array().unwrap()),
+        );
+        assert!(findings.len() > 30 && measures.len() > 60, "{data}");
+        assert!(
+            findings
+                .iter()
+                .any(|f| !f["regulations"].as_array().unwrap().is_empty())
+                && measures.iter().any(|m| !m["department"].is_null()),
+            "the data must hold the relations compared"
+        );
+        for node in findings {
+            let alone = app
+                .data(&token, ONE_FINDING, json!({"id": node["id"]}))
+                .await;
+            assert_eq!(&alone["finding"], node, "finding {}", node["id"]);
+        }
+        for node in measures {
+            let alone = app
+                .data(&token, ONE_MEASURE, json!({"id": node["id"]}))
+                .await;
+            assert_eq!(&alone["measure"], node, "measure {}", node["id"]);
+        }
+    }
+}
