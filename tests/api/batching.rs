@@ -221,27 +221,19 @@ async fn connections_nested_under_a_page_cost_one_statement_per_level_at_any_siz
     assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
 }
 
-/// Every relation of a finding and of a measure, as records read in pages show them.
+/// Every relation of a measure, and of a finding (with its measures).
+const MEASURE: &str = "fragment M on Measure { id content notices { code } warning { level }
+  department { id name } finding { id title description inspection { id title } } }";
+const FINDING: &str =
+    "fragment F on Finding { id title department { id name } category { id title }
+  inspection { id title } measures { ...M } targets { id name currentValue }
+  regulations { id title } relapseCount nextRecheck { id } }";
+
+/// Findings and measures read in pages, at two levels.
 const DEEP: &str = "query($n: Int!, $m: Int!) {
   findings(first: $n) { edges { node { ...F } } }
   measures(first: $n) { edges { node { ...M } } }
-  inspections(first: 3) { edges { node { findings(first: $m) { nodes { ...F } } } } } }
-fragment M on Measure { id content notices { code } warning { level }
-  department { id name } finding { id title description inspection { id title } } }
-fragment F on Finding { id title department { id name } category { id title }
-  inspection { id title } measures { ...M } targets { id name currentValue }
-  regulations { id title } relapseCount nextRecheck { id } }";
-
-const ONE_FINDING: &str = "query($id: ID!) { finding(id: $id) { ...F } }
-fragment M on Measure { id content notices { code } warning { level }
-  department { id name } finding { id title description inspection { id title } } }
-fragment F on Finding { id title department { id name } category { id title }
-  inspection { id title } measures { ...M } targets { id name currentValue }
-  regulations { id title } relapseCount nextRecheck { id } }";
-
-const ONE_MEASURE: &str = "query($id: ID!) { measure(id: $id) { ...M } }
-fragment M on Measure { id content notices { code } warning { level }
-  department { id name } finding { id title description inspection { id title } } }";
+  inspections(first: 3) { edges { node { findings(first: $m) { nodes { ...F } } } } } }";
 
 #[tokio::test]
 async fn a_relation_reads_the_same_for_a_record_in_a_page_and_for_it_alone() {
@@ -260,7 +252,8 @@ async fn a_relation_reads_the_same_for_a_record_in_a_page_and_for_it_alone() {
     for (token, scope) in [(TestUser::admin(), 0), (TestUser::manager("ZJTZB"), 1)] {
         let deep = async |n: i32, m: i32| {
             let before = app.sql_statements().await;
-            let data = app.data(&token, DEEP, json!({"n": n, "m": m})).await;
+            let query = format!("{DEEP} {FINDING} {MEASURE}");
+            let data = app.data(&token, &query, json!({"n": n, "m": m})).await;
             (data, app.sql_statements().await - before)
         };
         // The first request may open the pool's connections (their set-up is counted).
@@ -305,15 +298,18 @@ async fn a_relation_reads_the_same_for_a_record_in_a_page_and_for_it_alone() {
                 && measures.iter().any(|m| !m["department"].is_null()),
             "the data must hold the relations compared"
         );
+        let one_finding =
+            format!("query($id: ID!) {{ finding(id: $id) {{ ...F }} }} {FINDING} {MEASURE}");
+        let one_measure = format!("query($id: ID!) {{ measure(id: $id) {{ ...M }} }} {MEASURE}");
         for node in findings {
             let alone = app
-                .data(&token, ONE_FINDING, json!({"id": node["id"]}))
+                .data(&token, &one_finding, json!({"id": node["id"]}))
                 .await;
             assert_eq!(&alone["finding"], node, "finding {}", node["id"]);
         }
         for node in measures {
             let alone = app
-                .data(&token, ONE_MEASURE, json!({"id": node["id"]}))
+                .data(&token, &one_measure, json!({"id": node["id"]}))
                 .await;
             assert_eq!(&alone["measure"], node, "measure {}", node["id"]);
         }
