@@ -17,7 +17,7 @@ use super::loaders::{
 use super::measure::{Measure, Target};
 use super::progress::ProgressEntry;
 use super::regulation::Regulation;
-use super::siblings::{Siblings, each, related, shared};
+use super::siblings::{Siblings, each, related, share, shared};
 use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
@@ -126,14 +126,10 @@ impl From<finding::Model> for Finding {
 impl Finding {
     /// Findings read together: each one's relations are read for all of them at once.
     pub fn many(rows: impl IntoIterator<Item = finding::Model>) -> Vec<Finding> {
-        let rows: Vec<finding::Model> = rows.into_iter().collect();
-        let siblings = Siblings::of(rows.iter().map(FindingKeys::of).collect());
-        rows.into_iter()
-            .map(|row| Finding {
-                siblings: Some(siblings.clone()),
-                ..row.into()
-            })
-            .collect()
+        share(rows, FindingKeys::of, |row, siblings| Finding {
+            siblings: Some(siblings),
+            ..row.into()
+        })
     }
 
     /// Findings loaded together for some key, as siblings of each other.

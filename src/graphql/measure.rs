@@ -11,7 +11,7 @@ use super::department::Department;
 use super::enums::MeasureStatus;
 use super::finding::Finding;
 use super::loaders::{DepartmentById, FindingById};
-use super::siblings::{Siblings, related, shared};
+use super::siblings::{Siblings, related, share, shared};
 use super::warning::{EarlyWarning, WarningLevel, warning};
 use super::write;
 use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
@@ -86,21 +86,14 @@ impl From<measure::Model> for Measure {
 impl Measure {
     /// Measures read together: each one's relations are read for all of them at once.
     pub fn many(rows: impl IntoIterator<Item = measure::Model>) -> Vec<Measure> {
-        let rows: Vec<measure::Model> = rows.into_iter().collect();
-        let keys = rows
-            .iter()
-            .map(|m| MeasureKeys {
-                finding_id: m.finding_id,
-                department_id: m.department_id,
-            })
-            .collect();
-        let siblings = Siblings::of(keys);
-        rows.into_iter()
-            .map(|row| Measure {
-                siblings: Some(siblings.clone()),
-                ..row.into()
-            })
-            .collect()
+        let keys = |m: &measure::Model| MeasureKeys {
+            finding_id: m.finding_id,
+            department_id: m.department_id,
+        };
+        share(rows, keys, |row, siblings| Measure {
+            siblings: Some(siblings),
+            ..row.into()
+        })
     }
 
     /// The measures of several findings, loaded together, as siblings of each other.

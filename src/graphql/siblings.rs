@@ -69,6 +69,19 @@ impl<T> Siblings<T> {
     }
 }
 
+/// Rows read together, made into API records that share one [`Siblings`] of their keys.
+pub fn share<M, T, N>(
+    rows: impl IntoIterator<Item = M>,
+    key_of: impl Fn(&M) -> T,
+    node: impl Fn(M, Arc<Siblings<T>>) -> N,
+) -> Vec<N> {
+    let rows: Vec<M> = rows.into_iter().collect();
+    let siblings = Siblings::of(rows.iter().map(key_of).collect());
+    rows.into_iter()
+        .map(|row| node(row, siblings.clone()))
+        .collect()
+}
+
 /// A relation's value for `key`, from the siblings when the record has them (asked for all of
 /// them the first time), else for the record alone. `key_of` gives a
 /// sibling's key (none when it has no such relation); `convert` turns the loaded values into
