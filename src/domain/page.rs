@@ -109,6 +109,17 @@ pub struct Page<M> {
 }
 
 impl<M> Page<M> {
+    /// The page with each row made into something else.
+    pub fn map<N>(self, f: impl FnMut(M) -> N) -> Page<N> {
+        let mut f = f;
+        Page {
+            rows: self.rows.into_iter().map(|(c, m)| (c, f(m))).collect(),
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+            count: self.count,
+        }
+    }
+
     /// Marks the list's count as [`CountQuery::audited`].
     pub fn audited(mut self) -> Self {
         self.count = self.count.audited();

@@ -26,8 +26,7 @@ pub fn connection<M, N: OutputType>(page: Page<M>, node: impl Fn(M) -> N) -> Con
     connection_of(page, |rows| rows.into_iter().map(node).collect())
 }
 
-/// Turns a page of rows into a connection of API nodes made all at once, so that they can
-/// share what they read ([`super::siblings`]).
+/// Turns a page of rows into a connection of API nodes made all at once.
 pub fn connection_of<M, N: OutputType>(
     page: Page<M>,
     nodes: impl FnOnce(Vec<M>) -> Vec<N>,

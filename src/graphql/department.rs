@@ -1,56 +1,110 @@
 //! Departments (部门): the tree every permission is scoped by.
 
-use async_graphql::{
-    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::department;
 
-use super::connection::{Conn, OrderDirection, args, connection};
+use super::catalogue::{self, Fields, Loads, times};
+
+use super::catalogue::Conn;
+use super::connection::{OrderDirection, args};
 use super::enums::DepartmentKind;
 use super::loaders::{ChildrenOfDepartment, DepartmentById};
 use super::write;
-use super::{ContextExt, parse_id, parse_opt_id, patch};
+use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::department::{DepartmentFilter, DepartmentPatch};
+use crate::domain::summary::Over;
 use crate::domain::{self};
 
 /// A unit (单位) or one of its sections (科室).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Department {
-    /// Opaque identifier.
-    pub id: ID,
-    /// External identifier used by other government systems (e.g. an organisation code).
-    pub code: String,
-    /// Name (名称).
-    pub name: String,
-    /// Unit or section.
-    pub kind: DepartmentKind,
-    /// The unit's principal leader (主要负责同志), alerted when a finding is overdue.
-    pub principal_leader: Option<String>,
-    /// Whether the department is archived (no longer in use; left out of lists by default).
-    pub archived: bool,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-    #[graphql(skip)]
-    pub parent_id: Option<i32>,
-    #[graphql(skip)]
-    pub path: String,
-}
+#[derive(Clone)]
+pub struct Department(pub department::Model);
 
 impl From<department::Model> for Department {
     fn from(d: department::Model) -> Self {
-        Self {
-            id: ID(d.id.to_string()),
-            code: d.code,
-            name: d.name,
-            kind: d.kind.into(),
-            principal_leader: d.principal_leader,
-            archived: d.archived_at.is_some(),
-            version: d.version,
-            parent_id: d.parent_id,
-            path: d.path,
-        }
+        Self(d)
     }
+}
+
+impl catalogue::Object for Department {
+    const NAME: &'static str = "Department";
+    const DOC: &'static str = "A unit (单位) or one of its sections (科室).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |d, _| id(d.0.id));
+        f.value(
+            "code",
+            "External identifier used by other government systems (e.g. an organisation code).",
+            |d, _| d.0.code.clone(),
+        );
+        f.value("name", "Name (名称).", |d, _| d.0.name.clone());
+        f.value("kind", "Unit or section.", |d, _| {
+            DepartmentKind::from(d.0.kind)
+        });
+        f.value(
+            "principalLeader",
+            "The unit's principal leader (主要负责同志), alerted when a finding is overdue.",
+            |d, _| d.0.principal_leader.clone(),
+        );
+        f.value(
+            "archived",
+            "Whether the department is archived (no longer in use; left out of lists by default).",
+            |d, _| d.0.archived_at.is_some(),
+        );
+        f.value("version", VERSION, |d, _| d.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this record now.",
+            |d, ctx| {
+                Box::pin(super::viewer::record(
+                    ctx,
+                    super::viewer::DepartmentKey(d.0.id),
+                ))
+            },
+        );
+        f.one(
+            "parent",
+            "The department above this one (上级), if any.",
+            |d, _| d.0.parent_id.map(DepartmentById),
+        );
+        f.many(
+            "children",
+            "The departments directly below this one (下级), not archived.",
+            |d| ChildrenOfDepartment(d.0.id),
+        )
+        .cost(times::<10>);
+        f.each(
+            "statusSummary",
+            "Progress in numbers over the findings of this department and those below it that the\ncaller may read.",
+            |d, ctx| {
+                Box::pin(async move {
+                    Ok(super::summary::StatusSummary::over(ctx, Over::Department(d.0.id)).await?)
+                })
+            },
+        );
+        f.each_of(
+            "ancestors",
+            "The departments above this one, from the root down.",
+            |d| {
+                d.0.path
+                    .split('/')
+                    .filter_map(|part| part.parse::<i32>().ok())
+                    .filter(|id| *id != d.0.id)
+                    .map(DepartmentById)
+                    .collect()
+            },
+        )
+        .cost(times::<5>);
+    }
+}
+
+crate::object!(Department);
+
+impl Loads for DepartmentById {
+    type Record = Department;
+}
+
+impl Loads for ChildrenOfDepartment {
+    type Record = Department;
 }
 
 /// Loads a department for a nested field.
@@ -59,67 +113,7 @@ pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Option<Department>> {
         .loader()
         .load_one(DepartmentById(id))
         .await?
-        .map(Into::into))
-}
-
-/// Loads an optional department for a nested field.
-pub async fn load_opt(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Department>> {
-    match id {
-        Some(id) => load(ctx, id).await,
-        None => Ok(None),
-    }
-}
-
-#[ComplexObject]
-impl Department {
-    /// What the caller may do with this record now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
-        super::viewer::record(ctx, super::viewer::DepartmentKey(super::row(&self.id))).await
-    }
-
-    /// The department above this one (上级), if any.
-    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        load_opt(ctx, self.parent_id).await
-    }
-
-    /// The departments directly below this one (下级), not archived.
-    #[graphql(complexity = "10 * child_complexity + 1")]
-    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
-        let id = parse_id("id", &self.id)?;
-        let children = ctx.loader().load_one(ChildrenOfDepartment(id)).await?;
-        Ok(children
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Progress in numbers over the findings of this department and those below it that the
-    /// caller may read.
-    async fn status_summary(&self, ctx: &Context<'_>) -> Result<super::summary::StatusSummary> {
-        let id = parse_id("id", &self.id)?;
-        Ok(
-            super::summary::StatusSummary::over(ctx, crate::domain::summary::Over::Department(id))
-                .await?,
-        )
-    }
-
-    /// The departments above this one, from the root down.
-    #[graphql(complexity = "5 * child_complexity + 1")]
-    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
-        let ids: Vec<DepartmentById> = self
-            .path
-            .split('/')
-            .filter_map(|part| part.parse::<i32>().ok())
-            .filter(|id| Some(*id) != self.id.parse().ok())
-            .map(DepartmentById)
-            .collect();
-        let found = ctx.loader().load_many(ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| found.get(id).cloned().map(Into::into))
-            .collect())
-    }
+        .map(Department))
 }
 
 /// Which departments to list.
@@ -175,7 +169,7 @@ impl DepartmentQuery {
             &args(first, after, last, before),
         )
         .await?;
-        Ok(connection(page, Department::from))
+        Ok(Conn::of(page))
     }
 }
 

@@ -9,6 +9,8 @@ macro_rules! mirror {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
         pub enum $name { $($(#[$vmeta])* $variant,)+ }
 
+        crate::enum_leaf!($name);
+
         impl From<$stored> for $name {
             fn from(value: $stored) -> Self {
                 use $stored as S;

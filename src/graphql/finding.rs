@@ -1,338 +1,224 @@
 //! Findings (问题): the heart of the ledger.
 
-use super::scalars::{Date, Time, date, naive, time};
-use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::futures_util::future::BoxFuture;
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
+use entity::enums::FindingStatus as Status;
 use entity::finding;
 
-use super::connection::{Conn, OrderDirection, args};
-use super::department::Department;
+use super::catalogue::{
+    self, Arg, Conn, Fields, Level, Loads, PageSource, Shown, distinct, in_order, times,
+};
+use super::connection::{OrderDirection, args};
 use super::enums::{FindingStatus, RectificationType};
-use super::inspection::{Category, Inspection};
 use super::loaders::{
     CategoryById, DepartmentById, FindingById, InspectionById, LookBackOfFinding,
     MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
 };
-use super::measure::{Measure, Target};
-use super::progress::ProgressEntry;
-use super::regulation::Regulation;
-use super::siblings::{Siblings, each, related, share, shared};
-use super::warning::{EarlyWarning, WarningLevel, warning};
+use super::scalars::{Date, Time, date, naive, time};
+use super::warning::{WarningLevel, warning};
 use super::write;
-use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
+use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding::{FindingPatch, NewFinding};
-use std::sync::Arc;
-
-use super::pages::{FindingTerms, FindingsUnder, LedgerOf};
 use crate::domain::finding_list::{Columns, FindingFilter, FindingOrder, Parent};
-use crate::domain::page::PageArgs;
+use crate::domain::page::{Page, PageArgs};
 use crate::domain::{self};
+use crate::error::AppError;
 
 /// A problem found by an inspection (问题), with its rectification.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Finding {
-    /// Opaque identifier.
-    pub id: ID,
-    /// Number within the inspection (序号).
-    pub ordinal: i32,
-    /// The problem in one line (问题).
-    pub title: String,
-    /// The problem in full.
-    pub description: String,
-    /// Rectification type (整改类型).
-    pub rectification_type: RectificationType,
-    /// Status (整改状态).
-    pub status: FindingStatus,
-    /// Rectification deadline (整改时限), if any.
-    pub deadline: Option<Date>,
-    /// Responsible leader (责任领导).
-    pub responsible_leader: Option<String>,
-    /// Responsible person (责任人).
-    pub responsible_person: Option<String>,
-    /// Printed in the public bulletin (通报公开); counted in its figures either way.
-    pub disclosed: bool,
-    /// When the finding was recorded.
-    pub created_at: Time,
-    /// When the finding last changed.
-    pub updated_at: Time,
-    /// When it was closed out (销号), if it is.
-    pub closed_at: Option<Time>,
-    /// Whether the finding is archived (left out of lists by default; its ledger stays).
-    pub archived: bool,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-    #[graphql(skip)]
-    pub row_id: i32,
-    #[graphql(skip)]
-    pub department_id: i32,
-    #[graphql(skip)]
-    pub category_id: Option<i32>,
-    #[graphql(skip)]
-    pub inspection_id: i32,
-    /// The findings read with this one, when it was read in a page.
-    #[graphql(skip)]
-    pub siblings: Option<Arc<Siblings<FindingKeys>>>,
-}
-
-/// What a finding's relations are loaded by.
-#[derive(Clone, Copy)]
-pub struct FindingKeys {
-    id: i32,
-    department_id: i32,
-    category_id: Option<i32>,
-    inspection_id: i32,
-}
-
-impl FindingKeys {
-    fn of(f: &finding::Model) -> Self {
-        Self {
-            id: f.id,
-            department_id: f.department_id,
-            category_id: f.category_id,
-            inspection_id: f.inspection_id,
-        }
-    }
-}
+#[derive(Clone)]
+pub struct Finding(pub finding::Model);
 
 impl From<finding::Model> for Finding {
     fn from(f: finding::Model) -> Self {
-        Self {
-            id: ID(f.id.to_string()),
-            ordinal: f.ordinal,
-            title: f.title,
-            description: f.description,
-            rectification_type: f.rectification_type.into(),
-            status: f.status.into(),
-            deadline: date(f.deadline),
-            responsible_leader: f.responsible_leader,
-            responsible_person: f.responsible_person,
-            disclosed: f.disclosed,
-            created_at: Time(f.created_at),
-            updated_at: Time(f.updated_at),
-            closed_at: time(f.closed_at),
-            archived: f.archived_at.is_some(),
-            version: f.version,
-            row_id: f.id,
-            department_id: f.department_id,
-            category_id: f.category_id,
-            inspection_id: f.inspection_id,
-            siblings: None,
-        }
+        Self(f)
     }
 }
 
 impl Finding {
-    /// Findings read together: each one's relations are read for all of them at once.
-    pub fn many(rows: impl IntoIterator<Item = finding::Model>) -> Vec<Finding> {
-        share(rows, FindingKeys::of, |row, siblings| Finding {
-            siblings: Some(siblings),
-            ..row.into()
-        })
-    }
-
-    /// Findings loaded together for some key, as siblings of each other.
-    pub fn loaded<K: Eq + std::hash::Hash>(
-        loaded: std::collections::HashMap<K, finding::Model>,
-    ) -> std::collections::HashMap<K, Arc<Finding>> {
-        let (keys, rows): (Vec<K>, Vec<finding::Model>) = loaded.into_iter().unzip();
-        keys.into_iter()
-            .zip(Finding::many(rows).into_iter().map(Arc::new))
-            .collect()
-    }
-
-    async fn look_back(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Arc<crate::domain::look_back::LookBack>> {
-        let key = LookBackOfFinding(self.row_id);
-        let found = related(
-            ctx,
-            self.siblings.as_ref(),
-            key,
-            |f| Some(LookBackOfFinding(f.id)),
-            shared,
-        )
-        .await?;
-        Ok(found.unwrap_or_default())
-    }
-
     /// Days past the deadline as of `today`, when overdue (never once closed).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
-        overdue_days(
-            naive(self.deadline),
-            self.status == FindingStatus::Closed,
-            today,
-        )
+        overdue_days(self.0.deadline, self.0.status == Status::Closed, today)
     }
 }
 
-#[ComplexObject]
-impl Finding {
-    /// What the caller may do with this finding now (the same rules the mutations enforce).
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::FindingViewerCan> {
-        Ok(super::viewer::finding(ctx, self.row_id).await?.into())
-    }
+impl catalogue::Object for Finding {
+    const NAME: &'static str = "Finding";
+    const DOC: &'static str = "A problem found by an inspection (问题), with its rectification.";
 
-    /// The moves of the close-out workflow the caller may make now.
-    async fn allowed_transitions(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Vec<super::viewer::Transition>> {
-        Ok(super::viewer::finding(ctx, self.row_id)
-            .await?
-            .moves
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Past its deadline and not closed (逾期), as of today in the configured time zone.
-    async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
-        self.overdue_days(ctx.today()).is_some()
-    }
-
-    /// Days past the deadline, when overdue.
-    async fn days_overdue(&self, ctx: &Context<'_>) -> Option<i64> {
-        self.overdue_days(ctx.today())
-    }
-
-    /// Responsible department (责任科室).
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Arc<Department>>> {
-        let key = DepartmentById(self.department_id);
-        related(
-            ctx,
-            self.siblings.as_ref(),
-            key,
-            |f| Some(DepartmentById(f.department_id)),
-            shared,
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |r, _| id(r.0.id));
+        f.value(
+            "ordinal",
+            "Number within the inspection (序号).",
+            |r, _| r.0.ordinal,
+        );
+        f.value("title", "The problem in one line (问题).", |r, _| {
+            r.0.title.clone()
+        });
+        f.value("description", "The problem in full.", |r, _| {
+            r.0.description.clone()
+        });
+        f.value(
+            "rectificationType",
+            "Rectification type (整改类型).",
+            |r, _| RectificationType::from(r.0.rectification_type),
+        );
+        f.value("status", "Status (整改状态).", |r, _| {
+            FindingStatus::from(r.0.status)
+        });
+        f.value(
+            "deadline",
+            "Rectification deadline (整改时限), if any.",
+            |r, _| date(r.0.deadline),
+        );
+        f.value(
+            "responsibleLeader",
+            "Responsible leader (责任领导).",
+            |r, _| r.0.responsible_leader.clone(),
+        );
+        f.value(
+            "responsiblePerson",
+            "Responsible person (责任人).",
+            |r, _| r.0.responsible_person.clone(),
+        );
+        f.value(
+            "disclosed",
+            "Printed in the public bulletin (通报公开); counted in its figures either way.",
+            |r, _| r.0.disclosed,
+        );
+        f.value("createdAt", "When the finding was recorded.", |r, _| {
+            Time(r.0.created_at)
+        });
+        f.value("updatedAt", "When the finding last changed.", |r, _| {
+            Time(r.0.updated_at)
+        });
+        f.value(
+            "closedAt",
+            "When it was closed out (销号), if it is.",
+            |r, _| time(r.0.closed_at),
+        );
+        f.value(
+            "archived",
+            "Whether the finding is archived (left out of lists by default; its ledger stays).",
+            |r, _| r.0.archived_at.is_some(),
+        );
+        f.value("version", VERSION, |r, _| r.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this finding now (the same rules the mutations enforce).",
+            |r, ctx| {
+                Box::pin(async move {
+                    Ok(super::viewer::FindingViewerCan::from(
+                        super::viewer::finding(ctx, r.0.id).await?,
+                    ))
+                })
+            },
+        );
+        f.each(
+            "allowedTransitions",
+            "The moves of the close-out workflow the caller may make now.",
+            |r, ctx| {
+                Box::pin(async move {
+                    let can = super::viewer::finding(ctx, r.0.id).await?;
+                    Ok(can
+                        .moves
+                        .into_iter()
+                        .map(super::viewer::Transition::from)
+                        .collect::<Vec<_>>())
+                })
+            },
+        );
+        f.value(
+            "isOverdue",
+            "Past its deadline and not closed (逾期), as of today in the configured time zone.",
+            |r, env| r.overdue_days(env.today()).is_some(),
+        );
+        f.value(
+            "daysOverdue",
+            "Days past the deadline, when overdue.",
+            |r, env| r.overdue_days(env.today()),
+        );
+        f.one(
+            "department",
+            "Responsible department (责任科室).",
+            |r, _| Some(DepartmentById(r.0.department_id)),
+        );
+        f.each(
+            "warning",
+            "Early warning (逾期预警): the level as of today and who must be alerted.",
+            |r, ctx| {
+                Box::pin(warning(
+                    ctx,
+                    date(r.0.deadline),
+                    r.0.status == Status::Closed,
+                    r.0.responsible_person.clone(),
+                    r.0.responsible_leader.clone(),
+                    r.0.inspection_id,
+                ))
+            },
+        );
+        f.one(
+            "category",
+            "The feedback heading (方面) the finding sits under.",
+            |r, _| r.0.category_id.map(CategoryById),
+        );
+        f.one("inspection", "The inspection that found it.", |r, _| {
+            Some(InspectionById(r.0.inspection_id))
+        });
+        f.many(
+            "measures",
+            "Rectification measures (整改措施), in order (not archived).",
+            |r| MeasuresOfFinding(r.0.id),
         )
-        .await
-    }
-
-    /// Early warning (逾期预警): the level as of today and who must be alerted.
-    async fn warning(&self, ctx: &Context<'_>) -> Result<EarlyWarning> {
-        warning(
-            ctx,
-            self.deadline,
-            self.status == FindingStatus::Closed,
-            self.responsible_person.clone(),
-            self.responsible_leader.clone(),
-            self.inspection_id,
+        .cost(times::<10>);
+        f.many(
+            "targets",
+            "Measurable targets (目标), e.g. a share to reach.",
+            |r| TargetsOfFinding(r.0.id),
         )
-        .await
-    }
-
-    /// The feedback heading (方面) the finding sits under.
-    async fn category(&self, ctx: &Context<'_>) -> Result<Option<Arc<Category>>> {
-        let Some(id) = self.category_id else {
-            return Ok(None);
-        };
-        related(
-            ctx,
-            self.siblings.as_ref(),
-            CategoryById(id),
-            |f| f.category_id.map(CategoryById),
-            shared,
+        .cost(times::<5>);
+        f.many(
+            "regulations",
+            "Regulations (规章制度) made or revised in answer to this finding.",
+            |r| RegulationsOfFinding(r.0.id),
         )
-        .await
+        .cost(times::<10>);
+        f.loaded(
+            "relapseCount",
+            "How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.",
+            |r| Some(LookBackOfFinding(r.0.id)),
+            |_, found, _| found.map_or(0, |l| l.relapses),
+        );
+        f.loaded(
+            "lastRelapsedOn",
+            "The day of its latest relapse, if it relapsed.",
+            |r| Some(LookBackOfFinding(r.0.id)),
+            |_, found, _| found.and_then(|l| date(l.last_relapsed_on)),
+        );
+        f.each(
+            "nextRecheck",
+            "The scheduled re-check (回头看) not done yet, the earliest due.",
+            |r, ctx| {
+                Box::pin(async move {
+                    let found = ctx.loader().load_one(LookBackOfFinding(r.0.id)).await?;
+                    Ok(found
+                        .and_then(|l| l.next_recheck)
+                        .map(super::look_back::Recheck::from))
+                })
+            },
+        );
+        f.page(
+            "progress",
+            "The finding's ledger (台账), oldest entry first.",
+            super::progress::Ledgers,
+        );
     }
+}
 
-    /// The inspection that found it.
-    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Arc<Inspection>>> {
-        let key = InspectionById(self.inspection_id);
-        related(
-            ctx,
-            self.siblings.as_ref(),
-            key,
-            |f| Some(InspectionById(f.inspection_id)),
-            shared,
-        )
-        .await
-    }
+crate::object!(Finding);
 
-    /// Rectification measures (整改措施), in order (not archived).
-    #[graphql(complexity = "10 * child_complexity + 1")]
-    async fn measures(&self, ctx: &Context<'_>) -> Result<Arc<Vec<Measure>>> {
-        let key = MeasuresOfFinding(self.row_id);
-        let found = related(
-            ctx,
-            self.siblings.as_ref(),
-            key,
-            |f| Some(MeasuresOfFinding(f.id)),
-            Measure::loaded,
-        )
-        .await?;
-        Ok(found.unwrap_or_default())
-    }
-
-    /// Measurable targets (目标), e.g. a share to reach.
-    #[graphql(complexity = "5 * child_complexity + 1")]
-    async fn targets(&self, ctx: &Context<'_>) -> Result<Arc<Vec<Target>>> {
-        let key = TargetsOfFinding(self.row_id);
-        let found = related(
-            ctx,
-            self.siblings.as_ref(),
-            key,
-            |f| Some(TargetsOfFinding(f.id)),
-            each,
-        )
-        .await?;
-        Ok(found.unwrap_or_default())
-    }
-
-    /// Regulations (规章制度) made or revised in answer to this finding.
-    #[graphql(complexity = "10 * child_complexity + 1")]
-    async fn regulations(&self, ctx: &Context<'_>) -> Result<Arc<Vec<Regulation>>> {
-        let key = RegulationsOfFinding(self.row_id);
-        let found = related(
-            ctx,
-            self.siblings.as_ref(),
-            key,
-            |f| Some(RegulationsOfFinding(f.id)),
-            each,
-        )
-        .await?;
-        Ok(found.unwrap_or_default())
-    }
-
-    /// How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.
-    async fn relapse_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.look_back(ctx).await?.relapses)
-    }
-
-    /// The day of its latest relapse, if it relapsed.
-    async fn last_relapsed_on(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
-        Ok(self.look_back(ctx).await?.last_relapsed_on.map(Date))
-    }
-
-    /// The scheduled re-check (回头看) not done yet, the earliest due.
-    async fn next_recheck(&self, ctx: &Context<'_>) -> Result<Option<super::look_back::Recheck>> {
-        Ok(self
-            .look_back(ctx)
-            .await?
-            .next_recheck
-            .clone()
-            .map(Into::into))
-    }
-
-    /// The finding's ledger (台账), oldest entry first.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
-    async fn progress(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<ProgressEntry>> {
-        let key = LedgerOf {
-            finding_id: self.row_id,
-            args: Arc::new(args(first, after, last, before)),
-        };
-        super::pages::connection(ctx, key, ProgressEntry::from).await
-    }
+impl Loads for FindingById {
+    type Record = Finding;
 }
 
 /// Which findings to list. Every condition given must hold.
@@ -394,57 +280,97 @@ pub struct FindingOrderInput {
     pub direction: OrderDirection,
 }
 
-/// Lists findings nested under a record, with those of the record's siblings in the page
-/// (see [`super::pages`]). The list is the parent's whatever the filter names as parent.
-pub async fn findings_under(
-    ctx: &Context<'_>,
-    parent: Parent,
-    id: i32,
-    mut filter: FindingFilterInput,
-    order_by: Option<FindingOrderInput>,
-    args: PageArgs,
-) -> Result<Conn<Finding>> {
-    match parent {
-        Parent::Inspection => filter.inspection_id = None,
-        Parent::Category => filter.category_id = None,
-        Parent::Regulation => filter.regulation_id = None,
-    }
-    let (filter, sort) = list_terms(filter, order_by)?;
-    let terms = Arc::new(FindingTerms {
-        filter,
-        sort,
-        args,
-        columns: shown_in_page(ctx),
-    });
-    let key = FindingsUnder { parent, id, terms };
-    super::pages::connection(ctx, key, std::convert::identity).await
+/// The findings nested under the records of a level (an inspection's, a heading's, a
+/// regulation's): every record's page in one read, with the same filter, scope and order as
+/// the root list ([`crate::domain::finding_list::list_each`]).
+pub struct FindingsUnder<T> {
+    pub parent: Parent,
+    pub id: fn(&T) -> i32,
 }
 
-/// The columns a finding field must read: all of them when its selection shows the
-/// description, otherwise all but that long text. Aliases and fragments are seen through.
-fn shown(finding: &async_graphql::Lookahead<'_>) -> Columns {
-    if finding.field("description").exists() {
+impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
+    type Node = Finding;
+
+    fn args() -> Vec<Arg> {
+        vec![
+            Arg::new::<Option<FindingFilterInput>>("filter", ""),
+            Arg::new::<Option<FindingOrderInput>>("orderBy", ""),
+        ]
+    }
+
+    fn pages<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        field: &'a Context<'a>,
+        args: PageArgs,
+        shown: Shown,
+    ) -> BoxFuture<'a, ServerResult<Vec<Page<Finding>>>> {
+        Box::pin(async move {
+            let pos = field.item.pos;
+            let mut filter = field
+                .param_value::<Option<FindingFilterInput>>("filter", None)?
+                .1
+                .unwrap_or_default();
+            let order_by = field
+                .param_value::<Option<FindingOrderInput>>("orderBy", None)?
+                .1;
+            // The list is the parent's whatever the filter names as parent.
+            match self.parent {
+                Parent::Inspection => filter.inspection_id = None,
+                Parent::Category => filter.category_id = None,
+                Parent::Regulation => filter.regulation_id = None,
+            }
+            let failed = |err: AppError| async_graphql::Error::from(err).into_server_error(pos);
+            let (filter, sort) = list_terms(filter, order_by).map_err(failed)?;
+            let ids: Vec<i32> = level.items.iter().map(|row| (self.id)(row)).collect();
+            let env = level.env;
+            let pages = domain::finding_list::list_each(
+                env.db,
+                env.caller,
+                &filter,
+                self.parent,
+                &distinct(&ids),
+                sort,
+                &env.thresholds,
+                &args,
+                columns(&shown),
+            )
+            .await
+            .map_err(failed)?;
+            in_order(&ids, pages).map_err(failed)
+        })
+    }
+}
+
+/// The columns a read of findings decodes: all of them when the selection shows the
+/// description, otherwise all but that long text.
+pub fn columns(shown: &Shown) -> Columns {
+    if shown.has("description") {
         Columns::All
     } else {
         Columns::Brief
     }
 }
 
-/// [`shown`] for the nodes of a connection field (`edges { node }` and `nodes`).
+/// [`columns`] for the nodes of a connection field (`edges { node }` and `nodes`), by
+/// async-graphql's look-ahead (aliases and fragments seen through).
 pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
     let page = ctx.look_ahead();
-    match (
-        shown(&page.field("edges").field("node")),
-        shown(&page.field("nodes")),
-    ) {
-        (Columns::Brief, Columns::Brief) => Columns::Brief,
-        _ => Columns::All,
+    let shows = |node: async_graphql::Lookahead<'_>| node.field("description").exists();
+    if shows(page.field("edges").field("node")) || shows(page.field("nodes")) {
+        Columns::All
+    } else {
+        Columns::Brief
     }
 }
 
-/// [`shown`] for the finding the current field returns.
+/// [`columns`] for the finding the current field returns.
 pub fn shown_here(ctx: &Context<'_>) -> Columns {
-    shown(&ctx.look_ahead())
+    if ctx.look_ahead().field("description").exists() {
+        Columns::All
+    } else {
+        Columns::Brief
+    }
 }
 
 /// A finding by id for a field that returns one (a relation of a visible record is visible).
@@ -454,7 +380,7 @@ pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Option<Finding>> {
         .loader()
         .load_one(FindingById(id, columns))
         .await?
-        .map(Into::into))
+        .map(Finding))
 }
 
 /// Lists findings for the root field.
@@ -475,7 +401,7 @@ pub async fn list_findings(
         shown_in_page(ctx).list(),
     )
     .await?;
-    Ok(super::connection::connection_of(page, Finding::many))
+    Ok(Conn::of(page))
 }
 
 /// The domain's filter and order for a list's arguments.

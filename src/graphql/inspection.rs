@@ -1,229 +1,206 @@
 //! Inspections (巡察), their feedback headings (方面) and status summaries.
 
-use super::scalars::{Date, date, naive};
-use async_graphql::{
-    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::{category, inspection};
 
-use super::connection::{Conn, OrderDirection, args, connection};
-use super::department::{self, Department};
-use super::finding::{Finding, FindingFilterInput, FindingOrderInput};
-use super::loaders::CategoriesOfInspection;
+use super::catalogue::{self, Arg, Conn, Fields, Loads, page_args, page_cost, page_of, times};
+use super::connection::{OrderDirection, args, connection};
+use super::finding::FindingsUnder;
+use super::loaders::{CategoriesOfInspection, CategoryById, DepartmentById, InspectionById};
+use super::scalars::{Date, date, naive};
 use super::summary::StatusSummary;
 use super::write;
-use super::{ContextExt, parse_id, parse_opt_id, patch};
+use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::finding_list::Parent;
 use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
 use crate::domain::summary::Over;
 use crate::domain::{self};
 
 /// An inspection of a unit by an inspection group (巡察).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Inspection {
-    /// Opaque identifier.
-    pub id: ID,
-    /// Title (标题).
-    pub title: String,
-    /// The inspection group (巡察组), e.g. 市委第五巡察组.
-    pub inspection_group: String,
-    /// First day on site.
-    pub started_on: Date,
-    /// Last day on site.
-    pub ended_on: Option<Date>,
-    /// The day feedback (反馈意见) was given.
-    pub feedback_on: Option<Date>,
-    /// Rectification due date (整改期限).
-    pub due_on: Option<Date>,
-    /// Whether the inspection is archived (left out of lists by default).
-    pub archived: bool,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-    #[graphql(skip)]
-    pub row_id: i32,
-    #[graphql(skip)]
-    pub unit_id: i32,
-    /// The stored bulletin prose, read only when asked for.
-    #[graphql(skip)]
-    pub publicity: Option<serde_json::Value>,
-}
+#[derive(Clone)]
+pub struct Inspection(pub inspection::Model);
 
 impl From<inspection::Model> for Inspection {
     fn from(i: inspection::Model) -> Self {
-        Self {
-            id: ID(i.id.to_string()),
-            title: i.title,
-            inspection_group: i.inspection_group,
-            started_on: Date(i.started_on),
-            ended_on: date(i.ended_on),
-            feedback_on: date(i.feedback_on),
-            due_on: date(i.due_on),
-            archived: i.archived_at.is_some(),
-            version: i.version,
-            publicity: i.publicity,
-            row_id: i.id,
-            unit_id: i.unit_id,
-        }
+        Self(i)
     }
 }
 
-#[ComplexObject]
-impl Inspection {
-    /// What the caller may do with this record now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
-        super::viewer::record(ctx, super::viewer::InspectionKey(super::row(&self.id))).await
-    }
+impl catalogue::Object for Inspection {
+    const NAME: &'static str = "Inspection";
+    const DOC: &'static str = "An inspection of a unit by an inspection group (巡察).";
 
-    /// The inspected unit (被巡察单位).
-    async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        department::load(ctx, self.unit_id).await
-    }
-
-    /// The feedback headings (方面), in order.
-    #[graphql(complexity = "10 * child_complexity + 1")]
-    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        let categories = ctx
-            .loader()
-            .load_one(CategoriesOfInspection(self.row_id))
-            .await?;
-        Ok(categories
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// The inspection's findings the caller may read.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn findings(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<FindingFilterInput>,
-        order_by: Option<FindingOrderInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<Finding>> {
-        super::finding::findings_under(
-            ctx,
-            Parent::Inspection,
-            self.row_id,
-            filter.unwrap_or_default(),
-            order_by,
-            args(first, after, last, before),
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |i, _| id(i.0.id));
+        f.value("title", "Title (标题).", |i, _| i.0.title.clone());
+        f.value(
+            "inspectionGroup",
+            "The inspection group (巡察组), e.g. 市委第五巡察组.",
+            |i, _| i.0.inspection_group.clone(),
+        );
+        f.value("startedOn", "First day on site.", |i, _| {
+            Date(i.0.started_on)
+        });
+        f.value("endedOn", "Last day on site.", |i, _| date(i.0.ended_on));
+        f.value(
+            "feedbackOn",
+            "The day feedback (反馈意见) was given.",
+            |i, _| date(i.0.feedback_on),
+        );
+        f.value("dueOn", "Rectification due date (整改期限).", |i, _| {
+            date(i.0.due_on)
+        });
+        f.value(
+            "archived",
+            "Whether the inspection is archived (left out of lists by default).",
+            |i, _| i.0.archived_at.is_some(),
+        );
+        f.value("version", VERSION, |i, _| i.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this record now.",
+            |i, ctx| {
+                Box::pin(super::viewer::record(
+                    ctx,
+                    super::viewer::InspectionKey(i.0.id),
+                ))
+            },
+        );
+        f.one("unit", "The inspected unit (被巡察单位).", |i, _| {
+            Some(DepartmentById(i.0.unit_id))
+        });
+        f.many(
+            "categories",
+            "The feedback headings (方面), in order.",
+            |i| CategoriesOfInspection(i.0.id),
         )
-        .await
-    }
-
-    /// The prose of its public bulletin (通报), as the unit entered it.
-    async fn bulletin_content(&self) -> super::bulletin::BulletinContent {
-        crate::domain::bulletin::parse(self.publicity.clone()).into()
-    }
-
-    /// The figures bulletin prose may name in braces ({问题数} ...).
-    async fn bulletin_figures(&self) -> Vec<String> {
-        super::bulletin::figure_names()
-    }
-
-    /// Progress in numbers over the findings the caller may read.
-    async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
-        Ok(StatusSummary::over(ctx, Over::Inspection(self.row_id)).await?)
-    }
-
-    /// The look-back re-check schedule (回头看), of findings the caller may read, by due date.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn rechecks(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<super::look_back::RecheckFilterInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<super::look_back::Recheck>> {
-        let page = crate::domain::look_back::list(
-            ctx.db(),
-            ctx.caller(),
-            self.row_id,
-            filter.unwrap_or_default().into(),
-            &args(first, after, last, before),
+        .cost(times::<10>);
+        f.page(
+            "findings",
+            "The inspection's findings the caller may read.",
+            FindingsUnder {
+                parent: Parent::Inspection,
+                id: |i: &Inspection| i.0.id,
+            },
+        );
+        f.each(
+            "bulletinContent",
+            "The prose of its public bulletin (通报), as the unit entered it.",
+            |i, _| {
+                Box::pin(async move {
+                    Ok(super::bulletin::BulletinContent::from(
+                        crate::domain::bulletin::parse(i.0.publicity.clone()),
+                    ))
+                })
+            },
+        );
+        f.value(
+            "bulletinFigures",
+            "The figures bulletin prose may name in braces ({问题数} ...).",
+            |_, _| super::bulletin::figure_names(),
+        );
+        f.each(
+            "statusSummary",
+            "Progress in numbers over the findings the caller may read.",
+            |i, ctx| {
+                Box::pin(
+                    async move { Ok(StatusSummary::over(ctx, Over::Inspection(i.0.id)).await?) },
+                )
+            },
+        );
+        f.each(
+            "rechecks",
+            "The look-back re-check schedule (回头看), of findings the caller may read, by due date.",
+            |i, ctx| {
+                Box::pin(async move {
+                    let filter = ctx
+                        .param_value::<Option<super::look_back::RecheckFilterInput>>("filter", None)?
+                        .1;
+                    let page = crate::domain::look_back::list(
+                        ctx.db(),
+                        ctx.caller(),
+                        i.0.id,
+                        filter.unwrap_or_default().into(),
+                        &page_of(ctx)?,
+                    )
+                    .await?;
+                    Ok(connection(page, super::look_back::Recheck::from))
+                })
+            },
         )
-        .await?;
-        Ok(super::connection::connection(page, Into::into))
+        .args(
+            [Arg::new::<Option<super::look_back::RecheckFilterInput>>("filter", "")]
+                .into_iter()
+                .chain(page_args())
+                .collect(),
+        )
+        .cost(page_cost);
     }
+}
+
+crate::object!(Inspection);
+
+impl Loads for InspectionById {
+    type Record = Inspection;
 }
 
 /// A feedback heading (方面) that findings are grouped under.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Category {
-    /// Opaque identifier.
-    pub id: ID,
-    /// Number within the inspection (一, 二, 三 as 1, 2, 3).
-    pub ordinal: i32,
-    /// Heading text (方面).
-    pub title: String,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-    #[graphql(skip)]
-    pub inspection_id: i32,
-}
+#[derive(Clone)]
+pub struct Category(pub category::Model);
 
 impl From<category::Model> for Category {
     fn from(c: category::Model) -> Self {
-        Self {
-            id: ID(c.id.to_string()),
-            ordinal: c.ordinal,
-            title: c.title,
-            version: c.version,
-            inspection_id: c.inspection_id,
-        }
+        Self(c)
     }
 }
 
-#[ComplexObject]
-impl Category {
-    /// What the caller may do with this record now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
-        super::viewer::record(ctx, super::viewer::CategoryKey(super::row(&self.id))).await
-    }
+impl catalogue::Object for Category {
+    const NAME: &'static str = "Category";
+    const DOC: &'static str = "A feedback heading (方面) that findings are grouped under.";
 
-    /// The inspection the heading belongs to.
-    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
-        Ok(ctx
-            .loader()
-            .load_one(super::loaders::InspectionById(self.inspection_id))
-            .await?
-            .map(Into::into))
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |c, _| id(c.0.id));
+        f.value(
+            "ordinal",
+            "Number within the inspection (一, 二, 三 as 1, 2, 3).",
+            |c, _| c.0.ordinal,
+        );
+        f.value("title", "Heading text (方面).", |c, _| c.0.title.clone());
+        f.value("version", VERSION, |c, _| c.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this record now.",
+            |c, ctx| {
+                Box::pin(super::viewer::record(
+                    ctx,
+                    super::viewer::CategoryKey(c.0.id),
+                ))
+            },
+        );
+        f.one(
+            "inspection",
+            "The inspection the heading belongs to.",
+            |c, _| Some(InspectionById(c.0.inspection_id)),
+        );
+        f.page(
+            "findings",
+            "The findings under this heading that the caller may read.",
+            FindingsUnder {
+                parent: Parent::Category,
+                id: |c: &Category| c.0.id,
+            },
+        );
     }
+}
 
-    /// The findings under this heading that the caller may read.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn findings(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<FindingFilterInput>,
-        order_by: Option<FindingOrderInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<Finding>> {
-        super::finding::findings_under(
-            ctx,
-            Parent::Category,
-            super::row(&self.id),
-            filter.unwrap_or_default(),
-            order_by,
-            args(first, after, last, before),
-        )
-        .await
-    }
+crate::object!(Category);
+
+impl Loads for CategoryById {
+    type Record = Category;
+}
+
+impl Loads for CategoriesOfInspection {
+    type Record = Category;
 }
 
 /// Which inspections to list.
@@ -276,7 +253,7 @@ impl InspectionQuery {
             &args(first, after, last, before),
         )
         .await?;
-        Ok(connection(page, Inspection::from))
+        Ok(Conn::of(page))
     }
 
     /// Progress in numbers over every finding the caller may read.

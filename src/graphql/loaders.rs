@@ -14,7 +14,6 @@ use async_graphql::dataloader::Loader as LoaderTrait;
 use entity::{category, department, evidence, finding, inspection, measure, progress_entry};
 use sea_orm::DatabaseConnection;
 
-use super::siblings::Variant;
 use crate::domain::finding_list::Columns;
 use crate::domain::relations::{self, Archived};
 use crate::error::{AppError, AppResult};
@@ -76,7 +75,6 @@ macro_rules! by_id {
         #[derive(Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub i32);
 
-        impl Variant for $key {}
 
         impl LoaderTrait<$key> for Loader {
             type Value = $module::Model;
@@ -97,7 +95,6 @@ macro_rules! children {
         #[derive(Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub i32);
 
-        impl Variant for $key {}
 
         impl LoaderTrait<$key> for Loader {
             type Value = Vec<$module::Model>;
@@ -168,12 +165,6 @@ use entity::target;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FindingById(pub i32, pub Columns);
 
-impl Variant for FindingById {
-    fn variant(&self) -> u8 {
-        self.1 as u8
-    }
-}
-
 impl LoaderTrait<FindingById> for Loader {
     type Value = finding::Model;
     type Error = LoadError;
@@ -206,8 +197,6 @@ impl LoaderTrait<FindingById> for Loader {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MeasuresOfFinding(pub i32);
 
-impl Variant for MeasuresOfFinding {}
-
 impl LoaderTrait<MeasuresOfFinding> for Loader {
     type Value = Vec<measure::Model>;
     type Error = LoadError;
@@ -232,8 +221,6 @@ impl LoaderTrait<MeasuresOfFinding> for Loader {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RegulationsOfFinding(pub i32);
 
-impl Variant for RegulationsOfFinding {}
-
 impl LoaderTrait<RegulationsOfFinding> for Loader {
     type Value = Vec<entity::regulation::Model>;
     type Error = LoadError;
@@ -257,8 +244,6 @@ impl LoaderTrait<RegulationsOfFinding> for Loader {
 /// What the look-back knows of a finding: relapses and the next scheduled re-check.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LookBackOfFinding(pub i32);
-
-impl Variant for LookBackOfFinding {}
 
 impl LoaderTrait<LookBackOfFinding> for Loader {
     type Value = crate::domain::look_back::LookBack;

@@ -1,140 +1,47 @@
 //! Measures (整改措施) and targets (目标) of findings.
 
-use super::scalars::{Date, Time, date, naive};
-use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use entity::enums::MeasureStatus as Status;
 use entity::{measure, target};
 
-use super::connection::{Conn, OrderDirection, args};
-use super::department::Department;
+use super::catalogue::{self, Conn, Fields, Loads};
+use super::connection::{OrderDirection, args};
 use super::enums::MeasureStatus;
-use super::finding::Finding;
-use super::loaders::{DepartmentById, FindingById};
-use super::siblings::{Siblings, related, share, shared};
-use super::warning::{EarlyWarning, WarningLevel, warning};
+use super::loaders::{
+    DepartmentById, FindingById, MeasureById, MeasuresOfFinding, TargetsOfFinding,
+};
+use super::scalars::{Date, Time, date, naive};
+use super::warning::{WarningLevel, warning};
 use super::write;
-use super::{ContextExt, overdue_days, parse_id, parse_opt_id, patch};
+use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding_list::Columns;
 use crate::domain::measure::{MeasurePatch, NewMeasure};
 use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
 use crate::domain::target::{NewTarget, TargetPatch};
 use crate::domain::{self};
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// A rectification measure of a finding (整改措施).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Measure {
-    /// Opaque identifier.
-    pub id: ID,
-    /// Number within the finding (一是, 二是, ... as 1, 2, ...).
-    pub ordinal: i32,
-    /// What is to be done.
-    pub content: String,
-    /// Status (措施状态).
-    pub status: MeasureStatus,
-    /// Deadline (整改时限), if any.
-    pub deadline: Option<Date>,
-    /// Completion date, once done.
-    pub completed_on: Option<Date>,
-    /// Responsible person (责任人).
-    pub responsible_person: Option<String>,
-    /// Whether the measure is archived (left out of lists by default; its ledger entries stay).
-    pub archived: bool,
-    /// When the measure last changed.
-    pub updated_at: Time,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-    #[graphql(skip)]
-    pub department_id: Option<i32>,
-    #[graphql(skip)]
-    pub finding_id: i32,
-    /// The measures read with this one, when it was read in a page or with its finding's.
-    #[graphql(skip)]
-    pub siblings: Option<Arc<Siblings<MeasureKeys>>>,
-}
-
-/// What a measure's relations are loaded by.
-#[derive(Clone, Copy)]
-pub struct MeasureKeys {
-    finding_id: i32,
-    department_id: Option<i32>,
-}
+#[derive(Clone)]
+pub struct Measure(pub measure::Model);
 
 impl From<measure::Model> for Measure {
     fn from(m: measure::Model) -> Self {
-        Self {
-            id: ID(m.id.to_string()),
-            ordinal: m.ordinal,
-            content: m.content,
-            status: m.status.into(),
-            deadline: date(m.deadline),
-            completed_on: date(m.completed_on),
-            responsible_person: m.responsible_person,
-            archived: m.archived_at.is_some(),
-            updated_at: Time(m.updated_at),
-            version: m.version,
-            department_id: m.department_id,
-            finding_id: m.finding_id,
-            siblings: None,
-        }
+        Self(m)
     }
 }
 
 impl Measure {
-    /// Measures read together: each one's relations are read for all of them at once.
-    pub fn many(rows: impl IntoIterator<Item = measure::Model>) -> Vec<Measure> {
-        let keys = |m: &measure::Model| MeasureKeys {
-            finding_id: m.finding_id,
-            department_id: m.department_id,
-        };
-        share(rows, keys, |row, siblings| Measure {
-            siblings: Some(siblings),
-            ..row.into()
-        })
-    }
-
-    /// The measures of several findings, loaded together, as siblings of each other.
-    pub fn loaded<K: Eq + std::hash::Hash>(
-        loaded: HashMap<K, Vec<measure::Model>>,
-    ) -> HashMap<K, Arc<Vec<Measure>>> {
-        let mut sizes = Vec::with_capacity(loaded.len());
-        let mut rows = Vec::new();
-        for (key, measures) in loaded {
-            sizes.push((key, measures.len()));
-            rows.extend(measures);
-        }
-        let mut all = Measure::many(rows).into_iter();
-        sizes
-            .into_iter()
-            .map(|(key, n)| (key, Arc::new(all.by_ref().take(n).collect())))
-            .collect()
+    /// Days past the deadline as of `today`, when overdue (never once done).
+    pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
+        overdue_days(self.0.deadline, self.0.status == Status::Done, today)
     }
 
     /// The measure's finding with the columns the brief fields read.
-    async fn brief_finding(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<Arc<entity::finding::Model>>> {
-        related(
-            ctx,
-            self.siblings.as_ref(),
-            FindingById(self.finding_id, Columns::Brief),
-            |m| Some(FindingById(m.finding_id, Columns::Brief)),
-            shared,
-        )
-        .await
-    }
-
-    /// Days past the deadline as of `today`, when overdue (never once done).
-    pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
-        overdue_days(
-            naive(self.deadline),
-            self.status == MeasureStatus::Done,
-            today,
-        )
+    async fn brief_finding(&self, ctx: &Context<'_>) -> Result<Option<entity::finding::Model>> {
+        Ok(ctx
+            .loader()
+            .load_one(FindingById(self.0.finding_id, Columns::Brief))
+            .await?)
     }
 }
 
@@ -155,137 +62,184 @@ impl From<domain::measure::Notice> for Notice {
     }
 }
 
-#[ComplexObject]
-impl Measure {
-    /// What the caller may do with this measure now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
-        super::viewer::record(ctx, super::viewer::MeasureKey(super::row(&self.id))).await
-    }
+impl catalogue::Object for Measure {
+    const NAME: &'static str = "Measure";
+    const DOC: &'static str = "A rectification measure of a finding (整改措施).";
 
-    /// Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).
-    async fn notices(&self, ctx: &Context<'_>) -> Result<Vec<Notice>> {
-        let finding = self.brief_finding(ctx).await?;
-        Ok(
-            domain::measure::notices(naive(self.deadline), finding.and_then(|f| f.deadline))
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |m, _| id(m.0.id));
+        f.value(
+            "ordinal",
+            "Number within the finding (一是, 二是, ... as 1, 2, ...).",
+            |m, _| m.0.ordinal,
+        );
+        f.value("content", "What is to be done.", |m, _| m.0.content.clone());
+        f.value("status", "Status (措施状态).", |m, _| {
+            MeasureStatus::from(m.0.status)
+        });
+        f.value("deadline", "Deadline (整改时限), if any.", |m, _| {
+            date(m.0.deadline)
+        });
+        f.value("completedOn", "Completion date, once done.", |m, _| {
+            date(m.0.completed_on)
+        });
+        f.value(
+            "responsiblePerson",
+            "Responsible person (责任人).",
+            |m, _| m.0.responsible_person.clone(),
+        );
+        f.value(
+            "archived",
+            "Whether the measure is archived (left out of lists by default; its ledger entries stay).",
+            |m, _| m.0.archived_at.is_some(),
+        );
+        f.value("updatedAt", "When the measure last changed.", |m, _| {
+            Time(m.0.updated_at)
+        });
+        f.value("version", VERSION, |m, _| m.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this measure now.",
+            |m, ctx| {
+                Box::pin(super::viewer::record(
+                    ctx,
+                    super::viewer::MeasureKey(m.0.id),
+                ))
+            },
+        );
+        f.each(
+            "notices",
+            "Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).",
+            |m, ctx| {
+                Box::pin(async move {
+                    let finding = m.brief_finding(ctx).await?;
+                    Ok(domain::measure::notices(m.0.deadline, finding.and_then(|f| f.deadline))
+                        .into_iter()
+                        .map(Notice::from)
+                        .collect::<Vec<_>>())
+                })
+            },
+        );
+        f.value(
+            "isOverdue",
+            "Past its deadline and not done, as of today in the configured time zone.",
+            |m, env| m.overdue_days(env.today()).is_some(),
+        );
+        f.value(
+            "daysOverdue",
+            "Days past the deadline, when overdue.",
+            |m, env| m.overdue_days(env.today()),
+        );
+        f.one(
+            "department",
+            "Responsible department (责任科室), when the measure has its own.",
+            |m, _| m.0.department_id.map(DepartmentById),
+        );
+        f.one(
+            "finding",
+            "The finding the measure belongs to.",
+            |m, shown| Some(FindingById(m.0.finding_id, super::finding::columns(shown))),
+        );
+        f.each(
+            "warning",
+            "Early warning (逾期预警): the level as of today and who must be alerted (the measure's\nresponsible person, or else its finding's).",
+            |m, ctx| {
+                Box::pin(async move {
+                    let finding = m.brief_finding(ctx).await?;
+                    let person = m.0.responsible_person.clone();
+                    let (person, leader, inspection) = match finding {
+                        Some(f) => (
+                            person.or(f.responsible_person),
+                            f.responsible_leader,
+                            f.inspection_id,
+                        ),
+                        None => (person, None, 0),
+                    };
+                    warning(
+                        ctx,
+                        date(m.0.deadline),
+                        m.0.status == Status::Done,
+                        person,
+                        leader,
+                        inspection,
+                    )
+                    .await
+                })
+            },
+        );
     }
+}
 
-    /// Past its deadline and not done, as of today in the configured time zone.
-    async fn is_overdue(&self, ctx: &Context<'_>) -> bool {
-        self.overdue_days(ctx.today()).is_some()
-    }
+crate::object!(Measure);
 
-    /// Days past the deadline, when overdue.
-    async fn days_overdue(&self, ctx: &Context<'_>) -> Option<i64> {
-        self.overdue_days(ctx.today())
-    }
+impl Loads for MeasureById {
+    type Record = Measure;
+}
 
-    /// Responsible department (责任科室), when the measure has its own.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Arc<Department>>> {
-        let Some(id) = self.department_id else {
-            return Ok(None);
-        };
-        related(
-            ctx,
-            self.siblings.as_ref(),
-            DepartmentById(id),
-            |m| m.department_id.map(DepartmentById),
-            shared,
-        )
-        .await
-    }
-
-    /// The finding the measure belongs to.
-    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Arc<Finding>>> {
-        let columns = super::finding::shown_here(ctx);
-        related(
-            ctx,
-            self.siblings.as_ref(),
-            FindingById(self.finding_id, columns),
-            |m| Some(FindingById(m.finding_id, columns)),
-            Finding::loaded,
-        )
-        .await
-    }
-
-    /// Early warning (逾期预警): the level as of today and who must be alerted (the measure's
-    /// responsible person, or else its finding's).
-    async fn warning(&self, ctx: &Context<'_>) -> Result<EarlyWarning> {
-        let finding = self.brief_finding(ctx).await?;
-        let (person, leader, inspection) = match finding {
-            Some(f) => (
-                self.responsible_person
-                    .clone()
-                    .or(f.responsible_person.clone()),
-                f.responsible_leader.clone(),
-                f.inspection_id,
-            ),
-            None => (self.responsible_person.clone(), None, 0),
-        };
-        warning(
-            ctx,
-            self.deadline,
-            self.status == MeasureStatus::Done,
-            person,
-            leader,
-            inspection,
-        )
-        .await
-    }
+impl Loads for MeasuresOfFinding {
+    type Record = Measure;
 }
 
 /// A measurable target of a finding (目标), e.g. 12% against a required 25%.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Target {
-    /// Opaque identifier.
-    pub id: ID,
-    /// What is measured.
-    pub name: String,
-    /// Unit of the values (%, 万元, 人, ...).
-    pub unit: String,
-    /// The value when the finding was made.
-    pub baseline: Option<f64>,
-    /// The value to reach.
-    pub required_value: Option<f64>,
-    /// The latest value.
-    pub current_value: Option<f64>,
-    /// The date of the latest value.
-    pub as_of: Option<Date>,
-    /// Whether higher or lower values are better.
-    pub better: super::enums::TargetBetter,
-    /// Whether the latest value meets the required one (达标); null while either is unknown.
-    pub met: Option<bool>,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-}
-
-#[ComplexObject]
-impl Target {
-    /// What the caller may do with this target now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
-        super::viewer::record(ctx, super::viewer::TargetKey(super::row(&self.id))).await
-    }
-}
+#[derive(Clone)]
+pub struct Target(pub target::Model);
 
 impl From<target::Model> for Target {
     fn from(t: target::Model) -> Self {
-        Self {
-            id: ID(t.id.to_string()),
-            name: t.name,
-            unit: t.unit,
-            baseline: t.baseline,
-            required_value: t.required_value,
-            current_value: t.current_value,
-            as_of: date(t.as_of),
-            better: t.better.into(),
-            met: domain::target::met(t.better, t.required_value, t.current_value),
-            version: t.version,
-        }
+        Self(t)
     }
+}
+
+impl catalogue::Object for Target {
+    const NAME: &'static str = "Target";
+    const DOC: &'static str =
+        "A measurable target of a finding (目标), e.g. 12% against a required 25%.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |t, _| id(t.0.id));
+        f.value("name", "What is measured.", |t, _| t.0.name.clone());
+        f.value(
+            "unit",
+            "Unit of the values (%, 万元, 人, ...).",
+            |t, _| t.0.unit.clone(),
+        );
+        f.value(
+            "baseline",
+            "The value when the finding was made.",
+            |t, _| t.0.baseline,
+        );
+        f.value("requiredValue", "The value to reach.", |t, _| {
+            t.0.required_value
+        });
+        f.value("currentValue", "The latest value.", |t, _| {
+            t.0.current_value
+        });
+        f.value("asOf", "The date of the latest value.", |t, _| {
+            date(t.0.as_of)
+        });
+        f.value(
+            "better",
+            "Whether higher or lower values are better.",
+            |t, _| super::enums::TargetBetter::from(t.0.better),
+        );
+        f.value(
+            "met",
+            "Whether the latest value meets the required one (达标); null while either is unknown.",
+            |t, _| domain::target::met(t.0.better, t.0.required_value, t.0.current_value),
+        );
+        f.value("version", VERSION, |t, _| t.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this target now.",
+            |t, ctx| Box::pin(super::viewer::record(ctx, super::viewer::TargetKey(t.0.id))),
+        );
+    }
+}
+
+crate::object!(Target);
+
+impl Loads for TargetsOfFinding {
+    type Record = Target;
 }
 
 /// Which measures to list.
@@ -387,7 +341,7 @@ impl MeasureQuery {
             &args(first, after, last, before),
         )
         .await?;
-        Ok(super::connection::connection_of(page, Measure::many))
+        Ok(Conn::of(page))
     }
 }
 

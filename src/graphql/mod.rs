@@ -8,6 +8,7 @@ mod account;
 mod audit;
 mod bulk;
 mod bulletin;
+pub mod catalogue;
 mod connection;
 mod department;
 mod enums;
@@ -19,12 +20,10 @@ mod live;
 mod loaders;
 mod look_back;
 mod measure;
-pub mod pages;
 mod progress;
 mod regulation;
 mod report;
 pub mod scalars;
-mod siblings;
 mod summary;
 mod system;
 pub mod viewer;
@@ -290,8 +289,6 @@ pub trait ContextExt {
     /// The caller as domain commands take it.
     fn acting(&self) -> Acting;
     fn loader(&self) -> &DataLoader<loaders::Loader>;
-    /// The request's loader of nested lists.
-    fn pages(&self) -> AppResult<&DataLoader<pages::Pages>>;
     /// Today's date in the configured time zone (deadlines and overdue flags).
     fn today(&self) -> chrono::NaiveDate;
     /// Today and the early-warning thresholds.
@@ -319,11 +316,6 @@ impl ContextExt for Context<'_> {
     fn loader(&self) -> &DataLoader<loaders::Loader> {
         self.data_unchecked::<DataLoader<loaders::Loader>>()
     }
-    fn pages(&self) -> AppResult<&DataLoader<pages::Pages>> {
-        self.data_opt::<Arc<DataLoader<pages::Pages>>>()
-            .map(|loader| loader.as_ref())
-            .ok_or_else(|| AppError::internal("no loader of nested lists in this request"))
-    }
     fn today(&self) -> chrono::NaiveDate {
         self.data_unchecked::<Arc<Config>>().timezone.today()
     }
@@ -347,6 +339,14 @@ pub fn patch<T, U: From<T>>(value: async_graphql::MaybeUndefined<T>) -> Option<O
 }
 
 pub use crate::domain::finding_list::overdue_days;
+
+/// The `ID` of a row.
+pub fn id(row: i32) -> ID {
+    ID(row.to_string())
+}
+
+/// What every versioned record says of its `version`.
+pub const VERSION: &str = "Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.";
 
 /// The row id behind an `ID` the server itself handed out.
 pub fn row(id: &ID) -> i32 {

@@ -1,16 +1,17 @@
 //! The ledger (台账): progress entries and their evidence.
 
-use super::scalars::{Date, Time, naive};
-use async_graphql::{
-    ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject, Upload,
-};
+use async_graphql::futures_util::future::BoxFuture;
+use async_graphql::{Context, ID, InputObject, Object, Result, ServerResult, Upload};
 use entity::{evidence, progress_entry};
 
+use super::catalogue::{self, Fields, Level, Loads, PageSource, Shown, distinct, in_order, times};
 use super::enums::{EvidenceKind, ProgressKind};
+use super::finding::Finding;
 use super::loaders::{EntryById, EvidenceOfEntry, MeasureById};
-use super::measure::Measure;
+use super::scalars::{Date, Time, naive};
 use super::write;
-use super::{ContextExt, parse_id, parse_opt_id};
+use super::{ContextExt, id, parse_id, parse_opt_id};
+use crate::domain::page::{Page, PageArgs};
 use crate::domain::progress::{NewEntry, NewFile, NewLink};
 use crate::domain::{self};
 use crate::error::AppError;
@@ -18,121 +19,143 @@ use crate::evidence::Store;
 
 /// An entry of a finding's ledger (台账记录). Entries are never changed or removed; a mistake
 /// is answered by a CORRECTION entry that points at it.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct ProgressEntry {
-    /// Opaque identifier.
-    pub id: ID,
-    /// The date the entry speaks of.
-    pub entry_date: Date,
-    /// Kind of entry (台账记录类型).
-    pub kind: ProgressKind,
-    /// The entry's text.
-    pub content: String,
-    /// Who wrote it: the name in the token, or its subject.
-    pub author: String,
-    /// When it was written.
-    pub created_at: Time,
-    #[graphql(skip)]
-    pub row_id: i32,
-    #[graphql(skip)]
-    pub measure_id: Option<i32>,
-    #[graphql(skip)]
-    pub corrects_id: Option<i32>,
-}
+#[derive(Clone)]
+pub struct ProgressEntry(pub progress_entry::Model);
 
 impl From<progress_entry::Model> for ProgressEntry {
     fn from(p: progress_entry::Model) -> Self {
-        Self {
-            id: ID(p.id.to_string()),
-            entry_date: Date(p.entry_date),
-            kind: p.kind.into(),
-            content: p.content,
-            author: p.author_name.unwrap_or(p.author_sub),
-            created_at: Time(p.created_at),
-            row_id: p.id,
-            measure_id: p.measure_id,
-            corrects_id: p.corrects_id,
-        }
+        Self(p)
     }
 }
 
-#[ComplexObject]
-impl ProgressEntry {
-    /// The measure the entry is about, if any.
-    async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
-        match self.measure_id {
-            Some(id) => Ok(ctx
-                .loader()
-                .load_one(MeasureById(id))
-                .await?
-                .map(Into::into)),
-            None => Ok(None),
-        }
-    }
+impl catalogue::Object for ProgressEntry {
+    const NAME: &'static str = "ProgressEntry";
+    const DOC: &'static str = "An entry of a finding's ledger (台账记录). Entries are never changed or removed; a mistake\nis answered by a CORRECTION entry that points at it.";
 
-    /// Evidence (佐证材料) attached to the entry.
-    #[graphql(complexity = "5 * child_complexity + 1")]
-    async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<Evidence>> {
-        let items = ctx.loader().load_one(EvidenceOfEntry(self.row_id)).await?;
-        Ok(items
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |p, _| id(p.0.id));
+        f.value("entryDate", "The date the entry speaks of.", |p, _| {
+            Date(p.0.entry_date)
+        });
+        f.value("kind", "Kind of entry (台账记录类型).", |p, _| {
+            ProgressKind::from(p.0.kind)
+        });
+        f.value("content", "The entry's text.", |p, _| p.0.content.clone());
+        f.value(
+            "author",
+            "Who wrote it: the name in the token, or its subject.",
+            |p, _| {
+                p.0.author_name
+                    .clone()
+                    .unwrap_or_else(|| p.0.author_sub.clone())
+            },
+        );
+        f.value("createdAt", "When it was written.", |p, _| {
+            Time(p.0.created_at)
+        });
+        f.one(
+            "measure",
+            "The measure the entry is about, if any.",
+            |p, _| p.0.measure_id.map(MeasureById),
+        );
+        f.many(
+            "evidence",
+            "Evidence (佐证材料) attached to the entry.",
+            |p| EvidenceOfEntry(p.0.id),
+        )
+        .cost(times::<5>);
+        f.one(
+            "corrects",
+            "For a correction: the entry it corrects.",
+            |p, _| p.0.corrects_id.map(EntryById),
+        );
     }
+}
 
-    /// For a correction: the entry it corrects.
-    async fn corrects(&self, ctx: &Context<'_>) -> Result<Option<ProgressEntry>> {
-        match self.corrects_id {
-            Some(id) => Ok(ctx.loader().load_one(EntryById(id)).await?.map(Into::into)),
-            None => Ok(None),
-        }
-    }
+crate::object!(ProgressEntry);
+
+impl Loads for EntryById {
+    type Record = ProgressEntry;
 }
 
 /// A piece of evidence (佐证材料): an uploaded file or a link.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Evidence {
-    /// Opaque identifier.
-    pub id: ID,
-    /// Title shown for the evidence.
-    pub title: String,
-    /// An uploaded file or a link.
-    pub kind: EvidenceKind,
-    /// For a link: its address.
-    pub url: Option<String>,
-    /// For a file: the SHA-256 of its content.
-    pub sha256: Option<String>,
-    /// For a file: its size in bytes.
-    pub size_bytes: Option<i64>,
-    /// For a file: its media (MIME) type.
-    pub media_type: Option<String>,
-    /// When the evidence was attached.
-    pub created_at: Time,
-}
-
-#[ComplexObject]
-impl Evidence {
-    /// Where an authorised caller downloads the file (with its bearer token); null for links.
-    async fn download_url(&self) -> Option<String> {
-        (self.kind == EvidenceKind::File).then(|| format!("/api/v1/evidence/{}", self.id.as_str()))
-    }
-}
+#[derive(Clone)]
+pub struct Evidence(pub evidence::Model);
 
 impl From<evidence::Model> for Evidence {
     fn from(e: evidence::Model) -> Self {
-        Self {
-            id: ID(e.id.to_string()),
-            title: e.title,
-            kind: e.kind.into(),
-            url: e.url,
-            sha256: e.sha256,
-            size_bytes: e.size_bytes,
-            media_type: e.media_type,
-            created_at: Time(e.created_at),
-        }
+        Self(e)
+    }
+}
+
+impl catalogue::Object for Evidence {
+    const NAME: &'static str = "Evidence";
+    const DOC: &'static str = "A piece of evidence (佐证材料): an uploaded file or a link.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |e, _| id(e.0.id));
+        f.value("title", "Title shown for the evidence.", |e, _| {
+            e.0.title.clone()
+        });
+        f.value("kind", "An uploaded file or a link.", |e, _| {
+            EvidenceKind::from(e.0.kind)
+        });
+        f.value("url", "For a link: its address.", |e, _| e.0.url.clone());
+        f.value(
+            "sha256",
+            "For a file: the SHA-256 of its content.",
+            |e, _| e.0.sha256.clone(),
+        );
+        f.value("sizeBytes", "For a file: its size in bytes.", |e, _| {
+            e.0.size_bytes
+        });
+        f.value("mediaType", "For a file: its media (MIME) type.", |e, _| {
+            e.0.media_type.clone()
+        });
+        f.value("createdAt", "When the evidence was attached.", |e, _| {
+            Time(e.0.created_at)
+        });
+        f.value(
+            "downloadUrl",
+            "Where an authorised caller downloads the file (with its bearer token); null for links.",
+            |e, _| {
+                (e.0.kind == entity::enums::EvidenceKind::File)
+                    .then(|| format!("/api/v1/evidence/{}", e.0.id))
+            },
+        );
+    }
+}
+
+crate::object!(Evidence);
+
+impl Loads for EvidenceOfEntry {
+    type Record = Evidence;
+}
+
+/// The ledgers of the findings of a level, every finding's page in one read
+/// ([`crate::domain::progress::list_each`]).
+pub struct Ledgers;
+
+impl PageSource<Finding> for Ledgers {
+    type Node = ProgressEntry;
+
+    fn pages<'a>(
+        &'a self,
+        level: &'a Level<'a, Finding>,
+        field: &'a Context<'a>,
+        args: PageArgs,
+        _: Shown,
+    ) -> BoxFuture<'a, ServerResult<Vec<Page<ProgressEntry>>>> {
+        Box::pin(async move {
+            let failed =
+                |err: AppError| async_graphql::Error::from(err).into_server_error(field.item.pos);
+            let ids: Vec<i32> = level.items.iter().map(|f| f.0.id).collect();
+            let env = level.env;
+            let pages = domain::progress::list_each(env.db, env.caller, &distinct(&ids), &args)
+                .await
+                .map_err(failed)?;
+            in_order(&ids, pages).map_err(failed)
+        })
     }
 }
 

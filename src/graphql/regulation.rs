@@ -1,96 +1,83 @@
 //! Regulations (规章制度) and their links to findings.
 
-use super::scalars::{Date, date, naive};
-use async_graphql::{
-    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::regulation;
 
-use super::connection::{Conn, OrderDirection, args, connection};
-use super::department::{self, Department};
+use super::catalogue::{self, Conn, Fields, Loads};
+use super::connection::{OrderDirection, args};
 use super::enums::{RegulationDomain, RegulationStatus};
-use super::finding::{Finding, FindingFilterInput, FindingOrderInput};
+use super::finding::FindingsUnder;
+use super::loaders::{DepartmentById, RegulationsOfFinding};
+use super::scalars::{Date, date, naive};
 use super::write;
-use super::{ContextExt, parse_id, parse_opt_id, patch};
+use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::finding_list::Parent;
 use crate::domain::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
 use crate::domain::{self};
 
 /// A regulation (规章制度) made or revised in answer to findings.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Regulation {
-    /// Opaque identifier.
-    pub id: ID,
-    /// Title, without 《》.
-    pub title: String,
-    /// Document number (文号).
-    pub document_number: Option<String>,
-    /// The field it governs (制度类别).
-    pub domain: RegulationDomain,
-    /// Where it stands (制度状态).
-    pub status: RegulationStatus,
-    /// Issue date (印发日期).
-    pub issued_on: Option<Date>,
-    /// Whether the regulation is archived (left out of lists by default).
-    pub archived: bool,
-    /// Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.
-    pub version: i32,
-    #[graphql(skip)]
-    pub department_id: Option<i32>,
-}
+#[derive(Clone)]
+pub struct Regulation(pub regulation::Model);
 
 impl From<regulation::Model> for Regulation {
     fn from(r: regulation::Model) -> Self {
-        Self {
-            id: ID(r.id.to_string()),
-            title: r.title,
-            document_number: r.document_number,
-            domain: r.domain.into(),
-            status: r.status.into(),
-            issued_on: date(r.issued_on),
-            archived: r.archived_at.is_some(),
-            version: r.version,
-            department_id: r.department_id,
-        }
+        Self(r)
     }
 }
 
-#[ComplexObject]
-impl Regulation {
-    /// What the caller may do with this record now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ViewerCan> {
-        super::viewer::record(ctx, super::viewer::RegulationKey(super::row(&self.id))).await
-    }
+impl catalogue::Object for Regulation {
+    const NAME: &'static str = "Regulation";
+    const DOC: &'static str = "A regulation (规章制度) made or revised in answer to findings.";
 
-    /// The issuing department.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        department::load_opt(ctx, self.department_id).await
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |r, _| id(r.0.id));
+        f.value("title", "Title, without 《》.", |r, _| r.0.title.clone());
+        f.value("documentNumber", "Document number (文号).", |r, _| {
+            r.0.document_number.clone()
+        });
+        f.value("domain", "The field it governs (制度类别).", |r, _| {
+            RegulationDomain::from(r.0.domain)
+        });
+        f.value("status", "Where it stands (制度状态).", |r, _| {
+            RegulationStatus::from(r.0.status)
+        });
+        f.value("issuedOn", "Issue date (印发日期).", |r, _| {
+            date(r.0.issued_on)
+        });
+        f.value(
+            "archived",
+            "Whether the regulation is archived (left out of lists by default).",
+            |r, _| r.0.archived_at.is_some(),
+        );
+        f.value("version", VERSION, |r, _| r.0.version);
+        f.each(
+            "viewerCan",
+            "What the caller may do with this record now.",
+            |r, ctx| {
+                Box::pin(super::viewer::record(
+                    ctx,
+                    super::viewer::RegulationKey(r.0.id),
+                ))
+            },
+        );
+        f.one("department", "The issuing department.", |r, _| {
+            r.0.department_id.map(DepartmentById)
+        });
+        f.page(
+            "findings",
+            "The findings this regulation answers that the caller may read.",
+            FindingsUnder {
+                parent: Parent::Regulation,
+                id: |r: &Regulation| r.0.id,
+            },
+        );
     }
+}
 
-    /// The findings this regulation answers that the caller may read.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn findings(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<FindingFilterInput>,
-        order_by: Option<FindingOrderInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<Finding>> {
-        super::finding::findings_under(
-            ctx,
-            Parent::Regulation,
-            super::row(&self.id),
-            filter.unwrap_or_default(),
-            order_by,
-            args(first, after, last, before),
-        )
-        .await
-    }
+crate::object!(Regulation);
+
+impl Loads for RegulationsOfFinding {
+    type Record = Regulation;
 }
 
 /// Which regulations to list.
@@ -162,7 +149,7 @@ impl RegulationQuery {
             &args(first, after, last, before),
         )
         .await?;
-        Ok(connection(page, Regulation::from))
+        Ok(Conn::of(page))
     }
 }
 

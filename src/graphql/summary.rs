@@ -227,7 +227,7 @@ impl StatusSummary {
                 counts: counts.into(),
             });
         }
-        out.sort_by_key(|s| s.category.as_ref().map_or(i32::MAX, |c| c.ordinal));
+        out.sort_by_key(|s| s.category.as_ref().map_or(i32::MAX, |c| c.0.ordinal));
         Ok(out)
     }
     /// The same counts for each responsible department.

@@ -139,12 +139,6 @@ pub async fn execute(
         who,
         state.config.graphql.dataloader_delay,
     ));
-    batch = batch.data(crate::graphql::pages::loader(
-        state.db.clone(),
-        caller.clone(),
-        crate::domain::warning::Thresholds::from_config(&state.config),
-        state.config.graphql.dataloader_delay,
-    ));
     let run = state.schema.execute_batch(batch);
     let response = match tokio::time::timeout_at(deadline, run).await {
         Ok(response) => response,

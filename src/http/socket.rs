@@ -335,12 +335,6 @@ fn session_data(state: &AppState, caller: &Caller, request_id: Option<String>) -
         who,
         state.config.graphql.dataloader_delay,
     ));
-    data.insert(crate::graphql::pages::loader(
-        state.db.clone(),
-        caller.clone(),
-        crate::domain::warning::Thresholds::from_config(&state.config),
-        state.config.graphql.dataloader_delay,
-    ));
     if let Some(id) = request_id {
         data.insert(RequestId(id));
     }

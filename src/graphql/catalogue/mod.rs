@@ -1,0 +1,477 @@
+//! The records of the API (findings, measures, inspections, ...) declared once, as the
+//! catalogue of their fields, and resolved a level of records at a time.
+//!
+//! A type's catalogue lists each field once: its name, description, type, arguments, cost, and
+//! how its value is found (read off the row, or read for a whole level of rows at once). That
+//! one declaration is both what the schema registers (what `schema.graphql` prints and
+//! introspection shows) and what resolves the type wherever it appears: in a page, under a
+//! relation, as a mutation's answer or an event's subject. Nothing else knows the fields.
+//!
+//! async-graphql resolves an object field by field: a boxed future per field and per list
+//! item, a `FuturesUnordered` per object, and the answer grown one insert at a time; on a page
+//! of fifty findings that machinery was half of the server's time (docs/BENCHMARKS.md). Here
+//! the records read together (a page, every page of a nested level, the children of a
+//! relation) form a [`Level`]: the selection is planned once for the level, values are read
+//! off the rows in one loop, and each relation is read once for all the rows, its children
+//! forming the next level. A relation's key, and the columns its reads need, come from the
+//! field's own entry.
+
+mod conn;
+mod leaf;
+mod run;
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::Loader as LoaderTrait;
+use async_graphql::futures_util::future::BoxFuture;
+use async_graphql::parser::types::{Field as FieldNode, VariableDefinition};
+use async_graphql::registry::{
+    Deprecation, MetaField, MetaInputValue, MetaType, MetaTypeId, Registry,
+};
+use async_graphql::{
+    Context, InputType, OutputType, Positioned, ServerResult, Value, VisitorContext,
+};
+
+pub use conn::{Conn, PageSource, distinct, in_order, page_args, page_cost, page_of};
+pub use leaf::{Leaf, enum_leaf};
+pub use run::{Env, Level, Many, Selected, Shown, resolve_one};
+
+use super::loaders::{LoadError, Loader};
+
+/// A record type whose fields are declared in its catalogue.
+pub trait Object: Sized + Send + Sync + 'static {
+    /// Its name in the schema.
+    const NAME: &'static str;
+    /// Its description in the schema.
+    const DOC: &'static str;
+    /// Declares its fields, in the schema's order (once, for [`Catalogued::catalogue`]).
+    fn fields(fields: &mut Fields<Self>);
+}
+
+/// A record type with its catalogue built (by [`object!`](crate::object)): the type the
+/// executor and the schema work with.
+pub trait Catalogued: Object + OutputType {
+    fn catalogue() -> &'static Catalogue<Self>;
+}
+
+/// Makes a record type of the schema out of its [`Object`] declaration: its catalogue, built
+/// once, and async-graphql's `OutputType`, which registers the type from the catalogue and
+/// resolves it through [`resolve_one`].
+#[macro_export]
+macro_rules! object {
+    ($ty:ty) => {
+        impl $crate::graphql::catalogue::Catalogued for $ty {
+            fn catalogue() -> &'static $crate::graphql::catalogue::Catalogue<Self> {
+                static CATALOGUE: std::sync::OnceLock<$crate::graphql::catalogue::Catalogue<$ty>> =
+                    std::sync::OnceLock::new();
+                CATALOGUE.get_or_init($crate::graphql::catalogue::Catalogue::build)
+            }
+        }
+
+        impl async_graphql::OutputType for $ty {
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(<$ty as $crate::graphql::catalogue::Object>::NAME)
+            }
+
+            fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+                $crate::graphql::catalogue::register::<$ty>(registry)
+            }
+
+            async fn resolve(
+                &self,
+                ctx: &async_graphql::ContextSelectionSet<'_>,
+                _field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> async_graphql::ServerResult<async_graphql::Value> {
+                $crate::graphql::catalogue::resolve_one(ctx, self).await
+            }
+        }
+    };
+}
+
+/// A type's fields, with an index by name for planning.
+pub struct Catalogue<T> {
+    fields: Vec<Field<T>>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl<T: Catalogued> Catalogue<T> {
+    pub fn build() -> Self {
+        let mut declared = Fields(Vec::new());
+        T::fields(&mut declared);
+        let fields = declared.0;
+        let by_name = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name, i))
+            .collect();
+        Self { fields, by_name }
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field<T>> {
+        self.by_name.get(name).map(|i| &self.fields[*i])
+    }
+
+    /// Every field, in the schema's order.
+    pub fn fields(&self) -> &[Field<T>] {
+        &self.fields
+    }
+}
+
+/// The cost of a field for the complexity limit, from its arguments and its selection's cost.
+pub type Cost = fn(
+    &VisitorContext<'_>,
+    &[Positioned<VariableDefinition>],
+    &FieldNode,
+    usize,
+) -> ServerResult<usize>;
+
+/// An argument of a field.
+pub struct Arg {
+    name: &'static str,
+    doc: &'static str,
+    ty: fn(&mut Registry) -> String,
+}
+
+impl Arg {
+    pub fn new<V: InputType>(name: &'static str, doc: &'static str) -> Self {
+        Self {
+            name,
+            doc,
+            ty: V::create_type_info,
+        }
+    }
+}
+
+/// One field of a type: its place in the schema and how its value is found.
+pub struct Field<T> {
+    pub name: &'static str,
+    doc: &'static str,
+    ty: fn(&mut Registry) -> String,
+    args: Vec<Arg>,
+    cost: Option<Cost>,
+    pub(crate) how: How<T>,
+}
+
+/// How a field's value is found.
+pub(crate) enum How<T> {
+    /// Read off the row (and the request: today's date, the caller).
+    Value(Box<ReadOff<T>>),
+    /// Read for every row of a level at once.
+    Level(Box<dyn LevelField<T>>),
+}
+
+/// How a field is read off a row.
+type ReadOff<T> = dyn Fn(&T, &Env<'_>) -> Value + Send + Sync;
+
+/// A field read for every row of a level at once: a relation, a nested page, or a field that
+/// must be awaited row by row.
+pub trait LevelField<T>: Send + Sync {
+    /// The field's value for each row of the level, in order; `None` where it failed (the
+    /// error is reported at that row's path).
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        field: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>>;
+}
+
+/// What a relation is read by: a key of the shared loader.
+pub trait Key: Copy + Eq + std::hash::Hash + Send + Sync + 'static {}
+impl<K: Copy + Eq + std::hash::Hash + Send + Sync + 'static> Key for K {}
+
+/// A key that reads records of the schema: what a relation read by it answers.
+pub trait Loads: Key {
+    type Record: Catalogued;
+}
+
+/// The row type the shared loader answers a key with.
+pub type Row<K> = <Loader as LoaderTrait<K>>::Value;
+
+/// The fields of a type, as its [`Object::fields`] declares them.
+pub struct Fields<T>(Vec<Field<T>>);
+
+impl<T: Catalogued> Fields<T> {
+    fn add(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        ty: fn(&mut Registry) -> String,
+        how: How<T>,
+    ) -> &mut Field<T> {
+        self.0.push(Field {
+            name,
+            doc,
+            ty,
+            args: Vec::new(),
+            cost: None,
+            how,
+        });
+        self.0.last_mut().expect("a field was just added")
+    }
+
+    /// A field read off the row.
+    pub fn value<V: Leaf>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        get: impl Fn(&T, &Env<'_>) -> V + Send + Sync + 'static,
+    ) -> &mut Field<T> {
+        self.add(
+            name,
+            doc,
+            V::create_type_info,
+            How::Value(Box::new(move |row, env| get(row, env).leaf())),
+        )
+    }
+
+    /// A record the row refers to (none where `key` gives none, or the record is not found).
+    /// `key` sees which fields the selection shows of it, for the columns it reads.
+    pub fn one<K>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: impl Fn(&T, &Shown) -> Option<K> + Send + Sync + 'static,
+    ) -> &mut Field<T>
+    where
+        K: Loads,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        K::Record: From<Row<K>>,
+    {
+        let how = run::One {
+            key,
+            child: PhantomData::<fn() -> K::Record>,
+        };
+        self.add(
+            name,
+            doc,
+            <Option<K::Record>>::create_type_info,
+            How::Level(Box::new(how)),
+        )
+    }
+
+    /// The records of a to-many relation, in the loader's order.
+    pub fn many<K, R>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> &mut Field<T>
+    where
+        K: Loads,
+        Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
+        R: Send + Sync + Clone + 'static,
+        K::Record: From<R>,
+    {
+        let how = run::ManyOf {
+            key,
+            child: PhantomData::<fn() -> (K::Record, R)>,
+        };
+        self.add(
+            name,
+            doc,
+            <Vec<K::Record>>::create_type_info,
+            How::Level(Box::new(how)),
+        )
+    }
+
+    /// The records of a list of keys the row holds, in that order (keys not found left out).
+    pub fn each_of<K>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        keys: impl Fn(&T) -> Vec<K> + Send + Sync + 'static,
+    ) -> &mut Field<T>
+    where
+        K: Loads,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        K::Record: From<Row<K>>,
+    {
+        let how = run::EachOf {
+            keys,
+            child: PhantomData::<fn() -> K::Record>,
+        };
+        self.add(
+            name,
+            doc,
+            <Vec<K::Record>>::create_type_info,
+            How::Level(Box::new(how)),
+        )
+    }
+
+    /// A value computed from what the loader answers for the row's key (read for the whole
+    /// level at once).
+    pub fn loaded<K, V>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: impl Fn(&T) -> Option<K> + Send + Sync + 'static,
+        value: impl Fn(&T, Option<&Row<K>>, &Env<'_>) -> V + Send + Sync + 'static,
+    ) -> &mut Field<T>
+    where
+        K: Key,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        V: Leaf,
+    {
+        let how = run::Loaded { key, value };
+        self.add(name, doc, V::create_type_info, How::Level(Box::new(how)))
+    }
+
+    /// A field awaited row by row, answering any type of the schema (what the caller may do,
+    /// a warning with its people, ...). Rows of a level are awaited together, so loads they
+    /// make through a DataLoader are batched.
+    pub fn each<V: OutputType + 'static>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        get: impl for<'c> Fn(&'c T, &'c Context<'c>) -> BoxFuture<'c, async_graphql::Result<V>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> &mut Field<T> {
+        let how = run::Each { get };
+        self.add(name, doc, V::create_type_info, How::Level(Box::new(how)))
+    }
+
+    /// A connection nested under each row, read for every row of a level in one statement
+    /// ([`PageSource`]).
+    pub fn page<S: PageSource<T>>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        source: S,
+    ) -> &mut Field<T> {
+        let field = self.add(
+            name,
+            doc,
+            <Conn<S::Node>>::create_type_info,
+            How::Level(Box::new(conn::Paged(source))),
+        );
+        field.args = S::args();
+        field.args.extend(page_args());
+        field.cost = Some(conn::page_cost);
+        field
+    }
+}
+
+impl<T: Catalogued> Field<T> {
+    /// The field's arguments (read by its resolver from its context).
+    pub fn args(&mut self, args: Vec<Arg>) -> &mut Self {
+        self.args = args;
+        self
+    }
+
+    /// The field's cost for the complexity limit (lists: their size times their content).
+    pub fn cost(&mut self, cost: Cost) -> &mut Self {
+        self.cost = Some(cost);
+        self
+    }
+
+    fn meta(&self, registry: &mut Registry) -> MetaField {
+        let mut meta = meta_field(self.name, self.doc, (self.ty)(registry));
+        meta.compute_complexity = self.cost;
+        meta.args = self
+            .args
+            .iter()
+            .map(|arg| {
+                let value = MetaInputValue {
+                    name: arg.name.to_owned(),
+                    description: described(arg.doc),
+                    ty: (arg.ty)(registry),
+                    deprecation: Deprecation::NoDeprecated,
+                    default_value: None,
+                    visible: None,
+                    inaccessible: false,
+                    tags: Vec::new(),
+                    is_secret: false,
+                    directive_invocations: Vec::new(),
+                };
+                (arg.name.to_owned(), value)
+            })
+            .collect();
+        meta
+    }
+}
+
+/// A field of the registry with no arguments, as async-graphql's derives write it.
+fn meta_field(name: &str, doc: &str, ty: String) -> MetaField {
+    MetaField {
+        name: name.to_owned(),
+        description: described(doc),
+        args: Default::default(),
+        ty,
+        deprecation: Deprecation::NoDeprecated,
+        cache_control: Default::default(),
+        external: false,
+        requires: None,
+        provides: None,
+        visible: None,
+        shareable: false,
+        inaccessible: false,
+        tags: Vec::new(),
+        override_from: None,
+        compute_complexity: None,
+        directive_invocations: Vec::new(),
+        requires_scopes: Vec::new(),
+    }
+}
+
+fn described(doc: &str) -> Option<String> {
+    (!doc.is_empty()).then(|| doc.to_owned())
+}
+
+/// Registers a record type from its catalogue; returns its type reference (`Finding!`).
+pub fn register<T: Catalogued>(registry: &mut Registry) -> String {
+    registry.create_output_type::<T, _>(MetaTypeId::Object, |registry| {
+        let fields = T::catalogue()
+            .fields
+            .iter()
+            .map(|field| (field.name.to_owned(), field.meta(registry)))
+            .collect();
+        object_type(
+            T::NAME,
+            described(T::DOC),
+            fields,
+            std::any::type_name::<T>(),
+            false,
+        )
+    })
+}
+
+/// An object type of the registry, as async-graphql's derives write it.
+fn object_type(
+    name: &str,
+    description: Option<String>,
+    fields: async_graphql::indexmap::IndexMap<String, MetaField>,
+    rust_typename: &'static str,
+    shareable: bool,
+) -> MetaType {
+    MetaType::Object {
+        name: name.to_owned(),
+        description,
+        fields,
+        cache_control: Default::default(),
+        extends: false,
+        shareable,
+        resolvable: true,
+        inaccessible: false,
+        interface_object: false,
+        tags: Vec::new(),
+        keys: None,
+        visible: None,
+        is_subscription: false,
+        rust_typename: Some(rust_typename),
+        directive_invocations: Vec::new(),
+        requires_scopes: Vec::new(),
+    }
+}
+
+/// A list field's cost: `times` its content, plus one.
+pub fn times<const N: usize>(
+    _: &VisitorContext<'_>,
+    _: &[Positioned<VariableDefinition>],
+    _: &FieldNode,
+    child: usize,
+) -> ServerResult<usize> {
+    Ok(N * child + 1)
+}

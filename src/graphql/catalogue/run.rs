@@ -1,0 +1,702 @@
+//! The executor of catalogued types: a [`Level`] of rows read together is answered field by
+//! field, each field once for all its rows.
+//!
+//! Answers follow async-graphql's rules, so that nothing a client sees depends on which
+//! executor answered: fields in the document's order, merged by response key (fragments and
+//! repeated fields), `__typename`, fragments by type condition; a field that fails is left out
+//! of its object and its error reported at its path.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::{DataLoader, Loader as LoaderTrait};
+use async_graphql::futures_util::future::{BoxFuture, join_all};
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field as FieldNode, Selection, SelectionSet};
+use async_graphql::{
+    Context, ContextBase, ContextSelectionSet, Name, OutputType, Positioned, ServerError,
+    ServerResult, Value,
+};
+use chrono::NaiveDate;
+use sea_orm::DatabaseConnection;
+
+use super::{Catalogued, Field, How, Key, Leaf, LevelField, Row};
+use crate::auth::Caller;
+use crate::config::Config;
+use crate::domain::page::Counts;
+use crate::domain::warning::Thresholds;
+use crate::graphql::loaders::{LoadError, Loader};
+
+/// What every field of a request may read besides its row: the database, the shared loader,
+/// the caller, today's date and thresholds, the kept counts. Gathered once per resolution.
+pub struct Env<'a> {
+    pub db: &'a DatabaseConnection,
+    pub loader: &'a DataLoader<Loader>,
+    pub caller: &'a Caller,
+    pub thresholds: Thresholds,
+    pub counts: Option<&'a Counts>,
+}
+
+impl<'a> Env<'a> {
+    pub fn of<I>(ctx: &ContextBase<'a, I>) -> Self {
+        // Absent only when the schema runs outside HTTP (in-process tools): anonymous.
+        static ANONYMOUS: Caller = Caller::Anonymous;
+        Self {
+            db: ctx.data_unchecked::<DatabaseConnection>(),
+            loader: ctx.data_unchecked::<DataLoader<Loader>>(),
+            caller: ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS),
+            thresholds: Thresholds::from_config(ctx.data_unchecked::<std::sync::Arc<Config>>()),
+            counts: ctx.data_opt::<std::sync::Arc<Counts>>().map(AsRef::as_ref),
+        }
+    }
+
+    /// Today in the configured time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.thresholds.today
+    }
+}
+
+/// Rows read together, each with the place it answers at (a context whose path ends at the
+/// row, for errors and for fields resolved by async-graphql).
+pub struct Level<'a, T> {
+    pub items: Vec<&'a T>,
+    pub at: Vec<ContextSelectionSet<'a>>,
+    pub env: &'a Env<'a>,
+}
+
+/// A field as the document selects it on a type: its response key and every occurrence of
+/// it (their selections merge).
+pub struct Selected<'a> {
+    pub key: &'a Name,
+    pub nodes: Vec<&'a Positioned<FieldNode>>,
+}
+
+impl<'a> Selected<'a> {
+    /// The first occurrence: its position and arguments stand for all.
+    pub fn first(&self) -> &'a Positioned<FieldNode> {
+        self.nodes[0]
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.first().node.name.node.as_str()
+    }
+
+    /// The selections under the field, over every occurrence.
+    pub fn sets(&self) -> Vec<&'a Positioned<SelectionSet>> {
+        self.nodes.iter().map(|f| &f.node.selection_set).collect()
+    }
+
+    /// The context of the field on one row.
+    pub fn on<'b>(&self, at: &'b ContextSelectionSet<'a>) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        at.with_field(self.first())
+    }
+
+    /// The context of what the field answers, on one row.
+    pub fn inside<'b>(&self, at: &'b ContextSelectionSet<'a>) -> ContextSelectionSet<'b>
+    where
+        'a: 'b,
+    {
+        let first = self.first();
+        at.with_field(first)
+            .with_selection_set(&first.node.selection_set)
+    }
+}
+
+/// The fields a selection selects on the type named `type_name`, merged by response key, in
+/// the document's order (`__typename` among them).
+pub fn collect<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    type_name: &str,
+    sets: &[&'a Positioned<SelectionSet>],
+) -> Vec<Selected<'a>> {
+    fn walk<'a>(
+        ctx: &ContextSelectionSet<'a>,
+        type_name: &str,
+        set: &'a SelectionSet,
+        out: &mut Vec<Selected<'a>>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = &field.node.response_key().node;
+                    match out.iter_mut().find(|s| s.key == key) {
+                        Some(found) => found.nodes.push(field),
+                        None => out.push(Selected {
+                            key,
+                            nodes: vec![field],
+                        }),
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) =
+                        ctx.query_env.fragments.get(&spread.node.fragment_name.node)
+                        && applies(
+                            ctx,
+                            type_name,
+                            Some(&fragment.node.type_condition.node.on.node),
+                        )
+                    {
+                        walk(ctx, type_name, &fragment.node.selection_set.node, out);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    let condition = inline.node.type_condition.as_ref().map(|c| &c.node.on.node);
+                    if applies(ctx, type_name, condition) {
+                        walk(ctx, type_name, &inline.node.selection_set.node, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for set in sets {
+        walk(ctx, type_name, &set.node, &mut out);
+    }
+    out
+}
+
+/// Whether a fragment with this type condition applies to an object of type `type_name`.
+fn applies(ctx: &ContextSelectionSet<'_>, type_name: &str, condition: Option<&Name>) -> bool {
+    condition.is_none_or(|on| {
+        on.as_str() == type_name
+            || ctx
+                .schema_env
+                .registry
+                .implements
+                .get(type_name)
+                .is_some_and(|interfaces| interfaces.contains(on.as_str()))
+    })
+}
+
+/// One step of a plan: `__typename`, or a field of the catalogue.
+enum Step<'a, T: 'static> {
+    Typename(&'a Name),
+    Field(Selected<'a>, &'static Field<T>),
+}
+
+/// A selection planned against a type's catalogue, once for a whole level.
+pub struct Plan<'a, T: 'static> {
+    steps: Vec<Step<'a, T>>,
+}
+
+impl<'a, T: Catalogued> Plan<'a, T> {
+    pub fn of(
+        ctx: &ContextSelectionSet<'a>,
+        sets: &[&'a Positioned<SelectionSet>],
+    ) -> ServerResult<Self> {
+        let catalogue = T::catalogue();
+        let mut steps = Vec::new();
+        for selected in collect(ctx, T::NAME, sets) {
+            let name = selected.name();
+            if name == "__typename" {
+                steps.push(Step::Typename(selected.key));
+                continue;
+            }
+            let Some(field) = catalogue.field(name) else {
+                // Validation refuses such documents before they run.
+                return Err(ServerError::new(
+                    format!(r#"Cannot query field "{name}" on type "{}"."#, T::NAME),
+                    Some(selected.first().pos),
+                ));
+            };
+            steps.push(Step::Field(selected, field));
+        }
+        Ok(Self { steps })
+    }
+
+    /// The catalogue's names of the fields the plan reads.
+    pub fn shown(&self) -> Shown {
+        Shown(
+            self.steps
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Field(_, field) => Some(field.name),
+                    Step::Typename(_) => None,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The fields a selection shows of a type: what a read of it must decode.
+#[derive(Default)]
+pub struct Shown(Vec<&'static str>);
+
+impl Shown {
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains(&field)
+    }
+
+    pub(super) fn extend(&mut self, other: Shown) {
+        self.0.extend(other.0);
+    }
+}
+
+/// Answers a level: one value per row, in order.
+pub fn run<'a, T: Catalogued>(
+    level: &'a Level<'a, T>,
+    plan: &'a Plan<'a, T>,
+) -> BoxFuture<'a, Vec<Value>> {
+    Box::pin(async move {
+        if level.items.is_empty() {
+            // Nothing to read (fields read for a level assume a row).
+            return Vec::new();
+        }
+        // Fields read for the whole level first, all at once (their reads run together).
+        let reads = plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| match step {
+                Step::Field(selected, field) => match &field.how {
+                    How::Level(read) => {
+                        Some(async move { (i, read.resolve(level, selected).await) })
+                    }
+                    How::Value(_) => None,
+                },
+                Step::Typename(_) => None,
+            });
+        let mut read: HashMap<usize, Vec<Option<Value>>> =
+            join_all(reads).await.into_iter().collect();
+        let typename = Value::String(T::NAME.to_owned());
+        let mut out = Vec::with_capacity(level.items.len());
+        for (row, item) in level.items.iter().enumerate() {
+            let mut object = IndexMap::with_capacity(plan.steps.len());
+            for (i, step) in plan.steps.iter().enumerate() {
+                match step {
+                    Step::Typename(key) => {
+                        object.insert((*key).clone(), typename.clone());
+                    }
+                    Step::Field(selected, field) => {
+                        let value = match &field.how {
+                            How::Value(get) => Some(get(item, level.env)),
+                            How::Level(_) => read
+                                .get_mut(&i)
+                                .and_then(|values| values.get_mut(row))
+                                .and_then(Option::take),
+                        };
+                        if let Some(value) = value {
+                            object.insert(selected.key.clone(), value);
+                        }
+                    }
+                }
+            }
+            out.push(if object.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(object)
+            });
+        }
+        out
+    })
+}
+
+/// Answers one row where async-graphql asks for it (a root field, a mutation's answer, a field
+/// of a type outside the catalogue).
+pub async fn resolve_one<T: Catalogued>(
+    ctx: &ContextSelectionSet<'_>,
+    item: &T,
+) -> ServerResult<Value> {
+    let env = Env::of(ctx);
+    let plan = Plan::<T>::of(ctx, &[ctx.item])?;
+    let level = Level {
+        items: vec![item],
+        at: vec![ctx.clone()],
+        env: &env,
+    };
+    Ok(run(&level, &plan).await.pop().unwrap_or_default())
+}
+
+/// A list of catalogued rows resolved as one level (`[T!]!`).
+pub struct Many<T>(pub Vec<T>);
+
+impl<T: Catalogued> OutputType for Many<T> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <Vec<T>>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<T>>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <Vec<T>>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<FieldNode>,
+    ) -> ServerResult<Value> {
+        let env = Env::of(ctx);
+        let plan = Plan::<T>::of(ctx, &[&field.node.selection_set])?;
+        let level = Level {
+            items: self.0.iter().collect(),
+            at: (0..self.0.len()).map(|i| ctx.with_index(i)).collect(),
+            env: &env,
+        };
+        Ok(Value::List(run(&level, &plan).await))
+    }
+}
+
+/// Reports `error` at the field on every row of the level; the field is left out of each.
+pub fn failed<T>(
+    level: &Level<'_, T>,
+    selected: &Selected<'_>,
+    error: ServerError,
+) -> Vec<Option<Value>> {
+    for at in &level.at {
+        let ctx = selected.on(at);
+        ctx.add_error(ctx.set_error_path(error.clone()));
+    }
+    vec![None; level.items.len()]
+}
+
+/// `error` at the field's position.
+fn at_field(selected: &Selected<'_>, error: impl Into<async_graphql::Error>) -> ServerError {
+    error.into().into_server_error(selected.first().pos)
+}
+
+/// Where the elements of lists answer: `lists[i]` holds `sizes[i]` of them (`.../measures/3`).
+pub fn lists_at<'a>(
+    lists: &'a [ContextSelectionSet<'a>],
+    sizes: impl IntoIterator<Item = usize>,
+) -> Vec<ContextSelectionSet<'a>> {
+    let mut at = Vec::new();
+    for (list, size) in lists.iter().zip(sizes) {
+        at.extend((0..size).map(|j| list.with_index(j)));
+    }
+    at
+}
+
+/// Children read for some rows of a level, as the next level: `parents[i]` is the row the
+/// `i`-th child hangs from, `at` where it answers.
+pub async fn children<'a, C: Catalogued>(
+    level_env: &'a Env<'a>,
+    at: Vec<ContextSelectionSet<'a>>,
+    items: Vec<&'a C>,
+    plan: &'a Plan<'a, C>,
+) -> Vec<Value> {
+    let level = Level {
+        items,
+        at,
+        env: level_env,
+    };
+    run(&level, plan).await
+}
+
+/// The plan of a relation's children, or the error reported on every row.
+fn plan_of<'a, T, C: Catalogued>(
+    level: &Level<'a, T>,
+    selected: &Selected<'a>,
+) -> Result<Plan<'a, C>, Vec<Option<Value>>> {
+    Plan::<C>::of(&level.at[0], &selected.sets()).map_err(|err| {
+        level.at[0].add_error(err);
+        vec![None; level.items.len()]
+    })
+}
+
+/// A to-one relation ([`super::Field::one`]).
+pub(super) struct One<F, C> {
+    pub key: F,
+    pub child: PhantomData<fn() -> C>,
+}
+
+impl<T, F, K, C> LevelField<T> for One<F, C>
+where
+    T: Catalogued,
+    F: Fn(&T, &Shown) -> Option<K> + Send + Sync,
+    K: Key,
+    Loader: LoaderTrait<K, Error = LoadError>,
+    C: Catalogued + From<Row<K>>,
+{
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>> {
+        Box::pin(async move {
+            let plan = match plan_of::<T, C>(level, selected) {
+                Ok(plan) => plan,
+                Err(failed) => return failed,
+            };
+            let shown = plan.shown();
+            let keys: Vec<Option<K>> = level
+                .items
+                .iter()
+                .map(|row| (self.key)(row, &shown))
+                .collect();
+            let loaded = match level
+                .env
+                .loader
+                .load_many(keys.iter().flatten().copied())
+                .await
+            {
+                Ok(loaded) => loaded,
+                Err(err) => return failed(level, selected, at_field(selected, err)),
+            };
+            let loaded: HashMap<K, C> = loaded
+                .into_iter()
+                .map(|(k, row)| (k, C::from(row)))
+                .collect();
+            let mut parents = Vec::new();
+            let mut items = Vec::new();
+            for (i, key) in keys.iter().enumerate() {
+                if let Some(child) = key.as_ref().and_then(|k| loaded.get(k)) {
+                    parents.push(i);
+                    items.push(child);
+                }
+            }
+            let at = parents
+                .iter()
+                .map(|&i| selected.inside(&level.at[i]))
+                .collect();
+            let values = children(level.env, at, items, &plan).await;
+            let mut out = vec![Some(Value::Null); level.items.len()];
+            for (i, value) in parents.into_iter().zip(values) {
+                out[i] = Some(value);
+            }
+            out
+        })
+    }
+}
+
+/// Lists of children, one per row, answered as one level; `lists[i]` is row `i`'s.
+async fn lists<'a, T, C: Catalogued>(
+    level: &'a Level<'a, T>,
+    selected: &'a Selected<'a>,
+    plan: &'a Plan<'a, C>,
+    lists: Vec<Vec<&'a C>>,
+) -> Vec<Option<Value>> {
+    let fields: Vec<ContextSelectionSet<'a>> =
+        level.at.iter().map(|at| selected.inside(at)).collect();
+    let at = lists_at(&fields, lists.iter().map(Vec::len));
+    let items = lists.iter().flatten().copied().collect();
+    let mut values = children(level.env, at, items, plan).await.into_iter();
+    lists
+        .iter()
+        .map(|list| Some(Value::List(values.by_ref().take(list.len()).collect())))
+        .collect()
+}
+
+/// A to-many relation ([`super::Field::many`]).
+pub(super) struct ManyOf<F, CR> {
+    pub key: F,
+    pub child: PhantomData<fn() -> CR>,
+}
+
+impl<T, F, K, C, R> LevelField<T> for ManyOf<F, (C, R)>
+where
+    T: Catalogued,
+    F: Fn(&T) -> K + Send + Sync,
+    K: Key,
+    Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
+    R: Send + Sync + Clone + 'static,
+    C: Catalogued + From<R>,
+{
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>> {
+        Box::pin(async move {
+            let plan = match plan_of::<T, C>(level, selected) {
+                Ok(plan) => plan,
+                Err(failed) => return failed,
+            };
+            let keys: Vec<K> = level.items.iter().map(|row| (self.key)(row)).collect();
+            let loaded = match level.env.loader.load_many(keys.iter().copied()).await {
+                Ok(loaded) => loaded,
+                Err(err) => return failed(level, selected, at_field(selected, err)),
+            };
+            let loaded: HashMap<K, Vec<C>> = loaded
+                .into_iter()
+                .map(|(k, rows)| (k, rows.into_iter().map(C::from).collect()))
+                .collect();
+            let rows = keys
+                .iter()
+                .map(|k| {
+                    loaded
+                        .get(k)
+                        .map(|list| list.iter().collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            lists(level, selected, &plan, rows).await
+        })
+    }
+}
+
+/// A list of to-one keys ([`super::Field::each_of`]).
+pub(super) struct EachOf<F, C> {
+    pub keys: F,
+    pub child: PhantomData<fn() -> C>,
+}
+
+impl<T, F, K, C> LevelField<T> for EachOf<F, C>
+where
+    T: Catalogued,
+    F: Fn(&T) -> Vec<K> + Send + Sync,
+    K: Key,
+    Loader: LoaderTrait<K, Error = LoadError>,
+    C: Catalogued + From<Row<K>>,
+{
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>> {
+        Box::pin(async move {
+            let plan = match plan_of::<T, C>(level, selected) {
+                Ok(plan) => plan,
+                Err(failed) => return failed,
+            };
+            let keys: Vec<Vec<K>> = level.items.iter().map(|row| (self.keys)(row)).collect();
+            let loaded = match level
+                .env
+                .loader
+                .load_many(keys.iter().flatten().copied())
+                .await
+            {
+                Ok(loaded) => loaded,
+                Err(err) => return failed(level, selected, at_field(selected, err)),
+            };
+            let loaded: HashMap<K, C> = loaded
+                .into_iter()
+                .map(|(k, row)| (k, C::from(row)))
+                .collect();
+            let rows = keys
+                .iter()
+                .map(|ks| ks.iter().filter_map(|k| loaded.get(k)).collect())
+                .collect();
+            lists(level, selected, &plan, rows).await
+        })
+    }
+}
+
+/// A value from what the loader answers for each row ([`super::Field::loaded`]).
+pub(super) struct Loaded<F, G> {
+    pub key: F,
+    pub value: G,
+}
+
+impl<T, F, G, K, V> LevelField<T> for Loaded<F, G>
+where
+    T: Catalogued,
+    F: Fn(&T) -> Option<K> + Send + Sync,
+    G: Fn(&T, Option<&Row<K>>, &Env<'_>) -> V + Send + Sync,
+    K: Key,
+    Loader: LoaderTrait<K, Error = LoadError>,
+    V: Leaf,
+{
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>> {
+        Box::pin(async move {
+            let keys: Vec<Option<K>> = level.items.iter().map(|row| (self.key)(row)).collect();
+            let loaded = match level
+                .env
+                .loader
+                .load_many(keys.iter().flatten().copied())
+                .await
+            {
+                Ok(loaded) => loaded,
+                Err(err) => return failed(level, selected, at_field(selected, err)),
+            };
+            level
+                .items
+                .iter()
+                .zip(&keys)
+                .map(|(row, key)| {
+                    let found = key.as_ref().and_then(|k| loaded.get(k));
+                    Some((self.value)(row, found, level.env).leaf())
+                })
+                .collect()
+        })
+    }
+}
+
+/// A field awaited row by row ([`super::Field::each`]).
+pub(super) struct Each<F> {
+    pub get: F,
+}
+
+impl<T, F, V> LevelField<T> for Each<F>
+where
+    T: Catalogued,
+    F: for<'c> Fn(&'c T, &'c Context<'c>) -> BoxFuture<'c, async_graphql::Result<V>> + Send + Sync,
+    V: OutputType + 'static,
+{
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>> {
+        Box::pin(async move {
+            let rows = level
+                .items
+                .iter()
+                .zip(&level.at)
+                .map(|(row, at)| async move {
+                    let ctx = selected.on(at);
+                    let value = match (self.get)(row, &ctx).await {
+                        Ok(value) => value,
+                        Err(err) => {
+                            ctx.add_error(
+                                ctx.set_error_path(err.into_server_error(selected.first().pos)),
+                            );
+                            return None;
+                        }
+                    };
+                    let mut answer: Option<Value> = None;
+                    for node in &selected.nodes {
+                        let inside = ctx.with_selection_set(&node.node.selection_set);
+                        match value.resolve(&inside, node).await {
+                            Ok(v) => merge(&mut answer, v),
+                            Err(err) => {
+                                ctx.add_error(ctx.set_error_path(err));
+                                return None;
+                            }
+                        }
+                    }
+                    answer
+                });
+            join_all(rows).await
+        })
+    }
+}
+
+/// Merges the answers of two occurrences of one field (their selections differ), as
+/// async-graphql does.
+fn merge(into: &mut Option<Value>, value: Value) {
+    match (into.as_mut(), value) {
+        (None, value) => *into = Some(value),
+        (Some(Value::Object(target)), Value::Object(more)) => {
+            for (key, value) in more {
+                match target.get_mut(&key) {
+                    Some(slot) => {
+                        let mut held = Some(std::mem::take(slot));
+                        merge(&mut held, value);
+                        *slot = held.unwrap_or_default();
+                    }
+                    None => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (Some(Value::List(target)), Value::List(more)) => {
+            for (slot, value) in target.iter_mut().zip(more) {
+                let mut held = Some(std::mem::take(slot));
+                merge(&mut held, value);
+                *slot = held.unwrap_or_default();
+            }
+        }
+        (Some(_), _) => {}
+    }
+}
