@@ -206,3 +206,6 @@ ws-too-many-subscriptions = at most { $max } subscriptions may run on one socket
 subscription-unauthenticated = subscriptions need a signed-in caller
 ws-not-an-upgrade = not a valid WebSocket upgrade request
 ws-protocol = subscriptions use the WebSocket subprotocol { $protocol }
+document-unknown = no document is registered as { $id }: send its text with its hash, or register it among the trusted documents
+document-hash-mismatch = the sha256Hash sent does not match the SHA-256 of the document sent with it
+document-not-trusted = this server runs only its trusted documents: send a registered document's id (documentId)

@@ -206,3 +206,6 @@ ws-too-many-subscriptions = 一个连接最多同时 { $max } 个订阅
 subscription-unauthenticated = 订阅须先登录
 ws-not-an-upgrade = 不是有效的 WebSocket 升级请求
 ws-protocol = 订阅须使用 WebSocket 子协议 { $protocol }
+document-unknown = 未登记编号为 { $id } 的文档：请连同其哈希发送文档全文，或将其登记为可信文档
+document-hash-mismatch = 所发送的 sha256Hash 与随附文档的 SHA-256 不一致
+document-not-trusted = 本服务器只运行已登记的可信文档：请发送已登记文档的编号（documentId）

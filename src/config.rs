@@ -373,6 +373,15 @@ pub struct GraphqlConfig {
     )]
     pub graphql_max_introspection_depth: usize,
 
+    /// A manifest of trusted documents (`{"id": "document"}`, as graphql-codegen and Relay emit
+    /// it, or Apollo's persisted query manifest): parsed at start-up, run by id (`documentId`).
+    #[arg(long, env = "RECTRACK_GRAPHQL_DOCUMENTS", global = true)]
+    pub graphql_documents: Option<std::path::PathBuf>,
+
+    /// Run only the trusted documents (an allow-list): any other text is refused.
+    #[arg(long, env = "RECTRACK_GRAPHQL_TRUSTED_ONLY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub graphql_trusted_only: bool,
+
     /// Whether introspection is served (on by default; production may switch it off).
     #[arg(long, env = "RECTRACK_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub graphql_introspection: bool,

@@ -63,6 +63,10 @@ pub mod codes {
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const TIMEOUT: &str = "TIMEOUT";
+    /// A document named by an id or hash the server does not know (Apollo's code).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// A document that is not among the trusted ones, on a server that runs only those.
+    pub const PERSISTED_QUERY_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// A socket already runs the most subscriptions allowed.

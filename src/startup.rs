@@ -64,14 +64,25 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("reading the event outbox: {}", e.message()))?;
         live::start(background, config.clone(), &bus)?;
+        let documents = graphql::documents::Documents::load(
+            config.graphql.graphql_documents.as_deref(),
+            config.graphql.graphql_trusted_only,
+        )?;
+        if documents.trusted() > 0 {
+            tracing::info!(
+                trusted = documents.trusted(),
+                "trusted GraphQL documents registered"
+            );
+        }
         let schema = graphql::build_schema(
             db.clone(),
             config.clone(),
             keys.clone(),
             evidence.clone(),
             bus,
+            documents,
         );
-        let state = AppState {
+        let state = AppState::new(crate::state::State {
             db,
             config: config.clone(),
             keys,
@@ -84,7 +95,7 @@ impl Application {
             sockets: Default::default(),
             departments: Default::default(),
             dev_tokens: Arc::new(dev_tokens),
-        };
+        });
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -8,8 +8,26 @@ use sea_orm::DatabaseConnection;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 
+/// The state every request handler sees: one shared handle, so that the middleware layers
+/// each extracting it copy a pointer, not every field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<State>);
+
+impl AppState {
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+pub struct State {
     /// Connection pool to the one database (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
     /// Validated configuration, shared read-only.

@@ -13,8 +13,8 @@ use entity::{finding, measure, notification, warning_crossing};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::auth::Caller;
@@ -42,6 +42,8 @@ pub struct Subject {
     pub person: Option<String>,
     pub leader: Option<String>,
     pub inspection_id: i32,
+    /// The finding's department (what the crossing's audit event is filed under).
+    pub department_id: i32,
 }
 
 impl Subject {
@@ -57,6 +59,7 @@ impl Subject {
             person: f.responsible_person.clone(),
             leader: f.responsible_leader.clone(),
             inspection_id: f.inspection_id,
+            department_id: f.department_id,
         })
     }
 
@@ -79,6 +82,7 @@ impl Subject {
                 .or_else(|| f.responsible_person.clone()),
             leader: f.responsible_leader.clone(),
             inspection_id: f.inspection_id,
+            department_id: f.department_id,
         })
     }
 }
@@ -112,8 +116,10 @@ pub async fn raise(
             crossed_on: Set(thresholds.today),
             created_at: Set(who.now()),
         };
-        // Whoever inserts the crossing first notifies; everyone else finds it there.
-        let inserted = warning_crossing::Entity::insert(crossing)
+        // Whoever inserts the crossing first notifies; everyone else finds it there. (The row
+        // comes back from the insert itself: reading it again by its key cost a scan per
+        // crossing while the table's statistics still said it was empty.)
+        let mut insert = warning_crossing::Entity::insert(crossing)
             .on_conflict(
                 OnConflict::columns([
                     warning_crossing::Column::SubjectType,
@@ -124,19 +130,12 @@ pub async fn raise(
                 .do_nothing()
                 .to_owned(),
             )
-            .exec_without_returning(db)
-            .await?;
-        if inserted == 0 {
+            .into_query();
+        insert.returning_all();
+        let Some(row) = db.query_one(&insert).await? else {
             continue;
-        }
-        let crossing = warning_crossing::Entity::find()
-            .filter(warning_crossing::Column::SubjectType.eq(subject.kind))
-            .filter(warning_crossing::Column::SubjectId.eq(subject.id))
-            .filter(warning_crossing::Column::Level.eq(level.as_str()))
-            .filter(warning_crossing::Column::Deadline.eq(subject.deadline))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::internal("a crossing just inserted is gone"))?;
+        };
+        let crossing = warning_crossing::Model::from_query_result(&row, "")?;
         let principal = principals
             .iter()
             .find(|(id, _)| *id == subject.inspection_id)
@@ -163,13 +162,10 @@ pub async fn raise(
             .insert(db)
             .await?;
         }
-        let finding = finding::Entity::find_by_id(subject.finding_id)
-            .one(db)
-            .await?;
         let record = Record {
             kind: "warning_crossing",
             id: crossing.id,
-            department_id: finding.map(|f| f.department_id),
+            department_id: Some(subject.department_id),
         };
         audited(db, who, "warning.raise", record, None, Some(&crossing)).await?;
         raised += 1;

@@ -11,6 +11,7 @@ mod bulletin;
 pub mod catalogue;
 mod connection;
 mod department;
+pub mod documents;
 mod enums;
 mod finding;
 mod inspection;
@@ -89,6 +90,7 @@ pub type AppSchema = Schema<Query, Mutation, live::Subscription>;
 pub struct Served {
     check: AppSchema,
     run: AppSchema,
+    documents: Arc<documents::Documents>,
 }
 
 impl Served {
@@ -117,21 +119,30 @@ impl Served {
         response
     }
 
-    /// Parses once and checks on the checking copy; the request comes back parsed, ready to
-    /// run, or the refusal.
+    /// Finds the document (a text, or one named by id), parses it once and checks it on the
+    /// checking copy once per text and variables ([`documents`]); the request comes back
+    /// parsed, ready to run, or the refusal.
     async fn checked(&self, mut request: Request) -> Result<Request, Response> {
-        let document = match async_graphql::parser::parse_query(&request.query) {
-            Ok(document) => document,
-            Err(err) => return Err(limits::parse_failed(err)),
-        };
-        let mut probe = Request::new(String::new()).variables(request.variables.clone());
-        probe.operation_name = request.operation_name.clone();
-        probe.set_parsed_query(document.clone());
-        let checked = self.check.execute(probe).await;
-        if checked.is_err() {
-            return Err(checked);
+        self.documents
+            .resolve(&mut request)
+            .map_err(|refused| Response::from_errors(vec![*refused]))?;
+        let document = self
+            .documents
+            .parsed(&request.query)
+            .map_err(limits::parse_failed)?;
+        if let documents::Seen::New(key) = self.documents.seen(&request) {
+            let mut probe = Request::new(String::new()).variables(request.variables.clone());
+            probe.operation_name = request.operation_name.clone();
+            probe.set_parsed_query((*document).clone());
+            let checked = self.check.execute(probe).await;
+            if checked.is_err() {
+                return Err(checked);
+            }
+            if let Some(key) = key {
+                self.documents.pass(key);
+            }
         }
-        request.set_parsed_query(document);
+        request.set_parsed_query((*document).clone());
         Ok(request)
     }
 }
@@ -218,6 +229,7 @@ pub fn build_schema(
     keys: Arc<Keys>,
     evidence: crate::evidence::Store,
     bus: crate::live::Bus,
+    documents: documents::Documents,
 ) -> Served {
     let limits = &config.graphql;
     let check = configured(builder(), &config)
@@ -245,7 +257,11 @@ pub fn build_schema(
         .data(Arc::new(crate::domain::summary::Cache::default()))
         .data(Arc::new(crate::domain::page::Counts::default()))
         .finish();
-    Served { check, run }
+    Served {
+        check,
+        run,
+        documents: Arc::new(documents),
+    }
 }
 
 /// What both copies share: recursion limit, suggestions and introspection.

@@ -49,6 +49,51 @@ fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
     }
 }
 
+/// A request that names its document by id, as the GraphQL-over-HTTP persisted documents
+/// proposal (`documentId`) and Relay (`doc_id`) send it; the id travels on as an extension.
+#[derive(serde::Deserialize)]
+struct Named {
+    #[serde(flatten)]
+    request: async_graphql::Request,
+    #[serde(default, rename = "documentId", alias = "doc_id")]
+    document_id: Option<String>,
+}
+
+impl From<Named> for async_graphql::Request {
+    fn from(named: Named) -> Self {
+        let mut request = named.request;
+        if let Some(id) = named.document_id {
+            request.extensions.insert(
+                crate::graphql::documents::DOCUMENT_ID.to_owned(),
+                async_graphql::Value::String(id),
+            );
+        }
+        request
+    }
+}
+
+/// A JSON body as one request or a batch; documents named by id are looked at only when the
+/// body names one (the plain form is read directly).
+fn json_batch(bytes: &[u8]) -> serde_json::Result<BatchRequest> {
+    let names = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+    if !names(b"\"documentId\"") && !names(b"\"doc_id\"") {
+        return serde_json::from_slice::<BatchRequest>(bytes);
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Batch {
+        Single(Box<Named>),
+        Batch(Vec<Named>),
+    }
+    Ok(match serde_json::from_slice::<Batch>(bytes)? {
+        Batch::Single(named) => BatchRequest::Single((*named).into()),
+        Batch::Batch(list) if !list.is_empty() => {
+            BatchRequest::Batch(list.into_iter().map(Into::into).collect())
+        }
+        Batch::Batch(_) => return Err(serde::de::Error::custom("an empty batch")),
+    })
+}
+
 pub async fn execute(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -79,7 +124,7 @@ pub async fn execute(
         }
     };
     let parsed = match kind {
-        BodyKind::Json => serde_json::from_slice::<BatchRequest>(&bytes).map_err(|_| None),
+        BodyKind::Json => json_batch(&bytes).map_err(|_| None),
         BodyKind::Multipart => {
             let content_type = headers
                 .get(header::CONTENT_TYPE)

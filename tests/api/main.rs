@@ -16,6 +16,7 @@ mod batching;
 mod browser;
 mod bulletin;
 mod concurrency;
+mod documents;
 mod evidence;
 mod faults;
 mod filters;

@@ -1,0 +1,269 @@
+//! Operation documents: parsed once per text, checked once per text and variables, and the
+//! trusted documents front ends register.
+//!
+//! Parsing a document and checking it (limits, validation, cost) is a fixed part of every
+//! request, whatever it asks for. Both depend only on the text (and, for the checks, the
+//! variables and operation name), so a text seen before is not parsed again, and an operation
+//! that passed with the same variables passes again without the checks: the checks are pure
+//! functions of what is kept, so nothing is skipped, only not repeated.
+//!
+//! Front ends may also send documents by id instead of text:
+//! - trusted documents registered at start-up (`RECTRACK_GRAPHQL_DOCUMENTS`): the manifest
+//!   graphql-codegen's client preset and Relay emit (`{"<id>": "<document>"}`), or Apollo's
+//!   persisted query manifest (`{"format": "apollo-persisted-query-manifest", "operations":
+//!   [{"id", "body"}]}`), sent as `documentId` (`sha256:<hash>` or the bare id), Relay's
+//!   `doc_id`, or `extensions.persistedQuery.sha256Hash`;
+//! - automatic persisted queries (Apollo's protocol): a client sends the SHA-256 of its text;
+//!   unknown, the server answers `PERSISTED_QUERY_NOT_FOUND`, and the client sends the text
+//!   with its hash once.
+//!
+//! With `RECTRACK_GRAPHQL_TRUSTED_ONLY` (production) only trusted documents run: any other text
+//! is refused with `PERSISTED_QUERY_NOT_IN_LIST`, before it is parsed.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Request, ServerError, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::codes;
+
+/// The request extension that names a document by id (set from `documentId` or `doc_id`).
+pub const DOCUMENT_ID: &str = "documentId";
+
+/// What is kept at most, in bytes of document text (then the store starts afresh).
+const KEPT_BYTES: usize = 8 * 1024 * 1024;
+
+pub struct Documents {
+    /// Trusted documents by id, and their texts.
+    trusted: HashMap<String, Arc<str>>,
+    trusted_texts: HashMap<Arc<str>, ()>,
+    trusted_only: bool,
+    kept: Mutex<Kept>,
+}
+
+/// Documents seen since start-up, bounded by the bytes of their texts.
+#[derive(Default)]
+struct Kept {
+    bytes: usize,
+    /// Parsed documents by text.
+    parsed: HashMap<Arc<str>, Arc<ExecutableDocument>>,
+    /// Texts registered by clients under their SHA-256 (automatic persisted queries).
+    by_hash: HashMap<String, Arc<str>>,
+    /// Operations that passed the checks: text, operation name and variables.
+    passed: HashMap<String, ()>,
+}
+
+impl Kept {
+    fn room(&mut self, bytes: usize) {
+        self.bytes += bytes;
+        if self.bytes > KEPT_BYTES {
+            *self = Kept {
+                bytes,
+                ..Kept::default()
+            };
+        }
+    }
+}
+
+fn refused(code: &str, message: String) -> Box<ServerError> {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    Box::new(error)
+}
+
+/// The hex SHA-256 of a text.
+pub fn sha256(text: &str) -> String {
+    crate::audit::hex(&Sha256::digest(text.as_bytes()))
+}
+
+impl Documents {
+    /// No trusted documents: every text runs (development and most deployments).
+    pub fn open() -> Self {
+        Self {
+            trusted: HashMap::new(),
+            trusted_texts: HashMap::new(),
+            trusted_only: false,
+            kept: Mutex::default(),
+        }
+    }
+
+    /// The trusted documents of a manifest; every one must parse.
+    pub fn load(manifest: Option<&Path>, trusted_only: bool) -> anyhow::Result<Self> {
+        let mut documents = Self::open();
+        documents.trusted_only = trusted_only;
+        let Some(path) = manifest else {
+            anyhow::ensure!(
+                !trusted_only,
+                "RECTRACK_GRAPHQL_TRUSTED_ONLY needs RECTRACK_GRAPHQL_DOCUMENTS (the manifest of trusted documents)"
+            );
+            return Ok(documents);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let manifest: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", path.display()))?;
+        for (id, body) in entries(&manifest).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is neither an {{\"id\": \"document\"}} manifest nor an Apollo persisted query manifest",
+                path.display()
+            )
+        })? {
+            let parsed = async_graphql::parser::parse_query(&body)
+                .map_err(|e| anyhow::anyhow!("trusted document {id} does not parse: {e}"))?;
+            let body: Arc<str> = body.into();
+            let mut kept = documents.kept.lock().unwrap_or_else(|e| e.into_inner());
+            kept.parsed.insert(body.clone(), Arc::new(parsed));
+            drop(kept);
+            documents.trusted_texts.insert(body.clone(), ());
+            documents.trusted.insert(sha256(&body), body.clone());
+            documents.trusted.insert(id, body);
+        }
+        Ok(documents)
+    }
+
+    /// How many documents are trusted.
+    pub fn trusted(&self) -> usize {
+        self.trusted_texts.len()
+    }
+
+    /// Puts the request's document text in place when it names one by id or hash, and refuses
+    /// what may not run (an unknown id, a hash that does not match, a text not trusted).
+    pub fn resolve(&self, request: &mut Request) -> Result<(), Box<ServerError>> {
+        let named = named(request);
+        if let Some((id, hash_only)) = named {
+            if request.query.is_empty() {
+                let text = self.trusted.get(&id).cloned().or_else(|| {
+                    let kept = self.kept.lock().ok()?;
+                    kept.by_hash.get(&id).cloned()
+                });
+                let Some(text) = text else {
+                    return Err(refused(
+                        codes::PERSISTED_QUERY_NOT_FOUND,
+                        t!("document-unknown", id = &id),
+                    ));
+                };
+                request.query = text.to_string();
+            } else if hash_only {
+                // A text sent with its hash: registered under it once the hash is checked.
+                if sha256(&request.query) != id {
+                    return Err(refused(codes::BAD_REQUEST, t!("document-hash-mismatch")));
+                }
+                if !self.trusted_only
+                    && let Ok(mut kept) = self.kept.lock()
+                    && !kept.by_hash.contains_key(&id)
+                {
+                    kept.room(request.query.len());
+                    kept.by_hash.insert(id, request.query.as_str().into());
+                }
+            }
+        }
+        if self.trusted_only && !self.trusted_texts.contains_key(request.query.as_str()) {
+            return Err(refused(
+                codes::PERSISTED_QUERY_NOT_IN_LIST,
+                t!("document-not-trusted"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The parsed document of a text, parsed once.
+    pub fn parsed(
+        &self,
+        text: &str,
+    ) -> Result<Arc<ExecutableDocument>, async_graphql::parser::Error> {
+        if let Ok(kept) = self.kept.lock()
+            && let Some(parsed) = kept.parsed.get(text)
+        {
+            return Ok(parsed.clone());
+        }
+        let parsed = Arc::new(async_graphql::parser::parse_query(text)?);
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.room(text.len());
+            kept.parsed.insert(text.into(), parsed.clone());
+        }
+        Ok(parsed)
+    }
+
+    /// Whether this operation (text, name and variables) passed the checks before.
+    pub fn seen(&self, request: &Request) -> Seen {
+        let Some(key) = key(request) else {
+            return Seen::New(None);
+        };
+        match self.kept.lock() {
+            Ok(kept) if kept.passed.contains_key(&key) => Seen::Passed,
+            _ => Seen::New(Some(key)),
+        }
+    }
+
+    /// Notes that an operation passed the checks (its key from [`Documents::seen`]).
+    pub fn pass(&self, key: String) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.room(key.len());
+            kept.passed.insert(key, ());
+        }
+    }
+}
+
+/// Whether an operation passed the checks before.
+pub enum Seen {
+    Passed,
+    /// Not yet: the key to note it under once it passes (none for an operation never kept).
+    New(Option<String>),
+}
+
+/// The id or hash a request names its document by, and whether it is a hash of the text
+/// (automatic persisted queries) rather than a registered id.
+fn named(request: &Request) -> Option<(String, bool)> {
+    if let Some(Value::String(id)) = request.extensions.get(DOCUMENT_ID) {
+        let id = id.strip_prefix("sha256:").unwrap_or(id);
+        return Some((id.to_owned(), false));
+    }
+    match request.extensions.get("persistedQuery") {
+        Some(Value::Object(apq)) => match apq.get("sha256Hash") {
+            Some(Value::String(hash)) => Some((hash.to_ascii_lowercase(), true)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An operation's key among those that passed: none for uploads (their variables hold files).
+fn key(request: &Request) -> Option<String> {
+    if !request.uploads.is_empty() {
+        return None;
+    }
+    let variables = serde_json::to_string(&request.variables).ok()?;
+    Some(format!(
+        "{}\u{0}{}\u{0}{}",
+        request.query,
+        request.operation_name.as_deref().unwrap_or_default(),
+        variables
+    ))
+}
+
+/// The (id, document) pairs of a manifest, in either format.
+fn entries(manifest: &serde_json::Value) -> Option<Vec<(String, String)>> {
+    let object = manifest.as_object()?;
+    if object.get("format").and_then(|f| f.as_str()) == Some("apollo-persisted-query-manifest") {
+        return object
+            .get("operations")?
+            .as_array()?
+            .iter()
+            .map(|op| {
+                let id = op.get("id")?.as_str()?.to_owned();
+                let body = op.get("body")?.as_str()?.to_owned();
+                Some((id, body))
+            })
+            .collect();
+    }
+    object
+        .iter()
+        .map(|(id, body)| Some((id.clone(), body.as_str()?.to_owned())))
+        .collect()
+}
