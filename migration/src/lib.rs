@@ -24,6 +24,7 @@ mod m20261202_000014_look_back_and_targets;
 mod m20261202_000015_events_webhooks_notifications;
 mod m20261202_000016_finding_disclosed;
 mod m20261202_000017_finding_live_status_order;
+mod m20261203_000018_department_path_bytes;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_events_webhooks_notifications::Migration),
             Box::new(m20261202_000016_finding_disclosed::Migration),
             Box::new(m20261202_000017_finding_live_status_order::Migration),
+            Box::new(m20261203_000018_department_path_bytes::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! Filters shared by the lists: text search and department subtrees.
 
 use entity::department;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait};
 
 use crate::error::{AppError, AppResult};
@@ -32,17 +32,13 @@ pub fn search_text(text: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-/// `SELECT id FROM department WHERE path LIKE '<path of id>%'`: a department and everything
-/// below it. `NOT_FOUND`-free: an unknown id yields an empty subtree.
+/// The ids of a department and everything below it ([`crate::domain::scope::subtree_ids`]).
+/// `NOT_FOUND`-free: an unknown id yields an empty subtree.
 pub async fn subtree_of(db: &impl ConnectionTrait, id: i32) -> AppResult<SelectStatement> {
     let path = department::Entity::find_by_id(id)
         .one(db)
         .await?
         .map(|d| d.path)
         .unwrap_or_else(|| "/none/".to_owned());
-    Ok(Query::select()
-        .column(department::Column::Id)
-        .from(department::Entity)
-        .and_where(department::Column::Path.like(format!("{path}%")))
-        .to_owned())
+    Ok(crate::domain::scope::subtree_ids(&path))
 }

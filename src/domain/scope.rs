@@ -11,13 +11,27 @@ use sea_orm::{
 use crate::auth::{Caller, Reach};
 use crate::error::{AppError, AppResult};
 
-/// `SELECT id FROM department WHERE path LIKE 'prefix%'`.
-fn subtree_ids(prefix: &str) -> SelectStatement {
+/// `SELECT id FROM department WHERE path` starts with `prefix`: the range from the prefix to
+/// the prefix with its last byte raised (`/1/` up to `/10`), which the path's index answers
+/// (paths compare byte by byte on both databases; see the migration of 2026-12-03).
+pub fn subtree_ids(prefix: &str) -> SelectStatement {
     Query::select()
         .column(department::Column::Id)
         .from(department::Entity)
-        .and_where(department::Column::Path.like(format!("{prefix}%")))
+        .and_where(department::Column::Path.gte(prefix))
+        .and_where(department::Column::Path.lt(past(prefix)))
         .to_owned()
+}
+
+/// The least string greater than every string that starts with `prefix` (its last byte
+/// raised). Paths end with '/', whose successor is '0'.
+fn past(prefix: &str) -> String {
+    let mut end = prefix.to_owned();
+    match end.pop() {
+        Some(last) => end.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX)),
+        None => end.push(char::MAX),
+    }
+    end
 }
 
 /// A condition: `column` names a department within `reach`.
@@ -149,4 +163,24 @@ pub fn writable_path(caller: &Caller, path: Option<&str>) -> AppResult<()> {
 /// The refusal of a write outside the caller's department subtree.
 pub fn outside() -> AppError {
     AppError::Forbidden(t!("outside-department"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past;
+
+    /// The range `[prefix, past(prefix))` holds exactly the paths that start with the prefix.
+    #[test]
+    fn a_subtree_range_holds_exactly_the_paths_below_its_root() {
+        let prefix = "/1/";
+        let end = past(prefix);
+        assert_eq!(end, "/10");
+        let within = |path: &str| path >= prefix && path < end.as_str();
+        for path in ["/1/", "/1/4/", "/1/4/17/", "/1/99/"] {
+            assert!(within(path), "{path}");
+        }
+        for path in ["/", "/10/", "/2/", "/10/1/", "/0/1/", "/1"] {
+            assert!(!within(path), "{path}");
+        }
+    }
 }
