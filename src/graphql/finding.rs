@@ -195,17 +195,11 @@ impl catalogue::Object for Finding {
             |r| Some(LookBackOfFinding(r.0.id)),
             |_, found, _| found.and_then(|l| date(l.last_relapsed_on)),
         );
-        f.each(
+        f.one_via(
             "nextRecheck",
             "The scheduled re-check (回头看) not done yet, the earliest due.",
-            |r, ctx| {
-                Box::pin(async move {
-                    let found = ctx.loader().load_one(LookBackOfFinding(r.0.id)).await?;
-                    Ok(found
-                        .and_then(|l| l.next_recheck)
-                        .map(super::look_back::Recheck::from))
-                })
-            },
+            |r| LookBackOfFinding(r.0.id),
+            |l| l.next_recheck.map(super::look_back::Recheck),
         );
         f.page(
             "progress",

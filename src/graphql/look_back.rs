@@ -1,56 +1,55 @@
 //! The look-back (回头看): scheduled re-checks and what a finding's relapses are.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::recheck;
 
-use super::finding::Finding;
+use super::catalogue::{self, Fields};
+use super::loaders::FindingById;
 use super::scalars::{Date, Time, naive, time};
 use super::{parse_id, write};
 use crate::domain::look_back::{self, NewRechecks};
 
 /// A scheduled look-back re-check of a closed finding.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Recheck {
-    /// Opaque identifier.
-    pub id: ID,
-    /// The day it is due by.
-    pub due_on: Date,
-    /// Who is to make it (a person or a section).
-    pub assignee: String,
-    /// Who scheduled it (token subject).
-    pub scheduled_by: String,
-    pub created_at: Time,
-    /// When the re-check was recorded, if it was.
-    pub done_at: Option<Time>,
-    /// Whether it passed, once done.
-    pub passed: Option<bool>,
-    #[graphql(skip)]
-    pub finding_id: i32,
-}
+#[derive(Clone)]
+pub struct Recheck(pub recheck::Model);
 
 impl From<recheck::Model> for Recheck {
     fn from(r: recheck::Model) -> Self {
-        Self {
-            id: ID(r.id.to_string()),
-            due_on: Date(r.due_on),
-            assignee: r.assignee,
-            scheduled_by: r.scheduled_by,
-            created_at: Time(r.created_at),
-            done_at: time(r.done_at),
-            passed: r.passed,
-            finding_id: r.finding_id,
-        }
+        Self(r)
     }
 }
 
-#[ComplexObject]
-impl Recheck {
-    /// The finding to re-check.
-    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
-        super::finding::load(ctx, self.finding_id).await
+impl catalogue::Object for Recheck {
+    const NAME: &'static str = "Recheck";
+    const DOC: &'static str = "A scheduled look-back re-check of a closed finding.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |r, _| super::id(r.0.id));
+        f.value("dueOn", "The day it is due by.", |r, _| Date(r.0.due_on));
+        f.value(
+            "assignee",
+            "Who is to make it (a person or a section).",
+            |r, _| r.0.assignee.clone(),
+        );
+        f.value(
+            "scheduledBy",
+            "Who scheduled it (token subject).",
+            |r, _| r.0.scheduled_by.clone(),
+        );
+        f.value("createdAt", "", |r, _| Time(r.0.created_at));
+        f.value(
+            "doneAt",
+            "When the re-check was recorded, if it was.",
+            |r, _| time(r.0.done_at),
+        );
+        f.value("passed", "Whether it passed, once done.", |r, _| r.0.passed);
+        f.one("finding", "The finding to re-check.", |r, shown| {
+            Some(FindingById(r.0.finding_id, super::finding::columns(shown)))
+        });
     }
 }
+
+crate::object!(Recheck);
 
 /// Which scheduled re-checks to list.
 #[derive(InputObject, Default, Clone, Copy)]

@@ -240,12 +240,40 @@ impl<T: Catalogued> Fields<T> {
     {
         let how = run::One {
             key,
+            via: |row| Some(K::Record::from(row)),
             child: PhantomData::<fn() -> K::Record>,
         };
         self.add(
             name,
             doc,
             <Option<K::Record>>::create_type_info,
+            How::Level(Box::new(how)),
+        )
+    }
+
+    /// A record held in what the loader answers for the row's key (a part of a row that
+    /// several fields read), none where `via` finds none.
+    pub fn one_via<K, C>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        via: impl Fn(Row<K>) -> Option<C> + Send + Sync + 'static,
+    ) -> &mut Field<T>
+    where
+        K: Key,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        C: Catalogued,
+    {
+        let how = run::One {
+            key: move |row: &T, _: &Shown| Some(key(row)),
+            via,
+            child: PhantomData::<fn() -> C>,
+        };
+        self.add(
+            name,
+            doc,
+            <Option<C>>::create_type_info,
             How::Level(Box::new(how)),
         )
     }

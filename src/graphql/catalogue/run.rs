@@ -400,18 +400,21 @@ fn plan_of<'a, T, C: Catalogued>(
 }
 
 /// A to-one relation ([`super::Field::one`]).
-pub(super) struct One<F, C> {
+pub(super) struct One<F, V, C> {
     pub key: F,
+    /// The record the loaded row holds (the row itself, or a part of it).
+    pub via: V,
     pub child: PhantomData<fn() -> C>,
 }
 
-impl<T, F, K, C> LevelField<T> for One<F, C>
+impl<T, F, V, K, C> LevelField<T> for One<F, V, C>
 where
     T: Catalogued,
     F: Fn(&T, &Shown) -> Option<K> + Send + Sync,
+    V: Fn(Row<K>) -> Option<C> + Send + Sync,
     K: Key,
     Loader: LoaderTrait<K, Error = LoadError>,
-    C: Catalogued + From<Row<K>>,
+    C: Catalogued,
 {
     fn resolve<'a>(
         &'a self,
@@ -440,7 +443,7 @@ where
             };
             let loaded: HashMap<K, C> = loaded
                 .into_iter()
-                .map(|(k, row)| (k, C::from(row)))
+                .filter_map(|(k, row)| Some((k, (self.via)(row)?)))
                 .collect();
             let mut parents = Vec::new();
             let mut items = Vec::new();
