@@ -13,7 +13,7 @@ const PAGE: &str = "query($first: Int!) { findings(first: $first) { edges { node
 
 /// Adds `n` findings, each with two measures (one with a department of its own), a target and
 /// a regulation link, straight into the database.
-async fn grow(app: &TestApp, n: i32) {
+pub(crate) async fn grow(app: &TestApp, n: i32) {
     let now = "'2026-01-01T00:00:00Z'";
     for i in 0..n {
         let ordinal = 100 + i;

@@ -39,6 +39,7 @@ mod rest;
 mod schema;
 mod schemathesis;
 mod seed;
+mod shapes;
 mod sweep;
 mod tokens;
 mod viewer_can;
