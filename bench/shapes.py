@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Random query shapes for bench/run: pairs of GraphQL bodies, one for rectrack and one for
+PostGraphile, that ask for the same kind of rows and fields, drawn afresh each run from the
+types the suite reads (findings, measures, inspections, regulations) with random field
+subsets, relations, nesting and page sizes. Nothing in rectrack knows these texts: the suite's
+published queries are a handful of fixed shapes, these are whatever the draw gives.
+
+  bench/shapes.py N SEED OUT_DIR   # writes OUT_DIR/rectrack.txt and OUT_DIR/peer.txt
+                                   # (one JSON body per line, line i of both a pair)
+"""
+
+import json
+import random
+import sys
+
+# Scalar fields: rectrack's name, the peer's name.
+FINDING = [("id", "rowId"), ("ordinal", "ordinal"), ("title", "title"), ("status", "status"),
+           ("deadline", "deadline"), ("responsiblePerson", "responsiblePerson"),
+           ("responsibleLeader", "responsibleLeader"), ("createdAt", "createdAt"),
+           ("updatedAt", "updatedAt"), ("version", "version"), ("description", "description")]
+MEASURE = [("id", "rowId"), ("ordinal", "ordinal"), ("content", "content"), ("status", "status"),
+           ("deadline", "deadline"), ("responsiblePerson", "responsiblePerson"),
+           ("updatedAt", "updatedAt")]
+DEPARTMENT = [("id", "rowId"), ("code", "code"), ("name", "name"), ("kind", "kind")]
+CATEGORY = [("id", "rowId"), ("ordinal", "ordinal"), ("title", "title")]
+INSPECTION = [("id", "rowId"), ("title", "title"), ("inspectionGroup", "inspectionGroup"),
+              ("startedOn", "startedOn"), ("dueOn", "dueOn")]
+TARGET = [("name", "name"), ("unit", "unit"), ("baseline", "baseline"),
+          ("requiredValue", "requiredValue"), ("currentValue", "currentValue")]
+REGULATION = [("id", "rowId"), ("title", "title"), ("documentNumber", "documentNumber"),
+              ("status", "status")]
+ENTRY = [("id", "rowId"), ("entryDate", "entryDate"), ("kind", "kind"), ("content", "content")]
+
+
+def scalars(rng, fields, least=1):
+    chosen = rng.sample(fields, rng.randint(least, min(len(fields), 5)))
+    return " ".join(r for r, _ in chosen), " ".join(p for _, p in chosen)
+
+
+def finding(rng, depth):
+    """A finding's selection: scalars and up to three relations (none below depth 2)."""
+    r, p = scalars(rng, FINDING)
+    relations = []
+    if depth < 2:
+        relations = rng.sample(["department", "category", "inspection", "measures", "targets",
+                                "regulations", "progress"], rng.randint(0, 3))
+    for rel in relations:
+        if rel == "department":
+            a, b = scalars(rng, DEPARTMENT)
+            r += f" department {{ {a} }}"
+            p += f" departmentByDepartmentId {{ {b} }}"
+        elif rel == "category":
+            a, b = scalars(rng, CATEGORY)
+            r += f" category {{ {a} }}"
+            p += f" categoryByCategoryId {{ {b} }}"
+        elif rel == "inspection":
+            a, b = scalars(rng, INSPECTION)
+            r += f" inspection {{ {a} }}"
+            p += f" inspectionByInspectionId {{ {b} }}"
+        elif rel == "measures":
+            a, b = scalars(rng, MEASURE)
+            r += f" measures {{ {a} }}"
+            p += f" measuresByFindingId(orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} }} }}"
+        elif rel == "targets":
+            a, b = scalars(rng, TARGET)
+            r += f" targets {{ {a} }}"
+            p += f" targetsByFindingId(orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} }} }}"
+        elif rel == "regulations":
+            a, b = scalars(rng, REGULATION)
+            r += f" regulations {{ {a} }}"
+            p += (" findingRegulationsByFindingId(orderBy: PRIMARY_KEY_ASC) { nodes { "
+                  f"regulationByRegulationId {{ {b} }} }} }}")
+        else:
+            n = rng.choice([3, 5, 10])
+            a, b = scalars(rng, ENTRY)
+            r += f" progress(first: {n}) {{ edges {{ node {{ {a} }} }} }}"
+            p += (f" progressEntriesByFindingId(first: {n}, orderBy: PRIMARY_KEY_ASC) "
+                  f"{{ nodes {{ {b} }} }}")
+    return r, p
+
+
+def counted(rng):
+    return ("totalCount ", "totalCount ") if rng.random() < 0.3 else ("", "")
+
+
+def shape(rng):
+    kind = rng.choice(["findings", "findings", "measures", "inspections", "regulations"])
+    if kind == "findings":
+        n = rng.choice([10, 20, 50])
+        r, p = finding(rng, 0)
+        t, u = counted(rng)
+        if rng.random() < 0.3:
+            status = rng.choice(["NOT_STARTED", "IN_PROGRESS", "CLOSED"])
+            return (f"{{ findings(first: {n}, filter: {{ status: [{status}] }}) {{ {t}edges {{ node {{ {r} }} }} }} }}",
+                    f'{{ allFindings(first: {n}, orderBy: PRIMARY_KEY_ASC, condition: {{ status: "{status.lower()}" }}) {{ {u}nodes {{ {p} }} }} }}')
+        return (f"{{ findings(first: {n}) {{ {t}edges {{ node {{ {r} }} }} }} }}",
+                f"{{ allFindings(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ {u}nodes {{ {p} }} }} }}")
+    if kind == "measures":
+        n = rng.choice([20, 50])
+        a, b = scalars(rng, MEASURE)
+        if rng.random() < 0.7:
+            r, p = finding(rng, 1)
+            a += f" finding {{ {r} }}"
+            b += f" findingByFindingId {{ {p} }}"
+        return (f"{{ measures(first: {n}) {{ edges {{ node {{ {a} }} }} }} }}",
+                f"{{ allMeasures(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} }} }} }}")
+    if kind == "inspections":
+        n, k = rng.choice([5, 10]), rng.choice([5, 10])
+        a, b = scalars(rng, INSPECTION)
+        r, p = finding(rng, 1)
+        t, u = counted(rng)
+        return (f"{{ inspections(first: {n}) {{ edges {{ node {{ {a} findings(first: {k}) {{ {t}edges {{ node {{ {r} }} }} }} }} }} }} }}",
+                f"{{ allInspections(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} findingsByInspectionId(first: {k}, orderBy: PRIMARY_KEY_ASC) {{ {u}nodes {{ {p} }} }} }} }} }}")
+    n, k = rng.choice([10, 20]), rng.choice([3, 5])
+    a, b = scalars(rng, REGULATION)
+    r, p = finding(rng, 1)
+    t, u = counted(rng)
+    return (f"{{ regulations(first: {n}) {{ edges {{ node {{ {a} findings(first: {k}) {{ {t}edges {{ node {{ {r} }} }} }} }} }} }} }}",
+            f"{{ allRegulations(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} findingRegulationsByRegulationId(first: {k}, orderBy: PRIMARY_KEY_ASC) {{ {u}nodes {{ findingByFindingId {{ {p} }} }} }} }} }} }}")
+
+
+def main():
+    n, seed, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    rng = random.Random(seed)
+    with open(f"{out}/rectrack.txt", "w") as ours, open(f"{out}/peer.txt", "w") as theirs:
+        for _ in range(n):
+            r, p = shape(rng)
+            ours.write(json.dumps({"query": r}, ensure_ascii=False) + "\n")
+            theirs.write(json.dumps({"query": p}, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
