@@ -31,6 +31,16 @@ REGULATION = [("id", "rowId"), ("title", "title"), ("documentNumber", "documentN
               ("status", "status")]
 ENTRY = [("id", "rowId"), ("entryDate", "entryDate"), ("kind", "kind"), ("content", "content")]
 
+# A finding's relations: rectrack's name, the peer's field and the fields drawn from (and for
+# lists, what each of the peer's nodes wraps the selection in).
+TO_ONE = {"department": ("departmentByDepartmentId", DEPARTMENT),
+          "category": ("categoryByCategoryId", CATEGORY),
+          "inspection": ("inspectionByInspectionId", INSPECTION)}
+TO_MANY = {"measures": ("measuresByFindingId", MEASURE, "{}"),
+           "targets": ("targetsByFindingId", TARGET, "{}"),
+           "regulations": ("findingRegulationsByFindingId", REGULATION,
+                           "regulationByRegulationId {{ {} }}")}
+
 
 def scalars(rng, fields, least=1):
     chosen = rng.sample(fields, rng.randint(least, min(len(fields), 5)))
@@ -45,31 +55,16 @@ def finding(rng, depth):
         relations = rng.sample(["department", "category", "inspection", "measures", "targets",
                                 "regulations", "progress"], rng.randint(0, 3))
     for rel in relations:
-        if rel == "department":
-            a, b = scalars(rng, DEPARTMENT)
-            r += f" department {{ {a} }}"
-            p += f" departmentByDepartmentId {{ {b} }}"
-        elif rel == "category":
-            a, b = scalars(rng, CATEGORY)
-            r += f" category {{ {a} }}"
-            p += f" categoryByCategoryId {{ {b} }}"
-        elif rel == "inspection":
-            a, b = scalars(rng, INSPECTION)
-            r += f" inspection {{ {a} }}"
-            p += f" inspectionByInspectionId {{ {b} }}"
-        elif rel == "measures":
-            a, b = scalars(rng, MEASURE)
-            r += f" measures {{ {a} }}"
-            p += f" measuresByFindingId(orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} }} }}"
-        elif rel == "targets":
-            a, b = scalars(rng, TARGET)
-            r += f" targets {{ {a} }}"
-            p += f" targetsByFindingId(orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} }} }}"
-        elif rel == "regulations":
-            a, b = scalars(rng, REGULATION)
-            r += f" regulations {{ {a} }}"
-            p += (" findingRegulationsByFindingId(orderBy: PRIMARY_KEY_ASC) { nodes { "
-                  f"regulationByRegulationId {{ {b} }} }} }}")
+        if rel in TO_ONE:
+            peer, fields = TO_ONE[rel]
+            a, b = scalars(rng, fields)
+            r += f" {rel} {{ {a} }}"
+            p += f" {peer} {{ {b} }}"
+        elif rel in TO_MANY:
+            peer, fields, wrap = TO_MANY[rel]
+            a, b = scalars(rng, fields)
+            r += f" {rel} {{ {a} }}"
+            p += f" {peer}(orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {wrap.format(b)} }} }}"
         else:
             n = rng.choice([3, 5, 10])
             a, b = scalars(rng, ENTRY)
