@@ -100,19 +100,21 @@ def shape(rng):
         return (f"{{ measures(first: {n}) {{ edges {{ node {{ {a} }} }} }} }}",
                 f"{{ allMeasures(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} }} }} }}")
     if kind == "inspections":
-        n, k = rng.choice([5, 10]), rng.choice([5, 10])
-        a, b = scalars(rng, INSPECTION)
-        r, p = finding(rng, 1)
-        t, u = counted(rng)
-        return (f"{{ inspections(first: {n}) {{ edges {{ node {{ {a} findings(first: {k}) {{ {t}edges {{ node {{ {r} }} }} }} }} }} }} }}",
-                f"{{ allInspections(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} findingsByInspectionId(first: {k}, orderBy: PRIMARY_KEY_ASC) {{ {u}nodes {{ {p} }} }} }} }} }}")
-    n, k = rng.choice([10, 20]), rng.choice([3, 5])
-    a, b = scalars(rng, REGULATION)
+        return nested(rng, "inspections", INSPECTION, [5, 10], [5, 10], "allInspections",
+                      "findingsByInspectionId", "{}")
+    return nested(rng, "regulations", REGULATION, [10, 20], [3, 5], "allRegulations",
+                  "findingRegulationsByRegulationId", "findingByFindingId {{ {} }}")
+
+
+def nested(rng, parents, fields, sizes, child_sizes, peer_parents, peer_children, wrap):
+    """A page of parents, each with a page of its findings (`wrap`: what each of the peer's
+    nodes holds the finding's selection in)."""
+    n, k = rng.choice(sizes), rng.choice(child_sizes)
+    a, b = scalars(rng, fields)
     r, p = finding(rng, 1)
     t, u = counted(rng)
-    return (f"{{ regulations(first: {n}) {{ edges {{ node {{ {a} findings(first: {k}) {{ {t}edges {{ node {{ {r} }} }} }} }} }} }} }}",
-            f"{{ allRegulations(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} findingRegulationsByRegulationId(first: {k}, orderBy: PRIMARY_KEY_ASC) {{ {u}nodes {{ findingByFindingId {{ {p} }} }} }} }} }} }}")
-
+    return (f"{{ {parents}(first: {n}) {{ edges {{ node {{ {a} findings(first: {k}) {{ {t}edges {{ node {{ {r} }} }} }} }} }} }} }}",
+            f"{{ {peer_parents}(first: {n}, orderBy: PRIMARY_KEY_ASC) {{ nodes {{ {b} {peer_children}(first: {k}, orderBy: PRIMARY_KEY_ASC) {{ {u}nodes {{ {wrap.format(p)} }} }} }} }} }}")
 
 def main():
     n, seed, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
