@@ -1,7 +1,9 @@
 //! Numbering under a parent (findings and categories within an inspection, measures within a
 //! finding): a number given must be positive and free; none given means the next one.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
 
 use crate::error::{AppError, AppResult};
 
@@ -27,6 +29,7 @@ where
     E: EntityTrait,
     E::Column: ColumnTrait,
 {
+    serialize_numbering(db, numbering.child, parent_id).await?;
     let siblings = || E::find().filter(numbering.parent_column.eq(parent_id));
     let ordinal = match requested {
         Some(n) if n > 0 => n,
@@ -56,4 +59,25 @@ where
         )));
     }
     Ok(ordinal)
+}
+
+/// Makes numberings under one parent take turns until the caller's transaction ends.
+///
+/// Two transactions that both read "one past the highest" on PostgreSQL would give the same
+/// number, and the second would fail on the unique index (scripts creating findings of one
+/// inspection at once got `CONFLICT`). SQLite runs one writer at a time already.
+async fn serialize_numbering(
+    db: &impl ConnectionTrait,
+    child: &'static str,
+    parent_id: i32,
+) -> AppResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1), $2)",
+            [child.into(), parent_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
