@@ -394,17 +394,16 @@ pub async fn overview(
 /// again after any change.
 pub struct Cache(super::kept::Kept<Counts>);
 
-impl Default for Cache {
-    fn default() -> Self {
-        // Scopes are few in practice.
-        Self(super::kept::Kept::new(10_000))
-    }
-}
-
 impl Cache {
+    pub fn new(generation: std::sync::Arc<super::kept::Generation>) -> Self {
+        // Scopes are few in practice.
+        Self(super::kept::Kept::new(generation, 10_000))
+    }
+
+    /// On the pool only (see [`super::kept`]).
     pub async fn finding_totals(
         &self,
-        db: &impl ConnectionTrait,
+        db: &sea_orm::DatabaseConnection,
         key: String,
         findings: &Select<finding::Entity>,
         today: NaiveDate,
@@ -415,6 +414,6 @@ impl Cache {
                 .remove(&None)
                 .unwrap_or_default())
         };
-        self.0.get_or(db, key, counts).await
+        self.0.get_or(key, counts).await
     }
 }

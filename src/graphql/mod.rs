@@ -244,6 +244,7 @@ pub fn build_schema(
         .finish();
     let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
         .delay(limits.dataloader_delay);
+    let generation = Arc::new(crate::domain::kept::Generation::new(db.clone()));
     // Every operation it runs has passed the strict rules on the checking copy.
     let run = configured(builder(), &config)
         .validation_mode(ValidationMode::Fast)
@@ -254,8 +255,10 @@ pub fn build_schema(
         .data(evidence)
         .data(bus)
         .data(Arc::new(live::SharedReads::new(1024)))
-        .data(Arc::new(crate::domain::summary::Cache::default()))
-        .data(Arc::new(crate::domain::page::Counts::default()))
+        .data(Arc::new(crate::domain::summary::Cache::new(
+            generation.clone(),
+        )))
+        .data(Arc::new(crate::domain::page::Counts::new(generation)))
         .finish();
     Served {
         check,

@@ -202,3 +202,62 @@ async fn a_total_count_is_counted_again_after_any_change_on_any_instance() {
     .await;
     assert_eq!(counts(&app, None, &admin).await, (now, now));
 }
+
+/// Requests at once share reads of the change counter (one at a time), yet a count asked for
+/// after a change was answered always includes it, whichever request read the counter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_total_count_among_many_at_once_includes_every_change_answered_before_it() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    const TOTAL: &str = "{ findings(filter: {search: \"同时计数\"}) { totalCount } }";
+    let app = Arc::new(spawn_app().await);
+    let admin = TestUser::admin();
+    // Changes answered so far, and changes begun: every count lies between the two.
+    let answered = Arc::new(AtomicI64::new(0));
+    let begun = Arc::new(AtomicI64::new(0));
+    let (writers, each) = (4, 12);
+
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let (app, answered, begun) = (app.clone(), answered.clone(), begun.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..each {
+                begun.fetch_add(1, Ordering::SeqCst);
+                app.create_finding(&format!("同时计数 {writer}-{i}"), "ZJTZB")
+                    .await;
+                answered.fetch_add(1, Ordering::SeqCst);
+            }
+            0
+        }));
+    }
+    for _ in 0..12 {
+        let (app, admin, answered, begun) =
+            (app.clone(), admin.clone(), answered.clone(), begun.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut asked = 0;
+            loop {
+                let before = answered.load(Ordering::SeqCst);
+                let body = app.data(&admin, TOTAL, json!({})).await;
+                let total = body["findings"]["totalCount"].as_i64().unwrap();
+                let after = begun.load(Ordering::SeqCst);
+                assert!(
+                    before <= total && total <= after,
+                    "a count of {total} asked after {before} changes were answered ({after} begun)"
+                );
+                asked += 1;
+                if before == writers * each {
+                    return asked;
+                }
+            }
+        }));
+    }
+    let mut asked = 0;
+    for task in tasks {
+        asked += task.await.unwrap();
+    }
+    assert!(asked >= 12, "{asked} counts asked");
+    assert_eq!(
+        app.data(&admin, TOTAL, json!({})).await["findings"]["totalCount"],
+        writers * each
+    );
+}
