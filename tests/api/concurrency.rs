@@ -78,3 +78,64 @@ async fn fifty_clients_writing_for_ten_seconds_lose_nothing() {
         0
     );
 }
+
+/// Findings and measures created at once under one parent each get a number of their own, one
+/// past another's: none fails because another took the number it read as free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn records_created_at_once_under_one_parent_are_numbered_in_turn() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let manager = TestUser::manager("ZJTZB");
+    let before = count(
+        &app.db,
+        "SELECT MAX(ordinal) FROM finding WHERE inspection_id = 1",
+    )
+    .await;
+    let finding = app.create_finding("同时编号的措施所属问题", "ZJTZB").await;
+
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (app, manager, finding) = (app.clone(), manager.clone(), finding.clone());
+        tasks.push(tokio::spawn(async move {
+            let created = app
+                .gql(
+                    Some(&manager),
+                    "mutation($i: CreateFindingInput!) { createFinding(input: $i) { ordinal } }",
+                    json!({"i": {"inspectionId": "1", "title": format!("同时编号的问题 {i}"), "rectificationType": "IMMEDIATE", "departmentCode": "ZJTZB"}}),
+                )
+                .await;
+            let measure = app
+                .gql(
+                    Some(&manager),
+                    "mutation($i: CreateMeasureInput!) { createMeasure(input: $i) { ordinal } }",
+                    json!({"i": {"findingId": finding, "content": format!("同时编号的措施 {i}")}}),
+                )
+                .await;
+            (created, measure)
+        }));
+    }
+    let (mut findings, mut measures) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let ((status, created), (measure_status, measure)) = task.await.unwrap();
+        assert_eq!(status, 200, "{created}");
+        assert!(created.get("errors").is_none(), "{created}");
+        assert!(
+            measure.get("errors").is_none(),
+            "{measure_status} {measure}"
+        );
+        findings.push(
+            created["data"]["createFinding"]["ordinal"]
+                .as_i64()
+                .unwrap(),
+        );
+        measures.push(
+            measure["data"]["createMeasure"]["ordinal"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    findings.sort_unstable();
+    measures.sort_unstable();
+    // The finding made first took `before + 1`; the twelve follow it without a gap.
+    assert_eq!(findings, ((before + 2)..(before + 14)).collect::<Vec<_>>());
+    assert_eq!(measures, (1..13).collect::<Vec<_>>());
+}
