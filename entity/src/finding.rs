@@ -90,6 +90,15 @@ impl Model {
     /// not selected keep placeholder values, so the caller reads only those it selected.
     /// (Why: see `measure::Model::from_columns`.)
     pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
+        Self::from_columns_at(row, columns, 0)
+    }
+
+    /// [`Model::from_columns`] for columns that start at index `at` of the row.
+    pub fn from_columns_at(
+        row: &QueryResult,
+        columns: &[Column],
+        at: usize,
+    ) -> Result<Self, DbErr> {
         let mut f = Self {
             id: 0,
             inspection_id: 0,
@@ -110,7 +119,7 @@ impl Model {
             archived_at: None,
             disclosed: true,
         };
-        for (i, column) in columns.iter().enumerate() {
+        for (i, column) in (at..).zip(columns) {
             match column {
                 Column::Id => f.id = row.try_get_by_index(i)?,
                 Column::InspectionId => f.inspection_id = row.try_get_by_index(i)?,

@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::auth::Caller;
 use crate::domain::listing::{contains, search_text, subtree_of};
-use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::page::{self, EachRead, Key, Order, Page, PageArgs};
 use crate::domain::warning::{Level, Thresholds};
 use crate::domain::{look_back, scope};
 use crate::error::AppResult;
@@ -146,12 +146,15 @@ pub async fn list(
         thresholds,
         args,
         &finding::COLUMNS,
+        None,
     )
     .await
 }
 
 /// [`list`] reading only `columns` (they must include the order's keys); the other fields of
-/// the models hold placeholders.
+/// the models hold placeholders. With `nested`, the list under each finding is read in the
+/// same statement ([`page::fetch_under`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn list_columns(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -160,19 +163,17 @@ pub async fn list_columns(
     thresholds: &Thresholds,
     args: &PageArgs,
     columns: &[finding::Column],
+    nested: Option<&mut dyn page::Lateral>,
 ) -> AppResult<Page<finding::Model>> {
     let select = matching(db, caller, filter, thresholds)
         .await?
         .select_only()
         .columns(columns.iter().copied());
+    let decode = |row: &sea_orm::QueryResult, at| finding::Model::from_columns_at(row, columns, at);
+    let order = order(sort.0, sort.1);
+    let page = page::fetch_under(db, select, &order, args, decode, nested).await?;
     // Every change to a finding, its links and its measures is audited.
-    Ok(
-        page::fetch_decoded(db, select, &order(sort.0, sort.1), args, |row| {
-            finding::Model::from_columns(row, columns)
-        })
-        .await?
-        .audited(),
-    )
+    Ok(page.audited())
 }
 
 /// Which of a finding's columns a read decodes.
@@ -220,6 +221,25 @@ pub async fn list_each(
     args: &PageArgs,
     columns: Columns,
 ) -> AppResult<HashMap<i32, Page<finding::Model>>> {
+    each(db, caller, filter, parent, sort, thresholds, args, columns)
+        .await?
+        .fetch(db, parents)
+        .await
+}
+
+/// [`list_each`] to be read, for parents not yet read: with their page, in its statement
+/// ([`page::fetch_under`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn each(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &FindingFilter,
+    parent: Parent,
+    sort: (FindingOrder, bool),
+    thresholds: &Thresholds,
+    args: &PageArgs,
+    columns: Columns,
+) -> AppResult<EachRead<finding::Entity>> {
     let columns = columns.list();
     let mut select = matching(db, caller, filter, thresholds)
         .await?
@@ -246,23 +266,15 @@ pub async fn list_each(
             ))
         }
     };
-    page::fetch_each(
-        db,
+    Ok(EachRead::new(
         select,
         parent,
-        parents,
-        &order(sort.0, sort.1),
+        order(sort.0, sort.1),
         args,
         columns,
-        |row| finding::Model::from_columns(row, columns),
-    )
-    .await
-    .map(|pages| {
-        pages
-            .into_iter()
-            .map(|(parent, page)| (parent, page.audited()))
-            .collect()
-    })
+        finding::Model::from_columns,
+    )?
+    .audited())
 }
 
 /// Those of findings `ids` that the caller may read and that match `filter`: the rule a list

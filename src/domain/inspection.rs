@@ -193,12 +193,15 @@ pub fn order(descending: bool) -> Order<inspection::Model> {
     }
 }
 
+/// The page of those the caller may read, by `filter`; with `nested`, the list under each
+/// of them read in the same statement ([`page::fetch_under`]).
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: &Caller,
     filter: &InspectionFilter,
     descending: bool,
     args: &PageArgs,
+    nested: Option<&mut dyn page::Lateral>,
 ) -> AppResult<Page<inspection::Model>> {
     caller.require_identity()?;
     let mut select = visible(caller);
@@ -215,7 +218,7 @@ pub async fn list(
                 .add(contains(inspection::Column::InspectionGroup, &text)),
         );
     }
-    page::fetch(db, select, &order(descending), args).await
+    page::fetch_with(db, select, &order(descending), args, nested).await
 }
 
 /// Edits an inspection (inspectors and admins), if it is still at `version`.

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission};
 use crate::domain::change::{Record, audited};
-use crate::domain::page::{self, Key, Order, Page, PageArgs};
+use crate::domain::page::{self, EachRead, Key, Order, Page, PageArgs};
 use crate::domain::{Acting, scope, text, workflow, write};
 use crate::error::{AppError, AppResult};
 use crate::evidence::{Store, Stored};
@@ -96,29 +96,26 @@ pub async fn list_each(
     finding_ids: &[i32],
     args: &PageArgs,
 ) -> AppResult<HashMap<i32, Page<progress_entry::Model>>> {
+    each(caller, args)?.fetch(db, finding_ids).await
+}
+
+/// [`list_each`] to be read, for findings not yet read: with their page, in its statement
+/// ([`page::fetch_under`]).
+pub fn each(caller: &Caller, args: &PageArgs) -> AppResult<EachRead<progress_entry::Entity>> {
     caller.require_identity()?;
     let select = progress_entry::Entity::find().filter(scope::readable_finding(
         progress_entry::Column::FindingId,
         caller,
     ));
     let parent = Expr::col((progress_entry::Entity, progress_entry::Column::FindingId));
-    // Every entry is appended with its audit event.
     let columns: Vec<progress_entry::Column> = progress_entry::Column::iter().collect();
-    let pages = page::fetch_each(
-        db,
-        select,
-        parent,
-        finding_ids,
-        &order(),
-        args,
-        &columns,
-        |row| progress_entry::Model::from_query_result(row, ""),
+    // Every entry is appended with its audit event.
+    Ok(
+        EachRead::new(select, parent, order(), args, &columns, |row, _| {
+            progress_entry::Model::from_query_result(row, page::NESTED)
+        })?
+        .audited(),
     )
-    .await?;
-    Ok(pages
-        .into_iter()
-        .map(|(finding, page)| (finding, page.audited()))
-        .collect())
 }
 
 /// The latest entry of these kinds in each of these findings' ledgers: what a ledger's 整改进展

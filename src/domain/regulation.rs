@@ -109,12 +109,15 @@ pub fn order(descending: bool) -> Order<regulation::Model> {
     }
 }
 
+/// The page of those the caller may read, by `filter`; with `nested`, the list under each
+/// of them read in the same statement ([`page::fetch_under`]).
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: &Caller,
     filter: &RegulationFilter,
     descending: bool,
     args: &PageArgs,
+    nested: Option<&mut dyn page::Lateral>,
 ) -> AppResult<Page<regulation::Model>> {
     caller.require_identity()?;
     let mut select = visible(caller);
@@ -147,7 +150,7 @@ pub async fn list(
                 .add(contains(regulation::Column::DocumentNumber, &text)),
         );
     }
-    page::fetch(db, select, &order(descending), args).await
+    page::fetch_with(db, select, &order(descending), args, nested).await
 }
 
 fn title_of(title: &str) -> AppResult<String> {

@@ -1,12 +1,16 @@
 //! Findings (问题): the heart of the ledger.
 
+use std::any::Any;
+
+use async_graphql::Pos;
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
 
 use super::catalogue::{
-    self, Arg, Conn, Fields, Level, Loads, PageSource, Shown, distinct, in_order, times,
+    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, distinct,
+    in_order, times,
 };
 use super::connection::{OrderDirection, args};
 use super::enums::{FindingStatus, RectificationType};
@@ -20,7 +24,7 @@ use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding::{FindingPatch, NewFinding};
 use crate::domain::finding_list::{Columns, FindingFilter, FindingOrder, Parent};
-use crate::domain::page::{Page, PageArgs};
+use crate::domain::page::{EachRead, Lateral, Page, PageArgs};
 use crate::domain::{self};
 use crate::error::AppError;
 
@@ -300,22 +304,9 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
         shown: Shown,
     ) -> BoxFuture<'a, ServerResult<Vec<Page<Finding>>>> {
         Box::pin(async move {
-            let pos = field.item.pos;
-            let mut filter = field
-                .param_value::<Option<FindingFilterInput>>("filter", None)?
-                .1
-                .unwrap_or_default();
-            let order_by = field
-                .param_value::<Option<FindingOrderInput>>("orderBy", None)?
-                .1;
-            // The list is the parent's whatever the filter names as parent.
-            match self.parent {
-                Parent::Inspection => filter.inspection_id = None,
-                Parent::Category => filter.category_id = None,
-                Parent::Regulation => filter.regulation_id = None,
-            }
-            let failed = |err: AppError| async_graphql::Error::from(err).into_server_error(pos);
-            let (filter, sort) = list_terms(filter, order_by).map_err(failed)?;
+            let failed =
+                |err: AppError| async_graphql::Error::from(err).into_server_error(field.item.pos);
+            let (filter, sort) = self.terms(field)?;
             let ids: Vec<i32> = level.items.iter().map(|row| (self.id)(row)).collect();
             let env = level.env;
             let pages = domain::finding_list::list_each(
@@ -333,6 +324,71 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
             .map_err(failed)?;
             in_order(&ids, pages).map_err(failed)
         })
+    }
+
+    fn lateral<'a>(
+        &'a self,
+        env: &'a Env<'a>,
+        field: &'a Context<'a>,
+        args: PageArgs,
+        shown: Shown,
+    ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
+        Box::pin(async move {
+            let (filter, sort) = self.terms(field).ok()?;
+            let read = domain::finding_list::each(
+                env.db,
+                env.caller,
+                &filter,
+                self.parent,
+                sort,
+                &env.thresholds,
+                &args,
+                columns(&shown),
+            )
+            .await
+            .ok()?;
+            let under = Under { read, id: self.id };
+            Some(Box::new(under) as Box<dyn Preload<T>>)
+        })
+    }
+}
+
+impl<T> FindingsUnder<T> {
+    /// The field's filter and order, as given (the parent's own, whatever the filter names).
+    fn terms(&self, field: &Context<'_>) -> ServerResult<(FindingFilter, (FindingOrder, bool))> {
+        let mut filter = field
+            .param_value::<Option<FindingFilterInput>>("filter", None)?
+            .1
+            .unwrap_or_default();
+        let order_by = field
+            .param_value::<Option<FindingOrderInput>>("orderBy", None)?
+            .1;
+        match self.parent {
+            Parent::Inspection => filter.inspection_id = None,
+            Parent::Category => filter.category_id = None,
+            Parent::Regulation => filter.regulation_id = None,
+        }
+        list_terms(filter, order_by)
+            .map_err(|err| async_graphql::Error::from(err).into_server_error(field.item.pos))
+    }
+}
+
+/// Findings under a page of records not yet read, read with them ([`catalogue::Nested`]).
+struct Under<T> {
+    read: EachRead<finding::Entity>,
+    id: fn(&T) -> i32,
+}
+
+impl<T> Preload<T> for Under<T> {
+    fn lateral(&mut self) -> &mut dyn Lateral {
+        &mut self.read
+    }
+
+    fn pages(self: Box<Self>, rows: &[&T]) -> ServerResult<Box<dyn Any + Send + Sync>> {
+        let ids: Vec<i32> = rows.iter().map(|row| (self.id)(row)).collect();
+        let pages: Vec<Page<Finding>> = in_order(&ids, self.read.into_pages())
+            .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))?;
+        Ok(Box::new(pages))
     }
 }
 
@@ -385,6 +441,7 @@ pub async fn list_findings(
     page: PageArgs,
 ) -> Result<Conn<Finding>> {
     let (filter, sort) = list_terms(filter, order_by)?;
+    let mut nested = Nested::of(ctx).await;
     let page = domain::finding_list::list_columns(
         ctx.db(),
         ctx.caller(),
@@ -393,9 +450,10 @@ pub async fn list_findings(
         &ctx.thresholds(),
         &page,
         shown_in_page(ctx).list(),
+        nested.as_mut().map(Nested::lateral),
     )
     .await?;
-    Ok(Conn::of(page))
+    Ok(Conn::with(page, nested)?)
 }
 
 /// The domain's filter and order for a list's arguments.

@@ -3,7 +3,9 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::{category, inspection};
 
-use super::catalogue::{self, Arg, Conn, Fields, Loads, page_args, page_cost, page_of, times};
+use super::catalogue::{
+    self, Arg, Conn, Fields, Loads, Nested, page_args, page_cost, page_of, times,
+};
 use super::connection::{OrderDirection, args, connection};
 use super::finding::FindingsUnder;
 use super::loaders::{CategoriesOfInspection, CategoryById, DepartmentById, InspectionById};
@@ -245,15 +247,17 @@ impl InspectionQuery {
             search: filter.search,
             include_archived: filter.include_archived,
         };
+        let mut nested = Nested::of(ctx).await;
         let page = domain::inspection::list(
             ctx.db(),
             ctx.caller(),
             &filter,
             direction.descending(),
             &args(first, after, last, before),
+            nested.as_mut().map(Nested::lateral),
         )
         .await?;
-        Ok(Conn::of(page))
+        Ok(Conn::with(page, nested)?)
     }
 
     /// Progress in numbers over every finding the caller may read.

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::regulation;
 
-use super::catalogue::{self, Conn, Fields, Loads};
+use super::catalogue::{self, Conn, Fields, Loads, Nested};
 use super::connection::{OrderDirection, args};
 use super::enums::{RegulationDomain, RegulationStatus};
 use super::finding::FindingsUnder;
@@ -141,15 +141,17 @@ impl RegulationQuery {
             search: filter.search,
             include_archived: filter.include_archived,
         };
+        let mut nested = Nested::of(ctx).await;
         let page = domain::regulation::list(
             ctx.db(),
             ctx.caller(),
             &filter,
             direction.descending(),
             &args(first, after, last, before),
+            nested.as_mut().map(Nested::lateral),
         )
         .await?;
-        Ok(Conn::of(page))
+        Ok(Conn::with(page, nested)?)
     }
 }
 

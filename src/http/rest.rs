@@ -391,7 +391,7 @@ async fn inspections(
         ..Default::default()
     };
     let page =
-        domain::inspection::list(&state.db, &caller, &filter, false, &params.page()?).await?;
+        domain::inspection::list(&state.db, &caller, &filter, false, &params.page()?, None).await?;
     let units = relations::departments(&state.db, page.rows.iter().map(|(_, i)| i.unit_id)).await?;
     let next_cursor = next_cursor(&page);
     let items = page

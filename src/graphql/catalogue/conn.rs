@@ -3,6 +3,7 @@
 //! (the schema prints the same), and answered for the pages of a whole level at once: the
 //! nodes of every page form one level.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
@@ -18,11 +19,13 @@ use async_graphql::{
 
 use super::run::{Plan, collect, failed, lists_at};
 use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown, meta_field, object_type};
-use crate::domain::page::{Page, PageArgs};
+use crate::domain::page::{Lateral, Page, PageArgs};
 
 /// A page of catalogued records as a connection.
 pub struct Conn<T> {
     page: Page<T>,
+    /// The pages of a list under the records, read with them ([`Nested`]).
+    preloaded: Option<Preloaded>,
 }
 
 impl<T> Conn<T> {
@@ -33,8 +36,102 @@ impl<T> Conn<T> {
     {
         Self {
             page: page.map(T::from),
+            preloaded: None,
         }
     }
+}
+
+impl<T: Catalogued> Conn<T> {
+    /// The connection of a page of rows read with the list `nested` under them (a page read by
+    /// [`page::fetch_under`](crate::domain::page::fetch_under) with [`Nested::lateral`]).
+    pub fn with<M>(page: Page<M>, nested: Option<Nested<T>>) -> ServerResult<Self>
+    where
+        T: From<M>,
+    {
+        let mut conn = Self::of(page);
+        if let Some(nested) = nested {
+            let rows: Vec<&T> = conn.page.rows.iter().map(|(_, row)| row).collect();
+            conn.preloaded = Some(Preloaded {
+                field: nested.field,
+                pages: nested.read.pages(&rows)?,
+            });
+        }
+        Ok(conn)
+    }
+}
+
+/// A list under the records of a page, read in the page's statement: the first nested
+/// connection their selection shows whose source can be read so ([`PageSource::lateral`]).
+/// Found before the page is read, by the connection field's resolver.
+pub struct Nested<T> {
+    /// The field (its first occurrence in the document) whose pages these are.
+    field: usize,
+    read: Box<dyn Preload<T>>,
+}
+
+impl<T: Catalogued> Nested<T> {
+    /// The nested list the connection field `ctx` asks for under its nodes, if one can be read
+    /// with them.
+    pub async fn of(ctx: &Context<'_>) -> Option<Self> {
+        let env = Env::of(ctx);
+        let set = &ctx.item.node.selection_set;
+        let at = ctx.with_selection_set(set);
+        for part in collect(&at, &connection_name::<T>(), &[set]) {
+            let inside = part.inside(&at);
+            let nodes = match part.name() {
+                "nodes" => vec![(part, None)],
+                "edges" => collect(&inside, &edge_name::<T>(), &part.sets())
+                    .into_iter()
+                    .filter(|f| f.name() == "node")
+                    .map(|node| (node, Some(&inside)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (node, edge) in nodes {
+                let node_at = match edge {
+                    Some(edge) => node.inside(edge),
+                    None => inside.clone(),
+                };
+                let Ok(plan) = Plan::<T>::of(&node_at, &node.sets()) else {
+                    continue;
+                };
+                for (selected, field) in plan.levels() {
+                    if let Some(read) = field.preload(&env, &node_at, selected).await {
+                        return Some(Self {
+                            field: field_id(selected),
+                            read,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The list's read, for [`page::fetch_under`](crate::domain::page::fetch_under).
+    pub fn lateral(&mut self) -> &mut dyn Lateral {
+        self.read.lateral()
+    }
+}
+
+/// The pages of a nested list read with a page of records, one per record, in its order.
+pub struct Preloaded {
+    field: usize,
+    pages: Box<dyn Any + Send + Sync>,
+}
+
+/// Names a field of the document by the address of its first occurrence: the same field
+/// wherever it is looked at during one request.
+fn field_id(selected: &Selected<'_>) -> usize {
+    std::ptr::from_ref(selected.first()) as usize
+}
+
+/// A nested list's read under a page of records not yet read (from [`PageSource::lateral`]).
+pub trait Preload<T>: Send {
+    /// The read, as the page's statement takes it.
+    fn lateral(&mut self) -> &mut dyn Lateral;
+    /// The pages read, one per row of the page, in its order (a `Vec<Page<Node>>`).
+    fn pages(self: Box<Self>, rows: &[&T]) -> ServerResult<Box<dyn Any + Send + Sync>>;
 }
 
 fn connection_name<T: Catalogued>() -> String {
@@ -92,7 +189,8 @@ impl<T: Catalogued> OutputType for Conn<T> {
     ) -> ServerResult<Value> {
         let env = Env::of(ctx);
         let at = [ctx.clone()];
-        Ok(answer(&env, &at, &[&self.page], &[ctx.item])
+        let preloaded = self.preloaded.as_ref();
+        Ok(answer(&env, &at, &[&self.page], &[ctx.item], preloaded)
             .await
             .pop()
             .unwrap_or_default())
@@ -146,12 +244,13 @@ impl<T: Catalogued> OutputType for Edge<T> {
 }
 
 /// The connections of a level: page `i` answers at `at[i]` (a context whose path ends at the
-/// connection), with the selections `sets`.
-pub async fn answer<'a, T: Catalogued>(
+/// connection), with the selections `sets`; `preloaded`, a list under the nodes read with them.
+pub(super) async fn answer<'a, T: Catalogued>(
     env: &'a Env<'a>,
     at: &'a [ContextSelectionSet<'a>],
     pages: &'a [&'a Page<T>],
     sets: &[&'a Positioned<SelectionSet>],
+    preloaded: Option<&'a Preloaded>,
 ) -> Vec<Value> {
     let Some(first) = at.first() else {
         return Vec::new();
@@ -182,8 +281,8 @@ pub async fn answer<'a, T: Catalogued>(
                 }
                 counts
             }),
-            "edges" => Box::pin(edges(env, at, pages, field)),
-            "nodes" => Box::pin(nodes(env, at, pages, field)),
+            "edges" => Box::pin(edges(env, at, pages, field, preloaded)),
+            "nodes" => Box::pin(nodes(env, at, pages, field, preloaded)),
             _ => {
                 let name = Value::String(connection_name::<T>());
                 Box::pin(async move { vec![Some(name); pages.len()] })
@@ -227,6 +326,7 @@ async fn edges<'a, T: Catalogued>(
     at: &'a [ContextSelectionSet<'a>],
     pages: &'a [&'a Page<T>],
     field: &'a Selected<'a>,
+    preloaded: Option<&'a Preloaded>,
 ) -> Vec<Option<Value>> {
     let lists: Vec<ContextSelectionSet<'_>> = at.iter().map(|a| field.inside(a)).collect();
     let edge_at = lists_at(&lists, pages.iter().map(|p| p.rows.len()));
@@ -238,7 +338,7 @@ async fn edges<'a, T: Catalogued>(
             "node" => {
                 let node_at = edge_at.iter().map(|e| edge_field.inside(e)).collect();
                 let items = rows.iter().map(|(_, node)| node).collect();
-                nodes_of(env, &at[0], node_at, items, edge_field).await
+                nodes_of(env, &at[0], node_at, items, edge_field, preloaded).await
             }
             "cursor" => rows
                 .iter()
@@ -268,6 +368,7 @@ async fn nodes<'a, T: Catalogued>(
     at: &'a [ContextSelectionSet<'a>],
     pages: &'a [&'a Page<T>],
     field: &'a Selected<'a>,
+    preloaded: Option<&'a Preloaded>,
 ) -> Vec<Option<Value>> {
     let lists: Vec<ContextSelectionSet<'_>> = at.iter().map(|a| field.inside(a)).collect();
     let node_at = lists_at(&lists, pages.iter().map(|p| p.rows.len()));
@@ -275,7 +376,7 @@ async fn nodes<'a, T: Catalogued>(
         .iter()
         .flat_map(|p| p.rows.iter().map(|(_, node)| node))
         .collect();
-    let mut values = nodes_of(env, &at[0], node_at, items, field)
+    let mut values = nodes_of(env, &at[0], node_at, items, field, preloaded)
         .await
         .into_iter();
     pages
@@ -295,6 +396,7 @@ async fn nodes_of<'a, T: Catalogued>(
     at: Vec<ContextSelectionSet<'a>>,
     items: Vec<&'a T>,
     field: &Selected<'a>,
+    preloaded: Option<&'a Preloaded>,
 ) -> Vec<Option<Value>> {
     let plan = match Plan::<T>::of(ctx, &field.sets()) {
         Ok(plan) => plan,
@@ -303,7 +405,12 @@ async fn nodes_of<'a, T: Catalogued>(
             return vec![None; items.len()];
         }
     };
-    let level = Level { items, at, env };
+    let level = Level {
+        items,
+        at,
+        env,
+        preloaded,
+    };
     super::run::run(&level, &plan)
         .await
         .into_iter()
@@ -351,6 +458,22 @@ pub trait PageSource<T>: Send + Sync + 'static {
         args: PageArgs,
         shown: Shown,
     ) -> BoxFuture<'a, ServerResult<Vec<Page<Self::Node>>>>;
+
+    /// The pages of a level's rows to be read with the rows themselves, when they are a page
+    /// of their own not yet read ([`Nested`]); `env`, `field`, `args` and `shown` as for
+    /// [`PageSource::pages`]. The list must hang from the rows' primary keys. `None` where the
+    /// source cannot be read so, or its arguments are refused (the field is then read, and
+    /// its errors reported, by [`PageSource::pages`]).
+    fn lateral<'a>(
+        &'a self,
+        env: &'a Env<'a>,
+        field: &'a Context<'a>,
+        args: PageArgs,
+        shown: Shown,
+    ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
+        let _ = (env, field, args, shown);
+        Box::pin(async { None })
+    }
 }
 
 /// A connection nested under the rows of a level ([`super::Field::page`]).
@@ -363,6 +486,22 @@ impl<T: Catalogued, S: PageSource<T>> LevelField<T> for Paged<S> {
         selected: &'a Selected<'a>,
     ) -> BoxFuture<'a, Vec<Option<Value>>> {
         Box::pin(async move {
+            let at: Vec<ContextSelectionSet<'_>> =
+                level.at.iter().map(|a| selected.inside(a)).collect();
+            // Read with the level's rows when they are a page of their own.
+            let preloaded = level
+                .preloaded
+                .filter(|p| p.field == field_id(selected))
+                .and_then(|p| p.pages.downcast_ref::<Vec<Page<S::Node>>>())
+                .filter(|pages| pages.len() == level.items.len());
+            if let Some(pages) = preloaded {
+                let pages: Vec<&Page<S::Node>> = pages.iter().collect();
+                return answer(level.env, &at, &pages, &selected.sets(), None)
+                    .await
+                    .into_iter()
+                    .map(Some)
+                    .collect();
+            }
             let shown = nodes_shown::<S::Node>(&level.at[0], selected);
             let field = selected.on(&level.at[0]);
             let read = match page_of(&field) {
@@ -373,14 +512,26 @@ impl<T: Catalogued, S: PageSource<T>> LevelField<T> for Paged<S> {
                 Ok(pages) => pages,
                 Err(err) => return failed(level, selected, err),
             };
-            let at: Vec<ContextSelectionSet<'_>> =
-                level.at.iter().map(|a| selected.inside(a)).collect();
             let pages: Vec<&Page<S::Node>> = pages.iter().collect();
-            answer(level.env, &at, &pages, &selected.sets())
+            answer(level.env, &at, &pages, &selected.sets(), None)
                 .await
                 .into_iter()
                 .map(Some)
                 .collect()
+        })
+    }
+
+    fn preload<'a>(
+        &'a self,
+        env: &'a Env<'a>,
+        at: &'a ContextSelectionSet<'a>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
+        Box::pin(async move {
+            let shown = nodes_shown::<S::Node>(at, selected);
+            let field = selected.on(at);
+            let args = page_of(&field).ok()?;
+            self.0.lateral(env, &field, args, shown).await
         })
     }
 }

@@ -30,10 +30,13 @@ use async_graphql::registry::{
     Deprecation, MetaField, MetaInputValue, MetaType, MetaTypeId, Registry,
 };
 use async_graphql::{
-    Context, InputType, OutputType, Positioned, ServerResult, Value, VisitorContext,
+    Context, ContextSelectionSet, InputType, OutputType, Positioned, ServerResult, Value,
+    VisitorContext,
 };
 
-pub use conn::{Conn, PageSource, distinct, in_order, page_args, page_cost, page_of};
+pub use conn::{
+    Conn, Nested, PageSource, Preload, Preloaded, distinct, in_order, page_args, page_cost, page_of,
+};
 pub use leaf::{Leaf, enum_leaf};
 pub use run::{Env, Level, Many, Selected, Shown, resolve_one};
 
@@ -174,6 +177,18 @@ pub trait LevelField<T>: Send + Sync {
         level: &'a Level<'a, T>,
         field: &'a Selected<'a>,
     ) -> BoxFuture<'a, Vec<Option<Value>>>;
+
+    /// The field's values read with the level's rows, when the rows are a page not yet read
+    /// ([`Nested`]): only a nested connection can be, and only from some sources.
+    fn preload<'a>(
+        &'a self,
+        env: &'a Env<'a>,
+        at: &'a ContextSelectionSet<'a>,
+        field: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
+        let _ = (env, at, field);
+        Box::pin(async { None })
+    }
 }
 
 /// What a relation is read by: a key of the shared loader.

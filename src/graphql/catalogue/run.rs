@@ -62,6 +62,8 @@ pub struct Level<'a, T> {
     pub items: Vec<&'a T>,
     pub at: Vec<ContextSelectionSet<'a>>,
     pub env: &'a Env<'a>,
+    /// A nested list's pages read with the rows (the rows of a page read by [`super::Nested`]).
+    pub preloaded: Option<&'a super::Preloaded>,
 }
 
 /// A field as the document selects it on a type: its response key and every occurrence of
@@ -207,6 +209,17 @@ impl<'a, T: Catalogued> Plan<'a, T> {
         Ok(Self { steps })
     }
 
+    /// The fields of the plan read for a whole level, with their selections.
+    pub fn levels(&self) -> impl Iterator<Item = (&Selected<'a>, &'static dyn LevelField<T>)> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Field(selected, field) => match &field.how {
+                How::Level(read) => Some((selected, read.as_ref())),
+                How::Value(_) => None,
+            },
+            Step::Typename(_) => None,
+        })
+    }
+
     /// The catalogue's names of the fields the plan reads.
     pub fn shown(&self) -> Shown {
         Shown(
@@ -306,6 +319,7 @@ pub async fn resolve_one<T: Catalogued>(
         items: vec![item],
         at: vec![ctx.clone()],
         env: &env,
+        preloaded: None,
     };
     Ok(run(&level, &plan).await.pop().unwrap_or_default())
 }
@@ -337,6 +351,7 @@ impl<T: Catalogued> OutputType for Many<T> {
             items: self.0.iter().collect(),
             at: (0..self.0.len()).map(|i| ctx.with_index(i)).collect(),
             env: &env,
+            preloaded: None,
         };
         Ok(Value::List(run(&level, &plan).await))
     }
@@ -384,6 +399,7 @@ pub async fn children<'a, C: Catalogued>(
         items,
         at,
         env: level_env,
+        preloaded: None,
     };
     run(&level, plan).await
 }
