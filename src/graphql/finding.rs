@@ -1,16 +1,13 @@
 //! Findings (问题): the heart of the ledger.
 
-use std::any::Any;
-
-use async_graphql::Pos;
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
 
 use super::catalogue::{
-    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, distinct,
-    in_order, times,
+    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, Under,
+    distinct, in_order, times,
 };
 use super::connection::{OrderDirection, args};
 use super::enums::{FindingStatus, RectificationType};
@@ -24,7 +21,7 @@ use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::finding::{FindingPatch, NewFinding};
 use crate::domain::finding_list::{Columns, FindingFilter, FindingOrder, Parent};
-use crate::domain::page::{EachRead, Lateral, Page, PageArgs};
+use crate::domain::page::{Page, PageArgs};
 use crate::domain::{self};
 use crate::error::AppError;
 
@@ -347,8 +344,7 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
             )
             .await
             .ok()?;
-            let under = Under { read, id: self.id };
-            Some(Box::new(under) as Box<dyn Preload<T>>)
+            Some(Under::<T, Finding>::boxed(read, self.id))
         })
     }
 }
@@ -370,25 +366,6 @@ impl<T> FindingsUnder<T> {
         }
         list_terms(filter, order_by)
             .map_err(|err| async_graphql::Error::from(err).into_server_error(field.item.pos))
-    }
-}
-
-/// Findings under a page of records not yet read, read with them ([`catalogue::Nested`]).
-struct Under<T> {
-    read: EachRead<finding::Entity>,
-    id: fn(&T) -> i32,
-}
-
-impl<T> Preload<T> for Under<T> {
-    fn lateral(&mut self) -> &mut dyn Lateral {
-        &mut self.read
-    }
-
-    fn pages(self: Box<Self>, rows: &[&T]) -> ServerResult<Box<dyn Any + Send + Sync>> {
-        let ids: Vec<i32> = rows.iter().map(|row| (self.id)(row)).collect();
-        let pages: Vec<Page<Finding>> = in_order(&ids, self.read.into_pages())
-            .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))?;
-        Ok(Box::new(pages))
     }
 }
 

@@ -1,13 +1,11 @@
 //! The ledger (台账): progress entries and their evidence.
 
-use std::any::Any;
-
 use async_graphql::futures_util::future::BoxFuture;
-use async_graphql::{Context, ID, InputObject, Object, Pos, Result, ServerResult, Upload};
+use async_graphql::{Context, ID, InputObject, Object, Result, ServerResult, Upload};
 use entity::{evidence, progress_entry};
 
 use super::catalogue::{
-    self, Env, Fields, Level, Loads, PageSource, Preload, Shown, distinct, in_order, times,
+    self, Env, Fields, Level, Loads, PageSource, Preload, Shown, Under, distinct, in_order, times,
 };
 use super::enums::{EvidenceKind, ProgressKind};
 use super::finding::Finding;
@@ -15,7 +13,7 @@ use super::loaders::{EntryById, EvidenceOfEntry, MeasureById};
 use super::scalars::{Date, Time, naive};
 use super::write;
 use super::{ContextExt, id, parse_id, parse_opt_id};
-use crate::domain::page::{EachRead, Lateral, Page, PageArgs};
+use crate::domain::page::{Page, PageArgs};
 use crate::domain::progress::{NewEntry, NewFile, NewLink};
 use crate::domain::{self};
 use crate::error::AppError;
@@ -171,24 +169,8 @@ impl PageSource<Finding> for Ledgers {
     ) -> BoxFuture<'a, Option<Box<dyn Preload<Finding>>>> {
         Box::pin(async move {
             let read = domain::progress::each(env.caller, &args).ok()?;
-            Some(Box::new(LedgersRead(read)) as Box<dyn Preload<Finding>>)
+            Some(Under::<Finding, ProgressEntry>::boxed(read, |f| f.0.id))
         })
-    }
-}
-
-/// The ledgers of a page of findings not yet read, read with them ([`catalogue::Nested`]).
-struct LedgersRead(EachRead<progress_entry::Entity>);
-
-impl Preload<Finding> for LedgersRead {
-    fn lateral(&mut self) -> &mut dyn Lateral {
-        &mut self.0
-    }
-
-    fn pages(self: Box<Self>, rows: &[&Finding]) -> ServerResult<Box<dyn Any + Send + Sync>> {
-        let ids: Vec<i32> = rows.iter().map(|f| f.0.id).collect();
-        let pages: Vec<Page<ProgressEntry>> = in_order(&ids, self.0.into_pages())
-            .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))?;
-        Ok(Box::new(pages))
     }
 }
 

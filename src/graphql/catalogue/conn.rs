@@ -13,13 +13,15 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field as FieldNode, SelectionSet, VariableDefinition};
 use async_graphql::registry::{MetaTypeId, Registry};
 use async_graphql::{
-    Context, ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult, Value,
+    Context, ContextSelectionSet, OutputType, Pos, Positioned, ServerError, ServerResult, Value,
     VisitorContext,
 };
 
 use super::run::{Plan, collect, failed, lists_at};
 use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown, meta_field, object_type};
-use crate::domain::page::{Lateral, Page, PageArgs};
+use crate::domain::page::{EachRead, Lateral, Page, PageArgs};
+use crate::error::AppResult;
+use sea_orm::EntityTrait;
 
 /// A page of catalogued records as a connection.
 pub struct Conn<T> {
@@ -132,6 +134,57 @@ pub trait Preload<T>: Send {
     fn lateral(&mut self) -> &mut dyn Lateral;
     /// The pages read, one per row of the page, in its order (a `Vec<Page<Node>>`).
     fn pages(self: Box<Self>, rows: &[&T]) -> ServerResult<Box<dyn Any + Send + Sync>>;
+}
+
+/// A nested list of the domain under a page of records not yet read ([`EachRead`]), each
+/// record's page found by `key`: the [`Preload`] of a [`PageSource::lateral`].
+pub struct Under<T, N> {
+    read: Box<dyn Nodes<N>>,
+    key: fn(&T) -> i32,
+}
+
+impl<T: 'static, N: Send + Sync + 'static> Under<T, N> {
+    pub fn boxed<E>(read: EachRead<E>, key: fn(&T) -> i32) -> Box<dyn Preload<T>>
+    where
+        E: EntityTrait,
+        N: From<E::Model>,
+    {
+        Box::new(Self {
+            read: Box::new(read),
+            key,
+        })
+    }
+}
+
+/// An [`EachRead`] whose rows become records of type `N`.
+trait Nodes<N>: Send {
+    fn lateral(&mut self) -> &mut dyn Lateral;
+    fn into_pages(self: Box<Self>, keys: &[i32]) -> AppResult<Vec<Page<N>>>;
+}
+
+impl<E: EntityTrait, N: From<E::Model>> Nodes<N> for EachRead<E> {
+    fn lateral(&mut self) -> &mut dyn Lateral {
+        self
+    }
+
+    fn into_pages(self: Box<Self>, keys: &[i32]) -> AppResult<Vec<Page<N>>> {
+        in_order(keys, EachRead::into_pages(*self))
+    }
+}
+
+impl<T, N: Send + Sync + 'static> Preload<T> for Under<T, N> {
+    fn lateral(&mut self) -> &mut dyn Lateral {
+        self.read.lateral()
+    }
+
+    fn pages(self: Box<Self>, rows: &[&T]) -> ServerResult<Box<dyn Any + Send + Sync>> {
+        let keys: Vec<i32> = rows.iter().map(|row| (self.key)(row)).collect();
+        let pages = self
+            .read
+            .into_pages(&keys)
+            .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))?;
+        Ok(Box::new(pages))
+    }
 }
 
 fn connection_name<T: Catalogued>() -> String {

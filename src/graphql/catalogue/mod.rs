@@ -35,7 +35,8 @@ use async_graphql::{
 };
 
 pub use conn::{
-    Conn, Nested, PageSource, Preload, Preloaded, distinct, in_order, page_args, page_cost, page_of,
+    Conn, Nested, PageSource, Preload, Preloaded, Under, distinct, in_order, page_args, page_cost,
+    page_of,
 };
 pub use leaf::{Leaf, enum_leaf};
 pub use run::{Env, Level, Many, Selected, Shown, resolve_one};
