@@ -16,12 +16,12 @@ use async_graphql::{
     Context, ContextSelectionSet, OutputType, Pos, Positioned, ServerError, ServerResult, Value,
     VisitorContext,
 };
+use sea_orm::EntityTrait;
 
 use super::run::{Plan, collect, failed, lists_at};
 use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown, meta_field, object_type};
 use crate::domain::page::{EachRead, Lateral, Page, PageArgs};
 use crate::error::AppResult;
-use sea_orm::EntityTrait;
 
 /// A page of catalogued records as a connection.
 pub struct Conn<T> {
