@@ -24,7 +24,7 @@ use sea_orm::sea_query::{
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
     IdenStatic, Iterable, ModelTrait, Order as Direction, PrimaryKeyToColumn, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Value,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +102,7 @@ pub struct Order<M> {
 /// One page of rows with their cursors.
 #[derive(Clone)]
 pub struct Page<M> {
-    pub rows: Vec<(String, M)>,
+    pub rows: Vec<(Cursor, M)>,
     pub has_previous: bool,
     pub has_next: bool,
     /// Counts every row of the list (ignoring the page), when asked.
@@ -128,29 +128,40 @@ impl<M> Page<M> {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    o: String,
-    k: Vec<Key>,
+/// A row's place in its order, written out as the opaque text clients see only when it is
+/// shown (most reads show no cursor, or only the last one of a page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    order: &'static str,
+    keys: Vec<Key>,
 }
 
-fn encode(order: &str, keys: Vec<Key>) -> String {
-    let json = serde_json::to_vec(&Cursor {
-        o: order.to_owned(),
-        k: keys,
-    })
-    .unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(json)
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_vec(&Encoded {
+            o: self.order.into(),
+            k: self.keys.as_slice().into(),
+        })
+        .unwrap_or_default();
+        f.write_str(&URL_SAFE_NO_PAD.encode(json))
+    }
+}
+
+/// A cursor's text, before base64.
+#[derive(Serialize, Deserialize)]
+struct Encoded<'a> {
+    o: std::borrow::Cow<'a, str>,
+    k: std::borrow::Cow<'a, [Key]>,
 }
 
 fn decode<M>(field: &str, cursor: &str, order: &Order<M>) -> AppResult<Vec<Key>> {
     let invalid = || AppError::bad_input(field, t!("page-cursor", field = field));
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let cursor: Encoded = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if cursor.o != order.name || cursor.k.len() != order.exprs.len() {
         return Err(invalid());
     }
-    Ok(cursor.k)
+    Ok(cursor.k.into_owned())
 }
 
 /// `(exprs) > (keys)` or `<`.
@@ -268,7 +279,16 @@ fn paged<M>(
     };
     let rows = rows
         .into_iter()
-        .map(|row| (encode(order.name, (order.keys)(&row)), row))
+        .map(|row| {
+            let keys = (order.keys)(&row);
+            (
+                Cursor {
+                    order: order.name,
+                    keys,
+                },
+                row,
+            )
+        })
         .collect();
     Page {
         rows,
@@ -414,7 +434,8 @@ pub type Decode<E> =
 /// parents already known ([`EachRead::fetch`]) or with the page of parents itself
 /// ([`fetch_under`], through [`Lateral`]).
 pub struct EachRead<E: EntityTrait> {
-    select: Select<E>,
+    /// Until the read is closed, when it becomes the statement of the pages' counts.
+    select: Option<Select<E>>,
     parent: Expr,
     order: Order<E::Model>,
     args: PageArgs,
@@ -445,7 +466,7 @@ impl<E: EntityTrait> EachRead<E> {
             }
         }
         Ok(Self {
-            select,
+            select: Some(select),
             parent,
             order,
             args: args.clone(),
@@ -491,7 +512,7 @@ impl<E: EntityTrait> EachRead<E> {
         // over all parents reads every row of every parent before it keeps a page of each:
         // thirty times slower for inspections of two hundred findings.)
         let bounds = bounds(
-            self.select.clone().filter(self.parent.clone().eq(parent)),
+            self.select()?.filter(self.parent.clone().eq(parent)),
             &self.order,
             &self.args,
         )?;
@@ -508,6 +529,13 @@ impl<E: EntityTrait> EachRead<E> {
         Ok(page)
     }
 
+    /// The rows of every parent (before the read is closed).
+    fn select(&self) -> AppResult<Select<E>> {
+        self.select
+            .clone()
+            .ok_or_else(|| AppError::internal("a nested list read after it was closed"))
+    }
+
     /// The names of the columns read, in order.
     fn names(&self) -> Vec<String> {
         self.columns.iter().map(|c| c.as_str().to_owned()).collect()
@@ -521,7 +549,7 @@ impl<E: EntityTrait> EachRead<E> {
         if backend == DbBackend::Postgres {
             let mut query = Query::select();
             select_nested(&mut query, Alias::new("paged"), &self.names());
-            return Ok(query
+            query
                 .expr_as(parent_key, Alias::new(PARENT))
                 .from_values(parents.iter().copied(), parents_table)
                 .join_lateral(
@@ -531,8 +559,8 @@ impl<E: EntityTrait> EachRead<E> {
                     Expr::cust("TRUE"),
                 )
                 .order_by(Alias::new(PARENT), Direction::Asc)
-                .order_by((Alias::new("paged"), Alias::new(ROW)), Direction::Asc)
-                .to_owned());
+                .order_by((Alias::new("paged"), Alias::new(ROW)), Direction::Asc);
+            return Ok(query);
         }
         // SQLite has no lateral joins, but the same walk per parent: each parent's page keys by
         // a correlated subquery that stops at the page's end (its index scan, as on
@@ -540,8 +568,7 @@ impl<E: EntityTrait> EachRead<E> {
         // over every row of the parents read all their rows first: ten inspections of two
         // hundred findings, 11 ms against 1.3 ms.)
         let bounds = bounds(
-            self.select
-                .clone()
+            self.select()?
                 .filter(self.parent.clone().eq(parent_key.clone())),
             &self.order,
             &self.args,
@@ -621,16 +648,19 @@ impl<E: EntityTrait> Lateral for EachRead<E> {
     }
 
     fn close(&mut self, parents: &[i32]) {
-        let listed = self.select.clone().filter(
-            self.parent
-                .clone()
-                .is_in(crate::domain::relations::padded(parents.iter().copied())),
-        );
-        let counts = Arc::new(EachCount {
-            select: listed.as_query().clone(),
-            parent: self.parent.clone(),
-            counts: tokio::sync::OnceCell::new(),
-        });
+        // The read is over: its statement becomes the count's (no copy of it is made). Once
+        // only: the pages of a second close would be those of the first.
+        let Some(select) = self.select.take() else {
+            return;
+        };
+        let counts = Arc::new(EachCount::of(
+            select.filter(
+                self.parent
+                    .clone()
+                    .is_in(crate::domain::relations::padded(parents.iter().copied())),
+            ),
+            self.parent.clone(),
+        ));
         let mut rows = std::mem::take(&mut self.rows);
         for &parent in parents {
             let count = CountQuery {
@@ -773,31 +803,39 @@ enum Counter {
 /// The counts of the pages read together: `SELECT parent, COUNT(*) ... GROUP BY parent`,
 /// run by the first page asked and kept for the others.
 struct EachCount {
-    select: SelectStatement,
-    parent: Expr,
+    query: SelectStatement,
     counts: tokio::sync::OnceCell<Arc<HashMap<i32, i64>>>,
 }
 
 impl EachCount {
+    /// The grouped count of the rows of `listed` by their `parent`.
+    fn of<E: EntityTrait>(listed: Select<E>, parent: Expr) -> Self {
+        let mut inner = listed.into_query();
+        inner
+            .clear_order_by()
+            .clear_selects()
+            .expr_as(parent, Alias::new(PARENT));
+        // Built in place: `to_owned` on the builder would copy the whole statement.
+        let mut query = Query::select();
+        query
+            .column(Alias::new(PARENT))
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(inner, Alias::new("counted"))
+            .group_by_col(Alias::new(PARENT));
+        Self {
+            query,
+            counts: tokio::sync::OnceCell::new(),
+        }
+    }
+
     async fn read(
         &self,
         db: &impl ConnectionTrait,
         kept: Option<&Counts>,
     ) -> AppResult<Arc<HashMap<i32, i64>>> {
-        let mut inner = self.select.clone();
-        inner
-            .clear_order_by()
-            .clear_selects()
-            .expr_as(self.parent.clone(), Alias::new(PARENT));
-        let query = Query::select()
-            .column(Alias::new(PARENT))
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(inner, Alias::new("counted"))
-            .group_by_col(Alias::new(PARENT))
-            .to_owned();
-        let count = async {
+        let count = |statement| async move {
             let mut counts = HashMap::new();
-            for row in db.query_all(&query).await? {
+            for row in db.query_all_raw(statement).await? {
                 counts.insert(
                     row.try_get_by_index::<i32>(0)?,
                     row.try_get_by_index::<i64>(1)?,
@@ -805,7 +843,7 @@ impl EachCount {
             }
             Ok(Counted::Each(Arc::new(counts)))
         };
-        match Counts::through(kept, db, &query, count).await? {
+        match Counts::through(kept, db, &self.query, count).await? {
             Counted::Each(counts) => Ok(counts),
             Counted::One(_) => Err(AppError::internal("a grouped count kept as a single one")),
         }
@@ -815,13 +853,12 @@ impl EachCount {
 impl CountQuery {
     fn of(mut inner: SelectStatement) -> Self {
         inner.clear_order_by();
+        let mut count = Query::select();
+        count
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(inner, Alias::new("counted"));
         Self {
-            counter: Counter::One(Box::new(
-                Query::select()
-                    .expr(Expr::cust("COUNT(*)"))
-                    .from_subquery(inner, Alias::new("counted"))
-                    .to_owned(),
-            )),
+            counter: Counter::One(Box::new(count)),
             audited: false,
         }
     }
@@ -839,9 +876,9 @@ impl CountQuery {
         let kept = kept.filter(|_| self.audited);
         match &self.counter {
             Counter::One(query) => {
-                let count = async {
+                let count = |statement| async move {
                     let row = db
-                        .query_one(query.as_ref())
+                        .query_one_raw(statement)
                         .await?
                         .ok_or_else(|| AppError::internal("COUNT(*) returned no row"))?;
                     // COUNT is BIGINT on PostgreSQL and INTEGER on SQLite.
@@ -884,18 +921,23 @@ impl Counts {
         Self(super::kept::Kept::new(generation, 4_096))
     }
 
-    async fn through(
+    /// Runs `count` on `query`'s statement, or answers from `kept`, keyed by that statement
+    /// (built once for both).
+    async fn through<F>(
         kept: Option<&Counts>,
         db: &impl ConnectionTrait,
         query: &SelectStatement,
-        count: impl std::future::Future<Output = AppResult<Counted>>,
-    ) -> AppResult<Counted> {
-        let Some(kept) = kept else {
-            return count.await;
-        };
+        count: impl FnOnce(Statement) -> F,
+    ) -> AppResult<Counted>
+    where
+        F: std::future::Future<Output = AppResult<Counted>>,
+    {
         let statement = db.get_database_backend().build(query);
+        let Some(kept) = kept else {
+            return count(statement).await;
+        };
         let key = format!("{}\u{0}{:?}", statement.sql, statement.values);
-        kept.0.get_or(key, count).await
+        kept.0.get_or(key, count(statement)).await
     }
 }
 

@@ -5,7 +5,7 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, OutputType, Result};
 
 use super::ContextExt;
-use crate::domain::page::{CountQuery, Page, PageArgs};
+use crate::domain::page::{CountQuery, Cursor, Page, PageArgs};
 
 /// The `totalCount` of a list.
 pub struct TotalCount(CountQuery);
@@ -36,12 +36,12 @@ pub fn connection_of<M, N: OutputType>(
         page.has_next,
         TotalCount(page.count),
     );
-    let (cursors, rows): (Vec<String>, Vec<M>) = page.rows.into_iter().unzip();
+    let (cursors, rows): (Vec<Cursor>, Vec<M>) = page.rows.into_iter().unzip();
     connection.edges.extend(
         cursors
             .into_iter()
             .zip(nodes(rows))
-            .map(|(cursor, node)| Edge::new(cursor, node)),
+            .map(|(cursor, node)| Edge::new(cursor.to_string(), node)),
     );
     connection
 }

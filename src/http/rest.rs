@@ -451,7 +451,7 @@ async fn inspection(
 /// The cursor of the page after this one, if there is one.
 fn next_cursor<M>(page: &domain::page::Page<M>) -> Option<String> {
     page.has_next
-        .then(|| page.rows.last().map(|(c, _)| c.clone()))
+        .then(|| page.rows.last().map(|(c, _)| c.to_string()))
         .flatten()
 }
 
@@ -555,7 +555,7 @@ async fn findings(
         .page
         .rows
         .into_iter()
-        .map(|(_, f): (String, finding::Model)| {
+        .map(|(_, f): (domain::page::Cursor, finding::Model)| {
             let (code, name) = department(f.department_id)
                 .map(|d| (d.code.clone(), d.name.clone()))
                 .unwrap_or_default();

@@ -20,7 +20,7 @@ use sea_orm::EntityTrait;
 
 use super::run::{Plan, collect, failed, lists_at};
 use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown, meta_field, object_type};
-use crate::domain::page::{EachRead, Lateral, Page, PageArgs};
+use crate::domain::page::{Cursor, EachRead, Lateral, Page, PageArgs};
 use crate::error::AppResult;
 
 /// A page of catalogued records as a connection.
@@ -358,7 +358,7 @@ pub(super) async fn answer<'a, T: Catalogued>(
 
 fn page_info<T>(ctx: &ContextSelectionSet<'_>, field: &Selected<'_>, page: &Page<T>) -> Value {
     let cursor =
-        |row: Option<&(String, T)>| row.map_or(Value::Null, |(c, _)| Value::String(c.clone()));
+        |row: Option<&(Cursor, T)>| row.map_or(Value::Null, |(c, _)| Value::String(c.to_string()));
     let mut object = IndexMap::new();
     for info in collect(ctx, "PageInfo", &field.sets()) {
         let value = match info.name() {
@@ -383,7 +383,7 @@ async fn edges<'a, T: Catalogued>(
 ) -> Vec<Option<Value>> {
     let lists: Vec<ContextSelectionSet<'_>> = at.iter().map(|a| field.inside(a)).collect();
     let edge_at = lists_at(&lists, pages.iter().map(|p| p.rows.len()));
-    let rows: Vec<&(String, T)> = pages.iter().flat_map(|p| p.rows.iter()).collect();
+    let rows: Vec<&(Cursor, T)> = pages.iter().flat_map(|p| p.rows.iter()).collect();
     let selected = collect(&at[0], &edge_name::<T>(), &field.sets());
     let mut columns = Vec::with_capacity(selected.len());
     for edge_field in &selected {
@@ -395,7 +395,7 @@ async fn edges<'a, T: Catalogued>(
             }
             "cursor" => rows
                 .iter()
-                .map(|(c, _)| Some(Value::String(c.clone())))
+                .map(|(c, _)| Some(Value::String(c.to_string())))
                 .collect(),
             _ => vec![Some(Value::String(edge_name::<T>())); rows.len()],
         });
