@@ -63,28 +63,6 @@ pub const COLUMNS: [Column; 18] = [
     Column::Disclosed,
 ];
 
-/// Every column but the description, in field order: what a read decodes when it does not
-/// show the description, the one long text of a row (600 of a generated row's 900 bytes).
-pub const BRIEF: [Column; 17] = [
-    Column::Id,
-    Column::InspectionId,
-    Column::CategoryId,
-    Column::Ordinal,
-    Column::Title,
-    Column::RectificationType,
-    Column::Status,
-    Column::Deadline,
-    Column::ResponsibleLeader,
-    Column::DepartmentId,
-    Column::ResponsiblePerson,
-    Column::CreatedAt,
-    Column::UpdatedAt,
-    Column::ClosedAt,
-    Column::Version,
-    Column::ArchivedAt,
-    Column::Disclosed,
-];
-
 impl Model {
     /// Decodes a row that selected `columns`, in that order, by position; fields of columns
     /// not selected keep placeholder values, so the caller reads only those it selected.

@@ -145,14 +145,14 @@ pub async fn list(
         sort,
         thresholds,
         args,
-        &finding::COLUMNS,
+        Columns::ALL,
         None,
     )
     .await
 }
 
-/// [`list`] reading only `columns` (they must include the order's keys); the other fields of
-/// the models hold placeholders. With `nested`, the list under each finding is read in the
+/// [`list`] reading only `columns` (and the order's keys); the other fields of the models
+/// hold placeholders. With `nested`, the list under each finding is read in the
 /// same statement ([`page::fetch_under`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn list_columns(
@@ -162,38 +162,85 @@ pub async fn list_columns(
     sort: (FindingOrder, bool),
     thresholds: &Thresholds,
     args: &PageArgs,
-    columns: &[finding::Column],
+    columns: Columns,
     nested: Option<&mut dyn page::Lateral>,
 ) -> AppResult<Page<finding::Model>> {
+    let columns = columns.with(Columns::keys(sort.0)).list();
     let select = matching(db, caller, filter, thresholds)
         .await?
         .select_only()
         .columns(columns.iter().copied());
-    let decode = |row: &sea_orm::QueryResult, at| finding::Model::from_columns_at(row, columns, at);
+    let decode =
+        |row: &sea_orm::QueryResult, at| finding::Model::from_columns_at(row, &columns, at);
     let order = order(sort.0, sort.1);
     let page = page::fetch_under(db, select, &order, args, decode, nested).await?;
     // Every change to a finding, its links and its measures is audited.
     Ok(page.audited())
 }
 
-/// Which of a finding's columns a read decodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Columns {
+/// Which of a finding's columns a read decodes: the columns the fields shown read (each
+/// field says which, in its catalogue entry), always with the id. The other fields of the
+/// models read hold placeholders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Columns(u32);
+
+impl Default for Columns {
     /// Every column.
-    #[default]
-    All,
-    /// All but the description ([`finding::BRIEF`]), for a read that does not show it: the
-    /// models' descriptions are left empty.
-    Brief,
+    fn default() -> Self {
+        Self::ALL
+    }
 }
 
 impl Columns {
-    /// The columns to select, in the order [`finding::Model::from_columns`] decodes them.
-    pub fn list(self) -> &'static [finding::Column] {
-        match self {
-            Columns::All => &finding::COLUMNS,
-            Columns::Brief => &finding::BRIEF,
+    /// Every column.
+    pub const ALL: Columns = Columns((1 << finding::COLUMNS.len()) - 1);
+    /// The id alone.
+    pub const ID: Columns = Columns(1 << finding::Column::Id as u32);
+
+    /// These columns (and the id).
+    pub const fn of(columns: &[finding::Column]) -> Self {
+        let mut set = Self::ID.0;
+        let mut i = 0;
+        while i < columns.len() {
+            set |= 1 << columns[i] as u32;
+            i += 1;
         }
+        Self(set)
+    }
+
+    /// From [`Columns::bits`] (and the id).
+    pub fn from_bits(bits: u64) -> Self {
+        Self((bits as u32 & Self::ALL.0) | Self::ID.0)
+    }
+
+    /// As a bit per column, by the column's place in the model.
+    pub fn bits(self) -> u64 {
+        self.0.into()
+    }
+
+    /// Both sets.
+    pub fn with(self, other: Columns) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// The columns to select, in the model's order ([`finding::Model::from_columns`] decodes
+    /// them by their place in this list).
+    pub fn list(self) -> Vec<finding::Column> {
+        finding::COLUMNS
+            .iter()
+            .copied()
+            .filter(|&column| self.0 & 1 << column as u32 != 0)
+            .collect()
+    }
+
+    /// The columns an order's keys are read from (a page's cursors are written from them).
+    fn keys(by: FindingOrder) -> Self {
+        use finding::Column as C;
+        Self::of(match by {
+            FindingOrder::Ordinal => &[C::InspectionId, C::Ordinal],
+            FindingOrder::Deadline => &[C::Deadline],
+            FindingOrder::UpdatedAt => &[C::UpdatedAt],
+        })
     }
 }
 
@@ -240,7 +287,7 @@ pub async fn each(
     args: &PageArgs,
     columns: Columns,
 ) -> AppResult<EachRead<finding::Entity>> {
-    let columns = columns.list();
+    let columns = columns.with(Columns::keys(sort.0)).list();
     let mut select = matching(db, caller, filter, thresholds)
         .await?
         .select_only()
@@ -271,7 +318,7 @@ pub async fn each(
         parent,
         order(sort.0, sort.1),
         args,
-        columns,
+        &columns,
         finding::Model::from_columns,
     )?
     .audited())

@@ -69,7 +69,7 @@ pub async fn findings(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i32>,
 ) -> AppResult<Vec<finding::Model>> {
-    findings_shown(db, ids, Columns::All).await
+    findings_shown(db, ids, Columns::ALL).await
 }
 
 /// Findings by their ids, reading only `columns` (decoded by position).
@@ -87,7 +87,7 @@ pub async fn findings_shown(
     db.query_all(&query)
         .await?
         .iter()
-        .map(|row| Ok(finding::Model::from_columns(row, columns)?))
+        .map(|row| Ok(finding::Model::from_columns(row, &columns)?))
         .collect()
 }
 

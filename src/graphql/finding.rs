@@ -4,6 +4,7 @@ use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
+use entity::finding::Column as C;
 
 use super::catalogue::{
     self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, Under,
@@ -47,63 +48,78 @@ impl catalogue::Object for Finding {
     const DOC: &'static str = "A problem found by an inspection (问题), with its rectification.";
 
     fn fields(f: &mut Fields<Self>) {
-        f.value("id", "Opaque identifier.", |r, _| id(r.0.id));
+        f.value("id", "Opaque identifier.", |r, _| id(r.0.id))
+            .reads(reads(&[]));
         f.value(
             "ordinal",
             "Number within the inspection (序号).",
             |r, _| r.0.ordinal,
-        );
+        )
+        .reads(reads(&[C::Ordinal]));
         f.value("title", "The problem in one line (问题).", |r, _| {
             r.0.title.clone()
-        });
+        })
+        .reads(reads(&[C::Title]));
         f.value("description", "The problem in full.", |r, _| {
             r.0.description.clone()
-        });
+        })
+        .reads(reads(&[C::Description]));
         f.value(
             "rectificationType",
             "Rectification type (整改类型).",
             |r, _| RectificationType::from(r.0.rectification_type),
-        );
+        )
+        .reads(reads(&[C::RectificationType]));
         f.value("status", "Status (整改状态).", |r, _| {
             FindingStatus::from(r.0.status)
-        });
+        })
+        .reads(reads(&[C::Status]));
         f.value(
             "deadline",
             "Rectification deadline (整改时限), if any.",
             |r, _| date(r.0.deadline),
-        );
+        )
+        .reads(reads(&[C::Deadline]));
         f.value(
             "responsibleLeader",
             "Responsible leader (责任领导).",
             |r, _| r.0.responsible_leader.clone(),
-        );
+        )
+        .reads(reads(&[C::ResponsibleLeader]));
         f.value(
             "responsiblePerson",
             "Responsible person (责任人).",
             |r, _| r.0.responsible_person.clone(),
-        );
+        )
+        .reads(reads(&[C::ResponsiblePerson]));
         f.value(
             "disclosed",
             "Printed in the public bulletin (通报公开); counted in its figures either way.",
             |r, _| r.0.disclosed,
-        );
+        )
+        .reads(reads(&[C::Disclosed]));
         f.value("createdAt", "When the finding was recorded.", |r, _| {
             Time(r.0.created_at)
-        });
+        })
+        .reads(reads(&[C::CreatedAt]));
         f.value("updatedAt", "When the finding last changed.", |r, _| {
             Time(r.0.updated_at)
-        });
+        })
+        .reads(reads(&[C::UpdatedAt]));
         f.value(
             "closedAt",
             "When it was closed out (销号), if it is.",
             |r, _| time(r.0.closed_at),
-        );
+        )
+        .reads(reads(&[C::ClosedAt]));
         f.value(
             "archived",
             "Whether the finding is archived (left out of lists by default; its ledger stays).",
             |r, _| r.0.archived_at.is_some(),
-        );
-        f.value("version", VERSION, |r, _| r.0.version);
+        )
+        .reads(reads(&[C::ArchivedAt]));
+        f.value("version", VERSION, |r, _| r.0.version)
+            .reads(reads(&[C::Version]));
         f.each(
             "viewerCan",
             "What the caller may do with this finding now (the same rules the mutations enforce).",
@@ -114,7 +130,8 @@ impl catalogue::Object for Finding {
                     ))
                 })
             },
-        );
+        )
+        .reads(reads(&[]));
         f.each(
             "allowedTransitions",
             "The moves of the close-out workflow the caller may make now.",
@@ -128,22 +145,26 @@ impl catalogue::Object for Finding {
                         .collect::<Vec<_>>())
                 })
             },
-        );
+        )
+        .reads(reads(&[]));
         f.value(
             "isOverdue",
             "Past its deadline and not closed (逾期), as of today in the configured time zone.",
             |r, env| r.overdue_days(env.today()).is_some(),
-        );
+        )
+        .reads(reads(&[C::Deadline, C::Status]));
         f.value(
             "daysOverdue",
             "Days past the deadline, when overdue.",
             |r, env| r.overdue_days(env.today()),
-        );
+        )
+        .reads(reads(&[C::Deadline, C::Status]));
         f.one(
             "department",
             "Responsible department (责任科室).",
             |r, _| Some(DepartmentById(r.0.department_id)),
-        );
+        )
+        .reads(reads(&[C::DepartmentId]));
         f.each(
             "warning",
             "Early warning (逾期预警): the level as of today and who must be alerted.",
@@ -157,56 +178,72 @@ impl catalogue::Object for Finding {
                     r.0.inspection_id,
                 ))
             },
-        );
+        )
+        .reads(reads(&[
+            C::Deadline,
+            C::Status,
+            C::ResponsiblePerson,
+            C::ResponsibleLeader,
+            C::InspectionId,
+        ]));
         f.one(
             "category",
             "The feedback heading (方面) the finding sits under.",
             |r, _| r.0.category_id.map(CategoryById),
-        );
+        )
+        .reads(reads(&[C::CategoryId]));
         f.one("inspection", "The inspection that found it.", |r, _| {
             Some(InspectionById(r.0.inspection_id))
-        });
+        })
+        .reads(reads(&[C::InspectionId]));
         f.many(
             "measures",
             "Rectification measures (整改措施), in order (not archived).",
             |r| MeasuresOfFinding(r.0.id),
         )
-        .cost(times::<10>);
+        .cost(times::<10>)
+        .reads(reads(&[]));
         f.many(
             "targets",
             "Measurable targets (目标), e.g. a share to reach.",
             |r| TargetsOfFinding(r.0.id),
         )
-        .cost(times::<5>);
+        .cost(times::<5>)
+        .reads(reads(&[]));
         f.many(
             "regulations",
             "Regulations (规章制度) made or revised in answer to this finding.",
             |r| RegulationsOfFinding(r.0.id),
         )
-        .cost(times::<10>);
+        .cost(times::<10>)
+        .reads(reads(&[]));
         f.loaded(
             "relapseCount",
             "How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.",
             |r| Some(LookBackOfFinding(r.0.id)),
             |_, found, _| found.map_or(0, |l| l.relapses),
-        );
+        )
+            .reads(reads(&[]));
         f.loaded(
             "lastRelapsedOn",
             "The day of its latest relapse, if it relapsed.",
             |r| Some(LookBackOfFinding(r.0.id)),
             |_, found, _| found.and_then(|l| date(l.last_relapsed_on)),
-        );
+        )
+        .reads(reads(&[]));
         f.one_via(
             "nextRecheck",
             "The scheduled re-check (回头看) not done yet, the earliest due.",
             |r| LookBackOfFinding(r.0.id),
             |l| l.next_recheck.map(super::look_back::Recheck),
-        );
+        )
+        .reads(reads(&[]));
         f.page(
             "progress",
             "The finding's ledger (台账), oldest entry first.",
             super::progress::Ledgers,
-        );
+        )
+        .reads(reads(&[]));
     }
 }
 
@@ -369,35 +406,38 @@ impl<T> FindingsUnder<T> {
     }
 }
 
-/// The columns a read of findings decodes: all of them when the selection shows the
-/// description, otherwise all but that long text.
+/// A catalogue entry's columns ([`catalogue::Field::reads`]), by their place in the model.
+fn reads(columns: &[C]) -> u64 {
+    Columns::of(columns).bits()
+}
+
+/// The columns a read of findings decodes: those the fields shown read.
 pub fn columns(shown: &Shown) -> Columns {
-    if shown.has("description") {
-        Columns::All
-    } else {
-        Columns::Brief
-    }
+    decoded(shown.reads::<Finding>())
 }
 
 /// [`columns`] for the nodes of a connection field (`edges { node }` and `nodes`), by
 /// async-graphql's look-ahead (aliases and fragments seen through).
 pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
     let page = ctx.look_ahead();
-    let shows = |node: async_graphql::Lookahead<'_>| node.field("description").exists();
-    if shows(page.field("edges").field("node")) || shows(page.field("nodes")) {
-        Columns::All
-    } else {
-        Columns::Brief
-    }
+    let mut nodes = page.field("edges").field("node").selection_fields();
+    nodes.extend(page.field("nodes").selection_fields());
+    let names = nodes
+        .iter()
+        .flat_map(|node| node.selection_set().map(|field| field.name()));
+    decoded(<Finding as catalogue::Catalogued>::catalogue().reads(names))
 }
 
 /// [`columns`] for the finding the current field returns.
 pub fn shown_here(ctx: &Context<'_>) -> Columns {
-    if ctx.look_ahead().field("description").exists() {
-        Columns::All
-    } else {
-        Columns::Brief
-    }
+    let field = ctx.field();
+    let names = field.selection_set().map(|field| field.name());
+    decoded(<Finding as catalogue::Catalogued>::catalogue().reads(names))
+}
+
+/// The columns of [`catalogue::Catalogue::reads`]'s answer (`None`: all of them).
+fn decoded(reads: Option<u64>) -> Columns {
+    reads.map_or(Columns::ALL, Columns::from_bits)
 }
 
 /// A finding by id for a field that returns one (a relation of a visible record is visible).
@@ -426,7 +466,7 @@ pub async fn list_findings(
         sort,
         &ctx.thresholds(),
         &page,
-        shown_in_page(ctx).list(),
+        shown_in_page(ctx),
         nested.as_mut().map(Nested::lateral),
     )
     .await?;

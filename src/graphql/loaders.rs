@@ -161,7 +161,7 @@ children!(
 
 use entity::target;
 
-/// A finding by id, with the columns a field shows (a batch asking for both is read in two).
+/// A finding by id, with the columns a field shows (a batch is read once per set of columns).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FindingById(pub i32, pub Columns);
 
@@ -174,15 +174,11 @@ impl LoaderTrait<FindingById> for Loader {
         keys: &[FindingById],
     ) -> Result<HashMap<FindingById, Self::Value>, Self::Error> {
         let mut out = HashMap::with_capacity(keys.len());
-        for columns in [Columns::All, Columns::Brief] {
-            let ids: Vec<i32> = keys
-                .iter()
-                .filter(|k| k.1 == columns)
-                .map(|k| k.0)
-                .collect();
-            if ids.is_empty() {
-                continue;
-            }
+        let mut reads: HashMap<Columns, Vec<i32>> = HashMap::new();
+        for key in keys {
+            reads.entry(key.1).or_default().push(key.0);
+        }
+        for (columns, ids) in reads {
             let rows = loaded(relations::findings_shown(&self.db, ids, columns).await)?;
             out.extend(
                 rows.into_iter()

@@ -36,14 +36,25 @@ impl Measure {
         overdue_days(self.0.deadline, self.0.status == Status::Done, today)
     }
 
-    /// The measure's finding with the columns the brief fields read.
+    /// The measure's finding with the columns its notices and warning read.
     async fn brief_finding(&self, ctx: &Context<'_>) -> Result<Option<entity::finding::Model>> {
         Ok(ctx
             .loader()
-            .load_one(FindingById(self.0.finding_id, Columns::Brief))
+            .load_one(FindingById(self.0.finding_id, BRIEF))
             .await?)
     }
 }
+
+/// The columns of a measure's finding that its notices and warning read.
+const BRIEF: Columns = {
+    use entity::finding::Column as C;
+    Columns::of(&[
+        C::Deadline,
+        C::ResponsiblePerson,
+        C::ResponsibleLeader,
+        C::InspectionId,
+    ])
+};
 
 /// Something worth telling about a record that is not wrong enough to refuse it.
 #[derive(SimpleObject)]

@@ -1,9 +1,13 @@
-//! How the read path saves work without changing an answer: a finding's description is read
-//! only when a selection shows it, and a list's `totalCount` is counted once per change.
+//! How the read path saves work without changing an answer: a finding's columns are read only
+//! when a selection shows a field that reads them, and a list's `totalCount` is counted once
+//! per change.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, count, spawn_app};
+use crate::helpers::{SECRET, TestApp, TestUser, count, spawn_app, spawn_app_with};
+use crate::shapes::{FieldInfo, INTROSPECTION, Schema, is_leaf};
 
 /// Every finding's description, by id, as stored.
 async fn stored_descriptions(app: &TestApp) -> Vec<(String, String)> {
@@ -260,4 +264,269 @@ async fn a_total_count_among_many_at_once_includes_every_change_answered_before_
         app.data(&admin, TOTAL, json!({})).await["findings"]["totalCount"],
         writers * each
     );
+}
+
+/// The selection a field is compared by: the field itself for a leaf; for a record, its own
+/// leaves; for a page, its count and its first records' leaves.
+fn probe(schema: &Schema, field: &FieldInfo) -> String {
+    let leaves = |ty: &str| {
+        let names: Vec<&str> = schema.fields[ty]
+            .iter()
+            .filter(|f| !f.needs_args && is_leaf(schema, &f.ty))
+            .map(|f| f.name.as_str())
+            .collect();
+        if names.is_empty() {
+            "__typename".to_owned()
+        } else {
+            names.join(" ")
+        }
+    };
+    let name = &field.name;
+    match schema.kinds[&field.ty].as_str() {
+        "SCALAR" | "ENUM" => name.clone(),
+        "INTERFACE" | "UNION" => format!("{name} {{ __typename }}"),
+        _ => match schema.node_of(&field.ty) {
+            Some(node) => format!(
+                "{name}(first: 3) {{ totalCount edges {{ cursor node {{ {} }} }} }}",
+                leaves(node)
+            ),
+            None => format!("{name} {{ {} }}", leaves(&field.ty)),
+        },
+    }
+}
+
+/// Every object of `answer` holding `key`, wherever it sits.
+fn holding<'a>(answer: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
+    match answer {
+        Value::Object(map) => {
+            if map.contains_key(key) {
+                out.push(answer);
+            }
+            map.values().for_each(|v| holding(v, key, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| holding(v, key, out)),
+        _ => {}
+    }
+}
+
+/// The read surfaces that answer findings, from introspection: each root field answering a
+/// finding or a page of them, and each relation to findings of a root list's records, as a
+/// query around `{SEL}` (the selection of each finding).
+fn finding_surfaces(schema: &Schema, ids: &[String]) -> Vec<String> {
+    let is_finding = |ty: &str| ty == "Finding" || schema.node_of(ty) == Some("Finding");
+    let args = |field: &FieldInfo| {
+        if field.args.iter().any(|a| a == "first") {
+            "(first: 50)"
+        } else {
+            ""
+        }
+    };
+    let around = |field: &FieldInfo| {
+        if field.ty == "Finding" {
+            format!("{}{} {{ {{SEL}} }}", field.name, args(field))
+        } else {
+            format!("{}{} {{ nodes {{ {{SEL}} }} }}", field.name, args(field))
+        }
+    };
+    let mut surfaces = Vec::new();
+    for root in &schema.fields[&schema.query] {
+        if root.ty == "Finding" && root.args == ["id"] {
+            // Every finding by its id, aliased, in one operation.
+            let each: Vec<String> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| format!("f{i}: {}(id: \"{id}\") {{ {{SEL}} }}", root.name))
+                .collect();
+            surfaces.push(format!("{{ {} }}", each.join(" ")));
+        } else if root.needs_args {
+            continue;
+        } else if is_finding(&root.ty) {
+            surfaces.push(format!("{{ {} }}", around(root)));
+        } else if let Some(node) = schema.node_of(&root.ty) {
+            for field in &schema.fields[node] {
+                if !field.needs_args && is_finding(&field.ty) {
+                    surfaces.push(format!(
+                        "{{ {}{} {{ nodes {{ {} }} }} }}",
+                        root.name,
+                        args(root),
+                        around(field)
+                    ));
+                }
+            }
+        }
+    }
+    surfaces
+}
+
+/// Findings unlike one another in every field a finding shows, where the demo keeps them alike:
+/// deadlines past and to come, people named or not, two inspections, archived and disclosed,
+/// a relapse, a re-check to come and notifications in the admin's inbox.
+async fn arrange_unlike(app: &TestApp) {
+    let admin = TestUser::admin();
+    app.sql(
+        "UPDATE finding SET description = '问题描述' || id, version = 1 + id % 3, \
+         updated_at = '2026-02-0' || (1 + id % 9) || 'T08:00:00Z', \
+         deadline = CASE id % 3 WHEN 0 THEN '2020-01-01' WHEN 1 THEN '2099-01-01' END, \
+         responsible_leader = CASE WHEN id % 2 = 0 THEN '领导' || id END, \
+         responsible_person = CASE WHEN id % 6 = 3 THEN 'Test admin' \
+           WHEN id % 2 = 1 THEN '责任人' || id END",
+    )
+    .await;
+    app.sql(
+        "UPDATE finding SET disclosed = false, archived_at = '2026-03-01T00:00:00Z', \
+         created_at = '2025-12-31T00:00:00Z' WHERE id = (SELECT MAX(id) FROM finding)",
+    )
+    .await;
+    let created = app
+        .data(
+            &admin,
+            "mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }",
+            json!({"i": {"title": "第二轮巡察", "inspectionGroup": "市委第一巡察组", "unitCode": "ZJTZB", "startedOn": "2026-01-05"}}),
+        )
+        .await;
+    let second = created["createInspection"]["id"].as_str().unwrap();
+    app.sql(&format!(
+        "UPDATE finding SET inspection_id = {second} WHERE id = (SELECT MIN(id) FROM finding)"
+    ))
+    .await;
+    let closed = app
+        .data(
+            &admin,
+            "{ findings(filter: {status: [CLOSED]}) { nodes { id inspection { id } } } }",
+            json!({}),
+        )
+        .await;
+    let closed = closed["findings"]["nodes"].as_array().unwrap().clone();
+    assert!(closed.len() >= 2, "closed findings: {closed:?}");
+    app.data(
+        &admin,
+        "mutation($id: ID!) { recordRecheck(findingId: $id, passed: false, note: \"整改不到位，问题反弹\") { kind } }",
+        json!({"id": closed[0]["id"]}),
+    )
+    .await;
+    app.data(
+        &admin,
+        "mutation($i: ScheduleRechecksInput!) { scheduleRechecks(input: $i) { dueOn } }",
+        json!({"i": {"inspectionId": closed[1]["inspection"]["id"], "findingIds": [closed[1]["id"]], "dueOn": "2099-06-01", "assignee": "机关纪委"}}),
+    )
+    .await;
+    // The admin is the responsible person of overdue findings: a second instance's sweep at
+    // start-up fills its inbox.
+    app.another(&["--jwt-secret", SECRET, "--warning-alerts", "true"])
+        .await;
+    let started = std::time::Instant::now();
+    while count(
+        &app.db,
+        "SELECT COUNT(*) FROM notification WHERE recipient = 'Test admin'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no notification for the admin"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A read decodes only the columns its selection's fields read. For every field of a finding
+/// (from introspection), on every surface that answers findings, and for every role, the field
+/// asked for alone answers what it answers among every field of the record; and every field
+/// takes two values or more across the records, so that a column a field forgot to declare
+/// (read as a placeholder alike for every record) cannot pass unseen.
+#[tokio::test]
+async fn a_field_asked_for_alone_answers_as_it_does_among_every_field() {
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        SECRET,
+        "--graphql-max-complexity",
+        "10000000",
+        "--graphql-max-depth",
+        "64",
+        "--graphql-max-fields",
+        "100000",
+    ])
+    .await;
+    arrange_unlike(&app).await;
+    let introspection = app.data(&TestUser::admin(), INTROSPECTION, json!({})).await;
+    let schema = Schema::from(&introspection);
+    let fields: Vec<&FieldInfo> = schema.fields["Finding"]
+        .iter()
+        .filter(|f| !f.needs_args)
+        .collect();
+    assert!(fields.len() >= 20, "{} fields", fields.len());
+    let every: Vec<String> = fields.iter().map(|f| probe(&schema, f)).collect();
+
+    let callers = [
+        ("admin", TestUser::admin()),
+        ("officer", TestUser::officer("ZJTZB-BGS")),
+        ("viewer", TestUser::viewer(Some("ZJTZB"))),
+    ];
+    for (role, token) in &callers {
+        // The record with every field, as the root list answers it (archived ones too).
+        let full = app
+            .data(
+                token,
+                &format!(
+                    "{{ findings(first: 100, filter: {{includeArchived: true}}) {{ pageInfo {{ hasNextPage }} nodes {{ {} }} }} }}",
+                    every.join(" ")
+                ),
+                json!({}),
+            )
+            .await;
+        assert_eq!(full["findings"]["pageInfo"]["hasNextPage"], false);
+        let nodes = full["findings"]["nodes"].as_array().unwrap();
+        assert!(nodes.len() >= 3, "{role} reads {} findings", nodes.len());
+        let reference: HashMap<&str, &Value> = nodes
+            .iter()
+            .map(|n| (n["id"].as_str().unwrap(), n))
+            .collect();
+        if *role == "admin" {
+            let alike: Vec<(&str, String)> = fields
+                .iter()
+                .filter_map(|field| {
+                    let values: HashSet<String> =
+                        nodes.iter().map(|n| n[&field.name].to_string()).collect();
+                    (values.len() < 2).then(|| (field.name.as_str(), format!("{values:?}")))
+                })
+                .collect();
+            assert!(
+                alike.is_empty(),
+                "fields alike for every finding: {alike:?}"
+            );
+        }
+        let ids: Vec<String> = reference.keys().map(|id| id.to_string()).collect();
+        let surfaces = finding_surfaces(&schema, &ids);
+        assert!(surfaces.len() >= 4, "{surfaces:?}");
+        for surface in surfaces {
+            let mut compared = 0;
+            for field in &fields {
+                let query =
+                    surface.replace("{SEL}", &format!("id probe: {}", probe(&schema, field)));
+                let (status, body) = app.gql(Some(token), &query, json!({})).await;
+                assert_eq!(status, 200, "{query}\n{body}");
+                assert!(body.get("errors").is_none(), "{role}: {query}\n{body}");
+                let mut found = Vec::new();
+                holding(&body["data"], "probe", &mut found);
+                for node in &found {
+                    let id = node["id"].as_str().unwrap();
+                    let Some(want) = reference.get(id) else {
+                        panic!("{role}: finding {id} is not in the root list\n{query}");
+                    };
+                    assert_eq!(
+                        node["probe"], want[&field.name],
+                        "{role}, finding {id}, {}: {query}",
+                        field.name
+                    );
+                    compared += 1;
+                }
+            }
+            // Every surface answers the admin some findings (the comparison is not empty).
+            assert!(
+                compared > 0 || *role != "admin",
+                "{role} finds no finding on {surface}"
+            );
+        }
+    }
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::batching::grow;
 use crate::helpers::{SECRET, TestApp, TestUser, spawn_app_with};
 
-const INTROSPECTION: &str = "{ __schema { queryType { name } types { name kind
+pub(crate) const INTROSPECTION: &str = "{ __schema { queryType { name } types { name kind
   fields { name type { ...T } args { name defaultValue type { ...T } } } } } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
 
@@ -22,20 +22,20 @@ const PAGE: usize = 8;
 const DEPTH: usize = 3;
 
 /// A field as introspection shows it.
-struct FieldInfo {
-    name: String,
+pub(crate) struct FieldInfo {
+    pub name: String,
     /// The named type under any list and non-null wrappers.
-    ty: String,
+    pub ty: String,
     /// Whether it takes an argument that must be given.
-    needs_args: bool,
+    pub needs_args: bool,
     /// Its arguments' names.
-    args: Vec<String>,
+    pub args: Vec<String>,
 }
 
-struct Schema {
-    kinds: HashMap<String, String>,
-    fields: HashMap<String, Vec<FieldInfo>>,
-    query: String,
+pub(crate) struct Schema {
+    pub kinds: HashMap<String, String>,
+    pub fields: HashMap<String, Vec<FieldInfo>>,
+    pub query: String,
 }
 
 fn named(ty: &Value) -> String {
@@ -46,7 +46,7 @@ fn named(ty: &Value) -> String {
 }
 
 impl Schema {
-    fn from(introspection: &Value) -> Self {
+    pub fn from(introspection: &Value) -> Self {
         let mut kinds = HashMap::new();
         let mut fields = HashMap::new();
         for ty in introspection["__schema"]["types"].as_array().unwrap() {
@@ -88,7 +88,7 @@ impl Schema {
     }
 
     /// The record type of a connection (`{ edges { node } nodes pageInfo }`), if `ty` is one.
-    fn node_of(&self, ty: &str) -> Option<&str> {
+    pub fn node_of(&self, ty: &str) -> Option<&str> {
         self.field(ty, "pageInfo")?;
         Some(&self.field(ty, "nodes")?.ty)
     }
@@ -167,7 +167,7 @@ fn draw(schema: &Schema, ty: &str, depth: usize, rng: &mut Rng) -> String {
     parts.join(" ")
 }
 
-fn is_leaf(schema: &Schema, ty: &str) -> bool {
+pub(crate) fn is_leaf(schema: &Schema, ty: &str) -> bool {
     matches!(schema.kinds[ty].as_str(), "SCALAR" | "ENUM")
 }
 

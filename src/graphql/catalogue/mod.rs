@@ -116,6 +116,15 @@ impl<T: Catalogued> Catalogue<T> {
         self.by_name.get(name).map(|i| &self.fields[*i])
     }
 
+    /// The columns fields `names` read ([`Field::reads`]); `None`: every column. Names not
+    /// in the catalogue (`__typename`) read none.
+    pub fn reads<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> Option<u64> {
+        names
+            .into_iter()
+            .filter_map(|name| self.field(name))
+            .try_fold(0, |set, field| field.reads.map(|reads| set | reads))
+    }
+
     /// Every field, in the schema's order.
     pub fn fields(&self) -> &[Field<T>] {
         &self.fields
@@ -154,6 +163,9 @@ pub struct Field<T> {
     ty: fn(&mut Registry) -> String,
     args: Vec<Arg>,
     cost: Option<Cost>,
+    /// The columns of the row the field reads, a bit each as the row type numbers them
+    /// ([`Field::reads`]); none declared: every column.
+    reads: Option<u64>,
     pub(crate) how: How<T>,
 }
 
@@ -221,6 +233,7 @@ impl<T: Catalogued> Fields<T> {
             ty,
             args: Vec::new(),
             cost: None,
+            reads: None,
             how,
         });
         self.0.last_mut().expect("a field was just added")
@@ -408,6 +421,14 @@ impl<T: Catalogued> Field<T> {
     /// The field's cost for the complexity limit (lists: their size times their content).
     pub fn cost(&mut self, cost: Cost) -> &mut Self {
         self.cost = Some(cost);
+        self
+    }
+
+    /// The columns of the row the field reads, a bit each as the row type numbers them: a
+    /// read of rows for a selection decodes those its fields read, and no more. A field that
+    /// declares none reads every column.
+    pub fn reads(&mut self, columns: u64) -> &mut Self {
+        self.reads = Some(columns);
         self
     }
 

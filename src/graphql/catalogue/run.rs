@@ -239,8 +239,9 @@ impl<'a, T: Catalogued> Plan<'a, T> {
 pub struct Shown(Vec<&'static str>);
 
 impl Shown {
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains(&field)
+    /// The columns of `T`'s rows the fields shown read ([`super::Catalogue::reads`]).
+    pub fn reads<T: Catalogued>(&self) -> Option<u64> {
+        T::catalogue().reads(self.0.iter().copied())
     }
 
     pub(super) fn extend(&mut self, other: Shown) {
