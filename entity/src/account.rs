@@ -29,3 +29,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    username,
+    display_name,
+    password_hash,
+    role,
+    department_id,
+    disabled,
+    failed_attempts,
+    locked_until,
+    token_version,
+    last_login_at,
+    created_at,
+    updated_at
+);

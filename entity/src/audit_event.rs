@@ -28,3 +28,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    occurred_at,
+    actor_sub,
+    actor_role,
+    action,
+    entity_type,
+    entity_id,
+    before,
+    after,
+    request_id,
+    department_id,
+    prev_hash,
+    hash
+);

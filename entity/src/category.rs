@@ -19,3 +19,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    inspection_id,
+    ordinal,
+    title,
+    version,
+    archived_at,
+    created_at,
+    updated_at
+);

@@ -26,3 +26,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    code,
+    name,
+    kind,
+    parent_id,
+    path,
+    principal_leader,
+    version,
+    archived_at,
+    created_at,
+    updated_at
+);

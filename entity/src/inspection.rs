@@ -27,3 +27,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    title,
+    inspection_group,
+    unit_id,
+    started_on,
+    ended_on,
+    feedback_on,
+    due_on,
+    publicity,
+    version,
+    archived_at,
+    created_at,
+    updated_at
+);

@@ -41,3 +41,37 @@ pub mod prelude {
     pub use crate::report::Entity as Report;
     pub use crate::target::Entity as Target;
 }
+
+/// A model decoded from a row by position: its columns, in field order, from index `at`.
+///
+/// Why not `FromQueryResult`: it looks every column up by a freshly formatted name, which on
+/// a page of twenty parents cost more than the rest of decoding them. A page's statement
+/// selects the entity's columns in field order (`Select<E>` does), so the position is known.
+pub trait Positional: Sized {
+    /// The columns' names in the order [`Positional::decode_at`] reads them (checked against
+    /// the entity's own column order by `domain::page`'s tests).
+    const FIELDS: &'static [&'static str];
+
+    fn decode_at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr>;
+}
+
+/// Implements [`Positional`] for the module's `Model`, whose fields are listed in their order.
+/// (A field left out fails to compile; one out of order fails `domain::page`'s tests.)
+macro_rules! positional {
+    ($($field:ident),+ $(,)?) => {
+        impl $crate::Positional for Model {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            fn decode_at(
+                row: &sea_orm::QueryResult,
+                at: usize,
+            ) -> Result<Self, sea_orm::DbErr> {
+                let mut index = at..;
+                Ok(Self {
+                    $($field: row.try_get_by_index(index.next().unwrap_or(usize::MAX))?),+
+                })
+            }
+        }
+    };
+}
+pub(crate) use positional;

@@ -86,3 +86,19 @@ impl Model {
         Ok(m)
     }
 }
+
+crate::positional!(
+    id,
+    finding_id,
+    ordinal,
+    content,
+    department_id,
+    responsible_person,
+    deadline,
+    status,
+    completed_on,
+    version,
+    archived_at,
+    created_at,
+    updated_at
+);

@@ -23,3 +23,16 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    crossing_id,
+    finding_id,
+    role,
+    recipient,
+    level,
+    title,
+    body,
+    created_at,
+    read_at
+);

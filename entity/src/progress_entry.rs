@@ -27,3 +27,18 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    finding_id,
+    measure_id,
+    entry_date,
+    kind,
+    content,
+    author_sub,
+    author_name,
+    author_role,
+    corrects_id,
+    details,
+    created_at
+);

@@ -22,3 +22,16 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    inspection_id,
+    finding_id,
+    due_on,
+    assignee,
+    scheduled_by,
+    created_at,
+    done_at,
+    passed,
+    progress_entry_id
+);

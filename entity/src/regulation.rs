@@ -25,3 +25,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    title,
+    document_number,
+    domain,
+    department_id,
+    issued_on,
+    status,
+    version,
+    archived_at,
+    created_at,
+    updated_at
+);

@@ -24,3 +24,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    inspection_id,
+    kind,
+    period_end,
+    status,
+    snapshot,
+    created_by,
+    created_at,
+    submitted_by,
+    submitted_at,
+    published_at
+);

@@ -23,3 +23,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    subject_type,
+    subject_id,
+    finding_id,
+    level,
+    deadline,
+    crossed_on,
+    created_at
+);

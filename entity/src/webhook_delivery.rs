@@ -26,3 +26,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    endpoint_id,
+    event_id,
+    event_kind,
+    body,
+    status,
+    attempts,
+    next_attempt_at,
+    last_attempt_at,
+    last_status,
+    last_error,
+    delivered_at,
+    created_at
+);

@@ -31,3 +31,21 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::positional!(
+    id,
+    url,
+    description,
+    event_types,
+    department_id,
+    secret,
+    enabled,
+    consecutive_failures,
+    disabled_at,
+    disabled_reason,
+    created_by,
+    created_at,
+    updated_at,
+    version,
+    archived_at
+);

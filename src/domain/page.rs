@@ -17,14 +17,15 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::Positional;
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, IntoIden, JoinType, OverStatement, Query, SelectStatement,
     WindowStatement,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, ModelTrait, Order as Direction, PrimaryKeyToColumn, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement, Value,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
+    ModelTrait, Order as Direction, PrimaryKeyToColumn, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +185,7 @@ pub async fn fetch<E>(
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
+    E::Model: Positional,
 {
     fetch_with(db, select, order, args, None).await
 }
@@ -199,8 +201,9 @@ pub async fn fetch_with<E>(
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
+    E::Model: Positional,
 {
-    let decode = |row: &QueryResult, _| E::Model::from_query_result(row, "");
+    let decode = |row: &QueryResult, at| E::Model::decode_at(row, at);
     fetch_under(db, select, order, args, decode, nested).await
 }
 
@@ -943,10 +946,44 @@ impl Counts {
 
 #[cfg(test)]
 mod tests {
+    use entity::*;
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-    use sea_orm::{DbBackend, Value};
+    use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, Value};
 
-    use super::write_limits;
+    use super::{Positional, write_limits};
+
+    /// A page's statement selects `E`'s columns in their enum's order; its decoder must read
+    /// them in that order, or two columns of one type would swap without an error.
+    fn in_column_order<E: EntityTrait>()
+    where
+        E::Model: Positional,
+    {
+        let columns: Vec<&str> = E::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            <E::Model as Positional>::FIELDS,
+            columns.as_slice(),
+            "{}",
+            std::any::type_name::<E>()
+        );
+    }
+
+    #[test]
+    fn every_positional_decoder_reads_its_columns_in_select_order() {
+        in_column_order::<account::Entity>();
+        in_column_order::<audit_event::Entity>();
+        in_column_order::<category::Entity>();
+        in_column_order::<department::Entity>();
+        in_column_order::<inspection::Entity>();
+        in_column_order::<measure::Entity>();
+        in_column_order::<notification::Entity>();
+        in_column_order::<progress_entry::Entity>();
+        in_column_order::<recheck::Entity>();
+        in_column_order::<regulation::Entity>();
+        in_column_order::<report::Entity>();
+        in_column_order::<warning_crossing::Entity>();
+        in_column_order::<webhook_delivery::Entity>();
+        in_column_order::<webhook_endpoint::Entity>();
+    }
 
     fn page(limit: u64, more: usize) -> sea_orm::Statement {
         let mut query = Query::select();
