@@ -363,10 +363,23 @@ fn finding_surfaces(schema: &Schema, ids: &[String]) -> Vec<String> {
 /// a relapse, a re-check to come and notifications in the admin's inbox.
 async fn arrange_unlike(app: &TestApp) {
     let admin = TestUser::admin();
+    // Dates and times are set from plain literals, one UPDATE per value: PostgreSQL casts a
+    // literal to a timestamp column but not a text expression built from one.
+    for day in 1..=9 {
+        app.sql(&format!(
+            "UPDATE finding SET updated_at = '2026-02-0{day}T08:00:00Z' WHERE id % 9 = {}",
+            day - 1
+        ))
+        .await;
+    }
+    app.sql("UPDATE finding SET deadline = '2020-01-01' WHERE id % 3 = 0")
+        .await;
+    app.sql("UPDATE finding SET deadline = '2099-01-01' WHERE id % 3 = 1")
+        .await;
+    app.sql("UPDATE finding SET deadline = NULL WHERE id % 3 = 2")
+        .await;
     app.sql(
         "UPDATE finding SET description = '问题描述' || id, version = 1 + id % 3, \
-         updated_at = '2026-02-0' || (1 + id % 9) || 'T08:00:00Z', \
-         deadline = CASE id % 3 WHEN 0 THEN '2020-01-01' WHEN 1 THEN '2099-01-01' END, \
          responsible_leader = CASE WHEN id % 2 = 0 THEN '领导' || id END, \
          responsible_person = CASE WHEN id % 6 = 3 THEN 'Test admin' \
            WHEN id % 2 = 1 THEN '责任人' || id END",
