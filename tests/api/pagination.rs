@@ -152,3 +152,52 @@ async fn page_sizes_and_cursors_are_checked() {
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 }
+
+/// A list nested under a page of parents (on PostgreSQL, read in the parents' statement) pages
+/// as the same list read on its own: in every order, both ways, under parents paged both ways.
+#[tokio::test]
+async fn a_nested_page_is_the_list_read_on_its_own() {
+    let app = spawn_app().await;
+    let admin = TestUser::admin();
+    // Regulations come by id: the last page of parents holds one that no finding cites.
+    app.data(
+        &admin,
+        "mutation { createRegulation(input: {title: \"无关联的制度\", domain: ADMINISTRATION, \
+         departmentCode: \"ZJTZB\", status: IN_FORCE}) { id } }",
+        json!({}),
+    )
+    .await;
+    let nested = "query($pf: Int, $pl: Int, $f: Int, $l: Int, $o: FindingOrderInput) {
+      regulations(first: $pf, last: $pl) { nodes { id findings(first: $f, last: $l, orderBy: $o) {
+        totalCount pageInfo { hasNextPage hasPreviousPage } nodes { id ordinal } } } } }";
+    let alone = "query($r: ID!, $f: Int, $l: Int, $o: FindingOrderInput) {
+      findings(filter: {regulationId: $r}, first: $f, last: $l, orderBy: $o) {
+        totalCount pageInfo { hasNextPage hasPreviousPage } nodes { id ordinal } } }";
+    let orders = [
+        json!(null),
+        json!({"field": "DEADLINE", "direction": "DESC"}),
+        json!({"field": "UPDATED_AT", "direction": "ASC"}),
+    ];
+    let (mut cut, mut empty) = (0, 0);
+    for order in &orders {
+        for (f, l) in [(json!(2), json!(null)), (json!(null), json!(2))] {
+            for (pf, pl) in [(json!(6), json!(null)), (json!(null), json!(6))] {
+                let vars = json!({"pf": pf, "pl": pl, "f": f, "l": l, "o": order});
+                let data = app.data(&admin, nested, vars).await;
+                let parents = data["regulations"]["nodes"].as_array().unwrap();
+                assert_eq!(parents.len(), 6, "{data}");
+                for parent in parents {
+                    let vars = json!({"r": parent["id"], "f": f, "l": l, "o": order});
+                    let own = app.data(&admin, alone, vars).await;
+                    assert_eq!(parent["findings"], own["findings"], "{order} {f} {l}");
+                    let info = &own["findings"]["pageInfo"];
+                    cut +=
+                        usize::from(info["hasNextPage"] == true || info["hasPreviousPage"] == true);
+                    empty += usize::from(own["findings"]["totalCount"] == 0);
+                }
+            }
+        }
+    }
+    // Pages cut short and parents without rows were both seen.
+    assert!(cut > 0 && empty > 0, "cut {cut}, empty {empty}");
+}
