@@ -208,11 +208,21 @@ where
 }
 
 /// How a page is read: its size, direction, and the select narrowed by its cursors.
+/// The direction an order runs in SQL: ascending forward and ascending, or backward and
+/// descending (a backward page is read from its end, then turned round).
+fn sql_direction(descending: bool, backward: bool) -> Direction {
+    if descending == backward {
+        Direction::Asc
+    } else {
+        Direction::Desc
+    }
+}
+
 struct Bounds<E: EntityTrait> {
     size: u64,
     backward: bool,
-    /// The order runs ascending in SQL (forward and ascending, or backward and descending).
-    ascending: bool,
+    /// The direction the order runs in SQL.
+    direction: Direction,
     select: Select<E>,
 }
 
@@ -235,18 +245,14 @@ fn bounds<E: EntityTrait>(
     Ok(Bounds {
         size,
         backward,
-        ascending: order.descending == backward,
+        direction: sql_direction(order.descending, backward),
         select,
     })
 }
 
 impl<E: EntityTrait> Bounds<E> {
     fn direction(&self) -> Direction {
-        if self.ascending {
-            Direction::Asc
-        } else {
-            Direction::Desc
-        }
+        self.direction.clone()
     }
 
     /// Turns up to `size + 1` rows read in SQL order into the page.
@@ -562,11 +568,7 @@ impl<E: EntityTrait> EachRead<E> {
     /// How the statement around [`EachRead::page_of`] orders a parent's rows: by its [`KEY`]
     /// columns, as the page itself.
     fn order_rows(&self, query: &mut SelectStatement, table: &Alias) {
-        let direction = if self.order.descending == self.backward {
-            Direction::Asc
-        } else {
-            Direction::Desc
-        };
+        let direction = sql_direction(self.order.descending, self.backward);
         order_by_keys(query, table, KEY, self.order.exprs.len(), direction);
     }
 
