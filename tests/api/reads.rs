@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, TestUser, count, spawn_app, spawn_app_with};
-use crate::shapes::{FieldInfo, INTROSPECTION, Schema, is_leaf};
+use crate::helpers::{SECRET, TestApp, TestUser, count, spawn_app};
+use crate::shapes::{FieldInfo, INTROSPECTION, Schema, is_leaf, spawn_unbounded};
 
 /// Every finding's description, by id, as stored.
 async fn stored_descriptions(app: &TestApp) -> Vec<(String, String)> {
@@ -450,17 +450,7 @@ async fn arrange_unlike(app: &TestApp) {
 /// (read as a placeholder alike for every record) cannot pass unseen.
 #[tokio::test]
 async fn a_field_asked_for_alone_answers_as_it_does_among_every_field() {
-    let app = spawn_app_with(&[
-        "--jwt-secret",
-        SECRET,
-        "--graphql-max-complexity",
-        "10000000",
-        "--graphql-max-depth",
-        "64",
-        "--graphql-max-fields",
-        "100000",
-    ])
-    .await;
+    let app = spawn_unbounded().await;
     arrange_unlike(&app).await;
     let introspection = app.data(&TestUser::admin(), INTROSPECTION, json!({})).await;
     let schema = Schema::from(&introspection);

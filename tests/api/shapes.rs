@@ -242,9 +242,10 @@ async fn post(app: &TestApp, token: &str, query: &str, variables: Value) -> Valu
     body
 }
 
-#[tokio::test]
-async fn random_shapes_read_the_same_for_a_record_in_a_page_and_for_it_alone() {
-    let app = spawn_app_with(&[
+/// The app with query limits that let any selection drawn from the schema through, and the
+/// secret [`TestUser`]'s tokens are signed with.
+pub async fn spawn_unbounded() -> TestApp {
+    spawn_app_with(&[
         "--jwt-secret",
         SECRET,
         "--graphql-max-complexity",
@@ -254,7 +255,12 @@ async fn random_shapes_read_the_same_for_a_record_in_a_page_and_for_it_alone() {
         "--graphql-max-fields",
         "100000",
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn random_shapes_read_the_same_for_a_record_in_a_page_and_for_it_alone() {
+    let app = spawn_unbounded().await;
     grow(&app, 30).await;
     let introspection = app.data(&TestUser::admin(), INTROSPECTION, json!({})).await;
     let schema = Schema::from(&introspection);
