@@ -279,7 +279,7 @@ async fn development_prints_a_working_token_per_role_and_production_refuses_to_s
         ["admin", "inspector", "manager", "officer", "viewer"]
     );
     let officer = tokens[3].rsplit(' ').next().unwrap();
-    let body: Value = reqwest::Client::new()
+    let body: Value = crate::helpers::http_client()
         .post(format!("{address}/graphql"))
         .bearer_auth(officer)
         .json(&json!({"query": ME}))

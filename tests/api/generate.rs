@@ -65,7 +65,7 @@ async fn dev_generate_fills_an_empty_database_that_the_api_then_serves() {
         .unwrap();
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let q1 = "{ findings(first: 50) { totalCount edges { node { id title status department { name } measures { id content status } } } } }";
     let body: serde_json::Value = client
         .post(format!("{address}/graphql"))

@@ -31,7 +31,7 @@ async fn the_binary_serves_probes_on_a_fresh_database_and_stops_on_sigterm() {
         }
     };
 
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let health = client
         .get(format!("{address}/healthz"))
         .send()
@@ -87,7 +87,7 @@ async fn readyz_answers_503_when_the_database_is_unreachable() {
     let address = format!("http://{}", app.address());
     let pool = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
 
     let ok = client
         .get(format!("{address}/readyz"))

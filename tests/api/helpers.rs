@@ -17,6 +17,14 @@ use crate::jwt;
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 static NOTICE: Once = Once::new();
 
+/// An HTTP client for talking to a server. reqwest's TLS has no crypto provider of its own here
+/// (as in the server, ring is installed at start-up): a test that talks to a server run as a
+/// child process, before any app was built in this process, would find none.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A database that exists for one test and is removed when the test ends (even on panic).
 pub struct TestDb {
     pub url: String,
@@ -200,7 +208,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: http_client(),
         db: test_db.connect().await,
         data_dir,
         test_db,

@@ -480,7 +480,7 @@ async fn ready(client: &reqwest::Client, port: u16) {
 #[tokio::test]
 async fn killing_a_server_mid_delivery_loses_no_event_and_duplicates_only_retried_ones() {
     let db = TestDb::new().await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let receiver = Receiver::default();
     // Each answer takes a second: deliveries are in flight when the server dies.
     receiver.script(&[], Answer::Slow(Duration::from_millis(1000)));
