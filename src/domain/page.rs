@@ -207,7 +207,6 @@ where
     fetch_under(db, select, order, args, decode, nested).await
 }
 
-/// How a page is read: its size, direction, and the select narrowed by its cursors.
 /// The direction an order runs in SQL: ascending forward and ascending, or backward and
 /// descending (a backward page is read from its end, then turned round).
 fn sql_direction(descending: bool, backward: bool) -> Direction {
@@ -218,6 +217,7 @@ fn sql_direction(descending: bool, backward: bool) -> Direction {
     }
 }
 
+/// How a page is read: its size, direction, and the select narrowed by its cursors.
 struct Bounds<E: EntityTrait> {
     size: u64,
     backward: bool,
