@@ -121,10 +121,14 @@ pub async fn after(
 
 /// Whether any event is newer than `after`.
 pub async fn exist_after(db: &impl ConnectionTrait, after: i32) -> AppResult<bool> {
+    // Ordered by id so that PostgreSQL's generic plan walks the key from `after`: without an
+    // order it scans the whole table (estimating a third of it newer), 23 ms at 126,000 events,
+    // on every wake-up of the webhook dispatcher.
     Ok(event::Entity::find()
         .select_only()
         .column(event::Column::Id)
         .filter(event::Column::Id.gt(after))
+        .order_by_asc(event::Column::Id)
         .limit(1)
         .into_tuple::<i32>()
         .one(db)
