@@ -246,6 +246,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             let conn = db::connect(&config).await?;
             db::migrate(&conn).await?;
+            let size = std::fs::metadata(&file)?.len();
+            crate::ledger_file::Budget::new(&config.import)
+                .file(usize::try_from(size).unwrap_or(usize::MAX))
+                .map_err(failed)?;
             let bytes = std::fs::read(&file)?;
             let name = file
                 .file_name()
@@ -258,7 +262,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let who = Acting::operator("import", config.timezone);
             let report = crate::domain::ledger_import::import(
-                &conn, &who, inspection, &name, &bytes, options,
+                &conn,
+                &who,
+                inspection,
+                &name,
+                bytes,
+                options,
+                &config.import,
             )
             .await
             .map_err(failed)?;

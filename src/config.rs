@@ -228,6 +228,69 @@ pub struct Config {
 
     #[command(flatten)]
     pub live: LiveConfig,
+
+    #[command(flatten)]
+    pub import: ImportLimits,
+}
+
+/// What an imported ledger file may hold. Each is checked before the cost it bounds: the file's
+/// size before it is read, the archive's inflated size before a part is parsed, sheets, rows,
+/// columns, cells and text as they stream in, so a hostile file is refused having cost at most
+/// the limits. The defaults hold a city-wide ledger (a unit's has tens to hundreds of rows).
+#[derive(Debug, Clone, Args)]
+pub struct ImportLimits {
+    /// Largest ledger file, in bytes, as sent.
+    #[arg(long, env = "RECTRACK_IMPORT_MAX_FILE_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    pub import_max_file_bytes: usize,
+
+    /// Largest total of an XLSX workbook's parts once inflated, in bytes (a zip bomb's measure).
+    #[arg(long, env = "RECTRACK_IMPORT_MAX_INFLATED_BYTES", default_value_t = 64 * 1024 * 1024, global = true)]
+    pub import_max_inflated_bytes: u64,
+
+    /// Most sheets in a workbook.
+    #[arg(
+        long,
+        env = "RECTRACK_IMPORT_MAX_SHEETS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub import_max_sheets: usize,
+
+    /// Most rows in a file, all sheets together, counted to the last row holding a value.
+    #[arg(
+        long,
+        env = "RECTRACK_IMPORT_MAX_ROWS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub import_max_rows: usize,
+
+    /// Most columns in a row (a ledger has 21).
+    #[arg(
+        long,
+        env = "RECTRACK_IMPORT_MAX_COLUMNS",
+        default_value_t = 64,
+        global = true
+    )]
+    pub import_max_columns: usize,
+
+    /// Most cells holding a value, all sheets together.
+    #[arg(
+        long,
+        env = "RECTRACK_IMPORT_MAX_CELLS",
+        default_value_t = 200_000,
+        global = true
+    )]
+    pub import_max_cells: usize,
+
+    /// Longest text of one cell, in characters.
+    #[arg(
+        long,
+        env = "RECTRACK_IMPORT_MAX_CELL_CHARS",
+        default_value_t = 20_000,
+        global = true
+    )]
+    pub import_max_cell_chars: usize,
 }
 
 /// Real time: subscriptions, the event outbox, webhooks and the early-warning sweep.

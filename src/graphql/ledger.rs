@@ -5,8 +5,10 @@ use std::io::Read;
 use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
 
 use super::{ContextExt, parse_id};
+use crate::config::Config;
 use crate::domain::ledger_import::{self, Options};
 use crate::error::AppError;
+use crate::ledger_file;
 
 /// A problem found in an imported file, where it is.
 #[derive(SimpleObject)]
@@ -100,7 +102,12 @@ impl LedgerMutation {
         let mut upload = file
             .value(ctx)
             .map_err(|_| AppError::bad_input("file", t!("upload-missing")))?;
-        let mut bytes = Vec::new();
+        let limits = &ctx.data_unchecked::<std::sync::Arc<Config>>().import;
+        // The upload is on disk already (the body limit bounds it); its size is checked
+        // against the import's own limit before it is read into memory.
+        let size = upload.size().map_err(AppError::internal)?;
+        ledger_file::Budget::new(limits).file(usize::try_from(size).unwrap_or(usize::MAX))?;
+        let mut bytes = Vec::with_capacity(size as usize);
         upload
             .content
             .read_to_end(&mut bytes)
@@ -115,8 +122,9 @@ impl LedgerMutation {
             &ctx.acting(),
             id,
             &upload.filename,
-            &bytes,
+            bytes,
             options,
+            limits,
         )
         .await?;
         Ok(report.into())

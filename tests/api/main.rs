@@ -23,6 +23,7 @@ mod filters;
 mod generate;
 mod hardening;
 mod health;
+mod import_limits;
 mod introspection;
 mod languages;
 mod ledger;

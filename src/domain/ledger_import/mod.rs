@@ -21,9 +21,10 @@ use entity::inspection;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Permission;
+use crate::config::ImportLimits;
 use crate::db;
 use crate::domain::{Acting, inspection as inspections, scope};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ledger_file::{self, Format};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,8 +71,9 @@ pub async fn import(
     who: &Acting,
     inspection_id: i32,
     file_name: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     options: Options,
+    limits: &ImportLimits,
 ) -> AppResult<Report> {
     who.require(Permission::ManageFindings)?;
     if options.historical {
@@ -79,8 +81,7 @@ pub async fn import(
     }
     let inspection: inspection::Model = inspections::get(db, &who.caller, inspection_id).await?;
     scope::require_writable(db, &who.caller, inspection.unit_id).await?;
-    let sheets = ledger_file::read(Format::guess(file_name, bytes), bytes)?;
-    let parsed = parse::parse(&sheets, options)?;
+    let parsed = read(file_name, bytes, options, limits).await?;
     let options = Options {
         dry_run: options.dry_run || who.dry_run,
         ..options
@@ -90,13 +91,15 @@ pub async fn import(
         problems: parsed.problems,
         ..Default::default()
     };
-    let txn = db::begin_write(db).await?;
+    // The check reads; only the apply step below writes, so only it holds the write lock
+    // (SQLite has one for the whole database). What changes between the two is caught by
+    // the commands themselves: versions are guarded, numbers unique.
     let check::Checked {
         plan,
         problems,
         warnings,
     } = check::check(
-        &txn,
+        db,
         who,
         &inspection,
         &parsed.sheet,
@@ -109,6 +112,7 @@ pub async fn import(
     // The commands run only on a sheet without problems so far (each finding's refusal is
     // then its own problem); otherwise the counts say what the sheet would change.
     let counts = if report.problems.is_empty() {
+        let txn = db::begin_write(db).await?;
         let (counts, problems) = apply::apply(
             &txn,
             who,
@@ -119,6 +123,13 @@ pub async fn import(
         )
         .await?;
         report.problems.extend(problems);
+        if options.dry_run || !report.problems.is_empty() {
+            txn.rollback().await?;
+        } else {
+            txn.commit().await?;
+            crate::live::committed();
+            report.applied = true;
+        }
         counts
     } else {
         apply::planned_counts(&plan)
@@ -131,12 +142,23 @@ pub async fn import(
     report.measures_created = counts.measures_created;
     report.measures_updated = counts.measures_updated;
     report.entries_added = counts.entries_added;
-    if options.dry_run || !report.problems.is_empty() {
-        txn.rollback().await?;
-    } else {
-        txn.commit().await?;
-        crate::live::committed();
-        report.applied = true;
-    }
     Ok(report)
+}
+
+/// Reads and parses the file within the limits, off the async runtime: it is CPU work that
+/// the limits bound but that can still take a good part of a second on a large ledger.
+async fn read(
+    file_name: &str,
+    bytes: Vec<u8>,
+    options: Options,
+    limits: &ImportLimits,
+) -> AppResult<parse::Parsed> {
+    let format = Format::guess(file_name, &bytes);
+    let limits = limits.clone();
+    tokio::task::spawn_blocking(move || {
+        let sheets = ledger_file::read(format, &bytes, &limits)?;
+        parse::parse(&sheets, options)
+    })
+    .await
+    .map_err(AppError::internal)?
 }

@@ -1,0 +1,371 @@
+//! Reading ledger spreadsheets (整改台账) as they come: XLSX (merged cells read as blanks under
+//! their first cell), CSV (with or without a byte-order mark) and JSON (an array of objects
+//! keyed by column heading); and the small parsers for what units write in them — dates as
+//! 2020年10月19日, 2020.10.19 or 2020-10-19 (or Excel date numbers), statuses in Chinese.
+
+use std::io::Cursor;
+
+use calamine::{DataRef, Reader, Xlsx};
+use chrono::NaiveDate;
+
+use crate::config::ImportLimits;
+use crate::error::{AppError, AppResult};
+
+mod budget;
+pub use budget::Budget;
+
+/// The columns of a ledger, as the import reads them and the export writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Col {
+    Ordinal,
+    Title,
+    Measure,
+    Leader,
+    Department,
+    Person,
+    Deadline,
+    Progress,
+    Status,
+    Category,
+    Description,
+    Kind,
+    Disclosed,
+    MeasureOrdinal,
+    MeasureStatus,
+    MeasureDeadline,
+    CompletedOn,
+    FindingId,
+    FindingVersion,
+    MeasureId,
+    MeasureVersion,
+}
+
+/// Headings a unit may use for each column; the first is the one rectrack writes. The order is
+/// the export's: the unit's columns first, then what a re-import needs (ids and versions).
+pub const HEADINGS: [(Col, &[&str]); 21] = [
+    (Col::Ordinal, &["序号", "编号", "序"]),
+    (
+        Col::Title,
+        &["问题", "存在问题", "反馈问题", "问题清单", "巡察反馈问题"],
+    ),
+    (Col::Measure, &["整改措施", "措施"]),
+    (Col::Leader, &["责任领导", "分管领导"]),
+    (
+        Col::Department,
+        &["责任科室", "责任部门", "责任单位", "牵头科室"],
+    ),
+    (Col::Person, &["责任人"]),
+    (Col::Deadline, &["整改时限", "完成时限", "时限"]),
+    (
+        Col::Progress,
+        &["整改进展", "进展情况", "整改情况", "整改进度"],
+    ),
+    (Col::Status, &["状态", "整改状态", "完成情况"]),
+    (Col::Category, &["方面", "问题类别", "类别"]),
+    (Col::Description, &["问题描述", "具体表现"]),
+    (Col::Kind, &["整改类型", "类型"]),
+    (Col::Disclosed, &["通报公开", "是否公开"]),
+    (Col::MeasureOrdinal, &["措施序号"]),
+    (Col::MeasureStatus, &["措施状态"]),
+    (Col::MeasureDeadline, &["措施时限"]),
+    (Col::CompletedOn, &["完成日期", "完成时间"]),
+    (Col::FindingId, &["问题ID", "问题id"]),
+    (Col::FindingVersion, &["问题版本"]),
+    (Col::MeasureId, &["措施ID", "措施id"]),
+    (Col::MeasureVersion, &["措施版本"]),
+];
+
+/// The heading rectrack writes for a column (problems name columns by it).
+pub fn heading(col: Col) -> &'static str {
+    HEADINGS
+        .iter()
+        .find(|(c, _)| *c == col)
+        .map_or("", |(_, names)| names[0])
+}
+
+/// One sheet of text cells; `rows[i]` is spreadsheet row `i + 1`.
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The format of a ledger file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+    Json,
+}
+
+impl Format {
+    /// By file name, then by content (XLSX files are ZIP archives; JSON starts with `[`).
+    pub fn guess(name: &str, bytes: &[u8]) -> Format {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04") {
+            Format::Xlsx
+        } else if lower.ends_with(".json")
+            || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+        {
+            Format::Json
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+fn cell_text(cell: &DataRef<'_>) -> String {
+    match cell {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_owned(),
+        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        // An Excel date: its day number, which `parse_date` reads.
+        DataRef::DateTime(d) => format!("{}", d.as_f64().floor() as i64),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Puts a value where the sheet has it, once the budget allows it; empty values take nothing.
+fn place(
+    rows: &mut Vec<Vec<String>>,
+    budget: &mut Budget<'_>,
+    row: usize,
+    column: usize,
+    text: String,
+) -> AppResult<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    budget.row(row, rows.len())?;
+    budget.cell(column, &text)?;
+    if rows.len() <= row {
+        rows.resize_with(row + 1, Vec::new);
+    }
+    let cells = &mut rows[row];
+    if cells.len() <= column {
+        cells.resize_with(column + 1, String::new);
+    }
+    cells[column] = text;
+    Ok(())
+}
+
+/// Reads every sheet of a file within the import limits. Parsing a file is CPU work bounded
+/// by those limits; callers run it off the async runtime.
+pub fn read(format: Format, bytes: &[u8], limits: &ImportLimits) -> AppResult<Vec<Sheet>> {
+    let mut budget = Budget::new(limits);
+    budget.file(bytes.len())?;
+    match format {
+        Format::Xlsx => read_xlsx(bytes, &mut budget),
+        Format::Csv => read_csv(bytes, &mut budget),
+        Format::Json => read_json(bytes, &mut budget),
+    }
+}
+
+fn read_xlsx(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
+    // Inflating every part once, into nothing, before calamine reads any: it keeps the
+    // shared strings whole, so an archive's inflated size is its memory.
+    budget.archive(Cursor::new(bytes))?;
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| AppError::bad_input("file", t!("file-not-xlsx", detail = e.to_string())))?;
+    let names = workbook.sheet_names();
+    budget.sheets(names.len())?;
+    let mut sheets = Vec::with_capacity(names.len());
+    for name in names {
+        let bad_sheet = |e: calamine::XlsxError| {
+            AppError::bad_input(
+                "file",
+                t!("file-bad-sheet", sheet = &name, detail = e.to_string()),
+            )
+        };
+        // Cell by cell, never the sheet's declared rectangle. A merged area's value is in
+        // its first cell and the rest read as blanks.
+        let mut cells = workbook.worksheet_cells_reader(&name).map_err(bad_sheet)?;
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        while let Some(cell) = cells.next_cell().map_err(bad_sheet)? {
+            let (row, column) = cell.get_position();
+            let text = cell_text(cell.get_value());
+            place(&mut rows, budget, row as usize, column as usize, text)?;
+        }
+        drop(cells);
+        budget.sheet_read(rows.len());
+        sheets.push(Sheet { name, rows });
+    }
+    Ok(sheets)
+}
+
+fn read_csv(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| AppError::bad_input("file", t!("file-csv-utf8")))?;
+    let text = text.trim_start_matches('\u{FEFF}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| AppError::bad_input("file", t!("file-not-csv", detail = e.to_string())))?;
+        if !more {
+            break;
+        }
+        let row = rows.len();
+        budget.row(row, row)?;
+        let mut cells = Vec::with_capacity(record.len().min(64));
+        for (column, cell) in record.iter().enumerate() {
+            let cell = cell.trim();
+            if !cell.is_empty() {
+                budget.cell(column, cell)?;
+            }
+            cells.push(cell.to_owned());
+        }
+        rows.push(cells);
+    }
+    budget.sheet_read(rows.len());
+    Ok(vec![Sheet {
+        name: "CSV".to_owned(),
+        rows,
+    }])
+}
+
+/// A JSON ledger: an array of objects keyed by column heading, read item by item so that the
+/// row limit stops an array of a million objects at the first one too many.
+fn read_json(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
+    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+
+    type Item = serde_json::Map<String, serde_json::Value>;
+    /// The items, and the budget's refusal when it stopped them (serde's error carries text).
+    struct Items<'b, 'l> {
+        budget: &'b Budget<'l>,
+        refused: &'b mut Option<AppError>,
+    }
+    impl<'de> DeserializeSeed<'de> for Items<'_, '_> {
+        type Value = Vec<Item>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Item>, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Items<'_, '_> {
+        type Value = Vec<Item>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Item>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<Item>()? {
+                // Row 1 is the heading, so item `i` is row `i + 2`.
+                let row = items.len() + 1;
+                if let Err(refused) = self.budget.row(row, row) {
+                    let message = refused.message().to_owned();
+                    *self.refused = Some(refused);
+                    return Err(serde::de::Error::custom(message));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+
+    let mut refused = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = Items {
+        budget,
+        refused: &mut refused,
+    }
+    .deserialize(&mut de)
+    .and_then(|items| de.end().map(|()| items));
+    let items = match (read, refused) {
+        (Ok(items), _) => items,
+        (Err(_), Some(refused)) => return Err(refused),
+        (Err(e), None) => {
+            return Err(AppError::bad_input(
+                "file",
+                t!("file-not-json", detail = e.to_string()),
+            ));
+        }
+    };
+    let mut header: Vec<String> = Vec::new();
+    for item in &items {
+        for key in item.keys() {
+            if !header.contains(key) {
+                budget.cell(header.len(), key)?;
+                header.push(key.clone());
+            }
+        }
+    }
+    let mut rows = vec![header.clone()];
+    for item in &items {
+        let mut cells = Vec::with_capacity(header.len());
+        for (column, key) in header.iter().enumerate() {
+            let text = match item.get(key) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+                Some(other) => other.to_string(),
+            };
+            if !text.is_empty() {
+                budget.cell(column, &text)?;
+            }
+            cells.push(text);
+        }
+        rows.push(cells);
+    }
+    budget.sheet_read(rows.len());
+    Ok(vec![Sheet {
+        name: "JSON".to_owned(),
+        rows,
+    }])
+}
+
+/// A date as units write it: 2020-10-19, 2020/10/19, 2020.10.19, 2020年10月19日, or an Excel
+/// date number. `Ok(None)` for an empty cell.
+pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(serial) = t.parse::<f64>()
+        && (20_000.0..80_000.0).contains(&serial)
+    {
+        // Excel's day 1 is 1900-01-01, and it counts a 29 February 1900 that never was.
+        let base = NaiveDate::from_ymd_opt(1899, 12, 30).ok_or("1899-12-30")?;
+        return Ok(base.checked_add_days(chrono::Days::new(serial as u64)));
+    }
+    let cleaned: String = t
+        .replace(['年', '月', '.', '/'], "-")
+        .replace('日', "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let parts: Vec<&str> = cleaned.split('-').filter(|p| !p.is_empty()).collect();
+    if let [y, m, d] = parts.as_slice()
+        && let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>())
+        && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+    {
+        return Ok(Some(date));
+    }
+    Err(t!("not-a-date", text = t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_as_units_write_them() {
+        let d = NaiveDate::from_ymd_opt(2020, 10, 19);
+        assert_eq!(parse_date("2020年10月19日"), Ok(d));
+        assert_eq!(parse_date("2020.10.19"), Ok(d));
+        assert_eq!(parse_date("2020-10-19"), Ok(d));
+        assert_eq!(parse_date("2020/10/19"), Ok(d));
+        assert_eq!(parse_date(" 2020 年 10 月 19 日 "), Ok(d));
+        assert_eq!(parse_date("44123"), Ok(d));
+        assert_eq!(parse_date(""), Ok(None));
+        assert!(parse_date("2020-02-30").is_err());
+        assert!(parse_date("下月底").is_err());
+    }
+}
