@@ -317,6 +317,7 @@ async fn hostile_files_are_refused_naming_their_limit_within_a_memory_bound() {
         .unwrap();
     assert_eq!(health.status(), 200);
     let peak = server.peak_rss_kb();
+    eprintln!("the capped server's peak resident memory: {peak} kB");
     assert!(
         peak < PEAK_RSS_BOUND_KB,
         "peak resident memory {peak} kB, bound {PEAK_RSS_BOUND_KB} kB"
