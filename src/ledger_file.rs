@@ -112,7 +112,8 @@ impl Format {
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_owned(),
+        // A text rectrack's CSV quoted (the file saved again as a workbook) reads as written.
+        Data::String(s) => crate::spreadsheet::restore(s.trim()).to_owned(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
@@ -164,7 +165,12 @@ pub fn read(format: Format, bytes: &[u8]) -> AppResult<Vec<Sheet>> {
                 let record = record.map_err(|e| {
                     AppError::bad_input("file", t!("file-not-csv", detail = e.to_string()))
                 })?;
-                rows.push(record.iter().map(|c| c.trim().to_owned()).collect());
+                rows.push(
+                    record
+                        .iter()
+                        .map(|c| crate::spreadsheet::restore(c.trim()).to_owned())
+                        .collect(),
+                );
             }
             Ok(vec![Sheet {
                 name: "CSV".to_owned(),

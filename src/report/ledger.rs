@@ -114,11 +114,16 @@ pub fn machine_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
 }
 
 /// Records as CSV in UTF-8 with a byte-order mark, so that spreadsheet programs read the
-/// Chinese text correctly.
+/// Chinese text correctly; every cell [neutralised](crate::spreadsheet::neutralise), so that
+/// they show a text that looks like a formula rather than run it.
 pub fn write_csv<R: AsRef<[String]>>(records: impl IntoIterator<Item = R>) -> String {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     for record in records {
-        let _ = writer.write_record(record.as_ref());
+        let cells = record
+            .as_ref()
+            .iter()
+            .map(|cell| crate::spreadsheet::neutralise(cell));
+        let _ = writer.write_record(cells.map(|cell| cell.into_owned()));
     }
     let bytes = writer.into_inner().unwrap_or_default();
     format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes))
