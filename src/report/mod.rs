@@ -6,6 +6,7 @@
 pub mod bulletin;
 pub mod ledger;
 pub mod markdown;
+pub mod md;
 pub mod render;
 pub mod xlsx;
 
