@@ -7,10 +7,10 @@
 //! Build one with [`line`] (a heading, a list item or a table cell: line breaks become
 //! spaces, since a line break would end the line's block), [`paragraph`] (a paragraph of its
 //! own: its line breaks kept) or [`in_html`] (inside an HTML element of rectrack's own, where
-//! Markdown is not read: HTML escaping only, on one line). Rectrack's own words (labels, dates,
-//! numbers) are written as they are.
+//! Markdown is not read: HTML escaping by maud, on one line, Markdown's characters as character
+//! references). Rectrack's own words (labels, dates, numbers) are written as they are.
 
-use std::fmt;
+use std::fmt::{self, Write};
 
 /// Where in a Markdown document a text goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +54,20 @@ pub fn in_html(text: &str) -> Md<'_> {
 impl fmt::Display for Md<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.context == Context::Html {
-            // Inside an HTML block Markdown is not read (a backslash would show), and a blank
-            // line would end the block: HTML escaping, on one line.
+            // Inside an HTML block CommonMark reads no Markdown (a backslash would show), and
+            // a blank line would end the block: HTML escaping, on one line; the characters that
+            // are Markdown elsewhere as character references, for renderers that read Markdown
+            // inside HTML all the same.
             let mut escaped = String::with_capacity(self.text.len());
             fmt::Write::write_str(&mut maud::Escaper::new(&mut escaped), &one_line(self.text))?;
-            return f.write_str(&escaped);
+            for c in escaped.chars() {
+                if INLINE.contains(&c) {
+                    write!(f, "&#{};", u32::from(c))?;
+                } else {
+                    f.write_char(c)?;
+                }
+            }
+            return Ok(());
         }
         escape(f, self.text, self.context == Context::Paragraph)
     }
@@ -174,7 +183,7 @@ mod tests {
         );
         assert_eq!(
             in_html("A & B <b>\"x\"</b>\n\n# y").to_string(),
-            "A &amp; B &lt;b&gt;&quot;x&quot;&lt;/b&gt;  # y"
+            "A &amp; B &lt;b&gt;&quot;x&quot;&lt;/b&gt;  &#35; y"
         );
     }
 }
