@@ -5,6 +5,7 @@
 
 use super::{FindingFacts, Snapshot, measure_status_zh, status_zh, type_zh};
 use crate::ledger_file::{Col, HEADINGS};
+use crate::spreadsheet::neutralise;
 
 /// The columns of a report's ledger table.
 pub const REPORT_COLUMNS: [&str; 9] = [
@@ -122,8 +123,8 @@ pub fn write_csv<R: AsRef<[String]>>(records: impl IntoIterator<Item = R>) -> St
         let cells = record
             .as_ref()
             .iter()
-            .map(|cell| crate::spreadsheet::neutralise(cell));
-        let _ = writer.write_record(cells.map(|cell| cell.into_owned()));
+            .map(|cell| neutralise(cell).into_owned());
+        let _ = writer.write_record(cells);
     }
     let bytes = writer.into_inner().unwrap_or_default();
     format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes))
