@@ -28,5 +28,6 @@ pub mod ledger_file;
 pub mod live;
 pub mod report;
 pub mod seed;
+pub mod spreadsheet;
 pub mod startup;
 pub mod state;

@@ -116,8 +116,9 @@ impl Format {
 fn cell_text(cell: &DataRef<'_>) -> String {
     match cell {
         DataRef::Empty => String::new(),
-        DataRef::String(s) => s.trim().to_owned(),
-        DataRef::SharedString(s) => s.trim().to_owned(),
+        // A text rectrack's CSV quoted (the file saved again as a workbook) reads as written.
+        DataRef::String(s) => crate::spreadsheet::restore(s.trim()).to_owned(),
+        DataRef::SharedString(s) => crate::spreadsheet::restore(s.trim()).to_owned(),
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         DataRef::Float(f) => f.to_string(),
         DataRef::Int(i) => i.to_string(),
@@ -218,7 +219,7 @@ fn read_csv(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
         budget.row(row, row)?;
         let mut cells = Vec::with_capacity(record.len().min(64));
         for (column, cell) in record.iter().enumerate() {
-            let cell = cell.trim();
+            let cell = crate::spreadsheet::restore(cell.trim());
             if !cell.is_empty() {
                 budget.cell(column, cell)?;
             }

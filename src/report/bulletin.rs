@@ -5,9 +5,15 @@
 //!
 //! The prose is the unit's (`Publicity`); every figure it states is computed here from the
 //! snapshot ([`FIGURES`]), so the text and the ledger cannot disagree.
+//!
+//! [`blocks`] is the bulletin as plain text; each rendering escapes that text for itself:
+//! Markdown through [`super::md`], HTML through maud's templates, which escape every value.
 
 use std::fmt::Write;
 
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::md;
 use super::{Snapshot, chinese_date, chinese_number};
 
 /// A figure prose may name: its name and how it is computed from the snapshot.
@@ -192,13 +198,33 @@ pub fn dated(s: &Snapshot) -> chrono::NaiveDate {
     s.publicity.issued_on.unwrap_or(s.period_end)
 }
 
-/// The bulletin's paragraphs: (kind, text) where kind is `title`, `h2`, `h3`, `p` or `sign`.
-pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
+/// One paragraph of a bulletin, as plain text (each rendering escapes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// `title`, `h2`, `h3`, `p` or `sign`.
+    pub kind: &'static str,
+    /// The number a problem is listed under (1, 2, 3 … through the headings).
+    pub number: Option<usize>,
+    pub text: String,
+}
+
+impl Block {
+    fn new(kind: &'static str, text: String) -> Self {
+        Self {
+            kind,
+            number: None,
+            text,
+        }
+    }
+}
+
+/// The bulletin's paragraphs, in order.
+pub fn blocks(s: &Snapshot) -> Vec<Block> {
     let i = &s.inspection;
     let p = &s.publicity;
     let issuer = issuer(s);
     let unit = fill(p.unit_short_name.as_deref().unwrap_or(&i.unit_name), s);
-    let mut out = vec![("title", title(s))];
+    let mut out = vec![Block::new("title", title(s))];
     let deployed = format!(
         "根据{}统一部署",
         fill(p.deployed_by.as_deref().unwrap_or(""), s)
@@ -220,12 +246,12 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
         );
     }
     facts.push_str("按照党务公开原则和巡察工作有关要求，现将巡察整改阶段性进展情况予以公布。");
-    out.push(("p", facts));
+    out.push(Block::new("p", facts));
 
     let mut section = 0;
     let mut next_section = |title: &str| {
         section += 1;
-        (
+        Block::new(
             "h2",
             format!("{}、{}", chinese_number(section), bare(title)),
         )
@@ -237,16 +263,16 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
             .map_or_else(|| "加强组织领导，压实整改责任".to_owned(), |h| fill(h, s));
         out.push(next_section(&heading));
         if let Some(lead) = &p.lead {
-            out.push(("p", fill(lead, s)));
+            out.push(Block::new("p", fill(lead, s)));
         }
         for (n, m) in p.organisational_measures.iter().enumerate() {
-            out.push(("p", item(n, &m.title, &m.content, s)));
+            out.push(Block::new("p", item(n, &m.title, &m.content, s)));
         }
     }
     out.push(next_section("对巡察反馈意见所指出问题的整改落实情况"));
     // The look-back is part of the account once it has found a problem back.
     if s.summary.relapsed > 0 {
-        out.push((
+        out.push(Block::new(
             "p",
             format!(
                 "截至{}，回头看发现{}个已销号问题出现反弹。",
@@ -263,22 +289,26 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
             Some(title) => category_heading(title),
             None => "其他问题的整改情况".to_owned(),
         };
-        out.push((
+        out.push(Block::new(
             "h3",
             format!("（{}）{heading}", chinese_number(n as i32 + 1)),
         ));
         for f in &category.findings {
             numbered += 1;
-            let mut problem = format!("{numbered}. {}。", bare(&f.title));
+            let mut problem = format!("{}。", bare(&f.title));
             let description = f.description.trim();
             if !description.is_empty() {
                 problem.push_str(description);
             }
-            out.push(("p", problem));
+            out.push(Block {
+                kind: "p",
+                number: Some(numbered),
+                text: problem,
+            });
             if let Some(measures) =
                 measures_paragraph(f.measures.iter().map(|m| m.content.as_str()))
             {
-                out.push(("p", measures));
+                out.push(Block::new("p", measures));
             }
         }
     }
@@ -290,10 +320,10 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
         );
         out.push(next_section(&heading));
         if let Some(lead) = &p.closing_lead {
-            out.push(("p", fill(lead, s)));
+            out.push(Block::new("p", fill(lead, s)));
         }
         for (n, c) in p.closing_commitments.iter().enumerate() {
-            out.push(("p", item(n, &c.title, &c.content, s)));
+            out.push(Block::new("p", item(n, &c.title, &c.content, s)));
         }
     }
     let mut closing =
@@ -301,32 +331,26 @@ pub fn blocks(s: &Snapshot) -> Vec<(&'static str, String)> {
     if let Some(contact) = &p.contact {
         let _ = write!(closing, "联系方式：{}。", bare(&contact.text()));
     }
-    out.push(("p", closing));
-    out.push(("sign", issuer));
-    out.push(("sign", chinese_date(dated(s))));
+    out.push(Block::new("p", closing));
+    out.push(Block::new("sign", issuer));
+    out.push(Block::new("sign", chinese_date(dated(s))));
     out
 }
 
 pub fn markdown(s: &Snapshot) -> String {
     let mut out = String::new();
-    for (kind, text) in blocks(s) {
-        let _ = match kind {
-            "title" => writeln!(out, "# {text}\n"),
-            "h2" => writeln!(out, "## {text}\n"),
-            "h3" => writeln!(out, "### {text}\n"),
-            "sign" => writeln!(out, "<p align=\"right\">{text}</p>\n"),
-            _ => writeln!(out, "{text}\n"),
+    for block in blocks(s) {
+        let text = &block.text;
+        let _ = match (block.kind, block.number) {
+            ("title", _) => writeln!(out, "# {}\n", md::line(text)),
+            ("h2", _) => writeln!(out, "## {}\n", md::line(text)),
+            ("h3", _) => writeln!(out, "### {}\n", md::line(text)),
+            ("sign", _) => writeln!(out, "<p align=\"right\">{}</p>\n", md::in_html(text)),
+            (_, Some(n)) => writeln!(out, "{n}. {}\n", md::paragraph(text)),
+            _ => writeln!(out, "{}\n", md::paragraph(text)),
         };
     }
     out
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The style of the public pages: a document to read on a screen, and to print on A4 as the
@@ -339,30 +363,39 @@ h1{text-align:center;font-size:1.5em}h2{font-size:1.2em}h3{font-size:1.05em}p{te
 @media print{body{max-width:none;margin:0;padding:0;font-size:12pt;color:#000}nav,.noprint{display:none}\
 h1,h2,h3{break-after:avoid}p{orphans:3;widows:3}a{color:#000;text-decoration:none}}";
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        escape(title)
-    )
+fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+    .into_string()
 }
 
 pub fn html(s: &Snapshot) -> String {
     let blocks = blocks(s);
-    let mut body =
-        String::from("<nav class=\"noprint\"><a href=\"/public/bulletins\">全部通报</a></nav>\n");
-    for (kind, text) in &blocks {
-        let text = escape(text);
-        let _ = match *kind {
-            "title" => writeln!(body, "<h1>{text}</h1>"),
-            "h2" => writeln!(body, "<h2>{text}</h2>"),
-            "h3" => writeln!(body, "<h3>{text}</h3>"),
-            "sign" => writeln!(body, "<p class=\"sign\">{text}</p>"),
-            _ => writeln!(body, "<p>{text}</p>"),
-        };
-    }
-    page(&blocks[0].1, &body)
+    let body = html! {
+        nav class="noprint" { a href="/public/bulletins" { "全部通报" } }
+        @for block in &blocks {
+            @let text = &block.text;
+            @match (block.kind, block.number) {
+                ("title", _) => { h1 { (text) } }
+                ("h2", _) => { h2 { (text) } }
+                ("h3", _) => { h3 { (text) } }
+                ("sign", _) => { p class="sign" { (text) } }
+                (_, Some(n)) => { p { (n) ". " (text) } }
+                _ => { p { (text) } }
+            }
+        }
+    };
+    page(&title(s), body)
 }
 
 /// One published bulletin in the public index.
@@ -396,32 +429,30 @@ impl IndexEntry {
 
 /// The public index of published bulletins, newest first, with a link to the next page.
 pub fn index_html(entries: &[IndexEntry], next: Option<&str>, limit: Option<i32>) -> String {
-    let mut body = String::from("<h1>巡察整改情况通报</h1>\n");
-    if entries.is_empty() {
-        body.push_str("<p>暂无已公布的通报。</p>\n");
-    } else {
-        body.push_str("<ol class=\"index\">\n");
-        for e in entries {
-            let _ = writeln!(
-                body,
-                "<li><a href=\"{}\">{}</a><br><span class=\"meta\">{} · {}</span></li>",
-                escape(&e.url),
-                escape(&e.title),
-                escape(&e.unit_name),
-                chinese_date(e.issued_on)
-            );
+    let next = next.map(|cursor| {
+        let limit = limit.map(|l| format!("&limit={l}")).unwrap_or_default();
+        format!("/public/bulletins?cursor={cursor}{limit}")
+    });
+    let body = html! {
+        h1 { "巡察整改情况通报" }
+        @if entries.is_empty() {
+            p { "暂无已公布的通报。" }
+        } @else {
+            ol class="index" {
+                @for e in entries {
+                    li {
+                        a href=(e.url) { (e.title) }
+                        br;
+                        span class="meta" { (e.unit_name) " · " (chinese_date(e.issued_on)) }
+                    }
+                }
+            }
         }
-        body.push_str("</ol>\n");
-    }
-    if let Some(next) = next {
-        let _ = writeln!(
-            body,
-            "<nav class=\"noprint\"><a rel=\"next\" href=\"/public/bulletins?cursor={}{}\">下一页</a></nav>",
-            escape(next),
-            limit.map(|l| format!("&amp;limit={l}")).unwrap_or_default()
-        );
-    }
-    page("巡察整改情况通报", &body)
+        @if let Some(next) = next {
+            nav class="noprint" { a rel="next" href=(next) { "下一页" } }
+        }
+    };
+    page("巡察整改情况通报", body)
 }
 
 #[cfg(test)]

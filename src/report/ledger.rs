@@ -5,6 +5,7 @@
 
 use super::{FindingFacts, Snapshot, measure_status_zh, status_zh, type_zh};
 use crate::ledger_file::{Col, HEADINGS};
+use crate::spreadsheet::neutralise;
 
 /// The columns of a report's ledger table.
 pub const REPORT_COLUMNS: [&str; 9] = [
@@ -114,11 +115,16 @@ pub fn machine_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
 }
 
 /// Records as CSV in UTF-8 with a byte-order mark, so that spreadsheet programs read the
-/// Chinese text correctly.
+/// Chinese text correctly; every cell [neutralised](crate::spreadsheet::neutralise), so that
+/// they show a text that looks like a formula rather than run it.
 pub fn write_csv<R: AsRef<[String]>>(records: impl IntoIterator<Item = R>) -> String {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     for record in records {
-        let _ = writer.write_record(record.as_ref());
+        let cells = record
+            .as_ref()
+            .iter()
+            .map(|cell| neutralise(cell).into_owned());
+        let _ = writer.write_record(cells);
     }
     let bytes = writer.into_inner().unwrap_or_default();
     format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes))

@@ -1,19 +1,26 @@
 //! The progress report (整改情况报告) as Markdown, for reading and for pasting into documents.
+//! Every text from the data is written through [`md`], so that it reads as typed.
 
 use std::fmt::Write;
 
+use super::md::{self, line};
 use super::{Snapshot, chinese_number, measure_status_zh, status_zh};
 
 pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
     let i = &s.inspection;
-    let _ = writeln!(out, "# {}巡察整改情况报告", i.unit_name);
+    let _ = writeln!(out, "# {}巡察整改情况报告", line(&i.unit_name));
     let _ = writeln!(out);
     let period = match s.period_start {
         Some(start) => format!("{start} 至 {}", s.period_end),
         None => format!("截至 {}", s.period_end),
     };
-    let _ = writeln!(out, "- 巡察：{}（{}）", i.title, i.inspection_group);
+    let _ = writeln!(
+        out,
+        "- 巡察：{}（{}）",
+        line(&i.title),
+        line(&i.inspection_group)
+    );
     let _ = writeln!(out, "- 报告期：{period}");
     let _ = writeln!(
         out,
@@ -51,19 +58,24 @@ pub fn render(s: &Snapshot) -> String {
     for (n, category) in s.categories.iter().enumerate() {
         let _ = writeln!(out);
         let heading = category.title.as_deref().unwrap_or("其他问题");
-        let _ = writeln!(out, "## {}、{heading}", chinese_number(n as i32 + 1));
+        let _ = writeln!(
+            out,
+            "## {}、{}",
+            chinese_number(n as i32 + 1),
+            line(heading)
+        );
         for f in &category.findings {
             let _ = writeln!(out);
             let _ = writeln!(
                 out,
                 "### {}. {}（{}）",
                 f.ordinal,
-                f.title,
+                line(&f.title),
                 status_zh(&f.status)
             );
             let _ = writeln!(out);
             if !f.description.is_empty() {
-                let _ = writeln!(out, "{}", f.description);
+                let _ = writeln!(out, "{}", md::paragraph(&f.description));
                 let _ = writeln!(out);
             }
             let deadline = f
@@ -73,9 +85,9 @@ pub fn render(s: &Snapshot) -> String {
             let _ = writeln!(
                 out,
                 "责任科室：{}；责任领导：{}；责任人：{}；整改时限：{deadline}",
-                f.department,
-                f.responsible_leader.as_deref().unwrap_or("—"),
-                f.responsible_person.as_deref().unwrap_or("—"),
+                line(&f.department),
+                line(f.responsible_leader.as_deref().unwrap_or("—")),
+                line(f.responsible_person.as_deref().unwrap_or("—")),
             );
             let _ = writeln!(out);
             for m in &f.measures {
@@ -83,17 +95,18 @@ pub fn render(s: &Snapshot) -> String {
                     out,
                     "{}. {}（{}）",
                     m.ordinal,
-                    m.content,
+                    line(&m.content),
                     measure_status_zh(&m.status)
                 );
             }
             for t in &f.targets {
-                let show =
-                    |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v}{}", t.unit));
+                let show = |v: Option<f64>| {
+                    v.map_or("—".to_owned(), |v| format!("{v}{}", line(&t.unit)))
+                };
                 let _ = writeln!(
                     out,
                     "- 目标“{}”：基数 {}，要求 {}，当前 {}",
-                    t.name,
+                    line(&t.name),
                     show(t.baseline),
                     show(t.required_value),
                     show(t.current_value)
@@ -103,7 +116,7 @@ pub fn render(s: &Snapshot) -> String {
                 let _ = writeln!(out);
                 let _ = writeln!(out, "本期进展：");
                 for e in &f.progress {
-                    let _ = writeln!(out, "- {} {}", e.entry_date, e.content);
+                    let _ = writeln!(out, "- {} {}", e.entry_date, line(&e.content));
                 }
             }
         }

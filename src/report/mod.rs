@@ -6,6 +6,7 @@
 pub mod bulletin;
 pub mod ledger;
 pub mod markdown;
+pub mod md;
 pub mod render;
 pub mod xlsx;
 
@@ -290,6 +291,127 @@ pub fn chinese_date(date: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text that is a formula, HTML and Markdown at once.
+    const HOSTILE: &str = "=<i>x</i>|# `y` [z](javascript:alert(1))";
+
+    /// A snapshot in which every text a user can write is [`HOSTILE`].
+    fn hostile_snapshot() -> Snapshot {
+        let h = || HOSTILE.to_owned();
+        let day = NaiveDate::from_ymd_opt(2021, 4, 13).unwrap();
+        let paragraph = || Paragraph {
+            title: h(),
+            content: h(),
+        };
+        Snapshot {
+            kind: "bulletin".to_owned(),
+            inspection: InspectionFacts {
+                id: 1,
+                title: h(),
+                inspection_group: h(),
+                unit_code: h(),
+                unit_name: h(),
+                started_on: day,
+                ended_on: Some(day),
+                feedback_on: Some(day),
+                due_on: Some(day),
+            },
+            period_start: Some(day),
+            period_end: day,
+            generated_at: chrono::Utc::now().fixed_offset(),
+            summary: SummaryFacts::default(),
+            categories: vec![CategoryFacts {
+                ordinal: Some(1),
+                title: Some(h()),
+                findings: vec![FindingFacts {
+                    id: 1,
+                    ordinal: 1,
+                    title: h(),
+                    description: h(),
+                    rectification_type: "immediate".to_owned(),
+                    status: "in_progress".to_owned(),
+                    deadline: Some(day),
+                    responsible_leader: Some(h()),
+                    department: h(),
+                    responsible_person: Some(h()),
+                    closed_at: None,
+                    version: 1,
+                    disclosed: true,
+                    measures: vec![MeasureFacts {
+                        id: Some(1),
+                        version: Some(1),
+                        ordinal: 1,
+                        content: h(),
+                        status: "done".to_owned(),
+                        deadline: Some(day),
+                        completed_on: Some(day),
+                        department: Some(h()),
+                    }],
+                    targets: vec![TargetFacts {
+                        name: h(),
+                        unit: h(),
+                        baseline: Some(-1.0),
+                        required_value: Some(2.0),
+                        current_value: None,
+                        as_of: Some(day),
+                        met: Some(false),
+                    }],
+                    progress: vec![EntryFacts {
+                        entry_date: day,
+                        kind: "work".to_owned(),
+                        content: h(),
+                        author: h(),
+                        measure_id: Some(1),
+                        evidence: vec![h()],
+                    }],
+                }],
+            }],
+            publicity: Publicity {
+                issuer: Some(h()),
+                issued_on: Some(day),
+                deployed_by: Some(h()),
+                unit_short_name: Some(h()),
+                lead_heading: Some(h()),
+                lead: Some(h()),
+                organisational_measures: vec![paragraph()],
+                closing_heading: Some(h()),
+                closing_lead: Some(h()),
+                closing_commitments: vec![paragraph()],
+                contact: Some(Contact::Parts {
+                    phone: Some(h()),
+                    address: Some(h()),
+                    email: Some(h()),
+                }),
+            },
+        }
+    }
+
+    #[test]
+    fn every_text_reaches_every_rendering_as_text() {
+        use render::{Document, Format, render_text};
+        let s = hostile_snapshot();
+        // Markdown: no HTML, and no Markdown, from the data.
+        for document in [Document::Report(&s), Document::Bulletin(&s)] {
+            let text = render_text(document, Format::Markdown).unwrap();
+            for raw in ["<i>", "[z](", "`y`", "|#", "# `"] {
+                assert!(!text.contains(raw), "{raw} in {text}");
+            }
+        }
+        let page = render_text(Document::Bulletin(&s), Format::Html).unwrap();
+        assert!(!page.contains("<i>"), "{page}");
+        assert!(page.contains("&lt;i&gt;x&lt;/i&gt;"), "{page}");
+        for document in [Document::Report(&s), Document::Ledger(&s)] {
+            let csv = render_text(document, Format::Csv).unwrap();
+            let mut reader = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(csv.trim_start_matches('\u{FEFF}').as_bytes());
+            for record in reader.records() {
+                for cell in record.unwrap().iter() {
+                    assert!(!cell.starts_with('='), "{cell}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn numbers_and_dates_read_as_in_documents() {

@@ -17,6 +17,7 @@ mod browser;
 mod bulletin;
 mod concurrency;
 mod documents;
+mod escaping;
 mod evidence;
 mod faults;
 mod filters;
