@@ -123,7 +123,11 @@ pub fn scan(text: &str, bounds: &Bounds) -> Result<(), ServerError> {
                 i += 3;
                 // A block string ends at the first `"""` not escaped as `\"""`.
                 while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
                 }
                 i += 3;
             }
@@ -423,8 +427,7 @@ impl<'a> Measure<'a> {
                 max = bounds.max_directives
             )));
         }
-        if total.depth > bounds.max_depth || total.introspection > bounds.max_introspection_depth
-        {
+        if total.depth > bounds.max_depth || total.introspection > bounds.max_introspection_depth {
             return Err(too_complex(t!(
                 "query-too-deep",
                 depth = total.depth.max(total.introspection),

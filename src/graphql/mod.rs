@@ -6,8 +6,8 @@
 
 mod account;
 mod audit;
-mod bulk;
 mod bounds;
+mod bulk;
 mod bulletin;
 pub mod catalogue;
 mod connection;

@@ -23,6 +23,7 @@ mod filters;
 mod generate;
 mod hardening;
 mod health;
+mod hostile_documents;
 mod introspection;
 mod languages;
 mod ledger;
