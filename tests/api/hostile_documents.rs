@@ -7,6 +7,7 @@
 //! The random documents come from a seeded generator: `HOSTILE_SEED` replays a draw (default
 //! 37, the number), `HOSTILE_COUNT` sets how many (default 200).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -235,13 +236,14 @@ fn web(rng: &mut Rng) -> String {
     text
 }
 
-/// What one request came to: its wall time and a complaint, if any.
+/// What one request came to: its outcome (`data` or the first error's code) and a complaint,
+/// if any.
 async fn send(
     app: &TestApp,
     token: Option<String>,
     name: &str,
     text: &str,
-) -> (Duration, Option<String>) {
+) -> (String, Option<String>) {
     let started = Instant::now();
     let mut request = app
         .client
@@ -263,6 +265,7 @@ async fn send(
     } else {
         "anonymous"
     };
+    let mut outcome = String::from("none");
     let complaint = match answer {
         Err(_) => Some(format!("{name} ({who}): no answer within 10 s")),
         Ok(None) => Some(format!("{name} ({who}): no JSON answer")),
@@ -272,6 +275,7 @@ async fn send(
                 .iter()
                 .all(|e| e["extensions"]["code"].as_str().is_some());
             let data = !body["data"].is_null() && body.get("data").is_some();
+            outcome = error_code(&body).unwrap_or("data").to_owned();
             if status >= 500 {
                 Some(format!("{name} ({who}): status {status}: {body}"))
             } else if !coded || (errors.is_empty() && !data) {
@@ -285,12 +289,15 @@ async fn send(
             }
         }
     };
-    (took, complaint)
+    (outcome, complaint)
 }
 
 /// Sends every document, anonymous and as admin, `AT_ONCE` at a time, while another task polls
-/// `/healthz`; returns the complaints and the slowest health answer.
-async fn barrage(app: Arc<TestApp>, documents: Vec<(String, String)>) -> (Vec<String>, Duration) {
+/// `/healthz`; returns the complaints, the outcomes and the slowest health answer.
+async fn barrage(
+    app: Arc<TestApp>,
+    documents: Vec<(String, String)>,
+) -> (Vec<String>, BTreeMap<String, usize>, Duration) {
     let done = Arc::new(AtomicBool::new(false));
     let health = {
         let (app, done) = (app.clone(), done.clone());
@@ -315,6 +322,7 @@ async fn barrage(app: Arc<TestApp>, documents: Vec<(String, String)>) -> (Vec<St
         })
     };
     let mut complaints = Vec::new();
+    let mut outcomes = BTreeMap::new();
     let mut pending = JoinSet::new();
     let sends = documents.into_iter().flat_map(|(name, text)| {
         [None, Some(TestUser::admin())]
@@ -323,20 +331,23 @@ async fn barrage(app: Arc<TestApp>, documents: Vec<(String, String)>) -> (Vec<St
     });
     for (name, text, token) in sends {
         if pending.len() >= AT_ONCE
-            && let Some(Ok((_, complaint))) = pending.join_next().await
+            && let Some(Ok((outcome, complaint))) = pending.join_next().await
         {
+            *outcomes.entry(outcome).or_default() += 1;
             complaints.extend(complaint);
         }
         let app = app.clone();
         pending.spawn(async move { send(&app, token, &name, &text).await });
     }
     while let Some(result) = pending.join_next().await {
-        complaints.extend(result.expect("a request task ends").1);
+        let (outcome, complaint) = result.expect("a request task ends");
+        *outcomes.entry(outcome).or_default() += 1;
+        complaints.extend(complaint);
     }
     done.store(true, Ordering::Relaxed);
     let (slowest, health_complaints) = health.await.expect("the health poller ends");
     complaints.extend(health_complaints);
-    (complaints, slowest)
+    (complaints, outcomes, slowest)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -445,13 +456,25 @@ async fn hostile_documents_answer_within_a_second_while_healthz_keeps_answering(
     for i in 0..count {
         documents.push((format!("seed {seed} draw {i}"), draw(&mut rng)));
     }
-    let (complaints, slowest_health) = barrage(app, documents).await;
+    let (complaints, outcomes, slowest_health) = barrage(app, documents).await;
     assert!(
         complaints.is_empty(),
         "seed {seed}: {} complaints:\n{}",
         complaints.len(),
         complaints.join("\n")
     );
+    // The draws reach every kind of answer: data, refusals by size and shape, invalid texts.
+    for outcome in [
+        "data",
+        "QUERY_TOO_COMPLEX",
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+    ] {
+        assert!(
+            outcomes.get(outcome).is_some_and(|n| *n > 0),
+            "seed {seed}: no {outcome} among {outcomes:?}"
+        );
+    }
     assert!(
         slowest_health < WITHIN,
         "/healthz answered after {slowest_health:?}"
