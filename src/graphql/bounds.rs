@@ -154,12 +154,22 @@ pub fn scan(text: &str, bounds: &Bounds) -> Result<(), ServerError> {
                 tokens += 1;
                 i += 3;
             }
-            // Names and numbers: one token for the whole run.
-            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+            // A name: one token for the whole run.
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                tokens += 1;
+                i += 1;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+            }
+            // A number (`-1.5e+3`): one token; a sign only leads or follows the exponent.
+            c if c.is_ascii_digit() || c == b'-' => {
                 tokens += 1;
                 i += 1;
                 while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'+'))
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'.' && !bytes[i..].starts_with(b"...")
+                        || matches!(bytes[i], b'+' | b'-') && matches!(bytes[i - 1], b'e' | b'E'))
                 {
                     i += 1;
                 }
@@ -445,5 +455,73 @@ impl<'a> Measure<'a> {
         self.shape.data_depth = total.depth;
         self.shape.introspection_depth = total.introspection;
         Ok(self.shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds(max_tokens: usize) -> Bounds {
+        Bounds {
+            max_tokens,
+            max_fields: 300,
+            max_aliases: 50,
+            max_directives: 4,
+            max_depth: 12,
+            max_introspection_depth: 16,
+        }
+    }
+
+    /// The tokens `scan` counts, read from its refusal with a limit of zero.
+    fn tokens(text: &str) -> usize {
+        match scan(text, &bounds(0)) {
+            Ok(()) => 0,
+            Err(error) => error
+                .message
+                .split_whitespace()
+                .find_map(|word| word.parse().ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn strings_comments_and_white_space_are_not_tokens_of_their_own() {
+        assert_eq!(tokens("{ me { role } }"), 6);
+        assert_eq!(tokens("# { [ ( \n{ me }"), 3);
+        assert_eq!(tokens(r#"{ f(a: "{ [ \" (", b: """ { \""" [ """) }"#), 11);
+        assert_eq!(tokens("{ role...L1...L1 }"), 7);
+        assert_eq!(tokens("{ f(a: -1.5e+3, b: [1, 2]) }"), 14);
+        assert_eq!(tokens(&format!("{}{{ a }}", " ".repeat(100_000))), 3);
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_nest() {
+        let inside = format!("{{ f(a: \"{}\") }}", "[".repeat(1000));
+        assert!(scan(&inside, &bounds(100)).is_ok());
+        let outside = format!("{{ f(a: {}1{}) }}", "[".repeat(40), "]".repeat(40));
+        assert!(scan(&outside, &bounds(1000)).is_err());
+    }
+
+    #[test]
+    fn each_fragment_is_measured_once_and_its_spreads_counted_each_time() {
+        let text = "query { me { ...A ...A } } fragment A on Me { role ...B ...B } \
+                    fragment B on Me { x: role }";
+        let document = async_graphql::parser::parse_query(text).unwrap();
+        let shape = measure(&document, &bounds(1000)).unwrap();
+        assert_eq!(shape.data_depth, 2);
+        // me, 2 × (spread A, role, 2 × (spread B, role)) = 1 + 2 × 6 = 13 selections.
+        let tight = Bounds {
+            max_fields: 12,
+            ..bounds(1000)
+        };
+        let refused = measure(&document, &tight).unwrap_err();
+        assert!(refused.message.contains("13"), "{}", refused.message);
+        let few_aliases = Bounds {
+            max_aliases: 3,
+            ..bounds(1000)
+        };
+        let refused = measure(&document, &few_aliases).unwrap_err();
+        assert!(refused.message.contains(" 4 "), "{}", refused.message);
     }
 }

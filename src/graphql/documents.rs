@@ -100,8 +100,12 @@ impl Documents {
         }
     }
 
-    /// The trusted documents of a manifest; every one must parse.
-    pub fn load(manifest: Option<&Path>, trusted_only: bool) -> anyhow::Result<Self> {
+    /// The trusted documents of a manifest; every one must keep the text bounds and parse.
+    pub fn load(
+        manifest: Option<&Path>,
+        trusted_only: bool,
+        bounds: &super::bounds::Bounds,
+    ) -> anyhow::Result<Self> {
         let mut documents = Self::open();
         documents.trusted_only = trusted_only;
         let Some(path) = manifest else {
@@ -121,6 +125,8 @@ impl Documents {
                 path.display()
             )
         })? {
+            super::bounds::scan(&body, bounds)
+                .map_err(|e| anyhow::anyhow!("trusted document {id}: {}", e.message))?;
             let parsed = async_graphql::parser::parse_query(&body)
                 .map_err(|e| anyhow::anyhow!("trusted document {id} does not parse: {e}"))?;
             let body: Arc<str> = body.into();

@@ -6,7 +6,7 @@
 
 mod account;
 mod audit;
-mod bounds;
+pub mod bounds;
 mod bulk;
 mod bulletin;
 pub mod catalogue;
