@@ -399,7 +399,26 @@ pub struct GraphqlConfig {
     )]
     pub graphql_max_fields: usize,
 
-    /// Most directives on one field.
+    /// Most aliases in one document (counting fragments each time they are spread).
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_ALIASES",
+        default_value_t = 50,
+        global = true
+    )]
+    pub graphql_max_aliases: usize,
+
+    /// Most tokens in one document's text (names, values, punctuation; comments and white
+    /// space are free), counted before it is parsed.
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_MAX_TOKENS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub graphql_max_tokens: usize,
+
+    /// Most directives on one field, fragment spread, inline fragment or definition.
     #[arg(
         long,
         env = "RECTRACK_GRAPHQL_MAX_DIRECTIVES",

@@ -67,6 +67,7 @@ impl Application {
         let documents = graphql::documents::Documents::load(
             config.graphql.graphql_documents.as_deref(),
             config.graphql.graphql_trusted_only,
+            &graphql::bounds::Bounds::new(&config.graphql),
         )?;
         if documents.trusted() > 0 {
             tracing::info!(

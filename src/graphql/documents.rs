@@ -100,8 +100,12 @@ impl Documents {
         }
     }
 
-    /// The trusted documents of a manifest; every one must parse.
-    pub fn load(manifest: Option<&Path>, trusted_only: bool) -> anyhow::Result<Self> {
+    /// The trusted documents of a manifest; every one must keep the text bounds and parse.
+    pub fn load(
+        manifest: Option<&Path>,
+        trusted_only: bool,
+        bounds: &super::bounds::Bounds,
+    ) -> anyhow::Result<Self> {
         let mut documents = Self::open();
         documents.trusted_only = trusted_only;
         let Some(path) = manifest else {
@@ -121,6 +125,8 @@ impl Documents {
                 path.display()
             )
         })? {
+            super::bounds::scan(&body, bounds)
+                .map_err(|e| anyhow::anyhow!("trusted document {id}: {}", e.message))?;
             let parsed = async_graphql::parser::parse_query(&body)
                 .map_err(|e| anyhow::anyhow!("trusted document {id} does not parse: {e}"))?;
             let body: Arc<str> = body.into();
@@ -178,25 +184,23 @@ impl Documents {
         Ok(())
     }
 
-    /// The parsed document of a text, parsed once.
-    pub fn parsed(
-        &self,
-        text: &str,
-    ) -> Result<Arc<ExecutableDocument>, async_graphql::parser::Error> {
+    /// The parsed document of a text seen before (trusted, or kept since an earlier request).
+    pub fn cached(&self, text: &str) -> Option<Arc<ExecutableDocument>> {
         if let Some(parsed) = self.trusted_texts.get(text) {
-            return Ok(parsed.clone());
+            return Some(parsed.clone());
         }
-        if let Ok(kept) = self.kept.lock()
-            && let Some(parsed) = kept.parsed.get(text)
-        {
-            return Ok(parsed.clone());
-        }
-        let parsed = Arc::new(async_graphql::parser::parse_query(text)?);
+        let kept = self.kept.lock().ok()?;
+        kept.parsed.get(text).cloned()
+    }
+
+    /// Keeps a text's parsed document, so that the text is not scanned and parsed again.
+    pub fn keep(&self, text: &str, parsed: ExecutableDocument) -> Arc<ExecutableDocument> {
+        let parsed = Arc::new(parsed);
         if let Ok(mut kept) = self.kept.lock() {
             kept.room(text.len() * PARSED_PER_BYTE);
             kept.parsed.insert(text.into(), parsed.clone());
         }
-        Ok(parsed)
+        parsed
     }
 
     /// Whether this operation (text, name and variables) passed the checks before.

@@ -3,14 +3,14 @@
 //! than by its text. It runs on the checking copy of the schema only (see
 //! [`super::Served`]), which stops before execution; [`code_errors`] gives the running copy's
 //! errors their codes by the same rule.
-//! - parsing: a document that does not parse is `GRAPHQL_PARSE_FAILED`; one with too many
-//!   field selections (fragments counted each time they are spread, so 500 aliases are
-//!   refused) or too many directives on a field is `QUERY_TOO_COMPLEX`; a NUL character in any
-//!   string, in the document or the variables, is `BAD_USER_INPUT` naming where it is;
+//! - before: the text's tokens and brackets, and the document's size (selections with
+//!   fragments counted each time they are spread, so 500 aliases are refused), aliases,
+//!   directives, depth and nesting are bounded by [`super::bounds`] before the checking copy
+//!   runs; a NUL character in any string, in the document or the variables, is
+//!   `BAD_USER_INPUT` naming where it is;
+//! - parsing: a document that does not parse is `GRAPHQL_PARSE_FAILED`;
 //! - validation: an invalid value given through a variable is `BAD_USER_INPUT` (the caller's
-//!   data is wrong); any other rule broken is `GRAPHQL_VALIDATION_FAILED`; then depth and
-//!   complexity, each by its own rule for data and for introspection (the introspection query
-//!   every client tool sends nests its type references deeper than data queries need), are
+//!   data is wrong); any other rule broken is `GRAPHQL_VALIDATION_FAILED`; then complexity is
 //!   `QUERY_TOO_COMPLEX`;
 //! - execution: an argument that fails to coerce is `BAD_USER_INPUT`; an error without a path
 //!   (no such operation in the document) is `GRAPHQL_VALIDATION_FAILED`.
@@ -22,27 +22,18 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
     NextValidation,
 };
-use async_graphql::parser::types::{
-    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
-};
-use async_graphql::{
-    Name, Pos, Positioned, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
-};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Pos, Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
-use async_graphql_value::Value as DocValue;
-
+use super::bounds::{self, Bounds};
 use crate::error::codes;
 
 /// The limits in force.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
-    pub max_depth: usize,
+    /// Size, depth and nesting, enforced before the library walks the document.
+    pub bounds: Bounds,
     pub max_complexity: usize,
-    pub max_fields: usize,
-    pub max_directives: usize,
-    /// Introspection's own depth limit (graphql-js 16's full query nests 13 deep, graphql-core
-    /// 3.2's likewise; data queries keep `max_depth`).
-    pub max_introspection_depth: usize,
     /// Whether introspection is served at all.
     pub introspection: bool,
 }
@@ -95,8 +86,8 @@ impl ExtensionFactory for Limits {
 struct Shape {
     /// Where arguments whose value holds a variable are.
     variable_arguments: HashSet<Pos>,
-    data_depth: usize,
-    introspection_depth: usize,
+    /// Whether it selects `__schema` or `__type`.
+    introspection: bool,
 }
 
 struct LimitsExtension {
@@ -105,7 +96,7 @@ struct LimitsExtension {
     shape: Mutex<Shape>,
 }
 
-fn coded(mut error: ServerError, code: &str) -> ServerError {
+pub(super) fn coded(mut error: ServerError, code: &str) -> ServerError {
     error
         .extensions
         .get_or_insert_with(Default::default)
@@ -120,7 +111,7 @@ fn has_code(error: &ServerError) -> bool {
         .is_some_and(|e| e.get("code").is_some())
 }
 
-fn too_complex(message: String) -> ServerError {
+pub(super) fn too_complex(message: String) -> ServerError {
     coded(ServerError::new(message, None), codes::QUERY_TOO_COMPLEX)
 }
 
@@ -168,50 +159,29 @@ impl Extension for LimitsExtension {
         if let Some(path) = nul_in_variables(variables) {
             return Err(bad_input(t!("variable-nul", path = &path), &path));
         }
+        // The document's shape was measured before the checking copy ran (`Served::checked`,
+        // [`super::bounds::measure`]); measured here only for a request that came another way.
+        let shape = match ctx.data_opt::<Arc<bounds::Shape>>() {
+            Some(shape) => shape.clone(),
+            None => Arc::new(bounds::measure(&document, &self.rules.bounds)?),
+        };
+        if let Some(argument) = &shape.nul_argument {
+            return Err(bad_input(t!("argument-nul", argument = argument), argument));
+        }
         let known = self
             .arguments
             .get_or_init(|| arguments_of(&ctx.schema_env.registry));
-        let mut walk = Walk {
-            document: &document,
-            known,
-            fields: 0,
-            worst_directives: 0,
-            nul_argument: None,
-            variable_arguments: HashSet::new(),
-            data_depth: 0,
-            introspection_depth: 0,
-        };
-        for (_, operation) in document.operations.iter() {
-            walk.set(&operation.node.selection_set.node, 0, false, 0);
-        }
-        for fragment in document.fragments.values() {
-            walk.fragment_literals(fragment);
-        }
-        if let Some(argument) = walk.nul_argument {
-            return Err(bad_input(
-                t!("argument-nul", argument = &argument),
-                &argument,
-            ));
-        }
-        if walk.fields > self.rules.max_fields {
-            return Err(too_complex(t!(
-                "query-too-many-fields",
-                fields = walk.fields,
-                max = self.rules.max_fields
-            )));
-        }
-        if walk.worst_directives > self.rules.max_directives {
-            return Err(too_complex(t!(
-                "query-too-many-directives",
-                directives = walk.worst_directives,
-                max = self.rules.max_directives
-            )));
-        }
-        if let Ok(mut shape) = self.shape.lock() {
-            *shape = Shape {
-                variable_arguments: walk.variable_arguments,
-                data_depth: walk.data_depth,
-                introspection_depth: walk.introspection_depth,
+        if let Ok(mut kept) = self.shape.lock() {
+            *kept = Shape {
+                variable_arguments: shape
+                    .variable_arguments
+                    .iter()
+                    .filter(|(field, argument, _)| {
+                        known.contains(&(field.clone(), argument.clone()))
+                    })
+                    .map(|(_, _, pos)| *pos)
+                    .collect(),
+                introspection: shape.introspection_depth > 0,
             };
         }
         Ok(document)
@@ -244,21 +214,11 @@ impl Extension for LimitsExtension {
                 })
                 .collect::<Vec<_>>()
         })?;
-        if shape.introspection_depth > 0 && !self.rules.introspection {
+        if shape.introspection && !self.rules.introspection {
             return Err(vec![coded(
                 ServerError::new(t!("introspection-off"), None),
                 codes::GRAPHQL_VALIDATION_FAILED,
             )]);
-        }
-        if shape.data_depth > self.rules.max_depth
-            || shape.introspection_depth > self.rules.max_introspection_depth
-        {
-            return Err(vec![too_complex(t!(
-                "query-too-deep",
-                depth = shape.data_depth.max(shape.introspection_depth),
-                max = self.rules.max_depth,
-                introspection = self.rules.max_introspection_depth
-            ))]);
         }
         if result.complexity > self.rules.max_complexity {
             return Err(vec![too_complex(t!(
@@ -286,11 +246,6 @@ pub fn code_errors(response: &mut Response) {
     }
 }
 
-/// A document that does not parse.
-pub fn parse_failed(error: async_graphql::parser::Error) -> Response {
-    Response::from_errors(vec![coded(error.into(), codes::GRAPHQL_PARSE_FAILED)])
-}
-
 /// The path of the first variable value holding a NUL character (`input.code`).
 fn nul_in_variables(variables: &Variables) -> Option<String> {
     fn walk(value: &Value, path: &mut Vec<String>) -> Option<String> {
@@ -315,106 +270,4 @@ fn nul_in_variables(variables: &Variables) -> Option<String> {
         let mut path = vec![name.to_string()];
         walk(value, &mut path)
     })
-}
-
-/// One pass over a document: field count (fragments counted per spread), directives per field,
-/// NUL characters in string literals, arguments that carry variables, and the depth of data
-/// and of introspection selections.
-struct Walk<'a> {
-    document: &'a ExecutableDocument,
-    known: &'a Arguments,
-    fields: usize,
-    worst_directives: usize,
-    nul_argument: Option<String>,
-    variable_arguments: HashSet<Pos>,
-    data_depth: usize,
-    introspection_depth: usize,
-}
-
-impl Walk<'_> {
-    /// `depth` is the field depth of `set`'s fields; `guard` stops fragment cycles, which
-    /// validation refuses later but counting must survive.
-    fn set(&mut self, set: &SelectionSet, depth: usize, introspection: bool, guard: usize) {
-        if guard > 64 || self.fields > 100_000 {
-            self.fields = usize::MAX / 2;
-            return;
-        }
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let field = &field.node;
-                    self.fields += 1;
-                    self.worst_directives = self.worst_directives.max(field.directives.len());
-                    let name = field.name.node.as_str();
-                    for (argument, value) in &field.arguments {
-                        self.argument(name, argument, value);
-                    }
-                    let inside = introspection || name == "__schema" || name == "__type";
-                    let level = depth + 1;
-                    if inside {
-                        self.introspection_depth = self.introspection_depth.max(level);
-                    } else {
-                        self.data_depth = self.data_depth.max(level);
-                    }
-                    self.set(&field.selection_set.node, level, inside, guard + 1);
-                }
-                Selection::InlineFragment(fragment) => {
-                    self.set(
-                        &fragment.node.selection_set.node,
-                        depth,
-                        introspection,
-                        guard + 1,
-                    );
-                }
-                Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) =
-                        self.document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        self.set(
-                            &fragment.node.selection_set.node,
-                            depth,
-                            introspection,
-                            guard + 1,
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    fn argument(&mut self, field: &str, name: &Positioned<Name>, value: &Positioned<DocValue>) {
-        fn has_variable(value: &DocValue) -> bool {
-            match value {
-                DocValue::Variable(_) => true,
-                DocValue::List(items) => items.iter().any(has_variable),
-                DocValue::Object(map) => map.values().any(has_variable),
-                _ => false,
-            }
-        }
-        fn has_nul(value: &DocValue) -> bool {
-            match value {
-                DocValue::String(s) => s.contains('\0'),
-                DocValue::List(items) => items.iter().any(has_nul),
-                DocValue::Object(map) => map.values().any(has_nul),
-                _ => false,
-            }
-        }
-        if has_variable(&value.node)
-            && self
-                .known
-                .contains(&(field.to_owned(), name.node.to_string()))
-        {
-            self.variable_arguments.insert(name.pos);
-        }
-        if self.nul_argument.is_none() && has_nul(&value.node) {
-            self.nul_argument = Some(name.node.to_string());
-        }
-    }
-
-    /// String literals of fragments nobody spreads are checked too.
-    fn fragment_literals(&mut self, fragment: &Positioned<FragmentDefinition>) {
-        let saved = (self.fields, self.data_depth, self.introspection_depth);
-        self.set(&fragment.node.selection_set.node, 0, false, 0);
-        (self.fields, self.data_depth, self.introspection_depth) = saved;
-    }
 }

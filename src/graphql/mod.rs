@@ -6,6 +6,7 @@
 
 mod account;
 mod audit;
+pub mod bounds;
 mod bulk;
 mod bulletin;
 pub mod catalogue;
@@ -91,6 +92,7 @@ pub struct Served {
     check: AppSchema,
     run: AppSchema,
     documents: Arc<documents::Documents>,
+    bounds: bounds::Bounds,
 }
 
 impl Served {
@@ -126,12 +128,16 @@ impl Served {
         self.documents
             .resolve(&mut request)
             .map_err(|refused| Response::from_errors(vec![*refused]))?;
-        let document = self
-            .documents
-            .parsed(&request.query)
-            .map_err(limits::parse_failed)?;
+        // Scanned and parsed once per text, measured before anything of the library walks it.
+        let document = bounds::parsed(&self.documents, &self.bounds, &request.query)
+            .await
+            .map_err(|refused| Response::from_errors(vec![refused]))?;
         if let documents::Seen::New(key) = self.documents.seen(&request) {
-            let mut probe = Request::new(String::new()).variables(request.variables.clone());
+            let shape = bounds::measure(&document, &self.bounds)
+                .map_err(|refused| Response::from_errors(vec![refused]))?;
+            let mut probe = Request::new(String::new())
+                .variables(request.variables.clone())
+                .data(Arc::new(shape));
             probe.operation_name = request.operation_name.clone();
             probe.set_parsed_query((*document).clone());
             let checked = self.check.execute(probe).await;
@@ -232,13 +238,11 @@ pub fn build_schema(
     documents: documents::Documents,
 ) -> Served {
     let limits = &config.graphql;
+    let bounds = bounds::Bounds::new(limits);
     let check = configured(builder(), &config)
         .extension(limits::Limits::new(limits::Rules {
-            max_depth: limits.graphql_max_depth,
+            bounds,
             max_complexity: limits.graphql_max_complexity,
-            max_fields: limits.graphql_max_fields,
-            max_directives: limits.graphql_max_directives,
-            max_introspection_depth: limits.graphql_max_introspection_depth,
             introspection: limits.graphql_introspection,
         }))
         .finish();
@@ -264,6 +268,7 @@ pub fn build_schema(
         check,
         run,
         documents: Arc::new(documents),
+        bounds,
     }
 }
 
@@ -272,7 +277,9 @@ fn configured(
     mut builder: SchemaBuilder<Query, Mutation, live::Subscription>,
     config: &Config,
 ) -> SchemaBuilder<Query, Mutation, live::Subscription> {
-    builder = builder.limit_recursive_depth(64);
+    // Rectrack's own pass refuses anything deeper first (`bounds`), so the library's check,
+    // which walks every spread again, never decides and never walks a deep document.
+    builder = builder.limit_recursive_depth(bounds::Bounds::new(&config.graphql).nesting());
     if config.is_production() {
         // "Did you mean ...?" helps attackers map a schema they may not introspect.
         builder = builder.disable_suggestions();

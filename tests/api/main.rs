@@ -24,6 +24,7 @@ mod filters;
 mod generate;
 mod hardening;
 mod health;
+mod hostile_documents;
 mod import_limits;
 mod introspection;
 mod languages;
