@@ -443,10 +443,15 @@ mod tests {
 
     #[test]
     fn the_allow_list_opens_ranges_and_names_but_never_metadata() {
-        let allow: Vec<Allowed> = ["127.0.0.1", "10.20.0.0/16", "hooks.unit.internal", "*.corp.lan"]
-            .iter()
-            .map(|e| e.parse().unwrap())
-            .collect();
+        let allow: Vec<Allowed> = [
+            "127.0.0.1",
+            "10.20.0.0/16",
+            "hooks.unit.internal",
+            "*.corp.lan",
+        ]
+        .iter()
+        .map(|e| e.parse().unwrap())
+        .collect();
         assert!(url("http://127.0.0.1:9000/x", &allow).is_ok());
         assert!(url("http://[::ffff:127.0.0.1]:9000/x", &allow).is_ok());
         assert!(url("http://127.0.0.2/x", &allow).is_err());
@@ -474,7 +479,11 @@ mod tests {
 
     #[test]
     fn credentials_are_refused_without_echoing_them() {
-        for with in ["http://user:secret@8.8.8.8/", "https://user@example.org/", "ftp://u:secret@x/"] {
+        for with in [
+            "http://user:secret@8.8.8.8/",
+            "https://user@example.org/",
+            "ftp://u:secret@x/",
+        ] {
             let err = url(with, &[]).unwrap_err();
             assert!(!err.message().contains("secret"), "{}", err.message());
         }

@@ -13,8 +13,8 @@ use super::finding::Finding;
 use super::loaders::DepartmentById;
 use super::warning::{AlertRole, WarningLevel};
 use super::{ContextExt, parse_id, patch, write};
-use crate::domain::warning::{Audience, Level};
 use crate::config::Config;
+use crate::domain::warning::{Audience, Level};
 use crate::domain::webhook::{self, EndpointPatch, NewEndpoint};
 use crate::domain::{self, alert};
 

@@ -30,8 +30,8 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
 use crate::domain::delivery::{self, Outcome, PARALLEL};
-use crate::domain::webhook_target::{self, Allowed};
 use crate::domain::webhook;
+use crate::domain::webhook_target::{self, Allowed};
 use crate::error::AppResult;
 
 /// The resolver deliveries connect through: the system's lookup, then every address checked.
@@ -56,9 +56,8 @@ impl Resolve for Guarded {
         let allow = self.allow.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let ips: Vec<IpAddr> = found.iter().map(SocketAddr::ip).collect();
             if let Err(ip) = webhook_target::resolved(&host, &ips, &allow) {
                 tracing::warn!(host, %ip, "webhook receiver resolves to a refused address; not delivered");
@@ -185,8 +184,7 @@ async fn attempt(
                 reason = err.message(),
                 "webhook receiver refused; not delivered"
             );
-            return delivery::record(db, config, &delivery, &endpoint, Outcome::NotDelivered)
-                .await;
+            return delivery::record(db, config, &delivery, &endpoint, Outcome::NotDelivered).await;
         }
     };
     let id = webhook::message_id(&delivery);
