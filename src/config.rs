@@ -274,10 +274,11 @@ pub struct LiveConfig {
     #[arg(
         long,
         env = "RECTRACK_WEBHOOK_ALLOW",
-        value_delimiter = ',',
+        default_value = "",
+        hide_default_value = true,
         global = true
     )]
-    pub webhook_allow: Vec<crate::domain::webhook_target::Allowed>,
+    pub webhook_allow: crate::domain::webhook_target::AllowList,
 
     /// The wait before a failed delivery's first retry; it doubles with each attempt.
     #[arg(long, env = "RECTRACK_WEBHOOK_BACKOFF", default_value = "5s", value_parser = parse_duration, global = true)]

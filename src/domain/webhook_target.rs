@@ -254,6 +254,31 @@ impl FromStr for Allowed {
     }
 }
 
+/// The allow-list as configured: entries separated by commas; blank ones (an empty setting)
+/// are none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowList(Vec<Allowed>);
+
+impl FromStr for AllowList {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+impl std::ops::Deref for AllowList {
+    type Target = [Allowed];
+
+    fn deref(&self) -> &[Allowed] {
+        &self.0
+    }
+}
+
 /// Whether the allow-list names `name`.
 fn name_allowed(name: &str, allow: &[Allowed]) -> bool {
     allow.iter().any(|entry| match entry {
@@ -473,6 +498,15 @@ mod tests {
         let metadata = ["169.254.169.254".parse().unwrap()];
         assert!(resolved("hooks.unit.internal", &metadata, &allow).is_err());
         assert!("".parse::<Allowed>().is_err());
+        assert_eq!("".parse::<AllowList>().unwrap().len(), 0);
+        assert_eq!(
+            " 10.0.0.0/8, , hooks.unit.internal "
+                .parse::<AllowList>()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!("10.0.0.0/8,http://x/".parse::<AllowList>().is_err());
         assert!("*.10.0.0.1".parse::<Allowed>().is_err());
         assert!("http://x/".parse::<Allowed>().is_err());
     }

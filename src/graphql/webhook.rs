@@ -178,7 +178,9 @@ impl From<webhook_delivery::Model> for WebhookDelivery {
 
 #[derive(InputObject)]
 pub struct CreateWebhookEndpointInput {
-    /// Where deliveries are POSTed (http or https).
+    /// Where deliveries are POSTed: http or https, with no user name or password, and not on a
+    /// loopback, private, link-local, unique-local, reserved or metadata address (unless the
+    /// server's allow-list names it; metadata never).
     pub url: String,
     pub description: Option<String>,
     /// Event kinds to receive; all when absent.

@@ -31,12 +31,12 @@ use tokio::sync::{Notify, Semaphore};
 use crate::config::Config;
 use crate::domain::delivery::{self, Outcome, PARALLEL};
 use crate::domain::webhook;
-use crate::domain::webhook_target::{self, Allowed};
+use crate::domain::webhook_target::{self, AllowList};
 use crate::error::AppResult;
 
 /// The resolver deliveries connect through: the system's lookup, then every address checked.
 struct Guarded {
-    allow: Arc<Vec<Allowed>>,
+    allow: Arc<AllowList>,
 }
 
 /// A name that resolved to an address deliveries may not reach.

@@ -325,8 +325,13 @@ async fn the_delivery_log_says_only_not_delivered_with_the_status_that_came_back
 
 #[tokio::test]
 async fn the_allow_list_opens_a_units_intranet_receivers_and_never_metadata() {
-    let mut flags = fast();
-    flags.extend(["--webhook-allow", "169.254.0.0/16,hooks.unit.internal"]);
+    let flags: Vec<&str> = fast()
+        .into_iter()
+        .map(|f| match f {
+            "127.0.0.1" => "127.0.0.1,169.254.0.0/16,hooks.unit.internal",
+            other => other,
+        })
+        .collect();
     let app = spawn_app_with(&flags).await;
     let (url, hits) = http_receiver(204).await;
     app.data(
