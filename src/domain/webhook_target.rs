@@ -355,6 +355,20 @@ fn checked(value: &str, allow: &[Allowed], by_name: bool) -> AppResult<Url> {
     Ok(parsed)
 }
 
+/// A stored URL as it is shown: an endpoint registered before credentials were refused keeps
+/// them in its row (deliveries to it are refused), but they are never shown.
+pub fn shown(stored: &str) -> String {
+    match Url::parse(stored) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Only URLs that cannot have credentials refuse these, and they have none.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => stored.to_owned(),
+    }
+}
+
 fn check_address(host: &str, ip: IpAddr, allow: &[Allowed]) -> AppResult<()> {
     match address_refused(ip, allow) {
         Some(class) => Err(refused(host, class)),
@@ -509,6 +523,18 @@ mod tests {
         assert!("10.0.0.0/8,http://x/".parse::<AllowList>().is_err());
         assert!("*.10.0.0.1".parse::<Allowed>().is_err());
         assert!("http://x/".parse::<Allowed>().is_err());
+    }
+
+    #[test]
+    fn stored_credentials_are_never_shown() {
+        assert_eq!(
+            shown("https://u:p@hooks.example.org/x"),
+            "https://hooks.example.org/x"
+        );
+        assert_eq!(
+            shown("https://hooks.example.org/x"),
+            "https://hooks.example.org/x"
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
     fn from(e: webhook_endpoint::Model) -> Self {
         Self {
             id: ID(e.id.to_string()),
-            url: e.url,
+            url: crate::domain::webhook_target::shown(&e.url),
             description: e.description,
             event_types: e
                 .event_types

@@ -251,16 +251,18 @@ async fn tcp_listener(garbage: bool) -> (String, Arc<AtomicUsize>) {
     (url, hits)
 }
 
-/// Waits until every endpoint has a delivery attempted at least twice; returns the log.
+/// Waits until every endpoint has a delivery attempted at least twice (or delivered, which
+/// the test then finds wrong); returns the log.
 async fn attempted(app: &TestApp, endpoints_expected: usize) -> Vec<Value> {
     let started = Instant::now();
     loop {
         let nodes = endpoints(app).await;
         let done = nodes.len() == endpoints_expected
             && nodes.iter().all(|n| {
-                n["deliveries"]["nodes"]
-                    .as_array()
-                    .is_some_and(|d| d.iter().any(|d| d["attempts"].as_i64() >= Some(2)))
+                n["deliveries"]["nodes"].as_array().is_some_and(|d| {
+                    d.iter()
+                        .any(|d| d["attempts"].as_i64() >= Some(2) || d["status"] == "DELIVERED")
+                })
             });
         if done {
             return nodes;
@@ -476,6 +478,35 @@ async fn a_name_that_resolves_to_a_refused_address_at_delivery_is_not_delivered(
     assert_eq!(log[0]["url"], by_name);
     assert_eq!(delivery["lastError"], "未送达", "{log:?}");
     assert_eq!(delivery["lastStatus"], Value::Null, "{log:?}");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "nothing reached the receiver"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_kept_from_before_with_credentials_is_neither_shown_nor_delivered_to() {
+    let app = spawn_app_with(&fast()).await;
+    let (url, hits) = http_receiver(204).await;
+    app.data(
+        &TestUser::admin(),
+        CREATE,
+        json!({"i": {"url": url, "eventTypes": ["finding.changed"]}}),
+    )
+    .await;
+    // As a row registered before credentials were refused holds it.
+    let with_credentials = url.replace("http://", "http://hook-user:s3cret-pass@");
+    app.sql(&format!(
+        "UPDATE webhook_endpoint SET url = '{with_credentials}'"
+    ))
+    .await;
+    app.create_finding("旧的接收端", "ZJTZB-BGS").await;
+    let log = attempted(&app, 1).await;
+    assert_eq!(log[0]["url"], url.as_str());
+    assert!(!format!("{log:?}").contains("s3cret"));
+    let delivery = &log[0]["deliveries"]["nodes"][0];
+    assert_eq!(delivery["lastError"], "未送达", "{log:?}");
     assert_eq!(
         hits.load(Ordering::SeqCst),
         0,
