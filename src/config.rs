@@ -330,6 +330,19 @@ pub struct LiveConfig {
     #[arg(long, env = "RECTRACK_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
     pub webhook_timeout: Duration,
 
+    /// Receivers on the unit's intranet that webhooks may reach, comma-separated: address
+    /// ranges (`10.20.0.0/16`), addresses (`10.20.1.5`), host names (`hooks.unit.internal`)
+    /// and every name under a domain (`*.unit.internal`). None by default: loopback, private,
+    /// link-local, unique-local and reserved addresses are refused; metadata services always.
+    #[arg(
+        long,
+        env = "RECTRACK_WEBHOOK_ALLOW",
+        default_value = "",
+        hide_default_value = true,
+        global = true
+    )]
+    pub webhook_allow: crate::domain::webhook_target::AllowList,
+
     /// The wait before a failed delivery's first retry; it doubles with each attempt.
     #[arg(long, env = "RECTRACK_WEBHOOK_BACKOFF", default_value = "5s", value_parser = parse_duration, global = true)]
     pub webhook_backoff: Duration,

@@ -131,6 +131,19 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// How one attempt went, as the log keeps it: the HTTP status when an answer came back, and
+/// nothing of why a connection failed (a closed port, a server that is not HTTP, a timeout
+/// and a refused address look alike, so that the log cannot map a network).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 2xx answer.
+    Delivered(u16),
+    /// Any other answer.
+    Refused(u16),
+    /// No answer.
+    NotDelivered,
+}
+
 /// Records how one attempt went: delivered; or retried after the backoff; or, after the last
 /// attempt, failed. The endpoint's failures in a row are counted, and at the configured number
 /// it is disabled (audited, by the server).
@@ -139,9 +152,13 @@ pub async fn record(
     config: &Config,
     delivery: &webhook_delivery::Model,
     endpoint: &webhook_endpoint::Model,
-    status: Option<u16>,
-    error: Option<String>,
+    outcome: Outcome,
 ) -> AppResult<()> {
+    let (status, error) = match outcome {
+        Outcome::Delivered(status) => (Some(status), None),
+        Outcome::Refused(status) => (Some(status), Some(t!("webhook-not-delivered"))),
+        Outcome::NotDelivered => (None, Some(t!("webhook-not-delivered"))),
+    };
     let attempts = delivery.attempts + 1;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -201,11 +218,7 @@ pub async fn record(
     update.exec(&txn).await?;
     if failures >= config.live.webhook_disable_after {
         let who = Acting::system("webhooks", config.timezone);
-        let reason = t!(
-            "webhook-disabled-failing",
-            failures = failures,
-            error = error.unwrap_or_default()
-        );
+        let reason = t!("webhook-disabled-failing", failures = failures);
         webhook::disable_failing(&txn, &who, endpoint.id, reason).await?;
     }
     txn.commit().await?;

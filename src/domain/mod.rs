@@ -43,6 +43,7 @@ pub mod target;
 pub mod text;
 pub mod warning;
 pub mod webhook;
+pub mod webhook_target;
 pub mod workflow;
 
 pub use acting::{Acting, write};

@@ -28,6 +28,7 @@ use crate::domain::events::KINDS;
 use crate::domain::finding_list::{self, FindingFilter};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::warning::Thresholds;
+use crate::domain::webhook_target::{self, Allowed};
 use crate::domain::{Acting, department, report};
 use crate::error::{AppError, AppResult};
 
@@ -93,19 +94,6 @@ pub struct EndpointPatch {
     pub enabled: Option<bool>,
 }
 
-fn url(value: &str) -> AppResult<String> {
-    let value = value.trim();
-    let parsed = reqwest::Url::parse(value)
-        .map_err(|_| AppError::bad_input("url", t!("webhook-url-invalid", url = value)))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(AppError::bad_input(
-            "url",
-            t!("webhook-url-invalid", url = value),
-        ));
-    }
-    Ok(parsed.to_string())
-}
-
 fn event_types(values: &[String]) -> AppResult<Value> {
     if values.is_empty() {
         return Ok(json!(KINDS));
@@ -162,18 +150,20 @@ fn key_of(secret: &str) -> Option<Vec<u8>> {
     STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()
 }
 
-/// Registers an endpoint; returns it with its secret, which is shown this once.
+/// Registers an endpoint; returns it with its secret, which is shown this once. Its URL must
+/// lead where `allow` and the rules of [`webhook_target`] let deliveries go.
 pub async fn create(
     db: &impl ConnectionTrait,
     who: &Acting,
     new: NewEndpoint,
+    allow: &[Allowed],
 ) -> AppResult<(webhook_endpoint::Model, String)> {
     who.require(Permission::ManageWebhooks)?;
     let now = who.now();
     let secret = secret(new.secret.as_deref())?;
     let created = webhook_endpoint::ActiveModel {
         id: NotSet,
-        url: Set(url(&new.url)?),
+        url: Set(webhook_target::url(&new.url, allow)?.to_string()),
         description: Set(crate::domain::text::maybe(
             "description",
             new.description.as_deref(),
@@ -211,19 +201,21 @@ pub async fn create(
     Ok((created, secret))
 }
 
-/// Changes an endpoint at `version`.
+/// Changes an endpoint at `version`; a new URL is checked as at registration.
 pub async fn update(
     db: &impl ConnectionTrait,
     who: &Acting,
     id: i32,
     version: i32,
     patch: EndpointPatch,
+    allow: &[Allowed],
 ) -> AppResult<webhook_endpoint::Model> {
     who.require(Permission::ManageWebhooks)?;
     let (current, _) = change::writable::<webhook_endpoint::Entity>(db, who, id).await?;
     let mut update = webhook_endpoint::Entity::update_many();
     if let Some(value) = &patch.url {
-        update = update.col_expr(webhook_endpoint::Column::Url, Expr::value(url(value)?));
+        let url = webhook_target::url(value, allow)?.to_string();
+        update = update.col_expr(webhook_endpoint::Column::Url, Expr::value(url));
     }
     if let Some(value) = &patch.description {
         let value = crate::domain::text::maybe("description", value.as_deref(), 500)?;

@@ -1,5 +1,7 @@
 //! Outbound webhooks (admin-managed) and the early-warning inbox.
 
+use std::sync::Arc;
+
 use super::scalars::Time;
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
@@ -11,6 +13,7 @@ use super::finding::Finding;
 use super::loaders::DepartmentById;
 use super::warning::{AlertRole, WarningLevel};
 use super::{ContextExt, parse_id, patch, write};
+use crate::config::Config;
 use crate::domain::warning::{Audience, Level};
 use crate::domain::webhook::{self, EndpointPatch, NewEndpoint};
 use crate::domain::{self, alert};
@@ -45,7 +48,7 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
     fn from(e: webhook_endpoint::Model) -> Self {
         Self {
             id: ID(e.id.to_string()),
-            url: e.url,
+            url: crate::domain::webhook_target::shown(&e.url),
             description: e.description,
             event_types: e
                 .event_types
@@ -139,8 +142,11 @@ pub struct WebhookDelivery {
     pub attempts: i32,
     pub next_attempt_at: Option<Time>,
     pub last_attempt_at: Option<Time>,
-    /// The receiver's HTTP status on the last attempt.
+    /// The receiver's HTTP status on the last attempt, when one came back.
     pub last_status: Option<i32>,
+    /// "未送达" (not delivered) when the last attempt failed, and nothing more: whether the
+    /// receiver refused the connection, answered garbage or was too slow is not told, so that
+    /// the log cannot map a network.
     pub last_error: Option<String>,
     pub delivered_at: Option<Time>,
     pub created_at: Time,
@@ -163,7 +169,7 @@ impl From<webhook_delivery::Model> for WebhookDelivery {
             next_attempt_at: (status == DeliveryStatus::Pending).then_some(Time(d.next_attempt_at)),
             last_attempt_at: d.last_attempt_at.map(Time),
             last_status: d.last_status,
-            last_error: d.last_error,
+            last_error: d.last_error.map(|_| t!("webhook-not-delivered")),
             delivered_at: d.delivered_at.map(Time),
             created_at: Time(d.created_at),
         }
@@ -172,7 +178,9 @@ impl From<webhook_delivery::Model> for WebhookDelivery {
 
 #[derive(InputObject)]
 pub struct CreateWebhookEndpointInput {
-    /// Where deliveries are POSTed (http or https).
+    /// Where deliveries are POSTed: http or https, with no user name or password, and not on a
+    /// loopback, private, link-local, unique-local, reserved or metadata address (unless the
+    /// server's allow-list names it; metadata never).
     pub url: String,
     pub description: Option<String>,
     /// Event kinds to receive; all when absent.
@@ -306,8 +314,11 @@ impl WebhookMutation {
             department_code: input.department_code,
             secret: input.secret,
         };
-        let (endpoint, secret) =
-            write(ctx, async |txn, who| webhook::create(txn, who, new).await).await?;
+        let allow = &ctx.data_unchecked::<Arc<Config>>().live.webhook_allow;
+        let (endpoint, secret) = write(ctx, async |txn, who| {
+            webhook::create(txn, who, new, allow).await
+        })
+        .await?;
         Ok(CreateWebhookEndpointPayload {
             endpoint: endpoint.into(),
             secret,
@@ -330,8 +341,9 @@ impl WebhookMutation {
             department_code: patch(input.department_code),
             enabled: input.enabled,
         };
+        let allow = &ctx.data_unchecked::<Arc<Config>>().live.webhook_allow;
         let updated = write(ctx, async |txn, who| {
-            webhook::update(txn, who, id, version, changes).await
+            webhook::update(txn, who, id, version, changes, allow).await
         })
         .await?;
         Ok(updated.into())

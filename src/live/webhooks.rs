@@ -12,19 +12,61 @@
 //!   expire, and the delivery is sent again under the same `webhook-id`.
 //! - An endpoint failing `webhook_disable_after` attempts in a row is disabled, and that is
 //!   audited.
+//! - Every attempt goes only where [`webhook_target`] allows: the stored URL is checked again
+//!   (the allow-list may have changed since registration), and a host name is resolved by
+//!   [`Guarded`], which refuses the whole lookup when any address is refused and otherwise
+//!   hands the connector exactly the addresses it checked. No proxy is used (a proxy would
+//!   resolve the name itself) and no redirect is followed.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use entity::{webhook_delivery, webhook_endpoint};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
-use crate::domain::delivery::{self, PARALLEL};
+use crate::domain::delivery::{self, Outcome, PARALLEL};
 use crate::domain::webhook;
+use crate::domain::webhook_target::{self, AllowList};
 use crate::error::AppResult;
+
+/// The resolver deliveries connect through: the system's lookup, then every address checked.
+struct Guarded {
+    allow: Arc<AllowList>,
+}
+
+/// A name that resolved to an address deliveries may not reach.
+#[derive(Debug)]
+struct RefusedAddress;
+
+impl std::fmt::Display for RefusedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the receiver's name resolves to an address webhooks may not reach")
+    }
+}
+
+impl std::error::Error for RefusedAddress {}
+
+impl Resolve for Guarded {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow = self.allow.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let ips: Vec<IpAddr> = found.iter().map(SocketAddr::ip).collect();
+            if let Err(ip) = webhook_target::resolved(&host, &ips, &allow) {
+                tracing::warn!(host, %ip, "webhook receiver resolves to a refused address; not delivered");
+                return Err(Box::new(RefusedAddress) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(found.into_iter()) as Addrs)
+        })
+    }
+}
 
 /// Starts the dispatcher and the sender.
 pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: super::Bus) -> anyhow::Result<()> {
@@ -32,6 +74,10 @@ pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: super::Bus) -> an
         .timeout(config.live.webhook_timeout)
         .connect_timeout(config.live.webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(Guarded {
+            allow: Arc::new(config.live.webhook_allow.clone()),
+        }))
         .user_agent(concat!("rectrack/", env!("CARGO_PKG_VERSION")))
         .build()?;
     let queued = Arc::new(Notify::new());
@@ -127,11 +173,25 @@ async fn attempt(
     delivery: webhook_delivery::Model,
     endpoint: webhook_endpoint::Model,
 ) -> AppResult<()> {
+    // The URL as registered may no longer pass (a narrower allow-list, a row from before these
+    // rules): checked again, and an address written in the URL is connected to without any
+    // lookup, so this is its only check. A name is checked by the resolver.
+    let url = match webhook_target::deliverable(&endpoint.url, &config.live.webhook_allow) {
+        Ok(url) => url,
+        Err(err) => {
+            tracing::warn!(
+                endpoint = endpoint.id,
+                reason = err.message(),
+                "webhook receiver refused; not delivered"
+            );
+            return delivery::record(db, config, &delivery, &endpoint, Outcome::NotDelivered).await;
+        }
+    };
     let id = webhook::message_id(&delivery);
     let timestamp = Utc::now().timestamp();
     let signature = webhook::signature(&endpoint.secret, &id, timestamp, &delivery.body)?;
     let sent = client
-        .post(&endpoint.url)
+        .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &id)
         .header("webhook-timestamp", timestamp.to_string())
@@ -139,15 +199,16 @@ async fn attempt(
         .body(delivery.body.clone())
         .send()
         .await;
-    let (status, error) = match sent {
-        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
-        Ok(response) => {
-            let status = response.status();
-            (Some(status.as_u16()), Some(format!("HTTP {status}")))
+    let outcome = match sent {
+        Ok(response) if response.status().is_success() => {
+            Outcome::Delivered(response.status().as_u16())
         }
-        Err(err) if err.is_timeout() => (None, Some("timed out".to_owned())),
-        Err(err) if err.is_connect() => (None, Some("could not connect".to_owned())),
-        Err(err) => (None, Some(format!("request failed: {err}"))),
+        Ok(response) => Outcome::Refused(response.status().as_u16()),
+        Err(err) => {
+            // The operator's log keeps the reason; the delivery log does not.
+            tracing::info!(endpoint = endpoint.id, error = %err, "webhook not delivered");
+            Outcome::NotDelivered
+        }
     };
-    crate::domain::delivery::record(db, config, &delivery, &endpoint, status, error).await
+    delivery::record(db, config, &delivery, &endpoint, outcome).await
 }

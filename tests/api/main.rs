@@ -46,5 +46,6 @@ mod shapes;
 mod sweep;
 mod tokens;
 mod viewer_can;
+mod webhook_targets;
 mod webhooks;
 mod workflow;

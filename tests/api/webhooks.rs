@@ -1,6 +1,7 @@
-//! Outbound webhooks against receivers on loopback: signed as Standard Webhooks, delivered at
-//! least once through failures, timeouts and a killed server, within the endpoint's reach,
-//! and an endpoint that keeps failing is disabled.
+//! Outbound webhooks against receivers on loopback (which the servers here allow-list, as a
+//! unit lists its intranet receivers): signed as Standard Webhooks, delivered at least once
+//! through failures, timeouts and a killed server, within the endpoint's reach, and an
+//! endpoint that keeps failing is disabled.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -155,10 +156,13 @@ async fn register(app: &TestApp, input: Value) -> (String, String) {
     )
 }
 
-fn fast() -> Vec<&'static str> {
+/// Flags of a server that delivers quickly to receivers on 127.0.0.1.
+pub fn fast() -> Vec<&'static str> {
     vec![
         "--jwt-secret",
         SECRET,
+        "--webhook-allow",
+        "127.0.0.1",
         "--webhook-backoff",
         "200ms",
         "--webhook-backoff-max",
@@ -441,6 +445,8 @@ fn server(db: &TestDb, port: u16) -> std::process::Child {
             "1s",
             "--events-poll",
             "200ms",
+            "--webhook-allow",
+            "127.0.0.1",
         ])
         .env(
             "RECTRACK_DATA_DIR",
