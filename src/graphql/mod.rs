@@ -15,6 +15,7 @@ pub mod documents;
 mod enums;
 mod finding;
 mod inspection;
+mod introspection;
 mod ledger;
 pub mod limits;
 mod live;
@@ -91,6 +92,8 @@ pub struct Served {
     check: AppSchema,
     run: AppSchema,
     documents: Arc<documents::Documents>,
+    /// Who introspection is served to ([`introspection`]).
+    introspection: crate::config::Introspection,
 }
 
 impl Served {
@@ -110,7 +113,8 @@ impl Served {
 
     /// Parses once, checks on the checking copy, and runs on the other.
     pub async fn execute(&self, request: Request) -> Response {
-        let request = match self.checked(request).await {
+        let identified = introspection::identified(&request.data);
+        let request = match self.checked(request, identified).await {
             Ok(request) => request,
             Err(refused) => return refused,
         };
@@ -121,8 +125,9 @@ impl Served {
 
     /// Finds the document (a text, or one named by id), parses it once and checks it on the
     /// checking copy once per text and variables ([`documents`]); the request comes back
-    /// parsed, ready to run, or the refusal.
-    async fn checked(&self, mut request: Request) -> Result<Request, Response> {
+    /// parsed, ready to run, or the refusal. Introspection is refused to a caller it is not
+    /// served to before any check or cached pass (`identified`: the caller has a token).
+    async fn checked(&self, mut request: Request, identified: bool) -> Result<Request, Response> {
         self.documents
             .resolve(&mut request)
             .map_err(|refused| Response::from_errors(vec![*refused]))?;
@@ -130,6 +135,9 @@ impl Served {
             .documents
             .parsed(&request.query)
             .map_err(limits::parse_failed)?;
+        if let Some(refused) = introspection::refused(self.introspection, identified, &document) {
+            return Err(refused);
+        }
         if let documents::Seen::New(key) = self.documents.seen(&request) {
             let mut probe = Request::new(String::new()).variables(request.variables.clone());
             probe.operation_name = request.operation_name.clone();
@@ -164,7 +172,11 @@ impl Executor for Served {
         let this = self.clone();
         stream::once(async move {
             let name = request.operation_name.clone();
-            match this.checked(request).await {
+            let identified = introspection::identified(&request.data)
+                || session_data
+                    .as_deref()
+                    .is_some_and(introspection::identified);
+            match this.checked(request, identified).await {
                 Ok(mut request) => {
                     let subscription = request.parsed_query().is_ok_and(|document| {
                         document.operations.iter().any(|(op_name, op)| {
@@ -239,7 +251,7 @@ pub fn build_schema(
             max_fields: limits.graphql_max_fields,
             max_directives: limits.graphql_max_directives,
             max_introspection_depth: limits.graphql_max_introspection_depth,
-            introspection: limits.graphql_introspection,
+            introspection: config.introspection() != crate::config::Introspection::Off,
         }))
         .finish();
     let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
@@ -255,6 +267,9 @@ pub fn build_schema(
         .data(evidence)
         .data(bus)
         .data(Arc::new(live::SharedReads::new(1024)))
+        .data(Arc::new(crate::domain::login_throttle::Throttle::new(
+            crate::domain::login_throttle::Budgets::from_config(&config.jwt),
+        )))
         .data(Arc::new(crate::domain::summary::Cache::new(
             generation.clone(),
         )))
@@ -264,6 +279,7 @@ pub fn build_schema(
         check,
         run,
         documents: Arc::new(documents),
+        introspection: config.introspection(),
     }
 }
 
@@ -277,7 +293,7 @@ fn configured(
         // "Did you mean ...?" helps attackers map a schema they may not introspect.
         builder = builder.disable_suggestions();
     }
-    if !config.graphql.graphql_introspection {
+    if config.introspection() == crate::config::Introspection::Off {
         builder = builder.disable_introspection();
     }
     builder

@@ -144,14 +144,21 @@ impl Limits {
     }
 }
 
+/// The client's address as the rate limits see it (the peer's, or behind a trusted proxy the
+/// one it forwards), for what counts per address further in (login attempts).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
 /// Refuses, with 429 and `Retry-After`, anonymous requests to /graphql and public requests
-/// beyond their client address's rate.
+/// beyond their client address's rate; every request carries its [`ClientAddress`] on.
 pub async fn rate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let client = state.limits.client(peer.ip(), request.headers());
+    request.extensions_mut().insert(ClientAddress(client));
     let path = request.uri().path();
     let limiter = if path.starts_with("/public") {
         Some(&state.limits.public)
@@ -164,7 +171,6 @@ pub async fn rate(
         None
     };
     if let Some(limiter) = limiter {
-        let client = state.limits.client(peer.ip(), request.headers());
         if let Err(not_until) = limiter.check_key(&client) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let err = AppError::RateLimited {
