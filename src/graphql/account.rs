@@ -279,7 +279,7 @@ impl AccountMutation {
         .into())
     }
 
-    /// Sets a new password for an account and unlocks it; its earlier tokens stop working (admins).
+    /// Sets a new password for an account; its earlier tokens stop working (admins).
     async fn reset_password(
         &self,
         ctx: &Context<'_>,

@@ -5,8 +5,9 @@
 //! - browsers on other origins may call the API only when their origin is allowed
 //!   (`RECTRACK_CORS_ORIGINS`; none by default);
 //! - anonymous requests (login among them) and the public pages are rate-limited per client
-//!   address, with `429` and `Retry-After`, so that password guessing and spraying across
-//!   accounts are slowed, not only guessing at one locked account.
+//!   address, with `429` and `Retry-After`; this counts requests, and the login function counts
+//!   each attempt however many one request carries (`domain::login_throttle`), by the client
+//!   address found here.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -170,15 +171,15 @@ pub async fn rate(
     } else {
         None
     };
-    if let Some(limiter) = limiter {
-        if let Err(not_until) = limiter.check_key(&client) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let err = AppError::RateLimited {
-                message: t!("rate-limited", seconds = wait.as_secs().max(1)),
-                retry_after: wait.as_secs().max(1),
-            };
-            return super::refuse_at(request.uri().path(), err);
-        }
+    if let Some(limiter) = limiter
+        && let Err(not_until) = limiter.check_key(&client)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let err = AppError::RateLimited {
+            message: t!("rate-limited", seconds = wait.as_secs().max(1)),
+            retry_after: wait.as_secs().max(1),
+        };
+        return super::refuse_at(request.uri().path(), err);
     }
     next.run(request).await
 }
