@@ -19,7 +19,7 @@ use crate::auth::token::{self, NewToken};
 use crate::auth::{Caller, Permission, password};
 use crate::config::{JwtConfig, TimeZone};
 use crate::domain::change::{Record, audited};
-use crate::domain::login_throttle::{Scope, Throttle};
+use crate::domain::login_throttle::{self, Scope, Throttle};
 use crate::domain::{Acting, department, text, write};
 use crate::error::{AppError, AppResult};
 
@@ -293,7 +293,7 @@ pub struct Credentials {
 /// Checks a username and password and returns a short-lived access token.
 ///
 /// Every attempt, however it arrives (aliases, batches, sockets), is counted here by the
-/// [`login throttle`](crate::domain::login_throttle) before its password is checked: per account name and client address,
+/// [`login_throttle`] before its password is checked: per account name and client address,
 /// per address and per name, whether or not an account has the name. A throttled attempt is
 /// refused with `RATE_LIMITED` and when to retry, unchecked; any wrong name or password is
 /// `UNAUTHENTICATED` with one message, after one Argon2 verification either way (an unknown
@@ -309,12 +309,14 @@ pub async fn login(
 ) -> AppResult<Session> {
     text::refuse_nul("username", &attempt.username)?;
     let name = attempt.username.trim();
+    // What the trail and the log keep of it: no longer than any account's name.
+    let shown = login_throttle::name_key(name);
     let counted = match throttle.begin(name, attempt.client) {
         Ok(counted) => counted,
         Err(refused) => {
             tracing::warn!(
                 address = %attempt.client,
-                username = %name,
+                username = %shown,
                 scope = refused.scope.as_str(),
                 "login refused: too many failed attempts"
             );
@@ -342,7 +344,7 @@ pub async fn login(
                 zone,
                 &attempt.client,
                 attempt.request_id,
-                name,
+                &shown,
                 found.as_ref(),
                 &counted.spent,
             )

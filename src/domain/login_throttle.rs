@@ -213,8 +213,9 @@ fn address_key(address: IpAddr) -> IpAddr {
     }
 }
 
-/// The key of an account name, as the lookup sees it (trimmed), no longer than any name.
-fn name_key(name: &str) -> String {
+/// The key of an account name, as the lookup sees it (trimmed), no longer than any name; also
+/// the name as the audit trail and the log record it.
+pub fn name_key(name: &str) -> String {
     name.trim().chars().take(MAX_NAME).collect()
 }
 

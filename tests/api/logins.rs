@@ -1,7 +1,8 @@
 //! Logins counted as guesses: every attempt counts, however it is aliased or batched, per
 //! account name and client address, per address and per name; throttled names are refused
 //! alike whether an account has them or not; failures and throttling are audited with the
-//! address, and no account is made for a name that has none.
+//! address, and no account is made for a name that has none; HTTP and the WebSocket share the
+//! counts.
 
 use std::time::Duration;
 
@@ -144,10 +145,26 @@ async fn unknown_names_wrong_passwords_and_throttled_names_are_answered_alike() 
     let failed = json!({"code": "UNAUTHENTICATED", "message": "用户名或密码不正确", "data": null});
     let throttled =
         json!({"code": "RATE_LIMITED", "message": "登录尝试过于频繁，请  秒后再试", "data": null});
-    assert_eq!(existing, [failed.clone(), failed, throttled.clone()]);
+    assert_eq!(
+        existing,
+        [failed.clone(), failed.clone(), throttled.clone()]
+    );
     // Throttled, even the right password is refused the same way.
     let body = login_from(&app, "203.0.113.7", "li.si", RIGHT).await;
     assert_eq!(answer(&body), throttled);
+    // A name longer than any account's is one more unknown name (audited cut to 64 characters).
+    let long = "长".repeat(10_000);
+    let body = login_from(&app, "203.0.113.8", &long, "wrong password!").await;
+    assert_eq!(answer(&body), failed);
+    let kept = count(
+        &app.db,
+        &format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'login.failed' AND entity_id = '{}'",
+            "长".repeat(64)
+        ),
+    )
+    .await;
+    assert_eq!(kept, 1);
 }
 
 #[tokio::test]
@@ -277,4 +294,34 @@ async fn guessing_from_many_addresses_reaches_the_names_ceiling_and_spraying_the
     // Another address is not held back by it.
     let body = login_from(&app, "192.0.2.51", "d.four", "Spring2026!!").await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+}
+
+#[tokio::test]
+async fn logins_sent_over_the_websocket_count_with_those_over_http_from_the_same_address() {
+    let app = app_with(&["--login-max-failures", "2"]).await;
+    create_account(&app, "qian.ba").await;
+    let mut ws =
+        crate::ws_client::Ws::open_with(&app.address, &[("x-forwarded-for", "203.0.113.30")]).await;
+    ws.send(json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {}", TestUser::viewer(None))}}))
+        .await;
+    let ack = ws.next().await.expect("an answer to connection_init");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let guesses = "mutation { a: login(username: \"qian.ba\", password: \"first wrong one\") { accessToken } b: login(username: \"qian.ba\", password: \"second wrong one\") { accessToken } c: login(username: \"qian.ba\", password: \"third wrong one\") { accessToken } }";
+    ws.subscribe("1", guesses, json!({})).await;
+    let message = ws.next().await.expect("the socket stays open");
+    let codes: Vec<&str> = message["payload"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{message}"))
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        codes,
+        ["UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]
+    );
+    // The same address over HTTP finds the name throttled; another address does not.
+    let body = login_from(&app, "203.0.113.30", "qian.ba", RIGHT).await;
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
+    let body = login_from(&app, "203.0.113.31", "qian.ba", RIGHT).await;
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
 }
