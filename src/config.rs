@@ -477,9 +477,29 @@ pub struct GraphqlConfig {
     #[arg(long, env = "RECTRACK_GRAPHQL_TRUSTED_ONLY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub graphql_trusted_only: bool,
 
-    /// Whether introspection is served (on by default; production may switch it off).
-    #[arg(long, env = "RECTRACK_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
-    pub graphql_introspection: bool,
+    /// Who introspection is served to: `everyone`, `identified` (callers with a token) or
+    /// `off`; by default `identified` in production and `everyone` in development (`true` and
+    /// `false` say `everyone` and `off`).
+    #[arg(
+        long,
+        env = "RECTRACK_GRAPHQL_INTROSPECTION",
+        value_enum,
+        global = true
+    )]
+    pub graphql_introspection: Option<Introspection>,
+}
+
+/// Who may introspect the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Introspection {
+    /// Every caller, anonymous ones included.
+    #[value(alias = "true")]
+    Everyone,
+    /// Callers with a token only: an anonymous caller is refused as if introspection were off.
+    Identified,
+    /// Nobody.
+    #[value(alias = "false")]
+    Off,
 }
 
 /// A fixed offset from UTC, named as configured.
@@ -627,7 +647,8 @@ pub struct JwtConfig {
     #[arg(long, env = "RECTRACK_ACCESS_TOKEN_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
     pub access_token_ttl: Duration,
 
-    /// Failed logins after which an account is locked.
+    /// Failed logins of one account name from one client address after which that name is
+    /// throttled from that address (RATE_LIMITED with Retry-After).
     #[arg(
         long,
         env = "RECTRACK_LOGIN_MAX_FAILURES",
@@ -636,7 +657,28 @@ pub struct JwtConfig {
     )]
     pub login_max_failures: u32,
 
-    /// How long a locked account stays locked.
+    /// Failed logins from one client address, whatever the names, after which the address is
+    /// throttled (password spraying).
+    #[arg(
+        long,
+        env = "RECTRACK_LOGIN_ADDRESS_MAX_FAILURES",
+        default_value_t = 20,
+        global = true
+    )]
+    pub login_address_max_failures: u32,
+
+    /// Failed logins of one account name from every address after which the name is
+    /// throttled from everywhere (guessing spread over many addresses).
+    #[arg(
+        long,
+        env = "RECTRACK_LOGIN_ACCOUNT_MAX_FAILURES",
+        default_value_t = 50,
+        global = true
+    )]
+    pub login_account_max_failures: u32,
+
+    /// The longest a throttle lasts: the first lasts a minute (or this, if shorter) and each
+    /// further failure doubles it up to this; failures are forgotten after twice this.
     #[arg(long, env = "RECTRACK_LOGIN_LOCKOUT", default_value = "15m", value_parser = parse_duration, global = true)]
     pub login_lockout: Duration,
 }
@@ -644,6 +686,18 @@ pub struct JwtConfig {
 impl Config {
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
+    }
+
+    /// Who introspection is served to: as configured, else identified callers only in
+    /// production (the schema maps the API for an attacker) and everyone in development.
+    pub fn introspection(&self) -> Introspection {
+        self.graphql
+            .graphql_introspection
+            .unwrap_or(if self.is_production() {
+                Introspection::Identified
+            } else {
+                Introspection::Everyone
+            })
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -688,6 +742,13 @@ impl Config {
                 && self.rate_public_per_minute > 0
                 && self.rate_public_burst > 0,
             "the RECTRACK_RATE_* settings must be positive"
+        );
+        anyhow::ensure!(
+            self.jwt.login_max_failures > 0
+                && self.jwt.login_address_max_failures > 0
+                && self.jwt.login_account_max_failures > 0
+                && !self.jwt.login_lockout.is_zero(),
+            "the RECTRACK_LOGIN_* settings must be positive"
         );
         Ok(())
     }

@@ -313,6 +313,11 @@ impl From<&AppError> for async_graphql::Error {
         if let Some(field) = err.field() {
             ext.set("field", field);
         }
+        // An operation refused for its rate (a throttled login) says when to come back, as a
+        // refused request says it in `Retry-After`.
+        if let AppError::RateLimited { retry_after, .. } = err {
+            ext.set("retryAfter", *retry_after);
+        }
         gql.extensions = Some(ext);
         gql
     }

@@ -17,6 +17,8 @@ pub struct Model {
     pub role: Role,
     pub department_id: Option<i32>,
     pub disabled: bool,
+    /// No longer written (nor `locked_until`): logins are throttled per name and address in
+    /// memory (`rectrack::domain::login_throttle`). Kept until a migration drops them.
     pub failed_attempts: i32,
     pub locked_until: Option<DateTimeUtc>,
     pub token_version: i32,

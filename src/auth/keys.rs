@@ -3,12 +3,15 @@
 //! The algorithm a key accepts is fixed by the key's type, never by the token: an HS256
 //! secret accepts HS256 only, an RSA key RS256, a P-256 key ES256, an Ed25519 key EdDSA. A
 //! token naming any other algorithm for that key (`none`, HS256 against a public key, ...)
-//! finds no key and is refused.
+//! finds no key and is refused. A JWKS key may narrow this by its own `alg` (an RSA key
+//! marked PS256 accepts PS256 only), and only keys meant for signatures are used at all.
 
 use std::path::Path;
 
 use anyhow::{Context, bail, ensure};
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm, KeyOperations, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
 use crate::config::{Environment, JwtConfig};
@@ -182,6 +185,11 @@ fn private_key_from_pem(path: &Path, kid: Option<String>) -> anyhow::Result<Sign
     })
 }
 
+/// The keys of a JWKS file that may verify signatures. A key whose `use` is not `sig`, whose
+/// `key_ops` leave out `verify`, or whose `alg` is an encryption algorithm is for something
+/// else and is left out (identity providers publish their encryption keys in the same set). A
+/// key with a signature `alg` accepts that algorithm only, and an `alg` its type cannot sign
+/// with (ES256 on an RSA key, HS256 on any) stops the start: the file is wrong.
 fn keys_from_jwks(path: &Path) -> anyhow::Result<Vec<VerifyKey>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading JWKS {}", path.display()))?;
@@ -189,24 +197,67 @@ fn keys_from_jwks(path: &Path) -> anyhow::Result<Vec<VerifyKey>> {
         serde_json::from_str(&text).with_context(|| format!("parsing JWKS {}", path.display()))?;
     let mut keys = Vec::new();
     for jwk in &set.keys {
-        let algorithm = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => Algorithm::RS256,
+        let kid = &jwk.common.key_id;
+        let for_signatures = matches!(
+            jwk.common.public_key_use,
+            None | Some(PublicKeyUse::Signature)
+        ) && jwk
+            .common
+            .key_operations
+            .as_ref()
+            .is_none_or(|ops| ops.contains(&KeyOperations::Verify))
+            && !matches!(
+                jwk.common.key_algorithm,
+                Some(KeyAlgorithm::RSA1_5 | KeyAlgorithm::RSA_OAEP | KeyAlgorithm::RSA_OAEP_256)
+            );
+        if !for_signatures {
+            tracing::info!(
+                jwks = %path.display(),
+                kid = ?kid,
+                "a JWKS key not meant for signatures is not used to verify tokens"
+            );
+            continue;
+        }
+        let (kind, signs_with): (&str, &[Algorithm]) = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => (
+                "RSA",
+                &[
+                    Algorithm::RS256,
+                    Algorithm::RS384,
+                    Algorithm::RS512,
+                    Algorithm::PS256,
+                    Algorithm::PS384,
+                    Algorithm::PS512,
+                ],
+            ),
             AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
-                Algorithm::ES256
+                ("EC P-256", &[Algorithm::ES256])
             }
             AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-                Algorithm::EdDSA
+                ("Ed25519", &[Algorithm::EdDSA])
             }
             _ => bail!(
                 "JWKS {}: key {:?} is not RSA, EC P-256 or Ed25519 (shared secrets go in RECTRACK_JWT_SECRET)",
                 path.display(),
-                jwk.common.key_id
+                kid
             ),
         };
+        // Without an `alg`, the one algorithm of the key's type rectrack has always used.
+        let algorithm = match jwk.common.key_algorithm {
+            None => signs_with[0],
+            Some(alg) => match Algorithm::try_from(alg) {
+                Ok(algorithm) if signs_with.contains(&algorithm) => algorithm,
+                _ => bail!(
+                    "JWKS {}: key {:?} says alg {alg}, which a {kind} key cannot sign with",
+                    path.display(),
+                    kid
+                ),
+            },
+        };
         let key = DecodingKey::from_jwk(jwk)
-            .with_context(|| format!("JWKS {}: key {:?}", path.display(), jwk.common.key_id))?;
+            .with_context(|| format!("JWKS {}: key {:?}", path.display(), kid))?;
         keys.push(VerifyKey {
-            kid: jwk.common.key_id.clone(),
+            kid: kid.clone(),
             key,
             algorithm,
         });

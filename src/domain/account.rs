@@ -1,20 +1,25 @@
 //! Local login accounts, for deployments without single sign-on.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use entity::account;
 use entity::enums::Role;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
+use serde_json::json;
 use tokio::sync::OnceCell;
 
+use crate::audit;
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
 use crate::auth::{Caller, Permission, password};
 use crate::config::{JwtConfig, TimeZone};
 use crate::domain::change::{Record, audited};
+use crate::domain::login_throttle::{self, Scope, Throttle};
 use crate::domain::{Acting, department, text, write};
 use crate::error::{AppError, AppResult};
 
@@ -110,10 +115,6 @@ pub async fn set_disabled(
     change(db, who, id, action, move |active, current| {
         active.disabled = Set(disabled);
         active.token_version = Set(current.token_version + 1);
-        if !disabled {
-            active.failed_attempts = Set(0);
-            active.locked_until = Set(None);
-        }
     })
     .await
 }
@@ -202,8 +203,6 @@ pub async fn reset_password(
         move |active, current| {
             active.password_hash = Set(hash);
             active.token_version = Set(current.token_version + 1);
-            active.failed_attempts = Set(0);
-            active.locked_until = Set(None);
         },
     )
     .await
@@ -281,64 +280,80 @@ async fn decoy_hash() -> &'static str {
         .await
 }
 
-/// Checks a username and password and returns a short-lived access token. Failures slow
-/// down (100 ms per recent failure, up to 2 s) and, after `login_max_failures`, lock the
-/// account for `login_lockout`.
+/// One login attempt: what was typed, and where it came from.
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+    /// The client's address: attempts count against it, and the audit trail and the log say
+    /// it.
+    pub client: IpAddr,
+    pub request_id: Option<String>,
+}
+
+/// Checks a username and password and returns a short-lived access token.
+///
+/// Every attempt, however it arrives (aliases, batches, sockets), is counted here by the
+/// [`login_throttle`] before its password is checked: per account name and client address,
+/// per address and per name, whether or not an account has the name. A throttled attempt is
+/// refused with `RATE_LIMITED` and when to retry, unchecked; any wrong name or password is
+/// `UNAUTHENTICATED` with one message, after one Argon2 verification either way (an unknown
+/// name is checked against a decoy hash), so neither answer nor timing says which names
+/// exist. Failures, and the budgets they spend, are audited and logged with the address.
 pub async fn login(
     db: &DatabaseConnection,
     keys: &Keys,
     config: &JwtConfig,
     zone: TimeZone,
-    username: &str,
-    password_text: String,
+    throttle: &Throttle,
+    attempt: Credentials,
 ) -> AppResult<Session> {
-    text::refuse_nul("username", username)?;
+    text::refuse_nul("username", &attempt.username)?;
+    let name = attempt.username.trim();
+    // What the trail and the log keep of it: no longer than any account's name.
+    let shown = login_throttle::name_key(name);
+    let counted = match throttle.begin(name, attempt.client) {
+        Ok(counted) => counted,
+        Err(refused) => {
+            tracing::warn!(
+                address = %attempt.client,
+                username = %shown,
+                scope = refused.scope.as_str(),
+                "login refused: too many failed attempts"
+            );
+            let seconds = refused.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            return Err(AppError::RateLimited {
+                message: t!("login-throttled", seconds = seconds),
+                retry_after: seconds,
+            });
+        }
+    };
     let found = account::Entity::find()
-        .filter(account::Column::Username.eq(username.trim()))
+        .filter(account::Column::Username.eq(name))
         .one(db)
         .await?;
-    let Some(account) = found else {
-        password::verify(password_text, decoy_hash().await.to_owned()).await;
-        return Err(AppError::Unauthenticated(t!("login-failed")));
+    let hash = match &found {
+        Some(account) => account.password_hash.clone(),
+        None => decoy_hash().await.to_owned(),
     };
-    let now = Utc::now();
-    if let Some(until) = account.locked_until.filter(|until| *until > now) {
-        // Said in the configured zone: people read it.
-        let local = until.with_timezone(&zone.0);
-        return Err(AppError::Unauthenticated(t!(
-            "account-locked-until",
-            until = local.format("%Y-%m-%d %H:%M:%S %:z").to_string()
-        )));
-    }
-    let matches = password::verify(password_text, account.password_hash.clone()).await;
-    if !matches {
-        let failures = account.failed_attempts + 1;
-        let lock = failures >= i32::try_from(config.login_max_failures).unwrap_or(i32::MAX);
-        let mut update = account::Entity::update_many().filter(account::Column::Id.eq(account.id));
-        if lock {
-            let until = now
-                + chrono::Duration::from_std(config.login_lockout)
-                    .unwrap_or(chrono::Duration::minutes(15));
-            // The count starts again once the lock is over.
-            update = update
-                .col_expr(account::Column::LockedUntil, Expr::value(until))
-                .col_expr(account::Column::FailedAttempts, Expr::value(0));
-        } else {
-            // Counted in SQL, so that concurrent failures all count.
-            update = update.col_expr(
-                account::Column::FailedAttempts,
-                Expr::col(account::Column::FailedAttempts).add(1),
-            );
+    let matches = password::verify(attempt.password, hash).await;
+    let account = match found {
+        Some(account) if matches => account,
+        found => {
+            failed(
+                db,
+                zone,
+                &attempt.client,
+                attempt.request_id,
+                &shown,
+                found.as_ref(),
+                &counted.spent,
+            )
+            .await?;
+            return Err(AppError::Unauthenticated(t!("login-failed")));
         }
-        update.exec(db).await?;
-        let delay = 100 * u64::try_from(failures.clamp(0, 20)).unwrap_or(0);
-        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-        return Err(AppError::Unauthenticated(if lock {
-            t!("login-failed-locked")
-        } else {
-            t!("login-failed")
-        }));
-    }
+    };
+    throttle.succeeded(counted);
+    let now = Utc::now();
     if account.disabled {
         return Err(AppError::Unauthenticated(t!("account-disabled")));
     }
@@ -352,8 +367,6 @@ pub async fn login(
     let sub = format!("account:{}", account.username);
     let before = account.clone();
     let mut active: account::ActiveModel = account.into();
-    active.failed_attempts = Set(0);
-    active.locked_until = Set(None);
     active.last_login_at = Set(Some(now));
     // A login is a change to the account, and who logged in when is worth keeping.
     let who = Acting {
@@ -412,4 +425,59 @@ pub async fn login(
 /// The connection type is generic for the functions that run inside callers' transactions.
 pub async fn find(db: &impl ConnectionTrait, id: i32) -> AppResult<Option<account::Model>> {
     Ok(account::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Records a failed login in the audit trail, in its own transaction (committed although the
+/// login fails), and in the log: the name tried, the address, the account when one has the
+/// name (never creating one), and the budgets this failure spent.
+async fn failed(
+    db: &DatabaseConnection,
+    zone: TimeZone,
+    client: &IpAddr,
+    request_id: Option<String>,
+    name: &str,
+    account: Option<&account::Model>,
+    spent: &[Scope],
+) -> AppResult<()> {
+    tracing::warn!(address = %client, username = %name, "login failed");
+    for scope in spent {
+        tracing::warn!(
+            address = %client,
+            username = %name,
+            scope = scope.as_str(),
+            "login throttled: too many failed attempts"
+        );
+    }
+    let who = Acting::new(&Caller::Anonymous, request_id, zone);
+    let tried = json!({
+        "username": name,
+        "address": client.to_string(),
+        "accountId": account.map(|a| a.id),
+    });
+    let department_id = account.and_then(|a| a.department_id);
+    write(db, &who, async |txn| {
+        let mut events = vec![("login.failed", tried.clone())];
+        for scope in spent {
+            let mut throttled = tried.clone();
+            throttled["scope"] = json!(scope.as_str());
+            events.push(("login.throttled", throttled));
+        }
+        for (action, after) in events {
+            audit::record(
+                txn,
+                &who.actor,
+                audit::Change {
+                    action,
+                    entity_type: "login",
+                    entity_id: name.to_owned(),
+                    department_id,
+                    before: None,
+                    after: Some(after),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    })
+    .await
 }

@@ -27,6 +27,7 @@ pub mod inspection;
 pub mod kept;
 pub mod ledger_import;
 pub mod listing;
+pub mod login_throttle;
 pub mod look_back;
 pub mod measure;
 pub mod measure_list;

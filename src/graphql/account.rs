@@ -1,6 +1,7 @@
 //! The caller (`me`), logging in, and local accounts.
 
 use super::scalars::{Time, time};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
@@ -14,7 +15,9 @@ use crate::auth::Permission;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::domain;
-use crate::domain::account::NewAccount;
+use crate::domain::account::{Credentials, NewAccount};
+use crate::domain::login_throttle::Throttle;
+use crate::http::guard::ClientAddress;
 
 /// The caller: identity, role, department and what follows from them (当前用户).
 #[derive(SimpleObject)]
@@ -47,8 +50,6 @@ pub struct Account {
     pub role: Role,
     /// Whether the account is disabled: it cannot log in and its tokens are rejected.
     pub disabled: bool,
-    /// Set while the account is locked after repeated failed logins.
-    pub locked_until: Option<Time>,
     /// When the account last logged in successfully, if ever.
     pub last_login_at: Option<Time>,
     /// When the account was created.
@@ -65,7 +66,6 @@ impl From<account::Model> for Account {
             display_name: a.display_name,
             role: a.role.into(),
             disabled: a.disabled,
-            locked_until: time(a.locked_until),
             last_login_at: time(a.last_login_at),
             created_at: Time(a.created_at),
             department_id: a.department_id,
@@ -75,6 +75,17 @@ impl From<account::Model> for Account {
 
 #[ComplexObject]
 impl Account {
+    /// Set while logins to the account are refused from every address (its failures from all
+    /// addresses spent `RECTRACK_LOGIN_ACCOUNT_MAX_FAILURES`): when they are let through again.
+    /// A name refused only from the addresses that guessed at it is not shown.
+    async fn locked_until(&self, ctx: &Context<'_>) -> Option<Time> {
+        let left = ctx
+            .data_opt::<Arc<Throttle>>()?
+            .name_refused_for(&self.username)?;
+        let left = chrono::Duration::from_std(left).ok()?;
+        Some(Time(chrono::Utc::now() + left))
+    }
+
     /// The department the account acts for.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         match self.department_id {
@@ -172,8 +183,10 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Logs in with a local account and returns a short-lived access token. Repeated failures
-    /// slow down and then lock the account for a while.
+    /// Logs in with a local account and returns a short-lived access token. Every attempt
+    /// counts, however it is sent: after repeated failures the name (from that address, or
+    /// from everywhere) and the address are refused for a while with RATE_LIMITED and
+    /// `extensions.retryAfter`.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -182,13 +195,22 @@ impl AccountMutation {
     ) -> Result<LoginResult> {
         let keys = ctx.data_unchecked::<Arc<Keys>>();
         let config = ctx.data_unchecked::<Arc<Config>>();
+        // Outside HTTP (in-process tools) there is no address: all such attempts share one.
+        let client = ctx
+            .data_opt::<ClientAddress>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
         let session = domain::account::login(
             ctx.db(),
             keys,
             &config.jwt,
             config.timezone,
-            &username,
-            password,
+            ctx.data_unchecked::<Arc<Throttle>>(),
+            Credentials {
+                username,
+                password,
+                client,
+                request_id: ctx.request_id(),
+            },
         )
         .await?;
         Ok(LoginResult {
@@ -257,7 +279,7 @@ impl AccountMutation {
         .into())
     }
 
-    /// Sets a new password for an account and unlocks it; its earlier tokens stop working (admins).
+    /// Sets a new password for an account; its earlier tokens stop working (admins).
     async fn reset_password(
         &self,
         ctx: &Context<'_>,

@@ -16,6 +16,7 @@ pub mod documents;
 mod enums;
 mod finding;
 mod inspection;
+mod introspection;
 mod ledger;
 pub mod limits;
 mod live;
@@ -93,6 +94,8 @@ pub struct Served {
     run: AppSchema,
     documents: Arc<documents::Documents>,
     bounds: bounds::Bounds,
+    /// Who introspection is served to ([`introspection`]).
+    introspection: crate::config::Introspection,
 }
 
 impl Served {
@@ -112,7 +115,8 @@ impl Served {
 
     /// Parses once, checks on the checking copy, and runs on the other.
     pub async fn execute(&self, request: Request) -> Response {
-        let request = match self.checked(request).await {
+        let identified = introspection::identified(&request.data);
+        let request = match self.checked(request, identified).await {
             Ok(request) => request,
             Err(refused) => return refused,
         };
@@ -123,8 +127,9 @@ impl Served {
 
     /// Finds the document (a text, or one named by id), parses it once and checks it on the
     /// checking copy once per text and variables ([`documents`]); the request comes back
-    /// parsed, ready to run, or the refusal.
-    async fn checked(&self, mut request: Request) -> Result<Request, Response> {
+    /// parsed, ready to run, or the refusal. Introspection is refused to a caller it is not
+    /// served to before any check or cached pass (`identified`: the caller has a token).
+    async fn checked(&self, mut request: Request, identified: bool) -> Result<Request, Response> {
         self.documents
             .resolve(&mut request)
             .map_err(|refused| Response::from_errors(vec![*refused]))?;
@@ -132,6 +137,9 @@ impl Served {
         let document = bounds::parsed(&self.documents, &self.bounds, &request.query)
             .await
             .map_err(|refused| Response::from_errors(vec![refused]))?;
+        if let Some(refused) = introspection::refused(self.introspection, identified, &document) {
+            return Err(refused);
+        }
         if let documents::Seen::New(key) = self.documents.seen(&request) {
             let shape = bounds::measure(&document, &self.bounds)
                 .map_err(|refused| Response::from_errors(vec![refused]))?;
@@ -170,7 +178,11 @@ impl Executor for Served {
         let this = self.clone();
         stream::once(async move {
             let name = request.operation_name.clone();
-            match this.checked(request).await {
+            let identified = introspection::identified(&request.data)
+                || session_data
+                    .as_deref()
+                    .is_some_and(introspection::identified);
+            match this.checked(request, identified).await {
                 Ok(mut request) => {
                     let subscription = request.parsed_query().is_ok_and(|document| {
                         document.operations.iter().any(|(op_name, op)| {
@@ -243,7 +255,7 @@ pub fn build_schema(
         .extension(limits::Limits::new(limits::Rules {
             bounds,
             max_complexity: limits.graphql_max_complexity,
-            introspection: limits.graphql_introspection,
+            introspection: config.introspection() != crate::config::Introspection::Off,
         }))
         .finish();
     let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
@@ -259,6 +271,9 @@ pub fn build_schema(
         .data(evidence)
         .data(bus)
         .data(Arc::new(live::SharedReads::new(1024)))
+        .data(Arc::new(crate::domain::login_throttle::Throttle::new(
+            crate::domain::login_throttle::Budgets::from_config(&config.jwt),
+        )))
         .data(Arc::new(crate::domain::summary::Cache::new(
             generation.clone(),
         )))
@@ -269,6 +284,7 @@ pub fn build_schema(
         run,
         documents: Arc::new(documents),
         bounds,
+        introspection: config.introspection(),
     }
 }
 
@@ -284,7 +300,7 @@ fn configured(
         // "Did you mean ...?" helps attackers map a schema they may not introspect.
         builder = builder.disable_suggestions();
     }
-    if !config.graphql.graphql_introspection {
+    if config.introspection() == crate::config::Introspection::Off {
         builder = builder.disable_introspection();
     }
     builder

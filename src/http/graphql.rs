@@ -97,6 +97,7 @@ fn json_batch(bytes: &[u8]) -> serde_json::Result<BatchRequest> {
 pub async fn execute(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    client: Option<Extension<super::guard::ClientAddress>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -160,6 +161,9 @@ pub async fn execute(
     }
     let deadline = tokio::time::Instant::now() + state.config.request_timeout;
     let mut batch = batch.data(caller.clone());
+    if let Some(Extension(client)) = client {
+        batch = batch.data(client);
+    }
     if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
         batch = batch.data(RequestId(id.to_owned()));
     }

@@ -5,8 +5,9 @@
 //! - browsers on other origins may call the API only when their origin is allowed
 //!   (`RECTRACK_CORS_ORIGINS`; none by default);
 //! - anonymous requests (login among them) and the public pages are rate-limited per client
-//!   address, with `429` and `Retry-After`, so that password guessing and spraying across
-//!   accounts are slowed, not only guessing at one locked account.
+//!   address, with `429` and `Retry-After`; this counts requests, and the login function counts
+//!   each attempt however many one request carries (`domain::login_throttle`), by the client
+//!   address found here.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -144,14 +145,21 @@ impl Limits {
     }
 }
 
+/// The client's address as the rate limits see it (the peer's, or behind a trusted proxy the
+/// one it forwards), for what counts per address further in (login attempts).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
 /// Refuses, with 429 and `Retry-After`, anonymous requests to /graphql and public requests
-/// beyond their client address's rate.
+/// beyond their client address's rate; every request carries its [`ClientAddress`] on.
 pub async fn rate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let client = state.limits.client(peer.ip(), request.headers());
+    request.extensions_mut().insert(ClientAddress(client));
     let path = request.uri().path();
     let limiter = if path.starts_with("/public") {
         Some(&state.limits.public)
@@ -163,16 +171,15 @@ pub async fn rate(
     } else {
         None
     };
-    if let Some(limiter) = limiter {
-        let client = state.limits.client(peer.ip(), request.headers());
-        if let Err(not_until) = limiter.check_key(&client) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let err = AppError::RateLimited {
-                message: t!("rate-limited", seconds = wait.as_secs().max(1)),
-                retry_after: wait.as_secs().max(1),
-            };
-            return super::refuse_at(request.uri().path(), err);
-        }
+    if let Some(limiter) = limiter
+        && let Err(not_until) = limiter.check_key(&client)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let err = AppError::RateLimited {
+            message: t!("rate-limited", seconds = wait.as_secs().max(1)),
+            retry_after: wait.as_secs().max(1),
+        };
+        return super::refuse_at(request.uri().path(), err);
     }
     next.run(request).await
 }

@@ -97,6 +97,11 @@ pub async fn upgrade(state: AppState, request: Request) -> Response {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    // Logins sent over the socket count against its address, as over HTTP.
+    let client = parts
+        .extensions
+        .get::<super::guard::ClientAddress>()
+        .copied();
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
         Err(_) => return super::refuse(codes::BAD_REQUEST, &t!("ws-not-an-upgrade")),
@@ -111,7 +116,7 @@ pub async fn upgrade(state: AppState, request: Request) -> Response {
     }
     upgrade
         .protocols([PROTOCOL])
-        .on_upgrade(move |socket| serve(state, upgraded, request_id, socket))
+        .on_upgrade(move |socket| serve(state, upgraded, request_id, client, socket))
 }
 
 /// A close frame with a protocol code.
@@ -150,6 +155,7 @@ async fn serve(
     state: AppState,
     upgraded: Option<(Caller, u64)>,
     request_id: Option<String>,
+    client: Option<super::guard::ClientAddress>,
     mut socket: WebSocket,
 ) {
     let live = &state.config.live;
@@ -226,7 +232,7 @@ async fn serve(
                             return;
                         };
                         *data_slot.lock().unwrap_or_else(|e| e.into_inner()) =
-                            Some(session_data(&state, &caller, request_id.clone()));
+                            Some(session_data(&state, &caller, request_id.clone(), client));
                         session = Some(Session { _counted: counted, expires });
                         let _ = to_engine.send(text);
                     }
@@ -327,7 +333,12 @@ fn as_error_if_refused(text: String, stopped: &mut HashSet<String>) -> String {
 }
 
 /// What every operation on the socket sees: the caller and its loaders, as a request's.
-fn session_data(state: &AppState, caller: &Caller, request_id: Option<String>) -> Data {
+fn session_data(
+    state: &AppState,
+    caller: &Caller,
+    request_id: Option<String>,
+    client: Option<super::guard::ClientAddress>,
+) -> Data {
     let mut data = Data::default();
     let who = Acting::new(caller, request_id.clone(), state.config.timezone);
     data.insert(viewer::loader(
@@ -337,6 +348,9 @@ fn session_data(state: &AppState, caller: &Caller, request_id: Option<String>) -
     ));
     if let Some(id) = request_id {
         data.insert(RequestId(id));
+    }
+    if let Some(client) = client {
+        data.insert(client);
     }
     data.insert(caller.clone());
     data

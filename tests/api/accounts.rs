@@ -1,5 +1,6 @@
-//! Tokens rectrack issues: local accounts with login, lockout and revocation; `rectrack
-//! token` for scripts; development tokens; and production's refusal to run without keys.
+//! Tokens rectrack issues: local accounts with login and revocation (their throttling is in
+//! `logins`); `rectrack token` for scripts; development tokens; and production's refusal to
+//! run without keys.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -76,57 +77,6 @@ async fn a_local_account_logs_in_and_its_token_acts_for_it() {
     let taken = json!({"input": {"username": "zhang.san", "password": "correct horse battery", "role": "VIEWER"}});
     let (_, body) = app.gql(Some(&admin), query, taken).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
-}
-
-#[tokio::test]
-async fn repeated_failures_lock_the_account_and_a_reset_unlocks_it() {
-    let app = spawn_app_with(&[
-        "--jwt-secret",
-        SECRET,
-        "--login-max-failures",
-        "3",
-        "--login-lockout",
-        "1h",
-    ])
-    .await;
-    let admin = TestUser::admin();
-    let id = create_account(&app, &admin, "wang.wu", "officer", Some("ZJTZB-BGS")).await;
-
-    for _ in 0..2 {
-        let body = login(&app, "wang.wu", "wrong password!").await;
-        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
-        assert_eq!(body["errors"][0]["message"], "用户名或密码不正确");
-    }
-    let body = login(&app, "wang.wu", "wrong password!").await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("账号已被暂时锁定"),
-        "{body}"
-    );
-    // Locked: even the right password is refused, saying until when on the unit's clock.
-    let body = login(&app, "wang.wu", "correct horse battery").await;
-    let message = body["errors"][0]["message"].as_str().unwrap();
-    let until = message
-        .strip_prefix("连续登录失败，账号已锁定至 ")
-        .unwrap_or_else(|| panic!("{body}"));
-    let until = chrono::DateTime::parse_from_str(until, "%Y-%m-%d %H:%M:%S %:z")
-        .unwrap_or_else(|e| panic!("{until}: {e}"));
-    assert_eq!(until.offset().local_minus_utc(), 8 * 3600, "{message}");
-    // An unknown user gets the same answer as a wrong password.
-    let body = login(&app, "nobody", "whatever it is").await;
-    assert_eq!(body["errors"][0]["message"], "用户名或密码不正确");
-
-    let reset = "mutation($id: ID!) { resetPassword(id: $id, newPassword: \"a brand new secret\") { lockedUntil } }";
-    let (_, body) = app.gql(Some(&admin), reset, json!({"id": id})).await;
-    assert_eq!(
-        body["data"]["resetPassword"]["lockedUntil"],
-        Value::Null,
-        "{body}"
-    );
-    let body = login(&app, "wang.wu", "a brand new secret").await;
-    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
 }
 
 #[tokio::test]

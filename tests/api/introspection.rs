@@ -102,3 +102,67 @@ async fn introspection_can_be_turned_off() {
         .await;
     assert_eq!(body["data"]["me"]["role"], "ADMIN");
 }
+
+#[tokio::test]
+async fn production_serves_introspection_to_identified_callers_only_unless_configured() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--env", "production"]).await;
+    let shapes = [
+        "{ __schema { queryType { name } } }",
+        "{ __type(name: \"Finding\") { name } }",
+        // Hidden in a fragment or an inline fragment, it is found all the same.
+        "query { ...F } fragment F on Query { __schema { queryType { name } } }",
+        "query { ... on Query { __type(name: \"Finding\") { name } } }",
+    ];
+    for query in shapes {
+        // Identified first: the document is then checked and cached as passed ...
+        let (status, body) = app
+            .gql(Some(&TestUser::viewer(None)), query, json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{query}: {body}");
+        // ... and the cached pass does not let an anonymous caller through.
+        let (_, body) = app.gql(None, query, json!({})).await;
+        assert_eq!(
+            error_code(&body),
+            Some("GRAPHQL_VALIDATION_FAILED"),
+            "{query}: {body}"
+        );
+        assert!(body["data"].is_null(), "{body}");
+    }
+    // `__typename` is not introspection.
+    let (_, body) = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+
+    // Configured for everyone, anonymous callers introspect too.
+    let open = spawn_app_with(&[
+        "--jwt-secret",
+        SECRET,
+        "--env",
+        "production",
+        "--graphql-introspection",
+        "everyone",
+    ])
+    .await;
+    let (_, body) = open.gql(None, shapes[0], json!({})).await;
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "Query",
+        "{body}"
+    );
+    // Development serves everyone by default.
+    let dev = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let (_, body) = dev.gql(None, shapes[0], json!({})).await;
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "Query",
+        "{body}"
+    );
+    // Off, nobody.
+    let off = spawn_app_with(&["--jwt-secret", SECRET, "--graphql-introspection", "off"]).await;
+    let (_, body) = off
+        .gql(Some(&TestUser::admin()), shapes[0], json!({}))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+}

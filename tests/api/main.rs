@@ -31,6 +31,7 @@ mod languages;
 mod ledger;
 mod limits;
 mod live;
+mod logins;
 mod look_back;
 mod migrations;
 mod mutations;

@@ -269,6 +269,77 @@ async fn a_jwks_file_supplies_keys_chosen_by_kid() {
 }
 
 #[tokio::test]
+async fn a_jwks_key_meant_for_encryption_or_for_another_algorithm_verifies_no_rs256_signature() {
+    let signing = keypair("rsa", "sig");
+    let encryption = keypair("rsa", "enc");
+    let oaep = keypair("rsa", "oaep");
+    let pss = keypair("rsa", "pss");
+    let only_encrypt = keypair("rsa", "ops");
+    let mut enc = jwt::rsa_jwk(&encryption, "k-enc");
+    enc["use"] = json!("enc");
+    enc.as_object_mut().unwrap().remove("alg");
+    let mut oaep_jwk = jwt::rsa_jwk(&oaep, "k-oaep");
+    oaep_jwk.as_object_mut().unwrap().remove("use");
+    oaep_jwk["alg"] = json!("RSA-OAEP-256");
+    let mut pss_jwk = jwt::rsa_jwk(&pss, "k-pss");
+    pss_jwk["alg"] = json!("PS256");
+    let mut ops = jwt::rsa_jwk(&only_encrypt, "k-ops");
+    ops.as_object_mut().unwrap().remove("use");
+    ops["key_ops"] = json!(["encrypt", "wrapKey"]);
+    let jwks = json!({"keys": [jwt::rsa_jwk(&signing, "k-sig"), enc, oaep_jwk, pss_jwk, ops]});
+    let path = signing.dir.join("jwks.json");
+    std::fs::write(&path, jwks.to_string()).unwrap();
+    let app = spawn_app_with(&["--jwt-jwks-file", &path_str(&path)]).await;
+
+    accepted(
+        &app,
+        &signed(&signing, Some("k-sig"), &claims("viewer", None)),
+    )
+    .await;
+    for (pair, kid) in [
+        (&encryption, "k-enc"),
+        (&oaep, "k-oaep"),
+        (&pss, "k-pss"),
+        (&only_encrypt, "k-ops"),
+    ] {
+        refused(
+            &app,
+            &signed(pair, Some(kid), &claims("admin", None)),
+            &format!("no key with id '{kid}' accepts algorithm RS256"),
+        )
+        .await;
+        // Without a `kid` the token is tried on the signature keys only, and none verifies it.
+        refused(
+            &app,
+            &signed(pair, None, &claims("admin", None)),
+            "bad signature",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_jwks_key_whose_alg_its_type_cannot_sign_with_stops_the_start() {
+    let db = crate::helpers::TestDb::new().await;
+    let pair = keypair("rsa", "mismatch");
+    for alg in ["ES256", "HS256", "EdDSA", "none"] {
+        let mut jwk = jwt::rsa_jwk(&pair, "k-bad");
+        jwk["alg"] = json!(alg);
+        let path = pair.dir.join("jwks.json");
+        std::fs::write(&path, json!({"keys": [jwk]}).to_string()).unwrap();
+        let built = rectrack::startup::Application::build(crate::helpers::config(
+            &db,
+            &["--jwt-jwks-file", &path_str(&path)],
+        ))
+        .await;
+        let err = built
+            .err()
+            .unwrap_or_else(|| panic!("alg {alg} on an RSA key stops the start"));
+        assert!(err.to_string().contains("k-bad"), "{alg}: {err:#}");
+    }
+}
+
+#[tokio::test]
 async fn role_and_department_claims_can_be_remapped_to_nested_paths() {
     let app = spawn_app_with(&[
         "--jwt-secret",
