@@ -416,7 +416,7 @@ pub struct GraphqlConfig {
     #[arg(
         long,
         env = "RECTRACK_GRAPHQL_MAX_ALIASES",
-        default_value_t = 50,
+        default_value_t = 100,
         global = true
     )]
     pub graphql_max_aliases: usize,

@@ -96,6 +96,9 @@ pub struct Served {
     bounds: bounds::Bounds,
     /// Who introspection is served to ([`introspection`]).
     introspection: crate::config::Introspection,
+    /// How long a query or mutation sent over a socket may take, checks included: the
+    /// request timeout HTTP requests have (subscriptions live on; their checks do not).
+    timeout: std::time::Duration,
 }
 
 impl Served {
@@ -176,13 +179,17 @@ impl Executor for Served {
         use async_graphql::futures_util::StreamExt;
         use async_graphql::futures_util::stream;
         let this = self.clone();
+        let deadline = tokio::time::Instant::now() + self.timeout;
         stream::once(async move {
             let name = request.operation_name.clone();
             let identified = introspection::identified(&request.data)
                 || session_data
                     .as_deref()
                     .is_some_and(introspection::identified);
-            match this.checked(request, identified).await {
+            let checked = tokio::time::timeout_at(deadline, this.checked(request, identified))
+                .await
+                .unwrap_or_else(|_| Err(timed_out()));
+            match checked {
                 Ok(mut request) => {
                     let subscription = request.parsed_query().is_ok_and(|document| {
                         document.operations.iter().any(|(op_name, op)| {
@@ -192,7 +199,8 @@ impl Executor for Served {
                         })
                     });
                     let mut first = subscription;
-                    this.run
+                    let answers = this
+                        .run
                         .execute_stream_with_session_data(request, session_data.unwrap_or_default())
                         .map(move |mut response| {
                             limits::code_errors(&mut response);
@@ -206,7 +214,20 @@ impl Executor for Served {
                             }
                             response
                         })
-                        .boxed()
+                        .boxed();
+                    if subscription {
+                        return answers;
+                    }
+                    // A query or mutation answers once, by the deadline.
+                    let mut answers = answers;
+                    stream::once(async move {
+                        match tokio::time::timeout_at(deadline, answers.next()).await {
+                            Ok(Some(response)) => response,
+                            Ok(None) => Response::new(async_graphql::Value::Null),
+                            Err(_) => timed_out(),
+                        }
+                    })
+                    .boxed()
                 }
                 Err(refused) => stream::once(async move { refusal(refused) }).boxed(),
             }
@@ -214,6 +235,16 @@ impl Executor for Served {
         .flatten()
         .boxed()
     }
+}
+
+/// An operation stopped by the request timeout (the same answer HTTP gives).
+fn timed_out() -> Response {
+    let mut error = async_graphql::ServerError::new(t!("timeout"), None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", crate::error::codes::TIMEOUT);
+    Response::from_errors(vec![error])
 }
 
 /// The response extension that marks an operation refused before it ran; the socket layer
@@ -285,6 +316,7 @@ pub fn build_schema(
         documents: Arc::new(documents),
         bounds,
         introspection: config.introspection(),
+        timeout: config.request_timeout,
     }
 }
 

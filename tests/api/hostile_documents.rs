@@ -144,7 +144,7 @@ fn known_shapes() -> Vec<(String, String)> {
             nested_inline_fragments(20),
         ),
         ("1,000 aliases".to_owned(), aliases(1000)),
-        ("60 aliases".to_owned(), aliases(60)),
+        ("120 aliases".to_owned(), aliases(120)),
         ("1,000 directives".to_owned(), directives(1000)),
         ("10 directives".to_owned(), directives(10)),
         ("lists 20,000 deep".to_owned(), deep_list_argument(20_000)),
@@ -384,8 +384,8 @@ async fn each_limit_is_refused_by_name_before_the_document_is_walked() {
     let admin = TestUser::admin();
     for (text, starts) in [
         (
-            aliases(60),
-            "查询过于复杂：使用了 60 个别名（片段每展开一次都计入），最多允许 50 个",
+            aliases(120),
+            "查询过于复杂：使用了 120 个别名（片段每展开一次都计入），最多允许 100 个",
         ),
         (
             directives(10),

@@ -361,3 +361,56 @@ async fn a_request_past_the_timeout_ends_with_an_error_and_changes_nothing() {
     // The server is still fine.
     app.data(&admin, "{ me { role } }", json!({})).await;
 }
+
+#[tokio::test]
+async fn a_mutation_sent_over_the_socket_past_the_timeout_ends_with_an_error_and_changes_nothing() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--request-timeout", "1s"]).await;
+    let admin = TestUser::admin();
+    let finding = app.finding_id(1).await;
+    // Another connection holds the write lock, so the mutation has to wait.
+    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let blocker = app.test_db.connect().await;
+    let lock = blocker
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    if app.test_db.is_postgres() {
+        lock.execute_unprepared("LOCK TABLE finding IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    let mut socket = crate::ws_client::Ws::as_caller(&app.address, &admin).await;
+    let started = Instant::now();
+    socket
+        .subscribe(
+            "1",
+            "mutation($input: UpdateFindingInput!) { updateFinding(input: $input) { id } }",
+            json!({"input": {"id": finding.to_string(), "version": 1, "title": "套接字上超时的修改"}}),
+        )
+        .await;
+    let answer = socket.next().await.expect("the socket stays open");
+    let took = started.elapsed();
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(answer["id"], "1", "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "TIMEOUT",
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    lock.rollback().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        count(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM finding WHERE id = {finding} AND title = '套接字上超时的修改'"
+            )
+        )
+        .await,
+        0
+    );
+    app.data(&admin, "{ me { role } }", json!({})).await;
+}
