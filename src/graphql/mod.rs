@@ -186,9 +186,11 @@ impl Executor for Served {
                 || session_data
                     .as_deref()
                     .is_some_and(introspection::identified);
-            let checked = tokio::time::timeout_at(deadline, this.checked(request, identified))
-                .await
-                .unwrap_or_else(|_| Err(timed_out()));
+            let Ok(checked) =
+                tokio::time::timeout_at(deadline, this.checked(request, identified)).await
+            else {
+                return stream::once(async { refusal(timed_out()) }).boxed();
+            };
             match checked {
                 Ok(mut request) => {
                     let subscription = request.parsed_query().is_ok_and(|document| {
