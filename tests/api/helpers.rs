@@ -357,49 +357,21 @@ impl TestApp {
         variables: Value,
         files: &[(&str, &str, &str, &[u8])],
     ) -> (u16, Value) {
-        let boundary = "rectrack-test-boundary-7b1f";
-        let mut map = serde_json::Map::new();
-        for (i, (path, ..)) in files.iter().enumerate() {
-            map.insert(i.to_string(), json!([path]));
-        }
-        let mut body = Vec::new();
-        let mut part = |headers: String, content: &[u8]| {
-            body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
-            body.extend_from_slice(content);
-            body.extend_from_slice(b"\r\n");
-        };
-        let operations = json!({"query": query, "variables": variables}).to_string();
-        part(
-            "Content-Disposition: form-data; name=\"operations\"".to_owned(),
-            operations.as_bytes(),
-        );
-        part(
-            "Content-Disposition: form-data; name=\"map\"".to_owned(),
-            Value::Object(map).to_string().as_bytes(),
-        );
-        for (i, (_, name, media_type, content)) in files.iter().enumerate() {
-            part(
-                format!(
-                    "Content-Disposition: form-data; name=\"{i}\"; filename=\"{name}\"\r\nContent-Type: {media_type}"
-                ),
-                content,
-            );
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let response = self
-            .client
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .header(
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        upload_at(&self.address, token, query, variables, files).await
+    }
+
+    /// Creates an empty inspection of the demo unit, as the inspection office.
+    pub async fn create_inspection(&self, title: &str) -> String {
+        let input = json!({"input": {"title": title, "inspectionGroup": "市委第三巡察组", "unitCode": "ZJTZB", "startedOn": "2020-03-19", "feedbackOn": "2020-09-05"}});
+        self.data(
+            &TestUser::inspector(),
+            "mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id } }",
+            input,
+        )
+        .await["createInspection"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Files stored under the app's evidence directory.
@@ -491,6 +463,59 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// A GraphQL multipart request (uploads) to the server at `address` (a test app, or a binary
+/// the test started): `files` are (variable path, file name, media type, content).
+pub async fn upload_at(
+    address: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+    files: &[(&str, &str, &str, &[u8])],
+) -> (u16, Value) {
+    let boundary = "rectrack-test-boundary-7b1f";
+    let mut map = serde_json::Map::new();
+    for (i, (path, ..)) in files.iter().enumerate() {
+        map.insert(i.to_string(), json!([path]));
+    }
+    let mut body = Vec::new();
+    let mut part = |headers: String, content: &[u8]| {
+        body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    let operations = json!({"query": query, "variables": variables}).to_string();
+    part(
+        "Content-Disposition: form-data; name=\"operations\"".to_owned(),
+        operations.as_bytes(),
+    );
+    part(
+        "Content-Disposition: form-data; name=\"map\"".to_owned(),
+        Value::Object(map).to_string().as_bytes(),
+    );
+    for (i, (_, name, media_type, content)) in files.iter().enumerate() {
+        part(
+            format!(
+                "Content-Disposition: form-data; name=\"{i}\"; filename=\"{name}\"\r\nContent-Type: {media_type}"
+            ),
+            content,
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let response = http_client()
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
 }
 
 /// A caller for tests: a role and department, minted as an HS256 token with [`SECRET`].

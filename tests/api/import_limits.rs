@@ -4,13 +4,15 @@
 //! the machine), whose memory stays within a stated bound; and a large valid import leaves
 //! other callers' writes working.
 
-use std::io::{BufRead, BufReader, Cursor, Read, Write};
+use std::io::{BufRead, BufReader, Cursor, Write};
 use std::process::{Child, Command, Stdio};
 
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, TestDb, TestUser, error_code, http_client, spawn_app_with};
+use crate::helpers::{
+    SECRET, TestDb, TestUser, error_code, http_client, spawn_app_with, upload_at,
+};
 
 const IMPORT: &str = "mutation($i: ID!, $file: Upload!) { importLedger(inspectionId: $i, file: $file, dryRun: true) { dryRun findingsCreated problems { row column message } } }";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -101,43 +103,15 @@ impl Drop for CappedServer {
 
 /// `importLedger` as the demo unit's manager, into the demo inspection, as a dry run.
 async fn upload(address: &str, name: &str, media: &str, bytes: &[u8]) -> Value {
-    let boundary = "rectrack-import-limits-boundary";
-    let mut body = Vec::new();
-    let operations = json!({"query": IMPORT, "variables": {"i": "1", "file": null}}).to_string();
-    for (headers, content) in [
-        (
-            "Content-Disposition: form-data; name=\"operations\"".to_owned(),
-            operations.as_bytes(),
-        ),
-        (
-            "Content-Disposition: form-data; name=\"map\"".to_owned(),
-            br#"{"0": ["variables.file"]}"#.as_slice(),
-        ),
-        (
-            format!(
-                "Content-Disposition: form-data; name=\"0\"; filename=\"{name}\"\r\nContent-Type: {media}"
-            ),
-            bytes,
-        ),
-    ] {
-        body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let response = http_client()
-        .post(format!("{address}/graphql"))
-        .bearer_auth(TestUser::manager("ZJTZB"))
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .timeout(std::time::Duration::from_secs(60))
-        .body(body)
-        .send()
-        .await
-        .expect("the server answers the import");
-    response.json().await.expect("a JSON body")
+    let (_, body) = upload_at(
+        address,
+        &TestUser::manager("ZJTZB"),
+        IMPORT,
+        json!({"i": "1", "file": null}),
+        &[("variables.file", name, media, bytes)],
+    )
+    .await;
+    body
 }
 
 /// A valid workbook whose header is A1:D1, with `extra` cells written after it.
@@ -390,7 +364,7 @@ fn large_ledger(rows: usize) -> Vec<u8> {
 #[tokio::test]
 async fn other_callers_write_while_an_import_of_hundreds_of_findings_runs() {
     let app = crate::helpers::spawn_app().await;
-    let inspection = new_inspection(&app).await;
+    let inspection = app.create_inspection("大台账导入").await;
     let ledger = large_ledger(300);
     let importing = {
         let address = app.address.clone();
@@ -412,44 +386,16 @@ async fn other_callers_write_while_an_import_of_hundreds_of_findings_runs() {
     assert!(written > 0);
 }
 
-async fn new_inspection(app: &TestApp) -> String {
-    let input = json!({"input": {"title": "大台账导入", "inspectionGroup": "市委第三巡察组", "unitCode": "ZJTZB", "startedOn": "2020-03-19", "feedbackOn": "2020-09-05"}});
-    app.data(
-        &TestUser::inspector(),
-        "mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id } }",
-        input,
-    )
-    .await["createInspection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn import_for_real(address: &str, inspection: &str, csv: &[u8]) -> Value {
-    let query = "mutation($i: ID!, $file: Upload!) { importLedger(inspectionId: $i, file: $file) { applied findingsCreated problems { row column message } } }";
-    let boundary = "rectrack-large-import";
-    let operations = json!({"query": query, "variables": {"i": inspection, "file": null}});
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.file\"]}}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"ledger.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    let (status, body) = upload_at(
+        address,
+        &TestUser::manager("ZJTZB"),
+        "mutation($i: ID!, $file: Upload!) { importLedger(inspectionId: $i, file: $file) { applied findingsCreated problems { row column message } } }",
+        json!({"i": inspection, "file": null}),
+        &[("variables.file", "ledger.csv", "text/csv", csv)],
     )
-    .into_bytes();
-    body.extend_from_slice(csv);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let response = http_client()
-        .post(format!("{address}/graphql"))
-        .bearer_auth(TestUser::manager("ZJTZB"))
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let mut text = String::new();
-    let bytes = response.bytes().await.unwrap();
-    bytes.as_ref().read_to_string(&mut text).unwrap();
-    let body: Value = serde_json::from_str(&text).unwrap();
+    .await;
+    assert_eq!(status, 200, "{body}");
     assert!(body.get("errors").is_none(), "{body}");
     body["data"]["importLedger"].clone()
 }

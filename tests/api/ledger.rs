@@ -14,16 +14,7 @@ const IMPORT_HISTORICAL: &str = "mutation($i: ID!, $file: Upload!) { importLedge
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 async fn empty_inspection(app: &TestApp) -> String {
-    let input = json!({"input": {"title": "导入测试", "inspectionGroup": "市委第三巡察组", "unitCode": "ZJTZB", "startedOn": "2020-03-19", "feedbackOn": "2020-09-05"}});
-    app.data(
-        &TestUser::inspector(),
-        "mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id } }",
-        input,
-    )
-    .await["createInspection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.create_inspection("导入测试").await
 }
 
 async fn import(

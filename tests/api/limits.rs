@@ -314,20 +314,7 @@ async fn a_request_past_the_timeout_ends_with_an_error_and_changes_nothing() {
     let admin = TestUser::admin();
     let finding = app.finding_id(1).await;
     // Another connection holds the write lock, so the mutation has to wait.
-    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    let blocker = app.test_db.connect().await;
-    let lock = blocker
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    if app.test_db.is_postgres() {
-        lock.execute_unprepared("LOCK TABLE finding IN ACCESS EXCLUSIVE MODE")
-            .await
-            .unwrap();
-    }
+    let lock = hold_the_write_lock(&app).await;
     let started = Instant::now();
     let input = json!({"input": {"id": finding.to_string(), "version": 1, "title": "超时的修改"}});
     let (status, body) = app
@@ -368,20 +355,7 @@ async fn a_mutation_sent_over_the_socket_past_the_timeout_ends_with_an_error_and
     let admin = TestUser::admin();
     let finding = app.finding_id(1).await;
     // Another connection holds the write lock, so the mutation has to wait.
-    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    let blocker = app.test_db.connect().await;
-    let lock = blocker
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    if app.test_db.is_postgres() {
-        lock.execute_unprepared("LOCK TABLE finding IN ACCESS EXCLUSIVE MODE")
-            .await
-            .unwrap();
-    }
+    let lock = hold_the_write_lock(&app).await;
     let mut socket = crate::ws_client::Ws::as_caller(&app.address, &admin).await;
     let started = Instant::now();
     socket
@@ -413,4 +387,24 @@ async fn a_mutation_sent_over_the_socket_past_the_timeout_ends_with_an_error_and
         0
     );
     app.data(&admin, "{ me { role } }", json!({})).await;
+}
+
+/// A transaction of another connection that holds what a finding's update needs: SQLite's
+/// write lock, or on PostgreSQL the finding table.
+async fn hold_the_write_lock(app: &TestApp) -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let blocker = app.test_db.connect().await;
+    let lock = blocker
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    if app.test_db.is_postgres() {
+        lock.execute_unprepared("LOCK TABLE finding IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    lock
 }
