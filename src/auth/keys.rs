@@ -9,9 +9,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail, ensure};
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm, KeyOperations, PublicKeyUse,
-};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
 use crate::config::{Environment, JwtConfig};
@@ -188,8 +186,8 @@ fn private_key_from_pem(path: &Path, kid: Option<String>) -> anyhow::Result<Sign
 /// The keys of a JWKS file that may verify signatures. A key whose `use` is not `sig`, whose
 /// `key_ops` leave out `verify`, or whose `alg` is an encryption algorithm is for something
 /// else and is left out (identity providers publish their encryption keys in the same set). A
-/// key with a signature `alg` accepts that algorithm only, and an `alg` its type cannot sign
-/// with (ES256 on an RSA key, HS256 on any) stops the start: the file is wrong.
+/// key with a signature `alg` accepts that algorithm only, and a signature `alg` its type cannot
+/// sign with (ES256 on an RSA key, HS256 on any) stops the start: the file is wrong.
 fn keys_from_jwks(path: &Path) -> anyhow::Result<Vec<VerifyKey>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading JWKS {}", path.display()))?;
@@ -206,10 +204,12 @@ fn keys_from_jwks(path: &Path) -> anyhow::Result<Vec<VerifyKey>> {
             .key_operations
             .as_ref()
             .is_none_or(|ops| ops.contains(&KeyOperations::Verify))
-            && !matches!(
-                jwk.common.key_algorithm,
-                Some(KeyAlgorithm::RSA1_5 | KeyAlgorithm::RSA_OAEP | KeyAlgorithm::RSA_OAEP_256)
-            );
+            // An `alg` that is no signature algorithm (RSA-OAEP, ECDH-ES, one jsonwebtoken
+            // does not know) marks a key for something else.
+            && jwk
+                .common
+                .key_algorithm
+                .is_none_or(|alg| Algorithm::try_from(alg).is_ok());
         if !for_signatures {
             tracing::info!(
                 jwks = %path.display(),
@@ -247,6 +247,7 @@ fn keys_from_jwks(path: &Path) -> anyhow::Result<Vec<VerifyKey>> {
             None => signs_with[0],
             Some(alg) => match Algorithm::try_from(alg) {
                 Ok(algorithm) if signs_with.contains(&algorithm) => algorithm,
+                // A signature algorithm of another key type: the file is wrong.
                 _ => bail!(
                     "JWKS {}: key {:?} says alg {alg}, which a {kind} key cannot sign with",
                     path.display(),

@@ -316,7 +316,7 @@ pub async fn login(
         Err(refused) => {
             tracing::warn!(
                 address = %attempt.client,
-                username = %shown,
+                username = ?shown,
                 scope = refused.scope.as_str(),
                 "login refused: too many failed attempts"
             );
@@ -339,7 +339,9 @@ pub async fn login(
     let account = match found {
         Some(account) if matches => account,
         found => {
-            failed(
+            // The answer is the same whatever becomes of the trail's write (a busy database
+            // must not turn a wrong password into a different answer); its failure is logged.
+            if let Err(error) = failed(
                 db,
                 zone,
                 &attempt.client,
@@ -348,7 +350,10 @@ pub async fn login(
                 found.as_ref(),
                 &counted.spent,
             )
-            .await?;
+            .await
+            {
+                tracing::error!(?error, "a failed login could not be audited");
+            }
             return Err(AppError::Unauthenticated(t!("login-failed")));
         }
     };
@@ -439,11 +444,11 @@ async fn failed(
     account: Option<&account::Model>,
     spent: &[Scope],
 ) -> AppResult<()> {
-    tracing::warn!(address = %client, username = %name, "login failed");
+    tracing::warn!(address = %client, username = ?name, "login failed");
     for scope in spent {
         tracing::warn!(
             address = %client,
-            username = %name,
+            username = ?name,
             scope = scope.as_str(),
             "login throttled: too many failed attempts"
         );
