@@ -45,6 +45,18 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The text as written to a workbook's string cell. Nothing there is run, so nothing is
+/// quoted, except a text that itself begins with a quote before a formula character: the
+/// import would take that quote away as [`neutralise`]'s (a CSV export saved again as a
+/// workbook keeps the quotes the CSV had), so it gets one more, and comes back as written.
+pub fn for_workbook(text: &str) -> std::borrow::Cow<'_, str> {
+    if restore(text) == text {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    }
+}
+
 /// The text of a cell read from a spreadsheet: [`neutralise`] undone (the quote goes only
 /// where `neutralise` would have put it; any other cell is returned as it is).
 pub fn restore(cell: &str) -> &str {
@@ -57,6 +69,17 @@ pub fn restore(cell: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workbook_text_comes_back_through_restore_as_written() {
+        for text in [
+            "=SUM(1)", "'=SUM(1)", "''-x", "'普通", "普通", "-12", "'-12",
+        ] {
+            assert_eq!(restore(&for_workbook(text)), text, "{text}");
+        }
+        assert_eq!(for_workbook("=SUM(1)"), "=SUM(1)");
+        assert_eq!(for_workbook("'=SUM(1)"), "''=SUM(1)");
+    }
 
     #[test]
     fn formula_starters_are_quoted_and_read_back_exactly() {

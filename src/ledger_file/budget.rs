@@ -56,10 +56,10 @@ impl<'a> Budget<'a> {
     /// together. Every part is inflated once into nothing and counted, because the sizes an
     /// archive declares can lie; the count stops at the limit, so a bomb costs at most that.
     pub fn archive<R: Read + Seek>(&self, reader: R) -> AppResult<()> {
-        let unreadable = |e: zip::result::ZipError| {
+        let unreadable = |e: calamine_zip::result::ZipError| {
             AppError::bad_input("file", t!("file-not-xlsx", detail = e.to_string()))
         };
-        let mut archive = zip::ZipArchive::new(reader).map_err(unreadable)?;
+        let mut archive = calamine_zip::ZipArchive::new(reader).map_err(unreadable)?;
         if archive.len() > MAX_PARTS {
             return Err(over("parts", archive.len(), MAX_PARTS));
         }
@@ -111,11 +111,17 @@ impl<'a> Budget<'a> {
         self.rows = self.rows.saturating_add(rows);
     }
 
+    /// A row of `count` columns.
+    pub fn columns(&self, count: usize) -> AppResult<()> {
+        if count > self.limits.import_max_columns {
+            return Err(over("columns", count, self.limits.import_max_columns));
+        }
+        Ok(())
+    }
+
     /// A value at column `column` (from 0) holding `text`.
     pub fn cell(&mut self, column: usize, text: &str) -> AppResult<()> {
-        if column >= self.limits.import_max_columns {
-            return Err(over("columns", column + 1, self.limits.import_max_columns));
-        }
+        self.columns(column + 1)?;
         self.cells += 1;
         if self.cells > self.limits.import_max_cells {
             return Err(over("cells", self.cells, self.limits.import_max_cells));

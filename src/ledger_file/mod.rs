@@ -12,6 +12,7 @@ use crate::config::ImportLimits;
 use crate::error::{AppError, AppResult};
 
 mod budget;
+mod json;
 pub use budget::Budget;
 
 /// The columns of a ledger, as the import reads them and the export writes them.
@@ -162,7 +163,7 @@ pub fn read(format: Format, bytes: &[u8], limits: &ImportLimits) -> AppResult<Ve
     match format {
         Format::Xlsx => read_xlsx(bytes, &mut budget),
         Format::Csv => read_csv(bytes, &mut budget),
-        Format::Json => read_json(bytes, &mut budget),
+        Format::Json => json::read(bytes, &mut budget),
     }
 }
 
@@ -217,6 +218,8 @@ fn read_csv(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
         }
         let row = rows.len();
         budget.row(row, row)?;
+        // Every field counts for the columns, empty ones too: a line of commas is wide.
+        budget.columns(record.len())?;
         let mut cells = Vec::with_capacity(record.len().min(64));
         for (column, cell) in record.iter().enumerate() {
             let cell = crate::spreadsheet::restore(cell.trim());
@@ -230,94 +233,6 @@ fn read_csv(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
     budget.sheet_read(rows.len());
     Ok(vec![Sheet {
         name: "CSV".to_owned(),
-        rows,
-    }])
-}
-
-/// A JSON ledger: an array of objects keyed by column heading, read item by item so that the
-/// row limit stops an array of a million objects at the first one too many.
-fn read_json(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
-    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-
-    type Item = serde_json::Map<String, serde_json::Value>;
-    /// The items, and the budget's refusal when it stopped them (serde's error carries text).
-    struct Items<'b, 'l> {
-        budget: &'b Budget<'l>,
-        refused: &'b mut Option<AppError>,
-    }
-    impl<'de> DeserializeSeed<'de> for Items<'_, '_> {
-        type Value = Vec<Item>;
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Item>, D::Error> {
-            d.deserialize_seq(self)
-        }
-    }
-    impl<'de> Visitor<'de> for Items<'_, '_> {
-        type Value = Vec<Item>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an array of objects")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Item>, A::Error> {
-            let mut items = Vec::new();
-            while let Some(item) = seq.next_element::<Item>()? {
-                // Row 1 is the heading, so item `i` is row `i + 2`.
-                let row = items.len() + 1;
-                if let Err(refused) = self.budget.row(row, row) {
-                    let message = refused.message().to_owned();
-                    *self.refused = Some(refused);
-                    return Err(serde::de::Error::custom(message));
-                }
-                items.push(item);
-            }
-            Ok(items)
-        }
-    }
-
-    let mut refused = None;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let read = Items {
-        budget,
-        refused: &mut refused,
-    }
-    .deserialize(&mut de)
-    .and_then(|items| de.end().map(|()| items));
-    let items = match (read, refused) {
-        (Ok(items), _) => items,
-        (Err(_), Some(refused)) => return Err(refused),
-        (Err(e), None) => {
-            return Err(AppError::bad_input(
-                "file",
-                t!("file-not-json", detail = e.to_string()),
-            ));
-        }
-    };
-    let mut header: Vec<String> = Vec::new();
-    for item in &items {
-        for key in item.keys() {
-            if !header.contains(key) {
-                budget.cell(header.len(), key)?;
-                header.push(key.clone());
-            }
-        }
-    }
-    let mut rows = vec![header.clone()];
-    for item in &items {
-        let mut cells = Vec::with_capacity(header.len());
-        for (column, key) in header.iter().enumerate() {
-            let text = match item.get(key) {
-                None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::String(s)) => s.trim().to_owned(),
-                Some(other) => other.to_string(),
-            };
-            if !text.is_empty() {
-                budget.cell(column, &text)?;
-            }
-            cells.push(text);
-        }
-        rows.push(cells);
-    }
-    budget.sheet_read(rows.len());
-    Ok(vec![Sheet {
-        name: "JSON".to_owned(),
         rows,
     }])
 }

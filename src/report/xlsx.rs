@@ -18,7 +18,8 @@ pub fn table(rows: &[Vec<String>]) -> Result<Vec<u8>, XlsxError> {
     for (r, row) in rows.iter().enumerate() {
         for (c, value) in row.iter().enumerate() {
             let format = if r == 0 { &bold } else { &wrap };
-            sheet.write_string_with_format(r as u32, c as u16, value, format)?;
+            let value = crate::spreadsheet::for_workbook(value);
+            sheet.write_string_with_format(r as u32, c as u16, value.as_ref(), format)?;
         }
     }
     workbook.save_to_buffer()
@@ -42,7 +43,8 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     for (r, row) in report_rows(s).iter().enumerate() {
         let format = if r == 0 { &header } else { &wrap };
         for (col, value) in row.iter().enumerate() {
-            sheet.write_string_with_format(r as u32, col as u16, value, format)?;
+            let value = crate::spreadsheet::for_workbook(value);
+            sheet.write_string_with_format(r as u32, col as u16, value.as_ref(), format)?;
         }
     }
     sheet.set_freeze_panes(1, 0)?;

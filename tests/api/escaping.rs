@@ -45,7 +45,8 @@ async fn hostile_inspection(app: &TestApp) -> (String, String, String) {
             HTML_TITLE,
             HTML_DESCRIPTION,
             "<b>领导</b>",
-            "张三",
+            // A text that itself begins with a quote before a formula character.
+            "'=张三",
             HTML_MEASURE,
         ),
     ] {
@@ -332,9 +333,16 @@ async fn a_quoted_export_imports_back_as_the_texts_were_written_and_changes_noth
         }
         workbook.save_to_buffer().unwrap()
     };
+    let xlsx = get_bytes(
+        &app,
+        &format!("/api/v1/inspections/{inspection}/ledger?format=xlsx"),
+        Some(&manager),
+    )
+    .await;
     for (name, media, bytes) in [
         ("ledger.csv", "text/csv", &csv),
-        ("ledger.xlsx", XLSX, &resaved),
+        ("resaved.xlsx", XLSX, &resaved),
+        ("ledger.xlsx", XLSX, &xlsx),
     ] {
         for dry in [true, false] {
             let report = import(&app, &inspection, name, media, bytes, dry).await;
@@ -357,6 +365,7 @@ async fn a_quoted_export_imports_back_as_the_texts_were_written_and_changes_noth
     assert_eq!(after.0["title"], TITLE);
     assert_eq!(after.0["responsibleLeader"], LEADER);
     assert_eq!(after.0["measures"][0]["content"], MEASURE);
+    assert_eq!(after.1["responsiblePerson"], "'=张三");
 }
 
 #[tokio::test]

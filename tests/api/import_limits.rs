@@ -250,6 +250,26 @@ async fn hostile_files_are_refused_naming_their_limit_within_a_memory_bound() {
             "行数",
         ),
         (
+            "a CSV line of eight million commas",
+            "wide.csv",
+            "text/csv",
+            format!("序号,问题\n{}\n", ",".repeat(8_000_000)).into_bytes(),
+            "列数",
+        ),
+        (
+            "a JSON object of a million keys",
+            "wide.json",
+            "application/json",
+            format!(
+                "[{{{}\"last\": 1}}]",
+                (0..1_000_000)
+                    .map(|k| format!("\"k{k}\": 1, "))
+                    .collect::<String>()
+            )
+            .into_bytes(),
+            "列数",
+        ),
+        (
             "seventeen sheets",
             "sheets.xlsx",
             XLSX,
