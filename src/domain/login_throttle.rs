@@ -13,6 +13,11 @@
 //! - one account name from every address (`RECTRACK_LOGIN_ACCOUNT_MAX_FAILURES`, 50): the
 //!   ceiling against guessing from many addresses at once.
 //!
+//! The name-wide ceiling does not hold an owner back at an address they have logged in from
+//! before (a known address, kept for [`KNOWN_FOR`]): strangers guessing from many addresses
+//! cannot shut the owner out of the places they use. An admin's password reset or re-enabling
+//! forgets the name's failures ([`Throttle::forget`]).
+//!
 //! A key whose budget is spent is refused for a minute (or `RECTRACK_LOGIN_LOCKOUT`, if
 //! shorter) after its last failure, doubling with each further failure up to
 //! `RECTRACK_LOGIN_LOCKOUT`; its failures are forgotten once it has had none for twice that.
@@ -34,6 +39,9 @@ const FIRST_WAIT: Duration = Duration::from_secs(60);
 
 /// Keys kept per budget before the forgotten (then the unthrottled) are dropped.
 const MAX_KEYS: usize = 100_000;
+
+/// How long an address an account logged in from stays known to that account.
+const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The longest account name kept as a key: no account name is longer.
 const MAX_NAME: usize = 64;
@@ -178,6 +186,31 @@ struct Counts {
     pairs: Tallies<(String, IpAddr)>,
     addresses: Tallies<IpAddr>,
     names: Tallies<String>,
+    /// Names and the addresses they last logged in from, with when.
+    known: HashMap<(String, IpAddr), Instant>,
+}
+
+impl Counts {
+    fn is_known(&self, pair: &(String, IpAddr), now: Instant) -> bool {
+        self.known
+            .get(pair)
+            .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR)
+    }
+
+    fn know(&mut self, pair: (String, IpAddr), now: Instant) {
+        if self.known.len() >= MAX_KEYS && !self.known.contains_key(&pair) {
+            self.known
+                .retain(|_, at| now.duration_since(*at) < KNOWN_FOR);
+            if self.known.len() >= MAX_KEYS {
+                // Full of recent logins: the oldest half makes room.
+                let mut times: Vec<Instant> = self.known.values().copied().collect();
+                times.sort_unstable();
+                let cut = times[times.len() / 2];
+                self.known.retain(|_, at| *at > cut);
+            }
+        }
+        self.known.insert(pair, now);
+    }
 }
 
 /// The login throttle of this instance.
@@ -226,6 +259,7 @@ impl Throttle {
                 pairs: Tallies::new(budgets.per_name_and_address),
                 addresses: Tallies::new(budgets.per_address),
                 names: Tallies::new(budgets.per_name),
+                known: HashMap::new(),
             }),
             budgets,
         }
@@ -249,7 +283,16 @@ impl Throttle {
                 Scope::Address,
                 counts.addresses.refused_for(&address, budgets, now),
             ),
-            (Scope::Name, counts.names.refused_for(&name, budgets, now)),
+            (
+                Scope::Name,
+                // The owner at an address they have logged in from is not held back by
+                // failures elsewhere.
+                if counts.is_known(&pair, now) {
+                    None
+                } else {
+                    counts.names.refused_for(&name, budgets, now)
+                },
+            ),
         ];
         if let Some((scope, retry_after)) = refusals
             .into_iter()
@@ -279,12 +322,20 @@ impl Throttle {
     /// failure it was counted as is given back to the address and the name.
     pub fn succeeded(&self, attempt: Attempt) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts
-            .pairs
-            .map
-            .remove(&(attempt.name.clone(), attempt.address));
-        counts.addresses.give_back(&attempt.address);
-        counts.names.give_back(&attempt.name);
+        let pair = (attempt.name, attempt.address);
+        counts.pairs.map.remove(&pair);
+        counts.addresses.give_back(&pair.1);
+        counts.names.give_back(&pair.0);
+        counts.know(pair, Instant::now());
+    }
+
+    /// Forgets the failures counted against `name`, from every address (an admin reset the
+    /// account's password or enabled it).
+    pub fn forget(&self, name: &str) {
+        let name = name_key(name);
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.names.map.remove(&name);
+        counts.pairs.map.retain(|(n, _), _| *n != name);
     }
 
     /// How much longer logins to `name` are refused from every address, if they are.
@@ -349,6 +400,28 @@ mod tests {
             throttle.begin("dave", here).unwrap_err().scope,
             Scope::Address
         );
+    }
+
+    #[test]
+    fn the_owner_at_a_known_address_passes_the_names_ceiling_and_an_admin_clears_it() {
+        let throttle = Throttle::new(budgets());
+        let home: IpAddr = "192.0.2.1".parse().unwrap();
+        let fresh: IpAddr = "192.0.2.99".parse().unwrap();
+        throttle.succeeded(throttle.begin("alice", home).unwrap());
+        // Seven failures from seven strangers spend the name's budget.
+        for n in 10..17 {
+            let stranger: IpAddr = format!("198.51.100.{n}").parse().unwrap();
+            throttle.begin("alice", stranger).unwrap();
+        }
+        assert_eq!(
+            throttle.begin("alice", fresh).unwrap_err().scope,
+            Scope::Name
+        );
+        assert!(throttle.name_refused_for("alice").is_some());
+        throttle.succeeded(throttle.begin("alice", home).unwrap());
+        throttle.forget("alice");
+        assert!(throttle.name_refused_for("alice").is_none());
+        assert!(throttle.begin("alice", fresh).is_ok());
     }
 
     #[test]

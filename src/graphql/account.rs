@@ -272,11 +272,14 @@ impl AccountMutation {
     /// Enables a disabled account (admins).
     async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
-        Ok(write(ctx, async |txn, who| {
+        let account = write(ctx, async |txn, who| {
             domain::account::set_disabled(txn, who, id, false).await
         })
-        .await?
-        .into())
+        .await?;
+        // Failed logins against the name no longer hold its owner back.
+        ctx.data_unchecked::<Arc<Throttle>>()
+            .forget(&account.username);
+        Ok(account.into())
     }
 
     /// Sets a new password for an account; its earlier tokens stop working (admins).
@@ -287,11 +290,13 @@ impl AccountMutation {
         new_password: String,
     ) -> Result<Account> {
         let id = parse_id("id", &id)?;
-        Ok(write(ctx, async |txn, who| {
+        let account = write(ctx, async |txn, who| {
             domain::account::reset_password(txn, who, id, new_password).await
         })
-        .await?
-        .into())
+        .await?;
+        ctx.data_unchecked::<Arc<Throttle>>()
+            .forget(&account.username);
+        Ok(account.into())
     }
 
     /// Changes the caller's own password; earlier tokens stop working.

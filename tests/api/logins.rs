@@ -262,6 +262,9 @@ async fn guessing_from_many_addresses_reaches_the_names_ceiling_and_spraying_the
     ])
     .await;
     create_account(&app, "sun.qi").await;
+    // The owner has logged in from the office before.
+    let body = login_from(&app, "192.0.2.10", "sun.qi", RIGHT).await;
+    assert!(body.get("errors").is_none(), "{body}");
     // Three addresses, two guesses each: six failures of the name from everywhere.
     for address in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
         for _ in 0..2 {
@@ -283,6 +286,19 @@ async fn guessing_from_many_addresses_reaches_the_names_ceiling_and_spraying_the
         body["data"]["accounts"]["nodes"][0]["lockedUntil"].is_string(),
         "{body}"
     );
+    // Strangers cannot shut the owner out of the office, where they logged in before.
+    let body = login_from(&app, "192.0.2.10", "sun.qi", RIGHT).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // An admin's password reset forgets the name's failures: a new address gets in too.
+    let id = body_id(&app, "sun.qi").await;
+    app.data(
+        &TestUser::admin(),
+        "mutation($id: ID!, $p: String!) { resetPassword(id: $id, newPassword: $p) { id } }",
+        json!({"id": id, "p": RIGHT}),
+    )
+    .await;
+    let body = login_from(&app, "198.51.100.1", "sun.qi", RIGHT).await;
+    assert!(body.get("errors").is_none(), "{body}");
 
     // One address spraying a password across names spends its own budget of three.
     for name in ["a.one", "b.two", "c.three"] {
@@ -324,4 +340,19 @@ async fn logins_sent_over_the_websocket_count_with_those_over_http_from_the_same
     assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
     let body = login_from(&app, "203.0.113.31", "qian.ba", RIGHT).await;
     assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+}
+
+/// The id of the account named `username`, as admins list it.
+async fn body_id(app: &TestApp, username: &str) -> String {
+    let body = app
+        .data(
+            &TestUser::admin(),
+            "query($s: String!) { accounts(search: $s) { nodes { id username } } }",
+            json!({"s": username}),
+        )
+        .await;
+    body["accounts"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
