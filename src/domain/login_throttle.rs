@@ -170,14 +170,22 @@ impl<K: Eq + Hash + Clone> Tallies<K> {
         }
     }
 
-    /// Drops the forgotten keys, and when that is not enough, the ones not refused: a flood of
-    /// new names or addresses cannot grow the map without bound, and what it drops matters
-    /// least.
+    /// Drops the forgotten keys, and when that is not enough, the ones not refused, then the
+    /// oldest refused: a flood of new names or addresses cannot grow the map without bound,
+    /// and what it drops matters least.
     fn prune(&mut self, budgets: &Budgets, now: Instant) {
         self.map.retain(|_, tally| !tally.forgotten(budgets, now));
         if self.map.len() >= MAX_KEYS {
             let budget = self.budget;
             self.map.retain(|_, tally| tally.failures >= budget);
+        }
+        if self.map.len() >= MAX_KEYS {
+            // Full of refused keys: the half that failed longest ago makes room, so the map
+            // stays bounded whatever a flood does.
+            let mut times: Vec<Instant> = self.map.values().map(|t| t.last).collect();
+            times.sort_unstable();
+            let cut = times[times.len() / 2];
+            self.map.retain(|_, tally| tally.last > cut);
         }
     }
 }
