@@ -236,7 +236,8 @@ pub struct Config {
 /// What an imported ledger file may hold. Each is checked before the cost it bounds: the file's
 /// size before it is read, the archive's inflated size before a part is parsed, sheets, rows,
 /// columns, cells and text as they stream in, so a hostile file is refused having cost at most
-/// the limits. The defaults hold a city-wide ledger (a unit's has tens to hundreds of rows).
+/// the limits. The defaults hold any one inspection's ledger (a unit's has tens to hundreds of
+/// rows).
 #[derive(Debug, Clone, Args)]
 pub struct ImportLimits {
     /// Largest ledger file, in bytes, as sent.
@@ -256,11 +257,13 @@ pub struct ImportLimits {
     )]
     pub import_max_sheets: usize,
 
-    /// Most rows in a file, all sheets together, counted to the last row holding a value.
+    /// Most rows in a file, all sheets together, counted to the last row holding a value. An
+    /// import is one transaction, so this bounds how long it holds the write lock: a thousand
+    /// rows applied in 2.8 s on SQLite and 4.8 s on PostgreSQL (release build, 2026-12-06).
     #[arg(
         long,
         env = "RECTRACK_IMPORT_MAX_ROWS",
-        default_value_t = 5_000,
+        default_value_t = 1_000,
         global = true
     )]
     pub import_max_rows: usize,
