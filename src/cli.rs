@@ -1,4 +1,10 @@
 //! The command line: `rectrack [serve]`, `migrate`, `seed`, `schema`.
+//!
+//! Its messages are Chinese, English with `--lang en` (or `LANG=en_US.UTF-8`). A failing
+//! command says what is missing in the terms of the setting to change, exits with 1, and
+//! leaves no file it created: commands that only read a database (`token`, `export`,
+//! `audit verify`, `migrate status|down`) never create one, and a SQLite file made by a command
+//! that then failed is removed.
 
 use std::process::ExitCode;
 
@@ -24,6 +30,11 @@ use entity::enums::Role;
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
+
+    /// Language of the command's messages: zh (the default) or en; read from LANG when not
+    /// given, so an English locale gets English.
+    #[arg(long, global = true, env = "LANG", hide_env_values = true)]
+    pub lang: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -141,6 +152,12 @@ pub enum MigrateAction {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let language = match cli.lang.as_deref() {
+        Some(lang) if lang.to_ascii_lowercase().starts_with("en") => crate::i18n::Language::English,
+        _ => crate::i18n::Language::Chinese,
+    };
+    // A SQLite file this command is about to create, to be removed if the command fails.
+    let created = sqlite_file(&cli.config.database_url).filter(|file| !file.exists());
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
@@ -154,17 +171,90 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            let message = crate::i18n::message_in(
+                language,
+                "cli-runtime",
+                &[("detail", crate::i18n::Arg::from(err.to_string()))],
+            );
+            eprintln!("{message}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(crate::i18n::scope(language, async move {
+        run(cli)
+            .await
+            .map_err(|err| t!("cli-error", message = format!("{err:#}")))
+    }));
+    // Pools close their connections as they drop: the runtime first, then the files.
+    drop(runtime);
+    let code = match outcome {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err:#}");
+        Err(message) => {
+            eprintln!("{message}");
             ExitCode::FAILURE
         }
+    };
+    if code != ExitCode::SUCCESS
+        && let Some(file) = created
+    {
+        remove_database(&file);
     }
+    code
+}
+
+/// The file of a SQLite database URL (`sqlite://rectrack.db?mode=rwc` → `rectrack.db`);
+/// none for PostgreSQL and in-memory databases.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// Removes a SQLite database and the files SQLite keeps beside it.
+fn remove_database(file: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(name));
+    }
+}
+
+/// A connection to a database that must already exist and be migrated, for a command that
+/// only reads it (`need` says what for, in the message): a missing SQLite file is reported,
+/// never created empty.
+async fn existing(config: &Config, need: String) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    if let Some(file) = sqlite_file(&config.database_url)
+        && !file.exists()
+    {
+        anyhow::bail!(t!(
+            "cli-no-database",
+            need = need,
+            file = file.display().to_string()
+        ));
+    }
+    let conn = connect(config).await?;
+    let pending = Migrator::get_pending_migrations(&conn)
+        .await
+        .map_err(database_failed)?;
+    anyhow::ensure!(
+        pending.is_empty(),
+        t!("cli-database-not-ready", need = need)
+    );
+    Ok(conn)
+}
+
+/// A connection, or a message naming the setting to check.
+async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    db::connect(config)
+        .await
+        .map_err(|err| anyhow::anyhow!(t!("cli-database-unreachable", detail = err.to_string())))
+}
+
+/// A database error met by a command.
+fn database_failed(err: sea_orm::DbErr) -> anyhow::Error {
+    anyhow::anyhow!(t!("cli-database-failed", detail = err.to_string()))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -182,25 +272,48 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate { action } => {
             config.validate()?;
-            let conn = db::connect(&config).await?;
+            // Only `up` and `fresh` make a database; the others read one that exists.
+            let conn = match action {
+                MigrateAction::Up | MigrateAction::Fresh => connect(&config).await?,
+                MigrateAction::Down { .. } | MigrateAction::Status => {
+                    if let Some(file) = sqlite_file(&config.database_url)
+                        && !file.exists()
+                    {
+                        anyhow::bail!(t!(
+                            "cli-no-database",
+                            need = t!("cli-need-migrate"),
+                            file = file.display().to_string()
+                        ));
+                    }
+                    connect(&config).await?
+                }
+            };
             match action {
-                MigrateAction::Up => Migrator::up(&conn, None).await?,
-                MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
+                MigrateAction::Up => Migrator::up(&conn, None).await.map_err(database_failed)?,
+                MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps))
+                    .await
+                    .map_err(database_failed)?,
                 MigrateAction::Fresh => db::fresh(&config).await?,
                 MigrateAction::Status => {
-                    for m in Migrator::get_applied_migrations(&conn).await? {
+                    for m in Migrator::get_applied_migrations(&conn)
+                        .await
+                        .map_err(database_failed)?
+                    {
                         println!("applied  {}", m.name());
                     }
-                    for m in Migrator::get_pending_migrations(&conn).await? {
+                    for m in Migrator::get_pending_migrations(&conn)
+                        .await
+                        .map_err(database_failed)?
+                    {
                         println!("pending  {}", m.name());
                     }
                 }
             }
         }
         Command::Seed { demo } => {
-            anyhow::ensure!(demo, "say what to seed: `rectrack seed --demo`");
+            anyhow::ensure!(demo, t!("cli-seed-what"));
             config.validate()?;
-            let conn = db::connect(&config).await?;
+            let conn = connect(&config).await?;
             db::migrate(&conn).await?;
             match seed::load_demo(&conn)
                 .await
@@ -221,7 +334,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
         } => {
             config.validate()?;
-            let conn = db::connect(&config).await?;
+            let conn = existing(&config, t!("cli-need-export")).await?;
             let who = Acting::operator("export", config.timezone);
             let snapshot = crate::domain::report::current_ledger(&conn, &who, inspection)
                 .await
@@ -229,7 +342,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let document = Document::Ledger(&snapshot);
             let format = Format::choose(Some(&format), document.formats()).map_err(failed)?;
             let bytes = render(document, format).map_err(failed)?;
-            std::fs::write(&output, bytes)?;
+            std::fs::write(&output, bytes).map_err(|err| {
+                // A half-written file is no ledger: none is left behind.
+                let _ = std::fs::remove_file(&output);
+                anyhow::anyhow!(t!(
+                    "cli-file-write",
+                    file = output.display().to_string(),
+                    detail = err.to_string()
+                ))
+            })?;
             let findings = snapshot.findings().count();
             println!(
                 "wrote the ledger of {findings} findings to {}",
@@ -244,13 +365,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             historical,
         } => {
             config.validate()?;
-            let conn = db::connect(&config).await?;
+            let unreadable = |err: std::io::Error| {
+                anyhow::anyhow!(t!(
+                    "cli-file-read",
+                    file = file.display().to_string(),
+                    detail = err.to_string()
+                ))
+            };
+            // The file first: a missing one makes no database.
+            let size = std::fs::metadata(&file).map_err(unreadable)?.len();
+            let conn = connect(&config).await?;
             db::migrate(&conn).await?;
-            let size = std::fs::metadata(&file)?.len();
             crate::ledger_file::Budget::new(&config.import)
                 .file(usize::try_from(size).unwrap_or(usize::MAX))
                 .map_err(failed)?;
-            let bytes = std::fs::read(&file)?;
+            let bytes = std::fs::read(&file).map_err(unreadable)?;
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -309,7 +438,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Filling a database takes longer than any request may: no statement time-out.
             let mut config = config.clone();
             config.request_timeout = std::time::Duration::from_secs(24 * 3600);
-            let conn = db::connect(&config).await?;
+            let conn = connect(&config).await?;
             db::migrate(&conn).await?;
             let started = std::time::Instant::now();
             let timings =
@@ -324,7 +453,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: AuditAction::Verify,
         } => {
             config.validate()?;
-            let conn = db::connect(&config).await?;
+            let conn = existing(&config, t!("cli-need-audit")).await?;
             let verdict = crate::domain::audit_log::verify(&conn)
                 .await
                 .map_err(failed)?;
@@ -355,26 +484,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             config.validate()?;
             let keys = Keys::load(&config.jwt, config.environment)?;
-            anyhow::ensure!(
-                !keys.ephemeral,
-                "no signing key configured: set RECTRACK_JWT_SECRET (or _FILE) or RECTRACK_JWT_PRIVATE_KEY_FILE"
-            );
-            let role = Role::parse(&role).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown role '{role}' (admin, inspector, manager, officer, viewer)"
-                )
-            })?;
+            anyhow::ensure!(!keys.ephemeral, t!("cli-no-signing-key"));
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!(t!("cli-unknown-role", role = role.as_str())))?;
             anyhow::ensure!(
                 dept.is_some() || !matches!(role, Role::Manager | Role::Officer),
-                "a {role} token needs --dept CODE"
+                t!("cli-token-needs-dept", role = role)
             );
             if let Some(code) = &dept {
                 // A token for a department that does not exist would be refused at every use.
-                let conn = db::connect(&config).await?;
+                let conn = existing(&config, t!("cli-need-token-dept")).await?;
                 match crate::domain::department::active_by_code(&conn, "dept", code).await {
                     Ok(_) => {}
                     Err(crate::error::AppError::BadUserInput { .. }) => {
-                        anyhow::bail!("no department in use has the code '{code}' (--dept)")
+                        anyhow::bail!(t!("cli-no-department", code = code.as_str()))
                     }
                     Err(err) => return Err(failed(err)),
                 }
@@ -400,7 +523,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// A domain error as the command line reports it.
 fn failed(err: crate::error::AppError) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", err.message(), err.code())
+    anyhow::anyhow!(t!("cli-failed", message = err.message(), code = err.code()))
 }
 
 /// Prints one token per role, clearly marked as development-only.

@@ -130,6 +130,44 @@ pub fn measure_status(status: entity::enums::MeasureStatus) -> String {
     message(&format!("measure-status-{}", status.as_str()), &[])
 }
 
+/// A field's label in the current language, for messages people read: `标题` for `title`,
+/// `整改时限` for `deadline` (Fluent keys `field-<kebab-name>`). A dotted path
+/// (`links.title`) labels each part (链接的标题). A name without a label comes back as it
+/// is, which a test rules out for every field the domain names.
+pub fn field(name: &str) -> String {
+    let mut parts = name.split('.').map(|part| {
+        let id = field_id(part);
+        if known(&id) {
+            message(&id, &[])
+        } else {
+            part.to_owned()
+        }
+    });
+    let first = parts.next().unwrap_or_default();
+    parts.fold(first, |parent, child| {
+        message(
+            "field-path",
+            &[("parent", Arg::Text(parent)), ("child", Arg::Text(child))],
+        )
+    })
+}
+
+/// The catalogue key of a field's label: `field-required-value` for `requiredValue`.
+pub fn field_id(name: &str) -> String {
+    let mut id = String::from("field-");
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            id.push('-');
+            id.push(c.to_ascii_lowercase());
+        } else if c == '_' {
+            id.push('-');
+        } else {
+            id.push(c);
+        }
+    }
+    id
+}
+
 /// The message `id` with its arguments, in the current language (its id if unknown, which a
 /// test rules out for every message the code names).
 pub fn message(id: &str, args: &[(&str, Arg)]) -> String {
@@ -187,6 +225,67 @@ mod tests {
         assert_eq!(negotiate(Some("en;q=0.5, zh;q=0.8")), Language::Chinese);
         assert_eq!(negotiate(Some("fr-FR,en;q=0.7")), Language::English);
         assert_eq!(negotiate(Some("fr-FR")), Language::Chinese);
+    }
+
+    /// Every field the domain's input checks name (the first argument of a `text::` check or
+    /// of `bad_input`) has a label in both catalogues, so no message shows an identifier.
+    #[test]
+    fn every_field_the_domain_names_has_a_label() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+        let mut files = vec![dir.clone()];
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(
+                    std::fs::read_dir(&path)
+                        .unwrap()
+                        .flatten()
+                        .map(|e| e.path()),
+                );
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for call in [
+                "required(\"",
+                "optional(\"",
+                "maybe(\"",
+                "date(\"",
+                "maybe_date(\"",
+                "number(\"",
+                "refuse_nul(\"",
+                "refuse_controls(\"",
+                "bad_input(\"",
+                "person(\"",
+                "prose(\"",
+                "part(\"",
+                "items(\"",
+                "check_deadline_of(db, finding.inspection_id, \"",
+            ] {
+                for (i, _) in text.match_indices(call) {
+                    let rest = &text[i + call.len()..];
+                    let name = &rest[..rest.find('"').unwrap()];
+                    // A unit test's literal date, not a field.
+                    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                        continue;
+                    }
+                    seen += 1;
+                    for part in name.split('.') {
+                        if !known(&field_id(part)) {
+                            missing.push(format!("{}: {name}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 60, "{seen}");
+        assert!(missing.is_empty(), "{missing:#?}");
+        assert_eq!(field("requiredValue"), "目标值");
+        assert_eq!(field("links.title"), "链接的标题");
+        assert_eq!(
+            message_in(Language::English, &field_id("startedOn"), &[]),
+            "inspection start date"
+        );
     }
 
     /// Every message the code names is in both catalogues, and both catalogues hold the same

@@ -63,7 +63,13 @@ fn items(field: &str, items: Vec<Paragraph>) -> AppResult<Vec<Paragraph>> {
         .map(|p| {
             let title = prose(&format!("{field}.title"), Some(p.title), 200)?;
             let title = title.ok_or_else(|| {
-                AppError::bad_input(field, t!("text-empty", field = format!("{field}.title")))
+                AppError::bad_input(
+                    field,
+                    t!(
+                        "text-empty",
+                        field = crate::i18n::field(&format!("{field}.title"))
+                    ),
+                )
             })?;
             let content = prose(&format!("{field}.content"), Some(p.content), 5_000)?;
             Ok(Paragraph {

@@ -226,6 +226,7 @@ async fn insert(
                 t!("no-inspection", id = input.inspection_id),
             )
         })?;
+    crate::domain::inspection::check_deadline(&inspection, "deadline", deadline)?;
     if let Some(category_id) = input.category_id {
         check_category(db, inspection.id, category_id).await?;
     }
@@ -300,7 +301,10 @@ pub async fn update(
         update = update.col_expr(finding::Column::Ordinal, Expr::value(n));
     }
     if let Some(value) = patch.deadline {
-        update = update.col_expr(finding::Column::Deadline, Expr::value(deadline(value)?));
+        let value = deadline(value)?;
+        crate::domain::inspection::check_deadline_of(db, current.inspection_id, "deadline", value)
+            .await?;
+        update = update.col_expr(finding::Column::Deadline, Expr::value(value));
     }
     if let Some(leader) = patch.responsible_leader {
         let leader = person("responsibleLeader", leader.as_deref())?;

@@ -37,22 +37,61 @@ fn check_dates(input: &NewInspection) -> AppResult<()> {
     for (field, date) in order {
         if let Some(date) = date {
             text::date(field, date)?;
-            if date < previous.1 {
-                return Err(AppError::bad_input(
-                    field,
-                    t!(
-                        "date-before",
-                        field = field,
-                        date = date,
-                        other = previous.0,
-                        other_date = previous.1
-                    ),
-                ));
-            }
+            text::not_before(field, date, previous.0, previous.1)?;
             previous = (field, date);
         }
     }
     Ok(())
+}
+
+/// A deadline (of a finding or a measure) against its inspection: one before the inspection
+/// began is a typo, refused naming both dates (it would at once raise a RED overdue alert to
+/// the unit's principal leader). One before the feedback date (反馈日期) is possible, a
+/// problem put right on the spot, and is noticed instead ([`due_before_feedback`]).
+pub fn check_deadline(
+    inspection: &inspection::Model,
+    field: &str,
+    deadline: Option<NaiveDate>,
+) -> AppResult<()> {
+    match deadline {
+        Some(d) => text::not_before(field, d, "startedOn", inspection.started_on),
+        None => Ok(()),
+    }
+}
+
+/// [`check_deadline`] against the inspection with this id.
+pub async fn check_deadline_of(
+    db: &impl ConnectionTrait,
+    inspection_id: i32,
+    field: &str,
+    deadline: Option<NaiveDate>,
+) -> AppResult<()> {
+    if deadline.is_none() {
+        return Ok(());
+    }
+    let inspection = inspection::Entity::find_by_id(inspection_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("inspection", inspection_id))?;
+    check_deadline(&inspection, field, deadline)
+}
+
+/// The code of the notice about a deadline before its inspection's feedback date.
+pub const DUE_BEFORE_FEEDBACK: &str = "FINDING_DUE_BEFORE_FEEDBACK";
+
+/// The notice a finding's deadline earns when it falls before the inspection's feedback date
+/// (the finding fell due before the unit was told of it), if it does.
+pub fn due_before_feedback(
+    deadline: Option<NaiveDate>,
+    feedback_on: Option<NaiveDate>,
+) -> Option<(&'static str, String)> {
+    match (deadline, feedback_on) {
+        (Some(d), Some(f)) if d < f => Some((
+            DUE_BEFORE_FEEDBACK,
+            t!("finding-due-before-feedback", deadline = d, feedback = f),
+        )),
+        _ => None,
+    }
 }
 
 /// The title of an inspection.

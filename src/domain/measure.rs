@@ -162,6 +162,8 @@ pub async fn create(
     let responsible = person(input.responsible_person.as_deref())?;
     let deadline = deadline(input.deadline)?;
     let (finding, _) = change::writable::<finding::Entity>(db, who, input.finding_id).await?;
+    crate::domain::inspection::check_deadline_of(db, finding.inspection_id, "deadline", deadline)
+        .await?;
     let department_id = match &input.department_code {
         Some(code) => Some(department::assignable(db, &who.caller, "departmentCode", code).await?),
         None => None,
@@ -212,13 +214,21 @@ pub async fn update(
     who.require(Permission::UpdateMeasures)?;
     let (current, finding, governing) = load(db, &who.caller, id).await?;
     scope::require_writable(db, &who.caller, governing).await?;
+    // The reason goes into the ledger: the one text rule applies.
+    let patch = MeasurePatch {
+        reason: text::maybe("reason", patch.reason.as_deref(), 5_000)?,
+        ..patch
+    };
 
     let mut update = measure::Entity::update_many();
     if let Some(value) = &patch.content {
         update = update.col_expr(measure::Column::Content, Expr::value(content(value)?));
     }
     if let Some(value) = patch.deadline {
-        update = update.col_expr(measure::Column::Deadline, Expr::value(deadline(value)?));
+        let value = deadline(value)?;
+        crate::domain::inspection::check_deadline_of(db, finding.inspection_id, "deadline", value)
+            .await?;
+        update = update.col_expr(measure::Column::Deadline, Expr::value(value));
     }
     if let Some(value) = patch.responsible_person {
         let value = person(value.as_deref())?;

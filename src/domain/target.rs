@@ -47,16 +47,6 @@ pub fn met(better: TargetBetter, required: Option<f64>, current: Option<f64>) ->
     })
 }
 
-fn finite(field: &str, value: Option<f64>) -> AppResult<Option<f64>> {
-    match value {
-        Some(v) if !v.is_finite() => Err(AppError::bad_input(
-            field,
-            t!("number-not-finite", field = field),
-        )),
-        other => Ok(other),
-    }
-}
-
 impl Kind for target::Entity {
     const NAME: &'static str = "target";
     const COLUMNS: Versioned<target::Column> = Versioned {
@@ -121,9 +111,9 @@ pub async fn create(
         finding_id: Set(finding.id),
         name: Set(name),
         unit: Set(unit),
-        baseline: Set(finite("baseline", input.baseline)?),
-        required_value: Set(finite("requiredValue", input.required_value)?),
-        current_value: Set(finite("currentValue", input.current_value)?),
+        baseline: Set(text::number("baseline", input.baseline)?),
+        required_value: Set(text::number("requiredValue", input.required_value)?),
+        current_value: Set(text::number("currentValue", input.current_value)?),
         as_of: Set(as_of),
         better: Set(input.better.unwrap_or_default()),
         version: Set(1),
@@ -178,7 +168,7 @@ pub async fn update(
         ),
     ] {
         if let Some(v) = value {
-            update = update.col_expr(column, Expr::value(finite(field, v)?));
+            update = update.col_expr(column, Expr::value(text::number(field, v)?));
         }
     }
     let as_of = match (patch.as_of, patch.current_value) {

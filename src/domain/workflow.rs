@@ -173,13 +173,12 @@ pub async fn transition(
     }
     let mut details = json!({"from": from, "to": to, "move": step.name()});
     if step == Move::Submit {
-        check_evidence(
-            db,
-            &current,
+        let reason = text::maybe(
+            "noEvidenceReason",
             input.no_evidence_reason.as_deref(),
-            &mut details,
-        )
-        .await?;
+            5_000,
+        )?;
+        check_evidence(db, &current, reason.as_deref(), &mut details).await?;
     }
     if let Some(text) = &text {
         details["text"] = json!(text);

@@ -186,6 +186,30 @@ impl catalogue::Object for Finding {
             C::ResponsibleLeader,
             C::InspectionId,
         ]));
+        f.each(
+            "notices",
+            "Warnings about the finding that do not refuse it, e.g. a deadline before its inspection's feedback date (FINDING_DUE_BEFORE_FEEDBACK).",
+            |r, ctx| {
+                Box::pin(async move {
+                    let inspection = ctx
+                        .loader()
+                        .load_one(InspectionById(r.0.inspection_id))
+                        .await?;
+                    let notice = domain::inspection::due_before_feedback(
+                        r.0.deadline,
+                        inspection.and_then(|i| i.feedback_on),
+                    );
+                    Ok(notice
+                        .into_iter()
+                        .map(|(code, message)| super::measure::Notice {
+                            code: code.to_owned(),
+                            message,
+                        })
+                        .collect::<Vec<_>>())
+                })
+            },
+        )
+        .reads(reads(&[C::Deadline, C::InspectionId]));
         f.one(
             "category",
             "The feedback heading (方面) the finding sits under.",
