@@ -58,7 +58,7 @@ async fn a_nul_character_anywhere_is_refused_naming_where_it_is() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["error"],
-        json!({"code": "BAD_USER_INPUT", "field": "cursor", "message": "cursor 含有空字符（NUL），不能保存"})
+        json!({"code": "BAD_USER_INPUT", "field": "cursor", "message": "游标含有空字符（NUL），不能保存"})
     );
     assert_eq!(
         count(&app.db, "SELECT COUNT(*) FROM department").await,

@@ -95,7 +95,7 @@ async fn messages_are_chinese_unless_english_is_preferred_and_codes_stay_the_sam
     assert_eq!(en["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(zh["errors"][0]["extensions"]["field"], "name");
     assert_eq!(en["errors"][0]["extensions"]["field"], "name");
-    assert_eq!(zh["errors"][0]["message"], "name 不能为空");
+    assert_eq!(zh["errors"][0]["message"], "名称不能为空");
     assert_eq!(en["errors"][0]["message"], "name may not be empty");
 }
 

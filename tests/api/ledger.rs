@@ -382,7 +382,7 @@ async fn every_problem_is_reported_by_row_and_column_and_nothing_changes() {
         let stale_row = rows.iter().position(|r| r[col("问题ID")] == f2).unwrap() as i64 + 1;
         assert!(has(stale_row, "问题版本", "版本已过期"), "{problems:?}");
         let last = rows.len() as i64;
-        assert!(has(last, "问题", "title 不能为空"), "{problems:?}");
+        assert!(has(last, "问题", "标题不能为空"), "{problems:?}");
         assert!(has(last, "序号", "已有序号为 3 的问题"), "{problems:?}");
         assert!(has(last, "序号", "序号 3 重复（第"), "{problems:?}");
         assert_eq!(problems.len(), 6, "{problems:?}");
