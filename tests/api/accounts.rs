@@ -149,6 +149,8 @@ async fn rectrack_token_mints_tokens_the_server_accepts() {
             .args(extra)
             .env("RECTRACK_JWT_SECRET", SECRET)
             .env("RECTRACK_DATABASE_URL", &app.test_db.url)
+            // The command line's messages are Chinese unless the locale is English.
+            .env_remove("LANG")
             .output()
             .expect("the binary runs")
     };
@@ -180,12 +182,12 @@ async fn rectrack_token_mints_tokens_the_server_accepts() {
     let no_dept = mint(&["--sub", "s", "--role", "manager"]);
     assert!(!no_dept.status.success());
     let unknown = mint(&["--sub", "s", "--role", "boss"]);
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown role"));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("没有“boss”这一角色"));
     // A token for a department that does not exist would be refused at every use.
     let nope = mint(&["--sub", "s", "--role", "officer", "--dept", "NOPE"]);
     assert!(!nope.status.success());
     assert!(
-        String::from_utf8_lossy(&nope.stderr).contains("no department in use has the code 'NOPE'"),
+        String::from_utf8_lossy(&nope.stderr).contains("没有代码为“NOPE”的在用部门"),
         "{}",
         String::from_utf8_lossy(&nope.stderr)
     );

@@ -186,7 +186,7 @@ async fn every_get_has_an_etag_and_answers_304_until_the_data_changes() {
     )
     .await;
     let version = app.finding_version(f1.parse().unwrap()).await;
-    let input = json!({"i": {"id": f1, "version": version, "deadline": "2020-01-01"}});
+    let input = json!({"i": {"id": f1, "version": version, "deadline": "2020-04-02"}});
     app.data(
         &TestUser::manager("ZJTZB"),
         "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
