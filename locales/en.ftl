@@ -333,3 +333,4 @@ cli-need-audit = checking the audit trail
 cli-need-migrate = showing or rolling back migrations
 cli-file-read = cannot read the file { $file }: { $detail }
 cli-file-write = cannot write the file { $file }: { $detail }
+start-after-deadline = the inspection start date ({ $start }) may not be after the deadline of finding { $ordinal } ({ $deadline })

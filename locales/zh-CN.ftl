@@ -333,3 +333,4 @@ cli-need-audit = 核对审计记录
 cli-need-migrate = 查看或回退数据库迁移
 cli-file-read = 无法读取文件 { $file }：{ $detail }
 cli-file-write = 无法写入文件 { $file }：{ $detail }
+start-after-deadline = 巡察开始日期（{ $start }）不能晚于问题 { $ordinal } 的整改时限（{ $deadline }）

@@ -260,6 +260,35 @@ pub async fn list(
     page::fetch_with(db, select, &order(descending), args, nested).await
 }
 
+/// A start moved later must not leave a finding's deadline before it ([`check_deadline`] the
+/// other way round): refused naming the earliest such finding.
+async fn deadlines_after(
+    db: &impl ConnectionTrait,
+    inspection_id: i32,
+    started_on: NaiveDate,
+) -> AppResult<()> {
+    use sea_orm::QueryOrder;
+    let early = finding::Entity::find()
+        .filter(finding::Column::InspectionId.eq(inspection_id))
+        .filter(finding::Column::ArchivedAt.is_null())
+        .filter(finding::Column::Deadline.lt(started_on))
+        .order_by_asc(finding::Column::Deadline)
+        .one(db)
+        .await?;
+    match early {
+        Some(f) => Err(AppError::bad_input(
+            "startedOn",
+            t!(
+                "start-after-deadline",
+                start = started_on,
+                ordinal = f.ordinal,
+                deadline = f.deadline.unwrap_or(started_on)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Edits an inspection (inspectors and admins), if it is still at `version`.
 pub async fn update(
     db: &impl ConnectionTrait,
@@ -284,6 +313,9 @@ pub async fn update(
         due_on: patch.due_on.unwrap_or(current.due_on),
     };
     check_dates(&merged)?;
+    if merged.started_on > current.started_on {
+        deadlines_after(db, id, merged.started_on).await?;
+    }
     let update = inspection::Entity::update_many()
         .col_expr(
             inspection::Column::Title,

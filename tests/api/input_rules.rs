@@ -191,6 +191,42 @@ async fn a_deadline_before_the_inspection_began_is_refused_on_every_surface_nami
 }
 
 #[tokio::test]
+async fn an_inspection_may_not_start_after_a_deadline_of_its_findings() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let id = app.finding_id(3).await;
+    let version = app.finding_version(id).await;
+    app.data(
+        &manager,
+        UPDATE_FINDING,
+        json!({"i": {"id": id.to_string(), "version": version, "deadline": "2020-06-01"}}),
+    )
+    .await;
+    let update =
+        "mutation($i: UpdateInspectionInput!) { updateInspection(input: $i) { startedOn } }";
+    let inspection_version = count(&app.db, "SELECT version FROM inspection WHERE id = 1").await;
+    let (_, body) = app
+        .gql(
+            Some(&TestUser::inspector()),
+            update,
+            json!({"i": {"id": "1", "version": inspection_version, "startedOn": "2020-07-01"}}),
+        )
+        .await;
+    assert_eq!(
+        refused(&body),
+        "巡察开始日期（2020-07-01）不能晚于问题 3 的整改时限（2020-06-01）"
+    );
+    let data = app
+        .data(
+            &TestUser::inspector(),
+            update,
+            json!({"i": {"id": "1", "version": inspection_version, "startedOn": "2020-05-01"}}),
+        )
+        .await;
+    assert_eq!(data["updateInspection"]["startedOn"], "2020-05-01");
+}
+
+#[tokio::test]
 async fn a_deadline_before_the_feedback_date_is_taken_and_noticed() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
