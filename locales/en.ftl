@@ -232,3 +232,8 @@ ws-protocol = subscriptions use the WebSocket subprotocol { $protocol }
 document-unknown = no document is registered as { $id }: send its text with its hash, or register it among the trusted documents
 document-hash-mismatch = the sha256Hash sent does not match the SHA-256 of the document sent with it
 document-not-trusted = this server runs only its trusted documents: send a registered document's id (documentId)
+
+## Part IMPORT (issue 38): the spreadsheet round trip, and files as units have them
+file-csv-encoding = the CSV ledger's encoding cannot be told: save it from Excel or WPS as "CSV UTF-8 (comma delimited)" or "CSV (comma delimited)"
+import-progress-on-closed = finding { $ordinal } is closed: no more progress can be recorded for it (to continue the rectification, change its status to in progress)
+import-values-differ = differs from the new value on row { $first } of this finding: the rows of one finding, when changed, must be changed to one value

@@ -232,3 +232,8 @@ ws-protocol = 订阅须使用 WebSocket 子协议 { $protocol }
 document-unknown = 未登记编号为 { $id } 的文档：请连同其哈希发送文档全文，或将其登记为可信文档
 document-hash-mismatch = 所发送的 sha256Hash 与随附文档的 SHA-256 不一致
 document-not-trusted = 本服务器只运行已登记的可信文档：请发送已登记文档的编号（documentId）
+
+## Part IMPORT (issue 38): the spreadsheet round trip, and files as units have them
+file-csv-encoding = 无法识别 CSV 台账的编码：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”或“CSV（逗号分隔）”
+import-progress-on-closed = 问题 { $ordinal } 已销号：不能再为它记录整改进展（如需继续整改，请把“状态”改为“整改中”）
+import-values-differ = 与该问题第 { $first } 行的新值不一致：同一问题的各行若要修改，须改成同一个值
