@@ -120,6 +120,8 @@ async fn every_export_reimported_unchanged_changes_nothing() {
         ("ledger.csv", "format=csv"),
         ("ledger.xlsx", "format=xlsx"),
         ("ledger.json", "format=json"),
+        // The printed 整改台账: no ids; its rows name findings by number and text.
+        ("printed.xlsx", "layout=printed"),
     ] {
         let file = download(&app, query).await;
         let before = state(&app).await;

@@ -56,7 +56,14 @@ pub fn planned_counts(plan: &[Planned<'_>]) -> Counts {
         for m in &p.measures {
             match &m.existing {
                 None => counts.measures_created += 1,
-                Some(current) if measure_patch(m.row, current).is_some() => {
+                Some(current)
+                    if measure_patch(
+                        m.row,
+                        current,
+                        p.existing.as_ref().and_then(|f| f.deadline),
+                    )
+                    .is_some() =>
+                {
                     counts.measures_updated += 1
                 }
                 Some(_) => {}
@@ -79,7 +86,13 @@ fn category_changes(planned: &Planned<'_>) -> bool {
 }
 
 /// The changes a measure's row makes to it, if any.
-fn measure_patch(mr: &RowMeasure, current: &entity::measure::Model) -> Option<MeasurePatch> {
+/// A deadline equal to the finding's on a measure without one of its own is the finding's,
+/// shown on the measure's row (as the printed ledger does): no change.
+fn measure_patch(
+    mr: &RowMeasure,
+    current: &entity::measure::Model,
+    finding_deadline: Option<chrono::NaiveDate>,
+) -> Option<MeasurePatch> {
     let status = mr.status.filter(|s| *s != current.status);
     let completed_on = mr.completed_on.filter(|d| {
         Some(*d) != current.completed_on
@@ -92,7 +105,10 @@ fn measure_patch(mr: &RowMeasure, current: &entity::measure::Model) -> Option<Me
         completed_on,
         deadline: mr
             .deadline
-            .filter(|d| Some(*d) != current.deadline)
+            .filter(|d| {
+                Some(*d) != current.deadline
+                    && !(current.deadline.is_none() && Some(*d) == finding_deadline)
+            })
             .map(Some),
         ..Default::default()
     };
@@ -296,7 +312,7 @@ async fn apply_one(
                 }
             }
             Some(current) => {
-                if let Some(patch) = measure_patch(mr, current) {
+                if let Some(patch) = measure_patch(mr, current, finding.deadline) {
                     let version = mr.version.unwrap_or(current.version);
                     measure::update(db, who, current.id, version, patch)
                         .await

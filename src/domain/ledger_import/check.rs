@@ -184,7 +184,18 @@ pub async fn check<'a>(
     let mut seen_ids: HashMap<i32, usize> = HashMap::new();
     let mut planned = Vec::with_capacity(rows.len());
     for source in rows {
-        let current = source.id.and_then(|id| existing.get(&id)).cloned();
+        // A row without ids (a printed ledger, a unit's own) names the finding that has its
+        // number and its text.
+        let named = || {
+            existing.values().find(|f| {
+                !options.as_new && Some(f.ordinal) == source.ordinal && f.title == source.title
+            })
+        };
+        let current = match source.id {
+            Some(id) => existing.get(&id),
+            None => named(),
+        }
+        .cloned();
         let category_now = current
             .as_ref()
             .and_then(|f| f.category_id)
@@ -197,6 +208,11 @@ pub async fn check<'a>(
             department_of: &department_of,
         });
         let (mut row, disagreements) = resolve(source, stored.as_ref());
+        row.id = row.id.or(current.as_ref().map(|f| f.id));
+        // A printed finding's deadline is not printed (each measure row shows its own).
+        if row.due_by_measures && current.is_some() {
+            row.deadline = None;
+        }
         for d in disagreements {
             let message = if current.is_some() {
                 t!("import-values-differ", first = d.first)
@@ -297,6 +313,7 @@ pub async fn check<'a>(
             }
         }
         let mut measures = Vec::with_capacity(source.measures.len());
+        let mut named_measures = Vec::new();
         let finding_deadline = row
             .deadline
             .or_else(|| current.as_ref().and_then(|f| f.deadline));
@@ -310,35 +327,57 @@ pub async fn check<'a>(
                     message: notice.message,
                 });
             }
-            let found = m.id.and_then(|id| existing_measures.get(&id)).cloned();
-            if let Some(id) = m.id {
-                match &found {
-                    Some(x) if Some(x.finding_id) == row.id => {
-                        if m.version.is_some_and(|v| v != x.version) {
-                            checker.problem(
-                                m.row,
-                                Col::MeasureVersion,
-                                codes::CONFLICT,
-                                t!("import-stale-measure", id = id, version = x.version),
-                            );
-                        }
-                        if let Some(to) = m.status.filter(|s| *s != x.status)
-                            && let Err(err) = check_move(x.status, to, None)
-                        {
-                            checker.problem(
-                                m.row,
-                                Col::MeasureStatus,
-                                err.code(),
-                                err.message().to_owned(),
-                            );
-                        }
+            // Without its id, a measure of a named finding is the one with its text, or else
+            // its number.
+            let named = || {
+                let of_finding = |x: &&measure::Model| {
+                    Some(x.finding_id) == row.id && !named_measures.contains(&x.id)
+                };
+                let mine: Vec<&measure::Model> =
+                    existing_measures.values().filter(of_finding).collect();
+                mine.iter()
+                    .find(|x| x.content == m.content)
+                    .or_else(|| mine.iter().find(|x| Some(x.ordinal) == m.ordinal))
+                    .map(|x| (*x).clone())
+            };
+            let found = match m.id {
+                Some(id) => existing_measures.get(&id).cloned(),
+                None if source.id.is_none() && current.is_some() => named(),
+                None => None,
+            };
+            if let Some(x) = &found {
+                named_measures.push(x.id);
+            }
+            match &found {
+                Some(x) if Some(x.finding_id) == row.id => {
+                    if m.version.is_some_and(|v| v != x.version) {
+                        checker.problem(
+                            m.row,
+                            Col::MeasureVersion,
+                            codes::CONFLICT,
+                            t!("import-stale-measure", id = x.id, version = x.version),
+                        );
                     }
-                    _ => checker.problem(
-                        m.row,
-                        Col::MeasureId,
-                        codes::NOT_FOUND,
-                        t!("import-no-measure", id = id),
-                    ),
+                    if let Some(to) = m.status.filter(|s| *s != x.status)
+                        && let Err(err) = check_move(x.status, to, None)
+                    {
+                        checker.problem(
+                            m.row,
+                            Col::MeasureStatus,
+                            err.code(),
+                            err.message().to_owned(),
+                        );
+                    }
+                }
+                _ => {
+                    if let Some(id) = m.id {
+                        checker.problem(
+                            m.row,
+                            Col::MeasureId,
+                            codes::NOT_FOUND,
+                            t!("import-no-measure", id = id),
+                        )
+                    }
                 }
             }
             measures.push(PlannedMeasure {

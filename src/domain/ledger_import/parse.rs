@@ -185,6 +185,8 @@ pub struct RowFinding {
     pub measures: Vec<RowMeasure>,
     /// The finding's cells as its continuing rows write them (each with its own row).
     pub repeats: Vec<RowFinding>,
+    /// Printed: the deadline is the last of its measures' (a new finding's only).
+    pub due_by_measures: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -286,6 +288,7 @@ pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
         for f in &mut findings {
             if let Some(last) = f.measures.iter().filter_map(|m| m.deadline).max() {
                 f.deadline = Some(last);
+                f.due_by_measures = true;
             }
         }
     }
@@ -503,6 +506,7 @@ impl Reader<'_> {
             progress,
             measures: Vec::new(),
             repeats: Vec::new(),
+            due_by_measures: false,
         }
     }
 
@@ -510,7 +514,11 @@ impl Reader<'_> {
     /// that a blank cell (a merged one) raises none.
     fn finding_quietly(&mut self, r: usize) -> RowFinding {
         let before = self.problems.len();
-        let cells = self.finding(r);
+        let mut cells = self.finding(r);
+        // Printed, a continuing row's 责任单位 is its measure's.
+        if self.printed {
+            cells.department = None;
+        }
         // A blank title on a continuing row is a merged cell, not an empty problem text.
         let title_heading = heading(Col::Title);
         let mut kept = self.problems.split_off(before);
