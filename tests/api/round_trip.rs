@@ -285,3 +285,44 @@ async fn a_dry_run_with_problems_counts_only_what_changes() {
         assert_eq!(counts(&report), [0, 0, 0, 1, 0], "{report}");
     }
 }
+
+#[tokio::test]
+async fn a_reports_ledger_table_reimported_unchanged_changes_nothing() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let report = app.report(&manager).await;
+    for (name, format) in [("report.csv", "csv"), ("report.xlsx", "xlsx")] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/reports/{report}?format={format}")))
+            .bearer_auth(&manager)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let file = response.bytes().await.unwrap().to_vec();
+        let before = state(&app).await;
+        for dry in [true, false] {
+            let report = import(&app, name, &file, dry).await;
+            assert_eq!(report["problems"], json!([]), "{name}: {report}");
+            assert_eq!(counts(&report), [0; 5], "{name} (dry run {dry}): {report}");
+        }
+        assert_eq!(state(&app).await, before, "{name}: nothing written");
+    }
+    // A line of new work added at the end of a finding's 整改进展: one entry.
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/reports/{report}?format=csv")))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap();
+    let mut rows = csv_rows(&response.bytes().await.unwrap());
+    let ordinal = finding_with(&app, "in_progress").await;
+    let progress = column(&rows, "整改进展");
+    let i = rows_of(&rows, ordinal)[0];
+    rows[i][progress] = format!("{}\n2026-12-01 召开专题推进会", rows[i][progress]);
+    let report = import(&app, "report.csv", &csv_bytes(&rows), false).await;
+    assert_eq!(report["problems"], json!([]), "{report}");
+    assert_eq!(counts(&report), [0, 0, 0, 0, 1], "{report}");
+}

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entity::enums::{FindingStatus, ProgressKind};
+use entity::enums::FindingStatus;
 use entity::{category, department, finding, inspection, measure, progress_entry};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -156,14 +156,14 @@ pub async fn check<'a>(
         .into_iter()
         .map(|c| (c.id, c.title))
         .collect();
-    // What each finding's ledger already says: the 整改进展 cell is compared with it.
+    // What each finding's ledger already says, every entry (the machine export writes the
+    // latest work, a report every entry of its period): the 整改进展 cell is compared with it.
     let mut progress: HashMap<i32, HashSet<String>> = HashMap::new();
     let entries: Vec<(i32, String)> = progress_entry::Entity::find()
         .select_only()
         .column(progress_entry::Column::FindingId)
         .column(progress_entry::Column::Content)
         .filter(progress_entry::Column::FindingId.is_in(existing.keys().copied()))
-        .filter(progress_entry::Column::Kind.is_in(ProgressKind::WORK.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;

@@ -11,7 +11,9 @@
 //! the findings below it. rectrack's own printed 整改台账 (its header as printed) is read as
 //! printed: 问题 is the title and, after its first line, the description; each 整改措施 may
 //! begin with its number ("1. "); 整改时限 and 完成情况 (a status, and in brackets the day it
-//! was done) are the measure's on a measure's row.
+//! was done) are the measure's on a measure's row. A report's 整改台账 table (one row per
+//! finding) is read as written: its 整改措施 one numbered measure a line, its 整改进展 the
+//! period's work a line ("2021-01-05 …"), of which the last is the finding's latest.
 
 use std::collections::HashMap;
 
@@ -40,6 +42,24 @@ fn is_printed(row: &[String]) -> bool {
             .iter()
             .zip(row)
             .all(|((name, _), cell)| normalise(cell) == *name)
+}
+
+/// Whether a header row is a report's 整改台账 table's, column for column.
+fn is_report(row: &[String]) -> bool {
+    let names = crate::report::ledger::REPORT_COLUMNS;
+    row.len() == names.len()
+        && names
+            .iter()
+            .zip(row)
+            .all(|(name, cell)| normalise(cell) == *name)
+}
+
+/// A report's line of work, "2021-01-05 召开会议", without its day.
+fn undated(line: &str) -> &str {
+    match line.split_once(' ') {
+        Some((day, rest)) if parse_date(day).is_ok_and(|d| d.is_some()) => rest.trim(),
+        _ => line.trim(),
+    }
 }
 
 /// A status as a printed ledger writes it, "已完成（2021年4月13日）": the status, and the day
@@ -221,6 +241,7 @@ pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
         map,
         options,
         printed: is_printed(&sheet.rows[header_row]),
+        report: is_report(&sheet.rows[header_row]),
         problems: Vec::new(),
     };
     let mut findings: Vec<RowFinding> = Vec::new();
@@ -274,10 +295,23 @@ pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
             );
             continue;
         }
-        if !reader.cell(r, Col::Measure).is_empty() {
-            let m = reader.measure(r);
-            if let Some(f) = findings.last_mut() {
-                f.measures.push(m);
+        let cell = reader.cell(r, Col::Measure);
+        if !cell.is_empty() {
+            // A report's row holds all the finding's measures, a line each.
+            let texts: Vec<String> = if reader.report {
+                cell.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                vec![cell]
+            };
+            for text in texts {
+                let m = reader.measure(r, text);
+                if let Some(f) = findings.last_mut() {
+                    f.measures.push(m);
+                }
             }
         } else {
             reader.measure_cells_need_a_measure(r);
@@ -306,6 +340,8 @@ struct Reader<'a> {
     options: Options,
     /// rectrack's printed 整改台账: see the module's comment.
     printed: bool,
+    /// A report's 整改台账 table: see the module's comment.
+    report: bool,
     problems: Vec<Problem>,
 }
 
@@ -468,7 +504,18 @@ impl Reader<'_> {
         let category = self.optional(r, Col::Category);
         let category = category
             .and_then(|c| self.checked(r, Col::Category, crate::domain::category::title(&c)));
-        let progress = self.optional(r, Col::Progress);
+        let progress = self.optional(r, Col::Progress).map(|p| {
+            if self.report {
+                p.lines()
+                    .rev()
+                    .map(undated)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default()
+                    .to_owned()
+            } else {
+                p
+            }
+        });
         let progress = progress.and_then(|p| self.checked(r, Col::Progress, progress::content(&p)));
         RowFinding {
             row: r + 1,
@@ -527,12 +574,12 @@ impl Reader<'_> {
         cells
     }
 
-    /// The measure of row `r`, each cell checked.
-    fn measure(&mut self, r: usize) -> RowMeasure {
-        let cell = self.cell(r, Col::Measure);
+    /// The measure of row `r` whose text is `cell` (a report's row holds several), each cell
+    /// checked.
+    fn measure(&mut self, r: usize, cell: String) -> RowMeasure {
         // Printed, a measure may begin with its number ("1. "), or with its own ordinal.
         let (printed_ordinal, content) = match numbered(&cell) {
-            Some((n, rest)) if self.printed => (Some(n), rest.to_owned()),
+            Some((n, rest)) if self.printed || self.report => (Some(n), rest.to_owned()),
             _ => (None, cell),
         };
         let content = self

@@ -16,7 +16,7 @@ pub struct Stored<'a> {
     pub finding: &'a finding::Model,
     /// Its category's title.
     pub category: Option<&'a str>,
-    /// The text of every work entry in its ledger (the export writes the latest).
+    /// The text of every entry in its ledger (the export writes the latest work).
     pub progress: &'a HashSet<String>,
     /// The department a cell names (by name or code), if any.
     pub department_of: &'a dyn Fn(&str) -> Option<i32>,
