@@ -334,3 +334,7 @@ cli-need-migrate = showing or rolling back migrations
 cli-file-read = cannot read the file { $file }: { $detail }
 cli-file-write = cannot write the file { $file }: { $detail }
 start-after-deadline = the inspection start date ({ $start }) may not be after the deadline of finding { $ordinal } ({ $deadline })
+## Part IMPORT (issue 38): the spreadsheet round trip, and files as units have them
+file-csv-encoding = the CSV ledger's encoding cannot be told: save it from Excel or WPS as "CSV UTF-8 (comma delimited)" or "CSV (comma delimited)"
+import-progress-on-closed = finding { $ordinal } is closed: no more progress can be recorded for it (to continue the rectification, change its status to in progress)
+import-values-differ = differs from the new value on row { $first } of this finding: the rows of one finding, when changed, must be changed to one value

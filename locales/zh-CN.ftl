@@ -334,3 +334,7 @@ cli-need-migrate = 查看或回退数据库迁移
 cli-file-read = 无法读取文件 { $file }：{ $detail }
 cli-file-write = 无法写入文件 { $file }：{ $detail }
 start-after-deadline = 巡察开始日期（{ $start }）不能晚于问题 { $ordinal } 的整改时限（{ $deadline }）
+## Part IMPORT (issue 38): the spreadsheet round trip, and files as units have them
+file-csv-encoding = 无法识别 CSV 台账的编码：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”或“CSV（逗号分隔）”
+import-progress-on-closed = 问题 { $ordinal } 已销号：不能再为它记录整改进展（如需继续整改，请把“状态”改为“整改中”）
+import-values-differ = 与该问题第 { $first } 行的新值不一致：同一问题的各行若要修改，须改成同一个值

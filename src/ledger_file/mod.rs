@@ -12,6 +12,7 @@ use crate::config::ImportLimits;
 use crate::error::{AppError, AppResult};
 
 mod budget;
+mod encoding;
 mod json;
 pub use budget::Budget;
 
@@ -200,12 +201,12 @@ fn read_xlsx(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
 }
 
 fn read_csv(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| AppError::bad_input("file", t!("file-csv-utf8")))?;
+    let text = encoding::decode(bytes)?;
     let text = text.trim_start_matches('\u{FEFF}');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(encoding::delimiter(text))
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -237,13 +238,27 @@ fn read_csv(bytes: &[u8], budget: &mut Budget<'_>) -> AppResult<Vec<Sheet>> {
     }])
 }
 
-/// A date as units write it: 2020-10-19, 2020/10/19, 2020.10.19, 2020年10月19日, or an Excel
-/// date number. `Ok(None)` for an empty cell.
+/// Full-width digits, letters and punctuation (０-９, ．, ／, －, the ideographic space) as
+/// their half-width forms: what a Chinese input method types in a number or a date.
+pub fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
+/// A date as units write it: 2020-10-19, 2020/10/19, 2020.10.19, 2020年10月19日 (in full-width
+/// digits too), or an Excel date number. `Ok(None)` for an empty cell.
 pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
-    let t = text.trim();
-    if t.is_empty() {
+    let original = text.trim();
+    if original.is_empty() {
         return Ok(None);
     }
+    let half = half_width(original);
+    let t = half.trim();
     if let Ok(serial) = t.parse::<f64>()
         && (20_000.0..80_000.0).contains(&serial)
     {
@@ -264,7 +279,7 @@ pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, String> {
     {
         return Ok(Some(date));
     }
-    Err(t!("not-a-date", text = t))
+    Err(t!("not-a-date", text = original))
 }
 
 #[cfg(test)]
@@ -280,6 +295,9 @@ mod tests {
         assert_eq!(parse_date("2020/10/19"), Ok(d));
         assert_eq!(parse_date(" 2020 年 10 月 19 日 "), Ok(d));
         assert_eq!(parse_date("44123"), Ok(d));
+        assert_eq!(parse_date("２０２０年１０月１９日"), Ok(d));
+        assert_eq!(parse_date("２０２０．１０．１９"), Ok(d));
+        assert_eq!(parse_date("２０２０／１０／１９"), Ok(d));
         assert_eq!(parse_date(""), Ok(None));
         assert!(parse_date("2020-02-30").is_err());
         assert!(parse_date("下月底").is_err());

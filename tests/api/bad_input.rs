@@ -184,7 +184,9 @@ async fn a_sheet_cell_that_would_be_ignored_is_reported_and_a_finding_twice_is_a
     // Finding 1's second measure row (sheet row 3) says another deadline and a bad version.
     rows[2][deadline] = "2020年13月45日".to_owned();
     rows[2][version] = "abc".to_owned();
-    // Its third measure row gives a different, valid deadline.
+    // Its first and third measure rows give two different new deadlines: one row's new value
+    // would be the change, two disagree (issue 38: a row holding the stored value is no vote).
+    rows[1][deadline] = "2021-02-28".to_owned();
     rows[3][deadline] = "2021-01-31".to_owned();
     // Finding 2's rows again at the end: two updates of one finding from one sheet.
     let f2 = rows[4][id].clone();

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, TransactionTrai
 
 use super::Problem;
 use super::check::{Planned, path};
+use super::parse::RowMeasure;
 use crate::domain::finding::{FindingPatch, NewFinding};
 use crate::domain::measure::{MeasurePatch, NewMeasure};
 use crate::domain::progress::{self, Checked, Note};
@@ -38,24 +39,84 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
-/// What a sheet would change, by its rows (when problems keep it from being applied).
+/// What a sheet would change (when problems keep it from being applied): decided by the same
+/// comparisons the apply step makes, so that rows that change nothing count for nothing.
 pub fn planned_counts(plan: &[Planned<'_>]) -> Counts {
     let mut counts = Counts::default();
     for p in plan {
-        if p.existing.is_some() {
-            counts.findings_updated += 1;
-        } else {
-            counts.findings_created += 1;
+        match &p.existing {
+            None => counts.findings_created += 1,
+            Some(current) => {
+                let fields = !patch_of(p, current, None).is_empty() || category_changes(p);
+                if fields || p.target.is_some() {
+                    counts.findings_updated += 1;
+                }
+            }
         }
         for m in &p.measures {
-            if m.existing.is_some() {
-                counts.measures_updated += 1;
-            } else {
-                counts.measures_created += 1;
+            match &m.existing {
+                None => counts.measures_created += 1,
+                Some(current)
+                    if measure_patch(
+                        m.row,
+                        current,
+                        p.existing.as_ref().and_then(|f| f.deadline),
+                    )
+                    .is_some() =>
+                {
+                    counts.measures_updated += 1
+                }
+                Some(_) => {}
             }
+        }
+        if p.row.progress.is_some() {
+            counts.entries_added += 1;
         }
     }
     counts
+}
+
+/// Whether the rows name a category other than the finding's (a new finding's always counts).
+fn category_changes(planned: &Planned<'_>) -> bool {
+    planned
+        .row
+        .category
+        .as_ref()
+        .is_some_and(|title| planned.existing.is_none() || planned.category.as_ref() != Some(title))
+}
+
+/// The changes a measure's row makes to it, if any.
+/// A deadline equal to the finding's on a measure without one of its own is the finding's,
+/// shown on the measure's row (as the printed ledger does): no change.
+fn measure_patch(
+    mr: &RowMeasure,
+    current: &entity::measure::Model,
+    finding_deadline: Option<chrono::NaiveDate>,
+) -> Option<MeasurePatch> {
+    let status = mr.status.filter(|s| *s != current.status);
+    let completed_on = mr.completed_on.filter(|d| {
+        Some(*d) != current.completed_on
+            && (status == Some(MeasureStatus::Done)
+                || (status.is_none() && current.status == MeasureStatus::Done))
+    });
+    let patch = MeasurePatch {
+        content: Some(mr.content.clone()).filter(|c| *c != current.content),
+        status,
+        completed_on,
+        deadline: mr
+            .deadline
+            .filter(|d| {
+                Some(*d) != current.deadline
+                    && !(current.deadline.is_none() && Some(*d) == finding_deadline)
+            })
+            .map(Some),
+        ..Default::default()
+    };
+    let changed = patch.content.is_some()
+        || patch.status.is_some()
+        || patch.completed_on.is_some()
+        || patch.deadline.is_some();
+    changed.then_some(patch)
 }
 
 /// A command's refusal, where in the sheet it belongs.
@@ -159,10 +220,10 @@ async fn apply_one(
     planned: &Planned<'_>,
     historical: bool,
 ) -> Result<Counts, Located> {
-    let row = planned.row;
+    let row = &planned.row;
     let r = row.row;
     let mut counts = Counts::default();
-    let category_id = match &row.category {
+    let category_id = match row.category.as_ref().filter(|_| category_changes(planned)) {
         Some(title) => Some(
             category::find_or_create(db, who, inspection.id, title)
                 .await
@@ -205,6 +266,9 @@ async fn apply_one(
         Some(current) => {
             let patch = patch_of(planned, current, category_id);
             if patch.is_empty() {
+                if planned.target.is_some() {
+                    counts.findings_updated += 1;
+                }
                 current.clone()
             } else {
                 let version = row.version.unwrap_or(current.version);
@@ -248,27 +312,7 @@ async fn apply_one(
                 }
             }
             Some(current) => {
-                let status = mr.status.filter(|s| *s != current.status);
-                let completed_on = mr.completed_on.filter(|d| {
-                    Some(*d) != current.completed_on
-                        && (status == Some(MeasureStatus::Done)
-                            || (status.is_none() && current.status == MeasureStatus::Done))
-                });
-                let patch = MeasurePatch {
-                    content: Some(mr.content.clone()).filter(|c| *c != current.content),
-                    status,
-                    completed_on,
-                    deadline: mr
-                        .deadline
-                        .filter(|d| Some(*d) != current.deadline)
-                        .map(Some),
-                    ..Default::default()
-                };
-                let changed = patch.content.is_some()
-                    || patch.status.is_some()
-                    || patch.completed_on.is_some()
-                    || patch.deadline.is_some();
-                if changed {
+                if let Some(patch) = measure_patch(mr, current, finding.deadline) {
                     let version = mr.version.unwrap_or(current.version);
                     measure::update(db, who, current.id, version, patch)
                         .await
@@ -278,28 +322,33 @@ async fn apply_one(
             }
         }
     }
+    let historical_new = historical && planned.existing.is_none();
+    let target = planned.target.filter(|_| !historical_new);
+    // A closed finding is reopened before its new work is written; any other records its
+    // work first (which starts a finding not yet started, and is the text a submission uses).
+    let reopens = finding.status == FindingStatus::Closed;
+    if reopens && let Some(to) = target {
+        move_to(db, who, finding.id, to, None)
+            .await
+            .at(r, Col::Status)?;
+    }
+    // Only new text is left in the row (see `check`), and it is written once per finding.
     if let Some(text) = &row.progress {
-        let latest = progress::latest_of_kinds(db, &[finding.id], &ProgressKind::WORK)
+        let entry = Checked {
+            finding_id: finding.id,
+            measure_id: None,
+            entry_date: None,
+            kind: ProgressKind::Progress,
+            content: text.clone(),
+            links: Vec::new(),
+            files: Vec::new(),
+        };
+        progress::append(db, who, &entry)
             .await
             .at(r, Col::Progress)?;
-        if latest.get(&finding.id).map(|e| e.content.as_str()) != Some(text.as_str()) {
-            let entry = Checked {
-                finding_id: finding.id,
-                measure_id: None,
-                entry_date: None,
-                kind: ProgressKind::Progress,
-                content: text.clone(),
-                links: Vec::new(),
-                files: Vec::new(),
-            };
-            progress::append(db, who, &entry)
-                .await
-                .at(r, Col::Progress)?;
-            counts.entries_added += 1;
-        }
+        counts.entries_added += 1;
     }
-    let historical_new = historical && planned.existing.is_none();
-    if let Some(to) = planned.target.filter(|_| !historical_new) {
+    if !reopens && let Some(to) = target {
         move_to(db, who, finding.id, to, row.progress.as_deref())
             .await
             .at(r, Col::Status)?;
@@ -313,7 +362,7 @@ fn patch_of(
     current: &finding::Model,
     category_id: Option<i32>,
 ) -> FindingPatch {
-    let row = planned.row;
+    let row = &planned.row;
     fn changed<T: PartialEq + Clone>(new: &Option<T>, old: &T) -> Option<T> {
         new.as_ref().filter(|v| *v != old).cloned()
     }

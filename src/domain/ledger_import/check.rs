@@ -3,13 +3,14 @@
 //! numbers already taken, and whether the caller may make the status moves the sheet asks
 //! for. Reads only; every problem is reported by row and column.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::enums::FindingStatus;
-use entity::{department, finding, inspection, measure};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{category, department, finding, inspection, measure, progress_entry};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::parse::{RowFinding, RowMeasure};
+use super::resolve::{Stored, resolve};
 use super::{Options, Problem};
 use crate::auth::Reach;
 use crate::domain::Acting;
@@ -20,12 +21,16 @@ use crate::ledger_file::{Col, heading};
 
 /// A finding of the sheet, checked, with what it refers to.
 pub struct Planned<'a> {
-    pub row: &'a RowFinding,
+    /// What the finding's rows together say (see `resolve`): its 整改进展 only when new.
+    pub row: RowFinding,
     /// The finding the row updates, as it was read now.
     pub existing: Option<finding::Model>,
+    /// The title of its category now.
+    pub category: Option<String>,
     /// The department the row names: its id and code.
     pub department: Option<(i32, String)>,
-    /// The status the row asks for (a historical import creates new findings with it).
+    /// The status the row asks for when it is not the finding's status already (a
+    /// historical import creates new findings with it).
     pub target: Option<FindingStatus>,
     pub measures: Vec<PlannedMeasure<'a>>,
 }
@@ -144,11 +149,87 @@ pub async fn check<'a>(
         .map(|m| (m.id, m))
         .collect();
 
+    let categories: HashMap<i32, String> = category::Entity::find()
+        .filter(category::Column::InspectionId.eq(inspection.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
+    // What each finding's ledger already says, every entry (the machine export writes the
+    // latest work, a report every entry of its period): the 整改进展 cell is compared with it.
+    let mut progress: HashMap<i32, HashSet<String>> = HashMap::new();
+    let entries: Vec<(i32, String)> = progress_entry::Entity::find()
+        .select_only()
+        .column(progress_entry::Column::FindingId)
+        .column(progress_entry::Column::Content)
+        .filter(progress_entry::Column::FindingId.is_in(existing.keys().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (finding_id, content) in entries {
+        progress
+            .entry(finding_id)
+            .or_default()
+            .insert(content.trim().to_owned());
+    }
+    let no_progress = HashSet::new();
+    let department_of = |text: &str| {
+        resolve_department(&departments, &unit_path, text)
+            .ok()
+            .map(|d| d.id)
+    };
+
     let mut ordinals_seen: HashMap<i32, usize> = HashMap::new();
     let mut seen_ids: HashMap<i32, usize> = HashMap::new();
     let mut planned = Vec::with_capacity(rows.len());
-    for row in rows {
-        let current = row.id.and_then(|id| existing.get(&id)).cloned();
+    for source in rows {
+        // A row without ids (a printed ledger, a unit's own) names the finding that has its
+        // number and its text.
+        let named = || {
+            existing.values().find(|f| {
+                !options.as_new && Some(f.ordinal) == source.ordinal && f.title == source.title
+            })
+        };
+        let current = match source.id {
+            Some(id) => existing.get(&id),
+            None => named(),
+        }
+        .cloned();
+        let category_now = current
+            .as_ref()
+            .and_then(|f| f.category_id)
+            .and_then(|id| categories.get(&id))
+            .cloned();
+        let stored = current.as_ref().map(|f| Stored {
+            finding: f,
+            category: category_now.as_deref(),
+            progress: progress.get(&f.id).unwrap_or(&no_progress),
+            department_of: &department_of,
+        });
+        let (mut row, disagreements) = resolve(source, stored.as_ref());
+        row.id = row.id.or(current.as_ref().map(|f| f.id));
+        // A printed finding's deadline is not printed (each measure row shows its own).
+        if row.due_by_measures && current.is_some() {
+            row.deadline = None;
+        }
+        for d in disagreements {
+            let message = if current.is_some() {
+                t!("import-values-differ", first = d.first)
+            } else {
+                t!("import-differs-from-first", first = d.first)
+            };
+            checker.problem(d.row, d.col, codes::BAD_USER_INPUT, message);
+        }
+        // 整改进展 the ledger already holds is no new work.
+        if let Some(p) = &row.progress
+            && stored
+                .as_ref()
+                .is_some_and(|s| s.progress.contains(p.trim()))
+        {
+            row.progress = None;
+        }
+        let row = row;
         if let Some(id) = row.id {
             match &current {
                 None => checker.problem(
@@ -231,11 +312,12 @@ pub async fn check<'a>(
                 );
             }
         }
-        let mut measures = Vec::with_capacity(row.measures.len());
+        let mut measures = Vec::with_capacity(source.measures.len());
+        let mut named_measures = Vec::new();
         let finding_deadline = row
             .deadline
             .or_else(|| current.as_ref().and_then(|f| f.deadline));
-        for m in &row.measures {
+        for m in &source.measures {
             for notice in crate::domain::measure::notices(m.deadline, finding_deadline) {
                 checker.warnings.push(Problem {
                     sheet: sheet.to_owned(),
@@ -245,35 +327,57 @@ pub async fn check<'a>(
                     message: notice.message,
                 });
             }
-            let found = m.id.and_then(|id| existing_measures.get(&id)).cloned();
-            if let Some(id) = m.id {
-                match &found {
-                    Some(x) if Some(x.finding_id) == row.id => {
-                        if m.version.is_some_and(|v| v != x.version) {
-                            checker.problem(
-                                m.row,
-                                Col::MeasureVersion,
-                                codes::CONFLICT,
-                                t!("import-stale-measure", id = id, version = x.version),
-                            );
-                        }
-                        if let Some(to) = m.status.filter(|s| *s != x.status)
-                            && let Err(err) = check_move(x.status, to, None)
-                        {
-                            checker.problem(
-                                m.row,
-                                Col::MeasureStatus,
-                                err.code(),
-                                err.message().to_owned(),
-                            );
-                        }
+            // Without its id, a measure of a named finding is the one with its text, or else
+            // its number.
+            let named = || {
+                let of_finding = |x: &&measure::Model| {
+                    Some(x.finding_id) == row.id && !named_measures.contains(&x.id)
+                };
+                let mine: Vec<&measure::Model> =
+                    existing_measures.values().filter(of_finding).collect();
+                mine.iter()
+                    .find(|x| x.content == m.content)
+                    .or_else(|| mine.iter().find(|x| Some(x.ordinal) == m.ordinal))
+                    .map(|x| (*x).clone())
+            };
+            let found = match m.id {
+                Some(id) => existing_measures.get(&id).cloned(),
+                None if source.id.is_none() && current.is_some() => named(),
+                None => None,
+            };
+            if let Some(x) = &found {
+                named_measures.push(x.id);
+            }
+            match &found {
+                Some(x) if Some(x.finding_id) == row.id => {
+                    if m.version.is_some_and(|v| v != x.version) {
+                        checker.problem(
+                            m.row,
+                            Col::MeasureVersion,
+                            codes::CONFLICT,
+                            t!("import-stale-measure", id = x.id, version = x.version),
+                        );
                     }
-                    _ => checker.problem(
-                        m.row,
-                        Col::MeasureId,
-                        codes::NOT_FOUND,
-                        t!("import-no-measure", id = id),
-                    ),
+                    if let Some(to) = m.status.filter(|s| *s != x.status)
+                        && let Err(err) = check_move(x.status, to, None)
+                    {
+                        checker.problem(
+                            m.row,
+                            Col::MeasureStatus,
+                            err.code(),
+                            err.message().to_owned(),
+                        );
+                    }
+                }
+                _ => {
+                    if let Some(id) = m.id {
+                        checker.problem(
+                            m.row,
+                            Col::MeasureId,
+                            codes::NOT_FOUND,
+                            t!("import-no-measure", id = id),
+                        )
+                    }
                 }
             }
             measures.push(PlannedMeasure {
@@ -285,21 +389,36 @@ pub async fn check<'a>(
         // which the caller must be allowed to make; new findings of a historical import are
         // created with it instead.
         let historical_new = options.historical && row.id.is_none();
-        if let Some(to) = row.status
+        let from = current
+            .as_ref()
+            .map_or(FindingStatus::NotStarted, |f| f.status);
+        // An untouched 状态 is no move (the row's new 整改进展 may start the finding first).
+        let target = row.status.filter(|to| historical_new || *to != from);
+        if let Some(to) = target
             && !historical_new
+            && let Err(message) = moves_allowed(who, from, to)
         {
-            let from = current
-                .as_ref()
-                .map_or(FindingStatus::NotStarted, |f| f.status);
-            if let Err(message) = moves_allowed(who, from, to) {
-                checker.problem(row.row, Col::Status, codes::INVALID_TRANSITION, message);
-            }
+            checker.problem(row.row, Col::Status, codes::INVALID_TRANSITION, message);
+        }
+        // No new work on a closed finding, unless the row reopens it.
+        if from == FindingStatus::Closed
+            && row.progress.is_some()
+            && target.is_none_or(|to| to == FindingStatus::Closed)
+            && let Some(f) = &current
+        {
+            checker.problem(
+                row.row,
+                Col::Progress,
+                codes::INVALID_TRANSITION,
+                t!("import-progress-on-closed", ordinal = f.ordinal),
+            );
         }
         planned.push(Planned {
             row,
             existing: current,
+            category: category_now,
             department,
-            target: row.status,
+            target,
             measures,
         });
     }

@@ -16,6 +16,7 @@
 mod apply;
 mod check;
 pub mod parse;
+mod resolve;
 
 use entity::inspection;
 use sea_orm::DatabaseConnection;

@@ -3,8 +3,17 @@
 //!
 //! A row names a finding by its id, its number (序号) or its text (问题); a row that names the
 //! same finding as the row above, or none, continues it (merged cells read as blanks) and adds
-//! its measure. On a continuing row, a finding's own cells must be blank or say what the
-//! finding's first row says: anything else is reported, never ignored.
+//! its measure. A continuing row's finding cells are kept with the finding
+//! ([`RowFinding::repeats`]): whether they agree is decided against what the database holds
+//! (see `resolve`), since a continuing row still holding the stored value changes nothing.
+//!
+//! A group row ("一、政治建设方面" alone in the row, merged across it) names the category of
+//! the findings below it. rectrack's own printed 整改台账 (its header as printed) is read as
+//! printed: 问题 is the title and, after its first line, the description; each 整改措施 may
+//! begin with its number ("1. "); 整改时限 and 完成情况 (a status, and in brackets the day it
+//! was done) are the measure's on a measure's row. A report's 整改台账 table (one row per
+//! finding) is read as written: its 整改措施 one numbered measure a line, its 整改进展 the
+//! period's work a line ("2021-01-05 …"), of which the last is the finding's latest.
 
 use std::collections::HashMap;
 
@@ -14,7 +23,7 @@ use entity::enums::{FindingStatus, MeasureStatus, RectificationType};
 use super::{Options, Problem};
 use crate::domain::{finding, measure, progress, text};
 use crate::error::{AppError, codes};
-use crate::ledger_file::{Col, HEADINGS, Sheet, heading, parse_date};
+use crate::ledger_file::{Col, HEADINGS, Sheet, half_width, heading, parse_date};
 
 fn normalise(heading: &str) -> String {
     heading
@@ -23,6 +32,78 @@ fn normalise(heading: &str) -> String {
         .collect::<String>()
         .replace("（必填）", "")
         .replace("(必填)", "")
+}
+
+/// Whether a header row is rectrack's printed 整改台账's, column for column.
+fn is_printed(row: &[String]) -> bool {
+    let names = crate::report::xlsx::PRINTED_COLUMNS;
+    row.len() >= names.len()
+        && names
+            .iter()
+            .zip(row)
+            .all(|((name, _), cell)| normalise(cell) == *name)
+}
+
+/// Whether a header row is a report's 整改台账 table's, column for column.
+fn is_report(row: &[String]) -> bool {
+    let names = crate::report::ledger::REPORT_COLUMNS;
+    row.len() == names.len()
+        && names
+            .iter()
+            .zip(row)
+            .all(|(name, cell)| normalise(cell) == *name)
+}
+
+/// A report's line of work, "2021-01-05 召开会议", without its day.
+fn undated(line: &str) -> &str {
+    match line.split_once(' ') {
+        Some((day, rest)) if parse_date(day).is_ok_and(|d| d.is_some()) => rest.trim(),
+        _ => line.trim(),
+    }
+}
+
+/// A status as a printed ledger writes it, "已完成（2021年4月13日）": the status, and the day
+/// in its brackets.
+pub fn dated(text: &str) -> (&str, Option<&str>) {
+    let t = text.trim();
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        if let Some(body) = t.strip_suffix(close)
+            && let Some((status, day)) = body.split_once(open)
+        {
+            return (status.trim(), Some(day.trim()));
+        }
+    }
+    (t, None)
+}
+
+/// A group row's category: a row whose only text (in one cell, or repeated over a merge) is
+/// a heading such as "一、政治建设方面", or stands in its first column, which is not the
+/// problem column. `Some(None)` for the printed ledger's "其他问题" (findings of no category).
+fn group_row(row: &[String], title_column: Option<usize>) -> Option<Option<String>> {
+    let mut texts = row
+        .iter()
+        .enumerate()
+        .map(|(c, t)| (c, t.trim()))
+        .filter(|(_, t)| !t.is_empty());
+    let (column, text) = texts.next()?;
+    if texts.any(|(_, t)| t != text) {
+        return None;
+    }
+    let numerals = "一二三四五六七八九十百零〇";
+    let rest = text.trim_start_matches(|c| numerals.contains(c));
+    let headed = rest.len() < text.len() && rest.starts_with(['、', '.', '．']);
+    if headed {
+        let title = rest.trim_start_matches(['、', '.', '．']).trim();
+        return Some(Some(title.to_owned()));
+    }
+    let numeric = half_width(text)
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c.is_whitespace());
+    if column == 0 && title_column != Some(0) && !numeric {
+        // rectrack prints findings of no category under "其他问题".
+        return Some(Some(text.to_owned()).filter(|t| t != "其他问题"));
+    }
+    None
 }
 
 /// Finds the header row (within the first ten) of the first sheet that has a 问题 column.
@@ -50,7 +131,7 @@ fn header(sheets: &[Sheet]) -> Option<(usize, usize, HashMap<Col, usize>)> {
 }
 
 pub fn finding_status(text: &str) -> Option<FindingStatus> {
-    match text.trim() {
+    match dated(text).0 {
         "未开始" | "未启动" | "not_started" | "NOT_STARTED" => {
             Some(FindingStatus::NotStarted)
         }
@@ -67,7 +148,7 @@ pub fn finding_status(text: &str) -> Option<FindingStatus> {
 }
 
 pub fn measure_status(text: &str) -> Option<MeasureStatus> {
-    match text.trim() {
+    match dated(text).0 {
         "计划" | "未开始" | "计划中" | "未启动" | "planned" | "PLANNED" => {
             Some(MeasureStatus::Planned)
         }
@@ -122,6 +203,10 @@ pub struct RowFinding {
     pub category: Option<String>,
     pub progress: Option<String>,
     pub measures: Vec<RowMeasure>,
+    /// The finding's cells as its continuing rows write them (each with its own row).
+    pub repeats: Vec<RowFinding>,
+    /// Printed: the deadline is the last of its measures' (a new finding's only).
+    pub due_by_measures: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -149,15 +234,26 @@ pub struct Parsed {
 pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
     let (sheet_index, header_row, map) =
         header(sheets).ok_or_else(|| AppError::bad_input("file", t!("import-no-header")))?;
+    let sheet = &sheets[sheet_index];
+    let title_column = map.get(&Col::Title).copied();
     let mut reader = Reader {
-        sheet: &sheets[sheet_index],
+        sheet,
         map,
         options,
+        printed: is_printed(&sheet.rows[header_row]),
+        report: is_report(&sheet.rows[header_row]),
         problems: Vec::new(),
     };
     let mut findings: Vec<RowFinding> = Vec::new();
+    // The category a group row names, for the findings below it.
+    let mut group: Option<String> = None;
     for r in header_row + 1..reader.sheet.rows.len() {
         if reader.sheet.rows[r].iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if let Some(category) = group_row(&reader.sheet.rows[r], title_column) {
+            group = category
+                .and_then(|c| reader.checked(r, Col::Category, crate::domain::category::title(&c)));
             continue;
         }
         let id_text = if options.as_new {
@@ -180,11 +276,16 @@ pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
             }
         });
         if names_a_finding && !continues {
-            let finding = reader.finding(r);
+            let mut finding = reader.finding(r);
+            if finding.category.is_none() && reader.cell(r, Col::Category).is_empty() {
+                finding.category = group.clone();
+            }
             findings.push(finding);
-        } else if let Some(first) = findings.last() {
+        } else if !findings.is_empty() {
             let again = reader.finding_quietly(r);
-            reader.same_as_first(first, &again, r);
+            if let Some(first) = findings.last_mut() {
+                first.repeats.push(again);
+            }
         } else {
             reader.problem(
                 r,
@@ -194,13 +295,35 @@ pub fn parse(sheets: &[Sheet], options: Options) -> Result<Parsed, AppError> {
             );
             continue;
         }
-        if !reader.cell(r, Col::Measure).is_empty() {
-            let m = reader.measure(r);
-            if let Some(f) = findings.last_mut() {
-                f.measures.push(m);
+        let cell = reader.cell(r, Col::Measure);
+        if !cell.is_empty() {
+            // A report's row holds all the finding's measures, a line each.
+            let texts: Vec<String> = if reader.report {
+                cell.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                vec![cell]
+            };
+            for text in texts {
+                let m = reader.measure(r, text);
+                if let Some(f) = findings.last_mut() {
+                    f.measures.push(m);
+                }
             }
         } else {
             reader.measure_cells_need_a_measure(r);
+        }
+    }
+    if reader.printed {
+        // A printed finding is due when its last measure is.
+        for f in &mut findings {
+            if let Some(last) = f.measures.iter().filter_map(|m| m.deadline).max() {
+                f.deadline = Some(last);
+                f.due_by_measures = true;
+            }
         }
     }
     Ok(Parsed {
@@ -215,6 +338,10 @@ struct Reader<'a> {
     sheet: &'a Sheet,
     map: HashMap<Col, usize>,
     options: Options,
+    /// rectrack's printed 整改台账: see the module's comment.
+    printed: bool,
+    /// A report's 整改台账 table: see the module's comment.
+    report: bool,
     problems: Vec<Problem>,
 }
 
@@ -264,7 +391,8 @@ impl Reader<'_> {
         if text.is_empty() {
             return None;
         }
-        let digits = text.trim_matches(|c: char| !c.is_ascii_digit() && c != '.');
+        let half = half_width(&text);
+        let digits = half.trim_matches(|c: char| !c.is_ascii_digit() && c != '.');
         match digits.parse::<f64>() {
             Ok(n) if n >= 1.0 && n.fract() == 0.0 && n < 1e9 => Some(n as i32),
             _ => {
@@ -280,7 +408,11 @@ impl Reader<'_> {
     }
 
     fn date(&mut self, row: usize, col: Col) -> Option<NaiveDate> {
-        match parse_date(&self.cell(row, col)) {
+        self.date_of(row, col, &self.cell(row, col))
+    }
+
+    fn date_of(&mut self, row: usize, col: Col, text: &str) -> Option<NaiveDate> {
+        match parse_date(text) {
             Ok(None) => None,
             Ok(Some(date)) => {
                 let field = match col {
@@ -318,7 +450,16 @@ impl Reader<'_> {
 
     /// The finding's cells of row `r`, each checked.
     fn finding(&mut self, r: usize) -> RowFinding {
-        let title = self.cell(r, Col::Title);
+        let cell = self.cell(r, Col::Title);
+        // Printed, the problem's cell is its title, then its description.
+        let (title, printed_description) = match cell.split_once('\n') {
+            Some((title, description)) if self.printed => {
+                (title.trim().to_owned(), Some(description.trim().to_owned()))
+            }
+            _ => (cell, None),
+        };
+        // Printed, a measure's row has the measure's deadline and status.
+        let measure_row = self.printed && !self.cell(r, Col::Measure).is_empty();
         let title = self
             .checked(r, Col::Title, finding::title(&title))
             .unwrap_or(title);
@@ -330,7 +471,10 @@ impl Reader<'_> {
                 self.number(r, Col::FindingVersion),
             )
         };
-        let description = self.optional(r, Col::Description);
+        let description = self
+            .optional(r, Col::Description)
+            .or(printed_description)
+            .filter(|d| !d.is_empty());
         let description =
             description.and_then(|d| self.checked(r, Col::Description, finding::description(&d)));
         let leader = self.optional(r, Col::Leader);
@@ -360,7 +504,18 @@ impl Reader<'_> {
         let category = self.optional(r, Col::Category);
         let category = category
             .and_then(|c| self.checked(r, Col::Category, crate::domain::category::title(&c)));
-        let progress = self.optional(r, Col::Progress);
+        let progress = self.optional(r, Col::Progress).map(|p| {
+            if self.report {
+                p.lines()
+                    .rev()
+                    .map(undated)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default()
+                    .to_owned()
+            } else {
+                p
+            }
+        });
         let progress = progress.and_then(|p| self.checked(r, Col::Progress, progress::content(&p)));
         RowFinding {
             row: r + 1,
@@ -376,19 +531,29 @@ impl Reader<'_> {
                 "立行立改, 限期整改, 长期坚持",
             ),
             disclosed: self.enumerated(r, Col::Disclosed, disclosed, "是, 否"),
-            status: self.enumerated(
-                r,
-                Col::Status,
-                finding_status,
-                "未开始, 整改中, 待审核, 已销号",
-            ),
-            deadline: self.date(r, Col::Deadline),
+            status: if measure_row {
+                None
+            } else {
+                self.enumerated(
+                    r,
+                    Col::Status,
+                    finding_status,
+                    "未开始, 整改中, 待审核, 已销号",
+                )
+            },
+            deadline: if measure_row {
+                None
+            } else {
+                self.date(r, Col::Deadline)
+            },
             leader,
             department,
             person,
             category,
             progress,
             measures: Vec::new(),
+            repeats: Vec::new(),
+            due_by_measures: false,
         }
     }
 
@@ -396,7 +561,11 @@ impl Reader<'_> {
     /// that a blank cell (a merged one) raises none.
     fn finding_quietly(&mut self, r: usize) -> RowFinding {
         let before = self.problems.len();
-        let cells = self.finding(r);
+        let mut cells = self.finding(r);
+        // Printed, a continuing row's 责任单位 is its measure's.
+        if self.printed {
+            cells.department = None;
+        }
         // A blank title on a continuing row is a merged cell, not an empty problem text.
         let title_heading = heading(Col::Title);
         let mut kept = self.problems.split_off(before);
@@ -405,66 +574,14 @@ impl Reader<'_> {
         cells
     }
 
-    /// On a continuing row, each of the finding's cells is blank or agrees with the first row.
-    fn same_as_first(&mut self, first: &RowFinding, again: &RowFinding, r: usize) {
-        let differs = |reader: &mut Self, col: Col, same: bool| {
-            if !same && !reader.cell(r, col).is_empty() {
-                reader.problem(
-                    r,
-                    Some(col),
-                    codes::BAD_USER_INPUT,
-                    t!("import-differs-from-first", first = first.row),
-                );
-            }
+    /// The measure of row `r` whose text is `cell` (a report's row holds several), each cell
+    /// checked.
+    fn measure(&mut self, r: usize, cell: String) -> RowMeasure {
+        // Printed, a measure may begin with its number ("1. "), or with its own ordinal.
+        let (printed_ordinal, content) = match numbered(&cell) {
+            Some((n, rest)) if self.printed || self.report => (Some(n), rest.to_owned()),
+            _ => (None, cell),
         };
-        fn agrees<T: PartialEq>(first: &Option<T>, again: &Option<T>) -> bool {
-            again.is_none() || again == first
-        }
-        differs(self, Col::Ordinal, agrees(&first.ordinal, &again.ordinal));
-        differs(
-            self,
-            Col::FindingVersion,
-            agrees(&first.version, &again.version),
-        );
-        differs(
-            self,
-            Col::Description,
-            agrees(&first.description, &again.description),
-        );
-        differs(self, Col::Kind, agrees(&first.kind, &again.kind));
-        differs(
-            self,
-            Col::Disclosed,
-            agrees(&first.disclosed, &again.disclosed),
-        );
-        differs(self, Col::Status, agrees(&first.status, &again.status));
-        differs(
-            self,
-            Col::Deadline,
-            agrees(&first.deadline, &again.deadline),
-        );
-        differs(self, Col::Leader, agrees(&first.leader, &again.leader));
-        differs(
-            self,
-            Col::Department,
-            agrees(&first.department, &again.department),
-        );
-        differs(self, Col::Person, agrees(&first.person, &again.person));
-        differs(
-            self,
-            Col::Category,
-            agrees(&first.category, &again.category),
-        );
-        differs(
-            self,
-            Col::Progress,
-            agrees(&first.progress, &again.progress),
-        );
-    }
-
-    /// The measure of row `r`, each cell checked.
-    fn measure(&mut self, r: usize) -> RowMeasure {
-        let content = self.cell(r, Col::Measure);
         let content = self
             .checked(r, Col::Measure, measure::content(&content))
             .unwrap_or(content);
@@ -476,20 +593,27 @@ impl Reader<'_> {
                 self.number(r, Col::MeasureVersion),
             )
         };
+        let (status_col, deadline_col) = if self.printed {
+            (Col::Status, Col::Deadline)
+        } else {
+            (Col::MeasureStatus, Col::MeasureDeadline)
+        };
+        let status = self.enumerated(r, status_col, measure_status, "计划, 进行中, 已完成");
+        // "已完成（2021年4月13日）": the day it was done, unless a column of its own says.
+        let status_text = self.cell(r, status_col);
+        let completed_on = match (self.date(r, Col::CompletedOn), dated(&status_text).1) {
+            (None, Some(day)) if status.is_some() => self.date_of(r, status_col, day),
+            (date, _) => date,
+        };
         RowMeasure {
             row: r + 1,
             id,
             version,
-            ordinal: self.number(r, Col::MeasureOrdinal),
+            ordinal: self.number(r, Col::MeasureOrdinal).or(printed_ordinal),
             content,
-            status: self.enumerated(
-                r,
-                Col::MeasureStatus,
-                measure_status,
-                "计划, 进行中, 已完成",
-            ),
-            deadline: self.date(r, Col::MeasureDeadline),
-            completed_on: self.date(r, Col::CompletedOn),
+            status,
+            deadline: self.date(r, deadline_col),
+            completed_on,
         }
     }
 
@@ -513,6 +637,13 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// "1. 内容" as its number and its text (a printed measure).
+fn numbered(text: &str) -> Option<(i32, &str)> {
+    let (number, rest) = text.split_once(". ")?;
+    let n = number.parse::<i32>().ok().filter(|n| *n >= 1)?;
+    Some((n, rest.trim_start()))
 }
 
 fn is_id(col: Col) -> bool {
@@ -564,28 +695,52 @@ mod tests {
     }
 
     #[test]
-    fn a_finding_cell_repeated_on_a_continuing_row_must_agree() {
+    fn group_rows_name_the_category_of_the_rows_below() {
         let sheets = sheet(&[
             HEAD,
-            &["1", "问题一", "措施一", "2020-12-31", "3", ""],
-            &["1", "问题一", "措施二", "2020年13月45日", "abc", ""],
-            &["1", "问题一", "措施三", "2021-01-31", "", ""],
-            &["1", "问题一", "措施四", "2020.12.31", "3", ""],
+            &["一、政治建设方面", "", "", "", "", ""],
+            &["１", "问题一", "措施一", "２０２６年３月５日", "", "整改中"],
+            &[
+                "二、作风建设方面",
+                "二、作风建设方面",
+                "二、作风建设方面",
+                "",
+                "",
+                "",
+            ],
+            &[
+                "2",
+                "问题二",
+                "措施二",
+                "2026/3/5",
+                "",
+                "已完成（2021年4月13日）",
+            ],
         ]);
         let parsed = parse(&sheets, Options::default()).unwrap();
-        assert_eq!(parsed.findings.len(), 1);
-        assert_eq!(parsed.findings[0].measures.len(), 4);
-        let mut found: Vec<(usize, &str)> = parsed
-            .problems
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let read: Vec<_> = parsed
+            .findings
             .iter()
-            .map(|p| (p.row, p.column.as_str()))
+            .map(|f| (f.ordinal, f.category.as_deref(), f.deadline, f.status))
             .collect();
-        found.sort();
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5);
         assert_eq!(
-            found,
-            [(3, "整改时限"), (3, "问题版本"), (4, "整改时限")],
-            "{:?}",
-            parsed.problems
+            read,
+            [
+                (
+                    Some(1),
+                    Some("政治建设方面"),
+                    day,
+                    Some(FindingStatus::InProgress)
+                ),
+                (
+                    Some(2),
+                    Some("作风建设方面"),
+                    day,
+                    Some(FindingStatus::Closed)
+                ),
+            ]
         );
     }
 
