@@ -232,3 +232,6 @@ ws-protocol = subscriptions use the WebSocket subprotocol { $protocol }
 document-unknown = no document is registered as { $id }: send its text with its hash, or register it among the trusted documents
 document-hash-mismatch = the sha256Hash sent does not match the SHA-256 of the document sent with it
 document-not-trusted = this server runs only its trusted documents: send a registered document's id (documentId)
+
+## Part CONTRACT (issue 38): search by words, webhooks that survive an outage
+search-too-many-words = a search may hold at most { $max } words (separated by spaces)

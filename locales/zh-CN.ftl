@@ -232,3 +232,6 @@ ws-protocol = 订阅须使用 WebSocket 子协议 { $protocol }
 document-unknown = 未登记编号为 { $id } 的文档：请连同其哈希发送文档全文，或将其登记为可信文档
 document-hash-mismatch = 所发送的 sha256Hash 与随附文档的 SHA-256 不一致
 document-not-trusted = 本服务器只运行已登记的可信文档：请发送已登记文档的编号（documentId）
+
+## Part CONTRACT (issue 38): search by words, webhooks that survive an outage
+search-too-many-words = 搜索最多 { $max } 个词（词与词之间用空格分隔）
