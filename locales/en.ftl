@@ -221,7 +221,7 @@ webhook-target-reserved = a reserved or documentation address
 webhook-not-delivered = not delivered
 webhook-event-type-unknown = unknown event type “{ $kind }”; known: { $known }
 webhook-secret-invalid = a secret is whsec_ followed by the base64 of 24 to 64 bytes
-webhook-disabled-failing = disabled after { $failures } failed attempts in a row
+webhook-disabled-failing = disabled after failing continuously since { $since } ({ $failures } attempts) with no delivery in between
 kind-webhook_endpoint = webhook endpoint
 kind-notification = notification
 kind-warning_crossing = warning
@@ -235,3 +235,7 @@ document-not-trusted = this server runs only its trusted documents: send a regis
 
 ## Part CONTRACT (issue 38): search by words, webhooks that survive an outage
 search-too-many-words = a search may hold at most { $max } words (separated by spaces)
+webhook-notice-failing-title = deliveries to the webhook receiver { $url } are failing
+webhook-notice-failing-body = since { $since } messages to this receiver have not been delivered. They are kept and retried with backoff, and are delivered once the receiver is back. After failing continuously for { $after } with no delivery in between, the receiver is disabled.
+webhook-notice-disabled-title = the webhook receiver { $url } was disabled
+webhook-notice-disabled-body = deliveries have failed continuously since { $since } for { $after }, with no delivery in between, so it was disabled at { $at }. Undelivered messages are kept: enable it again once fixed and the waiting ones are sent; given-up ones are sent again by a replay.

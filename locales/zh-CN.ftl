@@ -221,7 +221,7 @@ webhook-target-reserved = 保留或文档专用地址
 webhook-not-delivered = 未送达
 webhook-event-type-unknown = 未知的事件类型“{ $kind }”；可用的有：{ $known }
 webhook-secret-invalid = 密钥须为 whsec_ 加 24 至 64 字节的 base64 编码
-webhook-disabled-failing = 连续 { $failures } 次投递失败，已自动停用
+webhook-disabled-failing = 自 { $since } 起持续投递失败（共 { $failures } 次尝试），其间没有一次送达，已自动停用
 kind-webhook_endpoint = Webhook 接收端
 kind-notification = 提醒
 kind-warning_crossing = 预警
@@ -235,3 +235,7 @@ document-not-trusted = 本服务器只运行已登记的可信文档：请发送
 
 ## Part CONTRACT (issue 38): search by words, webhooks that survive an outage
 search-too-many-words = 搜索最多 { $max } 个词（词与词之间用空格分隔）
+webhook-notice-failing-title = Webhook 接收端 { $url } 投递失败
+webhook-notice-failing-body = 自 { $since } 起，发往该接收端的消息未能送达。消息均已保留，并将按退避间隔自动重试；接收端恢复后即继续送达。若持续失败 { $after } 且其间没有一次送达，该接收端将被自动停用。
+webhook-notice-disabled-title = Webhook 接收端 { $url } 已自动停用
+webhook-notice-disabled-body = 自 { $since } 起持续投递失败已达 { $after }，其间没有一次送达，已于 { $at } 自动停用。未送达的消息均已保留：修复接收端后重新启用，等待中的消息将继续发送；已放弃重试的消息可用“重新投递”再次发送。

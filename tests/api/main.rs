@@ -49,6 +49,7 @@ mod shapes;
 mod sweep;
 mod tokens;
 mod viewer_can;
+mod webhook_outage;
 mod webhook_targets;
 mod webhooks;
 mod workflow;

@@ -119,15 +119,15 @@ async fn spaces_mean_every_word_in_the_title_the_description_or_a_measure() {
     let (_, d_measures) = finding(&app, &inspection, "党建工作薄弱", "", &["推行财务公开"]).await;
 
     let search = |text: &str| json!({"inspectionId": inspection, "search": text});
-    assert_eq!(finding_ids(&app, search("财务制度")).await, [b.clone()]);
+    assert_eq!(finding_ids(&app, search("财务制度")).await, [b.as_str()]);
     let both = sorted(vec![a.clone(), b.clone()]);
     assert_eq!(finding_ids(&app, search("财务 制度")).await, both);
     // A full-width space, as Chinese input methods type it, and spaces around.
     assert_eq!(finding_ids(&app, search("财务\u{3000}制度")).await, both);
     assert_eq!(finding_ids(&app, search("  制度   财务 ")).await, both);
     // Mixed text; Latin letters in either case.
-    assert_eq!(finding_ids(&app, search("ZJ 财务")).await, [a.clone()]);
-    assert_eq!(finding_ids(&app, search("zj 财务")).await, [a.clone()]);
+    assert_eq!(finding_ids(&app, search("ZJ 财务")).await, [a.as_str()]);
+    assert_eq!(finding_ids(&app, search("zj 财务")).await, [a.as_str()]);
     assert_eq!(
         finding_ids(&app, search("ZJ 党建")).await,
         Vec::<String>::new()
