@@ -363,14 +363,11 @@ pub struct LiveConfig {
     )]
     pub webhook_max_attempts: i32,
 
-    /// Failed attempts in a row after which an endpoint is disabled (and that is audited).
-    #[arg(
-        long,
-        env = "RECTRACK_WEBHOOK_DISABLE_AFTER",
-        default_value_t = 50,
-        global = true
-    )]
-    pub webhook_disable_after: i32,
+    /// How long an endpoint must fail continuously, with no delivery in between, before it
+    /// is disabled (and that is audited and told to the administrators). A time, not a count
+    /// of attempts: a receiver down during a burst of changes fails many attempts in seconds.
+    #[arg(long, env = "RECTRACK_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration, global = true)]
+    pub webhook_disable_after: Duration,
 
     /// Raise early warnings: the daily sweep and the check of every changed finding, with
     /// their notifications and `warning.raised` events.

@@ -25,6 +25,7 @@ pub mod warning_crossing;
 pub mod webhook_cursor;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
+pub mod webhook_notice;
 
 pub mod prelude {
     pub use crate::account::Entity as Account;

@@ -25,6 +25,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub version: i32,
     pub archived_at: Option<DateTimeUtc>,
+    /// When its current run of failed attempts began; `None` while it delivers.
+    pub failing_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -47,5 +49,6 @@ crate::positional!(
     created_at,
     updated_at,
     version,
-    archived_at
+    archived_at,
+    failing_since
 );

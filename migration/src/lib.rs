@@ -26,6 +26,7 @@ mod m20261202_000016_finding_disclosed;
 mod m20261202_000017_finding_live_status_order;
 mod m20261203_000018_department_path_bytes;
 mod m20261206_000019_department_subtree_ids;
+mod m20261206_000020_webhook_outage;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_finding_live_status_order::Migration),
             Box::new(m20261203_000018_department_path_bytes::Migration),
             Box::new(m20261206_000019_department_subtree_ids::Migration),
+            Box::new(m20261206_000020_webhook_outage::Migration),
         ]
     }
 }

@@ -5,18 +5,21 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{webhook_cursor, webhook_delivery, webhook_endpoint};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter,
 };
 
 use crate::config::Config;
 use crate::domain::warning::Thresholds;
+use crate::domain::webhook_notice::{self, NoticeKind};
 use crate::domain::{Acting, events, webhook};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{Language, message_in};
 
 /// Deliveries sent at once by one instance.
 pub const PARALLEL: usize = 16;
@@ -44,8 +47,9 @@ pub async fn dispatch(db: &DatabaseConnection, config: &Config) -> AppResult<usi
     let Some(newest) = read.last().map(|e| e.id) else {
         return Ok(0);
     };
+    // A disabled endpoint's messages are made all the same and wait, pending, until it is
+    // enabled again: nothing that happened while it was off is lost.
     let endpoints = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Enabled.eq(true))
         .filter(webhook_endpoint::Column::ArchivedAt.is_null())
         .all(&txn)
         .await?;
@@ -145,8 +149,11 @@ pub enum Outcome {
 }
 
 /// Records how one attempt went: delivered; or retried after the backoff; or, after the last
-/// attempt, failed. The endpoint's failures in a row are counted, and at the configured number
-/// it is disabled (audited, by the server).
+/// attempt, failed (kept, and replayable). An endpoint that delivers is healthy again; one
+/// that fails keeps when its run of failures began: the first failure of a run is told to the
+/// administrators, and a run longer than `webhook_disable_after` with no delivery in between
+/// disables the endpoint (audited, and told). A count of attempts would not do: a receiver
+/// down for half a minute during a burst of changes fails hundreds of attempts.
 pub async fn record(
     db: &DatabaseConnection,
     config: &Config,
@@ -154,11 +161,13 @@ pub async fn record(
     endpoint: &webhook_endpoint::Model,
     outcome: Outcome,
 ) -> AppResult<()> {
-    let (status, error) = match outcome {
-        Outcome::Delivered(status) => (Some(status), None),
-        Outcome::Refused(status) => (Some(status), Some(t!("webhook-not-delivered"))),
-        Outcome::NotDelivered => (None, Some(t!("webhook-not-delivered"))),
+    let (status, failed) = match outcome {
+        Outcome::Delivered(status) => (Some(status), false),
+        Outcome::Refused(status) => (Some(status), true),
+        Outcome::NotDelivered => (None, true),
     };
+    // Stored as a marker; every reader shows it in its own language ("未送达").
+    let error = failed.then(|| message_in(Language::Chinese, "webhook-not-delivered", &[]));
     let attempts = delivery.attempts + 1;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -174,52 +183,76 @@ pub async fn record(
             Expr::value(error.clone()),
         )
         .filter(webhook_delivery::Column::Id.eq(delivery.id));
-    let failures = match &error {
-        None => {
-            update = update
-                .col_expr(webhook_delivery::Column::Status, Expr::value("delivered"))
-                .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(now));
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::ConsecutiveFailures,
-                    Expr::value(0),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(&txn)
-                .await?;
-            0
-        }
-        Some(_) => {
-            if attempts >= config.live.webhook_max_attempts {
-                update = update.col_expr(webhook_delivery::Column::Status, Expr::value("failed"));
-            } else {
-                let wait = backoff(config, attempts);
-                update = update.col_expr(
-                    webhook_delivery::Column::NextAttemptAt,
-                    Expr::value(
-                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
-                    ),
-                );
-            }
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::ConsecutiveFailures,
-                    Expr::col(webhook_endpoint::Column::ConsecutiveFailures).add(1),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(&txn)
-                .await?;
-            webhook_endpoint::Entity::find_by_id(endpoint.id)
-                .one(&txn)
-                .await?
-                .map_or(0, |e| e.consecutive_failures)
-        }
-    };
+    if !failed {
+        update = update
+            .col_expr(webhook_delivery::Column::Status, Expr::value("delivered"))
+            .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(now));
+        webhook_endpoint::Entity::update_many()
+            .col_expr(
+                webhook_endpoint::Column::ConsecutiveFailures,
+                Expr::value(0),
+            )
+            .col_expr(
+                webhook_endpoint::Column::FailingSince,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+            .exec(&txn)
+            .await?;
+        update.exec(&txn).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    if attempts >= config.live.webhook_max_attempts {
+        update = update.col_expr(webhook_delivery::Column::Status, Expr::value("failed"));
+    } else {
+        let wait = backoff(config, attempts);
+        update = update.col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)),
+        );
+    }
     update.exec(&txn).await?;
-    if failures >= config.live.webhook_disable_after {
-        let who = Acting::system("webhooks", config.timezone);
-        let reason = t!("webhook-disabled-failing", failures = failures);
+    webhook_endpoint::Entity::update_many()
+        .col_expr(
+            webhook_endpoint::Column::ConsecutiveFailures,
+            Expr::col(webhook_endpoint::Column::ConsecutiveFailures).add(1),
+        )
+        .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+        .exec(&txn)
+        .await?;
+    // The run begins with the attempt that finds none begun: of failures recorded at once,
+    // exactly one sets the time and tells the administrators.
+    let began = webhook_endpoint::Entity::update_many()
+        .col_expr(webhook_endpoint::Column::FailingSince, Expr::value(now))
+        .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+        .filter(webhook_endpoint::Column::FailingSince.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    let who = Acting::system("webhooks", config.timezone);
+    let after = config.live.webhook_disable_after;
+    let current = webhook_endpoint::Entity::find_by_id(endpoint.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("a webhook endpoint vanished"))?;
+    let since = current.failing_since.unwrap_or(now);
+    if began && current.enabled {
+        webhook_notice::notify(&txn, &who, &current, NoticeKind::Failing, since, after).await?;
+    }
+    let failing_for = (now - since).to_std().unwrap_or_default();
+    if current.enabled && failing_for >= after {
+        let reason = message_in(
+            Language::Chinese,
+            "webhook-disabled-failing",
+            &[
+                ("since", webhook_notice::local_time(&who, since).into()),
+                ("failures", current.consecutive_failures.into()),
+            ],
+        );
         webhook::disable_failing(&txn, &who, endpoint.id, reason).await?;
+        webhook_notice::notify(&txn, &who, &current, NoticeKind::Disabled, since, after).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -234,11 +267,22 @@ fn backoff(config: &Config, attempts: i32) -> Duration {
     doubled.min(config.live.webhook_backoff_max)
 }
 
-/// Deletes delivered and failed deliveries created before `before`.
+/// Deletes deliveries created before `before` that are delivered, or that belong to a deleted
+/// endpoint. An undelivered message of a live endpoint (failed, or waiting while it is
+/// disabled) is kept however old, so that it can still be replayed.
 pub async fn prune(db: &DatabaseConnection, before: chrono::DateTime<Utc>) -> AppResult<u64> {
+    let deleted = Query::select()
+        .column(webhook_endpoint::Column::Id)
+        .from(webhook_endpoint::Entity)
+        .and_where(webhook_endpoint::Column::ArchivedAt.is_not_null())
+        .to_owned();
     Ok(webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::Status.ne("pending"))
         .filter(webhook_delivery::Column::CreatedAt.lt(before))
+        .filter(
+            Condition::any()
+                .add(webhook_delivery::Column::Status.eq("delivered"))
+                .add(webhook_delivery::Column::EndpointId.in_subquery(deleted)),
+        )
         .exec(db)
         .await?
         .rows_affected)

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use entity::enums::{FindingStatus, RectificationType};
-use entity::{finding, finding_regulation, measure};
+use entity::{finding, finding_regulation};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::auth::Caller;
-use crate::domain::listing::{contains, search_text, subtree_of};
+use crate::domain::listing::{finding_search, search_words, subtree_of};
 use crate::domain::page::{self, EachRead, Key, Order, Page, PageArgs};
 use crate::domain::warning::{Level, Thresholds};
 use crate::domain::{look_back, scope};
@@ -423,18 +423,8 @@ async fn matching(
         Some(false) => select = select.filter(due().not()),
         None => {}
     }
-    if let Some(text) = search_text(filter.search.as_deref())? {
-        let in_measures = Query::select()
-            .column(measure::Column::FindingId)
-            .from(measure::Entity)
-            .cond_where(contains(measure::Column::Content, &text))
-            .to_owned();
-        select = select.filter(
-            Condition::any()
-                .add(contains(finding::Column::Title, &text))
-                .add(contains(finding::Column::Description, &text))
-                .add(finding::Column::Id.in_subquery(in_measures)),
-        );
+    if let Some(words) = search_words(filter.search.as_deref())? {
+        select = select.filter(finding_search(&words));
     }
     Ok(select)
 }

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 
 use crate::auth::Caller;
 use crate::domain::finding_list::NO_DEADLINE;
-use crate::domain::listing::subtree_of;
+use crate::domain::listing::{measure_search, search_words, subtree_of};
 use crate::domain::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::scope;
 use crate::domain::warning::{Level, Thresholds};
@@ -26,6 +26,8 @@ pub struct MeasureFilter {
     /// At any of these early-warning levels.
     pub warning: Vec<Level>,
     pub include_archived: bool,
+    /// Words each in the measure's content or its finding's title or description.
+    pub search: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -141,6 +143,9 @@ pub async fn list(
         let done = Condition::all().add(measure::Column::Status.eq(MeasureStatus::Done));
         select =
             select.filter(thresholds.condition(&filter.warning, measure::Column::Deadline, done));
+    }
+    if let Some(words) = search_words(filter.search.as_deref())? {
+        select = select.filter(measure_search(&words));
     }
     page::fetch(db, select, &order(sort.0, sort.1), args).await
 }

@@ -44,6 +44,7 @@ pub mod target;
 pub mod text;
 pub mod warning;
 pub mod webhook;
+pub mod webhook_notice;
 pub mod webhook_target;
 pub mod workflow;
 

@@ -31,12 +31,14 @@ pub async fn pull(
     thresholds: &Thresholds,
     inspection_id: i32,
     updated_since: Option<DateTime<Utc>>,
+    search: Option<&str>,
     args: &PageArgs,
 ) -> AppResult<Pulled> {
     inspection::get(db, caller, inspection_id).await?;
     let filter = FindingFilter {
         inspection_id: Some(inspection_id),
         updated_since,
+        search: search.map(str::to_owned),
         include_archived: true,
         ..Default::default()
     };

@@ -90,7 +90,8 @@ pub struct EndpointPatch {
     pub description: Option<Option<String>>,
     pub event_types: Option<Vec<String>>,
     pub department_code: Option<Option<String>>,
-    /// Enabling again clears the failure count.
+    /// Enabling again clears the failure count and the run of failures; the messages that
+    /// waited while it was disabled are then sent.
     pub enabled: Option<bool>,
 }
 
@@ -176,6 +177,7 @@ pub async fn create(
         consecutive_failures: Set(0),
         disabled_at: Set(None),
         disabled_reason: Set(None),
+        failing_since: Set(None),
         created_by: Set(who.sub().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -246,6 +248,10 @@ pub async fn update(
                 .col_expr(
                     webhook_endpoint::Column::DisabledReason,
                     Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    webhook_endpoint::Column::FailingSince,
+                    Expr::value(Option::<DateTime<Utc>>::None),
                 );
         } else {
             update = update.col_expr(webhook_endpoint::Column::DisabledAt, Expr::value(who.now()));
@@ -553,8 +559,17 @@ pub async fn due(
     limit: u64,
 ) -> AppResult<Vec<(webhook_delivery::Model, webhook_endpoint::Model)>> {
     use sea_orm::QuerySelect;
+    // Only enabled endpoints' deliveries: those of a disabled one wait (however many, they
+    // never fill the batch ahead of others).
+    let sending = sea_orm::sea_query::Query::select()
+        .column(webhook_endpoint::Column::Id)
+        .from(webhook_endpoint::Entity)
+        .and_where(webhook_endpoint::Column::Enabled.eq(true))
+        .and_where(webhook_endpoint::Column::ArchivedAt.is_null())
+        .to_owned();
     let due = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::Status.eq("pending"))
+        .filter(webhook_delivery::Column::EndpointId.in_subquery(sending))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
         .order_by_asc(webhook_delivery::Column::Id)

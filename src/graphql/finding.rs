@@ -302,7 +302,8 @@ pub struct FindingFilterInput {
     pub deadline_from: Option<Date>,
     /// Deadline on or before this date.
     pub deadline_to: Option<Date>,
-    /// Text in the title, the description or a measure (Chinese works as typed).
+    /// Words separated by spaces (full-width too), each in the title, the description or a
+    /// measure (Chinese works as typed).
     pub search: Option<String>,
     /// Findings that relapsed (问题反弹: a failed re-check or a reopen) at least once (true), or never (false).
     pub relapsed: Option<bool>,

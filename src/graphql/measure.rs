@@ -269,6 +269,9 @@ pub struct MeasureFilterInput {
     /// Also list archived measures (default false: archived ones are left out).
     #[graphql(default)]
     pub include_archived: bool,
+    /// Words separated by spaces, each in the measure's content or its finding's title or
+    /// description (Chinese works as typed).
+    pub search: Option<String>,
 }
 
 /// What measures are sorted by.
@@ -337,6 +340,7 @@ impl MeasureQuery {
                 .map(Into::into)
                 .collect(),
             include_archived: filter.include_archived,
+            search: filter.search,
         };
         let field = match order_by.field {
             MeasureOrderField::Ordinal => MeasureOrder::Ordinal,

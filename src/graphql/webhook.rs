@@ -6,7 +6,7 @@ use super::scalars::Time;
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
-use entity::{notification, webhook_delivery, webhook_endpoint};
+use entity::{notification, webhook_delivery, webhook_endpoint, webhook_notice};
 
 use super::connection::{Conn, args, connection};
 use super::finding::Finding;
@@ -31,8 +31,11 @@ pub struct WebhookEndpoint {
     pub event_types: Vec<String>,
     /// Whether deliveries are sent (false once disabled by hand or after sustained failure).
     pub enabled: bool,
-    /// Failed attempts in a row.
+    /// Failed attempts in a row (for information: an endpoint is disabled by time, not count).
     pub consecutive_failures: i32,
+    /// When its current run of failures began; null while it delivers. Failing continuously
+    /// for `RECTRACK_WEBHOOK_DISABLE_AFTER` (5 days) with no delivery in between disables it.
+    pub failing_since: Option<Time>,
     pub disabled_at: Option<Time>,
     /// Why the server disabled it, when it did.
     pub disabled_reason: Option<String>,
@@ -61,6 +64,7 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
                 .unwrap_or_default(),
             enabled: e.enabled,
             consecutive_failures: e.consecutive_failures,
+            failing_since: e.failing_since.map(Time),
             disabled_at: e.disabled_at.map(Time),
             disabled_reason: e.disabled_reason,
             created_at: Time(e.created_at),
@@ -210,6 +214,58 @@ pub struct CreateWebhookEndpointPayload {
     pub secret: String,
 }
 
+/// Why the administrators are told of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum WebhookNoticeKind {
+    /// Its deliveries began to fail (the messages wait and are retried).
+    Failing,
+    /// It was disabled after failing continuously, with no delivery in between.
+    Disabled,
+}
+
+/// A notice to the administrators about a webhook endpoint in trouble.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct WebhookNotice {
+    pub id: ID,
+    pub kind: WebhookNoticeKind,
+    /// A line, in Simplified Chinese.
+    pub title: String,
+    /// What happened and what to do.
+    pub body: String,
+    pub created_at: Time,
+    #[graphql(skip)]
+    pub endpoint_id: i32,
+}
+
+impl From<webhook_notice::Model> for WebhookNotice {
+    fn from(n: webhook_notice::Model) -> Self {
+        Self {
+            id: ID(n.id.to_string()),
+            kind: if n.kind == "disabled" {
+                WebhookNoticeKind::Disabled
+            } else {
+                WebhookNoticeKind::Failing
+            },
+            title: n.title,
+            body: n.body,
+            created_at: Time(n.created_at),
+            endpoint_id: n.endpoint_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl WebhookNotice {
+    /// The endpoint it is about.
+    async fn endpoint(&self, ctx: &Context<'_>) -> Result<WebhookEndpoint> {
+        use crate::domain::change::Kind;
+        let endpoint =
+            webhook_endpoint::Entity::readable(ctx.db(), &ctx.acting(), self.endpoint_id).await?;
+        Ok(endpoint.into())
+    }
+}
+
 /// An early-warning notification in the caller's inbox.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
@@ -271,6 +327,27 @@ impl WebhookQuery {
         let page =
             webhook::list(ctx.db(), &ctx.acting(), &args(first, after, last, before)).await?;
         Ok(connection(page, WebhookEndpoint::from))
+    }
+
+    /// Notices about webhook endpoints in trouble, newest first (administrators): when an
+    /// endpoint's deliveries begin to fail, and when it is disabled.
+    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    async fn webhook_notices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<WebhookNotice>> {
+        let page = crate::domain::webhook_notice::list(
+            ctx.db(),
+            &ctx.acting(),
+            None,
+            &args(first, after, last, before),
+        )
+        .await?;
+        Ok(connection(page, WebhookNotice::from))
     }
 
     /// Your early-warning inbox, newest first: notifications addressed to the name on your

@@ -63,6 +63,14 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
     api.info.contact = Some(contact);
     api.info.license = Some(utoipa::openapi::License::new(env!("CARGO_PKG_LICENSE")));
     let components = api.components.get_or_insert_with(Default::default);
+    // The enumerations of query parameters: utoipa refers to them by name but registers only
+    // the schemas of bodies, so each is registered here (a test checks that every `$ref` of
+    // the document resolves).
+    register::<LedgerFormat>(components);
+    register::<LedgerLayout>(components);
+    register::<ReportFormat>(components);
+    register::<PageFormat>(components);
+    register::<IndexFormat>(components);
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
@@ -73,6 +81,14 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         ),
     );
     (router, api)
+}
+
+/// Adds a type's schema to the document's components under its name.
+fn register<T: ToSchema>(components: &mut utoipa::openapi::Components) {
+    components.schemas.insert(
+        T::name().into_owned(),
+        <T as utoipa::PartialSchema>::schema(),
+    );
 }
 
 /// A REST error.
@@ -86,6 +102,10 @@ pub struct ErrorDetail {
     /// Stable machine code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, ...
     pub code: String,
     pub message: String,
+    /// The input field or parameter at fault, with BAD_USER_INPUT when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub field: Option<String>,
 }
 
 /// Finding counts.
@@ -504,6 +524,10 @@ pub struct FindingOut {
 pub struct PullParams {
     /// Only findings changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only findings holding every word (separated by spaces) in the title, the description
+    /// or a measure, as the GraphQL lists search.
+    #[param(max_length = 200)]
+    pub search: Option<String>,
     /// Items per page, 1 to 100 (default 100).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i32>,
@@ -545,6 +569,7 @@ async fn findings(
         &thresholds,
         id,
         params.time("updated_since")?,
+        params.text("search"),
         &params.page()?,
     )
     .await?;

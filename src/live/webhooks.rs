@@ -10,8 +10,10 @@
 //!   and records the outcome: delivered; or retried after a backoff that doubles up to a cap;
 //!   or, after the last attempt, failed. An instance killed mid-attempt leaves the claim to
 //!   expire, and the delivery is sent again under the same `webhook-id`.
-//! - An endpoint failing `webhook_disable_after` attempts in a row is disabled, and that is
-//!   audited.
+//! - An endpoint failing continuously for `webhook_disable_after` (a time: 5 days by
+//!   default), with no delivery in between, is disabled; the first failure of a run and the
+//!   disabling are audited and told to the administrators ([`crate::domain::webhook_notice`]).
+//!   Its messages are kept and wait until it is enabled again.
 //! - Every attempt goes only where [`webhook_target`] allows: the stored URL is checked again
 //!   (the allow-list may have changed since registration), and a host name is resolved by
 //!   [`Guarded`], which refuses the whole lookup when any address is refused and otherwise
