@@ -282,3 +282,5 @@ scalar-Date = date (YYYY-MM-DD, such as 2021-04-13)
 scalar-DateTime = time (RFC 3339, such as 2021-04-13T08:30:00Z)
 selection-unknown-field = type "{ $typename }" has no field "{ $field }"
 did-you-mean = { $message }. Did you mean { $names }?
+input-variable-type = variable "${ $name }" is declared "{ $declared }", but { $at } takes "{ $expected }"
+input-variable-undeclared = variable "${ $name }" is not declared by the operation

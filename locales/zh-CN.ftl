@@ -282,3 +282,5 @@ scalar-Date = 日期（格式为 YYYY-MM-DD，如 2021-04-13）
 scalar-DateTime = 时间（RFC 3339 格式，如 2021-04-13T08:30:00Z）
 selection-unknown-field = 类型“{ $typename }”没有字段“{ $field }”
 did-you-mean = { $message }。您是不是要找{ $names }？
+input-variable-type = 变量“${ $name }”声明的类型“{ $declared }”与{ $at }所需的类型“{ $expected }”不符
+input-variable-undeclared = 变量“${ $name }”未在操作中声明

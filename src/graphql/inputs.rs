@@ -143,6 +143,7 @@ pub fn check(
         model,
         document,
         suggest,
+        declared: HashMap::new(),
         fragments: HashSet::new(),
         errors: Vec::new(),
     };
@@ -153,6 +154,18 @@ pub fn check(
             OperationType::Mutation => &model.roots[1],
             OperationType::Subscription => &model.roots[2],
         };
+        walk.declared = operation
+            .node
+            .variable_definitions
+            .iter()
+            .map(|d| {
+                let d = &d.node;
+                (
+                    d.name.node.as_str(),
+                    (&d.var_type.node, d.default_value.is_some()),
+                )
+            })
+            .collect();
         walk.selections(&operation.node.selection_set.node, root);
         // The variables are the chosen operation's (the only one, or the one named).
         let chosen = match operation_name {
@@ -227,8 +240,9 @@ impl Site {
 
 /// A value as the checks see it, from the document or from the variables.
 enum Given<'a> {
-    /// A variable inside a literal: its value is checked against its own declaration.
-    Variable,
+    /// A variable inside a literal: its value is checked against its own declaration, its
+    /// declaration against the place it is used.
+    Variable(&'a str),
     Null,
     Number(&'a Number),
     String(&'a str),
@@ -250,7 +264,7 @@ impl<'a> Shown<'a> {
     fn given(self) -> Given<'a> {
         match self {
             Shown::Doc(value) => match value {
-                DocValue::Variable(_) => Given::Variable,
+                DocValue::Variable(name) => Given::Variable(name.as_str()),
                 DocValue::Null => Given::Null,
                 DocValue::Number(n) => Given::Number(n),
                 DocValue::String(s) => Given::String(s),
@@ -312,6 +326,8 @@ struct Walk<'a> {
     /// Whether a misspelt name is answered with the names it may have meant (not in
     /// production, where it would map a schema that may not be introspected).
     suggest: bool,
+    /// The variables the operation being walked declares: type, and whether it has a default.
+    declared: HashMap<&'a str, (&'a Type, bool)>,
     fragments: HashSet<&'a str>,
     errors: Vec<ServerError>,
 }
@@ -469,7 +485,20 @@ impl<'a> Walk<'a> {
 
     fn value(&mut self, shown: Shown<'a>, ty: &Type, site: &Site) {
         match shown.given() {
-            Given::Variable => {}
+            Given::Variable(name) => match self.declared.get(name).copied() {
+                Some((declared, defaulted)) if fits(declared, defaulted, ty) => {}
+                Some((declared, _)) => {
+                    let message = t!(
+                        "input-variable-type",
+                        name = name,
+                        declared = declared.to_string(),
+                        at = site.said(),
+                        expected = ty.to_string()
+                    );
+                    self.refuse(site, message);
+                }
+                None => self.refuse(site, t!("input-variable-undeclared", name = name)),
+            },
             Given::Null if ty.nullable => {}
             Given::Null => self.refuse(site, t!("input-null", at = site.said())),
             Given::List(items) if matches!(ty.base, BaseType::List(_)) => {
@@ -629,4 +658,18 @@ fn distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// Whether a variable declared `variable` (with a default or not) may stand where `location`
+/// is expected: the same named type and list depth, and no nullable variable without a default
+/// where a value is required.
+fn fits(variable: &Type, defaulted: bool, location: &Type) -> bool {
+    if !location.nullable && variable.nullable && !defaulted {
+        return false;
+    }
+    match (&variable.base, &location.base) {
+        (BaseType::Named(v), BaseType::Named(l)) => v == l,
+        (BaseType::List(v), BaseType::List(l)) => fits(v, false, l),
+        _ => false,
+    }
 }

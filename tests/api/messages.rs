@@ -327,6 +327,30 @@ async fn graphql_input_errors_say_what_is_wrong_in_chinese() {
         en[0]["message"],
         json!("field \"findings\" has no argument \"frist\"")
     );
+    // A variable where its type does not fit, or one the operation never declared.
+    let (zh, en) = refused_alike(
+        &app,
+        "query($x: String) { findings(first: $x) { totalCount } }",
+        json!({"x": "5"}),
+        "GRAPHQL_VALIDATION_FAILED",
+    )
+    .await;
+    assert_eq!(
+        zh[0]["message"],
+        json!("变量“$x”声明的类型“String”与参数“first”所需的类型“Int”不符")
+    );
+    assert_eq!(
+        en[0]["message"],
+        json!("variable \"$x\" is declared \"String\", but argument \"first\" takes \"Int\"")
+    );
+    let (zh, _) = refused_alike(
+        &app,
+        "{ findings(first: $y) { totalCount } }",
+        json!({}),
+        "GRAPHQL_VALIDATION_FAILED",
+    )
+    .await;
+    assert_eq!(zh[0]["message"], json!("变量“$y”未在操作中声明"));
     let (zh, _) = refused_alike(
         &app,
         "{ finding { id } }",
