@@ -103,11 +103,22 @@ text_arg!(
     String,
     &String,
     chrono::NaiveDate,
-    entity::enums::Role,
     entity::enums::FindingStatus,
     entity::enums::MeasureStatus,
     entity::enums::ReportStatus
 );
+
+/// A role in a message is its name in the domain's terms (责任科室), never its code.
+impl From<entity::enums::Role> for Arg {
+    fn from(role: entity::enums::Role) -> Self {
+        Arg::Text(role_label(role))
+    }
+}
+
+/// A role's name in the current language (整改牵头部门).
+pub fn role_label(role: entity::enums::Role) -> String {
+    message(&format!("role-{}", role.as_str()), &[])
+}
 
 macro_rules! number_arg {
     ($($t:ty),*) => {$(

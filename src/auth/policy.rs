@@ -54,6 +54,31 @@ pub enum Permission {
     ImportHistory,
 }
 
+impl Permission {
+    /// What the permission allows, as the domain says it (审核销号申请), in the current
+    /// language: refusals name the action, never the permission's code name.
+    pub fn action(self) -> String {
+        use Permission::*;
+        match self {
+            ReadAll => t!("permission-read-all"),
+            ReadSubtree => t!("permission-read-subtree"),
+            ManageInspections => t!("permission-manage-inspections"),
+            ManageFindings => t!("permission-manage-findings"),
+            UpdateMeasures => t!("permission-update-measures"),
+            AddProgress => t!("permission-add-progress"),
+            SubmitCloseOut => t!("permission-submit-close-out"),
+            ReviewCloseOut => t!("permission-review-close-out"),
+            ManageReports => t!("permission-manage-reports"),
+            PullReports => t!("permission-pull-reports"),
+            ManageDepartments => t!("permission-manage-departments"),
+            ManageAccounts => t!("permission-manage-accounts"),
+            ManageWebhooks => t!("permission-manage-webhooks"),
+            ReadAuditLog => t!("permission-read-audit-log"),
+            ImportHistory => t!("permission-import-history"),
+        }
+    }
+}
+
 /// The permissions of a role: the single table every check reads.
 pub fn permissions(role: Role) -> &'static [Permission] {
     use Permission::*;
@@ -136,7 +161,7 @@ impl Caller {
                 Err(AppError::Forbidden(t!(
                     "role-may-not",
                     role = identity.role,
-                    permission = format!("{permission:?}")
+                    action = permission.action()
                 )))
             }
             Caller::Authenticated(_) => Ok(()),

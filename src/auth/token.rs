@@ -60,8 +60,7 @@ fn set_claim(claims: &mut Map<String, Value>, path: &str, value: Value) {
 pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedClaims, String> {
     let header = decode_header(token).map_err(|err| match err.kind() {
         ErrorKind::InvalidAlgorithmName | ErrorKind::Json(_) => {
-            "the token's header is invalid or names an algorithm that is not accepted (alg none is never accepted)"
-                .to_owned()
+            t!("token-header-invalid")
         }
         _ => t!("token-malformed"),
     })?;
@@ -123,7 +122,7 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
     if exp.saturating_sub(now_secs()) > max {
         return Err(t!(
             "claim-exp-too-far",
-            max = humantime::format_duration(config.jwt_max_lifetime).to_string()
+            max = lifetime(config.jwt_max_lifetime)
         ));
     }
 
@@ -182,6 +181,30 @@ pub fn verify(keys: &Keys, config: &JwtConfig, token: &str) -> Result<VerifiedCl
     })
 }
 
+/// A token's lifetime as people say it: "90 天", "2 天 3 小时" (never "2months 29days").
+pub fn lifetime(duration: Duration) -> String {
+    let total = duration.as_secs();
+    let parts = [
+        (total / 86_400, t!("duration-days", n = total / 86_400)),
+        (
+            total / 3_600 % 24,
+            t!("duration-hours", n = total / 3_600 % 24),
+        ),
+        (total / 60 % 60, t!("duration-minutes", n = total / 60 % 60)),
+        (total % 60, t!("duration-seconds", n = total % 60)),
+    ];
+    let said: Vec<String> = parts
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, text)| text)
+        .collect();
+    if said.is_empty() {
+        t!("duration-seconds", n = 0)
+    } else {
+        said.join(" ")
+    }
+}
+
 fn reason(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::ExpiredSignature => t!("token-expired"),
@@ -217,10 +240,7 @@ pub fn issue(keys: &Keys, config: &JwtConfig, token: NewToken<'_>) -> AppResult<
     if token.ttl > config.jwt_max_lifetime {
         return Err(AppError::bad_input(
             "ttl",
-            t!(
-                "token-lifetime",
-                max = humantime::format_duration(config.jwt_max_lifetime).to_string()
-            ),
+            t!("token-lifetime", max = lifetime(config.jwt_max_lifetime)),
         ));
     }
     let now = now_secs();

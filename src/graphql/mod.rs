@@ -15,6 +15,7 @@ mod department;
 pub mod documents;
 mod enums;
 mod finding;
+mod inputs;
 mod inspection;
 mod introspection;
 mod ledger;
@@ -96,6 +97,8 @@ pub struct Served {
     bounds: bounds::Bounds,
     /// Who introspection is served to ([`introspection`]).
     introspection: crate::config::Introspection,
+    /// Whether a misspelt name is answered with the names it may have meant ([`inputs`]).
+    suggestions: bool,
     /// How long a query or mutation sent over a socket may take, checks included: the
     /// request timeout HTTP requests have (subscriptions live on; their checks do not).
     timeout: std::time::Duration,
@@ -142,6 +145,17 @@ impl Served {
             .map_err(|refused| Response::from_errors(vec![refused]))?;
         if let Some(refused) = introspection::refused(self.introspection, identified, &document) {
             return Err(refused);
+        }
+        // The values, each refused with its own message before the library's validation
+        // (which would refuse them in English); every request, whatever was checked before.
+        let refusals = inputs::check(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+            self.suggestions,
+        );
+        if !refusals.is_empty() {
+            return Err(Response::from_errors(refusals));
         }
         if let documents::Seen::New(key) = self.documents.seen(&request) {
             let shape = bounds::measure(&document, &self.bounds)
@@ -318,6 +332,7 @@ pub fn build_schema(
         documents: Arc::new(documents),
         bounds,
         introspection: config.introspection(),
+        suggestions: !config.is_production(),
         timeout: config.request_timeout,
     }
 }

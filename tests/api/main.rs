@@ -36,6 +36,7 @@ mod limits;
 mod live;
 mod logins;
 mod look_back;
+mod messages;
 mod migrations;
 mod mutations;
 mod one_road;

@@ -166,7 +166,7 @@ async fn bad_input_is_refused_with_its_code_and_field_and_changes_nothing() {
         (
             with("startedOn", json!("2021-02-30")),
             "BAD_USER_INPUT",
-            None,
+            Some("startedOn"),
         ),
     ] {
         let (got, got_field) = fails(&app, &inspector, CREATE_INSPECTION, variables.clone()).await;
@@ -216,7 +216,7 @@ async fn bad_input_is_refused_with_its_code_and_field_and_changes_nothing() {
         (
             finding(json!({"rectificationType": "SOMETIME"})),
             "BAD_USER_INPUT",
-            None,
+            Some("rectificationType"),
         ),
     ] {
         let (got, got_field) = fails(&app, &manager, CREATE_FINDING, variables.clone()).await;

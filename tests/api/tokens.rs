@@ -84,7 +84,7 @@ async fn forged_and_invalid_tokens_are_refused_with_a_reason() {
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = json!({"alg": alg, "typ": "JWT"});
         let unsigned = format!("{}.", jwt::signing_input(&header, &claims("admin", None)));
-        refused(&app, &unsigned, "alg none is never accepted").await;
+        refused(&app, &unsigned, "algorithm \"none\" is never accepted").await;
     }
 
     // The payload edited after signing: an officer makes itself admin.
