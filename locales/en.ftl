@@ -232,3 +232,8 @@ ws-protocol = subscriptions use the WebSocket subprotocol { $protocol }
 document-unknown = no document is registered as { $id }: send its text with its hash, or register it among the trusted documents
 document-hash-mismatch = the sha256Hash sent does not match the SHA-256 of the document sent with it
 document-not-trusted = this server runs only its trusted documents: send a registered document's id (documentId)
+
+## Part BULLETIN (issue 38): the unit's wording of section 二
+bulletin-heading-number = heading number { $number } is not a valid category or is given twice
+bulletin-item-twice = a problem's bulletin wording can be given once only
+bulletin-item-not-here = the problem worded does not belong to this inspection

@@ -232,3 +232,8 @@ ws-protocol = 订阅须使用 WebSocket 子协议 { $protocol }
 document-unknown = 未登记编号为 { $id } 的文档：请连同其哈希发送文档全文，或将其登记为可信文档
 document-hash-mismatch = 所发送的 sha256Hash 与随附文档的 SHA-256 不一致
 document-not-trusted = 本服务器只运行已登记的可信文档：请发送已登记文档的编号（documentId）
+
+## Part BULLETIN (issue 38): the unit's wording of section 二
+bulletin-heading-number = 标题对应的问题类别序号 { $number } 无效或重复
+bulletin-item-twice = 同一问题的通报写法只能填写一次
+bulletin-item-not-here = 所填问题不属于本次巡察
