@@ -33,6 +33,28 @@ pub fn parse(stored: Option<serde_json::Value>) -> Publicity {
         .unwrap_or_default()
 }
 
+/// The bulletin prose as `caller` may read it: the wording of a problem outside its reach
+/// left out (it quotes the finding).
+pub async fn readable(
+    db: &impl ConnectionTrait,
+    caller: &crate::auth::Caller,
+    inspection: &inspection::Model,
+) -> AppResult<Publicity> {
+    let mut p = of(inspection);
+    let ids: Vec<i32> = p.problems.iter().map(|w| w.finding_id).collect();
+    if !ids.is_empty() {
+        let readable: std::collections::HashSet<i32> = scope::findings(caller)
+            .filter(entity::finding::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        p.problems.retain(|w| readable.contains(&w.finding_id));
+    }
+    Ok(p)
+}
+
 /// Optional prose: trimmed, empty as none, at most `max` characters, naming known figures only.
 fn prose(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
     let Some(value) = value else { return Ok(None) };
