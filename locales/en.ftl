@@ -395,3 +395,7 @@ selection-unknown-field = type "{ $typename }" has no field "{ $field }"
 did-you-mean = { $message }. Did you mean { $names }?
 input-variable-type = variable "${ $name }" is declared "{ $declared }", but { $at } takes "{ $expected }"
 input-variable-undeclared = variable "${ $name }" is not declared by the operation
+## Part BULLETIN (issue 38): the unit's wording of section 二
+bulletin-heading-number = heading number { $number } is not a valid category or is given twice
+bulletin-item-twice = a problem's bulletin wording can be given once only
+bulletin-item-not-here = the problem worded does not belong to this inspection

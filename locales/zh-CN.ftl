@@ -395,3 +395,7 @@ selection-unknown-field = 类型“{ $typename }”没有字段“{ $field }”
 did-you-mean = { $message }。您是不是要找{ $names }？
 input-variable-type = 变量“${ $name }”声明的类型“{ $declared }”与{ $at }所需的类型“{ $expected }”不符
 input-variable-undeclared = 变量“${ $name }”未在操作中声明
+## Part BULLETIN (issue 38): the unit's wording of section 二
+bulletin-heading-number = 标题对应的问题类别序号 { $number } 无效或重复
+bulletin-item-twice = 同一问题的通报写法只能填写一次
+bulletin-item-not-here = 所填问题不属于本次巡察

@@ -6,17 +6,20 @@
 use entity::inspection;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::auth::Permission;
 use crate::domain::change::{Record, audited, versioned_update};
 use crate::domain::{Acting, inspection as inspections, scope, text};
 use crate::error::{AppError, AppResult};
 use crate::report::bulletin::{FIGURES, unknown_figures};
-use crate::report::{Contact, Paragraph, Publicity};
+use crate::report::{Contact, HeadingWording, Paragraph, ProblemWording, Publicity};
 
 /// Items in section 一 or 三 at most.
 const MAX_ITEMS: usize = 20;
+
+/// Worded headings and problems of section 二 at most (an inspection's findings are fewer).
+const MAX_WORDED: usize = 500;
 
 /// The bulletin prose stored for an inspection (empty when none was entered).
 pub fn of(inspection: &inspection::Model) -> Publicity {
@@ -28,6 +31,28 @@ pub fn parse(stored: Option<serde_json::Value>) -> Publicity {
     stored
         .and_then(|p| serde_json::from_value(p).ok())
         .unwrap_or_default()
+}
+
+/// The bulletin prose as `caller` may read it: the wording of a problem outside its reach
+/// left out (it quotes the finding).
+pub async fn readable(
+    db: &impl ConnectionTrait,
+    caller: &crate::auth::Caller,
+    inspection: &inspection::Model,
+) -> AppResult<Publicity> {
+    let mut p = of(inspection);
+    let ids: Vec<i32> = p.problems.iter().map(|w| w.finding_id).collect();
+    if !ids.is_empty() {
+        let readable: std::collections::HashSet<i32> = scope::findings(caller)
+            .filter(entity::finding::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        p.problems.retain(|w| readable.contains(&w.finding_id));
+    }
+    Ok(p)
 }
 
 /// Optional prose: trimmed, empty as none, at most `max` characters, naming known figures only.
@@ -103,6 +128,64 @@ fn contact(value: Option<Contact>) -> AppResult<Option<Contact>> {
     Ok(checked)
 }
 
+/// Section 二's headings as the unit words them: one per feedback heading, each a text.
+fn headings(items: Vec<HeadingWording>) -> AppResult<Vec<HeadingWording>> {
+    if items.len() > MAX_WORDED {
+        return Err(AppError::bad_input(
+            "headings",
+            t!("bulletin-too-many-items", max = MAX_WORDED),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for h in items {
+        if h.category < 1 || !seen.insert(h.category) {
+            return Err(AppError::bad_input(
+                "headings.category",
+                t!("bulletin-heading-number", number = h.category),
+            ));
+        }
+        if let Some(text) = prose("headings.text", Some(h.text), 300)? {
+            out.push(HeadingWording {
+                category: h.category,
+                text,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Section 二's problems as the unit words them: one per finding; a wording that says nothing
+/// beyond the ledger is dropped.
+fn worded_problems(items: Vec<ProblemWording>) -> AppResult<Vec<ProblemWording>> {
+    if items.len() > MAX_WORDED {
+        return Err(AppError::bad_input(
+            "problems",
+            t!("bulletin-too-many-items", max = MAX_WORDED),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for w in items {
+        if !seen.insert(w.finding_id) {
+            return Err(AppError::bad_input(
+                "problems.findingId",
+                t!("bulletin-item-twice"),
+            ));
+        }
+        let w = ProblemWording {
+            finding_id: w.finding_id,
+            title: prose("problems.title", w.title, 500)?,
+            intro: prose("problems.intro", w.intro, 5_000)?,
+            measures_apart: w.measures_apart,
+        };
+        if w.title.is_some() || w.intro.is_some() || w.measures_apart {
+            out.push(w);
+        }
+    }
+    Ok(out)
+}
+
 /// The prose checked: trimmed, bounded, figures known.
 pub fn checked(p: Publicity) -> AppResult<Publicity> {
     Ok(Publicity {
@@ -117,6 +200,8 @@ pub fn checked(p: Publicity) -> AppResult<Publicity> {
         closing_lead: prose("closingLead", p.closing_lead, 5_000)?,
         closing_commitments: items("closingCommitments", p.closing_commitments)?,
         contact: contact(p.contact)?,
+        headings: headings(p.headings)?,
+        problems: worded_problems(p.problems)?,
     })
 }
 
@@ -133,6 +218,21 @@ pub async fn set(
     let current = inspections::get(db, &who.caller, inspection_id).await?;
     scope::require_writable(db, &who.caller, current.unit_id).await?;
     let content = checked(content)?;
+    // The problems worded are the inspection's own.
+    let ids: Vec<i32> = content.problems.iter().map(|w| w.finding_id).collect();
+    if !ids.is_empty() {
+        let own = entity::finding::Entity::find()
+            .filter(entity::finding::Column::InspectionId.eq(inspection_id))
+            .filter(entity::finding::Column::Id.is_in(ids.clone()))
+            .count(db)
+            .await?;
+        if own != ids.len() as u64 {
+            return Err(AppError::bad_input(
+                "problems.findingId",
+                t!("bulletin-item-not-here"),
+            ));
+        }
+    }
     let value = serde_json::to_value(&content).map_err(AppError::internal)?;
     let update = inspection::Entity::update_many()
         .col_expr(inspection::Column::Publicity, Expr::value(value))

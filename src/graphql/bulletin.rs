@@ -7,7 +7,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use super::inspection::Inspection;
 use super::scalars::{Date, date, naive};
 use super::{parse_id, write};
-use crate::report::{Contact, Paragraph, Publicity, bulletin::FIGURES};
+use crate::error::AppResult;
+use crate::report::{
+    Contact, HeadingWording, Paragraph, ProblemWording, Publicity, bulletin::FIGURES,
+};
 
 /// A numbered item of section 一 or 三: （一）title。content
 #[derive(SimpleObject, InputObject, Clone)]
@@ -30,6 +33,34 @@ pub struct BulletinContact {
     /// The block as one text, when it was entered as one.
     #[graphql(skip_input)]
     pub text: Option<String>,
+}
+
+/// A heading of section 二 as the unit writes it, where it differs from the generated
+/// 对“…”方面问题的整改情况.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "BulletinHeadingInput")]
+pub struct BulletinHeading {
+    /// The feedback heading's number (问题类别序号).
+    pub category: i32,
+    /// The heading as printed: numbered （一）… unless it carries its own number.
+    pub text: String,
+}
+
+/// How the unit words one problem in section 二, where the ledger's text is not how the
+/// bulletin prints it. The problem is printed under its 序号 in the ledger.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "BulletinProblemInput")]
+pub struct BulletinProblem {
+    /// The finding.
+    pub finding_id: ID,
+    /// The item's title as printed, with its own punctuation and suffix
+    /// (…工作不扎实的整改情况。 or …推进不力，): the description follows it directly.
+    pub title: Option<String>,
+    /// What opens the account of the measures (…对此我们作了如下整改：).
+    pub intro: Option<String>,
+    /// Each measure printed as a paragraph of its own.
+    #[graphql(default)]
+    pub measures_apart: bool,
 }
 
 /// The prose of an inspection's bulletin. Prose may name figures in braces, computed from the
@@ -62,6 +93,12 @@ pub struct BulletinContent {
     pub closing_commitments: Vec<BulletinItem>,
     /// The contact block.
     pub contact: Option<BulletinContact>,
+    /// Section 二's headings as the unit words them.
+    #[graphql(default)]
+    pub headings: Vec<BulletinHeading>,
+    /// Section 二's problems as the unit words them.
+    #[graphql(default)]
+    pub problems: Vec<BulletinProblem>,
 }
 
 impl From<Publicity> for BulletinContent {
@@ -101,12 +138,32 @@ impl From<Publicity> for BulletinContent {
                     ..Default::default()
                 },
             }),
+            headings: p
+                .headings
+                .into_iter()
+                .map(|h| BulletinHeading {
+                    category: h.category,
+                    text: h.text,
+                })
+                .collect(),
+            problems: p
+                .problems
+                .into_iter()
+                .map(|w| BulletinProblem {
+                    finding_id: ID(w.finding_id.to_string()),
+                    title: w.title,
+                    intro: w.intro,
+                    measures_apart: w.measures_apart,
+                })
+                .collect(),
         }
     }
 }
 
-impl From<BulletinContent> for Publicity {
-    fn from(c: BulletinContent) -> Self {
+impl BulletinContent {
+    /// The prose as stored (its findings named by id).
+    fn into_publicity(self) -> AppResult<Publicity> {
+        let c = self;
         let items = |v: Vec<BulletinItem>| {
             v.into_iter()
                 .map(|i| Paragraph {
@@ -115,7 +172,19 @@ impl From<BulletinContent> for Publicity {
                 })
                 .collect()
         };
-        Self {
+        let problems = c
+            .problems
+            .into_iter()
+            .map(|w| {
+                Ok(ProblemWording {
+                    finding_id: parse_id("problems.findingId", &w.finding_id)?,
+                    title: w.title,
+                    intro: w.intro,
+                    measures_apart: w.measures_apart,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(Publicity {
             issuer: c.issuer,
             issued_on: naive(c.issued_on),
             deployed_by: c.deployed_by,
@@ -131,7 +200,16 @@ impl From<BulletinContent> for Publicity {
                 address: c.address,
                 email: c.email,
             }),
-        }
+            headings: c
+                .headings
+                .into_iter()
+                .map(|h| HeadingWording {
+                    category: h.category,
+                    text: h.text,
+                })
+                .collect(),
+            problems,
+        })
     }
 }
 
@@ -155,8 +233,9 @@ impl BulletinMutation {
         content: BulletinContent,
     ) -> Result<Inspection> {
         let id = parse_id("inspectionId", &inspection_id)?;
+        let content = content.into_publicity()?;
         let updated = write(ctx, async |txn, who| {
-            crate::domain::bulletin::set(txn, who, id, version, content.into()).await
+            crate::domain::bulletin::set(txn, who, id, version, content.clone()).await
         })
         .await?;
         Ok(updated.into())

@@ -87,12 +87,11 @@ impl catalogue::Object for Inspection {
         );
         f.each(
             "bulletinContent",
-            "The prose of its public bulletin (通报), as the unit entered it.",
-            |i, _| {
+            "The prose of its public bulletin (通报), as the unit entered it (the wording of a problem outside the caller's reach left out).",
+            |i, ctx| {
                 Box::pin(async move {
-                    Ok(super::bulletin::BulletinContent::from(
-                        crate::domain::bulletin::parse(i.0.publicity.clone()),
-                    ))
+                    let p = crate::domain::bulletin::readable(ctx.db(), ctx.caller(), &i.0).await?;
+                    Ok(super::bulletin::BulletinContent::from(p))
                 })
             },
         );

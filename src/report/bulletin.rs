@@ -78,9 +78,18 @@ fn fill(text: &str, s: &Snapshot) -> String {
 /// Punctuation that ends a clause or a sentence.
 const ENDINGS: [char; 8] = ['。', '；', ';', '，', ',', '.', '、', '：'];
 
+/// Punctuation that ends a sentence.
+const STOPS: [char; 7] = ['。', '！', '？', '!', '?', '…', '.'];
+
 /// Text without the numbering a writer may have typed (一是, 二是, （一）, 1., 1、, ①) and
 /// without trailing clause punctuation: the bulletin numbers and separates itself.
 pub fn bare(text: &str) -> &str {
+    unnumbered(text).trim_end_matches(|c: char| ENDINGS.contains(&c) || c.is_whitespace())
+}
+
+/// Text without the numbering a writer may have typed at its start (一是, （一）, (二), 三、,
+/// 1., 1、, ①), trimmed.
+pub fn unnumbered(text: &str) -> &str {
     let mut t = text.trim();
     loop {
         let before = t;
@@ -97,11 +106,18 @@ pub fn bare(text: &str) -> &str {
         {
             t = rest[close..].trim_start_matches(['）', ')']);
         }
-        // 1. or 1、 (but not 1.5万元: a decimal is content).
+        // 1. or 1、 (but not 1.5万元: a decimal is content), and 一、 as a section is numbered.
         let digits = t.trim_start_matches(|c: char| c.is_ascii_digit());
         if digits.len() < t.len()
             && let Some(rest) = digits.strip_prefix(['.', '、', '．'])
             && !rest.starts_with(|c: char| c.is_ascii_digit())
+        {
+            t = rest;
+        }
+        let numerals = t.trim_start_matches(|c: char| "一二三四五六七八九十".contains(c));
+        if numerals.len() < t.len()
+            && t.len() - numerals.len() <= 3 * '十'.len_utf8()
+            && let Some(rest) = numerals.strip_prefix('、')
         {
             t = rest;
         }
@@ -111,7 +127,13 @@ pub fn bare(text: &str) -> &str {
             break;
         }
     }
-    t.trim_end_matches(|c: char| ENDINGS.contains(&c) || c.is_whitespace())
+    t
+}
+
+/// Whether `text` begins with a number of its own (一是…, （一）…, 1.…): printed as written,
+/// it is not numbered again.
+pub fn numbered(text: &str) -> bool {
+    unnumbered(text).len() < text.trim().len()
 }
 
 /// A digit or a Chinese numeral (一 … 十, 百).
@@ -119,44 +141,107 @@ fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || "一二三四五六七八九十百".contains(c)
 }
 
-/// The measures of a finding as one paragraph: one measure as a sentence; several as
-/// 一是…；二是…；三是…。
-pub fn measures_paragraph<'a>(contents: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let parts: Vec<&str> = contents
-        .into_iter()
-        .map(bare)
-        .filter(|c| !c.is_empty())
-        .collect();
-    match parts.len() {
-        0 => None,
-        1 => Some(format!("{}。", parts[0])),
-        _ => Some(
-            parts
-                .iter()
-                .enumerate()
-                .map(|(k, c)| format!("{}是{c}", chinese_number(k as i32 + 1)))
-                .collect::<Vec<_>>()
-                .join("；")
-                + "。",
-        ),
+/// Whether `text` ends as a sentence does (a stop, or a closing quote or bracket after one).
+fn ends_sentence(text: &str) -> bool {
+    let mut back = text.trim_end().chars().rev();
+    match back.next() {
+        Some(c) if STOPS.contains(&c) => true,
+        Some('”' | '’' | '）' | ')' | '」' | '』') => {
+            back.next().is_some_and(|c| STOPS.contains(&c))
+        }
+        _ => false,
     }
 }
 
+/// A paragraph that ends as a paragraph does: as written when it ends a sentence, else with a
+/// final 。 (in place of a trailing comma, semicolon or colon). Rendering only: what the unit
+/// stored stays as it wrote it.
+pub fn closed(text: &str) -> String {
+    let t = text.trim_end();
+    if t.is_empty() || ends_sentence(t) {
+        return t.to_owned();
+    }
+    let open = t.trim_end_matches(['，', ',', '；', ';', '、', '：', ':']);
+    format!("{open}。")
+}
+
+/// A sentence within a paragraph: as written when it ends in punctuation, else closed with 。.
+fn sentence(text: &str) -> String {
+    let t = text.trim();
+    if t.ends_with(|c: char| STOPS.contains(&c) || ENDINGS.contains(&c)) || ends_sentence(t) {
+        t.to_owned()
+    } else {
+        format!("{t}。")
+    }
+}
+
+/// Text put inside “”: its own double quotes become single ones, as Chinese typesetting nests
+/// them (“…‘…’…”).
+pub fn nested(text: &str) -> String {
+    text.replace('“', "‘").replace('”', "’")
+}
+
+/// The measures of a finding as the unit's sentences, each as written (closed with 。 where it
+/// lacks an ending), in one paragraph, or one paragraph each when `apart`; `intro` opens the
+/// first. Numbered 一是、二是… only when there are several and none carries its own number,
+/// so that nothing is numbered twice. Every paragraph ends as a paragraph does.
+pub fn measures_paragraphs<'a>(
+    contents: impl IntoIterator<Item = &'a str>,
+    intro: Option<&str>,
+    apart: bool,
+) -> Vec<String> {
+    let parts: Vec<&str> = contents
+        .into_iter()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let number = parts.len() > 1 && !parts.iter().any(|c| numbered(c));
+    let sentences = parts.iter().enumerate().map(|(k, c)| {
+        if number {
+            format!("{}是{}", chinese_number(k as i32 + 1), sentence(c))
+        } else {
+            sentence(c)
+        }
+    });
+    let mut paragraphs: Vec<String> = if apart {
+        sentences.collect()
+    } else {
+        let joined: String = sentences.collect();
+        vec![joined]
+    };
+    if let Some(intro) = intro.map(str::trim).filter(|i| !i.is_empty()) {
+        let intro = if intro.ends_with(|c: char| STOPS.contains(&c) || ENDINGS.contains(&c)) {
+            intro.to_owned()
+        } else {
+            format!("{intro}：")
+        };
+        match paragraphs.first_mut() {
+            Some(first) if !first.is_empty() => first.insert_str(0, &intro),
+            _ => paragraphs = vec![intro],
+        }
+    }
+    paragraphs
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| closed(p))
+        .collect()
+}
+
 /// A feedback heading named once: 对“…”方面问题的整改情况, whether or not its title already
-/// ends in 方面 (or 方面问题) or carries quotation marks.
+/// ends in 方面 (or 方面问题) or carries quotation marks; quotation marks within it nested.
 pub fn category_heading(title: &str) -> String {
     let mut t = bare(title);
     for suffix in ["方面的问题", "方面问题", "方面"] {
         t = t.strip_suffix(suffix).unwrap_or(t);
     }
     // Quotation marks around the whole title go (the heading adds its own); quotes within it
-    // stay as they are, as the seed's headings have them.
+    // become single ones inside the heading's.
     let inner = t
         .strip_prefix('“')
         .and_then(|x| x.strip_suffix('”'))
         .filter(|x| !x.contains(['“', '”']));
     let t = inner.unwrap_or(t);
-    format!("对“{t}”方面问题的整改情况")
+    format!("对“{}”方面问题的整改情况", nested(t))
 }
 
 /// 2020年3月19日至7月15日 (the year written once when both days share it).
@@ -174,7 +259,10 @@ fn item(n: usize, title: &str, content: &str, s: &Snapshot) -> String {
     let title = bare(&fill(title, s)).to_owned();
     let content = fill(content, s);
     let content = content.trim();
-    format!("（{}）{title}。{content}", chinese_number(n as i32 + 1))
+    closed(&format!(
+        "（{}）{title}。{content}",
+        chinese_number(n as i32 + 1)
+    ))
 }
 
 /// Who issues a bulletin: the prose's issuer, or the unit.
@@ -203,7 +291,7 @@ pub fn dated(s: &Snapshot) -> chrono::NaiveDate {
 pub struct Block {
     /// `title`, `h2`, `h3`, `p` or `sign`.
     pub kind: &'static str,
-    /// The number a problem is listed under (1, 2, 3 … through the headings).
+    /// The number a problem is listed under: its 序号 in the ledger.
     pub number: Option<usize>,
     pub text: String,
 }
@@ -263,7 +351,7 @@ pub fn blocks(s: &Snapshot) -> Vec<Block> {
             .map_or_else(|| "加强组织领导，压实整改责任".to_owned(), |h| fill(h, s));
         out.push(next_section(&heading));
         if let Some(lead) = &p.lead {
-            out.push(Block::new("p", fill(lead, s)));
+            out.push(Block::new("p", closed(&fill(lead, s))));
         }
         for (n, m) in p.organisational_measures.iter().enumerate() {
             out.push(Block::new("p", item(n, &m.title, &m.content, s)));
@@ -281,34 +369,44 @@ pub fn blocks(s: &Snapshot) -> Vec<Block> {
             ),
         ));
     }
-    // Numbered 1, 2, 3 … through the headings as printed, so that a problem the unit does not
-    // publish leaves no gap in the numbering.
-    let mut numbered = 0;
+    // Each problem under its 序号 in the ledger, so that the public and the office cite one
+    // number for it (a problem the unit does not publish leaves its number out: the bulletin
+    // says how many it counts).
     for (n, category) in s.categories.iter().enumerate() {
-        let heading = match &category.title {
-            Some(title) => category_heading(title),
-            None => "其他问题的整改情况".to_owned(),
+        let worded = p
+            .headings
+            .iter()
+            .find(|h| category.ordinal == Some(h.category));
+        let heading = match (worded, &category.title) {
+            (Some(h), _) if numbered(&h.text) => h.text.trim().to_owned(),
+            (Some(h), _) => format!("（{}）{}", chinese_number(n as i32 + 1), h.text.trim()),
+            (None, Some(title)) => format!(
+                "（{}）{}",
+                chinese_number(n as i32 + 1),
+                category_heading(title)
+            ),
+            (None, None) => format!("（{}）其他问题的整改情况", chinese_number(n as i32 + 1)),
         };
-        out.push(Block::new(
-            "h3",
-            format!("（{}）{heading}", chinese_number(n as i32 + 1)),
-        ));
+        out.push(Block::new("h3", heading));
         for f in &category.findings {
-            numbered += 1;
-            let mut problem = format!("{}。", bare(&f.title));
-            let description = f.description.trim();
-            if !description.is_empty() {
-                problem.push_str(description);
-            }
+            let wording = p.problems.iter().find(|w| w.finding_id == f.id);
+            let mut problem = match wording.and_then(|w| w.title.as_deref()) {
+                Some(title) => sentence(unnumbered(title)),
+                None => format!("{}。", bare(&f.title)),
+            };
+            problem.push_str(f.description.trim());
             out.push(Block {
                 kind: "p",
-                number: Some(numbered),
-                text: problem,
+                number: Some(f.ordinal.max(0) as usize),
+                text: closed(&problem),
             });
-            if let Some(measures) =
-                measures_paragraph(f.measures.iter().map(|m| m.content.as_str()))
-            {
-                out.push(Block::new("p", measures));
+            let measures = measures_paragraphs(
+                f.measures.iter().map(|m| m.content.as_str()),
+                wording.and_then(|w| w.intro.as_deref()),
+                wording.is_some_and(|w| w.measures_apart),
+            );
+            for paragraph in measures {
+                out.push(Block::new("p", paragraph));
             }
         }
     }
@@ -320,7 +418,7 @@ pub fn blocks(s: &Snapshot) -> Vec<Block> {
         );
         out.push(next_section(&heading));
         if let Some(lead) = &p.closing_lead {
-            out.push(Block::new("p", fill(lead, s)));
+            out.push(Block::new("p", closed(&fill(lead, s))));
         }
         for (n, c) in p.closing_commitments.iter().enumerate() {
             out.push(Block::new("p", item(n, &c.title, &c.content, s)));
@@ -470,13 +568,43 @@ mod tests {
         assert_eq!(bare("（2020年）制定方案"), "（2020年）制定方案");
         assert_eq!(bare("（2020）12号文件"), "（2020）12号文件");
         assert_eq!(bare("（含兼职）一正五副"), "（含兼职）一正五副");
+        assert_eq!(bare("(二)对落实“两个责任”不到位"), "对落实“两个责任”不到位");
+        assert_eq!(bare("三、巩固成果"), "巩固成果");
+        assert_eq!(bare("一二三四五、x"), "一二三四五、x");
+        assert!(numbered("一是召开专题会议") && !numbered("召开专题会议"));
+        // The unit's sentences as written, closed where open; numbered only when none is.
         assert_eq!(
-            measures_paragraph(["一是召开专题会议", "二是完善制度。", "健全学习台账；"]),
-            Some("一是召开专题会议；二是完善制度；三是健全学习台账。".to_owned())
+            measures_paragraphs(
+                ["一是召开专题会议", "二是完善制度。", "三是健全学习台账；"],
+                None,
+                false
+            ),
+            ["一是召开专题会议。二是完善制度。三是健全学习台账。"]
         );
         assert_eq!(
-            measures_paragraph(["1.5万元已退回"]),
-            Some("1.5万元已退回。".to_owned())
+            measures_paragraphs(
+                ["召开专题会议", "完善制度；"],
+                Some("对此我们作了如下整改"),
+                false
+            ),
+            ["对此我们作了如下整改：一是召开专题会议。二是完善制度。"]
+        );
+        assert_eq!(
+            measures_paragraphs(["一是甲;", "二是乙"], None, true),
+            ["一是甲。", "二是乙。"]
+        );
+        assert_eq!(
+            measures_paragraphs(["1.5万元已退回"], None, false),
+            ["1.5万元已退回。"]
+        );
+        assert_eq!(closed("管控不到位"), "管控不到位。");
+        assert_eq!(closed("管控不到位，"), "管控不到位。");
+        assert_eq!(closed("印发《方案》"), "印发《方案》。");
+        assert_eq!(closed("做到“两个维护”。"), "做到“两个维护”。");
+        assert_eq!(closed("他说：“好。”"), "他说：“好。”");
+        assert_eq!(
+            category_heading("落实“两个责任”不到位"),
+            "对“落实‘两个责任’不到位”方面问题的整改情况"
         );
         assert_eq!(
             category_heading("“政治建设”方面"),

@@ -28,7 +28,7 @@ pub fn report_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
         let measures = f
             .measures
             .iter()
-            .map(|m| format!("{}. {}", m.ordinal, m.content))
+            .map(|m| measure_line(m.ordinal, &m.content))
             .collect::<Vec<_>>()
             .join("\n");
         let progress = f
@@ -50,6 +50,16 @@ pub fn report_rows(snapshot: &Snapshot) -> Vec<Vec<String>> {
         ]);
     }
     rows
+}
+
+/// A measure as a printed ledger lists it: `N. content`, or the content alone when the unit
+/// wrote its own number (一是…, （一）…, 1.…), so that nothing is numbered twice.
+pub fn measure_line(ordinal: i32, content: &str) -> String {
+    if super::bulletin::numbered(content) {
+        content.to_owned()
+    } else {
+        format!("{ordinal}. {content}")
+    }
 }
 
 /// The latest work recorded for a finding (the 整改进展 cell).

@@ -91,10 +91,15 @@ pub fn render(s: &Snapshot) -> String {
             );
             let _ = writeln!(out);
             for m in &f.measures {
+                // A measure with its own number (一是…) is listed without another one.
+                let number = if super::bulletin::numbered(&m.content) {
+                    "-".to_owned()
+                } else {
+                    format!("{}.", m.ordinal)
+                };
                 let _ = writeln!(
                     out,
-                    "{}. {}（{}）",
-                    m.ordinal,
+                    "{number} {}（{}）",
                     line(&m.content),
                     measure_status_zh(&m.status)
                 );

@@ -186,6 +186,38 @@ pub struct Publicity {
     /// Where the public reaches the unit.
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// Section 二's headings as the unit words them, where they differ from the generated
+    /// 对“…”方面问题的整改情况.
+    #[serde(default)]
+    pub headings: Vec<HeadingWording>,
+    /// Section 二's problems as the unit words them, where they differ from the ledger's text.
+    #[serde(default)]
+    pub problems: Vec<ProblemWording>,
+}
+
+/// A heading of section 二 as the unit writes it (the one of the feedback heading `category`,
+/// by its number). Printed as written; numbered unless it carries its own number.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HeadingWording {
+    pub category: i32,
+    pub text: String,
+}
+
+/// How the unit words one problem in the bulletin, where the ledger's text is not how the
+/// bulletin prints it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ProblemWording {
+    pub finding_id: i32,
+    /// The item's title as printed, with its own punctuation and suffix
+    /// (…工作不扎实的整改情况。 or …推进不力，): the description follows it directly.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// What opens the account of the measures (…对此我们作了如下整改：).
+    #[serde(default)]
+    pub intro: Option<String>,
+    /// Each measure printed as a paragraph of its own.
+    #[serde(default)]
+    pub measures_apart: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -382,6 +414,16 @@ mod tests {
                     address: Some(h()),
                     email: Some(h()),
                 }),
+                headings: vec![HeadingWording {
+                    category: 1,
+                    text: h(),
+                }],
+                problems: vec![ProblemWording {
+                    finding_id: 1,
+                    title: Some(h()),
+                    intro: Some(h()),
+                    measures_apart: true,
+                }],
             },
         }
     }

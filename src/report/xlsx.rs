@@ -241,7 +241,7 @@ pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
                 sheet.write_string_with_format(
                     r,
                     2,
-                    format!("{}. {}", m.ordinal, m.content),
+                    super::ledger::measure_line(m.ordinal, &m.content),
                     &cell,
                 )?;
                 sheet.write_string_with_format(

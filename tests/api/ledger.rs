@@ -593,14 +593,15 @@ async fn the_printed_ledger_is_the_one_units_file_and_reads_back() {
     );
     assert_eq!(text(4, 0), "1");
     assert!(text(4, 1).starts_with("贯彻落实中央决策和上级部署不到位，履职担当不够\n"));
-    assert!(text(4, 2).starts_with("1. 2016年6月27日"));
+    // The unit numbered its measures itself (一是…): printed once.
+    assert!(text(4, 2).starts_with("一是2016年6月27日"));
     assert_eq!(text(4, 4), "办公室");
     assert!(
         text(4, 7).starts_with("已完成（2020年4月22日）"),
         "{}",
         text(4, 7)
     );
-    assert!(text(5, 2).starts_with("2. 落实领导小组有关工作规则制度"));
+    assert!(text(5, 2).starts_with("二是落实领导小组有关工作规则制度"));
     assert_eq!(text(5, 7), "进行中");
     assert_eq!(text(5, 8), "领导小组会议纪要");
     // A deadline is a date, not text.

@@ -15,6 +15,7 @@ mod bad_input;
 mod batching;
 mod browser;
 mod bulletin;
+mod bulletin_wording;
 mod cli;
 mod concurrency;
 mod documents;

@@ -406,7 +406,7 @@ async fn the_bulletin_follows_the_seed_and_is_public_once_published() {
     // The three headings of the seed, in order, and all 21 findings in order under them.
     let headings = [
         "### （一）对“贯彻落实党的路线方针政策和党的决策部署，围绕中心、服务大局工作仍有差距”方面问题的整改情况",
-        "### （二）对“落实“两个责任”不到位，党风廉政建设和反腐败工作不力，违规违纪行为时有发生”方面问题的整改情况",
+        "### (二)对落实“两个责任”不到位,党风廉政建设和反腐败工作不力,违规违纪行为时有发生方面问题的整改情况",
         "### （三）对“党的组织力欠缺，民主集中制落实不到位，选人用人违规违纪问题突出”方面问题的整改情况",
     ];
     let mut at = 0;
@@ -424,7 +424,7 @@ async fn the_bulletin_follows_the_seed_and_is_public_once_published() {
         at += found + 1;
     }
     assert!(
-        md.contains("一是立即改正错误，厉行节约管理使用公用经费"),
+        md.contains("一是立即改正错误,厉行节约管理使用公用经费"),
         "measures as 一是…"
     );
     assert!(md.contains("联系方式：电话：2220004；邮政地址：湛江市赤坎区体育北路15号商务大厦13楼；电子邮箱：hyt0823cy10129@163.com。"));
