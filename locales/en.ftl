@@ -35,7 +35,7 @@ kind-bulletin = bulletin
 kind-evidence = evidence
 kind-progress-entry = progress entry
 none = none
-move-not-allowed = { $attempted } is not allowed: the finding is { $code }; allowed from here: { $allowed }
+move-not-allowed = cannot { $attempted }: the finding is { $status }; possible from here: { $allowed }
 move-needs-reason = say why the finding goes back
 submit-needs-summary = summarise the rectification for the reviewers
 finding-stale = finding { $id } changed since version { $version } was read (now version { $now }, { $status })
@@ -57,7 +57,7 @@ measure-move = a measure cannot move from { $from } to { $to }
 measure-due-after-finding = the measure is due { $measure }, after its finding's deadline { $finding }
 url-not-http = '{ $url }' is not an http(s) address
 finding-has-no-measure = finding { $finding } has no measure { $measure }
-entry-kind-reserved = status changes are written by the workflow, re-checks by recordRecheck, and corrections by correctProgressEntry
+entry-kind-reserved = status changes are written by the close-out procedure; record a re-check or correct an entry instead
 evidence-too-many = at most { $max } evidence items per entry
 entry-in-future = a progress entry cannot be dated in the future
 inspection-has-no-category = inspection { $inspection } has no category { $category }
@@ -72,7 +72,7 @@ regulation-not-linked = regulation { $regulation } is already not linked to find
 report-too-early = a report can be prepared at most for the next reporting day
 report-before-feedback = the period ends before the feedback of { $feedback }
 report-changed = report { $id } changed meanwhile
-report-is-submitted = a progress report is submitted (submitReport), not published
+report-is-submitted = a progress report is submitted to the office, not published
 bulletin-is-published = a bulletin is published (publishBulletin), not submitted
 report-not-draft = report { $id } is already { $status }; only a draft moves on
 report-submitted-already = report { $other } was already submitted for { $day }
@@ -140,7 +140,7 @@ import-ordinal-taken = inspection { $inspection } already has a finding numbered
 import-no-measure = this finding has no measure { $id }
 import-no-path = { $from } → { $to }: no move of the close-out workflow goes there (allowed from { $from }: { $allowed })
 import-needs-review = { $from } → { $to }: a close-out needs review by a second person (submitForCloseOut, then approveCloseOut by someone else); findings closed before rectrack come in through the historical import (admins)
-import-role-may-not = { $from } → { $to }: the { $role } role may not make the move { $action }
+import-role-may-not = { $from } → { $to }: the { $role } role may not { $action }
 import-over-limit = the ledger file is over a limit: { $limit } { $found }, at most { $max }
 import-limit-file-bytes = file size (bytes)
 import-limit-parts = workbook parts
@@ -275,6 +275,9 @@ field-no-evidence-reason = reason for no evidence
 field-note = note
 field-assignee = assignee
 field-links = link
+field-headings = bulletin heading
+field-problems = bulletin problem
+field-intro = lead-in to the measures
 field-files = evidence file
 field-url = address
 field-username = user name
@@ -399,3 +402,26 @@ input-variable-undeclared = variable "${ $name }" is not declared by the operati
 bulletin-heading-number = heading number { $number } is not a valid category or is given twice
 bulletin-item-twice = a problem's bulletin wording can be given once only
 bulletin-item-not-here = the problem worded does not belong to this inspection
+
+# Moves of the procedure, as people name them (workflow).
+move-start = start the work
+move-submit = apply for close-out
+move-approve = approve the close-out
+move-return = return the finding for more work
+move-reopen = reopen the finding
+
+# The separator between the items of a list in a sentence.
+list-separator = {", "}
+
+# Settings that do not fit together (the command line and the server's start).
+config-database-url = RECTRACK_DATABASE_URL must start with sqlite: or postgres:
+config-jwt-leeway = RECTRACK_JWT_LEEWAY may be at most 60s
+config-jwt-secret-twice = set RECTRACK_JWT_SECRET or RECTRACK_JWT_SECRET_FILE, not both
+config-warning-days = RECTRACK_WARNING_YELLOW_DAYS may not exceed RECTRACK_WARNING_GREEN_DAYS
+config-db-connections = RECTRACK_DB_MAX_CONNECTIONS must be positive
+config-cors-origin = RECTRACK_CORS_ORIGINS: "{ $origin }" is not an origin such as https://portal.example.gov or http://localhost:5173
+config-rates = the RECTRACK_RATE_* settings must be positive
+config-logins = the RECTRACK_LOGIN_* settings must be positive
+
+# A custom scalar refused with its own sentence, at its place in the request.
+input-scalar-refused = { $at }: { $reason }

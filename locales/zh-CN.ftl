@@ -35,7 +35,7 @@ kind-bulletin = 通报
 kind-evidence = 佐证材料
 kind-progress-entry = 台账记录
 none = 无
-move-not-allowed = 不能进行 { $attempted }：该问题当前为“{ $status }”（{ $code }）；可进行的操作：{ $allowed }
+move-not-allowed = 不能{ $attempted }：该问题当前为“{ $status }”；可进行的操作：{ $allowed }
 move-needs-reason = 请说明退回（或重新整改）的原因
 submit-needs-summary = 请为审核人概述整改情况
 finding-stale = 问题 { $id } 在您读取版本 { $version } 后已被修改（现为版本 { $now }，{ $status }）
@@ -57,7 +57,7 @@ measure-move = 措施不能从“{ $from }”改为“{ $to }”
 measure-due-after-finding = 该措施的时限 { $measure } 晚于所属问题的整改时限 { $finding }
 url-not-http = “{ $url }”不是 http(s) 地址
 finding-has-no-measure = 问题 { $finding } 没有措施 { $measure }
-entry-kind-reserved = 状态变更由流程写入，回头看请用 recordRecheck，更正请用 correctProgressEntry
+entry-kind-reserved = 状态变更由销号流程写入台账；回头看请用“记录回头看”，更正请用“更正台账记录”
 evidence-too-many = 每条台账记录最多 { $max } 项佐证材料
 entry-in-future = 台账记录的日期不能晚于今天
 inspection-has-no-category = 巡察 { $inspection } 没有方面 { $category }
@@ -72,7 +72,7 @@ regulation-not-linked = 制度 { $regulation } 未关联问题 { $finding }
 report-too-early = 报告最多只能提前为下一个报送日准备
 report-before-feedback = 报告期截止日早于反馈日 { $feedback }
 report-changed = 报告 { $id } 在此期间已被修改
-report-is-submitted = 整改情况报告用 submitReport 报送，不用发布
+report-is-submitted = 整改情况报告通过“报送”提交上级，不用发布
 bulletin-is-published = 通报用 publishBulletin 发布，不用报送
 report-not-draft = 报告 { $id } 已是 { $status }；只有草稿可以报送或发布
 report-submitted-already = { $day } 的报告已由报告 { $other } 报送
@@ -140,7 +140,7 @@ import-ordinal-taken = 巡察 { $inspection } 已有序号为 { $ordinal } 的�
 import-no-measure = 该问题没有措施 { $id }
 import-no-path = { $from } → { $to }：销号流程中没有这样的流转（从“{ $from }”可进行：{ $allowed }）
 import-needs-review = { $from } → { $to }：销号须经另一人审核（先 submitForCloseOut，再由他人 approveCloseOut）；启用 rectrack 前已销号的问题请由管理员通过历史台账导入
-import-role-may-not = { $from } → { $to }：{ $role } 角色不能执行 { $action }
+import-role-may-not = { $from } → { $to }：{ $role }角色无权{ $action }
 import-over-limit = 台账文件超出限制：{ $limit } { $found }，上限为 { $max }
 import-limit-file-bytes = 文件大小（字节）
 import-limit-parts = 工作簿部件数
@@ -275,6 +275,9 @@ field-no-evidence-reason = 无需佐证的原因
 field-note = 备注
 field-assignee = 承办人
 field-links = 链接
+field-headings = 公告中的方面标题
+field-problems = 公告中的问题
+field-intro = 整改措施的引语
 field-files = 佐证文件
 field-url = 地址
 field-username = 用户名
@@ -399,3 +402,26 @@ input-variable-undeclared = 变量“${ $name }”未在操作中声明
 bulletin-heading-number = 标题对应的问题类别序号 { $number } 无效或重复
 bulletin-item-twice = 同一问题的通报写法只能填写一次
 bulletin-item-not-here = 所填问题不属于本次巡察
+
+# Moves of the procedure, as people name them (workflow).
+move-start = 开始整改
+move-submit = 申请销号
+move-approve = 批准销号
+move-return = 退回整改
+move-reopen = 重新整改
+
+# The separator between the items of a list in a sentence.
+list-separator = 、
+
+# Settings that do not fit together (the command line and the server's start).
+config-database-url = RECTRACK_DATABASE_URL 应以 sqlite: 或 postgres: 开头
+config-jwt-leeway = RECTRACK_JWT_LEEWAY 最多为 60 秒
+config-jwt-secret-twice = RECTRACK_JWT_SECRET 与 RECTRACK_JWT_SECRET_FILE 只能设置其中一个
+config-warning-days = RECTRACK_WARNING_YELLOW_DAYS 不能大于 RECTRACK_WARNING_GREEN_DAYS
+config-db-connections = RECTRACK_DB_MAX_CONNECTIONS 必须大于 0
+config-cors-origin = RECTRACK_CORS_ORIGINS 中的“{ $origin }”不是来源地址，应形如 https://portal.example.gov 或 http://localhost:5173
+config-rates = RECTRACK_RATE_* 各项设置必须大于 0
+config-logins = RECTRACK_LOGIN_* 各项设置必须大于 0
+
+# A custom scalar refused with its own sentence, at its place in the request.
+input-scalar-refused = { $at }：{ $reason }

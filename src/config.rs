@@ -704,51 +704,46 @@ impl Config {
         self.database_url.starts_with("sqlite:")
     }
 
-    /// Checks what clap cannot: relations between settings.
+    /// Checks what clap cannot: relations between settings. The messages name the setting
+    /// (an operator's word) in a sentence of the current language.
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             self.is_sqlite() || self.database_url.starts_with("postgres"),
-            "RECTRACK_DATABASE_URL must start with sqlite: or postgres:"
+            t!("config-database-url")
         );
         anyhow::ensure!(
             self.jwt.jwt_leeway <= Duration::from_secs(60),
-            "RECTRACK_JWT_LEEWAY may be at most 60s"
+            t!("config-jwt-leeway")
         );
         anyhow::ensure!(
             self.jwt.jwt_secret.is_none() || self.jwt.jwt_secret_file.is_none(),
-            "set RECTRACK_JWT_SECRET or RECTRACK_JWT_SECRET_FILE, not both"
+            t!("config-jwt-secret-twice")
         );
         anyhow::ensure!(
             self.warning_yellow_days <= self.warning_green_days,
-            "RECTRACK_WARNING_YELLOW_DAYS may not exceed RECTRACK_WARNING_GREEN_DAYS"
+            t!("config-warning-days")
         );
-        anyhow::ensure!(
-            self.db_max_connections > 0,
-            "RECTRACK_DB_MAX_CONNECTIONS must be positive"
-        );
+        anyhow::ensure!(self.db_max_connections > 0, t!("config-db-connections"));
         for origin in &self.cors_origins {
             let shaped = origin == "*"
                 || ((origin.starts_with("http://") || origin.starts_with("https://"))
                     && !origin.ends_with('/')
                     && origin.matches('/').count() == 2);
-            anyhow::ensure!(
-                shaped,
-                "RECTRACK_CORS_ORIGINS: '{origin}' is not an origin such as https://portal.example.gov or http://localhost:5173"
-            );
+            anyhow::ensure!(shaped, t!("config-cors-origin", origin = origin.as_str()));
         }
         anyhow::ensure!(
             self.rate_anonymous_per_minute > 0
                 && self.rate_anonymous_burst > 0
                 && self.rate_public_per_minute > 0
                 && self.rate_public_burst > 0,
-            "the RECTRACK_RATE_* settings must be positive"
+            t!("config-rates")
         );
         anyhow::ensure!(
             self.jwt.login_max_failures > 0
                 && self.jwt.login_address_max_failures > 0
                 && self.jwt.login_account_max_failures > 0
                 && !self.jwt.login_lockout.is_zero(),
-            "the RECTRACK_LOGIN_* settings must be positive"
+            t!("config-logins")
         );
         Ok(())
     }

@@ -47,6 +47,18 @@ impl Move {
         }
     }
 
+    /// The move as people name it (申请销号), in the request's language; [`Self::name`] stays
+    /// the machine's word, in audit records and events.
+    pub fn label(self) -> String {
+        match self {
+            Move::Start => t!("move-start"),
+            Move::Submit => t!("move-submit"),
+            Move::Approve => t!("move-approve"),
+            Move::Return => t!("move-return"),
+            Move::Reopen => t!("move-reopen"),
+        }
+    }
+
     /// Where the move goes from and to.
     pub fn edge(self) -> (FindingStatus, FindingStatus) {
         use FindingStatus::*;
@@ -77,12 +89,12 @@ const MOVES: [Move; 5] = [
     Move::Reopen,
 ];
 
-/// The moves the procedure allows from `status`.
-pub fn allowed_from(status: FindingStatus) -> Vec<&'static str> {
+/// The moves the procedure allows from `status`, as people name them.
+pub fn allowed_from(status: FindingStatus) -> Vec<String> {
     MOVES
         .iter()
         .filter(|m| m.edge().0 == status)
-        .map(|m| m.name())
+        .map(|m| m.label())
         .collect()
 }
 
@@ -91,13 +103,12 @@ fn invalid(current: FindingStatus, attempted: Move) -> AppError {
     let allowed = if allowed.is_empty() {
         t!("none")
     } else {
-        allowed.join(", ")
+        allowed.join(t!("list-separator").as_str())
     };
     AppError::InvalidTransition(t!(
         "move-not-allowed",
-        attempted = attempted.name(),
+        attempted = attempted.label(),
         status = crate::i18n::finding_status(current),
-        code = current.as_str().to_uppercase(),
         allowed = allowed
     ))
 }

@@ -184,7 +184,9 @@ pub fn check(
                 path: var.to_owned(),
             };
             match variables.get(&definition.name.node) {
-                Some(value) => walk.value(Shown::Const(value), &definition.var_type.node, &site),
+                Some(value) => {
+                    walk.value(Shown::Const(value), &definition.var_type.node, false, &site)
+                }
                 None if !definition.var_type.node.nullable
                     && definition.default_value.is_none() =>
                 {
@@ -343,10 +345,18 @@ impl<'a> Walk<'a> {
         if !self.suggest {
             return message;
         }
-        let close: Vec<String> = names
-            .filter(|name| distance(given, name) <= (given.chars().count() / 3).max(1))
+        // The closest first, then by name, so that the answer does not hang on the order
+        // the schema happens to list its fields in.
+        let limit = (given.chars().count() / 3).max(1);
+        let mut near: Vec<(usize, &str)> = names
+            .map(|name| (distance(given, name), name))
+            .filter(|(d, _)| *d <= limit)
+            .collect();
+        near.sort_unstable();
+        let close: Vec<String> = near
+            .into_iter()
             .take(3)
-            .map(|name| t!("quoted", text = name))
+            .map(|(_, name)| t!("quoted", text = name))
             .collect();
         if close.is_empty() {
             return message;
@@ -448,7 +458,12 @@ impl<'a> Walk<'a> {
                 path: name.node.to_string(),
             };
             match declared.iter().find(|d| d.name == name.node.as_str()) {
-                Some(argument) => self.value(Shown::Doc(&value.node), &argument.ty, &site),
+                Some(argument) => self.value(
+                    Shown::Doc(&value.node),
+                    &argument.ty,
+                    argument.defaulted,
+                    &site,
+                ),
                 None => {
                     let message = self.suggesting(
                         t!(
@@ -483,10 +498,12 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn value(&mut self, shown: Shown<'a>, ty: &Type, site: &Site) {
+    /// `defaulted`: the argument or input field the value stands at has a default of its own,
+    /// so a nullable variable may stand there (the specification's rule for variable positions).
+    fn value(&mut self, shown: Shown<'a>, ty: &Type, defaulted: bool, site: &Site) {
         match shown.given() {
             Given::Variable(name) => match self.declared.get(name).copied() {
-                Some((declared, defaulted)) if fits(declared, defaulted, ty) => {}
+                Some((declared, has_default)) if fits(declared, has_default || defaulted, ty) => {}
                 Some((declared, _)) => {
                     let message = t!(
                         "input-variable-type",
@@ -504,13 +521,13 @@ impl<'a> Walk<'a> {
             Given::List(items) if matches!(ty.base, BaseType::List(_)) => {
                 if let BaseType::List(inner) = &ty.base {
                     for (i, item) in items.into_iter().enumerate() {
-                        self.value(item, inner, &site.item(i));
+                        self.value(item, inner, false, &site.item(i));
                     }
                 }
             }
             // A single value where a list is declared is a list of one.
             _ => match &ty.base {
-                BaseType::List(inner) => self.value(shown, inner, site),
+                BaseType::List(inner) => self.value(shown, inner, false, site),
                 BaseType::Named(name) => self.named(shown, name.as_str(), site),
             },
         }
@@ -533,7 +550,7 @@ impl<'a> Walk<'a> {
             };
             for (key, item) in &entries {
                 match fields.iter().find(|f| f.name == *key) {
-                    Some(field) => self.value(*item, &field.ty, &site.at(key)),
+                    Some(field) => self.value(*item, &field.ty, field.defaulted, &site.at(key)),
                     None => {
                         let message = self.suggesting(
                             t!(
@@ -616,8 +633,15 @@ impl<'a> Walk<'a> {
             ("ID", _) => t!("input-not-id", at = said, value = value()),
             // Custom scalars: the scalar's own parse decides.
             ("Date", _) => {
-                if shown.constant().is_some_and(|v| Date::parse(v).is_ok()) {
-                    return;
+                match shown.constant() {
+                    Some(v) if Date::parse(v.clone()).is_ok() => return,
+                    // A text that is not a date: the scalar's own sentence, at its place.
+                    Some(ConstValue::String(text)) => {
+                        let reason = t!("date-scalar", value = text.as_str());
+                        return self
+                            .refuse(site, t!("input-scalar-refused", at = said, reason = reason));
+                    }
+                    _ => {}
                 }
                 t!(
                     "input-scalar",

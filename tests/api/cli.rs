@@ -116,7 +116,7 @@ fn every_refusal_of_the_token_command_is_chinese_and_leaves_no_file() {
         (
             &[("RECTRACK_JWT_SECRET", SECRET)],
             &["token", "--sub", "s", "--role", "officer"],
-            "错误：“officer”角色的令牌需要用 --dept 指明所属部门的代码",
+            "错误：“责任科室”角色的令牌需要用 --dept 指明所属部门的代码",
         ),
     ];
     for (env, args, expected) in cases {
@@ -198,6 +198,36 @@ async fn a_token_against_an_empty_database_says_to_migrate_and_against_the_real_
     assert_eq!(
         stderr(&output).trim_end(),
         "错误：没有代码为“NOPE”的在用部门（--dept）"
+    );
+    assert_eq!(folder.files(), Vec::<String>::new());
+}
+
+#[test]
+fn settings_that_do_not_fit_are_named_in_chinese_and_english_on_request() {
+    let folder = Folder::new("settings");
+    let env = [
+        ("RECTRACK_JWT_SECRET", SECRET),
+        ("RECTRACK_DATABASE_URL", "mysql://root@127.0.0.1/test"),
+    ];
+    let output = rectrack(
+        &folder.0,
+        &env,
+        &["token", "--sub", "s", "--role", "viewer"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "错误：RECTRACK_DATABASE_URL 应以 sqlite: 或 postgres: 开头"
+    );
+    let output = rectrack(
+        &folder.0,
+        &env,
+        &["--lang", "en", "token", "--sub", "s", "--role", "viewer"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "error: RECTRACK_DATABASE_URL must start with sqlite: or postgres:"
     );
     assert_eq!(folder.files(), Vec::<String>::new());
 }

@@ -64,11 +64,11 @@ async fn messages_are_chinese_unless_english_is_preferred_and_codes_stay_the_sam
     let zh_message = zh["errors"][0]["message"].as_str().unwrap();
     let en_message = en["errors"][0]["message"].as_str().unwrap();
     assert!(
-        zh_message.starts_with("不能进行 approveCloseOut：该问题当前为“"),
+        zh_message.starts_with("不能批准销号：该问题当前为“"),
         "{zh_message}"
     );
     assert!(
-        en_message.starts_with("approveCloseOut is not allowed: the finding is "),
+        en_message.starts_with("cannot approve the close-out: the finding is "),
         "{en_message}"
     );
 

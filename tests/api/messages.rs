@@ -250,8 +250,8 @@ async fn graphql_input_errors_say_what_is_wrong_in_chinese() {
     let cases = [
         (
             input(json!({"deadline": "2026-02-30"})),
-            "变量“$i.deadline”：“2026-02-30” 不是有效的日期（格式为 YYYY-MM-DD，如 2021-04-13）",
-            "variable \"$i.deadline\": \"2026-02-30\" is not a valid date (YYYY-MM-DD, such as 2021-04-13)",
+            "变量“$i.deadline”：“2026-02-30”不是日期：请按 YYYY-MM-DD 书写，年份四位、月和日各两位（如 2026-02-03）",
+            "variable \"$i.deadline\": \"2026-02-30\" is not a date: write it as YYYY-MM-DD, with a four-digit year and two-digit month and day (e.g. 2026-02-03)",
         ),
         (
             input(json!({"rectificationType": "SOON"})),
@@ -300,7 +300,7 @@ async fn graphql_input_errors_say_what_is_wrong_in_chinese() {
     let cases = [
         (
             literal(", deadline: \"2026/02/03\""),
-            "参数“input.deadline”：“2026/02/03” 不是有效的日期（格式为 YYYY-MM-DD，如 2021-04-13）",
+            "参数“input.deadline”：“2026/02/03”不是日期：请按 YYYY-MM-DD 书写，年份四位、月和日各两位（如 2026-02-03）",
         ),
         (
             literal(", ordinal: 1e3"),

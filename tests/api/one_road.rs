@@ -228,7 +228,7 @@ async fn a_repeated_move_is_a_misuse_and_a_stale_version_a_conflict() {
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
     assert_eq!(
         body["errors"][0]["message"],
-        "不能进行 submitForCloseOut：该问题当前为“待审核”（PENDING_REVIEW）；可进行的操作：approveCloseOut, returnFinding"
+        "不能申请销号：该问题当前为“待审核”；可进行的操作：批准销号、退回整改"
     );
     // Without a version, the same caller's repeat is a misuse too.
     let (_, body) = app.gql(Some(&manager), submit, json!({"id": id})).await;

@@ -107,7 +107,7 @@ async fn moves_outside_the_procedure_are_refused_with_their_codes() {
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
     assert_eq!(
         body["errors"][0]["message"],
-        "不能进行 approveCloseOut：该问题当前为“整改中”（IN_PROGRESS）；可进行的操作：submitForCloseOut"
+        "不能批准销号：该问题当前为“整改中”；可进行的操作：申请销号"
     );
     // Reopen an IN_PROGRESS finding, return a CLOSED one.
     let (_, body) = app
@@ -122,7 +122,7 @@ async fn moves_outside_the_procedure_are_refused_with_their_codes() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .ends_with("可进行的操作：reopenFinding")
+            .ends_with("可进行的操作：重新整改")
     );
     // Submit with measures still open (finding 1 is not long-term).
     let (_, body) = app

@@ -441,7 +441,7 @@ fn moves_allowed(who: &Acting, from: FindingStatus, to: FindingStatus) -> Result
             allowed = if allowed.is_empty() {
                 t!("none")
             } else {
-                allowed.join(", ")
+                allowed.join(t!("list-separator").as_str())
             }
         ));
     };
@@ -453,8 +453,12 @@ fn moves_allowed(who: &Acting, from: FindingStatus, to: FindingStatus) -> Result
             "import-role-may-not",
             from = name(from),
             to = name(to),
-            role = &who.actor.role,
-            action = step.name()
+            role = who
+                .caller
+                .role()
+                .map(crate::i18n::role_label)
+                .unwrap_or_default(),
+            action = step.permission().action()
         ));
     }
     Ok(())
