@@ -6,16 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestUser, count, error_code, spawn_app};
 
 async fn bulletin_markdown(app: &TestApp, token: &str, inspection: &str) -> String {
-    let id = app
-        .data(
-            token,
-            "mutation($i: ID!) { generateBulletin(inspectionId: $i) { id } }",
-            json!({"i": inspection}),
-        )
-        .await["generateBulletin"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.generate_bulletin(token, inspection).await;
     app.markdown(token, &id).await
 }
 

@@ -148,16 +148,7 @@ fn lower(name: &str) -> String {
 }
 
 async fn markdown_of_new_bulletin(app: &TestApp, token: &str, inspection: &str) -> String {
-    let id = app
-        .data(
-            token,
-            "mutation($i: ID!) { generateBulletin(inspectionId: $i) { id } }",
-            json!({"i": inspection}),
-        )
-        .await["generateBulletin"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.generate_bulletin(token, inspection).await;
     app.markdown(token, &id).await
 }
 
@@ -228,16 +219,7 @@ async fn a_new_inspections_bulletin_is_publishable_as_typed_and_keeps_the_units_
     assert!(md.contains("\n开展专题研究。\n"), "{md}");
 
     // The printed ledger numbers a measure once.
-    let report = app
-        .data(
-            &manager,
-            "mutation($i: ID!) { generateReport(inspectionId: $i) { id } }",
-            json!({"i": inspection}),
-        )
-        .await["generateReport"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let report = app.generate_report(&manager, &inspection).await;
     let csv = app
         .client
         .get(app.url(&format!("/api/v1/reports/{report}?format=csv")))

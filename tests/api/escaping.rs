@@ -223,16 +223,7 @@ async fn workbooks_hold_those_texts_as_string_cells_without_formulas() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
     let (inspection, _, _) = hostile_inspection(&app).await;
-    let report = app
-        .data(
-            &manager,
-            "mutation($i: ID!) { generateReport(inspectionId: $i) { id } }",
-            json!({"i": inspection}),
-        )
-        .await["generateReport"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let report = app.generate_report(&manager, &inspection).await;
     for path in [
         format!("/api/v1/inspections/{inspection}/ledger?format=xlsx"),
         format!("/api/v1/inspections/{inspection}/ledger?layout=printed"),
@@ -373,16 +364,7 @@ async fn the_public_markdown_shows_html_and_markdown_in_a_title_as_text() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
     let (inspection, _, _) = hostile_inspection(&app).await;
-    let bulletin = app
-        .data(
-            &manager,
-            "mutation($i: ID!) { generateBulletin(inspectionId: $i) { id } }",
-            json!({"i": inspection}),
-        )
-        .await["generateBulletin"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let bulletin = app.generate_bulletin(&manager, &inspection).await;
     app.data(
         &manager,
         "mutation($id: ID!) { publishBulletin(id: $id) { id } }",
@@ -446,16 +428,7 @@ async fn the_public_markdown_shows_html_and_markdown_in_a_title_as_text() {
     ));
 
     // The office's report: its table of figures keeps its rows; the titles are text.
-    let report = app
-        .data(
-            &manager,
-            "mutation($i: ID!) { generateReport(inspectionId: $i) { id } }",
-            json!({"i": inspection}),
-        )
-        .await["generateReport"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let report = app.generate_report(&manager, &inspection).await;
     let office = app.markdown(&manager, &report).await;
     assert!(
         !office.contains("<script") && !office.contains("<img") && !office.contains("<b>"),

@@ -442,6 +442,25 @@ impl TestApp {
         id
     }
 
+    /// Generates `inspection`'s progress report (with its ledger table) as `token`; its id.
+    pub async fn generate_report(&self, token: &str, inspection: &str) -> String {
+        self.generated(token, "generateReport", inspection).await
+    }
+
+    /// Generates `inspection`'s public bulletin as `token`; its id.
+    pub async fn generate_bulletin(&self, token: &str, inspection: &str) -> String {
+        self.generated(token, "generateBulletin", inspection).await
+    }
+
+    async fn generated(&self, token: &str, mutation: &str, inspection: &str) -> String {
+        let query = format!("mutation($i: ID!) {{ {mutation}(inspectionId: $i) {{ id }} }}");
+        self.data(token, &query, serde_json::json!({"i": inspection}))
+            .await[mutation]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A report's (or bulletin's) Markdown, as `token` reads it.
     pub async fn markdown(&self, token: &str, report: &str) -> String {
         self.data(
