@@ -425,3 +425,15 @@ config-logins = the RECTRACK_LOGIN_* settings must be positive
 
 # A custom scalar refused with its own sentence, at its place in the request.
 input-scalar-refused = { $at }: { $reason }
+
+# The command line's own usage, as people read it (clap's kinds of error).
+cli-usage-unknown-argument = unknown argument "{ $argument }": rectrack --help lists the arguments
+cli-usage-unknown-command = there is no command "{ $command }": rectrack --help lists the commands
+cli-usage-invalid-value = "{ $value }" is not a valid value for { $argument }{ $valid ->
+    [none] {""}
+   *[other] ; possible values: { $valid }
+}
+cli-usage-missing = a required argument is missing: { $argument }
+cli-usage-values = { $argument } has the wrong number of values: see rectrack --help
+cli-usage-conflict = { $argument } cannot be used with { $other }
+cli-usage-other = the command line is not right: see rectrack --help

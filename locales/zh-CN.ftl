@@ -425,3 +425,15 @@ config-logins = RECTRACK_LOGIN_* 各项设置必须大于 0
 
 # A custom scalar refused with its own sentence, at its place in the request.
 input-scalar-refused = { $at }：{ $reason }
+
+# The command line's own usage, as people read it (clap's kinds of error).
+cli-usage-unknown-argument = 不认识的参数“{ $argument }”：用 rectrack --help 查看可用的参数
+cli-usage-unknown-command = 没有“{ $command }”这一命令：用 rectrack --help 查看可用的命令
+cli-usage-invalid-value = 参数 { $argument } 的值“{ $value }”无效{ $valid ->
+    [none] {""}
+   *[other] ；可用的值：{ $valid }
+}
+cli-usage-missing = 缺少必需的参数：{ $argument }
+cli-usage-values = 参数 { $argument } 的值的个数不对：用 rectrack --help 查看用法
+cli-usage-conflict = 参数 { $argument } 不能与 { $other } 同时使用
+cli-usage-other = 命令行有误：用 rectrack --help 查看用法

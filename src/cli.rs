@@ -151,7 +151,10 @@ pub enum MigrateAction {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     let language = match cli.lang.as_deref() {
         Some(lang) if lang.to_ascii_lowercase().starts_with("en") => crate::i18n::Language::English,
         _ => crate::i18n::Language::Chinese,
@@ -545,4 +548,93 @@ fn print_dev_tokens(state: &crate::state::AppState) -> anyhow::Result<()> {
     println!("GraphiQL's headers are filled in with the admin token.");
     println!();
     Ok(())
+}
+
+/// A command line clap could not read, said in the command's language from the error's kind
+/// and context (never from clap's English text); help and version are printed as clap prints
+/// them. Exits with 2, as clap does.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+    }
+    // The language comes from --lang or LANG, read here by hand: clap could not read them.
+    let args: Vec<String> = std::env::args().collect();
+    let asked = args
+        .iter()
+        .position(|a| a == "--lang")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--lang=").map(str::to_owned))
+        })
+        .or_else(|| std::env::var("LANG").ok());
+    let language = match asked {
+        Some(lang) if lang.to_ascii_lowercase().starts_with("en") => crate::i18n::Language::English,
+        _ => crate::i18n::Language::Chinese,
+    };
+    let text = |kind: ContextKind| match err.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(list)) => list.join(", "),
+        _ => String::new(),
+    };
+    let say =
+        |id: &str, args: &[(&str, crate::i18n::Arg)]| crate::i18n::message_in(language, id, args);
+    let detail = match err.kind() {
+        ErrorKind::UnknownArgument => say(
+            "cli-usage-unknown-argument",
+            &[("argument", text(ContextKind::InvalidArg).into())],
+        ),
+        ErrorKind::InvalidSubcommand => say(
+            "cli-usage-unknown-command",
+            &[("command", text(ContextKind::InvalidSubcommand).into())],
+        ),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => say(
+            "cli-usage-invalid-value",
+            &[
+                ("argument", text(ContextKind::InvalidArg).into()),
+                ("value", text(ContextKind::InvalidValue).into()),
+                (
+                    "valid",
+                    {
+                        let valid = text(ContextKind::ValidValue);
+                        if valid.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            valid
+                        }
+                    }
+                    .into(),
+                ),
+            ],
+        ),
+        ErrorKind::MissingRequiredArgument => say(
+            "cli-usage-missing",
+            &[("argument", text(ContextKind::InvalidArg).into())],
+        ),
+        ErrorKind::NoEquals
+        | ErrorKind::TooManyValues
+        | ErrorKind::TooFewValues
+        | ErrorKind::WrongNumberOfValues => say(
+            "cli-usage-values",
+            &[("argument", text(ContextKind::InvalidArg).into())],
+        ),
+        ErrorKind::ArgumentConflict => say(
+            "cli-usage-conflict",
+            &[
+                ("argument", text(ContextKind::InvalidArg).into()),
+                ("other", text(ContextKind::PriorArg).into()),
+            ],
+        ),
+        _ => say("cli-usage-other", &[]),
+    };
+    let message = say("cli-error", &[("message", detail.into())]);
+    eprintln!("{message}");
+    ExitCode::from(2)
 }

@@ -231,3 +231,38 @@ fn settings_that_do_not_fit_are_named_in_chinese_and_english_on_request() {
     );
     assert_eq!(folder.files(), Vec::<String>::new());
 }
+
+#[test]
+fn a_command_line_clap_cannot_read_is_refused_in_chinese_with_exit_code_2() {
+    let folder = Folder::new("usage");
+    let env = [("RECTRACK_JWT_SECRET", SECRET)];
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["tokn"],
+            "错误：没有“tokn”这一命令：用 rectrack --help 查看可用的命令",
+        ),
+        (
+            &["token", "--sub", "s", "--role", "viewer", "--bogus"],
+            "错误：不认识的参数“--bogus”：用 rectrack --help 查看可用的参数",
+        ),
+        (
+            &["migrate", "down", "--steps", "x"],
+            "错误：参数 --steps <STEPS> 的值“x”无效",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = rectrack(&folder.0, &env, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&output).trim_end(), expected, "{args:?}");
+    }
+    let output = rectrack(&folder.0, &env, &["--lang", "en", "tokn"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "error: there is no command \"tokn\": rectrack --help lists the commands"
+    );
+    // Help is still help.
+    let output = rectrack(&folder.0, &env, &["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(folder.files(), Vec::<String>::new());
+}
