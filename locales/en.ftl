@@ -437,3 +437,11 @@ cli-usage-missing = a required argument is missing: { $argument }
 cli-usage-values = { $argument } has the wrong number of values: see rectrack --help
 cli-usage-conflict = { $argument } cannot be used with { $other }
 cli-usage-other = the command line is not right: see rectrack --help
+
+# A GraphQL document that does not parse.
+parse-syntax = the GraphQL document has a syntax error at line { $line }, column { $column }
+parse-anonymous-among-others = when a document holds several operations, each must have a name
+parse-operation-twice = the operation "{ $name }" is defined twice
+parse-fragment-twice = the fragment "{ $name }" is defined twice
+parse-no-operation = the document holds no operation (query, mutation or subscription)
+parse-other = the GraphQL document cannot be parsed

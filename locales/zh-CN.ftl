@@ -437,3 +437,11 @@ cli-usage-missing = 缺少必需的参数：{ $argument }
 cli-usage-values = 参数 { $argument } 的值的个数不对：用 rectrack --help 查看用法
 cli-usage-conflict = 参数 { $argument } 不能与 { $other } 同时使用
 cli-usage-other = 命令行有误：用 rectrack --help 查看用法
+
+# A GraphQL document that does not parse.
+parse-syntax = GraphQL 文档有语法错误：第 { $line } 行第 { $column } 列
+parse-anonymous-among-others = 文档中有多个操作时，每个操作都要有名字
+parse-operation-twice = 操作“{ $name }”定义了两次
+parse-fragment-twice = 片段“{ $name }”定义了两次
+parse-no-operation = 文档中没有任何操作（query、mutation 或 subscription）
+parse-other = GraphQL 文档无法解析

@@ -98,8 +98,28 @@ pub async fn parsed(
 
 fn scan_and_parse(text: &str, bounds: &Bounds) -> Result<ExecutableDocument, ServerError> {
     scan(text, bounds)?;
-    async_graphql::parser::parse_query(text)
-        .map_err(|error| coded(error.into(), codes::GRAPHQL_PARSE_FAILED))
+    async_graphql::parser::parse_query(text).map_err(parse_refused)
+}
+
+/// A document that does not parse, said in the request's language from the parser's kind of
+/// error and its position (the parser's own English text is not shown).
+fn parse_refused(error: async_graphql::parser::Error) -> ServerError {
+    use async_graphql::parser::Error as E;
+    let message = match &error {
+        E::Syntax { start, .. } => t!("parse-syntax", line = start.line, column = start.column),
+        E::MultipleOperations { .. } => t!("parse-anonymous-among-others"),
+        E::OperationDuplicated { operation, .. } => {
+            t!("parse-operation-twice", name = operation.as_str())
+        }
+        E::FragmentDuplicated { fragment, .. } => {
+            t!("parse-fragment-twice", name = fragment.as_str())
+        }
+        E::MissingOperation => t!("parse-no-operation"),
+        _ => t!("parse-other"),
+    };
+    let mut refused: ServerError = error.into();
+    refused.message = message;
+    coded(refused, codes::GRAPHQL_PARSE_FAILED)
 }
 
 /// Counts the tokens of a text and the nesting of its brackets, in one linear pass that

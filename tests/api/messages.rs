@@ -459,3 +459,37 @@ async fn token_refusals_are_chinese_throughout() {
         json!("令牌无效：令牌有效期过长（超过 1 天 12 小时）")
     );
 }
+
+#[tokio::test]
+async fn a_document_that_does_not_parse_is_refused_in_chinese_with_its_place() {
+    let app = spawn_app().await;
+    let viewer = TestUser::viewer(None);
+    let cases = [
+        (
+            "{ findings(first: 1) { nodes { id } }",
+            "GraphQL 文档有语法错误：第 1 行第",
+            "the GraphQL document has a syntax error at line 1, column",
+        ),
+        (
+            "query a { __typename } query a { __typename }",
+            "操作“a”定义了两次",
+            "the operation \"a\" is defined twice",
+        ),
+        (
+            "{ __typename } query b { __typename }",
+            "文档中有多个操作时，每个操作都要有名字",
+            "when a document holds several operations, each must have a name",
+        ),
+    ];
+    for (document, chinese, english) in cases {
+        let (_, zh) = app.gql(Some(&viewer), document, json!({})).await;
+        assert_eq!(error_code(&zh), Some("GRAPHQL_PARSE_FAILED"), "{zh}");
+        let message = zh["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(chinese), "{message}");
+        assert!(zh["errors"][0]["locations"][0]["line"].is_number(), "{zh}");
+        let (_, en) = app.gql_in("en", Some(&viewer), document, json!({})).await;
+        assert_eq!(error_code(&en), Some("GRAPHQL_PARSE_FAILED"), "{en}");
+        let message = en["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(english), "{message}");
+    }
+}
