@@ -445,3 +445,7 @@ parse-operation-twice = the operation "{ $name }" is defined twice
 parse-fragment-twice = the fragment "{ $name }" is defined twice
 parse-no-operation = the document holds no operation (query, mutation or subscription)
 parse-other = the GraphQL document cannot be parsed
+
+# A selection that does not fit the field's type.
+selection-on-leaf = the field "{ $field }" is a "{ $typename }": nothing can be selected inside it
+selection-missing = the field "{ $field }" is a "{ $typename }": select some of its fields

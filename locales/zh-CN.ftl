@@ -445,3 +445,7 @@ parse-operation-twice = 操作“{ $name }”定义了两次
 parse-fragment-twice = 片段“{ $name }”定义了两次
 parse-no-operation = 文档中没有任何操作（query、mutation 或 subscription）
 parse-other = GraphQL 文档无法解析
+
+# A selection that does not fit the field's type.
+selection-on-leaf = 字段“{ $field }”的值是“{ $typename }”，不能再选择其中的字段
+selection-missing = 字段“{ $field }”是“{ $typename }”，须选择其中的字段

@@ -45,7 +45,18 @@ struct Model {
     outputs: HashMap<String, HashMap<String, FieldDecl>>,
     inputs: HashMap<String, Vec<Declared>>,
     enums: HashMap<String, Vec<String>>,
+    /// The scalars the schema declares (the built-in ones are known by name).
+    scalars: HashSet<String>,
     roots: [String; 3],
+}
+
+impl Model {
+    /// Whether a field answering `ty` ends the selection (a scalar or an enum).
+    fn is_leaf(&self, ty: &str) -> bool {
+        matches!(ty, "Int" | "Float" | "String" | "Boolean" | "ID")
+            || self.scalars.contains(ty)
+            || self.enums.contains_key(ty)
+    }
 }
 
 fn declared(value: &async_graphql::parser::types::InputValueDefinition) -> Declared {
@@ -99,6 +110,10 @@ fn model() -> &'static Model {
                         TypeKind::InputObject(input) => {
                             let fields = input.fields.iter().map(|f| declared(&f.node));
                             model.inputs.insert(name, fields.collect());
+                            continue;
+                        }
+                        TypeKind::Scalar => {
+                            model.scalars.insert(name);
                             continue;
                         }
                         TypeKind::Enum(values) => {
@@ -416,7 +431,27 @@ impl<'a> Walk<'a> {
                         continue;
                     };
                     self.arguments(name, &field.arguments, &declared.arguments, selection.pos);
-                    self.selections(&field.selection_set.node, &declared.answers);
+                    // A value ends the selection; an object needs one (other kinds, were the
+                    // schema to have them, are left to the library).
+                    let answers = declared.answers.as_str();
+                    let chosen = !field.selection_set.node.items.is_empty();
+                    let wrong = if model.is_leaf(answers) && chosen {
+                        Some(t!("selection-on-leaf", field = name, typename = answers))
+                    } else if model.outputs.contains_key(answers) && !chosen {
+                        Some(t!("selection-missing", field = name, typename = answers))
+                    } else {
+                        None
+                    };
+                    if let Some(message) = wrong {
+                        let site = Site {
+                            variable: false,
+                            pos: field.name.pos,
+                            path: name.to_owned(),
+                        };
+                        self.refuse(&site, message);
+                        continue;
+                    }
+                    self.selections(&field.selection_set.node, answers);
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();

@@ -265,7 +265,8 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    /// A parameter as given, empty included (an empty number or time is not a missing one).
+    /// A parameter as given, empty included (an empty number or time is not a missing one, nor
+    /// is an empty format or layout: the contract lists their values, and "" is not one).
     fn raw(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
@@ -670,7 +671,7 @@ async fn ledger_file(
 ) -> AppResult<Response> {
     let who = Acting::new(&caller, None, state.config.timezone);
     let snapshot = reports::current_ledger(&state.db, &who, id).await?;
-    let document = match params.text("layout").map(str::trim) {
+    let document = match params.raw("layout").map(str::trim) {
         None | Some("machine") => Document::Ledger(&snapshot),
         Some("printed") => Document::PrintedLedger(&snapshot),
         Some(other) => {
@@ -680,7 +681,7 @@ async fn ledger_file(
             ));
         }
     };
-    let format = Format::choose(params.text("format"), document.formats())?;
+    let format = Format::choose(params.raw("format"), document.formats())?;
     let body = render::render(document, format)?;
     Ok(download(
         format,
@@ -706,7 +707,8 @@ pub struct LedgerFormatParams {
     /// xlsx (default), csv or json.
     pub format: Option<LedgerFormat>,
     /// machine (default): one row per finding and measure with ids and versions, which the
-    /// import reads back; printed: the 整改台账 units print and file (XLSX only).
+    /// import reads back; printed: the 整改台账 units print and file (XLSX laid out for
+    /// printing; CSV and JSON give its table, one row per finding).
     pub layout: Option<LedgerLayout>,
 }
 
@@ -777,7 +779,7 @@ async fn report_file(
     let report = reports::get(&state.db, &caller, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
     let document = reports::document(&report, &snapshot);
-    let format = Format::choose(params.text("format"), document.formats())?;
+    let format = Format::choose(params.raw("format"), document.formats())?;
     let body = render::render(document, format)?;
     let name = format!("report-{id}-{}", report.period_end);
     Ok(download(format, "inline", &name, body))
@@ -874,7 +876,7 @@ pub struct IndexFormatParams {
     )
 )]
 async fn public_bulletins(State(state): State<AppState>, params: Params) -> AppResult<Response> {
-    let format = Format::choose(params.text("format"), &[Format::Html, Format::Json])?;
+    let format = Format::choose(params.raw("format"), &[Format::Html, Format::Json])?;
     let page = reports::published_bulletins(&state.db, &params.page()?).await?;
     let next = next_cursor(&page);
     let items = reports::index_entries(&page)?;
@@ -912,7 +914,7 @@ async fn public_bulletin(
 ) -> AppResult<Response> {
     let report = reports::published_bulletin(&state.db, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
-    let format = Format::choose(params.text("format"), &[Format::Html, Format::Markdown])?;
+    let format = Format::choose(params.raw("format"), &[Format::Html, Format::Markdown])?;
     let body = render::render(Document::Bulletin(&snapshot), format)?;
     Ok(([(header::CONTENT_TYPE, format.media_type())], body).into_response())
 }

@@ -91,7 +91,10 @@ impl Document<'_> {
                 Format::Html,
             ],
             Document::Ledger(_) => &[Format::Xlsx, Format::Csv, Format::Json],
-            Document::PrintedLedger(_) => &[Format::Xlsx],
+            // The workbook is laid out for printing; CSV and JSON carry its table (one row per
+            // finding), which the import reads back too. Every format the contract lists for
+            // the ledger is served for both layouts.
+            Document::PrintedLedger(_) => &[Format::Xlsx, Format::Csv, Format::Json],
         }
     }
 
@@ -122,6 +125,13 @@ pub fn render(document: Document<'_>, format: Format) -> AppResult<Vec<u8>> {
         }
         (Document::Ledger(_), Format::Csv) => {
             ledger::write_csv(ledger::machine_rows(snapshot)).into_bytes()
+        }
+        (Document::PrintedLedger(_), Format::Json) => {
+            serde_json::to_vec_pretty(&ledger::json(&ledger::report_rows(snapshot)))
+                .map_err(AppError::internal)?
+        }
+        (Document::PrintedLedger(_), Format::Csv) => {
+            ledger::write_csv(ledger::report_rows(snapshot)).into_bytes()
         }
         (Document::PrintedLedger(_), _) => xlsx::printed(snapshot).map_err(xlsx_failed)?,
         (Document::Ledger(_), _) => {

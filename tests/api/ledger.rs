@@ -665,11 +665,18 @@ async fn the_printed_ledger_is_the_one_units_file_and_reads_back() {
         "{workbook_xml}"
     );
 
-    // Printed is a workbook only; an unknown layout is named.
+    // An empty format is not one of the formats the contract lists.
+    let empty = get("?format=").await;
+    assert_eq!(empty.status(), 400);
+    // Printed as CSV is its table, one row per finding; an unknown layout is named.
     let csv = get("?layout=printed&format=csv").await;
-    assert_eq!(csv.status(), 400);
-    let body: Value = csv.json().await.unwrap();
-    assert_eq!(body["error"]["field"], "format", "{body}");
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.trim_start_matches('\u{feff}')
+            .starts_with("序号,问题,整改措施,责任领导,责任科室,责任人,整改时限,整改进展,状态"),
+        "{text}"
+    );
     let unknown = get("?layout=poster").await;
     assert_eq!(unknown.status(), 400);
     let body: Value = unknown.json().await.unwrap();

@@ -493,3 +493,28 @@ async fn a_document_that_does_not_parse_is_refused_in_chinese_with_its_place() {
         assert!(message.starts_with(english), "{message}");
     }
 }
+
+#[tokio::test]
+async fn a_selection_that_does_not_fit_its_field_is_refused_in_chinese() {
+    let app = spawn_app().await;
+    let viewer = TestUser::viewer(None);
+    let cases = [
+        (
+            "{ finding(id: 1) }",
+            "字段“finding”是“Finding”，须选择其中的字段",
+            "the field \"finding\" is a \"Finding\": select some of its fields",
+        ),
+        (
+            "{ finding(id: 1) { title { x } } }",
+            "字段“title”的值是“String”，不能再选择其中的字段",
+            "the field \"title\" is a \"String\": nothing can be selected inside it",
+        ),
+    ];
+    for (document, chinese, english) in cases {
+        let (_, zh) = app.gql(Some(&viewer), document, json!({})).await;
+        assert_eq!(error_code(&zh), Some("GRAPHQL_VALIDATION_FAILED"), "{zh}");
+        assert_eq!(zh["errors"][0]["message"], json!(chinese), "{zh}");
+        let (_, en) = app.gql_in("en", Some(&viewer), document, json!({})).await;
+        assert_eq!(en["errors"][0]["message"], json!(english), "{en}");
+    }
+}
