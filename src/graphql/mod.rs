@@ -146,18 +146,19 @@ impl Served {
         if let Some(refused) = introspection::refused(self.introspection, identified, &document) {
             return Err(refused);
         }
-        // The values, each refused with its own message before the library's validation
-        // (which would refuse them in English); every request, whatever was checked before.
-        let refusals = inputs::check(
-            &document,
-            request.operation_name.as_deref(),
-            &request.variables,
-            self.suggestions,
-        );
-        if !refusals.is_empty() {
-            return Err(Response::from_errors(refusals));
-        }
         if let documents::Seen::New(key) = self.documents.seen(&request) {
+            // The values, each refused with its own message before the library's validation
+            // (which would refuse them in English). Once per text, name and variables, as the
+            // other checks: what passed once passes again, whoever sends it.
+            let refusals = inputs::check(
+                &document,
+                request.operation_name.as_deref(),
+                &request.variables,
+                self.suggestions,
+            );
+            if !refusals.is_empty() {
+                return Err(Response::from_errors(refusals));
+            }
             let shape = bounds::measure(&document, &self.bounds)
                 .map_err(|refused| Response::from_errors(vec![refused]))?;
             let mut probe = Request::new(String::new())
