@@ -91,7 +91,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
     active.id = NotSet;
     let inserted = active.insert(db).await?;
     // Under the chain's lock, so that events become visible in the order of their ids.
-    crate::domain::events::of_audit(db, &inserted).await?;
+    crate::domain::integration::events::of_audit(db, &inserted).await?;
     let moved = audit_head::Entity::update_many()
         .col_expr(audit_head::Column::LastEventId, Expr::value(inserted.id))
         .col_expr(audit_head::Column::LastHash, Expr::value(inserted.hash))

@@ -339,9 +339,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             let conn = existing(&config, t!("cli-need-export")).await?;
             let who = Acting::operator("export", config.timezone);
-            let snapshot = crate::domain::report::current_ledger(&conn, &who, inspection)
-                .await
-                .map_err(failed)?;
+            let snapshot =
+                crate::domain::documents::report::current_ledger(&conn, &who, inspection)
+                    .await
+                    .map_err(failed)?;
             let document = Document::Ledger(&snapshot);
             let format = Format::choose(Some(&format), document.formats()).map_err(failed)?;
             let bytes = render(document, format).map_err(failed)?;
@@ -387,13 +388,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let options = crate::domain::ledger_import::Options {
+            let options = crate::domain::documents::ledger_import::Options {
                 dry_run,
                 as_new,
                 historical,
             };
             let who = Acting::operator("import", config.timezone);
-            let report = crate::domain::ledger_import::import(
+            let report = crate::domain::documents::ledger_import::import(
                 &conn,
                 &who,
                 inspection,
@@ -457,16 +458,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             config.validate()?;
             let conn = existing(&config, t!("cli-need-audit")).await?;
-            let verdict = crate::domain::audit_log::verify(&conn)
+            let verdict = crate::domain::reads::audit_log::verify(&conn)
                 .await
                 .map_err(failed)?;
             match verdict {
-                crate::domain::audit_log::Verdict::Intact { events, reports } => {
+                crate::domain::reads::audit_log::Verdict::Intact { events, reports } => {
                     println!(
                         "audit trail intact: {events} events, every hash and link verified, the chain ends at its head; {reports} report snapshots match their recorded hashes"
                     );
                 }
-                crate::domain::audit_log::Verdict::Broken {
+                crate::domain::reads::audit_log::Verdict::Broken {
                     event_id,
                     reason,
                     checked,
@@ -497,7 +498,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(code) = &dept {
                 // A token for a department that does not exist would be refused at every use.
                 let conn = existing(&config, t!("cli-need-token-dept")).await?;
-                match crate::domain::department::active_by_code(&conn, "dept", code).await {
+                match crate::domain::records::department::active_by_code(&conn, "dept", code).await
+                {
                     Ok(_) => {}
                     Err(crate::error::AppError::BadUserInput { .. }) => {
                         anyhow::bail!(t!("cli-no-department", code = code.as_str()))

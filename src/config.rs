@@ -344,7 +344,7 @@ pub struct LiveConfig {
         hide_default_value = true,
         global = true
     )]
-    pub webhook_allow: crate::domain::webhook_target::AllowList,
+    pub webhook_allow: crate::domain::integration::webhook_target::AllowList,
 
     /// The wait before a failed delivery's first retry; it doubles with each attempt.
     #[arg(long, env = "RECTRACK_WEBHOOK_BACKOFF", default_value = "5s", value_parser = parse_duration, global = true)]

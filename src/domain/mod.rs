@@ -4,48 +4,20 @@
 //!   evidence) take the connection they run on and an [`Acting`] caller, and do in one place
 //!   the permission and scope checks, validation, the version guard, the ledger entry and the
 //!   audit event; adapters run them inside [`write`];
-//! - reads start from [`scope`], so that records outside the caller's reach are not found,
-//!   whichever surface asks.
+//! - reads start from [`reads::scope`], so that records outside the caller's reach are not
+//!   found, whichever surface asks.
+//!
+//! The parts, one folder each: [`records`] (the kinds of record and their commands),
+//! [`workflow`] (close-out, look-back, warnings), [`reads`] (scope, pages, lists, summaries),
+//! [`documents`] (reports, the bulletin, the import, bulk changes), [`integration`] (the outbox
+//! and webhooks) and [`gate`] (login attempts, replayed requests).
 
-pub mod account;
 mod acting;
-pub mod alert;
-pub mod as_of;
-pub mod audit_log;
-pub mod bulk;
-pub mod bulletin;
-pub mod can;
-pub mod category;
-pub mod change;
-pub mod delivery;
-pub mod department;
-pub mod events;
-pub mod finding;
-pub mod finding_list;
-pub mod idempotency;
-pub mod inspection;
-pub mod kept;
-pub mod ledger_import;
-pub mod listing;
-pub mod login_throttle;
-pub mod look_back;
-pub mod measure;
-pub mod measure_list;
-pub mod ordinal;
-pub mod page;
-pub mod progress;
-pub mod regulation;
-pub mod relations;
-pub mod report;
-pub mod scope;
-pub mod summary;
-pub mod sync;
-pub mod target;
-pub mod text;
-pub mod warning;
-pub mod webhook;
-pub mod webhook_notice;
-pub mod webhook_target;
+pub mod documents;
+pub mod gate;
+pub mod integration;
+pub mod reads;
+pub mod records;
 pub mod workflow;
 
 pub use acting::{Acting, write};

@@ -15,8 +15,8 @@ use crate::auth::Permission;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::domain;
-use crate::domain::account::{Credentials, NewAccount};
-use crate::domain::login_throttle::Throttle;
+use crate::domain::gate::login_throttle::Throttle;
+use crate::domain::records::account::{Credentials, NewAccount};
 use crate::http::guard::ClientAddress;
 
 /// The caller: identity, role, department and what follows from them (当前用户).
@@ -147,7 +147,7 @@ impl AccountQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<super::connection::Conn<Account>> {
-        let page = domain::account::list(
+        let page = domain::records::account::list(
             ctx.db(),
             &ctx.acting(),
             search.as_deref(),
@@ -199,7 +199,7 @@ impl AccountMutation {
         let client = ctx
             .data_opt::<ClientAddress>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
-        let session = domain::account::login(
+        let session = domain::records::account::login(
             ctx.db(),
             keys,
             &config.jwt,
@@ -227,7 +227,7 @@ impl AccountMutation {
         input: CreateAccountInput,
     ) -> Result<Account> {
         let created = write(ctx, async |txn, who| {
-            domain::account::create(
+            domain::records::account::create(
                 txn,
                 who,
                 NewAccount {
@@ -253,7 +253,8 @@ impl AccountMutation {
         let id = parse_id("id", &input.id)?;
         let department = super::patch(input.department_code);
         Ok(write(ctx, async |txn, who| {
-            domain::account::set_role(txn, who, id, input.role.map(Into::into), department).await
+            domain::records::account::set_role(txn, who, id, input.role.map(Into::into), department)
+                .await
         })
         .await?
         .into())
@@ -263,7 +264,7 @@ impl AccountMutation {
     async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::account::set_disabled(txn, who, id, true).await
+            domain::records::account::set_disabled(txn, who, id, true).await
         })
         .await?
         .into())
@@ -273,7 +274,7 @@ impl AccountMutation {
     async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
         let account = write(ctx, async |txn, who| {
-            domain::account::set_disabled(txn, who, id, false).await
+            domain::records::account::set_disabled(txn, who, id, false).await
         })
         .await?;
         // Failed logins against the name no longer hold its owner back.
@@ -291,7 +292,7 @@ impl AccountMutation {
     ) -> Result<Account> {
         let id = parse_id("id", &id)?;
         let account = write(ctx, async |txn, who| {
-            domain::account::reset_password(txn, who, id, new_password).await
+            domain::records::account::reset_password(txn, who, id, new_password).await
         })
         .await?;
         ctx.data_unchecked::<Arc<Throttle>>()
@@ -307,7 +308,8 @@ impl AccountMutation {
         new_password: String,
     ) -> Result<Account> {
         Ok(write(ctx, async |txn, who| {
-            domain::account::change_own_password(txn, who, current_password, new_password).await
+            domain::records::account::change_own_password(txn, who, current_password, new_password)
+                .await
         })
         .await?
         .into())

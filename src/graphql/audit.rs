@@ -6,7 +6,7 @@ use entity::audit_event;
 
 use super::ContextExt;
 use super::connection::{Conn, OrderDirection, args, connection};
-use crate::domain::audit_log::{self, AuditFilter};
+use crate::domain::reads::audit_log::{self, AuditFilter};
 
 /// One recorded change: who did what to which record, with the record before and after.
 #[derive(SimpleObject, Clone)]

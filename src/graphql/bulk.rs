@@ -7,9 +7,9 @@ use super::ContextExt;
 use super::measure::{Measure, UpdateMeasureInput};
 use super::progress::{EvidenceLinkInput, ProgressEntry};
 use super::{parse_id, parse_opt_id, patch};
-use crate::domain::bulk::{self, Outcome};
-use crate::domain::measure::MeasurePatch;
-use crate::domain::progress::{self, NewLink};
+use crate::domain::documents::bulk::{self, Outcome};
+use crate::domain::records::measure::MeasurePatch;
+use crate::domain::records::progress::{self, NewLink};
 use crate::error::AppError;
 
 /// Why an item failed.

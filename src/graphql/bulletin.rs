@@ -235,7 +235,7 @@ impl BulletinMutation {
         let id = parse_id("inspectionId", &inspection_id)?;
         let content = content.into_publicity()?;
         let updated = write(ctx, async |txn, who| {
-            crate::domain::bulletin::set(txn, who, id, version, content.clone()).await
+            crate::domain::documents::bulletin::set(txn, who, id, version, content.clone()).await
         })
         .await?;
         Ok(updated.into())

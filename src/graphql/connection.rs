@@ -1,11 +1,11 @@
-//! Relay connections over [`crate::domain::page`]: `edges { cursor node }`, `pageInfo`, and a
+//! Relay connections over [`crate::domain::reads::page`]: `edges { cursor node }`, `pageInfo`, and a
 //! `totalCount` that is counted only when asked for.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, OutputType, Result};
 
 use super::ContextExt;
-use crate::domain::page::{CountQuery, Cursor, Page, PageArgs};
+use crate::domain::reads::page::{CountQuery, Cursor, Page, PageArgs};
 
 /// The `totalCount` of a list.
 pub struct TotalCount(CountQuery);
@@ -14,7 +14,7 @@ pub struct TotalCount(CountQuery);
 impl TotalCount {
     /// How many items the list has in all, across pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let kept = ctx.data_opt::<std::sync::Arc<crate::domain::page::Counts>>();
+        let kept = ctx.data_opt::<std::sync::Arc<crate::domain::reads::page::Counts>>();
         Ok(self.0.run(ctx.db(), kept.map(AsRef::as_ref)).await?)
     }
 }
@@ -81,7 +81,7 @@ impl OrderDirection {
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
     let size = first
         .or(last)
-        .map_or(crate::domain::page::DEFAULT_SIZE as usize, |n| {
+        .map_or(crate::domain::reads::page::DEFAULT_SIZE as usize, |n| {
             n.max(0) as usize
         });
     size.max(1) * child + 1

@@ -11,8 +11,8 @@ use super::enums::DepartmentKind;
 use super::loaders::{ChildrenOfDepartment, DepartmentById};
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
-use crate::domain::department::{DepartmentFilter, DepartmentPatch};
-use crate::domain::summary::Over;
+use crate::domain::reads::summary::Over;
+use crate::domain::records::department::{DepartmentFilter, DepartmentPatch};
 use crate::domain::{self};
 
 /// A unit (单位) or one of its sections (科室).
@@ -138,7 +138,7 @@ impl DepartmentQuery {
     /// A department within the caller's reach, or null.
     async fn department(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Department>> {
         let id = parse_id("id", &id)?;
-        super::found(domain::department::get(ctx.db(), ctx.caller(), id).await)
+        super::found(domain::records::department::get(ctx.db(), ctx.caller(), id).await)
     }
 
     /// The departments within the caller's reach, by id.
@@ -161,7 +161,7 @@ impl DepartmentQuery {
             search: filter.search,
             include_archived: filter.include_archived,
         };
-        let page = domain::department::list(
+        let page = domain::records::department::list(
             ctx.db(),
             ctx.caller(),
             &filter,
@@ -213,7 +213,7 @@ impl DepartmentMutation {
         input: CreateDepartmentInput,
     ) -> Result<Department> {
         let created = write(ctx, async |txn, who| {
-            domain::department::create_by(
+            domain::records::department::create_by(
                 txn,
                 who,
                 &input.code,
@@ -240,7 +240,7 @@ impl DepartmentMutation {
             principal_leader: patch(input.principal_leader),
         };
         let updated = write(ctx, async |txn, who| {
-            domain::department::update(txn, who, id, input.version, changes).await
+            domain::records::department::update(txn, who, id, input.version, changes).await
         })
         .await?;
         Ok(updated.into())
@@ -255,7 +255,7 @@ impl DepartmentMutation {
     ) -> Result<Department> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::department::archive(txn, who, id, version).await
+            domain::records::department::archive(txn, who, id, version).await
         })
         .await?
         .into())

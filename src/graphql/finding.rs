@@ -20,9 +20,9 @@ use super::scalars::{Date, Time, date, naive, time};
 use super::warning::{WarningLevel, warning};
 use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
-use crate::domain::finding::{FindingPatch, NewFinding};
-use crate::domain::finding_list::{Columns, FindingFilter, FindingOrder, Parent};
-use crate::domain::page::{Page, PageArgs};
+use crate::domain::reads::finding_list::{Columns, FindingFilter, FindingOrder, Parent};
+use crate::domain::reads::page::{Page, PageArgs};
+use crate::domain::records::finding::{FindingPatch, NewFinding};
 use crate::domain::{self};
 use crate::error::AppError;
 
@@ -195,7 +195,7 @@ impl catalogue::Object for Finding {
                         .loader()
                         .load_one(InspectionById(r.0.inspection_id))
                         .await?;
-                    let notice = domain::inspection::due_before_feedback(
+                    let notice = domain::records::inspection::due_before_feedback(
                         r.0.deadline,
                         inspection.and_then(|i| i.feedback_on),
                     );
@@ -339,7 +339,7 @@ pub struct FindingOrderInput {
 
 /// The findings nested under the records of a level (an inspection's, a heading's, a
 /// regulation's): every record's page in one read, with the same filter, scope and order as
-/// the root list ([`crate::domain::finding_list::list_each`]).
+/// the root list ([`crate::domain::reads::finding_list::list_each`]).
 pub struct FindingsUnder<T> {
     pub parent: Parent,
     pub id: fn(&T) -> i32,
@@ -368,7 +368,7 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
             let (filter, sort) = self.terms(field)?;
             let ids: Vec<i32> = level.items.iter().map(|row| (self.id)(row)).collect();
             let env = level.env;
-            let pages = domain::finding_list::list_each(
+            let pages = domain::reads::finding_list::list_each(
                 env.db,
                 env.caller,
                 &filter,
@@ -394,7 +394,7 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
     ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
         Box::pin(async move {
             let (filter, sort) = self.terms(field).ok()?;
-            let read = domain::finding_list::each(
+            let read = domain::reads::finding_list::each(
                 env.db,
                 env.caller,
                 &filter,
@@ -484,7 +484,7 @@ pub async fn list_findings(
 ) -> Result<Conn<Finding>> {
     let (filter, sort) = list_terms(filter, order_by)?;
     let mut nested = Nested::of(ctx).await;
-    let page = domain::finding_list::list_columns(
+    let page = domain::reads::finding_list::list_columns(
         ctx.db(),
         ctx.caller(),
         &filter,
@@ -552,7 +552,7 @@ impl FindingQuery {
     /// A finding within the caller's reach, or null.
     async fn finding(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Finding>> {
         let id = parse_id("id", &id)?;
-        super::found(crate::domain::scope::finding(ctx.db(), ctx.caller(), id).await)
+        super::found(crate::domain::reads::scope::finding(ctx.db(), ctx.caller(), id).await)
     }
 
     /// The findings within the caller's reach.
@@ -650,7 +650,7 @@ impl FindingMutation {
         input: CreateFindingInput,
     ) -> Result<Finding> {
         let created = write(ctx, async |txn, who| {
-            domain::finding::create(
+            domain::records::finding::create(
                 txn,
                 who,
                 NewFinding {
@@ -698,7 +698,7 @@ impl FindingMutation {
             disclosed: input.disclosed,
         };
         let updated = write(ctx, async |txn, who| {
-            domain::finding::update(txn, who, id, input.version, changes).await
+            domain::records::finding::update(txn, who, id, input.version, changes).await
         })
         .await?;
         Ok(updated.into())
@@ -708,7 +708,7 @@ impl FindingMutation {
     async fn archive_finding(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Finding> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::change::archive::<entity::finding::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::finding::Entity>(txn, who, id, version).await
         })
         .await?
         .into())

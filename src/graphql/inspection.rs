@@ -13,9 +13,9 @@ use super::scalars::{Date, date, naive};
 use super::summary::StatusSummary;
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
-use crate::domain::finding_list::Parent;
-use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
-use crate::domain::summary::Over;
+use crate::domain::reads::finding_list::Parent;
+use crate::domain::reads::summary::Over;
+use crate::domain::records::inspection::{InspectionFilter, InspectionPatch, NewInspection};
 use crate::domain::{self};
 
 /// An inspection of a unit by an inspection group (巡察).
@@ -90,7 +90,7 @@ impl catalogue::Object for Inspection {
             "The prose of its public bulletin (通报), as the unit entered it (the wording of a problem outside the caller's reach left out).",
             |i, ctx| {
                 Box::pin(async move {
-                    let p = crate::domain::bulletin::readable(ctx.db(), ctx.caller(), &i.0).await?;
+                    let p = crate::domain::documents::bulletin::readable(ctx.db(), ctx.caller(), &i.0).await?;
                     Ok(super::bulletin::BulletinContent::from(p))
                 })
             },
@@ -117,7 +117,7 @@ impl catalogue::Object for Inspection {
                     let filter = ctx
                         .param_value::<Option<super::look_back::RecheckFilterInput>>("filter", None)?
                         .1;
-                    let page = crate::domain::look_back::list(
+                    let page = crate::domain::workflow::look_back::list(
                         ctx.db(),
                         ctx.caller(),
                         i.0.id,
@@ -224,7 +224,7 @@ impl InspectionQuery {
     /// An inspection within the caller's reach, or null.
     async fn inspection(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inspection>> {
         let id = parse_id("id", &id)?;
-        super::found(domain::inspection::get(ctx.db(), ctx.caller(), id).await)
+        super::found(domain::records::inspection::get(ctx.db(), ctx.caller(), id).await)
     }
 
     /// The inspections within the caller's reach, by start date (newest last unless DESC).
@@ -247,7 +247,7 @@ impl InspectionQuery {
             include_archived: filter.include_archived,
         };
         let mut nested = Nested::of(ctx).await;
-        let page = domain::inspection::list(
+        let page = domain::records::inspection::list(
             ctx.db(),
             ctx.caller(),
             &filter,
@@ -317,7 +317,7 @@ impl InspectionMutation {
         input: CreateInspectionInput,
     ) -> Result<Inspection> {
         let created = write(ctx, async |txn, who| {
-            domain::inspection::create(
+            domain::records::inspection::create(
                 txn,
                 who,
                 NewInspection {
@@ -352,7 +352,7 @@ impl InspectionMutation {
             due_on: patch(input.due_on),
         };
         let updated = write(ctx, async |txn, who| {
-            domain::inspection::update(txn, who, id, input.version, changes).await
+            domain::records::inspection::update(txn, who, id, input.version, changes).await
         })
         .await?;
         Ok(updated.into())
@@ -367,7 +367,8 @@ impl InspectionMutation {
     ) -> Result<Inspection> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::change::archive::<entity::inspection::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::inspection::Entity>(txn, who, id, version)
+                .await
         })
         .await?
         .into())
@@ -383,7 +384,7 @@ impl InspectionMutation {
     ) -> Result<Category> {
         let inspection_id = parse_id("inspectionId", &inspection_id)?;
         let created = write(ctx, async |txn, who| {
-            domain::category::create(txn, who, inspection_id, ordinal, &title).await
+            domain::records::category::create(txn, who, inspection_id, ordinal, &title).await
         })
         .await?;
         Ok(created.into())
@@ -399,7 +400,7 @@ impl InspectionMutation {
     ) -> Result<Category> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::category::update(txn, who, id, version, &title).await
+            domain::records::category::update(txn, who, id, version, &title).await
         })
         .await?
         .into())
@@ -409,7 +410,8 @@ impl InspectionMutation {
     async fn archive_category(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::change::archive::<entity::category::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::category::Entity>(txn, who, id, version)
+                .await
         })
         .await?
         .into())

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
 
 use super::{ContextExt, parse_id};
 use crate::config::Config;
-use crate::domain::ledger_import::{self, Options};
+use crate::domain::documents::ledger_import::{self, Options};
 use crate::error::AppError;
 use crate::ledger_file;
 

@@ -24,13 +24,13 @@ use super::warning::WarningLevel;
 use super::{ContextExt, parse_opt_id};
 use crate::auth::Caller;
 use crate::config::Config;
-use crate::domain::change::Kind;
-use crate::domain::events::{
+use crate::domain::integration::events::{
     self, FINDING_CHANGED, REPORT_PUBLISHED, REPORT_SUBMITTED, WARNING_RAISED,
 };
-use crate::domain::finding_list::{self, FindingFilter};
-use crate::domain::warning::{Level, Thresholds};
-use crate::domain::{Acting, report};
+use crate::domain::reads::finding_list::{self, FindingFilter};
+use crate::domain::records::change::Kind;
+use crate::domain::workflow::warning::{Level, Thresholds};
+use crate::domain::{Acting, documents::report};
 use crate::error::{AppError, AppResult};
 use crate::live::{Bus, Follow};
 

@@ -1,6 +1,6 @@
 //! DataLoaders: every relation between GraphQL types is loaded here, in batches (one query per
 //! relation per batch), so a page of N records costs a fixed number of statements whatever N
-//! is. The queries are the domain's ([`crate::domain::relations`]); this module only groups
+//! is. The queries are the domain's ([`crate::domain::reads::relations`]); this module only groups
 //! their rows by key.
 //!
 //! The loader is shared by all requests and caches nothing: values are never stale, and
@@ -14,8 +14,8 @@ use async_graphql::dataloader::Loader as LoaderTrait;
 use entity::{category, department, evidence, finding, inspection, measure, progress_entry};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::finding_list::Columns;
-use crate::domain::relations::{self, Archived};
+use crate::domain::reads::finding_list::Columns;
+use crate::domain::reads::relations::{self, Archived};
 use crate::error::{AppError, AppResult};
 
 pub struct Loader {
@@ -242,7 +242,7 @@ impl LoaderTrait<RegulationsOfFinding> for Loader {
 pub struct LookBackOfFinding(pub i32);
 
 impl LoaderTrait<LookBackOfFinding> for Loader {
-    type Value = crate::domain::look_back::LookBack;
+    type Value = crate::domain::workflow::look_back::LookBack;
     type Error = LoadError;
 
     async fn load(
@@ -250,7 +250,8 @@ impl LoaderTrait<LookBackOfFinding> for Loader {
         keys: &[LookBackOfFinding],
     ) -> Result<HashMap<LookBackOfFinding, Self::Value>, Self::Error> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let mut found = loaded(crate::domain::look_back::of_findings(&self.db, &ids).await)?;
+        let mut found =
+            loaded(crate::domain::workflow::look_back::of_findings(&self.db, &ids).await)?;
         Ok(keys
             .iter()
             .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))

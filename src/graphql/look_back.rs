@@ -7,7 +7,7 @@ use super::catalogue::{self, Fields};
 use super::loaders::FindingById;
 use super::scalars::{Date, Time, naive, time};
 use super::{parse_id, write};
-use crate::domain::look_back::{self, NewRechecks};
+use crate::domain::workflow::look_back::{self, NewRechecks};
 
 /// A scheduled look-back re-check of a closed finding.
 #[derive(Clone)]

@@ -14,10 +14,10 @@ use super::scalars::{Date, Time, date, naive};
 use super::warning::{WarningLevel, warning};
 use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
-use crate::domain::finding_list::Columns;
-use crate::domain::measure::{MeasurePatch, NewMeasure};
-use crate::domain::measure_list::{MeasureFilter, MeasureOrder};
-use crate::domain::target::{NewTarget, TargetPatch};
+use crate::domain::reads::finding_list::Columns;
+use crate::domain::reads::measure_list::{MeasureFilter, MeasureOrder};
+use crate::domain::records::measure::{MeasurePatch, NewMeasure};
+use crate::domain::records::target::{NewTarget, TargetPatch};
 use crate::domain::{self};
 
 /// A rectification measure of a finding (整改措施).
@@ -64,8 +64,8 @@ pub struct Notice {
     pub message: String,
 }
 
-impl From<domain::measure::Notice> for Notice {
-    fn from(n: domain::measure::Notice) -> Self {
+impl From<domain::records::measure::Notice> for Notice {
+    fn from(n: domain::records::measure::Notice) -> Self {
         Self {
             code: n.code.to_owned(),
             message: n.message,
@@ -124,7 +124,7 @@ impl catalogue::Object for Measure {
             |m, ctx| {
                 Box::pin(async move {
                     let finding = m.brief_finding(ctx).await?;
-                    Ok(domain::measure::notices(m.0.deadline, finding.and_then(|f| f.deadline))
+                    Ok(domain::records::measure::notices(m.0.deadline, finding.and_then(|f| f.deadline))
                         .into_iter()
                         .map(Notice::from)
                         .collect::<Vec<_>>())
@@ -236,7 +236,7 @@ impl catalogue::Object for Target {
         f.value(
             "met",
             "Whether the latest value meets the required one (达标); null while either is unknown.",
-            |t, _| domain::target::met(t.0.better, t.0.required_value, t.0.current_value),
+            |t, _| domain::records::target::met(t.0.better, t.0.required_value, t.0.current_value),
         );
         f.value("version", VERSION, |t, _| t.0.version);
         f.each(
@@ -305,7 +305,7 @@ impl MeasureQuery {
     /// A measure within the caller's reach, or null.
     async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
         let id = parse_id("id", &id)?;
-        super::found(domain::measure::get(ctx.db(), ctx.caller(), id).await)
+        super::found(domain::records::measure::get(ctx.db(), ctx.caller(), id).await)
     }
 
     /// The measures within the caller's reach.
@@ -347,7 +347,7 @@ impl MeasureQuery {
             MeasureOrderField::Deadline => MeasureOrder::Deadline,
             MeasureOrderField::UpdatedAt => MeasureOrder::UpdatedAt,
         };
-        let page = domain::measure_list::list(
+        let page = domain::reads::measure_list::list(
             ctx.db(),
             ctx.caller(),
             &filter,
@@ -457,7 +457,7 @@ impl MeasureMutation {
         input: CreateMeasureInput,
     ) -> Result<Measure> {
         let created = write(ctx, async |txn, who| {
-            domain::measure::create(
+            domain::records::measure::create(
                 txn,
                 who,
                 NewMeasure {
@@ -492,7 +492,7 @@ impl MeasureMutation {
             department_code: patch(input.department_code),
         };
         let updated = write(ctx, async |txn, who| {
-            domain::measure::update(txn, who, id, input.version, changes).await
+            domain::records::measure::update(txn, who, id, input.version, changes).await
         })
         .await?;
         Ok(updated.into())
@@ -502,7 +502,7 @@ impl MeasureMutation {
     async fn archive_measure(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Measure> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::change::archive::<entity::measure::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::measure::Entity>(txn, who, id, version).await
         })
         .await?
         .into())
@@ -511,7 +511,7 @@ impl MeasureMutation {
     /// Adds a measurable target to a finding (managers within their subtree, admins).
     async fn create_target(&self, ctx: &Context<'_>, input: CreateTargetInput) -> Result<Target> {
         let created = write(ctx, async |txn, who| {
-            domain::target::create(
+            domain::records::target::create(
                 txn,
                 who,
                 NewTarget {
@@ -544,7 +544,7 @@ impl MeasureMutation {
             better: input.better.map(Into::into),
         };
         let updated = write(ctx, async |txn, who| {
-            domain::target::update(txn, who, id, input.version, changes).await
+            domain::records::target::update(txn, who, id, input.version, changes).await
         })
         .await?;
         Ok(updated.into())
@@ -554,7 +554,7 @@ impl MeasureMutation {
     async fn archive_target(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Target> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::change::archive::<entity::target::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::target::Entity>(txn, who, id, version).await
         })
         .await?
         .into())

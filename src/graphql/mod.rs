@@ -308,7 +308,7 @@ pub fn build_schema(
         .finish();
     let loader = DataLoader::new(loaders::Loader::new(db.clone()), tokio::spawn)
         .delay(limits.dataloader_delay);
-    let generation = Arc::new(crate::domain::kept::Generation::new(db.clone()));
+    let generation = Arc::new(crate::domain::reads::kept::Generation::new(db.clone()));
     // Every operation it runs has passed the strict rules on the checking copy.
     let run = configured(builder(), &config)
         .validation_mode(ValidationMode::Fast)
@@ -319,13 +319,17 @@ pub fn build_schema(
         .data(evidence)
         .data(bus)
         .data(Arc::new(live::SharedReads::new(1024)))
-        .data(Arc::new(crate::domain::login_throttle::Throttle::new(
-            crate::domain::login_throttle::Budgets::from_config(&config.jwt),
-        )))
-        .data(Arc::new(crate::domain::summary::Cache::new(
+        .data(Arc::new(
+            crate::domain::gate::login_throttle::Throttle::new(
+                crate::domain::gate::login_throttle::Budgets::from_config(&config.jwt),
+            ),
+        ))
+        .data(Arc::new(crate::domain::reads::summary::Cache::new(
             generation.clone(),
         )))
-        .data(Arc::new(crate::domain::page::Counts::new(generation)))
+        .data(Arc::new(crate::domain::reads::page::Counts::new(
+            generation,
+        )))
         .finish();
     Served {
         check,
@@ -384,7 +388,7 @@ pub trait ContextExt {
     /// Today's date in the configured time zone (deadlines and overdue flags).
     fn today(&self) -> chrono::NaiveDate;
     /// Today and the early-warning thresholds.
-    fn thresholds(&self) -> crate::domain::warning::Thresholds;
+    fn thresholds(&self) -> crate::domain::workflow::warning::Thresholds;
 }
 
 impl ContextExt for Context<'_> {
@@ -411,8 +415,10 @@ impl ContextExt for Context<'_> {
     fn today(&self) -> chrono::NaiveDate {
         self.data_unchecked::<Arc<Config>>().timezone.today()
     }
-    fn thresholds(&self) -> crate::domain::warning::Thresholds {
-        crate::domain::warning::Thresholds::from_config(self.data_unchecked::<Arc<Config>>())
+    fn thresholds(&self) -> crate::domain::workflow::warning::Thresholds {
+        crate::domain::workflow::warning::Thresholds::from_config(
+            self.data_unchecked::<Arc<Config>>(),
+        )
     }
 }
 
@@ -430,7 +436,7 @@ pub fn patch<T, U: From<T>>(value: async_graphql::MaybeUndefined<T>) -> Option<O
     }
 }
 
-pub use crate::domain::finding_list::overdue_days;
+pub use crate::domain::reads::finding_list::overdue_days;
 
 /// The `ID` of a row.
 pub fn id(row: i32) -> ID {

@@ -13,8 +13,8 @@ use super::loaders::{EntryById, EvidenceOfEntry, MeasureById};
 use super::scalars::{Date, Time, naive};
 use super::write;
 use super::{ContextExt, id, parse_id, parse_opt_id};
-use crate::domain::page::{Page, PageArgs};
-use crate::domain::progress::{NewEntry, NewFile, NewLink};
+use crate::domain::reads::page::{Page, PageArgs};
+use crate::domain::records::progress::{NewEntry, NewFile, NewLink};
 use crate::domain::{self};
 use crate::error::AppError;
 use crate::evidence::Store;
@@ -135,7 +135,7 @@ impl Loads for EvidenceOfEntry {
 }
 
 /// The ledgers of the findings of a level, every finding's page in one read
-/// ([`crate::domain::progress::list_each`]).
+/// ([`crate::domain::records::progress::list_each`]).
 pub struct Ledgers;
 
 impl PageSource<Finding> for Ledgers {
@@ -153,9 +153,10 @@ impl PageSource<Finding> for Ledgers {
                 |err: AppError| async_graphql::Error::from(err).into_server_error(field.item.pos);
             let ids: Vec<i32> = level.items.iter().map(|f| f.0.id).collect();
             let env = level.env;
-            let pages = domain::progress::list_each(env.db, env.caller, &distinct(&ids), &args)
-                .await
-                .map_err(failed)?;
+            let pages =
+                domain::records::progress::list_each(env.db, env.caller, &distinct(&ids), &args)
+                    .await
+                    .map_err(failed)?;
             in_order(&ids, pages).map_err(failed)
         })
     }
@@ -168,7 +169,7 @@ impl PageSource<Finding> for Ledgers {
         _: Shown,
     ) -> BoxFuture<'a, Option<Box<dyn Preload<Finding>>>> {
         Box::pin(async move {
-            let read = domain::progress::each(env.caller, &args).ok()?;
+            let read = domain::records::progress::each(env.caller, &args).ok()?;
             Some(Under::<Finding, ProgressEntry>::boxed(read, |f| f.0.id))
         })
     }
@@ -258,7 +259,7 @@ impl ProgressMutation {
             files,
         };
         let store = ctx.data_unchecked::<Store>();
-        let created = domain::progress::add(ctx.db(), store, &ctx.acting(), entry).await?;
+        let created = domain::records::progress::add(ctx.db(), store, &ctx.acting(), entry).await?;
         Ok(created.into())
     }
 
@@ -272,7 +273,7 @@ impl ProgressMutation {
     ) -> Result<ProgressEntry> {
         let entry_id = parse_id("entryId", &entry_id)?;
         let created = write(ctx, async |txn, who| {
-            domain::progress::correct(txn, who, entry_id, &content).await
+            domain::records::progress::correct(txn, who, entry_id, &content).await
         })
         .await?;
         Ok(created.into())

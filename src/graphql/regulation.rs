@@ -11,8 +11,8 @@ use super::loaders::{DepartmentById, RegulationsOfFinding};
 use super::scalars::{Date, date, naive};
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
-use crate::domain::finding_list::Parent;
-use crate::domain::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
+use crate::domain::reads::finding_list::Parent;
+use crate::domain::records::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
 use crate::domain::{self};
 
 /// A regulation (规章制度) made or revised in answer to findings.
@@ -106,7 +106,7 @@ impl RegulationQuery {
     /// A regulation within the caller's reach, or null.
     async fn regulation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Regulation>> {
         let id = parse_id("id", &id)?;
-        super::found(domain::regulation::get(ctx.db(), ctx.caller(), id).await)
+        super::found(domain::records::regulation::get(ctx.db(), ctx.caller(), id).await)
     }
 
     /// The regulations within the caller's reach, by id.
@@ -142,7 +142,7 @@ impl RegulationQuery {
             include_archived: filter.include_archived,
         };
         let mut nested = Nested::of(ctx).await;
-        let page = domain::regulation::list(
+        let page = domain::records::regulation::list(
             ctx.db(),
             ctx.caller(),
             &filter,
@@ -203,7 +203,7 @@ impl RegulationMutation {
         input: CreateRegulationInput,
     ) -> Result<Regulation> {
         let created = write(ctx, async |txn, who| {
-            domain::regulation::create(
+            domain::records::regulation::create(
                 txn,
                 who,
                 NewRegulation {
@@ -236,7 +236,7 @@ impl RegulationMutation {
             status: input.status.map(Into::into),
         };
         let updated = write(ctx, async |txn, who| {
-            domain::regulation::update(txn, who, id, input.version, changes).await
+            domain::records::regulation::update(txn, who, id, input.version, changes).await
         })
         .await?;
         Ok(updated.into())
@@ -251,7 +251,8 @@ impl RegulationMutation {
     ) -> Result<Regulation> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::change::archive::<entity::regulation::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::regulation::Entity>(txn, who, id, version)
+                .await
         })
         .await?
         .into())
@@ -267,7 +268,7 @@ impl RegulationMutation {
         let finding_id = parse_id("findingId", &finding_id)?;
         let regulation_id = parse_id("regulationId", &regulation_id)?;
         let linked = write(ctx, async |txn, who| {
-            domain::regulation::set_link(txn, who, finding_id, regulation_id, true).await
+            domain::records::regulation::set_link(txn, who, finding_id, regulation_id, true).await
         })
         .await?;
         Ok(linked.into())
@@ -283,7 +284,7 @@ impl RegulationMutation {
         let finding_id = parse_id("findingId", &finding_id)?;
         let regulation_id = parse_id("regulationId", &regulation_id)?;
         let unlinked = write(ctx, async |txn, who| {
-            domain::regulation::set_link(txn, who, finding_id, regulation_id, false).await
+            domain::records::regulation::set_link(txn, who, finding_id, regulation_id, false).await
         })
         .await?;
         Ok(unlinked.into())

@@ -13,7 +13,7 @@ use super::loaders::InspectionById;
 use super::write;
 use super::{ContextExt, parse_id, parse_opt_id};
 use crate::config::Config;
-use crate::domain::report::{self as reports, DueState as StoredDue, ReportFilter};
+use crate::domain::documents::report::{self as reports, DueState as StoredDue, ReportFilter};
 use crate::report::render::{self, Format};
 
 /// What a report is (报告类型).
@@ -247,7 +247,7 @@ impl ReportQuery {
             let entry = crate::report::bulletin::IndexEntry::of(r.id, &snapshot);
             rows.push((cursor.clone(), (entry, snapshot)));
         }
-        let page = crate::domain::page::Page {
+        let page = crate::domain::reads::page::Page {
             rows,
             has_previous: page.has_previous,
             has_next: page.has_next,

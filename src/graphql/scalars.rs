@@ -15,15 +15,17 @@ pub struct Date(pub NaiveDate);
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
 )]
 impl ScalarType for Date {
-    /// Exactly `YYYY-MM-DD` ([`crate::domain::text::iso_date`], the one rule for a date a
+    /// Exactly `YYYY-MM-DD` ([`crate::domain::records::text::iso_date`], the one rule for a date a
     /// person types): `2026-2-3` is refused with the scalar's own message, in the request's
     /// language, and `BAD_USER_INPUT`.
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => crate::domain::text::iso_date(s).map(Date).ok_or_else(|| {
-                InputValueError::custom(t!("date-scalar", value = s.as_str()))
-                    .with_extension("code", crate::error::codes::BAD_USER_INPUT)
-            }),
+            Value::String(s) => crate::domain::records::text::iso_date(s)
+                .map(Date)
+                .ok_or_else(|| {
+                    InputValueError::custom(t!("date-scalar", value = s.as_str()))
+                        .with_extension("code", crate::error::codes::BAD_USER_INPUT)
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -10,7 +10,7 @@ use super::ContextExt;
 use super::department::{self, Department};
 use super::inspection::Category;
 use super::loaders::CategoryById;
-use crate::domain::summary::{self, Counts, GroupBy, Over};
+use crate::domain::reads::summary::{self, Counts, GroupBy, Over};
 use crate::error::AppResult;
 
 /// Counts over a set of findings.

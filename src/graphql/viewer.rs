@@ -1,5 +1,5 @@
 //! `viewerCan` and `allowedTransitions`: what the caller may do with each record, so that a
-//! front end shows the buttons that work. The flags come from [`crate::domain::can`] (the
+//! front end shows the buttons that work. The flags come from [`crate::domain::workflow::can`] (the
 //! rules the mutations enforce) through a DataLoader made for each request, since the answer
 //! depends on the caller: a page of records costs a few statements whatever its size.
 
@@ -13,9 +13,9 @@ use entity::{category, department, finding, inspection, measure, regulation, rep
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::loaders::LoadError;
-use crate::domain::can::{self, FindingCan, RecordCan, ReportCan};
-use crate::domain::workflow::Move;
-use crate::domain::{Acting, relations};
+use crate::domain::workflow::can::{self, FindingCan, RecordCan, ReportCan};
+use crate::domain::workflow::close_out::Move;
+use crate::domain::{Acting, reads::relations};
 use crate::error::AppResult;
 
 /// The per-request loader of the caller's flags.

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, Result, SimpleObject};
 
 use super::ContextExt;
 use super::loaders::{DepartmentById, InspectionById};
-use crate::domain::warning::{Audience, Level, audience};
+use crate::domain::workflow::warning::{Audience, Level, audience};
 
 /// How close work is to its deadline (预警等级).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

@@ -14,9 +14,9 @@ use super::loaders::DepartmentById;
 use super::warning::{AlertRole, WarningLevel};
 use super::{ContextExt, parse_id, patch, write};
 use crate::config::Config;
-use crate::domain::warning::{Audience, Level};
-use crate::domain::webhook::{self, EndpointPatch, NewEndpoint};
-use crate::domain::{self, alert};
+use crate::domain::integration::webhook::{self, EndpointPatch, NewEndpoint};
+use crate::domain::workflow::warning::{Audience, Level};
+use crate::domain::{self, workflow::alert};
 
 /// A system that receives rectrack's events by signed HTTP POST (Standard Webhooks: headers
 /// `webhook-id`, `webhook-timestamp` and `webhook-signature`, HMAC-SHA256 of
@@ -51,7 +51,7 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
     fn from(e: webhook_endpoint::Model) -> Self {
         Self {
             id: ID(e.id.to_string()),
-            url: crate::domain::webhook_target::shown(&e.url),
+            url: crate::domain::integration::webhook_target::shown(&e.url),
             description: e.description,
             event_types: e
                 .event_types
@@ -259,7 +259,7 @@ impl From<webhook_notice::Model> for WebhookNotice {
 impl WebhookNotice {
     /// The endpoint it is about.
     async fn endpoint(&self, ctx: &Context<'_>) -> Result<WebhookEndpoint> {
-        use crate::domain::change::Kind;
+        use crate::domain::records::change::Kind;
         let endpoint =
             webhook_endpoint::Entity::readable(ctx.db(), &ctx.acting(), self.endpoint_id).await?;
         Ok(endpoint.into())
@@ -340,7 +340,7 @@ impl WebhookQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<WebhookNotice>> {
-        let page = crate::domain::webhook_notice::list(
+        let page = crate::domain::integration::webhook_notice::list(
             ctx.db(),
             &ctx.acting(),
             None,
@@ -435,7 +435,8 @@ impl WebhookMutation {
     ) -> Result<WebhookEndpoint> {
         let id = parse_id("id", &id)?;
         let archived = write(ctx, async |txn, who| {
-            domain::change::archive::<webhook_endpoint::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<webhook_endpoint::Entity>(txn, who, id, version)
+                .await
         })
         .await?;
         Ok(archived.into())

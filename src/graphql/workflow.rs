@@ -6,7 +6,7 @@ use super::finding::Finding;
 use super::parse_id;
 use super::progress::ProgressEntry;
 use super::write;
-use crate::domain::workflow::{self, Move, MoveInput};
+use crate::domain::workflow::close_out::{self, Move, MoveInput};
 
 #[derive(Default)]
 pub struct WorkflowMutation;
@@ -21,7 +21,7 @@ async fn step(
     let id = parse_id("findingId", id)?;
     let input = MoveInput { version, ..input };
     let moved = write(ctx, async |txn, who| {
-        workflow::transition(txn, who, id, step, input).await
+        close_out::transition(txn, who, id, step, input).await
     })
     .await?;
     Ok(moved.into())
@@ -118,7 +118,7 @@ impl WorkflowMutation {
     ) -> Result<ProgressEntry> {
         let id = parse_id("findingId", &finding_id)?;
         let entry = write(ctx, async |txn, who| {
-            workflow::record_recheck(txn, who, id, passed, &note).await
+            close_out::record_recheck(txn, who, id, passed, &note).await
         })
         .await?;
         Ok(entry.into())

@@ -82,7 +82,7 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
             Some(known) => Some(known),
             None => {
                 let commits = crate::live::commits();
-                let found = crate::domain::department::find_by_code(&state.db, code)
+                let found = crate::domain::records::department::find_by_code(&state.db, code)
                     .await?
                     .filter(|d| d.archived_at.is_none())
                     .ok_or_else(|| invalid(format!("unknown department '{code}'")))?;
@@ -98,7 +98,7 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
         },
     };
     if let Some((account_id, version)) = claims.account {
-        let account = crate::domain::account::find(&state.db, account_id).await?;
+        let account = crate::domain::records::account::find(&state.db, account_id).await?;
         match account {
             Some(a) if a.disabled => return Err(invalid(t!("account-disabled"))),
             Some(a) if a.token_version == version => {}

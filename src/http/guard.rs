@@ -6,7 +6,7 @@
 //!   (`RECTRACK_CORS_ORIGINS`; none by default);
 //! - anonymous requests (login among them) and the public pages are rate-limited per client
 //!   address, with `429` and `Retry-After`; this counts requests, and the login function counts
-//!   each attempt however many one request carries (`domain::login_throttle`), by the client
+//!   each attempt however many one request carries (`domain::gate::login_throttle`), by the client
 //!   address found here.
 
 use std::net::{IpAddr, SocketAddr};

@@ -1,6 +1,6 @@
 //! `Idempotency-Key` on mutation requests: a script that retries after a network error or a
 //! `SERVICE_UNAVAILABLE` gets the stored answer of the first attempt instead of a second change
-//! (the rules are [`crate::domain::idempotency`]'s). The same key with a different request is
+//! (the rules are [`crate::domain::gate::idempotency`]'s). The same key with a different request is
 //! refused with CONFLICT.
 
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::refuse;
 use crate::audit::hex;
 use crate::auth::Caller;
-use crate::domain::idempotency::{self, Attempt, Claim, Stored};
+use crate::domain::gate::idempotency::{self, Attempt, Claim, Stored};
 use crate::error::codes;
 use crate::state::AppState;
 

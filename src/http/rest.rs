@@ -21,10 +21,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use crate::domain::page::PageArgs;
-use crate::domain::summary::{self, Counts};
-use crate::domain::warning::Thresholds;
-use crate::domain::{self, Acting, relations, report as reports};
+use crate::domain::reads::page::PageArgs;
+use crate::domain::reads::summary::{self, Counts};
+use crate::domain::workflow::warning::Thresholds;
+use crate::domain::{self, Acting, documents::report as reports, reads::relations};
 use crate::error::{AppError, AppResult};
 use crate::report::render::{self, Document, Format};
 use crate::state::AppState;
@@ -216,7 +216,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         let query = parts.uri.query().unwrap_or("");
         let mut params = HashMap::new();
         for (key, value) in url_pairs(query)? {
-            crate::domain::text::refuse_nul(&key, &value)?;
+            crate::domain::records::text::refuse_nul(&key, &value)?;
             params.insert(key, value);
         }
         Ok(Params(params))
@@ -407,12 +407,19 @@ async fn inspections(
     Identified(caller): Identified,
     params: Params,
 ) -> AppResult<Json<PageOut<InspectionOut>>> {
-    let filter = domain::inspection::InspectionFilter {
+    let filter = domain::records::inspection::InspectionFilter {
         include_archived: true,
         ..Default::default()
     };
-    let page =
-        domain::inspection::list(&state.db, &caller, &filter, false, &params.page()?, None).await?;
+    let page = domain::records::inspection::list(
+        &state.db,
+        &caller,
+        &filter,
+        false,
+        &params.page()?,
+        None,
+    )
+    .await?;
     let units = relations::departments(&state.db, page.rows.iter().map(|(_, i)| i.unit_id)).await?;
     let next_cursor = next_cursor(&page);
     let items = page
@@ -464,13 +471,13 @@ async fn inspection(
     Identified(caller): Identified,
     Id(id): Id,
 ) -> AppResult<Json<InspectionOut>> {
-    let found = domain::inspection::get(&state.db, &caller, id).await?;
+    let found = domain::records::inspection::get(&state.db, &caller, id).await?;
     let units = relations::departments(&state.db, [found.unit_id]).await?;
     Ok(Json(inspection_out(found, &units)))
 }
 
 /// The cursor of the page after this one, if there is one.
-fn next_cursor<M>(page: &domain::page::Page<M>) -> Option<String> {
+fn next_cursor<M>(page: &domain::reads::page::Page<M>) -> Option<String> {
     page.has_next
         .then(|| page.rows.last().map(|(c, _)| c.to_string()))
         .flatten()
@@ -564,7 +571,7 @@ async fn findings(
     params: Params,
 ) -> AppResult<Json<PageOut<FindingOut>>> {
     let thresholds = Thresholds::from_config(&state.config);
-    let pulled = domain::sync::pull(
+    let pulled = domain::reads::sync::pull(
         &state.db,
         &caller,
         &thresholds,
@@ -581,7 +588,7 @@ async fn findings(
         .page
         .rows
         .into_iter()
-        .map(|(_, f): (domain::page::Cursor, finding::Model)| {
+        .map(|(_, f): (domain::reads::page::Cursor, finding::Model)| {
             let (code, name) = department(f.department_id)
                 .map(|d| (d.code.clone(), d.name.clone()))
                 .unwrap_or_default();
@@ -804,7 +811,7 @@ async fn evidence_file(
     Identified(caller): Identified,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let item = domain::progress::downloadable(&state.db, &caller, id).await?;
+    let item = domain::records::progress::downloadable(&state.db, &caller, id).await?;
     let sha256 = item.sha256.clone().unwrap_or_default();
     let path = state
         .evidence

@@ -21,7 +21,7 @@ use entity::event;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::{broadcast, watch};
 
-use crate::domain::events;
+use crate::domain::integration::events;
 use crate::error::AppResult;
 
 /// Starts the instance's background work: webhook delivery, early warnings (when enabled)
@@ -48,7 +48,7 @@ async fn prune(db: DatabaseConnection, config: Arc<crate::config::Config>) {
             if let Err(err) = events::prune(&db, before).await {
                 tracing::warn!(code = err.code(), "pruning old events failed");
             }
-            if let Err(err) = crate::domain::delivery::prune(&db, before).await {
+            if let Err(err) = crate::domain::integration::delivery::prune(&db, before).await {
                 tracing::warn!(code = err.code(), "pruning old webhook deliveries failed");
             }
         }

@@ -1,6 +1,6 @@
 //! The early-warning sweep: once a day in the configured zone (at start-up, then whenever the
 //! local date changes), every open finding and measure due within the GREEN window is checked
-//! and crossings not yet recorded are raised ([`crate::domain::alert`]). Between sweeps, each
+//! and crossings not yet recorded are raised ([`crate::domain::workflow::alert`]). Between sweeps, each
 //! finding change (a deadline moved, a measure added or reopened, ...) is checked as its event
 //! arrives, so a crossing caused by a change is raised at once. Crossings are unique in the
 //! database, so sweeps on several instances, or repeated after a restart, notify once.
@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
 use crate::config::Config;
-use crate::domain::events::FINDING_CHANGED;
-use crate::domain::warning::Thresholds;
-use crate::domain::{Acting, alert};
+use crate::domain::integration::events::FINDING_CHANGED;
+use crate::domain::workflow::warning::Thresholds;
+use crate::domain::{Acting, workflow::alert};
 use crate::error::AppResult;
 
 /// Findings (with their measures) checked per transaction. Small, because every crossing

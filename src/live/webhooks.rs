@@ -12,7 +12,7 @@
 //!   expire, and the delivery is sent again under the same `webhook-id`.
 //! - An endpoint failing continuously for `webhook_disable_after` (a time: 5 days by
 //!   default), with no delivery in between, is disabled; the first failure of a run and the
-//!   disabling are audited and told to the administrators ([`crate::domain::webhook_notice`]).
+//!   disabling are audited and told to the administrators ([`crate::domain::integration::webhook_notice`]).
 //!   Its messages are kept and wait until it is enabled again.
 //! - Every attempt goes only where [`webhook_target`] allows: the stored URL is checked again
 //!   (the allow-list may have changed since registration), and a host name is resolved by
@@ -31,9 +31,9 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
-use crate::domain::delivery::{self, Outcome, PARALLEL};
-use crate::domain::webhook;
-use crate::domain::webhook_target::{self, AllowList};
+use crate::domain::integration::delivery::{self, Outcome, PARALLEL};
+use crate::domain::integration::webhook;
+use crate::domain::integration::webhook_target::{self, AllowList};
 use crate::error::AppResult;
 
 /// The resolver deliveries connect through: the system's lookup, then every address checked.

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
 use crate::db;
-use crate::domain::department;
+use crate::domain::records::department;
 use crate::error::{AppError, AppResult};
 
 const DEMO: &str = include_str!("zhanjiang_2020.json");

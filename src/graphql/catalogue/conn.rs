@@ -20,7 +20,7 @@ use sea_orm::EntityTrait;
 
 use super::run::{Plan, collect, failed, lists_at};
 use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown, meta_field, object_type};
-use crate::domain::page::{Cursor, EachRead, Lateral, Page, PageArgs};
+use crate::domain::reads::page::{Cursor, EachRead, Lateral, Page, PageArgs};
 use crate::error::AppResult;
 
 /// A page of catalogued records as a connection.
@@ -45,7 +45,7 @@ impl<T> Conn<T> {
 
 impl<T: Catalogued> Conn<T> {
     /// The connection of a page of rows read with the list `nested` under them (a page read by
-    /// [`page::fetch_under`](crate::domain::page::fetch_under) with [`Nested::lateral`]).
+    /// [`page::fetch_under`](crate::domain::reads::page::fetch_under) with [`Nested::lateral`]).
     pub fn with<M>(page: Page<M>, nested: Option<Nested<T>>) -> ServerResult<Self>
     where
         T: From<M>,
@@ -110,7 +110,7 @@ impl<T: Catalogued> Nested<T> {
         None
     }
 
-    /// The list's read, for [`page::fetch_under`](crate::domain::page::fetch_under).
+    /// The list's read, for [`page::fetch_under`](crate::domain::reads::page::fetch_under).
     pub fn lateral(&mut self) -> &mut dyn Lateral {
         self.read.lateral()
     }

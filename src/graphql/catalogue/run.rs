@@ -23,8 +23,8 @@ use sea_orm::DatabaseConnection;
 use super::{Catalogued, Field, How, Key, Leaf, LevelField, Row};
 use crate::auth::Caller;
 use crate::config::Config;
-use crate::domain::page::Counts;
-use crate::domain::warning::Thresholds;
+use crate::domain::reads::page::Counts;
+use crate::domain::workflow::warning::Thresholds;
 use crate::graphql::loaders::{LoadError, Loader};
 
 /// What every field of a request may read besides its row: the database, the shared loader,

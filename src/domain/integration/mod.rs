@@ -1,0 +1,8 @@
+//! Telling other systems: the event outbox (`events`), webhook endpoints, their targets and
+//! notices, and deliveries from the outbox.
+
+pub mod delivery;
+pub mod events;
+pub mod webhook;
+pub mod webhook_notice;
+pub mod webhook_target;

@@ -1,0 +1,16 @@
+//! Reading within reach: the caller's scope (`scope`), batched relations, keyset pages with
+//! nested and lateral reads and their kept counts (`page`, `kept`), the lists of findings and
+//! measures, search (`listing`), summaries, records as of a moment, the audit log, incremental
+//! pull (`sync`).
+
+pub mod as_of;
+pub mod audit_log;
+pub mod finding_list;
+pub mod kept;
+pub mod listing;
+pub mod measure_list;
+pub mod page;
+pub mod relations;
+pub mod scope;
+pub mod summary;
+pub mod sync;
