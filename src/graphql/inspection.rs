@@ -6,7 +6,7 @@ use entity::{category, inspection};
 use super::catalogue::{
     self, Arg, Conn, Fields, Loads, Nested, page_args, page_cost, page_of, times,
 };
-use super::connection::{OrderDirection, args, connection};
+use super::enums::OrderDirection;
 use super::finding::FindingsUnder;
 use super::loaders::{CategoriesOfInspection, CategoryById, DepartmentById, InspectionById};
 use super::scalars::{Date, date, naive};
@@ -15,6 +15,7 @@ use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::finding_list::Parent;
 use crate::domain::inspection::{InspectionFilter, InspectionPatch, NewInspection};
+use crate::domain::page::PageArgs;
 use crate::domain::summary::Over;
 use crate::domain::{self};
 
@@ -125,7 +126,7 @@ impl catalogue::Object for Inspection {
                         &page_of(ctx)?,
                     )
                     .await?;
-                    Ok(connection(page, super::look_back::Recheck::from))
+                    Ok(Conn::<super::look_back::Recheck>::of(page))
                 })
             },
         )
@@ -228,7 +229,7 @@ impl InspectionQuery {
     }
 
     /// The inspections within the caller's reach, by start date (newest last unless DESC).
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn inspections(
         &self,
@@ -252,7 +253,12 @@ impl InspectionQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
             nested.as_mut().map(Nested::lateral),
         )
         .await?;
