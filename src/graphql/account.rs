@@ -4,19 +4,22 @@ use super::scalars::{Time, time};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::account;
 
+use super::catalogue::{self, Conn, Fields};
 use super::department::{self, Department};
 use super::enums::Role;
+use super::loaders::DepartmentById;
 use super::write;
 use super::{ContextExt, parse_id};
 use crate::auth::Permission;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::domain;
-use crate::domain::gate::login_throttle::Throttle;
 use crate::domain::records::account::{Credentials, NewAccount};
+use crate::domain::gate::login_throttle::Throttle;
+use crate::domain::reads::page::PageArgs;
 use crate::http::guard::ClientAddress;
 
 /// The caller: identity, role, department and what follows from them (当前用户).
@@ -37,24 +40,15 @@ pub struct Me {
 }
 
 /// A local login account (本地账号).
-#[derive(SimpleObject)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Account {
-    /// Opaque identifier.
     pub id: ID,
-    /// Login name, unique (1 to 64 characters).
     pub username: String,
-    /// Name shown to users, if set.
     pub display_name: Option<String>,
-    /// Role (角色): what the account may do.
     pub role: Role,
-    /// Whether the account is disabled: it cannot log in and its tokens are rejected.
     pub disabled: bool,
-    /// When the account last logged in successfully, if ever.
     pub last_login_at: Option<Time>,
-    /// When the account was created.
     pub created_at: Time,
-    #[graphql(skip)]
     pub department_id: Option<i32>,
 }
 
@@ -73,26 +67,59 @@ impl From<account::Model> for Account {
     }
 }
 
-#[ComplexObject]
-impl Account {
-    /// Set while logins to the account are refused from every address (its failures from all
-    /// addresses spent `RECTRACK_LOGIN_ACCOUNT_MAX_FAILURES`): when they are let through again.
-    /// A name refused only from the addresses that guessed at it is not shown.
-    async fn locked_until(&self, ctx: &Context<'_>) -> Option<Time> {
-        let left = ctx
-            .data_opt::<Arc<Throttle>>()?
-            .name_refused_for(&self.username)?;
-        let left = chrono::Duration::from_std(left).ok()?;
-        Some(Time(chrono::Utc::now() + left))
-    }
+impl catalogue::Object for Account {
+    const NAME: &'static str = "Account";
+    const DOC: &'static str = "A local login account (本地账号).";
 
-    /// The department the account acts for.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        match self.department_id {
-            Some(id) => department::load(ctx, id).await,
-            None => Ok(None),
-        }
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |a, _| a.id.clone());
+        f.value(
+            "username",
+            "Login name, unique (1 to 64 characters).",
+            |a, _| a.username.clone(),
+        );
+        f.value("displayName", "Name shown to users, if set.", |a, _| {
+            a.display_name.clone()
+        });
+        f.value("role", "Role (角色): what the account may do.", |a, _| {
+            a.role
+        });
+        f.value(
+            "disabled",
+            "Whether the account is disabled: it cannot log in and its tokens are rejected.",
+            |a, _| a.disabled,
+        );
+        f.value(
+            "lastLoginAt",
+            "When the account last logged in successfully, if ever.",
+            |a, _| a.last_login_at,
+        );
+        f.value("createdAt", "When the account was created.", |a, _| {
+            a.created_at
+        });
+        f.each(
+            "lockedUntil",
+            "Set while logins to the account are refused from every address (its failures from all\naddresses spent `RECTRACK_LOGIN_ACCOUNT_MAX_FAILURES`): when they are let through again.\nA name refused only from the addresses that guessed at it is not shown.",
+            |a, ctx| Box::pin(async move { Ok(locked_until(ctx, &a.username)) }),
+        );
+        f.one(
+            "department",
+            "The department the account acts for.",
+            |a, _| a.department_id.map(DepartmentById),
+        );
     }
+}
+
+crate::object!(Account);
+
+/// When logins to account `username` are let through again, while they are refused from every
+/// address (the throttle lives in the server's memory, hence the context).
+fn locked_until(ctx: &Context<'_>, username: &str) -> Option<Time> {
+    let left = ctx
+        .data_opt::<Arc<Throttle>>()?
+        .name_refused_for(username)?;
+    let left = chrono::Duration::from_std(left).ok()?;
+    Some(Time(chrono::Utc::now() + left))
 }
 
 /// A short-lived access token for a local account.
@@ -137,7 +164,7 @@ pub struct UpdateAccountInput {
 #[Object]
 impl AccountQuery {
     /// The local accounts (admins), by id; `search` matches the username or display name.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -146,15 +173,20 @@ impl AccountQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<super::connection::Conn<Account>> {
+    ) -> Result<Conn<Account>> {
         let page = domain::records::account::list(
             ctx.db(),
             &ctx.acting(),
             search.as_deref(),
-            &super::connection::args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
-        Ok(super::connection::connection(page, Account::from))
+        Ok(Conn::of(page))
     }
 
     /// The caller, or null when no token was sent.
@@ -253,8 +285,7 @@ impl AccountMutation {
         let id = parse_id("id", &input.id)?;
         let department = super::patch(input.department_code);
         Ok(write(ctx, async |txn, who| {
-            domain::records::account::set_role(txn, who, id, input.role.map(Into::into), department)
-                .await
+            domain::records::account::set_role(txn, who, id, input.role.map(Into::into), department).await
         })
         .await?
         .into())
@@ -308,8 +339,7 @@ impl AccountMutation {
         new_password: String,
     ) -> Result<Account> {
         Ok(write(ctx, async |txn, who| {
-            domain::records::account::change_own_password(txn, who, current_password, new_password)
-                .await
+            domain::records::account::change_own_password(txn, who, current_password, new_password).await
         })
         .await?
         .into())

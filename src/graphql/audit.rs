@@ -1,60 +1,81 @@
 //! The audit trail (审计日志).
 
 use super::scalars::Time;
-use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Json, Object, Result};
 use entity::audit_event;
 
-use super::ContextExt;
-use super::connection::{Conn, OrderDirection, args, connection};
+use super::catalogue::{self, Conn, Fields};
+use super::enums::OrderDirection;
+use super::{ContextExt, id};
 use crate::domain::reads::audit_log::{self, AuditFilter};
+use crate::domain::reads::page::PageArgs;
 
 /// One recorded change: who did what to which record, with the record before and after.
-#[derive(SimpleObject, Clone)]
-pub struct AuditEvent {
-    /// Opaque identifier; events are numbered in the order they were recorded.
-    pub id: ID,
-    /// When the change was made (UTC).
-    pub occurred_at: Time,
-    /// The token subject that made it.
-    pub actor: String,
-    /// The role it acted in, or `system`.
-    pub actor_role: String,
-    /// What was done, e.g. `finding.update`.
-    pub action: String,
-    /// The kind of record changed, e.g. `finding`.
-    pub entity_type: String,
-    /// The changed record's id.
-    pub entity_id: String,
-    /// The record before the change (null when created).
-    pub before: Option<Json<serde_json::Value>>,
-    /// The record after the change.
-    pub after: Option<Json<serde_json::Value>>,
-    /// The HTTP request that made the change (`x-request-id`).
-    pub request_id: Option<String>,
-    /// SHA-256 of the previous event's hash and this event's content: the chain link.
-    pub hash: String,
-    /// The previous event's hash.
-    pub prev_hash: String,
-}
+#[derive(Clone)]
+pub struct AuditEvent(pub audit_event::Model);
 
 impl From<audit_event::Model> for AuditEvent {
     fn from(e: audit_event::Model) -> Self {
-        Self {
-            id: ID(e.id.to_string()),
-            occurred_at: Time(e.occurred_at),
-            actor: e.actor_sub,
-            actor_role: e.actor_role,
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
-            before: e.before.map(Json),
-            after: e.after.map(Json),
-            request_id: e.request_id,
-            hash: e.hash,
-            prev_hash: e.prev_hash,
-        }
+        Self(e)
     }
 }
+
+impl catalogue::Object for AuditEvent {
+    const NAME: &'static str = "AuditEvent";
+    const DOC: &'static str =
+        "One recorded change: who did what to which record, with the record before and after.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "id",
+            "Opaque identifier; events are numbered in the order they were recorded.",
+            |e, _| id(e.0.id),
+        );
+        f.value("occurredAt", "When the change was made (UTC).", |e, _| {
+            Time(e.0.occurred_at)
+        });
+        f.value("actor", "The token subject that made it.", |e, _| {
+            e.0.actor_sub.clone()
+        });
+        f.value("actorRole", "The role it acted in, or `system`.", |e, _| {
+            e.0.actor_role.clone()
+        });
+        f.value("action", "What was done, e.g. `finding.update`.", |e, _| {
+            e.0.action.clone()
+        });
+        f.value(
+            "entityType",
+            "The kind of record changed, e.g. `finding`.",
+            |e, _| e.0.entity_type.clone(),
+        );
+        f.value("entityId", "The changed record's id.", |e, _| {
+            e.0.entity_id.clone()
+        });
+        f.value(
+            "before",
+            "The record before the change (null when created).",
+            |e, _| e.0.before.clone().map(Json),
+        );
+        f.value("after", "The record after the change.", |e, _| {
+            e.0.after.clone().map(Json)
+        });
+        f.value(
+            "requestId",
+            "The HTTP request that made the change (`x-request-id`).",
+            |e, _| e.0.request_id.clone(),
+        );
+        f.value(
+            "hash",
+            "SHA-256 of the previous event's hash and this event's content: the chain link.",
+            |e, _| e.0.hash.clone(),
+        );
+        f.value("prevHash", "The previous event's hash.", |e, _| {
+            e.0.prev_hash.clone()
+        });
+    }
+}
+
+crate::object!(AuditEvent);
 
 /// Which events to list.
 #[derive(InputObject, Default)]
@@ -80,7 +101,7 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// The audit trail, newest first by default: admins and inspectors see every event,
     /// managers those of their subtree's records.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
@@ -107,9 +128,14 @@ impl AuditQuery {
             ctx.caller(),
             &filter,
             ascending,
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
-        Ok(connection(page, AuditEvent::from))
+        Ok(Conn::of(page))
     }
 }

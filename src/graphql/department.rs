@@ -6,13 +6,14 @@ use entity::department;
 use super::catalogue::{self, Fields, Loads, times};
 
 use super::catalogue::Conn;
-use super::connection::{OrderDirection, args};
 use super::enums::DepartmentKind;
+use super::enums::OrderDirection;
 use super::loaders::{ChildrenOfDepartment, DepartmentById};
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
-use crate::domain::reads::summary::Over;
 use crate::domain::records::department::{DepartmentFilter, DepartmentPatch};
+use crate::domain::reads::page::PageArgs;
+use crate::domain::reads::summary::Over;
 use crate::domain::{self};
 
 /// A unit (单位) or one of its sections (科室).
@@ -142,7 +143,7 @@ impl DepartmentQuery {
     }
 
     /// The departments within the caller's reach, by id.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn departments(
         &self,
@@ -166,7 +167,12 @@ impl DepartmentQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
         Ok(Conn::of(page))

@@ -162,3 +162,19 @@ mirror!(
         Lower,
     }
 );
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum OrderDirection {
+    /// Ascending (the default).
+    #[default]
+    Asc,
+    /// Descending.
+    Desc,
+}
+
+impl OrderDirection {
+    pub fn descending(self) -> bool {
+        self == OrderDirection::Desc
+    }
+}

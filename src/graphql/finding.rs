@@ -10,7 +10,7 @@ use super::catalogue::{
     self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, Under,
     distinct, in_order, times,
 };
-use super::connection::{OrderDirection, args};
+use super::enums::OrderDirection;
 use super::enums::{FindingStatus, RectificationType};
 use super::loaders::{
     CategoryById, DepartmentById, FindingById, InspectionById, LookBackOfFinding,
@@ -453,26 +453,9 @@ pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
     decoded(<Finding as catalogue::Catalogued>::catalogue().reads(names))
 }
 
-/// [`columns`] for the finding the current field returns.
-pub fn shown_here(ctx: &Context<'_>) -> Columns {
-    let field = ctx.field();
-    let names = field.selection_set().map(|field| field.name());
-    decoded(<Finding as catalogue::Catalogued>::catalogue().reads(names))
-}
-
 /// The columns of [`catalogue::Catalogue::reads`]'s answer (`None`: all of them).
 fn decoded(reads: Option<u64>) -> Columns {
     reads.map_or(Columns::ALL, Columns::from_bits)
-}
-
-/// A finding by id for a field that returns one (a relation of a visible record is visible).
-pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Option<Finding>> {
-    let columns = shown_here(ctx);
-    Ok(ctx
-        .loader()
-        .load_one(FindingById(id, columns))
-        .await?
-        .map(Finding))
 }
 
 /// Lists findings for the root field.
@@ -556,7 +539,7 @@ impl FindingQuery {
     }
 
     /// The findings within the caller's reach.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn findings(
         &self,
@@ -572,7 +555,12 @@ impl FindingQuery {
             ctx,
             filter.unwrap_or_default(),
             order_by,
-            args(first, after, last, before),
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await
     }

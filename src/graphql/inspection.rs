@@ -6,7 +6,7 @@ use entity::{category, inspection};
 use super::catalogue::{
     self, Arg, Conn, Fields, Loads, Nested, page_args, page_cost, page_of, times,
 };
-use super::connection::{OrderDirection, args, connection};
+use super::enums::OrderDirection;
 use super::finding::FindingsUnder;
 use super::loaders::{CategoriesOfInspection, CategoryById, DepartmentById, InspectionById};
 use super::scalars::{Date, date, naive};
@@ -14,8 +14,9 @@ use super::summary::StatusSummary;
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::reads::finding_list::Parent;
-use crate::domain::reads::summary::Over;
 use crate::domain::records::inspection::{InspectionFilter, InspectionPatch, NewInspection};
+use crate::domain::reads::page::PageArgs;
+use crate::domain::reads::summary::Over;
 use crate::domain::{self};
 
 /// An inspection of a unit by an inspection group (巡察).
@@ -125,7 +126,7 @@ impl catalogue::Object for Inspection {
                         &page_of(ctx)?,
                     )
                     .await?;
-                    Ok(connection(page, super::look_back::Recheck::from))
+                    Ok(Conn::<super::look_back::Recheck>::of(page))
                 })
             },
         )
@@ -228,7 +229,7 @@ impl InspectionQuery {
     }
 
     /// The inspections within the caller's reach, by start date (newest last unless DESC).
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn inspections(
         &self,
@@ -252,7 +253,12 @@ impl InspectionQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
             nested.as_mut().map(Nested::lateral),
         )
         .await?;
@@ -367,8 +373,7 @@ impl InspectionMutation {
     ) -> Result<Inspection> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::records::change::archive::<entity::inspection::Entity>(txn, who, id, version)
-                .await
+            domain::records::change::archive::<entity::inspection::Entity>(txn, who, id, version).await
         })
         .await?
         .into())
@@ -410,8 +415,7 @@ impl InspectionMutation {
     async fn archive_category(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::records::change::archive::<entity::category::Entity>(txn, who, id, version)
-                .await
+            domain::records::change::archive::<entity::category::Entity>(txn, who, id, version).await
         })
         .await?
         .into())

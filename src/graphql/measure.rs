@@ -5,8 +5,8 @@ use entity::enums::MeasureStatus as Status;
 use entity::{measure, target};
 
 use super::catalogue::{self, Conn, Fields, Loads};
-use super::connection::{OrderDirection, args};
 use super::enums::MeasureStatus;
+use super::enums::OrderDirection;
 use super::loaders::{
     DepartmentById, FindingById, MeasureById, MeasuresOfFinding, TargetsOfFinding,
 };
@@ -15,8 +15,9 @@ use super::warning::{WarningLevel, warning};
 use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::reads::finding_list::Columns;
-use crate::domain::reads::measure_list::{MeasureFilter, MeasureOrder};
 use crate::domain::records::measure::{MeasurePatch, NewMeasure};
+use crate::domain::reads::measure_list::{MeasureFilter, MeasureOrder};
+use crate::domain::reads::page::PageArgs;
 use crate::domain::records::target::{NewTarget, TargetPatch};
 use crate::domain::{self};
 
@@ -309,7 +310,7 @@ impl MeasureQuery {
     }
 
     /// The measures within the caller's reach.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn measures(
         &self,
@@ -353,7 +354,12 @@ impl MeasureQuery {
             &filter,
             (field, order_by.direction.descending()),
             &ctx.thresholds(),
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
         Ok(Conn::of(page))

@@ -10,7 +10,7 @@ pub mod bounds;
 mod bulk;
 mod bulletin;
 pub mod catalogue;
-mod connection;
+mod cost;
 mod department;
 pub mod documents;
 mod enums;
@@ -467,4 +467,11 @@ pub fn found<M, T: From<M>>(result: AppResult<M>) -> async_graphql::Result<Optio
         Err(AppError::NotFound(_)) => Ok(None),
         Err(err) => Err(err.into()),
     }
+}
+
+/// The path `catalogue/conn.rs` names a page's cost by, kept as an alias of [`cost::page_cost`]
+/// while the catalogue is rewritten elsewhere (it must not be edited here): the module of
+/// async-graphql connections that held it is gone. Goes once the catalogue names `cost`.
+mod connection {
+    pub use super::cost::page_cost;
 }

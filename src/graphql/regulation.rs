@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::regulation;
 
 use super::catalogue::{self, Conn, Fields, Loads, Nested};
-use super::connection::{OrderDirection, args};
+use super::enums::OrderDirection;
 use super::enums::{RegulationDomain, RegulationStatus};
 use super::finding::FindingsUnder;
 use super::loaders::{DepartmentById, RegulationsOfFinding};
@@ -12,6 +12,7 @@ use super::scalars::{Date, date, naive};
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::reads::finding_list::Parent;
+use crate::domain::reads::page::PageArgs;
 use crate::domain::records::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
 use crate::domain::{self};
 
@@ -110,7 +111,7 @@ impl RegulationQuery {
     }
 
     /// The regulations within the caller's reach, by id.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn regulations(
         &self,
@@ -147,7 +148,12 @@ impl RegulationQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
             nested.as_mut().map(Nested::lateral),
         )
         .await?;
@@ -251,8 +257,7 @@ impl RegulationMutation {
     ) -> Result<Regulation> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::records::change::archive::<entity::regulation::Entity>(txn, who, id, version)
-                .await
+            domain::records::change::archive::<entity::regulation::Entity>(txn, who, id, version).await
         })
         .await?
         .into())

@@ -1,18 +1,16 @@
 //! Semi-monthly reports (整改情况报告) and public bulletins (通报).
 
 use super::scalars::{Date, Time, date, time};
-use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use entity::enums::{ReportKind as StoredKind, ReportStatus as StoredStatus};
 use entity::report;
 
-use super::connection::{Conn, args, connection};
-use super::inspection::Inspection;
+use super::catalogue::{self, Conn, Fields};
 use super::loaders::InspectionById;
 use super::write;
 use super::{ContextExt, parse_id, parse_opt_id};
 use crate::config::Config;
+use crate::domain::reads::page::PageArgs;
 use crate::domain::documents::report::{self as reports, DueState as StoredDue, ReportFilter};
 use crate::report::render::{self, Format};
 
@@ -25,6 +23,8 @@ pub enum ReportKind {
     Bulletin,
 }
 
+crate::enum_leaf!(ReportKind);
+
 /// Where a report stands (报告状态).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum ReportStatus {
@@ -35,6 +35,8 @@ pub enum ReportStatus {
     /// Public (已公开).
     Published,
 }
+
+crate::enum_leaf!(ReportStatus);
 
 impl From<StoredKind> for ReportKind {
     fn from(k: StoredKind) -> Self {
@@ -75,24 +77,16 @@ impl From<ReportStatus> for StoredStatus {
 }
 
 /// A report: an immutable snapshot of an inspection's ledger at a date, with its renderings.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Report {
-    /// Opaque identifier.
     pub id: ID,
     pub kind: ReportKind,
     pub status: ReportStatus,
-    /// The last day the report covers.
     pub period_end: Date,
-    /// When it was generated.
     pub created_at: Time,
-    /// Who generated it.
     pub created_by: String,
-    /// When it was sent to the inspection office.
     pub submitted_at: Option<Time>,
-    /// When it was made public.
     pub published_at: Option<Time>,
-    #[graphql(skip)]
     pub model: report::Model,
 }
 
@@ -135,51 +129,78 @@ impl Report {
     }
 }
 
-#[ComplexObject]
+impl catalogue::Object for Report {
+    const NAME: &'static str = "Report";
+    const DOC: &'static str =
+        "A report: an immutable snapshot of an inspection's ledger at a date, with its renderings.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |r, _| r.id.clone());
+        f.value("kind", "", |r, _| r.kind);
+        f.value("status", "", |r, _| r.status);
+        f.value("periodEnd", "The last day the report covers.", |r, _| {
+            r.period_end
+        });
+        f.value("createdAt", "When it was generated.", |r, _| r.created_at);
+        f.value("createdBy", "Who generated it.", |r, _| {
+            r.created_by.clone()
+        });
+        f.value(
+            "submittedAt",
+            "When it was sent to the inspection office.",
+            |r, _| r.submitted_at,
+        );
+        f.value("publishedAt", "When it was made public.", |r, _| {
+            r.published_at
+        });
+        f.each(
+            "viewerCan",
+            "What the caller may do with this report now.",
+            |r, ctx| Box::pin(super::viewer::report(ctx, r.model.id)),
+        );
+        f.each(
+            "periodStart",
+            "The first day the report covers (the day after the previous report).",
+            |r, _| Box::pin(async move { Ok(date(reports::snapshot_of(&r.model)?.period_start)) }),
+        );
+        f.one("inspection", "The inspection reported on.", |r, _| {
+            Some(InspectionById(r.model.inspection_id))
+        });
+        f.value(
+            "snapshot",
+            "The stored snapshot: every finding's status, measures, targets and the ledger entries\nof the period, exactly as generated.",
+            |r, _| Json(r.model.snapshot.clone()),
+        );
+        f.each(
+            "csv",
+            "The ledger as CSV (序号, 问题, 整改措施, 责任领导, 责任科室, 责任人, 整改时限, 整改进展, 状态).",
+            |r, _| Box::pin(async move { r.rendered(Format::Csv).map(Option::unwrap_or_default) }),
+        );
+        f.each(
+            "markdown",
+            "The report as Markdown (a bulletin in the structure of published bulletins).",
+            |r, _| {
+                Box::pin(async move { r.rendered(Format::Markdown).map(Option::unwrap_or_default) })
+            },
+        );
+        f.each(
+            "html",
+            "A bulletin as an HTML page; null for progress reports.",
+            |r, _| Box::pin(async move { r.rendered(Format::Html) }),
+        );
+        f.each(
+            "downloads",
+            "Download addresses of every rendering.",
+            |r, _| Box::pin(async move { Ok(r.downloads()) }),
+        );
+    }
+}
+
+crate::object!(Report);
+
 impl Report {
-    /// What the caller may do with this report now.
-    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<super::viewer::ReportViewerCan> {
-        super::viewer::report(ctx, self.model.id).await
-    }
-
-    /// The first day the report covers (the day after the previous report).
-    async fn period_start(&self) -> Result<Option<Date>> {
-        Ok(date(reports::snapshot_of(&self.model)?.period_start))
-    }
-
-    /// The inspection reported on.
-    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
-        Ok(ctx
-            .loader()
-            .load_one(InspectionById(self.model.inspection_id))
-            .await?
-            .map(Into::into))
-    }
-
-    /// The stored snapshot: every finding's status, measures, targets and the ledger entries
-    /// of the period, exactly as generated.
-    async fn snapshot(&self) -> Json<serde_json::Value> {
-        Json(self.model.snapshot.clone())
-    }
-
-    /// The ledger as CSV (序号, 问题, 整改措施, 责任领导, 责任科室, 责任人, 整改时限, 整改进展, 状态).
-    async fn csv(&self) -> Result<String> {
-        self.rendered(Format::Csv).map(Option::unwrap_or_default)
-    }
-
-    /// The report as Markdown (a bulletin in the structure of published bulletins).
-    async fn markdown(&self) -> Result<String> {
-        self.rendered(Format::Markdown)
-            .map(Option::unwrap_or_default)
-    }
-
-    /// A bulletin as an HTML page; null for progress reports.
-    async fn html(&self) -> Result<Option<String>> {
-        self.rendered(Format::Html)
-    }
-
-    /// Download addresses of every rendering.
-    async fn downloads(&self) -> ReportDownloads {
+    /// Where to download each rendering.
+    fn downloads(&self) -> ReportDownloads {
         let base = format!("/api/v1/reports/{}", self.id.as_str());
         ReportDownloads {
             json: format!("{base}?format=json"),
@@ -229,7 +250,7 @@ pub struct ReportQuery;
 #[Object]
 impl ReportQuery {
     /// Published bulletins (通报), for anyone (no token needed), the latest published first.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn published_bulletins(
         &self,
         ctx: &Context<'_>,
@@ -238,8 +259,16 @@ impl ReportQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<PublishedBulletin>> {
-        let page =
-            reports::published_bulletins(ctx.db(), &args(first, after, last, before)).await?;
+        let page = reports::published_bulletins(
+            ctx.db(),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?;
         // Each snapshot is parsed once, for its index entry and its renderings.
         let mut rows = Vec::with_capacity(page.rows.len());
         for (cursor, r) in &page.rows {
@@ -253,10 +282,10 @@ impl ReportQuery {
             has_next: page.has_next,
             count: page.count,
         };
-        Ok(connection(page, |(entry, snapshot)| PublishedBulletin {
+        Ok(Conn::of(page.map(|(entry, snapshot)| PublishedBulletin {
             entry,
             snapshot,
-        }))
+        })))
     }
 
     /// A report the caller may read, or null. The inspection office sees reports once submitted.
@@ -266,7 +295,7 @@ impl ReportQuery {
     }
 
     /// Reports the caller may read, newest first.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn reports(
         &self,
         ctx: &Context<'_>,
@@ -291,10 +320,15 @@ impl ReportQuery {
             ctx.db(),
             ctx.caller(),
             &filter,
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
-        Ok(connection(page, Report::from))
+        Ok(Conn::of(page))
     }
 
     /// The reporting days of an inspection (the 15th and the last day of each month, from
@@ -391,41 +425,38 @@ pub struct PublishedBulletin {
     snapshot: crate::report::Snapshot,
 }
 
-#[Object]
-impl PublishedBulletin {
-    /// Opaque identifier (the report's).
-    async fn id(&self) -> ID {
-        ID(self.entry.id.to_string())
-    }
-    /// Its title.
-    async fn title(&self) -> &str {
-        &self.entry.title
-    }
-    /// Who issues it.
-    async fn issuer(&self) -> &str {
-        &self.entry.issuer
-    }
-    /// The day it is dated.
-    async fn issued_on(&self) -> Date {
-        Date(self.entry.issued_on)
-    }
-    /// The inspected unit.
-    async fn unit_name(&self) -> &str {
-        &self.entry.unit_name
-    }
-    /// The inspection it reports on.
-    async fn inspection_title(&self) -> &str {
-        &self.entry.inspection_title
-    }
-    /// Its public page.
-    async fn url(&self) -> &str {
-        &self.entry.url
-    }
-    /// The bulletin as Markdown.
-    async fn markdown(&self) -> Result<String> {
-        Ok(render::render_text(
-            render::Document::Bulletin(&self.snapshot),
-            Format::Markdown,
-        )?)
+impl catalogue::Object for PublishedBulletin {
+    const NAME: &'static str = "PublishedBulletin";
+    // Undescribed in the schema, as it has always been.
+    const DOC: &'static str = "";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier (the report's).", |b, _| {
+            ID(b.entry.id.to_string())
+        });
+        f.value("title", "Its title.", |b, _| b.entry.title.clone());
+        f.value("issuer", "Who issues it.", |b, _| b.entry.issuer.clone());
+        f.value("issuedOn", "The day it is dated.", |b, _| {
+            Date(b.entry.issued_on)
+        });
+        f.value("unitName", "The inspected unit.", |b, _| {
+            b.entry.unit_name.clone()
+        });
+        f.value(
+            "inspectionTitle",
+            "The inspection it reports on.",
+            |b, _| b.entry.inspection_title.clone(),
+        );
+        f.value("url", "Its public page.", |b, _| b.entry.url.clone());
+        f.each("markdown", "The bulletin as Markdown.", |b, _| {
+            Box::pin(async move {
+                Ok(render::render_text(
+                    render::Document::Bulletin(&b.snapshot),
+                    Format::Markdown,
+                )?)
+            })
+        });
     }
 }
+
+crate::object!(PublishedBulletin);

@@ -108,3 +108,11 @@ impl From<chrono::DateTime<chrono::Utc>> for Time {
 pub fn time(value: Option<chrono::DateTime<chrono::Utc>>) -> Option<Time> {
     value.map(Time)
 }
+
+/// JSON documents (an audit event's record, a report's snapshot) are read off the row like any
+/// scalar, converted as async-graphql converts `Json` when it resolves one.
+impl super::catalogue::Leaf for async_graphql::Json<serde_json::Value> {
+    fn leaf(self) -> async_graphql::Value {
+        async_graphql::to_value(self.0).unwrap_or_default()
+    }
+}

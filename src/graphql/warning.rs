@@ -42,6 +42,8 @@ impl From<WarningLevel> for Level {
     }
 }
 
+crate::enum_leaf!(WarningLevel, AlertRole);
+
 /// Who is alerted (提醒对象).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum AlertRole {

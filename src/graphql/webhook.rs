@@ -3,47 +3,39 @@
 use std::sync::Arc;
 
 use super::scalars::Time;
+use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult, SimpleObject,
 };
 use entity::{notification, webhook_delivery, webhook_endpoint, webhook_notice};
 
-use super::connection::{Conn, args, connection};
-use super::finding::Finding;
-use super::loaders::DepartmentById;
+use super::catalogue::{self, Arg, Conn, Fields, PageSource, Shown};
+use super::loaders::{DepartmentById, FindingById};
 use super::warning::{AlertRole, WarningLevel};
 use super::{ContextExt, parse_id, patch, write};
 use crate::config::Config;
-use crate::domain::integration::webhook::{self, EndpointPatch, NewEndpoint};
+use crate::domain::reads::page::{Page, PageArgs};
 use crate::domain::workflow::warning::{Audience, Level};
+use crate::domain::integration::webhook::{self, EndpointPatch, NewEndpoint};
 use crate::domain::{self, workflow::alert};
 
 /// A system that receives rectrack's events by signed HTTP POST (Standard Webhooks: headers
 /// `webhook-id`, `webhook-timestamp` and `webhook-signature`, HMAC-SHA256 of
 /// `id.timestamp.body`).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct WebhookEndpoint {
     pub id: ID,
     pub url: String,
     pub description: Option<String>,
-    /// The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published.
     pub event_types: Vec<String>,
-    /// Whether deliveries are sent (false once disabled by hand or after sustained failure).
     pub enabled: bool,
-    /// Failed attempts in a row (for information: an endpoint is disabled by time, not count).
     pub consecutive_failures: i32,
-    /// When its current run of failures began; null while it delivers. Failing continuously
-    /// for `RECTRACK_WEBHOOK_DISABLE_AFTER` (5 days) with no delivery in between disables it.
     pub failing_since: Option<Time>,
     pub disabled_at: Option<Time>,
-    /// Why the server disabled it, when it did.
     pub disabled_reason: Option<String>,
     pub created_at: Time,
     pub version: i32,
-    #[graphql(skip)]
     pub row_id: i32,
-    #[graphql(skip)]
     pub department_id: Option<i32>,
 }
 
@@ -75,40 +67,88 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
     }
 }
 
-#[ComplexObject]
-impl WebhookEndpoint {
-    /// The department whose subtree it may learn of; null for everything.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<super::department::Department>> {
-        let Some(id) = self.department_id else {
-            return Ok(None);
-        };
-        Ok(ctx
-            .loader()
-            .load_one(DepartmentById(id))
-            .await?
-            .map(Into::into))
+impl catalogue::Object for WebhookEndpoint {
+    const NAME: &'static str = "WebhookEndpoint";
+    const DOC: &'static str = "A system that receives rectrack's events by signed HTTP POST (Standard Webhooks: headers\n`webhook-id`, `webhook-timestamp` and `webhook-signature`, HMAC-SHA256 of\n`id.timestamp.body`).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "", |e, _| e.id.clone());
+        f.value("url", "", |e, _| e.url.clone());
+        f.value("description", "", |e, _| e.description.clone());
+        f.value(
+            "eventTypes",
+            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published.",
+            |e, _| e.event_types.clone(),
+        );
+        f.value(
+            "enabled",
+            "Whether deliveries are sent (false once disabled by hand or after sustained failure).",
+            |e, _| e.enabled,
+        );
+        f.value(
+            "consecutiveFailures",
+            "Failed attempts in a row (for information: an endpoint is disabled by time, not count).",
+            |e, _| e.consecutive_failures,
+        );
+        f.value(
+            "failingSince",
+            "When its current run of failures began; null while it delivers. Failing continuously\nfor `RECTRACK_WEBHOOK_DISABLE_AFTER` (5 days) with no delivery in between disables it.",
+            |e, _| e.failing_since,
+        );
+        f.value("disabledAt", "", |e, _| e.disabled_at);
+        f.value(
+            "disabledReason",
+            "Why the server disabled it, when it did.",
+            |e, _| e.disabled_reason.clone(),
+        );
+        f.value("createdAt", "", |e, _| e.created_at);
+        f.value("version", "", |e, _| e.version);
+        f.one(
+            "department",
+            "The department whose subtree it may learn of; null for everything.",
+            |e, _| e.department_id.map(DepartmentById),
+        );
+        f.page("deliveries", "Its deliveries, newest first.", Deliveries);
+    }
+}
+
+crate::object!(WebhookEndpoint);
+
+/// An endpoint's deliveries, read endpoint by endpoint (an administrator looks at a handful).
+struct Deliveries;
+
+impl PageSource<WebhookEndpoint> for Deliveries {
+    type Node = WebhookDelivery;
+
+    fn args() -> Vec<Arg> {
+        vec![Arg::new::<Option<DeliveryStatus>>("status", "")]
     }
 
-    /// Its deliveries, newest first.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
-    async fn deliveries(
-        &self,
-        ctx: &Context<'_>,
-        status: Option<DeliveryStatus>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<WebhookDelivery>> {
-        let page = webhook::deliveries(
-            ctx.db(),
-            &ctx.acting(),
-            self.row_id,
-            status.map(DeliveryStatus::as_str),
-            &args(first, after, last, before),
-        )
-        .await?;
-        Ok(connection(page, WebhookDelivery::from))
+    fn pages<'a>(
+        &'a self,
+        level: &'a catalogue::Level<'a, WebhookEndpoint>,
+        field: &'a Context<'a>,
+        args: PageArgs,
+        _: Shown,
+    ) -> BoxFuture<'a, ServerResult<Vec<Page<WebhookDelivery>>>> {
+        Box::pin(async move {
+            let status = field
+                .param_value::<Option<DeliveryStatus>>("status", None)?
+                .1
+                .map(DeliveryStatus::as_str);
+            let acting = field.acting();
+            let mut pages = Vec::with_capacity(level.items.len());
+            for endpoint in &level.items {
+                let page =
+                    webhook::deliveries(level.env.db, &acting, endpoint.row_id, status, &args)
+                        .await
+                        .map_err(|err| {
+                            async_graphql::Error::from(err).into_server_error(field.item.pos)
+                        })?;
+                pages.push(page.map(WebhookDelivery::from));
+            }
+            Ok(pages)
+        })
     }
 }
 
@@ -123,6 +163,8 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+crate::enum_leaf!(DeliveryStatus);
+
 impl DeliveryStatus {
     fn as_str(self) -> &'static str {
         match self {
@@ -134,27 +176,57 @@ impl DeliveryStatus {
 }
 
 /// One event for one endpoint.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct WebhookDelivery {
     pub id: ID,
-    /// The `webhook-id` header: the same on every attempt.
     pub message_id: String,
-    /// The outbox event's id.
     pub event_id: ID,
     pub event_type: String,
     pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<Time>,
     pub last_attempt_at: Option<Time>,
-    /// The receiver's HTTP status on the last attempt, when one came back.
     pub last_status: Option<i32>,
-    /// "未送达" (not delivered) when the last attempt failed, and nothing more: whether the
-    /// receiver refused the connection, answered garbage or was too slow is not told, so that
-    /// the log cannot map a network.
     pub last_error: Option<String>,
     pub delivered_at: Option<Time>,
     pub created_at: Time,
 }
+
+impl catalogue::Object for WebhookDelivery {
+    const NAME: &'static str = "WebhookDelivery";
+    const DOC: &'static str = "One event for one endpoint.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "", |d, _| d.id.clone());
+        f.value(
+            "messageId",
+            "The `webhook-id` header: the same on every attempt.",
+            |d, _| d.message_id.clone(),
+        );
+        f.value("eventId", "The outbox event's id.", |d, _| {
+            d.event_id.clone()
+        });
+        f.value("eventType", "", |d, _| d.event_type.clone());
+        f.value("status", "", |d, _| d.status);
+        f.value("attempts", "", |d, _| d.attempts);
+        f.value("nextAttemptAt", "", |d, _| d.next_attempt_at);
+        f.value("lastAttemptAt", "", |d, _| d.last_attempt_at);
+        f.value(
+            "lastStatus",
+            "The receiver's HTTP status on the last attempt, when one came back.",
+            |d, _| d.last_status,
+        );
+        f.value(
+            "lastError",
+            "\"未送达\" (not delivered) when the last attempt failed, and nothing more: whether the\nreceiver refused the connection, answered garbage or was too slow is not told, so that\nthe log cannot map a network.",
+            |d, _| d.last_error.clone(),
+        );
+        f.value("deliveredAt", "", |d, _| d.delivered_at);
+        f.value("createdAt", "", |d, _| d.created_at);
+    }
+}
+
+crate::object!(WebhookDelivery);
 
 impl From<webhook_delivery::Model> for WebhookDelivery {
     fn from(d: webhook_delivery::Model) -> Self {
@@ -223,18 +295,16 @@ pub enum WebhookNoticeKind {
     Disabled,
 }
 
+crate::enum_leaf!(WebhookNoticeKind);
+
 /// A notice to the administrators about a webhook endpoint in trouble.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct WebhookNotice {
     pub id: ID,
     pub kind: WebhookNoticeKind,
-    /// A line, in Simplified Chinese.
     pub title: String,
-    /// What happened and what to do.
     pub body: String,
     pub created_at: Time,
-    #[graphql(skip)]
     pub endpoint_id: i32,
 }
 
@@ -255,32 +325,44 @@ impl From<webhook_notice::Model> for WebhookNotice {
     }
 }
 
-#[ComplexObject]
-impl WebhookNotice {
-    /// The endpoint it is about.
-    async fn endpoint(&self, ctx: &Context<'_>) -> Result<WebhookEndpoint> {
-        use crate::domain::records::change::Kind;
-        let endpoint =
-            webhook_endpoint::Entity::readable(ctx.db(), &ctx.acting(), self.endpoint_id).await?;
-        Ok(endpoint.into())
+impl catalogue::Object for WebhookNotice {
+    const NAME: &'static str = "WebhookNotice";
+    const DOC: &'static str = "A notice to the administrators about a webhook endpoint in trouble.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "", |n, _| n.id.clone());
+        f.value("kind", "", |n, _| n.kind);
+        f.value("title", "A line, in Simplified Chinese.", |n, _| {
+            n.title.clone()
+        });
+        f.value("body", "What happened and what to do.", |n, _| {
+            n.body.clone()
+        });
+        f.value("createdAt", "", |n, _| n.created_at);
+        f.each("endpoint", "The endpoint it is about.", |n, ctx| {
+            Box::pin(async move {
+                use crate::domain::records::change::Kind;
+                let endpoint =
+                    webhook_endpoint::Entity::readable(ctx.db(), &ctx.acting(), n.endpoint_id)
+                        .await?;
+                Ok(WebhookEndpoint::from(endpoint))
+            })
+        });
     }
 }
 
+crate::object!(WebhookNotice);
+
 /// An early-warning notification in the caller's inbox.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Notification {
     pub id: ID,
-    /// Why the caller is alerted.
     pub role: AlertRole,
     pub level: WarningLevel,
-    /// A line, in Simplified Chinese: 【红色预警】问题“…”已逾期 3 天.
     pub title: String,
-    /// The particulars: finding, deadline, who is alerted.
     pub body: String,
     pub created_at: Time,
     pub read_at: Option<Time>,
-    #[graphql(skip)]
     pub finding_id: i32,
 }
 
@@ -301,13 +383,33 @@ impl From<notification::Model> for Notification {
     }
 }
 
-#[ComplexObject]
-impl Notification {
-    /// The finding it is about.
-    async fn finding(&self, ctx: &Context<'_>) -> Result<Option<Finding>> {
-        super::finding::load(ctx, self.finding_id).await
+impl catalogue::Object for Notification {
+    const NAME: &'static str = "Notification";
+    const DOC: &'static str = "An early-warning notification in the caller's inbox.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "", |n, _| n.id.clone());
+        f.value("role", "Why the caller is alerted.", |n, _| n.role);
+        f.value("level", "", |n, _| n.level);
+        f.value(
+            "title",
+            "A line, in Simplified Chinese: 【红色预警】问题“…”已逾期 3 天.",
+            |n, _| n.title.clone(),
+        );
+        f.value(
+            "body",
+            "The particulars: finding, deadline, who is alerted.",
+            |n, _| n.body.clone(),
+        );
+        f.value("createdAt", "", |n, _| n.created_at);
+        f.value("readAt", "", |n, _| n.read_at);
+        f.one("finding", "The finding it is about.", |n, shown| {
+            Some(FindingById(n.finding_id, super::finding::columns(shown)))
+        });
     }
 }
+
+crate::object!(Notification);
 
 #[derive(Default)]
 pub struct WebhookQuery;
@@ -315,7 +417,7 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// Registered webhook endpoints, newest first (administrators).
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
@@ -324,14 +426,23 @@ impl WebhookQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<WebhookEndpoint>> {
-        let page =
-            webhook::list(ctx.db(), &ctx.acting(), &args(first, after, last, before)).await?;
-        Ok(connection(page, WebhookEndpoint::from))
+        let page = webhook::list(
+            ctx.db(),
+            &ctx.acting(),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?;
+        Ok(Conn::of(page))
     }
 
     /// Notices about webhook endpoints in trouble, newest first (administrators): when an
     /// endpoint's deliveries begin to fail, and when it is disabled.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn webhook_notices(
         &self,
         ctx: &Context<'_>,
@@ -344,15 +455,20 @@ impl WebhookQuery {
             ctx.db(),
             &ctx.acting(),
             None,
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
-        Ok(connection(page, WebhookNotice::from))
+        Ok(Conn::of(page))
     }
 
     /// Your early-warning inbox, newest first: notifications addressed to the name on your
     /// token, on findings you may read.
-    #[graphql(complexity = "super::connection::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -366,10 +482,15 @@ impl WebhookQuery {
             ctx.db(),
             ctx.caller(),
             unread_only,
-            &args(first, after, last, before),
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         )
         .await?;
-        Ok(connection(page, Notification::from))
+        Ok(Conn::of(page))
     }
 }
 
@@ -435,8 +556,7 @@ impl WebhookMutation {
     ) -> Result<WebhookEndpoint> {
         let id = parse_id("id", &id)?;
         let archived = write(ctx, async |txn, who| {
-            domain::records::change::archive::<webhook_endpoint::Entity>(txn, who, id, version)
-                .await
+            domain::records::change::archive::<webhook_endpoint::Entity>(txn, who, id, version).await
         })
         .await?;
         Ok(archived.into())

@@ -357,7 +357,7 @@ impl Throttle {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::domain::*;
 
     fn budgets() -> Budgets {
         Budgets {

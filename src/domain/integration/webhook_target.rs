@@ -397,7 +397,7 @@ pub fn resolved(name: &str, addresses: &[IpAddr], allow: &[Allowed]) -> Result<(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::domain::*;
 
     fn class(url: &str) -> Option<Class> {
         match Url::parse(url).unwrap().host().unwrap() {

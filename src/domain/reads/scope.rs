@@ -167,7 +167,7 @@ pub fn outside() -> AppError {
 
 #[cfg(test)]
 mod tests {
-    use super::past;
+    use crate::domain::past;
 
     /// The range `[prefix, past(prefix))` holds exactly the paths that start with the prefix.
     #[test]

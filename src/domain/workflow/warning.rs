@@ -144,7 +144,7 @@ impl Thresholds {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::domain::*;
 
     #[test]
     fn levels_follow_the_thresholds() {

@@ -1,0 +1,14 @@
+//! What a list costs for the complexity limit, for root fields declared with async-graphql's
+//! `#[Object]` (their `complexity` attribute takes an expression over the field's arguments);
+//! catalogued fields take [`super::catalogue::page_cost`], which counts the same way.
+
+/// A page's cost: its size (the default when neither `first` nor `last` is given) times its
+/// content, plus one.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let size = first
+        .or(last)
+        .map_or(crate::domain::reads::page::DEFAULT_SIZE as usize, |n| {
+            n.max(0) as usize
+        });
+    size.max(1) * child + 1
+}
