@@ -18,6 +18,7 @@ mod bulletin;
 mod bulletin_wording;
 mod cli;
 mod concurrency;
+mod department_reach;
 mod documents;
 mod escaping;
 mod evidence;
