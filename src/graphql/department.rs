@@ -10,10 +10,10 @@ use super::enums::DepartmentKind;
 use super::enums::OrderDirection;
 use super::loaders::{ChildrenOfDepartment, DepartmentById};
 use super::write;
-use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
-use crate::domain::records::department::{DepartmentFilter, DepartmentPatch};
+use super::{ContextExt, id, parse_id, parse_opt_id, patch};
 use crate::domain::reads::page::PageArgs;
 use crate::domain::reads::summary::Over;
+use crate::domain::records::department::{DepartmentFilter, DepartmentPatch};
 use crate::domain::{self};
 
 /// A unit (单位) or one of its sections (科室).
@@ -30,81 +30,133 @@ impl catalogue::Object for Department {
     const NAME: &'static str = "Department";
     const DOC: &'static str = "A unit (单位) or one of its sections (科室).";
 
+    /// Every field but `id` and `name` goes through [`Department::whole`]: a department
+    /// outside the caller's reach is named, nothing more (`domain::reads::scope::Seen`).
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "Opaque identifier.", |d, _| id(d.0.id));
         f.value(
             "code",
-            "External identifier used by other government systems (e.g. an organisation code).",
-            |d, _| d.0.code.clone(),
+            "External identifier used by other government systems (e.g. an organisation code).\nNull for a department outside the caller's reach.",
+            |d, env| d.whole(env.caller).map(|d| d.code.clone()),
         );
         f.value("name", "Name (名称).", |d, _| d.0.name.clone());
-        f.value("kind", "Unit or section.", |d, _| {
-            DepartmentKind::from(d.0.kind)
-        });
+        f.value(
+            "kind",
+            "Unit or section. Null for a department outside the caller's reach.",
+            |d, env| d.whole(env.caller).map(|d| DepartmentKind::from(d.kind)),
+        );
         f.value(
             "principalLeader",
-            "The unit's principal leader (主要负责同志), alerted when a finding is overdue.",
-            |d, _| d.0.principal_leader.clone(),
+            "The unit's principal leader (主要负责同志), alerted when a finding is overdue.\nNull for a department outside the caller's reach.",
+            |d, env| d.whole(env.caller).and_then(|d| d.principal_leader.clone()),
         );
         f.value(
             "archived",
-            "Whether the department is archived (no longer in use; left out of lists by default).",
-            |d, _| d.0.archived_at.is_some(),
+            "Whether the department is archived (no longer in use; left out of lists by default).\nNull for a department outside the caller's reach.",
+            |d, env| d.whole(env.caller).map(|d| d.archived_at.is_some()),
         );
-        f.value("version", VERSION, |d, _| d.0.version);
+        f.value(
+            "version",
+            "Version for optimistic locking: pass it back with an update or archive; a stale version fails with CONFLICT.\nNull for a department outside the caller's reach.",
+            |d, env| d.whole(env.caller).map(|d| d.version),
+        );
         f.each(
             "viewerCan",
-            "What the caller may do with this record now.",
+            "What the caller may do with this record now. Null for a department outside the\ncaller's reach.",
             |d, ctx| {
-                Box::pin(super::viewer::record(
-                    ctx,
-                    super::viewer::DepartmentKey(d.0.id),
-                ))
+                Box::pin(async move {
+                    match d.whole(ctx.caller()) {
+                        Some(d) => Ok(Some(
+                            super::viewer::record(ctx, super::viewer::DepartmentKey(d.id)).await?,
+                        )),
+                        None => Ok(None),
+                    }
+                })
             },
         );
-        f.one(
+        f.each(
             "parent",
-            "The department above this one (上级), if any.",
-            |d, _| d.0.parent_id.map(DepartmentById),
+            "The department above this one (上级), if any. Null for a department outside the\ncaller's reach.",
+            |d, ctx| {
+                Box::pin(async move {
+                    match d.whole(ctx.caller()).and_then(|d| d.parent_id) {
+                        Some(parent) => load(ctx, parent).await,
+                        None => Ok(None),
+                    }
+                })
+            },
         );
-        f.many(
+        f.each(
             "children",
-            "The departments directly below this one (下级), not archived.",
-            |d| ChildrenOfDepartment(d.0.id),
+            "The departments directly below this one (下级), not archived. Empty for a department\noutside the caller's reach.",
+            |d, ctx| {
+                Box::pin(async move {
+                    let Some(d) = d.whole(ctx.caller()) else {
+                        return Ok(Vec::new());
+                    };
+                    let children = ctx.loader().load_one(ChildrenOfDepartment(d.id)).await?;
+                    Ok(children
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Department)
+                        .collect::<Vec<_>>())
+                })
+            },
         )
         .cost(times::<10>);
         f.each(
             "statusSummary",
-            "Progress in numbers over the findings of this department and those below it that the\ncaller may read.",
+            "Progress in numbers over the findings of this department and those below it that the\ncaller may read. Null for a department outside the caller's reach.",
             |d, ctx| {
                 Box::pin(async move {
-                    Ok(super::summary::StatusSummary::over(ctx, Over::Department(d.0.id)).await?)
+                    match d.whole(ctx.caller()) {
+                        Some(d) => Ok(Some(
+                            super::summary::StatusSummary::over(ctx, Over::Department(d.id))
+                                .await?,
+                        )),
+                        None => Ok(None),
+                    }
                 })
             },
         );
-        f.each_of(
+        f.each(
             "ancestors",
-            "The departments above this one, from the root down.",
-            |d| {
-                d.0.path
-                    .split('/')
-                    .filter_map(|part| part.parse::<i32>().ok())
-                    .filter(|id| *id != d.0.id)
-                    .map(DepartmentById)
-                    .collect()
+            "The departments above this one, from the root down. Empty for a department outside\nthe caller's reach.",
+            |d, ctx| {
+                Box::pin(async move {
+                    let Some(d) = d.whole(ctx.caller()) else {
+                        return Ok(Vec::new());
+                    };
+                    let above: Vec<DepartmentById> = d
+                        .path
+                        .split('/')
+                        .filter_map(|part| part.parse::<i32>().ok())
+                        .filter(|id| *id != d.id)
+                        .map(DepartmentById)
+                        .collect();
+                    let mut found = ctx.loader().load_many(above.iter().copied()).await?;
+                    Ok(above
+                        .iter()
+                        .filter_map(|key| found.remove(key).map(Department))
+                        .collect::<Vec<_>>())
+                })
             },
         )
         .cost(times::<5>);
     }
 }
 
+impl Department {
+    /// The whole record when the caller may see it; `None` for a department outside its
+    /// reach, which is named only (the rule is `domain::reads::scope::department`'s).
+    fn whole(&self, caller: &crate::auth::Caller) -> Option<&department::Model> {
+        domain::reads::scope::department(caller, &self.0).whole()
+    }
+}
+
 crate::object!(Department);
 
 impl Loads for DepartmentById {
-    type Record = Department;
-}
-
-impl Loads for ChildrenOfDepartment {
     type Record = Department;
 }
 

@@ -5,7 +5,9 @@
 //!
 //! The loader is shared by all requests and caches nothing: values are never stale, and
 //! nothing loaded for one caller is served to another. Scoping happens where the parent
-//! records are read; a relation of a visible record is visible.
+//! records are read; a relation of a visible record is visible, except departments: one
+//! outside the caller's reach is named, nothing more, and leads nowhere
+//! (`domain::reads::scope::Seen`, applied by the `Department` type to every field it answers).
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -22,9 +22,10 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::domain::reads::page::PageArgs;
+use crate::domain::reads::scope;
 use crate::domain::reads::summary::{self, Counts};
 use crate::domain::workflow::warning::Thresholds;
-use crate::domain::{self, Acting, documents::report as reports, reads::relations};
+use crate::domain::{self, Acting, reads::relations, documents::report as reports};
 use crate::error::{AppError, AppResult};
 use crate::report::render::{self, Document, Format};
 use crate::state::AppState;
@@ -159,7 +160,8 @@ pub struct StatusOut {
 pub struct InspectionStatusOut {
     pub id: i32,
     pub title: String,
-    pub unit_code: String,
+    /// The unit's code; null where the unit is outside the caller's reach (named only).
+    pub unit_code: Option<String>,
     pub counts: CountsOut,
 }
 
@@ -329,6 +331,7 @@ async fn status(
 ) -> AppResult<Json<StatusOut>> {
     let today = state.config.timezone.today();
     let overview = summary::overview(&state.db, &caller, today).await?;
+    let reach = caller.read_reach();
     Ok(Json(StatusOut {
         overall: overview.overall.into(),
         inspections: overview
@@ -337,7 +340,7 @@ async fn status(
             .map(|(i, unit, counts)| InspectionStatusOut {
                 id: i.id,
                 title: i.title,
-                unit_code: unit.code,
+                unit_code: scope::seen(&reach, &unit).code().map(str::to_owned),
                 counts: counts.into(),
             })
             .collect(),
@@ -371,7 +374,8 @@ pub struct InspectionOut {
     pub id: i32,
     pub title: String,
     pub inspection_group: String,
-    pub unit_code: String,
+    /// The unit's code; null where the unit is outside the caller's reach (named only).
+    pub unit_code: Option<String>,
     pub started_on: NaiveDate,
     pub ended_on: Option<NaiveDate>,
     pub feedback_on: Option<NaiveDate>,
@@ -425,7 +429,7 @@ async fn inspections(
     let items = page
         .rows
         .into_iter()
-        .map(|(_, i)| inspection_out(i, &units))
+        .map(|(_, i)| inspection_out(i, &units, &caller))
         .collect();
     Ok(Json(PageOut { items, next_cursor }))
 }
@@ -433,13 +437,13 @@ async fn inspections(
 fn inspection_out(
     i: entity::inspection::Model,
     units: &HashMap<i32, department::Model>,
+    caller: &Caller,
 ) -> InspectionOut {
     InspectionOut {
         id: i.id,
         unit_code: units
             .get(&i.unit_id)
-            .map(|u| u.code.clone())
-            .unwrap_or_default(),
+            .and_then(|u| scope::department(caller, u).code().map(str::to_owned)),
         title: i.title,
         inspection_group: i.inspection_group,
         started_on: i.started_on,
@@ -473,7 +477,7 @@ async fn inspection(
 ) -> AppResult<Json<InspectionOut>> {
     let found = domain::records::inspection::get(&state.db, &caller, id).await?;
     let units = relations::departments(&state.db, [found.unit_id]).await?;
-    Ok(Json(inspection_out(found, &units)))
+    Ok(Json(inspection_out(found, &units, &caller)))
 }
 
 /// The cursor of the page after this one, if there is one.
@@ -493,6 +497,8 @@ pub struct MeasureOut {
     pub status: String,
     pub deadline: Option<NaiveDate>,
     pub completed_on: Option<NaiveDate>,
+    /// The assigned department's code; null where none is assigned or it is outside the
+    /// caller's reach (named only).
     pub department_code: Option<String>,
     pub responsible_person: Option<String>,
     pub archived: bool,
@@ -513,7 +519,9 @@ pub struct FindingOut {
     pub status: String,
     pub deadline: Option<NaiveDate>,
     pub responsible_leader: Option<String>,
-    pub department_code: String,
+    /// The responsible department's code; null where it is outside the caller's reach (a
+    /// finding read through a measure of the caller's section: named only).
+    pub department_code: Option<String>,
     pub department_name: String,
     pub responsible_person: Option<String>,
     /// Printed in the public bulletin; counted in its figures either way.
@@ -583,14 +591,15 @@ async fn findings(
     .await?;
     let next_cursor = next_cursor(&pulled.page);
     let mut measures = pulled.measures;
-    let department = |id: i32| pulled.departments.get(&id);
+    let reach = caller.read_reach();
+    let department = |id: i32| pulled.departments.get(&id).map(|d| scope::seen(&reach, d));
     let items = pulled
         .page
         .rows
         .into_iter()
         .map(|(_, f): (domain::reads::page::Cursor, finding::Model)| {
             let (code, name) = department(f.department_id)
-                .map(|d| (d.code.clone(), d.name.clone()))
+                .map(|d| (d.code().map(str::to_owned), d.name().to_owned()))
                 .unwrap_or_default();
             FindingOut {
                 measures: measures
@@ -607,7 +616,7 @@ async fn findings(
                         department_code: m
                             .department_id
                             .and_then(department)
-                            .map(|d: &department::Model| d.code.clone()),
+                            .and_then(|d| d.code().map(str::to_owned)),
                         responsible_person: m.responsible_person,
                         archived: m.archived_at.is_some(),
                         version: m.version,

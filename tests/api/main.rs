@@ -19,6 +19,7 @@ mod bulletin_wording;
 mod cli;
 mod concurrency;
 mod connections;
+mod department_reach;
 mod documents;
 mod escaping;
 mod evidence;

@@ -5,6 +5,11 @@
 //! lookup for every id) and the REST route table by its OpenAPI document (every GET route,
 //! every id, every format). A surface added later is swept without editing this test.
 //!
+//! Departments: one outside the caller's reach shows its id and name only, wherever a record
+//! refers to it (GraphQL), and REST names no department outside reach by its code; a
+//! department looked up by id is found within reach only. `department_reach.rs` walks
+//! departments deeper, through every relation of every type.
+//!
 //! What the caller may read is computed here from the rule as DOMAIN.md states it (a token's
 //! department reaches it and everything below it; a section also sees the findings it works
 //! on), straight from the tables, not through the server's code.
@@ -34,7 +39,14 @@ struct Allowed {
     forbidden_texts: Vec<String>,
     findings: usize,
     measures: usize,
+    /// The departments within reach (shown whole) and their codes; any other department is
+    /// named where a readable record refers to it, nothing more.
+    departments: HashSet<String>,
+    department_codes: HashSet<String>,
 }
+
+/// The fields a department outside the caller's reach may show with a value.
+const NAMED: [&str; 3] = ["__typename", "id", "name"];
 
 /// The first column of a query's rows, as text.
 async fn column(app: &TestApp, sql: &str) -> Vec<String> {
@@ -156,6 +168,16 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
         .await,
     );
     let (n_findings, n_measures) = (findings.len(), measures.len());
+    let departments = ids(
+        app,
+        &format!("SELECT id FROM department WHERE {}", within("id")),
+    )
+    .await;
+    let department_codes = ids(
+        app,
+        &format!("SELECT code FROM department WHERE {}", within("id")),
+    )
+    .await;
     Allowed {
         ids: HashMap::from([
             ("Finding", findings),
@@ -170,6 +192,8 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
         forbidden_texts,
         findings: n_findings,
         measures: n_measures,
+        departments,
+        department_codes,
     }
 }
 
@@ -184,6 +208,27 @@ fn leaks(body: &str, value: &Value, allowed: &Allowed) -> Vec<String> {
                     && !set.contains(id)
                 {
                     out.push(format!("{kind} {id}"));
+                }
+                // A department outside reach: its id and name, nothing more.
+                if let (Some(Value::String(kind)), Some(Value::String(id))) =
+                    (map.get("__typename"), map.get("id"))
+                    && kind == "Department"
+                    && !allowed.departments.contains(id)
+                {
+                    for (key, shown) in map {
+                        if !NAMED.contains(&key.as_str()) && !shown.is_null() && shown != &json!([])
+                        {
+                            out.push(format!("Department {id} {key}"));
+                        }
+                    }
+                }
+                // REST names departments by code: only codes within reach.
+                for key in ["unitCode", "departmentCode"] {
+                    if let Some(Value::String(code)) = map.get(key)
+                        && !allowed.department_codes.contains(code)
+                    {
+                        out.push(format!("{key} {code}"));
+                    }
                 }
                 map.values().for_each(|v| walk(v, allowed, out));
             }
@@ -504,7 +549,11 @@ async fn sweep_graphql(
                 let body = check(body, &format!("{name}(id)"));
                 asked += chunk.len();
                 // Whatever is readable is found; the rest is null.
-                if let Some(set) = allowed.ids.get(ty) {
+                let set = match ty {
+                    "Department" => Some(&allowed.departments),
+                    _ => allowed.ids.get(ty),
+                };
+                if let Some(set) = set {
                     for (key, value) in body["data"].as_object().into_iter().flatten() {
                         let id = &key[1..];
                         assert_eq!(
@@ -806,4 +855,16 @@ async fn no_surface_shows_a_caller_anything_outside_its_reach() {
     )
     .await;
     assert!(seen > 0 && seen as i64 == expected, "{seen} {expected}");
+    // And it does not read its sibling sections through its own unit (the hole this closed).
+    let siblings = app
+        .data(
+            &officer,
+            "{ me { department { parent { children { code principalLeader } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        siblings,
+        json!({"me": {"department": {"parent": {"children": []}}}})
+    );
 }

@@ -1,6 +1,8 @@
 //! Relations of records a caller has already read, loaded by key in one statement per batch
 //! (`WHERE key IN (...)`): what the GraphQL DataLoaders and REST's nested fields call. Reading
-//! is scoped where the parents are read; a relation of a visible record is visible.
+//! is scoped where the parents are read; a relation of a visible record is visible, except
+//! that a department outside the caller's reach is shown by [`crate::domain::reads::scope::Seen`]: named,
+//! nothing more.
 
 use std::collections::HashMap;
 

@@ -97,6 +97,71 @@ pub fn departments(caller: &Caller) -> Select<department::Entity> {
     department::Entity::find().filter(department_in(department::Column::Id, &caller.read_reach()))
 }
 
+/// What a caller is shown of a department: the one rule of every department surface.
+///
+/// A department within the caller's reach is shown whole. A department outside it is looked
+/// up by nothing (`department(id)` and the lists answer by [`departments`]: not found), and
+/// where a record the caller may read refers to it (a finding's or a measure's department, an
+/// inspection's unit, a department's parent or ancestors, a summary's row) it is *named,
+/// nothing more*: its id and its name. Every other field of it is withheld: code, kind,
+/// principal leader, archived, version and what the caller may do are null; its parent,
+/// children and ancestors are null or empty; its summary is null. Nothing of it leads further
+/// (its relations are empty), so an officer of a section cannot walk from its own unit's
+/// parent to the sibling sections, their codes and their leaders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen<'a> {
+    /// Within reach: every field.
+    Whole(&'a department::Model),
+    /// Outside reach, referred to by a readable record: its id and name only.
+    Named { id: i32, name: &'a str },
+}
+
+impl<'a> Seen<'a> {
+    /// The whole record, when the caller may see it.
+    pub fn whole(self) -> Option<&'a department::Model> {
+        match self {
+            Seen::Whole(d) => Some(d),
+            Seen::Named { .. } => None,
+        }
+    }
+
+    pub fn id(self) -> i32 {
+        match self {
+            Seen::Whole(d) => d.id,
+            Seen::Named { id, .. } => id,
+        }
+    }
+
+    pub fn name(self) -> &'a str {
+        match self {
+            Seen::Whole(d) => &d.name,
+            Seen::Named { name, .. } => name,
+        }
+    }
+
+    /// The external code, shown only within reach.
+    pub fn code(self) -> Option<&'a str> {
+        self.whole().map(|d| d.code.as_str())
+    }
+}
+
+/// What `reach` shows of department `d`, by the rule of [`Seen`].
+pub fn seen<'a>(reach: &Reach, d: &'a department::Model) -> Seen<'a> {
+    if reach.contains(&d.path) {
+        Seen::Whole(d)
+    } else {
+        Seen::Named {
+            id: d.id,
+            name: &d.name,
+        }
+    }
+}
+
+/// What the caller is shown of department `d`, by the rule of [`Seen`].
+pub fn department<'a>(caller: &Caller, d: &'a department::Model) -> Seen<'a> {
+    seen(&caller.read_reach(), d)
+}
+
 /// One finding the caller may read, or `NOT_FOUND`.
 pub async fn finding(
     db: &impl ConnectionTrait,
