@@ -30,6 +30,11 @@ pub struct Model {
     /// (Audit records written before the column existed lack it: they were all published.)
     #[serde(default = "published")]
     pub disclosed: bool,
+    /// The columns the read that made this model left out ([`crate::Unread`]): their fields
+    /// hold placeholders, which [`Projected`] refuses to answer. No column, never serialised.
+    #[sea_orm(ignore)]
+    #[serde(skip)]
+    unread: crate::Unread,
 }
 
 fn published() -> bool {
@@ -64,20 +69,9 @@ pub const COLUMNS: [Column; 18] = [
 ];
 
 impl Model {
-    /// Decodes a row that selected `columns`, in that order, by position; fields of columns
-    /// not selected keep placeholder values, so the caller reads only those it selected.
-    /// (Why: see `measure::Model::from_columns`.)
-    pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
-        Self::from_columns_at(row, columns, 0)
-    }
-
-    /// [`Model::from_columns`] for columns that start at index `at` of the row.
-    pub fn from_columns_at(
-        row: &QueryResult,
-        columns: &[Column],
-        at: usize,
-    ) -> Result<Self, DbErr> {
-        let mut f = Self {
+    /// A model with no column read: every field a placeholder, every column [`crate::Unread`].
+    fn unselected() -> Self {
+        Self {
             id: 0,
             inspection_id: 0,
             category_id: None,
@@ -96,7 +90,25 @@ impl Model {
             version: 0,
             archived_at: None,
             disclosed: true,
-        };
+            unread: crate::Unread::all(COLUMNS.len()),
+        }
+    }
+
+    /// Decodes a row that selected `columns`, in that order, by position. The fields of
+    /// columns not selected hold placeholders, and the model says which they are
+    /// ([`crate::Unread`]): read it through [`Projected`], which refuses them.
+    /// (Why by position: see `measure::Model::from_columns`.)
+    pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
+        Self::from_columns_at(row, columns, 0)
+    }
+
+    /// [`Model::from_columns`] for columns that start at index `at` of the row.
+    pub fn from_columns_at(
+        row: &QueryResult,
+        columns: &[Column],
+        at: usize,
+    ) -> Result<Self, DbErr> {
+        let mut f = Self::unselected();
         for (i, column) in (at..).zip(columns) {
             match column {
                 Column::Id => f.id = row.try_get_by_index(i)?,
@@ -118,7 +130,34 @@ impl Model {
                 Column::ArchivedAt => f.archived_at = row.try_get_by_index(i)?,
                 Column::Disclosed => f.disclosed = row.try_get_by_index(i)?,
             }
+            f.unread.read(*column as u32);
         }
         Ok(f)
     }
+
+    /// The columns the read that made this model left out.
+    pub fn unread(&self) -> crate::Unread {
+        self.unread
+    }
 }
+
+crate::projected!("finding";
+    id: i32 = Id,
+    inspection_id: i32 = InspectionId,
+    category_id: Option<i32> = CategoryId,
+    ordinal: i32 = Ordinal,
+    title: String = Title,
+    description: String = Description,
+    rectification_type: RectificationType = RectificationType,
+    status: FindingStatus = Status,
+    deadline: Option<Date> = Deadline,
+    responsible_leader: Option<String> = ResponsibleLeader,
+    department_id: i32 = DepartmentId,
+    responsible_person: Option<String> = ResponsiblePerson,
+    created_at: DateTimeUtc = CreatedAt,
+    updated_at: DateTimeUtc = UpdatedAt,
+    closed_at: Option<DateTimeUtc> = ClosedAt,
+    version: i32 = Version,
+    archived_at: Option<DateTimeUtc> = ArchivedAt,
+    disclosed: bool = Disclosed,
+);

@@ -60,6 +60,10 @@ pub trait Positional: Sized {
 /// (A field left out fails to compile; one out of order fails `domain::page`'s tests.)
 macro_rules! positional {
     ($($field:ident),+ $(,)?) => {
+        $crate::positional!($($field),+; );
+    };
+    // `$kept`: fields that are no column (`#[sea_orm(ignore)]`), decoded as their default.
+    ($($field:ident),+ ; $($kept:ident),* $(,)?) => {
         impl $crate::Positional for Model {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
 
@@ -69,10 +73,137 @@ macro_rules! positional {
             ) -> Result<Self, sea_orm::DbErr> {
                 let mut index = at..;
                 Ok(Self {
-                    $($field: row.try_get_by_index(index.next().unwrap_or(usize::MAX))?),+
+                    $($field: row.try_get_by_index(index.next().unwrap_or(usize::MAX))?,)+
+                    $($kept: Default::default(),)*
                 })
             }
         }
     };
 }
 pub(crate) use positional;
+
+/// The columns a read of a model left out, a bit per column by its place in the model (none
+/// for a row read whole: the default, which is what sea-orm's own decoding and the audit
+/// trail's snapshots give).
+///
+/// Why a model carries it: a read that selects only the columns a page shows (the finding's
+/// `from_columns`) must still fill every field of the struct, and a value put there for a
+/// column not read (NOT_STARTED, no deadline, department 0) is plausible enough to be served
+/// as data when a field's list of columns is wrong. With the set kept beside the values, the
+/// model's checked accessors (its `Projected`) refuse such a value instead of serving it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unread(u64);
+
+impl Unread {
+    /// Every one of `count` columns.
+    pub const fn all(count: usize) -> Self {
+        if count >= 64 {
+            Self(u64::MAX)
+        } else {
+            Self((1 << count) - 1)
+        }
+    }
+
+    /// The column at `place` read after all.
+    pub fn read(&mut self, place: u32) {
+        self.0 &= !(1 << place);
+    }
+
+    /// Whether the column at `place` was left out.
+    pub fn left_out(self, place: u32) -> bool {
+        self.0 & 1 << place != 0
+    }
+}
+
+thread_local! {
+    /// The columns a [`recorded`] run has touched so far (`None`: no run on this thread).
+    static RECORDING: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `read` over rows that selected no column (a `Projected::recording`), and returns
+/// the columns it touched, a bit each by their place in the model: the columns a field that
+/// reads a row this way needs selected. Reads of left-out columns are recorded here rather
+/// than refused ([`check`]).
+pub fn recorded(read: impl FnOnce()) -> u64 {
+    /// Puts back what was recorded before, even if `read` panics: a thread left recording
+    /// would let every later read of a left-out column through.
+    struct Restore(Option<u64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            RECORDING.set(self.0);
+        }
+    }
+    let restore = Restore(RECORDING.replace(Some(0)));
+    read();
+    let touched = RECORDING.get().unwrap_or(0);
+    drop(restore);
+    touched
+}
+
+/// The check every checked accessor makes before it answers a field: the field's column at
+/// `place` was read. While [`recorded`] runs, a left-out column is recorded; otherwise reading
+/// it is a bug (the columns selected did not include one a field reads), and this panics,
+/// naming the column, in every build: the GraphQL executor turns the panic into an
+/// `INTERNAL_SERVER_ERROR` and logs it, so a placeholder is never served as data.
+#[track_caller]
+pub fn check(unread: Unread, table: &str, place: u32, column: &str) {
+    if !unread.left_out(place) {
+        return;
+    }
+    let recording = RECORDING.with(|touched| match touched.get() {
+        Some(set) => {
+            touched.set(Some(set | 1 << place));
+            true
+        }
+        None => false,
+    });
+    if !recording {
+        panic!(
+            "{table}.{column} was read from a row that did not select it: the columns the \
+             read selected are wrong"
+        );
+    }
+}
+
+/// A module's model as a read selected it: `Projected`, whose only way to a field is an
+/// accessor that [`check`]s the field's column was read, listed as `field: Type = Column`.
+macro_rules! projected {
+    ($table:literal; $($field:ident: $ty:ty = $column:ident),+ $(,)?) => {
+        /// The model as a read selected it: each field reached through an accessor that
+        /// refuses a column the read left out ([`crate::Unread`]).
+        #[derive(Clone, Debug)]
+        pub struct Projected(Model);
+
+        impl From<Model> for Projected {
+            fn from(model: Model) -> Self {
+                Self(model)
+            }
+        }
+
+        impl Projected {
+            /// A row that selected no column, for [`crate::recorded`].
+            pub fn recording() -> Self {
+                Self(Model::unselected())
+            }
+
+            /// The columns the read left out.
+            pub fn unread(&self) -> crate::Unread {
+                self.0.unread
+            }
+
+            $(
+                #[track_caller]
+                pub fn $field(&self) -> $ty {
+                    crate::check(
+                        self.0.unread,
+                        $table,
+                        Column::$column as u32,
+                        stringify!($field),
+                    );
+                    self.0.$field.clone()
+                }
+            )+
+        }
+    };
+}
+pub(crate) use projected;

@@ -19,6 +19,11 @@ pub struct Model {
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The columns the read that made this model left out ([`crate::Unread`]): their fields
+    /// hold placeholders, which [`Projected`] refuses to answer. No column, never serialised.
+    #[sea_orm(ignore)]
+    #[serde(skip)]
+    unread: crate::Unread,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -44,14 +49,9 @@ pub const COLUMNS: [Column; 13] = [
 ];
 
 impl Model {
-    /// Decodes a row that selected `columns`, in that order, by position; fields of columns
-    /// not selected keep placeholder values, so the caller reads only those it selected.
-    ///
-    /// Why not `FromQueryResult`: it looks every column up by a freshly formatted name, which
-    /// made decoding the measures of a page of findings the list page's largest cost; and
-    /// reading only the columns a page shows decodes a third as many values.
-    pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
-        let mut m = Self {
+    /// A model with no column read: every field a placeholder, every column [`crate::Unread`].
+    fn unselected() -> Self {
+        Self {
             id: 0,
             finding_id: 0,
             ordinal: 0,
@@ -65,7 +65,19 @@ impl Model {
             archived_at: None,
             created_at: DateTimeUtc::default(),
             updated_at: DateTimeUtc::default(),
-        };
+            unread: crate::Unread::all(COLUMNS.len()),
+        }
+    }
+
+    /// Decodes a row that selected `columns`, in that order, by position. The fields of
+    /// columns not selected hold placeholders, and the model says which they are
+    /// ([`crate::Unread`]): read it through [`Projected`], which refuses them.
+    ///
+    /// Why not `FromQueryResult`: it looks every column up by a freshly formatted name, which
+    /// made decoding the measures of a page of findings the list page's largest cost; and
+    /// reading only the columns a page shows decodes a third as many values.
+    pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
+        let mut m = Self::unselected();
         for (i, column) in columns.iter().enumerate() {
             match column {
                 Column::Id => m.id = row.try_get_by_index(i)?,
@@ -82,10 +94,27 @@ impl Model {
                 Column::CreatedAt => m.created_at = row.try_get_by_index(i)?,
                 Column::UpdatedAt => m.updated_at = row.try_get_by_index(i)?,
             }
+            m.unread.read(*column as u32);
         }
         Ok(m)
     }
 }
+
+crate::projected!("measure";
+    id: i32 = Id,
+    finding_id: i32 = FindingId,
+    ordinal: i32 = Ordinal,
+    content: String = Content,
+    department_id: Option<i32> = DepartmentId,
+    responsible_person: Option<String> = ResponsiblePerson,
+    deadline: Option<Date> = Deadline,
+    status: MeasureStatus = Status,
+    completed_on: Option<Date> = CompletedOn,
+    version: i32 = Version,
+    archived_at: Option<DateTimeUtc> = ArchivedAt,
+    created_at: DateTimeUtc = CreatedAt,
+    updated_at: DateTimeUtc = UpdatedAt,
+);
 
 crate::positional!(
     id,
@@ -100,5 +129,6 @@ crate::positional!(
     version,
     archived_at,
     created_at,
-    updated_at
+    updated_at;
+    unread
 );

@@ -17,9 +17,9 @@ use crate::auth::Permission;
 use crate::auth::keys::Keys;
 use crate::config::Config;
 use crate::domain;
-use crate::domain::records::account::{Credentials, NewAccount};
 use crate::domain::gate::login_throttle::Throttle;
 use crate::domain::reads::page::PageArgs;
+use crate::domain::records::account::{Credentials, NewAccount};
 use crate::http::guard::ClientAddress;
 
 /// The caller: identity, role, department and what follows from them (当前用户).
@@ -285,7 +285,8 @@ impl AccountMutation {
         let id = parse_id("id", &input.id)?;
         let department = super::patch(input.department_code);
         Ok(write(ctx, async |txn, who| {
-            domain::records::account::set_role(txn, who, id, input.role.map(Into::into), department).await
+            domain::records::account::set_role(txn, who, id, input.role.map(Into::into), department)
+                .await
         })
         .await?
         .into())
@@ -339,7 +340,8 @@ impl AccountMutation {
         new_password: String,
     ) -> Result<Account> {
         Ok(write(ctx, async |txn, who| {
-            domain::records::account::change_own_password(txn, who, current_password, new_password).await
+            domain::records::account::change_own_password(txn, who, current_password, new_password)
+                .await
         })
         .await?
         .into())

@@ -1,20 +1,20 @@
 //! Findings (问题): the heart of the ledger.
 
+use async_graphql::dataloader::Loader as LoaderTrait;
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
-use entity::finding::Column as C;
 
 use super::catalogue::{
-    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, Under,
+    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Row, Shown, Under,
     distinct, in_order, times,
 };
 use super::enums::OrderDirection;
 use super::enums::{FindingStatus, RectificationType};
 use super::loaders::{
-    CategoryById, DepartmentById, FindingById, InspectionById, LookBackOfFinding,
-    MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
+    CategoryById, DepartmentById, FindingById, InspectionById, LoadError, Loader,
+    LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
 };
 use super::scalars::{Date, Time, date, naive, time};
 use super::warning::{WarningLevel, warning};
@@ -26,21 +26,151 @@ use crate::domain::records::finding::{FindingPatch, NewFinding};
 use crate::domain::{self};
 use crate::error::AppError;
 
-/// A problem found by an inspection (问题), with its rectification.
+/// A problem found by an inspection (问题), with its rectification: its fields read through
+/// [`finding::Projected`], so that a column the read left out is refused, never served.
 #[derive(Clone)]
-pub struct Finding(pub finding::Model);
+pub struct Finding(pub finding::Projected);
 
 impl From<finding::Model> for Finding {
     fn from(f: finding::Model) -> Self {
-        Self(f)
+        Self(f.into())
+    }
+}
+
+/// Only the checked accessors: a `Finding` has no other way to its row.
+impl std::ops::Deref for Finding {
+    type Target = finding::Projected;
+
+    fn deref(&self) -> &finding::Projected {
+        &self.0
     }
 }
 
 impl Finding {
     /// Days past the deadline as of `today`, when overdue (never once closed).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
-        overdue_days(self.0.deadline, self.0.status == Status::Closed, today)
+        overdue_days(self.deadline(), self.status() == Status::Closed, today)
     }
+}
+
+// Which columns a read of findings selects: derived from the fields themselves, and checked.
+//
+// Each field below is declared with the functions that read its row (a value read off it, a
+// relation's key, what a field awaited per row takes of it), and the columns it reads are
+// found by running those functions once, when the catalogue is built, on a row that holds no
+// column and records each one touched (`touched`). There is no list of columns to keep in
+// step with the code: a field that starts reading another column selects it. That alone is
+// not enough, because a run on one row follows one path (a column read only in a branch the
+// placeholders do not take is not recorded), and fields declared otherwise (`progress`, whose
+// key is its page source's) are not run. So the row also knows which columns it holds
+// (`entity::Unread`) and its accessors refuse the others: a projection that is wrong anyway
+// is an INTERNAL_SERVER_ERROR, logged, never a placeholder served as data. The derivation
+// removes the lists that could be wrong; the check catches what derivation cannot see.
+// (tests/api/reads.rs reads every field alone against all of them, on every surface and for
+// every role, on data where every column varies: a missed column fails it.)
+
+/// The columns `read` touches of a finding: run once on a row that selected none
+/// ([`entity::recorded`]), as [`catalogue::Field::reads`] takes them (the id always).
+pub(super) fn touched(read: impl FnOnce(&Finding)) -> u64 {
+    let row = Finding(finding::Projected::recording());
+    Columns::from_bits(entity::recorded(|| read(&row))).bits()
+}
+
+/// A field read off the row (and today's date), its columns derived from `get`.
+fn value<'f, V: catalogue::Leaf>(
+    f: &'f mut Fields<Finding>,
+    name: &'static str,
+    doc: &'static str,
+    get: fn(&Finding, chrono::NaiveDate) -> V,
+) -> &'f mut catalogue::Field<Finding> {
+    let reads = touched(|row| {
+        get(row, chrono::NaiveDate::MIN);
+    });
+    f.value(name, doc, move |row, env| get(row, env.today()))
+        .reads(reads)
+}
+
+/// A field awaited row by row: `take` reads the row (its columns derived from it), `then`
+/// answers from what it took.
+fn each<'f, X, V>(
+    f: &'f mut Fields<Finding>,
+    name: &'static str,
+    doc: &'static str,
+    take: fn(&Finding) -> X,
+    then: for<'c> fn(X, &'c Context<'c>) -> BoxFuture<'c, Result<V>>,
+) -> &'f mut catalogue::Field<Finding>
+where
+    X: Send + 'static,
+    V: async_graphql::OutputType + 'static,
+{
+    let reads = touched(|row| {
+        take(row);
+    });
+    f.each(name, doc, move |row, ctx| then(take(row), ctx))
+        .reads(reads)
+}
+
+/// A record the row refers to, by the key `key` reads off it (its columns derived from it).
+fn one<'f, K>(
+    f: &'f mut Fields<Finding>,
+    name: &'static str,
+    doc: &'static str,
+    key: fn(&Finding) -> Option<K>,
+) -> &'f mut catalogue::Field<Finding>
+where
+    K: Loads,
+    Loader: LoaderTrait<K, Error = LoadError>,
+    K::Record: From<Row<K>>,
+{
+    let reads = touched(|row| {
+        key(row);
+    });
+    f.one(name, doc, move |row, _| key(row)).reads(reads)
+}
+
+/// The records of a to-many relation, by the key `key` reads off the row.
+fn many<'f, K, R>(
+    f: &'f mut Fields<Finding>,
+    name: &'static str,
+    doc: &'static str,
+    key: fn(&Finding) -> K,
+) -> &'f mut catalogue::Field<Finding>
+where
+    K: Loads,
+    Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
+    R: Send + Sync + Clone + 'static,
+    K::Record: From<R>,
+{
+    let reads = touched(|row| {
+        key(row);
+    });
+    f.many(name, doc, key).reads(reads)
+}
+
+/// A value of what the loader answers for the key `key` reads off the row (`value` sees only
+/// that answer, not the row).
+fn loaded<'f, K, V>(
+    f: &'f mut Fields<Finding>,
+    name: &'static str,
+    doc: &'static str,
+    key: fn(&Finding) -> K,
+    value: fn(Option<&Row<K>>) -> V,
+) -> &'f mut catalogue::Field<Finding>
+where
+    K: catalogue::Key,
+    Loader: LoaderTrait<K, Error = LoadError>,
+    V: catalogue::Leaf,
+{
+    let reads = touched(|row| {
+        key(row);
+    });
+    f.loaded(
+        name,
+        doc,
+        move |row| Some(key(row)),
+        move |_, found, _| value(found),
+    )
+    .reads(reads)
 }
 
 impl catalogue::Object for Finding {
@@ -48,96 +178,92 @@ impl catalogue::Object for Finding {
     const DOC: &'static str = "A problem found by an inspection (问题), with its rectification.";
 
     fn fields(f: &mut Fields<Self>) {
-        f.value("id", "Opaque identifier.", |r, _| id(r.0.id))
-            .reads(reads(&[]));
-        f.value(
+        value(f, "id", "Opaque identifier.", |r, _| id(r.id()));
+        value(
+            f,
             "ordinal",
             "Number within the inspection (序号).",
-            |r, _| r.0.ordinal,
-        )
-        .reads(reads(&[C::Ordinal]));
-        f.value("title", "The problem in one line (问题).", |r, _| {
-            r.0.title.clone()
-        })
-        .reads(reads(&[C::Title]));
-        f.value("description", "The problem in full.", |r, _| {
-            r.0.description.clone()
-        })
-        .reads(reads(&[C::Description]));
-        f.value(
+            |r, _| r.ordinal(),
+        );
+        value(f, "title", "The problem in one line (问题).", |r, _| {
+            r.title()
+        });
+        value(f, "description", "The problem in full.", |r, _| {
+            r.description()
+        });
+        value(
+            f,
             "rectificationType",
             "Rectification type (整改类型).",
-            |r, _| RectificationType::from(r.0.rectification_type),
-        )
-        .reads(reads(&[C::RectificationType]));
-        f.value("status", "Status (整改状态).", |r, _| {
-            FindingStatus::from(r.0.status)
-        })
-        .reads(reads(&[C::Status]));
-        f.value(
+            |r, _| RectificationType::from(r.rectification_type()),
+        );
+        value(f, "status", "Status (整改状态).", |r, _| {
+            FindingStatus::from(r.status())
+        });
+        value(
+            f,
             "deadline",
             "Rectification deadline (整改时限), if any.",
-            |r, _| date(r.0.deadline),
-        )
-        .reads(reads(&[C::Deadline]));
-        f.value(
+            |r, _| date(r.deadline()),
+        );
+        value(
+            f,
             "responsibleLeader",
             "Responsible leader (责任领导).",
-            |r, _| r.0.responsible_leader.clone(),
-        )
-        .reads(reads(&[C::ResponsibleLeader]));
-        f.value(
+            |r, _| r.responsible_leader(),
+        );
+        value(
+            f,
             "responsiblePerson",
             "Responsible person (责任人).",
-            |r, _| r.0.responsible_person.clone(),
-        )
-        .reads(reads(&[C::ResponsiblePerson]));
-        f.value(
+            |r, _| r.responsible_person(),
+        );
+        value(
+            f,
             "disclosed",
             "Printed in the public bulletin (通报公开); counted in its figures either way.",
-            |r, _| r.0.disclosed,
-        )
-        .reads(reads(&[C::Disclosed]));
-        f.value("createdAt", "When the finding was recorded.", |r, _| {
-            Time(r.0.created_at)
-        })
-        .reads(reads(&[C::CreatedAt]));
-        f.value("updatedAt", "When the finding last changed.", |r, _| {
-            Time(r.0.updated_at)
-        })
-        .reads(reads(&[C::UpdatedAt]));
-        f.value(
+            |r, _| r.disclosed(),
+        );
+        value(f, "createdAt", "When the finding was recorded.", |r, _| {
+            Time(r.created_at())
+        });
+        value(f, "updatedAt", "When the finding last changed.", |r, _| {
+            Time(r.updated_at())
+        });
+        value(
+            f,
             "closedAt",
             "When it was closed out (销号), if it is.",
-            |r, _| time(r.0.closed_at),
-        )
-        .reads(reads(&[C::ClosedAt]));
-        f.value(
+            |r, _| time(r.closed_at()),
+        );
+        value(
+            f,
             "archived",
             "Whether the finding is archived (left out of lists by default; its ledger stays).",
-            |r, _| r.0.archived_at.is_some(),
-        )
-        .reads(reads(&[C::ArchivedAt]));
-        f.value("version", VERSION, |r, _| r.0.version)
-            .reads(reads(&[C::Version]));
-        f.each(
+            |r, _| r.archived_at().is_some(),
+        );
+        value(f, "version", VERSION, |r, _| r.version());
+        each(
+            f,
             "viewerCan",
             "What the caller may do with this finding now (the same rules the mutations enforce).",
-            |r, ctx| {
+            |r| r.id(),
+            |id, ctx| {
                 Box::pin(async move {
                     Ok(super::viewer::FindingViewerCan::from(
-                        super::viewer::finding(ctx, r.0.id).await?,
+                        super::viewer::finding(ctx, id).await?,
                     ))
                 })
             },
-        )
-        .reads(reads(&[]));
-        f.each(
+        );
+        each(
+            f,
             "allowedTransitions",
             "The moves of the close-out workflow the caller may make now.",
-            |r, ctx| {
+            |r| r.id(),
+            |id, ctx| {
                 Box::pin(async move {
-                    let can = super::viewer::finding(ctx, r.0.id).await?;
+                    let can = super::viewer::finding(ctx, id).await?;
                     Ok(can
                         .moves
                         .into_iter()
@@ -145,58 +271,52 @@ impl catalogue::Object for Finding {
                         .collect::<Vec<_>>())
                 })
             },
-        )
-        .reads(reads(&[]));
-        f.value(
+        );
+        value(
+            f,
             "isOverdue",
             "Past its deadline and not closed (逾期), as of today in the configured time zone.",
-            |r, env| r.overdue_days(env.today()).is_some(),
-        )
-        .reads(reads(&[C::Deadline, C::Status]));
-        f.value(
+            |r, today| r.overdue_days(today).is_some(),
+        );
+        value(
+            f,
             "daysOverdue",
             "Days past the deadline, when overdue.",
-            |r, env| r.overdue_days(env.today()),
-        )
-        .reads(reads(&[C::Deadline, C::Status]));
-        f.one(
+            |r, today| r.overdue_days(today),
+        );
+        one(
+            f,
             "department",
             "Responsible department (责任科室).",
-            |r, _| Some(DepartmentById(r.0.department_id)),
-        )
-        .reads(reads(&[C::DepartmentId]));
-        f.each(
+            |r| Some(DepartmentById(r.department_id())),
+        );
+        each(
+            f,
             "warning",
             "Early warning (逾期预警): the level as of today and who must be alerted.",
-            |r, ctx| {
-                Box::pin(warning(
-                    ctx,
-                    date(r.0.deadline),
-                    r.0.status == Status::Closed,
-                    r.0.responsible_person.clone(),
-                    r.0.responsible_leader.clone(),
-                    r.0.inspection_id,
-                ))
+            |r| {
+                (
+                    date(r.deadline()),
+                    r.status() == Status::Closed,
+                    r.responsible_person(),
+                    r.responsible_leader(),
+                    r.inspection_id(),
+                )
             },
-        )
-        .reads(reads(&[
-            C::Deadline,
-            C::Status,
-            C::ResponsiblePerson,
-            C::ResponsibleLeader,
-            C::InspectionId,
-        ]));
-        f.each(
+            |(deadline, closed, person, leader, inspection), ctx| {
+                Box::pin(warning(ctx, deadline, closed, person, leader, inspection))
+            },
+        );
+        each(
+            f,
             "notices",
             "Warnings about the finding that do not refuse it, e.g. a deadline before its inspection's feedback date (FINDING_DUE_BEFORE_FEEDBACK).",
-            |r, ctx| {
+            |r| (r.deadline(), r.inspection_id()),
+            |(deadline, inspection), ctx| {
                 Box::pin(async move {
-                    let inspection = ctx
-                        .loader()
-                        .load_one(InspectionById(r.0.inspection_id))
-                        .await?;
+                    let inspection = ctx.loader().load_one(InspectionById(inspection)).await?;
                     let notice = domain::records::inspection::due_before_feedback(
-                        r.0.deadline,
+                        deadline,
                         inspection.and_then(|i| i.feedback_on),
                     );
                     Ok(notice
@@ -208,66 +328,70 @@ impl catalogue::Object for Finding {
                         .collect::<Vec<_>>())
                 })
             },
-        )
-        .reads(reads(&[C::Deadline, C::InspectionId]));
-        f.one(
+        );
+        one(
+            f,
             "category",
             "The feedback heading (方面) the finding sits under.",
-            |r, _| r.0.category_id.map(CategoryById),
-        )
-        .reads(reads(&[C::CategoryId]));
-        f.one("inspection", "The inspection that found it.", |r, _| {
-            Some(InspectionById(r.0.inspection_id))
-        })
-        .reads(reads(&[C::InspectionId]));
-        f.many(
+            |r| r.category_id().map(CategoryById),
+        );
+        one(f, "inspection", "The inspection that found it.", |r| {
+            Some(InspectionById(r.inspection_id()))
+        });
+        many(
+            f,
             "measures",
             "Rectification measures (整改措施), in order (not archived).",
-            |r| MeasuresOfFinding(r.0.id),
+            |r| MeasuresOfFinding(r.id()),
         )
-        .cost(times::<10>)
-        .reads(reads(&[]));
-        f.many(
+        .cost(times::<10>);
+        many(
+            f,
             "targets",
             "Measurable targets (目标), e.g. a share to reach.",
-            |r| TargetsOfFinding(r.0.id),
+            |r| TargetsOfFinding(r.id()),
         )
-        .cost(times::<5>)
-        .reads(reads(&[]));
-        f.many(
+        .cost(times::<5>);
+        many(
+            f,
             "regulations",
             "Regulations (规章制度) made or revised in answer to this finding.",
-            |r| RegulationsOfFinding(r.0.id),
+            |r| RegulationsOfFinding(r.id()),
         )
-        .cost(times::<10>)
-        .reads(reads(&[]));
-        f.loaded(
+        .cost(times::<10>);
+        loaded(
+            f,
             "relapseCount",
             "How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.",
-            |r| Some(LookBackOfFinding(r.0.id)),
-            |_, found, _| found.map_or(0, |l| l.relapses),
-        )
-            .reads(reads(&[]));
-        f.loaded(
+            |r| LookBackOfFinding(r.id()),
+            |found| found.map_or(0, |l| l.relapses),
+        );
+        loaded(
+            f,
             "lastRelapsedOn",
             "The day of its latest relapse, if it relapsed.",
-            |r| Some(LookBackOfFinding(r.0.id)),
-            |_, found, _| found.and_then(|l| date(l.last_relapsed_on)),
-        )
-        .reads(reads(&[]));
+            |r| LookBackOfFinding(r.id()),
+            |found| found.and_then(|l| date(l.last_relapsed_on)),
+        );
+        let key = |r: &Finding| LookBackOfFinding(r.id());
+        let reads = touched(|row| {
+            key(row);
+        });
         f.one_via(
             "nextRecheck",
             "The scheduled re-check (回头看) not done yet, the earliest due.",
-            |r| LookBackOfFinding(r.0.id),
+            key,
             |l| l.next_recheck.map(super::look_back::Recheck),
         )
-        .reads(reads(&[]));
+        .reads(reads);
+        // The ledgers are read by the finding's id (`progress::Ledgers`), which every read
+        // selects: no other column, and the id's accessor checks that too.
         f.page(
             "progress",
             "The finding's ledger (台账), oldest entry first.",
             super::progress::Ledgers,
         )
-        .reads(reads(&[]));
+        .reads(Columns::ID.bits());
     }
 }
 
@@ -429,11 +553,6 @@ impl<T> FindingsUnder<T> {
         list_terms(filter, order_by)
             .map_err(|err| async_graphql::Error::from(err).into_server_error(field.item.pos))
     }
-}
-
-/// A catalogue entry's columns ([`catalogue::Field::reads`]), by their place in the model.
-fn reads(columns: &[C]) -> u64 {
-    Columns::of(columns).bits()
 }
 
 /// The columns a read of findings decodes: those the fields shown read.
@@ -700,5 +819,148 @@ impl FindingMutation {
         })
         .await?
         .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::AssertUnwindSafe;
+
+    use entity::finding::Column as C;
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+    use super::*;
+
+    /// The columns the catalogue selects for `field` shown alone.
+    fn selected(field: &str) -> Columns {
+        decoded(<Finding as catalogue::Catalogued>::catalogue().reads([field]))
+    }
+
+    #[test]
+    fn every_field_selects_the_columns_the_hand_written_lists_selected() {
+        // The lists the catalogue declared by hand before its columns were derived: the
+        // derivation must select the same columns for the same selection (the benchmark and
+        // the statement counts depend on it), and no field may read every column.
+        let before: &[(&str, &[C])] = &[
+            ("id", &[]),
+            ("ordinal", &[C::Ordinal]),
+            ("title", &[C::Title]),
+            ("description", &[C::Description]),
+            ("rectificationType", &[C::RectificationType]),
+            ("status", &[C::Status]),
+            ("deadline", &[C::Deadline]),
+            ("responsibleLeader", &[C::ResponsibleLeader]),
+            ("responsiblePerson", &[C::ResponsiblePerson]),
+            ("disclosed", &[C::Disclosed]),
+            ("createdAt", &[C::CreatedAt]),
+            ("updatedAt", &[C::UpdatedAt]),
+            ("closedAt", &[C::ClosedAt]),
+            ("archived", &[C::ArchivedAt]),
+            ("version", &[C::Version]),
+            ("viewerCan", &[]),
+            ("allowedTransitions", &[]),
+            ("isOverdue", &[C::Deadline, C::Status]),
+            ("daysOverdue", &[C::Deadline, C::Status]),
+            ("department", &[C::DepartmentId]),
+            (
+                "warning",
+                &[
+                    C::Deadline,
+                    C::Status,
+                    C::ResponsiblePerson,
+                    C::ResponsibleLeader,
+                    C::InspectionId,
+                ],
+            ),
+            ("notices", &[C::Deadline, C::InspectionId]),
+            ("category", &[C::CategoryId]),
+            ("inspection", &[C::InspectionId]),
+            ("measures", &[]),
+            ("targets", &[]),
+            ("regulations", &[]),
+            ("relapseCount", &[]),
+            ("lastRelapsedOn", &[]),
+            ("nextRecheck", &[]),
+            ("progress", &[]),
+        ];
+        let catalogue = <Finding as catalogue::Catalogued>::catalogue();
+        assert_eq!(
+            catalogue.fields().len(),
+            before.len(),
+            "a field without its row here"
+        );
+        for (field, columns) in before {
+            assert_eq!(selected(field), Columns::of(columns), "{field}");
+        }
+        // Together: the union, as before.
+        assert_eq!(
+            decoded(catalogue.reads(["title", "isOverdue", "department"])),
+            Columns::of(&[C::Title, C::Deadline, C::Status, C::DepartmentId])
+        );
+    }
+
+    /// A finding read by a statement that selected `columns` (in the model's order) as `sql`.
+    async fn read(sql: &str, columns: Columns) -> Finding {
+        let db = Database::connect("sqlite::memory:")
+            .await
+            .expect("SQLite in memory");
+        let row = db
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .expect("the statement runs")
+            .expect("one row");
+        Finding::from(finding::Model::from_columns(&row, &columns.list()).expect("decoded"))
+    }
+
+    /// What a read-off panicked with, if it did.
+    fn refusal<V>(read_off: impl FnOnce() -> V) -> Option<String> {
+        let panic = std::panic::catch_unwind(AssertUnwindSafe(read_off)).err()?;
+        panic.downcast_ref::<String>().cloned()
+    }
+
+    #[tokio::test]
+    async fn a_column_a_read_did_not_select_is_refused_not_served_as_its_placeholder() {
+        // A wrong declaration: `status` read by a statement that selected the title instead.
+        let finding = read("SELECT 7, 'a title'", Columns::of(&[C::Title])).await;
+        assert_eq!(finding.id(), 7);
+        assert_eq!(finding.title(), "a title");
+        let refused = refusal(|| FindingStatus::from(finding.status()))
+            .expect("NOT_STARTED, the placeholder, is not answered");
+        assert!(refused.contains("finding.status"), "{refused}");
+        let refused = refusal(|| finding.department_id()).expect("department 0 is not answered");
+        assert!(refused.contains("finding.department_id"), "{refused}");
+        assert!(refusal(|| finding.overdue_days(chrono::NaiveDate::MIN)).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_column_read_on_a_path_the_recording_did_not_take_is_refused_at_the_read() {
+        // A field that reads `closedAt` only once the finding is closed: its recording runs on
+        // NOT_STARTED placeholders, never takes that branch, and derives the status alone.
+        let closed_at = |r: &Finding| {
+            if r.status() == Status::Closed {
+                time(r.closed_at())
+            } else {
+                None
+            }
+        };
+        let derived = Columns::from_bits(touched(|r| {
+            closed_at(r);
+        }));
+        assert_eq!(derived, Columns::of(&[C::Status]));
+        // A closed finding read with those columns takes the branch, and is refused there.
+        let finding = read("SELECT 7, 'closed'", derived).await;
+        assert_eq!(finding.status(), Status::Closed);
+        let refused = refusal(|| closed_at(&finding)).expect("no placeholder time is answered");
+        assert!(refused.contains("finding.closed_at"), "{refused}");
+    }
+
+    #[test]
+    fn a_recording_that_panics_leaves_the_thread_refusing_again() {
+        let panicked = std::panic::catch_unwind(|| {
+            touched(|_| panic!("a read-off that fails while it is recorded"))
+        });
+        assert!(panicked.is_err());
+        let unselected = Finding(finding::Projected::recording());
+        assert!(refusal(|| unselected.title()).is_some());
     }
 }

@@ -14,9 +14,9 @@ use super::summary::StatusSummary;
 use super::write;
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, patch};
 use crate::domain::reads::finding_list::Parent;
-use crate::domain::records::inspection::{InspectionFilter, InspectionPatch, NewInspection};
 use crate::domain::reads::page::PageArgs;
 use crate::domain::reads::summary::Over;
+use crate::domain::records::inspection::{InspectionFilter, InspectionPatch, NewInspection};
 use crate::domain::{self};
 
 /// An inspection of a unit by an inspection group (巡察).
@@ -373,7 +373,8 @@ impl InspectionMutation {
     ) -> Result<Inspection> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::records::change::archive::<entity::inspection::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::inspection::Entity>(txn, who, id, version)
+                .await
         })
         .await?
         .into())
@@ -415,7 +416,8 @@ impl InspectionMutation {
     async fn archive_category(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::records::change::archive::<entity::category::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::category::Entity>(txn, who, id, version)
+                .await
         })
         .await?
         .into())

@@ -10,6 +10,7 @@ pub mod bounds;
 mod bulk;
 mod bulletin;
 pub mod catalogue;
+mod caught;
 mod cost;
 mod department;
 pub mod documents;
@@ -126,7 +127,7 @@ impl Served {
             Ok(request) => request,
             Err(refused) => return refused,
         };
-        let mut response = self.run.execute(request).await;
+        let mut response = caught::answer(self.run.execute(request)).await;
         limits::code_errors(&mut response);
         response
     }
@@ -216,22 +217,23 @@ impl Executor for Served {
                         })
                     });
                     let mut first = subscription;
-                    let answers = this
-                        .run
-                        .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-                        .map(move |mut response| {
-                            limits::code_errors(&mut response);
-                            // A subscription that fails as it starts (an argument refused, no
-                            // caller) never ran: the protocol's `error`, not a result.
-                            if std::mem::take(&mut first)
-                                && response.data == async_graphql::Value::Null
-                                && !response.errors.is_empty()
-                            {
-                                return refusal(response);
-                            }
-                            response
-                        })
-                        .boxed();
+                    let answers = caught::answers(this.run.execute_stream_with_session_data(
+                        request,
+                        session_data.unwrap_or_default(),
+                    ))
+                    .map(move |mut response| {
+                        limits::code_errors(&mut response);
+                        // A subscription that fails as it starts (an argument refused, no
+                        // caller) never ran: the protocol's `error`, not a result.
+                        if std::mem::take(&mut first)
+                            && response.data == async_graphql::Value::Null
+                            && !response.errors.is_empty()
+                        {
+                            return refusal(response);
+                        }
+                        response
+                    })
+                    .boxed();
                     if subscription {
                         return answers;
                     }

@@ -151,7 +151,7 @@ impl PageSource<Finding> for Ledgers {
         Box::pin(async move {
             let failed =
                 |err: AppError| async_graphql::Error::from(err).into_server_error(field.item.pos);
-            let ids: Vec<i32> = level.items.iter().map(|f| f.0.id).collect();
+            let ids: Vec<i32> = level.items.iter().map(|f| f.id()).collect();
             let env = level.env;
             let pages =
                 domain::records::progress::list_each(env.db, env.caller, &distinct(&ids), &args)
@@ -170,7 +170,7 @@ impl PageSource<Finding> for Ledgers {
     ) -> BoxFuture<'a, Option<Box<dyn Preload<Finding>>>> {
         Box::pin(async move {
             let read = domain::records::progress::each(env.caller, &args).ok()?;
-            Some(Under::<Finding, ProgressEntry>::boxed(read, |f| f.0.id))
+            Some(Under::<Finding, ProgressEntry>::boxed(read, |f| f.id()))
         })
     }
 }

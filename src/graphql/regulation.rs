@@ -257,7 +257,8 @@ impl RegulationMutation {
     ) -> Result<Regulation> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
-            domain::records::change::archive::<entity::regulation::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<entity::regulation::Entity>(txn, who, id, version)
+                .await
         })
         .await?
         .into())

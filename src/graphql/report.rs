@@ -10,8 +10,8 @@ use super::loaders::InspectionById;
 use super::write;
 use super::{ContextExt, parse_id, parse_opt_id};
 use crate::config::Config;
-use crate::domain::reads::page::PageArgs;
 use crate::domain::documents::report::{self as reports, DueState as StoredDue, ReportFilter};
+use crate::domain::reads::page::PageArgs;
 use crate::report::render::{self, Format};
 
 /// What a report is (报告类型).

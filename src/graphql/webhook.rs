@@ -14,9 +14,9 @@ use super::loaders::{DepartmentById, FindingById};
 use super::warning::{AlertRole, WarningLevel};
 use super::{ContextExt, parse_id, patch, write};
 use crate::config::Config;
+use crate::domain::integration::webhook::{self, EndpointPatch, NewEndpoint};
 use crate::domain::reads::page::{Page, PageArgs};
 use crate::domain::workflow::warning::{Audience, Level};
-use crate::domain::integration::webhook::{self, EndpointPatch, NewEndpoint};
 use crate::domain::{self, workflow::alert};
 
 /// A system that receives rectrack's events by signed HTTP POST (Standard Webhooks: headers
@@ -556,7 +556,8 @@ impl WebhookMutation {
     ) -> Result<WebhookEndpoint> {
         let id = parse_id("id", &id)?;
         let archived = write(ctx, async |txn, who| {
-            domain::records::change::archive::<webhook_endpoint::Entity>(txn, who, id, version).await
+            domain::records::change::archive::<webhook_endpoint::Entity>(txn, who, id, version)
+                .await
         })
         .await?;
         Ok(archived.into())

@@ -25,7 +25,7 @@ use crate::domain::reads::page::PageArgs;
 use crate::domain::reads::scope;
 use crate::domain::reads::summary::{self, Counts};
 use crate::domain::workflow::warning::Thresholds;
-use crate::domain::{self, Acting, reads::relations, documents::report as reports};
+use crate::domain::{self, Acting, documents::report as reports, reads::relations};
 use crate::error::{AppError, AppResult};
 use crate::report::render::{self, Document, Format};
 use crate::state::AppState;

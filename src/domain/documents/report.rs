@@ -786,7 +786,7 @@ pub fn snapshot_of(report: &report::Model) -> AppResult<Snapshot> {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     #[test]
     fn reporting_days_are_the_fifteenth_and_the_last_day_of_each_month() {

@@ -357,7 +357,7 @@ impl Throttle {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     fn budgets() -> Budgets {
         Budgets {

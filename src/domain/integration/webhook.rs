@@ -596,7 +596,7 @@ pub async fn due(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     /// The Standard Webhooks reference example: this secret, id, timestamp and body sign to
     /// this signature.

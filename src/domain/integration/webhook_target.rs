@@ -397,7 +397,7 @@ pub fn resolved(name: &str, addresses: &[IpAddr], allow: &[Allowed]) -> Result<(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     fn class(url: &str) -> Option<Class> {
         match Url::parse(url).unwrap().host().unwrap() {

@@ -152,8 +152,9 @@ pub async fn list(
 }
 
 /// [`list`] reading only `columns` (and the order's keys); the other fields of the models
-/// hold placeholders. With `nested`, the list under each finding is read in the
-/// same statement ([`page::fetch_under`]).
+/// hold placeholders that the models know are unread (`entity::Unread`): read them through
+/// `finding::Projected`, which refuses those. With `nested`, the list under each finding is
+/// read in the same statement ([`page::fetch_under`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn list_columns(
     db: &impl ConnectionTrait,
@@ -178,9 +179,10 @@ pub async fn list_columns(
     Ok(page.audited())
 }
 
-/// Which of a finding's columns a read decodes: the columns the fields shown read (each
-/// field says which, in its catalogue entry), always with the id. The other fields of the
-/// models read hold placeholders.
+/// Which of a finding's columns a read decodes: the columns the fields shown read (found from
+/// each field's own read-off when the catalogue is built: `graphql::finding::touched`),
+/// always with the id. The other fields of the models read hold placeholders, marked unread
+/// (`entity::Unread`), which `finding::Projected`'s accessors refuse to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Columns(u32);
 

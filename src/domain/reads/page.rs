@@ -1000,7 +1000,7 @@ mod tests {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
     use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, Value};
 
-    use crate::domain::{Positional, write_limits};
+    use super::{Positional, write_limits};
 
     /// A page's statement selects `E`'s columns in their enum's order; its decoder must read
     /// them in that order, or two columns of one type would swap without an error.

@@ -232,7 +232,7 @@ pub fn outside() -> AppError {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::past;
+    use super::past;
 
     /// The range `[prefix, past(prefix))` holds exactly the paths that start with the prefix.
     #[test]

@@ -223,7 +223,7 @@ pub async fn update(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     #[test]
     fn a_target_is_met_from_the_side_its_direction_says() {

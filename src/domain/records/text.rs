@@ -210,7 +210,7 @@ pub fn number(field: &str, value: Option<f64>) -> AppResult<Option<f64>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     #[test]
     fn a_date_is_exactly_four_two_two_digits() {

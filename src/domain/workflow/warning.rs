@@ -144,7 +144,7 @@ impl Thresholds {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::*;
+    use super::*;
 
     #[test]
     fn levels_follow_the_thresholds() {
