@@ -7,11 +7,11 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryTrait, Select, Statement};
 
-use crate::domain::kept::{Generation, Kept};
+use crate::domain::kept::{Generation, Kept, Reads};
 use crate::error::{AppError, AppResult};
 
-/// The column that carries each row's parent in [`EachRead::fetch`]'s answer.
-const PARENT: &str = "rt_parent";
+/// The column that carries each row's parent in [`super::EachRead::fetch`]'s answer.
+pub(super) const PARENT: &str = "rt_parent";
 
 /// `SELECT COUNT(*)` over a list's query, run only when a client asks for `totalCount`.
 #[derive(Clone)]
@@ -24,7 +24,7 @@ pub struct CountQuery {
 #[derive(Clone)]
 enum Counter {
     One(Box<SelectStatement>),
-    /// One of the pages an [`EachRead`] read together, whose counts are read together.
+    /// One of the pages an [`super::EachRead`] read together, whose counts are read together.
     Each {
         counts: Arc<EachCount>,
         parent: i32,
@@ -33,14 +33,14 @@ enum Counter {
 
 /// The counts of the pages read together: `SELECT parent, COUNT(*) ... GROUP BY parent`,
 /// run by the first page asked and kept for the others.
-struct EachCount {
+pub(super) struct EachCount {
     query: SelectStatement,
     counts: tokio::sync::OnceCell<Arc<HashMap<i32, i64>>>,
 }
 
 impl EachCount {
     /// The grouped count of the rows of `listed` by their `parent`.
-    fn of<E: EntityTrait>(listed: Select<E>, parent: Expr) -> Self {
+    pub(super) fn of<E: EntityTrait>(listed: Select<E>, parent: Expr) -> Self {
         let mut inner = listed.into_query();
         inner
             .clear_order_by()
@@ -82,7 +82,7 @@ impl EachCount {
 }
 
 impl CountQuery {
-    fn of(mut inner: SelectStatement) -> Self {
+    pub(super) fn of(mut inner: SelectStatement) -> Self {
         inner.clear_order_by();
         let mut count = Query::select();
         count
@@ -91,6 +91,14 @@ impl CountQuery {
         Self {
             counter: Counter::One(Box::new(count)),
             audited: false,
+        }
+    }
+
+    /// One of the pages of `counts`, that of `parent`.
+    pub(super) fn each(counts: Arc<EachCount>, parent: i32, audited: bool) -> Self {
+        Self {
+            counter: Counter::Each { counts, parent },
+            audited,
         }
     }
 
@@ -138,18 +146,22 @@ enum Counted {
     Each(Arc<HashMap<i32, i64>>),
 }
 
-/// `totalCount`s kept until the data changes ([`super::kept`]), keyed by their statement (its
-/// text and bound values: the caller's scope, the filter, today's date are all in it).
+/// `totalCount`s kept until the data they count changes ([`crate::domain::kept`]), keyed by
+/// their statement (its text and bound values: the caller's scope, the filter, today's date
+/// are all in it), and stale after an audited change of a kind that writes a table the
+/// statement names ([`Reads::named_in`]): an account's or a webhook endpoint's change leaves
+/// a count of findings kept.
 ///
 /// Counting a long list is most of the work of a request that asks for it (41,000 findings
 /// of one status: 4 ms from an index, on every poll of a dashboard). Only counts of rows whose
-/// every change is audited are kept ([`CountQuery::audited`]); the check reads one id, in
-/// place of the count when it is kept and beside it when it is not.
-pub struct Counts(super::kept::Kept<Counted>);
+/// every change is audited are kept ([`CountQuery::audited`]); the check reads the audit
+/// events since the last check (a few rows of the primary key), in place of the count when it
+/// is kept and beside it when it is not.
+pub struct Counts(Kept<Counted>);
 
 impl Counts {
-    pub fn new(generation: Arc<super::kept::Generation>) -> Self {
-        Self(super::kept::Kept::new(generation, 4_096))
+    pub fn new(generation: Arc<Generation>) -> Self {
+        Self(Kept::new(generation, 4_096))
     }
 
     /// Runs `count` on `query`'s statement, or answers from `kept`, keyed by that statement
@@ -168,6 +180,8 @@ impl Counts {
             return count(statement).await;
         };
         let key = format!("{}\u{0}{:?}", statement.sql, statement.values);
-        kept.0.get_or(key, count(statement)).await
+        // Kept until a change of a kind that writes a table the statement reads.
+        let reads = Reads::named_in(&statement.sql);
+        kept.0.get_or_reading(key, &reads, count(statement)).await
     }
 }
