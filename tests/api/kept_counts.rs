@@ -35,7 +35,7 @@ async fn total(app: &TestApp, address: Option<&str>) -> (i64, u64) {
 }
 
 /// Changes of every kind that cannot change a count of findings, through the API.
-async fn unrelated_changes(app: &TestApp, n: usize) {
+async fn unrelated_changes(app: &TestApp, n: i32) {
     let admin = TestUser::admin();
     app.data(
         &admin,
@@ -47,6 +47,13 @@ async fn unrelated_changes(app: &TestApp, n: usize) {
         &admin,
         "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
         json!({"i": {"url": format!("https://8.8.8.8/kept/{n}"), "eventTypes": ["report.published"]}}),
+    )
+    .await;
+    // A department renamed (version n: this is its n-th change).
+    app.data(
+        &admin,
+        "mutation($v: Int!, $n: String!) { updateDepartment(input: {id: \"4\", version: $v, name: $n}) { version } }",
+        json!({"v": n, "n": format!("综合办公室{n}")}),
     )
     .await;
     // A failed login writes its audit event.
@@ -86,7 +93,7 @@ async fn a_kept_count_survives_changes_it_cannot_see_and_is_counted_again_after_
     let audited = count(&app.db, "SELECT COUNT(*) FROM audit_event").await;
     unrelated_changes(&app, 1).await;
     assert!(
-        count(&app.db, "SELECT COUNT(*) FROM audit_event").await >= audited + 3,
+        count(&app.db, "SELECT COUNT(*) FROM audit_event").await >= audited + 4,
         "each change above is audited"
     );
     assert_eq!(total(&app, None).await, (stored, kept));
