@@ -1,7 +1,8 @@
-//! Opening the database and running migrations.
+//! Opening the database and running migrations; the write transaction's beginning and end,
+//! and the news of its commit for whoever in this process follows the data ([`commits`]).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -10,6 +11,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+
+use tokio::sync::watch;
 
 use crate::config::Config;
 
@@ -92,6 +95,31 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
+}
+
+/// Counts this process's committed write transactions. Whoever follows the data here (the
+/// event pump, caches of reads) watches it: a watch never misses a change, however many
+/// watchers and commits there are. The database layer owns it, so that the commands that
+/// write need not know who listens.
+static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// Commits a transaction begun by [`begin_write`] and tells this process's watchers
+/// ([`watch_commits`]), so that the outbox is read now rather than at the next poll.
+pub async fn commit(txn: DatabaseTransaction) -> Result<(), DbErr> {
+    txn.commit().await?;
+    COMMITS.send_modify(|n| *n = n.wrapping_add(1));
+    Ok(())
+}
+
+/// How many write transactions this process has committed through [`commit`] (what a cache
+/// of reads compares to know that nothing has changed here since it read).
+pub fn commits() -> u64 {
+    *COMMITS.borrow()
+}
+
+/// Wakes on every [`commit`] of this process from now on.
+pub fn watch_commits() -> watch::Receiver<u64> {
+    COMMITS.subscribe()
 }
 
 /// True when the database answers a trivial query.

@@ -115,8 +115,7 @@ pub async fn finish(txn: DatabaseTransaction, who: &Acting) -> AppResult<()> {
     if who.dry_run {
         txn.rollback().await?;
     } else {
-        txn.commit().await?;
-        crate::live::committed();
+        db::commit(txn).await?;
     }
     Ok(())
 }

@@ -81,7 +81,7 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
         Some(code) => match state.departments.get(code) {
             Some(known) => Some(known),
             None => {
-                let commits = crate::live::commits();
+                let commits = crate::db::commits();
                 let found = crate::domain::records::department::find_by_code(&state.db, code)
                     .await?
                     .filter(|d| d.archived_at.is_none())
@@ -136,7 +136,7 @@ impl KnownDepartments {
     fn get(&self, code: &str) -> Option<CallerDepartment> {
         let known = self.0.lock().ok()?;
         let entry = known.get(code)?;
-        (entry.commits == crate::live::commits() && entry.at.elapsed() < KNOWN_FOR)
+        (entry.commits == crate::db::commits() && entry.at.elapsed() < KNOWN_FOR)
             .then(|| entry.department.clone())
     }
 

@@ -3,7 +3,7 @@
 //!
 //! - [`Bus`]: one pump per instance follows the outbox by id and broadcasts each batch of new
 //!   events to the instance's subscriptions. It wakes on PostgreSQL `NOTIFY` (sent by every
-//!   instance's commits), on this process's own commits, and on a timer, so that a lost
+//!   instance's commits), on this process's own commits (as `db::commit` tells them), and on a timer, so that a lost
 //!   notification only delays an event. A subscription that falls behind the broadcast, or
 //!   that resumes after an event id, reads the outbox itself: nothing within the retention
 //!   window is lost.
@@ -13,8 +13,8 @@
 pub mod sweep;
 pub mod webhooks;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use entity::event;
@@ -110,22 +110,6 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
 
 /// Events read together, oldest first.
 pub type Batch = Arc<Vec<event::Model>>;
-
-/// Counts this process's commits; pumps watch it (a watch never misses a change, however many
-/// pumps and commits there are).
-static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
-
-/// Says that a write transaction committed, so that pumps read the outbox now rather than at
-/// their next poll.
-pub fn committed() {
-    COMMITS.send_modify(|n| *n = n.wrapping_add(1));
-}
-
-/// How many write transactions this process has committed (what a cache of reads compares to
-/// know that nothing has changed here since it read).
-pub fn commits() -> u64 {
-    *COMMITS.borrow()
-}
 
 /// The instance's event fan-out.
 #[derive(Clone)]
@@ -231,7 +215,8 @@ impl Follow {
 
 /// Reads new events whenever woken (or every `poll`) and broadcasts them.
 async fn pump(bus: Bus, mut woken: Option<watch::Receiver<u64>>, poll: Duration) {
-    let mut commits = COMMITS.subscribe();
+    // This process's own commits, told by the database layer that makes them.
+    let mut commits = crate::db::watch_commits();
     loop {
         let notified = async {
             if let Some(w) = woken.as_mut()

@@ -33,6 +33,7 @@ mod import_files;
 mod import_limits;
 mod input_rules;
 mod introspection;
+mod kept_counts;
 mod languages;
 mod ledger;
 mod limits;

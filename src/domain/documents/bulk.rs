@@ -99,8 +99,7 @@ async fn finish<T>(
 ) -> AppResult<Outcome<T>> {
     let applied = items.iter().all(Result::is_ok) && !who.dry_run;
     if applied {
-        txn.commit().await?;
-        crate::live::committed();
+        crate::db::commit(txn).await?;
     } else {
         txn.rollback().await?;
     }

@@ -1,6 +1,6 @@
 //! Webhook deliveries as records: made from the outbox, claimed for an attempt, and the
-//! outcome of each attempt. The sending itself (HTTP, the loops) is
-//! [`crate::live::webhooks`]; what an endpoint is and how a body is rendered and signed is
+//! outcome of each attempt. The sending itself (HTTP, the loops) is in
+//! `live` (its webhooks), which calls down to this module; what an endpoint is and how a body is rendered and signed is
 //! [`crate::domain::integration::webhook`].
 
 use std::time::Duration;

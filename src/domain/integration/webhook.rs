@@ -4,7 +4,7 @@
 //!
 //! An endpoint reads as a viewer of its department's subtree (or of everything without one):
 //! an event reaches it only if that reader may read the record, by the same scoped reads as
-//! everywhere. Deliveries are written from the outbox by [`crate::live::webhooks`], which
+//! everywhere. Deliveries are written from the outbox by the dispatch loop of `live`, which
 //! sends them with retries; this module holds the rules: who may manage endpoints, what a
 //! valid one is, how a delivery is rendered and signed, and replays.
 

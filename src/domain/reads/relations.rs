@@ -17,20 +17,8 @@ use sea_orm::{
 use crate::domain::reads::finding_list::Columns;
 use crate::error::AppResult;
 
-/// A batch's ids, deduplicated and padded to the next power of two with the last one repeated.
-/// `IN (...)` with a list of each length is a statement text of its own, and the drivers
-/// prepare a text once per connection and keep a hundred: lists of every length from 1 to 100
-/// for each relation would evict each other and prepare again on every request. Padded, a
-/// relation has at most eight texts (1 to 128 ids), and the answer is the same.
-pub fn padded(ids: impl IntoIterator<Item = i32>) -> Vec<i32> {
-    let mut ids: Vec<i32> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if let Some(&last) = ids.last() {
-        ids.resize(ids.len().next_power_of_two(), last);
-    }
-    ids
-}
+/// Batches' ids padded to a few lengths (the rule lives with the statements' texts).
+pub use crate::domain::reads::page::padded;
 
 /// Rows of `E` by their ids.
 pub async fn by_ids<E>(

@@ -127,8 +127,7 @@ pub async fn import(
         if options.dry_run || !report.problems.is_empty() {
             txn.rollback().await?;
         } else {
-            txn.commit().await?;
-            crate::live::committed();
+            db::commit(txn).await?;
             report.applied = true;
         }
         counts
