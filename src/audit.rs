@@ -10,7 +10,7 @@ use entity::{audit_event, audit_head};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -58,14 +58,17 @@ pub struct Change<'a> {
 /// the change and its event commit or roll back together.
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> AppResult<()> {
     // Appends must be serialised, or two writers would chain onto the same predecessor. SQLite
-    // write transactions are already serial (BEGIN IMMEDIATE); PostgreSQL takes a
-    // transaction-scoped advisory lock, released at commit.
+    // write transactions are already serial (BEGIN IMMEDIATE). PostgreSQL locks the head row
+    // (`FOR UPDATE`, held to commit, as the advisory lock it replaces was): taking the lock and
+    // reading where the chain ends are one round trip, not two, and every audited write holds
+    // the lock for each of its round trips until it commits. Under READ COMMITTED a writer that
+    // waited reads the head as its predecessor left it.
+    let mut find = audit_head::Entity::find_by_id(1);
     if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared("SELECT pg_advisory_xact_lock(7263537323)")
-            .await?;
+        find = find.lock_exclusive();
     }
     // The head says where the chain ends; an event removed from its end is then a missing link.
-    let head = audit_head::Entity::find_by_id(1)
+    let head = find
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;

@@ -1,15 +1,15 @@
 //! Opening the database and running migrations; the write transaction's beginning and end,
 //! and the news of its commit for whoever in this process follows the data ([`commits`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use tokio::sync::watch;
@@ -55,11 +55,76 @@ pub async fn connect_sized(config: &Config, max: u32) -> Result<DatabaseConnecti
 pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
     let counter = Arc::new(AtomicU64::new(0));
     let seen = counter.clone();
+    let log = StatementLog::default();
+    capture::register(&counter, log.clone());
     db.set_metric_callback(move |info| {
         seen.fetch_add(1, Ordering::Relaxed);
+        log.record(info.statement);
         tracing::trace!(target: "rectrack::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
     });
     counter
+}
+
+/// The statements (texts and values) a connection ran while a capture was on: the plan test
+/// runs each through `EXPLAIN`. Off, it costs one atomic load per statement.
+#[derive(Clone, Default)]
+pub struct StatementLog {
+    on: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<Statement>>>,
+}
+
+impl StatementLog {
+    /// The log of the connection whose statements `counter` counts (the app's
+    /// `sql_statements`), if [`count_statements`] made it.
+    pub fn of(counter: &Arc<AtomicU64>) -> Option<Self> {
+        capture::find(counter)
+    }
+
+    /// Starts keeping statements, forgetting any kept before.
+    pub fn start(&self) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.on.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops keeping statements and hands over those kept.
+    pub fn take(&self) -> Vec<Statement> {
+        self.on.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.seen.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn record(&self, statement: &Statement) {
+        if self.on.load(Ordering::Relaxed) {
+            self.seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(statement.clone());
+        }
+    }
+}
+
+/// Which log belongs to which counter. The state holds only the counter; a registry here keeps
+/// the log reachable from it without another field in the state every server carries.
+mod capture {
+    use std::sync::atomic::AtomicU64;
+    use std::sync::{Arc, Mutex, Weak};
+
+    use super::StatementLog;
+
+    static LOGS: Mutex<Vec<(Weak<AtomicU64>, StatementLog)>> = Mutex::new(Vec::new());
+
+    pub(super) fn register(counter: &Arc<AtomicU64>, log: StatementLog) {
+        let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+        // Servers come and go in the tests: forget the logs of counters gone.
+        logs.retain(|(counter, _)| counter.strong_count() > 0);
+        logs.push((Arc::downgrade(counter), log));
+    }
+
+    pub(super) fn find(counter: &Arc<AtomicU64>) -> Option<StatementLog> {
+        let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+        logs.iter()
+            .find(|(c, _)| std::ptr::eq(c.as_ptr(), Arc::as_ptr(counter)))
+            .map(|(_, log)| log.clone())
+    }
 }
 
 /// Drops every table and migrates from scratch (destroys all data). SQLite refuses to drop a

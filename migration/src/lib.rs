@@ -27,6 +27,7 @@ mod m20261202_000017_finding_live_status_order;
 mod m20261203_000018_department_path_bytes;
 mod m20261206_000019_department_subtree_ids;
 mod m20261206_000020_webhook_outage;
+mod m20261207_000021_list_order_indexes;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_department_path_bytes::Migration),
             Box::new(m20261206_000019_department_subtree_ids::Migration),
             Box::new(m20261206_000020_webhook_outage::Migration),
+            Box::new(m20261207_000021_list_order_indexes::Migration),
         ]
     }
 }

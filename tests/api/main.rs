@@ -46,6 +46,7 @@ mod mutations;
 mod one_road;
 mod openapi;
 mod pagination;
+mod plans;
 mod reads;
 mod reports;
 mod rest;

@@ -61,6 +61,16 @@ pub const NO_DEADLINE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
     None => NaiveDate::MIN,
 };
 
+/// A missing deadline as the deadline orders sort it: [`NO_DEADLINE`] as an SQL literal, not a
+/// bound value, so that the order's expression is the one the deadline-order indexes are built
+/// on (migration `m20261207_000021_list_order_indexes`); neither database matches an
+/// expression index against an expression holding a placeholder.
+pub fn deadline_or_last<C: sea_orm::sea_query::IntoColumnRef>(column: C) -> Expr {
+    Func::coalesce([Expr::col(column), Expr::cust(NO_DEADLINE_SQL)]).into()
+}
+
+const NO_DEADLINE_SQL: &str = "'9999-12-31'";
+
 pub fn order(by: FindingOrder, descending: bool) -> Order<finding::Model> {
     use finding::Column as C;
     match by {
@@ -82,11 +92,7 @@ pub fn order(by: FindingOrder, descending: bool) -> Order<finding::Model> {
         },
         FindingOrder::Deadline => Order {
             name: "finding.deadline",
-            exprs: vec![
-                // Func, not custom SQL: placeholders differ between the databases.
-                Func::coalesce([Expr::col(C::Deadline), Expr::val(NO_DEADLINE)]).into(),
-                Expr::col(C::Id),
-            ],
+            exprs: vec![deadline_or_last(C::Deadline), Expr::col(C::Id)],
             keys: |f| {
                 vec![
                     Key::D(f.deadline.unwrap_or(NO_DEADLINE)),
@@ -429,4 +435,14 @@ async fn matching(
         select = select.filter(finding_search(&words));
     }
     Ok(select)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_orders_literal_is_the_missing_deadline_their_cursors_carry() {
+        assert_eq!(NO_DEADLINE_SQL, format!("'{NO_DEADLINE}'"));
+    }
 }

@@ -3,11 +3,11 @@
 use chrono::NaiveDate;
 use entity::enums::MeasureStatus;
 use entity::{finding, measure};
-use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::Caller;
-use crate::domain::reads::finding_list::NO_DEADLINE;
+use crate::domain::reads::finding_list::{NO_DEADLINE, deadline_or_last};
 use crate::domain::reads::listing::{measure_search, search_words, subtree_of};
 use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::reads::scope;
@@ -59,11 +59,7 @@ pub fn order(by: MeasureOrder, descending: bool) -> Order<measure::Model> {
         },
         MeasureOrder::Deadline => Order {
             name: "measure.deadline",
-            exprs: vec![
-                // Func, not custom SQL: placeholders differ between the databases.
-                Func::coalesce([Expr::col(C::Deadline), Expr::val(NO_DEADLINE)]).into(),
-                Expr::col(C::Id),
-            ],
+            exprs: vec![deadline_or_last(C::Deadline), Expr::col(C::Id)],
             keys: |m| {
                 vec![
                     Key::D(m.deadline.unwrap_or(NO_DEADLINE)),
