@@ -16,7 +16,7 @@ use async_graphql::dataloader::Loader as LoaderTrait;
 use entity::{category, department, evidence, finding, inspection, measure, progress_entry};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::reads::finding_list::Columns;
+use crate::domain::reads::columns::Columns;
 use crate::domain::reads::relations::{self, Archived};
 use crate::error::{AppError, AppResult};
 

@@ -17,7 +17,7 @@ use super::scalars::{Date, Time, date, naive};
 use super::warning::{WarningLevel, warning};
 use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
-use crate::domain::reads::finding_list::Columns;
+use crate::domain::reads::columns::Columns;
 use crate::domain::reads::measure_list::{MeasureFilter, MeasureOrder};
 use crate::domain::reads::page::PageArgs;
 use crate::domain::records::measure::{MeasurePatch, NewMeasure};

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use crate::auth::Caller;
+use crate::domain::reads::columns::Columns;
 use crate::domain::reads::listing::{finding_search, search_words, subtree_of};
 use crate::domain::reads::page::{self, EachRead, Key, Order, Page, PageArgs};
 use crate::domain::workflow::warning::{Level, Thresholds};
@@ -172,7 +173,7 @@ pub async fn list_columns(
     columns: Columns,
     nested: Option<&mut dyn page::Lateral>,
 ) -> AppResult<Page<finding::Model>> {
-    let columns = columns.with(Columns::keys(sort.0)).list();
+    let columns = columns.with(order_columns(sort.0)).list();
     let select = matching(db, caller, filter, thresholds)
         .await?
         .select_only()
@@ -185,71 +186,14 @@ pub async fn list_columns(
     Ok(page.audited())
 }
 
-/// Which of a finding's columns a read decodes: the columns the fields shown read (found from
-/// each field's own read-off when the catalogue is built: `graphql::finding::touched`),
-/// always with the id. The other fields of the models read hold placeholders, marked unread
-/// (`entity::Unread`), which `finding::Projected`'s accessors refuse to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Columns(u32);
-
-impl Default for Columns {
-    /// Every column.
-    fn default() -> Self {
-        Self::ALL
-    }
-}
-
-impl Columns {
-    /// Every column.
-    pub const ALL: Columns = Columns((1 << finding::COLUMNS.len()) - 1);
-    /// The id alone.
-    pub const ID: Columns = Columns(1 << finding::Column::Id as u32);
-
-    /// These columns (and the id).
-    pub const fn of(columns: &[finding::Column]) -> Self {
-        let mut set = Self::ID.0;
-        let mut i = 0;
-        while i < columns.len() {
-            set |= 1 << columns[i] as u32;
-            i += 1;
-        }
-        Self(set)
-    }
-
-    /// From [`Columns::bits`] (and the id).
-    pub fn from_bits(bits: u64) -> Self {
-        Self((bits as u32 & Self::ALL.0) | Self::ID.0)
-    }
-
-    /// As a bit per column, by the column's place in the model.
-    pub fn bits(self) -> u64 {
-        self.0.into()
-    }
-
-    /// Both sets.
-    pub fn with(self, other: Columns) -> Self {
-        Self(self.0 | other.0)
-    }
-
-    /// The columns to select, in the model's order ([`finding::Model::from_columns`] decodes
-    /// them by their place in this list).
-    pub fn list(self) -> Vec<finding::Column> {
-        finding::COLUMNS
-            .iter()
-            .copied()
-            .filter(|&column| self.0 & 1 << column as u32 != 0)
-            .collect()
-    }
-
-    /// The columns an order's keys are read from (a page's cursors are written from them).
-    fn keys(by: FindingOrder) -> Self {
-        use finding::Column as C;
-        Self::of(match by {
-            FindingOrder::Ordinal => &[C::InspectionId, C::Ordinal],
-            FindingOrder::Deadline => &[C::Deadline],
-            FindingOrder::UpdatedAt => &[C::UpdatedAt],
-        })
-    }
+/// The columns an order's keys are read from (a page's cursors are written from them).
+fn order_columns(by: FindingOrder) -> Columns {
+    use finding::Column as C;
+    Columns::of(match by {
+        FindingOrder::Ordinal => &[C::InspectionId, C::Ordinal],
+        FindingOrder::Deadline => &[C::Deadline],
+        FindingOrder::UpdatedAt => &[C::UpdatedAt],
+    })
 }
 
 /// What a list of findings nested under another record hangs from.
@@ -295,7 +239,7 @@ pub async fn each(
     args: &PageArgs,
     columns: Columns,
 ) -> AppResult<EachRead<finding::Entity>> {
-    let columns = columns.with(Columns::keys(sort.0)).list();
+    let columns = columns.with(order_columns(sort.0)).list();
     let mut select = matching(db, caller, filter, thresholds)
         .await?
         .select_only()

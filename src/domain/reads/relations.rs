@@ -14,7 +14,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use crate::domain::reads::finding_list::Columns;
+use crate::domain::reads::columns::Columns;
 use crate::error::AppResult;
 
 /// Batches' ids padded to a few lengths (the rule lives with the statements' texts).

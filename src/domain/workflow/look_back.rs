@@ -132,7 +132,7 @@ pub async fn of_findings(
     db: &impl ConnectionTrait,
     findings: &[i32],
 ) -> AppResult<HashMap<i32, LookBack>> {
-    let ids = crate::domain::reads::relations::padded(findings.iter().copied());
+    let ids = crate::domain::reads::page::padded(findings.iter().copied());
     let mut out: HashMap<i32, LookBack> = findings
         .iter()
         .map(|id| (*id, LookBack::default()))
