@@ -190,9 +190,9 @@ impl Executor for Served {
         &self,
         request: Request,
         session_data: Option<Arc<Data>>,
-    ) -> async_graphql::futures_util::stream::BoxStream<'static, Response> {
-        use async_graphql::futures_util::StreamExt;
-        use async_graphql::futures_util::stream;
+    ) -> futures_util::stream::BoxStream<'static, Response> {
+        use futures_util::StreamExt;
+        use futures_util::stream;
         let this = self.clone();
         let deadline = tokio::time::Instant::now() + self.timeout;
         stream::once(async move {
