@@ -1,10 +1,10 @@
 //! Findings (问题): the heart of the ledger.
 
 use async_graphql::dataloader::Loader as LoaderTrait;
-use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
+use futures_util::future::BoxFuture;
 
 use super::catalogue::{
     self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Row, Shown, Under,
@@ -488,8 +488,9 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
         shown: Shown,
     ) -> BoxFuture<'a, ServerResult<Vec<Page<Finding>>>> {
         Box::pin(async move {
-            let failed =
-                |err: AppError| async_graphql::Error::from(err).into_server_error(field.item.pos);
+            let failed = |err: AppError| {
+                async_graphql::Error::from(err).into_server_error(catalogue::pos(field))
+            };
             let (filter, sort) = self.terms(field)?;
             let ids: Vec<i32> = level.items.iter().map(|row| (self.id)(row)).collect();
             let env = level.env;
@@ -539,20 +540,16 @@ impl<T: catalogue::Catalogued> PageSource<T> for FindingsUnder<T> {
 impl<T> FindingsUnder<T> {
     /// The field's filter and order, as given (the parent's own, whatever the filter names).
     fn terms(&self, field: &Context<'_>) -> ServerResult<(FindingFilter, (FindingOrder, bool))> {
-        let mut filter = field
-            .param_value::<Option<FindingFilterInput>>("filter", None)?
-            .1
-            .unwrap_or_default();
-        let order_by = field
-            .param_value::<Option<FindingOrderInput>>("orderBy", None)?
-            .1;
+        let mut filter =
+            catalogue::argument::<Option<FindingFilterInput>>(field, "filter")?.unwrap_or_default();
+        let order_by = catalogue::argument::<Option<FindingOrderInput>>(field, "orderBy")?;
         match self.parent {
             Parent::Inspection => filter.inspection_id = None,
             Parent::Category => filter.category_id = None,
             Parent::Regulation => filter.regulation_id = None,
         }
         list_terms(filter, order_by)
-            .map_err(|err| async_graphql::Error::from(err).into_server_error(field.item.pos))
+            .map_err(|err| async_graphql::Error::from(err).into_server_error(catalogue::pos(field)))
     }
 }
 

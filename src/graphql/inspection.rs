@@ -115,9 +115,9 @@ impl catalogue::Object for Inspection {
             "The look-back re-check schedule (回头看), of findings the caller may read, by due date.",
             |i, ctx| {
                 Box::pin(async move {
-                    let filter = ctx
-                        .param_value::<Option<super::look_back::RecheckFilterInput>>("filter", None)?
-                        .1;
+                    let filter = catalogue::argument::<Option<super::look_back::RecheckFilterInput>>(
+                        ctx, "filter",
+                    )?;
                     let page = crate::domain::workflow::look_back::list(
                         ctx.db(),
                         ctx.caller(),

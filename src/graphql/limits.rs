@@ -56,21 +56,6 @@ impl Limits {
 /// not know is a mistake in the document even when its value is a variable.
 type Arguments = HashSet<(String, String)>;
 
-fn arguments_of(registry: &async_graphql::registry::Registry) -> Arguments {
-    registry
-        .types
-        .values()
-        .filter_map(|t| t.fields())
-        .flat_map(|fields| fields.values())
-        .flat_map(|field| {
-            field
-                .args
-                .keys()
-                .map(|arg| (field.name.clone(), arg.clone()))
-        })
-        .collect()
-}
-
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(LimitsExtension {
@@ -123,7 +108,7 @@ fn bad_input(message: String, field: &str) -> ServerError {
     error
 }
 
-#[async_graphql::async_trait::async_trait]
+#[async_trait::async_trait]
 impl Extension for LimitsExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
@@ -170,7 +155,7 @@ impl Extension for LimitsExtension {
         }
         let known = self
             .arguments
-            .get_or_init(|| arguments_of(&ctx.schema_env.registry));
+            .get_or_init(|| super::catalogue::declared_arguments(ctx));
         if let Ok(mut kept) = self.shape.lock() {
             *kept = Shape {
                 variable_arguments: shape

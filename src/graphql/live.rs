@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use std::future::Future;
 
-use async_graphql::futures_util::StreamExt;
-use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
 use entity::{event, measure};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use sea_orm::DatabaseConnection;
 
 use super::finding::{Finding, FindingFilterInput, list_terms};
@@ -285,23 +285,20 @@ impl Watch {
         Fut: Future<Output = AppResult<Vec<T>>> + Send + 'static,
     {
         let state = (self, VecDeque::<Result<T>>::new(), deliver);
-        async_graphql::futures_util::stream::unfold(
-            state,
-            |(mut w, mut queue, deliver)| async move {
-                loop {
-                    if let Some(item) = queue.pop_front() {
-                        return Some((item, (w, queue, deliver)));
-                    }
-                    match w.follow.next().await? {
-                        Ok(batch) => match deliver(w.reader.clone(), batch).await {
-                            Ok(items) => queue.extend(items.into_iter().map(Ok)),
-                            Err(err) => queue.push_back(Err(err.into())),
-                        },
-                        Err(err) => queue.push_back(Err(err.into())),
-                    }
+        futures_util::stream::unfold(state, |(mut w, mut queue, deliver)| async move {
+            loop {
+                if let Some(item) = queue.pop_front() {
+                    return Some((item, (w, queue, deliver)));
                 }
-            },
-        )
+                match w.follow.next().await? {
+                    Ok(batch) => match deliver(w.reader.clone(), batch).await {
+                        Ok(items) => queue.extend(items.into_iter().map(Ok)),
+                        Err(err) => queue.push_back(Err(err.into())),
+                    },
+                    Err(err) => queue.push_back(Err(err.into())),
+                }
+            }
+        })
         .boxed()
     }
 }

@@ -191,9 +191,9 @@ impl Executor for Served {
         &self,
         request: Request,
         session_data: Option<Arc<Data>>,
-    ) -> async_graphql::futures_util::stream::BoxStream<'static, Response> {
-        use async_graphql::futures_util::StreamExt;
-        use async_graphql::futures_util::stream;
+    ) -> futures_util::stream::BoxStream<'static, Response> {
+        use futures_util::StreamExt;
+        use futures_util::stream;
         let this = self.clone();
         let deadline = tokio::time::Instant::now() + self.timeout;
         stream::once(async move {
@@ -469,11 +469,4 @@ pub fn found<M, T: From<M>>(result: AppResult<M>) -> async_graphql::Result<Optio
         Err(AppError::NotFound(_)) => Ok(None),
         Err(err) => Err(err.into()),
     }
-}
-
-/// The path `catalogue/conn.rs` names a page's cost by, kept as an alias of [`cost::page_cost`]
-/// while the catalogue is rewritten elsewhere (it must not be edited here): the module of
-/// async-graphql connections that held it is gone. Goes once the catalogue names `cost`.
-mod connection {
-    pub use super::cost::page_cost;
 }

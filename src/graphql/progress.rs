@@ -1,8 +1,8 @@
 //! The ledger (台账): progress entries and their evidence.
 
-use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, ID, InputObject, Object, Result, ServerResult, Upload};
 use entity::{evidence, progress_entry};
+use futures_util::future::BoxFuture;
 
 use super::catalogue::{
     self, Env, Fields, Level, Loads, PageSource, Preload, Shown, Under, distinct, in_order, times,
@@ -149,8 +149,9 @@ impl PageSource<Finding> for Ledgers {
         _: Shown,
     ) -> BoxFuture<'a, ServerResult<Vec<Page<ProgressEntry>>>> {
         Box::pin(async move {
-            let failed =
-                |err: AppError| async_graphql::Error::from(err).into_server_error(field.item.pos);
+            let failed = |err: AppError| {
+                async_graphql::Error::from(err).into_server_error(catalogue::pos(field))
+            };
             let ids: Vec<i32> = level.items.iter().map(|f| f.id()).collect();
             let env = level.env;
             let pages =

@@ -161,7 +161,7 @@ async fn serve(
     let live = &state.config.live;
     // The engine reads the messages let through and answers them.
     let (to_engine, from_client) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let incoming = async_graphql::futures_util::stream::unfold(from_client, |mut rx| async move {
+    let incoming = futures_util::stream::unfold(from_client, |mut rx| async move {
         rx.recv().await.map(|text| (text, rx))
     });
     let data_slot: Arc<Mutex<Option<Data>>> = Arc::default();
@@ -176,7 +176,7 @@ async fn serve(
             },
         ),
     );
-    use async_graphql::futures_util::StreamExt;
+    use futures_util::StreamExt;
 
     let init_deadline = tokio::time::Instant::now() + live.ws_init_timeout;
     let mut session: Option<Session> = None;

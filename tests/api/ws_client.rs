@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use async_graphql::futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;

@@ -2,24 +2,27 @@
 //! and `{T}Edge { node cursor }`, registered as async-graphql's `Connection` registers them
 //! (the schema prints the same), and answered for the pages of a whole level at once: the
 //! nodes of every page form one level.
+//!
+//! Each of the three types has one field table ([`CONNECTION`], [`EDGE`], [`PAGE_INFO`]): the
+//! schema registers the connection and the edge from theirs, and [`answer`] finds every field
+//! it answers in them and answers each by an exhaustive match, so a field is registered if and
+//! only if it is answered. `PageInfo` is registered by async-graphql's own type (the library's
+//! connections share it); registering a connection checks that the library's fields are
+//! exactly the table's. `__typename` is answered by name; any other field is refused as
+//! validation refuses it, never answered with an invented value.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use async_graphql::connection::PageInfo;
-use async_graphql::futures_util::future::{BoxFuture, join_all};
-use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field as FieldNode, SelectionSet, VariableDefinition};
-use async_graphql::registry::{MetaTypeId, Registry};
-use async_graphql::{
-    Context, ContextSelectionSet, OutputType, Pos, Positioned, ServerError, ServerResult, Value,
-    VisitorContext,
-};
+use async_graphql::parser::types::SelectionSet;
+use async_graphql::{Context, Pos, Positioned, ServerError, ServerResult, Value};
+use futures_util::future::{BoxFuture, join_all};
+use indexmap::IndexMap;
 use sea_orm::EntityTrait;
 
-use super::run::{Plan, collect, failed, lists_at};
-use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown, meta_field, object_type};
+use super::engine::{At, Decl, TypeRef, argument};
+use super::run::{Plan, collect, failed, lists_at, report};
+use super::{Arg, Catalogued, Env, Level, LevelField, Selected, Shown};
 use crate::domain::reads::page::{Cursor, EachRead, Lateral, Page, PageArgs};
 use crate::error::AppResult;
 
@@ -76,18 +79,18 @@ impl<T: Catalogued> Nested<T> {
     /// with them.
     pub async fn of(ctx: &Context<'_>) -> Option<Self> {
         let env = Env::of(ctx);
-        let set = &ctx.item.node.selection_set;
-        let at = ctx.with_selection_set(set);
+        let (at, field) = super::engine::under(ctx);
+        let set = &field.node.selection_set;
         for part in collect(&at, &connection_name::<T>(), &[set]) {
             let inside = part.inside(&at);
-            let nodes = match part.name() {
-                "nodes" => vec![(part, None)],
-                "edges" => collect(&inside, &edge_name::<T>(), &part.sets())
+            let nodes = match lookup(CONNECTION, part.name()) {
+                Some(ConnField::Nodes) => vec![(part, None)],
+                Some(ConnField::Edges) => collect(&inside, &edge_name::<T>(), &part.sets())
                     .into_iter()
-                    .filter(|f| f.name() == "node")
+                    .filter(|f| lookup(EDGE, f.name()) == Some(EdgeField::Node))
                     .map(|node| (node, Some(&inside)))
                     .collect(),
-                _ => Vec::new(),
+                Some(ConnField::PageInfo | ConnField::TotalCount) | None => Vec::new(),
             };
             for (node, edge) in nodes {
                 let node_at = match edge {
@@ -187,120 +190,219 @@ impl<T, N: Send + Sync + 'static> Preload<T> for Under<T, N> {
     }
 }
 
-fn connection_name<T: Catalogued>() -> String {
+pub(super) fn connection_name<T: Catalogued>() -> String {
     format!("{}Connection", T::NAME)
 }
 
-fn edge_name<T: Catalogued>() -> String {
+pub(super) fn edge_name<T: Catalogued>() -> String {
     format!("{}Edge", T::NAME)
 }
 
-impl<T: Catalogued> OutputType for Conn<T> {
-    fn type_name() -> Cow<'static, str> {
-        Cow::Owned(connection_name::<T>())
-    }
+/// A field of a connection, an edge or `PageInfo`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum ConnField {
+    PageInfo,
+    Edges,
+    Nodes,
+    TotalCount,
+}
 
-    fn create_type_info(registry: &mut Registry) -> String {
-        registry.create_output_type::<Self, _>(MetaTypeId::Object, |registry| {
-            let fields = [
-                meta_field(
-                    "pageInfo",
-                    "Information to aid in pagination.",
-                    PageInfo::create_type_info(registry),
-                ),
-                meta_field(
-                    "edges",
-                    "A list of edges.",
-                    <Vec<Edge<T>>>::create_type_info(registry),
-                ),
-                meta_field(
-                    "nodes",
-                    "A list of nodes.",
-                    <Vec<T>>::create_type_info(registry),
-                ),
-                meta_field(
-                    "totalCount",
-                    "How many items the list has in all, across pages.",
-                    i64::create_type_info(registry),
-                ),
-            ];
-            let fields = fields.into_iter().map(|f| (f.name.clone(), f)).collect();
-            object_type(
-                &connection_name::<T>(),
-                None,
-                fields,
-                std::any::type_name::<Self>(),
-                true,
-            )
-        })
-    }
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum EdgeField {
+    Node,
+    Cursor,
+}
 
-    async fn resolve(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        _field: &Positioned<FieldNode>,
-    ) -> ServerResult<Value> {
-        let env = Env::of(ctx);
-        let at = [ctx.clone()];
-        let preloaded = self.preloaded.as_ref();
-        Ok(answer(&env, &at, &[&self.page], &[ctx.item], preloaded)
-            .await
-            .pop()
-            .unwrap_or_default())
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum PageInfoField {
+    HasPreviousPage,
+    HasNextPage,
+    StartCursor,
+    EndCursor,
+}
+
+/// `{T}Connection`'s fields in the schema's order: name and description.
+pub(super) const CONNECTION: &Table<ConnField> = &[
+    (
+        ConnField::PageInfo,
+        "pageInfo",
+        "Information to aid in pagination.",
+    ),
+    (ConnField::Edges, "edges", "A list of edges."),
+    (ConnField::Nodes, "nodes", "A list of nodes."),
+    (
+        ConnField::TotalCount,
+        "totalCount",
+        "How many items the list has in all, across pages.",
+    ),
+];
+
+/// `{T}Edge`'s fields in the schema's order.
+pub(super) const EDGE: &Table<EdgeField> = &[
+    (EdgeField::Node, "node", "The item at the end of the edge"),
+    (
+        EdgeField::Cursor,
+        "cursor",
+        "A cursor for use in pagination",
+    ),
+];
+
+/// `{T}Edge`'s description.
+pub(super) const EDGE_DOC: &str = "An edge in a connection.";
+
+/// `PageInfo`'s fields as async-graphql registers them (its `connection::PageInfo`, which the
+/// library's connections share): registering a connection checks that the registry holds
+/// exactly these, in this order, with these descriptions.
+pub(super) const PAGE_INFO: &Table<PageInfoField> = &[
+    (
+        PageInfoField::HasPreviousPage,
+        "hasPreviousPage",
+        "When paginating backwards, are there more items?",
+    ),
+    (
+        PageInfoField::HasNextPage,
+        "hasNextPage",
+        "When paginating forwards, are there more items?",
+    ),
+    (
+        PageInfoField::StartCursor,
+        "startCursor",
+        "When paginating backwards, the cursor to continue.",
+    ),
+    (
+        PageInfoField::EndCursor,
+        "endCursor",
+        "When paginating forwards, the cursor to continue.",
+    ),
+];
+
+/// A type's field table: each field, its name and its description, in the schema's order.
+type Table<F> = [(F, &'static str, &'static str)];
+
+/// The field of `table` named `name`.
+fn lookup<F: Copy>(table: &Table<F>, name: &str) -> Option<F> {
+    table
+        .iter()
+        .find(|(_, n, _)| *n == name)
+        .map(|(f, _, _)| *f)
+}
+
+impl ConnField {
+    fn ty<T: Catalogued>(self) -> TypeRef {
+        match self {
+            Self::PageInfo => TypeRef::output::<async_graphql::connection::PageInfo>(),
+            Self::Edges => TypeRef::output::<Vec<Edge<T>>>(),
+            Self::Nodes => TypeRef::output::<Vec<T>>(),
+            Self::TotalCount => TypeRef::output::<i64>(),
+        }
     }
 }
 
-/// `{T}Edge`, for the registry: edges are answered by [`answer`].
-struct Edge<T>(PhantomData<fn() -> T>);
-
-impl<T: Catalogued> OutputType for Edge<T> {
-    fn type_name() -> Cow<'static, str> {
-        Cow::Owned(edge_name::<T>())
+impl EdgeField {
+    fn ty<T: Catalogued>(self) -> TypeRef {
+        match self {
+            Self::Node => TypeRef::output::<T>(),
+            Self::Cursor => TypeRef::output::<String>(),
+        }
     }
+}
 
-    fn create_type_info(registry: &mut Registry) -> String {
-        registry.create_output_type::<Self, _>(MetaTypeId::Object, |registry| {
-            let fields = [
-                meta_field(
-                    "node",
-                    "The item at the end of the edge",
-                    T::create_type_info(registry),
-                ),
-                meta_field(
-                    "cursor",
-                    "A cursor for use in pagination",
-                    String::create_type_info(registry),
-                ),
-            ];
-            let fields = fields.into_iter().map(|f| (f.name.clone(), f)).collect();
-            let description = Some("An edge in a connection.".to_owned());
-            object_type(
-                &edge_name::<T>(),
-                description,
-                fields,
-                std::any::type_name::<Self>(),
-                true,
-            )
+/// A field of a connection or an edge, as the registry is told of it.
+pub(super) struct Part {
+    name: &'static str,
+    doc: &'static str,
+    ty: TypeRef,
+}
+
+impl Part {
+    pub(super) fn decl(&self) -> Decl<'_> {
+        Decl {
+            name: self.name,
+            doc: self.doc,
+            ty: self.ty,
+            args: &[],
+            cost: None,
+        }
+    }
+}
+
+/// `{T}Connection`'s fields, from [`CONNECTION`].
+pub(super) fn connection_fields<T: Catalogued>() -> Vec<Part> {
+    CONNECTION
+        .iter()
+        .map(|&(field, name, doc)| Part {
+            name,
+            doc,
+            ty: field.ty::<T>(),
         })
-    }
+        .collect()
+}
 
-    async fn resolve(
-        &self,
-        _: &ContextSelectionSet<'_>,
-        field: &Positioned<FieldNode>,
-    ) -> ServerResult<Value> {
-        Err(ServerError::new(
-            "an edge is answered with its connection",
-            Some(field.pos),
-        ))
+/// `{T}Edge`'s fields, from [`EDGE`].
+pub(super) fn edge_fields<T: Catalogued>() -> Vec<Part> {
+    EDGE.iter()
+        .map(|&(field, name, doc)| Part {
+            name,
+            doc,
+            ty: field.ty::<T>(),
+        })
+        .collect()
+}
+
+/// What a selection asks of a type with a field table: its name, or one of its fields.
+enum Asked<F> {
+    Typename,
+    Field(F),
+}
+
+/// Finds the field `selected` asks of the type `type_name` in its table. A field the table
+/// does not have is refused as validation refuses it (validation runs first, so this is a
+/// guard, not a path a request takes).
+fn asked<F: Copy>(
+    table: &Table<F>,
+    type_name: &str,
+    selected: &Selected<'_>,
+) -> Result<Asked<F>, ServerError> {
+    let name = selected.name();
+    if name == "__typename" {
+        return Ok(Asked::Typename);
     }
+    lookup(table, name).map(Asked::Field).ok_or_else(|| {
+        ServerError::new(
+            format!(r#"Cannot query field "{name}" on type "{type_name}"."#),
+            Some(selected.first().pos),
+        )
+    })
+}
+
+/// `{T}Edge`, for the registry (its `OutputType` is in the door): edges are answered by
+/// [`answer`] with their connection.
+pub(super) struct Edge<T>(PhantomData<fn() -> T>);
+
+/// Answers one connection where async-graphql asks for it (a root field): `at` is where it
+/// answers.
+pub(super) async fn answer_one<T: Catalogued>(env: &Env<'_>, at: At<'_>, conn: &Conn<T>) -> Value {
+    let set = at.set();
+    let at = [at];
+    answer(env, &at, &[&conn.page], &[set], conn.preloaded.as_ref())
+        .await
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Reports `error` at `field` on every page of `at`: the field is left out of each.
+fn refused(at: &[At<'_>], field: &Selected<'_>, error: &ServerError) -> Vec<Option<Value>> {
+    for at in at {
+        report(&field.on(at), error.clone());
+    }
+    vec![None; at.len()]
 }
 
 /// The connections of a level: page `i` answers at `at[i]` (a context whose path ends at the
 /// connection), with the selections `sets`; `preloaded`, a list under the nodes read with them.
 pub(super) async fn answer<'a, T: Catalogued>(
     env: &'a Env<'a>,
-    at: &'a [ContextSelectionSet<'a>],
+    at: &'a [At<'a>],
     pages: &'a [&'a Page<T>],
     sets: &[&'a Positioned<SelectionSet>],
     preloaded: Option<&'a Preloaded>,
@@ -308,37 +410,42 @@ pub(super) async fn answer<'a, T: Catalogued>(
     let Some(first) = at.first() else {
         return Vec::new();
     };
-    let selected = collect(first, &connection_name::<T>(), sets);
+    let type_name = connection_name::<T>();
+    let selected = collect(first, &type_name, sets);
     let mut parts: Vec<BoxFuture<'_, Vec<Option<Value>>>> = Vec::with_capacity(selected.len());
     for field in &selected {
-        parts.push(match field.name() {
-            "pageInfo" => Box::pin(async move {
+        parts.push(match asked(CONNECTION, &type_name, field) {
+            Ok(Asked::Typename) => {
+                let name = Value::String(type_name.clone());
+                Box::pin(async move { vec![Some(name); pages.len()] })
+            }
+            Ok(Asked::Field(ConnField::PageInfo)) => Box::pin(async move {
                 pages
                     .iter()
-                    .map(|page| Some(page_info(first, field, page)))
+                    .zip(at)
+                    .map(|(page, at)| page_info(first, at, field, page))
                     .collect()
             }),
-            "totalCount" => Box::pin(async move {
+            Ok(Asked::Field(ConnField::TotalCount)) => Box::pin(async move {
                 let mut counts = Vec::with_capacity(pages.len());
                 for (page, at) in pages.iter().zip(at) {
                     counts.push(match page.count.run(env.db, env.counts).await {
                         Ok(n) => Some(Value::Number(n.into())),
                         Err(err) => {
-                            let ctx = field.on(at);
                             let err = async_graphql::Error::from(err)
                                 .into_server_error(field.first().pos);
-                            ctx.add_error(ctx.set_error_path(err));
+                            report(&field.on(at), err);
                             None
                         }
                     });
                 }
                 counts
             }),
-            "edges" => Box::pin(edges(env, at, pages, field, preloaded)),
-            "nodes" => Box::pin(nodes(env, at, pages, field, preloaded)),
-            _ => {
-                let name = Value::String(connection_name::<T>());
-                Box::pin(async move { vec![Some(name); pages.len()] })
+            Ok(Asked::Field(ConnField::Edges)) => Box::pin(edges(env, at, pages, field, preloaded)),
+            Ok(Asked::Field(ConnField::Nodes)) => Box::pin(nodes(env, at, pages, field, preloaded)),
+            Err(error) => {
+                let none = refused(at, field, &error);
+                Box::pin(async move { none })
             }
         });
     }
@@ -356,48 +463,57 @@ pub(super) async fn answer<'a, T: Catalogued>(
         .collect()
 }
 
-fn page_info<T>(ctx: &ContextSelectionSet<'_>, field: &Selected<'_>, page: &Page<T>) -> Value {
+/// A page's `pageInfo` (`at`: where the page's connection answers), from [`PAGE_INFO`]; `None`
+/// (the field left out, the error reported) where the selection asks a field `PageInfo` does
+/// not have.
+fn page_info<T>(ctx: &At<'_>, at: &At<'_>, field: &Selected<'_>, page: &Page<T>) -> Option<Value> {
     let cursor =
         |row: Option<&(Cursor, T)>| row.map_or(Value::Null, |(c, _)| Value::String(c.to_string()));
     let mut object = IndexMap::new();
     for info in collect(ctx, "PageInfo", &field.sets()) {
-        let value = match info.name() {
-            "hasPreviousPage" => Value::Boolean(page.has_previous),
-            "hasNextPage" => Value::Boolean(page.has_next),
-            "startCursor" => cursor(page.rows.first()),
-            "endCursor" => cursor(page.rows.last()),
-            _ => Value::String("PageInfo".to_owned()),
+        let value = match asked(PAGE_INFO, "PageInfo", &info) {
+            Ok(Asked::Typename) => Value::String("PageInfo".to_owned()),
+            Ok(Asked::Field(PageInfoField::HasPreviousPage)) => Value::Boolean(page.has_previous),
+            Ok(Asked::Field(PageInfoField::HasNextPage)) => Value::Boolean(page.has_next),
+            Ok(Asked::Field(PageInfoField::StartCursor)) => cursor(page.rows.first()),
+            Ok(Asked::Field(PageInfoField::EndCursor)) => cursor(page.rows.last()),
+            Err(error) => {
+                report(&field.on(at), error);
+                return None;
+            }
         };
         object.insert(info.key.clone(), value);
     }
-    Value::Object(object)
+    Some(Value::Object(object))
 }
 
 /// The edges of every page, their nodes answered as one level per selection of `node`.
 async fn edges<'a, T: Catalogued>(
     env: &'a Env<'a>,
-    at: &'a [ContextSelectionSet<'a>],
+    at: &'a [At<'a>],
     pages: &'a [&'a Page<T>],
     field: &'a Selected<'a>,
     preloaded: Option<&'a Preloaded>,
 ) -> Vec<Option<Value>> {
-    let lists: Vec<ContextSelectionSet<'_>> = at.iter().map(|a| field.inside(a)).collect();
+    let lists: Vec<At<'_>> = at.iter().map(|a| field.inside(a)).collect();
     let edge_at = lists_at(&lists, pages.iter().map(|p| p.rows.len()));
     let rows: Vec<&(Cursor, T)> = pages.iter().flat_map(|p| p.rows.iter()).collect();
-    let selected = collect(&at[0], &edge_name::<T>(), &field.sets());
+    let type_name = edge_name::<T>();
+    let selected = collect(&at[0], &type_name, &field.sets());
     let mut columns = Vec::with_capacity(selected.len());
     for edge_field in &selected {
-        columns.push(match edge_field.name() {
-            "node" => {
+        columns.push(match asked(EDGE, &type_name, edge_field) {
+            Ok(Asked::Typename) => vec![Some(Value::String(type_name.clone())); rows.len()],
+            Ok(Asked::Field(EdgeField::Node)) => {
                 let node_at = edge_at.iter().map(|e| edge_field.inside(e)).collect();
                 let items = rows.iter().map(|(_, node)| node).collect();
                 nodes_of(env, &at[0], node_at, items, edge_field, preloaded).await
             }
-            "cursor" => rows
+            Ok(Asked::Field(EdgeField::Cursor)) => rows
                 .iter()
                 .map(|(c, _)| Some(Value::String(c.to_string())))
                 .collect(),
-            _ => vec![Some(Value::String(edge_name::<T>())); rows.len()],
+            Err(error) => refused(&edge_at, edge_field, &error),
         });
     }
     let mut edges = (0..rows.len()).map(|e| {
@@ -418,12 +534,12 @@ async fn edges<'a, T: Catalogued>(
 /// The `nodes` of every page, answered as one level.
 async fn nodes<'a, T: Catalogued>(
     env: &'a Env<'a>,
-    at: &'a [ContextSelectionSet<'a>],
+    at: &'a [At<'a>],
     pages: &'a [&'a Page<T>],
     field: &'a Selected<'a>,
     preloaded: Option<&'a Preloaded>,
 ) -> Vec<Option<Value>> {
-    let lists: Vec<ContextSelectionSet<'_>> = at.iter().map(|a| field.inside(a)).collect();
+    let lists: Vec<At<'_>> = at.iter().map(|a| field.inside(a)).collect();
     let node_at = lists_at(&lists, pages.iter().map(|p| p.rows.len()));
     let items = pages
         .iter()
@@ -445,8 +561,8 @@ async fn nodes<'a, T: Catalogued>(
 /// Nodes answered as one level (`None` for each when the selection cannot be planned).
 async fn nodes_of<'a, T: Catalogued>(
     env: &'a Env<'a>,
-    ctx: &ContextSelectionSet<'a>,
-    at: Vec<ContextSelectionSet<'a>>,
+    ctx: &At<'a>,
+    at: Vec<At<'a>>,
     items: Vec<&'a T>,
     field: &Selected<'a>,
     preloaded: Option<&'a Preloaded>,
@@ -472,16 +588,16 @@ async fn nodes_of<'a, T: Catalogued>(
 }
 
 /// What the nodes of a connection field show (through `edges { node }` and `nodes`).
-fn nodes_shown<T: Catalogued>(ctx: &ContextSelectionSet<'_>, field: &Selected<'_>) -> Shown {
+fn nodes_shown<T: Catalogued>(ctx: &At<'_>, field: &Selected<'_>) -> Shown {
     let mut shown = Shown::default();
     for part in collect(ctx, &connection_name::<T>(), &field.sets()) {
-        let nodes = match part.name() {
-            "nodes" => vec![part],
-            "edges" => collect(ctx, &edge_name::<T>(), &part.sets())
+        let nodes = match lookup(CONNECTION, part.name()) {
+            Some(ConnField::Nodes) => vec![part],
+            Some(ConnField::Edges) => collect(ctx, &edge_name::<T>(), &part.sets())
                 .into_iter()
-                .filter(|f| f.name() == "node")
+                .filter(|f| lookup(EDGE, f.name()) == Some(EdgeField::Node))
                 .collect(),
-            _ => Vec::new(),
+            Some(ConnField::PageInfo | ConnField::TotalCount) | None => Vec::new(),
         };
         for node in nodes {
             if let Ok(plan) = Plan::<T>::of(ctx, &node.sets()) {
@@ -539,8 +655,7 @@ impl<T: Catalogued, S: PageSource<T>> LevelField<T> for Paged<S> {
         selected: &'a Selected<'a>,
     ) -> BoxFuture<'a, Vec<Option<Value>>> {
         Box::pin(async move {
-            let at: Vec<ContextSelectionSet<'_>> =
-                level.at.iter().map(|a| selected.inside(a)).collect();
+            let at: Vec<At<'_>> = level.at.iter().map(|a| selected.inside(a)).collect();
             // Read with the level's rows when they are a page of their own.
             let preloaded = level
                 .preloaded
@@ -577,7 +692,7 @@ impl<T: Catalogued, S: PageSource<T>> LevelField<T> for Paged<S> {
     fn preload<'a>(
         &'a self,
         env: &'a Env<'a>,
-        at: &'a ContextSelectionSet<'a>,
+        at: &'a At<'a>,
         selected: &'a Selected<'a>,
     ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
         Box::pin(async move {
@@ -602,23 +717,11 @@ pub fn page_args() -> Vec<Arg> {
 /// The Relay arguments of a connection field, as given.
 pub fn page_of(field: &Context<'_>) -> ServerResult<PageArgs> {
     Ok(PageArgs {
-        first: field.param_value::<Option<i32>>("first", None)?.1,
-        after: field.param_value::<Option<String>>("after", None)?.1,
-        last: field.param_value::<Option<i32>>("last", None)?.1,
-        before: field.param_value::<Option<String>>("before", None)?.1,
+        first: argument(field, "first")?,
+        after: argument(field, "after")?,
+        last: argument(field, "last")?,
+        before: argument(field, "before")?,
     })
-}
-
-/// A connection's cost: its page size times its content ([`crate::graphql::connection::page_cost`]).
-pub fn page_cost(
-    ctx: &VisitorContext<'_>,
-    variables: &[Positioned<VariableDefinition>],
-    field: &FieldNode,
-    child: usize,
-) -> ServerResult<usize> {
-    let first: Option<i32> = ctx.param_value(variables, field, "first", None)?;
-    let last: Option<i32> = ctx.param_value(variables, field, "last", None)?;
-    Ok(crate::graphql::connection::page_cost(first, last, child))
 }
 
 /// The distinct ids of a level's rows (rows may share a parent).
@@ -647,4 +750,82 @@ pub fn in_order<M: Clone, N: From<M>>(
         out.push(page.map(N::from));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::{DocumentOperations, Field as FieldNode, Selection};
+
+    use super::*;
+
+    /// The fields of the document `{ ... }`'s one operation.
+    fn fields(document: &str) -> Vec<Positioned<FieldNode>> {
+        let document = parse_query(document).expect("the test's document parses");
+        let DocumentOperations::Single(operation) = document.operations else {
+            panic!("the test's document has one operation");
+        };
+        operation
+            .node
+            .selection_set
+            .node
+            .items
+            .into_iter()
+            .filter_map(|selection| match selection.node {
+                Selection::Field(field) => Some(field),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn selected(field: &Positioned<FieldNode>) -> Selected<'_> {
+        Selected {
+            key: &field.node.name.node,
+            nodes: vec![field],
+        }
+    }
+
+    /// Each table names each of its fields once, and finds each by that name.
+    fn distinct_names<F: Copy + PartialEq + std::fmt::Debug>(table: &Table<F>) {
+        for (i, (field, name, doc)) in table.iter().enumerate() {
+            assert!(!doc.is_empty(), "{name} is described");
+            assert_eq!(lookup(table, name), Some(*field));
+            assert!(table[i + 1..].iter().all(|(_, other, _)| other != name));
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_tables_is_found_by_its_name_once() {
+        distinct_names(CONNECTION);
+        distinct_names(EDGE);
+        distinct_names(PAGE_INFO);
+        let names = |table: &Table<ConnField>| table.iter().map(|(_, n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(
+            names(CONNECTION),
+            ["pageInfo", "edges", "nodes", "totalCount"]
+        );
+    }
+
+    #[test]
+    fn a_field_a_table_does_not_have_is_refused_not_answered_with_the_type_name() {
+        let asked_for = fields("{ edges __typename bogus }");
+        assert!(matches!(
+            asked(CONNECTION, "FindingConnection", &selected(&asked_for[0])),
+            Ok(Asked::Field(ConnField::Edges))
+        ));
+        assert!(matches!(
+            asked(CONNECTION, "FindingConnection", &selected(&asked_for[1])),
+            Ok(Asked::Typename)
+        ));
+        let refused = asked(EDGE, "FindingEdge", &selected(&asked_for[2]));
+        let Err(error) = refused else {
+            panic!("an unknown field is refused");
+        };
+        assert_eq!(
+            error.message,
+            r#"Cannot query field "bogus" on type "FindingEdge"."#
+        );
+        assert_eq!(error.locations, [asked_for[2].pos]);
+        assert!(lookup(PAGE_INFO, "bogus").is_none());
+    }
 }

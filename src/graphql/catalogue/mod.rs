@@ -17,6 +17,7 @@
 //! field's own entry.
 
 mod conn;
+mod engine;
 mod leaf;
 mod run;
 
@@ -24,22 +25,18 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader as LoaderTrait;
-use async_graphql::futures_util::future::BoxFuture;
-use async_graphql::parser::types::{Field as FieldNode, VariableDefinition};
-use async_graphql::registry::{
-    Deprecation, MetaField, MetaInputValue, MetaType, MetaTypeId, Registry,
-};
-use async_graphql::{
-    Context, ContextSelectionSet, InputType, OutputType, Positioned, ServerResult, Value,
-    VisitorContext,
-};
+use async_graphql::{Context, InputType, OutputType, Value};
+use futures_util::future::BoxFuture;
 
 pub use conn::{
-    Conn, Nested, PageSource, Preload, Preloaded, Under, distinct, in_order, page_args, page_cost,
-    page_of,
+    Conn, Nested, PageSource, Preload, Preloaded, Under, distinct, in_order, page_args, page_of,
+};
+pub use engine::{
+    At, Cost, TypeRef, argument, declared_arguments, page_cost, pos, register,
+    resolve_record as resolve_one, times,
 };
 pub use leaf::{Leaf, enum_leaf};
-pub use run::{Env, Level, Many, Selected, Shown, resolve_one};
+pub use run::{Env, Level, Many, Selected, Shown};
 
 use super::loaders::{LoadError, Loader};
 
@@ -57,40 +54,6 @@ pub trait Object: Sized + Send + Sync + 'static {
 /// executor and the schema work with.
 pub trait Catalogued: Object + OutputType {
     fn catalogue() -> &'static Catalogue<Self>;
-}
-
-/// Makes a record type of the schema out of its [`Object`] declaration: its catalogue, built
-/// once, and async-graphql's `OutputType`, which registers the type from the catalogue and
-/// resolves it through [`resolve_one`].
-#[macro_export]
-macro_rules! object {
-    ($ty:ty) => {
-        impl $crate::graphql::catalogue::Catalogued for $ty {
-            fn catalogue() -> &'static $crate::graphql::catalogue::Catalogue<Self> {
-                static CATALOGUE: std::sync::OnceLock<$crate::graphql::catalogue::Catalogue<$ty>> =
-                    std::sync::OnceLock::new();
-                CATALOGUE.get_or_init($crate::graphql::catalogue::Catalogue::build)
-            }
-        }
-
-        impl async_graphql::OutputType for $ty {
-            fn type_name() -> std::borrow::Cow<'static, str> {
-                std::borrow::Cow::Borrowed(<$ty as $crate::graphql::catalogue::Object>::NAME)
-            }
-
-            fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
-                $crate::graphql::catalogue::register::<$ty>(registry)
-            }
-
-            async fn resolve(
-                &self,
-                ctx: &async_graphql::ContextSelectionSet<'_>,
-                _field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
-            ) -> async_graphql::ServerResult<async_graphql::Value> {
-                $crate::graphql::catalogue::resolve_one(ctx, self).await
-            }
-        }
-    };
 }
 
 /// A type's fields, with an index by name for planning.
@@ -131,19 +94,11 @@ impl<T: Catalogued> Catalogue<T> {
     }
 }
 
-/// The cost of a field for the complexity limit, from its arguments and its selection's cost.
-pub type Cost = fn(
-    &VisitorContext<'_>,
-    &[Positioned<VariableDefinition>],
-    &FieldNode,
-    usize,
-) -> ServerResult<usize>;
-
 /// An argument of a field.
 pub struct Arg {
     name: &'static str,
     doc: &'static str,
-    ty: fn(&mut Registry) -> String,
+    ty: TypeRef,
 }
 
 impl Arg {
@@ -151,7 +106,7 @@ impl Arg {
         Self {
             name,
             doc,
-            ty: V::create_type_info,
+            ty: TypeRef::input::<V>(),
         }
     }
 }
@@ -160,7 +115,7 @@ impl Arg {
 pub struct Field<T> {
     pub name: &'static str,
     doc: &'static str,
-    ty: fn(&mut Registry) -> String,
+    ty: TypeRef,
     args: Vec<Arg>,
     cost: Option<Cost>,
     /// The columns of the row the field reads, a bit each as the row type numbers them
@@ -196,7 +151,7 @@ pub trait LevelField<T>: Send + Sync {
     fn preload<'a>(
         &'a self,
         env: &'a Env<'a>,
-        at: &'a ContextSelectionSet<'a>,
+        at: &'a At<'a>,
         field: &'a Selected<'a>,
     ) -> BoxFuture<'a, Option<Box<dyn Preload<T>>>> {
         let _ = (env, at, field);
@@ -224,7 +179,7 @@ impl<T: Catalogued> Fields<T> {
         &mut self,
         name: &'static str,
         doc: &'static str,
-        ty: fn(&mut Registry) -> String,
+        ty: TypeRef,
         how: How<T>,
     ) -> &mut Field<T> {
         self.0.push(Field {
@@ -249,7 +204,7 @@ impl<T: Catalogued> Fields<T> {
         self.add(
             name,
             doc,
-            V::create_type_info,
+            TypeRef::output::<V>(),
             How::Value(Box::new(move |row, env| get(row, env).leaf())),
         )
     }
@@ -275,7 +230,7 @@ impl<T: Catalogued> Fields<T> {
         self.add(
             name,
             doc,
-            <Option<K::Record>>::create_type_info,
+            TypeRef::output::<Option<K::Record>>(),
             How::Level(Box::new(how)),
         )
     }
@@ -302,7 +257,7 @@ impl<T: Catalogued> Fields<T> {
         self.add(
             name,
             doc,
-            <Option<C>>::create_type_info,
+            TypeRef::output::<Option<C>>(),
             How::Level(Box::new(how)),
         )
     }
@@ -327,7 +282,7 @@ impl<T: Catalogued> Fields<T> {
         self.add(
             name,
             doc,
-            <Vec<K::Record>>::create_type_info,
+            TypeRef::output::<Vec<K::Record>>(),
             How::Level(Box::new(how)),
         )
     }
@@ -351,7 +306,7 @@ impl<T: Catalogued> Fields<T> {
         self.add(
             name,
             doc,
-            <Vec<K::Record>>::create_type_info,
+            TypeRef::output::<Vec<K::Record>>(),
             How::Level(Box::new(how)),
         )
     }
@@ -371,7 +326,7 @@ impl<T: Catalogued> Fields<T> {
         V: Leaf,
     {
         let how = run::Loaded { key, value };
-        self.add(name, doc, V::create_type_info, How::Level(Box::new(how)))
+        self.add(name, doc, TypeRef::output::<V>(), How::Level(Box::new(how)))
     }
 
     /// A field awaited row by row, answering any type of the schema (what the caller may do,
@@ -387,7 +342,7 @@ impl<T: Catalogued> Fields<T> {
         + 'static,
     ) -> &mut Field<T> {
         let how = run::Each { get };
-        self.add(name, doc, V::create_type_info, How::Level(Box::new(how)))
+        self.add(name, doc, TypeRef::output::<V>(), How::Level(Box::new(how)))
     }
 
     /// A connection nested under each row, read for every row of a level in one statement
@@ -401,12 +356,12 @@ impl<T: Catalogued> Fields<T> {
         let field = self.add(
             name,
             doc,
-            <Conn<S::Node>>::create_type_info,
+            TypeRef::output::<Conn<S::Node>>(),
             How::Level(Box::new(conn::Paged(source))),
         );
         field.args = S::args();
         field.args.extend(page_args());
-        field.cost = Some(conn::page_cost);
+        field.cost = Some(engine::page_cost);
         field
     }
 }
@@ -431,112 +386,4 @@ impl<T: Catalogued> Field<T> {
         self.reads = Some(columns);
         self
     }
-
-    fn meta(&self, registry: &mut Registry) -> MetaField {
-        let mut meta = meta_field(self.name, self.doc, (self.ty)(registry));
-        meta.compute_complexity = self.cost;
-        meta.args = self
-            .args
-            .iter()
-            .map(|arg| {
-                let value = MetaInputValue {
-                    name: arg.name.to_owned(),
-                    description: described(arg.doc),
-                    ty: (arg.ty)(registry),
-                    deprecation: Deprecation::NoDeprecated,
-                    default_value: None,
-                    visible: None,
-                    inaccessible: false,
-                    tags: Vec::new(),
-                    is_secret: false,
-                    directive_invocations: Vec::new(),
-                };
-                (arg.name.to_owned(), value)
-            })
-            .collect();
-        meta
-    }
-}
-
-/// A field of the registry with no arguments, as async-graphql's derives write it.
-fn meta_field(name: &str, doc: &str, ty: String) -> MetaField {
-    MetaField {
-        name: name.to_owned(),
-        description: described(doc),
-        args: Default::default(),
-        ty,
-        deprecation: Deprecation::NoDeprecated,
-        cache_control: Default::default(),
-        external: false,
-        requires: None,
-        provides: None,
-        visible: None,
-        shareable: false,
-        inaccessible: false,
-        tags: Vec::new(),
-        override_from: None,
-        compute_complexity: None,
-        directive_invocations: Vec::new(),
-        requires_scopes: Vec::new(),
-    }
-}
-
-fn described(doc: &str) -> Option<String> {
-    (!doc.is_empty()).then(|| doc.to_owned())
-}
-
-/// Registers a record type from its catalogue; returns its type reference (`Finding!`).
-pub fn register<T: Catalogued>(registry: &mut Registry) -> String {
-    registry.create_output_type::<T, _>(MetaTypeId::Object, |registry| {
-        let fields = T::catalogue()
-            .fields
-            .iter()
-            .map(|field| (field.name.to_owned(), field.meta(registry)))
-            .collect();
-        object_type(
-            T::NAME,
-            described(T::DOC),
-            fields,
-            std::any::type_name::<T>(),
-            false,
-        )
-    })
-}
-
-/// An object type of the registry, as async-graphql's derives write it.
-fn object_type(
-    name: &str,
-    description: Option<String>,
-    fields: async_graphql::indexmap::IndexMap<String, MetaField>,
-    rust_typename: &'static str,
-    shareable: bool,
-) -> MetaType {
-    MetaType::Object {
-        name: name.to_owned(),
-        description,
-        fields,
-        cache_control: Default::default(),
-        extends: false,
-        shareable,
-        resolvable: true,
-        inaccessible: false,
-        interface_object: false,
-        tags: Vec::new(),
-        keys: None,
-        visible: None,
-        is_subscription: false,
-        rust_typename: Some(rust_typename),
-        directive_invocations: Vec::new(),
-        requires_scopes: Vec::new(),
-    }
-}
-
-/// A list field's cost: `times` its content, plus one.
-pub fn times<const N: usize>(
-    _: &VisitorContext<'_>,
-    _: &[Positioned<VariableDefinition>],
-    _: &FieldNode,
-    child: usize,
-) -> ServerResult<usize> {
-    Ok(N * child + 1)
 }

@@ -10,16 +10,17 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use async_graphql::dataloader::{DataLoader, Loader as LoaderTrait};
-use async_graphql::futures_util::future::{BoxFuture, join_all};
-use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field as FieldNode, Selection, SelectionSet};
 use async_graphql::{
-    Context, ContextBase, ContextSelectionSet, Name, OutputType, Positioned, ServerError,
-    ServerResult, Value,
+    Context, DataContext, Name, OutputType, PathSegment, Positioned, QueryPathNode,
+    QueryPathSegment, ServerError, ServerResult, Value,
 };
 use chrono::NaiveDate;
+use futures_util::future::{BoxFuture, join_all};
+use indexmap::IndexMap;
 use sea_orm::DatabaseConnection;
 
+use super::engine::{self, At};
 use super::{Catalogued, Field, How, Key, Leaf, LevelField, Row};
 use crate::auth::Caller;
 use crate::config::Config;
@@ -38,7 +39,7 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    pub fn of<I>(ctx: &ContextBase<'a, I>) -> Self {
+    pub fn of(ctx: &impl DataContext<'a>) -> Self {
         // Absent only when the schema runs outside HTTP (in-process tools): anonymous.
         static ANONYMOUS: Caller = Caller::Anonymous;
         Self {
@@ -60,7 +61,7 @@ impl<'a> Env<'a> {
 /// row, for errors and for fields resolved by async-graphql).
 pub struct Level<'a, T> {
     pub items: Vec<&'a T>,
-    pub at: Vec<ContextSelectionSet<'a>>,
+    pub at: Vec<At<'a>>,
     pub env: &'a Env<'a>,
     /// A nested list's pages read with the rows (the rows of a page read by [`super::Nested`]).
     pub preloaded: Option<&'a super::Preloaded>,
@@ -89,37 +90,30 @@ impl<'a> Selected<'a> {
     }
 
     /// The context of the field on one row.
-    pub fn on<'b>(&self, at: &'b ContextSelectionSet<'a>) -> Context<'b>
+    pub fn on<'b>(&self, at: &'b At<'a>) -> Context<'b>
     where
         'a: 'b,
     {
-        at.with_field(self.first())
+        at.field(self.first())
     }
 
     /// The context of what the field answers, on one row.
-    pub fn inside<'b>(&self, at: &'b ContextSelectionSet<'a>) -> ContextSelectionSet<'b>
+    pub fn inside<'b>(&self, at: &'b At<'a>) -> At<'b>
     where
         'a: 'b,
     {
-        let first = self.first();
-        at.with_field(first)
-            .with_selection_set(&first.node.selection_set)
+        at.inside(self.first())
     }
 }
 
 /// The fields a selection selects on the type named `type_name`, merged by response key, in
 /// the document's order (`__typename` among them).
 pub fn collect<'a>(
-    ctx: &ContextSelectionSet<'a>,
+    ctx: &At<'a>,
     type_name: &str,
     sets: &[&'a Positioned<SelectionSet>],
 ) -> Vec<Selected<'a>> {
-    fn walk<'a>(
-        ctx: &ContextSelectionSet<'a>,
-        type_name: &str,
-        set: &'a SelectionSet,
-        out: &mut Vec<Selected<'a>>,
-    ) {
+    fn walk<'a>(ctx: &At<'a>, type_name: &str, set: &'a SelectionSet, out: &mut Vec<Selected<'a>>) {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
@@ -133,8 +127,7 @@ pub fn collect<'a>(
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) =
-                        ctx.query_env.fragments.get(&spread.node.fragment_name.node)
+                    if let Some(fragment) = ctx.fragment(&spread.node.fragment_name.node)
                         && applies(
                             ctx,
                             type_name,
@@ -161,16 +154,8 @@ pub fn collect<'a>(
 }
 
 /// Whether a fragment with this type condition applies to an object of type `type_name`.
-fn applies(ctx: &ContextSelectionSet<'_>, type_name: &str, condition: Option<&Name>) -> bool {
-    condition.is_none_or(|on| {
-        on.as_str() == type_name
-            || ctx
-                .schema_env
-                .registry
-                .implements
-                .get(type_name)
-                .is_some_and(|interfaces| interfaces.contains(on.as_str()))
-    })
+fn applies(ctx: &At<'_>, type_name: &str, condition: Option<&Name>) -> bool {
+    condition.is_none_or(|on| on.as_str() == type_name || ctx.implements(type_name, on))
 }
 
 /// One step of a plan: `__typename`, or a field of the catalogue.
@@ -185,10 +170,7 @@ pub struct Plan<'a, T: 'static> {
 }
 
 impl<'a, T: Catalogued> Plan<'a, T> {
-    pub fn of(
-        ctx: &ContextSelectionSet<'a>,
-        sets: &[&'a Positioned<SelectionSet>],
-    ) -> ServerResult<Self> {
+    pub fn of(ctx: &At<'a>, sets: &[&'a Positioned<SelectionSet>]) -> ServerResult<Self> {
         let catalogue = T::catalogue();
         let mut steps = Vec::new();
         for selected in collect(ctx, T::NAME, sets) {
@@ -309,16 +291,13 @@ pub fn run<'a, T: Catalogued>(
 }
 
 /// Answers one row where async-graphql asks for it (a root field, a mutation's answer, a field
-/// of a type outside the catalogue).
-pub async fn resolve_one<T: Catalogued>(
-    ctx: &ContextSelectionSet<'_>,
-    item: &T,
-) -> ServerResult<Value> {
-    let env = Env::of(ctx);
-    let plan = Plan::<T>::of(ctx, &[ctx.item])?;
+/// of a type outside the catalogue): `at` is where it answers.
+pub async fn resolve_one<T: Catalogued>(at: At<'_>, item: &T) -> ServerResult<Value> {
+    let env = Env::of(&at);
+    let plan = Plan::<T>::of(&at, &[at.set()])?;
     let level = Level {
         items: vec![item],
-        at: vec![ctx.clone()],
+        at: vec![at.clone()],
         env: &env,
         preloaded: None,
     };
@@ -328,34 +307,44 @@ pub async fn resolve_one<T: Catalogued>(
 /// A list of catalogued rows resolved as one level (`[T!]!`).
 pub struct Many<T>(pub Vec<T>);
 
-impl<T: Catalogued> OutputType for Many<T> {
-    fn type_name() -> std::borrow::Cow<'static, str> {
-        <Vec<T>>::type_name()
-    }
+/// Answers a list of rows as one level: `at` is where the list answers, `set` the selection of
+/// each element.
+pub(super) async fn many<'a, T: Catalogued>(
+    at: At<'a>,
+    set: &'a Positioned<SelectionSet>,
+    rows: &'a [T],
+) -> ServerResult<Value> {
+    let env = Env::of(&at);
+    let plan = Plan::<T>::of(&at, &[set])?;
+    let level = Level {
+        items: rows.iter().collect(),
+        at: (0..rows.len()).map(|i| at.index(i)).collect(),
+        env: &env,
+        preloaded: None,
+    };
+    Ok(Value::List(run(&level, &plan).await))
+}
 
-    fn qualified_type_name() -> String {
-        <Vec<T>>::qualified_type_name()
-    }
+/// `error` with the path of `node` (where it is reported), as async-graphql's resolvers report
+/// theirs; read through the public path of a context.
+pub fn located(node: Option<&QueryPathNode<'_>>, error: ServerError) -> ServerError {
+    let Some(node) = node else {
+        return error;
+    };
+    let mut path: Vec<PathSegment> = std::iter::once(node)
+        .chain(node.parents())
+        .map(|node| match node.segment {
+            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+            QueryPathSegment::Index(i) => PathSegment::Index(i),
+        })
+        .collect();
+    path.reverse();
+    ServerError { path, ..error }
+}
 
-    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
-        <Vec<T>>::create_type_info(registry)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        field: &Positioned<FieldNode>,
-    ) -> ServerResult<Value> {
-        let env = Env::of(ctx);
-        let plan = Plan::<T>::of(ctx, &[&field.node.selection_set])?;
-        let level = Level {
-            items: self.0.iter().collect(),
-            at: (0..self.0.len()).map(|i| ctx.with_index(i)).collect(),
-            env: &env,
-            preloaded: None,
-        };
-        Ok(Value::List(run(&level, &plan).await))
-    }
+/// Reports `error` at the field `field` (its path), leaving its value out.
+pub fn report(field: &Context<'_>, error: ServerError) {
+    field.add_error(located(field.path_node.as_ref(), error));
 }
 
 /// Reports `error` at the field on every row of the level; the field is left out of each.
@@ -365,8 +354,7 @@ pub fn failed<T>(
     error: ServerError,
 ) -> Vec<Option<Value>> {
     for at in &level.at {
-        let ctx = selected.on(at);
-        ctx.add_error(ctx.set_error_path(error.clone()));
+        report(&selected.on(at), error.clone());
     }
     vec![None; level.items.len()]
 }
@@ -377,13 +365,10 @@ fn at_field(selected: &Selected<'_>, error: impl Into<async_graphql::Error>) -> 
 }
 
 /// Where the elements of lists answer: `lists[i]` holds `sizes[i]` of them (`.../measures/3`).
-pub fn lists_at<'a>(
-    lists: &'a [ContextSelectionSet<'a>],
-    sizes: impl IntoIterator<Item = usize>,
-) -> Vec<ContextSelectionSet<'a>> {
+pub fn lists_at<'a>(lists: &'a [At<'a>], sizes: impl IntoIterator<Item = usize>) -> Vec<At<'a>> {
     let mut at = Vec::new();
     for (list, size) in lists.iter().zip(sizes) {
-        at.extend((0..size).map(|j| list.with_index(j)));
+        at.extend((0..size).map(|j| list.index(j)));
     }
     at
 }
@@ -392,7 +377,7 @@ pub fn lists_at<'a>(
 /// `i`-th child hangs from, `at` where it answers.
 pub async fn children<'a, C: Catalogued>(
     level_env: &'a Env<'a>,
-    at: Vec<ContextSelectionSet<'a>>,
+    at: Vec<At<'a>>,
     items: Vec<&'a C>,
     plan: &'a Plan<'a, C>,
 ) -> Vec<Value> {
@@ -491,8 +476,7 @@ async fn lists<'a, T, C: Catalogued>(
     plan: &'a Plan<'a, C>,
     lists: Vec<Vec<&'a C>>,
 ) -> Vec<Option<Value>> {
-    let fields: Vec<ContextSelectionSet<'a>> =
-        level.at.iter().map(|at| selected.inside(at)).collect();
+    let fields: Vec<At<'a>> = level.at.iter().map(|at| selected.inside(at)).collect();
     let at = lists_at(&fields, lists.iter().map(Vec::len));
     let items = lists.iter().flatten().copied().collect();
     let mut values = children(level.env, at, items, plan).await.into_iter();
@@ -667,24 +651,17 @@ where
                     let value = match (self.get)(row, &ctx).await {
                         Ok(value) => value,
                         Err(err) => {
-                            ctx.add_error(
-                                ctx.set_error_path(err.into_server_error(selected.first().pos)),
-                            );
+                            report(&ctx, err.into_server_error(selected.first().pos));
                             return None;
                         }
                     };
-                    let mut answer: Option<Value> = None;
-                    for node in &selected.nodes {
-                        let inside = ctx.with_selection_set(&node.node.selection_set);
-                        match value.resolve(&inside, node).await {
-                            Ok(v) => merge(&mut answer, v),
-                            Err(err) => {
-                                ctx.add_error(ctx.set_error_path(err));
-                                return None;
-                            }
+                    match engine::resolve_output(&ctx, &value, &selected.nodes).await {
+                        Ok(answer) => answer,
+                        Err(err) => {
+                            report(&ctx, err);
+                            None
                         }
                     }
-                    answer
                 });
             join_all(rows).await
         })
@@ -693,7 +670,7 @@ where
 
 /// Merges the answers of two occurrences of one field (their selections differ), as
 /// async-graphql does.
-fn merge(into: &mut Option<Value>, value: Value) {
+pub(super) fn merge(into: &mut Option<Value>, value: Value) {
     match (into.as_mut(), value) {
         (None, value) => *into = Some(value),
         (Some(Value::Object(target)), Value::Object(more)) => {
