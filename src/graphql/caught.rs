@@ -6,9 +6,9 @@
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 
-use async_graphql::futures_util::stream::{BoxStream, StreamExt};
-use async_graphql::futures_util::{FutureExt, Stream};
 use async_graphql::{Response, ServerError};
+use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::{FutureExt, Stream};
 
 use crate::error::AppError;
 
@@ -78,7 +78,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_in_a_stream_of_answers_ends_it_with_an_internal_error() {
-        use async_graphql::futures_util::stream;
+        use futures_util::stream;
         let answers = answers(stream::iter([0, 1]).map(|i| {
             assert_eq!(i, 0, "the second answer panics");
             Response::new(async_graphql::Value::Null)

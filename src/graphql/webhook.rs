@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use super::scalars::Time;
-use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult, SimpleObject,
 };
 use entity::{notification, webhook_delivery, webhook_endpoint, webhook_notice};
+use futures_util::future::BoxFuture;
 
 use super::catalogue::{self, Arg, Conn, Fields, PageSource, Shown};
 use super::loaders::{DepartmentById, FindingById};
@@ -132,9 +132,7 @@ impl PageSource<WebhookEndpoint> for Deliveries {
         _: Shown,
     ) -> BoxFuture<'a, ServerResult<Vec<Page<WebhookDelivery>>>> {
         Box::pin(async move {
-            let status = field
-                .param_value::<Option<DeliveryStatus>>("status", None)?
-                .1
+            let status = catalogue::argument::<Option<DeliveryStatus>>(field, "status")?
                 .map(DeliveryStatus::as_str);
             let acting = field.acting();
             let mut pages = Vec::with_capacity(level.items.len());
@@ -143,7 +141,7 @@ impl PageSource<WebhookEndpoint> for Deliveries {
                     webhook::deliveries(level.env.db, &acting, endpoint.row_id, status, &args)
                         .await
                         .map_err(|err| {
-                            async_graphql::Error::from(err).into_server_error(field.item.pos)
+                            async_graphql::Error::from(err).into_server_error(catalogue::pos(field))
                         })?;
                 pages.push(page.map(WebhookDelivery::from));
             }
