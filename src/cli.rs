@@ -318,7 +318,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             let conn = connect(&config).await?;
             db::migrate(&conn).await?;
-            match seed::load_demo(&conn)
+            match seed::load_demo(&conn, config.timezone)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?
             {

@@ -3,12 +3,17 @@
 //! about 200 Chinese characters, 500,000 measures, 1,000,000 ledger entries, 5,000
 //! regulations and their links. Each table is filled by one `INSERT … SELECT` over a counting
 //! query, so the database does the work in bulk (well under a minute on PostgreSQL); the same
-//! statements run on SQLite for small scales (the tests use them).
+//! statements run on SQLite for small scales (the tests use them). Rows start from the
+//! defaults every new row of their kind starts from (`domain::<kind>::new_row`, bound as
+//! values), so that generated data is data the commands could have made.
 
 use std::time::Instant;
 
+use anyhow::Context;
 use chrono::{Days, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ActiveValue, ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+
+use crate::domain;
 
 /// How much to generate.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +49,13 @@ fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
         _ => sql.replace('$', "?"),
     };
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// One default of a kind's new row, as a bound value.
+fn default<V: Into<Value>>(value: ActiveValue<V>) -> anyhow::Result<Value> {
+    value
+        .into_value()
+        .context("a new row's default the generator binds is not set")
 }
 
 /// `WITH RECURSIVE seq(i)` counting 1..n, understood by both databases.
@@ -84,6 +96,11 @@ pub async fn generate(
     let status = "CASE WHEN {f} % 20 < 8 THEN 'in_progress' WHEN {f} % 20 < 14 THEN 'closed' \
                   WHEN {f} % 20 < 17 THEN 'not_started' ELSE 'pending_review' END";
     let finding_status = status.replace("{f}", "i");
+    let inspection = domain::records::inspection::new_row(now);
+    let category = domain::records::category::new_row(now);
+    let finding = domain::records::finding::new_row(now);
+    let measure = domain::records::measure::new_row(now);
+    let regulation = domain::records::regulation::new_row(now);
     let measure_finding_status = status.replace("{f}", "(1 + (i - 1) / 5)");
     let steps: Vec<(&str, String, Vec<Value>)> = vec![
         (
@@ -107,7 +124,7 @@ pub async fn generate(
             format!(
                 "{} INSERT INTO inspection (id, title, inspection_group, unit_id, started_on, ended_on, feedback_on, due_on, version, created_at, updated_at) \
                  SELECT i, '第' || CAST(i AS TEXT) || '轮专项巡察', '第' || CAST(1 + i % 12 AS TEXT) || '巡察组', 21 + (i - 1) % 180, \
-                   $2, $3, $3, $4, 1, $1, $1 FROM seq",
+                   $2, $3, $3, $4, $5, $6, $7 FROM seq",
                 seq(inspections)
             ),
             vec![
@@ -115,6 +132,9 @@ pub async fn generate(
                 past.checked_sub_days(Days::new(90)).unwrap_or(past).into(),
                 past.into(),
                 later.into(),
+                default(inspection.version)?,
+                default(inspection.created_at)?,
+                default(inspection.updated_at)?,
             ],
         ),
         (
@@ -122,22 +142,26 @@ pub async fn generate(
             format!(
                 "{} INSERT INTO category (id, inspection_id, ordinal, title, version, created_at, updated_at) \
                  SELECT i, 1 + (i - 1) / 3, 1 + (i - 1) % 3, \
-                   CASE (i - 1) % 3 WHEN 0 THEN '政治建设方面' WHEN 1 THEN '党风廉政建设方面' ELSE '组织建设方面' END, 1, $1, $1 FROM seq",
+                   CASE (i - 1) % 3 WHEN 0 THEN '政治建设方面' WHEN 1 THEN '党风廉政建设方面' ELSE '组织建设方面' END, $1, $2, $3 FROM seq",
                 seq(inspections * 3)
             ),
-            vec![now.into()],
+            vec![
+                default(category.version)?,
+                default(category.created_at)?,
+                default(category.updated_at)?,
+            ],
         ),
         (
             "finding",
             format!(
                 "{} INSERT INTO finding (id, inspection_id, category_id, ordinal, title, description, rectification_type, status, deadline, \
-                   responsible_leader, department_id, responsible_person, created_at, updated_at, closed_at, version) \
+                   responsible_leader, department_id, responsible_person, created_at, updated_at, closed_at, version, disclosed) \
                  SELECT i, 1 + (i - 1) / 200, 3 * ((i - 1) / 200) + 1 + i % 3, 1 + (i - 1) % 200, \
                    '问题' || CAST(i AS TEXT) || '：' || substr($2, 1 + (i * 13) % 4000, 20), substr($2, 1 + (i * 37) % 4700, 200), \
                    CASE i % 3 WHEN 0 THEN 'immediate' WHEN 1 THEN 'by_deadline' ELSE 'long_term' END, {finding_status}, \
                    CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN $3 WHEN 2 THEN $4 ELSE $5 END, \
                    '副部长' || CAST(i % 7 AS TEXT), 201 + ((1 + (i - 1) / 200 - 1) % 180) + 180 * (i % 10), '科长' || CAST(i % 11 AS TEXT), \
-                   $1, $1, CASE WHEN i % 20 >= 8 AND i % 20 < 14 THEN $1 END, 1 FROM seq",
+                   $6, $7, CASE WHEN i % 20 >= 8 AND i % 20 < 14 THEN $1 END, $8, $9 FROM seq",
                 seq(findings)
             ),
             vec![
@@ -146,6 +170,10 @@ pub async fn generate(
                 past.into(),
                 soon.into(),
                 later.into(),
+                default(finding.created_at)?,
+                default(finding.updated_at)?,
+                default(finding.version)?,
+                default(finding.disclosed)?,
             ],
         ),
         (
@@ -155,10 +183,18 @@ pub async fn generate(
                  SELECT i, 1 + (i - 1) / 5, 1 + (i - 1) % 5, '措施' || CAST(1 + (i - 1) % 5 AS TEXT) || '：' || substr($2, 1 + (i * 17) % 4900, 60), \
                    NULL, CASE i % 3 WHEN 0 THEN $3 ELSE NULL END, \
                    CASE WHEN {measure_finding_status} IN ('closed', 'pending_review') THEN 'done' WHEN i % 2 = 0 THEN 'in_progress' ELSE 'planned' END, \
-                   CASE WHEN {measure_finding_status} IN ('closed', 'pending_review') THEN $4 END, 1, $1, $1 FROM seq",
+                   CASE WHEN {measure_finding_status} IN ('closed', 'pending_review') THEN $4 END, $5, $6, $7 FROM seq",
                 seq(measures)
             ),
-            vec![now.into(), pool().into(), soon.into(), past.into()],
+            vec![
+                now.into(),
+                pool().into(),
+                soon.into(),
+                past.into(),
+                default(measure.version)?,
+                default(measure.created_at)?,
+                default(measure.updated_at)?,
+            ],
         ),
         (
             "progress_entry",
@@ -176,10 +212,18 @@ pub async fn generate(
                 "{} INSERT INTO regulation (id, title, document_number, domain, department_id, issued_on, status, version, created_at, updated_at) \
                  SELECT i, '关于' || substr($2, 1 + (i * 11) % 4900, 12) || '的规定', '文号〔2021〕' || CAST(i AS TEXT) || '号', \
                    CASE i % 7 WHEN 0 THEN 'party_building' WHEN 1 THEN 'clean_government' WHEN 2 THEN 'finance' WHEN 3 THEN 'personnel' \
-                   WHEN 4 THEN 'administration' WHEN 5 THEN 'ideology' ELSE 'other' END, 21 + i % 180, $3, 'in_force', 1, $1, $1 FROM seq",
+                   WHEN 4 THEN 'administration' WHEN 5 THEN 'ideology' ELSE 'other' END, 21 + i % 180, $3, $4, $5, $6, $7 FROM seq",
                 seq(regulations)
             ),
-            vec![now.into(), pool().into(), past.into()],
+            vec![
+                now.into(),
+                pool().into(),
+                past.into(),
+                default(regulation.status)?,
+                default(regulation.version)?,
+                default(regulation.created_at)?,
+                default(regulation.updated_at)?,
+            ],
         ),
         (
             "finding_regulation",

@@ -30,7 +30,7 @@ impl Application {
         let sql_statements = db::count_statements(&mut db);
         db::migrate(&db).await.context("migrating the database")?;
         if !config.is_production() && config.demo {
-            match seed::load_demo(&db).await {
+            match seed::load_demo(&db, config.timezone).await {
                 Ok(seed::Outcome::Loaded { inspection_id }) => {
                     tracing::info!(inspection_id, "demo data loaded");
                 }

@@ -9,6 +9,7 @@ pub mod guard;
 mod health;
 mod idempotency;
 mod metrics;
+mod query;
 mod request_id;
 pub mod rest;
 pub mod socket;

@@ -30,6 +30,8 @@ use crate::error::{AppError, AppResult};
 use crate::report::render::{self, Document, Format};
 use crate::state::AppState;
 
+use super::query::{self, Query};
+
 /// The REST routes and their OpenAPI document.
 pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenApi) {
     let (router, mut api) = OpenApiRouter::new()
@@ -207,109 +209,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// The query string's parameters, each parsed by its own rule so that a bad one is refused
-/// naming it (`BAD_USER_INPUT` in the JSON error body).
-pub struct Params(HashMap<String, String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let query = parts.uri.query().unwrap_or("");
-        let mut params = HashMap::new();
-        for (key, value) in url_pairs(query)? {
-            crate::domain::records::text::refuse_nul(&key, &value)?;
-            params.insert(key, value);
-        }
-        Ok(Params(params))
+/// Relay-style paging: `limit` (1 to 100, default 100) and `cursor` (empty is none).
+fn page_args(limit: Option<i32>, cursor: &Option<String>) -> AppResult<PageArgs> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::bad_input(
+            "limit",
+            t!("param-limit", limit = limit),
+        ));
     }
-}
-
-/// `a=1&b=x%20y` as pairs, percent-decoded (`+` is a space).
-fn url_pairs(query: &str) -> AppResult<Vec<(String, String)>> {
-    fn decode(text: &str) -> AppResult<String> {
-        let bytes = text.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = bytes
-                        .get(i + 1..i + 3)
-                        .and_then(|h| std::str::from_utf8(h).ok())
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                        .ok_or_else(|| AppError::bad_input("query", t!("query-bad-escape")))?;
-                    out.push(hex);
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).map_err(|_| AppError::bad_input("query", t!("query-not-utf8")))
-    }
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode(key)?, decode(value)?))
-        })
-        .collect()
-}
-
-impl Params {
-    fn text(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A parameter as given, empty included (an empty number or time is not a missing one, nor
-    /// is an empty format or layout: the contract lists their values, and "" is not one).
-    fn raw(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    fn int(&self, name: &str) -> AppResult<Option<i32>> {
-        self.raw(name)
-            .map(|v| {
-                v.parse::<i32>().map_err(|_| {
-                    AppError::bad_input(name, t!("param-not-integer", name = name, value = v))
-                })
-            })
-            .transpose()
-    }
-
-    fn time(&self, name: &str) -> AppResult<Option<DateTime<Utc>>> {
-        self.raw(name)
-            .map(|v| {
-                DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        AppError::bad_input(name, t!("param-not-time", name = name, value = v))
-                    })
-            })
-            .transpose()
-    }
-
-    /// Relay-style paging: `limit` (1 to 100, default 100) and `cursor`.
-    fn page(&self) -> AppResult<PageArgs> {
-        let limit = self.int("limit")?.unwrap_or(100);
-        if !(1..=100).contains(&limit) {
-            return Err(AppError::bad_input(
-                "limit",
-                t!("param-limit", limit = limit),
-            ));
-        }
-        Ok(PageArgs {
-            first: Some(limit),
-            after: self.text("cursor").map(str::to_owned),
-            ..Default::default()
-        })
-    }
+    Ok(PageArgs {
+        first: Some(limit),
+        after: query::given(cursor).map(str::to_owned),
+        ..Default::default()
+    })
 }
 
 /// Status overall and for each inspection the caller may read (counts by status and type,
@@ -368,6 +281,12 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
+impl PageParams {
+    fn page(&self) -> AppResult<PageArgs> {
+        page_args(self.limit, &self.cursor)
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InspectionOut {
@@ -409,7 +328,7 @@ pub struct PageOut<T> {
 async fn inspections(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    params: Params,
+    Query(params): Query<PageParams>,
 ) -> AppResult<Json<PageOut<InspectionOut>>> {
     let filter = domain::records::inspection::InspectionFilter {
         include_archived: true,
@@ -539,6 +458,7 @@ pub struct FindingOut {
 #[into_params(parameter_in = Query)]
 pub struct PullParams {
     /// Only findings changed at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "query::time")]
     pub updated_since: Option<DateTime<Utc>>,
     /// Only findings holding every word (separated by spaces) in the title, the description
     /// or a measure, as the GraphQL lists search.
@@ -576,7 +496,7 @@ async fn findings(
     State(state): State<AppState>,
     Identified(caller): Identified,
     Id(id): Id,
-    params: Params,
+    Query(params): Query<PullParams>,
 ) -> AppResult<Json<PageOut<FindingOut>>> {
     let thresholds = Thresholds::from_config(&state.config);
     let pulled = domain::reads::sync::pull(
@@ -584,9 +504,9 @@ async fn findings(
         &caller,
         &thresholds,
         id,
-        params.time("updated_since")?,
-        params.text("search"),
-        &params.page()?,
+        params.updated_since,
+        query::given(&params.search),
+        &page_args(params.limit, &params.cursor)?,
     )
     .await?;
     let next_cursor = next_cursor(&pulled.page);
@@ -683,11 +603,11 @@ async fn ledger_file(
     State(state): State<AppState>,
     Identified(caller): Identified,
     Id(id): Id,
-    params: Params,
+    Query(params): Query<LedgerFormatParams>,
 ) -> AppResult<Response> {
     let who = Acting::new(&caller, None, state.config.timezone);
     let snapshot = reports::current_ledger(&state.db, &who, id).await?;
-    let document = match params.raw("layout").map(str::trim) {
+    let document = match params.layout.as_deref().map(str::trim) {
         None | Some("machine") => Document::Ledger(&snapshot),
         Some("printed") => Document::PrintedLedger(&snapshot),
         Some(other) => {
@@ -697,7 +617,7 @@ async fn ledger_file(
             ));
         }
     };
-    let format = Format::choose(params.raw("format"), document.formats())?;
+    let format = Format::choose(params.format.as_deref(), document.formats())?;
     let body = render::render(document, format)?;
     Ok(download(
         format,
@@ -716,16 +636,20 @@ pub enum LedgerFormat {
     Json,
 }
 
-/// A ledger export's format.
+/// A ledger export's format. The format and the layout are read as named and chosen among
+/// those the document comes in (`Format::choose`: a name in any case, `markdown` for `md`),
+/// so that the refusal lists the document's own; the contract lists their names.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LedgerFormatParams {
     /// xlsx (default), csv or json.
-    pub format: Option<LedgerFormat>,
+    #[param(value_type = Option<LedgerFormat>)]
+    pub format: Option<String>,
     /// machine (default): one row per finding and measure with ids and versions, which the
     /// import reads back; printed: the 整改台账 units print and file (XLSX laid out for
     /// printing; CSV and JSON give its table, one row per finding).
-    pub layout: Option<LedgerLayout>,
+    #[param(value_type = Option<LedgerLayout>)]
+    pub layout: Option<String>,
 }
 
 /// The layouts of a ledger export.
@@ -747,12 +671,13 @@ pub enum ReportFormat {
     Html,
 }
 
-/// A report rendering.
+/// A report rendering (a name chosen among the report's own formats, as for the ledger).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
     /// json (default), csv, xlsx or md; html for bulletins.
-    pub format: Option<ReportFormat>,
+    #[param(value_type = Option<ReportFormat>)]
+    pub format: Option<String>,
 }
 
 /// The renderings of a public bulletin page.
@@ -763,12 +688,13 @@ pub enum PageFormat {
     Md,
 }
 
-/// A public bulletin's rendering.
+/// A public bulletin's rendering (a name, as for the ledger).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageFormatParams {
     /// html (default) or md.
-    pub format: Option<PageFormat>,
+    #[param(value_type = Option<PageFormat>)]
+    pub format: Option<String>,
 }
 
 /// A report in one of its renderings: the stored JSON snapshot, the ledger as CSV or XLSX
@@ -790,12 +716,12 @@ async fn report_file(
     State(state): State<AppState>,
     Identified(caller): Identified,
     Id(id): Id,
-    params: Params,
+    Query(params): Query<FormatParams>,
 ) -> AppResult<Response> {
     let report = reports::get(&state.db, &caller, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
     let document = reports::document(&report, &snapshot);
-    let format = Format::choose(params.raw("format"), document.formats())?;
+    let format = Format::choose(params.format.as_deref(), document.formats())?;
     let body = render::render(document, format)?;
     let name = format!("report-{id}-{}", report.period_end);
     Ok(download(format, "inline", &name, body))
@@ -867,12 +793,19 @@ pub enum IndexFormat {
     Json,
 }
 
-/// The public index's rendering.
+/// The public index's rendering (a name, as for the ledger) and page.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct IndexFormatParams {
+pub struct IndexParams {
     /// html (default) or json.
-    pub format: Option<IndexFormat>,
+    #[param(value_type = Option<IndexFormat>)]
+    pub format: Option<String>,
+    /// Items per page, 1 to 100 (default 100).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i32>,
+    /// `nextCursor` of the previous page (an opaque token rectrack hands out).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
 }
 
 /// The published bulletins (通报), for the public, the latest first: an HTML page with links,
@@ -881,7 +814,7 @@ pub struct IndexFormatParams {
     get,
     path = "/public/bulletins",
     tag = "public",
-    params(IndexFormatParams, PageParams),
+    params(IndexParams),
     responses(
         (status = 200, description = "A page of published bulletins: an HTML page, or JSON with `?format=json`", content(
             (PageOut<crate::report::bulletin::IndexEntry> = "application/json"),
@@ -891,9 +824,13 @@ pub struct IndexFormatParams {
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )
 )]
-async fn public_bulletins(State(state): State<AppState>, params: Params) -> AppResult<Response> {
-    let format = Format::choose(params.raw("format"), &[Format::Html, Format::Json])?;
-    let page = reports::published_bulletins(&state.db, &params.page()?).await?;
+async fn public_bulletins(
+    State(state): State<AppState>,
+    Query(params): Query<IndexParams>,
+) -> AppResult<Response> {
+    let format = Format::choose(params.format.as_deref(), &[Format::Html, Format::Json])?;
+    let page =
+        reports::published_bulletins(&state.db, &page_args(params.limit, &params.cursor)?).await?;
     let next = next_cursor(&page);
     let items = reports::index_entries(&page)?;
     Ok(match format {
@@ -904,7 +841,7 @@ async fn public_bulletins(State(state): State<AppState>, params: Params) -> AppR
         .into_response(),
         _ => (
             [(header::CONTENT_TYPE, format.media_type())],
-            crate::report::bulletin::index_html(&items, next.as_deref(), params.int("limit")?),
+            crate::report::bulletin::index_html(&items, next.as_deref(), params.limit),
         )
             .into_response(),
     })
@@ -926,11 +863,11 @@ async fn public_bulletins(State(state): State<AppState>, params: Params) -> AppR
 async fn public_bulletin(
     State(state): State<AppState>,
     Id(id): Id,
-    params: Params,
+    Query(params): Query<PageFormatParams>,
 ) -> AppResult<Response> {
     let report = reports::published_bulletin(&state.db, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
-    let format = Format::choose(params.raw("format"), &[Format::Html, Format::Markdown])?;
+    let format = Format::choose(params.format.as_deref(), &[Format::Html, Format::Markdown])?;
     let body = render::render(Document::Bulletin(&snapshot), format)?;
     Ok(([(header::CONTENT_TYPE, format.media_type())], body).into_response())
 }

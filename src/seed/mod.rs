@@ -1,21 +1,42 @@
 //! Demo data: the Zhanjiang United Front Work Department's rectification after the fifth
 //! inspection group's 2020 inspection, structured from the public bulletin of 2021-04-13
 //! (`zhanjiang_2020.json`, compiled into the binary so `cargo run` works from any directory).
+//!
+//! The demo is loaded through the domain commands every surface uses (departments,
+//! inspection, regulations, headings, findings, measures, targets, links, ledger entries), in
+//! one `domain::write`, by the system actor `system:seed`: it passes every rule a user's data
+//! passes, each row is audited as its command audits it, and each kind's new-row defaults come
+//! from the one constructor its command uses. What the bulletin states and no everyday command
+//! makes (findings closed and measures done before rectrack existed, rules linked to the
+//! problems they answer) goes through the commands' "as recorded" forms
+//! (`finding::create_recorded`, `measure::create_recorded`, `regulation::link_recorded`):
+//! the same checks, without the ledger notes a change made today writes, since the bulletin's
+//! own entries are the ledger. The one seed-only step is the bulletin's wording
+//! ([`load`]), stored once the findings it names exist.
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::NaiveDate;
 use entity::enums::*;
-use entity::{
-    category, finding, finding_regulation, inspection, measure, progress_entry, regulation, target,
-};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use entity::inspection;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::{self, Actor, Change};
-use crate::db;
-use crate::domain::records::department;
+use crate::audit::{self, Change};
+use crate::auth::Caller;
+use crate::config::TimeZone;
+use crate::domain::records::finding::NewFinding;
+use crate::domain::records::inspection::NewInspection;
+use crate::domain::records::measure::NewMeasure;
+use crate::domain::records::progress::{self, Checked};
+use crate::domain::records::regulation::NewRegulation;
+use crate::domain::records::target::NewTarget;
+use crate::domain::{
+    self, Acting, documents::bulletin, records::category, records::department, records::finding,
+    records::measure, records::regulation, records::target,
+};
 use crate::error::{AppError, AppResult};
 
 const DEMO: &str = include_str!("zhanjiang_2020.json");
@@ -177,117 +198,83 @@ pub enum Outcome {
 
 /// Loads the demo data in one transaction. Idempotent: departments are matched by code, and
 /// an inspection of the same unit by the same group starting the same day is not loaded again.
-pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
+pub async fn load_demo(db: &DatabaseConnection, zone: TimeZone) -> AppResult<Outcome> {
     let demo = demo();
-    let txn = db::begin_write(db).await?;
-    let actor = Actor::system("seed");
-    let now = Utc::now();
+    let who = loader(zone);
+    domain::write(db, &who, async |txn| load(txn, &who, &demo).await).await
+}
 
-    let mut departments = HashMap::new();
-    for d in &demo.departments {
-        let model = match department::find_by_code(&txn, &d.code).await? {
-            Some(existing) => existing,
-            None => {
-                let parent = d.parent.as_ref().map(|code| &departments[code]);
-                let created = department::insert(&txn, &d.code, &d.name, d.kind, parent).await?;
-                audit::record(
-                    &txn,
-                    &actor,
-                    Change {
-                        action: "department.create",
-                        entity_type: "department",
-                        entity_id: created.id.to_string(),
-                        department_id: Some(created.id),
-                        before: None,
-                        after: Some(json!({"code": created.code, "name": created.name})),
-                    },
-                )
-                .await?;
-                created
-            }
-        };
-        departments.insert(d.code.clone(), model);
+/// The system loading the demo: an administrator by role (the "as recorded" commands are
+/// the administrators'), recorded as `system:seed`, and named in the ledger as the bulletin
+/// its entries are taken from.
+fn loader(zone: TimeZone) -> Acting {
+    let mut who = Acting::system("seed", zone);
+    if let Caller::Authenticated(identity) = &mut who.caller {
+        identity.name = Some(BULLETIN_AUTHOR.to_owned());
     }
-    let dept_id = |code: &str| -> AppResult<i32> {
-        departments
-            .get(code)
-            .map(|d| d.id)
-            .ok_or_else(|| AppError::internal(format!("demo data names unknown department {code}")))
-    };
+    who
+}
 
-    let unit_id = dept_id(&demo.inspection.unit)?;
+async fn load(db: &impl ConnectionTrait, who: &Acting, demo: &Demo) -> AppResult<Outcome> {
+    for d in &demo.departments {
+        if department::find_by_code(db, &d.code).await?.is_none() {
+            department::create_by(db, who, &d.code, &d.name, d.kind, d.parent.as_deref()).await?;
+        }
+    }
+    let i = &demo.inspection;
+    let unit = department::active_by_code(db, "unit", &i.unit).await?;
     if let Some(existing) = inspection::Entity::find()
-        .filter(inspection::Column::UnitId.eq(unit_id))
-        .filter(inspection::Column::InspectionGroup.eq(&demo.inspection.inspection_group))
-        .filter(inspection::Column::StartedOn.eq(demo.inspection.started_on))
-        .one(&txn)
+        .filter(inspection::Column::UnitId.eq(unit.id))
+        .filter(inspection::Column::InspectionGroup.eq(&i.inspection_group))
+        .filter(inspection::Column::StartedOn.eq(i.started_on))
+        .one(db)
         .await?
     {
-        txn.commit().await?;
         return Ok(Outcome::AlreadyPresent {
             inspection_id: existing.id,
         });
     }
 
-    let i = &demo.inspection;
+    let insp = domain::records::inspection::create(
+        db,
+        who,
+        NewInspection {
+            title: i.title.clone(),
+            inspection_group: i.inspection_group.clone(),
+            unit_code: i.unit.clone(),
+            started_on: i.started_on,
+            ended_on: i.ended_on,
+            feedback_on: i.feedback_on,
+            due_on: i.due_on,
+        },
+    )
+    .await?;
     let mut publicity = crate::report::Publicity {
         issued_on: Some(demo.bulletin.published_on),
         ..demo.bulletin.publicity.clone()
     };
-    let insp = inspection::ActiveModel {
-        title: Set(i.title.clone()),
-        inspection_group: Set(i.inspection_group.clone()),
-        unit_id: Set(unit_id),
-        started_on: Set(i.started_on),
-        ended_on: Set(i.ended_on),
-        feedback_on: Set(i.feedback_on),
-        due_on: Set(i.due_on),
-        publicity: Set(Some(
-            serde_json::to_value(&publicity).map_err(AppError::internal)?,
-        )),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
 
     let mut regulation_ids = HashMap::new();
     for r in &demo.regulations {
-        let issuing = match &r.issuing_department {
-            Some(code) => Some(dept_id(code)?),
-            None => None,
-        };
-        let created = regulation::ActiveModel {
-            title: Set(r.title.clone()),
-            document_number: Set(r.document_number.clone()),
-            domain: Set(r.domain),
-            department_id: Set(issuing),
-            issued_on: Set(r.issued_on),
-            status: Set(r.status),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = regulation::create(
+            db,
+            who,
+            NewRegulation {
+                title: r.title.clone(),
+                document_number: r.document_number.clone(),
+                domain: r.domain,
+                department_code: r.issuing_department.clone(),
+                issued_on: r.issued_on,
+                status: r.status,
+            },
+        )
         .await?;
         regulation_ids.insert(r.key.clone(), created.id);
     }
 
     let (mut finding_ids, mut measures, mut entries) = (Vec::new(), 0, 0);
     for c in &demo.categories {
-        let cat = category::ActiveModel {
-            inspection_id: Set(insp.id),
-            ordinal: Set(c.ordinal),
-            title: Set(c.title.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let cat = category::create(db, who, insp.id, Some(c.ordinal), &c.title).await?;
         if let Some(text) = &c.bulletin_heading {
             publicity.headings.push(crate::report::HeadingWording {
                 category: c.ordinal,
@@ -295,30 +282,20 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             });
         }
         for f in &c.findings {
-            let fnd = finding::ActiveModel {
-                inspection_id: Set(insp.id),
-                category_id: Set(Some(cat.id)),
-                ordinal: Set(f.ordinal),
-                title: Set(f.title.clone()),
-                description: Set(f.description.clone()),
-                rectification_type: Set(f.rectification_type),
-                status: Set(f.status),
-                deadline: Set(f.deadline),
-                responsible_leader: Set(f.responsible_leader.clone()),
-                department_id: Set(dept_id(&f.responsible_department)?),
-                responsible_person: Set(f.responsible_person.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                closed_at: Set(f
-                    .closed_on
-                    .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-                    .or((f.status == FindingStatus::Closed).then_some(now))),
-                version: Set(1),
-                disclosed: Set(f.disclosed),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            let input = NewFinding {
+                inspection_id: insp.id,
+                category_id: Some(cat.id),
+                ordinal: Some(f.ordinal),
+                title: f.title.clone(),
+                description: f.description.clone(),
+                rectification_type: f.rectification_type,
+                deadline: f.deadline,
+                responsible_leader: f.responsible_leader.clone(),
+                department_code: f.responsible_department.clone(),
+                responsible_person: f.responsible_person.clone(),
+                disclosed: f.disclosed,
+            };
+            let fnd = finding::create_recorded(db, who, input, f.status, f.closed_on).await?;
             finding_ids.push(fnd.id);
             if f.bulletin_title.is_some() || f.bulletin_intro.is_some() || f.measures_apart {
                 publicity.problems.push(crate::report::ProblemWording {
@@ -330,92 +307,66 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             }
             let mut measure_ids = HashMap::new();
             for m in &f.measures {
-                let department_id = match &m.department {
-                    Some(code) => Some(dept_id(code)?),
-                    None => None,
+                let input = NewMeasure {
+                    finding_id: fnd.id,
+                    ordinal: Some(m.ordinal),
+                    content: m.content.clone(),
+                    department_code: m.department.clone(),
+                    responsible_person: None,
+                    deadline: m.deadline,
                 };
-                let created = measure::ActiveModel {
-                    finding_id: Set(fnd.id),
-                    ordinal: Set(m.ordinal),
-                    content: Set(m.content.clone()),
-                    department_id: Set(department_id),
-                    deadline: Set(m.deadline),
-                    status: Set(m.status),
-                    // A done measure without a date in the bulletin is dated by the bulletin.
-                    completed_on: Set(m.completed_on.or((m.status == MeasureStatus::Done)
-                        .then(|| NaiveDate::from_ymd_opt(2021, 4, 13))
-                        .flatten())),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+                // A done measure without a date in the bulletin is dated by the bulletin.
+                let completed_on = m.completed_on.or(Some(demo.bulletin.published_on));
+                let created =
+                    measure::create_recorded(db, who, input, m.status, completed_on).await?;
                 measure_ids.insert(m.ordinal, created.id);
                 measures += 1;
             }
             for t in &f.targets {
-                target::ActiveModel {
-                    finding_id: Set(fnd.id),
-                    name: Set(t.name.clone()),
-                    unit: Set(t.unit.clone()),
-                    baseline: Set(t.baseline),
-                    required_value: Set(t.required),
-                    current_value: Set(t.current),
-                    as_of: Set(t.as_of),
-                    better: Set(t.better),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+                let input = NewTarget {
+                    finding_id: fnd.id,
+                    name: t.name.clone(),
+                    unit: t.unit.clone(),
+                    baseline: t.baseline,
+                    required_value: t.required,
+                    current_value: t.current,
+                    as_of: t.as_of,
+                    better: Some(t.better),
+                };
+                target::create(db, who, input).await?;
             }
             for key in &f.regulations {
                 let regulation_id = *regulation_ids.get(key).ok_or_else(|| {
                     AppError::internal(format!("demo data names unknown regulation {key}"))
                 })?;
-                finding_regulation::ActiveModel {
-                    finding_id: Set(fnd.id),
-                    regulation_id: Set(regulation_id),
-                    linked_at: Set(now),
-                    linked_by: Set(actor.sub.clone()),
-                    unlinked_at: Set(None),
-                }
-                .insert(&txn)
-                .await?;
+                regulation::link_recorded(db, who, fnd.id, regulation_id).await?;
             }
             for p in &f.progress {
                 let measure_id = p.measure.and_then(|o| measure_ids.get(&o).copied());
-                history(&txn, &actor, fnd.id, measure_id, p).await?;
+                history(db, who, fnd.id, measure_id, p).await?;
                 entries += 1;
             }
         }
     }
 
-    // The bulletin's wording of its problems names them by id: stored once they have one.
+    // Seed-only: the bulletin's wording of its problems names them by id, so it is stored
+    // once they have one. Setting it through `bulletin::set` would raise the inspection to
+    // version 2, and the demo's inspection is the one a unit would find as the bulletin left
+    // it (version 1); it passes the same check (`bulletin::checked`), and the load's own
+    // audit event below records it.
+    let publicity = bulletin::checked(publicity)?;
+    let publicity = serde_json::to_value(&publicity).map_err(AppError::internal)?;
     inspection::Entity::update_many()
         .col_expr(
             inspection::Column::Publicity,
-            sea_orm::sea_query::Expr::value(
-                serde_json::to_value(&publicity).map_err(AppError::internal)?,
-            ),
+            Expr::value(publicity.clone()),
         )
         .filter(inspection::Column::Id.eq(insp.id))
-        .exec(&txn)
+        .exec(db)
         .await?;
 
-    let stand_ins = unpublished(
-        &txn,
-        &demo.unpublished,
-        &insp,
-        dept_id(&demo.unpublished.department)?,
-        finding_ids.len() as i32,
-        &actor,
-    )
-    .await?;
+    let stand_ins =
+        unpublished(db, who, &demo.unpublished, &insp, finding_ids.len() as i32).await?;
     let regulations = regulation_ids.len() + demo.unpublished.regulations as usize;
     finding_ids.extend(stand_ins);
     let m = &demo.rectification_meetings;
@@ -427,19 +378,19 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
             measure: None,
         };
         for &finding_id in &finding_ids {
-            history(&txn, &actor, finding_id, None, &meeting).await?;
+            history(db, who, finding_id, None, &meeting).await?;
             entries += 1;
         }
     }
 
     audit::record(
-        &txn,
-        &actor,
+        db,
+        &who.actor,
         Change {
             action: "inspection.seed_demo",
             entity_type: "inspection",
             entity_id: insp.id.to_string(),
-            department_id: Some(unit_id),
+            department_id: Some(unit.id),
             before: None,
             after: Some(json!({
                 "title": insp.title,
@@ -448,38 +399,34 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<Outcome> {
                 "measures": measures,
                 "regulations": regulations,
                 "progress_entries": entries,
+                "publicity": publicity,
             })),
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(Outcome::Loaded {
         inspection_id: insp.id,
     })
 }
 
-/// A ledger entry of the bulletin's history, written as the system loading it.
+/// A ledger entry of the bulletin's history, appended as any entry is (the loader is named
+/// as the bulletin, see [`loader`]).
 async fn history(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     finding_id: i32,
     measure_id: Option<i32>,
     p: &DemoProgress,
 ) -> AppResult<()> {
-    progress_entry::ActiveModel {
-        finding_id: Set(finding_id),
-        measure_id: Set(measure_id),
-        entry_date: Set(p.entry_date),
-        kind: Set(p.kind),
-        content: Set(p.content.clone()),
-        author_sub: Set(actor.sub.clone()),
-        author_name: Set(Some(BULLETIN_AUTHOR.to_owned())),
-        author_role: Set(Some(actor.role.clone())),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let entry: Checked = progress::check(
+        finding_id,
+        measure_id,
+        Some(p.entry_date),
+        p.kind,
+        &p.content,
+        &[],
+    )?;
+    progress::append(db, who, &entry).await?;
     Ok(())
 }
 
@@ -487,61 +434,51 @@ async fn history(
 /// undisclosed findings numbered after the published ones, under the unit itself, and the
 /// unnamed regulations linked to them in turn. Returns the findings' ids.
 async fn unpublished(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl ConnectionTrait,
+    who: &Acting,
     u: &Unpublished,
     insp: &inspection::Model,
-    department_id: i32,
     published: i32,
-    actor: &Actor,
 ) -> AppResult<Vec<i32>> {
-    let now = Utc::now();
     let mut ids = Vec::new();
     for k in 1..=u.findings {
         let ordinal = published + k;
-        let created = finding::ActiveModel {
-            inspection_id: Set(insp.id),
-            ordinal: Set(ordinal),
-            title: Set(format!("整改方案第{ordinal}项问题（未公开）")),
-            description: Set(format!(
+        let input = NewFinding {
+            inspection_id: insp.id,
+            category_id: None,
+            ordinal: Some(ordinal),
+            title: format!("整改方案第{ordinal}项问题（未公开）"),
+            description: format!(
                 "通报只公布了问题总数（{}个），未公开本问题的内容。",
                 published + u.findings
-            )),
-            rectification_type: Set(RectificationType::ByDeadline),
-            status: Set(FindingStatus::InProgress),
-            department_id: Set(department_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            disclosed: Set(false),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+            ),
+            rectification_type: RectificationType::ByDeadline,
+            deadline: None,
+            responsible_leader: None,
+            department_code: u.department.clone(),
+            responsible_person: None,
+            disclosed: false,
+        };
+        let created =
+            finding::create_recorded(db, who, input, FindingStatus::InProgress, None).await?;
         ids.push(created.id);
     }
     for k in 1..=u.regulations {
-        let created = regulation::ActiveModel {
-            title: Set(format!("通报未列名称的规章制度（第{k}项）")),
-            domain: Set(RegulationDomain::Other),
-            department_id: Set(Some(department_id)),
-            status: Set(RegulationStatus::InForce),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
+        let created = regulation::create(
+            db,
+            who,
+            NewRegulation {
+                title: format!("通报未列名称的规章制度（第{k}项）"),
+                document_number: None,
+                domain: RegulationDomain::Other,
+                department_code: Some(u.department.clone()),
+                issued_on: None,
+                status: RegulationStatus::InForce,
+            },
+        )
         .await?;
         if let Some(&finding_id) = ids.get((k as usize - 1) % ids.len().max(1)) {
-            finding_regulation::ActiveModel {
-                finding_id: Set(finding_id),
-                regulation_id: Set(created.id),
-                linked_at: Set(now),
-                linked_by: Set(actor.sub.clone()),
-                unlinked_at: Set(None),
-            }
-            .insert(db)
-            .await?;
+            regulation::link_recorded(db, who, finding_id, created.id).await?;
         }
     }
     Ok(ids)

@@ -237,10 +237,12 @@ async fn every_change_is_one_event_and_the_log_is_read_within_reach() {
     );
     assert_eq!(event["after"]["title"], "改后的标题");
     assert!(event["requestId"].is_string());
-    // The manager reads its subtree's events; another unit's manager sees none of them.
+    // The manager reads its subtree's events (the finding's creation and its two rules'
+    // links, audited as the demo was loaded, and the change); another unit's manager sees
+    // none of them.
     assert_eq!(
         app.data(&manager, log, filter.clone()).await["auditLog"]["totalCount"],
-        1
+        4
     );
     app.sql("INSERT INTO department (code, name, kind, parent_id, path, created_at, updated_at) VALUES ('OTHER', '另一单位', 'unit', 1, '/1/99/', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").await;
     assert_eq!(

@@ -156,3 +156,61 @@ async fn the_demo_reflects_what_the_bulletin_reports() {
     );
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_demo_is_loaded_through_the_commands_and_audited_row_by_row() {
+    let test_db = TestDb::new().await;
+    seed(&test_db);
+    let db = test_db.connect().await;
+    // Each row was made by the command a user's would be, as `system:seed`, and audited by it.
+    for (action, rows) in [
+        ("department.create", 9),
+        ("inspection.create", 1),
+        ("regulation.create", 54),
+        ("category.create", 3),
+        ("finding.create", 35),
+        ("measure.create", 64),
+        ("target.create", 4),
+        ("regulation.link", 75),
+        ("progress_entry.create", 158),
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = '{action}' AND actor_sub = 'system:seed'"
+        );
+        assert_eq!(count(&db, &sql).await, rows, "{action}");
+    }
+    // A loaded state is not a change made today: no status moves, link or import notes in
+    // the ledger, whose entries are the bulletin's, by the bulletin.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM progress_entry WHERE kind IN ('status_change', 'comment')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM progress_entry WHERE author_name = '巡察整改通报（2021-04-13）' \
+             AND author_sub = 'system:seed' AND author_role = 'system'"
+        )
+        .await,
+        158
+    );
+    // Every row starts from its kind's new-row defaults: version 1, created when updated.
+    for table in [
+        "inspection",
+        "category",
+        "finding",
+        "measure",
+        "target",
+        "regulation",
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE version <> 1 OR created_at <> updated_at OR archived_at IS NOT NULL"
+        );
+        assert_eq!(count(&db, &sql).await, 0, "{table}");
+    }
+    db.close().await.unwrap();
+}

@@ -56,9 +56,11 @@ pub async fn dispatch(db: &DatabaseConnection, config: &Config) -> AppResult<usi
     let thresholds = Thresholds::from_config(config);
     let now = Utc::now();
     for endpoint in &endpoints {
+        // A receiver is told of what happens once it is registered, not of the history
+        // before it (the demo data loaded at start-up, say).
         let wanted: Vec<_> = read
             .iter()
-            .filter(|e| webhook::wants(endpoint, &e.kind))
+            .filter(|e| webhook::wants(endpoint, &e.kind) && e.occurred_at >= endpoint.created_at)
             .collect();
         if wanted.is_empty() {
             continue;

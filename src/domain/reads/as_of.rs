@@ -62,6 +62,13 @@ pub async fn imported_after(
         .collect())
 }
 
+/// Whether an event is the system loading history (the demo's records, audited by the
+/// commands that created them): like the ledger entries the system loaded (`report`), it
+/// stands for what had been recorded at any moment it is asked about.
+fn loaded_history(event: &audit_event::Model) -> bool {
+    event.actor_role == crate::audit::SYSTEM_ROLE
+}
+
 /// What a record was at the moment, from the first later event that says.
 enum Then<M> {
     Was(M),
@@ -88,11 +95,15 @@ pub async fn rows<M: DeserializeOwned>(
         if then.contains_key(&event.entity_id) {
             continue;
         }
+        let history = loaded_history(&event);
         let before = event
             .before
             .and_then(|b| serde_json::from_value::<M>(b).ok());
         let state = match before {
             Some(model) => Then::Was(model),
+            // History the system loaded (the demo's bulletin) is the record as it stood
+            // before rectrack knew it, as a historical import's is: it counts as there.
+            None if history => continue,
             // A record's creation after the moment; a historical import is the record as it
             // stood before rectrack knew it, so it counts as there.
             None if event.action.ends_with(".create") => Then::Absent,
@@ -123,6 +134,9 @@ pub async fn links(
     findings.dedup();
     let mut then: HashMap<(i64, i64), bool> = HashMap::new();
     for event in events_since(db, "finding", &findings, moment).await? {
+        if loaded_history(&event) {
+            continue;
+        }
         let linked = match event.action.as_str() {
             "regulation.link" => false,
             "regulation.unlink" => true,

@@ -1,6 +1,7 @@
 //! Categories: the feedback headings (方面) findings are grouped under. Managed with the
 //! findings, by managers of the inspected unit and admins.
 
+use chrono::{DateTime, Utc};
 use entity::{category, inspection};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -73,6 +74,18 @@ impl Kind for category::Entity {
     }
 }
 
+/// What every new heading starts as, whichever road creates it: version 1, created and
+/// updated `now`, not archived. Callers set its own fields over it.
+pub fn new_row(now: DateTime<Utc>) -> category::ActiveModel {
+    category::ActiveModel {
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+}
+
 /// A heading's title.
 pub fn title(value: &str) -> AppResult<String> {
     text::required("title", value, 300)
@@ -96,15 +109,11 @@ pub async fn create(
     };
     let ordinal =
         ordinal::assign::<category::Entity>(db, numbering, inspection.id, ordinal).await?;
-    let now = who.now();
     let created = category::ActiveModel {
         inspection_id: Set(inspection.id),
         ordinal: Set(ordinal),
         title: Set(title),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..new_row(who.now())
     }
     .insert(db)
     .await?;

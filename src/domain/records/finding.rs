@@ -2,7 +2,7 @@
 //! only through the close-out workflow ([`crate::domain::workflow::close_out`]); the one exception is
 //! the historical import of findings closed before rectrack existed ([`create_historical`]).
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use entity::enums::{FindingStatus, ProgressKind, RectificationType};
 use entity::{category, finding, inspection};
 use sea_orm::sea_query::Expr;
@@ -161,14 +161,7 @@ pub async fn create_historical(
     status: FindingStatus,
     closed_on: Option<NaiveDate>,
 ) -> AppResult<finding::Model> {
-    who.require(Permission::ImportHistory)?;
-    let closed_at = (status == FindingStatus::Closed).then(|| {
-        closed_on
-            .unwrap_or_else(|| who.today())
-            .and_time(NaiveTime::MIN)
-            .and_utc()
-    });
-    let created = insert(db, who, input, status, closed_at).await?;
+    let created = insert_recorded(db, who, input, status, closed_on).await?;
     progress::note(
         db,
         who,
@@ -203,6 +196,64 @@ pub async fn create_historical(
     Ok(created)
 }
 
+/// Adds a finding as a published document records it (the demo's bulletin: status and
+/// closing date stated, its ledger loaded beside it), admins only. The same rules as
+/// [`create_historical`], without its ledger note: the document's own entries say what
+/// happened, and a note of the loading would be a line the document does not have. Audited
+/// as a creation, its status in the event's after-image.
+pub async fn create_recorded(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    input: NewFinding,
+    status: FindingStatus,
+    closed_on: Option<NaiveDate>,
+) -> AppResult<finding::Model> {
+    let created = insert_recorded(db, who, input, status, closed_on).await?;
+    let record = Record {
+        kind: "finding",
+        id: created.id,
+        department_id: Some(created.department_id),
+    };
+    audited(db, who, "finding.create", record, None, Some(&created)).await?;
+    Ok(created)
+}
+
+/// A finding inserted with a status reached outside the workflow (admins); a closed one is
+/// closed at the start of `closed_on` (today when not given).
+async fn insert_recorded(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    input: NewFinding,
+    status: FindingStatus,
+    closed_on: Option<NaiveDate>,
+) -> AppResult<finding::Model> {
+    who.require(Permission::ImportHistory)?;
+    let closed_on = text::maybe_date("closedOn", closed_on)?;
+    let closed_at = (status == FindingStatus::Closed).then(|| {
+        closed_on
+            .unwrap_or_else(|| who.today())
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+    });
+    insert(db, who, input, status, closed_at).await
+}
+
+/// What every new finding starts as, whichever road creates it (a command, the import, the
+/// seed, the generator's bulk insert): version 1, created and updated `now`, NOT_STARTED,
+/// disclosed, neither closed nor archived. Callers set the finding's own fields over it.
+pub fn new_row(now: DateTime<Utc>) -> finding::ActiveModel {
+    finding::ActiveModel {
+        status: Set(FindingStatus::NotStarted),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        closed_at: Set(None),
+        archived_at: Set(None),
+        disclosed: Set(true),
+        ..Default::default()
+    }
+}
+
 async fn insert(
     db: &impl ConnectionTrait,
     who: &Acting,
@@ -234,7 +285,6 @@ async fn insert(
         department::assignable(db, &who.caller, "departmentCode", &input.department_code).await?;
     let ordinal =
         ordinal::assign::<finding::Entity>(db, NUMBERING, inspection.id, input.ordinal).await?;
-    let now = who.now();
     Ok(finding::ActiveModel {
         inspection_id: Set(inspection.id),
         category_id: Set(input.category_id),
@@ -247,12 +297,9 @@ async fn insert(
         responsible_leader: Set(leader),
         department_id: Set(department_id),
         responsible_person: Set(responsible),
-        created_at: Set(now),
-        updated_at: Set(now),
         closed_at: Set(closed_at),
-        version: Set(1),
         disclosed: Set(input.disclosed),
-        ..Default::default()
+        ..new_row(who.now())
     }
     .insert(db)
     .await?)

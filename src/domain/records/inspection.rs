@@ -1,6 +1,6 @@
 //! Inspections (巡察): created by the inspection office.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{finding, inspection};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -94,6 +94,19 @@ pub fn due_before_feedback(
     }
 }
 
+/// What every new inspection starts as, whichever road creates it: version 1, created and
+/// updated `now`, no bulletin prose yet, not archived. Callers set its own fields over it.
+pub fn new_row(now: DateTime<Utc>) -> inspection::ActiveModel {
+    inspection::ActiveModel {
+        publicity: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+}
+
 /// The title of an inspection.
 pub fn title(value: &str) -> AppResult<String> {
     text::required("title", value, 300)
@@ -114,7 +127,6 @@ pub async fn create(
     let group = group(&input.inspection_group)?;
     check_dates(&input)?;
     let unit = department::active_by_code(db, "unitCode", &input.unit_code).await?;
-    let now = who.now();
     let created = inspection::ActiveModel {
         title: Set(title),
         inspection_group: Set(group),
@@ -123,10 +135,7 @@ pub async fn create(
         ended_on: Set(input.ended_on),
         feedback_on: Set(input.feedback_on),
         due_on: Set(input.due_on),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..new_row(who.now())
     }
     .insert(db)
     .await?;

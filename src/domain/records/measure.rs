@@ -1,7 +1,7 @@
 //! Measures (整改措施): status moves PLANNED → IN_PROGRESS → DONE, and back from DONE only
 //! with a reason; each status change is written into the finding's ledger.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{MeasureStatus, ProgressKind};
 use entity::{finding, measure};
 use sea_orm::sea_query::Expr;
@@ -153,11 +153,58 @@ pub fn deadline(value: Option<NaiveDate>) -> AppResult<Option<NaiveDate>> {
     text::maybe_date("deadline", value)
 }
 
+/// What every new measure starts as, whichever road creates it: version 1, created and
+/// updated `now`, PLANNED, not completed, not archived. Callers set its own fields over it.
+pub fn new_row(now: DateTime<Utc>) -> measure::ActiveModel {
+    measure::ActiveModel {
+        status: Set(MeasureStatus::Planned),
+        completed_on: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+}
+
 /// Adds a measure to a finding (managers for their subtree, admins).
 pub async fn create(
     db: &impl ConnectionTrait,
     who: &Acting,
     input: NewMeasure,
+) -> AppResult<measure::Model> {
+    insert(db, who, input, MeasureStatus::Planned, None).await
+}
+
+/// Adds a measure as a published document records it (the demo's bulletin), with the status
+/// it had there and the day it was completed (today when a done one has none), admins only:
+/// the status is one a new measure could reach by its procedure, and, as for
+/// [`crate::domain::records::finding::create_recorded`], no status change is written into the ledger,
+/// whose entries are the document's.
+pub async fn create_recorded(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    input: NewMeasure,
+    status: MeasureStatus,
+    completed_on: Option<NaiveDate>,
+) -> AppResult<measure::Model> {
+    who.require(Permission::ImportHistory)?;
+    check_move(MeasureStatus::Planned, status, None)?;
+    let completed_on = match status {
+        MeasureStatus::Done => {
+            Some(text::maybe_date("completedOn", completed_on)?.unwrap_or_else(|| who.today()))
+        }
+        _ => None,
+    };
+    insert(db, who, input, status, completed_on).await
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    input: NewMeasure,
+    status: MeasureStatus,
+    completed_on: Option<NaiveDate>,
 ) -> AppResult<measure::Model> {
     who.require(Permission::ManageFindings)?;
     let content = content(&input.content)?;
@@ -183,7 +230,6 @@ pub async fn create(
     };
     let ordinal =
         ordinal::assign::<measure::Entity>(db, numbering, finding.id, input.ordinal).await?;
-    let now = who.now();
     let created = measure::ActiveModel {
         finding_id: Set(finding.id),
         ordinal: Set(ordinal),
@@ -191,11 +237,9 @@ pub async fn create(
         department_id: Set(department_id),
         responsible_person: Set(responsible),
         deadline: Set(deadline),
-        status: Set(MeasureStatus::Planned),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        status: Set(status),
+        completed_on: Set(completed_on),
+        ..new_row(who.now())
     }
     .insert(db)
     .await?;

@@ -167,6 +167,19 @@ async fn writable_target(
     Ok((finding, department_id))
 }
 
+/// What every new ledger entry starts as, whichever road writes it (an entry, a system note,
+/// a correction): written now by the acting caller, as the ledger names its author. Callers
+/// set the entry's own fields over it.
+pub fn new_row(who: &Acting) -> progress_entry::ActiveModel {
+    progress_entry::ActiveModel {
+        author_sub: Set(who.sub().to_owned()),
+        author_name: Set(who.author_name()),
+        author_role: Set(Some(who.actor.role.clone())),
+        created_at: Set(who.now()),
+        ..Default::default()
+    }
+}
+
 /// An entry ready to append: checked, its files already stored.
 pub struct Checked {
     pub finding_id: i32,
@@ -284,6 +297,7 @@ pub async fn append(
     if entry_date > today {
         return Err(AppError::bad_input("entryDate", t!("entry-in-future")));
     }
+    // The evidence is dated with its entry.
     let now = who.now();
     let created = progress_entry::ActiveModel {
         finding_id: Set(finding.id),
@@ -291,11 +305,8 @@ pub async fn append(
         entry_date: Set(entry_date),
         kind: Set(entry.kind),
         content: Set(entry.content.clone()),
-        author_sub: Set(who.sub().to_owned()),
-        author_name: Set(who.author_name()),
-        author_role: Set(Some(who.actor.role.clone())),
         created_at: Set(now),
-        ..Default::default()
+        ..new_row(who)
     }
     .insert(db)
     .await?;
@@ -367,12 +378,8 @@ pub async fn note(
         entry_date: Set(note.entry_date),
         kind: Set(note.kind),
         content: Set(note.content),
-        author_sub: Set(who.sub().to_owned()),
-        author_name: Set(who.author_name()),
-        author_role: Set(Some(who.actor.role.clone())),
         details: Set(note.details),
-        created_at: Set(who.now()),
-        ..Default::default()
+        ..new_row(who)
     }
     .insert(db)
     .await?)
@@ -403,12 +410,8 @@ pub async fn correct(
         entry_date: Set(who.today()),
         kind: Set(ProgressKind::Correction),
         content: Set(content),
-        author_sub: Set(who.sub().to_owned()),
-        author_name: Set(who.author_name()),
-        author_role: Set(Some(who.actor.role.clone())),
         corrects_id: Set(Some(entry_id)),
-        created_at: Set(who.now()),
-        ..Default::default()
+        ..new_row(who)
     }
     .insert(db)
     .await?;

@@ -1,6 +1,6 @@
 //! Regulations (规章制度) made or revised in answer to findings, and their links to findings.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{ProgressKind, RegulationDomain, RegulationStatus};
 use entity::{finding, finding_regulation, regulation};
 use sea_orm::sea_query::{Expr, Query};
@@ -153,6 +153,34 @@ pub async fn list(
     page::fetch_with(db, select, &order(descending), args, nested).await
 }
 
+/// What every new regulation starts as, whichever road creates it: version 1, created and
+/// updated `now`, in force, not archived. Callers set its own fields over it.
+pub fn new_row(now: DateTime<Utc>) -> regulation::ActiveModel {
+    regulation::ActiveModel {
+        status: Set(RegulationStatus::InForce),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+}
+
+/// A new link of a finding and a regulation, made by `who` now.
+pub fn new_link(
+    who: &Acting,
+    finding_id: i32,
+    regulation_id: i32,
+) -> finding_regulation::ActiveModel {
+    finding_regulation::ActiveModel {
+        finding_id: Set(finding_id),
+        regulation_id: Set(regulation_id),
+        linked_at: Set(who.now()),
+        linked_by: Set(who.sub().to_owned()),
+        unlinked_at: Set(None),
+    }
+}
+
 fn title_of(title: &str) -> AppResult<String> {
     // Titles are stored without the 《》 that surround them in prose.
     let title = text::required("title", title, 300)?;
@@ -182,7 +210,6 @@ pub async fn create(
             ));
         }
     };
-    let now = who.now();
     let created = regulation::ActiveModel {
         title: Set(title),
         document_number: Set(number),
@@ -190,10 +217,7 @@ pub async fn create(
         department_id: Set(department_id),
         issued_on: Set(issued_on),
         status: Set(input.status),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..new_row(who.now())
     }
     .insert(db)
     .await?;
@@ -291,6 +315,67 @@ pub async fn set_link(
     regulation_id: i32,
     linked: bool,
 ) -> AppResult<regulation::Model> {
+    let (regulation, finding_record, link) =
+        change_link(db, who, finding_id, regulation_id, linked).await?;
+    let note = Note {
+        finding_id,
+        measure_id: None,
+        entry_date: who.today(),
+        kind: ProgressKind::Comment,
+        content: if linked {
+            format!("关联制度《{}》", regulation.title)
+        } else {
+            format!("取消关联制度《{}》", regulation.title)
+        },
+        details: Some(json!({"regulation_id": regulation_id, "linked": linked})),
+    };
+    progress::note(db, who, note).await?;
+    let action = if linked {
+        "regulation.link"
+    } else {
+        "regulation.unlink"
+    };
+    audited(db, who, action, finding_record, None, Some(&link)).await?;
+    Ok(regulation)
+}
+
+/// Links a regulation and a finding as a published document records them (the demo's
+/// bulletin names the rules made for each problem), admins only: the rules of [`set_link`]
+/// and its audit event, without its ledger note, as for
+/// [`crate::domain::records::finding::create_recorded`].
+pub async fn link_recorded(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    finding_id: i32,
+    regulation_id: i32,
+) -> AppResult<regulation::Model> {
+    who.require(Permission::ImportHistory)?;
+    let (regulation, finding_record, link) =
+        change_link(db, who, finding_id, regulation_id, true).await?;
+    audited(
+        db,
+        who,
+        "regulation.link",
+        finding_record,
+        None,
+        Some(&link),
+    )
+    .await?;
+    Ok(regulation)
+}
+
+/// The link row changed as [`set_link`] says, with the regulation and the finding's record.
+async fn change_link(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    finding_id: i32,
+    regulation_id: i32,
+    linked: bool,
+) -> AppResult<(
+    regulation::Model,
+    Record<'static>,
+    finding_regulation::Model,
+)> {
     who.require(Permission::ManageFindings)?;
     let (finding, department_id) = change::writable::<finding::Entity>(db, who, finding_id).await?;
     let regulation = get(db, &who.caller, regulation_id).await?;
@@ -313,54 +398,25 @@ pub async fn set_link(
             )
         }));
     }
-    let now = who.now();
     let link = match existing {
-        None => {
-            finding_regulation::ActiveModel {
-                finding_id: Set(finding_id),
-                regulation_id: Set(regulation_id),
-                linked_at: Set(now),
-                linked_by: Set(who.sub().to_owned()),
-                unlinked_at: Set(None),
-            }
-            .insert(db)
-            .await?
-        }
+        None => new_link(who, finding_id, regulation_id).insert(db).await?,
         Some(row) => {
             let mut row: finding_regulation::ActiveModel = row.into();
             if linked {
-                row.linked_at = Set(now);
-                row.linked_by = Set(who.sub().to_owned());
-                row.unlinked_at = Set(None);
+                let fresh = new_link(who, finding_id, regulation_id);
+                row.linked_at = fresh.linked_at;
+                row.linked_by = fresh.linked_by;
+                row.unlinked_at = fresh.unlinked_at;
             } else {
-                row.unlinked_at = Set(Some(now));
+                row.unlinked_at = Set(Some(who.now()));
             }
             row.update(db).await?
         }
-    };
-    let note = Note {
-        finding_id,
-        measure_id: None,
-        entry_date: who.today(),
-        kind: ProgressKind::Comment,
-        content: if linked {
-            format!("关联制度《{}》", regulation.title)
-        } else {
-            format!("取消关联制度《{}》", regulation.title)
-        },
-        details: Some(json!({"regulation_id": regulation_id, "linked": linked})),
-    };
-    progress::note(db, who, note).await?;
-    let action = if linked {
-        "regulation.link"
-    } else {
-        "regulation.unlink"
     };
     let record = Record {
         kind: "finding",
         id: finding.id,
         department_id,
     };
-    audited(db, who, action, record, None, Some(&link)).await?;
-    Ok(regulation)
+    Ok((regulation, record, link))
 }

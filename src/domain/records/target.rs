@@ -1,7 +1,7 @@
 //! Measurable targets of a finding (e.g. 12% of departments against a required 25%). A change
 //! of the current value is written into the finding's ledger.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{ProgressKind, TargetBetter};
 use entity::{finding, target};
 use sea_orm::sea_query::Expr;
@@ -96,6 +96,19 @@ impl Kind for target::Entity {
     }
 }
 
+/// What every new target starts as, whichever road creates it: version 1, created and
+/// updated `now`, higher is better, not archived. Callers set its own fields over it.
+pub fn new_row(now: DateTime<Utc>) -> target::ActiveModel {
+    target::ActiveModel {
+        better: Set(TargetBetter::default()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+}
+
 pub async fn create(
     db: &impl ConnectionTrait,
     who: &Acting,
@@ -107,7 +120,10 @@ pub async fn create(
     let as_of = text::maybe_date("asOf", input.as_of)?;
     let (finding, department_id) =
         change::writable::<finding::Entity>(db, who, input.finding_id).await?;
-    let now = who.now();
+    let mut row = new_row(who.now());
+    if let Some(better) = input.better {
+        row.better = Set(better);
+    }
     let created = target::ActiveModel {
         finding_id: Set(finding.id),
         name: Set(name),
@@ -116,11 +132,7 @@ pub async fn create(
         required_value: Set(text::number("requiredValue", input.required_value)?),
         current_value: Set(text::number("currentValue", input.current_value)?),
         as_of: Set(as_of),
-        better: Set(input.better.unwrap_or_default()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..row
     }
     .insert(db)
     .await?;
