@@ -11,7 +11,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter,
+    PaginatorTrait, QueryFilter,
 };
 
 use crate::config::Config;
@@ -32,6 +32,15 @@ pub async fn dispatch(db: &DatabaseConnection, config: &Config) -> AppResult<usi
         return Err(AppError::internal("the webhook cursor row is missing"));
     };
     if !events::exist_after(db, cursor.last_event_id).await? {
+        return Ok(0);
+    }
+    // With no receiver there is nothing to make, and no write: the cursor stays where it is,
+    // and a receiver registered later is told only of what happens from then on (below).
+    let receivers = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::ArchivedAt.is_null())
+        .count(db)
+        .await?;
+    if receivers == 0 {
         return Ok(0);
     }
     let txn = crate::db::begin_write(db).await?;
