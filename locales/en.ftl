@@ -248,6 +248,7 @@ field-principal-leader = principal leader
 field-responsible-person = responsible person
 field-responsible-leader = responsible leader
 field-deadline = deadline
+field-closed-on = closed on
 field-completed-on = completion date
 field-started-on = inspection start date
 field-ended-on = inspection end date

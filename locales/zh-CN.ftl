@@ -248,6 +248,7 @@ field-principal-leader = 主要负责同志
 field-responsible-person = 责任人
 field-responsible-leader = 责任领导
 field-deadline = 整改时限
+field-closed-on = 销号日期
 field-completed-on = 完成日期
 field-started-on = 巡察开始日期
 field-ended-on = 巡察结束日期
