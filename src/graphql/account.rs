@@ -129,7 +129,8 @@ pub struct LoginResult {
     pub access_token: String,
     /// When the access token expires.
     pub expires_at: Time,
-    /// The account logged in to.
+    /// The account logged in to, as the login's own request sees it (it has no caller yet): its
+    /// department is named, nothing more. Ask `me` with the token for the rest.
     pub account: Account,
 }
 
