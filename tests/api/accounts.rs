@@ -53,7 +53,9 @@ async fn a_local_account_logs_in_and_its_token_acts_for_it() {
     assert_eq!(account["role"], "MANAGER");
     assert_eq!(account["department"]["code"], Value::Null, "{account}");
     assert!(
-        account["department"]["name"].as_str().is_some_and(|n| !n.is_empty()),
+        account["department"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
         "{account}"
     );
     let token = body["data"]["login"]["accessToken"].as_str().unwrap();
