@@ -179,12 +179,7 @@ impl AccountQuery {
             ctx.db(),
             &ctx.acting(),
             search.as_deref(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))

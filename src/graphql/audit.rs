@@ -128,12 +128,7 @@ impl AuditQuery {
             ctx.caller(),
             &filter,
             ascending,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))

@@ -219,12 +219,7 @@ impl DepartmentQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))

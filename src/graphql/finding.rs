@@ -672,12 +672,7 @@ impl FindingQuery {
             ctx,
             filter.unwrap_or_default(),
             order_by,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::relay(first, after, last, before),
         )
         .await
     }

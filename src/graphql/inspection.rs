@@ -253,12 +253,7 @@ impl InspectionQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
             nested.as_mut().map(Nested::lateral),
         )
         .await?;

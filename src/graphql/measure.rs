@@ -383,12 +383,7 @@ impl MeasureQuery {
             &filter,
             (field, order_by.direction.descending()),
             &ctx.thresholds(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))

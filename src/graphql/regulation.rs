@@ -148,12 +148,7 @@ impl RegulationQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
             nested.as_mut().map(Nested::lateral),
         )
         .await?;

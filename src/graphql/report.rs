@@ -259,16 +259,9 @@ impl ReportQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<PublishedBulletin>> {
-        let page = reports::published_bulletins(
-            ctx.db(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
+        let page =
+            reports::published_bulletins(ctx.db(), &PageArgs::relay(first, after, last, before))
+                .await?;
         // Each snapshot is parsed once, for its index entry and its renderings.
         let mut rows = Vec::with_capacity(page.rows.len());
         for (cursor, r) in &page.rows {
@@ -320,12 +313,7 @@ impl ReportQuery {
             ctx.db(),
             ctx.caller(),
             &filter,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))

@@ -427,12 +427,7 @@ impl WebhookQuery {
         let page = webhook::list(
             ctx.db(),
             &ctx.acting(),
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))
@@ -453,12 +448,7 @@ impl WebhookQuery {
             ctx.db(),
             &ctx.acting(),
             None,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))
@@ -480,12 +470,7 @@ impl WebhookQuery {
             ctx.db(),
             ctx.caller(),
             unread_only,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &PageArgs::relay(first, after, last, before),
         )
         .await?;
         Ok(Conn::of(page))

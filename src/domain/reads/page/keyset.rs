@@ -30,6 +30,21 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
+    /// A field's Relay arguments, in the order the schema declares them.
+    pub fn relay(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
     pub fn first(n: i32) -> Self {
         Self {
             first: Some(n),
