@@ -1,5 +1,5 @@
 //! Departments to the last relation: a department outside the caller's reach is named where a
-//! readable record refers to it, nothing more (README, `domain::scope::Seen`). The walk is
+//! readable record refers to it, nothing more (README, `domain::reads::scope::Seen`). The walk is
 //! generated from the served schema: every object type reachable from the root, every relation
 //! of each, and every department met on the way expanded through its parent, children and
 //! ancestors to a bounded depth; for every role of every department of the demo, each
@@ -11,10 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
-
-const INTROSPECT: &str = "{ __schema { queryType { name } types { name kind fields { name
-    args { name defaultValue type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
-    type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+use crate::sweep::{INTROSPECT, named, required};
 
 /// The fields an out-of-reach department may show with a value.
 const NAMED: [&str; 3] = ["__typename", "id", "name"];
@@ -26,22 +23,6 @@ const PATH_DEPTH: usize = 4;
 struct Schema {
     types: HashMap<String, Vec<Value>>,
     root: String,
-}
-
-/// The named type under lists and non-nulls: (kind, name).
-fn named(ty: &Value) -> (&str, &str) {
-    let mut t = ty;
-    while t["ofType"].is_object() {
-        t = &t["ofType"];
-    }
-    (
-        t["kind"].as_str().unwrap_or(""),
-        t["name"].as_str().unwrap_or(""),
-    )
-}
-
-fn required(arg: &Value) -> bool {
-    arg["type"]["kind"] == "NON_NULL" && arg["defaultValue"].is_null()
 }
 
 fn name(field: &Value) -> &str {

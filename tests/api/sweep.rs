@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, count, spawn_app};
 
-const INTROSPECT: &str = "{ __schema { queryType { name } types { name kind fields { name
+/// The introspection the schema-generated sweeps walk (also `department_reach`).
+pub(crate) const INTROSPECT: &str = "{ __schema { queryType { name } types { name kind fields { name
     args { name defaultValue type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
     type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
 
@@ -254,7 +255,8 @@ struct Schema {
     query: Vec<Value>,
 }
 
-fn named(ty: &Value) -> (&str, &str) {
+/// The named type under lists and non-nulls: (kind, name).
+pub(crate) fn named(ty: &Value) -> (&str, &str) {
     let mut t = ty;
     while t["ofType"].is_object() {
         t = &t["ofType"];
@@ -265,7 +267,7 @@ fn named(ty: &Value) -> (&str, &str) {
     )
 }
 
-fn required(arg: &Value) -> bool {
+pub(crate) fn required(arg: &Value) -> bool {
     arg["type"]["kind"] == "NON_NULL" && arg["defaultValue"].is_null()
 }
 
