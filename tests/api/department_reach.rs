@@ -269,15 +269,7 @@ struct Who {
 }
 
 async fn column(app: &TestApp, sql: &str) -> Vec<(String, String)> {
-    let rows = sea_orm::ConnectionTrait::query_all_raw(
-        &app.db,
-        sea_orm::Statement::from_string(
-            sea_orm::ConnectionTrait::get_database_backend(&app.db),
-            sql.to_owned(),
-        ),
-    )
-    .await
-    .expect("the oracle's query runs");
+    let rows = app.rows(sql).await;
     rows.iter()
         .map(|r| {
             let id: i32 = r.try_get_by_index(0).expect("an id");

@@ -343,6 +343,17 @@ impl TestApp {
             .expect("the metric is served")
     }
 
+    /// The rows of a query run directly against the app's database (the tests' oracles).
+    pub async fn rows(&self, sql: &str) -> Vec<sea_orm::QueryResult> {
+        self.db
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("the oracle's query runs")
+    }
+
     /// Runs SQL directly against the app's database (arranging data no API creates yet).
     pub async fn sql(&self, sql: &str) {
         self.db.execute_unprepared(sql).await.expect("SQL runs");

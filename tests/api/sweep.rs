@@ -51,15 +51,7 @@ const NAMED: [&str; 3] = ["__typename", "id", "name"];
 
 /// The first column of a query's rows, as text.
 async fn column(app: &TestApp, sql: &str) -> Vec<String> {
-    let rows = sea_orm::ConnectionTrait::query_all_raw(
-        &app.db,
-        sea_orm::Statement::from_string(
-            sea_orm::ConnectionTrait::get_database_backend(&app.db),
-            sql.to_owned(),
-        ),
-    )
-    .await
-    .expect("oracle query runs");
+    let rows = app.rows(sql).await;
     rows.iter()
         .map(|r| {
             r.try_get_by_index::<String>(0)
@@ -469,15 +461,9 @@ async fn callers(app: &TestApp) -> Vec<Who> {
             reach: None,
         },
     ];
-    let rows = sea_orm::ConnectionTrait::query_all_raw(
-        &app.db,
-        sea_orm::Statement::from_string(
-            sea_orm::ConnectionTrait::get_database_backend(&app.db),
-            "SELECT code, path FROM department ORDER BY id".to_owned(),
-        ),
-    )
-    .await
-    .unwrap();
+    let rows = app
+        .rows("SELECT code, path FROM department ORDER BY id")
+        .await;
     for row in rows {
         let code: String = row.try_get_by_index(0).unwrap();
         let path: String = row.try_get_by_index(1).unwrap();
