@@ -132,3 +132,72 @@ async fn a_kept_count_survives_changes_it_cannot_see_and_is_counted_again_after_
     assert_eq!(statements, kept + 1, "the count's statement ran once more");
     assert_eq!(total(&app, Some(&second)).await.0, now);
 }
+
+const SUMMARY: &str = "{ statusSummary { total notStarted inProgress pendingReview } }";
+
+/// The admin's summary and the statements the request ran.
+async fn summary(app: &TestApp) -> (Value, u64) {
+    let before = app.sql_statements().await;
+    let data = app.data(&TestUser::admin(), SUMMARY, json!({})).await;
+    (
+        data["statusSummary"].clone(),
+        app.sql_statements().await - before,
+    )
+}
+
+async fn add_entry(app: &TestApp, finding: &str, content: &str) {
+    app.data(
+        &TestUser::admin(),
+        "mutation($f: ID!, $c: String!) { addProgressEntry(input: {findingId: $f, content: $c}) { id } }",
+        json!({"f": finding, "c": content}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_kept_summary_survives_ledger_entries_that_move_nothing_and_is_counted_again_after_a_start()
+ {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--events-poll", "1h"]).await;
+    let waiting = app.create_finding("尚未开始的问题", "ZJTZB").await;
+    let working = app.create_finding("已在整改的问题", "ZJTZB").await;
+    // The first work starts a finding.
+    add_entry(&app, &working, "第一次进展").await;
+    let (first, _) = summary(&app).await;
+    let (again, kept) = summary(&app).await;
+    assert_eq!(again, first);
+    let not_started = count(
+        &app.db,
+        "SELECT COUNT(*) FROM finding WHERE status = 'not_started' AND archived_at IS NULL",
+    )
+    .await;
+    assert_eq!(first["notStarted"].as_i64(), Some(not_started));
+
+    // A change behind the API's back shows, below, whether the summary was kept.
+    app.sql("UPDATE finding SET status = 'pending_review' WHERE title = '已在整改的问题'")
+        .await;
+    unrelated_changes(&app, 1).await;
+    // Ledger entries on a finding already at work move nothing the summary counts.
+    app.sql("UPDATE finding SET status = 'in_progress' WHERE title = '已在整改的问题'")
+        .await;
+    add_entry(&app, &working, "又一次进展").await;
+    app.sql("UPDATE finding SET status = 'pending_review' WHERE title = '已在整改的问题'")
+        .await;
+    assert_eq!(summary(&app).await, (first.clone(), kept));
+
+    // The first work on the waiting finding starts it: counted again, with the change made
+    // behind the API's back.
+    add_entry(&app, &waiting, "开始整改").await;
+    let (recounted, statements) = summary(&app).await;
+    assert_eq!(recounted["notStarted"].as_i64(), Some(not_started - 1));
+    assert_eq!(
+        recounted["inProgress"].as_i64(),
+        first["inProgress"].as_i64(),
+        "one finding started, the other sent for review behind the API's back"
+    );
+    assert_eq!(
+        recounted["pendingReview"].as_i64(),
+        first["pendingReview"].as_i64().map(|c| c + 1)
+    );
+    assert!(statements > kept, "the summary was computed again");
+}

@@ -27,8 +27,9 @@ use crate::error::AppResult;
 /// kinds whose commands write few. Every other kind (a finding's, a measure's, an inspection's,
 /// the ledger's, ...: their commands write the record, its ledger notes, its links) counts as
 /// writing every table, and so does a kind this list does not know: a kind missing here only
-/// keeps less. A kind named here must not write beyond its tables (including the commands'
-/// ledger notes), or an answer over the others would be kept past the change.
+/// keeps less. Every table a transaction writes must be among the tables of the kinds of the
+/// events it records (including the commands' ledger notes), or an answer over the others
+/// would be kept past the change.
 pub const WRITES: &[(&str, &[&str])] = &[
     // Creating, editing, disabling an account, and its password.
     ("account", &["account"]),
@@ -47,6 +48,10 @@ pub const WRITES: &[(&str, &[&str])] = &[
     // A department or a category made, edited or archived: its own row only.
     ("department", &["department"]),
     ("category", &["category"]),
+    // A ledger entry, its evidence, and a correction of it. What the entry moves besides (the
+    // first work starts its finding, a re-check completes a look-back) is recorded as events
+    // of those records' kinds in the same transaction, and they count for it.
+    ("progress_entry", &["progress_entry", "evidence"]),
 ];
 
 /// The tables `kind` may write, `None` for any.
@@ -253,6 +258,10 @@ impl Drop for Landing<'_> {
 pub struct Kept<V> {
     generation: Arc<Generation>,
     entries: Mutex<HashMap<String, (i64, V)>>,
+    /// The computation running for a key: readers that find the same answer stale wait for it
+    /// instead of each computing it again (after a change, every reader of a summary would
+    /// otherwise scan the findings at once).
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Entries kept at most; beyond, the store starts afresh.
     most: usize,
 }
@@ -262,18 +271,9 @@ impl<V: Clone> Kept<V> {
         Self {
             generation,
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             most,
         }
-    }
-
-    /// The kept answer for `key` if no data has changed since, otherwise `compute`'s (then
-    /// kept). `compute` must read on the pool.
-    pub async fn get_or(
-        &self,
-        key: String,
-        compute: impl Future<Output = AppResult<V>>,
-    ) -> AppResult<V> {
-        self.get_or_reading(key, &Reads::Everything, compute).await
     }
 
     /// The kept answer for `key` if nothing `reads` names has changed since, otherwise
@@ -285,22 +285,50 @@ impl<V: Clone> Kept<V> {
         compute: impl Future<Output = AppResult<V>>,
     ) -> AppResult<V> {
         let generation = reads.stamp(&*self.generation.read().await?);
-        if let Ok(entries) = self.entries.lock()
-            && let Some((at, value)) = entries.get(&key)
-            && *at == generation
-        {
-            return Ok(value.clone());
+        if let Some(value) = self.fresh(&key, generation) {
+            return Ok(value);
         }
-        // Read before computing: a change committed meanwhile raises the generation past the
-        // one stored, so the next reader computes again.
-        let value = compute.await?;
+        let flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            if flights.len() >= self.most {
+                flights.clear();
+            }
+            flights.entry(key.clone()).or_default().clone()
+        };
+        let turn = flight.lock().await;
+        // The reader before may have computed it as of this generation or a later one.
+        if let Some(value) = self.fresh(&key, generation) {
+            return Ok(value);
+        }
+        // The generation was read before computing: a change committed meanwhile raises it past
+        // the one stored, so the next reader computes again.
+        let value = compute.await;
+        drop(turn);
+        if let Ok(mut flights) = self.flights.lock()
+            && flights
+                .get(&key)
+                .is_some_and(|f| Arc::ptr_eq(f, &flight) && Arc::strong_count(f) == 2)
+        {
+            flights.remove(&key);
+        }
+        let value = value?;
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= self.most {
                 entries.clear();
             }
-            entries.insert(key, (generation, value.clone()));
+            // Never replace an answer of a later generation by an earlier one.
+            if entries.get(&key).is_none_or(|(at, _)| *at <= generation) {
+                entries.insert(key, (generation, value.clone()));
+            }
         }
         Ok(value)
+    }
+
+    /// The kept answer for `key` if it is of `generation` or later.
+    fn fresh(&self, key: &str, generation: i64) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        let (at, value) = entries.get(key)?;
+        (*at >= generation).then(|| value.clone())
     }
 }
 

@@ -392,8 +392,9 @@ pub async fn overview(
     })
 }
 
-/// Finding totals kept per caller scope, summary and day ([`crate::domain::reads::kept`]), and computed
-/// again after any change.
+/// Finding totals kept per caller scope, summary and day ([`crate::domain::reads::kept`]), until
+/// a change of a kind that writes a table their statement reads: a ledger entry without a move,
+/// a login or an account's edit leaves them kept.
 pub struct Cache(crate::domain::reads::kept::Kept<Counts>);
 
 impl Cache {
@@ -410,12 +411,18 @@ impl Cache {
         findings: &Select<finding::Entity>,
         today: NaiveDate,
     ) -> AppResult<Counts> {
+        // The scope's statement names every table the count reads (the overdue test reads the
+        // finding's own columns only).
+        let statement = db
+            .get_database_backend()
+            .build(&findings.clone().into_query());
+        let reads = crate::domain::reads::kept::Reads::named_in(&statement.sql);
         let counts = async {
             Ok(finding_counts(db, findings, GroupBy::Nothing, today)
                 .await?
                 .remove(&None)
                 .unwrap_or_default())
         };
-        self.0.get_or(key, counts).await
+        self.0.get_or_reading(key, &reads, counts).await
     }
 }
