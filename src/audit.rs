@@ -10,7 +10,7 @@ use entity::{audit_event, audit_head};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -57,24 +57,8 @@ pub struct Change<'a> {
 /// Appends one event to the chain. Call it inside the transaction that makes the change, so
 /// the change and its event commit or roll back together.
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> AppResult<()> {
-    // Appends must be serialised, or two writers would chain onto the same predecessor. SQLite
-    // write transactions are already serial (BEGIN IMMEDIATE). PostgreSQL locks the head row
-    // (`FOR UPDATE`, held to commit, as the advisory lock it replaces was): taking the lock and
-    // reading where the chain ends are one round trip, not two, and every audited write holds
-    // the lock for each of its round trips until it commits. Under READ COMMITTED a writer that
-    // waited reads the head as its predecessor left it.
-    let mut find = audit_head::Entity::find_by_id(1);
-    if db.get_database_backend() == DbBackend::Postgres {
-        find = find.lock_exclusive();
-    }
-    // The head says where the chain ends; an event removed from its end is then a missing link.
-    let head = find
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;
-    let prev_hash = head.last_hash.clone();
     // Microseconds are what both databases store; hashing a finer time would not verify.
-    let mut event = audit_event::Model {
+    let event = audit_event::Model {
         id: 0,
         occurred_at: Utc::now().trunc_subsecs(6),
         actor_sub: actor.sub.clone(),
@@ -86,15 +70,31 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
         after: change.after,
         request_id: actor.request_id.clone(),
         department_id: change.department_id,
-        prev_hash,
+        prev_hash: String::new(),
         hash: String::new(),
     };
+    // The outbox row is written with the event, under the chain's lock, so that events become
+    // visible in the order of their ids.
+    let outbox = crate::domain::integration::events::of_audit(&event);
+    if db.get_database_backend() == DbBackend::Postgres {
+        return append_postgres(db, event, outbox).await;
+    }
+    // SQLite write transactions are serial (BEGIN IMMEDIATE): the head read here is the end of
+    // the chain until this transaction commits.
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;
+    let mut event = event;
+    event.prev_hash = head.last_hash.clone();
     event.hash = hash_of(&fields_of_model(&event));
     let mut active: audit_event::ActiveModel = event.into();
     active.id = NotSet;
     let inserted = active.insert(db).await?;
-    // Under the chain's lock, so that events become visible in the order of their ids.
-    crate::domain::integration::events::of_audit(db, &inserted).await?;
+    if let Some(row) = outbox {
+        crate::domain::integration::events::write(db, row).await?;
+    }
+    // The head says where the chain ends; an event removed from its end is then a missing link.
     let moved = audit_head::Entity::update_many()
         .col_expr(audit_head::Column::LastEventId, Expr::value(inserted.id))
         .col_expr(audit_head::Column::LastHash, Expr::value(inserted.hash))
@@ -110,6 +110,84 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
         return Err(AppError::internal(
             "the audit chain's head moved during an append",
         ));
+    }
+    Ok(())
+}
+
+/// The append on PostgreSQL, in one statement: lock the head row (`FOR UPDATE`, held to commit,
+/// so that two writers never chain onto the same predecessor and ids commit in order), insert
+/// the event hashed onto the head's hash (`sha256(prev_hash || "\n" || canonical)`, computed by
+/// the database from the canonical text computed here: the same bytes [`hash_of`] hashes), its
+/// outbox row and `NOTIFY` (delivered at commit), and move the head. Every audited write holds
+/// the lock from this statement to its commit: one round trip and the commit, where reading
+/// the head, inserting, publishing and moving the head one by one took five, and the lock's
+/// holding time is what bounds audited writes per second.
+///
+/// Each step reads the one before (the event from the locked head, the outbox row from the
+/// event, the head's move and the notification from them), which orders their execution.
+async fn append_postgres(
+    db: &impl ConnectionTrait,
+    event: audit_event::Model,
+    outbox: Option<entity::event::Model>,
+) -> AppResult<()> {
+    use sea_orm::{Statement, Value as V};
+    let canonical = canonical_of(&fields_of_model(&event));
+    let mut values: Vec<V> = vec![
+        event.occurred_at.into(),
+        event.actor_sub.into(),
+        event.actor_role.into(),
+        event.action.into(),
+        event.entity_type.into(),
+        event.entity_id.into(),
+        event.before.into(),
+        event.after.into(),
+        event.request_id.into(),
+        event.department_id.into(),
+        canonical.into(),
+    ];
+    let (publish, notified) = match outbox {
+        Some(row) => {
+            values.extend([
+                row.kind.into(),
+                row.finding_id.into(),
+                row.payload.into(),
+                crate::domain::integration::events::CHANNEL.into(),
+            ]);
+            (
+                ", published AS (INSERT INTO event (kind, action, entity_type, entity_id, \
+                 finding_id, department_id, payload, occurred_at) \
+                 SELECT $12, e.action, e.entity_type, e.entity_id::integer, $13, e.department_id, \
+                 $14, e.occurred_at FROM appended e RETURNING id), \
+                 woken AS (SELECT pg_notify($15, id::text) FROM published)",
+                "(SELECT COUNT(*) FROM woken)",
+            )
+        }
+        None => ("", "0"),
+    };
+    let sql = format!(
+        "WITH head AS (SELECT last_hash FROM audit_head WHERE id = 1 FOR UPDATE), \
+         appended AS (INSERT INTO audit_event (occurred_at, actor_sub, actor_role, action, \
+         entity_type, entity_id, before, after, request_id, department_id, prev_hash, hash) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, h.last_hash, \
+         encode(sha256(convert_to(h.last_hash || chr(10) || $11, 'UTF8')), 'hex') FROM head h \
+         RETURNING id, hash, action, entity_type, entity_id, department_id, occurred_at), \
+         moved AS (UPDATE audit_head SET last_event_id = a.id, last_hash = a.hash, \
+         events = audit_head.events + 1 FROM appended a WHERE audit_head.id = 1 RETURNING 1){publish} \
+         SELECT (SELECT COUNT(*) FROM appended) AS appended, (SELECT COUNT(*) FROM moved) AS moved, \
+         {notified} AS woken"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?
+        .ok_or_else(|| AppError::internal("the audit chain's append answered nothing"))?;
+    let appended: i64 = row.try_get("", "appended")?;
+    let moved: i64 = row.try_get("", "moved")?;
+    if appended != 1 || moved != 1 {
+        return Err(AppError::internal("the audit chain has no head row"));
     }
     Ok(())
 }
@@ -154,8 +232,18 @@ pub fn fields_of_model(event: &audit_event::Model) -> Fields<'_> {
     }
 }
 
-/// The hash of an event's fields, chained to `fields.prev_hash`.
+/// The hash of an event's fields, chained to `fields.prev_hash`:
+/// `sha256(prev_hash || "\n" || canonical)`.
 pub fn hash_of(fields: &Fields<'_>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(fields.prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical_of(fields).as_bytes());
+    hex(&hasher.finalize())
+}
+
+/// The hashed text of an event: its fields but the predecessor's hash, as canonical JSON.
+fn canonical_of(fields: &Fields<'_>) -> String {
     let canonical = json!({
         "occurred_at": fields.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "actor_sub": fields.actor_sub,
@@ -168,13 +256,9 @@ pub fn hash_of(fields: &Fields<'_>) -> String {
         "request_id": fields.request_id,
         "department_id": fields.department_id,
     });
-    let mut hasher = Sha256::new();
-    hasher.update(fields.prev_hash.as_bytes());
-    hasher.update(b"\n");
     let mut text = String::new();
     write_canonical(&canonical, &mut text);
-    hasher.update(text.as_bytes());
-    hex(&hasher.finalize())
+    text
 }
 
 /// Writes `value` as compact JSON with object keys sorted.

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use entity::{audit_event, event};
 use sea_orm::ActiveValue::NotSet;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::Value;
 
@@ -70,35 +70,33 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
     }
 }
 
-/// Writes the event an audited change publishes, if it publishes one. Called by the audit
-/// trail inside the change's transaction, holding the chain's lock.
-pub async fn of_audit(db: &impl ConnectionTrait, audited: &audit_event::Model) -> AppResult<()> {
-    let Some((kind, finding_id)) = classify(audited) else {
-        return Ok(());
-    };
-    let Ok(entity_id) = audited.entity_id.parse::<i32>() else {
-        return Ok(());
-    };
+/// The outbox row an audited change publishes, if it publishes one (its id is the database's).
+pub fn of_audit(audited: &audit_event::Model) -> Option<event::Model> {
+    let (kind, finding_id) = classify(audited)?;
+    let entity_id = audited.entity_id.parse::<i32>().ok()?;
     let payload = (kind == WARNING_RAISED)
         .then(|| audited.after.clone())
         .flatten();
-    let row = event::ActiveModel {
-        id: NotSet,
-        kind: sea_orm::Set(kind.to_owned()),
-        action: sea_orm::Set(audited.action.clone()),
-        entity_type: sea_orm::Set(audited.entity_type.clone()),
-        entity_id: sea_orm::Set(entity_id),
-        finding_id: sea_orm::Set(finding_id),
-        department_id: sea_orm::Set(audited.department_id),
-        payload: sea_orm::Set(payload),
-        occurred_at: sea_orm::Set(audited.occurred_at),
-    }
-    .insert(db)
-    .await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared(&format!("NOTIFY {CHANNEL}, '{}'", row.id))
-            .await?;
-    }
+    Some(event::Model {
+        id: 0,
+        kind: kind.to_owned(),
+        action: audited.action.clone(),
+        entity_type: audited.entity_type.clone(),
+        entity_id,
+        finding_id,
+        department_id: audited.department_id,
+        payload,
+        occurred_at: audited.occurred_at,
+    })
+}
+
+/// Writes an outbox row. Called by the audit trail inside the change's transaction, after its
+/// event is chained (SQLite: writes are serial; PostgreSQL writes the row in the chain's own
+/// statement, see [`crate::audit`]).
+pub async fn write(db: &impl ConnectionTrait, row: event::Model) -> AppResult<()> {
+    let mut active: event::ActiveModel = row.into();
+    active.id = NotSet;
+    active.insert(db).await?;
     Ok(())
 }
 
