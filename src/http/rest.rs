@@ -185,9 +185,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Identified {
     }
 }
 
-/// A path's id: a positive whole number, or `BAD_USER_INPUT` in the JSON error body (never
+/// A record's id in the path: described here for the OpenAPI document and read by the
+/// extractor below, a positive whole number or `BAD_USER_INPUT` in the JSON error body (never
 /// the router's plain-text rejection).
-pub struct Id(pub i32);
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Id {
+    /// The record's id: a positive whole number.
+    #[param(minimum = 1)]
+    pub id: i32,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = AppError;
@@ -204,7 +211,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
             .parse::<i32>()
             .ok()
             .filter(|n| *n > 0)
-            .map(Id)
+            .map(|id| Id { id })
             .ok_or_else(|| AppError::bad_input(name, t!("path-id-invalid", value = value)))
     }
 }
@@ -258,15 +265,6 @@ async fn status(
             })
             .collect(),
     }))
-}
-
-/// A record's id in the path.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct RecordId {
-    /// The record's id: a positive whole number.
-    #[param(minimum = 1)]
-    pub id: i32,
 }
 
 /// Paging parameters.
@@ -380,7 +378,7 @@ fn inspection_out(
     get,
     path = "/api/v1/inspections/{id}",
     tag = "inspections",
-    params(RecordId),
+    params(Id),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The inspection", body = InspectionOut),
@@ -392,7 +390,7 @@ fn inspection_out(
 async fn inspection(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
 ) -> AppResult<Json<InspectionOut>> {
     let found = domain::records::inspection::get(&state.db, &caller, id).await?;
     let units = relations::departments(&state.db, [found.unit_id]).await?;
@@ -483,7 +481,7 @@ fn upper(text: impl std::fmt::Display) -> String {
     get,
     path = "/api/v1/inspections/{id}/findings",
     tag = "findings",
-    params(RecordId, PullParams),
+    params(Id, PullParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of changed findings", body = PageOut<FindingOut>),
@@ -495,7 +493,7 @@ fn upper(text: impl std::fmt::Display) -> String {
 async fn findings(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
     Query(params): Query<PullParams>,
 ) -> AppResult<Json<PageOut<FindingOut>>> {
     let thresholds = Thresholds::from_config(&state.config);
@@ -590,7 +588,7 @@ fn download(format: Format, disposition: &str, name: &str, body: Vec<u8>) -> Res
     get,
     path = "/api/v1/inspections/{id}/ledger",
     tag = "ledger",
-    params(RecordId, LedgerFormatParams),
+    params(Id, LedgerFormatParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ledger as XLSX (default), CSV or JSON"),
@@ -602,7 +600,7 @@ fn download(format: Format, disposition: &str, name: &str, body: Vec<u8>) -> Res
 async fn ledger_file(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
     Query(params): Query<LedgerFormatParams>,
 ) -> AppResult<Response> {
     let who = Acting::new(&caller, None, state.config.timezone);
@@ -703,7 +701,7 @@ pub struct PageFormatParams {
     get,
     path = "/api/v1/reports/{id}",
     tag = "reports",
-    params(RecordId, FormatParams),
+    params(Id, FormatParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The report in the asked format"),
@@ -715,7 +713,7 @@ pub struct PageFormatParams {
 async fn report_file(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
     Query(params): Query<FormatParams>,
 ) -> AppResult<Response> {
     let report = reports::get(&state.db, &caller, id).await?;
@@ -732,7 +730,7 @@ async fn report_file(
     get,
     path = "/api/v1/evidence/{id}",
     tag = "evidence",
-    params(RecordId),
+    params(Id),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The file, with its media type"),
@@ -744,7 +742,7 @@ async fn report_file(
 async fn evidence_file(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
 ) -> AppResult<Response> {
     let item = domain::records::progress::downloadable(&state.db, &caller, id).await?;
     let sha256 = item.sha256.clone().unwrap_or_default();
@@ -852,7 +850,7 @@ async fn public_bulletins(
     get,
     path = "/public/bulletins/{id}",
     tag = "public",
-    params(RecordId, PageFormatParams),
+    params(Id, PageFormatParams),
     responses(
         (status = 200, description = "The bulletin"),
         (status = 400, description = "Not an id, or an unknown format", body = ErrorBody),
@@ -862,7 +860,7 @@ async fn public_bulletins(
 )]
 async fn public_bulletin(
     State(state): State<AppState>,
-    Id(id): Id,
+    Id { id }: Id,
     Query(params): Query<PageFormatParams>,
 ) -> AppResult<Response> {
     let report = reports::published_bulletin(&state.db, id).await?;
