@@ -445,8 +445,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let conn = connect(&config).await?;
             db::migrate(&conn).await?;
             let started = std::time::Instant::now();
-            let timings =
-                crate::generate::generate(&conn, crate::generate::Scale { findings }).await?;
+            let timings = crate::generate::generate(
+                &conn,
+                crate::generate::Scale { findings },
+                config.timezone,
+            )
+            .await?;
             for (table, rows, seconds) in timings {
                 println!("{table:<20} {rows:>9} rows {seconds:>7.2} s");
             }

@@ -67,6 +67,7 @@ fn seq(n: u32) -> String {
 pub async fn generate(
     db: &DatabaseConnection,
     scale: Scale,
+    zone: crate::config::TimeZone,
 ) -> anyhow::Result<Vec<(String, u64, f64)>> {
     let backend = db.get_database_backend();
     let existing = db
@@ -98,6 +99,9 @@ pub async fn generate(
     let finding_status = status.replace("{f}", "i");
     let inspection = domain::records::inspection::new_row(now);
     let category = domain::records::category::new_row(now);
+    let department = domain::records::department::new_row(now);
+    // Ledger entries are written as the server's own work, as the seed's are.
+    let entry = domain::records::progress::new_row(&domain::Acting::system("generate", zone));
     let finding = domain::records::finding::new_row(now);
     let measure = domain::records::measure::new_row(now);
     let regulation = domain::records::regulation::new_row(now);
@@ -114,10 +118,14 @@ pub async fn generate(
                    CASE WHEN i <= 20 THEN '/' || CAST(i AS TEXT) || '/' \
                         WHEN i <= 200 THEN '/' || CAST(1 + (i - 21) % 20 AS TEXT) || '/' || CAST(i AS TEXT) || '/' \
                         ELSE '/' || CAST(1 + (20 + (i - 201) % 180) % 20 AS TEXT) || '/' || CAST(21 + (i - 201) % 180 AS TEXT) || '/' || CAST(i AS TEXT) || '/' END, \
-                   1, $1, $1 FROM seq",
+                   $1, $2, $3 FROM seq",
                 seq(2000)
             ),
-            vec![now.into()],
+            vec![
+                default(department.version)?,
+                default(department.created_at)?,
+                default(department.updated_at)?,
+            ],
         ),
         (
             "inspection",
@@ -199,12 +207,19 @@ pub async fn generate(
         (
             "progress_entry",
             format!(
-                "{} INSERT INTO progress_entry (id, finding_id, measure_id, entry_date, kind, content, author_sub, author_name, created_at) \
+                "{} INSERT INTO progress_entry (id, finding_id, measure_id, entry_date, kind, content, author_sub, author_name, author_role, created_at) \
                  SELECT i, 1 + (i - 1) / 10, CASE WHEN i % 2 = 0 THEN 5 * ((i - 1) / 10) + 1 + (i % 5) END, $2, \
-                   CASE i % 5 WHEN 0 THEN 'meeting' ELSE 'progress' END, substr($3, 1 + (i * 29) % 4900, 50), 'generator', '台账生成', $1 FROM seq",
+                   CASE i % 5 WHEN 0 THEN 'meeting' ELSE 'progress' END, substr($3, 1 + (i * 29) % 4900, 50), $4, $5, $6, $1 FROM seq",
                 seq(entries)
             ),
-            vec![now.into(), past.into(), pool().into()],
+            vec![
+                default(entry.created_at)?,
+                past.into(),
+                pool().into(),
+                default(entry.author_sub)?,
+                default(entry.author_name)?,
+                default(entry.author_role)?,
+            ],
         ),
         (
             "regulation",

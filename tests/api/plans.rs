@@ -112,9 +112,13 @@ async fn every_list_the_schema_offers_is_served_without_sorting_a_whole_large_ta
 /// The benchmark's data at a small scale, and audit events as many as ledger entries (the
 /// generator writes none), with fresh planner statistics.
 async fn fill(conn: &DatabaseConnection) {
-    rectrack::generate::generate(conn, rectrack::generate::Scale { findings: FINDINGS })
-        .await
-        .expect("the data generates");
+    rectrack::generate::generate(
+        conn,
+        rectrack::generate::Scale { findings: FINDINGS },
+        rectrack::config::TimeZone(chrono::FixedOffset::east_opt(8 * 3600).expect("an offset")),
+    )
+    .await
+    .expect("the data generates");
     let backend = conn.get_database_backend();
     let events = FINDINGS * 10;
     let sql = format!(

@@ -1,6 +1,6 @@
 //! The department tree.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::department;
 use entity::enums::DepartmentKind;
 use sea_orm::sea_query::Expr;
@@ -12,6 +12,17 @@ use crate::auth::{Caller, Permission};
 use crate::domain::records::change::{self, Kind, Record, Versioned, audited, versioned_update};
 use crate::domain::{Acting, records::text};
 use crate::error::{AppError, AppResult};
+
+/// What a new department starts with, whoever makes it (the command, the seed, the generator).
+pub fn new_row(now: DateTime<Utc>) -> department::ActiveModel {
+    department::ActiveModel {
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+        ..Default::default()
+    }
+}
 
 /// Inserts a department under `parent` (or a root) and sets its materialised path. Unaudited:
 /// for the demo data and the generator; callers go through [`create_by`].
@@ -32,9 +43,7 @@ pub async fn insert(
         parent_id: Set(parent.map(|p| p.id)),
         // The path needs the id; it is set right below, in the same transaction.
         path: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..new_row(now)
     }
     .insert(db)
     .await?;
