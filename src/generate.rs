@@ -101,7 +101,7 @@ pub async fn generate(
     let category = domain::records::category::new_row(now);
     let department = domain::records::department::new_row(now);
     // Ledger entries are written as the server's own work, as the seed's are.
-    let entry = domain::records::progress::new_row(&domain::Acting::system("generate", zone));
+    let entry = domain::records::ledger::new_row(&domain::Acting::system("generate", zone));
     let finding = domain::records::finding::new_row(now);
     let measure = domain::records::measure::new_row(now);
     let regulation = domain::records::regulation::new_row(now);

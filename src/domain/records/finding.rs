@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::auth::Permission;
 use crate::domain::records::change::{self, Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::records::ledger::{self, Note};
 use crate::domain::records::ordinal::{self, Numbering};
-use crate::domain::records::progress::{self, Note};
 use crate::domain::{Acting, reads::scope, records::department, records::text};
 use crate::error::{AppError, AppResult};
 
@@ -162,7 +162,7 @@ pub async fn create_historical(
     closed_on: Option<NaiveDate>,
 ) -> AppResult<finding::Model> {
     let created = insert_recorded(db, who, input, status, closed_on).await?;
-    progress::note(
+    ledger::note(
         db,
         who,
         Note {

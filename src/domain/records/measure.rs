@@ -10,8 +10,8 @@ use serde_json::json;
 
 use crate::auth::{Caller, Permission};
 use crate::domain::records::change::{self, Kind, Record, Versioned, audited, versioned_update};
+use crate::domain::records::ledger::{self, Note};
 use crate::domain::records::ordinal::{self, Numbering};
-use crate::domain::records::progress::{self, Note};
 use crate::domain::{
     Acting, reads::scope, records::department, records::text, workflow::close_out,
 };
@@ -347,7 +347,7 @@ pub async fn update(
                 json!({"measure_id": id, "from": current.status, "to": to, "reason": reason}),
             ),
         };
-        progress::note(db, who, note).await?;
+        ledger::note(db, who, note).await?;
         close_out::start_on_first_work(db, who, &finding).await?;
     }
     let record = Record {

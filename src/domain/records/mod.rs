@@ -1,5 +1,5 @@
 //! The records a unit keeps (inspections, their findings and measures, departments,
-//! regulations, targets, the progress ledger, accounts): each kind's commands, the rule of its
+//! regulations, targets, the progress ledger and its rows, accounts): each kind's commands, the rule of its
 //! fields (`text`), the versioned update, archive and audit every kind shares (`change`).
 
 pub mod account;
@@ -8,6 +8,7 @@ pub mod change;
 pub mod department;
 pub mod finding;
 pub mod inspection;
+pub mod ledger;
 pub mod measure;
 pub mod ordinal;
 pub mod progress;

@@ -15,6 +15,7 @@ use sea_orm::{
 use crate::auth::{Caller, Permission};
 use crate::domain::reads::page::{self, EachRead, Key, Order, Page, PageArgs};
 use crate::domain::records::change::{Record, audited};
+use crate::domain::records::ledger;
 use crate::domain::{Acting, reads::scope, records::text, workflow::close_out, write};
 use crate::error::{AppError, AppResult};
 use crate::evidence::{Store, Stored};
@@ -167,19 +168,6 @@ async fn writable_target(
     Ok((finding, department_id))
 }
 
-/// What every new ledger entry starts as, whichever road writes it (an entry, a system note,
-/// a correction): written now by the acting caller, as the ledger names its author. Callers
-/// set the entry's own fields over it.
-pub fn new_row(who: &Acting) -> progress_entry::ActiveModel {
-    progress_entry::ActiveModel {
-        author_sub: Set(who.sub().to_owned()),
-        author_name: Set(who.author_name()),
-        author_role: Set(Some(who.actor.role.clone())),
-        created_at: Set(who.now()),
-        ..Default::default()
-    }
-}
-
 /// An entry ready to append: checked, its files already stored.
 pub struct Checked {
     pub finding_id: i32,
@@ -306,7 +294,7 @@ pub async fn append(
         kind: Set(entry.kind),
         content: Set(entry.content.clone()),
         created_at: Set(now),
-        ..new_row(who)
+        ..ledger::new_row(who)
     }
     .insert(db)
     .await?;
@@ -354,37 +342,6 @@ pub async fn append(
     Ok(created)
 }
 
-/// An entry the system writes into a finding's ledger for a change it records (a status move,
-/// a measure's status, a target's value, a regulation link, an import).
-pub struct Note {
-    pub finding_id: i32,
-    pub measure_id: Option<i32>,
-    pub entry_date: NaiveDate,
-    pub kind: ProgressKind,
-    pub content: String,
-    pub details: Option<serde_json::Value>,
-}
-
-/// Writes a [`Note`] by the acting caller. The caller's right to the change it records is the
-/// command's to check; the note only records it.
-pub async fn note(
-    db: &impl ConnectionTrait,
-    who: &Acting,
-    note: Note,
-) -> AppResult<progress_entry::Model> {
-    Ok(progress_entry::ActiveModel {
-        finding_id: Set(note.finding_id),
-        measure_id: Set(note.measure_id),
-        entry_date: Set(note.entry_date),
-        kind: Set(note.kind),
-        content: Set(note.content),
-        details: Set(note.details),
-        ..new_row(who)
-    }
-    .insert(db)
-    .await?)
-}
-
 /// Corrects an entry by appending a CORRECTION that points at it; the original stays as it was.
 pub async fn correct(
     db: &impl ConnectionTrait,
@@ -411,7 +368,7 @@ pub async fn correct(
         kind: Set(ProgressKind::Correction),
         content: Set(content),
         corrects_id: Set(Some(entry_id)),
-        ..new_row(who)
+        ..ledger::new_row(who)
     }
     .insert(db)
     .await?;

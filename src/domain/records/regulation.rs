@@ -14,7 +14,7 @@ use crate::auth::{Caller, Permission, Reach};
 use crate::domain::reads::listing::{contains, search_text, subtree_of};
 use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::records::change::{self, Kind, Record, Versioned, audited, versioned_update};
-use crate::domain::records::progress::{self, Note};
+use crate::domain::records::ledger::{self, Note};
 use crate::domain::{Acting, reads::scope, records::department, records::text};
 use crate::error::{AppError, AppResult};
 
@@ -329,7 +329,7 @@ pub async fn set_link(
         },
         details: Some(json!({"regulation_id": regulation_id, "linked": linked})),
     };
-    progress::note(db, who, note).await?;
+    ledger::note(db, who, note).await?;
     let action = if linked {
         "regulation.link"
     } else {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::auth::Permission;
 use crate::domain::records::change::{self, Kind, Record, Versioned, audited, versioned_update};
-use crate::domain::records::progress::{self, Note};
+use crate::domain::records::ledger::{self, Note};
 use crate::domain::{Acting, reads::scope, records::text};
 use crate::error::{AppError, AppResult};
 
@@ -214,7 +214,7 @@ pub async fn update(
                 json!({"target_id": id, "from": current.current_value, "to": updated.current_value}),
             ),
         };
-        progress::note(db, who, note).await?;
+        ledger::note(db, who, note).await?;
     }
     let record = Record {
         kind: "target",

@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::auth::Permission;
 use crate::domain::records::change::{Record, audited};
-use crate::domain::records::progress::{self, Note};
+use crate::domain::records::ledger::{self, Note};
 use crate::domain::{Acting, reads::scope, records::text, workflow::look_back};
 use crate::error::{AppError, AppResult};
 
@@ -253,7 +253,7 @@ async fn apply(
         },
         details: Some(details),
     };
-    let entry = progress::note(db, who, note).await?;
+    let entry = ledger::note(db, who, note).await?;
     if step == Move::Reopen {
         look_back::relapse(db, who, current, RelapseKind::Reopen, Some(entry.id)).await?;
     }
@@ -514,7 +514,7 @@ pub async fn record_recheck(
         .remove(&id)
         .ok_or_else(|| AppError::not_found("finding", id))?;
     decide_recheck(who, &facts, id)?;
-    let entry = progress::note(
+    let entry = ledger::note(
         db,
         who,
         Note {

@@ -12,8 +12,9 @@ use super::Problem;
 use super::check::{Planned, path};
 use super::parse::RowMeasure;
 use crate::domain::records::finding::{FindingPatch, NewFinding};
+use crate::domain::records::ledger::{self, Note};
 use crate::domain::records::measure::{MeasurePatch, NewMeasure};
-use crate::domain::records::progress::{self, Checked, Note};
+use crate::domain::records::progress::{self, Checked};
 use crate::domain::workflow::close_out::{self, Move, MoveInput};
 use crate::domain::{Acting, records::category, records::finding as findings, records::measure};
 use crate::error::{AppError, AppResult};
@@ -432,7 +433,7 @@ async fn note(
     finding: &finding::Model,
     what: &str,
 ) -> AppResult<()> {
-    progress::note(
+    ledger::note(
         db,
         who,
         Note {
