@@ -81,10 +81,7 @@ fn each_level_overrides_the_one_below_in_config_check() {
         line(&report, "graphql_max_batch"),
         "graphql_max_batch = 5  # 命令行参数 --graphql-max-batch"
     );
-    assert_eq!(
-        line(&report, "contact_name"),
-        "# contact_name =  # 未设置"
-    );
+    assert_eq!(line(&report, "contact_name"), "# contact_name =  # 未设置");
     // Settings are listed as declared, whichever level gave them.
     let keys: Vec<&str> = report
         .lines()
@@ -192,7 +189,11 @@ fn a_file_that_does_not_fit_is_refused_naming_the_file_and_the_key() {
         "error: \"graphql_max_deep\" in the configuration file rectrack.toml is not a rectrack \
          setting: rectrack config check lists the keys"
     );
-    let output = rectrack(&folder.0, &[], &["--config", "absent.toml", "config", "check"]);
+    let output = rectrack(
+        &folder.0,
+        &[],
+        &["--config", "absent.toml", "config", "check"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output).trim_end(),
@@ -293,7 +294,10 @@ fn stop(mut child: Child, errors: ErrLines) -> String {
     assert!(status.success());
     let started = Instant::now();
     while child.try_wait().expect("wait works").is_none() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the server did not stop");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not stop"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     errors.0.join().unwrap()
@@ -374,7 +378,12 @@ async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
         .collect();
     let of_request: Vec<&serde_json::Value> = lines
         .iter()
-        .filter(|l| l["target"].as_str().unwrap_or("").starts_with("tower_http::trace"))
+        .filter(|l| {
+            l["target"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("tower_http::trace")
+        })
         .collect();
     assert!(of_request.len() >= 2, "{errors}");
     for line in of_request {
@@ -393,5 +402,8 @@ async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
         .iter()
         .filter_map(|l| l["fields"]["message"].as_str())
         .collect();
-    assert!(messages.contains(&"finished processing request"), "{errors}");
+    assert!(
+        messages.contains(&"finished processing request"),
+        "{errors}"
+    );
 }
