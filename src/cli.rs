@@ -1,4 +1,5 @@
-//! The command line: `rectrack [serve]`, `migrate`, `seed`, `schema`.
+//! The command line: `rectrack [serve]`, `migrate`, `seed`, `schema`, `config check`, ...; the
+//! configuration file read beneath it (`config_file.rs`) and the log format.
 //!
 //! Its messages are Chinese, English with `--lang en` (or `LANG=en_US.UTF-8`). A failing
 //! command says what is missing in the terms of the setting to change, exits with 1, and
@@ -38,8 +39,10 @@ pub struct Cli {
     pub lang: Option<String>,
 
     /// The configuration file (TOML), read beneath the environment and the flags; without
-    /// one, `rectrack.toml` in the working directory when there is one. Its keys are the
-    /// settings' names as `rectrack config check` prints them.
+    /// one, `rectrack.toml` in the working directory when there is one. Its keys are the flags'
+    /// names with underscores (`db_max_connections`; `environment` for `--env`), as
+    /// `rectrack config check` prints them; `key = { file = "PATH" }` reads a value (a secret)
+    /// from a file.
     #[arg(
         long = "config",
         env = "RECTRACK_CONFIG",
@@ -148,7 +151,8 @@ pub enum DevAction {
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Check the settings (file, environment, flags) and print the effective configuration,
-    /// secrets redacted, with where each value came from; exit code 1 if a setting is wrong.
+    /// secrets redacted, with where each value came from; a non-zero exit code naming the
+    /// setting if one is wrong.
     Check,
 }
 
@@ -179,7 +183,7 @@ pub fn main() -> ExitCode {
     // The file's values become the settings' defaults: the environment and flags still win.
     let mut command = Cli::command();
     let layer = match config_file::locate(&args) {
-        Some((path, named)) => match config_file::load(&command, &path, named) {
+        Some(path) => match config_file::load(&command, &path) {
             Ok(layer) => layer,
             Err(problem) => {
                 let message = crate::i18n::message_in(

@@ -151,7 +151,7 @@ impl Problem {
 /// The file to read: `--config FILE`, else `RECTRACK_CONFIG`, else `rectrack.toml` in the
 /// working directory if there is one. Named files must exist; the default one need not.
 /// Read from the raw arguments: the file is needed before clap parses them.
-pub fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
+pub fn locate(args: &[OsString]) -> Option<PathBuf> {
     let flag = args.iter().enumerate().find_map(|(i, arg)| {
         let text = arg.to_str()?;
         if text == "--config" {
@@ -161,10 +161,10 @@ pub fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
         }
     });
     if let Some(path) = flag.or_else(|| std::env::var_os("RECTRACK_CONFIG").map(PathBuf::from)) {
-        return Some((path, true));
+        return Some(path);
     }
     let default = PathBuf::from(DEFAULT_FILE);
-    default.exists().then_some((default, false))
+    default.exists().then_some(default)
 }
 
 /// The arguments of `command` that are settings, in declaration order.
@@ -230,10 +230,9 @@ pub fn is_secret(arg: &Arg) -> bool {
 }
 
 /// Reads and checks the file against the settings of `command`.
-pub fn load(command: &Command, path: &Path, named: bool) -> Result<Layer, Problem> {
+pub fn load(command: &Command, path: &Path) -> Result<Layer, Problem> {
     if !path.exists() {
-        // Only a named file can be missing: the default one is looked for, not required.
-        debug_assert!(named);
+        // Only a named file can be missing: the default one is read only when it is there.
         return Err(Problem::Missing {
             file: path.to_owned(),
         });
