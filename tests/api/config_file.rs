@@ -407,3 +407,31 @@ async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
         "{errors}"
     );
 }
+
+#[test]
+fn the_example_configuration_in_the_readme_is_valid() {
+    let folder = Folder::new("config_readme");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let example = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README.md shows a rectrack.toml");
+    let secret = write(
+        &folder,
+        "jwt-secret",
+        "example-secret-0123456789-abcdefghijklmn\n",
+    );
+    write(
+        &folder,
+        "rectrack.toml",
+        &example.replace("/run/secrets/rectrack-jwt", &secret),
+    );
+    let output = rectrack(&folder.0, &[], &["config", "check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        line(&stdout(&output), "jwt_secret"),
+        "jwt_secret = \"[已隐藏]\"  # 配置文件 rectrack.toml"
+    );
+}
