@@ -215,23 +215,7 @@ pub fn main() -> ExitCode {
         .then(|| layer.report(&Cli::command(), &matches, language));
     // A SQLite file this command is about to create, to be removed if the command fails.
     let created = sqlite_file(&cli.config.database_url).filter(|file| !file.exists());
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info"));
-    match cli.config.log_format {
-        LogFormat::Text => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init(),
-        // One object a line; the spans a line was logged in (the request's, with its
-        // `request_id`, first) ride along, so a collector can gather a request's lines.
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .with_current_span(false)
-            .with_span_list(true)
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init(),
-    }
+    init_logs(cli.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -267,6 +251,32 @@ pub fn main() -> ExitCode {
         remove_database(&file);
     }
     code
+}
+
+/// Logs to standard error, filtered by `RUST_LOG`, as text or JSON. One layer on the registry,
+/// so that others (a trace exporter) can stand beside it.
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info"));
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        // One object a line; the spans a line was logged in (the request's, with its
+        // `request_id`, first) ride along, so a collector can gather a request's lines.
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .init();
 }
 
 /// The file of a SQLite database URL (`sqlite://rectrack.db?mode=rwc` → `rectrack.db`);
