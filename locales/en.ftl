@@ -428,6 +428,7 @@ config-logins = the RECTRACK_LOGIN_* settings must be positive
 config-file-missing = the configuration file { $file } (named by --config or RECTRACK_CONFIG) does not exist
 config-file-unreadable = cannot read the configuration file { $file }: { $detail }
 config-file-unknown-key = "{ $key }" in the configuration file { $file } is not a rectrack setting: rectrack config check lists the keys
+config-file-twice = { $key } is given twice in the configuration file { $file } (once flat, once in its table): keep one
 config-file-wrong-type = { $key } in the configuration file { $file } has the wrong type: expected { $expected }
 config-file-bad-value = "{ $value }" is not a valid value for { $key } in the configuration file { $file }{ $detail ->
     [none] {""}

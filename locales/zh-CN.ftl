@@ -428,6 +428,7 @@ config-logins = RECTRACK_LOGIN_* 各项设置必须大于 0
 config-file-missing = 找不到配置文件 { $file }（由 --config 或 RECTRACK_CONFIG 指定）
 config-file-unreadable = 无法读取配置文件 { $file }：{ $detail }
 config-file-unknown-key = 配置文件 { $file } 中的“{ $key }”不是 rectrack 的设置项：可用的键见 rectrack config check 的输出
+config-file-twice = 配置文件 { $file } 中 { $key } 写了两次（一次在表外，一次在表内）：请只保留一处
 config-file-wrong-type = 配置文件 { $file } 中 { $key } 的类型不对：应为{ $expected }
 config-file-bad-value = 配置文件 { $file } 中 { $key } 的值“{ $value }”无效{ $detail ->
     [none] {""}

@@ -52,6 +52,11 @@ pub enum Problem {
         file: PathBuf,
         key: String,
     },
+    /// Written both flat and in its table (`jwt_secret` and `[jwt] secret`).
+    Twice {
+        file: PathBuf,
+        key: String,
+    },
     WrongType {
         file: PathBuf,
         key: String,
@@ -86,6 +91,10 @@ impl Problem {
             ),
             Problem::UnknownKey { file: f, key } => say(
                 "config-file-unknown-key",
+                &[("file", file(f)), ("key", key.as_str().into())],
+            ),
+            Problem::Twice { file: f, key } => say(
+                "config-file-twice",
                 &[("file", file(f)), ("key", key.as_str().into())],
             ),
             Problem::WrongType {
@@ -268,6 +277,12 @@ fn walk(
             format!("{prefix}_{name}")
         };
         match known.get(key.as_str()) {
+            Some(_) if layer.values.contains_key(&key) => {
+                return Err(Problem::Twice {
+                    file: file.to_owned(),
+                    key,
+                });
+            }
             Some(arg) => {
                 let (raws, referenced) = strings(arg, file, &key, value)?;
                 check(arg, file, &key, &raws, referenced)?;

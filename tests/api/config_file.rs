@@ -140,6 +140,11 @@ fn a_file_that_does_not_fit_is_refused_naming_the_file_and_the_key() {
              可用的键见 rectrack config check 的输出",
         ),
         (
+            "graphql_max_depth = 9\n[graphql]\nmax_depth = 8\n",
+            "错误：配置文件 rectrack.toml 中 graphql_max_depth 写了两次（一次在表外，一次在表内）：\
+             请只保留一处",
+        ),
+        (
             "db_max_connections = \"many\"\n",
             "错误：配置文件 rectrack.toml 中 db_max_connections 的类型不对：应为数字",
         ),
