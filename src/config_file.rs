@@ -122,10 +122,11 @@ impl Problem {
                     ("key", key.as_str().into()),
                     (
                         "value",
-                        value
-                            .clone()
-                            .unwrap_or_else(|| say("config-redacted", &[]))
-                            .into(),
+                        match value {
+                            Some(value) => without_password(value, &say("config-redacted", &[])),
+                            None => say("config-redacted", &[]),
+                        }
+                        .into(),
                     ),
                     (
                         "detail",
@@ -415,7 +416,7 @@ fn check(
         return Err(Problem::BadValue {
             file: file.to_owned(),
             key: key.to_owned(),
-            value: (!referenced && !is_secret(arg)).then(|| without_password(raw)),
+            value: (!referenced && !is_secret(arg)).then(|| raw.clone()),
             detail,
             choices,
         });
@@ -463,7 +464,10 @@ impl Layer {
                     if secret {
                         quoted(Kind::Text, &say("config-redacted", &[]))
                     } else {
-                        quoted(kind(arg), &without_password(raw))
+                        quoted(
+                            kind(arg),
+                            &without_password(raw, &say("config-redacted", &[])),
+                        )
                     }
                 })
                 .collect();
@@ -511,9 +515,9 @@ fn quoted(kind: Kind, raw: &str) -> String {
     }
 }
 
-/// A URL's password replaced (`postgres://user:[redacted]@host/db`): database and receiver
-/// URLs carry them.
-fn without_password(raw: &str) -> String {
+/// A URL's password replaced by `marker` (`postgres://user:[redacted]@host/db`): database and
+/// receiver URLs carry them.
+fn without_password(raw: &str, marker: &str) -> String {
     let Some((scheme, rest)) = raw.split_once("://") else {
         return raw.to_owned();
     };
@@ -522,7 +526,7 @@ fn without_password(raw: &str) -> String {
     match authority.rsplit_once('@') {
         Some((userinfo, host)) if userinfo.contains(':') => {
             let user = userinfo.split_once(':').map(|(u, _)| u).unwrap_or(userinfo);
-            format!("{scheme}://{user}:[redacted]@{host}{tail}")
+            format!("{scheme}://{user}:{marker}@{host}{tail}")
         }
         _ => raw.to_owned(),
     }
@@ -535,15 +539,18 @@ mod tests {
     #[test]
     fn url_passwords_are_redacted_and_the_rest_kept() {
         assert_eq!(
-            without_password("postgres://rt:s3cr:et@db.local:5432/rectrack?sslmode=require"),
+            without_password(
+                "postgres://rt:s3cr:et@db.local:5432/rectrack?sslmode=require",
+                "[redacted]"
+            ),
             "postgres://rt:[redacted]@db.local:5432/rectrack?sslmode=require"
         );
         assert_eq!(
-            without_password("postgres://rt@db.local/rectrack"),
+            without_password("postgres://rt@db.local/rectrack", "[redacted]"),
             "postgres://rt@db.local/rectrack"
         );
         assert_eq!(
-            without_password("sqlite://rectrack.db?mode=rwc"),
+            without_password("sqlite://rectrack.db?mode=rwc", "[redacted]"),
             "sqlite://rectrack.db?mode=rwc"
         );
     }

@@ -229,7 +229,7 @@ fn a_secret_read_from_a_file_signs_tokens_and_is_never_printed() {
     );
     assert_eq!(
         line(&report, "database_url"),
-        "database_url = \"postgres://rectrack:[redacted]@db.internal/rectrack\"  # 配置文件 rectrack.toml"
+        "database_url = \"postgres://rectrack:[已隐藏]@db.internal/rectrack\"  # 配置文件 rectrack.toml"
     );
     assert!(!report.contains(secret) && !report.contains("db-password"));
 
