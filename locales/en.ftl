@@ -424,6 +424,31 @@ config-cors-origin = RECTRACK_CORS_ORIGINS: "{ $origin }" is not an origin such 
 config-rates = the RECTRACK_RATE_* settings must be positive
 config-logins = the RECTRACK_LOGIN_* settings must be positive
 
+# The configuration file (rectrack.toml) and `rectrack config check`.
+config-file-missing = the configuration file { $file } (named by --config or RECTRACK_CONFIG) does not exist
+config-file-unreadable = cannot read the configuration file { $file }: { $detail }
+config-file-unknown-key = "{ $key }" in the configuration file { $file } is not a rectrack setting: rectrack config check lists the keys
+config-file-twice = { $key } is given twice in the configuration file { $file } (once flat, once in its table): keep one
+config-file-wrong-type = { $key } in the configuration file { $file } has the wrong type: expected { $expected }
+config-file-bad-value = "{ $value }" is not a valid value for { $key } in the configuration file { $file }{ $detail ->
+    [none] {""}
+   *[other] : { $detail }
+}
+config-file-reference = the file { $target } that { $key } in the configuration file { $file } refers to cannot be read: { $detail }
+config-file-choices = possible values: { $valid }
+config-type-text = a string (in quotes)
+config-type-number = a number
+config-type-switch = true or false
+config-type-list = a list (such as ["a", "b"])
+config-check-heading = rectrack's effective configuration (configuration file: { $file }); each line is "key = value  # source", secrets redacted
+config-redacted = [redacted]
+config-check-no-file = none
+config-source-default = default
+config-source-file = configuration file { $file }
+config-source-env = environment variable { $name }
+config-source-flag = command-line flag { $flag }
+config-source-unset = not set
+
 # A custom scalar refused with its own sentence, at its place in the request.
 input-scalar-refused = { $at }: { $reason }
 

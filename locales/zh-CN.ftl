@@ -424,6 +424,31 @@ config-cors-origin = RECTRACK_CORS_ORIGINS 中的“{ $origin }”不是来源�
 config-rates = RECTRACK_RATE_* 各项设置必须大于 0
 config-logins = RECTRACK_LOGIN_* 各项设置必须大于 0
 
+# The configuration file (rectrack.toml) and `rectrack config check`.
+config-file-missing = 找不到配置文件 { $file }（由 --config 或 RECTRACK_CONFIG 指定）
+config-file-unreadable = 无法读取配置文件 { $file }：{ $detail }
+config-file-unknown-key = 配置文件 { $file } 中的“{ $key }”不是 rectrack 的设置项：可用的键见 rectrack config check 的输出
+config-file-twice = 配置文件 { $file } 中 { $key } 写了两次（一次在表外，一次在表内）：请只保留一处
+config-file-wrong-type = 配置文件 { $file } 中 { $key } 的类型不对：应为{ $expected }
+config-file-bad-value = 配置文件 { $file } 中 { $key } 的值“{ $value }”无效{ $detail ->
+    [none] {""}
+   *[other] ：{ $detail }
+}
+config-file-reference = 配置文件 { $file } 中 { $key } 引用的文件 { $target } 无法读取：{ $detail }
+config-file-choices = 可用的值为 { $valid }
+config-type-text = 字符串（用引号括起）
+config-type-number = 数字
+config-type-switch = 布尔值（true 或 false）
+config-type-list = 列表（如 ["a", "b"]）
+config-check-heading = rectrack 的有效配置（配置文件：{ $file }）；每行为“键 = 值  # 来源”，密钥已隐藏
+config-redacted = [已隐藏]
+config-check-no-file = 无
+config-source-default = 默认值
+config-source-file = 配置文件 { $file }
+config-source-env = 环境变量 { $name }
+config-source-flag = 命令行参数 { $flag }
+config-source-unset = 未设置
+
 # A custom scalar refused with its own sentence, at its place in the request.
 input-scalar-refused = { $at }：{ $reason }
 

@@ -1,4 +1,5 @@
-//! The command line: `rectrack [serve]`, `migrate`, `seed`, `schema`.
+//! The command line: `rectrack [serve]`, `migrate`, `seed`, `schema`, `config check`, ...; the
+//! configuration file read beneath it (`config_file.rs`) and the log format.
 //!
 //! Its messages are Chinese, English with `--lang en` (or `LANG=en_US.UTF-8`). A failing
 //! command says what is missing in the terms of the setting to change, exits with 1, and
@@ -8,13 +9,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
+use crate::config_file::{self, Layer};
 use crate::domain::Acting;
 use crate::report::render::{Document, Format, render};
 use crate::startup::Application;
@@ -35,6 +37,19 @@ pub struct Cli {
     /// given, so an English locale gets English.
     #[arg(long, global = true, env = "LANG", hide_env_values = true)]
     pub lang: Option<String>,
+
+    /// The configuration file (TOML), read beneath the environment and the flags; without
+    /// one, `rectrack.toml` in the working directory when there is one. Its keys are the flags'
+    /// names with underscores (`db_max_connections`; `environment` for `--env`), as
+    /// `rectrack config check` prints them; `key = { file = "PATH" }` reads a value (a secret)
+    /// from a file.
+    #[arg(
+        long = "config",
+        env = "RECTRACK_CONFIG",
+        value_name = "FILE",
+        global = true
+    )]
+    pub config_file: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -92,6 +107,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DevAction,
     },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -129,6 +149,14 @@ pub enum DevAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Check the settings (file, environment, flags) and print the effective configuration,
+    /// secrets redacted, with where each value came from; a non-zero exit code naming the
+    /// setting if one is wrong.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Walk the hash chain and report the first event that does not match (exit code 1).
     Verify,
@@ -151,23 +179,43 @@ pub enum MigrateAction {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The file's values become the settings' defaults: the environment and flags still win.
+    let mut command = Cli::command();
+    let layer = match config_file::locate(&args) {
+        Some(path) => match config_file::load(&command, &path) {
+            Ok(layer) => layer,
+            Err(problem) => {
+                let message = crate::i18n::message_in(
+                    asked_language(),
+                    "cli-error",
+                    &[("message", problem.message(asked_language()).into())],
+                );
+                eprintln!("{message}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Layer::default(),
+    };
+    command = layer.apply(command);
+    let parsed = command
+        .try_get_matches_from_mut(&args)
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => return usage_error(err),
     };
     let language = match cli.lang.as_deref() {
         Some(lang) if lang.to_ascii_lowercase().starts_with("en") => crate::i18n::Language::English,
         _ => crate::i18n::Language::Chinese,
     };
+    let report = matches!(cli.command, Some(Command::Config { .. }))
+        // Listed in the order declared (the file's settings were moved to the end as their defaults
+        // were set).
+        .then(|| layer.report(&Cli::command(), &matches, language));
     // A SQLite file this command is about to create, to be removed if the command fails.
     let created = sqlite_file(&cli.config.database_url).filter(|file| !file.exists());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs(cli.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -184,7 +232,7 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(crate::i18n::scope(language, async move {
-        run(cli)
+        run(cli, report)
             .await
             .map_err(|err| t!("cli-error", message = format!("{err:#}")))
     }));
@@ -203,6 +251,32 @@ pub fn main() -> ExitCode {
         remove_database(&file);
     }
     code
+}
+
+/// Logs to standard error, filtered by `RUST_LOG`, as text or JSON. One layer on the registry,
+/// so that others (a trace exporter) can stand beside it.
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info"));
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        // One object a line; the spans a line was logged in (the request's, with its
+        // `request_id`, first) ride along, so a collector can gather a request's lines.
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .init();
 }
 
 /// The file of a SQLite database URL (`sqlite://rectrack.db?mode=rwc` → `rectrack.db`);
@@ -260,7 +334,7 @@ fn database_failed(err: sea_orm::DbErr) -> anyhow::Error {
     anyhow::anyhow!(t!("cli-database-failed", detail = err.to_string()))
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -457,6 +531,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("generated in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Openapi => println!("{}", crate::http::rest::routes(&config).1.to_pretty_json()?),
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
+            // What clap and the file could not check: relations between settings.
+            config.validate()?;
+            print!("{}", report.unwrap_or_default());
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -556,6 +637,27 @@ fn print_dev_tokens(state: &crate::state::AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The language asked for by --lang or LANG, read by hand: for errors met before clap has
+/// read the command line, or when it could not.
+fn asked_language() -> crate::i18n::Language {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let asked = args
+        .iter()
+        .position(|a| a == "--lang")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--lang=").map(str::to_owned))
+        })
+        .or_else(|| std::env::var("LANG").ok());
+    match asked {
+        Some(lang) if lang.to_ascii_lowercase().starts_with("en") => crate::i18n::Language::English,
+        _ => crate::i18n::Language::Chinese,
+    }
+}
+
 /// A command line clap could not read, said in the command's language from the error's kind
 /// and context (never from clap's English text); help and version are printed as clap prints
 /// them. Exits with 2, as clap does.
@@ -570,21 +672,7 @@ fn usage_error(err: clap::Error) -> ExitCode {
         let _ = err.print();
         return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
     }
-    // The language comes from --lang or LANG, read here by hand: clap could not read them.
-    let args: Vec<String> = std::env::args().collect();
-    let asked = args
-        .iter()
-        .position(|a| a == "--lang")
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| {
-            args.iter()
-                .find_map(|a| a.strip_prefix("--lang=").map(str::to_owned))
-        })
-        .or_else(|| std::env::var("LANG").ok());
-    let language = match asked {
-        Some(lang) if lang.to_ascii_lowercase().starts_with("en") => crate::i18n::Language::English,
-        _ => crate::i18n::Language::Chinese,
-    };
+    let language = asked_language();
     let text = |kind: ContextKind| match err.get(kind) {
         Some(ContextValue::String(s)) => s.clone(),
         Some(ContextValue::Strings(list)) => list.join(", "),

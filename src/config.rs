@@ -1,5 +1,8 @@
-//! Typed configuration: defaults, overridden by `RECTRACK_*` environment variables, overridden by
-//! command-line flags. Validated once at start-up; nothing else in the code reads the environment.
+//! Typed configuration: defaults, overridden by the configuration file (`rectrack.toml`, see
+//! `config_file.rs`), overridden by `RECTRACK_*` environment variables, overridden by
+//! command-line flags. Each setting is declared once, here: its doc comment is its
+//! documentation, its field name its key in the file. Validated once at start-up; nothing else
+//! in the code reads the environment.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -41,6 +44,15 @@ impl std::str::FromStr for Secret {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
     }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people to read.
+    Text,
+    /// One JSON object a line, for a log collector.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,6 +102,17 @@ pub struct Config {
     /// Load the demo data (the Zhanjiang bulletin) when the database is empty (development only).
     #[arg(long, env = "RECTRACK_DEMO", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub demo: bool,
+
+    /// Log lines on standard error: `text` or `json` (one object a line; a request's lines
+    /// carry its `request_id` in their `spans`). `RUST_LOG` chooses what is logged.
+    #[arg(
+        long,
+        env = "RECTRACK_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
 
     /// Most database connections held open.
     #[arg(

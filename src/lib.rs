@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -8,10 +8,10 @@ use std::process::{Command, Output};
 use crate::helpers::{SECRET, TestDb, spawn_app};
 
 /// An empty folder of its own, removed afterwards.
-struct Folder(PathBuf);
+pub struct Folder(pub PathBuf);
 
 impl Folder {
-    fn new(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         let path = std::env::temp_dir().join(format!(
             "rectrack_cli_{name}_{}_{}",
             std::process::id(),
@@ -24,7 +24,7 @@ impl Folder {
         Self(path)
     }
 
-    fn files(&self) -> Vec<String> {
+    pub fn files(&self) -> Vec<String> {
         std::fs::read_dir(&self.0)
             .unwrap()
             .flatten()
@@ -41,7 +41,7 @@ impl Drop for Folder {
 
 /// Runs the binary in `dir` with only the given settings (none inherited from the test's
 /// environment).
-fn rectrack(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+pub fn rectrack(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rectrack"));
     command
         .args(args)
@@ -54,7 +54,7 @@ fn rectrack(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     command.output().unwrap()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

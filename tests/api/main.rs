@@ -18,6 +18,7 @@ mod bulletin;
 mod bulletin_wording;
 mod cli;
 mod concurrency;
+mod config_file;
 mod connections;
 mod department_reach;
 mod documents;
