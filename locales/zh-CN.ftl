@@ -450,3 +450,10 @@ parse-other = GraphQL 文档无法解析
 # A selection that does not fit the field's type.
 selection-on-leaf = 字段“{ $field }”的值是“{ $typename }”，不能再选择其中的字段
 selection-missing = 字段“{ $field }”是“{ $typename }”，须选择其中的字段
+
+# The three lists, the timetable and the road map.
+list-unknown = 未知的清单“{ $list }”；可用：problems（问题清单）、tasks（任务清单）、responsibilities（责任清单）、timetable（时间表）
+list-due-period = 到期时段的结束日 { $to } 早于开始日 { $from }
+field-list = 清单
+field-filter = 筛选条件
+field-due-to = 到期截止日

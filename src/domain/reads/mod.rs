@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod columns;
 pub mod finding_list;
 pub mod kept;
+pub mod lists;
 pub mod listing;
 pub mod measure_list;
 pub mod page;
