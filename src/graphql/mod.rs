@@ -23,6 +23,7 @@ mod ledger;
 pub mod limits;
 mod live;
 mod loaders;
+mod lists;
 mod look_back;
 mod measure;
 mod progress;

@@ -7,7 +7,9 @@ pub mod bulletin;
 pub mod ledger;
 pub mod markdown;
 pub mod md;
+pub mod lists;
 pub mod render;
+pub mod roadmap;
 pub mod xlsx;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};

@@ -1,0 +1,245 @@
+//! The road map (路线图) drawn as SVG: a row per finding, a lane per measure (planned as an
+//! outline from the previous step's deadline to its own, what happened as a bar to the day it
+//! was done or to today), the finding's deadline as a diamond, today's line, the colours of the
+//! early-warning ladder and Chinese labels. Written by hand (a few shapes, no drawing crate);
+//! every text a user wrote is escaped.
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+use crate::domain::reads::lists::roadmap::{Roadmap, Row, Step};
+use crate::domain::workflow::warning::Level;
+
+const WIDTH: f64 = 1200.0;
+const LABEL: f64 = 380.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 70.0;
+const LANE: f64 = 8.0;
+const PAD: f64 = 6.0;
+const FONT: &str = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','SimHei',sans-serif";
+
+/// Text for SVG: `&`, `<`, `>`, quotes escaped, control characters dropped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The colour of the warning ladder: red overdue, yellow and green nearing, blue otherwise.
+fn colour(level: Level) -> &'static str {
+    match level {
+        Level::Red => "#c00000",
+        Level::Yellow => "#e6a700",
+        Level::Green => "#4e9a2f",
+        Level::None => "#4472c4",
+    }
+}
+
+/// Done work.
+const DONE: &str = "#8c8c8c";
+
+fn cut(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        text.to_owned()
+    } else {
+        text.chars().take(chars).collect::<String>() + "…"
+    }
+}
+
+fn row_height(r: &Row) -> f64 {
+    (r.steps.len().max(1) as f64 * LANE + 2.0 * PAD).max(26.0)
+}
+
+/// The road map of an inspection titled `title`, as an SVG document.
+pub fn svg(map: &Roadmap, title: &str) -> String {
+    let (start, end) = (map.starts_on, map.ends_on.max(map.starts_on));
+    let days = (end - start).num_days().max(1) as f64;
+    let x = |d: NaiveDate| {
+        let k = ((d - start).num_days() as f64 / days).clamp(0.0, 1.0);
+        LABEL + k * (WIDTH - LABEL - RIGHT)
+    };
+    let body: f64 = map.rows.iter().map(row_height).sum();
+    let height = TOP + body + 60.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="{FONT}" font-size="12">"#
+    );
+    let _ = write!(
+        s,
+        r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="{}" y="26" font-size="18" font-weight="bold" text-anchor="middle">{}</text>"##,
+        WIDTH / 2.0,
+        escape(&format!("{title} 整改路线图"))
+    );
+    // Month ticks along the top.
+    let mut month = NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&start),
+        chrono::Datelike::month(&start),
+        1,
+    );
+    let mut ticks = 0;
+    while let Some(m) = month {
+        if m > end || ticks > 240 {
+            break;
+        }
+        if m >= start {
+            let _ = write!(
+                s,
+                r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#e0e0e0"/><text x="{0:.1}" y="{3}" fill="#555" text-anchor="middle">{4}</text>"##,
+                x(m),
+                TOP - 8.0,
+                TOP + body,
+                TOP - 14.0,
+                format_args!("{}年{}月", chrono::Datelike::year(&m), chrono::Datelike::month(&m))
+            );
+        }
+        ticks += 1;
+        month = m.checked_add_months(chrono::Months::new(1));
+    }
+    let mut y = TOP;
+    for (n, r) in map.rows.iter().enumerate() {
+        let h = row_height(r);
+        if n % 2 == 0 {
+            let _ = write!(
+                s,
+                r##"<rect x="0" y="{y:.1}" width="{WIDTH}" height="{h:.1}" fill="#f6f8fb"/>"##
+            );
+        }
+        let label = format!("{}. {}", r.ordinal, cut(&r.title, 24));
+        let _ = write!(
+            s,
+            r##"<g class="finding" data-finding="{}"><text x="8" y="{:.1}" fill="{}">{}</text>"##,
+            r.finding_id,
+            y + h / 2.0 + 4.0,
+            if r.closed_on.is_some() { DONE } else { "#222" },
+            escape(&label)
+        );
+        for (k, step) in r.steps.iter().enumerate() {
+            draw_step(&mut s, step, y + PAD + k as f64 * LANE, map, &x);
+        }
+        if let Some(d) = r.deadline {
+            let (cx, cy) = (x(d), y + h / 2.0);
+            let _ = write!(
+                s,
+                r#"<path d="M{:.1} {:.1} l5 5 l-5 5 l-5 -5 z" fill="{}"><title>{}</title></path>"#,
+                cx,
+                cy - 5.0,
+                colour(r.warning),
+                escape(&format!("整改时限 {d}"))
+            );
+        }
+        s.push_str("</g>");
+        y += h;
+    }
+    if map.today >= start && map.today <= end {
+        let tx = x(map.today);
+        let _ = write!(
+            s,
+            r##"<line x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{:.1}" stroke="#c00000" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{:.1}" fill="#c00000" text-anchor="middle">今天 {}</text>"##,
+            TOP - 6.0,
+            TOP + body,
+            TOP + body + 16.0,
+            map.today
+        );
+    }
+    legend(&mut s, TOP + body + 40.0);
+    if map.truncated {
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{:.1}" fill="#c00000" text-anchor="end">仅显示前 5000 个问题</text>"##,
+            WIDTH - RIGHT,
+            TOP + body + 40.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn draw_step(s: &mut String, step: &Step, y: f64, map: &Roadmap, x: &impl Fn(NaiveDate) -> f64) {
+    let from = x(step.planned_from);
+    let planned_to = step.planned_to.unwrap_or(map.ends_on);
+    let to = x(planned_to).max(from + 2.0);
+    let tip = escape(&format!(
+        "措施{}：{}（计划 {} 至 {}{}）",
+        step.ordinal,
+        cut(&step.content, 60),
+        step.planned_from,
+        step.planned_to.map_or("无时限".to_owned(), |d| d.to_string()),
+        match step.done_on {
+            Some(d) => format!("，{d} 完成"),
+            None if step.done => "，已完成".to_owned(),
+            None => String::new(),
+        }
+    ));
+    let fill = if step.done { DONE } else { colour(step.warning) };
+    let _ = write!(
+        s,
+        r##"<g class="step"><title>{tip}</title><rect x="{from:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="{fill}" stroke-width="1"/>"##,
+        to - from,
+        LANE - 2.0
+    );
+    let actual_to = match (step.done, step.done_on) {
+        (true, Some(d)) => Some(d),
+        (true, None) => step.planned_to,
+        (false, _) => Some(map.today),
+    };
+    if let Some(d) = actual_to {
+        let ax = x(d.max(step.planned_from));
+        let _ = write!(
+            s,
+            r#"<rect x="{from:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}" opacity="0.85"/>"#,
+            y + 1.5,
+            (ax - from).max(2.0),
+            LANE - 5.0
+        );
+    }
+    s.push_str("</g>");
+}
+
+fn legend(s: &mut String, y: f64) {
+    let items = [
+        ("#4472c4", "按计划推进"),
+        ("#4e9a2f", "临近时限（绿色预警）"),
+        ("#e6a700", "临近时限（黄色预警）"),
+        ("#c00000", "逾期（红色预警）"),
+        (DONE, "已完成"),
+    ];
+    let mut lx = 8.0;
+    for (fill, text) in items {
+        let _ = write!(
+            s,
+            r#"<rect x="{lx}" y="{:.1}" width="14" height="8" fill="{fill}"/><text x="{}" y="{y:.1}">{text}</text>"#,
+            y - 8.0,
+            lx + 18.0
+        );
+        lx += 170.0;
+    }
+    let _ = write!(
+        s,
+        r#"<text x="{lx}" y="{y:.1}">框：计划；实条：实际；◆：问题整改时限</text>"#
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn text_a_user_wrote_cannot_open_markup() {
+        assert_eq!(
+            escape("<script>&\"'"),
+            "&lt;script&gt;&amp;&quot;&#39;"
+        );
+    }
+}
