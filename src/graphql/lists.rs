@@ -8,9 +8,7 @@ use super::enums::{FindingStatus, MeasureStatus, RectificationType};
 use super::scalars::{Date, date};
 use super::warning::WarningLevel;
 use super::{ContextExt, id, parse_opt_id};
-use crate::domain::reads::lists::{
-    Plan, problems, responsibilities, roadmap, tasks, timetable,
-};
+use crate::domain::reads::lists::{Plan, problems, responsibilities, roadmap, tasks, timetable};
 use crate::error::AppResult;
 
 /// The plan of inspection `inspection_id` as the caller may read it.

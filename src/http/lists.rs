@@ -119,7 +119,11 @@ pub async fn list_file(
     Named(list): Named,
     Query(params): Query<ListParams>,
 ) -> AppResult<Response> {
-    let csv = match params.format.as_deref().map(|f| f.trim().to_ascii_lowercase()) {
+    let csv = match params
+        .format
+        .as_deref()
+        .map(|f| f.trim().to_ascii_lowercase())
+    {
         None => false,
         Some(f) if f == "xlsx" => false,
         Some(f) if f == "csv" => true,
@@ -153,7 +157,10 @@ pub async fn list_file(
             tables::responsibilities(&plan, &responsibilities::build(&plan)),
             "responsibilities",
         ),
-        ListName::Timetable => (tables::timetable(&plan, &timetable::build(&plan)), "timetable"),
+        ListName::Timetable => (
+            tables::timetable(&plan, &timetable::build(&plan)),
+            "timetable",
+        ),
     };
     let (body, media, ext) = if csv {
         (tables::csv(&table), "text/csv; charset=utf-8", "csv")
@@ -198,7 +205,13 @@ pub async fn roadmap_svg(
     Identified(caller): Identified,
     Id(id): Id,
 ) -> AppResult<Response> {
-    let plan = Plan::load(&state.db, &caller, id, Thresholds::from_config(&state.config)).await?;
+    let plan = Plan::load(
+        &state.db,
+        &caller,
+        id,
+        Thresholds::from_config(&state.config),
+    )
+    .await?;
     let svg = crate::report::roadmap::svg(&roadmap::build(&plan), &plan.inspection.title);
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],

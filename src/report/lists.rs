@@ -5,11 +5,11 @@
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use super::{chinese_date, chinese_number, measure_status_zh, status_zh, type_zh};
+use crate::domain::reads::lists::Plan;
 use crate::domain::reads::lists::problems::ProblemList;
 use crate::domain::reads::lists::responsibilities::{Responsibility, ResponsibilityList};
 use crate::domain::reads::lists::tasks::TaskList;
 use crate::domain::reads::lists::timetable::{Tally, Timetable};
-use crate::domain::reads::lists::Plan;
 use crate::domain::workflow::warning::Level;
 
 /// A list laid out as a table.
@@ -104,7 +104,11 @@ pub fn problems(plan: &Plan, list: &ProblemList) -> Table {
                             p.responsible_person.clone().unwrap_or_default(),
                             status_zh(p.status.as_str()),
                             format!("{}%（措施{}/{}）", p.progress, p.measures_done, p.measures),
-                            if p.overdue { "逾期".to_owned() } else { warning_zh(p.warning).to_owned() },
+                            if p.overdue {
+                                "逾期".to_owned()
+                            } else {
+                                warning_zh(p.warning).to_owned()
+                            },
                             if p.disclosed { "是" } else { "否" }.to_owned(),
                         ]
                     })
@@ -136,7 +140,11 @@ pub fn tasks(plan: &Plan, list: &TaskList) -> Table {
                 day(t.completed_on),
                 measure_status_zh(t.status.as_str()),
                 t.evidence.to_string(),
-                if t.overdue { "逾期".to_owned() } else { warning_zh(t.warning).to_owned() },
+                if t.overdue {
+                    "逾期".to_owned()
+                } else {
+                    warning_zh(t.warning).to_owned()
+                },
             ]);
         }
     }

@@ -5,9 +5,9 @@
 
 pub mod bulletin;
 pub mod ledger;
+pub mod lists;
 pub mod markdown;
 pub mod md;
-pub mod lists;
 pub mod render;
 pub mod roadmap;
 pub mod xlsx;

@@ -17,7 +17,8 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 70.0;
 const LANE: f64 = 8.0;
 const PAD: f64 = 6.0;
-const FONT: &str = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','SimHei',sans-serif";
+const FONT: &str =
+    "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','SimHei',sans-serif";
 
 /// Text for SVG: `&`, `<`, `>`, quotes escaped, control characters dropped.
 pub fn escape(text: &str) -> String {
@@ -101,7 +102,11 @@ pub fn svg(map: &Roadmap, title: &str) -> String {
                 TOP - 8.0,
                 TOP + body,
                 TOP - 14.0,
-                format_args!("{}年{}月", chrono::Datelike::year(&m), chrono::Datelike::month(&m))
+                format_args!(
+                    "{}年{}月",
+                    chrono::Datelike::year(&m),
+                    chrono::Datelike::month(&m)
+                )
             );
         }
         ticks += 1;
@@ -175,14 +180,19 @@ fn draw_step(s: &mut String, step: &Step, y: f64, map: &Roadmap, x: &impl Fn(Nai
         step.ordinal,
         cut(&step.content, 60),
         step.planned_from,
-        step.planned_to.map_or("无时限".to_owned(), |d| d.to_string()),
+        step.planned_to
+            .map_or("无时限".to_owned(), |d| d.to_string()),
         match step.done_on {
             Some(d) => format!("，{d} 完成"),
             None if step.done => "，已完成".to_owned(),
             None => String::new(),
         }
     ));
-    let fill = if step.done { DONE } else { colour(step.warning) };
+    let fill = if step.done {
+        DONE
+    } else {
+        colour(step.warning)
+    };
     let _ = write!(
         s,
         r##"<g class="step"><title>{tip}</title><rect x="{from:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="{fill}" stroke-width="1"/>"##,
@@ -237,9 +247,6 @@ mod tests {
 
     #[test]
     fn text_a_user_wrote_cannot_open_markup() {
-        assert_eq!(
-            escape("<script>&\"'"),
-            "&lt;script&gt;&amp;&quot;&#39;"
-        );
+        assert_eq!(escape("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
     }
 }

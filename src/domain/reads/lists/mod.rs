@@ -180,7 +180,9 @@ async fn evidence_counts(
             Expr::col((progress_entry::Entity, progress_entry::Column::FindingId))
                 .in_subquery(findings),
         )
-        .and_where(Expr::col((progress_entry::Entity, progress_entry::Column::MeasureId)).is_not_null())
+        .and_where(
+            Expr::col((progress_entry::Entity, progress_entry::Column::MeasureId)).is_not_null(),
+        )
         .group_by_col((progress_entry::Entity, progress_entry::Column::MeasureId))
         .to_owned();
     let statement = db.get_database_backend().build(&query);
@@ -208,7 +210,9 @@ pub fn finding_done(f: &finding::Model) -> bool {
 
 /// The day a finding was finished, if it was.
 pub fn finding_done_on(f: &finding::Model) -> Option<NaiveDate> {
-    finding_done(f).then(|| f.closed_at.map(|t| t.date_naive())).flatten()
+    finding_done(f)
+        .then(|| f.closed_at.map(|t| t.date_naive()))
+        .flatten()
 }
 
 /// A measure's deadline: its own, or its finding's.

@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::{
-    Plan, finding_done, level, measure_deadline, measure_done, name, overdue,
-};
+use super::{Plan, finding_done, level, measure_deadline, measure_done, name, overdue};
 use crate::domain::workflow::warning::Level;
 
 pub struct ResponsibilityList {

@@ -30,7 +30,11 @@ impl TaskFilter {
         {
             return Err(AppError::bad_input(
                 "filter.dueTo",
-                t!("list-due-period", from = from.to_string(), to = to.to_string()),
+                t!(
+                    "list-due-period",
+                    from = from.to_string(),
+                    to = to.to_string()
+                ),
             ));
         }
         self.person = name(self.person.as_deref());

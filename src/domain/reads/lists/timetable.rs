@@ -41,7 +41,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, deadline: NaiveDate, done_on: Option<NaiveDate>, done: bool, today: NaiveDate) {
+    fn add(
+        &mut self,
+        deadline: NaiveDate,
+        done_on: Option<NaiveDate>,
+        done: bool,
+        today: NaiveDate,
+    ) {
         self.due += 1;
         match done_on {
             Some(day) if day <= deadline => self.on_time += 1,
@@ -59,15 +65,11 @@ pub fn build(plan: &Plan) -> Timetable {
     let i = &plan.inspection;
     let from = i.feedback_on.unwrap_or(i.started_on);
     let findings = plan.findings_by_id();
-    let deadlines = plan
-        .findings
-        .iter()
-        .filter_map(|f| f.deadline)
-        .chain(
-            plan.measures
-                .iter()
-                .filter_map(|m| measure_deadline(m, findings.get(&m.finding_id).copied())),
-        );
+    let deadlines = plan.findings.iter().filter_map(|f| f.deadline).chain(
+        plan.measures
+            .iter()
+            .filter_map(|m| measure_deadline(m, findings.get(&m.finding_id).copied())),
+    );
     let last = deadlines.chain(i.due_on).max().unwrap_or(today).max(from);
     // One more period past the last deadline, so that the last day falls in one.
     let to = last.checked_add_days(chrono::Days::new(16)).unwrap_or(last);
@@ -122,7 +124,9 @@ pub fn build(plan: &Plan) -> Timetable {
         periods[k].findings.add(d, on, done, today);
     }
     for (k, d, on, done) in measure_slots {
-        periods[k].measures.add(d, if done { on } else { None }, done, today);
+        periods[k]
+            .measures
+            .add(d, if done { on } else { None }, done, today);
     }
     Timetable { periods, truncated }
 }
