@@ -76,6 +76,8 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
     register::<ReportFormat>(components);
     register::<PageFormat>(components);
     register::<IndexFormat>(components);
+    register::<super::lists::ListName>(components);
+    register::<super::lists::ListFormat>(components);
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
