@@ -345,6 +345,19 @@ pub struct RoadmapRow {
     pub closed_on: Option<Date>,
     pub warning_level: WarningLevel,
     pub steps: Vec<RoadmapStep>,
+    /// Stages (阶段目标) of a long-term finding.
+    pub stages: Vec<RoadmapStage>,
+}
+
+/// A stage on the road: its target date against the day it was reached.
+#[derive(SimpleObject)]
+pub struct RoadmapStage {
+    pub stage_id: ID,
+    pub ordinal: i32,
+    pub content: String,
+    pub target_on: Date,
+    pub achieved_on: Option<Date>,
+    pub warning_level: WarningLevel,
 }
 
 /// A measure as a step of the road: planned against done.
@@ -392,6 +405,18 @@ impl Roadmap {
                             planned_to: date(s.planned_to),
                             done_on: date(s.done_on),
                             done: s.done,
+                            warning_level: s.warning.into(),
+                        })
+                        .collect(),
+                    stages: row
+                        .stages
+                        .into_iter()
+                        .map(|s| RoadmapStage {
+                            stage_id: id(s.stage_id),
+                            ordinal: s.ordinal,
+                            content: s.content,
+                            target_on: Date(s.target_on),
+                            achieved_on: date(s.achieved_on),
                             warning_level: s.warning.into(),
                         })
                         .collect(),

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use crate::domain::reads::lists::roadmap::{Roadmap, Row, Step};
+use crate::domain::reads::lists::roadmap::{Milestone, Roadmap, Row, Step};
 use crate::domain::workflow::warning::Level;
 
 const WIDTH: f64 = 1200.0;
@@ -133,6 +133,9 @@ pub fn svg(map: &Roadmap, title: &str) -> String {
         for (k, step) in r.steps.iter().enumerate() {
             draw_step(&mut s, step, y + PAD + k as f64 * LANE, map, &x);
         }
+        for stage in &r.stages {
+            draw_stage(&mut s, stage, y + h / 2.0, &x);
+        }
         if let Some(d) = r.deadline {
             let (cx, cy) = (x(d), y + h / 2.0);
             let _ = write!(
@@ -217,6 +220,39 @@ fn draw_step(s: &mut String, step: &Step, y: f64, map: &Roadmap, x: &impl Fn(Nai
     s.push_str("</g>");
 }
 
+/// A stage: a flag at its target date (filled once reached, at the day it was).
+fn draw_stage(s: &mut String, stage: &Milestone, cy: f64, x: &impl Fn(NaiveDate) -> f64) {
+    let tip = escape(&format!(
+        "阶段目标{}：{}（目标 {}{}）",
+        stage.ordinal,
+        cut(&stage.content, 60),
+        stage.target_on,
+        stage
+            .achieved_on
+            .map_or(String::new(), |d| format!("，{d} 实现"))
+    ));
+    let tx = x(stage.target_on);
+    let fill = if stage.achieved_on.is_some() {
+        DONE
+    } else {
+        colour(stage.warning)
+    };
+    let _ = write!(
+        s,
+        r##"<g class="stage"><title>{tip}</title><path d="M{tx:.1} {:.1} v14 M{tx:.1} {:.1} l9 3.5 l-9 3.5 z" stroke="{fill}" fill="#ffffff" stroke-width="1.5"/>"##,
+        cy - 7.0,
+        cy - 7.0
+    );
+    if let Some(d) = stage.achieved_on {
+        let _ = write!(
+            s,
+            r#"<circle cx="{:.1}" cy="{cy:.1}" r="3.5" fill="{DONE}"/>"#,
+            x(d)
+        );
+    }
+    s.push_str("</g>");
+}
+
 fn legend(s: &mut String, y: f64) {
     let items = [
         ("#4472c4", "按计划推进"),
@@ -237,7 +273,7 @@ fn legend(s: &mut String, y: f64) {
     }
     let _ = write!(
         s,
-        r#"<text x="{lx}" y="{y:.1}">框：计划；实条：实际；◆：问题整改时限</text>"#
+        r#"<text x="{lx}" y="{y:.1}">框：计划；实条：实际；◆：问题整改时限；旗：阶段目标</text>"#
     );
 }
 

@@ -583,3 +583,177 @@ async fn the_road_map_draws_every_finding_with_escaped_labels() {
     assert_eq!(map["svg"], svg);
     crate::browser::screenshot_svg("roadmap.png", &svg).await;
 }
+
+const ADD_STAGE: &str = "mutation($i: AddStageInput!) { addStage(input: $i) { id ordinal content targetOn achievedOn version } }";
+
+#[tokio::test]
+async fn a_long_term_finding_takes_stages_within_its_time_and_the_road_map_draws_them() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    // Finding 3 is long-term; give it a deadline to bound its stages.
+    let f3 = app.finding_id(3).await;
+    app.data(
+        &manager,
+        "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
+        json!({"i": {"id": f3.to_string(), "version": app.finding_version(f3).await, "deadline": "2022-12-31"}}),
+    )
+    .await;
+    let add = |content: &str, target: &str| json!({"i": {"findingId": f3.to_string(), "content": content, "targetOn": target}});
+    let first = app
+        .data(
+            &manager,
+            ADD_STAGE,
+            add("党外干部占比达到15%", "2021-06-30"),
+        )
+        .await["addStage"]
+        .clone();
+    assert_eq!(
+        (
+            first["ordinal"].clone(),
+            first["targetOn"].clone(),
+            first["achievedOn"].clone(),
+            first["version"].clone()
+        ),
+        (json!(1), json!("2021-06-30"), Value::Null, json!(1))
+    );
+    let second = app
+        .data(
+            &manager,
+            ADD_STAGE,
+            add("党外干部占比达到25%", "2022-12-31"),
+        )
+        .await["addStage"]
+        .clone();
+    assert_eq!(second["ordinal"], 2);
+
+    // After the finding's deadline, or before the inspection began: refused, in Chinese.
+    for (target, words) in [
+        ("2023-01-01", "晚于问题的整改时限"),
+        ("2020-01-01", "巡察开始日期"),
+    ] {
+        let (_, body) = app
+            .gql(Some(&manager), ADD_STAGE, add("太晚或太早", target))
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{message}");
+    }
+    // Only long-term findings have stages (finding 1 is by deadline).
+    let f1 = app.finding_id(1).await;
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            ADD_STAGE,
+            json!({"i": {"findingId": f1.to_string(), "content": "阶段", "targetOn": "2021-01-01"}}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("长期坚持")
+    );
+    // An edit is held to the same rule; a reached stage says when; a stale version conflicts.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: UpdateStageInput!) { updateStage(input: $i) { id } }",
+            json!({"i": {"id": first["id"], "version": 1, "targetOn": "2023-06-30"}}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let reached = app
+        .data(
+            &manager,
+            "mutation($i: UpdateStageInput!) { updateStage(input: $i) { achievedOn version } }",
+            json!({"i": {"id": first["id"], "version": 1, "achievedOn": "2021-06-20"}}),
+        )
+        .await["updateStage"]
+        .clone();
+    assert_eq!(reached, json!({"achievedOn": "2021-06-20", "version": 2}));
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: UpdateStageInput!) { updateStage(input: $i) { id } }",
+            json!({"i": {"id": first["id"], "version": 1, "content": "旧版本"}}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    // An officer manages no stages; a manager outside the unit does not find them.
+    let (_, body) = app
+        .gql(
+            Some(&TestUser::officer("ZJTZB-GBK")),
+            "mutation($id: ID!) { removeStage(id: $id, version: 1) { id } }",
+            json!({"id": second["id"]}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let (_, body) = app
+        .gql(
+            Some(&TestUser::manager("ZJSW-XCB")),
+            "mutation($id: ID!) { removeStage(id: $id, version: 1) { id } }",
+            json!({"id": second["id"]}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+
+    // Finding.stages, and the road map with its flags.
+    let stages = app
+        .data(
+            &manager,
+            "query($id: ID!) { finding(id: $id) { stages { ordinal content achievedOn } } }",
+            json!({"id": f3.to_string()}),
+        )
+        .await["finding"]["stages"]
+        .clone();
+    assert_eq!(
+        stages,
+        json!([
+            {"ordinal": 1, "content": "党外干部占比达到15%", "achievedOn": "2021-06-20"},
+            {"ordinal": 2, "content": "党外干部占比达到25%", "achievedOn": null}
+        ])
+    );
+    let svg = get(&app, &manager, "/api/v1/inspections/1/roadmap.svg")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(svg.matches("class=\"stage\"").count(), 2);
+    assert!(svg.contains("阶段目标1：党外干部占比达到15%（目标 2021-06-30，2021-06-20 实现）"));
+
+    // Removed: archived, audited, gone from the lists.
+    let removed = app
+        .data(
+            &manager,
+            "mutation($id: ID!) { removeStage(id: $id, version: 1) { id } }",
+            json!({"id": second["id"]}),
+        )
+        .await;
+    assert_eq!(removed["removeStage"]["id"], second["id"]);
+    let left = app
+        .data(
+            &manager,
+            "query($id: ID!) { finding(id: $id) { stages { ordinal } } }",
+            json!({"id": f3.to_string()}),
+        )
+        .await["finding"]["stages"]
+        .clone();
+    assert_eq!(left, json!([{"ordinal": 1}]));
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM stage WHERE archived_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'stage'"
+        )
+        .await,
+        4
+    );
+}

@@ -44,6 +44,8 @@ pub struct Plan {
     pub findings: Vec<finding::Model>,
     /// Their measures, by finding and number.
     pub measures: Vec<measure::Model>,
+    /// Stages (阶段目标) of long-term findings, by finding and number.
+    pub stages: Vec<entity::stage::Model>,
     /// Departments the findings and measures name, by id.
     pub departments: HashMap<i32, department::Model>,
     /// Evidence items recorded against each measure, by measure id.
@@ -116,6 +118,17 @@ impl Plan {
                 departments.insert(d.id, d);
             }
         }
+        let mut stages = entity::stage::Entity::find()
+            .filter(entity::stage::Column::FindingId.in_subquery(readable.clone()))
+            .filter(entity::stage::Column::ArchivedAt.is_null())
+            .order_by_asc(entity::stage::Column::FindingId)
+            .order_by_asc(entity::stage::Column::Ordinal)
+            .limit(MAX_MEASURES + 1)
+            .all(db)
+            .await?;
+        truncated |= stages.len() as u64 > MAX_MEASURES;
+        stages.truncate(MAX_MEASURES as usize);
+        stages.retain(|s| kept.contains(&s.finding_id));
         let evidence = evidence_counts(db, readable).await?;
         let unit_name = departments
             .get(&inspection.unit_id)
@@ -127,6 +140,7 @@ impl Plan {
             categories,
             findings,
             measures,
+            stages,
             departments,
             evidence,
             thresholds,

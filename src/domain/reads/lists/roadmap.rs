@@ -29,6 +29,18 @@ pub struct Row {
     pub closed_on: Option<NaiveDate>,
     pub warning: Level,
     pub steps: Vec<Step>,
+    /// Stages (阶段目标) of a long-term finding, in order.
+    pub stages: Vec<Milestone>,
+}
+
+/// A stage of a long-term finding: its target date against the day it was reached.
+pub struct Milestone {
+    pub stage_id: i32,
+    pub ordinal: i32,
+    pub content: String,
+    pub target_on: NaiveDate,
+    pub achieved_on: Option<NaiveDate>,
+    pub warning: Level,
 }
 
 /// A measure as a step of the road.
@@ -86,6 +98,19 @@ pub fn build(plan: &Plan) -> Roadmap {
                 })
                 .collect();
             let closed = finding_done(f);
+            let stages = plan
+                .stages
+                .iter()
+                .filter(|s| s.finding_id == f.id)
+                .map(|s| Milestone {
+                    stage_id: s.id,
+                    ordinal: s.ordinal,
+                    content: s.content.clone(),
+                    target_on: s.target_on,
+                    achieved_on: s.achieved_on,
+                    warning: level(&plan.thresholds, Some(s.target_on), s.achieved_on.is_some()),
+                })
+                .collect();
             Row {
                 finding_id: f.id,
                 ordinal: f.ordinal,
@@ -96,6 +121,7 @@ pub fn build(plan: &Plan) -> Roadmap {
                 closed_on: finding_done_on(f),
                 warning: level(&plan.thresholds, f.deadline, closed),
                 steps,
+                stages,
             }
         })
         .collect();
@@ -106,6 +132,8 @@ pub fn build(plan: &Plan) -> Roadmap {
             .chain(r.closed_on.iter())
             .chain(r.steps.iter().filter_map(|s| s.planned_to.as_ref()))
             .chain(r.steps.iter().filter_map(|s| s.done_on.as_ref()))
+            .chain(r.stages.iter().map(|s| &s.target_on))
+            .chain(r.stages.iter().filter_map(|s| s.achieved_on.as_ref()))
         {
             end = end.max(*d);
         }
