@@ -463,3 +463,4 @@ stage-too-many = a finding holds at most { $max } stages
 kind-stage = stage
 field-target-on = target date
 field-achieved-on = achieved on
+cli-need-roadmap = drawing the road map

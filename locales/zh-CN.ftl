@@ -463,3 +463,4 @@ stage-too-many = 一个问题最多设置 { $max } 个阶段目标
 kind-stage = 阶段目标
 field-target-on = 目标日期
 field-achieved-on = 实现日期
+cli-need-roadmap = 绘制路线图

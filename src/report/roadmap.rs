@@ -83,31 +83,47 @@ pub fn svg(map: &Roadmap, title: &str) -> String {
         WIDTH / 2.0,
         escape(&format!("{title} 整改路线图"))
     );
-    // Month ticks along the top.
+    // Month ticks along the top, labelled every few months so that labels do not touch.
+    let months = ((end - start).num_days() / 30).max(1) as f64;
+    let wanted = (months * 80.0 / (WIDTH - LABEL - RIGHT)).ceil() as u32;
+    // A divisor of twelve, so that the labelled months are the same each year.
+    let every = [1, 2, 3, 4, 6, 12]
+        .into_iter()
+        .find(|n| *n >= wanted)
+        .unwrap_or(12);
     let mut month = NaiveDate::from_ymd_opt(
         chrono::Datelike::year(&start),
         chrono::Datelike::month(&start),
         1,
     );
-    let mut ticks = 0;
+    let mut ticks = 0u32;
     while let Some(m) = month {
-        if m > end || ticks > 240 {
+        if m > end || ticks > 1_200 {
             break;
         }
         if m >= start {
+            let labelled = chrono::Datelike::month0(&m) % every == 0;
             let _ = write!(
                 s,
-                r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#e0e0e0"/><text x="{0:.1}" y="{3}" fill="#555" text-anchor="middle">{4}</text>"##,
+                r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="{3}"/>"##,
                 x(m),
                 TOP - 8.0,
                 TOP + body,
-                TOP - 14.0,
-                format_args!(
-                    "{}年{}月",
-                    chrono::Datelike::year(&m),
-                    chrono::Datelike::month(&m)
-                )
+                if labelled { "#d0d0d0" } else { "#f0f0f0" },
             );
+            if labelled {
+                let _ = write!(
+                    s,
+                    r##"<text x="{:.1}" y="{}" fill="#555" text-anchor="middle">{}</text>"##,
+                    x(m),
+                    TOP - 14.0,
+                    format_args!(
+                        "{}年{}月",
+                        chrono::Datelike::year(&m),
+                        chrono::Datelike::month(&m)
+                    )
+                );
+            }
         }
         ticks += 1;
         month = m.checked_add_months(chrono::Months::new(1));
@@ -154,10 +170,11 @@ pub fn svg(map: &Roadmap, title: &str) -> String {
         let tx = x(map.today);
         let _ = write!(
             s,
-            r##"<line x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{:.1}" stroke="#c00000" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{:.1}" fill="#c00000" text-anchor="middle">今天 {}</text>"##,
+            r##"<line x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{:.1}" stroke="#c00000" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{:.1}" fill="#c00000" text-anchor="{}">今天 {}</text>"##,
             TOP - 6.0,
             TOP + body,
             TOP + body + 16.0,
+            if tx > WIDTH - 120.0 { "end" } else { "middle" },
             map.today
         );
     }
@@ -202,9 +219,10 @@ fn draw_step(s: &mut String, step: &Step, y: f64, map: &Roadmap, x: &impl Fn(Nai
         to - from,
         LANE - 2.0
     );
+    // Done on a day: to that day; done on no known day: nothing drawn but the outline.
     let actual_to = match (step.done, step.done_on) {
         (true, Some(d)) => Some(d),
-        (true, None) => step.planned_to,
+        (true, None) => None,
         (false, _) => Some(map.today),
     };
     if let Some(d) = actual_to {
@@ -275,6 +293,42 @@ fn legend(s: &mut String, y: f64) {
         s,
         r#"<text x="{lx}" y="{y:.1}">框：计划；实条：实际；◆：问题整改时限；旗：阶段目标</text>"#
     );
+}
+
+/// The drawing's height in pixels, as its root element states it.
+pub fn height(svg: &str) -> u32 {
+    svg.split("height=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|h| h.parse::<f64>().ok())
+        .map_or(800, |h| h.ceil() as u32)
+}
+
+/// Writes `svg` as a PNG at `output`, as headless Chromium (`chromium`) shows it: the picture
+/// people see, for the README and for checking by eye.
+pub fn png(svg: &str, output: &std::path::Path, chromium: &str) -> anyhow::Result<()> {
+    let source = output.with_extension("svg.tmp.svg");
+    std::fs::write(&source, svg)?;
+    let absolute = std::fs::canonicalize(&source)?;
+    let result = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            &format!("--screenshot={}", output.display()),
+            &format!("--window-size={},{}", WIDTH as u32, height(svg)),
+            &format!("file://{}", absolute.display()),
+        ])
+        .output();
+    let _ = std::fs::remove_file(&source);
+    let done = result?;
+    anyhow::ensure!(
+        done.status.success() && output.exists(),
+        "chromium drew no picture: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    Ok(())
 }
 
 #[cfg(test)]

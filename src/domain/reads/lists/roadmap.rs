@@ -87,7 +87,13 @@ pub fn build(plan: &Plan) -> Roadmap {
                         content: m.content.clone(),
                         planned_from: from,
                         planned_to: deadline,
-                        done_on: if done { m.completed_on } else { None },
+                        // A done measure of a closed finding without its own day was done
+                        // by the close-out.
+                        done_on: if done {
+                            m.completed_on.or(finding_done_on(f))
+                        } else {
+                            None
+                        },
                         done,
                         warning: level(&plan.thresholds, deadline, done),
                     };
