@@ -145,16 +145,25 @@ impl catalogue::Object for Inspection {
         )]);
         f.each(
             "responsibilityList",
-            "责任清单: per responsible leader, department and person (names as written), what they answer for, done, overdue and the warning level.",
+            "责任清单: per responsible leader, department and person (names as written), what they answer for, done, overdue and the warning level; with `mine`, only the caller's own rows (its name as leader or person, its department).",
             |i, ctx| {
                 Box::pin(async move {
+                    let mine = catalogue::argument::<Option<bool>>(ctx, "mine")?.unwrap_or(false);
                     let plan = super::lists::plan(ctx, i.0.id).await?;
-                    Ok(super::lists::ResponsibilityList::from(
-                        crate::domain::reads::lists::responsibilities::build(&plan),
-                    ))
+                    let list = crate::domain::reads::lists::responsibilities::build(&plan);
+                    let list = if mine {
+                        crate::domain::reads::lists::responsibilities::mine(list, ctx.caller())
+                    } else {
+                        list
+                    };
+                    Ok(super::lists::ResponsibilityList::from(list))
                 })
             },
-        );
+        )
+        .args(vec![Arg::new::<Option<bool>>(
+            "mine",
+            "Only what the caller answers for: rows under its name and its department.",
+        )]);
         f.each(
             "timetable",
             "时间表: the half-month reporting periods (ending on the 15th and the month's end) and what falls due in each: done on time, late, overdue or open.",

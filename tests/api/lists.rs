@@ -288,6 +288,25 @@ async fn the_responsibility_list_counts_per_leader_department_and_person() {
     assert_eq!(named, 35);
     // The seed names no responsible person.
     assert_eq!(list["people"], json!([]));
+
+    // A leader sees what they lead: a viewer of the unit named as written on the record.
+    let leader = crate::jwt::hs256(
+        crate::helpers::SECRET.as_bytes(),
+        &json!({"sub": "wang", "name": "王副部长", "role": "viewer", "dept": "ZJTZB",
+                "exp": crate::jwt::now() + 3600, "iat": crate::jwt::now()}),
+    );
+    let mine = app
+        .data(
+            &leader,
+            "{ inspection(id: 1) { responsibilityList(mine: true) { leaders { name findings } departments { name findings } people { name } } } }",
+            json!({}),
+        )
+        .await["inspection"]["responsibilityList"]
+        .clone();
+    assert_eq!(
+        mine,
+        json!({"leaders": [{"name": "王副部长", "findings": 1}], "departments": [{"name": "中共湛江市委统一战线工作部", "findings": 14}], "people": []})
+    );
 }
 
 #[tokio::test]

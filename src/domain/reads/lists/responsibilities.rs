@@ -149,3 +149,27 @@ pub fn build(plan: &Plan) -> ResponsibilityList {
         truncated: plan.truncated,
     }
 }
+
+/// What the caller answers for: the leader and person rows under the caller's name (the
+/// token's `name`, as records write it) and the caller's own department's row; nothing for a
+/// caller without a name or department.
+pub fn mine(list: ResponsibilityList, caller: &crate::auth::Caller) -> ResponsibilityList {
+    let identity = caller.identity();
+    let person = identity.and_then(|i| name(i.name.as_deref()));
+    let department = identity.and_then(|i| i.department.as_ref().map(|d| d.id));
+    let named = |rows: Vec<Responsibility>| -> Vec<Responsibility> {
+        rows.into_iter()
+            .filter(|r| person.as_deref() == Some(r.name.as_str()))
+            .collect()
+    };
+    ResponsibilityList {
+        leaders: named(list.leaders),
+        people: named(list.people),
+        departments: list
+            .departments
+            .into_iter()
+            .filter(|r| department.is_some() && r.department_id == department)
+            .collect(),
+        truncated: list.truncated,
+    }
+}
