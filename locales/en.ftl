@@ -475,3 +475,17 @@ parse-other = the GraphQL document cannot be parsed
 # A selection that does not fit the field's type.
 selection-on-leaf = the field "{ $field }" is a "{ $typename }": nothing can be selected inside it
 selection-missing = the field "{ $field }" is a "{ $typename }": select some of its fields
+
+# The three lists, the timetable and the road map.
+list-unknown = unknown list '{ $list }'; known: problems, tasks, responsibilities, timetable
+list-due-period = the due period ends on { $to }, before it starts on { $from }
+field-list = list
+field-filter = filter
+field-due-to = due by
+stage-after-deadline = the stage's target date { $target } is after the finding's deadline { $deadline }
+stage-not-long-term = only long-term findings have stages
+stage-too-many = a finding holds at most { $max } stages
+kind-stage = stage
+field-target-on = target date
+field-achieved-on = achieved on
+cli-need-roadmap = drawing the road map

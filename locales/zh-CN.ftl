@@ -475,3 +475,17 @@ parse-other = GraphQL 文档无法解析
 # A selection that does not fit the field's type.
 selection-on-leaf = 字段“{ $field }”的值是“{ $typename }”，不能再选择其中的字段
 selection-missing = 字段“{ $field }”是“{ $typename }”，须选择其中的字段
+
+# The three lists, the timetable and the road map.
+list-unknown = 未知的清单“{ $list }”；可用：problems（问题清单）、tasks（任务清单）、responsibilities（责任清单）、timetable（时间表）
+list-due-period = 到期时段的结束日 { $to } 早于开始日 { $from }
+field-list = 清单
+field-filter = 筛选条件
+field-due-to = 到期截止日
+stage-after-deadline = 阶段目标日期 { $target } 晚于问题的整改时限 { $deadline }
+stage-not-long-term = 只有长期坚持类问题可以设置阶段目标
+stage-too-many = 一个问题最多设置 { $max } 个阶段目标
+kind-stage = 阶段目标
+field-target-on = 目标日期
+field-achieved-on = 实现日期
+cli-need-roadmap = 绘制路线图

@@ -146,6 +146,18 @@ pub enum DevAction {
         #[arg(long, default_value_t = 100_000)]
         findings: u32,
     },
+    /// Draw an inspection's road map (路线图) to a file: SVG, or PNG (by the file's extension)
+    /// as headless Chromium shows the SVG (the README's picture is the demo's).
+    Roadmap {
+        #[arg(long, default_value_t = 1)]
+        inspection: i32,
+        /// The file to write: .svg or .png.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// The Chromium to draw a PNG with.
+        #[arg(long, default_value = "chromium")]
+        chromium: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -529,6 +541,45 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
                 println!("{table:<20} {rows:>9} rows {seconds:>7.2} s");
             }
             println!("generated in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        Command::Dev {
+            action:
+                DevAction::Roadmap {
+                    inspection,
+                    output,
+                    chromium,
+                },
+        } => {
+            config.validate()?;
+            let conn = existing(&config, t!("cli-need-roadmap")).await?;
+            let who = Acting::operator("roadmap", config.timezone);
+            let thresholds = crate::domain::workflow::warning::Thresholds::from_config(&config);
+            let plan =
+                crate::domain::reads::lists::Plan::load(&conn, &who.caller, inspection, thresholds)
+                    .await
+                    .map_err(failed)?;
+            let map = crate::domain::reads::lists::roadmap::build(&plan);
+            let svg = crate::report::roadmap::svg(&map, &plan.inspection.title);
+            let write_failed = |err: std::io::Error| {
+                anyhow::anyhow!(t!(
+                    "cli-file-write",
+                    file = output.display().to_string(),
+                    detail = err.to_string()
+                ))
+            };
+            if output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+            {
+                crate::report::roadmap::png(&svg, &output, &chromium)?;
+            } else {
+                std::fs::write(&output, svg).map_err(write_failed)?;
+            }
+            println!(
+                "drew the road map of {} findings to {}",
+                map.rows.len(),
+                output.display()
+            );
         }
         Command::Openapi => println!("{}", crate::http::rest::routes(&config).1.to_pretty_json()?),
         Command::Config {

@@ -20,6 +20,7 @@ pub mod recheck;
 pub mod regulation;
 pub mod relapse;
 pub mod report;
+pub mod stage;
 pub mod target;
 pub mod warning_crossing;
 pub mod webhook_cursor;

@@ -14,7 +14,7 @@ use super::enums::OrderDirection;
 use super::enums::{FindingStatus, RectificationType};
 use super::loaders::{
     CategoryById, DepartmentById, FindingById, InspectionById, LoadError, Loader,
-    LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding, TargetsOfFinding,
+    LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding, StagesOfFinding, TargetsOfFinding,
 };
 use super::scalars::{Date, Time, date, naive, time};
 use super::warning::{WarningLevel, warning};
@@ -351,6 +351,13 @@ impl catalogue::Object for Finding {
             "targets",
             "Measurable targets (目标), e.g. a share to reach.",
             |r| TargetsOfFinding(r.id()),
+        )
+        .cost(times::<5>);
+        many(
+            f,
+            "stages",
+            "Stages (阶段目标) of a long-term finding, in order: what is to be reached by when.",
+            |r| StagesOfFinding(r.id()),
         )
         .cost(times::<5>);
         many(
@@ -870,6 +877,7 @@ mod tests {
             ("inspection", &[C::InspectionId]),
             ("measures", &[]),
             ("targets", &[]),
+            ("stages", &[]),
             ("regulations", &[]),
             ("relapseCount", &[]),
             ("lastRelapsedOn", &[]),

@@ -111,6 +111,86 @@ impl catalogue::Object for Inspection {
             },
         );
         f.each(
+            "problemList",
+            "问题清单: the findings the caller may read, under the feedback's headings in order (findings under none, held back from the bulletin, last as 其他问题), with type, deadline, who answers for each, status and progress.",
+            |i, ctx| {
+                Box::pin(async move {
+                    let plan = super::lists::plan(ctx, i.0.id).await?;
+                    Ok(super::lists::ProblemList::from(
+                        crate::domain::reads::lists::problems::build(&plan),
+                    ))
+                })
+            },
+        );
+        f.each(
+            "taskList",
+            "任务清单: each measure of the findings the caller may read as a task (what, who, by when, done when, evidence, warning), filtered.",
+            |i, ctx| {
+                Box::pin(async move {
+                    let filter = catalogue::argument::<Option<super::lists::TaskFilterInput>>(
+                        ctx, "filter",
+                    )?;
+                    let filter = filter.unwrap_or_default().into_domain()?;
+                    let within =
+                        crate::domain::reads::lists::tasks::path_of(ctx.db(), &filter).await?;
+                    let plan = super::lists::plan(ctx, i.0.id).await?;
+                    Ok(super::lists::TaskList::from(
+                        crate::domain::reads::lists::tasks::build(&plan, &filter, within.as_deref()),
+                    ))
+                })
+            },
+        )
+        .args(vec![Arg::new::<Option<super::lists::TaskFilterInput>>(
+            "filter", "",
+        )]);
+        f.each(
+            "responsibilityList",
+            "责任清单: per responsible leader, department and person (names as written), what they answer for, done, overdue and the warning level; with `mine`, only the caller's own rows (its name as leader or person, its department).",
+            |i, ctx| {
+                Box::pin(async move {
+                    let mine = catalogue::argument::<Option<bool>>(ctx, "mine")?.unwrap_or(false);
+                    let plan = super::lists::plan(ctx, i.0.id).await?;
+                    let list = crate::domain::reads::lists::responsibilities::build(&plan);
+                    let list = if mine {
+                        crate::domain::reads::lists::responsibilities::mine(list, ctx.caller())
+                    } else {
+                        list
+                    };
+                    Ok(super::lists::ResponsibilityList::from(list))
+                })
+            },
+        )
+        .args(vec![Arg::new::<Option<bool>>(
+            "mine",
+            "Only what the caller answers for: rows under its name and its department.",
+        )]);
+        f.each(
+            "timetable",
+            "时间表: the half-month reporting periods (ending on the 15th and the month's end) and what falls due in each: done on time, late, overdue or open.",
+            |i, ctx| {
+                Box::pin(async move {
+                    let plan = super::lists::plan(ctx, i.0.id).await?;
+                    Ok(super::lists::Timetable::from(
+                        crate::domain::reads::lists::timetable::build(&plan),
+                    ))
+                })
+            },
+        );
+        f.each(
+            "roadmap",
+            "路线图: each finding's road from feedback to close-out, its measures as steps by deadline, planned against done.",
+            |i, ctx| {
+                Box::pin(async move {
+                    let plan = super::lists::plan(ctx, i.0.id).await?;
+                    let title = plan.inspection.title.clone();
+                    Ok(super::lists::Roadmap::of(
+                        crate::domain::reads::lists::roadmap::build(&plan),
+                        &title,
+                    ))
+                })
+            },
+        );
+        f.each(
             "rechecks",
             "The look-back re-check schedule (回头看), of findings the caller may read, by due date.",
             |i, ctx| {

@@ -161,7 +161,13 @@ children!(
     |e: &evidence::Model| e.progress_entry_id
 );
 
-use entity::target;
+children!(
+    /// The stages (阶段目标) of a finding.
+    StagesOfFinding => stage, relations::stages_of_findings,
+    |s: &entity::stage::Model| s.finding_id
+);
+
+use entity::{stage, target};
 
 /// A finding by id, with the columns a field shows (a batch is read once per set of columns).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

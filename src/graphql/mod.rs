@@ -21,6 +21,7 @@ mod inspection;
 mod introspection;
 mod ledger;
 pub mod limits;
+mod lists;
 mod live;
 mod loaders;
 mod look_back;
@@ -29,6 +30,7 @@ mod progress;
 mod regulation;
 mod report;
 pub mod scalars;
+mod stage;
 mod summary;
 mod system;
 pub mod viewer;
@@ -72,6 +74,7 @@ pub struct Mutation(
     inspection::InspectionMutation,
     finding::FindingMutation,
     measure::MeasureMutation,
+    stage::StageMutation,
     regulation::RegulationMutation,
     progress::ProgressMutation,
     workflow::WorkflowMutation,

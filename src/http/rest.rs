@@ -44,6 +44,8 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(evidence_file))
         .routes(routes!(public_bulletins))
         .routes(routes!(public_bulletin))
+        .routes(routes!(super::lists::list_file))
+        .routes(routes!(super::lists::roadmap_svg))
         .split_for_parts();
     api.info.title = "rectrack REST API".to_owned();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -74,6 +76,8 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
     register::<ReportFormat>(components);
     register::<PageFormat>(components);
     register::<IndexFormat>(components);
+    register::<super::lists::ListName>(components);
+    register::<super::lists::ListFormat>(components);
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(

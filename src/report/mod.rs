@@ -5,9 +5,11 @@
 
 pub mod bulletin;
 pub mod ledger;
+pub mod lists;
 pub mod markdown;
 pub mod md;
 pub mod render;
+pub mod roadmap;
 pub mod xlsx;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};

@@ -135,3 +135,46 @@ async fn a_published_bulletin_is_listed_read_and_printed_in_a_browser_with_no_ne
         "a screenshot at {shot}"
     );
 }
+
+/// Screenshots an SVG drawing in headless Chromium (the picture itself, as people see it) into
+/// the artifacts as `name`, and checks a PNG of the drawing's size came out. Without Chromium
+/// this says so and passes, unless browser tests are required (as in CI).
+pub async fn screenshot_svg(name: &str, svg: &str) {
+    if !std::path::Path::new(&chromium()).exists() {
+        assert!(
+            std::env::var("RECTRACK_BROWSER_TESTS").as_deref() != Ok("required"),
+            "browser tests are required: install chromium"
+        );
+        eprintln!("note: screenshot of {name} skipped (install chromium)");
+        return;
+    }
+    let height: u32 = svg
+        .split("height=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|h| h.parse::<f64>().ok())
+        .map_or(800, |h| h.ceil() as u32);
+    let source = artifact(&format!("{name}.svg"));
+    std::fs::write(&source, svg).unwrap();
+    let target = artifact(name);
+    let _ = std::fs::remove_file(&target);
+    let mut command = Command::new(chromium());
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        &format!("--screenshot={target}"),
+        &format!("--window-size=1200,{height}"),
+        &format!("file://{source}"),
+    ]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("chromium runs"))
+        .await
+        .unwrap();
+    let png = std::fs::read(&target)
+        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&output.stderr)));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    // The width and height stored in the PNG's header: the drawing's own size.
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 1200);
+}

@@ -38,6 +38,7 @@ mod kept_counts;
 mod languages;
 mod ledger;
 mod limits;
+mod lists;
 mod live;
 mod logins;
 mod look_back;

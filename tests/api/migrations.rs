@@ -6,13 +6,14 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "department",
     "inspection",
     "category",
     "finding",
     "measure",
     "target",
+    "stage",
     "regulation",
     "finding_regulation",
     "progress_entry",

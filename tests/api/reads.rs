@@ -390,6 +390,13 @@ async fn arrange_unlike(app: &TestApp) {
          created_at = '2025-12-31T00:00:00Z' WHERE id = (SELECT MAX(id) FROM finding)",
     )
     .await;
+    // A stage (阶段目标) on one long-term finding, the others none.
+    app.sql(
+        "INSERT INTO stage (finding_id, ordinal, content, target_on, version, created_at, updated_at) \
+         VALUES ((SELECT MIN(id) FROM finding WHERE rectification_type = 'long_term'), 1, '第一阶段', \
+         '2021-06-30', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+    )
+    .await;
     let created = app
         .data(
             &admin,

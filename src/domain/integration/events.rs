@@ -57,7 +57,7 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
     let referred = || finding_of(&event.after).or_else(|| finding_of(&event.before));
     match event.entity_type.as_str() {
         "finding" => Some((FINDING_CHANGED, event.entity_id.parse().ok())),
-        "measure" | "target" | "progress_entry" | "recheck" | "relapse" => {
+        "measure" | "target" | "stage" | "progress_entry" | "recheck" | "relapse" => {
             referred().map(|id| (FINDING_CHANGED, Some(id)))
         }
         "warning_crossing" => Some((WARNING_RAISED, referred())),

@@ -9,6 +9,7 @@ pub mod columns;
 pub mod finding_list;
 pub mod kept;
 pub mod listing;
+pub mod lists;
 pub mod measure_list;
 pub mod page;
 pub mod relations;

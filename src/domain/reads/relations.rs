@@ -171,6 +171,21 @@ pub async fn targets_of_findings(
         .await?)
 }
 
+/// The (not archived) stages of these findings, in order.
+pub async fn stages_of_findings(
+    db: &impl ConnectionTrait,
+    findings: impl IntoIterator<Item = i32>,
+) -> AppResult<Vec<entity::stage::Model>> {
+    use entity::stage;
+    Ok(stage::Entity::find()
+        .filter(stage::Column::FindingId.is_in(padded(findings)))
+        .filter(stage::Column::ArchivedAt.is_null())
+        .order_by_asc(stage::Column::FindingId)
+        .order_by_asc(stage::Column::Ordinal)
+        .all(db)
+        .await?)
+}
+
 /// The evidence attached to these ledger entries (never archived: the ledger is append-only).
 pub async fn evidence_of_entries(
     db: &impl ConnectionTrait,

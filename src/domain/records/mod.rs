@@ -13,5 +13,6 @@ pub mod measure;
 pub mod ordinal;
 pub mod progress;
 pub mod regulation;
+pub mod stage;
 pub mod target;
 pub mod text;
