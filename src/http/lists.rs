@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::query::Query;
-use super::rest::{ErrorBody, Id, Identified, RecordId};
+use super::rest::{ErrorBody, Id, Identified};
 use crate::domain::reads::lists::{
     Plan, problems, responsibilities, roadmap, tasks, timetable, unknown_list,
 };
@@ -115,7 +115,7 @@ pub struct ListParams {
 pub async fn list_file(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
     Named(list): Named,
     Query(params): Query<ListParams>,
 ) -> AppResult<Response> {
@@ -192,7 +192,7 @@ pub async fn list_file(
     get,
     path = "/api/v1/inspections/{id}/roadmap.svg",
     tag = "lists",
-    params(RecordId),
+    params(Id),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The road map as SVG", content_type = "image/svg+xml"),
@@ -203,7 +203,7 @@ pub async fn list_file(
 pub async fn roadmap_svg(
     State(state): State<AppState>,
     Identified(caller): Identified,
-    Id(id): Id,
+    Id { id }: Id,
 ) -> AppResult<Response> {
     let plan = Plan::load(
         &state.db,
