@@ -450,3 +450,8 @@ parse-other = the GraphQL document cannot be parsed
 # A selection that does not fit the field's type.
 selection-on-leaf = the field "{ $field }" is a "{ $typename }": nothing can be selected inside it
 selection-missing = the field "{ $field }" is a "{ $typename }": select some of its fields
+
+metrics-token-required = /metrics needs a token: send it as a Bearer token in the Authorization header
+config-metrics-token-twice = set RECTRACK_METRICS_TOKEN or RECTRACK_METRICS_TOKEN_FILE, not both
+config-metrics-token-file = cannot read RECTRACK_METRICS_TOKEN_FILE { $path }: { $error }
+config-metrics-token-empty = the /metrics token must not be empty

@@ -450,3 +450,8 @@ parse-other = GraphQL 文档无法解析
 # A selection that does not fit the field's type.
 selection-on-leaf = 字段“{ $field }”的值是“{ $typename }”，不能再选择其中的字段
 selection-missing = 字段“{ $field }”是“{ $typename }”，须选择其中的字段
+
+metrics-token-required = 访问 /metrics 需要令牌：请在 Authorization 头中提供 Bearer 令牌
+config-metrics-token-twice = RECTRACK_METRICS_TOKEN 与 RECTRACK_METRICS_TOKEN_FILE 只能设置其中一个
+config-metrics-token-file = 无法读取 RECTRACK_METRICS_TOKEN_FILE { $path }：{ $error }
+config-metrics-token-empty = /metrics 的令牌不能为空

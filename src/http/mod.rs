@@ -44,16 +44,37 @@ pub(crate) fn refuse(code: &'static str, message: &str) -> axum::response::Respo
     AppError::request(code, message).graphql_response()
 }
 
+/// Counts and times each request by its route's template (`/api/v1/findings/{id}`, not the
+/// address asked: the label set stays bounded), with the SQL statements it ran.
 async fn count_requests(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let response = next.run(request).await;
-    state
-        .requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let (response, statements) = crate::metrics::counting_statements(next.run(request)).await;
+    state.metrics.http_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+        statements,
+    );
     response
+}
+
+/// `/metrics` alone, for its own address (`RECTRACK_METRICS_BIND`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .fallback(no_route)
+        .with_state(state)
 }
 
 /// Serves the request with messages in the language its `Accept-Language` prefers (Chinese by
@@ -117,10 +138,13 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
         // Inside authentication: keys are per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
-    let router = Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/readyz", get(health::readyz));
+    if state.config.metrics_bind.is_none() {
+        router = router.route("/metrics", get(metrics::metrics));
+    }
+    let router = router
         .route("/api/v1/openapi.json", get(docs::openapi))
         .route("/api/v1/docs", get(docs::page))
         .route("/graphql/assets/{name}", get(graphiql::asset))
