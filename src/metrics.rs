@@ -234,11 +234,6 @@ impl Metrics {
         });
     }
 
-    /// Crossings raised so far by a sweep still running (its progress between pages).
-    pub fn sweep_raised(&self, raised: usize) {
-        self.record(|| counter!(SWEEP_CROSSINGS).increment(raised as u64));
-    }
-
     /// A backup finished at `at` (the backup's own clock): [`BACKUP_AGE`] counts from it.
     pub fn backup_finished(&self, at: SystemTime) {
         let secs = at

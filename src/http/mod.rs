@@ -51,11 +51,15 @@ async fn count_requests(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    // Parameters written `:id`, not `{id}`: braces inside a label value are valid Prometheus
+    // text, but some of its parsers (prometheus-parse among them) drop such a line.
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
+        .map_or_else(
+            || "unmatched".to_owned(),
+            |p| p.as_str().replace('{', ":").replace('}', ""),
+        );
     let method = request.method().as_str().to_owned();
     let started = std::time::Instant::now();
     let (response, statements) = crate::metrics::counting_statements(next.run(request)).await;
