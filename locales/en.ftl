@@ -455,3 +455,4 @@ metrics-token-required = /metrics needs a token: send it as a Bearer token in th
 config-metrics-token-twice = set RECTRACK_METRICS_TOKEN or RECTRACK_METRICS_TOKEN_FILE, not both
 config-metrics-token-file = cannot read RECTRACK_METRICS_TOKEN_FILE { $path }: { $error }
 config-metrics-token-empty = the /metrics token must not be empty
+config-otlp-not-built = RECTRACK_OTLP_ENDPOINT is set but this build has no otel feature (cargo build --release --features otel)

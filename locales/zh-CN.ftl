@@ -455,3 +455,4 @@ metrics-token-required = 访问 /metrics 需要令牌：请在 Authorization 头
 config-metrics-token-twice = RECTRACK_METRICS_TOKEN 与 RECTRACK_METRICS_TOKEN_FILE 只能设置其中一个
 config-metrics-token-file = 无法读取 RECTRACK_METRICS_TOKEN_FILE { $path }：{ $error }
 config-metrics-token-empty = /metrics 的令牌不能为空
+config-otlp-not-built = 设置了 RECTRACK_OTLP_ENDPOINT，但本程序构建时未启用 otel 功能（cargo build --release --features otel）

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
-use tracing_subscriber::EnvFilter;
 
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
@@ -161,13 +160,14 @@ pub fn main() -> ExitCode {
     };
     // A SQLite file this command is about to create, to be removed if the command fails.
     let created = sqlite_file(&cli.config.database_url).filter(|file| !file.exists());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Held until the process ends: dropping it sends the traces still batched.
+    let _telemetry = match crate::telemetry::init(cli.config.otlp_endpoint.as_deref()) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("{err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -95,6 +95,11 @@ pub struct Config {
     #[arg(long, env = "RECTRACK_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// OpenTelemetry collector to export traces to over OTLP/HTTP (`http://host:4318`); needs
+    /// a build with the `otel` feature.
+    #[arg(long, env = "RECTRACK_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+
     /// `development` or `production`.
     #[arg(
         long = "env",
@@ -759,6 +764,10 @@ impl Config {
         anyhow::ensure!(
             self.jwt.jwt_secret.is_none() || self.jwt.jwt_secret_file.is_none(),
             t!("config-jwt-secret-twice")
+        );
+        anyhow::ensure!(
+            cfg!(feature = "otel") || self.otlp_endpoint.is_none(),
+            t!("config-otlp-not-built")
         );
         anyhow::ensure!(
             self.metrics_token.is_none() || self.metrics_token_file.is_none(),

@@ -33,3 +33,4 @@ pub mod seed;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;
+pub mod telemetry;

@@ -138,6 +138,10 @@ impl Served {
             }
         };
         let (name, kind) = operation_of(&mut request);
+        // The request's span (its log lines and its trace) names the operation.
+        if let Some(name) = &name {
+            tracing::Span::current().record("operation", name.as_str());
+        }
         let mut response = caught::answer(self.run.execute(request)).await;
         limits::code_errors(&mut response);
         self.observe(name, kind, started, &response);

@@ -167,13 +167,18 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!(
+                let span = tracing::info_span!(
                     "request",
                     method = %request.method(),
                     path = %request.uri().path(),
                     request_id = %id,
                     caller = tracing::field::Empty,
-                )
+                    role = tracing::field::Empty,
+                    operation = tracing::field::Empty,
+                    trace_id = tracing::field::Empty,
+                );
+                crate::telemetry::record_trace_id(&span);
+                span
             }),
         )
         .layer(from_fn_with_state(state.clone(), count_requests))
