@@ -4,6 +4,7 @@
 //! is exported over OTLP/HTTP, and each request's log lines carry its `trace_id`.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -27,13 +28,23 @@ impl Drop for Guard {
 pub fn init(otlp_endpoint: Option<&str>) -> anyhow::Result<Guard> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info"));
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter);
     #[cfg(feature = "otel")]
     {
+        use tracing::level_filters::LevelFilter;
         let provider = otlp_endpoint.map(otel::provider).transpose()?;
-        let traces = provider.as_ref().map(otel::layer);
+        // Traces have their own filter: the log filter (`RUST_LOG`) would drop sea-orm's
+        // statement spans, which logs have no use for.
+        let spans = tracing_subscriber::filter::Targets::new()
+            .with_target("rectrack", LevelFilter::INFO)
+            .with_target("tower_http", LevelFilter::INFO)
+            .with_target("sea_orm", LevelFilter::INFO);
+        let traces = provider
+            .as_ref()
+            .map(|provider| otel::layer(provider).with_filter(spans));
         tracing_subscriber::registry()
-            .with(filter)
             .with(logs)
             .with(traces)
             .try_init()?;
@@ -43,10 +54,7 @@ pub fn init(otlp_endpoint: Option<&str>) -> anyhow::Result<Guard> {
     {
         // `Config::validate` refuses an endpoint this build cannot export to.
         let _ = otlp_endpoint;
-        tracing_subscriber::registry()
-            .with(filter)
-            .with(logs)
-            .try_init()?;
+        tracing_subscriber::registry().with(logs).try_init()?;
         Ok(Guard {})
     }
 }
