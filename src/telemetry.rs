@@ -41,9 +41,12 @@ pub fn init(otlp_endpoint: Option<&str>) -> anyhow::Result<Guard> {
             .with_target("rectrack", LevelFilter::INFO)
             .with_target("tower_http", LevelFilter::INFO)
             .with_target("sea_orm", LevelFilter::INFO);
-        let traces = provider
-            .as_ref()
-            .map(|provider| otel::layer(provider).with_filter(spans));
+        let traces = provider.as_ref().map(|provider| {
+            use opentelemetry::trace::TracerProvider;
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("rectrack"))
+                .with_filter(spans)
+        });
         tracing_subscriber::registry()
             .with(logs)
             .with(traces)
@@ -78,7 +81,6 @@ pub fn record_trace_id(span: &tracing::Span) {
 
 #[cfg(feature = "otel")]
 mod otel {
-    use opentelemetry::trace::TracerProvider;
     use opentelemetry_otlp::{Protocol, WithExportConfig};
     use opentelemetry_sdk::Resource;
     use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -104,14 +106,5 @@ mod otel {
             .with_resource(Resource::builder().with_service_name("rectrack").build())
             .with_batch_exporter(exporter)
             .build())
-    }
-
-    pub fn layer<S>(
-        provider: &SdkTracerProvider,
-    ) -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>
-    where
-        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    {
-        tracing_opentelemetry::layer().with_tracer(provider.tracer("rectrack"))
     }
 }
