@@ -154,8 +154,9 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
         .route("/graphql/assets/{name}", get(graphiql::asset))
         .merge(api)
         .fallback(no_route)
-        // Outermost last: ids are set first, then counted and traced, then time-limited (a
-        // backstop: GraphQL ends its own operations at the configured timeout with a JSON error).
+        // Outermost last: ids are set first, then counted, rate-limited, traced, then
+        // time-limited (a backstop: GraphQL ends its own operations at the configured timeout
+        // with a JSON error).
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             state.config.request_timeout + Duration::from_secs(5),
@@ -181,8 +182,9 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
                 span
             }),
         )
-        .layer(from_fn_with_state(state.clone(), count_requests))
         .layer(from_fn_with_state(state.clone(), guard::rate))
+        // Outside the rate limits: a request they refuse is counted too (status 429).
+        .layer(from_fn_with_state(state.clone(), count_requests))
         .layer(axum::middleware::from_fn(guard::headers))
         .layer(axum::middleware::from_fn(language))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -436,3 +436,34 @@ async fn a_token_file_and_an_address_of_its_own() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn requests_the_rate_limits_refuse_are_counted() {
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        SECRET,
+        "--rate-anonymous-per-minute",
+        "1",
+        "--rate-anonymous-burst",
+        "1",
+    ])
+    .await;
+    let query = "query Hello { __typename }";
+    let (first, _) = app.gql_op(None, query, "Hello", json!({})).await;
+    assert_eq!(first, 200);
+    let (second, body) = app.gql_op(None, query, "Hello", json!({})).await;
+    assert_eq!(second, 429, "{body}");
+    let m = scrape(&app.address, None).await;
+    let post = |status| {
+        [
+            ("route", "/graphql"),
+            ("method", "POST"),
+            ("status", status),
+        ]
+    };
+    assert_eq!(value(&m, "rectrack_http_requests_total", &post("200")), 1.0);
+    assert_eq!(value(&m, "rectrack_http_requests_total", &post("429")), 1.0);
+    // Refused before GraphQL: one operation ran.
+    let hello = [("operation", "Hello"), ("type", "query")];
+    assert_eq!(value(&m, "rectrack_graphql_operations_total", &hello), 1.0);
+}
