@@ -467,3 +467,25 @@ async fn requests_the_rate_limits_refuse_are_counted() {
     let hello = [("operation", "Hello"), ("type", "query")];
     assert_eq!(value(&m, "rectrack_graphql_operations_total", &hello), 1.0);
 }
+
+/// A build without the `otel` feature cannot export traces: an endpoint set is refused at
+/// start-up, naming the feature, rather than ignored.
+#[cfg(not(feature = "otel"))]
+#[tokio::test]
+async fn an_otlp_endpoint_without_the_feature_is_refused() {
+    let db = TestDb::new().await;
+    let cfg = config(
+        &db,
+        &[
+            "--jwt-secret",
+            SECRET,
+            "--otlp-endpoint",
+            "http://127.0.0.1:4318",
+        ],
+    );
+    let err = rectrack::startup::Application::build(cfg)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("--features otel"), "{err}");
+}
