@@ -11,11 +11,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
-use tracing_subscriber::EnvFilter;
 
 use crate::auth::keys::Keys;
 use crate::auth::token::{self, NewToken};
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::config_file::{self, Layer};
 use crate::domain::Acting;
 use crate::report::render::{Document, Format, render};
@@ -227,7 +226,15 @@ pub fn main() -> ExitCode {
         .then(|| layer.report(&Cli::command(), &matches, language));
     // A SQLite file this command is about to create, to be removed if the command fails.
     let created = sqlite_file(&cli.config.database_url).filter(|file| !file.exists());
-    init_logs(cli.config.log_format);
+    // Held until the process ends: dropping it sends the traces still batched.
+    let _telemetry =
+        match crate::telemetry::init(cli.config.log_format, cli.config.otlp_endpoint.as_deref()) {
+            Ok(guard) => guard,
+            Err(err) => {
+                eprintln!("{err:#}");
+                return ExitCode::FAILURE;
+            }
+        };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -263,32 +270,6 @@ pub fn main() -> ExitCode {
         remove_database(&file);
     }
     code
-}
-
-/// Logs to standard error, filtered by `RUST_LOG`, as text or JSON. One layer on the registry,
-/// so that others (a trace exporter) can stand beside it.
-fn init_logs(format: LogFormat) {
-    use tracing_subscriber::Layer;
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("rectrack=info,tower_http=info"));
-    let lines = match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .boxed(),
-        // One object a line; the spans a line was logged in (the request's, with its
-        // `request_id`, first) ride along, so a collector can gather a request's lines.
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(false)
-            .with_span_list(true)
-            .with_writer(std::io::stderr)
-            .boxed(),
-    };
-    tracing_subscriber::registry()
-        .with(lines.with_filter(filter))
-        .init();
 }
 
 /// The file of a SQLite database URL (`sqlite://rectrack.db?mode=rwc` → `rectrack.db`);

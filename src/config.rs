@@ -114,6 +114,29 @@ pub struct Config {
     )]
     pub log_format: LogFormat,
 
+    /// Bearer token `/metrics` asks for (`Authorization: Bearer ...`); unset, it is open.
+    #[arg(
+        long,
+        env = "RECTRACK_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<Secret>,
+
+    /// File holding the `/metrics` bearer token (instead of `RECTRACK_METRICS_TOKEN`).
+    #[arg(long, env = "RECTRACK_METRICS_TOKEN_FILE", global = true)]
+    pub metrics_token_file: Option<PathBuf>,
+
+    /// An address of its own for `/metrics` (then not served on `RECTRACK_BIND`); port 0
+    /// picks a free port.
+    #[arg(long, env = "RECTRACK_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// OpenTelemetry collector to export traces to over OTLP/HTTP (`http://host:4318`); needs
+    /// a build with the `otel` feature.
+    #[arg(long, env = "RECTRACK_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+
     /// Most database connections held open.
     #[arg(
         long,
@@ -727,6 +750,29 @@ impl Config {
         self.database_url.starts_with("sqlite:")
     }
 
+    /// The `/metrics` bearer token, from the setting or its file (trailing newline dropped).
+    pub fn metrics_token(&self) -> anyhow::Result<Option<Secret>> {
+        if let Some(path) = &self.metrics_token_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    t!(
+                        "config-metrics-token-file",
+                        path = path.display().to_string(),
+                        error = e.to_string()
+                    )
+                )
+            })?;
+            let token = text.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!token.is_empty(), t!("config-metrics-token-empty"));
+            return Ok(Some(Secret::new(token)));
+        }
+        if let Some(token) = &self.metrics_token {
+            anyhow::ensure!(!token.expose().is_empty(), t!("config-metrics-token-empty"));
+        }
+        Ok(self.metrics_token.clone())
+    }
+
     /// Checks what clap cannot: relations between settings. The messages name the setting
     /// (an operator's word) in a sentence of the current language.
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -741,6 +787,14 @@ impl Config {
         anyhow::ensure!(
             self.jwt.jwt_secret.is_none() || self.jwt.jwt_secret_file.is_none(),
             t!("config-jwt-secret-twice")
+        );
+        anyhow::ensure!(
+            cfg!(feature = "otel") || self.otlp_endpoint.is_none(),
+            t!("config-otlp-not-built")
+        );
+        anyhow::ensure!(
+            self.metrics_token.is_none() || self.metrics_token_file.is_none(),
+            t!("config-metrics-token-twice")
         );
         anyhow::ensure!(
             self.warning_yellow_days <= self.warning_green_days,

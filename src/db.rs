@@ -59,6 +59,7 @@ pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
     capture::register(&counter, log.clone());
     db.set_metric_callback(move |info| {
         seen.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::count_statement();
         log.record(info.statement);
         tracing::trace!(target: "rectrack::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
     });

@@ -7,6 +7,7 @@
 //! - [`graphql`]: the GraphQL schema, split by domain.
 //! - [`domain`]: the rules both APIs share.
 //! - [`audit`]: the hash-chained audit trail.
+//! - [`metrics`]: the metrics served at `/metrics`, one registry per server.
 //! - [`seed`]: the demo data from the real bulletin.
 //! - [`error`]: the one error type, [`error::AppError`].
 
@@ -27,8 +28,10 @@ pub mod graphql;
 pub mod http;
 pub mod ledger_file;
 pub mod live;
+pub mod metrics;
 pub mod report;
 pub mod seed;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;
+pub mod telemetry;

@@ -14,6 +14,8 @@ use crate::{db, evidence, graphql, http, live, seed};
 
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` on an address of its own (`RECTRACK_METRICS_BIND`), when set.
+    metrics: Option<(TcpListener, axum::Router)>,
     router: axum::Router,
     address: SocketAddr,
     state: AppState,
@@ -39,6 +41,9 @@ impl Application {
             }
         }
         let keys = Arc::new(Keys::load(&config.jwt, config.environment)?);
+        let metrics_token = config.metrics_token()?;
+        // One registry per server (see crate::metrics).
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let config = Arc::new(config);
         let evidence = evidence::Store::new(
             &config.data_dir,
@@ -63,7 +68,7 @@ impl Application {
         let bus = live::Bus::start(background.clone(), config.live.events_poll)
             .await
             .map_err(|e| anyhow::anyhow!("reading the event outbox: {}", e.message()))?;
-        live::start(background, config.clone(), &bus)?;
+        live::start(background, config.clone(), &bus, metrics.clone())?;
         let documents = graphql::documents::Documents::load(
             config.graphql.graphql_documents.as_deref(),
             config.graphql.graphql_trusted_only,
@@ -80,8 +85,9 @@ impl Application {
             config.clone(),
             keys.clone(),
             evidence.clone(),
-            bus,
+            bus.clone(),
             documents,
+            metrics.clone(),
         );
         let state = AppState::new(crate::state::State {
             db,
@@ -90,7 +96,9 @@ impl Application {
             evidence,
             openapi: Arc::new(openapi),
             sql_statements,
-            requests: Default::default(),
+            metrics,
+            metrics_token,
+            bus,
             schema,
             limits: http::guard::Limits::new(&config),
             sockets: Default::default(),
@@ -102,8 +110,18 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let router = http::router(state.clone(), rest_routes);
+        let metrics = match config.metrics_bind {
+            Some(bind) => Some((
+                TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot listen on {bind} (RECTRACK_METRICS_BIND)"))?,
+                http::metrics_router(state.clone()),
+            )),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics,
             router,
             address,
             state,
@@ -118,12 +136,27 @@ impl Application {
         self.address.port()
     }
 
+    /// Where `/metrics` is served when it has an address of its own.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
     /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((listener, router)) = self.metrics {
+            // Ends with the process; a scrape in flight at shutdown may be cut.
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            });
+        }
         // The client's address is known to the rate limits.
         let service = self
             .router

@@ -38,8 +38,12 @@ pub struct State {
     pub evidence: crate::evidence::Store,
     /// SQL statements run since start-up (served at `/metrics`).
     pub sql_statements: Arc<AtomicU64>,
-    /// Requests answered since start-up, by outcome (served at `/metrics`).
-    pub requests: Arc<AtomicU64>,
+    /// This server's metrics registry (served at `/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The bearer token `/metrics` asks for, when set.
+    pub metrics_token: Option<crate::config::Secret>,
+    /// The event fan-out (its pool and cursor are sampled at `/metrics`).
+    pub bus: crate::live::Bus,
     /// The REST API's OpenAPI document.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// The executable GraphQL schema (built once; it holds its own handles to the above).

@@ -106,6 +106,10 @@ pub struct Served {
     /// How long a query or mutation sent over a socket may take, checks included: the
     /// request timeout HTTP requests have (subscriptions live on; their checks do not).
     timeout: std::time::Duration,
+    /// Operations counted and timed by name and type, errors by code.
+    metrics: Arc<crate::metrics::Metrics>,
+    /// Subscriptions running now (each stream holds one count until dropped).
+    subscriptions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Served {
@@ -125,14 +129,48 @@ impl Served {
 
     /// Parses once, checks on the checking copy, and runs on the other.
     pub async fn execute(&self, request: Request) -> Response {
+        let started = std::time::Instant::now();
+        let asked = request.operation_name.clone();
         let identified = introspection::identified(&request.data);
-        let request = match self.checked(request, identified).await {
+        let mut request = match self.checked(request, identified).await {
             Ok(request) => request,
-            Err(refused) => return refused,
+            Err(refused) => {
+                // Refused before it ran: its type is not known (it may not even parse).
+                self.observe(asked, "unknown", started, &refused);
+                return refused;
+            }
         };
+        let (name, kind) = operation_of(&mut request);
+        // The request's span (its log lines and its trace) names the operation.
+        if let Some(name) = &name {
+            tracing::Span::current().record("operation", name.as_str());
+        }
         let mut response = caught::answer(self.run.execute(request)).await;
         limits::code_errors(&mut response);
+        self.observe(name, kind, started, &response);
         response
+    }
+
+    /// Subscriptions running now (sampled at `/metrics`).
+    pub fn subscriptions_open(&self) -> usize {
+        self.subscriptions
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn observe(
+        &self,
+        name: Option<String>,
+        kind: &'static str,
+        started: std::time::Instant,
+        response: &Response,
+    ) {
+        let label = self.metrics.operation_label(name.as_deref());
+        self.metrics.graphql_operation(
+            &label,
+            kind,
+            Some(started.elapsed()),
+            response.errors.iter().map(error_code),
+        );
     }
 
     /// Finds the document (a text, or one named by id), parses it once and checks it on the
@@ -220,12 +258,30 @@ impl Executor for Served {
                         })
                     });
                     let mut first = subscription;
+                    // Counted as running from here until the stream is dropped; its events'
+                    // errors are counted by code as they come.
+                    let watch = subscription.then(|| {
+                        let (name, kind) = operation_of(&mut request);
+                        let label = this.metrics.operation_label(name.as_deref());
+                        this.metrics
+                            .graphql_operation(&label, kind, None, std::iter::empty());
+                        Running::start(&this, label)
+                    });
                     let answers = caught::answers(this.run.execute_stream_with_session_data(
                         request,
                         session_data.unwrap_or_default(),
                     ))
                     .map(move |mut response| {
                         limits::code_errors(&mut response);
+                        if let Some(watch) = &watch {
+                            for error in &response.errors {
+                                watch.metrics.graphql_error(
+                                    &watch.label,
+                                    "subscription",
+                                    error_code(error),
+                                );
+                            }
+                        }
                         // A subscription that fails as it starts (an argument refused, no
                         // caller) never ran: the protocol's `error`, not a result.
                         if std::mem::take(&mut first)
@@ -256,6 +312,64 @@ impl Executor for Served {
         })
         .flatten()
         .boxed()
+    }
+}
+
+/// The operation a parsed request runs: its name (the one asked for, or the document's only
+/// operation's) and type. Parsing is done already (`checked`), so this reads, never parses.
+fn operation_of(request: &mut Request) -> (Option<String>, &'static str) {
+    use async_graphql::parser::types::OperationType;
+    let asked = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return (asked, "unknown");
+    };
+    let found = document
+        .operations
+        .iter()
+        .find(|(name, _)| asked.is_none() || name.map(|n| n.as_str()) == asked.as_deref());
+    let Some((name, op)) = found else {
+        return (asked, "unknown");
+    };
+    let kind = match op.node.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    (name.map(|n| n.to_string()), kind)
+}
+
+/// An error's `extensions.code` (every answered error has one: `limits::code_errors`).
+fn error_code(error: &async_graphql::ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "UNKNOWN",
+    }
+}
+
+/// One subscription running, counted in [`Served::subscriptions_open`] until dropped.
+struct Running {
+    metrics: Arc<crate::metrics::Metrics>,
+    label: String,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Running {
+    fn start(served: &Served, label: String) -> Self {
+        served
+            .subscriptions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self {
+            metrics: served.metrics.clone(),
+            label,
+            count: served.subscriptions.clone(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.count
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -301,6 +415,7 @@ pub fn build_schema(
     evidence: crate::evidence::Store,
     bus: crate::live::Bus,
     documents: documents::Documents,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> Served {
     let limits = &config.graphql;
     let bounds = bounds::Bounds::new(limits);
@@ -344,6 +459,8 @@ pub fn build_schema(
         introspection: config.introspection(),
         suggestions: !config.is_production(),
         timeout: config.request_timeout,
+        metrics,
+        subscriptions: Default::default(),
     }
 }
 

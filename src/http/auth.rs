@@ -24,7 +24,9 @@ pub async fn authenticate(
     match resolve(&state, request.headers()).await {
         Ok(caller) => {
             if let Some(identity) = caller.identity() {
-                tracing::Span::current().record("caller", identity.sub.as_str());
+                let span = tracing::Span::current();
+                span.record("caller", identity.sub.as_str());
+                span.record("role", tracing::field::debug(identity.role));
             }
             request.extensions_mut().insert(caller);
             next.run(request).await

@@ -45,16 +45,41 @@ pub(crate) fn refuse(code: &'static str, message: &str) -> axum::response::Respo
     AppError::request(code, message).graphql_response()
 }
 
+/// Counts and times each request by its route's template (`/api/v1/findings/{id}`, not the
+/// address asked: the label set stays bounded), with the SQL statements it ran.
 async fn count_requests(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let response = next.run(request).await;
-    state
-        .requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Parameters written `:id`, not `{id}`: braces inside a label value are valid Prometheus
+    // text, but some of its parsers (prometheus-parse among them) drop such a line.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(
+            || "unmatched".to_owned(),
+            |p| p.as_str().replace('{', ":").replace('}', ""),
+        );
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let (response, statements) = crate::metrics::counting_statements(next.run(request)).await;
+    state.metrics.http_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+        statements,
+    );
     response
+}
+
+/// `/metrics` alone, for its own address (`RECTRACK_METRICS_BIND`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .fallback(no_route)
+        .with_state(state)
 }
 
 /// Serves the request with messages in the language its `Accept-Language` prefers (Chinese by
@@ -118,17 +143,21 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
         // Inside authentication: keys are per caller.
         .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
-    let router = Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/readyz", get(health::readyz));
+    if state.config.metrics_bind.is_none() {
+        router = router.route("/metrics", get(metrics::metrics));
+    }
+    let router = router
         .route("/api/v1/openapi.json", get(docs::openapi))
         .route("/api/v1/docs", get(docs::page))
         .route("/graphql/assets/{name}", get(graphiql::asset))
         .merge(api)
         .fallback(no_route)
-        // Outermost last: ids are set first, then counted and traced, then time-limited (a
-        // backstop: GraphQL ends its own operations at the configured timeout with a JSON error).
+        // Outermost last: ids are set first, then counted, rate-limited, traced, then
+        // time-limited (a backstop: GraphQL ends its own operations at the configured timeout
+        // with a JSON error).
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             state.config.request_timeout + Duration::from_secs(5),
@@ -140,17 +169,23 @@ pub fn router(state: AppState, rest_routes: Router<AppState>) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!(
+                let span = tracing::info_span!(
                     "request",
                     method = %request.method(),
                     path = %request.uri().path(),
                     request_id = %id,
                     caller = tracing::field::Empty,
-                )
+                    role = tracing::field::Empty,
+                    operation = tracing::field::Empty,
+                    trace_id = tracing::field::Empty,
+                );
+                crate::telemetry::record_trace_id(&span);
+                span
             }),
         )
-        .layer(from_fn_with_state(state.clone(), count_requests))
         .layer(from_fn_with_state(state.clone(), guard::rate))
+        // Outside the rate limits: a request they refuse is counted too (status 429).
+        .layer(from_fn_with_state(state.clone(), count_requests))
         .layer(axum::middleware::from_fn(guard::headers))
         .layer(axum::middleware::from_fn(language))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -30,10 +30,11 @@ pub fn start(
     db: DatabaseConnection,
     config: Arc<crate::config::Config>,
     bus: &Bus,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<()> {
-    webhooks::start(db.clone(), config.clone(), bus.clone())?;
+    webhooks::start(db.clone(), config.clone(), bus.clone(), metrics.clone())?;
     if config.live.warning_alerts {
-        sweep::start(db.clone(), config.clone(), bus);
+        sweep::start(db.clone(), config.clone(), bus, metrics);
     }
     tokio::spawn(prune(db, config));
     Ok(())
@@ -143,6 +144,11 @@ impl Bus {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The newest event id the pump has handed on (the outbox lag is measured from it).
+    pub fn delivered(&self) -> i32 {
+        self.cursor.load(Ordering::Acquire)
     }
 
     /// Batches of events of `kinds` (all when empty) after `after` (from the outbox, as far as

@@ -29,18 +29,25 @@ const PAGE: u64 = 20;
 const RESTATE_EVERY: usize = 5_000;
 
 /// Starts the daily sweep and the per-change checks.
-pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: &super::Bus) {
-    tokio::spawn(daily(db.clone(), config.clone()));
+pub fn start(
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    bus: &super::Bus,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
+    tokio::spawn(daily(db.clone(), config.clone(), metrics));
     tokio::spawn(on_change(db, config, bus.follow(&[FINDING_CHANGED], None)));
 }
 
-async fn daily(db: DatabaseConnection, config: Arc<Config>) {
+async fn daily(db: DatabaseConnection, config: Arc<Config>, metrics: Arc<crate::metrics::Metrics>) {
     let mut swept: Option<NaiveDate> = None;
     loop {
         let today = config.timezone.today();
         if swept != Some(today) {
+            let started = std::time::Instant::now();
             match sweep(&db, &config).await {
                 Ok(raised) => {
+                    metrics.sweep_finished(started.elapsed(), raised);
                     tracing::info!(raised, "early-warning sweep done");
                     swept = Some(today);
                 }

@@ -71,7 +71,12 @@ impl Resolve for Guarded {
 }
 
 /// Starts the dispatcher and the sender.
-pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: super::Bus) -> anyhow::Result<()> {
+pub fn start(
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    bus: super::Bus,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(config.live.webhook_timeout)
         .connect_timeout(config.live.webhook_timeout)
@@ -89,7 +94,7 @@ pub fn start(db: DatabaseConnection, config: Arc<Config>, bus: super::Bus) -> an
         bus,
         queued.clone(),
     ));
-    tokio::spawn(send_loop(db, config, client, queued));
+    tokio::spawn(send_loop(db, config, client, queued, metrics));
     Ok(())
 }
 
@@ -128,6 +133,7 @@ async fn send_loop(
     config: Arc<Config>,
     client: reqwest::Client,
     queued: Arc<Notify>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
     let slots = Arc::new(Semaphore::new(PARALLEL));
     loop {
@@ -138,8 +144,11 @@ async fn send_loop(
                         return;
                     };
                     let (db, config, client) = (db.clone(), config.clone(), client.clone());
+                    let metrics = metrics.clone();
                     tokio::spawn(async move {
-                        if let Err(err) = attempt(&db, &config, &client, delivery, endpoint).await {
+                        let attempted =
+                            attempt(&db, &config, &client, delivery, endpoint, &metrics).await;
+                        if let Err(err) = attempted {
                             tracing::warn!(
                                 code = err.code(),
                                 message = err.message(),
@@ -174,6 +183,7 @@ async fn attempt(
     client: &reqwest::Client,
     delivery: webhook_delivery::Model,
     endpoint: webhook_endpoint::Model,
+    metrics: &crate::metrics::Metrics,
 ) -> AppResult<()> {
     // The URL as registered may no longer pass (a narrower allow-list, a row from before these
     // rules): checked again, and an address written in the URL is connected to without any
@@ -186,6 +196,7 @@ async fn attempt(
                 reason = err.message(),
                 "webhook receiver refused; not delivered"
             );
+            metrics.webhook_failed(endpoint.id);
             return delivery::record(db, config, &delivery, &endpoint, Outcome::NotDelivered).await;
         }
     };
@@ -212,5 +223,8 @@ async fn attempt(
             Outcome::NotDelivered
         }
     };
+    if !matches!(outcome, Outcome::Delivered(_)) {
+        metrics.webhook_failed(endpoint.id);
+    }
     delivery::record(db, config, &delivery, &endpoint, outcome).await
 }

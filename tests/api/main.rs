@@ -43,6 +43,7 @@ mod live;
 mod logins;
 mod look_back;
 mod messages;
+mod metrics;
 mod migrations;
 mod mutations;
 mod one_road;

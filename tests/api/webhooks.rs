@@ -250,14 +250,27 @@ async fn deliveries_are_signed_retried_through_failures_and_timeouts_and_logged(
     }
     assert_eq!(received.len(), 6, "two retries: {received:?}");
 
-    // The delivery log says the same, per delivery.
-    let log = app
-        .data(
-            &TestUser::admin(),
-            "{ webhookEndpoints { nodes { id consecutiveFailures deliveries { totalCount nodes { id messageId status attempts lastError lastStatus deliveredAt } } } } }",
-            json!({}),
-        )
-        .await;
+    // The delivery log says the same, per delivery, once the sender has recorded the last
+    // answer (the receiver sees a request before the sender writes down how it went).
+    let started = Instant::now();
+    let log = loop {
+        let log = app
+            .data(
+                &TestUser::admin(),
+                "{ webhookEndpoints { nodes { id consecutiveFailures deliveries { totalCount nodes { id messageId status attempts lastError lastStatus deliveredAt } } } } }",
+                json!({}),
+            )
+            .await;
+        let recorded = log["webhookEndpoints"]["nodes"][0]["deliveries"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "DELIVERED");
+        if recorded || started.elapsed() > Duration::from_secs(20) {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let node = &log["webhookEndpoints"]["nodes"][0];
     assert_eq!(node["id"], endpoint);
     assert_eq!(node["consecutiveFailures"], 0);

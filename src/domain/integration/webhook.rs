@@ -553,6 +553,26 @@ pub fn message_id(delivery: &webhook_delivery::Model) -> String {
 }
 
 /// Deliveries of endpoints that are enabled, due by `now` and pending, oldest first.
+/// Deliveries waiting to be sent, per endpoint id, at most [`QUEUED_ENDPOINTS`] endpoints
+/// (`/metrics`; served by the index on status and next attempt).
+pub async fn queued(db: &impl ConnectionTrait) -> AppResult<Vec<(i32, i64)>> {
+    use sea_orm::QuerySelect;
+    Ok(webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::EndpointId)
+        .column_as(webhook_delivery::Column::Id.count(), "queued")
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .group_by(webhook_delivery::Column::EndpointId)
+        .order_by_asc(webhook_delivery::Column::EndpointId)
+        .limit(QUEUED_ENDPOINTS)
+        .into_tuple::<(i32, i64)>()
+        .all(db)
+        .await?)
+}
+
+/// The most endpoints [`queued`] reports (a label each at `/metrics`).
+pub const QUEUED_ENDPOINTS: u64 = 1_000;
+
 pub async fn due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
