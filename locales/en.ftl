@@ -450,3 +450,24 @@ parse-other = the GraphQL document cannot be parsed
 # A selection that does not fit the field's type.
 selection-on-leaf = the field "{ $field }" is a "{ $typename }": nothing can be selected inside it
 selection-missing = the field "{ $field }" is a "{ $typename }": select some of its fields
+
+cli-need-backup = a backup
+backup-write = cannot write the backup file { $file }: { $detail } (no partial backup was left behind)
+backup-snapshot = cannot read the database snapshot: { $detail } (no partial backup was left behind)
+backup-evidence-missing = the evidence file { $file } cannot be read: { $detail } (no partial backup was left behind)
+backup-evidence-altered = the evidence file { $file } does not match its recorded SHA-256: it was altered (no partial backup was left behind)
+backup-done = backed up to { $file }: { $rows } rows, { $files } evidence files, the audit trail up to event { $event }, in { $seconds } s
+restore-refused = refusing to restore { $file }: { $problem }. Nothing was changed in the database or on disk
+restore-not-archive = it is not a complete backup file (truncated, or not a ZIP archive: { $detail })
+restore-no-manifest = the backup has no manifest.json
+restore-bad-manifest = the backup's manifest.json cannot be read ({ $detail })
+restore-format = the backup's format is version { $found }; this version restores format { $known } only
+restore-tables = the backup's tables ({ $found }) differ from this version's ({ $known }): restore it with the version that took it
+restore-columns = the backup's columns of table { $table } ({ $found }) differ from this version's ({ $known }): restore it with the version that took it
+restore-member-altered = the backup member { $member } does not match the SHA-256 in the manifest: it was altered
+restore-member-rows = the backup member { $member } has { $found } rows where the manifest says { $rows }
+restore-member-missing = the backup has no member { $member }
+restore-member-damaged = the backup member { $member } is damaged ({ $detail })
+restore-not-empty = the target database is not empty: table { $table } has { $rows } rows. A backup restores into an empty database only (a new one, or after rectrack migrate fresh); nothing was changed
+restore-bad-row = line { $line } of the backup member { $member } is not a row of its table; nothing was changed
+restore-done = restored from { $file } (a backup of a { $database } database taken at { $created }): { $rows } rows, { $files } evidence files; rectrack audit verify checks the audit trail

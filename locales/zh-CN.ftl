@@ -450,3 +450,24 @@ parse-other = GraphQL 文档无法解析
 # A selection that does not fit the field's type.
 selection-on-leaf = 字段“{ $field }”的值是“{ $typename }”，不能再选择其中的字段
 selection-missing = 字段“{ $field }”是“{ $typename }”，须选择其中的字段
+
+cli-need-backup = 备份
+backup-write = 无法写入备份文件 { $file }：{ $detail }（没有留下不完整的备份文件）
+backup-snapshot = 无法读取数据库快照：{ $detail }（没有留下不完整的备份文件）
+backup-evidence-missing = 证明材料文件 { $file } 无法读取：{ $detail }（没有留下不完整的备份文件）
+backup-evidence-altered = 证明材料文件 { $file } 的内容与其记录的 SHA-256 不符，已被改动（没有留下不完整的备份文件）
+backup-done = 已备份到 { $file }：{ $rows } 行数据，{ $files } 个证明材料文件，审计记录截至第 { $event } 条，用时 { $seconds } 秒
+restore-refused = 拒绝恢复 { $file }：{ $problem }。数据库和文件均未作任何修改
+restore-not-archive = 这不是完整的备份文件（文件被截断或不是 ZIP 格式：{ $detail }）
+restore-no-manifest = 备份文件中没有清单 manifest.json
+restore-bad-manifest = 备份清单 manifest.json 无法读取（{ $detail }）
+restore-format = 备份格式版本为 { $found }，本版本只能恢复格式 { $known }
+restore-tables = 备份中的表（{ $found }）与本版本的表（{ $known }）不一致：请用生成该备份的版本恢复
+restore-columns = 备份中表 { $table } 的列（{ $found }）与本版本（{ $known }）不一致：请用生成该备份的版本恢复
+restore-member-altered = 备份成员 { $member } 的 SHA-256 与清单不符，内容已被改动
+restore-member-rows = 备份成员 { $member } 有 { $found } 行，清单记载 { $rows } 行
+restore-member-missing = 备份文件中缺少成员 { $member }
+restore-member-damaged = 备份成员 { $member } 已损坏（{ $detail }）
+restore-not-empty = 目标数据库不是空的：表 { $table } 已有 { $rows } 行。只能恢复到空数据库（新建的数据库，或 rectrack migrate fresh 之后），未作任何修改
+restore-bad-row = 备份成员 { $member } 第 { $line } 行不是该表的一行数据，未作任何修改
+restore-done = 已从 { $file } 恢复（{ $database } 数据库于 { $created } 的备份）：{ $rows } 行数据，{ $files } 个证明材料文件；可用 rectrack audit verify 核对审计记录
