@@ -11,6 +11,7 @@ mod alerts;
 mod audit;
 mod authorization;
 mod automation;
+mod backup;
 mod bad_input;
 mod batching;
 mod browser;
