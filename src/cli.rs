@@ -404,6 +404,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dry_run,
                 as_new,
                 historical,
+                warnings: Some(crate::domain::workflow::warning::Thresholds::from_config(
+                    &config,
+                )),
             };
             let who = Acting::operator("import", config.timezone);
             let report = crate::domain::documents::ledger_import::import(
