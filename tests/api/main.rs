@@ -25,6 +25,7 @@ mod documents;
 mod escaping;
 mod evidence;
 mod faults;
+mod first_sweep;
 mod filters;
 mod generate;
 mod hardening;
