@@ -190,7 +190,8 @@ pub async fn record_many(
         .col_expr(audit_head::Column::LastHash, Expr::value(prev_hash))
         .col_expr(
             audit_head::Column::Events,
-            Expr::col(audit_head::Column::Events).add(i32::try_from(events.len()).unwrap_or(i32::MAX)),
+            Expr::col(audit_head::Column::Events)
+                .add(i32::try_from(events.len()).unwrap_or(i32::MAX)),
         )
         .filter(audit_head::Column::Id.eq(1))
         .filter(audit_head::Column::LastHash.eq(head.last_hash))

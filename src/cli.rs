@@ -496,7 +496,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let checked = crate::backup::restore::check(&file)?;
             let conn = connect(&config).await?;
             db::migrate(&conn).await?;
-            let manifest = crate::backup::restore::restore(&conn, &config.data_dir, checked).await?;
+            let manifest =
+                crate::backup::restore::restore(&conn, &config.data_dir, checked).await?;
             let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
             println!(
                 "{}",

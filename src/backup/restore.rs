@@ -43,19 +43,14 @@ pub fn check(file: &Path) -> anyhow::Result<Checked> {
             detail = err.to_string()
         ))
     })?;
-    let mut archive = ZipArchive::new(opened).map_err(|err| {
-        refused(
-            file,
-            t!("restore-not-archive", detail = err.to_string()),
-        )
-    })?;
+    let mut archive = ZipArchive::new(opened)
+        .map_err(|err| refused(file, t!("restore-not-archive", detail = err.to_string())))?;
     let manifest: Manifest = {
         let member = archive
             .by_name(MANIFEST)
             .map_err(|_| refused(file, t!("restore-no-manifest")))?;
-        serde_json::from_reader(member).map_err(|err| {
-            refused(file, t!("restore-bad-manifest", detail = err.to_string()))
-        })?
+        serde_json::from_reader(member)
+            .map_err(|err| refused(file, t!("restore-bad-manifest", detail = err.to_string())))?
     };
     if manifest.format != FORMAT {
         return Err(refused(
@@ -96,8 +91,8 @@ pub fn check(file: &Path) -> anyhow::Result<Checked> {
                 ),
             ));
         }
-        let (sha256, lines) = digest(&mut archive, &entry.member, true)
-            .map_err(|problem| refused(file, problem))?;
+        let (sha256, lines) =
+            digest(&mut archive, &entry.member, true).map_err(|problem| refused(file, problem))?;
         if sha256 != entry.sha256 {
             return Err(refused(
                 file,

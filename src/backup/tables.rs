@@ -103,7 +103,11 @@ pub fn all() -> Vec<Table> {
 impl Table {
     /// The statement reading every row, columns in the entity's order.
     pub fn select(&self) -> String {
-        let columns: Vec<String> = self.columns.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(c, _)| format!("\"{c}\""))
+            .collect();
         format!(
             "SELECT {} FROM \"{}\" ORDER BY {}",
             columns.join(", "),
@@ -125,7 +129,9 @@ pub fn encode(row: &QueryResult, columns: &[(&'static str, Kind)]) -> Result<Jso
         let value = match kind {
             Kind::Int => row.try_get_by_index::<Option<i32>>(index)?.map(Json::from),
             Kind::BigInt => row.try_get_by_index::<Option<i64>>(index)?.map(Json::from),
-            Kind::Text => row.try_get_by_index::<Option<String>>(index)?.map(Json::from),
+            Kind::Text => row
+                .try_get_by_index::<Option<String>>(index)?
+                .map(Json::from),
             Kind::Bool => row.try_get_by_index::<Option<bool>>(index)?.map(Json::from),
             Kind::Double => row.try_get_by_index::<Option<f64>>(index)?.map(Json::from),
             Kind::Date => row

@@ -118,7 +118,10 @@ async fn restore_and_check(file: &Path, target: &TestDb, data: &Path) -> Value {
         assert_eq!(rows, table["rows"].as_i64().unwrap(), "rows of {name}");
     }
     let head = count(&db, "SELECT last_event_id FROM audit_head").await;
-    assert_eq!(head, manifest["audit_head"]["last_event_id"].as_i64().unwrap());
+    assert_eq!(
+        head,
+        manifest["audit_head"]["last_event_id"].as_i64().unwrap()
+    );
     assert!(head > 0);
     db.close().await.ok();
     manifest
@@ -168,11 +171,7 @@ async fn a_backup_under_load_holds_every_write_acknowledged_before_it_and_restor
     let folder = Folder::new("load");
     let file = folder.file("under-load.zip");
     let before: Vec<String> = acknowledged.lock().unwrap().clone();
-    let (url, data, target) = (
-        app.test_db.url.clone(),
-        app.data_dir.clone(),
-        file.clone(),
-    );
+    let (url, data, target) = (app.test_db.url.clone(), app.data_dir.clone(), file.clone());
     let backup = tokio::task::spawn_blocking(move || {
         rectrack(&url, &data, &["backup", "-o", target.to_str().unwrap()])
     });
@@ -183,9 +182,20 @@ async fn a_backup_under_load_holds_every_write_acknowledged_before_it_and_restor
         written += writer.await.unwrap();
     }
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("已备份到"), "{}", text(&out.stdout));
-    assert!(written > before.len(), "writers kept writing during the backup");
-    assert_eq!(folder.files(), vec!["under-load.zip"], "no temporary file left");
+    assert!(
+        text(&out.stdout).contains("已备份到"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        written > before.len(),
+        "writers kept writing during the backup"
+    );
+    assert_eq!(
+        folder.files(),
+        vec!["under-load.zip"],
+        "no temporary file left"
+    );
 
     let target = TestDb::new().await;
     let restored_data = Folder::new("load-data");
@@ -201,7 +211,11 @@ async fn a_backup_under_load_holds_every_write_acknowledged_before_it_and_restor
     let db = target.connect().await;
     for id in &before {
         assert_eq!(
-            count(&db, &format!("SELECT COUNT(*) FROM finding WHERE id = {id}")).await,
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM finding WHERE id = {id}")
+            )
+            .await,
             1,
             "finding {id}, acknowledged before the backup began, is in it"
         );
@@ -342,8 +356,15 @@ async fn damaged_files_full_databases_and_unwritable_paths_are_refused_with_noth
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     let target = TestDb::new().await;
     let data = Folder::new("refusals-data");
-    let said = refused(&target.url, &data.0, &["restore", truncated.to_str().unwrap()]);
-    assert!(said.contains("拒绝恢复") && said.contains("不是完整的备份文件"), "{said}");
+    let said = refused(
+        &target.url,
+        &data.0,
+        &["restore", truncated.to_str().unwrap()],
+    );
+    assert!(
+        said.contains("拒绝恢复") && said.contains("不是完整的备份文件"),
+        "{said}"
+    );
     untouched(&target).await;
 
     // A row altered, its member otherwise sound: the manifest's hash names it.
@@ -351,7 +372,11 @@ async fn damaged_files_full_databases_and_unwritable_paths_are_refused_with_noth
     rewritten(&good, &altered, "tables/finding.jsonl", |content| {
         content.replacen("贯彻落实", "贯彻落寔", 1)
     });
-    let said = refused(&target.url, &data.0, &["restore", altered.to_str().unwrap()]);
+    let said = refused(
+        &target.url,
+        &data.0,
+        &["restore", altered.to_str().unwrap()],
+    );
     assert!(
         said.contains("tables/finding.jsonl") && said.contains("SHA-256 与清单不符"),
         "{said}"
@@ -363,7 +388,11 @@ async fn damaged_files_full_databases_and_unwritable_paths_are_refused_with_noth
     rewritten(&good, &shorter, "tables/measure.jsonl", |content| {
         content.split_once('\n').unwrap().1.to_owned()
     });
-    let said = refused(&target.url, &data.0, &["restore", shorter.to_str().unwrap()]);
+    let said = refused(
+        &target.url,
+        &data.0,
+        &["restore", shorter.to_str().unwrap()],
+    );
     assert!(said.contains("tables/measure.jsonl"), "{said}");
     untouched(&target).await;
 
@@ -372,7 +401,11 @@ async fn damaged_files_full_databases_and_unwritable_paths_are_refused_with_noth
     let mut damaged = bytes.clone();
     damaged[bytes.len() / 3] ^= 0x55;
     std::fs::write(&flipped, &damaged).unwrap();
-    let said = refused(&target.url, &data.0, &["restore", flipped.to_str().unwrap()]);
+    let said = refused(
+        &target.url,
+        &data.0,
+        &["restore", flipped.to_str().unwrap()],
+    );
     assert!(said.contains("拒绝恢复"), "{said}");
     untouched(&target).await;
     assert_eq!(
@@ -389,7 +422,10 @@ async fn damaged_files_full_databases_and_unwritable_paths_are_refused_with_noth
         &["restore", good.to_str().unwrap()],
     );
     assert!(said.contains("目标数据库不是空的"), "{said}");
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM finding").await, findings);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM finding").await,
+        findings
+    );
     let out = rectrack(
         &app.test_db.url,
         &app.data_dir,
@@ -466,7 +502,10 @@ async fn the_server_takes_scheduled_backups_and_keeps_the_newest() {
     };
     assert_eq!(taken[0], "notes.txt");
     assert_eq!(taken[1], "rectrack-20261103T000000Z.zip");
-    assert!(taken[2].starts_with("rectrack-20") && taken[2] > taken[1], "{taken:?}");
+    assert!(
+        taken[2].starts_with("rectrack-20") && taken[2] > taken[1],
+        "{taken:?}"
+    );
     // The new one is a whole backup of the running server.
     let target = TestDb::new().await;
     let data = Folder::new("schedule-data");

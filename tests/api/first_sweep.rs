@@ -37,13 +37,9 @@ async fn app() -> TestApp {
 }
 
 fn config(app: &TestApp) -> rectrack::config::Config {
-    rectrack::cli::Cli::try_parse_from([
-        "rectrack",
-        "--database-url",
-        app.test_db.url.as_str(),
-    ])
-    .unwrap()
-    .config
+    rectrack::cli::Cli::try_parse_from(["rectrack", "--database-url", app.test_db.url.as_str()])
+        .unwrap()
+        .config
 }
 
 async fn of_inspection(app: &TestApp, sql: &str, inspection: &str) -> i64 {
@@ -79,7 +75,12 @@ async fn a_historical_import_of_long_past_deadlines_alerts_nobody() {
             &TestUser::admin(),
             IMPORT_HISTORICAL,
             json!({"i": inspection, "file": null}),
-            &[("variables.file", "历史台账.csv", "text/csv", LEDGER.as_bytes())],
+            &[(
+                "variables.file",
+                "历史台账.csv",
+                "text/csv",
+                LEDGER.as_bytes(),
+            )],
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -111,7 +112,9 @@ async fn a_historical_import_of_long_past_deadlines_alerts_nobody() {
 
     // A sweep now (as every day) finds them recorded: nobody is alerted, now or later.
     let config = config(&app);
-    rectrack::live::sweep::sweep(&app.db, &config).await.unwrap();
+    rectrack::live::sweep::sweep(&app.db, &config)
+        .await
+        .unwrap();
     assert_eq!(of_inspection(&app, crossings, &inspection).await, subjects);
     assert_eq!(
         of_inspection(

@@ -61,11 +61,7 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
             referred().map(|id| (FINDING_CHANGED, Some(id)))
         }
         // A crossing recorded as history tells nobody (a historical import's).
-        "warning_crossing"
-            if event.action == crate::domain::workflow::alert::HISTORICAL =>
-        {
-            None
-        }
+        "warning_crossing" if event.action == crate::domain::workflow::alert::HISTORICAL => None,
         "warning_crossing" => Some((WARNING_RAISED, referred())),
         "report" => match event.action.as_str() {
             "report.submitted" => Some((REPORT_SUBMITTED, None)),

@@ -13,14 +13,14 @@ use entity::{finding, measure, notification, warning_crossing};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
+use crate::audit::Change;
 use crate::auth::Caller;
 use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::reads::scope;
-use crate::audit::Change;
 use crate::domain::workflow::warning::{Audience, Level, Thresholds, audience};
 use crate::domain::{Acting, reads::relations};
 use crate::error::{AppError, AppResult};
@@ -138,16 +138,18 @@ pub async fn raise_as(
     }
     let mut new: Vec<(&Subject, Level, warning_crossing::Model)> = Vec::new();
     for chunk in at_level.chunks(ROWS_PER_STATEMENT) {
-        let rows = chunk.iter().map(|(subject, level)| warning_crossing::ActiveModel {
-            id: NotSet,
-            subject_type: Set(subject.kind.to_owned()),
-            subject_id: Set(subject.id),
-            finding_id: Set(subject.finding_id),
-            level: Set(level.as_str().to_owned()),
-            deadline: Set(subject.deadline),
-            crossed_on: Set(thresholds.today),
-            created_at: Set(who.now()),
-        });
+        let rows = chunk
+            .iter()
+            .map(|(subject, level)| warning_crossing::ActiveModel {
+                id: NotSet,
+                subject_type: Set(subject.kind.to_owned()),
+                subject_id: Set(subject.id),
+                finding_id: Set(subject.finding_id),
+                level: Set(level.as_str().to_owned()),
+                deadline: Set(subject.deadline),
+                crossed_on: Set(thresholds.today),
+                created_at: Set(who.now()),
+            });
         // Whoever inserts a crossing first tells of it; everyone else finds it there. The
         // rows come back from the insert itself, only those it made.
         let mut insert = warning_crossing::Entity::insert_many(rows)
@@ -192,8 +194,7 @@ pub async fn raise_as(
                     Audience::ResponsibleLeader => subject.leader.clone(),
                     Audience::PrincipalLeader => principal.clone(),
                 };
-                let (title, body) =
-                    texts(subject, *level, *role, recipient.as_deref(), thresholds);
+                let (title, body) = texts(subject, *level, *role, recipient.as_deref(), thresholds);
                 notifications.push(notification::ActiveModel {
                     id: NotSet,
                     crossing_id: Set(crossing.id),

@@ -134,10 +134,9 @@ pub async fn import(
             && let Some(thresholds) = &options.warnings
         {
             let findings = touched_findings(&txn, events_before).await?;
-            let recorded = crate::domain::workflow::alert::record_historical(
-                &txn, who, thresholds, &findings,
-            )
-            .await?;
+            let recorded =
+                crate::domain::workflow::alert::record_historical(&txn, who, thresholds, &findings)
+                    .await?;
             tracing::info!(
                 findings = findings.len(),
                 recorded,
