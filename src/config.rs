@@ -160,6 +160,18 @@ pub struct Config {
     #[arg(long, env = "RECTRACK_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: std::path::PathBuf,
 
+    /// Directory the server writes scheduled backups to (`rectrack-<time>.zip`); unset, none.
+    #[arg(long, env = "RECTRACK_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<std::path::PathBuf>,
+
+    /// Time between scheduled backups (at least 1m).
+    #[arg(long, env = "RECTRACK_BACKUP_EVERY", default_value = "24h", value_parser = parse_duration, global = true)]
+    pub backup_every: Duration,
+
+    /// Scheduled backups kept in the directory; older ones are removed.
+    #[arg(long, env = "RECTRACK_BACKUP_KEEP", default_value_t = 7, global = true)]
+    pub backup_keep: usize,
+
     /// Largest evidence upload, in bytes (default 20 MiB); also caps a multipart request.
     #[arg(long, env = "RECTRACK_EVIDENCE_MAX_SIZE", default_value_t = 20 * 1024 * 1024, global = true)]
     pub evidence_max_size: usize,

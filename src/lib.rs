@@ -16,6 +16,7 @@
 pub mod i18n;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod config_file;

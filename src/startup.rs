@@ -69,6 +69,16 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("reading the event outbox: {}", e.message()))?;
         live::start(background, config.clone(), &bus, metrics.clone())?;
+        if config.backup_dir.is_some() {
+            // Its own connection, without the requests' statement time-out: a backup reads
+            // each table in one statement, inside one snapshot.
+            let mut long = (*config).clone();
+            long.request_timeout = std::time::Duration::from_secs(24 * 3600);
+            let db = db::connect_sized(&long, 2)
+                .await
+                .context("opening the backup connection")?;
+            crate::backup::schedule::start(db, &config, metrics.clone());
+        }
         let documents = graphql::documents::Documents::load(
             config.graphql.graphql_documents.as_deref(),
             config.graphql.graphql_trusted_only,

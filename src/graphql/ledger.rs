@@ -116,6 +116,9 @@ impl LedgerMutation {
             dry_run,
             as_new,
             historical,
+            warnings: Some(crate::domain::workflow::warning::Thresholds::from_config(
+                ctx.data_unchecked::<std::sync::Arc<Config>>(),
+            )),
         };
         let report = ledger_import::import(
             ctx.db(),

@@ -39,6 +39,16 @@ enum Kind {
 impl TestDb {
     /// A fresh, empty database on the engine under test.
     pub async fn new() -> Self {
+        Self::on(false).await
+    }
+
+    /// A fresh, empty SQLite database, whatever the engine under test (a restore from or
+    /// into PostgreSQL needs one of each).
+    pub async fn sqlite() -> Self {
+        Self::on(true).await
+    }
+
+    async fn on(sqlite: bool) -> Self {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let unique = format!(
             "{}_{}_{}",
@@ -50,7 +60,7 @@ impl TestDb {
                 .unwrap_or(0)
         );
         match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
+            Ok(admin_url) if !admin_url.is_empty() && !sqlite => {
                 let name = format!("rectrack_test_{unique}");
                 let admin = Database::connect(&admin_url)
                     .await
@@ -69,15 +79,17 @@ impl TestDb {
                     kind: Kind::Postgres { admin_url, name },
                 }
             }
-            _ => {
-                NOTICE.call_once(|| {
+            found => {
+                // SQLite asked for by name is no sign that PostgreSQL is skipped.
+                let asked = sqlite && found.is_ok_and(|url| !url.is_empty());
+                (!asked).then(|| NOTICE.call_once(|| {
                     // Written past the test harness's capture so that it is seen.
                     let _ = writeln!(
                         std::io::stderr(),
                         "note: TEST_DATABASE_URL is not set: tests run on SQLite only; \
                          PostgreSQL is skipped (set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)"
                     );
-                });
+                }));
                 let path = std::env::temp_dir().join(format!("rectrack_test_{unique}.db"));
                 Self {
                     url: format!("sqlite://{}?mode=rwc", path.display()),

@@ -13,14 +13,14 @@ use entity::{finding, measure, notification, warning_crossing};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
+use crate::audit::Change;
 use crate::auth::Caller;
 use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::reads::scope;
-use crate::domain::records::change::{Record, audited};
 use crate::domain::workflow::warning::{Audience, Level, Thresholds, audience};
 use crate::domain::{Acting, reads::relations};
 use crate::error::{AppError, AppResult};
@@ -87,6 +87,26 @@ impl Subject {
     }
 }
 
+/// How a new crossing is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// Its level's audience is notified (the inbox), and subscribers and webhook receivers
+    /// are told (`warning.raised`); audited as `warning.raise`.
+    Alerted,
+    /// Recorded as history, telling nobody: the work of a unit's older ledger brought in by a
+    /// historical import was late before rectrack knew of it, and its people know. Audited as
+    /// [`HISTORICAL`]; no notification, no event. Later crossings (a new level, a new
+    /// deadline) alert as any other.
+    Historical,
+}
+
+/// The audit action of a crossing recorded as history ([`Told::Historical`]).
+pub const HISTORICAL: &str = "warning.record_historical";
+
+/// Crossings (7 values each) and notifications (9) inserted per statement: far under both
+/// databases' limits on bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// Records the crossings of `subjects` at their level today that are not recorded yet, with
 /// their notifications; returns how many were new. Runs in the caller's transaction.
 pub async fn raise(
@@ -95,7 +115,19 @@ pub async fn raise(
     thresholds: &Thresholds,
     subjects: &[Subject],
 ) -> AppResult<usize> {
-    let mut raised = 0;
+    raise_as(db, who, thresholds, subjects, Told::Alerted).await
+}
+
+/// [`raise`], told as `told` says. A few statements for any number of subjects: the
+/// crossings inserted together (those already recorded skipped by the database), then their
+/// notifications together, then their audit events in one append to the chain.
+pub async fn raise_as(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    thresholds: &Thresholds,
+    subjects: &[Subject],
+    told: Told,
+) -> AppResult<usize> {
     let at_level: Vec<(&Subject, Level)> = subjects
         .iter()
         .map(|s| (s, thresholds.level(Some(s.deadline), s.finished)))
@@ -104,22 +136,23 @@ pub async fn raise(
     if at_level.is_empty() {
         return Ok(0);
     }
-    let principals = principal_leaders(db, at_level.iter().map(|(s, _)| s.inspection_id)).await?;
-    for (subject, level) in at_level {
-        let crossing = warning_crossing::ActiveModel {
-            id: NotSet,
-            subject_type: Set(subject.kind.to_owned()),
-            subject_id: Set(subject.id),
-            finding_id: Set(subject.finding_id),
-            level: Set(level.as_str().to_owned()),
-            deadline: Set(subject.deadline),
-            crossed_on: Set(thresholds.today),
-            created_at: Set(who.now()),
-        };
-        // Whoever inserts the crossing first notifies; everyone else finds it there. (The row
-        // comes back from the insert itself: reading it again by its key cost a scan per
-        // crossing while the table's statistics still said it was empty.)
-        let mut insert = warning_crossing::Entity::insert(crossing)
+    let mut new: Vec<(&Subject, Level, warning_crossing::Model)> = Vec::new();
+    for chunk in at_level.chunks(ROWS_PER_STATEMENT) {
+        let rows = chunk
+            .iter()
+            .map(|(subject, level)| warning_crossing::ActiveModel {
+                id: NotSet,
+                subject_type: Set(subject.kind.to_owned()),
+                subject_id: Set(subject.id),
+                finding_id: Set(subject.finding_id),
+                level: Set(level.as_str().to_owned()),
+                deadline: Set(subject.deadline),
+                crossed_on: Set(thresholds.today),
+                created_at: Set(who.now()),
+            });
+        // Whoever inserts a crossing first tells of it; everyone else finds it there. The
+        // rows come back from the insert itself, only those it made.
+        let mut insert = warning_crossing::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([
                     warning_crossing::Column::SubjectType,
@@ -132,45 +165,104 @@ pub async fn raise(
             )
             .into_query();
         insert.returning_all();
-        let Some(row) = db.query_one(&insert).await? else {
-            continue;
-        };
-        let crossing = warning_crossing::Model::from_query_result(&row, "")?;
-        let principal = principals
-            .iter()
-            .find(|(id, _)| *id == subject.inspection_id)
-            .and_then(|(_, name)| name.clone());
-        for role in audience(level) {
-            let recipient = match role {
-                Audience::ResponsiblePerson => subject.person.clone(),
-                Audience::ResponsibleLeader => subject.leader.clone(),
-                Audience::PrincipalLeader => principal.clone(),
-            };
-            let (title, body) = texts(subject, level, *role, recipient.as_deref(), thresholds);
-            notification::ActiveModel {
-                id: NotSet,
-                crossing_id: Set(crossing.id),
-                finding_id: Set(subject.finding_id),
-                role: Set(role.as_str().to_owned()),
-                recipient: Set(recipient),
-                level: Set(level.as_str().to_owned()),
-                title: Set(title),
-                body: Set(body),
-                created_at: Set(who.now()),
-                read_at: Set(None),
+        for row in db.query_all(&insert).await? {
+            let crossing = warning_crossing::Model::from_query_result(&row, "")?;
+            let found = chunk.iter().find(|(s, level)| {
+                s.kind == crossing.subject_type
+                    && s.id == crossing.subject_id
+                    && level.as_str() == crossing.level
+            });
+            if let Some((subject, level)) = found {
+                new.push((subject, *level, crossing));
             }
-            .insert(db)
-            .await?;
         }
-        let record = Record {
-            kind: "warning_crossing",
-            id: crossing.id,
-            department_id: Some(subject.department_id),
-        };
-        audited(db, who, "warning.raise", record, None, Some(&crossing)).await?;
-        raised += 1;
     }
-    Ok(raised)
+    if new.is_empty() {
+        return Ok(0);
+    }
+    if told == Told::Alerted {
+        let principals = principal_leaders(db, new.iter().map(|(s, ..)| s.inspection_id)).await?;
+        let mut notifications = Vec::new();
+        for (subject, level, crossing) in &new {
+            let principal = principals
+                .iter()
+                .find(|(id, _)| *id == subject.inspection_id)
+                .and_then(|(_, name)| name.clone());
+            for role in audience(*level) {
+                let recipient = match role {
+                    Audience::ResponsiblePerson => subject.person.clone(),
+                    Audience::ResponsibleLeader => subject.leader.clone(),
+                    Audience::PrincipalLeader => principal.clone(),
+                };
+                let (title, body) = texts(subject, *level, *role, recipient.as_deref(), thresholds);
+                notifications.push(notification::ActiveModel {
+                    id: NotSet,
+                    crossing_id: Set(crossing.id),
+                    finding_id: Set(subject.finding_id),
+                    role: Set(role.as_str().to_owned()),
+                    recipient: Set(recipient),
+                    level: Set(level.as_str().to_owned()),
+                    title: Set(title),
+                    body: Set(body),
+                    created_at: Set(who.now()),
+                    read_at: Set(None),
+                });
+            }
+        }
+        let mut notifications = notifications.into_iter().peekable();
+        while notifications.peek().is_some() {
+            let chunk: Vec<notification::ActiveModel> =
+                notifications.by_ref().take(ROWS_PER_STATEMENT).collect();
+            notification::Entity::insert_many(chunk).exec(db).await?;
+        }
+    }
+    let action = match told {
+        Told::Alerted => "warning.raise",
+        Told::Historical => HISTORICAL,
+    };
+    let changes = new
+        .iter()
+        .map(|(subject, _, crossing)| Change {
+            action,
+            entity_type: "warning_crossing",
+            entity_id: crossing.id.to_string(),
+            department_id: Some(subject.department_id),
+            before: None,
+            after: serde_json::to_value(crossing).ok(),
+        })
+        .collect();
+    crate::audit::record_many(db, &who.actor, changes).await?;
+    Ok(new.len())
+}
+
+/// Records the crossings of these findings and their measures as history
+/// ([`Told::Historical`]): a historical import calls it in its transaction, before the
+/// per-change check or the sweep could alert anyone about deadlines long past.
+pub async fn record_historical(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    thresholds: &Thresholds,
+    finding_ids: &[i32],
+) -> AppResult<usize> {
+    let mut recorded = 0;
+    for ids in finding_ids.chunks(ROWS_PER_STATEMENT) {
+        let findings = finding::Entity::find()
+            .filter(finding::Column::Id.is_in(ids.iter().copied()))
+            .all(db)
+            .await?;
+        let mut subjects: Vec<Subject> = findings.iter().filter_map(Subject::of_finding).collect();
+        let measures = measure::Entity::find()
+            .filter(measure::Column::FindingId.is_in(ids.iter().copied()))
+            .all(db)
+            .await?;
+        for m in &measures {
+            if let Some(f) = findings.iter().find(|f| f.id == m.finding_id) {
+                subjects.extend(Subject::of_measure(m, f));
+            }
+        }
+        recorded += raise_as(db, who, thresholds, &subjects, Told::Historical).await?;
+    }
+    Ok(recorded)
 }
 
 /// The principal leader (主要负责同志) of each inspection's unit.

@@ -35,8 +35,12 @@ pub struct Options {
     /// Ignore ids and versions: create every row anew (importing an export elsewhere).
     pub as_new: bool,
     /// A unit's older ledger: new findings keep the statuses the sheet gives them, closed
-    /// ones included (admins only).
+    /// ones included (admins only). The early-warning crossings of what it brings are
+    /// recorded as history with [`Options::warnings`]' thresholds: nobody is alerted about
+    /// deadlines that passed before rectrack knew of them.
     pub historical: bool,
+    /// The early-warning thresholds in force (today, the GREEN and YELLOW windows).
+    pub warnings: Option<crate::domain::workflow::warning::Thresholds>,
 }
 
 /// One problem, where it is.
@@ -114,6 +118,7 @@ pub async fn import(
     // then its own problem); otherwise the counts say what the sheet would change.
     let counts = if report.problems.is_empty() {
         let txn = db::begin_write(db).await?;
+        let events_before = newest_event(&txn).await?;
         let (counts, problems) = apply::apply(
             &txn,
             who,
@@ -124,6 +129,20 @@ pub async fn import(
         )
         .await?;
         report.problems.extend(problems);
+        if options.historical
+            && report.problems.is_empty()
+            && let Some(thresholds) = &options.warnings
+        {
+            let findings = touched_findings(&txn, events_before).await?;
+            let recorded =
+                crate::domain::workflow::alert::record_historical(&txn, who, thresholds, &findings)
+                    .await?;
+            tracing::info!(
+                findings = findings.len(),
+                recorded,
+                "historical import: early-warning crossings recorded as history, nobody alerted"
+            );
+        }
         if options.dry_run || !report.problems.is_empty() {
             txn.rollback().await?;
         } else {
@@ -161,4 +180,37 @@ async fn read(
     })
     .await
     .map_err(AppError::internal)?
+}
+
+/// The newest event of the outbox (0 for none), read in the import's transaction.
+async fn newest_event(db: &impl sea_orm::ConnectionTrait) -> AppResult<i32> {
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    Ok(entity::event::Entity::find()
+        .select_only()
+        .column(entity::event::Column::Id)
+        .order_by_desc(entity::event::Column::Id)
+        .limit(1)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
+}
+
+/// The findings the import's changes concern: those its outbox events (written with every
+/// audited change of a finding, its measures and ledger) name after `after`.
+async fn touched_findings(db: &impl sea_orm::ConnectionTrait, after: i32) -> AppResult<Vec<i32>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    Ok(entity::event::Entity::find()
+        .select_only()
+        .column(entity::event::Column::FindingId)
+        .distinct()
+        .filter(entity::event::Column::Id.gt(after))
+        .filter(entity::event::Column::FindingId.is_not_null())
+        .order_by_asc(entity::event::Column::FindingId)
+        .into_tuple::<Option<i32>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
