@@ -450,3 +450,34 @@ parse-other = the GraphQL document cannot be parsed
 # A selection that does not fit the field's type.
 selection-on-leaf = the field "{ $field }" is a "{ $typename }": nothing can be selected inside it
 selection-missing = the field "{ $field }" is a "{ $typename }": select some of its fields
+
+# Supervision orders (督办单).
+field-requirement = requirement
+field-reply-deadline = reply deadline
+field-new-deadline = new reply deadline
+field-finding-ids = findings supervised
+field-measure-ids = measures supervised
+supervision-deadline-past = the reply deadline cannot be before today
+supervision-no-subject = a supervision order names at least one finding or measure
+supervision-too-many = a supervision order names at most { $max } findings or measures
+supervision-one-unit = a supervision order is about findings of one inspection only
+supervision-own-reply = you cannot accept a reply you wrote yourself
+supervision-raced = supervision order { $id } was just handled by someone else; reload and try again
+supervision-not-allowed = supervision order is { $status }: cannot { $attempted }
+supervision-move-issue = issue it
+supervision-move-reply = reply to it
+supervision-move-accept = accept the reply
+supervision-move-return = return the reply
+supervision-status-open = awaiting reply
+supervision-status-replied = replied
+supervision-status-accepted = accepted
+supervision-level-general = general supervision
+supervision-level-key = key supervision
+supervision-level-listed = listed supervision
+supervision-notice-issue = [{ $level }] supervision order { $id } issued: reply in writing by the deadline
+supervision-notice-reply = [{ $level }] supervision order { $id } replied, awaiting the office's review
+supervision-notice-accept = [{ $level }] supervision order { $id } accepted
+supervision-notice-return = [{ $level }] the reply to supervision order { $id } was returned: reply again
+supervision-notice-remind = [{ $level }] reminder: supervision order { $id } falls due soon
+supervision-notice-overdue = [{ $level }] supervision order { $id } is overdue without a reply and was raised a level
+supervision-notice-body = Requirement: { $requirement }. Reply by: { $deadline }.

@@ -450,3 +450,34 @@ parse-other = GraphQL 文档无法解析
 # A selection that does not fit the field's type.
 selection-on-leaf = 字段“{ $field }”的值是“{ $typename }”，不能再选择其中的字段
 selection-missing = 字段“{ $field }”是“{ $typename }”，须选择其中的字段
+
+# Supervision orders (督办单).
+field-requirement = 督办要求
+field-reply-deadline = 回复期限
+field-new-deadline = 新的回复期限
+field-finding-ids = 督办问题
+field-measure-ids = 督办措施
+supervision-deadline-past = 回复期限不能早于今天
+supervision-no-subject = 督办单须至少列明一个问题或整改措施
+supervision-too-many = 一份督办单最多列明 { $max } 个问题或措施
+supervision-one-unit = 一份督办单只能督办同一次巡察的问题
+supervision-own-reply = 不能办结自己提交的督办回复
+supervision-raced = 督办单 { $id } 刚被他人处理，请刷新后重试
+supervision-not-allowed = 督办单当前状态为“{ $status }”，不能{ $attempted }
+supervision-move-issue = 下发督办
+supervision-move-reply = 回复督办
+supervision-move-accept = 办结
+supervision-move-return = 退回回复
+supervision-status-open = 待回复
+supervision-status-replied = 已回复
+supervision-status-accepted = 已办结
+supervision-level-general = 一般督办
+supervision-level-key = 重点督办
+supervision-level-listed = 挂牌督办
+supervision-notice-issue = 【{ $level }】巡察办下发督办单（第 { $id } 号），请按期书面回复
+supervision-notice-reply = 【{ $level }】督办单（第 { $id } 号）已书面回复，待巡察办审核
+supervision-notice-accept = 【{ $level }】督办单（第 { $id } 号）已办结
+supervision-notice-return = 【{ $level }】督办单（第 { $id } 号）的回复被退回，请重新回复
+supervision-notice-remind = 【{ $level }】催办：督办单（第 { $id } 号）即将到期，请按期回复
+supervision-notice-overdue = 【{ $level }】督办单（第 { $id } 号）逾期未复，已提级督办
+supervision-notice-body = 督办要求：{ $requirement }。回复期限：{ $deadline }。

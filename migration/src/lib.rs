@@ -28,6 +28,7 @@ mod m20261203_000018_department_path_bytes;
 mod m20261206_000019_department_subtree_ids;
 mod m20261206_000020_webhook_outage;
 mod m20261207_000021_list_order_indexes;
+mod m20261207_000022_supervision_orders;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_department_subtree_ids::Migration),
             Box::new(m20261206_000020_webhook_outage::Migration),
             Box::new(m20261207_000021_list_order_indexes::Migration),
+            Box::new(m20261207_000022_supervision_orders::Migration),
         ]
     }
 }

@@ -393,6 +393,28 @@ impl catalogue::Object for Finding {
             super::progress::Ledgers,
         )
         .reads(Columns::ID.bits());
+        each(
+            f,
+            "supervisionOrders",
+            "The supervision orders (督办单) about this finding the caller may read, newest first. Closing the finding does not close them.",
+            |r| r.id(),
+            |id, ctx| {
+                Box::pin(async move {
+                    let page = domain::workflow::supervision::list(
+                        ctx.db(),
+                        ctx.caller(),
+                        Some(id),
+                        domain::workflow::supervision::OrderFilter::default(),
+                        ctx.today(),
+                        &catalogue::page_of(ctx)?,
+                    )
+                    .await?;
+                    Ok(Conn::<super::supervision::SupervisionOrder>::of(page))
+                })
+            },
+        )
+        .args(catalogue::page_args())
+        .cost(catalogue::page_cost);
     }
 }
 
@@ -875,6 +897,7 @@ mod tests {
             ("lastRelapsedOn", &[]),
             ("nextRecheck", &[]),
             ("progress", &[]),
+            ("supervisionOrders", &[]),
         ];
         let catalogue = <Finding as catalogue::Catalogued>::catalogue();
         assert_eq!(

@@ -30,6 +30,7 @@ mod regulation;
 mod report;
 pub mod scalars;
 mod summary;
+mod supervision;
 mod system;
 pub mod viewer;
 mod warning;
@@ -63,6 +64,7 @@ pub struct Query(
     audit::AuditQuery,
     report::ReportQuery,
     webhook::WebhookQuery,
+    supervision::SupervisionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -76,6 +78,7 @@ pub struct Mutation(
     progress::ProgressMutation,
     workflow::WorkflowMutation,
     look_back::LookBackMutation,
+    supervision::SupervisionMutation,
     report::ReportMutation,
     bulletin::BulletinMutation,
     bulk::BulkMutation,
