@@ -463,6 +463,7 @@ supervision-too-many = a supervision order names at most { $max } findings or me
 supervision-one-unit = a supervision order is about findings of one inspection only
 supervision-own-reply = you cannot accept a reply you wrote yourself
 supervision-raced = supervision order { $id } was just handled by someone else; reload and try again
+supervision-already-accepted = supervision order { $id } was already accepted by someone else
 supervision-not-allowed = supervision order is { $status }: cannot { $attempted }
 supervision-move-issue = issue it
 supervision-move-reply = reply to it

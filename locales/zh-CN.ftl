@@ -463,6 +463,7 @@ supervision-too-many = 一份督办单最多列明 { $max } 个问题或措施
 supervision-one-unit = 一份督办单只能督办同一次巡察的问题
 supervision-own-reply = 不能办结自己提交的督办回复
 supervision-raced = 督办单 { $id } 刚被他人处理，请刷新后重试
+supervision-already-accepted = 督办单 { $id } 已由他人办结
 supervision-not-allowed = 督办单当前状态为“{ $status }”，不能{ $attempted }
 supervision-move-issue = 下发督办
 supervision-move-reply = 回复督办

@@ -40,8 +40,13 @@ pub const SUPERVISION_ACCEPTED: &str = "supervision.accepted";
 /// The office returned a reply with a new deadline.
 pub const SUPERVISION_RETURNED: &str = "supervision.returned";
 
+/// The unit was reminded of a supervision order's deadline (催办).
+pub const SUPERVISION_REMINDED: &str = "supervision.reminded";
+/// A supervision order went unanswered past its deadline (逾期未复) and rose a level.
+pub const SUPERVISION_OVERDUE: &str = "supervision.overdue";
+
 /// Every kind, in the order documentation lists them.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 10] = [
     FINDING_CHANGED,
     WARNING_RAISED,
     REPORT_SUBMITTED,
@@ -50,6 +55,8 @@ pub const KINDS: [&str; 8] = [
     SUPERVISION_REPLIED,
     SUPERVISION_ACCEPTED,
     SUPERVISION_RETURNED,
+    SUPERVISION_REMINDED,
+    SUPERVISION_OVERDUE,
 ];
 
 /// The PostgreSQL channel that wakes instances when events commit.
@@ -80,6 +87,8 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
             "supervision.reply" => Some((SUPERVISION_REPLIED, referred())),
             "supervision.accept" => Some((SUPERVISION_ACCEPTED, referred())),
             "supervision.return" => Some((SUPERVISION_RETURNED, referred())),
+            "supervision.remind" => Some((SUPERVISION_REMINDED, referred())),
+            "supervision.overdue" => Some((SUPERVISION_OVERDUE, referred())),
             _ => None,
         },
         "report" => match event.action.as_str() {

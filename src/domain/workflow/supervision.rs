@@ -366,6 +366,10 @@ pub async fn accept(
 ) -> AppResult<supervision_order::Model> {
     require_office(who)?;
     let current = get(db, &who.caller, id).await?;
+    if current.status == SupervisionStatus::Accepted {
+        // Two accepting at once: the one that came second finds it done.
+        return Err(AppError::Conflict(t!("supervision-already-accepted", id = id)));
+    }
     require_status(&current, SupervisionStatus::Replied, "accept")?;
     let last = latest_reply(db, id).await?;
     if last.author_sub == who.sub() {
@@ -577,6 +581,11 @@ pub async fn notify(
             recipients.push((role, name));
         }
     };
+    let unit = department::Entity::find_by_id(order.unit_id).one(db).await?;
+    if step == "overdue" {
+        // Escalation (逾期未复): the unit's principal leader first.
+        add("principal_leader", unit.as_ref().and_then(|u| u.principal_leader.clone()));
+    }
     let managers = account::Entity::find()
         .filter(account::Column::Role.eq(Role::Manager))
         .filter(account::Column::DepartmentId.eq(order.unit_id))
@@ -588,7 +597,6 @@ pub async fn notify(
     for m in managers {
         add("manager", Some(m.display_name.unwrap_or(m.username)));
     }
-    let unit = department::Entity::find_by_id(order.unit_id).one(db).await?;
     add("principal_leader", unit.and_then(|u| u.principal_leader));
     if step != "overdue" {
         let leaders: Vec<Option<String>> = finding::Entity::find()
@@ -686,4 +694,134 @@ pub async fn can(
         _ => {}
     }
     Ok(can)
+}
+
+/// Days before the reply deadline the unit is reminded (催办).
+pub const REMIND_DAYS: u64 = 2;
+/// Orders handled per transaction by the sweep (each move is audited under the chain's lock).
+const SWEEP_PAGE: u64 = 20;
+
+/// The level an overdue order rises to (once): 一般 → 重点 → 挂牌, which stays.
+fn raised(level: SupervisionLevel) -> SupervisionLevel {
+    match level {
+        SupervisionLevel::General => SupervisionLevel::Key,
+        SupervisionLevel::Key | SupervisionLevel::Listed => SupervisionLevel::Listed,
+    }
+}
+
+/// The sweep's work on orders, `today` in the unit's zone: an open order within
+/// [`REMIND_DAYS`] of its deadline is reminded once (催办); one past it without a reply is
+/// overdue (逾期未复): it rises one level, once, and its principal leader is told. Each order
+/// is marked by a guarded update, so sweeps on several instances act once. Returns how many
+/// orders were reminded or escalated.
+pub async fn sweep(
+    db: &sea_orm::DatabaseConnection,
+    who: &Acting,
+    today: NaiveDate,
+) -> AppResult<usize> {
+    let soon = today
+        .checked_add_days(chrono::Days::new(REMIND_DAYS))
+        .unwrap_or(NaiveDate::MAX);
+    let mut moved = 0;
+    for overdue in [true, false] {
+        loop {
+            let mut select = supervision_order::Entity::find()
+                .filter(supervision_order::Column::Status.eq(SupervisionStatus::Open));
+            select = if overdue {
+                select
+                    .filter(supervision_order::Column::ReplyDeadline.lt(today))
+                    .filter(supervision_order::Column::OverdueAt.is_null())
+            } else {
+                select
+                    .filter(supervision_order::Column::ReplyDeadline.gte(today))
+                    .filter(supervision_order::Column::ReplyDeadline.lte(soon))
+                    .filter(supervision_order::Column::RemindedAt.is_null())
+            };
+            let due = select
+                .order_by_asc(supervision_order::Column::Id)
+                .limit(SWEEP_PAGE)
+                .all(db)
+                .await?;
+            if due.is_empty() {
+                break;
+            }
+            let done = crate::domain::write(db, who, async |txn| {
+                let mut n = 0;
+                for order in &due {
+                    n += usize::from(mark(txn, who, order, overdue).await?);
+                }
+                Ok(n)
+            })
+            .await?;
+            moved += done;
+            if done == 0 {
+                // Every one was marked by another instance meanwhile, or cannot be: stop.
+                break;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+/// Marks one order reminded or overdue (raising its level), if no one has yet.
+async fn mark(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    order: &supervision_order::Model,
+    overdue: bool,
+) -> AppResult<bool> {
+    let now = who.now();
+    let mut update = supervision_order::Entity::update_many()
+        .col_expr(
+            supervision_order::Column::Version,
+            Expr::col(supervision_order::Column::Version).add(1),
+        )
+        .col_expr(supervision_order::Column::UpdatedAt, Expr::value(now))
+        .filter(supervision_order::Column::Id.eq(order.id))
+        .filter(supervision_order::Column::Version.eq(order.version))
+        .filter(supervision_order::Column::Status.eq(SupervisionStatus::Open));
+    update = if overdue {
+        update
+            .col_expr(supervision_order::Column::OverdueAt, Expr::value(now))
+            .col_expr(
+                supervision_order::Column::Level,
+                Expr::value(raised(order.level).as_str()),
+            )
+            .filter(supervision_order::Column::OverdueAt.is_null())
+    } else {
+        update
+            .col_expr(supervision_order::Column::RemindedAt, Expr::value(now))
+            .filter(supervision_order::Column::RemindedAt.is_null())
+    };
+    if update.exec(db).await?.rows_affected == 0 {
+        return Ok(false);
+    }
+    let after = supervision_order::Entity::find_by_id(order.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("supervisionOrder", order.id))?;
+    let ids = finding_ids(db, order.id).await?;
+    let note = if overdue {
+        format!(
+            "督办单逾期未复，由{}提级为{}",
+            crate::i18n::message_in(
+                Language::Chinese,
+                &format!("supervision-level-{}", order.level.as_str()),
+                &[]
+            ),
+            crate::i18n::message_in(
+                Language::Chinese,
+                &format!("supervision-level-{}", after.level.as_str()),
+                &[]
+            )
+        )
+    } else {
+        format!(
+            "督办催办：回复期限{}",
+            crate::report::chinese_date(after.reply_deadline)
+        )
+    };
+    let step = if overdue { "overdue" } else { "remind" };
+    finish(db, who, step, Some((order, json!({}))), &after, &ids, &note).await?;
+    Ok(true)
 }
