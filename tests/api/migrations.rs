@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 18] = [
     "department",
     "inspection",
     "category",
@@ -21,6 +21,10 @@ const TABLES: [&str; 14] = [
     "audit_event",
     "account",
     "idempotency_key",
+    "notification",
+    "supervision_order",
+    "supervision_order_subject",
+    "supervision_reply",
 ];
 
 async fn existing_tables(db: &DatabaseConnection, postgres: bool) -> i64 {

@@ -366,3 +366,84 @@ async fn of_two_inspectors_accepting_at_once_one_wins() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_sweep_reminds_before_the_deadline_and_escalates_an_unanswered_order_once() {
+    let app = spawn_app().await;
+    unit_people(&app).await;
+    app.sql("UPDATE department SET principal_leader = '周书记' WHERE code = 'ZJTZB'")
+        .await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let finding = app.create_finding("档案移交不及时", "ZJTZB-BGS").await;
+    let general = |deadline: String| {
+        json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": deadline}})
+    };
+    let soon = app.data(&inspector, ISSUE, general(day(1))).await["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let late = app.data(&inspector, ISSUE, general(day(5))).await["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let far = app.data(&inspector, ISSUE, general(day(9))).await["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Issued with a deadline that has passed since (an order cannot be issued so).
+    app.sql(&format!(
+        "UPDATE supervision_order SET reply_deadline = '{}' WHERE id = {late}",
+        day(-1)
+    ))
+    .await;
+
+    // Another instance's start-up sweep.
+    app.another(&["--jwt-secret", SECRET, "--warning-alerts", "true"])
+        .await;
+    let started = std::time::Instant::now();
+    while rows(&app, "SELECT COUNT(*) FROM event WHERE kind IN ('supervision.overdue', 'supervision.reminded')").await < 2 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the sweep ran");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let read = "query($id: ID!) { supervisionOrder(id: $id) { level overdue status } }";
+    let late_now = app.data(&inspector, read, json!({"id": late})).await;
+    assert_eq!(
+        late_now["supervisionOrder"],
+        json!({"level": "KEY", "overdue": true, "status": "OPEN"})
+    );
+    let soon_now = app.data(&inspector, read, json!({"id": soon})).await;
+    assert_eq!(
+        soon_now["supervisionOrder"],
+        json!({"level": "GENERAL", "overdue": false, "status": "OPEN"})
+    );
+    // The principal leader is told of the escalation; the manager of both.
+    let leader = named("周书记", "viewer", Some("ZJTZB"));
+    let inbox = app.data(&leader, INBOX, json!({})).await["notifications"].clone();
+    let titles: Vec<&str> = inbox["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&format!("【重点督办】督办单（第 {late} 号）逾期未复，已提级督办").as_str()),
+        "{titles:?}"
+    );
+    let manager = named("王主任", "manager", Some("ZJTZB"));
+    let inbox = app.data(&manager, INBOX, json!({})).await["notifications"].clone();
+    let titles: Vec<String> = inbox["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        titles.contains(&format!("【一般督办】催办：督办单（第 {soon} 号）即将到期，请按期回复")),
+        "{titles:?}"
+    );
+    assert!(!titles.iter().any(|t| t.contains(&format!("第 {far} 号）即将"))));
+    assert_eq!(
+        rows(&app, &format!("SELECT COUNT(*) FROM progress_entry WHERE finding_id = {finding} AND content LIKE '督办单逾期未复%'")).await,
+        1
+    );
+}
