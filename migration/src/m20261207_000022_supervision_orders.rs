@@ -142,27 +142,23 @@ fn notification_table(name: DynIden, loose: bool) -> TableCreateStatement {
     table.to_owned()
 }
 
-/// Rebuilds the inbox on SQLite (loosened or as it was), keeping its rows and indexes.
+/// Rebuilds the inbox on SQLite (loosened or as it was), keeping its rows and indexes. One
+/// string of statements, so that they run in order on one connection: run one by one, a later
+/// statement could land on a pooled connection still reading the schema from before the drop.
 async fn rebuild_sqlite(manager: &SchemaManager<'_>, loose: bool) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    manager
-        .create_table(notification_table(Extra::NotificationNext.into_iden(), loose))
-        .await?;
+    let create = notification_table(Extra::NotificationNext.into_iden(), loose)
+        .to_string(SqliteQueryBuilder);
     let columns = "id, crossing_id, finding_id, role, recipient, level, title, body, created_at, read_at";
-    db.execute_unprepared(&format!(
-        "INSERT INTO notification_next ({columns}) SELECT {columns} FROM notification{}",
-        if loose { "" } else { " WHERE crossing_id IS NOT NULL" }
-    ))
-    .await?;
-    db.execute_unprepared("DROP TABLE notification").await?;
-    db.execute_unprepared("ALTER TABLE notification_next RENAME TO notification")
-        .await?;
-    db.execute_unprepared(
-        "CREATE INDEX notification_recipient_idx ON notification (recipient, id)",
-    )
-    .await?;
-    db.execute_unprepared("CREATE INDEX notification_finding_id_idx ON notification (finding_id)")
-        .await?;
+    let only = if loose { "" } else { " WHERE crossing_id IS NOT NULL" };
+    let sql = format!(
+        "{create};\n\
+         INSERT INTO notification_next ({columns}) SELECT {columns} FROM notification{only};\n\
+         DROP TABLE notification;\n\
+         ALTER TABLE notification_next RENAME TO notification;\n\
+         CREATE INDEX notification_recipient_idx ON notification (recipient, id);\n\
+         CREATE INDEX notification_finding_id_idx ON notification (finding_id);"
+    );
+    manager.get_connection().execute_unprepared(&sql).await?;
     Ok(())
 }
 
