@@ -393,10 +393,12 @@ impl catalogue::Object for Finding {
             super::progress::Ledgers,
         )
         .reads(Columns::ID.bits());
+        // A list, not a connection: a finding has a handful of orders, and a page of findings
+        // priced with a nested page of orders each cost more than the documents' limit.
         each(
             f,
             "supervisionOrders",
-            "The supervision orders (督办单) about this finding the caller may read, newest first. Closing the finding does not close them.",
+            "The supervision orders (督办单) about this finding the caller may read, newest first (at most 20). Closing the finding does not close them.",
             |r| r.id(),
             |id, ctx| {
                 Box::pin(async move {
@@ -406,15 +408,17 @@ impl catalogue::Object for Finding {
                         Some(id),
                         domain::workflow::supervision::OrderFilter::default(),
                         ctx.today(),
-                        &catalogue::page_of(ctx)?,
+                        &PageArgs::relay(Some(domain::workflow::supervision::PER_FINDING), None, None, None),
                     )
                     .await?;
-                    Ok(Conn::<super::supervision::SupervisionOrder>::of(page))
+                    Ok(page
+                        .rows
+                        .into_iter()
+                        .map(|(_, o)| super::supervision::SupervisionOrder(o))
+                        .collect::<Vec<_>>())
                 })
             },
-        )
-        .args(catalogue::page_args())
-        .cost(catalogue::page_cost);
+        );
     }
 }
 

@@ -44,6 +44,8 @@ use crate::i18n::{Language, message_in};
 
 /// Longest requirement, reply or reason, in characters.
 pub const TEXT_MAX: usize = 5_000;
+/// Most orders `Finding.supervisionOrders` lists (newest first).
+pub const PER_FINDING: i32 = 20;
 /// Most subjects (findings and measures) one order names.
 pub const SUBJECTS_MAX: usize = 100;
 
