@@ -82,7 +82,11 @@ enum Extra {
     NotificationNext,
 }
 
-const ROLES_BEFORE: &[&str] = &["responsible_person", "responsible_leader", "principal_leader"];
+const ROLES_BEFORE: &[&str] = &[
+    "responsible_person",
+    "responsible_leader",
+    "principal_leader",
+];
 const ROLES_AFTER: &[&str] = &[
     "responsible_person",
     "responsible_leader",
@@ -148,8 +152,13 @@ fn notification_table(name: DynIden, loose: bool) -> TableCreateStatement {
 async fn rebuild_sqlite(manager: &SchemaManager<'_>, loose: bool) -> Result<(), DbErr> {
     let create = notification_table(Extra::NotificationNext.into_iden(), loose)
         .to_string(SqliteQueryBuilder);
-    let columns = "id, crossing_id, finding_id, role, recipient, level, title, body, created_at, read_at";
-    let only = if loose { "" } else { " WHERE crossing_id IS NOT NULL" };
+    let columns =
+        "id, crossing_id, finding_id, role, recipient, level, title, body, created_at, read_at";
+    let only = if loose {
+        ""
+    } else {
+        " WHERE crossing_id IS NOT NULL"
+    };
     let sql = format!(
         "{create};\n\
          INSERT INTO notification_next ({columns}) SELECT {columns} FROM notification{only};\n\
@@ -172,7 +181,10 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(SupervisionOrder::Id))
                     .col(integer(SupervisionOrder::InspectionId))
                     .col(integer(SupervisionOrder::UnitId))
-                    .col(one_of(SupervisionOrder::Level, &["general", "key", "listed"]))
+                    .col(one_of(
+                        SupervisionOrder::Level,
+                        &["general", "key", "listed"],
+                    ))
                     .col(required_text(SupervisionOrder::Requirement))
                     .col(date(SupervisionOrder::ReplyDeadline))
                     .col(one_of(

@@ -408,7 +408,12 @@ impl catalogue::Object for Finding {
                         Some(id),
                         domain::workflow::supervision::OrderFilter::default(),
                         ctx.today(),
-                        &PageArgs::relay(Some(domain::workflow::supervision::PER_FINDING), None, None, None),
+                        &PageArgs::relay(
+                            Some(domain::workflow::supervision::PER_FINDING),
+                            None,
+                            None,
+                            None,
+                        ),
                     )
                     .await?;
                     Ok(page

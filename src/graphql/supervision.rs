@@ -31,12 +31,16 @@ impl catalogue::Object for SupervisionOrder {
 
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "Opaque identifier.", |o, _| id(o.0.id));
-        f.value("level", "How hard the office presses (督办级别).", |o, _| {
-            SupervisionLevel::from(o.0.level)
-        });
-        f.value("requirement", "What the office requires (督办要求).", |o, _| {
-            o.0.requirement.clone()
-        });
+        f.value(
+            "level",
+            "How hard the office presses (督办级别).",
+            |o, _| SupervisionLevel::from(o.0.level),
+        );
+        f.value(
+            "requirement",
+            "What the office requires (督办要求).",
+            |o, _| o.0.requirement.clone(),
+        );
         f.value(
             "replyDeadline",
             "The day the unit is to reply by (回复期限).",
@@ -56,10 +60,14 @@ impl catalogue::Object for SupervisionOrder {
         f.value("issuedByName", "Who issued it (name).", |o, _| {
             o.0.issued_by_name.clone()
         });
-        f.value("acceptedAt", "When the office accepted the reply (办结).", |o, _| {
-            time(o.0.accepted_at)
+        f.value(
+            "acceptedAt",
+            "When the office accepted the reply (办结).",
+            |o, _| time(o.0.accepted_at),
+        );
+        f.value("createdAt", "When it was issued.", |o, _| {
+            Time(o.0.created_at)
         });
-        f.value("createdAt", "When it was issued.", |o, _| Time(o.0.created_at));
         f.value("updatedAt", "", |o, _| Time(o.0.updated_at));
         f.value("version", VERSION, |o, _| o.0.version);
         f.one(
@@ -121,12 +129,16 @@ impl catalogue::Object for SupervisionSubject {
     const DOC: &'static str = "A finding (or one of its measures) a supervision order is about.";
 
     fn fields(f: &mut Fields<Self>) {
-        f.value("measureId", "The measure, when the order names one.", |s, _| {
-            s.0.measure_id.map(id)
-        });
-        f.one("finding", "The finding (absent when outside the caller's reach).", |s, shown| {
-            Some(FindingById(s.0.finding_id, super::finding::columns(shown)))
-        });
+        f.value(
+            "measureId",
+            "The measure, when the order names one.",
+            |s, _| s.0.measure_id.map(id),
+        );
+        f.one(
+            "finding",
+            "The finding (absent when outside the caller's reach).",
+            |s, shown| Some(FindingById(s.0.finding_id, super::finding::columns(shown))),
+        );
     }
 }
 
@@ -142,21 +154,29 @@ impl catalogue::Object for SupervisionReply {
 
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "Opaque identifier.", |r, _| id(r.0.id));
-        f.value("content", "What the unit answered.", |r, _| r.0.content.clone());
+        f.value("content", "What the unit answered.", |r, _| {
+            r.0.content.clone()
+        });
         f.value("author", "Who replied (token subject).", |r, _| {
             r.0.author_sub.clone()
         });
-        f.value("authorName", "Who replied (name).", |r, _| r.0.author_name.clone());
-        f.value("createdAt", "", |r, _| Time(r.0.created_at));
-        f.value("returnedAt", "When the office returned it, if it did.", |r, _| {
-            time(r.0.returned_at)
+        f.value("authorName", "Who replied (name).", |r, _| {
+            r.0.author_name.clone()
         });
+        f.value("createdAt", "", |r, _| Time(r.0.created_at));
+        f.value(
+            "returnedAt",
+            "When the office returned it, if it did.",
+            |r, _| time(r.0.returned_at),
+        );
         f.value("returnReason", "Why it was returned.", |r, _| {
             r.0.return_reason.clone()
         });
-        f.value("newDeadline", "The new reply deadline it was returned with.", |r, _| {
-            super::scalars::date(r.0.new_deadline)
-        });
+        f.value(
+            "newDeadline",
+            "The new reply deadline it was returned with.",
+            |r, _| super::scalars::date(r.0.new_deadline),
+        );
     }
 }
 
@@ -291,7 +311,11 @@ impl SupervisionMutation {
     }
 
     /// Accepts the order's latest reply (办结): inspectors and admins, never the replier.
-    async fn accept_supervision_reply(&self, ctx: &Context<'_>, id: ID) -> Result<SupervisionOrder> {
+    async fn accept_supervision_reply(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<SupervisionOrder> {
         let id = parse_id("id", &id)?;
         let order = write(ctx, async |txn, who| rules::accept(txn, who, id).await).await?;
         Ok(order.into())

@@ -30,7 +30,8 @@ fn day(days: i64) -> String {
 
 const ISSUE: &str = "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id level status replyDeadline overdue requirement version subjects { measureId finding { id } } } }";
 const REPLY: &str = "mutation($id: ID!, $c: String!) { replyToSupervisionOrder(id: $id, input: {content: $c}) { id status version } }";
-const ACCEPT: &str = "mutation($id: ID!) { acceptSupervisionReply(id: $id) { id status acceptedAt } }";
+const ACCEPT: &str =
+    "mutation($id: ID!) { acceptSupervisionReply(id: $id) { id status acceptedAt } }";
 const RETURN: &str = "mutation($id: ID!, $r: String!, $d: Date!) { returnSupervisionReply(id: $id, reason: $r, newDeadline: $d) { id status replyDeadline } }";
 const INBOX: &str = "{ notifications { totalCount nodes { role level title body finding { id } supervisionOrder { id status } } } }";
 
@@ -75,7 +76,10 @@ async fn an_order_goes_issue_reply_return_reply_accept_with_inbox_ledger_audit_a
     assert_eq!(order["status"], "OPEN");
     assert_eq!(order["replyDeadline"], day(7));
     assert_eq!(order["overdue"], false);
-    assert_eq!(order["subjects"], json!([{"measureId": null, "finding": {"id": finding}}]));
+    assert_eq!(
+        order["subjects"],
+        json!([{"measureId": null, "finding": {"id": finding}}])
+    );
     let id = order["id"].as_str().unwrap().to_owned();
 
     // The unit's manager finds it in the inbox, in Chinese, and on the finding.
@@ -89,7 +93,10 @@ async fn an_order_goes_issue_reply_return_reply_accept_with_inbox_ledger_audit_a
         format!("【重点督办】巡察办下发督办单（第 {id} 号），请按期书面回复")
     );
     assert_eq!(notice["finding"]["id"], finding.as_str());
-    assert_eq!(notice["supervisionOrder"], json!({"id": id, "status": "OPEN"}));
+    assert_eq!(
+        notice["supervisionOrder"],
+        json!({"id": id, "status": "OPEN"})
+    );
     let on_finding = app
         .data(
             &manager,
@@ -104,7 +111,11 @@ async fn an_order_goes_issue_reply_return_reply_accept_with_inbox_ledger_audit_a
 
     // Reply, return with a new deadline, reply again, accept.
     let replied = app
-        .data(&manager, REPLY, json!({"id": id, "c": "已完成档案整理，附清单"}))
+        .data(
+            &manager,
+            REPLY,
+            json!({"id": id, "c": "已完成档案整理，附清单"}),
+        )
         .await;
     assert_eq!(replied["replyToSupervisionOrder"]["status"], "REPLIED");
     let returned = app
@@ -180,7 +191,13 @@ async fn an_order_goes_issue_reply_return_reply_accept_with_inbox_ledger_audit_a
         ("supervision.accepted", 1),
     ] {
         assert_eq!(
-            rows(&app, &format!("SELECT COUNT(*) FROM event WHERE kind = '{kind}' AND finding_id = {finding}")).await,
+            rows(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM event WHERE kind = '{kind}' AND finding_id = {finding}"
+                )
+            )
+            .await,
             n,
             "{kind}"
         );
@@ -203,7 +220,14 @@ async fn refusals_are_coded_and_write_nothing() {
     // A deadline in the past; an empty requirement; a NUL in it; no subject; an unknown finding.
     let (_, body) = issue(&app, &inspector, &[&finding], &day(-1)).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert_eq!(body["errors"][0]["message"].as_str().unwrap().contains("回复期限不能早于今天"), true, "{body}");
+    assert_eq!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("回复期限不能早于今天"),
+        true,
+        "{body}"
+    );
     for requirement in ["   ", "要求\u{0}"] {
         let (_, body) = app
             .gql(
@@ -225,35 +249,68 @@ async fn refusals_are_coded_and_write_nothing() {
     // reply is refused; the replier cannot accept (an admin who replied); an accepted order
     // takes no reply.
     let (_, body) = issue(&app, &inspector, &[&finding], &day(3)).await;
-    let id = body["data"]["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned();
+    let id = body["data"]["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, body) = app.gql(Some(&inspector), ACCEPT, json!({"id": id})).await;
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
     let (_, body) = app
-        .gql(Some(&TestUser::officer("ZJTZB-BGS")), REPLY, json!({"id": id, "c": "已整改"}))
+        .gql(
+            Some(&TestUser::officer("ZJTZB-BGS")),
+            REPLY,
+            json!({"id": id, "c": "已整改"}),
+        )
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
-    let (_, body) = app.gql(Some(&manager), REPLY, json!({"id": id, "c": " "})).await;
+    let (_, body) = app
+        .gql(Some(&manager), REPLY, json!({"id": id, "c": " "}))
+        .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert_eq!(rows(&app, "SELECT COUNT(*) FROM supervision_reply").await, 0);
+    assert_eq!(
+        rows(&app, "SELECT COUNT(*) FROM supervision_reply").await,
+        0
+    );
     let admin = named("系统管理员", "admin", None);
-    app.data(&admin, REPLY, json!({"id": id, "c": "已整改"})).await;
+    app.data(&admin, REPLY, json!({"id": id, "c": "已整改"}))
+        .await;
     let (_, body) = app.gql(Some(&admin), ACCEPT, json!({"id": id})).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("不能办结自己提交的督办回复"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("不能办结自己提交的督办回复")
+    );
     let (_, body) = app
-        .gql(Some(&inspector), RETURN, json!({"id": id, "r": "不完整", "d": day(-2)}))
+        .gql(
+            Some(&inspector),
+            RETURN,
+            json!({"id": id, "r": "不完整", "d": day(-2)}),
+        )
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     app.data(&inspector, ACCEPT, json!({"id": id})).await;
-    let (_, body) = app.gql(Some(&manager), REPLY, json!({"id": id, "c": "再次回复"})).await;
+    let (_, body) = app
+        .gql(Some(&manager), REPLY, json!({"id": id, "c": "再次回复"}))
+        .await;
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
-    assert_eq!(rows(&app, "SELECT COUNT(*) FROM supervision_reply").await, 1);
+    assert_eq!(
+        rows(&app, "SELECT COUNT(*) FROM supervision_reply").await,
+        1
+    );
 
     // In English on request.
     let (_, body) = app
         .gql_in("en", Some(&inspector), ISSUE, json!({"i": {"findingIds": [finding], "level": "KEY", "requirement": "x", "replyDeadline": day(-1)}}))
         .await;
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("cannot be before today"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be before today"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -263,9 +320,15 @@ async fn a_unit_sees_its_orders_and_a_section_those_about_findings_it_works_on()
     let bgs = app.create_finding("办公室问题", "ZJTZB-BGS").await;
     let qwk = app.create_finding("侨务科问题", "ZJTZB-QWK").await;
     let (_, a) = issue(&app, &inspector, &[&bgs], &day(5)).await;
-    let a = a["data"]["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned();
+    let a = a["data"]["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, b) = issue(&app, &inspector, &[&qwk], &day(5)).await;
-    let b = b["data"]["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned();
+    let b = b["data"]["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Another unit with its own inspection and finding.
     let admin = TestUser::admin();
@@ -296,7 +359,10 @@ async fn a_unit_sees_its_orders_and_a_section_those_about_findings_it_works_on()
         .unwrap()
         .to_owned();
     let (_, c) = issue(&app, &inspector, &[&elsewhere], &day(5)).await;
-    let c = c["data"]["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned();
+    let c = c["data"]["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // One order cannot span two inspections.
     let (_, body) = issue(&app, &inspector, &[&bgs, &elsewhere], &day(5)).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
@@ -314,30 +380,56 @@ async fn a_unit_sees_its_orders_and_a_section_those_about_findings_it_works_on()
     assert_eq!(ids(&office), vec![c.clone(), b.clone(), a.clone()]);
     let unit = app.data(&TestUser::manager("ZJTZB"), list, json!({})).await;
     assert_eq!(ids(&unit), vec![b.clone(), a.clone()]);
-    let section = app.data(&TestUser::officer("ZJTZB-BGS"), list, json!({})).await;
+    let section = app
+        .data(&TestUser::officer("ZJTZB-BGS"), list, json!({}))
+        .await;
     assert_eq!(ids(&section), vec![a.clone()]);
     let other = app.data(&TestUser::manager("ZJSJ"), list, json!({})).await;
     assert_eq!(ids(&other), vec![c.clone()]);
 
     // Another unit's order is not found: not read, not replied to.
     let (_, body) = app
-        .gql(Some(&TestUser::manager("ZJTZB")), "query($id: ID!) { supervisionOrder(id: $id) { id } }", json!({"id": c}))
+        .gql(
+            Some(&TestUser::manager("ZJTZB")),
+            "query($id: ID!) { supervisionOrder(id: $id) { id } }",
+            json!({"id": c}),
+        )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
     let (_, body) = app
-        .gql(Some(&TestUser::manager("ZJTZB")), REPLY, json!({"id": c, "c": "回复"}))
+        .gql(
+            Some(&TestUser::manager("ZJTZB")),
+            REPLY,
+            json!({"id": c, "c": "回复"}),
+        )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
-    assert_eq!(rows(&app, "SELECT COUNT(*) FROM supervision_reply").await, 0);
+    assert_eq!(
+        rows(&app, "SELECT COUNT(*) FROM supervision_reply").await,
+        0
+    );
 
     // Filters: status and overdue.
-    app.data(&TestUser::manager("ZJTZB"), REPLY, json!({"id": a, "c": "已整改"})).await;
+    app.data(
+        &TestUser::manager("ZJTZB"),
+        REPLY,
+        json!({"id": a, "c": "已整改"}),
+    )
+    .await;
     let open = app
-        .data(&inspector, "{ supervisionOrders(filter: {status: OPEN}) { nodes { id } } }", json!({}))
+        .data(
+            &inspector,
+            "{ supervisionOrders(filter: {status: OPEN}) { nodes { id } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(ids(&open), vec![c.clone(), b.clone()]);
     let overdue = app
-        .data(&inspector, "{ supervisionOrders(filter: {overdue: true}) { nodes { id } } }", json!({}))
+        .data(
+            &inspector,
+            "{ supervisionOrders(filter: {overdue: true}) { nodes { id } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(ids(&overdue), Vec::<String>::new());
 }
@@ -349,9 +441,16 @@ async fn of_two_inspectors_accepting_at_once_one_wins() {
     let first = named("赵督查", "inspector", Some("ZJSW-XCB"));
     let second = named("钱督查", "inspector", Some("ZJSW-XCB"));
     let (_, body) = issue(&app, &first, &[&finding], &day(3)).await;
-    let id = body["data"]["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned();
-    app.data(&TestUser::manager("ZJTZB"), REPLY, json!({"id": id, "c": "已整改"}))
-        .await;
+    let id = body["data"]["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data(
+        &TestUser::manager("ZJTZB"),
+        REPLY,
+        json!({"id": id, "c": "已整改"}),
+    )
+    .await;
     let (a, b) = tokio::join!(
         app.gql(Some(&first), ACCEPT, json!({"id": id})),
         app.gql(Some(&second), ACCEPT, json!({"id": id})),
@@ -375,9 +474,7 @@ async fn the_sweep_reminds_before_the_deadline_and_escalates_an_unanswered_order
         .await;
     let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
     let finding = app.create_finding("档案移交不及时", "ZJTZB-BGS").await;
-    let general = |deadline: String| {
-        json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": deadline}})
-    };
+    let general = |deadline: String| json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": deadline}});
     let soon = app.data(&inspector, ISSUE, general(day(1))).await["issueSupervisionOrder"]["id"]
         .as_str()
         .unwrap()
@@ -401,8 +498,17 @@ async fn the_sweep_reminds_before_the_deadline_and_escalates_an_unanswered_order
     app.another(&["--jwt-secret", SECRET, "--warning-alerts", "true"])
         .await;
     let started = std::time::Instant::now();
-    while rows(&app, "SELECT COUNT(*) FROM event WHERE kind IN ('supervision.overdue', 'supervision.reminded')").await < 2 {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the sweep ran");
+    while rows(
+        &app,
+        "SELECT COUNT(*) FROM event WHERE kind IN ('supervision.overdue', 'supervision.reminded')",
+    )
+    .await
+        < 2
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the sweep ran"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let read = "query($id: ID!) { supervisionOrder(id: $id) { level overdue status } }";
@@ -426,7 +532,8 @@ async fn the_sweep_reminds_before_the_deadline_and_escalates_an_unanswered_order
         .map(|n| n["title"].as_str().unwrap())
         .collect();
     assert!(
-        titles.contains(&format!("【重点督办】督办单（第 {late} 号）逾期未复，已提级督办").as_str()),
+        titles
+            .contains(&format!("【重点督办】督办单（第 {late} 号）逾期未复，已提级督办").as_str()),
         "{titles:?}"
     );
     let manager = named("王主任", "manager", Some("ZJTZB"));
@@ -438,10 +545,16 @@ async fn the_sweep_reminds_before_the_deadline_and_escalates_an_unanswered_order
         .map(|n| n["title"].as_str().unwrap().to_owned())
         .collect();
     assert!(
-        titles.contains(&format!("【一般督办】催办：督办单（第 {soon} 号）即将到期，请按期回复")),
+        titles.contains(&format!(
+            "【一般督办】催办：督办单（第 {soon} 号）即将到期，请按期回复"
+        )),
         "{titles:?}"
     );
-    assert!(!titles.iter().any(|t| t.contains(&format!("第 {far} 号）即将"))));
+    assert!(
+        !titles
+            .iter()
+            .any(|t| t.contains(&format!("第 {far} 号）即将")))
+    );
     assert_eq!(
         rows(&app, &format!("SELECT COUNT(*) FROM progress_entry WHERE finding_id = {finding} AND content LIKE '督办单逾期未复%'")).await,
         1

@@ -416,12 +416,21 @@ async fn arrange(app: &TestApp) {
     let finding = app.data(&admin, "mutation($i: ID!) { createFinding(input: {inspectionId: $i, title: \"别处单位的问题甲乙丙\", rectificationType: BY_DEADLINE, departmentCode: \"OTHER\"}) { id } }", json!({"i": inspection})).await["createFinding"]["id"].clone();
     app.data(&admin, "mutation($f: ID!) { createMeasure(input: {findingId: $f, content: \"别处单位的措施丁戊己\"}) { id } }", json!({"f": finding})).await;
     // Supervision orders: one about the other unit's finding, one about a section's.
-    let order = "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id } }";
-    let deadline = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive().to_string();
+    let order =
+        "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id } }";
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(30))
+        .date_naive()
+        .to_string();
     let ours = app.finding_id(2).await.to_string();
-    for (subject, requirement) in [(finding.clone(), "别处单位的督办要求庚辛壬"), (json!(ours), "本单位的督办要求")] {
+    for (subject, requirement) in [
+        (finding.clone(), "别处单位的督办要求庚辛壬"),
+        (json!(ours), "本单位的督办要求"),
+    ] {
         let issued = app.data(&TestUser::inspector(), order, json!({"i": {"findingIds": [subject], "level": "LISTED", "requirement": requirement, "replyDeadline": deadline}})).await;
-        assert!(issued["issueSupervisionOrder"]["id"].is_string(), "{issued}");
+        assert!(
+            issued["issueSupervisionOrder"]["id"].is_string(),
+            "{issued}"
+        );
     }
     app.data(&admin, "mutation { createRegulation(input: {title: \"别处单位的制度\", domain: ADMINISTRATION, departmentCode: \"OTHER\", status: IN_FORCE}) { id } }", json!({})).await;
     // Reports: a submitted one, a draft, and a bulletin draft and a published one.

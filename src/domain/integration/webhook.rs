@@ -517,7 +517,11 @@ pub async fn render(
             continue;
         };
         data[name] = value;
-        if let Some(payload) = e.payload.as_ref().filter(|_| e.entity_type == "supervision_order") {
+        if let Some(payload) = e
+            .payload
+            .as_ref()
+            .filter(|_| e.entity_type == "supervision_order")
+        {
             data["supervisionOrder"] = json!({
                 "id": e.entity_id.to_string(),
                 "level": payload.get("level"),

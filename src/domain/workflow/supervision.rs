@@ -119,7 +119,11 @@ pub async fn finding_ids(db: &impl ConnectionTrait, order_id: i32) -> AppResult<
         .into_tuple()
         .all(db)
         .await?;
-    Ok(ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect())
+    Ok(ids
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect())
 }
 
 /// The measures an order names, in id order.
@@ -227,7 +231,10 @@ pub async fn issue(
     let requirement = text::required("requirement", &input.requirement, TEXT_MAX)?;
     let reply_deadline = deadline("replyDeadline", input.reply_deadline, who)?;
     if input.finding_ids.is_empty() && input.measure_ids.is_empty() {
-        return Err(AppError::bad_input("findingIds", t!("supervision-no-subject")));
+        return Err(AppError::bad_input(
+            "findingIds",
+            t!("supervision-no-subject"),
+        ));
     }
     if input.finding_ids.len() + input.measure_ids.len() > SUBJECTS_MAX {
         return Err(AppError::bad_input(
@@ -269,9 +276,13 @@ pub async fn issue(
     }
     let inspection_id = found[0].inspection_id;
     if found.iter().any(|f| f.inspection_id != inspection_id) {
-        return Err(AppError::bad_input("findingIds", t!("supervision-one-unit")));
+        return Err(AppError::bad_input(
+            "findingIds",
+            t!("supervision-one-unit"),
+        ));
     }
-    let inspection = crate::domain::records::inspection::get(db, &who.caller, inspection_id).await?;
+    let inspection =
+        crate::domain::records::inspection::get(db, &who.caller, inspection_id).await?;
     let now = who.now();
     let order = supervision_order::ActiveModel {
         id: NotSet,
@@ -355,7 +366,16 @@ pub async fn reply(
     let updated = moved(db, who, &current, SupervisionStatus::Replied, None).await?;
     let note = format!("督办回复：{content}");
     let extra = json!({"reply_id": row.id});
-    finish(db, who, "reply", Some((&current, extra)), &updated, &ids, &note).await?;
+    finish(
+        db,
+        who,
+        "reply",
+        Some((&current, extra)),
+        &updated,
+        &ids,
+        &note,
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -370,7 +390,10 @@ pub async fn accept(
     let current = get(db, &who.caller, id).await?;
     if current.status == SupervisionStatus::Accepted {
         // Two accepting at once: the one that came second finds it done.
-        return Err(AppError::Conflict(t!("supervision-already-accepted", id = id)));
+        return Err(AppError::Conflict(t!(
+            "supervision-already-accepted",
+            id = id
+        )));
     }
     require_status(&current, SupervisionStatus::Replied, "accept")?;
     let last = latest_reply(db, id).await?;
@@ -381,7 +404,16 @@ pub async fn accept(
     let ids = finding_ids(db, id).await?;
     let note = "督办办结：回复已审核通过".to_owned();
     let extra = json!({"reply_id": last.id});
-    finish(db, who, "accept", Some((&current, extra)), &updated, &ids, &note).await?;
+    finish(
+        db,
+        who,
+        "accept",
+        Some((&current, extra)),
+        &updated,
+        &ids,
+        &note,
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -408,7 +440,10 @@ pub async fn send_back(
     )
     .await?;
     let stamped = supervision_reply::Entity::update_many()
-        .col_expr(supervision_reply::Column::ReturnedAt, Expr::value(who.now()))
+        .col_expr(
+            supervision_reply::Column::ReturnedAt,
+            Expr::value(who.now()),
+        )
         .col_expr(
             supervision_reply::Column::ReturnedBy,
             Expr::value(who.sub().to_owned()),
@@ -434,7 +469,16 @@ pub async fn send_back(
         crate::report::chinese_date(new_deadline)
     );
     let extra = json!({"reply_id": last.id, "reason": reason});
-    finish(db, who, "return", Some((&current, extra)), &updated, &ids, &note).await?;
+    finish(
+        db,
+        who,
+        "return",
+        Some((&current, extra)),
+        &updated,
+        &ids,
+        &note,
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -583,10 +627,15 @@ pub async fn notify(
             recipients.push((role, name));
         }
     };
-    let unit = department::Entity::find_by_id(order.unit_id).one(db).await?;
+    let unit = department::Entity::find_by_id(order.unit_id)
+        .one(db)
+        .await?;
     if step == "overdue" {
         // Escalation (逾期未复): the unit's principal leader first.
-        add("principal_leader", unit.as_ref().and_then(|u| u.principal_leader.clone()));
+        add(
+            "principal_leader",
+            unit.as_ref().and_then(|u| u.principal_leader.clone()),
+        );
     }
     let managers = account::Entity::find()
         .filter(account::Column::Role.eq(Role::Manager))
