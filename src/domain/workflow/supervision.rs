@@ -558,10 +558,10 @@ async fn finish(
     note: &str,
 ) -> AppResult<()> {
     let mut details = json!({"supervision_order": after.id, "move": step});
-    if let Some((_, extra)) = &before {
-        if let (Some(d), Some(e)) = (details.as_object_mut(), extra.as_object()) {
-            d.extend(e.clone());
-        }
+    if let Some((_, extra)) = &before
+        && let (Some(d), Some(e)) = (details.as_object_mut(), extra.as_object())
+    {
+        d.extend(e.clone());
     }
     for finding_id in finding_ids {
         ledger::note(
