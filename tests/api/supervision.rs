@@ -70,8 +70,15 @@ async fn an_order_goes_issue_reply_return_reply_accept_with_inbox_ledger_audit_a
     let other_inspector = named("钱督查", "inspector", Some("ZJSW-XCB"));
     let manager = named("王主任", "manager", Some("ZJTZB"));
 
+    let ledger = "query($id: ID!) { finding(id: $id) { progress { totalCount } } }";
+    let entries = |v: Value| v["finding"]["progress"]["totalCount"].as_i64().unwrap();
+    let before = entries(app.data(&manager, ledger, json!({"id": finding})).await);
+
     let (_, body) = issue(&app, &inspector, &[&finding], &day(7)).await;
     let order = body["data"]["issueSupervisionOrder"].clone();
+    // The ledger's count is not kept past the order's note.
+    let after = entries(app.data(&manager, ledger, json!({"id": finding})).await);
+    assert_eq!(after, before + 1);
     assert_eq!(order["level"], "KEY", "{body}");
     assert_eq!(order["status"], "OPEN");
     assert_eq!(order["replyDeadline"], day(7));
