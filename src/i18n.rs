@@ -136,6 +136,16 @@ pub fn finding_status(status: entity::enums::FindingStatus) -> String {
     message(&format!("finding-status-{}", status.as_str()), &[])
 }
 
+/// A supervision order's level in the current language (重点督办).
+pub fn supervision_level(level: entity::enums::SupervisionLevel) -> String {
+    message(&format!("supervision-level-{}", level.as_str()), &[])
+}
+
+/// A supervision order's status in the current language (待回复).
+pub fn supervision_status(status: entity::enums::SupervisionStatus) -> String {
+    message(&format!("supervision-status-{}", status.as_str()), &[])
+}
+
 /// A measure's status in the current language (进行中).
 pub fn measure_status(status: entity::enums::MeasureStatus) -> String {
     message(&format!("measure-status-{}", status.as_str()), &[])

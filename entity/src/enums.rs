@@ -139,3 +139,14 @@ text_enum!(
     /// How a finding relapsed (问题反弹): a look-back re-check found it back, or it was reopened.
     RelapseKind { FailedRecheck = "failed_recheck", Reopen = "reopen" }
 );
+
+text_enum!(
+    /// 一般督办 / 重点督办 / 挂牌督办: how hard the office presses.
+    SupervisionLevel { General = "general", Key = "key", Listed = "listed" }
+);
+
+text_enum!(
+    /// Where a supervision order (督办单) stands: waiting for the unit's reply, replied, or
+    /// accepted by the office (办结).
+    SupervisionStatus { Open = "open", Replied = "replied", Accepted = "accepted" }
+);

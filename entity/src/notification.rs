@@ -7,9 +7,10 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub crossing_id: i32,
+    /// The early-warning crossing it tells of; none for a supervision order's notice.
+    pub crossing_id: Option<i32>,
     pub finding_id: i32,
-    /// `responsible_person`, `responsible_leader` or `principal_leader`.
+    /// `responsible_person`, `responsible_leader`, `principal_leader` or `manager`.
     pub role: String,
     pub recipient: Option<String>,
     pub level: String,
@@ -17,6 +18,8 @@ pub struct Model {
     pub body: String,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// The supervision order (督办单) it tells of, if it is such a notice.
+    pub supervision_order_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -34,5 +37,6 @@ crate::positional!(
     title,
     body,
     created_at,
-    read_at
+    read_at,
+    supervision_order_id
 );

@@ -29,6 +29,7 @@ mod m20261206_000019_department_subtree_ids;
 mod m20261206_000020_webhook_outage;
 mod m20261207_000021_list_order_indexes;
 mod m20261207_000022_finding_stages;
+mod m20261207_000023_supervision_orders;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_webhook_outage::Migration),
             Box::new(m20261207_000021_list_order_indexes::Migration),
             Box::new(m20261207_000022_finding_stages::Migration),
+            Box::new(m20261207_000023_supervision_orders::Migration),
         ]
     }
 }

@@ -178,3 +178,27 @@ impl OrderDirection {
         self == OrderDirection::Desc
     }
 }
+
+mirror!(
+    /// How hard the inspection office presses (督办级别).
+    SupervisionLevel => entity::enums::SupervisionLevel {
+        /// 一般督办.
+        General,
+        /// 重点督办.
+        Key,
+        /// 挂牌督办.
+        Listed,
+    }
+);
+
+mirror!(
+    /// Where a supervision order (督办单) stands.
+    SupervisionStatus => entity::enums::SupervisionStatus {
+        /// Waiting for the unit's written reply (待回复).
+        Open,
+        /// Replied, waiting for the office (已回复).
+        Replied,
+        /// Accepted by the office (已办结).
+        Accepted,
+    }
+);

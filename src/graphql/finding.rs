@@ -400,6 +400,37 @@ impl catalogue::Object for Finding {
             super::progress::Ledgers,
         )
         .reads(Columns::ID.bits());
+        // A list, not a connection: a finding has a handful of orders, and a page of findings
+        // priced with a nested page of orders each cost more than the documents' limit.
+        each(
+            f,
+            "supervisionOrders",
+            "The supervision orders (督办单) about this finding the caller may read, newest first (at most 20). Closing the finding does not close them.",
+            |r| r.id(),
+            |id, ctx| {
+                Box::pin(async move {
+                    let page = domain::workflow::supervision::list(
+                        ctx.db(),
+                        ctx.caller(),
+                        Some(id),
+                        domain::workflow::supervision::OrderFilter::default(),
+                        ctx.today(),
+                        &PageArgs::relay(
+                            Some(domain::workflow::supervision::PER_FINDING),
+                            None,
+                            None,
+                            None,
+                        ),
+                    )
+                    .await?;
+                    Ok(page
+                        .rows
+                        .into_iter()
+                        .map(|(_, o)| super::supervision::SupervisionOrder(o))
+                        .collect::<Vec<_>>())
+                })
+            },
+        );
     }
 }
 
@@ -883,6 +914,7 @@ mod tests {
             ("lastRelapsedOn", &[]),
             ("nextRecheck", &[]),
             ("progress", &[]),
+            ("supervisionOrders", &[]),
         ];
         let catalogue = <Finding as catalogue::Catalogued>::catalogue();
         assert_eq!(

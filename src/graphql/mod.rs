@@ -32,6 +32,7 @@ mod report;
 pub mod scalars;
 mod stage;
 mod summary;
+mod supervision;
 mod system;
 pub mod viewer;
 mod warning;
@@ -65,6 +66,7 @@ pub struct Query(
     audit::AuditQuery,
     report::ReportQuery,
     webhook::WebhookQuery,
+    supervision::SupervisionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -79,6 +81,7 @@ pub struct Mutation(
     progress::ProgressMutation,
     workflow::WorkflowMutation,
     look_back::LookBackMutation,
+    supervision::SupervisionMutation,
     report::ReportMutation,
     bulletin::BulletinMutation,
     bulk::BulkMutation,

@@ -53,6 +53,9 @@ pub enum AlertRole {
     ResponsibleLeader,
     /// The inspected unit's principal leader (主要负责同志).
     PrincipalLeader,
+    /// A manager of the inspected unit's rectification office (整改办), told of supervision
+    /// orders (督办单).
+    Manager,
 }
 
 impl From<Audience> for AlertRole {

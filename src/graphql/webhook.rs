@@ -77,7 +77,7 @@ impl catalogue::Object for WebhookEndpoint {
         f.value("description", "", |e, _| e.description.clone());
         f.value(
             "eventTypes",
-            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published.",
+            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published, supervision.issued, supervision.replied, supervision.accepted, supervision.returned, supervision.reminded, supervision.overdue.",
             |e, _| e.event_types.clone(),
         );
         f.value(
@@ -362,28 +362,34 @@ pub struct Notification {
     pub created_at: Time,
     pub read_at: Option<Time>,
     pub finding_id: i32,
+    pub supervision_order_id: Option<i32>,
 }
 
 impl From<notification::Model> for Notification {
     fn from(n: notification::Model) -> Self {
         Self {
             id: ID(n.id.to_string()),
-            role: Audience::parse(&n.role)
-                .unwrap_or(Audience::ResponsiblePerson)
-                .into(),
+            role: match n.role.as_str() {
+                "manager" => AlertRole::Manager,
+                role => Audience::parse(role)
+                    .unwrap_or(Audience::ResponsiblePerson)
+                    .into(),
+            },
             level: Level::parse(&n.level).unwrap_or(Level::None).into(),
             title: n.title,
             body: n.body,
             created_at: Time(n.created_at),
             read_at: n.read_at.map(Time),
             finding_id: n.finding_id,
+            supervision_order_id: n.supervision_order_id,
         }
     }
 }
 
 impl catalogue::Object for Notification {
     const NAME: &'static str = "Notification";
-    const DOC: &'static str = "An early-warning notification in the caller's inbox.";
+    const DOC: &'static str =
+        "An early-warning or supervision (督办) notification in the caller's inbox.";
 
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "", |n, _| n.id.clone());
@@ -404,6 +410,24 @@ impl catalogue::Object for Notification {
         f.one("finding", "The finding it is about.", |n, shown| {
             Some(FindingById(n.finding_id, super::finding::columns(shown)))
         });
+        f.each(
+            "supervisionOrder",
+            "The supervision order (督办单) it tells of, if it is such a notice.",
+            |n, ctx| {
+                Box::pin(async move {
+                    let Some(id) = n.supervision_order_id else {
+                        return Ok(None);
+                    };
+                    match crate::domain::workflow::supervision::get(ctx.db(), ctx.caller(), id)
+                        .await
+                    {
+                        Ok(order) => Ok(Some(super::supervision::SupervisionOrder(order))),
+                        Err(crate::error::AppError::NotFound(_)) => Ok(None),
+                        Err(err) => Err(err.into()),
+                    }
+                })
+            },
+        );
     }
 }
 

@@ -108,11 +108,15 @@ pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize>
         }
         match next {
             Some(id) => after = id,
-            None => return Ok(raised),
+            None => break,
         }
         // Requests come first: the next page waits its turn on the runtime.
         tokio::task::yield_now().await;
     }
+    // Supervision orders (督办单): reminders before the deadline, escalation past it.
+    let who = Acting::system("supervision-sweep", config.timezone);
+    raised += crate::domain::workflow::supervision::sweep(db, &who, thresholds.today).await?;
+    Ok(raised)
 }
 
 async fn on_change(db: DatabaseConnection, config: Arc<Config>, mut follow: super::Follow) {

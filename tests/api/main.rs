@@ -61,6 +61,7 @@ mod schemathesis;
 mod search;
 mod seed;
 mod shapes;
+mod supervision;
 mod sweep;
 mod tokens;
 mod viewer_can;

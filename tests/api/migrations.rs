@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 19] = [
     "department",
     "inspection",
     "category",
@@ -22,6 +22,10 @@ const TABLES: [&str; 15] = [
     "audit_event",
     "account",
     "idempotency_key",
+    "notification",
+    "supervision_order",
+    "supervision_order_subject",
+    "supervision_reply",
 ];
 
 async fn existing_tables(db: &DatabaseConnection, postgres: bool) -> i64 {

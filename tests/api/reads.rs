@@ -430,6 +430,18 @@ async fn arrange_unlike(app: &TestApp) {
         json!({"i": {"inspectionId": closed[1]["inspection"]["id"], "findingIds": [closed[1]["id"]], "dueOn": "2099-06-01", "assignee": "机关纪委"}}),
     )
     .await;
+    // A supervision order about one finding.
+    let issued = app
+        .data(
+            &admin,
+            "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id } }",
+            json!({"i": {"findingIds": [closed[1]["id"]], "level": "KEY", "requirement": "请报送整改情况", "replyDeadline": "2099-01-01"}}),
+        )
+        .await;
+    assert!(
+        issued["issueSupervisionOrder"]["id"].is_string(),
+        "{issued}"
+    );
     // The admin is the responsible person of overdue findings: a second instance's sweep at
     // start-up fills its inbox.
     app.another(&["--jwt-secret", SECRET, "--warning-alerts", "true"])

@@ -134,6 +134,13 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
         ),
     )
     .await;
+    let orders = ids(
+        app,
+        &format!(
+            "SELECT order_id FROM supervision_order_subject WHERE finding_id IN ({findings_sql})"
+        ),
+    )
+    .await;
     let audit = match who.role {
         "admin" | "inspector" => ids(app, "SELECT id FROM audit_event").await,
         "manager" => {
@@ -160,6 +167,16 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
         )
         .await,
     );
+    forbidden_texts.extend(
+        texts(
+            app,
+            &format!(
+                "SELECT requirement FROM supervision_order WHERE id NOT IN \
+                 (SELECT order_id FROM supervision_order_subject WHERE finding_id IN ({findings_sql}))"
+            ),
+        )
+        .await,
+    );
     let (n_findings, n_measures) = (findings.len(), measures.len());
     let departments = ids(
         app,
@@ -181,6 +198,7 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
             ("Report", reports),
             ("Regulation", regulations),
             ("AuditEvent", audit),
+            ("SupervisionOrder", orders),
         ]),
         forbidden_texts,
         findings: n_findings,
@@ -397,6 +415,23 @@ async fn arrange(app: &TestApp) {
     let inspection = app.data(&TestUser::inspector(), "mutation { createInspection(input: {title: \"另一巡察\", inspectionGroup: \"市委第一巡察组\", unitCode: \"OTHER\", startedOn: \"2021-01-01\"}) { id } }", json!({})).await["createInspection"]["id"].clone();
     let finding = app.data(&admin, "mutation($i: ID!) { createFinding(input: {inspectionId: $i, title: \"别处单位的问题甲乙丙\", rectificationType: BY_DEADLINE, departmentCode: \"OTHER\"}) { id } }", json!({"i": inspection})).await["createFinding"]["id"].clone();
     app.data(&admin, "mutation($f: ID!) { createMeasure(input: {findingId: $f, content: \"别处单位的措施丁戊己\"}) { id } }", json!({"f": finding})).await;
+    // Supervision orders: one about the other unit's finding, one about a section's.
+    let order =
+        "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id } }";
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(30))
+        .date_naive()
+        .to_string();
+    let ours = app.finding_id(2).await.to_string();
+    for (subject, requirement) in [
+        (finding.clone(), "别处单位的督办要求庚辛壬"),
+        (json!(ours), "本单位的督办要求"),
+    ] {
+        let issued = app.data(&TestUser::inspector(), order, json!({"i": {"findingIds": [subject], "level": "LISTED", "requirement": requirement, "replyDeadline": deadline}})).await;
+        assert!(
+            issued["issueSupervisionOrder"]["id"].is_string(),
+            "{issued}"
+        );
+    }
     app.data(&admin, "mutation { createRegulation(input: {title: \"别处单位的制度\", domain: ADMINISTRATION, departmentCode: \"OTHER\", status: IN_FORCE}) { id } }", json!({})).await;
     // Reports: a submitted one, a draft, and a bulletin draft and a published one.
     for query in [

@@ -202,7 +202,13 @@ async fn deliveries_are_signed_retried_through_failures_and_timeouts_and_logged(
             "finding.changed",
             "warning.raised",
             "report.submitted",
-            "report.published"
+            "report.published",
+            "supervision.issued",
+            "supervision.replied",
+            "supervision.accepted",
+            "supervision.returned",
+            "supervision.reminded",
+            "supervision.overdue"
         ])
     );
     // The secret is shown once: the endpoint itself has no field for it.

@@ -31,12 +31,32 @@ pub const REPORT_SUBMITTED: &str = "report.submitted";
 /// A bulletin was published.
 pub const REPORT_PUBLISHED: &str = "report.published";
 
+/// A supervision order (督办单) was issued to a unit.
+pub const SUPERVISION_ISSUED: &str = "supervision.issued";
+/// A unit replied to a supervision order.
+pub const SUPERVISION_REPLIED: &str = "supervision.replied";
+/// The office accepted a reply (办结).
+pub const SUPERVISION_ACCEPTED: &str = "supervision.accepted";
+/// The office returned a reply with a new deadline.
+pub const SUPERVISION_RETURNED: &str = "supervision.returned";
+
+/// The unit was reminded of a supervision order's deadline (催办).
+pub const SUPERVISION_REMINDED: &str = "supervision.reminded";
+/// A supervision order went unanswered past its deadline (逾期未复) and rose a level.
+pub const SUPERVISION_OVERDUE: &str = "supervision.overdue";
+
 /// Every kind, in the order documentation lists them.
-pub const KINDS: [&str; 4] = [
+pub const KINDS: [&str; 10] = [
     FINDING_CHANGED,
     WARNING_RAISED,
     REPORT_SUBMITTED,
     REPORT_PUBLISHED,
+    SUPERVISION_ISSUED,
+    SUPERVISION_REPLIED,
+    SUPERVISION_ACCEPTED,
+    SUPERVISION_RETURNED,
+    SUPERVISION_REMINDED,
+    SUPERVISION_OVERDUE,
 ];
 
 /// The PostgreSQL channel that wakes instances when events commit.
@@ -63,6 +83,16 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
         // A crossing recorded as history tells nobody (a historical import's).
         "warning_crossing" if event.action == crate::domain::workflow::alert::HISTORICAL => None,
         "warning_crossing" => Some((WARNING_RAISED, referred())),
+        // Filed under its first finding, so that who learns of it is decided by the finding.
+        "supervision_order" => match event.action.as_str() {
+            "supervision.issue" => Some((SUPERVISION_ISSUED, referred())),
+            "supervision.reply" => Some((SUPERVISION_REPLIED, referred())),
+            "supervision.accept" => Some((SUPERVISION_ACCEPTED, referred())),
+            "supervision.return" => Some((SUPERVISION_RETURNED, referred())),
+            "supervision.remind" => Some((SUPERVISION_REMINDED, referred())),
+            "supervision.overdue" => Some((SUPERVISION_OVERDUE, referred())),
+            _ => None,
+        },
         "report" => match event.action.as_str() {
             "report.submitted" => Some((REPORT_SUBMITTED, None)),
             "report.published" => Some((REPORT_PUBLISHED, None)),
@@ -76,7 +106,7 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
 pub fn of_audit(audited: &audit_event::Model) -> Option<event::Model> {
     let (kind, finding_id) = classify(audited)?;
     let entity_id = audited.entity_id.parse::<i32>().ok()?;
-    let payload = (kind == WARNING_RAISED)
+    let payload = (kind == WARNING_RAISED || audited.entity_type == "supervision_order")
         .then(|| audited.after.clone())
         .flatten();
     Some(event::Model {

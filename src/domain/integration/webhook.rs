@@ -517,7 +517,18 @@ pub async fn render(
             continue;
         };
         data[name] = value;
-        if let Some(payload) = &e.payload {
+        if let Some(payload) = e
+            .payload
+            .as_ref()
+            .filter(|_| e.entity_type == "supervision_order")
+        {
+            data["supervisionOrder"] = json!({
+                "id": e.entity_id.to_string(),
+                "level": payload.get("level"),
+                "status": payload.get("status"),
+                "replyDeadline": payload.get("reply_deadline"),
+            });
+        } else if let Some(payload) = &e.payload {
             data["warning"] = json!({
                 "level": payload.get("level"),
                 "subjectType": payload.get("subject_type"),

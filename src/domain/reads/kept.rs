@@ -45,6 +45,18 @@ pub const WRITES: &[(&str, &[&str])] = &[
     ("report", &["report"]),
     // A warning raised and the notifications it sends.
     ("warning_crossing", &["warning_crossing", "notification"]),
+    // A supervision order's move: the order, its subjects and replies, a note in each subject
+    // finding's ledger, and the inbox notices; the findings themselves are not written.
+    (
+        "supervision_order",
+        &[
+            "supervision_order",
+            "supervision_order_subject",
+            "supervision_reply",
+            "progress_entry",
+            "notification",
+        ],
+    ),
     // A department or a category made, edited or archived: its own row only.
     ("department", &["department"]),
     ("category", &["category"]),

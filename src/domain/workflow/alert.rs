@@ -197,7 +197,7 @@ pub async fn raise_as(
                 let (title, body) = texts(subject, *level, *role, recipient.as_deref(), thresholds);
                 notifications.push(notification::ActiveModel {
                     id: NotSet,
-                    crossing_id: Set(crossing.id),
+                    crossing_id: Set(Some(crossing.id)),
                     finding_id: Set(subject.finding_id),
                     role: Set(role.as_str().to_owned()),
                     recipient: Set(recipient),
@@ -206,6 +206,7 @@ pub async fn raise_as(
                     body: Set(body),
                     created_at: Set(who.now()),
                     read_at: Set(None),
+                    supervision_order_id: Set(None),
                 });
             }
         }

@@ -6,4 +6,5 @@ pub mod alert;
 pub mod can;
 pub mod close_out;
 pub mod look_back;
+pub mod supervision;
 pub mod warning;

@@ -1,0 +1,340 @@
+//! Supervision orders (督办单): the office's orders to a unit, the unit's replies, and the
+//! office's acceptance (办结) or return. The rules are `domain::workflow::supervision`'s.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use entity::{supervision_order, supervision_order_subject, supervision_reply};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::catalogue::{self, Conn, Fields};
+use super::enums::{SupervisionLevel, SupervisionStatus};
+use super::loaders::FindingById;
+use super::scalars::{Date, Time, time};
+use super::{ContextExt, VERSION, id, parse_id, write};
+use crate::domain::reads::page::PageArgs;
+use crate::domain::workflow::supervision::{self as rules, NewOrder, OrderFilter};
+use crate::error::AppError;
+
+/// A supervision order (督办单) from the inspection office to an inspected unit.
+#[derive(Clone)]
+pub struct SupervisionOrder(pub supervision_order::Model);
+
+impl From<supervision_order::Model> for SupervisionOrder {
+    fn from(o: supervision_order::Model) -> Self {
+        Self(o)
+    }
+}
+
+impl catalogue::Object for SupervisionOrder {
+    const NAME: &'static str = "SupervisionOrder";
+    const DOC: &'static str =
+        "A supervision order (督办单) from the inspection office to an inspected unit.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |o, _| id(o.0.id));
+        f.value(
+            "level",
+            "How hard the office presses (督办级别).",
+            |o, _| SupervisionLevel::from(o.0.level),
+        );
+        f.value(
+            "requirement",
+            "What the office requires (督办要求).",
+            |o, _| o.0.requirement.clone(),
+        );
+        f.value(
+            "replyDeadline",
+            "The day the unit is to reply by (回复期限).",
+            |o, _| Date(o.0.reply_deadline),
+        );
+        f.value("status", "Where it stands.", |o, _| {
+            SupervisionStatus::from(o.0.status)
+        });
+        f.value(
+            "overdue",
+            "Past its deadline without a reply (逾期未复).",
+            |o, env| rules::is_overdue(&o.0, env.thresholds.today),
+        );
+        f.value("issuedBy", "Who issued it (token subject).", |o, _| {
+            o.0.issued_by.clone()
+        });
+        f.value("issuedByName", "Who issued it (name).", |o, _| {
+            o.0.issued_by_name.clone()
+        });
+        f.value(
+            "acceptedAt",
+            "When the office accepted the reply (办结).",
+            |o, _| time(o.0.accepted_at),
+        );
+        f.value("createdAt", "When it was issued.", |o, _| {
+            Time(o.0.created_at)
+        });
+        f.value("updatedAt", "", |o, _| Time(o.0.updated_at));
+        f.value("version", VERSION, |o, _| o.0.version);
+        f.one(
+            "inspection",
+            "The inspection whose findings it is about.",
+            |o, _| Some(super::loaders::InspectionById(o.0.inspection_id)),
+        );
+        f.each(
+            "subjects",
+            "The findings (and measures) it is about.",
+            |o, ctx| {
+                Box::pin(async move {
+                    let rows = supervision_order_subject::Entity::find()
+                        .filter(supervision_order_subject::Column::OrderId.eq(o.0.id))
+                        .order_by_asc(supervision_order_subject::Column::Id)
+                        .limit(rules::SUBJECTS_MAX as u64)
+                        .all(ctx.db())
+                        .await
+                        .map_err(AppError::from)?;
+                    Ok(rows.into_iter().map(SupervisionSubject).collect::<Vec<_>>())
+                })
+            },
+        );
+        f.each(
+            "replies",
+            "The unit's written replies (书面回复), oldest first.",
+            |o, ctx| {
+                Box::pin(async move {
+                    let rows = rules::replies(ctx.db(), o.0.id).await?;
+                    Ok(rows.into_iter().map(SupervisionReply).collect::<Vec<_>>())
+                })
+            },
+        );
+        f.each(
+            "viewerCan",
+            "What the caller may do with this order now.",
+            |o, ctx| {
+                Box::pin(async move {
+                    let can = rules::can(ctx.db(), ctx.caller(), &o.0).await?;
+                    Ok(SupervisionViewerCan {
+                        reply: can.reply,
+                        accept: can.accept,
+                        send_back: can.send_back,
+                    })
+                })
+            },
+        );
+    }
+}
+
+crate::object!(SupervisionOrder);
+
+/// A finding (or one of its measures) a supervision order is about.
+#[derive(Clone)]
+pub struct SupervisionSubject(pub supervision_order_subject::Model);
+
+impl catalogue::Object for SupervisionSubject {
+    const NAME: &'static str = "SupervisionSubject";
+    const DOC: &'static str = "A finding (or one of its measures) a supervision order is about.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "measureId",
+            "The measure, when the order names one.",
+            |s, _| s.0.measure_id.map(id),
+        );
+        f.one(
+            "finding",
+            "The finding (absent when outside the caller's reach).",
+            |s, shown| Some(FindingById(s.0.finding_id, super::finding::columns(shown))),
+        );
+    }
+}
+
+crate::object!(SupervisionSubject);
+
+/// The unit's written reply (书面回复) to a supervision order.
+#[derive(Clone)]
+pub struct SupervisionReply(pub supervision_reply::Model);
+
+impl catalogue::Object for SupervisionReply {
+    const NAME: &'static str = "SupervisionReply";
+    const DOC: &'static str = "The unit's written reply (书面回复) to a supervision order.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("id", "Opaque identifier.", |r, _| id(r.0.id));
+        f.value("content", "What the unit answered.", |r, _| {
+            r.0.content.clone()
+        });
+        f.value("author", "Who replied (token subject).", |r, _| {
+            r.0.author_sub.clone()
+        });
+        f.value("authorName", "Who replied (name).", |r, _| {
+            r.0.author_name.clone()
+        });
+        f.value("createdAt", "", |r, _| Time(r.0.created_at));
+        f.value(
+            "returnedAt",
+            "When the office returned it, if it did.",
+            |r, _| time(r.0.returned_at),
+        );
+        f.value("returnReason", "Why it was returned.", |r, _| {
+            r.0.return_reason.clone()
+        });
+        f.value(
+            "newDeadline",
+            "The new reply deadline it was returned with.",
+            |r, _| super::scalars::date(r.0.new_deadline),
+        );
+    }
+}
+
+crate::object!(SupervisionReply);
+
+/// What the caller may do with a supervision order now.
+#[derive(SimpleObject)]
+pub struct SupervisionViewerCan {
+    /// `replyToSupervisionOrder`.
+    pub reply: bool,
+    /// `acceptSupervisionReply` (never by the person who replied).
+    pub accept: bool,
+    /// `returnSupervisionReply`.
+    #[graphql(name = "return")]
+    pub send_back: bool,
+}
+
+/// Which supervision orders to list.
+#[derive(InputObject, Default, Clone)]
+pub struct SupervisionOrderFilterInput {
+    pub status: Option<SupervisionStatus>,
+    pub level: Option<SupervisionLevel>,
+    /// Only those past their deadline without a reply (true), or the others (false).
+    pub overdue: Option<bool>,
+    /// Only those about this finding.
+    pub finding_id: Option<ID>,
+}
+
+/// A supervision order to issue.
+#[derive(InputObject)]
+pub struct IssueSupervisionOrderInput {
+    /// The findings it is about (of one inspection, within the issuer's reach).
+    #[graphql(default)]
+    pub finding_ids: Vec<ID>,
+    /// Measures it is about (their findings are its subjects too).
+    #[graphql(default)]
+    pub measure_ids: Vec<ID>,
+    pub level: SupervisionLevel,
+    /// What the office requires (督办要求).
+    pub requirement: String,
+    /// The day the unit is to reply by (today or later).
+    pub reply_deadline: Date,
+}
+
+/// A written reply to a supervision order.
+#[derive(InputObject)]
+pub struct ReplyToSupervisionOrderInput {
+    /// What the unit answers (书面回复).
+    pub content: String,
+}
+
+fn ids(field: &str, ids: &[ID]) -> crate::error::AppResult<Vec<i32>> {
+    ids.iter().map(|i| parse_id(field, i)).collect()
+}
+
+#[derive(Default)]
+pub struct SupervisionQuery;
+
+#[Object]
+impl SupervisionQuery {
+    /// The supervision orders (督办单) the caller may read, newest first: a unit's about its
+    /// own findings, a section's about findings it works on, the office's all.
+    #[graphql(complexity = "super::cost::page_cost(first, None, child_complexity)")]
+    async fn supervision_orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisionOrderFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<SupervisionOrder>> {
+        let filter = filter.unwrap_or_default();
+        let finding_id = super::parse_opt_id("filter.findingId", filter.finding_id.as_ref())?;
+        let rules_filter = OrderFilter {
+            status: filter.status.map(Into::into),
+            level: filter.level.map(Into::into),
+            overdue: filter.overdue,
+        };
+        let page = rules::list(
+            ctx.db(),
+            ctx.caller(),
+            finding_id,
+            rules_filter,
+            ctx.today(),
+            &PageArgs::relay(first, after, None, None),
+        )
+        .await?;
+        Ok(Conn::of(page))
+    }
+
+    /// One supervision order the caller may read.
+    async fn supervision_order(&self, ctx: &Context<'_>, id: ID) -> Result<SupervisionOrder> {
+        let id = parse_id("id", &id)?;
+        Ok(rules::get(ctx.db(), ctx.caller(), id).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct SupervisionMutation;
+
+#[Object]
+impl SupervisionMutation {
+    /// Issues a supervision order (下发督办单) to the inspected unit: inspectors and admins.
+    async fn issue_supervision_order(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueSupervisionOrderInput,
+    ) -> Result<SupervisionOrder> {
+        let input = NewOrder {
+            finding_ids: ids("findingIds", &input.finding_ids)?,
+            measure_ids: ids("measureIds", &input.measure_ids)?,
+            level: input.level.into(),
+            requirement: input.requirement,
+            reply_deadline: input.reply_deadline.0,
+        };
+        let order = write(ctx, async |txn, who| rules::issue(txn, who, input).await).await?;
+        Ok(order.into())
+    }
+
+    /// Replies in writing (书面回复) to an open order: the managers of its findings' unit.
+    async fn reply_to_supervision_order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ReplyToSupervisionOrderInput,
+    ) -> Result<SupervisionOrder> {
+        let id = parse_id("id", &id)?;
+        let order = write(ctx, async |txn, who| {
+            rules::reply(txn, who, id, &input.content).await
+        })
+        .await?;
+        Ok(order.into())
+    }
+
+    /// Accepts the order's latest reply (办结): inspectors and admins, never the replier.
+    async fn accept_supervision_reply(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<SupervisionOrder> {
+        let id = parse_id("id", &id)?;
+        let order = write(ctx, async |txn, who| rules::accept(txn, who, id).await).await?;
+        Ok(order.into())
+    }
+
+    /// Returns the order's latest reply with a reason and a new deadline (退回): the order is
+    /// open again. Inspectors and admins.
+    async fn return_supervision_reply(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+        new_deadline: Date,
+    ) -> Result<SupervisionOrder> {
+        let id = parse_id("id", &id)?;
+        let order = write(ctx, async |txn, who| {
+            rules::send_back(txn, who, id, &reason, new_deadline.0).await
+        })
+        .await?;
+        Ok(order.into())
+    }
+}
