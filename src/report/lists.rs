@@ -2,7 +2,7 @@
 //! and the date, the header (repeated on every printed page), each group's heading merged
 //! across the row, landscape A4 (XLSX); or the same rows as CSV, the group in the first column.
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{Workbook, XlsxError};
 
 use super::{chinese_date, chinese_number, measure_status_zh, status_zh, type_zh};
 use crate::domain::reads::lists::Plan;
@@ -294,25 +294,13 @@ const TOP: u32 = 2;
 /// The table as a workbook laid out for printing.
 pub fn xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
-    let cell = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
-    let header = cell
-        .clone()
-        .set_align(FormatAlign::Center)
-        .set_bold()
-        .set_background_color(Color::RGB(0xD9E1F2));
-    let group = cell
-        .clone()
-        .set_bold()
-        .set_background_color(Color::RGB(0xF2F2F2));
-    let title = Format::new()
-        .set_bold()
-        .set_font_size(16)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let left = Format::new().set_align(FormatAlign::Left);
+    let super::xlsx::Printed {
+        cell,
+        header,
+        group,
+        title,
+        line: left,
+    } = super::xlsx::Printed::default();
     let last = table.columns.len().max(1) as u16 - 1;
     let sheet = workbook.add_worksheet();
     sheet.set_name(table.sheet)?;

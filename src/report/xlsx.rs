@@ -117,33 +117,60 @@ fn excel_date(date: chrono::NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime,
     )
 }
 
+/// The formats of a printed table (the ledger's and the lists'): bordered cells wrapped at the
+/// top, a centred bold shaded header, bold grey group rows, a large centred title and a plain
+/// line under it.
+pub struct Printed {
+    pub cell: Format,
+    pub header: Format,
+    pub group: Format,
+    pub title: Format,
+    pub line: Format,
+}
+
+impl Default for Printed {
+    fn default() -> Self {
+        use rust_xlsxwriter::{Color, FormatBorder};
+        let cell = Format::new()
+            .set_text_wrap()
+            .set_align(FormatAlign::Top)
+            .set_border(FormatBorder::Thin);
+        Self {
+            header: cell
+                .clone()
+                .set_align(FormatAlign::Center)
+                .set_bold()
+                .set_background_color(Color::RGB(0xD9E1F2)),
+            group: cell
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xF2F2F2)),
+            title: Format::new()
+                .set_bold()
+                .set_font_size(16)
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter),
+            line: Format::new().set_align(FormatAlign::Left),
+            cell,
+        }
+    }
+}
+
 /// The printed ledger (整改台账) as units file it: a title row, the inspection and unit, the
 /// header (frozen, repeated on every printed page), then under each heading's group row one row
 /// per measure, the finding's cells merged over its measures; deadlines and completion dates
 /// as real dates; landscape A4, fitted to the page width.
 pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
-    use rust_xlsxwriter::{Color, FormatBorder};
     let mut workbook = Workbook::new();
-    let cell = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
+    let Printed {
+        cell,
+        header,
+        group,
+        title,
+        line,
+    } = Printed::default();
     let centred = cell.clone().set_align(FormatAlign::Center);
     let date = cell.clone().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
-    let header = centred
-        .clone()
-        .set_bold()
-        .set_background_color(Color::RGB(0xD9E1F2));
-    let group = cell
-        .clone()
-        .set_bold()
-        .set_background_color(Color::RGB(0xF2F2F2));
-    let title = Format::new()
-        .set_bold()
-        .set_font_size(16)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let line = Format::new().set_align(FormatAlign::Left);
     let last_col = PRINTED_COLUMNS.len() as u16 - 1;
 
     let sheet = workbook.add_worksheet().set_name(LEDGER_SHEET)?;
