@@ -3,7 +3,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::{supervision_order, supervision_order_subject, supervision_reply};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::catalogue::{self, Conn, Fields};
 use super::enums::{SupervisionLevel, SupervisionStatus};
@@ -12,7 +11,6 @@ use super::scalars::{Date, Time, time};
 use super::{ContextExt, VERSION, id, parse_id, write};
 use crate::domain::reads::page::PageArgs;
 use crate::domain::workflow::supervision::{self as rules, NewOrder, OrderFilter};
-use crate::error::AppError;
 
 /// A supervision order (督办单) from the inspection office to an inspected unit.
 #[derive(Clone)]
@@ -68,7 +66,9 @@ impl catalogue::Object for SupervisionOrder {
         f.value("createdAt", "When it was issued.", |o, _| {
             Time(o.0.created_at)
         });
-        f.value("updatedAt", "", |o, _| Time(o.0.updated_at));
+        f.value("updatedAt", "When it last changed.", |o, _| {
+            Time(o.0.updated_at)
+        });
         f.value("version", VERSION, |o, _| o.0.version);
         f.one(
             "inspection",
@@ -80,13 +80,7 @@ impl catalogue::Object for SupervisionOrder {
             "The findings (and measures) it is about.",
             |o, ctx| {
                 Box::pin(async move {
-                    let rows = supervision_order_subject::Entity::find()
-                        .filter(supervision_order_subject::Column::OrderId.eq(o.0.id))
-                        .order_by_asc(supervision_order_subject::Column::Id)
-                        .limit(rules::SUBJECTS_MAX as u64)
-                        .all(ctx.db())
-                        .await
-                        .map_err(AppError::from)?;
+                    let rows = rules::subjects(ctx.db(), o.0.id).await?;
                     Ok(rows.into_iter().map(SupervisionSubject).collect::<Vec<_>>())
                 })
             },

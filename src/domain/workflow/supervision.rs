@@ -138,6 +138,19 @@ pub async fn measure_ids(db: &impl ConnectionTrait, order_id: i32) -> AppResult<
     Ok(ids.into_iter().flatten().collect())
 }
 
+/// What an order is about (findings, and measures of them), in the order issued.
+pub async fn subjects(
+    db: &impl ConnectionTrait,
+    order_id: i32,
+) -> AppResult<Vec<supervision_order_subject::Model>> {
+    Ok(supervision_order_subject::Entity::find()
+        .filter(supervision_order_subject::Column::OrderId.eq(order_id))
+        .order_by_asc(supervision_order_subject::Column::Id)
+        .limit(SUBJECTS_MAX as u64)
+        .all(db)
+        .await?)
+}
+
 /// The replies to an order, oldest first.
 pub async fn replies(
     db: &impl ConnectionTrait,
