@@ -89,10 +89,15 @@ pub struct ListParams {
     #[param(minimum = 1)]
     pub department_id: Option<i32>,
     /// Tasks only: of this responsible person, as written.
+    #[param(pattern = r"^[^\x00]*$")]
     pub person: Option<String>,
     /// Tasks only: due on or after this day (YYYY-MM-DD).
+    #[serde(default, deserialize_with = "super::query::date")]
+    #[param(value_type = Option<String>, format = Date)]
     pub due_from: Option<chrono::NaiveDate>,
     /// Tasks only: due on or before this day (YYYY-MM-DD).
+    #[serde(default, deserialize_with = "super::query::date")]
+    #[param(value_type = Option<String>, format = Date)]
     pub due_to: Option<chrono::NaiveDate>,
 }
 
@@ -196,6 +201,7 @@ pub async fn list_file(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The road map as SVG", content_type = "image/svg+xml"),
+        (status = 400, description = "A bad id", body = ErrorBody),
         (status = 401, description = "No or an invalid token", body = ErrorBody),
         (status = 404, description = "No such inspection within reach", body = ErrorBody),
     )

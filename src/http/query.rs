@@ -15,7 +15,7 @@ use std::fmt;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 
@@ -131,6 +131,25 @@ pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D:
     d.deserialize_newtype_struct(TIME, Rfc3339).map(Some)
 }
 
+/// The name a date field is read under ([`date`]).
+const DATE: &str = "rectrack::http::query::Date";
+
+/// Reads a day parameter, `YYYY-MM-DD` (`#[serde(default, deserialize_with = "query::date")]`
+/// on an `Option<NaiveDate>`), refused as `param-not-date` naming it (an empty value too).
+pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    struct Day;
+    impl Visitor<'_> for Day {
+        type Value = NaiveDate;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a day, YYYY-MM-DD")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(E::custom)
+        }
+    }
+    d.deserialize_newtype_struct(DATE, Day).map(Some)
+}
+
 /// The query's pairs, read as a struct (fields in their declared order) or a map.
 struct Pairs(Vec<(String, String)>);
 
@@ -213,6 +232,13 @@ impl Value {
             t!("param-not-time", name = &self.name, value = &self.value),
         ))
     }
+
+    fn not_date(&self) -> Refused {
+        Refused::Param(AppError::bad_input(
+            &self.name,
+            t!("param-not-date", name = &self.name, value = &self.value),
+        ))
+    }
 }
 
 macro_rules! integers {
@@ -242,10 +268,11 @@ impl<'de> Deserializer<'de> for Value {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Refused> {
-        if name == TIME {
+        if name == TIME || name == DATE {
             return match visitor.visit_str::<Refused>(&self.value) {
-                Ok(time) => Ok(time),
-                Err(_) => Err(self.not_time()),
+                Ok(read) => Ok(read),
+                Err(_) if name == TIME => Err(self.not_time()),
+                Err(_) => Err(self.not_date()),
             };
         }
         visitor.visit_newtype_struct(self)

@@ -201,3 +201,41 @@ async fn a_kept_summary_survives_ledger_entries_that_move_nothing_and_is_counted
     );
     assert!(statements > kept, "the summary was computed again");
 }
+
+const MEASURES: &str = "{ measures(first: 1) { totalCount } }";
+const PLANNED: &str = "SELECT COUNT(*) FROM measure WHERE archived_at IS NULL";
+
+/// The count of measures the admin is shown, and the statements the request ran.
+async fn planned(app: &TestApp) -> (i64, u64) {
+    let before = app.sql_statements().await;
+    let data = app.data(&TestUser::admin(), MEASURES, json!({})).await;
+    (
+        data["measures"]["totalCount"].as_i64().unwrap(),
+        app.sql_statements().await - before,
+    )
+}
+
+#[tokio::test]
+async fn a_kept_count_of_measures_survives_ledger_entries_and_is_counted_again_after_a_change_to_findings()
+ {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--events-poll", "1h"]).await;
+    let working = app.create_finding("有进展的问题", "ZJTZB").await;
+    add_entry(&app, &working, "开始整改").await;
+    let stored = count(&app.db, PLANNED).await;
+    assert!(stored >= 1, "the demo has measures");
+    let (first, _) = planned(&app).await;
+    assert_eq!(first, stored);
+    let (_, kept) = planned(&app).await;
+
+    // A change behind the API's back shows, below, whether the count was kept.
+    app.sql("UPDATE measure SET archived_at = created_at WHERE id = (SELECT MIN(id) FROM measure WHERE archived_at IS NULL)")
+        .await;
+    unrelated_changes(&app, 1).await;
+    add_entry(&app, &working, "又一次进展").await;
+    assert_eq!(planned(&app).await, (stored, kept));
+
+    // A finding's change may change what the count's scope reads: counted again.
+    app.create_finding("又一个问题", "ZJTZB").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(planned(&app).await.0, stored - 1);
+}

@@ -143,5 +143,7 @@ pub async fn list(
     if let Some(words) = search_words(filter.search.as_deref())? {
         select = select.filter(measure_search(&words));
     }
-    page::fetch(db, select, &order(sort.0, sort.1), args).await
+    let page = page::fetch(db, select, &order(sort.0, sort.1), args).await?;
+    // Every change to a measure (and to the findings its scope reads) is audited.
+    Ok(page.audited())
 }

@@ -73,7 +73,9 @@ pub async fn list(
     scope::finding(db, caller, finding_id).await?;
     let select =
         progress_entry::Entity::find().filter(progress_entry::Column::FindingId.eq(finding_id));
-    page::fetch(db, select, &order(), args).await
+    let page = page::fetch(db, select, &order(), args).await?;
+    // Entries are only ever appended, each in an audited change.
+    Ok(page.audited())
 }
 
 /// Oldest entry first.

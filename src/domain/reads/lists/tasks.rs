@@ -25,6 +25,14 @@ pub struct TaskFilter {
 impl TaskFilter {
     /// Checks the filter: a due period that ends before it starts is refused.
     pub fn checked(mut self) -> AppResult<Self> {
+        if let Some(department) = self.department_id
+            && department < 1
+        {
+            return Err(AppError::bad_input(
+                "departmentId",
+                t!("path-id-invalid", value = department.to_string()),
+            ));
+        }
         if let (Some(from), Some(to)) = (self.due_from, self.due_to)
             && to < from
         {
