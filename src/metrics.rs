@@ -58,6 +58,8 @@ pub const SUBSCRIPTIONS_OPEN: &str = "rectrack_subscriptions_open";
 pub const SWEEP_DURATION: &str = "rectrack_warning_sweep_duration_seconds";
 /// Early-warning crossings raised by the sweeps.
 pub const SWEEP_CROSSINGS: &str = "rectrack_warning_sweep_crossings_total";
+/// The finding id the running (or last) sweep has checked up to: its progress.
+pub const SWEEP_PROGRESS: &str = "rectrack_warning_sweep_checked_up_to";
 /// Seconds since the last successful backup; NaN until one happened in this server's life.
 pub const BACKUP_AGE: &str = "rectrack_backup_age_seconds";
 
@@ -227,10 +229,21 @@ impl Metrics {
     }
 
     /// One early-warning sweep finished.
-    pub fn sweep_finished(&self, elapsed: Duration, raised: usize) {
+    pub fn sweep_finished(&self, elapsed: Duration) {
+        self.record(|| histogram!(SWEEP_DURATION).record(elapsed.as_secs_f64()));
+    }
+
+    /// Crossings raised beside the pages (supervision orders' reminders and escalations).
+    pub fn record_crossings(&self, raised: usize) {
+        self.record(|| counter!(SWEEP_CROSSINGS).increment(raised as u64));
+    }
+
+    /// A sweep's page is done: `raised` crossings more, findings checked up to `checked`
+    /// (so a long first sweep shows its progress while it runs).
+    pub fn sweep_page(&self, raised: usize, checked: i32) {
         self.record(|| {
-            histogram!(SWEEP_DURATION).record(elapsed.as_secs_f64());
             counter!(SWEEP_CROSSINGS).increment(raised as u64);
+            gauge!(SWEEP_PROGRESS).set(f64::from(checked));
         });
     }
 
@@ -300,6 +313,7 @@ fn describe() {
     describe_gauge!(SUBSCRIPTIONS_OPEN, "当前打开的 GraphQL 订阅连接数");
     describe_histogram!(SWEEP_DURATION, Unit::Seconds, "预警扫描耗时（秒）");
     describe_counter!(SWEEP_CROSSINGS, "预警扫描产生的预警越线数");
+    describe_gauge!(SWEEP_PROGRESS, "预警扫描已检查到的问题编号（扫描进度）");
     describe_gauge!(
         BACKUP_AGE,
         Unit::Seconds,

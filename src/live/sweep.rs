@@ -50,9 +50,9 @@ async fn daily(db: DatabaseConnection, config: Arc<Config>, metrics: Arc<crate::
         let today = config.timezone.today();
         if swept != Some(today) {
             let started = std::time::Instant::now();
-            match sweep(&db, &config).await {
+            match sweep(&db, &config, Some(&metrics)).await {
                 Ok(raised) => {
-                    metrics.sweep_finished(started.elapsed(), raised);
+                    metrics.sweep_finished(started.elapsed());
                     tracing::info!(
                         raised,
                         seconds = started.elapsed().as_secs_f64(),
@@ -73,8 +73,13 @@ async fn daily(db: DatabaseConnection, config: Arc<Config>, metrics: Arc<crate::
     }
 }
 
-/// Checks every open finding and measure once; returns how many crossings were new.
-pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize> {
+/// Checks every open finding and measure once; returns how many crossings were new. Each page
+/// done is told to `metrics` (crossings raised, findings checked up to).
+pub async fn sweep(
+    db: &DatabaseConnection,
+    config: &Config,
+    metrics: Option<&crate::metrics::Metrics>,
+) -> AppResult<usize> {
     let thresholds = Thresholds::from_config(config);
     let who = Acting::system("warning-sweep", config.timezone);
     let mut after = 0;
@@ -83,8 +88,9 @@ pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize>
     let mut pages = 0usize;
     let started = std::time::Instant::now();
     loop {
-        let (subjects, next) = alert::due_subjects(db, &thresholds, after, PAGE).await?;
+        let (subjects, next, checked) = alert::due_subjects(db, &thresholds, after, PAGE).await?;
         pages += 1;
+        let mut raised_on_page = 0;
         if !subjects.is_empty() {
             let now = crate::domain::write(db, &who, async |txn| {
                 alert::raise(txn, &who, &thresholds, &subjects).await
@@ -92,6 +98,7 @@ pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize>
             .await?;
             raised += now;
             unstated += now;
+            raised_on_page = now;
         }
         if unstated >= RESTATE_EVERY && db.get_database_backend() == DbBackend::Postgres {
             db.execute_unprepared("ANALYZE warning_crossing, notification")
@@ -106,6 +113,9 @@ pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize>
                 "early-warning sweep in progress"
             );
         }
+        if let Some(metrics) = metrics {
+            metrics.sweep_page(raised_on_page, checked);
+        }
         match next {
             Some(id) => after = id,
             None => break,
@@ -115,8 +125,11 @@ pub async fn sweep(db: &DatabaseConnection, config: &Config) -> AppResult<usize>
     }
     // Supervision orders (督办单): reminders before the deadline, escalation past it.
     let who = Acting::system("supervision-sweep", config.timezone);
-    raised += crate::domain::workflow::supervision::sweep(db, &who, thresholds.today).await?;
-    Ok(raised)
+    let orders = crate::domain::workflow::supervision::sweep(db, &who, thresholds.today).await?;
+    if let Some(metrics) = metrics {
+        metrics.record_crossings(orders);
+    }
+    Ok(raised + orders)
 }
 
 async fn on_change(db: DatabaseConnection, config: Arc<Config>, mut follow: super::Follow) {

@@ -112,7 +112,7 @@ async fn a_historical_import_of_long_past_deadlines_alerts_nobody() {
 
     // A sweep now (as every day) finds them recorded: nobody is alerted, now or later.
     let config = config(&app);
-    rectrack::live::sweep::sweep(&app.db, &config)
+    rectrack::live::sweep::sweep(&app.db, &config, None)
         .await
         .unwrap();
     assert_eq!(of_inspection(&app, crossings, &inspection).await, subjects);
@@ -170,7 +170,7 @@ async fn a_sweep_raises_one_crossing_per_subject_and_level_however_many_days_it_
         };
         let mut after = 0;
         loop {
-            let (due, next) = alert::due_subjects(&app.db, &thresholds, after, 200)
+            let (due, next, _) = alert::due_subjects(&app.db, &thresholds, after, 200)
                 .await
                 .unwrap();
             let txn = rectrack::db::begin_write(&app.db).await.unwrap();

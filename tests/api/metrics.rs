@@ -354,6 +354,16 @@ async fn the_sweep_reports_its_duration_and_crossings() {
         value(&m, "rectrack_warning_sweep_crossings_total", &[]),
         raised as f64
     );
+    // Progress: the sweep checked the findings up to the newest open one.
+    let newest = count(
+        &app.db,
+        "SELECT MAX(id) FROM finding WHERE status <> 'closed' AND archived_at IS NULL",
+    )
+    .await;
+    assert_eq!(
+        value(&m, "rectrack_warning_sweep_checked_up_to", &[]),
+        newest as f64
+    );
 }
 
 #[tokio::test]

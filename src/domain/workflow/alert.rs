@@ -321,13 +321,14 @@ fn texts(
 }
 
 /// The open findings and measures due within the GREEN window (or overdue) as of `today`,
-/// `limit` at a time after finding id `after`: the sweep's work, page by page.
+/// `limit` at a time after finding id `after`: the sweep's work, page by page. Also the id to
+/// go on after (none on the last page) and the last finding id the page read (its progress).
 pub async fn due_subjects(
     db: &impl ConnectionTrait,
     thresholds: &Thresholds,
     after: i32,
     limit: u64,
-) -> AppResult<(Vec<Subject>, Option<i32>)> {
+) -> AppResult<(Vec<Subject>, Option<i32>, i32)> {
     let horizon = thresholds
         .today
         .checked_add_days(chrono::Days::new(thresholds.green_days.into()))
@@ -340,9 +341,8 @@ pub async fn due_subjects(
         .limit(limit)
         .all(db)
         .await?;
-    let next = (findings.len() as u64 == limit)
-        .then(|| findings.last().map(|f| f.id))
-        .flatten();
+    let last = findings.last().map_or(after, |f| f.id);
+    let next = (findings.len() as u64 == limit).then_some(last);
     let ids: Vec<i32> = findings.iter().map(|f| f.id).collect();
     let mut subjects: Vec<Subject> = findings
         .iter()
@@ -363,7 +363,7 @@ pub async fn due_subjects(
             }
         }
     }
-    Ok((subjects, next))
+    Ok((subjects, next, last))
 }
 
 /// Checks one finding and its measures after a change of deadline (or of anything that
