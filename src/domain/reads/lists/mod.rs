@@ -80,19 +80,28 @@ impl Plan {
             .select_only()
             .column(finding::Column::Id)
             .into_query();
-        let mut measures = measure::Entity::find()
-            .filter(measure::Column::FindingId.in_subquery(readable.clone()))
-            .filter(measure::Column::ArchivedAt.is_null())
-            .order_by_asc(measure::Column::FindingId)
-            .order_by_asc(measure::Column::Ordinal)
-            .order_by_asc(measure::Column::Id)
-            .limit(MAX_MEASURES + 1)
-            .all(db)
-            .await?;
+        // The findings' measures and stages, read by the findings' ids in slices (an index
+        // lookup per finding), not through the scope's subquery, and put in order here: a
+        // planner asked to order them may scan and sort every measure instead.
+        let mut finding_ids: Vec<i32> = findings.iter().map(|f| f.id).collect();
+        finding_ids.sort_unstable();
+        let mut measures = Vec::new();
+        for chunk in finding_ids.chunks(500) {
+            if measures.len() as u64 > MAX_MEASURES {
+                break;
+            }
+            measures.extend(
+                measure::Entity::find()
+                    .filter(measure::Column::FindingId.is_in(chunk.iter().copied()))
+                    .filter(measure::Column::ArchivedAt.is_null())
+                    .limit(MAX_MEASURES + 1)
+                    .all(db)
+                    .await?,
+            );
+        }
+        measures.sort_unstable_by_key(|m| (m.finding_id, m.ordinal, m.id));
         truncated |= measures.len() as u64 > MAX_MEASURES;
         measures.truncate(MAX_MEASURES as usize);
-        let kept: std::collections::HashSet<i32> = findings.iter().map(|f| f.id).collect();
-        measures.retain(|m| kept.contains(&m.finding_id));
         let categories = category::Entity::find()
             .filter(category::Column::InspectionId.eq(inspection_id))
             .filter(category::Column::ArchivedAt.is_null())
@@ -118,17 +127,23 @@ impl Plan {
                 departments.insert(d.id, d);
             }
         }
-        let mut stages = entity::stage::Entity::find()
-            .filter(entity::stage::Column::FindingId.in_subquery(readable.clone()))
-            .filter(entity::stage::Column::ArchivedAt.is_null())
-            .order_by_asc(entity::stage::Column::FindingId)
-            .order_by_asc(entity::stage::Column::Ordinal)
-            .limit(MAX_MEASURES + 1)
-            .all(db)
-            .await?;
+        let mut stages = Vec::new();
+        for chunk in finding_ids.chunks(500) {
+            if stages.len() as u64 > MAX_MEASURES {
+                break;
+            }
+            stages.extend(
+                entity::stage::Entity::find()
+                    .filter(entity::stage::Column::FindingId.is_in(chunk.iter().copied()))
+                    .filter(entity::stage::Column::ArchivedAt.is_null())
+                    .limit(MAX_MEASURES + 1)
+                    .all(db)
+                    .await?,
+            );
+        }
+        stages.sort_unstable_by_key(|s| (s.finding_id, s.ordinal, s.id));
         truncated |= stages.len() as u64 > MAX_MEASURES;
         stages.truncate(MAX_MEASURES as usize);
-        stages.retain(|s| kept.contains(&s.finding_id));
         let evidence = evidence_counts(db, readable).await?;
         let unit_name = departments
             .get(&inspection.unit_id)
