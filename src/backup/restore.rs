@@ -20,6 +20,9 @@ use super::{FORMAT, Hashing, MANIFEST, Manifest};
 /// Values bound per INSERT: under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const VALUES_PER_STATEMENT: usize = 16_000;
 
+/// The most bytes of the manifest read (a million evidence files fit in far less).
+const MANIFEST_MOST: u64 = 256 << 20;
+
 /// A backup file whose every member matched its manifest.
 pub struct Checked {
     archive: ZipArchive<File>,
@@ -49,7 +52,9 @@ pub fn check(file: &Path) -> anyhow::Result<Checked> {
         let member = archive
             .by_name(MANIFEST)
             .map_err(|_| refused(file, t!("restore-no-manifest")))?;
-        serde_json::from_reader(member)
+        // Read within a budget: a manifest lists tables and evidence files, never this much;
+        // past it the text ends early and is refused as a bad manifest.
+        serde_json::from_reader(member.take(MANIFEST_MOST))
             .map_err(|err| refused(file, t!("restore-bad-manifest", detail = err.to_string())))?
     };
     if manifest.format != FORMAT {
