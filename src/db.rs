@@ -20,11 +20,26 @@ use crate::config::Config;
 /// writer), foreign keys (off by default in SQLite) and a busy timeout (a second writer waits
 /// instead of failing at once).
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    connect_sized(config, config.db_max_connections).await
+    open(config, config.db_max_connections, true).await
 }
 
 /// [`connect`] with a pool of at most `max` connections (the background work's own pool).
 pub async fn connect_sized(config: &Config, max: u32) -> Result<DatabaseConnection, DbErr> {
+    open(config, max, false).await
+}
+
+/// Opens a pool. With `timed`, sqlx reports every checkout's wait for a connection as a
+/// `sqlx::pool::acquire` event with `acquired_after_secs` (its documented pool option), which
+/// [`crate::telemetry`] turns into the requests' pool wait histogram; only the request pool
+/// is timed, so that the background pools' waits are not counted as requests'.
+async fn open(config: &Config, max: u32, timed: bool) -> Result<DatabaseConnection, DbErr> {
+    // Off, sqlx emits nothing; on, both the usual and the slow checkouts carry the wait (the
+    // slow ones at the "slow" level, which would otherwise be a warning nobody's filter shows).
+    let acquire_level = if timed {
+        log::LevelFilter::Trace
+    } else {
+        log::LevelFilter::Off
+    };
     // PostgreSQL cancels a statement that outlives the request it serves.
     let statement_timeout = config.request_timeout.as_millis().max(1).to_string();
     let mut options = ConnectOptions::new(config.database_url.clone());
@@ -38,6 +53,14 @@ pub async fn connect_sized(config: &Config, max: u32) -> Result<DatabaseConnecti
         // Only a connection idle long enough to have been dropped by the server or a firewall
         // is worth testing; a broken busy one fails its statement and is replaced.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .map_sqlx_postgres_pool_opts(move |pool| {
+            pool.acquire_time_level(acquire_level)
+                .acquire_slow_level(acquire_level)
+        })
+        .map_sqlx_sqlite_pool_opts(move |pool| {
+            pool.acquire_time_level(acquire_level)
+                .acquire_slow_level(acquire_level)
+        })
         .map_sqlx_postgres_opts(move |opts| {
             opts.options([("statement_timeout", statement_timeout.as_str())])
         })

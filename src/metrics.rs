@@ -44,6 +44,10 @@ pub const GRAPHQL_DURATION: &str = "rectrack_graphql_operation_duration_seconds"
 pub const GRAPHQL_ERRORS: &str = "rectrack_graphql_errors_total";
 /// Connections of a pool, by `pool` (`request`, `background`) and `state` (`in_use`, `idle`).
 pub const DB_CONNECTIONS: &str = "rectrack_db_pool_connections";
+/// How long requests waited for a connection of the request pool, in seconds, by `pool`
+/// (histogram). Its sum's rate is the mean number of requests waiting (Little's law): sqlx
+/// reports each checkout's wait when it ends, never how many are waiting at a given moment.
+pub const DB_POOL_WAIT: &str = "rectrack_db_pool_wait_seconds";
 /// The most connections a pool may open, by `pool`.
 pub const DB_MAX_CONNECTIONS: &str = "rectrack_db_pool_max_connections";
 /// Outbox events written but not yet delivered by the event pump (newest id minus the pump's).
@@ -78,6 +82,11 @@ const SECONDS: &[f64] = &[
 ];
 /// Statement-count buckets: a read is a handful, a bulk import hundreds.
 const STATEMENTS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 500.0];
+/// Pool wait buckets (seconds): a free connection is handed out in microseconds; a wait as
+/// long as the acquire time-out (30 s) is a pool far too small for its load.
+const WAIT_SECONDS: &[f64] = &[
+    0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
+];
 /// Sweep buckets (seconds): a few findings to a six-figure imported ledger.
 const SWEEP_SECONDS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0];
 
@@ -106,6 +115,9 @@ impl Metrics {
             .and_then(|b| b.set_buckets_for_metric(Matcher::Full(HTTP_SQL.into()), STATEMENTS))
             .and_then(|b| {
                 b.set_buckets_for_metric(Matcher::Full(SWEEP_DURATION.into()), SWEEP_SECONDS)
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(DB_POOL_WAIT.into()), WAIT_SECONDS)
             })
             .expect("bucket lists are non-empty constants");
         let recorder = builder.build_recorder();
@@ -306,6 +318,11 @@ fn describe() {
         DB_CONNECTIONS,
         "数据库连接池的连接数，按连接池和状态（in_use 使用中、idle 空闲）"
     );
+    describe_histogram!(
+        DB_POOL_WAIT,
+        Unit::Seconds,
+        "请求等待数据库连接的时间（秒），按连接池；其总和的增长率即平均等待中的请求数"
+    );
     describe_gauge!(DB_MAX_CONNECTIONS, "数据库连接池的连接上限，按连接池");
     describe_gauge!(OUTBOX_LAG, "事件发件箱中已写入但尚未被事件泵分发的事件数");
     describe_gauge!(WEBHOOK_QUEUE, "等待发送的 Webhook 投递数，按端点编号");
@@ -322,17 +339,31 @@ fn describe() {
 }
 
 tokio::task_local! {
-    /// The SQL statements the current request has run (see [`count_statement`]).
-    static REQUEST_STATEMENTS: std::cell::Cell<u32>;
+    /// The request running on this task: its server's registry and the SQL statements it has
+    /// run (see [`count_statement`] and [`pool_waited`]).
+    static REQUEST: Running;
 }
 
-/// Runs `f` (a request) counting the SQL statements run on its task; returns the count too.
-/// Statements of tasks it spawns (none on the request path today) are not counted.
-pub async fn counting_statements<F: std::future::Future>(f: F) -> (F::Output, u32) {
-    REQUEST_STATEMENTS
-        .scope(std::cell::Cell::new(0), async {
+struct Running {
+    metrics: std::sync::Arc<Metrics>,
+    statements: std::cell::Cell<u32>,
+}
+
+/// Runs `f` (a request of the server whose registry is `metrics`) counting the SQL statements
+/// run on its task; returns the count too. Statements of tasks it spawns (none on the request
+/// path today) are not counted.
+pub async fn counting_statements<F: std::future::Future>(
+    metrics: std::sync::Arc<Metrics>,
+    f: F,
+) -> (F::Output, u32) {
+    let running = Running {
+        metrics,
+        statements: std::cell::Cell::new(0),
+    };
+    REQUEST
+        .scope(running, async {
             let out = f.await;
-            (out, REQUEST_STATEMENTS.with(std::cell::Cell::get))
+            (out, REQUEST.with(|r| r.statements.get()))
         })
         .await
 }
@@ -340,5 +371,15 @@ pub async fn counting_statements<F: std::future::Future>(f: F) -> (F::Output, u3
 /// Counts one statement against the request running on this task, if any (the pool's
 /// statement callback runs on the task that ran the statement).
 pub fn count_statement() {
-    let _ = REQUEST_STATEMENTS.try_with(|c| c.set(c.get().saturating_add(1)));
+    let _ = REQUEST.try_with(|r| r.statements.set(r.statements.get().saturating_add(1)));
+}
+
+/// The request running on this task waited `seconds` for a connection of the request pool
+/// (reported by sqlx on the task that waited: see `crate::telemetry::pool_waits`). A wait
+/// outside a request (background work, the command line) has no server to count it.
+pub fn pool_waited(seconds: f64) {
+    let _ = REQUEST.try_with(|r| {
+        r.metrics
+            .record(|| histogram!(DB_POOL_WAIT, "pool" => "request").record(seconds))
+    });
 }

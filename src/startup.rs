@@ -62,7 +62,9 @@ impl Application {
         // Background work (the event pump, webhooks, warnings) has a small pool of its own:
         // it never takes a connection a request is waiting for, and its statements are not
         // counted as requests' (the statements-per-request figures).
-        let background = db::connect_sized(&config, config.db_max_connections.min(4))
+        // At least two: on PostgreSQL the event listener keeps one for its `LISTEN`, and a
+        // pool of one (`--db-max-connections 1`) left the pump and the webhooks none.
+        let background = db::connect_sized(&config, config.db_max_connections.clamp(2, 4))
             .await
             .context("opening the background pool")?;
         let bus = live::Bus::start(background.clone(), config.live.events_poll)

@@ -64,6 +64,7 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Gu
         });
         tracing_subscriber::registry()
             .with(logs)
+            .with(pool_waits())
             .with(traces)
             .try_init()?;
         Ok(Guard { provider })
@@ -72,9 +73,52 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Gu
     {
         // `Config::validate` refuses an endpoint this build cannot export to.
         let _ = otlp_endpoint;
-        tracing_subscriber::registry().with(logs).try_init()?;
+        tracing_subscriber::registry()
+            .with(logs)
+            .with(pool_waits())
+            .try_init()?;
         Ok(Guard {})
     }
+}
+
+/// The layer that turns sqlx's report of each request-pool checkout (`sqlx::pool::acquire`
+/// events with `acquired_after_secs`, switched on for that pool alone in `crate::db`) into the
+/// pool wait histogram of the request's server (`crate::metrics::pool_waited`). It has its own
+/// filter: the log filter leaves sqlx's events out, and these are not log lines.
+pub fn pool_waits<S>() -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing::level_filters::LevelFilter;
+    PoolWaits.with_filter(
+        tracing_subscriber::filter::Targets::new()
+            .with_target("sqlx::pool::acquire", LevelFilter::TRACE),
+    )
+}
+
+struct PoolWaits;
+
+impl<S: tracing::Subscriber> Layer<S> for PoolWaits {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut waited = Waited(None);
+        event.record(&mut waited);
+        if let Some(seconds) = waited.0 {
+            crate::metrics::pool_waited(seconds);
+        }
+    }
+}
+
+/// The `acquired_after_secs` field of a pool event.
+struct Waited(Option<f64>);
+
+impl tracing::field::Visit for Waited {
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        if field.name() == "acquired_after_secs" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
 }
 
 /// Writes the current trace's id into `span`'s `trace_id` field (shown in its log lines).

@@ -63,7 +63,8 @@ async fn count_requests(
         );
     let method = request.method().as_str().to_owned();
     let started = std::time::Instant::now();
-    let (response, statements) = crate::metrics::counting_statements(next.run(request)).await;
+    let (response, statements) =
+        crate::metrics::counting_statements(state.metrics.clone(), next.run(request)).await;
     state.metrics.http_request(
         &route,
         &method,

@@ -152,9 +152,11 @@ pub fn config(db: &TestDb, extra: &[&str]) -> Config {
         &db.url,
         "--bind",
         "127.0.0.1:0",
-        "--db-max-connections",
-        "8",
     ];
+    // Eight connections, unless the test sizes the pool itself.
+    if !extra.contains(&"--db-max-connections") {
+        args.extend_from_slice(&["--db-max-connections", "8"]);
+    }
     // Tests make many anonymous requests from one address; the rate limits have their own
     // test, which passes its own flags.
     if !extra.iter().any(|a| a.starts_with("--rate-")) {
@@ -197,13 +199,22 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the real app with these flags (and no others of the auth kind).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     // Server logs go to the test's output, shown when it fails (RUST_LOG picks the level).
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "rectrack=error".into()),
-        )
-        .with_test_writer()
-        .try_init();
+    // The pool wait layer too, as the binary installs it (`rectrack_db_pool_wait_seconds`).
+    {
+        use tracing_subscriber::Layer;
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let logs = tracing_subscriber::fmt::layer()
+            .with_test_writer()
+            .with_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "rectrack=error".into()),
+            );
+        let _ = tracing_subscriber::registry()
+            .with(logs)
+            .with(rectrack::telemetry::pool_waits())
+            .try_init();
+    }
     let test_db = TestDb::new().await;
     let data_dir = std::env::temp_dir().join(format!(
         "rectrack_data_{}_{}",

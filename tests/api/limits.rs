@@ -389,7 +389,7 @@ async fn a_mutation_sent_over_the_socket_past_the_timeout_ends_with_an_error_and
 
 /// A transaction of another connection that holds what a finding's update needs: SQLite's
 /// write lock, or on PostgreSQL the finding table.
-async fn hold_the_write_lock(app: &TestApp) -> sea_orm::DatabaseTransaction {
+pub(crate) async fn hold_the_write_lock(app: &TestApp) -> sea_orm::DatabaseTransaction {
     use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
     let blocker = app.test_db.connect().await;
     let lock = blocker

@@ -499,3 +499,81 @@ async fn an_otlp_endpoint_without_the_feature_is_refused() {
         .expect("refused");
     assert!(err.to_string().contains("--features otel"), "{err}");
 }
+
+/// A request that waits for the request pool's one connection is timed: the wait shows in
+/// `rectrack_db_pool_wait_seconds`, whose sum's rate is the mean number of requests waiting.
+#[tokio::test]
+async fn a_request_waiting_for_a_connection_is_timed() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--db-max-connections", "1"]).await;
+    let admin = TestUser::admin();
+    let manager = TestUser::manager("ZJTZB");
+    let pool = [("pool", "request")];
+    let waits = |m: &Scrape| match &sample(m, "rectrack_db_pool_wait_seconds", &pool)
+        .expect("the pool wait histogram is served")
+        .value
+    {
+        Sampled::Histogram(buckets) => buckets
+            .iter()
+            .map(|b| (b.less_than, b.count))
+            .collect::<Vec<_>>(),
+        other => panic!("not a histogram: {other:?}"),
+    };
+    let over = |buckets: &[(f64, f64)], seconds: f64| {
+        let all = buckets.iter().find(|(le, _)| le.is_infinite()).unwrap().1;
+        let within = buckets.iter().find(|(le, _)| *le == seconds).unwrap().1;
+        all - within
+    };
+    // Every request takes a connection: its wait is observed even when nobody else holds it.
+    app.data(&admin, "{ findings(first: 1) { nodes { id } } }", json!({}))
+        .await;
+    let before = waits(&scrape(&app.address, None).await);
+    assert!(before.iter().any(|(le, n)| le.is_infinite() && *n >= 1.0));
+    assert_eq!(over(&before, 0.25), 0.0, "nobody waited: {before:?}");
+
+    // A write holds the one connection while it waits for another connection's lock; a read
+    // sent meanwhile waits for the pool until the lock is released.
+    let lock = crate::limits::hold_the_write_lock(&app).await;
+    let writer = {
+        let (client, url, token) = (app.client.clone(), app.url("/graphql"), manager.clone());
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(&token)
+                .json(&json!({"query": ADD, "variables": {"i": {"inspectionId": "1", "title": "等连接的问题", "rectificationType": "IMMEDIATE", "departmentCode": "ZJTZB"}}}))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reader = {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/inspections/1"),
+            admin.clone(),
+        );
+        tokio::spawn(async move {
+            client
+                .get(url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    lock.rollback().await.unwrap();
+    let written = writer.await.unwrap();
+    assert!(written.get("errors").is_none(), "{written}");
+    assert_eq!(reader.await.unwrap(), 200);
+
+    let after = waits(&scrape(&app.address, None).await);
+    assert!(
+        over(&after, 0.25) >= 1.0,
+        "the read waited about 0.7 s for the connection: {after:?}"
+    );
+}
