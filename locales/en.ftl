@@ -497,6 +497,7 @@ config-metrics-token-empty = the /metrics token must not be empty
 config-otlp-not-built = RECTRACK_OTLP_ENDPOINT is set but this build has no otel feature (cargo build --release --features otel)
 cli-need-backup = a backup
 backup-write = cannot write the backup file { $file }: { $detail } (no partial backup was left behind)
+backup-disk-full = the disk is full; make room and try again
 backup-snapshot = cannot read the database snapshot: { $detail } (no partial backup was left behind)
 backup-evidence-missing = the evidence file { $file } cannot be read: { $detail } (no partial backup was left behind)
 backup-evidence-altered = the evidence file { $file } does not match its recorded SHA-256: it was altered (no partial backup was left behind)

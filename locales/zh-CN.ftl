@@ -497,6 +497,7 @@ config-metrics-token-empty = /metrics 的令牌不能为空
 config-otlp-not-built = 设置了 RECTRACK_OTLP_ENDPOINT，但本程序构建时未启用 otel 功能（cargo build --release --features otel）
 cli-need-backup = 备份
 backup-write = 无法写入备份文件 { $file }：{ $detail }（没有留下不完整的备份文件）
+backup-disk-full = 磁盘已满，请腾出空间后重试
 backup-snapshot = 无法读取数据库快照：{ $detail }（没有留下不完整的备份文件）
 backup-evidence-missing = 证明材料文件 { $file } 无法读取：{ $detail }（没有留下不完整的备份文件）
 backup-evidence-altered = 证明材料文件 { $file } 的内容与其记录的 SHA-256 不符，已被改动（没有留下不完整的备份文件）

@@ -56,12 +56,57 @@ pub async fn take(
     Ok(manifest)
 }
 
-fn write_failed(target: &Path, detail: impl ToString) -> anyhow::Error {
+fn write_failed(target: &Path, detail: impl Failure) -> anyhow::Error {
+    let detail = if detail.disk_full() {
+        t!("backup-disk-full")
+    } else {
+        detail.to_string()
+    };
     anyhow::anyhow!(t!(
         "backup-write",
         file = target.display().to_string(),
-        detail = detail.to_string()
+        detail = detail
     ))
+}
+
+/// A failed write, which may say the disk is full: the operator's one fix is to make room, so
+/// it is named in their language rather than as the layer's English text.
+trait Failure: ToString {
+    fn disk_full(&self) -> bool {
+        false
+    }
+}
+
+impl Failure for &str {}
+
+impl Failure for std::io::Error {
+    fn disk_full(&self) -> bool {
+        self.kind() == std::io::ErrorKind::StorageFull
+    }
+}
+
+impl Failure for zip::result::ZipError {
+    fn disk_full(&self) -> bool {
+        matches!(self, zip::result::ZipError::Io(err) if err.disk_full())
+    }
+}
+
+impl Failure for sea_orm::DbErr {
+    /// SQLite's `VACUUM INTO` onto a full disk: result code 13, SQLITE_FULL.
+    fn disk_full(&self) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let sqlx = match self {
+            DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)) => {
+                err
+            }
+            _ => return false,
+        };
+        match sqlx.as_ref() {
+            sea_orm::sqlx::Error::Database(err) => err.code().as_deref() == Some("13"),
+            sea_orm::sqlx::Error::Io(err) => err.disk_full(),
+            _ => false,
+        }
+    }
 }
 
 fn snapshot_failed(detail: impl ToString) -> anyhow::Error {

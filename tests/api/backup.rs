@@ -512,3 +512,47 @@ async fn the_server_takes_scheduled_backups_and_keeps_the_newest() {
     restore_and_check(&folder.file(&taken[2]), &target, &data.0).await;
     drop(app);
 }
+
+/// A backup onto a disk that fills up: refused with exit code 1, the disk's state named, and
+/// nothing left on it. The disk is a 64 KiB tmpfs mounted in a mount namespace of the command's
+/// own (`unshare`, as an unprivileged user through a user namespace), gone when it ends; the
+/// folder's listing is taken inside it.
+#[tokio::test]
+async fn a_backup_onto_a_full_disk_is_refused_and_leaves_nothing() {
+    let app = spawn_app().await;
+    let folder = Folder::new("full-disk");
+    let disk = folder.file("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let script = r#"mount -t tmpfs -o size=64k tmpfs "$DISK" || exit 99
+"$BIN" backup -o "$DISK/backup.zip"
+code=$?
+echo "left:[$(ls -A "$DISK")]"
+exit $code"#;
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIN", env!("CARGO_BIN_EXE_rectrack"))
+        .env("DISK", &disk)
+        .env("RECTRACK_DATABASE_URL", &app.test_db.url)
+        .env("RECTRACK_DATA_DIR", &app.data_dir)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("unshare (util-linux) runs");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_ne!(
+        out.status.code(),
+        Some(99),
+        "no tmpfs could be mounted: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("无法写入备份文件"), "{stderr}");
+    assert!(
+        stderr.contains("磁盘已满"),
+        "the full disk is named: {stderr}"
+    );
+    assert!(
+        stdout.contains("left:[]"),
+        "nothing left on the disk: {stdout}"
+    );
+}
