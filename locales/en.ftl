@@ -416,14 +416,12 @@ move-reopen = reopen the finding
 list-separator = {", "}
 
 # Settings that do not fit together (the command line and the server's start).
-config-database-url = RECTRACK_DATABASE_URL must start with sqlite: or postgres:
-config-jwt-leeway = RECTRACK_JWT_LEEWAY may be at most 60s
-config-jwt-secret-twice = set RECTRACK_JWT_SECRET or RECTRACK_JWT_SECRET_FILE, not both
-config-warning-days = RECTRACK_WARNING_YELLOW_DAYS may not exceed RECTRACK_WARNING_GREEN_DAYS
-config-db-connections = RECTRACK_DB_MAX_CONNECTIONS must be positive
-config-cors-origin = RECTRACK_CORS_ORIGINS: "{ $origin }" is not an origin such as https://portal.example.gov or http://localhost:5173
-config-rates = the RECTRACK_RATE_* settings must be positive
-config-logins = the RECTRACK_LOGIN_* settings must be positive
+config-database-url = { $name } must start with sqlite: or postgres:
+config-jwt-leeway = { $name } may be at most 60s
+config-set-twice = set { $one } or { $other }, not both
+config-warning-days = { $yellow } may not exceed { $green }
+config-positive = { $name } must be positive
+config-cors-origin = { $name }: "{ $origin }" is not an origin such as https://portal.example.gov or http://localhost:5173
 
 # The configuration file (rectrack.toml) and `rectrack config check`.
 config-file-missing = the configuration file { $file } (named by --config or RECTRACK_CONFIG) does not exist
@@ -446,6 +444,8 @@ config-redacted = [redacted]
 config-check-no-file = none
 config-source-default = default
 config-source-file = configuration file { $file }
+config-name-file = { $key } in the configuration file { $file }
+config-name-default = the default { $key }
 config-source-env = environment variable { $name }
 config-source-flag = command-line flag { $flag }
 config-source-unset = not set
@@ -491,7 +491,6 @@ field-target-on = target date
 field-achieved-on = achieved on
 cli-need-roadmap = drawing the road map
 metrics-token-required = /metrics needs a token: send it as a Bearer token in the Authorization header
-config-metrics-token-twice = set RECTRACK_METRICS_TOKEN or RECTRACK_METRICS_TOKEN_FILE, not both
 config-metrics-token-file = cannot read RECTRACK_METRICS_TOKEN_FILE { $path }: { $error }
 config-metrics-token-empty = the /metrics token must not be empty
 config-otlp-not-built = RECTRACK_OTLP_ENDPOINT is set but this build has no otel feature (cargo build --release --features otel)

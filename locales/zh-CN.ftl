@@ -416,14 +416,12 @@ move-reopen = 重新整改
 list-separator = 、
 
 # Settings that do not fit together (the command line and the server's start).
-config-database-url = RECTRACK_DATABASE_URL 应以 sqlite: 或 postgres: 开头
-config-jwt-leeway = RECTRACK_JWT_LEEWAY 最多为 60 秒
-config-jwt-secret-twice = RECTRACK_JWT_SECRET 与 RECTRACK_JWT_SECRET_FILE 只能设置其中一个
-config-warning-days = RECTRACK_WARNING_YELLOW_DAYS 不能大于 RECTRACK_WARNING_GREEN_DAYS
-config-db-connections = RECTRACK_DB_MAX_CONNECTIONS 必须大于 0
-config-cors-origin = RECTRACK_CORS_ORIGINS 中的“{ $origin }”不是来源地址，应形如 https://portal.example.gov 或 http://localhost:5173
-config-rates = RECTRACK_RATE_* 各项设置必须大于 0
-config-logins = RECTRACK_LOGIN_* 各项设置必须大于 0
+config-database-url = { $name } 应以 sqlite: 或 postgres: 开头
+config-jwt-leeway = { $name } 最多为 60 秒
+config-set-twice = { $one } 与 { $other } 只能设置其中一个
+config-warning-days = { $yellow } 不能大于 { $green }
+config-positive = { $name } 必须大于 0
+config-cors-origin = { $name } 中的“{ $origin }”不是来源地址，应形如 https://portal.example.gov 或 http://localhost:5173
 
 # The configuration file (rectrack.toml) and `rectrack config check`.
 config-file-missing = 找不到配置文件 { $file }（由 --config 或 RECTRACK_CONFIG 指定）
@@ -446,6 +444,8 @@ config-redacted = [已隐藏]
 config-check-no-file = 无
 config-source-default = 默认值
 config-source-file = 配置文件 { $file }
+config-name-file = 配置文件 { $file } 中的 { $key }
+config-name-default = { $key } 的默认值
 config-source-env = 环境变量 { $name }
 config-source-flag = 命令行参数 { $flag }
 config-source-unset = 未设置
@@ -491,7 +491,6 @@ field-target-on = 目标日期
 field-achieved-on = 实现日期
 cli-need-roadmap = 绘制路线图
 metrics-token-required = 访问 /metrics 需要令牌：请在 Authorization 头中提供 Bearer 令牌
-config-metrics-token-twice = RECTRACK_METRICS_TOKEN 与 RECTRACK_METRICS_TOKEN_FILE 只能设置其中一个
 config-metrics-token-file = 无法读取 RECTRACK_METRICS_TOKEN_FILE { $path }：{ $error }
 config-metrics-token-empty = /metrics 的令牌不能为空
 config-otlp-not-built = 设置了 RECTRACK_OTLP_ENDPOINT，但本程序构建时未启用 otel 功能（cargo build --release --features otel）

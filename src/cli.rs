@@ -236,6 +236,7 @@ pub fn main() -> ExitCode {
         // Listed in the order declared (the file's settings were moved to the end as their defaults
         // were set).
         .then(|| layer.report(&Cli::command(), &matches, language));
+    let names = layer.names(&Cli::command(), &matches, language);
     // A SQLite file this command is about to create, to be removed if the command fails.
     let created = sqlite_file(&cli.config.database_url).filter(|file| !file.exists());
     // Held until the process ends: dropping it sends the traces still batched.
@@ -263,7 +264,7 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(crate::i18n::scope(language, async move {
-        run(cli, report)
+        run(cli, report, names)
             .await
             .map_err(|err| t!("cli-error", message = format!("{err:#}")))
     }));
@@ -339,10 +340,19 @@ fn database_failed(err: sea_orm::DbErr) -> anyhow::Error {
     anyhow::anyhow!(t!("cli-database-failed", detail = err.to_string()))
 }
 
-async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
+async fn run(
+    cli: Cli,
+    report: Option<String>,
+    names: std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
     let config = cli.config;
+    // Settings that do not fit together are named where each came from.
+    let validate = |config: &Config| {
+        config.validate_naming(&|id| names.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+    };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            validate(&config)?;
             let app = Application::build(config).await?;
             println!("rectrack listening on http://{}", app.address());
             println!("GraphiQL: http://{}/graphql", app.address());
@@ -353,7 +363,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             app.run_until_stopped().await?;
         }
         Command::Migrate { action } => {
-            config.validate()?;
+            validate(&config)?;
             // Only `up` and `fresh` make a database; the others read one that exists.
             let conn = match action {
                 MigrateAction::Up | MigrateAction::Fresh => connect(&config).await?,
@@ -394,7 +404,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
         }
         Command::Seed { demo } => {
             anyhow::ensure!(demo, t!("cli-seed-what"));
-            config.validate()?;
+            validate(&config)?;
             let conn = connect(&config).await?;
             db::migrate(&conn).await?;
             match seed::load_demo(&conn, config.timezone)
@@ -415,7 +425,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => {
-            config.validate()?;
+            validate(&config)?;
             let conn = existing(&config, t!("cli-need-export")).await?;
             let who = Acting::operator("export", config.timezone);
             let snapshot =
@@ -447,7 +457,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             as_new,
             historical,
         } => {
-            config.validate()?;
+            validate(&config)?;
             let unreadable = |err: std::io::Error| {
                 anyhow::anyhow!(t!(
                     "cli-file-read",
@@ -520,7 +530,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
         Command::Dev {
             action: DevAction::Generate { findings },
         } => {
-            config.validate()?;
+            validate(&config)?;
             // Filling a database takes longer than any request may: no statement time-out.
             let mut config = config.clone();
             config.request_timeout = std::time::Duration::from_secs(24 * 3600);
@@ -546,7 +556,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
                     chromium,
                 },
         } => {
-            config.validate()?;
+            validate(&config)?;
             let conn = existing(&config, t!("cli-need-roadmap")).await?;
             let who = Acting::operator("roadmap", config.timezone);
             let thresholds = crate::domain::workflow::warning::Thresholds::from_config(&config);
@@ -578,7 +588,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Backup { output } => {
-            config.validate()?;
+            validate(&config)?;
             let mut config = config.clone();
             // One snapshot is read table by table, each in one statement: no statement time-out.
             config.request_timeout = std::time::Duration::from_secs(24 * 3600);
@@ -599,7 +609,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Restore { file } => {
-            config.validate()?;
+            validate(&config)?;
             let mut config = config.clone();
             config.request_timeout = std::time::Duration::from_secs(24 * 3600);
             // The whole file is checked before any database is touched.
@@ -626,13 +636,13 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             action: ConfigAction::Check,
         } => {
             // What clap and the file could not check: relations between settings.
-            config.validate()?;
+            validate(&config)?;
             print!("{}", report.unwrap_or_default());
         }
         Command::Audit {
             action: AuditAction::Verify,
         } => {
-            config.validate()?;
+            validate(&config)?;
             let conn = existing(&config, t!("cli-need-audit")).await?;
             let verdict = crate::domain::reads::audit_log::verify(&conn)
                 .await
@@ -662,7 +672,7 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
             name,
             ttl,
         } => {
-            config.validate()?;
+            validate(&config)?;
             let keys = Keys::load(&config.jwt, config.environment)?;
             anyhow::ensure!(!keys.ephemeral, t!("cli-no-signing-key"));
             let role = Role::parse(&role)

@@ -788,17 +788,28 @@ impl Config {
     /// Checks what clap cannot: relations between settings. The messages name the setting
     /// (an operator's word) in a sentence of the current language.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.validate_naming(&|id| format!("RECTRACK_{}", id.to_ascii_uppercase()))
+    }
+
+    /// [`Config::validate`], naming each setting by `name` (its id, as the file's key is
+    /// written): the command line names each where its value came from (the flag, the
+    /// environment variable, the file's key or the default: `Layer::namer`).
+    pub fn validate_naming(&self, name: &dyn Fn(&str) -> String) -> anyhow::Result<()> {
         anyhow::ensure!(
             self.is_sqlite() || self.database_url.starts_with("postgres"),
-            t!("config-database-url")
+            t!("config-database-url", name = name("database_url"))
         );
         anyhow::ensure!(
             self.jwt.jwt_leeway <= Duration::from_secs(60),
-            t!("config-jwt-leeway")
+            t!("config-jwt-leeway", name = name("jwt_leeway"))
         );
         anyhow::ensure!(
             self.jwt.jwt_secret.is_none() || self.jwt.jwt_secret_file.is_none(),
-            t!("config-jwt-secret-twice")
+            t!(
+                "config-set-twice",
+                one = name("jwt_secret"),
+                other = name("jwt_secret_file")
+            )
         );
         anyhow::ensure!(
             cfg!(feature = "otel") || self.otlp_endpoint.is_none(),
@@ -806,34 +817,60 @@ impl Config {
         );
         anyhow::ensure!(
             self.metrics_token.is_none() || self.metrics_token_file.is_none(),
-            t!("config-metrics-token-twice")
+            t!(
+                "config-set-twice",
+                one = name("metrics_token"),
+                other = name("metrics_token_file")
+            )
         );
         anyhow::ensure!(
             self.warning_yellow_days <= self.warning_green_days,
-            t!("config-warning-days")
+            t!(
+                "config-warning-days",
+                yellow = name("warning_yellow_days"),
+                green = name("warning_green_days")
+            )
         );
-        anyhow::ensure!(self.db_max_connections > 0, t!("config-db-connections"));
         for origin in &self.cors_origins {
             let shaped = origin == "*"
                 || ((origin.starts_with("http://") || origin.starts_with("https://"))
                     && !origin.ends_with('/')
                     && origin.matches('/').count() == 2);
-            anyhow::ensure!(shaped, t!("config-cors-origin", origin = origin.as_str()));
+            anyhow::ensure!(
+                shaped,
+                t!(
+                    "config-cors-origin",
+                    name = name("cors_origins"),
+                    origin = origin.as_str()
+                )
+            );
         }
-        anyhow::ensure!(
-            self.rate_anonymous_per_minute > 0
-                && self.rate_anonymous_burst > 0
-                && self.rate_public_per_minute > 0
-                && self.rate_public_burst > 0,
-            t!("config-rates")
-        );
-        anyhow::ensure!(
-            self.jwt.login_max_failures > 0
-                && self.jwt.login_address_max_failures > 0
-                && self.jwt.login_account_max_failures > 0
-                && !self.jwt.login_lockout.is_zero(),
-            t!("config-logins")
-        );
+        let counts = [
+            ("db_max_connections", u64::from(self.db_max_connections)),
+            (
+                "rate_anonymous_per_minute",
+                u64::from(self.rate_anonymous_per_minute),
+            ),
+            ("rate_anonymous_burst", u64::from(self.rate_anonymous_burst)),
+            (
+                "rate_public_per_minute",
+                u64::from(self.rate_public_per_minute),
+            ),
+            ("rate_public_burst", u64::from(self.rate_public_burst)),
+            ("login_max_failures", u64::from(self.jwt.login_max_failures)),
+            (
+                "login_address_max_failures",
+                u64::from(self.jwt.login_address_max_failures),
+            ),
+            (
+                "login_account_max_failures",
+                u64::from(self.jwt.login_account_max_failures),
+            ),
+            ("login_lockout", self.jwt.login_lockout.as_secs()),
+        ];
+        for (id, value) in counts {
+            anyhow::ensure!(value > 0, t!("config-positive", name = name(id)));
+        }
         Ok(())
     }
 }

@@ -438,6 +438,42 @@ impl Layer {
         command
     }
 
+    /// Each setting's name as the operator gave it, for messages about settings that do not
+    /// fit together: the flag, the environment variable, the key in the file (and which
+    /// file), or the default.
+    pub fn names(
+        &self,
+        command: &Command,
+        matches: &ArgMatches,
+        language: Language,
+    ) -> BTreeMap<String, String> {
+        let file = self
+            .path
+            .as_ref()
+            .map(|path| path.display().to_string())
+            .unwrap_or_default();
+        settings(command)
+            .map(|arg| {
+                let id = arg.get_id().as_str();
+                let name = match matches.value_source(id) {
+                    Some(ValueSource::CommandLine) => {
+                        format!("--{}", arg.get_long().unwrap_or(id))
+                    }
+                    Some(ValueSource::EnvVariable) => arg
+                        .get_env()
+                        .map_or_else(|| id.to_owned(), |e| e.to_string_lossy().into_owned()),
+                    Some(_) if self.values.contains_key(id) => message_in(
+                        language,
+                        "config-name-file",
+                        &[("file", file.as_str().into()), ("key", id.into())],
+                    ),
+                    _ => message_in(language, "config-name-default", &[("key", id.into())]),
+                };
+                (id.to_owned(), name)
+            })
+            .collect()
+    }
+
     /// The effective configuration, one `key = value  # source` line per setting, secrets
     /// redacted.
     pub fn report(&self, command: &Command, matches: &ArgMatches, language: Language) -> String {

@@ -121,7 +121,28 @@ fn each_level_overrides_the_one_below_in_config_check() {
     assert_eq!(stdout(&output), "");
     assert_eq!(
         stderr(&output).trim_end(),
-        "错误：RECTRACK_WARNING_YELLOW_DAYS 不能大于 RECTRACK_WARNING_GREEN_DAYS"
+        "错误：配置文件 rectrack.toml 中的 warning_yellow_days 不能大于 warning_green_days 的默认值"
+    );
+    // Each setting is named where its value came from: a flag, a variable, the file's key.
+    let output = rectrack(
+        &folder.0,
+        &[("RECTRACK_WARNING_YELLOW_DAYS", "40")],
+        &["--warning-green-days", "20", "config", "check"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "错误：RECTRACK_WARNING_YELLOW_DAYS 不能大于 --warning-green-days"
+    );
+    let output = rectrack(
+        &folder.0,
+        &[("LANG", "en_US.UTF-8")],
+        &["--warning-green-days", "20", "config", "check"],
+    );
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "error: warning_yellow_days in the configuration file rectrack.toml may not exceed \
+         --warning-green-days"
     );
 }
 
