@@ -27,6 +27,8 @@ pub struct Model {
     pub archived_at: Option<DateTimeUtc>,
     /// When its current run of failed attempts began; `None` while it delivers.
     pub failing_since: Option<DateTimeUtc>,
+    /// When it last delivered: a failure of an attempt begun before it is not a new run.
+    pub last_delivered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -50,5 +52,6 @@ crate::positional!(
     updated_at,
     version,
     archived_at,
-    failing_since
+    failing_since,
+    last_delivered_at
 );

@@ -188,6 +188,7 @@ async fn attempt(
     // The URL as registered may no longer pass (a narrower allow-list, a row from before these
     // rules): checked again, and an address written in the URL is connected to without any
     // lookup, so this is its only check. A name is checked by the resolver.
+    let began = Utc::now();
     let url = match webhook_target::deliverable(&endpoint.url, &config.live.webhook_allow) {
         Ok(url) => url,
         Err(err) => {
@@ -197,7 +198,15 @@ async fn attempt(
                 "webhook receiver refused; not delivered"
             );
             metrics.webhook_failed(endpoint.id);
-            return delivery::record(db, config, &delivery, &endpoint, Outcome::NotDelivered).await;
+            return delivery::record(
+                db,
+                config,
+                &delivery,
+                &endpoint,
+                Outcome::NotDelivered,
+                began,
+            )
+            .await;
         }
     };
     let id = webhook::message_id(&delivery);
@@ -226,5 +235,5 @@ async fn attempt(
     if !matches!(outcome, Outcome::Delivered(_)) {
         metrics.webhook_failed(endpoint.id);
     }
-    delivery::record(db, config, &delivery, &endpoint, outcome).await
+    delivery::record(db, config, &delivery, &endpoint, outcome, began).await
 }

@@ -165,12 +165,18 @@ pub enum Outcome {
 /// administrators, and a run longer than `webhook_disable_after` with no delivery in between
 /// disables the endpoint (audited, and told). A count of attempts would not do: a receiver
 /// down for half a minute during a burst of changes fails hundreds of attempts.
+///
+/// `began` is when the attempt was sent. Attempts overlap: one sent while the receiver was
+/// down may fail after another, sent later, was delivered. Such a failure is retried like any
+/// other but is no evidence against the endpoint (the receiver is back): it neither counts as
+/// a failure in a row nor begins a run (which would tell the administrators a second time).
 pub async fn record(
     db: &DatabaseConnection,
     config: &Config,
     delivery: &webhook_delivery::Model,
     endpoint: &webhook_endpoint::Model,
     outcome: Outcome,
+    began: DateTime<Utc>,
 ) -> AppResult<()> {
     let (status, failed) = match outcome {
         Outcome::Delivered(status) => (Some(status), false),
@@ -207,6 +213,10 @@ pub async fn record(
                 webhook_endpoint::Column::FailingSince,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
+            .col_expr(
+                webhook_endpoint::Column::LastDeliveredAt,
+                Expr::value(Some(now)),
+            )
             .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
             .exec(&txn)
             .await?;
@@ -224,6 +234,17 @@ pub async fn record(
         );
     }
     update.exec(&txn).await?;
+    // Read in the transaction that records the failure: a delivery recorded after this
+    // attempt was sent means the receiver is back.
+    let delivered_since = webhook_endpoint::Entity::find_by_id(endpoint.id)
+        .one(&txn)
+        .await?
+        .and_then(|e| e.last_delivered_at)
+        .is_some_and(|at| at >= began);
+    if delivered_since {
+        txn.commit().await?;
+        return Ok(());
+    }
     webhook_endpoint::Entity::update_many()
         .col_expr(
             webhook_endpoint::Column::ConsecutiveFailures,

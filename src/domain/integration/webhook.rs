@@ -178,6 +178,7 @@ pub async fn create(
         disabled_at: Set(None),
         disabled_reason: Set(None),
         failing_since: Set(None),
+        last_delivered_at: Set(None),
         created_by: Set(who.sub().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
