@@ -19,9 +19,9 @@ pub mod progress;
 use docx_rs::xml::common::XmlVersion;
 use docx_rs::xml::writer::{EmitterConfig, EventWriter, XmlEvent};
 use docx_rs::{
-    AlignmentType, Docx, Footer, HeightRule, LineSpacing, LineSpacingType, PageMargin, PageNum,
-    Paragraph, Run, RunFonts, Shading, SpecialIndentType, Table, TableCell, TableRow,
-    WidthType,
+    AlignmentType, Docx, FieldCharType, Footer, HeightRule, InstrPAGE, InstrText, LineSpacing,
+    LineSpacingType, PageMargin, Paragraph, Run, RunFonts, Shading, SpecialIndentType, Style,
+    StyleType, Table, TableCell, TableRow, WidthType,
 };
 
 use crate::error::{AppError, AppResult};
@@ -61,6 +61,8 @@ pub const TITLE_SIZE: usize = 44;
 const NUMBER_SIZE: usize = 28;
 /// 五号 (10.5 pt): table cells, so that a list's columns fit the page.
 const TABLE_SIZE: usize = 21;
+/// The paragraph style of table cells.
+const CELL_STYLE: &str = "TableText";
 /// A line of body text: fixed 28 pt (22 lines to the page, as the standard counts them).
 const LINE: i32 = 560;
 /// Two characters of body text (the first-line indent).
@@ -105,15 +107,33 @@ impl Default for Official {
 impl Official {
     /// An empty A4 document with the standard's margins, fonts and page numbers.
     pub fn new() -> Self {
+        // — 1 —: the page number (a PAGE field) between dashes, all in 四号 宋体.
+        let page = Run::new()
+            .fonts(fonts(NUMBER_FONT))
+            .size(NUMBER_SIZE)
+            .add_field_char(FieldCharType::Begin, false)
+            .add_instr_text(InstrText::PAGE(InstrPAGE {}))
+            .add_field_char(FieldCharType::Separate, false)
+            .add_text("1")
+            .add_field_char(FieldCharType::End, false);
         let footer = Footer::new().add_paragraph(
             Paragraph::new()
                 .align(AlignmentType::Center)
                 .add_run(run("— ", NUMBER_FONT, NUMBER_SIZE))
-                .add_page_num(PageNum::new())
-                .add_run(run(" —", NUMBER_FONT, NUMBER_SIZE))
-                .fonts(fonts(NUMBER_FONT))
-                .size(NUMBER_SIZE),
+                .add_run(page)
+                .add_run(run(" —", NUMBER_FONT, NUMBER_SIZE)),
         );
+        // Table cells take their font from a style rather than from each run: a list of
+        // thousands of rows is a third of the size.
+        let cell = Style::new(CELL_STYLE, StyleType::Paragraph)
+            .name("表格文字")
+            .fonts(fonts(BODY_FONT))
+            .size(TABLE_SIZE)
+            .line_spacing(
+                LineSpacing::new()
+                    .line_rule(LineSpacingType::Auto)
+                    .line(240),
+            );
         let docx = Docx::new()
             .page_size(A4.0, A4.1)
             .page_margin(
@@ -127,6 +147,7 @@ impl Official {
             )
             .default_fonts(fonts(BODY_FONT))
             .default_size(BODY_SIZE)
+            .add_style(cell)
             .footer(footer);
         Self { docx }
     }
@@ -239,23 +260,19 @@ impl Official {
             .map(|(_, w)| (w / total * text_width() as f64).floor() as usize)
             .collect();
         let cell = |text: &str, width: usize, bold: bool| {
-            let mut p = Paragraph::new().line_spacing(
-                LineSpacing::new()
-                    .line_rule(LineSpacingType::Auto)
-                    .line(240),
-            );
+            let mut p = Paragraph::new().style(CELL_STYLE);
+            // Lines within a cell (a problem's title and description) as line breaks.
+            let mut r = Run::new();
             for (k, line) in text.split('\n').enumerate() {
-                let mut r = run(line, BODY_FONT, TABLE_SIZE);
-                if bold {
-                    r = r.bold();
-                }
                 if k > 0 {
-                    r = Run::new().add_break(docx_rs::BreakType::TextWrapping);
-                    p = p.add_run(r);
-                    r = run(line, BODY_FONT, TABLE_SIZE);
+                    r = r.add_break(docx_rs::BreakType::TextWrapping);
                 }
-                p = p.add_run(r);
+                r = r.add_text(line);
             }
+            if bold {
+                r = r.bold();
+            }
+            p = p.add_run(r);
             TableCell::new()
                 .add_paragraph(p)
                 .width(width, WidthType::Dxa)
@@ -320,11 +337,36 @@ impl Official {
             )
             .into_bytes();
         xml.font_table = font_table()?;
-        let mut out = std::io::Cursor::new(Vec::new());
-        xml.pack(&mut out)
+        let mut stored = std::io::Cursor::new(Vec::new());
+        xml.pack(&mut stored)
             .map_err(|e| AppError::internal(format!("writing a document: {e}")))?;
-        Ok(out.into_inner())
+        deflated(stored.into_inner())
     }
+}
+
+/// The package `docx-rs` writes (its parts stored uncompressed) with every part deflated: the
+/// XML of a long list shrinks tenfold or more.
+fn deflated(stored: Vec<u8>) -> AppResult<Vec<u8>> {
+    use std::io::{Read, Write};
+    let failed = |e: &dyn std::fmt::Display| AppError::internal(format!("compressing a document: {e}"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(stored)).map_err(|e| failed(&e))?;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut part = Vec::new();
+    for k in 0..archive.len() {
+        let mut entry = archive.by_index(k).map_err(|e| failed(&e))?;
+        let name = entry.name().map_err(|e| failed(&e))?.into_owned();
+        if entry.is_dir() {
+            out.add_directory(name, options).map_err(|e| failed(&e))?;
+            continue;
+        }
+        part.clear();
+        entry.read_to_end(&mut part).map_err(|e| failed(&e))?;
+        out.start_file(name, options).map_err(|e| failed(&e))?;
+        out.write_all(&part).map_err(|e| failed(&e))?;
+    }
+    Ok(out.finish().map_err(|e| failed(&e))?.into_inner())
 }
 
 /// The font table: the fonts the document names, each with the GB2312 character set and the
