@@ -24,6 +24,11 @@ pub fn render(snapshot: &Snapshot) -> AppResult<Vec<u8>> {
                 let (head, rest) = first_sentence(text);
                 doc.item(&format!("{n}. {head}"), rest);
             }
+            // A section's item, （一）title。text: its heading run in 楷体.
+            _ if numbered_item(text) => {
+                let (head, rest) = first_sentence(text);
+                doc.subitem(head, rest);
+            }
             _ => doc.paragraph(text),
         }
     }
@@ -31,6 +36,15 @@ pub fn render(snapshot: &Snapshot) -> AppResult<Vec<u8>> {
         doc.signature(&issuer.text, &date.text);
     }
     doc.finish()
+}
+
+/// Whether `text` opens with a bracketed Chinese number, as （一） or (二).
+fn numbered_item(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('（').or_else(|| text.strip_prefix('(')) else {
+        return false;
+    };
+    let numerals = rest.trim_start_matches(|c: char| "一二三四五六七八九十".contains(c));
+    numerals.len() < rest.len() && numerals.starts_with(['）', ')'])
 }
 
 /// `text` cut after its first full stop (。), or whole.
@@ -43,10 +57,12 @@ pub fn first_sentence(text: &str) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::first_sentence;
+    use super::{first_sentence, numbered_item};
 
     #[test]
     fn a_problem_splits_after_its_title() {
+        assert!(numbered_item("（一）加强领导。") && numbered_item("(十二)x"));
+        assert!(!numbered_item("（2020年）制定") && !numbered_item("一是"));
         assert_eq!(first_sentence("标题。描述。"), ("标题。", "描述。"));
         assert_eq!(first_sentence("无句号"), ("无句号", ""));
     }

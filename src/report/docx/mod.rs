@@ -209,10 +209,20 @@ impl Official {
     /// A paragraph opening with a third-level heading (1. …) in bold 仿宋, then `rest` as body
     /// text.
     pub fn item(&mut self, heading: &str, rest: &str) {
+        self.led(run(heading, BODY_FONT, BODY_SIZE).bold(), rest);
+    }
+
+    /// A paragraph opening with a second-level heading run in (（一）… in 楷体), then `rest` as
+    /// body text: the items of a bulletin's sections, whose heading and text share a paragraph.
+    pub fn subitem(&mut self, heading: &str, rest: &str) {
+        self.led(run(heading, SUBHEADING_FONT, BODY_SIZE), rest);
+    }
+
+    fn led(&mut self, heading: Run, rest: &str) {
         let mut p = Paragraph::new()
             .line_spacing(spacing())
             .indent(None, Some(SpecialIndentType::FirstLine(TWO_CHARS)), None, None)
-            .add_run(run(heading, BODY_FONT, BODY_SIZE).bold());
+            .add_run(heading);
         if !rest.is_empty() {
             p = p.add_run(run(rest, BODY_FONT, BODY_SIZE));
         }
