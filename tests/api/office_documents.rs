@@ -147,7 +147,10 @@ fn laid_out_as_an_official_document(docx: &[u8]) {
     }
     // Page numbers: — 1 — in the footer.
     let footer = part(docx, "word/footer1.xml");
-    assert!(footer.contains("<w:instrText>PAGE</w:instrText>"), "{footer}");
+    assert!(
+        footer.contains("<w:instrText>PAGE</w:instrText>"),
+        "{footer}"
+    );
     assert_eq!(text(&footer), "— 1 —");
     assert!(
         document.contains(r#"<w:footerReference w:type="default""#),
@@ -157,8 +160,14 @@ fn laid_out_as_an_official_document(docx: &[u8]) {
 
 /// The title paragraph: centred, 方正小标宋简体 二号 (22 pt).
 fn is_title(paragraph: &str) {
-    assert!(paragraph.contains(r#"<w:jc w:val="center" />"#), "{paragraph}");
-    assert!(paragraph.contains(r#"w:eastAsia="方正小标宋简体""#), "{paragraph}");
+    assert!(
+        paragraph.contains(r#"<w:jc w:val="center" />"#),
+        "{paragraph}"
+    );
+    assert!(
+        paragraph.contains(r#"w:eastAsia="方正小标宋简体""#),
+        "{paragraph}"
+    );
     assert!(paragraph.contains(r#"<w:sz w:val="44" />"#), "{paragraph}");
 }
 
@@ -201,12 +210,22 @@ async fn the_plan_prints_the_three_lists_the_timetable_and_the_road_map_of_the_d
     );
     is_title(&paragraphs[0].0);
     assert!(paragraphs[1].1.contains("反馈问题共35个，整改措施64项。"));
-    let headings = ["一、问题清单", "二、任务清单", "三、责任清单", "四、时间表", "五、路线图"];
+    let headings = [
+        "一、问题清单",
+        "二、任务清单",
+        "三、责任清单",
+        "四、时间表",
+        "五、路线图",
+    ];
     let at = order(&paragraphs, &headings);
     assert!(ascending(&at), "{at:?}");
     for k in at {
         // 一、 headings in 黑体.
-        assert!(paragraphs[k].0.contains(r#"w:eastAsia="黑体""#), "{}", paragraphs[k].1);
+        assert!(
+            paragraphs[k].0.contains(r#"w:eastAsia="黑体""#),
+            "{}",
+            paragraphs[k].1
+        );
     }
     signed(&paragraphs, UNIT);
 
@@ -215,11 +234,20 @@ async fn the_plan_prints_the_three_lists_the_timetable_and_the_road_map_of_the_d
     for table in &tables {
         // The header row repeats on every page; only it.
         assert!(table[0].0.contains("<w:tblHeader />"), "{}", table[0].1);
-        assert!(table.iter().skip(1).all(|(xml, _)| !xml.contains("<w:tblHeader")));
+        assert!(
+            table
+                .iter()
+                .skip(1)
+                .all(|(xml, _)| !xml.contains("<w:tblHeader"))
+        );
     }
     // 问题清单: the header, the three headings and 其他问题 across the row, a row per finding.
     let problems = &tables[0];
-    assert!(problems[0].1.starts_with("序号问题整改类型整改时限"), "{}", problems[0].1);
+    assert!(
+        problems[0].1.starts_with("序号问题整改类型整改时限"),
+        "{}",
+        problems[0].1
+    );
     let groups: Vec<&str> = problems
         .iter()
         .filter(|(xml, _)| xml.contains("<w:gridSpan"))
@@ -230,7 +258,13 @@ async fn the_plan_prints_the_three_lists_the_timetable_and_the_road_map_of_the_d
     assert_eq!(groups[3], "其他问题");
     let findings = body_rows(problems);
     assert_eq!(findings.len(), 35);
-    assert!(findings[0].1.starts_with("1贯彻落实中央决策和上级部署不到位"), "{}", findings[0].1);
+    assert!(
+        findings[0]
+            .1
+            .starts_with("1贯彻落实中央决策和上级部署不到位"),
+        "{}",
+        findings[0].1
+    );
     // 任务清单: a row per measure. 责任清单: leaders, departments, people. 路线图: a row per finding.
     assert_eq!(body_rows(&tables[1]).len(), 64);
     let responsibility_groups: Vec<&str> = tables[2]
@@ -238,9 +272,20 @@ async fn the_plan_prints_the_three_lists_the_timetable_and_the_road_map_of_the_d
         .filter(|(xml, _)| xml.contains("<w:gridSpan"))
         .map(|(_, t)| t.as_str())
         .collect();
-    assert_eq!(responsibility_groups, ["一、责任领导", "二、责任科室", "三、责任人"]);
-    assert!(tables[3][0].1.starts_with("时段报送日"), "{}", tables[3][0].1);
-    assert!(body_rows(&tables[3]).iter().all(|(_, t)| t.contains("15日") || t.contains("月")));
+    assert_eq!(
+        responsibility_groups,
+        ["一、责任领导", "二、责任科室", "三、责任人"]
+    );
+    assert!(
+        tables[3][0].1.starts_with("时段报送日"),
+        "{}",
+        tables[3][0].1
+    );
+    assert!(
+        body_rows(&tables[3])
+            .iter()
+            .all(|(_, t)| t.contains("15日") || t.contains("月"))
+    );
     assert_eq!(body_rows(&tables[4]).len(), 35);
 }
 
@@ -278,7 +323,8 @@ async fn the_bulletin_and_a_progress_report_come_as_official_documents() {
     let headings: Vec<usize> = (sections[1]..sections[2])
         .filter(|&k| {
             let (xml, t) = &blocks[k];
-            xml.contains(r#"w:eastAsia="楷体_GB2312""#) && !xml.contains(r#"w:eastAsia="仿宋_GB2312""#)
+            xml.contains(r#"w:eastAsia="楷体_GB2312""#)
+                && !xml.contains(r#"w:eastAsia="仿宋_GB2312""#)
                 && t.contains("方面问题的整改情况")
         })
         .collect();
@@ -290,7 +336,10 @@ async fn the_bulletin_and_a_progress_report_come_as_official_documents() {
         .iter()
         .find(|(_, t)| t.starts_with("（一）加强巡察整改的组织领导。"))
         .unwrap();
-    assert!(item.0.contains(r#"w:eastAsia="楷体_GB2312""#) && item.0.contains(r#"w:eastAsia="仿宋_GB2312""#));
+    assert!(
+        item.0.contains(r#"w:eastAsia="楷体_GB2312""#)
+            && item.0.contains(r#"w:eastAsia="仿宋_GB2312""#)
+    );
     // The 21 published problems, each opening with its number and title in bold 仿宋.
     let problems: Vec<&(String, String)> = blocks
         .iter()
@@ -313,18 +362,27 @@ async fn the_bulletin_and_a_progress_report_come_as_official_documents() {
     assert_eq!(blocks.last().unwrap().1, signature[1]);
 
     let report = app.report(&manager).await;
-    let file = docx(&app, &manager, &format!("/api/v1/reports/{report}?format=docx")).await;
+    let file = docx(
+        &app,
+        &manager,
+        &format!("/api/v1/reports/{report}?format=docx"),
+    )
+    .await;
     laid_out_as_an_official_document(&file);
     let document = part(&file, "word/document.xml");
     let paragraphs = paragraphs(&document);
-    assert_eq!(
-        paragraphs[0].1,
-        format!("{UNIT}关于巡察整改进展情况的报告")
-    );
+    assert_eq!(paragraphs[0].1, format!("{UNIT}关于巡察整改进展情况的报告"));
     is_title(&paragraphs[0].0);
-    let at = order(&paragraphs, &["一、总体情况", "二、问题整改情况", "三、整改台账"]);
+    let at = order(
+        &paragraphs,
+        &["一、总体情况", "二、问题整改情况", "三、整改台账"],
+    );
     assert!(ascending(&at), "{at:?}");
-    assert!(paragraphs[at[0] + 1].1.starts_with("巡察反馈问题共35个"), "{}", paragraphs[at[0] + 1].1);
+    assert!(
+        paragraphs[at[0] + 1].1.starts_with("巡察反馈问题共35个"),
+        "{}",
+        paragraphs[at[0] + 1].1
+    );
     signed(&paragraphs, UNIT);
     let tables = tables(&document);
     assert_eq!(tables.len(), 1);
@@ -347,11 +405,17 @@ async fn the_documents_are_read_within_reach_as_the_other_downloads_are() {
     assert_eq!(ordinals, ["2", "11", "12", "13"]);
     // The inspection office reads the whole plan.
     let whole = docx(&app, &TestUser::inspector(), "/api/v1/inspections/1/plan").await;
-    assert_eq!(body_rows(&tables(&part(&whole, "word/document.xml"))[0]).len(), 35);
+    assert_eq!(
+        body_rows(&tables(&part(&whole, "word/document.xml"))[0]).len(),
+        35
+    );
 
     // Out of reach: not found, as the lists are.
     let outside = TestUser::manager("ZJSW-XCB");
-    for path in ["/api/v1/inspections/1/plan", "/api/v1/inspections/999/plan?format=docx"] {
+    for path in [
+        "/api/v1/inspections/1/plan",
+        "/api/v1/inspections/999/plan?format=docx",
+    ] {
         let response = get(&app, Some(&outside), path).await;
         assert_eq!(response.status(), 404, "{path}");
         let body: Value = response.json().await.unwrap();
@@ -383,8 +447,16 @@ async fn the_documents_are_read_within_reach_as_the_other_downloads_are() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "BAD_USER_INPUT");
-    assert!(body["error"]["message"].as_str().unwrap().contains("docx"), "{body}");
-    let response = get(&app, Some(&admin), &format!("/api/v1/reports/{report}?format=pdf")).await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("docx"),
+        "{body}"
+    );
+    let response = get(
+        &app,
+        Some(&admin),
+        &format!("/api/v1/reports/{report}?format=pdf"),
+    )
+    .await;
     assert_eq!(response.status(), 400);
     // GraphQL hands out the address of the Word rendering beside the others.
     let downloads = app
@@ -426,7 +498,9 @@ async fn libreoffice_renders_the_bulletin_to_a4_pages() {
             std::env::var("RECTRACK_DOCX_RENDER").as_deref() != Ok("required"),
             "DOCX rendering is required: install libreoffice-writer-nogui and poppler-utils"
         );
-        eprintln!("note: DOCX rendering skipped (install libreoffice-writer-nogui and poppler-utils)");
+        eprintln!(
+            "note: DOCX rendering skipped (install libreoffice-writer-nogui and poppler-utils)"
+        );
         return;
     }
     let app = spawn_app().await;
@@ -453,7 +527,13 @@ async fn libreoffice_renders_the_bulletin_to_a4_pages() {
                     "-env:UserInstallation=file://{}",
                     dir.join("profile").display()
                 ))
-                .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
+                .args([
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                ])
                 .arg(&dir)
                 .arg(dir.join("bulletin.docx"))
                 .output()
@@ -471,7 +551,11 @@ async fn libreoffice_renders_the_bulletin_to_a4_pages() {
                 .arg(dir.join("page"))
                 .output()
                 .expect("pdftoppm runs");
-            assert!(png.status.success(), "{}", String::from_utf8_lossy(&png.stderr));
+            assert!(
+                png.status.success(),
+                "{}",
+                String::from_utf8_lossy(&png.stderr)
+            );
             (pdf, std::fs::read(dir.join("page.png")).unwrap())
         })
         .await
@@ -496,8 +580,18 @@ async fn libreoffice_renders_the_bulletin_to_a4_pages() {
     // The bulletin of the demo: its title, three sections and 21 problems fill several pages.
     assert!((4..=30).contains(&pages), "{pages} pages");
     assert!(first_page.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let width = u32::from_be_bytes([first_page[16], first_page[17], first_page[18], first_page[19]]);
-    let height = u32::from_be_bytes([first_page[20], first_page[21], first_page[22], first_page[23]]);
+    let width = u32::from_be_bytes([
+        first_page[16],
+        first_page[17],
+        first_page[18],
+        first_page[19],
+    ]);
+    let height = u32::from_be_bytes([
+        first_page[20],
+        first_page[21],
+        first_page[22],
+        first_page[23],
+    ]);
     // A4 upright: 210 by 297.
     assert!(
         (height as f64 / width as f64 - 297.0 / 210.0).abs() < 0.02,

@@ -61,6 +61,11 @@ pub const TITLE_SIZE: usize = 44;
 const NUMBER_SIZE: usize = 28;
 /// 五号 (10.5 pt): table cells, so that a list's columns fit the page.
 const TABLE_SIZE: usize = 21;
+/// The most rows of a table a document prints: a printed list past this runs to hundreds of
+/// pages, and each row costs its cells' layout in memory; the rest is in the list's XLSX/CSV
+/// download, which the table's last row names.
+pub const MAX_TABLE_ROWS: usize = 500;
+
 /// The paragraph style of table cells.
 const CELL_STYLE: &str = "TableText";
 /// A line of body text: fixed 28 pt (22 lines to the page, as the standard counts them).
@@ -187,7 +192,12 @@ impl Official {
         self.add(
             Paragraph::new()
                 .line_spacing(spacing())
-                .indent(None, Some(SpecialIndentType::FirstLine(TWO_CHARS)), None, None)
+                .indent(
+                    None,
+                    Some(SpecialIndentType::FirstLine(TWO_CHARS)),
+                    None,
+                    None,
+                )
                 .outline_lvl(0)
                 .keep_next(true)
                 .add_run(run(text, HEADING_FONT, BODY_SIZE)),
@@ -199,7 +209,12 @@ impl Official {
         self.add(
             Paragraph::new()
                 .line_spacing(spacing())
-                .indent(None, Some(SpecialIndentType::FirstLine(TWO_CHARS)), None, None)
+                .indent(
+                    None,
+                    Some(SpecialIndentType::FirstLine(TWO_CHARS)),
+                    None,
+                    None,
+                )
                 .outline_lvl(1)
                 .keep_next(true)
                 .add_run(run(text, SUBHEADING_FONT, BODY_SIZE)),
@@ -221,7 +236,12 @@ impl Official {
     fn led(&mut self, heading: Run, rest: &str) {
         let mut p = Paragraph::new()
             .line_spacing(spacing())
-            .indent(None, Some(SpecialIndentType::FirstLine(TWO_CHARS)), None, None)
+            .indent(
+                None,
+                Some(SpecialIndentType::FirstLine(TWO_CHARS)),
+                None,
+                None,
+            )
             .add_run(heading);
         if !rest.is_empty() {
             p = p.add_run(run(rest, BODY_FONT, BODY_SIZE));
@@ -234,7 +254,12 @@ impl Official {
         self.add(
             Paragraph::new()
                 .line_spacing(spacing())
-                .indent(None, Some(SpecialIndentType::FirstLine(TWO_CHARS)), None, None)
+                .indent(
+                    None,
+                    Some(SpecialIndentType::FirstLine(TWO_CHARS)),
+                    None,
+                    None,
+                )
                 .add_run(run(text, BODY_FONT, BODY_SIZE)),
         );
     }
@@ -261,8 +286,10 @@ impl Official {
     }
 
     /// A list as a table: the header row (repeated on every page), each group's heading across
-    /// the row, then its rows; columns as wide as the list's columns are in proportion.
-    pub fn table(&mut self, table: &lists::Table) {
+    /// the row, then its rows; columns as wide as the list's columns are in proportion. At most
+    /// [`MAX_TABLE_ROWS`] rows are printed; past them a last row says how many there are and
+    /// where the whole list is (`whole`).
+    pub fn table(&mut self, table: &lists::Table, whole: &str) {
         let total: f64 = table.columns.iter().map(|(_, w)| w).sum::<f64>().max(1.0);
         let widths: Vec<usize> = table
             .columns
@@ -292,9 +319,7 @@ impl Official {
                 .columns
                 .iter()
                 .zip(&widths)
-                .map(|((name, _), w)| {
-                    cell(name, *w, true).shading(Shading::new().fill("D9D9D9"))
-                })
+                .map(|((name, _), w)| cell(name, *w, true).shading(Shading::new().fill("D9D9D9")))
                 .collect(),
         )
         .row_height(HEADER_ROW_HEIGHT as f32)
@@ -302,7 +327,12 @@ impl Official {
         .cant_split();
         let mut rows = vec![header];
         let span = table.columns.len().max(1);
+        let total: usize = table.groups.iter().map(|g| g.rows.len()).sum();
+        let mut printed = 0;
         for group in &table.groups {
+            if printed >= MAX_TABLE_ROWS {
+                break;
+            }
             if let Some(heading) = &group.heading {
                 rows.push(
                     TableRow::new(vec![
@@ -313,7 +343,8 @@ impl Official {
                     .cant_split(),
                 );
             }
-            for r in &group.rows {
+            for r in group.rows.iter().take(MAX_TABLE_ROWS - printed) {
+                printed += 1;
                 rows.push(TableRow::new(
                     r.iter()
                         .zip(&widths)
@@ -321,6 +352,16 @@ impl Official {
                         .collect(),
                 ));
             }
+        }
+        if printed < total {
+            rows.push(TableRow::new(vec![
+                cell(
+                    &format!("（共{total}行，此处仅列前{printed}行；完整清单见{whole}）"),
+                    widths.iter().sum(),
+                    false,
+                )
+                .grid_span(span),
+            ]));
         }
         let docx = std::mem::take(&mut self.docx);
         self.docx = docx.add_table(
@@ -358,7 +399,8 @@ impl Official {
 /// XML of a long list shrinks tenfold or more.
 fn deflated(stored: Vec<u8>) -> AppResult<Vec<u8>> {
     use std::io::{Read, Write};
-    let failed = |e: &dyn std::fmt::Display| AppError::internal(format!("compressing a document: {e}"));
+    let failed =
+        |e: &dyn std::fmt::Display| AppError::internal(format!("compressing a document: {e}"));
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(stored)).map_err(|e| failed(&e))?;
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
@@ -407,7 +449,13 @@ fn font_table() -> AppResult<Vec<u8>> {
         w.write(XmlEvent::start_element(name).attr("w:val", value))?;
         w.write(XmlEvent::end_element())
     };
-    let chinese = [TITLE_FONT, BODY_FONT, HEADING_FONT, SUBHEADING_FONT, NUMBER_FONT];
+    let chinese = [
+        TITLE_FONT,
+        BODY_FONT,
+        HEADING_FONT,
+        SUBHEADING_FONT,
+        NUMBER_FONT,
+    ];
     let mut entries: Vec<(&str, Option<&str>, &str, &str, &str)> = chinese
         .iter()
         .map(|(name, alt)| (*name, Some(*alt), "86", "modern", "fixed"))
@@ -429,4 +477,5 @@ fn font_table() -> AppResult<Vec<u8>> {
 }
 
 /// The media type of a Word document.
-pub const MEDIA_TYPE: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+pub const MEDIA_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";

@@ -36,24 +36,31 @@ pub fn render(plan: &Plan) -> AppResult<Vec<u8>> {
     }
     doc.paragraph(&opening);
 
+    let list = |name: &str| format!("/api/v1/inspections/{}/lists/{name}", i.id);
     doc.heading("一、问题清单");
-    doc.table(&tables::problems(plan, &problem_list));
+    doc.table(&tables::problems(plan, &problem_list), &list("problems"));
     doc.heading("二、任务清单");
-    doc.table(&tables::tasks(plan, &task_list));
+    doc.table(&tables::tasks(plan, &task_list), &list("tasks"));
     doc.heading("三、责任清单");
-    doc.table(&tables::responsibilities(
-        plan,
-        &responsibilities::build(plan),
-    ));
+    doc.table(
+        &tables::responsibilities(plan, &responsibilities::build(plan)),
+        &list("responsibilities"),
+    );
     doc.heading("四、时间表");
     doc.paragraph("按每月15日和月末两个报送日划分时段，列明各时段到期的问题和措施及其完成情况。");
-    doc.table(&tables::timetable(plan, &timetable::build(plan)));
+    doc.table(
+        &tables::timetable(plan, &timetable::build(plan)),
+        &list("timetable"),
+    );
     doc.heading("五、路线图");
     doc.paragraph(&format!(
         "每个问题从反馈到销号的整改步骤（措施按完成时限排序）和长期坚持问题的阶段目标如下；路线图图示见 /api/v1/inspections/{}/roadmap.svg。",
         i.id
     ));
-    doc.table(&steps(&roadmap::build(plan)));
+    doc.table(
+        &steps(&roadmap::build(plan)),
+        &format!("/api/v1/inspections/{}/roadmap.svg", i.id),
+    );
     doc.signature(&plan.unit_name, &chinese_date(plan.thresholds.today));
     doc.finish()
 }

@@ -95,7 +95,8 @@ pub fn render(s: &Snapshot) -> AppResult<Vec<u8>> {
                 doc.paragraph(&format!("整改措施：{}", measures.join("；")));
             }
             for t in &f.targets {
-                let show = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v}{}", t.unit));
+                let show =
+                    |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v}{}", t.unit));
                 doc.paragraph(&format!(
                     "目标“{}”：基数{}，要求{}，当前{}。",
                     t.name,
@@ -116,7 +117,7 @@ pub fn render(s: &Snapshot) -> AppResult<Vec<u8>> {
     }
 
     doc.heading("三、整改台账");
-    doc.table(&ledger_table(s));
+    doc.table(&ledger_table(s), "本报告的XLSX下载");
     doc.signature(&i.unit_name, &chinese_date(s.period_end));
     doc.finish()
 }
