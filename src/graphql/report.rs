@@ -113,6 +113,8 @@ pub struct ReportDownloads {
     pub csv: String,
     pub xlsx: String,
     pub markdown: String,
+    /// A Word document laid out as an official document (GB/T 9704).
+    pub docx: String,
     /// For a published bulletin: its public page (no token needed).
     pub public_page: Option<String>,
 }
@@ -207,6 +209,7 @@ impl Report {
             csv: format!("{base}?format=csv"),
             xlsx: format!("{base}?format=xlsx"),
             markdown: format!("{base}?format=md"),
+            docx: format!("{base}?format=docx"),
             public_page: (self.status == ReportStatus::Published)
                 .then(|| format!("/public/bulletins/{}", self.id.as_str())),
         }

@@ -1,7 +1,8 @@
 //! REST downloads of the three lists, the timetable and the road map of an inspection:
 //! `GET /api/v1/inspections/{id}/lists/{problems|tasks|responsibilities|timetable}` as XLSX
-//! (laid out for printing) or CSV, and `GET /api/v1/inspections/{id}/roadmap.svg`. Scoped as
-//! every read: an inspection outside reach is not found, a section sees its own part.
+//! (laid out for printing) or CSV, `GET /api/v1/inspections/{id}/roadmap.svg`, and the
+//! rectification plan that prints them together, `GET /api/v1/inspections/{id}/plan` (DOCX).
+//! Scoped as every read: an inspection outside reach is not found, a section sees its own part.
 
 use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::header;
@@ -18,6 +19,7 @@ use crate::domain::reads::lists::{
 use crate::domain::workflow::warning::Thresholds;
 use crate::error::{AppError, AppResult};
 use crate::report::lists::{self as tables, Table};
+use crate::report::render::Format;
 use crate::state::AppState;
 
 /// The lists an inspection has.
@@ -222,6 +224,70 @@ pub async fn roadmap_svg(
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
         svg,
+    )
+        .into_response())
+}
+
+/// The formats of the rectification plan.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanFormat {
+    Docx,
+}
+
+/// The plan's format.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlanParams {
+    /// docx (the default, and the one format).
+    #[param(value_type = Option<PlanFormat>)]
+    pub format: Option<String>,
+}
+
+/// The rectification plan (整改方案) of an inspection as a Word document laid out as an official
+/// document (GB/T 9704): the problem, task and responsibility lists and the timetable as tables
+/// with their header repeated on every page, the road map's steps and stages, the unit and the
+/// day at the end. Of the findings the caller may read, as the lists are.
+#[utoipa::path(
+    get,
+    path = "/api/v1/inspections/{id}/plan",
+    tag = "lists",
+    params(Id, PlanParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The plan as DOCX"),
+        (status = 400, description = "A bad id or an unknown format", body = ErrorBody),
+        (status = 401, description = "No or an invalid token", body = ErrorBody),
+        (status = 404, description = "No such inspection within reach", body = ErrorBody),
+    )
+)]
+pub async fn plan_file(
+    State(state): State<AppState>,
+    Identified(caller): Identified,
+    Id { id }: Id,
+    Query(params): Query<PlanParams>,
+) -> AppResult<Response> {
+    let format = Format::choose(params.format.as_deref(), &[Format::Docx])?;
+    let plan = Plan::load(
+        &state.db,
+        &caller,
+        id,
+        Thresholds::from_config(&state.config),
+    )
+    .await?;
+    // Thousands of findings make a document of megabytes: laid out off the request threads.
+    let body = tokio::task::spawn_blocking(move || crate::report::docx::plan::render(&plan))
+        .await
+        .map_err(|e| AppError::internal(format!("laying out a plan: {e}")))??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"plan-{id}.{}\"", format.name()),
+            ),
+        ],
+        body,
     )
         .into_response())
 }

@@ -46,6 +46,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(public_bulletin))
         .routes(routes!(super::lists::list_file))
         .routes(routes!(super::lists::roadmap_svg))
+        .routes(routes!(super::lists::plan_file))
         .split_for_parts();
     api.info.title = "rectrack REST API".to_owned();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -78,6 +79,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
     register::<IndexFormat>(components);
     register::<super::lists::ListName>(components);
     register::<super::lists::ListFormat>(components);
+    register::<super::lists::PlanFormat>(components);
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
@@ -671,13 +673,15 @@ pub enum ReportFormat {
     Xlsx,
     Md,
     Html,
+    Docx,
 }
 
 /// A report rendering (a name chosen among the report's own formats, as for the ledger).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
-    /// json (default), csv, xlsx or md; html for bulletins.
+    /// json (default), csv, xlsx, md or docx (a Word document laid out as an official
+    /// document); html for bulletins.
     #[param(value_type = Option<ReportFormat>)]
     pub format: Option<String>,
 }
@@ -700,7 +704,8 @@ pub struct PageFormatParams {
 }
 
 /// A report in one of its renderings: the stored JSON snapshot, the ledger as CSV or XLSX
-/// (with a summary sheet), or Markdown.
+/// (with a summary sheet), Markdown, or DOCX (the report or bulletin as offices file it: A4,
+/// GB/T 9704's margins and fonts, page numbers, the issuing body and date at the end).
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{id}",
@@ -726,7 +731,13 @@ async fn report_file(
     let format = Format::choose(params.format.as_deref(), document.formats())?;
     let body = render::render(document, format)?;
     let name = format!("report-{id}-{}", report.period_end);
-    Ok(download(format, "inline", &name, body))
+    // A Word document is saved, not shown in the browser.
+    let disposition = if format == Format::Docx {
+        "attachment"
+    } else {
+        "inline"
+    };
+    Ok(download(format, disposition, &name, body))
 }
 
 /// An evidence file, to callers who may read its finding.

@@ -4,6 +4,7 @@
 //! report reads the same forever, whatever happens to the data afterwards.
 
 pub mod bulletin;
+pub mod docx;
 pub mod ledger;
 pub mod lists;
 pub mod markdown;

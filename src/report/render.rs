@@ -2,7 +2,7 @@
 //! a bulletin or a ledger (GraphQL fields, REST downloads, the public pages, the command line)
 //! renders through [`render`], so a format means the same everywhere.
 
-use super::{Snapshot, bulletin, ledger, markdown, xlsx};
+use super::{Snapshot, bulletin, docx, ledger, markdown, xlsx};
 use crate::error::{AppError, AppResult};
 
 /// What is rendered.
@@ -25,6 +25,8 @@ pub enum Format {
     Xlsx,
     Markdown,
     Html,
+    /// A Word document laid out as an official document (GB/T 9704).
+    Docx,
 }
 
 impl Format {
@@ -35,6 +37,7 @@ impl Format {
             Format::Xlsx => "xlsx",
             Format::Markdown => "md",
             Format::Html => "html",
+            Format::Docx => "docx",
         }
     }
 
@@ -45,6 +48,7 @@ impl Format {
             Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Format::Markdown => "text/markdown; charset=utf-8",
             Format::Html => "text/html; charset=utf-8",
+            Format::Docx => docx::MEDIA_TYPE,
         }
     }
 
@@ -63,6 +67,7 @@ impl Format {
             "xlsx" => Some(Format::Xlsx),
             "md" | "markdown" => Some(Format::Markdown),
             "html" => Some(Format::Html),
+            "docx" => Some(Format::Docx),
             _ => None,
         };
         match wanted.filter(|f| allowed.contains(f)) {
@@ -82,13 +87,20 @@ impl Document<'_> {
     /// The formats a document comes in; the first is its default.
     pub fn formats(&self) -> &'static [Format] {
         match self {
-            Document::Report(_) => &[Format::Json, Format::Csv, Format::Xlsx, Format::Markdown],
+            Document::Report(_) => &[
+                Format::Json,
+                Format::Csv,
+                Format::Xlsx,
+                Format::Markdown,
+                Format::Docx,
+            ],
             Document::Bulletin(_) => &[
                 Format::Json,
                 Format::Csv,
                 Format::Xlsx,
                 Format::Markdown,
                 Format::Html,
+                Format::Docx,
             ],
             Document::Ledger(_) => &[Format::Xlsx, Format::Csv, Format::Json],
             // The workbook is laid out for printing; CSV and JSON carry its table (one row per
@@ -137,6 +149,8 @@ pub fn render(document: Document<'_>, format: Format) -> AppResult<Vec<u8>> {
         (Document::Ledger(_), _) => {
             xlsx::table(&ledger::machine_rows(snapshot)).map_err(xlsx_failed)?
         }
+        (Document::Bulletin(_), Format::Docx) => docx::bulletin::render(snapshot)?,
+        (_, Format::Docx) => docx::progress::render(snapshot)?,
         (_, Format::Json) => serde_json::to_vec_pretty(snapshot).map_err(AppError::internal)?,
         (_, Format::Csv) => ledger::write_csv(ledger::report_rows(snapshot)).into_bytes(),
         (_, Format::Xlsx) => xlsx::render(snapshot).map_err(xlsx_failed)?,

@@ -48,6 +48,7 @@ mod messages;
 mod metrics;
 mod migrations;
 mod mutations;
+mod office_documents;
 mod one_road;
 mod openapi;
 mod pagination;

@@ -69,7 +69,11 @@ async fn every_reference_of_the_openapi_document_resolves() {
     for (name, values) in [
         ("LedgerFormat", vec!["xlsx", "csv", "json"]),
         ("LedgerLayout", vec!["machine", "printed"]),
-        ("ReportFormat", vec!["json", "csv", "xlsx", "md", "html"]),
+        (
+            "ReportFormat",
+            vec!["json", "csv", "xlsx", "md", "html", "docx"],
+        ),
+        ("PlanFormat", vec!["docx"]),
         ("PageFormat", vec!["html", "md"]),
         ("IndexFormat", vec!["html", "json"]),
     ] {
