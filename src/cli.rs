@@ -634,6 +634,9 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
         } => {
             config.validate()?;
             let conn = existing(&config, t!("cli-need-audit")).await?;
+            // Events committed by a process that stopped before chaining them are not a break:
+            // they take their place on the chain first, as the server's next start would.
+            crate::audit::chain_pending(&conn).await.map_err(failed)?;
             let verdict = crate::domain::reads::audit_log::verify(&conn)
                 .await
                 .map_err(failed)?;

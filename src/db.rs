@@ -15,6 +15,7 @@ use sea_orm::{
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::error::AppResult;
 
 /// Opens a pool on the configured database. SQLite gets WAL (readers never wait for the
 /// writer), foreign keys (off by default in SQLite) and a busy timeout (a second writer waits
@@ -169,12 +170,16 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// write need not know who listens.
 static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
 
-/// Commits a transaction begun by [`begin_write`] and tells this process's watchers
-/// ([`watch_commits`]), so that the outbox is read now rather than at the next poll.
-pub async fn commit(txn: DatabaseTransaction) -> Result<(), DbErr> {
+/// Commits a transaction begun by [`begin_write`] on `pool`, puts the audit events it wrote
+/// on the chain (PostgreSQL chains them after the commit: [`crate::audit::chain_pending`]), and
+/// then tells this process's watchers ([`watch_commits`]), so that the outbox is read now
+/// rather than at the next poll. When it returns, the change is committed and its events are
+/// on the chain: the change may be answered.
+pub async fn commit(pool: &DatabaseConnection, txn: DatabaseTransaction) -> AppResult<()> {
     txn.commit().await?;
+    let chained = crate::audit::chain_pending(pool).await;
     COMMITS.send_modify(|n| *n = n.wrapping_add(1));
-    Ok(())
+    chained.map(|_| ())
 }
 
 /// How many write transactions this process has committed through [`commit`] (what a cache

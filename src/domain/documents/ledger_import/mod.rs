@@ -146,7 +146,7 @@ pub async fn import(
         if options.dry_run || !report.problems.is_empty() {
             txn.rollback().await?;
         } else {
-            db::commit(txn).await?;
+            db::commit(db, txn).await?;
             report.applied = true;
         }
         counts
