@@ -11,8 +11,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -162,7 +162,7 @@ const CHAINER_LOCK: i64 = 0x7265_6374_7261_636b;
 /// event committed before the call is on the chain (chained by this pass, or by another that
 /// held the lock first), so nothing acknowledged is left unchained. Events of a process that
 /// died between its commit and its pass are chained by the next pass of any process: the
-/// server's start and its periodic pass ([`start_chainer`]), `audit verify`.
+/// server's start and its periodic pass ([`start_chainer`]).
 pub async fn chain_pending(pool: &DatabaseConnection) -> AppResult<u64> {
     if pool.get_database_backend() != DbBackend::Postgres {
         return Ok(0);
@@ -199,24 +199,7 @@ pub async fn chain_pending(pool: &DatabaseConnection) -> AppResult<u64> {
             return Ok(chained);
         }
         let ids: Vec<i32> = pending.iter().map(|p| p.id).collect();
-        let events = pending
-            .into_iter()
-            .map(|p| audit_event::Model {
-                id: 0,
-                occurred_at: p.occurred_at,
-                actor_sub: p.actor_sub,
-                actor_role: p.actor_role,
-                action: p.action,
-                entity_type: p.entity_type,
-                entity_id: p.entity_id,
-                before: p.before,
-                after: p.after,
-                request_id: p.request_id,
-                department_id: p.department_id,
-                prev_hash: String::new(),
-                hash: String::new(),
-            })
-            .collect();
+        let events = pending.into_iter().map(unchained).collect();
         append(&txn, events).await?;
         let removed = audit_pending::Entity::delete_many()
             .filter(audit_pending::Column::Id.is_in(ids))
@@ -251,6 +234,81 @@ pub fn start_chainer(pool: DatabaseConnection) {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     });
+}
+
+/// How many events of committed changes wait for their place on the chain (PostgreSQL: a
+/// process stopped between a commit and its pass; the next pass chains them).
+pub async fn waiting(db: &impl ConnectionTrait) -> AppResult<u64> {
+    Ok(audit_pending::Entity::find().count(db).await?)
+}
+
+/// Where the trail stood at one moment, as [`recorded_since`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    chained: i32,
+    waiting: i32,
+}
+
+/// The trail's end now, chained and waiting, as `db` sees it.
+pub async fn mark(db: &impl ConnectionTrait) -> AppResult<Mark> {
+    let chained = audit_event::Entity::find()
+        .select_only()
+        .column_as(audit_event::Column::Id.max(), "id")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0);
+    let waiting = audit_pending::Entity::find()
+        .select_only()
+        .column_as(audit_pending::Column::Id.max(), "id")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0);
+    Ok(Mark { chained, waiting })
+}
+
+/// The events recorded after `mark`, as `db` sees them (inside a transaction, its own events
+/// too, which on PostgreSQL wait for the chain until after its commit): chained ones in chain
+/// order, then waiting ones in the order they were recorded. Their links and hashes are not
+/// read (a waiting event has none yet).
+pub async fn recorded_since(
+    db: &impl ConnectionTrait,
+    mark: &Mark,
+) -> AppResult<Vec<audit_event::Model>> {
+    let mut events = audit_event::Entity::find()
+        .filter(audit_event::Column::Id.gt(mark.chained))
+        .order_by_asc(audit_event::Column::Id)
+        .all(db)
+        .await?;
+    let waiting = audit_pending::Entity::find()
+        .filter(audit_pending::Column::Id.gt(mark.waiting))
+        .order_by_asc(audit_pending::Column::Id)
+        .all(db)
+        .await?;
+    events.extend(waiting.into_iter().map(unchained));
+    Ok(events)
+}
+
+/// A waiting event as an event without its place on the chain (no id, link or hash yet).
+fn unchained(p: audit_pending::Model) -> audit_event::Model {
+    audit_event::Model {
+        id: 0,
+        occurred_at: p.occurred_at,
+        actor_sub: p.actor_sub,
+        actor_role: p.actor_role,
+        action: p.action,
+        entity_type: p.entity_type,
+        entity_id: p.entity_id,
+        before: p.before,
+        after: p.after,
+        request_id: p.request_id,
+        department_id: p.department_id,
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
 }
 
 /// Appends several events at once (a sweep's crossings) inside the caller's transaction: the

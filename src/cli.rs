@@ -634,9 +634,6 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
         } => {
             config.validate()?;
             let conn = existing(&config, t!("cli-need-audit")).await?;
-            // Events committed by a process that stopped before chaining them are not a break:
-            // they take their place on the chain first, as the server's next start would.
-            crate::audit::chain_pending(&conn).await.map_err(failed)?;
             let verdict = crate::domain::reads::audit_log::verify(&conn)
                 .await
                 .map_err(failed)?;
@@ -645,6 +642,14 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
                     println!(
                         "audit trail intact: {events} events, every hash and link verified, the chain ends at its head; {reports} report snapshots match their recorded hashes"
                     );
+                    // Read-only: events of committed changes a stopped process left unchained
+                    // are not a break; the server chains them when it starts.
+                    let waiting = crate::audit::waiting(&conn).await.map_err(failed)?;
+                    if waiting > 0 {
+                        println!(
+                            "{waiting} events of committed changes wait for their place on the chain (the server chains them when it starts)"
+                        );
+                    }
                 }
                 crate::domain::reads::audit_log::Verdict::Broken {
                     event_id,

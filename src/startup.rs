@@ -71,7 +71,10 @@ impl Application {
         // Audited writes on PostgreSQL are chained after their commit; what a stopped process
         // left unchained is chained now and every second after.
         if let Err(err) = crate::audit::chain_pending(&background).await {
-            tracing::warn!(code = err.code(), "chaining audit events left waiting failed");
+            tracing::warn!(
+                code = err.code(),
+                "chaining audit events left waiting failed"
+            );
         }
         crate::audit::start_chainer(background.clone());
         live::start(background, config.clone(), &bus, metrics.clone())?;

@@ -111,7 +111,11 @@ pub async fn write<T>(
 }
 
 /// Commits `txn` (begun on `db`), or rolls it back for a dry run.
-pub async fn finish(db: &DatabaseConnection, txn: DatabaseTransaction, who: &Acting) -> AppResult<()> {
+pub async fn finish(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    who: &Acting,
+) -> AppResult<()> {
     if who.dry_run {
         txn.rollback().await?;
     } else {
