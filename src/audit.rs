@@ -17,6 +17,11 @@ use sea_orm::{
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
+
+use sea_orm::sqlx::postgres::PgConnectOptions;
+
 use crate::error::{AppError, AppResult};
 
 /// The `prev_hash` of the first event.
@@ -179,6 +184,53 @@ pub async fn chain_pending(pool: &DatabaseConnection) -> AppResult<u64> {
     if waiting.is_none() {
         return Ok(0);
     }
+    // The writers of this process share passes: a writer needs a pass that began after it
+    // arrived (its commit is then visible to it), and the writers arriving while one runs
+    // share the next, run by one of them, instead of each queueing on the database's lock
+    // with a connection of the pool held (which starved the requests of connections).
+    let flight = flight_of(pool);
+    let need = flight.begun.load(Ordering::SeqCst) + 1;
+    let _turn = flight.turn.lock().await;
+    if flight.done.load(Ordering::SeqCst) >= need {
+        return Ok(0);
+    }
+    let number = flight.begun.fetch_add(1, Ordering::SeqCst) + 1;
+    let chained = chain_pass(pool).await?;
+    flight.done.store(number, Ordering::SeqCst);
+    Ok(chained)
+}
+
+/// The passes of one pool: begun so far, the newest done, and the turn to run one.
+#[derive(Default)]
+struct Flight {
+    begun: AtomicU64,
+    done: AtomicU64,
+    turn: tokio::sync::Mutex<()>,
+}
+
+/// The passes of the PostgreSQL pool `pool` belongs to (its clones share them), found by the
+/// pool's connect options, which the pool holds for its life.
+fn flight_of(pool: &DatabaseConnection) -> Arc<Flight> {
+    type Pools = Vec<(Weak<PgConnectOptions>, Arc<Flight>)>;
+    static FLIGHTS: StdMutex<Pools> = StdMutex::new(Vec::new());
+    let options = pool.get_postgres_connection_pool().connect_options();
+    let mut flights = FLIGHTS.lock().unwrap_or_else(PoisonError::into_inner);
+    // Servers come and go in the tests: forget the pools gone.
+    flights.retain(|(o, _)| o.strong_count() > 0);
+    if let Some((_, flight)) = flights
+        .iter()
+        .find(|(o, _)| std::ptr::eq(o.as_ptr(), Arc::as_ptr(&options)))
+    {
+        return flight.clone();
+    }
+    let flight = Arc::new(Flight::default());
+    flights.push((Arc::downgrade(&options), flight.clone()));
+    flight
+}
+
+/// Chains what waits, a batch per transaction, one pass at a time across every process
+/// sharing the database (the advisory lock).
+async fn chain_pass(pool: &DatabaseConnection) -> AppResult<u64> {
     let mut chained = 0;
     loop {
         let txn = pool.begin().await?;
