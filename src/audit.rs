@@ -6,14 +6,21 @@
 //! however the database (PostgreSQL's jsonb reorders keys) hands its JSON back.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use entity::{audit_event, audit_head};
+use entity::{audit_event, audit_head, audit_pending};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, QueryTrait,
+    ActiveModelTrait,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
+
+use sea_orm::sqlx::postgres::PgConnectOptions;
 
 use crate::error::{AppError, AppResult};
 
@@ -54,8 +61,13 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
-/// Appends one event to the chain. Call it inside the transaction that makes the change, so
+/// Appends one event to the trail. Call it inside the transaction that makes the change, so
 /// the change and its event commit or roll back together.
+///
+/// On SQLite (writes are serial) the event is chained here. On PostgreSQL it is written
+/// unchained ([`audit_pending`]) and chained after the commit by [`chain_pending`], which
+/// [`crate::db::commit`] runs before the change is answered: no lock is held across the
+/// change's commit, so concurrent writers commit (and flush) together instead of one by one.
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> AppResult<()> {
     // Microseconds are what both databases store; hashing a finer time would not verify.
     let event = audit_event::Model {
@@ -73,12 +85,28 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
         prev_hash: String::new(),
         hash: String::new(),
     };
-    // The outbox row is written with the event, under the chain's lock, so that events become
-    // visible in the order of their ids.
-    let outbox = crate::domain::integration::events::of_audit(&event);
     if db.get_database_backend() == DbBackend::Postgres {
-        return append_postgres(db, event, outbox).await;
+        let pending = audit_pending::ActiveModel {
+            id: NotSet,
+            occurred_at: Set(event.occurred_at),
+            actor_sub: Set(event.actor_sub),
+            actor_role: Set(event.actor_role),
+            action: Set(event.action),
+            entity_type: Set(event.entity_type),
+            entity_id: Set(event.entity_id),
+            before: Set(event.before),
+            after: Set(event.after),
+            request_id: Set(event.request_id),
+            department_id: Set(event.department_id),
+        };
+        audit_pending::Entity::insert(pending)
+            .exec_without_returning(db)
+            .await?;
+        return Ok(());
     }
+    // The outbox row is written with the event, in the same serial transaction, so that
+    // events become visible in the order of their ids.
+    let outbox = crate::domain::integration::events::of_audit(&event);
     // SQLite write transactions are serial (BEGIN IMMEDIATE): the head read here is the end of
     // the chain until this transaction commits.
     let head = audit_head::Entity::find_by_id(1)
@@ -114,93 +142,230 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
     Ok(())
 }
 
-/// The append on PostgreSQL, in one statement: lock the head row (`FOR UPDATE`, held to commit,
-/// so that two writers never chain onto the same predecessor and ids commit in order), insert
-/// the event hashed onto the head's hash (`sha256(prev_hash || "\n" || canonical)`, computed by
-/// the database from the canonical text computed here: the same bytes [`hash_of`] hashes), its
-/// outbox row and `NOTIFY` (delivered at commit), and move the head. Every audited write holds
-/// the lock from this statement to its commit: one round trip and the commit, where reading
-/// the head, inserting, publishing and moving the head one by one took five, and the lock's
-/// holding time is what bounds audited writes per second.
-///
-/// Each step reads the one before (the event from the locked head, the outbox row from the
-/// event, the head's move and the notification from them), which orders their execution.
-async fn append_postgres(
-    db: &impl ConnectionTrait,
-    event: audit_event::Model,
-    outbox: Option<entity::event::Model>,
-) -> AppResult<()> {
-    use sea_orm::{Statement, Value as V};
-    let canonical = canonical_of(&fields_of_model(&event));
-    let mut values: Vec<V> = vec![
-        event.occurred_at.into(),
-        event.actor_sub.into(),
-        event.actor_role.into(),
-        event.action.into(),
-        event.entity_type.into(),
-        event.entity_id.into(),
-        event.before.into(),
-        event.after.into(),
-        event.request_id.into(),
-        event.department_id.into(),
-        canonical.into(),
-    ];
-    let (publish, notified) = match outbox {
-        Some(row) => {
-            values.extend([
-                row.kind.into(),
-                row.finding_id.into(),
-                row.payload.into(),
-                crate::domain::integration::events::CHANNEL.into(),
-            ]);
-            (
-                ", published AS (INSERT INTO event (kind, action, entity_type, entity_id, \
-                 finding_id, department_id, payload, occurred_at) \
-                 SELECT $12, e.action, e.entity_type, e.entity_id::integer, $13, e.department_id, \
-                 $14, e.occurred_at FROM appended e RETURNING id), \
-                 woken AS (SELECT pg_notify($15, id::text) FROM published)",
-                "(SELECT COUNT(*) FROM woken)",
-            )
-        }
-        None => ("", "0"),
-    };
-    let sql = format!(
-        "WITH head AS (SELECT last_hash FROM audit_head WHERE id = 1 FOR UPDATE), \
-         appended AS (INSERT INTO audit_event (occurred_at, actor_sub, actor_role, action, \
-         entity_type, entity_id, before, after, request_id, department_id, prev_hash, hash) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, h.last_hash, \
-         encode(sha256(convert_to(h.last_hash || chr(10) || $11, 'UTF8')), 'hex') FROM head h \
-         RETURNING id, hash, action, entity_type, entity_id, department_id, occurred_at), \
-         moved AS (UPDATE audit_head SET last_event_id = a.id, last_hash = a.hash, \
-         events = audit_head.events + 1 FROM appended a WHERE audit_head.id = 1 RETURNING 1){publish} \
-         SELECT (SELECT COUNT(*) FROM appended) AS appended, (SELECT COUNT(*) FROM moved) AS moved, \
-         {notified} AS woken"
-    );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal("the audit chain's append answered nothing"))?;
-    let appended: i64 = row.try_get("", "appended")?;
-    let moved: i64 = row.try_get("", "moved")?;
-    if appended != 1 || moved != 1 {
-        return Err(AppError::internal("the audit chain has no head row"));
-    }
-    Ok(())
-}
-
-/// Events inserted per statement by [`record_many`] (13 values each: under both databases'
+/// Events inserted per statement when appending many (13 values each: under both databases'
 /// limits on bound values).
 const EVENTS_PER_STATEMENT: usize = 500;
 
-/// Appends several events at once (a sweep's crossings): the head locked and read once, the
-/// events chained in memory and inserted a few hundred per statement, their outbox events
-/// likewise, the head moved once. The chain is the one `record` would make event by event
-/// (the same fields, hashes and links), for a handful of statements instead of four or five
-/// per event.
+/// Pending events chained per transaction by [`chain_pending`].
+const CHAINED_PER_PASS: u64 = 2000;
+
+/// The PostgreSQL advisory lock that makes [`chain_pending`] one at a time across every
+/// process sharing the database ("rectrack" in ASCII). It is taken before the head row's lock
+/// so that a pass that finds nothing to chain writes nothing: its commit has no transaction
+/// id to flush, and the many writers that find their events already chained by another's
+/// pass cost no disk flush each.
+const CHAINER_LOCK: i64 = 0x7265_6374_7261_636b;
+
+/// Chains every event waiting on PostgreSQL ([`audit_pending`]), oldest first, in batches:
+/// each batch one transaction that takes the chain's head, appends the events to the chain
+/// (the ids of `audit_event` are taken under the head's lock, so they commit in chain order,
+/// which is what the trail's readers, the outbox's pumps and `kept::Generation` follow), writes
+/// their outbox rows, removes them from the waiting table and moves the head. Returns how
+/// many it chained. On SQLite nothing waits (events are chained as they are recorded).
+///
+/// A writer that committed its change calls this before answering: when it returns, every
+/// event committed before the call is on the chain (chained by this pass, or by another that
+/// held the lock first), so nothing acknowledged is left unchained. Events of a process that
+/// died between its commit and its pass are chained by the next pass of any process: the
+/// server's start and its periodic pass ([`start_chainer`]).
+pub async fn chain_pending(pool: &DatabaseConnection) -> AppResult<u64> {
+    if pool.get_database_backend() != DbBackend::Postgres {
+        return Ok(0);
+    }
+    // A cheap look first: with nothing waiting (another writer's pass chained this writer's
+    // events already), no transaction at all.
+    let waiting = audit_pending::Entity::find()
+        .select_only()
+        .column(audit_pending::Column::Id)
+        .limit(1)
+        .into_tuple::<i32>()
+        .one(pool)
+        .await?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
+    // The writers of this process share passes: a writer needs a pass that began after it
+    // arrived (its commit is then visible to it), and the writers arriving while one runs
+    // share the next, run by one of them, instead of each queueing on the database's lock
+    // with a connection of the pool held (which starved the requests of connections).
+    let flight = flight_of(pool);
+    let need = flight.begun.load(Ordering::SeqCst) + 1;
+    let _turn = flight.turn.lock().await;
+    if flight.done.load(Ordering::SeqCst) >= need {
+        return Ok(0);
+    }
+    let number = flight.begun.fetch_add(1, Ordering::SeqCst) + 1;
+    let chained = chain_pass(pool).await?;
+    flight.done.store(number, Ordering::SeqCst);
+    Ok(chained)
+}
+
+/// The passes of one pool: begun so far, the newest done, and the turn to run one.
+#[derive(Default)]
+struct Flight {
+    begun: AtomicU64,
+    done: AtomicU64,
+    turn: tokio::sync::Mutex<()>,
+}
+
+/// The passes of the PostgreSQL pool `pool` belongs to (its clones share them), found by the
+/// pool's connect options, which the pool holds for its life.
+fn flight_of(pool: &DatabaseConnection) -> Arc<Flight> {
+    type Pools = Vec<(Weak<PgConnectOptions>, Arc<Flight>)>;
+    static FLIGHTS: StdMutex<Pools> = StdMutex::new(Vec::new());
+    let options = pool.get_postgres_connection_pool().connect_options();
+    let mut flights = FLIGHTS.lock().unwrap_or_else(PoisonError::into_inner);
+    // Servers come and go in the tests: forget the pools gone.
+    flights.retain(|(o, _)| o.strong_count() > 0);
+    if let Some((_, flight)) = flights
+        .iter()
+        .find(|(o, _)| std::ptr::eq(o.as_ptr(), Arc::as_ptr(&options)))
+    {
+        return flight.clone();
+    }
+    let flight = Arc::new(Flight::default());
+    flights.push((Arc::downgrade(&options), flight.clone()));
+    flight
+}
+
+/// Chains what waits, a batch per transaction, one pass at a time across every process
+/// sharing the database (the advisory lock).
+async fn chain_pass(pool: &DatabaseConnection) -> AppResult<u64> {
+    let mut chained = 0;
+    loop {
+        let txn = pool.begin().await?;
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [CHAINER_LOCK.into()],
+        ))
+        .await?;
+        let pending = audit_pending::Entity::find()
+            .order_by_asc(audit_pending::Column::Id)
+            .limit(CHAINED_PER_PASS)
+            .all(&txn)
+            .await?;
+        let count = pending.len() as u64;
+        if pending.is_empty() {
+            txn.commit().await?;
+            return Ok(chained);
+        }
+        let ids: Vec<i32> = pending.iter().map(|p| p.id).collect();
+        let events = pending.into_iter().map(unchained).collect();
+        append(&txn, events).await?;
+        let removed = audit_pending::Entity::delete_many()
+            .filter(audit_pending::Column::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
+        if removed.rows_affected != count {
+            return Err(AppError::internal(
+                "the audit chain's waiting events changed during a pass",
+            ));
+        }
+        txn.commit().await?;
+        chained += count;
+        if count < CHAINED_PER_PASS {
+            return Ok(chained);
+        }
+    }
+}
+
+/// Keeps the chain complete on PostgreSQL without a writer's help: one pass now (the events
+/// of a process that died between a commit and its pass), then one every second.
+pub fn start_chainer(pool: DatabaseConnection) {
+    if pool.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            match chain_pending(&pool).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "audit events chained by the periodic pass"),
+                Err(err) => tracing::warn!(code = err.code(), "chaining audit events failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+}
+
+/// How many events of committed changes wait for their place on the chain (PostgreSQL: a
+/// process stopped between a commit and its pass; the next pass chains them).
+pub async fn waiting(db: &impl ConnectionTrait) -> AppResult<u64> {
+    Ok(audit_pending::Entity::find().count(db).await?)
+}
+
+/// Where the trail stood at one moment, as [`recorded_since`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    chained: i32,
+    waiting: i32,
+}
+
+/// The trail's end now, chained and waiting, as `db` sees it.
+pub async fn mark(db: &impl ConnectionTrait) -> AppResult<Mark> {
+    let chained = audit_event::Entity::find()
+        .select_only()
+        .column_as(audit_event::Column::Id.max(), "id")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0);
+    let waiting = audit_pending::Entity::find()
+        .select_only()
+        .column_as(audit_pending::Column::Id.max(), "id")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0);
+    Ok(Mark { chained, waiting })
+}
+
+/// The events recorded after `mark`, as `db` sees them (inside a transaction, its own events
+/// too, which on PostgreSQL wait for the chain until after its commit): chained ones in chain
+/// order, then waiting ones in the order they were recorded. Their links and hashes are not
+/// read (a waiting event has none yet).
+pub async fn recorded_since(
+    db: &impl ConnectionTrait,
+    mark: &Mark,
+) -> AppResult<Vec<audit_event::Model>> {
+    let mut events = audit_event::Entity::find()
+        .filter(audit_event::Column::Id.gt(mark.chained))
+        .order_by_asc(audit_event::Column::Id)
+        .all(db)
+        .await?;
+    let waiting = audit_pending::Entity::find()
+        .filter(audit_pending::Column::Id.gt(mark.waiting))
+        .order_by_asc(audit_pending::Column::Id)
+        .all(db)
+        .await?;
+    events.extend(waiting.into_iter().map(unchained));
+    Ok(events)
+}
+
+/// A waiting event as an event without its place on the chain (no id, link or hash yet).
+fn unchained(p: audit_pending::Model) -> audit_event::Model {
+    audit_event::Model {
+        id: 0,
+        occurred_at: p.occurred_at,
+        actor_sub: p.actor_sub,
+        actor_role: p.actor_role,
+        action: p.action,
+        entity_type: p.entity_type,
+        entity_id: p.entity_id,
+        before: p.before,
+        after: p.after,
+        request_id: p.request_id,
+        department_id: p.department_id,
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+}
+
+/// Appends several events at once (a sweep's crossings) inside the caller's transaction: the
+/// chain is the one `record` would make event by event (the same fields, hashes and links),
+/// for a handful of statements instead of several per event.
 pub async fn record_many(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -209,19 +374,10 @@ pub async fn record_many(
     if changes.is_empty() {
         return Ok(());
     }
-    let mut find = audit_head::Entity::find_by_id(1);
-    if db.get_database_backend() == DbBackend::Postgres {
-        find = find.lock_exclusive();
-    }
-    let head = find
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;
     let occurred_at = Utc::now().trunc_subsecs(6);
-    let mut prev_hash = head.last_hash.clone();
-    let mut events = Vec::with_capacity(changes.len());
-    for change in changes {
-        let mut event = audit_event::Model {
+    let events = changes
+        .into_iter()
+        .map(|change| audit_event::Model {
             id: 0,
             occurred_at,
             actor_sub: actor.sub.clone(),
@@ -233,12 +389,31 @@ pub async fn record_many(
             after: change.after,
             request_id: actor.request_id.clone(),
             department_id: change.department_id,
-            prev_hash: prev_hash.clone(),
+            prev_hash: String::new(),
             hash: String::new(),
-        };
-        event.hash = hash_of(&fields_of_model(&event));
+        })
+        .collect();
+    append(db, events).await
+}
+
+/// Appends `events` (their links and hashes computed here) to the end of the chain: the head
+/// locked and read once (PostgreSQL: `FOR UPDATE`, held to the caller's commit; SQLite's write
+/// transactions are serial), the events chained in memory and inserted a few hundred per
+/// statement, their outbox events likewise, the head moved once.
+async fn append(db: &impl ConnectionTrait, mut events: Vec<audit_event::Model>) -> AppResult<()> {
+    let mut find = audit_head::Entity::find_by_id(1);
+    if db.get_database_backend() == DbBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let head = find
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;
+    let mut prev_hash = head.last_hash.clone();
+    for event in &mut events {
+        event.prev_hash = prev_hash;
+        event.hash = hash_of(&fields_of_model(event));
         prev_hash = event.hash.clone();
-        events.push(event);
     }
     let mut last_id = head.last_event_id;
     for chunk in events.chunks_mut(EVENTS_PER_STATEMENT) {

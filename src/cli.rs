@@ -652,6 +652,14 @@ async fn run(
                     println!(
                         "audit trail intact: {events} events, every hash and link verified, the chain ends at its head; {reports} report snapshots match their recorded hashes"
                     );
+                    // Read-only: events of committed changes a stopped process left unchained
+                    // are not a break; the server chains them when it starts.
+                    let waiting = crate::audit::waiting(&conn).await.map_err(failed)?;
+                    if waiting > 0 {
+                        println!(
+                            "{waiting} events of committed changes wait for their place on the chain (the server chains them when it starts)"
+                        );
+                    }
                 }
                 crate::domain::reads::audit_log::Verdict::Broken {
                     event_id,

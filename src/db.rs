@@ -15,6 +15,7 @@ use sea_orm::{
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::error::AppResult;
 
 /// Opens a pool on the configured database. SQLite gets WAL (readers never wait for the
 /// writer), foreign keys (off by default in SQLite) and a busy timeout (a second writer waits
@@ -192,10 +193,23 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// write need not know who listens.
 static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
 
-/// Commits a transaction begun by [`begin_write`] and tells this process's watchers
-/// ([`watch_commits`]), so that the outbox is read now rather than at the next poll.
-pub async fn commit(txn: DatabaseTransaction) -> Result<(), DbErr> {
+/// Commits a transaction begun by [`begin_write`] on `pool`, puts the audit events it wrote
+/// on the chain (PostgreSQL chains them after the commit: [`crate::audit::chain_pending`]), and
+/// then tells this process's watchers ([`watch_commits`]), so that the outbox is read now
+/// rather than at the next poll. When it returns, the change is committed and its events are
+/// on the chain (or, if chaining failed, durably waiting for the periodic pass): the change
+/// may be answered.
+pub async fn commit(pool: &DatabaseConnection, txn: DatabaseTransaction) -> AppResult<()> {
     txn.commit().await?;
+    // The change and its events are committed together (on PostgreSQL the events wait in
+    // `audit_pending`, durable): a chaining pass that fails here is no reason to answer a
+    // committed change as failed (a client would retry it). The periodic pass chains them.
+    if let Err(err) = crate::audit::chain_pending(pool).await {
+        tracing::warn!(
+            code = err.code(),
+            "chaining committed audit events failed; the periodic pass will chain them"
+        );
+    }
     COMMITS.send_modify(|n| *n = n.wrapping_add(1));
     Ok(())
 }

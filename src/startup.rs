@@ -70,6 +70,15 @@ impl Application {
         let bus = live::Bus::start(background.clone(), config.live.events_poll)
             .await
             .map_err(|e| anyhow::anyhow!("reading the event outbox: {}", e.message()))?;
+        // Audited writes on PostgreSQL are chained after their commit; what a stopped process
+        // left unchained is chained now and every second after.
+        if let Err(err) = crate::audit::chain_pending(&background).await {
+            tracing::warn!(
+                code = err.code(),
+                "chaining audit events left waiting failed"
+            );
+        }
+        crate::audit::start_chainer(background.clone());
         live::start(background, config.clone(), &bus, metrics.clone())?;
         if config.backup_dir.is_some() {
             // Its own connection, without the requests' statement time-out: a backup reads

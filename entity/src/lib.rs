@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit_event;
 pub mod audit_head;
+pub mod audit_pending;
 pub mod category;
 pub mod department;
 pub mod enums;

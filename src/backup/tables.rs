@@ -89,6 +89,8 @@ pub fn all() -> Vec<Table> {
         table::<recheck::Entity>("id", false, true),
         table::<audit_event::Entity>("id", false, true),
         table::<audit_head::Entity>("id", true, false),
+        // Events of committed changes not yet on the chain (PostgreSQL): chained after restore.
+        table::<audit_pending::Entity>("id", false, true),
         table::<idempotency_key::Entity>("caller, key", false, false),
         table::<event::Entity>("id", false, true),
         table::<webhook_endpoint::Entity>("id", false, true),

@@ -106,16 +106,20 @@ pub async fn write<T>(
 ) -> AppResult<T> {
     let txn = db::begin_write(db).await?;
     let out = change(&txn).await?;
-    finish(txn, who).await?;
+    finish(db, txn, who).await?;
     Ok(out)
 }
 
-/// Commits `txn`, or rolls it back for a dry run.
-pub async fn finish(txn: DatabaseTransaction, who: &Acting) -> AppResult<()> {
+/// Commits `txn` (begun on `db`), or rolls it back for a dry run.
+pub async fn finish(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    who: &Acting,
+) -> AppResult<()> {
     if who.dry_run {
         txn.rollback().await?;
     } else {
-        db::commit(txn).await?;
+        db::commit(db, txn).await?;
     }
     Ok(())
 }

@@ -175,7 +175,7 @@ async fn a_sweep_raises_one_crossing_per_subject_and_level_however_many_days_it_
                 .unwrap();
             let txn = rectrack::db::begin_write(&app.db).await.unwrap();
             alert::raise(&txn, &who, &thresholds, &due).await.unwrap();
-            rectrack::db::commit(txn).await.unwrap();
+            rectrack::db::commit(&app.db, txn).await.unwrap();
             match next {
                 Some(id) => after = id,
                 None => break,

@@ -17,6 +17,7 @@ mod batching;
 mod browser;
 mod bulletin;
 mod bulletin_wording;
+mod chain_crash;
 mod cli;
 mod concurrency;
 mod config_file;

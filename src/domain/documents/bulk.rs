@@ -67,7 +67,7 @@ pub async fn update_measures(
         .await?;
         results.push(result);
     }
-    finish(txn, who, results).await
+    finish(db, txn, who, results).await
 }
 
 /// Adds many ledger entries at once.
@@ -89,17 +89,18 @@ pub async fn add_progress(
         };
         results.push(result);
     }
-    finish(txn, who, results).await
+    finish(db, txn, who, results).await
 }
 
 async fn finish<T>(
+    db: &DatabaseConnection,
     txn: DatabaseTransaction,
     who: &Acting,
     items: Vec<AppResult<T>>,
 ) -> AppResult<Outcome<T>> {
     let applied = items.iter().all(Result::is_ok) && !who.dry_run;
     if applied {
-        crate::db::commit(txn).await?;
+        crate::db::commit(db, txn).await?;
     } else {
         txn.rollback().await?;
     }

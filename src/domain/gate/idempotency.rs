@@ -107,7 +107,12 @@ pub async fn claim(db: &impl ConnectionTrait, a: &Attempt<'_>) -> AppResult<Clai
             .filter(audit_event::Column::RequestId.eq(earlier.as_str()))
             .count(db)
             .await?;
-        if wrote > 0 {
+        // A commit whose events are still waiting for the chain wrote too.
+        let waiting = entity::audit_pending::Entity::find()
+            .filter(entity::audit_pending::Column::RequestId.eq(earlier.as_str()))
+            .count(db)
+            .await?;
+        if wrote + waiting > 0 {
             return Ok(Claim::Committed);
         }
     }

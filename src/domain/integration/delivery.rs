@@ -286,7 +286,8 @@ pub async fn record(
         webhook::disable_failing(&txn, &who, endpoint.id, reason).await?;
         webhook_notice::notify(&txn, &who, &current, NoticeKind::Disabled, since, after).await?;
     }
-    txn.commit().await?;
+    // Audited (a notice, a disabled endpoint): committed as every audited change is.
+    crate::db::commit(db, txn).await?;
     Ok(())
 }
 

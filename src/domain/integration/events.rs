@@ -1,12 +1,15 @@
 //! The event outbox: what subscribers and webhook receivers are told of.
 //!
 //! Events are not written by the commands one by one: the audit trail writes one for every
-//! audited change that others are told of ([`of_audit`]), in the transaction that makes the
-//! change and under the audit chain's lock. So an event exists exactly when its change does,
-//! no command can forget one, and ids become visible in order (the lock is held to commit),
-//! which lets readers follow the outbox by id alone. On PostgreSQL the same transaction sends
-//! a `NOTIFY`, delivered at commit, to wake every instance; the outbox stays the truth, so a
-//! lost notification only delays an event until the next poll.
+//! audited change that others are told of ([`of_audit`]) when it puts the change's audit event
+//! on the chain, under the chain's lock: on SQLite in the change's transaction, on PostgreSQL
+//! in the chainer's, right after the change commits and before it is answered (a change of a
+//! process killed in between gets its event when the next pass chains it, at the latest when
+//! a server starts). So every committed change gets its event once, no command can forget
+//! one, and ids become visible in order (the lock is held to commit), which lets readers
+//! follow the outbox by id alone. On PostgreSQL the chaining transaction sends a `NOTIFY`,
+//! delivered at commit, to wake every instance; the outbox stays the truth, so a lost
+//! notification only delays an event until the next poll.
 //!
 //! Who learns of an event is decided when it is read, by the scoped reads: a finding event
 //! reaches a subscriber only if the finding is within the subscriber's reach.

@@ -149,9 +149,11 @@ impl Trail {
 }
 
 /// Reads the trail on from `last` (the whole of it the first time, as one number). Audit
-/// events are appended one transaction at a time (`audit::record` holds the chain's lock
-/// until commit), so ids commit in order, and what follows the newest id seen is exactly what
-/// was committed since: the read is a range of the primary key, a few rows.
+/// events are appended to the chain one transaction at a time (under the chain's lock, held to
+/// commit: `crate::audit`), so ids commit in order, and what follows the newest id seen is
+/// exactly what was chained since: the read is a range of the primary key, a few rows. (On
+/// PostgreSQL a change is chained just after it commits, before it is answered: an answer kept
+/// meanwhile carries the older stamp, and the chaining makes it stale.)
 async fn read_trail(db: &impl ConnectionTrait, last: Option<&Trail>) -> AppResult<Trail> {
     use entity::audit_event::{Column, Entity};
     let Some(last) = last else {

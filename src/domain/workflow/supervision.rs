@@ -762,7 +762,7 @@ pub async fn can(
 
 /// Days before the reply deadline the unit is reminded (催办).
 pub const REMIND_DAYS: u64 = 2;
-/// Orders handled per transaction by the sweep (each move is audited under the chain's lock).
+/// Orders handled per transaction by the sweep (each move audited).
 const SWEEP_PAGE: u64 = 20;
 
 /// The level an overdue order rises to (once): 一般 → 重点 → 挂牌, which stays.

@@ -118,7 +118,7 @@ pub async fn import(
     // then its own problem); otherwise the counts say what the sheet would change.
     let counts = if report.problems.is_empty() {
         let txn = db::begin_write(db).await?;
-        let events_before = newest_event(&txn).await?;
+        let events_before = crate::audit::mark(&txn).await?;
         let (counts, problems) = apply::apply(
             &txn,
             who,
@@ -133,7 +133,7 @@ pub async fn import(
             && report.problems.is_empty()
             && let Some(thresholds) = &options.warnings
         {
-            let findings = touched_findings(&txn, events_before).await?;
+            let findings = touched_findings(&txn, &events_before).await?;
             let recorded =
                 crate::domain::workflow::alert::record_historical(&txn, who, thresholds, &findings)
                     .await?;
@@ -146,7 +146,7 @@ pub async fn import(
         if options.dry_run || !report.problems.is_empty() {
             txn.rollback().await?;
         } else {
-            db::commit(txn).await?;
+            db::commit(db, txn).await?;
             report.applied = true;
         }
         counts
@@ -182,35 +182,19 @@ async fn read(
     .map_err(AppError::internal)?
 }
 
-/// The newest event of the outbox (0 for none), read in the import's transaction.
-async fn newest_event(db: &impl sea_orm::ConnectionTrait) -> AppResult<i32> {
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    Ok(entity::event::Entity::find()
-        .select_only()
-        .column(entity::event::Column::Id)
-        .order_by_desc(entity::event::Column::Id)
-        .limit(1)
-        .into_tuple::<i32>()
-        .one(db)
+/// The findings the import's changes concern: those the outbox events of its audited changes
+/// (of a finding, its measures and ledger) name, recorded after `mark`.
+async fn touched_findings(
+    db: &impl sea_orm::ConnectionTrait,
+    mark: &crate::audit::Mark,
+) -> AppResult<Vec<i32>> {
+    let mut findings: Vec<i32> = crate::audit::recorded_since(db, mark)
         .await?
-        .unwrap_or(0))
-}
-
-/// The findings the import's changes concern: those its outbox events (written with every
-/// audited change of a finding, its measures and ledger) name after `after`.
-async fn touched_findings(db: &impl sea_orm::ConnectionTrait, after: i32) -> AppResult<Vec<i32>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    Ok(entity::event::Entity::find()
-        .select_only()
-        .column(entity::event::Column::FindingId)
-        .distinct()
-        .filter(entity::event::Column::Id.gt(after))
-        .filter(entity::event::Column::FindingId.is_not_null())
-        .order_by_asc(entity::event::Column::FindingId)
-        .into_tuple::<Option<i32>>()
-        .all(db)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect())
+        .iter()
+        .filter_map(crate::domain::integration::events::of_audit)
+        .filter_map(|row| row.finding_id)
+        .collect();
+    findings.sort_unstable();
+    findings.dedup();
+    Ok(findings)
 }
