@@ -32,6 +32,7 @@ mod report;
 pub mod scalars;
 mod stage;
 mod summary;
+mod public_feedback;
 mod supervision;
 mod system;
 pub mod viewer;
@@ -67,6 +68,7 @@ pub struct Query(
     report::ReportQuery,
     webhook::WebhookQuery,
     supervision::SupervisionQuery,
+    public_feedback::PublicFeedbackQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -82,6 +84,7 @@ pub struct Mutation(
     workflow::WorkflowMutation,
     look_back::LookBackMutation,
     supervision::SupervisionMutation,
+    public_feedback::PublicFeedbackMutation,
     report::ReportMutation,
     bulletin::BulletinMutation,
     bulk::BulkMutation,

@@ -49,6 +49,7 @@ mod metrics;
 mod migrations;
 mod mutations;
 mod one_road;
+mod public_feedback;
 mod openapi;
 mod pagination;
 mod plans;
