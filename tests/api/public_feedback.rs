@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, count, error_code, spawn_app};
+use crate::helpers::{SECRET, TestApp, TestUser, count, error_code, spawn_app, spawn_app_with};
 
 /// The sender's contact and name the tests look for everywhere they must not be.
 pub(crate) const CONTACT: &str = "13900001111";
@@ -37,18 +37,24 @@ pub(crate) async fn solved(app: &TestApp, id: &str) -> (String, i64) {
 
 /// Posts feedback as JSON with a solved challenge and `fields`; status and body.
 pub(crate) async fn post(app: &TestApp, id: &str, fields: Value) -> (u16, Value) {
+    post_from(app, id, fields, None).await
+}
+
+/// [`post`] from a client address a trusted proxy forwards (each its own rate quota).
+async fn post_from(app: &TestApp, id: &str, fields: Value, from: Option<&str>) -> (u16, Value) {
     let (token, answer) = solved(app, id).await;
     let mut body = json!({"challenge": token, "answer": answer.to_string()});
     for (k, v) in fields.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let response = app
+    let mut request = app
         .client
         .post(app.url(&format!("/public/bulletins/{id}/feedback")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .json(&body);
+    if let Some(from) = from {
+        request = request.header("x-forwarded-for", from);
+    }
+    let response = request.send().await.unwrap();
     (
         response.status().as_u16(),
         response.json().await.unwrap_or(Value::Null),
@@ -242,7 +248,13 @@ async fn a_finding_is_opened_from_feedback_and_linked_to_it() {
 
 #[tokio::test]
 async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
-    let app = spawn_app().await;
+    // Many posts: each from an address of its own, as a trusted proxy forwards them.
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--trusted-proxies", "127.0.0.1"]).await;
+    let mut n = 0;
+    let mut from = || {
+        n += 1;
+        format!("10.0.0.{n}")
+    };
     let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
     let url = app.url(&format!("/public/bulletins/{bulletin}/feedback"));
     for (fields, code, field) in [
@@ -252,7 +264,7 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
         (json!({"content": "好", "problemNo": 999}), "BAD_USER_INPUT", "problemNo"),
         (json!({"content": "好", "contact": "<script>"}), "BAD_USER_INPUT", "contact"),
     ] {
-        let (status, body) = post(&app, &bulletin, fields.clone()).await;
+        let (status, body) = post_from(&app, &bulletin, fields.clone(), Some(&from())).await;
         assert_eq!(status, 400, "{fields}: {body}");
         assert_eq!(body["error"]["code"], code, "{body}");
         assert_eq!(body["error"]["field"], field, "{body}");
@@ -267,7 +279,14 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
         (json!({"content": "好", "challenge": "1.2.3", "answer": "3"}), "challenge"),
         (json!({"content": "好", "challenge": format!("{token}x"), "answer": answer.to_string()}), "answer"),
     ] {
-        let response = app.client.post(&url).json(&body).send().await.unwrap();
+        let response = app
+            .client
+            .post(&url)
+            .header("x-forwarded-for", from())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 400, "{body}");
         let got: Value = response.json().await.unwrap();
         assert_eq!(got["error"]["field"], field, "{got}");
@@ -276,6 +295,7 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
     let response = app
         .client
         .post(&url)
+        .header("x-forwarded-for", from())
         .header("content-type", "application/json")
         .body(vec![b' '; 1 << 20])
         .send()
@@ -287,6 +307,7 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
     let response = app
         .client
         .post(&url)
+        .header("x-forwarded-for", from())
         .header("content-type", "text/plain")
         .body("好")
         .send()
@@ -294,11 +315,12 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
         .unwrap();
     assert_eq!(response.status(), 415);
     // No such published bulletin.
-    let (status, _) = post(&app, &bulletin, json!({"content": "好"})).await;
+    let (status, _) = post_from(&app, &bulletin, json!({"content": "好"}), Some(&from())).await;
     assert_eq!(status, 201);
     let response = app
         .client
         .post(app.url("/public/bulletins/99999/feedback"))
+        .header("x-forwarded-for", from())
         .json(&json!({"content": "好"}))
         .send()
         .await
