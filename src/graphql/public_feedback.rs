@@ -32,9 +32,11 @@ impl catalogue::Object for PublicFeedback {
 
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "Opaque identifier.", |o, _| id(o.0.id));
-        f.value("bulletinId", "The published bulletin it is about.", |o, _| {
-            id(o.0.report_id)
-        });
+        f.value(
+            "bulletinId",
+            "The published bulletin it is about.",
+            |o, _| id(o.0.report_id),
+        );
         f.value(
             "problemNo",
             "The bulletin's number (序号) of the problem it concerns.",
@@ -73,7 +75,9 @@ impl catalogue::Object for PublicFeedback {
         f.value("answeredAt", "When it was first answered.", |o, _| {
             time(o.0.answered_at)
         });
-        f.value("closedAt", "When it was closed.", |o, _| time(o.0.closed_at));
+        f.value("closedAt", "When it was closed.", |o, _| {
+            time(o.0.closed_at)
+        });
         f.value("version", VERSION, |o, _| o.0.version);
         f.one(
             "finding",
@@ -224,7 +228,10 @@ impl PublicFeedbackMutation {
     ) -> Result<PublicFeedback> {
         let id = parse_id("id", &id)?;
         let finding_id = parse_id("findingId", &finding_id)?;
-        let row = write(ctx, async |txn, who| rules::link(txn, who, id, finding_id).await).await?;
+        let row = write(ctx, async |txn, who| {
+            rules::link(txn, who, id, finding_id).await
+        })
+        .await?;
         Ok(row.into())
     }
 
@@ -243,8 +250,10 @@ impl PublicFeedbackMutation {
             rectification_type: input.rectification_type.into(),
             deadline: input.deadline.map(|d| d.0),
         };
-        let (row, _) =
-            write(ctx, async |txn, who| rules::open_finding(txn, who, id, input).await).await?;
+        let (row, _) = write(ctx, async |txn, who| {
+            rules::open_finding(txn, who, id, input).await
+        })
+        .await?;
         Ok(row.into())
     }
 

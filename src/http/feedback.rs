@@ -183,11 +183,8 @@ pub async fn post_feedback(
         "application/x-www-form-urlencoded" => true,
         "application/json" => false,
         _ => {
-            return AppError::request(
-                codes::UNSUPPORTED_MEDIA_TYPE,
-                t!("feedback-media-type"),
-            )
-            .into_response();
+            return AppError::request(codes::UNSUPPORTED_MEDIA_TYPE, t!("feedback-media-type"))
+                .into_response();
         }
     };
     let outcome = receive(&state, &headers, id, form, body).await;
@@ -348,7 +345,11 @@ pub async fn bulletin_page(
         .iter()
         .map(|(row, replies)| public_answer(row, replies, zone))
         .collect();
-    let link = format!("{}/public/bulletins/{}#feedback", origin(headers), bulletin.id);
+    let link = format!(
+        "{}/public/bulletins/{}#feedback",
+        origin(headers),
+        bulletin.id
+    );
     let extras = crate::report::feedback::BulletinExtras {
         bulletin_id: bulletin.id,
         question: challenge.question,

@@ -35,11 +35,15 @@ pub const FIGURES: [Figure; 13] = [
     ("制度数", |s| s.summary.regulations.to_string()),
     ("目标达标数", |s| s.summary.targets_met.to_string()),
     ("反弹问题数", |s| s.summary.relapsed.to_string()),
-    ("公众反馈数", |s| s.summary.feedback_received.to_string()),
+    ("公众反馈数", |s| {
+        s.summary.feedback_received.to_string()
+    }),
     ("已答复反馈数", |s| {
         s.summary.feedback_answered.to_string()
     }),
-    ("已关联反馈数", |s| s.summary.feedback_linked.to_string()),
+    ("已关联反馈数", |s| {
+        s.summary.feedback_linked.to_string()
+    }),
 ];
 
 /// 0.571 → 57.1%.
@@ -465,7 +469,7 @@ h1{text-align:center;font-size:1.5em}h2{font-size:1.2em}h3{font-size:1.05em}p{te
 @page{size:A4 portrait;margin:2.5cm 2.2cm}\
 form label{display:block;margin-top:.8em;text-indent:0}form textarea,form input,form select{width:100%;font:inherit;box-sizing:border-box}\
 form button{margin-top:1em;font:inherit;padding:.3em 2em}.qr{text-align:center;margin:1em 0}.qr svg{width:160px;height:160px}\
-.answer{border-top:1px solid #ccc;margin-top:1em}.answer p{text-indent:0}.reply{color:#0b4f9c}\
+.supervision{font-weight:bold;text-indent:0;margin-top:1.5em}.answer{border-top:1px solid #ccc;margin-top:1em}.answer p{text-indent:0}.reply{color:#0b4f9c}\
 @media print{body{max-width:none;margin:0;padding:0;font-size:12pt;color:#000}nav,.noprint{display:none}\
 h1,h2,h3{break-after:avoid}p{orphans:3;widows:3}a{color:#000;text-decoration:none}}";
 

@@ -66,8 +66,9 @@ fn answers(items: &[PublicAnswer]) -> Markup {
 /// The form (no script), the QR code and the published answers, after the bulletin's text.
 pub fn bulletin_part(x: &BulletinExtras) -> Markup {
     html! {
+        // Not one of the bulletin's numbered sections (一、二、三、), so not a heading of it.
         section id="feedback" class="feedback" {
-            h2 { "公众监督" }
+            p class="supervision" { "公众监督" }
             @if let Some(svg) = &x.qr_svg {
                 figure class="qr" {
                     (PreEscaped(svg))
@@ -75,12 +76,12 @@ pub fn bulletin_part(x: &BulletinExtras) -> Markup {
                 }
             }
             @if !x.answers.is_empty() {
-                h3 { "已公开的答复" }
+                p class="supervision" { "已公开的答复" }
                 (answers(&x.answers))
             }
             form class="noprint" method="post" action={ "/public/bulletins/" (x.bulletin_id) "/feedback" }
                 accept-charset="utf-8" {
-                h3 { "反馈意见建议" }
+                p class="supervision" { "反馈意见建议" }
                 p class="meta" { "您的姓名和联系方式只有本单位整改工作人员可见，不会公开。提交后请记下查询码，凭码查看答复。" }
                 label for="content" { "意见建议（必填）" }
                 textarea id="content" name="content" rows="6" maxlength="2000" required {}

@@ -80,8 +80,7 @@ async fn get_text(app: &TestApp, path: &str) -> (u16, String) {
 
 const LIST: &str = "query($f: PublicFeedbackFilterInput) { publicFeedback(filter: $f) { totalCount nodes { id bulletinId problemNo content senderName contact status duplicates version viewerCanHandle finding { id } replies { content published } } } }";
 const ANSWER: &str = "mutation($id: ID!, $r: String!, $p: Boolean!) { answerPublicFeedback(id: $id, reply: $r, publish: $p) { id status answeredAt } }";
-const LINK: &str =
-    "mutation($id: ID!, $f: ID!) { linkPublicFeedback(id: $id, findingId: $f) { id finding { id } } }";
+const LINK: &str = "mutation($id: ID!, $f: ID!) { linkPublicFeedback(id: $id, findingId: $f) { id finding { id } } }";
 const OPEN: &str = "mutation($id: ID!) { openFindingFromPublicFeedback(id: $id, input: {title: \"群众反映的问题\", departmentCode: \"ZJTZB-BGS\", rectificationType: BY_DEADLINE}) { id finding { id title description } } }";
 const CLOSE: &str = "mutation($id: ID!) { closePublicFeedback(id: $id) { id status closedAt } }";
 
@@ -142,20 +141,34 @@ async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_
     assert_eq!(officer["publicFeedback"]["totalCount"], 0);
 
     // An answer kept internal is not shown; a published one is, by receipt and on the page.
-    app.data(&manager, ANSWER, json!({"id": id, "r": "内部记录：已转办公室核实", "p": false}))
-        .await;
+    app.data(
+        &manager,
+        ANSWER,
+        json!({"id": id, "r": "内部记录：已转办公室核实", "p": false}),
+    )
+    .await;
     assert_eq!(receipt(&app, &code).await["replies"], json!([]));
     let answered = app
-        .data(&manager, ANSWER, json!({"id": id, "r": "经核实，已于本月完成整改<i>公开</i>", "p": true}))
+        .data(
+            &manager,
+            ANSWER,
+            json!({"id": id, "r": "经核实，已于本月完成整改<i>公开</i>", "p": true}),
+        )
         .await;
     assert_eq!(answered["answerPublicFeedback"]["status"], "ANSWERED");
     let shown = receipt(&app, &code).await;
     assert_eq!(shown["status"], "answered");
     assert_eq!(shown["replies"].as_array().unwrap().len(), 1, "{shown}");
-    assert_eq!(shown["replies"][0]["content"], "经核实，已于本月完成整改<i>公开</i>");
+    assert_eq!(
+        shown["replies"][0]["content"],
+        "经核实，已于本月完成整改<i>公开</i>"
+    );
     let (status, page) = get_text(&app, &format!("/public/feedback/{code}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("经核实，已于本月完成整改&lt;i&gt;公开&lt;/i&gt;"), "{page}");
+    assert!(
+        page.contains("经核实，已于本月完成整改&lt;i&gt;公开&lt;/i&gt;"),
+        "{page}"
+    );
     assert!(!page.contains("内部记录"));
     let (_, page) = get_text(&app, &format!("/public/bulletins/{bulletin}")).await;
     assert!(page.contains("经核实，已于本月完成整改&lt;i&gt;公开&lt;/i&gt;"));
@@ -168,7 +181,9 @@ async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_
 
     // Linked to a finding of the inspection: the finding's ledger notes it.
     let finding = app.finding_id(1).await.to_string();
-    let linked = app.data(&manager, LINK, json!({"id": id, "f": finding})).await;
+    let linked = app
+        .data(&manager, LINK, json!({"id": id, "f": finding}))
+        .await;
     assert_eq!(linked["linkPublicFeedback"]["finding"]["id"], finding);
     assert_eq!(
         count(
@@ -196,7 +211,11 @@ async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_
         json!({"received": 1, "answered": 1, "linked": 1})
     );
     let counts = app
-        .data(&TestUser::inspector(), "{ publicFeedbackCounts { received answered linked } }", json!({}))
+        .data(
+            &TestUser::inspector(),
+            "{ publicFeedbackCounts { received answered linked } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         counts["publicFeedbackCounts"],
@@ -204,14 +223,21 @@ async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_
     );
     let report = app.report(&manager).await;
     let md = app.markdown(&manager, &report).await;
-    assert!(md.contains("| 公众反馈（收到/已答复/已关联问题） | 1/1/1 |"), "{md}");
+    assert!(
+        md.contains("| 公众反馈（收到/已答复/已关联问题） | 1/1/1 |"),
+        "{md}"
+    );
 
     // Closed: nothing more is done with it.
     let closed = app.data(&manager, CLOSE, json!({"id": id})).await;
     assert_eq!(closed["closePublicFeedback"]["status"], "CLOSED");
     assert_eq!(receipt(&app, &code).await["status"], "closed");
     let (_, again) = app
-        .gql(Some(&manager), ANSWER, json!({"id": id, "r": "再答复", "p": true}))
+        .gql(
+            Some(&manager),
+            ANSWER,
+            json!({"id": id, "r": "再答复", "p": true}),
+        )
         .await;
     assert_eq!(error_code(&again), Some("INVALID_TRANSITION"), "{again}");
     assert_eq!(
@@ -260,24 +286,50 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
     for (fields, code, field) in [
         (json!({"content": "   "}), "BAD_USER_INPUT", "content"),
         (json!({"content": "有\u{0}字"}), "BAD_USER_INPUT", "content"),
-        (json!({"content": "太长".repeat(1_001)}), "BAD_USER_INPUT", "content"),
-        (json!({"content": "好", "problemNo": 999}), "BAD_USER_INPUT", "problemNo"),
-        (json!({"content": "好", "contact": "<script>"}), "BAD_USER_INPUT", "contact"),
+        (
+            json!({"content": "太长".repeat(1_001)}),
+            "BAD_USER_INPUT",
+            "content",
+        ),
+        (
+            json!({"content": "好", "problemNo": 999}),
+            "BAD_USER_INPUT",
+            "problemNo",
+        ),
+        (
+            json!({"content": "好", "contact": "<script>"}),
+            "BAD_USER_INPUT",
+            "contact",
+        ),
     ] {
         let (status, body) = post_from(&app, &bulletin, fields.clone(), Some(&from())).await;
         assert_eq!(status, 400, "{fields}: {body}");
         assert_eq!(body["error"]["code"], code, "{body}");
         assert_eq!(body["error"]["field"], field, "{body}");
         let message = body["error"]["message"].as_str().unwrap();
-        assert!(message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{message}");
+        assert!(
+            message
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{message}"
+        );
     }
     // A wrong answer, no challenge, another bulletin's challenge, a forged token.
     let (token, answer) = solved(&app, &bulletin).await;
     for (body, field) in [
-        (json!({"content": "好", "challenge": token, "answer": (answer + 1).to_string()}), "answer"),
+        (
+            json!({"content": "好", "challenge": token, "answer": (answer + 1).to_string()}),
+            "answer",
+        ),
         (json!({"content": "好"}), "challenge"),
-        (json!({"content": "好", "challenge": "1.2.3", "answer": "3"}), "challenge"),
-        (json!({"content": "好", "challenge": format!("{token}x"), "answer": answer.to_string()}), "answer"),
+        (
+            json!({"content": "好", "challenge": "1.2.3", "answer": "3"}),
+            "challenge",
+        ),
+        (
+            json!({"content": "好", "challenge": format!("{token}x"), "answer": answer.to_string()}),
+            "answer",
+        ),
     ] {
         let response = app
             .client
@@ -327,7 +379,10 @@ async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
         .unwrap();
     assert_eq!(response.status(), 404);
     // Only the one good post was written; an unknown receipt code is not found.
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM public_feedback").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback").await,
+        1
+    );
     let (status, _) = get_text(&app, "/public/feedback/0000000000000000000Z").await;
     assert_eq!(status, 404);
     let (status, _) = get_text(&app, "/public/feedback/%3Cscript%3E").await;
@@ -339,12 +394,23 @@ async fn the_same_text_again_is_folded_into_the_first_with_its_code() {
     let app = spawn_app().await;
     let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
     let first = send(&app, &bulletin, "办公用房超标问题\n没有整改").await;
-    let (status, body) = post(&app, &bulletin, json!({"content": "  办公用房超标问题 没有整改 "})).await;
+    let (status, body) = post(
+        &app,
+        &bulletin,
+        json!({"content": "  办公用房超标问题 没有整改 "}),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["code"], first);
     assert_eq!(body["folded"], true);
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM public_feedback").await, 1);
-    assert_eq!(count(&app.db, "SELECT duplicates FROM public_feedback").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback").await,
+        1
+    );
+    assert_eq!(
+        count(&app.db, "SELECT duplicates FROM public_feedback").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -375,7 +441,10 @@ async fn a_flood_of_posts_from_one_address_gets_429_and_reading_goes_on() {
     assert_eq!(status, 200);
     let (status, _) = get_text(&app, "/healthz").await;
     assert_eq!(status, 200);
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM public_feedback").await, 0);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -407,13 +476,20 @@ async fn every_feedback_mutation_is_refused_to_callers_who_may_not_handle_it() {
             assert_eq!(error_code(&body), Some(*code), "{query} {token:?}: {body}");
         }
     }
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM public_feedback_reply").await, 0);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback_reply").await,
+        0
+    );
     assert_eq!(
         count(&app.db, "SELECT COUNT(*) FROM public_feedback WHERE status <> 'received' OR finding_id IS NOT NULL").await,
         0
     );
     assert_eq!(
-        count(&app.db, "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'public_feedback'").await,
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'public_feedback'"
+        )
+        .await,
         1
     );
 }
@@ -425,9 +501,18 @@ async fn the_senders_contact_is_on_no_surface_but_the_unit_managers_and_admins()
     let bulletin = app.published_bulletin(&manager).await;
     let code = send(&app, &bulletin, "反映干部作风问题").await;
     let id = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"][0]["id"].clone();
-    app.data(&manager, ANSWER, json!({"id": id, "r": "已核实处理", "p": true})).await;
-    app.data(&manager, LINK, json!({"id": id, "f": app.finding_id(1).await.to_string()}))
-        .await;
+    app.data(
+        &manager,
+        ANSWER,
+        json!({"id": id, "r": "已核实处理", "p": true}),
+    )
+    .await;
+    app.data(
+        &manager,
+        LINK,
+        json!({"id": id, "f": app.finding_id(1).await.to_string()}),
+    )
+    .await;
     let report = app.report(&manager).await;
     let later = app.published_bulletin(&manager).await;
     // Stored: in the feedback row alone (not the audit trail, the outbox, the ledger, reports).
@@ -452,11 +537,20 @@ async fn the_senders_contact_is_on_no_surface_but_the_unit_managers_and_admins()
         (None, format!("/public/feedback/{code}")),
         (None, format!("/public/feedback/{code}?format=json")),
         (Some(manager.clone()), "/api/v1/status".to_owned()),
-        (Some(manager.clone()), "/api/v1/inspections/1/ledger?format=csv".to_owned()),
-        (Some(manager.clone()), "/api/v1/inspections/1/ledger?format=json".to_owned()),
+        (
+            Some(manager.clone()),
+            "/api/v1/inspections/1/ledger?format=csv".to_owned(),
+        ),
+        (
+            Some(manager.clone()),
+            "/api/v1/inspections/1/ledger?format=json".to_owned(),
+        ),
     ];
     for format in ["json", "md", "csv"] {
-        surfaces.push((Some(manager.clone()), format!("/api/v1/reports/{report}?format={format}")));
+        surfaces.push((
+            Some(manager.clone()),
+            format!("/api/v1/reports/{report}?format={format}"),
+        ));
     }
     for (token, path) in surfaces {
         let mut request = app.client.get(app.url(&path));
@@ -466,11 +560,18 @@ async fn the_senders_contact_is_on_no_surface_but_the_unit_managers_and_admins()
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let text = response.text().await.unwrap();
-        assert!(!text.contains(CONTACT) && !text.contains(NAME), "{path}: {text}");
+        assert!(
+            !text.contains(CONTACT) && !text.contains(NAME),
+            "{path}: {text}"
+        );
     }
     // GraphQL: the audit trail as its readers see it, and the feedback to every other role.
     let audit = app
-        .data(&TestUser::admin(), "{ auditLog(first: 100) { nodes { action before after } } }", json!({}))
+        .data(
+            &TestUser::admin(),
+            "{ auditLog(first: 100) { nodes { action before after } } }",
+            json!({}),
+        )
         .await
         .to_string();
     assert!(audit.contains("public_feedback.answer"), "{audit}");

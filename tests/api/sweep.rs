@@ -765,7 +765,14 @@ async fn sweep_rest(
         } else {
             vec![""]
         };
-        let urls: Vec<(String, Option<(&str, String)>)> = if let Some(at) = path.find("/{id}") {
+        let urls: Vec<(String, Option<(&str, String)>)> = if path.ends_with("/{code}") {
+            // Public feedback by its receipt code: public, so shown to all as to the public.
+            ids(app, "SELECT receipt_code FROM public_feedback")
+                .await
+                .into_iter()
+                .map(|code| (path.replace("{code}", &code), None))
+                .collect()
+        } else if let Some(at) = path.find("/{id}") {
             let kind = path[..at].rsplit('/').next().unwrap();
             let table = match kind {
                 "inspections" => "inspection",

@@ -67,7 +67,13 @@ async fn secret(db: &impl ConnectionTrait) -> AppResult<Vec<u8>> {
         .ok_or_else(|| AppError::internal("public_feedback_key has no row"))
 }
 
-fn mac(key: &[u8], report_id: i32, expires: i64, nonce: &str, answer: i64) -> AppResult<Hmac<Sha256>> {
+fn mac(
+    key: &[u8],
+    report_id: i32,
+    expires: i64,
+    nonce: &str,
+    answer: i64,
+) -> AppResult<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(AppError::internal)?;
     mac.update(format!("feedback|{report_id}|{expires}|{nonce}|{answer}").as_bytes());
     Ok(mac)
@@ -85,7 +91,9 @@ pub async fn issue(
     let nonce = URL_SAFE_NO_PAD.encode(random::<12>()?);
     let expires_at = now + VALID_FOR;
     let expires = expires_at.timestamp();
-    let sig = mac(&key, report_id, expires, &nonce, a + b)?.finalize().into_bytes();
+    let sig = mac(&key, report_id, expires, &nonce, a + b)?
+        .finalize()
+        .into_bytes();
     Ok(Challenge {
         question: format!("{a} 加 {b} 等于多少？"),
         token: format!("{expires}.{nonce}.{}", URL_SAFE_NO_PAD.encode(sig)),
@@ -104,7 +112,10 @@ pub async fn verify(
 ) -> AppResult<()> {
     let wrong_token = || AppError::bad_input("challenge", t!("feedback-challenge-invalid"));
     if token.is_empty() {
-        return Err(AppError::bad_input("challenge", t!("feedback-challenge-missing")));
+        return Err(AppError::bad_input(
+            "challenge",
+            t!("feedback-challenge-missing"),
+        ));
     }
     if token.len() > TOKEN_MAX {
         return Err(wrong_token());
@@ -134,7 +145,10 @@ pub async fn verify(
         _ => return Err(AppError::bad_input("answer", t!("feedback-answer-wrong"))),
     };
     if expires < now.timestamp() || expires > (now + VALID_FOR).timestamp() + 60 {
-        return Err(AppError::bad_input("challenge", t!("feedback-challenge-expired")));
+        return Err(AppError::bad_input(
+            "challenge",
+            t!("feedback-challenge-expired"),
+        ));
     }
     let key = secret(db).await?;
     mac(&key, report_id, expires, nonce, answer)?

@@ -186,7 +186,10 @@ fn contact(value: Option<&str>) -> AppResult<Option<String>> {
     if phone || email {
         Ok(Some(value))
     } else {
-        Err(AppError::bad_input("contact", t!("feedback-contact-invalid")))
+        Err(AppError::bad_input(
+            "contact",
+            t!("feedback-contact-invalid"),
+        ))
     }
 }
 
@@ -413,14 +416,12 @@ pub async fn published(
     let ids: Vec<i32> = public_feedback_reply::Entity::find()
         .filter(public_feedback_reply::Column::Published.eq(true))
         .filter(
-            public_feedback_reply::Column::FeedbackId.in_subquery(
-                sea_orm::QueryTrait::into_query(
-                    public_feedback::Entity::find()
-                        .select_only()
-                        .column(public_feedback::Column::Id)
-                        .filter(public_feedback::Column::ReportId.eq(report_id)),
-                ),
-            ),
+            public_feedback_reply::Column::FeedbackId.in_subquery(sea_orm::QueryTrait::into_query(
+                public_feedback::Entity::find()
+                    .select_only()
+                    .column(public_feedback::Column::Id)
+                    .filter(public_feedback::Column::ReportId.eq(report_id)),
+            )),
         )
         .order_by_desc(public_feedback_reply::Column::Id)
         .select_only()
@@ -546,7 +547,10 @@ pub async fn link(
             measure_id: None,
             entry_date: who.today(),
             kind: ProgressKind::Comment,
-            content: format!("关联公众监督反馈（第 {} 号）：{}", current.id, current.content),
+            content: format!(
+                "关联公众监督反馈（第 {} 号）：{}",
+                current.id, current.content
+            ),
             details: Some(json!({"public_feedback": current.id})),
         },
     )
