@@ -150,3 +150,8 @@ text_enum!(
     /// accepted by the office (办结).
     SupervisionStatus { Open = "open", Replied = "replied", Accepted = "accepted" }
 );
+
+text_enum!(
+    /// Where public feedback (公众监督) stands: received, answered by the unit, or closed.
+    FeedbackStatus { Received = "received", Answered = "answered", Closed = "closed" }
+);

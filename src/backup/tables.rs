@@ -99,6 +99,8 @@ pub fn all() -> Vec<Table> {
         table::<webhook_notice::Entity>("id", false, true),
         table::<warning_crossing::Entity>("id", false, true),
         table::<notification::Entity>("id", false, true),
+        table::<public_feedback::Entity>("id", false, true),
+        table::<public_feedback_reply::Entity>("id", false, true),
     ]
 }
 

@@ -202,3 +202,15 @@ mirror!(
         Accepted,
     }
 );
+
+mirror!(
+    /// Where public feedback (公众监督) stands.
+    FeedbackStatus => entity::enums::FeedbackStatus {
+        /// Received, not yet answered (已受理).
+        Received,
+        /// Answered by the unit (已答复).
+        Answered,
+        /// Closed (已办结).
+        Closed,
+    }
+);

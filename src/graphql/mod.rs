@@ -27,6 +27,7 @@ mod loaders;
 mod look_back;
 mod measure;
 mod progress;
+mod public_feedback;
 mod regulation;
 mod report;
 pub mod scalars;
@@ -67,6 +68,7 @@ pub struct Query(
     report::ReportQuery,
     webhook::WebhookQuery,
     supervision::SupervisionQuery,
+    public_feedback::PublicFeedbackQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -82,6 +84,7 @@ pub struct Mutation(
     workflow::WorkflowMutation,
     look_back::LookBackMutation,
     supervision::SupervisionMutation,
+    public_feedback::PublicFeedbackMutation,
     report::ReportMutation,
     bulletin::BulletinMutation,
     bulk::BulkMutation,

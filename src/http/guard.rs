@@ -5,7 +5,7 @@
 //! - browsers on other origins may call the API only when their origin is allowed
 //!   (`RECTRACK_CORS_ORIGINS`; none by default);
 //! - anonymous requests (login among them) and the public pages are rate-limited per client
-//!   address, with `429` and `Retry-After`; this counts requests, and the login function counts
+//!   address, with `429` and `Retry-After` (public feedback posts against a smaller quota too); this counts requests, and the login function counts
 //!   each attempt however many one request carries (`domain::gate::login_throttle`), by the client
 //!   address found here.
 
@@ -96,10 +96,16 @@ pub fn cors(config: &Config) -> Option<CorsLayer> {
     )
 }
 
+/// Feedback posts (公众监督) one client address may make per minute, and at once: a person
+/// writes a few; a script is stopped here, before its body is read or anything is written.
+pub const FEEDBACK_PER_MINUTE: u32 = 6;
+pub const FEEDBACK_BURST: u32 = 6;
+
 /// The per-address limiters.
 pub struct Limits {
     anonymous: DefaultKeyedRateLimiter<IpAddr>,
     public: DefaultKeyedRateLimiter<IpAddr>,
+    feedback: DefaultKeyedRateLimiter<IpAddr>,
     trusted: Vec<IpAddr>,
 }
 
@@ -120,6 +126,7 @@ impl Limits {
                 config.rate_public_per_minute,
                 config.rate_public_burst,
             )),
+            feedback: RateLimiter::keyed(quota(FEEDBACK_PER_MINUTE, FEEDBACK_BURST)),
             trusted: config.trusted_proxies.clone(),
         })
     }
@@ -161,6 +168,19 @@ pub async fn rate(
     let client = state.limits.client(peer.ip(), request.headers());
     request.extensions_mut().insert(ClientAddress(client));
     let path = request.uri().path();
+    // A feedback post counts against its own, smaller quota as well as the public one.
+    if path.starts_with("/public/")
+        && path.ends_with("/feedback")
+        && request.method() == Method::POST
+        && let Err(not_until) = state.limits.feedback.check_key(&client)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let err = AppError::RateLimited {
+            message: t!("rate-limited", seconds = wait.as_secs().max(1)),
+            retry_after: wait.as_secs().max(1),
+        };
+        return super::refuse_at(path, err);
+    }
     let limiter = if path.starts_with("/public") {
         Some(&state.limits.public)
     } else if path == "/graphql"

@@ -3,6 +3,7 @@
 pub(crate) mod auth;
 mod docs;
 mod etag;
+mod feedback;
 mod graphiql;
 mod graphql;
 pub mod guard;

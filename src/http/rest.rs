@@ -44,6 +44,9 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(evidence_file))
         .routes(routes!(public_bulletins))
         .routes(routes!(public_bulletin))
+        .routes(routes!(super::feedback::post_feedback))
+        .routes(routes!(super::feedback::feedback_challenge))
+        .routes(routes!(super::feedback::receipt))
         .routes(routes!(super::lists::list_file))
         .routes(routes!(super::lists::roadmap_svg))
         .routes(routes!(super::lists::plan_file))
@@ -161,6 +164,9 @@ impl From<Counts> for CountsOut {
 pub struct StatusOut {
     pub overall: CountsOut,
     pub inspections: Vec<InspectionStatusOut>,
+    /// Public feedback (公众监督) on the bulletins of units within reach: received, answered,
+    /// linked to a finding.
+    pub public_feedback: crate::domain::workflow::public_feedback::FeedbackCounts,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -258,7 +264,10 @@ async fn status(
     let today = state.config.timezone.today();
     let overview = summary::overview(&state.db, &caller, today).await?;
     let reach = caller.read_reach();
+    let public_feedback =
+        crate::domain::workflow::public_feedback::counts(&state.db, &caller).await?;
     Ok(Json(StatusOut {
+        public_feedback,
         overall: overview.overall.into(),
         inspections: overview
             .inspections
@@ -876,11 +885,17 @@ async fn public_bulletins(
 async fn public_bulletin(
     State(state): State<AppState>,
     Id { id }: Id,
+    headers: axum::http::HeaderMap,
     Query(params): Query<PageFormatParams>,
 ) -> AppResult<Response> {
     let report = reports::published_bulletin(&state.db, id).await?;
     let snapshot = reports::snapshot_of(&report)?;
     let format = Format::choose(params.format.as_deref(), &[Format::Html, Format::Markdown])?;
+    if format == Format::Html {
+        // The page carries public supervision: the form, its QR code, published answers.
+        let page = super::feedback::bulletin_page(&state, &headers, &report, &snapshot).await?;
+        return Ok(([(header::CONTENT_TYPE, format.media_type())], page).into_response());
+    }
     let body = render::render(Document::Bulletin(&snapshot), format)?;
     Ok(([(header::CONTENT_TYPE, format.media_type())], body).into_response())
 }

@@ -20,7 +20,7 @@ use super::{Snapshot, chinese_date, chinese_number};
 pub type Figure = (&'static str, fn(&Snapshot) -> String);
 
 /// The figures prose may name, as `{name}`.
-pub const FIGURES: [Figure; 10] = [
+pub const FIGURES: [Figure; 13] = [
     ("问题数", |s| s.summary.total.to_string()),
     ("已销号数", |s| s.summary.closed.to_string()),
     ("未销号数", |s| {
@@ -35,6 +35,15 @@ pub const FIGURES: [Figure; 10] = [
     ("制度数", |s| s.summary.regulations.to_string()),
     ("目标达标数", |s| s.summary.targets_met.to_string()),
     ("反弹问题数", |s| s.summary.relapsed.to_string()),
+    ("公众反馈数", |s| {
+        s.summary.feedback_received.to_string()
+    }),
+    ("已答复反馈数", |s| {
+        s.summary.feedback_answered.to_string()
+    }),
+    ("已关联反馈数", |s| {
+        s.summary.feedback_linked.to_string()
+    }),
 ];
 
 /// 0.571 → 57.1%.
@@ -458,10 +467,13 @@ h1{text-align:center;font-size:1.5em}h2{font-size:1.2em}h3{font-size:1.05em}p{te
 .sign{text-align:right;text-indent:0}nav{text-indent:0}ol.index{padding-left:1.5em}ol.index li{margin:.6em 0}\
 .meta{color:#555;font-size:.9em}a{color:#0b4f9c}\
 @page{size:A4 portrait;margin:2.5cm 2.2cm}\
+form label{display:block;margin-top:.8em;text-indent:0}form textarea,form input,form select{width:100%;font:inherit;box-sizing:border-box}\
+form button{margin-top:1em;font:inherit;padding:.3em 2em}.qr{text-align:center;margin:1em 0}.qr svg{width:160px;height:160px}\
+.supervision{font-weight:bold;text-indent:0;margin-top:1.5em}.answer{border-top:1px solid #ccc;margin-top:1em}.answer p{text-indent:0}.reply{color:#0b4f9c}\
 @media print{body{max-width:none;margin:0;padding:0;font-size:12pt;color:#000}nav,.noprint{display:none}\
 h1,h2,h3{break-after:avoid}p{orphans:3;widows:3}a{color:#000;text-decoration:none}}";
 
-fn page(title: &str, body: Markup) -> String {
+pub(crate) fn page(title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -478,8 +490,28 @@ fn page(title: &str, body: Markup) -> String {
 }
 
 pub fn html(s: &Snapshot) -> String {
+    page(&title(s), body(s))
+}
+
+/// The public page of a published bulletin: its text, then public supervision (the form, the
+/// QR code of its link, the answers the unit published).
+pub fn public_html(s: &Snapshot, extras: &super::feedback::BulletinExtras) -> String {
+    let body = html! { (body(s)) (super::feedback::bulletin_part(extras)) };
+    page(&title(s), body)
+}
+
+/// The numbers (序号) the bulletin prints its problems under.
+pub fn numbers(s: &Snapshot) -> Vec<i32> {
+    blocks(s)
+        .iter()
+        .filter_map(|b| b.number)
+        .filter_map(|n| i32::try_from(n).ok())
+        .collect()
+}
+
+fn body(s: &Snapshot) -> Markup {
     let blocks = blocks(s);
-    let body = html! {
+    html! {
         nav class="noprint" { a href="/public/bulletins" { "全部通报" } }
         @for block in &blocks {
             @let text = &block.text;
@@ -492,8 +524,7 @@ pub fn html(s: &Snapshot) -> String {
                 _ => { p { (text) } }
             }
         }
-    };
-    page(&title(s), body)
+    }
 }
 
 /// One published bulletin in the public index.

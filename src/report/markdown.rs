@@ -52,6 +52,13 @@ pub fn render(s: &Snapshot) -> String {
             format!("{}/{}", m.targets_met, m.targets_total),
         ),
         ("问题反弹", m.relapsed.to_string()),
+        (
+            "公众反馈（收到/已答复/已关联问题）",
+            format!(
+                "{}/{}/{}",
+                m.feedback_received, m.feedback_answered, m.feedback_linked
+            ),
+        ),
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }

@@ -5,6 +5,7 @@
 
 pub mod bulletin;
 pub mod docx;
+pub mod feedback;
 pub mod ledger;
 pub mod lists;
 pub mod markdown;
@@ -75,6 +76,14 @@ pub struct SummaryFacts {
     /// Findings that had relapsed by the period's end.
     #[serde(default)]
     pub relapsed: i64,
+    /// Public feedback (公众监督) received, answered and linked to a finding by the period's
+    /// end (absent in older snapshots).
+    #[serde(default)]
+    pub feedback_received: i64,
+    #[serde(default)]
+    pub feedback_answered: i64,
+    #[serde(default)]
+    pub feedback_linked: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

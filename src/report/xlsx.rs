@@ -55,7 +55,7 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     summary.write_string_with_format(0, 1, "数值", &header)?;
     summary.set_column_width(0, 24.0)?;
     summary.set_column_width(1, 14.0)?;
-    let lines: [(&str, f64); 14] = [
+    let lines: [(&str, f64); 17] = [
         ("问题总数", m.total as f64),
         ("已销号", m.closed as f64),
         ("待审核", m.pending_review as f64),
@@ -70,6 +70,9 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
         ("目标总数", m.targets_total as f64),
         ("目标达标", m.targets_met as f64),
         ("问题反弹", m.relapsed as f64),
+        ("公众反馈", m.feedback_received as f64),
+        ("已答复反馈", m.feedback_answered as f64),
+        ("已关联问题的反馈", m.feedback_linked as f64),
     ];
     for (r, (label, value)) in lines.iter().enumerate() {
         summary.write_string(r as u32 + 1, 0, *label)?;

@@ -136,6 +136,41 @@ async fn a_published_bulletin_is_listed_read_and_printed_in_a_browser_with_no_ne
     );
 }
 
+#[tokio::test]
+async fn the_feedback_form_is_posted_without_javascript_and_answers_with_a_receipt_code() {
+    if !ready() {
+        return;
+    }
+    let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let manager = TestUser::manager("ZJTZB");
+    let id = app.published_bulletin(&manager).await;
+    let text = "表单提交：第一个问题<script>alert(1)</script>整改不到位";
+    let report = run(
+        "feedback.mjs",
+        &[&app.address, &id, text, crate::public_feedback::CONTACT],
+    )
+    .await;
+    assert_eq!(report["qr"], 1, "{report}");
+    assert_eq!(report["posted"]["heading"], "反馈已收到", "{report}");
+    assert_eq!(report["receipt"]["status"], "已受理，待答复", "{report}");
+    let code = report["posted"]["code"].as_str().unwrap();
+    // Stored as typed (as text), with the problem chosen and the contact, under that code.
+    let rows = app
+        .rows(&format!(
+            "SELECT content, problem_no, contact, name FROM public_feedback WHERE receipt_code = '{code}'"
+        ))
+        .await;
+    assert_eq!(rows.len(), 1, "{report}");
+    let content: String = rows[0].try_get_by_index(0).unwrap();
+    let problem: i32 = rows[0].try_get_by_index(1).unwrap();
+    let contact: String = rows[0].try_get_by_index(2).unwrap();
+    let name: String = rows[0].try_get_by_index(3).unwrap();
+    assert_eq!(content, text);
+    assert_eq!(problem, 1);
+    assert_eq!(contact, crate::public_feedback::CONTACT);
+    assert_eq!(name, "张三");
+}
+
 /// Screenshots an SVG drawing in headless Chromium (the picture itself, as people see it) into
 /// the artifacts as `name`, and checks a PNG of the drawing's size came out. Without Chromium
 /// this says so and passes, unless browser tests are required (as in CI).

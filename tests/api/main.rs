@@ -54,6 +54,7 @@ mod one_road;
 mod openapi;
 mod pagination;
 mod plans;
+mod public_feedback;
 mod reads;
 mod reports;
 mod rest;

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 22] = [
     "department",
     "inspection",
     "category",
@@ -26,6 +26,9 @@ const TABLES: [&str; 19] = [
     "supervision_order",
     "supervision_order_subject",
     "supervision_reply",
+    "public_feedback",
+    "public_feedback_reply",
+    "public_feedback_key",
 ];
 
 async fn existing_tables(db: &DatabaseConnection, postgres: bool) -> i64 {

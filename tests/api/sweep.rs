@@ -177,6 +177,17 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
         )
         .await,
     );
+    // Public feedback: read with the unit's reports; its sender's contact and name by those
+    // who manage it (admins, the unit's managers) and nobody else.
+    let feedback = ids(
+        app,
+        &format!("SELECT id FROM public_feedback WHERE {}", within("unit_id")),
+    )
+    .await;
+    if !(who.role == "admin" || who.role == "manager" && !feedback.is_empty()) {
+        forbidden_texts.push(crate::public_feedback::CONTACT.to_owned());
+        forbidden_texts.push(crate::public_feedback::NAME.to_owned());
+    }
     let (n_findings, n_measures) = (findings.len(), measures.len());
     let departments = ids(
         app,
@@ -199,6 +210,7 @@ async fn allowed(app: &TestApp, who: &Who) -> Allowed {
             ("Regulation", regulations),
             ("AuditEvent", audit),
             ("SupervisionOrder", orders),
+            ("PublicFeedback", feedback),
         ]),
         forbidden_texts,
         findings: n_findings,
@@ -459,8 +471,16 @@ async fn arrange(app: &TestApp) {
         json!({}),
     )
     .await;
-    // A published bulletin: public, so every caller is shown it as the public is.
-    app.published_bulletin(&manager).await;
+    // A published bulletin: public, so every caller is shown it as the public is. Public
+    // feedback on it, with a contact only the unit's managers and admins may see, answered.
+    let bulletin = app.published_bulletin(&manager).await;
+    crate::public_feedback::send(app, &bulletin, "公众反馈的内容").await;
+    app.data(
+        &manager,
+        "mutation { answerPublicFeedback(id: 1, reply: \"已答复\", publish: true) { id } }",
+        json!({}),
+    )
+    .await;
     // Evidence on a section's finding.
     let f = app.finding_id(2).await.to_string();
     let (status, body) = app
@@ -745,7 +765,14 @@ async fn sweep_rest(
         } else {
             vec![""]
         };
-        let urls: Vec<(String, Option<(&str, String)>)> = if let Some(at) = path.find("/{id}") {
+        let urls: Vec<(String, Option<(&str, String)>)> = if path.ends_with("/{code}") {
+            // Public feedback by its receipt code: public, so shown to all as to the public.
+            ids(app, "SELECT receipt_code FROM public_feedback")
+                .await
+                .into_iter()
+                .map(|code| (path.replace("{code}", &code), None))
+                .collect()
+        } else if let Some(at) = path.find("/{id}") {
             let kind = path[..at].rsplit('/').next().unwrap();
             let table = match kind {
                 "inspections" => "inspection",

@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function open(allowed) {
+export async function open(allowed, options = {}) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -13,7 +13,7 @@ export async function open(allowed) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   const blocked = [];
   await context.route('**/*', (route) => {
     const url = route.request().url();

@@ -509,6 +509,12 @@ async fn snapshot(
         });
     }
     let publicity = crate::domain::documents::bulletin::of(inspection);
+    let feedback = crate::domain::workflow::public_feedback::counts_of_inspection(
+        db,
+        inspection.id,
+        Some(moment),
+    )
+    .await?;
     Ok(Snapshot {
         kind,
         inspection: InspectionFacts {
@@ -540,6 +546,9 @@ async fn snapshot(
             targets_total: targets.len() as i64,
             targets_met,
             relapsed: relapsed.len() as i64,
+            feedback_received: feedback.received,
+            feedback_answered: feedback.answered,
+            feedback_linked: feedback.linked,
         },
         categories: groups,
         publicity,

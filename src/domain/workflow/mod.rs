@@ -6,5 +6,6 @@ pub mod alert;
 pub mod can;
 pub mod close_out;
 pub mod look_back;
+pub mod public_feedback;
 pub mod supervision;
 pub mod warning;

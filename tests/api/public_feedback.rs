@@ -1,0 +1,592 @@
+//! Public supervision (公众监督): the public sends feedback about a published bulletin (behind
+//! an arithmetic check, a size bound and a rate limit), gets a receipt code (查询码), and finds
+//! the unit's published answer by it and on the bulletin's page; the unit's managers read,
+//! link, answer and close it. Senders' contacts reach the unit's managers and admins only.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{SECRET, TestApp, TestUser, count, error_code, spawn_app, spawn_app_with};
+
+/// The sender's contact and name the tests look for everywhere they must not be.
+pub(crate) const CONTACT: &str = "13900001111";
+pub(crate) const NAME: &str = "举报人甲乙";
+
+/// A fresh challenge for bulletin `id`, answered: (token, answer).
+pub(crate) async fn solved(app: &TestApp, id: &str) -> (String, i64) {
+    let challenge: Value = app
+        .client
+        .get(app.url(&format!("/public/bulletins/{id}/feedback/challenge")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let question = challenge["question"].as_str().unwrap();
+    let numbers: Vec<i64> = question
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{question}");
+    (
+        challenge["token"].as_str().unwrap().to_owned(),
+        numbers[0] + numbers[1],
+    )
+}
+
+/// Posts feedback as JSON with a solved challenge and `fields`; status and body.
+pub(crate) async fn post(app: &TestApp, id: &str, fields: Value) -> (u16, Value) {
+    post_from(app, id, fields, None).await
+}
+
+/// [`post`] from a client address a trusted proxy forwards (each its own rate quota).
+async fn post_from(app: &TestApp, id: &str, fields: Value, from: Option<&str>) -> (u16, Value) {
+    let (token, answer) = solved(app, id).await;
+    let mut body = json!({"challenge": token, "answer": answer.to_string()});
+    for (k, v) in fields.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let mut request = app
+        .client
+        .post(app.url(&format!("/public/bulletins/{id}/feedback")))
+        .json(&body);
+    if let Some(from) = from {
+        request = request.header("x-forwarded-for", from);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// Sends feedback with the test contact and name; its receipt code.
+pub(crate) async fn send(app: &TestApp, id: &str, content: &str) -> String {
+    let (status, body) = post(
+        app,
+        id,
+        json!({"content": content, "contact": CONTACT, "senderName": NAME}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["code"].as_str().unwrap().to_owned()
+}
+
+async fn get_text(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+const LIST: &str = "query($f: PublicFeedbackFilterInput) { publicFeedback(filter: $f) { totalCount nodes { id bulletinId problemNo content senderName contact status duplicates version viewerCanHandle finding { id } replies { content published } } } }";
+const ANSWER: &str = "mutation($id: ID!, $r: String!, $p: Boolean!) { answerPublicFeedback(id: $id, reply: $r, publish: $p) { id status answeredAt } }";
+const LINK: &str = "mutation($id: ID!, $f: ID!) { linkPublicFeedback(id: $id, findingId: $f) { id finding { id } } }";
+const OPEN: &str = "mutation($id: ID!) { openFindingFromPublicFeedback(id: $id, input: {title: \"群众反映的问题\", departmentCode: \"ZJTZB-BGS\", rectificationType: BY_DEADLINE}) { id finding { id title description } } }";
+const CLOSE: &str = "mutation($id: ID!) { closePublicFeedback(id: $id) { id status closedAt } }";
+
+async fn receipt(app: &TestApp, code: &str) -> Value {
+    app.client
+        .get(app.url(&format!("/public/feedback/{code}?format=json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_published_answer() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    let (status, body) = post(
+        &app,
+        &bulletin,
+        json!({"content": "第一个问题的整改<b>没有</b>落实到位", "problemNo": 1, "contact": CONTACT, "senderName": NAME}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["folded"], false);
+    let code = body["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 20);
+    assert_eq!(body["url"], format!("/public/feedback/{code}"));
+
+    let shown = receipt(&app, &code).await;
+    assert_eq!(shown["status"], "received", "{shown}");
+    assert_eq!(shown["replies"], json!([]));
+    assert_eq!(shown["bulletinId"].to_string(), bulletin);
+
+    // The unit's managers read it with the contact; the office reads it without.
+    let list = app.data(&manager, LIST, json!({})).await["publicFeedback"].clone();
+    assert_eq!(list["totalCount"], 1, "{list}");
+    let node = list["nodes"][0].clone();
+    assert_eq!(node["contact"], CONTACT);
+    assert_eq!(node["senderName"], NAME);
+    assert_eq!(node["problemNo"], 1);
+    assert_eq!(node["content"], "第一个问题的整改<b>没有</b>落实到位");
+    assert_eq!(node["viewerCanHandle"], true);
+    let id = node["id"].as_str().unwrap().to_owned();
+    for token in [TestUser::inspector(), TestUser::viewer(Some("ZJTZB"))] {
+        let seen = app.data(&token, LIST, json!({})).await["publicFeedback"].clone();
+        assert_eq!(seen["totalCount"], 1, "{seen}");
+        assert_eq!(seen["nodes"][0]["contact"], Value::Null);
+        assert_eq!(seen["nodes"][0]["senderName"], Value::Null);
+        assert_eq!(seen["nodes"][0]["viewerCanHandle"], false);
+    }
+    // A section's officer does not read the unit's feedback.
+    let officer = app
+        .data(&TestUser::officer("ZJTZB-BGS"), LIST, json!({}))
+        .await;
+    assert_eq!(officer["publicFeedback"]["totalCount"], 0);
+
+    // An answer kept internal is not shown; a published one is, by receipt and on the page.
+    app.data(
+        &manager,
+        ANSWER,
+        json!({"id": id, "r": "内部记录：已转办公室核实", "p": false}),
+    )
+    .await;
+    assert_eq!(receipt(&app, &code).await["replies"], json!([]));
+    let answered = app
+        .data(
+            &manager,
+            ANSWER,
+            json!({"id": id, "r": "经核实，已于本月完成整改<i>公开</i>", "p": true}),
+        )
+        .await;
+    assert_eq!(answered["answerPublicFeedback"]["status"], "ANSWERED");
+    let shown = receipt(&app, &code).await;
+    assert_eq!(shown["status"], "answered");
+    assert_eq!(shown["replies"].as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(
+        shown["replies"][0]["content"],
+        "经核实，已于本月完成整改<i>公开</i>"
+    );
+    let (status, page) = get_text(&app, &format!("/public/feedback/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("经核实，已于本月完成整改&lt;i&gt;公开&lt;/i&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("内部记录"));
+    let (_, page) = get_text(&app, &format!("/public/bulletins/{bulletin}")).await;
+    assert!(page.contains("经核实，已于本月完成整改&lt;i&gt;公开&lt;/i&gt;"));
+    assert!(page.contains("第一个问题的整改&lt;b&gt;没有&lt;/b&gt;落实到位"));
+    assert!(!page.contains("<b>没有</b>") && !page.contains("内部记录"));
+    // The page's form, with its check question, and the QR code of its link.
+    assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
+    assert!(page.contains("name=\"challenge\"") && page.contains("加"));
+    assert!(page.contains("<svg") && page.contains("扫码反馈意见建议"));
+
+    // Linked to a finding of the inspection: the finding's ledger notes it.
+    let finding = app.finding_id(1).await.to_string();
+    let linked = app
+        .data(&manager, LINK, json!({"id": id, "f": finding}))
+        .await;
+    assert_eq!(linked["linkPublicFeedback"]["finding"]["id"], finding);
+    assert_eq!(
+        count(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM progress_entry WHERE finding_id = {finding} AND content LIKE '关联公众监督反馈%'"
+            )
+        )
+        .await,
+        1
+    );
+    // The counts: the status summary, GraphQL and a report generated now.
+    let status_json: Value = app
+        .client
+        .get(app.url("/api/v1/status"))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status_json["publicFeedback"],
+        json!({"received": 1, "answered": 1, "linked": 1})
+    );
+    let counts = app
+        .data(
+            &TestUser::inspector(),
+            "{ publicFeedbackCounts { received answered linked } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        counts["publicFeedbackCounts"],
+        json!({"received": 1, "answered": 1, "linked": 1})
+    );
+    let report = app.report(&manager).await;
+    let md = app.markdown(&manager, &report).await;
+    assert!(
+        md.contains("| 公众反馈（收到/已答复/已关联问题） | 1/1/1 |"),
+        "{md}"
+    );
+
+    // Closed: nothing more is done with it.
+    let closed = app.data(&manager, CLOSE, json!({"id": id})).await;
+    assert_eq!(closed["closePublicFeedback"]["status"], "CLOSED");
+    assert_eq!(receipt(&app, &code).await["status"], "closed");
+    let (_, again) = app
+        .gql(
+            Some(&manager),
+            ANSWER,
+            json!({"id": id, "r": "再答复", "p": true}),
+        )
+        .await;
+    assert_eq!(error_code(&again), Some("INVALID_TRANSITION"), "{again}");
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback_reply").await,
+        2
+    );
+    // Every move audited.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'public_feedback'"
+        )
+        .await,
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_finding_is_opened_from_feedback_and_linked_to_it() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    send(&app, &bulletin, "食堂采购没有公开招标").await;
+    let id = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"][0]["id"].clone();
+    let opened = app.data(&manager, OPEN, json!({"id": id})).await;
+    let finding = &opened["openFindingFromPublicFeedback"]["finding"];
+    assert_eq!(finding["title"], "群众反映的问题", "{opened}");
+    assert_eq!(finding["description"], "食堂采购没有公开招标");
+    let linked = app
+        .data(&manager, LIST, json!({"f": {"linked": true}}))
+        .await;
+    assert_eq!(linked["publicFeedback"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn bad_feedback_is_refused_with_a_code_and_nothing_is_written() {
+    // Many posts: each from an address of its own, as a trusted proxy forwards them.
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--trusted-proxies", "127.0.0.1"]).await;
+    let mut n = 0;
+    let mut from = || {
+        n += 1;
+        format!("10.0.0.{n}")
+    };
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let url = app.url(&format!("/public/bulletins/{bulletin}/feedback"));
+    for (fields, code, field) in [
+        (json!({"content": "   "}), "BAD_USER_INPUT", "content"),
+        (json!({"content": "有\u{0}字"}), "BAD_USER_INPUT", "content"),
+        (
+            json!({"content": "太长".repeat(1_001)}),
+            "BAD_USER_INPUT",
+            "content",
+        ),
+        (
+            json!({"content": "好", "problemNo": 999}),
+            "BAD_USER_INPUT",
+            "problemNo",
+        ),
+        (
+            json!({"content": "好", "contact": "<script>"}),
+            "BAD_USER_INPUT",
+            "contact",
+        ),
+    ] {
+        let (status, body) = post_from(&app, &bulletin, fields.clone(), Some(&from())).await;
+        assert_eq!(status, 400, "{fields}: {body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{message}"
+        );
+    }
+    // A wrong answer, no challenge, another bulletin's challenge, a forged token.
+    let (token, answer) = solved(&app, &bulletin).await;
+    for (body, field) in [
+        (
+            json!({"content": "好", "challenge": token, "answer": (answer + 1).to_string()}),
+            "answer",
+        ),
+        (json!({"content": "好"}), "challenge"),
+        (
+            json!({"content": "好", "challenge": "1.2.3", "answer": "3"}),
+            "challenge",
+        ),
+        (
+            json!({"content": "好", "challenge": format!("{token}x"), "answer": answer.to_string()}),
+            "answer",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(&url)
+            .header("x-forwarded-for", from())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let got: Value = response.json().await.unwrap();
+        assert_eq!(got["error"]["field"], field, "{got}");
+    }
+    // 1 MB is refused before it is read; neither JSON nor a form is refused.
+    let response = app
+        .client
+        .post(&url)
+        .header("x-forwarded-for", from())
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let got: Value = response.json().await.unwrap();
+    assert_eq!(got["error"]["code"], "PAYLOAD_TOO_LARGE");
+    let response = app
+        .client
+        .post(&url)
+        .header("x-forwarded-for", from())
+        .header("content-type", "text/plain")
+        .body("好")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    // No such published bulletin.
+    let (status, _) = post_from(&app, &bulletin, json!({"content": "好"}), Some(&from())).await;
+    assert_eq!(status, 201);
+    let response = app
+        .client
+        .post(app.url("/public/bulletins/99999/feedback"))
+        .header("x-forwarded-for", from())
+        .json(&json!({"content": "好"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    // Only the one good post was written; an unknown receipt code is not found.
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback").await,
+        1
+    );
+    let (status, _) = get_text(&app, "/public/feedback/0000000000000000000Z").await;
+    assert_eq!(status, 404);
+    let (status, _) = get_text(&app, "/public/feedback/%3Cscript%3E").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_same_text_again_is_folded_into_the_first_with_its_code() {
+    let app = spawn_app().await;
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let first = send(&app, &bulletin, "办公用房超标问题\n没有整改").await;
+    let (status, body) = post(
+        &app,
+        &bulletin,
+        json!({"content": "  办公用房超标问题 没有整改 "}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["code"], first);
+    assert_eq!(body["folded"], true);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback").await,
+        1
+    );
+    assert_eq!(
+        count(&app.db, "SELECT duplicates FROM public_feedback").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_posts_from_one_address_gets_429_and_reading_goes_on() {
+    let app = spawn_app().await;
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let url = app.url(&format!("/public/bulletins/{bulletin}/feedback"));
+    let mut statuses = Vec::new();
+    for n in 0..10 {
+        let response = app
+            .client
+            .post(&url)
+            .json(&json!({"content": format!("第{n}条")}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "RATE_LIMITED", "{body}");
+        }
+    }
+    // The quota (6 at once) is spent on refused posts too: a flood gets nothing written.
+    assert_eq!(statuses[..6], [400; 6], "{statuses:?}");
+    assert_eq!(statuses[6..], [429; 4], "{statuses:?}");
+    let (status, _) = get_text(&app, &format!("/public/bulletins/{bulletin}")).await;
+    assert_eq!(status, 200);
+    let (status, _) = get_text(&app, "/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn every_feedback_mutation_is_refused_to_callers_who_may_not_handle_it() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    send(&app, &bulletin, "请公开整改进展").await;
+    let id = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"][0]["id"].clone();
+    let finding = app.finding_id(1).await.to_string();
+    let mutations = [
+        (ANSWER, json!({"id": id, "r": "答复", "p": true})),
+        (LINK, json!({"id": id, "f": finding})),
+        (OPEN, json!({"id": id})),
+        (CLOSE, json!({"id": id})),
+    ];
+    let callers = [
+        (None, "UNAUTHENTICATED"),
+        (Some(TestUser::inspector()), "FORBIDDEN"),
+        (Some(TestUser::officer("ZJTZB-BGS")), "FORBIDDEN"),
+        (Some(TestUser::viewer(Some("ZJTZB"))), "FORBIDDEN"),
+        (Some(TestUser::viewer(None)), "FORBIDDEN"),
+        // Another unit's manager does not find it.
+        (Some(TestUser::manager("ZJSW-XCB")), "NOT_FOUND"),
+    ];
+    for (query, variables) in &mutations {
+        for (token, code) in &callers {
+            let (_, body) = app.gql(token.as_deref(), query, variables.clone()).await;
+            assert_eq!(error_code(&body), Some(*code), "{query} {token:?}: {body}");
+        }
+    }
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback_reply").await,
+        0
+    );
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM public_feedback WHERE status <> 'received' OR finding_id IS NOT NULL").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'public_feedback'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_senders_contact_is_on_no_surface_but_the_unit_managers_and_admins() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    let code = send(&app, &bulletin, "反映干部作风问题").await;
+    let id = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"][0]["id"].clone();
+    app.data(
+        &manager,
+        ANSWER,
+        json!({"id": id, "r": "已核实处理", "p": true}),
+    )
+    .await;
+    app.data(
+        &manager,
+        LINK,
+        json!({"id": id, "f": app.finding_id(1).await.to_string()}),
+    )
+    .await;
+    let report = app.report(&manager).await;
+    let later = app.published_bulletin(&manager).await;
+    // Stored: in the feedback row alone (not the audit trail, the outbox, the ledger, reports).
+    for table_sql in [
+        "SELECT COUNT(*) FROM audit_event WHERE COALESCE(CAST(before AS TEXT), '') || COALESCE(CAST(after AS TEXT), '') LIKE '%{x}%'",
+        "SELECT COUNT(*) FROM event WHERE COALESCE(CAST(payload AS TEXT), '') LIKE '%{x}%'",
+        "SELECT COUNT(*) FROM progress_entry WHERE content || COALESCE(CAST(details AS TEXT), '') LIKE '%{x}%'",
+        "SELECT COUNT(*) FROM report WHERE CAST(snapshot AS TEXT) LIKE '%{x}%'",
+        "SELECT COUNT(*) FROM notification WHERE title || body LIKE '%{x}%'",
+    ] {
+        for x in [CONTACT, NAME] {
+            let sql = table_sql.replace("{x}", x);
+            assert_eq!(count(&app.db, &sql).await, 0, "{sql}");
+        }
+    }
+    // Served: public pages, the receipt, report downloads, the ledger export, the status.
+    let mut surfaces = vec![
+        (None, format!("/public/bulletins/{bulletin}")),
+        (None, format!("/public/bulletins/{later}")),
+        (None, format!("/public/bulletins/{later}?format=md")),
+        (None, "/public/bulletins?format=json".to_owned()),
+        (None, format!("/public/feedback/{code}")),
+        (None, format!("/public/feedback/{code}?format=json")),
+        (Some(manager.clone()), "/api/v1/status".to_owned()),
+        (
+            Some(manager.clone()),
+            "/api/v1/inspections/1/ledger?format=csv".to_owned(),
+        ),
+        (
+            Some(manager.clone()),
+            "/api/v1/inspections/1/ledger?format=json".to_owned(),
+        ),
+    ];
+    for format in ["json", "md", "csv"] {
+        surfaces.push((
+            Some(manager.clone()),
+            format!("/api/v1/reports/{report}?format={format}"),
+        ));
+    }
+    for (token, path) in surfaces {
+        let mut request = app.client.get(app.url(&path));
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let text = response.text().await.unwrap();
+        assert!(
+            !text.contains(CONTACT) && !text.contains(NAME),
+            "{path}: {text}"
+        );
+    }
+    // GraphQL: the audit trail as its readers see it, and the feedback to every other role.
+    let audit = app
+        .data(
+            &TestUser::admin(),
+            "{ auditLog(first: 100) { nodes { action before after } } }",
+            json!({}),
+        )
+        .await
+        .to_string();
+    assert!(audit.contains("public_feedback.answer"), "{audit}");
+    assert!(!audit.contains(CONTACT) && !audit.contains(NAME));
+    for token in [
+        TestUser::inspector(),
+        TestUser::viewer(None),
+        TestUser::viewer(Some("ZJTZB")),
+        TestUser::officer("ZJTZB-BGS"),
+    ] {
+        let seen = app.data(&token, LIST, json!({})).await.to_string();
+        assert!(!seen.contains(CONTACT) && !seen.contains(NAME), "{seen}");
+    }
+    for token in [manager.clone(), TestUser::admin()] {
+        let seen = app.data(&token, LIST, json!({})).await.to_string();
+        assert!(seen.contains(CONTACT) && seen.contains(NAME), "{seen}");
+    }
+}
