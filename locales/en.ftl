@@ -546,3 +546,6 @@ supervision-notice-return = [{ $level }] the reply to supervision order { $id } 
 supervision-notice-remind = [{ $level }] reminder: supervision order { $id } falls due soon
 supervision-notice-overdue = [{ $level }] supervision order { $id } is overdue without a reply and was raised a level
 supervision-notice-body = Requirement: { $requirement }. Reply by: { $deadline }.
+# Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
+finding-open-supervision = { $count } supervision orders about this finding are not accepted yet ({ $overdue } overdue without a reply); closing the finding does not close them: the inspection office accepts them
+param-not-boolean = { $name } "{ $value }" is not true or false

@@ -546,3 +546,6 @@ supervision-notice-return = 【{ $level }】督办单（第 { $id } 号）的回
 supervision-notice-remind = 【{ $level }】催办：督办单（第 { $id } 号）即将到期，请按期回复
 supervision-notice-overdue = 【{ $level }】督办单（第 { $id } 号）逾期未复，已提级督办
 supervision-notice-body = 督办要求：{ $requirement }。回复期限：{ $deadline }。
+# Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
+finding-open-supervision = 该问题尚有 { $count } 件督办单未办结（其中逾期未复 { $overdue } 件）；销号不会办结督办单，须待巡察办办结
+param-not-boolean = { $name } “{ $value }”不是 true 或 false

@@ -14,6 +14,7 @@ mod query;
 mod request_id;
 pub mod rest;
 pub mod socket;
+mod supervision;
 
 use std::time::Duration;
 

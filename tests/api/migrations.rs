@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 20] = [
     "department",
     "inspection",
     "category",
@@ -26,6 +26,7 @@ const TABLES: [&str; 19] = [
     "supervision_order",
     "supervision_order_subject",
     "supervision_reply",
+    "supervision_reply_evidence",
 ];
 
 async fn existing_tables(db: &DatabaseConnection, postgres: bool) -> i64 {
