@@ -548,4 +548,4 @@ supervision-notice-overdue = [{ $level }] supervision order { $id } is overdue w
 supervision-notice-body = Requirement: { $requirement }. Reply by: { $deadline }.
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = { $count } supervision orders about this finding are not accepted yet ({ $overdue } overdue without a reply); closing the finding does not close them: the inspection office accepts them
-param-not-boolean = { $name } "{ $value }" is not true or false
+param-not-one-of = { $name } "{ $value }" is not one of { $allowed }

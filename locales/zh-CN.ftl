@@ -548,4 +548,4 @@ supervision-notice-overdue = 【{ $level }】督办单（第 { $id } 号）逾�
 supervision-notice-body = 督办要求：{ $requirement }。回复期限：{ $deadline }。
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = 该问题尚有 { $count } 件督办单未办结（其中逾期未复 { $overdue } 件）；销号不会办结督办单，须待巡察办办结
-param-not-boolean = { $name } “{ $value }”不是 true 或 false
+param-not-one-of = { $name } “{ $value }”不是可选值之一（{ $allowed }）

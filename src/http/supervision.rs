@@ -24,39 +24,17 @@ use crate::domain::workflow::supervision::{self as rules, OrderFilter};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// A level of supervision.
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LevelParam {
-    /// 一般督办.
-    General,
-    /// 重点督办.
-    Key,
-    /// 挂牌督办.
-    Listed,
-}
-
-/// Where an order stands.
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum StatusParam {
-    /// Awaiting the unit's reply (待回复).
-    Open,
-    /// Replied, awaiting the office (待办结).
-    Replied,
-    /// Accepted (已办结).
-    Accepted,
-}
-
 /// Which orders, and which page of them.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderParams {
-    /// OPEN, REPLIED or ACCEPTED.
-    pub status: Option<StatusParam>,
-    /// GENERAL, KEY or LISTED.
-    pub level: Option<LevelParam>,
+    /// OPEN (待回复), REPLIED (待办结) or ACCEPTED (已办结).
+    #[param(pattern = "^(OPEN|REPLIED|ACCEPTED)$")]
+    pub status: Option<String>,
+    /// GENERAL (一般督办), KEY (重点督办) or LISTED (挂牌督办).
+    #[param(pattern = "^(GENERAL|KEY|LISTED)$")]
+    pub level: Option<String>,
     /// `true`: only those open past their reply deadline (逾期未复); `false`: the others.
     #[param(pattern = "^(true|false)$")]
     pub overdue: Option<String>,
@@ -122,6 +100,32 @@ pub struct SupervisionOrderOut {
     pub subjects: Vec<SubjectOut>,
     /// The unit's replies, oldest first.
     pub replies: Vec<ReplyOut>,
+}
+
+/// A parameter that takes one of a few words: its value, or `BAD_USER_INPUT` naming them.
+fn one_of<T: Copy>(
+    name: &str,
+    given: &Option<String>,
+    words: &[(&str, T)],
+) -> AppResult<Option<T>> {
+    let Some(value) = query::given(given) else {
+        return Ok(None);
+    };
+    match words.iter().find(|(w, _)| *w == value) {
+        Some((_, v)) => Ok(Some(*v)),
+        None => {
+            let allowed: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
+            Err(AppError::bad_input(
+                name,
+                t!(
+                    "param-not-one-of",
+                    name = name,
+                    value = value,
+                    allowed = allowed.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 /// Orders with their subjects (those within reach) and replies, read for all at once.
@@ -209,17 +213,25 @@ pub async fn supervision_orders(
     Identified(caller): Identified,
     Query(params): Query<OrderParams>,
 ) -> AppResult<Json<PageOut<SupervisionOrderOut>>> {
-    let overdue = match query::given(&params.overdue) {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(other) => {
-            return Err(AppError::bad_input(
-                "overdue",
-                t!("param-not-boolean", name = "overdue", value = other),
-            ));
-        }
-    };
+    let overdue = one_of("overdue", &params.overdue, &[("true", true), ("false", false)])?;
+    let status = one_of(
+        "status",
+        &params.status,
+        &[
+            ("OPEN", SupervisionStatus::Open),
+            ("REPLIED", SupervisionStatus::Replied),
+            ("ACCEPTED", SupervisionStatus::Accepted),
+        ],
+    )?;
+    let level = one_of(
+        "level",
+        &params.level,
+        &[
+            ("GENERAL", SupervisionLevel::General),
+            ("KEY", SupervisionLevel::Key),
+            ("LISTED", SupervisionLevel::Listed),
+        ],
+    )?;
     let limit = params.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(AppError::bad_input(
@@ -228,16 +240,8 @@ pub async fn supervision_orders(
         ));
     }
     let filter = OrderFilter {
-        status: params.status.map(|s| match s {
-            StatusParam::Open => SupervisionStatus::Open,
-            StatusParam::Replied => SupervisionStatus::Replied,
-            StatusParam::Accepted => SupervisionStatus::Accepted,
-        }),
-        level: params.level.map(|l| match l {
-            LevelParam::General => SupervisionLevel::General,
-            LevelParam::Key => SupervisionLevel::Key,
-            LevelParam::Listed => SupervisionLevel::Listed,
-        }),
+        status,
+        level,
         overdue,
     };
     let today = state.config.timezone.today();
