@@ -243,9 +243,11 @@ impl StatusSummary {
     }
     /// Supervision orders (督办单) about these findings: 督办件数, 逾期未复, 按期回复率.
     async fn supervision(&self, ctx: &Context<'_>) -> Result<SupervisionCounts> {
-        Ok(supervision_counts::totals(ctx.db(), &self.findings, self.today)
-            .await?
-            .into())
+        Ok(
+            supervision_counts::totals(ctx.db(), &self.findings, self.today)
+                .await?
+                .into(),
+        )
     }
     /// The same counts for each feedback heading.
     #[graphql(complexity = "10 * child_complexity + 1")]

@@ -5,17 +5,17 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::{supervision_order, supervision_order_subject, supervision_reply};
 
 use super::catalogue::{self, Conn, Fields};
-use super::enums::{SupervisionLevel, SupervisionStatus};
 use super::catalogue::{Loads, times};
+use super::enums::{SupervisionLevel, SupervisionStatus};
 use super::loaders::{EvidenceOfReply, FindingById, RepliesOfOrder, SubjectsOfOrder};
 use super::progress::{Evidence, EvidenceFileInput, EvidenceLinkInput};
-use crate::domain::records::progress::{NewFile, NewLink};
-use crate::error::AppError;
-use crate::evidence::Store;
 use super::scalars::{Date, Time, time};
 use super::{ContextExt, VERSION, id, parse_id, write};
 use crate::domain::reads::page::PageArgs;
+use crate::domain::records::progress::{NewFile, NewLink};
 use crate::domain::workflow::supervision::{self as rules, NewOrder, OrderFilter};
+use crate::error::AppError;
+use crate::evidence::Store;
 
 /// A supervision order (督办单) from the inspection office to an inspected unit.
 #[derive(Clone)]

@@ -112,7 +112,16 @@ pub async fn finding_warning(
         .unwrap_or_default();
     let overdue = unfinished.iter().filter(|u| u.overdue(today)).count();
     let overdue = i32::try_from(overdue).unwrap_or(i32::MAX);
-    warned(ctx, deadline, finished, person, leader, inspection_id, overdue).await
+    warned(
+        ctx,
+        deadline,
+        finished,
+        person,
+        leader,
+        inspection_id,
+        overdue,
+    )
+    .await
 }
 
 /// The warning of work due on `deadline`, with its responsible people, under inspection

@@ -213,7 +213,11 @@ pub async fn supervision_orders(
     Identified(caller): Identified,
     Query(params): Query<OrderParams>,
 ) -> AppResult<Json<PageOut<SupervisionOrderOut>>> {
-    let overdue = one_of("overdue", &params.overdue, &[("true", true), ("false", false)])?;
+    let overdue = one_of(
+        "overdue",
+        &params.overdue,
+        &[("true", true), ("false", false)],
+    )?;
     let status = one_of(
         "status",
         &params.status,
@@ -250,15 +254,7 @@ pub async fn supervision_orders(
         after: query::given(&params.cursor).map(str::to_owned),
         ..Default::default()
     };
-    let page = rules::list(
-        &state.db,
-        &caller,
-        params.finding_id,
-        filter,
-        today,
-        &args,
-    )
-    .await?;
+    let page = rules::list(&state.db, &caller, params.finding_id, filter, today, &args).await?;
     let next_cursor = page
         .has_next
         .then(|| page.rows.last().map(|(c, _)| c.to_string()))

@@ -38,7 +38,9 @@ pub const FIGURES: [Figure; 13] = [
     // Supervision orders (督办单) about the inspection: how many, how many unanswered past
     // the deadline, and the share replied in time (100% while none is due: none is late).
     ("督办件数", |s| s.summary.supervision_issued.to_string()),
-    ("逾期未复数", |s| s.summary.supervision_overdue.to_string()),
+    ("逾期未复数", |s| {
+        s.summary.supervision_overdue.to_string()
+    }),
     ("按期回复率", |s| {
         percent(s.summary.supervision_on_time_rate.unwrap_or(1.0))
     }),

@@ -14,7 +14,8 @@ use crate::supervision::{ACCEPT, INBOX, ISSUE, REPLY, RETURN, day, named, unit_p
 use crate::webhooks::{Receiver, fast, register};
 use crate::ws_client::Ws;
 
-const CHANGED: &str = "subscription { supervisionChanged { eventId kind order { id status level } } }";
+const CHANGED: &str =
+    "subscription { supervisionChanged { eventId kind order { id status level } } }";
 const REPLY_WITH: &str = "mutation($id: ID!, $i: ReplyToSupervisionOrderInput!) { replyToSupervisionOrder(id: $id, input: $i) { id status replies { content evidence { title kind downloadUrl } } } }";
 const PDF: &[u8] = b"%PDF-1.4\n% supervision reply evidence\n";
 
@@ -26,7 +27,10 @@ async fn rows(app: &TestApp, sql: &str) -> i64 {
 async fn until(app: &TestApp, sql: &str, n: i64) {
     let started = Instant::now();
     while rows(app, sql).await < n {
-        assert!(started.elapsed() < Duration::from_secs(30), "waited for {sql}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "waited for {sql}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -36,7 +40,12 @@ fn hooks(receiver: &Receiver, kind: &str) -> Vec<Value> {
     let mut seen: Vec<(String, Value)> = receiver
         .received()
         .into_iter()
-        .map(|r| (r.id.clone(), serde_json::from_str::<Value>(&r.body).unwrap()))
+        .map(|r| {
+            (
+                r.id.clone(),
+                serde_json::from_str::<Value>(&r.body).unwrap(),
+            )
+        })
         .filter(|(_, b)| b["type"] == kind)
         .collect();
     seen.sort_by(|a, b| a.0.cmp(&b.0));
@@ -90,7 +99,11 @@ impl Watcher {
             "{kind}"
         );
         let hook = hooked(&self.receiver, kind, n as usize).await;
-        assert_eq!(hook["data"]["supervisionOrder"]["id"], id.as_str(), "{hook}");
+        assert_eq!(
+            hook["data"]["supervisionOrder"]["id"],
+            id.as_str(),
+            "{hook}"
+        );
         assert_eq!(
             hook["data"]["supervisionOrder"]["status"],
             status.to_lowercase(),
@@ -273,8 +286,17 @@ async fn the_full_cycle_is_told_by_inbox_event_webhook_and_subscription_at_each_
     assert_eq!(status, 200, "{pulled}");
     assert_eq!(pulled["supervision"]["issued"], 1, "{pulled}");
     assert_eq!(pulled["supervision"]["overdue"], 1, "{pulled}");
-    let (_, listed) = get(&w.app, &inspector, "/api/v1/supervision-orders?overdue=true").await;
-    assert_eq!(listed["items"][0]["id"], order.parse::<i64>().unwrap(), "{listed}");
+    let (_, listed) = get(
+        &w.app,
+        &inspector,
+        "/api/v1/supervision-orders?overdue=true",
+    )
+    .await;
+    assert_eq!(
+        listed["items"][0]["id"],
+        order.parse::<i64>().unwrap(),
+        "{listed}"
+    );
     assert_eq!(listed["items"][0]["level"], "KEY");
     assert_eq!(listed["items"][0]["overdue"], true);
 
@@ -337,7 +359,11 @@ async fn the_full_cycle_is_told_by_inbox_event_webhook_and_subscription_at_each_
     )
     .await;
     w.app
-        .data(&w.manager.clone(), REPLY, json!({"id": order, "c": "已补充签收页"}))
+        .data(
+            &w.manager.clone(),
+            REPLY,
+            json!({"id": order, "c": "已补充签收页"}),
+        )
         .await;
     w.saw(
         "supervision.replied",
@@ -550,7 +576,12 @@ async fn counts_name_orders_in_reports_and_the_bulletin_and_the_rest_surface_kee
     assert_eq!(list(&rest), vec![ids[0].clone()]);
     assert!(rest["nextCursor"].is_null());
     for bad in ["overdue=maybe", "status=DONE", "limit=0", "findingId=x"] {
-        let (status, body) = get(&app, &inspector, &format!("/api/v1/supervision-orders?{bad}")).await;
+        let (status, body) = get(
+            &app,
+            &inspector,
+            &format!("/api/v1/supervision-orders?{bad}"),
+        )
+        .await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "BAD_USER_INPUT", "{bad}: {body}");
     }
@@ -648,11 +679,11 @@ async fn every_mutation_is_refused_to_roles_and_units_it_is_not_for() {
     let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
     let finding = app.create_finding("会议记录不规范", "ZJTZB-BGS").await;
     let issue_vars = json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请整改", "replyDeadline": day(3)}});
-    let order = app.data(&inspector, ISSUE, issue_vars.clone()).await["issueSupervisionOrder"]
-        ["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let order =
+        app.data(&inspector, ISSUE, issue_vars.clone()).await["issueSupervisionOrder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     // Another unit's manager, for scope.
     app.data(
         &TestUser::admin(),
@@ -680,24 +711,102 @@ async fn every_mutation_is_refused_to_roles_and_units_it_is_not_for() {
     let cases: Vec<(&str, &str, Value, Option<String>, &str)> = vec![
         // Issue: the office only.
         ("issue", ISSUE, issue_vars.clone(), None, "UNAUTHENTICATED"),
-        ("issue", ISSUE, issue_vars.clone(), Some(TestUser::manager("ZJTZB")), "FORBIDDEN"),
-        ("issue", ISSUE, issue_vars.clone(), Some(TestUser::officer("ZJTZB-BGS")), "FORBIDDEN"),
-        ("issue", ISSUE, issue_vars.clone(), Some(TestUser::viewer(None)), "FORBIDDEN"),
+        (
+            "issue",
+            ISSUE,
+            issue_vars.clone(),
+            Some(TestUser::manager("ZJTZB")),
+            "FORBIDDEN",
+        ),
+        (
+            "issue",
+            ISSUE,
+            issue_vars.clone(),
+            Some(TestUser::officer("ZJTZB-BGS")),
+            "FORBIDDEN",
+        ),
+        (
+            "issue",
+            ISSUE,
+            issue_vars.clone(),
+            Some(TestUser::viewer(None)),
+            "FORBIDDEN",
+        ),
         // Reply: the unit's managers only, to its own orders.
         ("reply", REPLY, reply.clone(), None, "UNAUTHENTICATED"),
-        ("reply", REPLY, reply.clone(), Some(TestUser::officer("ZJTZB-BGS")), "FORBIDDEN"),
-        ("reply", REPLY, reply.clone(), Some(TestUser::viewer(Some("ZJTZB"))), "FORBIDDEN"),
-        ("reply", REPLY, reply.clone(), Some(inspector.clone()), "FORBIDDEN"),
-        ("reply", REPLY, reply.clone(), Some(stranger.clone()), "NOT_FOUND"),
+        (
+            "reply",
+            REPLY,
+            reply.clone(),
+            Some(TestUser::officer("ZJTZB-BGS")),
+            "FORBIDDEN",
+        ),
+        (
+            "reply",
+            REPLY,
+            reply.clone(),
+            Some(TestUser::viewer(Some("ZJTZB"))),
+            "FORBIDDEN",
+        ),
+        (
+            "reply",
+            REPLY,
+            reply.clone(),
+            Some(inspector.clone()),
+            "FORBIDDEN",
+        ),
+        (
+            "reply",
+            REPLY,
+            reply.clone(),
+            Some(stranger.clone()),
+            "NOT_FOUND",
+        ),
         // Accept and return: the office only.
         ("accept", ACCEPT, decide.clone(), None, "UNAUTHENTICATED"),
-        ("accept", ACCEPT, decide.clone(), Some(TestUser::manager("ZJTZB")), "FORBIDDEN"),
-        ("accept", ACCEPT, decide.clone(), Some(TestUser::officer("ZJTZB-BGS")), "FORBIDDEN"),
-        ("accept", ACCEPT, decide.clone(), Some(stranger.clone()), "FORBIDDEN"),
+        (
+            "accept",
+            ACCEPT,
+            decide.clone(),
+            Some(TestUser::manager("ZJTZB")),
+            "FORBIDDEN",
+        ),
+        (
+            "accept",
+            ACCEPT,
+            decide.clone(),
+            Some(TestUser::officer("ZJTZB-BGS")),
+            "FORBIDDEN",
+        ),
+        (
+            "accept",
+            ACCEPT,
+            decide.clone(),
+            Some(stranger.clone()),
+            "FORBIDDEN",
+        ),
         ("return", RETURN, send_back.clone(), None, "UNAUTHENTICATED"),
-        ("return", RETURN, send_back.clone(), Some(TestUser::manager("ZJTZB")), "FORBIDDEN"),
-        ("return", RETURN, send_back.clone(), Some(TestUser::viewer(None)), "FORBIDDEN"),
-        ("return", RETURN, send_back.clone(), Some(stranger.clone()), "FORBIDDEN"),
+        (
+            "return",
+            RETURN,
+            send_back.clone(),
+            Some(TestUser::manager("ZJTZB")),
+            "FORBIDDEN",
+        ),
+        (
+            "return",
+            RETURN,
+            send_back.clone(),
+            Some(TestUser::viewer(None)),
+            "FORBIDDEN",
+        ),
+        (
+            "return",
+            RETURN,
+            send_back.clone(),
+            Some(stranger.clone()),
+            "FORBIDDEN",
+        ),
     ];
     for (what, query, variables, token, code) in cases {
         let (_, body) = app.gql(token.as_deref(), query, variables).await;
@@ -724,7 +833,11 @@ async fn a_page_of_findings_with_their_orders_subjects_replies_and_evidence_cost
     let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
     let manager = TestUser::manager("ZJTZB");
     let first: Vec<String> = app
-        .data(&inspector, "{ findings(first: 30) { nodes { id } } }", json!({}))
+        .data(
+            &inspector,
+            "{ findings(first: 30) { nodes { id } } }",
+            json!({}),
+        )
         .await["findings"]["nodes"]
         .as_array()
         .unwrap()

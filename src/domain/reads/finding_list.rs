@@ -336,9 +336,8 @@ async fn matching(
         let by_deadline = thresholds.condition(&filter.warning, finding::Column::Deadline, closed);
         // A finding with a supervision order unanswered past its deadline (逾期未复) is RED
         // whatever its deadline says, as its `warning` shows it.
-        let pressed = finding::Column::Id.in_subquery(
-            crate::domain::workflow::supervision::findings_with_overdue_orders(today),
-        );
+        let pressed = finding::Column::Id
+            .in_subquery(crate::domain::workflow::supervision::findings_with_overdue_orders(today));
         select = select.filter(if filter.warning.contains(&Level::Red) {
             Condition::any().add(by_deadline).add(pressed)
         } else {

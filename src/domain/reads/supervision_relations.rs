@@ -44,7 +44,10 @@ pub async fn orders_of_findings(
          ) AS numbered WHERE rt_n <= {PER_FINDING} ORDER BY finding_id, order_id DESC"
     );
     let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
         .await?;
     let mut pairs = Vec::with_capacity(rows.len());
     for row in rows {

@@ -420,8 +420,7 @@ pub async fn reply(
     // progress entry's does; the reply names the rows of the first finding's note (whoever
     // reads the order may download them: `reply_evidence_readable`).
     for (n, entry) in notes.iter().enumerate() {
-        let rows =
-            progress::attach(db, entry.id, &evidence.links, &evidence.files, now).await?;
+        let rows = progress::attach(db, entry.id, &evidence.links, &evidence.files, now).await?;
         if n == 0 {
             for e in rows {
                 supervision_reply_evidence::ActiveModel {
