@@ -7,15 +7,19 @@ use entity::{supervision_order, supervision_order_subject, supervision_reply};
 use super::catalogue::{self, Conn, Fields};
 use super::catalogue::{Loads, times};
 use super::enums::{SupervisionLevel, SupervisionStatus};
-use super::loaders::{EvidenceOfReply, FindingById, RepliesOfOrder, SubjectsOfOrder};
+use super::loaders::{
+    DepartmentById, EvidenceOfReply, FindingById, RepliesOfOrder, SubjectsOfOrder,
+};
 use super::progress::{Evidence, EvidenceFileInput, EvidenceLinkInput};
 use super::scalars::{Date, Time, time};
 use super::{ContextExt, VERSION, id, parse_id, write};
+use crate::domain::reads::columns::Columns;
 use crate::domain::reads::page::PageArgs;
 use crate::domain::records::progress::{NewFile, NewLink};
 use crate::domain::workflow::supervision::{self as rules, NewOrder, OrderFilter};
 use crate::error::AppError;
 use crate::evidence::Store;
+use std::collections::BTreeSet;
 
 /// A supervision order (督办单) from the inspection office to an inspected unit.
 #[derive(Clone)]
@@ -97,7 +101,31 @@ impl catalogue::Object for SupervisionOrder {
             "What the caller may do with this order now.",
             |o, ctx| {
                 Box::pin(async move {
-                    let can = rules::can(ctx.db(), ctx.caller(), &o.0).await?;
+                    // Read through the loaders, so that a page of orders reads each
+                    // relation once; the rule is the domain's.
+                    let loader = ctx.loader();
+                    let subjects = loader
+                        .load_one(SubjectsOfOrder(o.0.id))
+                        .await?
+                        .unwrap_or_default();
+                    let shown = Columns::of(&[entity::finding::Column::DepartmentId]);
+                    let findings = loader
+                        .load_many(subjects.iter().map(|s| FindingById(s.finding_id, shown)))
+                        .await?;
+                    let departments: BTreeSet<i32> =
+                        findings.values().map(|f| f.department_id).collect();
+                    let paths: Vec<Option<String>> = loader
+                        .load_many(departments.iter().map(|d| DepartmentById(*d)))
+                        .await?
+                        .into_values()
+                        .map(|d| Some(d.path))
+                        .collect();
+                    let replies = loader
+                        .load_one(RepliesOfOrder(o.0.id))
+                        .await?
+                        .unwrap_or_default();
+                    let last = replies.last().map(|r| r.author_sub.as_str());
+                    let can = rules::can_on(ctx.caller(), &o.0, &paths, last);
                     Ok(SupervisionViewerCan {
                         reply: can.reply,
                         accept: can.accept,

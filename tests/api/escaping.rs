@@ -435,7 +435,8 @@ async fn the_public_markdown_shows_html_and_markdown_in_a_title_as_text() {
         "{office}"
     );
     let table: Vec<&str> = office.lines().filter(|l| l.starts_with('|')).collect();
-    assert_eq!(table.len(), 2 + 12, "{office}");
+    // Twelve figures of the ledger and three of the office's supervision orders (督办单).
+    assert_eq!(table.len(), 2 + 15, "{office}");
     assert!(
         table.iter().all(|l| l.matches('|').count() == 3),
         "{table:?}"

@@ -821,7 +821,7 @@ async fn every_mutation_is_refused_to_roles_and_units_it_is_not_for() {
 }
 
 #[tokio::test]
-async fn a_page_of_findings_with_their_orders_subjects_replies_and_evidence_costs_the_same_at_any_size()
+async fn a_page_of_findings_with_their_orders_subjects_replies_evidence_and_viewer_can_costs_the_same_at_any_size()
  {
     let app = crate::helpers::spawn_app_with(&[
         "--jwt-secret",
@@ -862,7 +862,8 @@ async fn a_page_of_findings_with_their_orders_subjects_replies_and_evidence_cost
     }
     let page = "query($n: Int!) { findings(first: $n) { nodes { id
         warning { level overdueSupervisionOrders } notices { code }
-        supervisionOrders { id level subjects { measureId finding { id title } }
+        supervisionOrders { id level viewerCan { reply accept return }
+          subjects { measureId finding { id title } }
           replies { content evidence { title } } } } } }";
     let statements = async |n: i32| {
         let before = app.sql_statements().await;

@@ -751,11 +751,13 @@ async fn sweep_rest(
                 "inspections" => "inspection",
                 "reports" | "bulletins" => "report",
                 "evidence" => "evidence",
+                "supervision-orders" => "supervision_order",
                 other => panic!("the sweep does not know the records of /{other}/{{id}}"),
             };
             let type_name = match table {
                 "report" => "Report",
                 "evidence" => "Evidence",
+                "supervision_order" => "SupervisionOrder",
                 _ => "",
             };
             ids(app, &format!("SELECT id FROM {table}"))

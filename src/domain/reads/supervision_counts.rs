@@ -118,6 +118,9 @@ pub async fn of_inspection(
     Ok(sum(grouped(db, which, today).await?.values()))
 }
 
+/// A row of [`grouped`]: the inspection, then the figures in [`OrderCounts`]' order.
+type Grouped = (i32, i64, i64, i64, i64, i64, i64, i64);
+
 /// The figures of the orders `which` selects, per inspection.
 async fn grouped(
     db: &impl ConnectionTrait,
@@ -128,7 +131,7 @@ async fn grouped(
         .add(supervision_order::Column::OverdueAt.is_not_null())
         .add(open_past(today));
     let on_time = answered().add(supervision_order::Column::OverdueAt.is_null());
-    let rows: Vec<(i32, i64, i64, i64, i64, i64, i64, i64)> = supervision_order::Entity::find()
+    let rows: Vec<Grouped> = supervision_order::Entity::find()
         .select_only()
         .column(supervision_order::Column::InspectionId)
         .column_as(supervision_order::Column::Id.count(), "issued")

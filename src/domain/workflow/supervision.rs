@@ -860,34 +860,57 @@ pub async fn can(
     caller: &Caller,
     order: &supervision_order::Model,
 ) -> AppResult<Can> {
+    let ids = finding_ids(db, order.id).await?;
+    let departments: Vec<i32> = finding::Entity::find()
+        .filter(finding::Column::Id.is_in(ids))
+        .select_only()
+        .column(finding::Column::DepartmentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let paths: Vec<Option<String>> = department::Entity::find()
+        .filter(department::Column::Id.is_in(departments.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| Some(d.path))
+        .collect();
+    let last = latest_reply(db, order.id).await.ok();
+    Ok(can_on(
+        caller,
+        order,
+        &paths,
+        last.as_ref().map(|r| r.author_sub.as_str()),
+    ))
+}
+
+/// The rule of [`can`] on what it reads, for readers that batch the reads (GraphQL's
+/// `viewerCan` over a page): the paths of the subject findings' departments, and the author
+/// of the latest reply. A manager may reply to an open order when it may write every one of
+/// those departments (as [`reply`] requires); the office returns a replied order, and accepts
+/// it unless it wrote the reply itself (as [`accept`] refuses).
+pub fn can_on(
+    caller: &Caller,
+    order: &supervision_order::Model,
+    department_paths: &[Option<String>],
+    last_reply_author: Option<&str>,
+) -> Can {
     let office = caller.can(Permission::ReviewCloseOut);
     let mut can = Can::default();
     match order.status {
         SupervisionStatus::Open if caller.can(Permission::SubmitCloseOut) => {
-            let ids = finding_ids(db, order.id).await?;
-            let departments: Vec<i32> = finding::Entity::find()
-                .filter(finding::Column::Id.is_in(ids))
-                .select_only()
-                .column(finding::Column::DepartmentId)
-                .into_tuple()
-                .all(db)
-                .await?;
-            let mut all = true;
-            for d in departments {
-                all &= scope::require_writable(db, caller, d).await.is_ok();
-            }
-            can.reply = all;
+            can.reply = department_paths
+                .iter()
+                .all(|p| scope::writable_path(caller, p.as_deref()).is_ok());
         }
         SupervisionStatus::Replied if office => {
             can.send_back = true;
-            let sub = caller.identity().map(|i| i.sub.clone());
-            can.accept = latest_reply(db, order.id)
-                .await
-                .is_ok_and(|r| Some(r.author_sub) != sub);
+            let sub = caller.identity().map(|i| i.sub.as_str());
+            can.accept = last_reply_author.is_some_and(|a| Some(a) != sub);
         }
         _ => {}
     }
-    Ok(can)
+    can
 }
 
 /// Days before the reply deadline the unit is reminded (催办).
