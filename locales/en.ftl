@@ -575,3 +575,6 @@ feedback-media-type = Send feedback as a form or as JSON
 feedback-status-received = received, awaiting an answer
 feedback-status-answered = answered
 feedback-status-closed = closed
+# Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
+finding-open-supervision = { $count } supervision orders about this finding are not accepted yet ({ $overdue } overdue without a reply); closing the finding does not close them: the inspection office accepts them
+param-not-one-of = { $name } "{ $value }" is not one of { $allowed }

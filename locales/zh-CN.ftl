@@ -575,3 +575,6 @@ feedback-media-type = 反馈须以表单或 JSON 格式提交
 feedback-status-received = 已受理，待答复
 feedback-status-answered = 已答复
 feedback-status-closed = 已办结
+# Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
+finding-open-supervision = 该问题尚有 { $count } 件督办单未办结（其中逾期未复 { $overdue } 件）；销号不会办结督办单，须待巡察办办结
+param-not-one-of = { $name } “{ $value }”不是可选值之一（{ $allowed }）

@@ -28,6 +28,7 @@ pub mod stage;
 pub mod supervision_order;
 pub mod supervision_order_subject;
 pub mod supervision_reply;
+pub mod supervision_reply_evidence;
 pub mod target;
 pub mod warning_crossing;
 pub mod webhook_cursor;

@@ -98,6 +98,12 @@ pub fn all() -> Vec<Table> {
         table::<webhook_delivery::Entity>("id", false, true),
         table::<webhook_notice::Entity>("id", false, true),
         table::<warning_crossing::Entity>("id", false, true),
+        table::<stage::Entity>("id", false, true),
+        table::<supervision_order::Entity>("id", false, true),
+        table::<supervision_order_subject::Entity>("id", false, true),
+        table::<supervision_reply::Entity>("id", false, true),
+        table::<supervision_reply_evidence::Entity>("id", false, true),
+        // Refers to supervision orders (督办 notices) as well as crossings.
         table::<notification::Entity>("id", false, true),
         table::<public_feedback::Entity>("id", false, true),
         table::<public_feedback_reply::Entity>("id", false, true),

@@ -65,7 +65,8 @@ pub struct BulletinProblem {
 
 /// The prose of an inspection's bulletin. Prose may name figures in braces, computed from the
 /// ledger when a bulletin is generated: {问题数}, {已销号数}, {未销号数}, {整改完成率},
-/// {整改措施数}, {已完成措施数}, {会议数}, {制度数}, {目标达标数}, {反弹问题数}.
+/// {整改措施数}, {已完成措施数}, {会议数}, {制度数}, {目标达标数}, {反弹问题数}, and of the
+/// office's supervision orders (督办单) {督办件数}, {逾期未复数}, {按期回复率}.
 #[derive(SimpleObject, InputObject, Clone, Default)]
 #[graphql(input_name = "BulletinContentInput")]
 pub struct BulletinContent {

@@ -17,7 +17,7 @@ use super::loaders::{
     LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding, StagesOfFinding, TargetsOfFinding,
 };
 use super::scalars::{Date, Time, date, naive, time};
-use super::warning::{WarningLevel, warning};
+use super::warning::{WarningLevel, finding_warning};
 use super::write;
 use super::{ContextExt, VERSION, id, overdue_days, parse_id, parse_opt_id, patch};
 use crate::domain::reads::columns::Columns;
@@ -294,9 +294,10 @@ impl catalogue::Object for Finding {
         each(
             f,
             "warning",
-            "Early warning (逾期预警): the level as of today and who must be alerted.",
+            "Early warning (逾期预警): the level as of today and who must be alerted; RED while a supervision order about it is unanswered past its reply deadline (逾期未复).",
             |r| {
                 (
+                    r.id(),
                     date(r.deadline()),
                     r.status() == Status::Closed,
                     r.responsible_person(),
@@ -304,22 +305,36 @@ impl catalogue::Object for Finding {
                     r.inspection_id(),
                 )
             },
-            |(deadline, closed, person, leader, inspection), ctx| {
-                Box::pin(warning(ctx, deadline, closed, person, leader, inspection))
+            |(id, deadline, closed, person, leader, inspection), ctx| {
+                Box::pin(finding_warning(
+                    ctx, id, deadline, closed, person, leader, inspection,
+                ))
             },
         );
         each(
             f,
             "notices",
-            "Warnings about the finding that do not refuse it, e.g. a deadline before its inspection's feedback date (FINDING_DUE_BEFORE_FEEDBACK).",
-            |r| (r.deadline(), r.inspection_id()),
-            |(deadline, inspection), ctx| {
+            "Warnings about the finding that do not refuse it: a deadline before its inspection's feedback date (FINDING_DUE_BEFORE_FEEDBACK); supervision orders about it not accepted yet, which its close-out review must see (FINDING_OPEN_SUPERVISION).",
+            |r| (r.id(), r.deadline(), r.inspection_id()),
+            |(id, deadline, inspection), ctx| {
                 Box::pin(async move {
                     let inspection = ctx.loader().load_one(InspectionById(inspection)).await?;
-                    let notice = domain::records::inspection::due_before_feedback(
-                        deadline,
-                        inspection.and_then(|i| i.feedback_on),
-                    );
+                    let mut notice: Vec<(&str, String)> =
+                        domain::records::inspection::due_before_feedback(
+                            deadline,
+                            inspection.and_then(|i| i.feedback_on),
+                        )
+                        .into_iter()
+                        .collect();
+                    let unfinished = ctx
+                        .loader()
+                        .load_one(super::loaders::UnfinishedOrdersOfFinding(id))
+                        .await?
+                        .unwrap_or_default();
+                    notice.extend(domain::workflow::supervision::open_notice(
+                        &unfinished,
+                        ctx.today(),
+                    ));
                     Ok(notice
                         .into_iter()
                         .map(|(code, message)| super::measure::Notice {
@@ -409,24 +424,14 @@ impl catalogue::Object for Finding {
             |r| r.id(),
             |id, ctx| {
                 Box::pin(async move {
-                    let page = domain::workflow::supervision::list(
-                        ctx.db(),
-                        ctx.caller(),
-                        Some(id),
-                        domain::workflow::supervision::OrderFilter::default(),
-                        ctx.today(),
-                        &PageArgs::relay(
-                            Some(domain::workflow::supervision::PER_FINDING),
-                            None,
-                            None,
-                            None,
-                        ),
-                    )
-                    .await?;
-                    Ok(page
-                        .rows
+                    let rows = ctx
+                        .loader()
+                        .load_one(super::loaders::OrdersOfFinding(id))
+                        .await?;
+                    Ok(rows
+                        .unwrap_or_default()
                         .into_iter()
-                        .map(|(_, o)| super::supervision::SupervisionOrder(o))
+                        .map(super::supervision::SupervisionOrder)
                         .collect::<Vec<_>>())
                 })
             },

@@ -20,6 +20,7 @@ use super::finding::{Finding, FindingFilterInput, list_terms};
 use super::measure::Measure;
 use super::report::{Report, ReportStatus};
 use super::scalars::{Date, Time};
+use super::supervision::SupervisionOrder;
 use super::warning::WarningLevel;
 use super::{ContextExt, parse_opt_id};
 use crate::auth::Caller;
@@ -29,6 +30,7 @@ use crate::domain::integration::events::{
 };
 use crate::domain::reads::finding_list::{self, FindingFilter};
 use crate::domain::records::change::Kind;
+use crate::domain::workflow::supervision;
 use crate::domain::workflow::warning::{Level, Thresholds};
 use crate::domain::{Acting, documents::report};
 use crate::error::{AppError, AppResult};
@@ -82,8 +84,51 @@ pub struct ReportEvent {
     pub report: Report,
 }
 
+/// A supervision order (督办单) moved: issued, replied to, returned, accepted, reminded (催办)
+/// or found overdue and raised a level (逾期未复).
+#[derive(SimpleObject, Clone)]
+pub struct SupervisionEvent {
+    pub event_id: ID,
+    /// The event's kind: supervision.issued, .replied, .returned, .accepted, .reminded or
+    /// .overdue (as webhooks name it).
+    pub kind: String,
+    pub occurred_at: Time,
+    /// The order as it is when the event is delivered.
+    pub order: SupervisionOrder,
+}
+
 #[Subscription]
 impl Subscription {
+    /// Moves of the supervision orders (督办单) you may read: a unit's about its findings, a
+    /// section's about findings it works on, the office's all. Delivered as early warnings
+    /// are, to the unit's managers and the office alike.
+    async fn supervision_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after this event id (the last `eventId` seen).")] after: Option<
+            ID,
+        >,
+    ) -> Result<BoxStream<'static, Result<SupervisionEvent>>> {
+        let watch = Watch::new(ctx, None, &events::SUPERVISION, after.as_ref()).await?;
+        Ok(watch.stream(|w, batch| async move {
+            let mut out = Vec::new();
+            for e in &batch {
+                let order = match supervision::get(&w.db, &w.caller, e.entity_id).await {
+                    Ok(order) => order,
+                    Err(AppError::NotFound(_)) => continue,
+                    Err(err) => return Err(err),
+                };
+                out.push(SupervisionEvent {
+                    event_id: ID(e.id.to_string()),
+                    kind: e.kind.clone(),
+                    occurred_at: Time(e.occurred_at),
+                    order: order.into(),
+                });
+            }
+            Ok(out)
+        }))
+    }
+
     /// Changes of the findings you may read that match `filter` (archived ones included, so
     /// that an archiving is seen): the finding itself, its measures, targets, ledger entries,
     /// regulation links and re-checks.

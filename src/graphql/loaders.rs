@@ -266,3 +266,54 @@ impl LoaderTrait<LookBackOfFinding> for Loader {
             .collect())
     }
 }
+
+/// Runs a batch read keyed by parent ids and hands every key its rows (none if none matched).
+macro_rules! of_parents {
+    ($(#[$doc:meta])* $key:ident => $value:ty, $read:path) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub i32);
+
+        impl LoaderTrait<$key> for Loader {
+            type Value = Vec<$value>;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+                let mut rows = loaded($read(&self.db, &ids).await)?;
+                Ok(keys
+                    .iter()
+                    .map(|k| (*k, rows.remove(&k.0).unwrap_or_default()))
+                    .collect())
+            }
+        }
+    };
+}
+
+of_parents!(
+    /// The supervision orders (督办单) about a finding, newest first (at most 20).
+    OrdersOfFinding => entity::supervision_order::Model,
+    supervision_relations::orders_of_findings
+);
+of_parents!(
+    /// A supervision order's subjects (findings and measures), in the order issued.
+    SubjectsOfOrder => entity::supervision_order_subject::Model,
+    supervision_relations::subjects_of_orders
+);
+of_parents!(
+    /// A supervision order's replies, oldest first.
+    RepliesOfOrder => entity::supervision_reply::Model,
+    supervision_relations::replies_of_orders
+);
+of_parents!(
+    /// The supervision orders about a finding the office has not accepted yet.
+    UnfinishedOrdersOfFinding => supervision_relations::Unfinished,
+    supervision_relations::unfinished_of_findings
+);
+of_parents!(
+    /// The evidence a supervision reply came with.
+    EvidenceOfReply => evidence::Model,
+    supervision_relations::evidence_of_replies
+);
+
+use crate::domain::reads::supervision_relations;

@@ -11,6 +11,7 @@ use super::department::{self, Department};
 use super::inspection::Category;
 use super::loaders::CategoryById;
 use crate::domain::reads::summary::{self, Counts, GroupBy, Over};
+use crate::domain::reads::supervision_counts::{self, OrderCounts};
 use crate::error::AppResult;
 
 /// Counts over a set of findings.
@@ -57,6 +58,39 @@ impl From<Counts> for SummaryCounts {
             overdue: c.overdue,
             measures_total: c.measures_total,
             measures_done: c.measures_done,
+        }
+    }
+}
+
+/// Supervision orders (督办单) about the findings counted, as the office reports them.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct SupervisionCounts {
+    /// Orders issued (督办件数).
+    pub issued: i64,
+    /// Awaiting the unit's reply (待回复), returned ones included.
+    pub open: i64,
+    /// Replied, awaiting the office (待办结).
+    pub replied: i64,
+    /// Accepted (已办结).
+    pub accepted: i64,
+    /// Open past the reply deadline (逾期未复): shown red, as overdue findings are.
+    pub overdue: i64,
+    /// Replied without ever going unanswered past the deadline.
+    pub replied_on_time: i64,
+    /// Replies in time as a share of the orders due, 0 to 1 (按期回复率); null while none is due.
+    pub on_time_rate: Option<f64>,
+}
+
+impl From<OrderCounts> for SupervisionCounts {
+    fn from(c: OrderCounts) -> Self {
+        Self {
+            on_time_rate: c.on_time_rate(),
+            issued: c.issued,
+            open: c.open,
+            replied: c.replied,
+            accepted: c.accepted,
+            overdue: c.overdue,
+            replied_on_time: c.on_time,
         }
     }
 }
@@ -206,6 +240,14 @@ impl StatusSummary {
     /// Relapses in all (a finding may relapse once per closing).
     async fn relapses(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.relapse_counts(ctx).await?.1)
+    }
+    /// Supervision orders (督办单) about these findings: 督办件数, 逾期未复, 按期回复率.
+    async fn supervision(&self, ctx: &Context<'_>) -> Result<SupervisionCounts> {
+        Ok(
+            supervision_counts::totals(ctx.db(), &self.findings, self.today)
+                .await?
+                .into(),
+        )
     }
     /// The same counts for each feedback heading.
     #[graphql(complexity = "10 * child_complexity + 1")]

@@ -4,7 +4,7 @@ use super::scalars::{Date, naive};
 use async_graphql::{Context, Enum, Result, SimpleObject};
 
 use super::ContextExt;
-use super::loaders::{DepartmentById, InspectionById};
+use super::loaders::{DepartmentById, InspectionById, UnfinishedOrdersOfFinding};
 use crate::domain::workflow::warning::{Audience, Level, audience};
 
 /// How close work is to its deadline (预警等级).
@@ -86,6 +86,42 @@ pub struct EarlyWarning {
     pub days_left: Option<i64>,
     /// Who must be alerted at this level, in order of escalation; empty at NONE.
     pub alert: Vec<AlertRecipient>,
+    /// Supervision orders (督办单) about it open past their reply deadline (逾期未复): while
+    /// there is one the level is RED, whatever the deadline (closing a finding does not close
+    /// its orders). Always 0 on a measure.
+    pub overdue_supervision_orders: i32,
+}
+
+/// A finding's warning: its deadline's, raised to RED while a supervision order about it is
+/// unanswered past its reply deadline (逾期未复), so that such orders show red wherever
+/// warnings show.
+pub async fn finding_warning(
+    ctx: &Context<'_>,
+    finding_id: i32,
+    deadline: Option<Date>,
+    finished: bool,
+    person: Option<String>,
+    leader: Option<String>,
+    inspection_id: i32,
+) -> Result<EarlyWarning> {
+    let today = ctx.thresholds().today;
+    let unfinished = ctx
+        .loader()
+        .load_one(UnfinishedOrdersOfFinding(finding_id))
+        .await?
+        .unwrap_or_default();
+    let overdue = unfinished.iter().filter(|u| u.overdue(today)).count();
+    let overdue = i32::try_from(overdue).unwrap_or(i32::MAX);
+    warned(
+        ctx,
+        deadline,
+        finished,
+        person,
+        leader,
+        inspection_id,
+        overdue,
+    )
+    .await
 }
 
 /// The warning of work due on `deadline`, with its responsible people, under inspection
@@ -98,8 +134,24 @@ pub async fn warning(
     leader: Option<String>,
     inspection_id: i32,
 ) -> Result<EarlyWarning> {
+    warned(ctx, deadline, finished, person, leader, inspection_id, 0).await
+}
+
+async fn warned(
+    ctx: &Context<'_>,
+    deadline: Option<Date>,
+    finished: bool,
+    person: Option<String>,
+    leader: Option<String>,
+    inspection_id: i32,
+    overdue_orders: i32,
+) -> Result<EarlyWarning> {
     let thresholds = ctx.thresholds();
-    let level = thresholds.level(naive(deadline), finished);
+    let level = if overdue_orders > 0 {
+        Level::Red
+    } else {
+        thresholds.level(naive(deadline), finished)
+    };
     let mut alert = Vec::new();
     for role in audience(level) {
         let name = match role {
@@ -123,5 +175,6 @@ pub async fn warning(
         level: level.into(),
         days_left: deadline.map(|d| (d.0 - thresholds.today).num_days()),
         alert,
+        overdue_supervision_orders: overdue_orders,
     })
 }

@@ -15,6 +15,7 @@ mod query;
 mod request_id;
 pub mod rest;
 pub mod socket;
+mod supervision;
 
 use std::time::Duration;
 

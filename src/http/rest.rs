@@ -24,6 +24,7 @@ use crate::auth::Caller;
 use crate::domain::reads::page::PageArgs;
 use crate::domain::reads::scope;
 use crate::domain::reads::summary::{self, Counts};
+use crate::domain::reads::supervision_counts::{self, OrderCounts};
 use crate::domain::workflow::warning::Thresholds;
 use crate::domain::{self, Acting, documents::report as reports, reads::relations};
 use crate::error::{AppError, AppResult};
@@ -50,6 +51,8 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(super::lists::list_file))
         .routes(routes!(super::lists::roadmap_svg))
         .routes(routes!(super::lists::plan_file))
+        .routes(routes!(super::supervision::supervision_orders))
+        .routes(routes!(super::supervision::supervision_order))
         .split_for_parts();
     api.info.title = "rectrack REST API".to_owned();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -158,11 +161,47 @@ impl From<Counts> for CountsOut {
     }
 }
 
+/// Supervision orders (督办单) about the findings counted.
+#[derive(Serialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisionCountsOut {
+    /// Orders issued (督办件数).
+    pub issued: i64,
+    /// Awaiting the unit's reply (待回复), returned ones included.
+    pub open: i64,
+    /// Replied, awaiting the office (待办结).
+    pub replied: i64,
+    /// Accepted (已办结).
+    pub accepted: i64,
+    /// Open past the reply deadline (逾期未复).
+    pub overdue: i64,
+    /// Replied without ever going unanswered past the deadline.
+    pub replied_on_time: i64,
+    /// Replies in time as a share of the orders due, 0 to 1 (按期回复率); null while none is due.
+    pub on_time_rate: Option<f64>,
+}
+
+impl From<OrderCounts> for SupervisionCountsOut {
+    fn from(c: OrderCounts) -> Self {
+        Self {
+            on_time_rate: c.on_time_rate(),
+            issued: c.issued,
+            open: c.open,
+            replied: c.replied,
+            accepted: c.accepted,
+            overdue: c.overdue,
+            replied_on_time: c.on_time,
+        }
+    }
+}
+
 /// Status overall and per inspection.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusOut {
     pub overall: CountsOut,
+    /// Supervision orders about the findings counted overall.
+    pub supervision: SupervisionCountsOut,
     pub inspections: Vec<InspectionStatusOut>,
     /// Public feedback (公众监督) on the bulletins of units within reach: received, answered,
     /// linked to a finding.
@@ -177,6 +216,8 @@ pub struct InspectionStatusOut {
     /// The unit's code; null where the unit is outside the caller's reach (named only).
     pub unit_code: Option<String>,
     pub counts: CountsOut,
+    /// Supervision orders about this inspection's findings.
+    pub supervision: SupervisionCountsOut,
 }
 
 /// The identified caller of a route that needs a token: anonymous callers are refused with
@@ -263,12 +304,16 @@ async fn status(
 ) -> AppResult<Json<StatusOut>> {
     let today = state.config.timezone.today();
     let overview = summary::overview(&state.db, &caller, today).await?;
+    let everything = summary::findings(&state.db, &caller, summary::Over::Everything).await?;
+    let mut orders = supervision_counts::by_inspection(&state.db, &everything, today).await?;
+    let overall = supervision_counts::sum(orders.values());
     let reach = caller.read_reach();
     let public_feedback =
         crate::domain::workflow::public_feedback::counts(&state.db, &caller).await?;
     Ok(Json(StatusOut {
         public_feedback,
         overall: overview.overall.into(),
+        supervision: overall.into(),
         inspections: overview
             .inspections
             .into_iter()
@@ -277,6 +322,7 @@ async fn status(
                 title: i.title,
                 unit_code: scope::seen(&reach, &unit).code().map(str::to_owned),
                 counts: counts.into(),
+                supervision: orders.remove(&i.id).unwrap_or_default().into(),
             })
             .collect(),
     }))

@@ -20,7 +20,7 @@ use super::{Snapshot, chinese_date, chinese_number};
 pub type Figure = (&'static str, fn(&Snapshot) -> String);
 
 /// The figures prose may name, as `{name}`.
-pub const FIGURES: [Figure; 13] = [
+pub const FIGURES: [Figure; 16] = [
     ("问题数", |s| s.summary.total.to_string()),
     ("已销号数", |s| s.summary.closed.to_string()),
     ("未销号数", |s| {
@@ -43,6 +43,15 @@ pub const FIGURES: [Figure; 13] = [
     }),
     ("已关联反馈数", |s| {
         s.summary.feedback_linked.to_string()
+    }),
+    // Supervision orders (督办单) about the inspection: how many, how many unanswered past
+    // the deadline, and the share replied in time (100% while none is due: none is late).
+    ("督办件数", |s| s.summary.supervision_issued.to_string()),
+    ("逾期未复数", |s| {
+        s.summary.supervision_overdue.to_string()
+    }),
+    ("按期回复率", |s| {
+        percent(s.summary.supervision_on_time_rate.unwrap_or(1.0))
     }),
 ];
 

@@ -59,6 +59,13 @@ pub fn render(s: &Snapshot) -> String {
                 m.feedback_received, m.feedback_answered, m.feedback_linked
             ),
         ),
+        ("督办件数", m.supervision_issued.to_string()),
+        ("逾期未复", m.supervision_overdue.to_string()),
+        (
+            "按期回复率",
+            m.supervision_on_time_rate
+                .map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0)),
+        ),
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }

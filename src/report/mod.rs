@@ -84,6 +84,15 @@ pub struct SummaryFacts {
     pub feedback_answered: i64,
     #[serde(default)]
     pub feedback_linked: i64,
+    /// Supervision orders (督办单) about the inspection issued by then (督办件数), those open
+    /// past their reply deadline (逾期未复) and the share of due ones replied in time
+    /// (按期回复率, none while none is due); absent in older snapshots.
+    #[serde(default)]
+    pub supervision_issued: i64,
+    #[serde(default)]
+    pub supervision_overdue: i64,
+    #[serde(default)]
+    pub supervision_on_time_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

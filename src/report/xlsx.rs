@@ -55,7 +55,7 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     summary.write_string_with_format(0, 1, "数值", &header)?;
     summary.set_column_width(0, 24.0)?;
     summary.set_column_width(1, 14.0)?;
-    let lines: [(&str, f64); 17] = [
+    let lines: [(&str, f64); 19] = [
         ("问题总数", m.total as f64),
         ("已销号", m.closed as f64),
         ("待审核", m.pending_review as f64),
@@ -73,13 +73,21 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
         ("公众反馈", m.feedback_received as f64),
         ("已答复反馈", m.feedback_answered as f64),
         ("已关联问题的反馈", m.feedback_linked as f64),
+        ("督办件数", m.supervision_issued as f64),
+        ("逾期未复", m.supervision_overdue as f64),
     ];
     for (r, (label, value)) in lines.iter().enumerate() {
         summary.write_string(r as u32 + 1, 0, *label)?;
         summary.write_number(r as u32 + 1, 1, *value)?;
     }
-    summary.write_string(lines.len() as u32 + 2, 0, "报告期截至")?;
-    summary.write_string(lines.len() as u32 + 2, 1, s.period_end.to_string())?;
+    // 按期回复率 is blank while no order is due (a 0 would read as none replied in time).
+    let rate_row = lines.len() as u32 + 1;
+    summary.write_string(rate_row, 0, "按期回复率")?;
+    if let Some(rate) = m.supervision_on_time_rate {
+        summary.write_number(rate_row, 1, rate)?;
+    }
+    summary.write_string(lines.len() as u32 + 3, 0, "报告期截至")?;
+    summary.write_string(lines.len() as u32 + 3, 1, s.period_end.to_string())?;
     workbook.save_to_buffer()
 }
 

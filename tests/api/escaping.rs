@@ -435,7 +435,9 @@ async fn the_public_markdown_shows_html_and_markdown_in_a_title_as_text() {
         "{office}"
     );
     let table: Vec<&str> = office.lines().filter(|l| l.starts_with('|')).collect();
-    assert_eq!(table.len(), 2 + 13, "{office}");
+    // Twelve figures of the ledger, one of public feedback and three of the office's
+    // supervision orders (督办单).
+    assert_eq!(table.len(), 2 + 16, "{office}");
     assert!(
         table.iter().all(|l| l.matches('|').count() == 3),
         "{table:?}"

@@ -414,10 +414,17 @@ async fn every_subscription_tells_only_those_who_may_read() {
     let soon = (chrono::Utc::now() + chrono::Duration::days(5))
         .date_naive()
         .to_string();
-    app.data(
+    let created = app.data(
         &manager,
         "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id } }",
         json!({"i": {"inspectionId": "1", "title": "仅办公室可见", "rectificationType": "IMMEDIATE", "departmentCode": "ZJTZB-BGS", "deadline": soon, "responsiblePerson": "张三"}}),
+    )
+    .await;
+    // A supervision order (督办单) about it, for the supervision subscription.
+    app.data(
+        &TestUser::inspector(),
+        "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id } }",
+        json!({"i": {"findingIds": [created["createFinding"]["id"]], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": soon}}),
     )
     .await;
     let report = app

@@ -65,6 +65,7 @@ mod search;
 mod seed;
 mod shapes;
 mod supervision;
+mod supervision_cycle;
 mod sweep;
 mod tokens;
 mod viewer_can;

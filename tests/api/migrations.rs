@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::helpers::{TestDb, count};
 
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 23] = [
     "department",
     "inspection",
     "category",
@@ -29,6 +29,7 @@ const TABLES: [&str; 22] = [
     "public_feedback",
     "public_feedback_reply",
     "public_feedback_key",
+    "supervision_reply_evidence",
 ];
 
 async fn existing_tables(db: &DatabaseConnection, postgres: bool) -> i64 {

@@ -217,7 +217,7 @@ async fn the_openapi_document_matches_the_routes_and_the_checked_in_copy() {
         "docs/openapi.json is stale: run `cargo run -- openapi > docs/openapi.json`"
     );
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 15);
+    assert_eq!(paths.len(), 17);
     let page = app
         .client
         .get(app.url("/api/v1/docs"))

@@ -9,7 +9,7 @@ use crate::helpers::{SECRET, TestApp, TestUser, count, error_code, spawn_app};
 use crate::jwt;
 
 /// A token with a name (what an inbox is addressed to).
-fn named(name: &str, role: &str, dept: Option<&str>) -> String {
+pub fn named(name: &str, role: &str, dept: Option<&str>) -> String {
     let mut claims = json!({"sub": format!("user-{name}"), "name": name, "role": role, "exp": jwt::now() + 3600, "iat": jwt::now()});
     if let Some(dept) = dept {
         claims["dept"] = json!(dept);
@@ -18,7 +18,7 @@ fn named(name: &str, role: &str, dept: Option<&str>) -> String {
 }
 
 /// Today in the server's zone (Asia/Shanghai by default) plus `days`.
-fn day(days: i64) -> String {
+pub fn day(days: i64) -> String {
     let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
     if days >= 0 {
         today.checked_add_days(Days::new(days as u64)).unwrap()
@@ -28,12 +28,12 @@ fn day(days: i64) -> String {
     .to_string()
 }
 
-const ISSUE: &str = "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id level status replyDeadline overdue requirement version subjects { measureId finding { id } } } }";
-const REPLY: &str = "mutation($id: ID!, $c: String!) { replyToSupervisionOrder(id: $id, input: {content: $c}) { id status version } }";
-const ACCEPT: &str =
+pub const ISSUE: &str = "mutation($i: IssueSupervisionOrderInput!) { issueSupervisionOrder(input: $i) { id level status replyDeadline overdue requirement version subjects { measureId finding { id } } } }";
+pub const REPLY: &str = "mutation($id: ID!, $c: String!) { replyToSupervisionOrder(id: $id, input: {content: $c}) { id status version } }";
+pub const ACCEPT: &str =
     "mutation($id: ID!) { acceptSupervisionReply(id: $id) { id status acceptedAt } }";
-const RETURN: &str = "mutation($id: ID!, $r: String!, $d: Date!) { returnSupervisionReply(id: $id, reason: $r, newDeadline: $d) { id status replyDeadline } }";
-const INBOX: &str = "{ notifications { totalCount nodes { role level title body finding { id } supervisionOrder { id status } } } }";
+pub const RETURN: &str = "mutation($id: ID!, $r: String!, $d: Date!) { returnSupervisionReply(id: $id, reason: $r, newDeadline: $d) { id status replyDeadline } }";
+pub const INBOX: &str = "{ notifications { totalCount nodes { role level title body finding { id } supervisionOrder { id status } } } }";
 
 async fn issue(app: &TestApp, token: &str, findings: &[&str], deadline: &str) -> (u16, Value) {
     app.gql(
@@ -50,7 +50,7 @@ async fn rows(app: &TestApp, sql: &str) -> i64 {
 
 /// The manager account the inbox addresses (by its display name), and the unit's principal
 /// leader.
-async fn unit_people(app: &TestApp) {
+pub async fn unit_people(app: &TestApp) {
     let (_, body) = app
         .gql(
             Some(&TestUser::admin()),

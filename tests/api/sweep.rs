@@ -778,11 +778,13 @@ async fn sweep_rest(
                 "inspections" => "inspection",
                 "reports" | "bulletins" => "report",
                 "evidence" => "evidence",
+                "supervision-orders" => "supervision_order",
                 other => panic!("the sweep does not know the records of /{other}/{{id}}"),
             };
             let type_name = match table {
                 "report" => "Report",
                 "evidence" => "Evidence",
+                "supervision_order" => "SupervisionOrder",
                 _ => "",
             };
             ids(app, &format!("SELECT id FROM {table}"))
@@ -836,12 +838,17 @@ async fn sweep_rest(
                 }
                 let text = body_text(&content_type, &bytes);
                 let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                // The incremental pull's items are findings.
+                // The incremental pull's items are findings; the supervision list's, orders.
                 let mut typed = value.clone();
                 if let Some(items) = typed.get_mut("items").and_then(Value::as_array_mut) {
                     for item in items.iter_mut() {
                         if item.get("inspectionId").is_some() {
-                            item["__typename"] = json!("Finding");
+                            let kind = if item.get("requirement").is_some() {
+                                "SupervisionOrder"
+                            } else {
+                                "Finding"
+                            };
+                            item["__typename"] = json!(kind);
                             item["id"] = json!(item["id"].to_string());
                         }
                     }

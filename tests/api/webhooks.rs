@@ -33,7 +33,7 @@ pub struct Received {
     pub id: String,
     timestamp: String,
     signature: String,
-    body: String,
+    pub body: String,
     answered: Answer,
 }
 

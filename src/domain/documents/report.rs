@@ -340,6 +340,15 @@ async fn snapshot(
         .map(|l| l.regulation_id)
         .collect();
     let counts = summary::Counts::of(&findings, &measures, period_end);
+    // Orders issued by then, overdue as of the period's end or today if that comes first
+    // (a report prepared ahead must not call an order overdue before its deadline).
+    let orders = crate::domain::reads::supervision_counts::of_inspection(
+        db,
+        inspection.id,
+        moment,
+        period_end.min(now.date_naive()),
+    )
+    .await?;
     let targets_met = targets
         .iter()
         .filter(|t| {
@@ -549,6 +558,9 @@ async fn snapshot(
             feedback_received: feedback.received,
             feedback_answered: feedback.answered,
             feedback_linked: feedback.linked,
+            supervision_issued: orders.issued,
+            supervision_overdue: orders.overdue,
+            supervision_on_time_rate: orders.on_time_rate(),
         },
         categories: groups,
         publicity,

@@ -48,6 +48,16 @@ pub const SUPERVISION_REMINDED: &str = "supervision.reminded";
 /// A supervision order went unanswered past its deadline (逾期未复) and rose a level.
 pub const SUPERVISION_OVERDUE: &str = "supervision.overdue";
 
+/// The kinds a supervision order's moves publish.
+pub const SUPERVISION: [&str; 6] = [
+    SUPERVISION_ISSUED,
+    SUPERVISION_REPLIED,
+    SUPERVISION_ACCEPTED,
+    SUPERVISION_RETURNED,
+    SUPERVISION_REMINDED,
+    SUPERVISION_OVERDUE,
+];
+
 /// Every kind, in the order documentation lists them.
 pub const KINDS: [&str; 10] = [
     FINDING_CHANGED,

@@ -333,8 +333,16 @@ async fn matching(
     }
     if !filter.warning.is_empty() {
         let closed = Condition::all().add(finding::Column::Status.eq(FindingStatus::Closed));
-        select =
-            select.filter(thresholds.condition(&filter.warning, finding::Column::Deadline, closed));
+        let by_deadline = thresholds.condition(&filter.warning, finding::Column::Deadline, closed);
+        // A finding with a supervision order unanswered past its deadline (逾期未复) is RED
+        // whatever its deadline says, as its `warning` shows it.
+        let pressed = finding::Column::Id
+            .in_subquery(crate::domain::workflow::supervision::findings_with_overdue_orders(today));
+        select = select.filter(if filter.warning.contains(&Level::Red) {
+            Condition::any().add(by_deadline).add(pressed)
+        } else {
+            Condition::all().add(by_deadline).add(pressed.not())
+        });
     }
     if let Some(from) = filter.deadline_from {
         select = select.filter(finding::Column::Deadline.gte(from));

@@ -46,7 +46,8 @@ pub const WRITES: &[(&str, &[&str])] = &[
     // A warning raised and the notifications it sends.
     ("warning_crossing", &["warning_crossing", "notification"]),
     // A supervision order's move: the order, its subjects and replies, a note in each subject
-    // finding's ledger, and the inbox notices; the findings themselves are not written.
+    // finding's ledger (a reply's with its evidence, and which evidence the reply brought),
+    // and the inbox notices; the findings themselves are not written.
     (
         "supervision_order",
         &[
@@ -54,6 +55,8 @@ pub const WRITES: &[(&str, &[&str])] = &[
             "supervision_order_subject",
             "supervision_reply",
             "progress_entry",
+            "evidence",
+            "supervision_reply_evidence",
             "notification",
         ],
     ),

@@ -15,4 +15,6 @@ pub mod page;
 pub mod relations;
 pub mod scope;
 pub mod summary;
+pub mod supervision_counts;
+pub mod supervision_relations;
 pub mod sync;

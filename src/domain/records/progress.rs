@@ -44,7 +44,8 @@ pub struct NewFile {
     pub media_type: Option<String>,
 }
 
-const MAX_EVIDENCE: usize = 20;
+/// Most links and files one entry (or supervision reply) carries.
+pub const MAX_EVIDENCE: usize = 20;
 
 /// An http(s) address, checked for shape only.
 fn check_url(url: &str) -> AppResult<String> {
@@ -300,32 +301,7 @@ pub async fn append(
     }
     .insert(db)
     .await?;
-    for (title, url) in &entry.links {
-        evidence::ActiveModel {
-            progress_entry_id: Set(created.id),
-            title: Set(title.clone()),
-            kind: Set(EvidenceKind::Link),
-            url: Set(Some(url.clone())),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    for (title, file) in &entry.files {
-        evidence::ActiveModel {
-            progress_entry_id: Set(created.id),
-            title: Set(title.clone()),
-            kind: Set(EvidenceKind::File),
-            sha256: Set(Some(file.sha256.clone())),
-            size_bytes: Set(Some(file.size)),
-            media_type: Set(Some(file.media_type.clone())),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
+    attach(db, created.id, &entry.links, &entry.files, now).await?;
     close_out::start_on_first_work(db, who, &finding).await?;
     let record = Record {
         kind: "progress_entry",
@@ -342,6 +318,87 @@ pub async fn append(
     )
     .await?;
     Ok(created)
+}
+
+/// Attaches checked links and stored files to a ledger entry, links first, each in the order
+/// given (every road that writes evidence: entries, supervision replies).
+pub async fn attach(
+    db: &impl ConnectionTrait,
+    entry_id: i32,
+    links: &[(String, String)],
+    files: &[(String, Stored)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<evidence::Model>> {
+    let mut out = Vec::with_capacity(links.len() + files.len());
+    for (title, url) in links {
+        out.push(
+            evidence::ActiveModel {
+                progress_entry_id: Set(entry_id),
+                title: Set(title.clone()),
+                kind: Set(EvidenceKind::Link),
+                url: Set(Some(url.clone())),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?,
+        );
+    }
+    for (title, file) in files {
+        out.push(
+            evidence::ActiveModel {
+                progress_entry_id: Set(entry_id),
+                title: Set(title.clone()),
+                kind: Set(EvidenceKind::File),
+                sha256: Set(Some(file.sha256.clone())),
+                size_bytes: Set(Some(file.size)),
+                media_type: Set(Some(file.media_type.clone())),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Checks evidence given with a text (links' titles and addresses, files' titles, at most
+/// [`MAX_EVIDENCE`] in all) and stores the files; on a refusal nothing stays stored. The
+/// caller discards the stored files if its write does not commit.
+pub async fn evidence_stored(
+    store: &Store,
+    links: &[NewLink],
+    files: Vec<NewFile>,
+) -> AppResult<(Vec<(String, String)>, Vec<(String, Stored)>)> {
+    if links.len() + files.len() > MAX_EVIDENCE {
+        return Err(AppError::bad_input(
+            "files",
+            t!("evidence-too-many", max = MAX_EVIDENCE),
+        ));
+    }
+    let mut checked_links = Vec::with_capacity(links.len());
+    for link in links {
+        checked_links.push((
+            text::required("links.title", &link.title, 300)?,
+            check_url(&link.url)?,
+        ));
+    }
+    let titles = files
+        .iter()
+        .map(|f| text::required("files.title", &f.title, 300))
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut stored: Vec<(String, Stored)> = Vec::with_capacity(files.len());
+    for (title, file) in titles.into_iter().zip(files) {
+        match store.put(file.file, file.media_type).await {
+            Ok(s) => stored.push((title, s)),
+            Err(err) => {
+                stored.iter().for_each(|(_, s)| s.discard());
+                return Err(err);
+            }
+        }
+    }
+    Ok((checked_links, stored))
 }
 
 /// Corrects an entry by appending a CORRECTION that points at it; the original stays as it was.
@@ -406,9 +463,14 @@ pub async fn downloadable(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("evidence", evidence_id))?;
-    scope::finding(db, caller, entry.finding_id)
-        .await
-        .map_err(|_| AppError::not_found("evidence", evidence_id))?;
+    // A supervision reply's evidence is read with its order: whoever reads the order (a
+    // section through another of its findings too) may download it.
+    if scope::finding(db, caller, entry.finding_id).await.is_err()
+        && !crate::domain::workflow::supervision::reply_evidence_readable(db, caller, evidence_id)
+            .await?
+    {
+        return Err(AppError::not_found("evidence", evidence_id));
+    }
     if item.kind != EvidenceKind::File {
         return Err(AppError::NotFound(t!("evidence-is-link", id = evidence_id)));
     }

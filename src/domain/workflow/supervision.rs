@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use entity::enums::{ProgressKind, Role, SupervisionLevel, SupervisionStatus};
 use entity::{
     account, department, finding, measure, notification, supervision_order,
-    supervision_order_subject, supervision_reply,
+    supervision_order_subject, supervision_reply, supervision_reply_evidence,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -38,6 +38,7 @@ use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::reads::scope;
 use crate::domain::records::change::{Record, audited};
 use crate::domain::records::ledger::{self, Note};
+use crate::domain::records::progress;
 use crate::domain::records::text;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Language, message_in};
@@ -167,6 +168,25 @@ pub async fn replies(
 /// Whether the order is past its deadline without a reply (逾期未复) on `today`.
 pub fn is_overdue(order: &supervision_order::Model, today: NaiveDate) -> bool {
     order.status == SupervisionStatus::Open && order.reply_deadline < today
+}
+
+/// The ids of findings with an order open past its reply deadline on `today` (逾期未复): a
+/// subquery for the lists' warning filter.
+pub fn findings_with_overdue_orders(today: NaiveDate) -> sea_orm::sea_query::SelectStatement {
+    supervision_order_subject::Entity::find()
+        .select_only()
+        .column(supervision_order_subject::Column::FindingId)
+        .filter(
+            supervision_order_subject::Column::OrderId.in_subquery(
+                supervision_order::Entity::find()
+                    .select_only()
+                    .column(supervision_order::Column::Id)
+                    .filter(supervision_order::Column::Status.eq(SupervisionStatus::Open))
+                    .filter(supervision_order::Column::ReplyDeadline.lt(today))
+                    .into_query(),
+            ),
+        )
+        .into_query()
 }
 
 /// The orders the caller may read, newest first; `finding_id`: only those about it.
@@ -345,6 +365,7 @@ pub async fn reply(
     who: &Acting,
     id: i32,
     content: &str,
+    evidence: &ReplyEvidence,
 ) -> AppResult<supervision_order::Model> {
     who.require(Permission::SubmitCloseOut)?;
     let content = text::required("content", content, TEXT_MAX)?;
@@ -362,6 +383,12 @@ pub async fn reply(
     }
     require_status(&current, SupervisionStatus::Open, "reply")?;
     let now = who.now();
+    if evidence.links.len() + evidence.files.len() > progress::MAX_EVIDENCE {
+        return Err(AppError::bad_input(
+            "files",
+            t!("evidence-too-many", max = progress::MAX_EVIDENCE),
+        ));
+    }
     let row = supervision_reply::ActiveModel {
         id: NotSet,
         order_id: Set(id),
@@ -379,7 +406,7 @@ pub async fn reply(
     let updated = moved(db, who, &current, SupervisionStatus::Replied, None).await?;
     let note = format!("督办回复：{content}");
     let extra = json!({"reply_id": row.id});
-    finish(
+    let notes = finish(
         db,
         who,
         "reply",
@@ -389,7 +416,83 @@ pub async fn reply(
         &note,
     )
     .await?;
+    // The evidence goes into every subject finding's ledger with the reply's note, as a
+    // progress entry's does; the reply names the rows of the first finding's note (whoever
+    // reads the order may download them: `reply_evidence_readable`).
+    for (n, entry) in notes.iter().enumerate() {
+        let rows = progress::attach(db, entry.id, &evidence.links, &evidence.files, now).await?;
+        if n == 0 {
+            for e in rows {
+                supervision_reply_evidence::ActiveModel {
+                    id: NotSet,
+                    reply_id: Set(row.id),
+                    evidence_id: Set(e.id),
+                }
+                .insert(db)
+                .await?;
+            }
+        }
+    }
     Ok(updated)
+}
+
+/// Evidence (佐证材料) with a reply: checked links and stored files
+/// ([`progress::evidence_stored`]).
+#[derive(Default)]
+pub struct ReplyEvidence {
+    pub links: Vec<(String, String)>,
+    pub files: Vec<(String, crate::evidence::Stored)>,
+}
+
+/// Replies with evidence files, as a progress entry is added: the files are stored first
+/// (within the same budgets: count, size, media types), the reply written in one transaction,
+/// and the files it brought removed again if it does not commit.
+pub async fn reply_with_evidence(
+    db: &sea_orm::DatabaseConnection,
+    store: &crate::evidence::Store,
+    who: &Acting,
+    id: i32,
+    content: &str,
+    links: &[progress::NewLink],
+    files: Vec<progress::NewFile>,
+) -> AppResult<supervision_order::Model> {
+    // Refusals that need no file stored come before any is.
+    who.require(Permission::SubmitCloseOut)?;
+    text::required("content", content, TEXT_MAX)?;
+    let (links, files) = progress::evidence_stored(store, links, files).await?;
+    let evidence = ReplyEvidence { links, files };
+    let result = crate::domain::write(db, who, async |txn| {
+        reply(txn, who, id, content, &evidence).await
+    })
+    .await;
+    if result.is_err() || who.dry_run {
+        evidence.files.iter().for_each(|(_, s)| s.discard());
+    }
+    result
+}
+
+/// Whether the caller may read an order a piece of evidence came with (a reply's evidence is
+/// downloadable by whoever reads its order, as its text is).
+pub async fn reply_evidence_readable(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    evidence_id: i32,
+) -> AppResult<bool> {
+    let replies = supervision_reply_evidence::Entity::find()
+        .filter(supervision_reply_evidence::Column::EvidenceId.eq(evidence_id))
+        .select_only()
+        .column(supervision_reply_evidence::Column::ReplyId)
+        .into_query();
+    let orders = supervision_reply::Entity::find()
+        .filter(supervision_reply::Column::Id.in_subquery(replies))
+        .select_only()
+        .column(supervision_reply::Column::OrderId)
+        .into_query();
+    Ok(self::orders(caller)
+        .filter(supervision_order::Column::Id.in_subquery(orders))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Accepts the latest reply (办结): the office, never the person who wrote the reply. Of two
@@ -569,27 +672,30 @@ async fn finish(
     after: &supervision_order::Model,
     finding_ids: &[i32],
     note: &str,
-) -> AppResult<()> {
+) -> AppResult<Vec<entity::progress_entry::Model>> {
     let mut details = json!({"supervision_order": after.id, "move": step});
     if let Some((_, extra)) = &before
         && let (Some(d), Some(e)) = (details.as_object_mut(), extra.as_object())
     {
         d.extend(e.clone());
     }
+    let mut notes = Vec::with_capacity(finding_ids.len());
     for finding_id in finding_ids {
-        ledger::note(
-            db,
-            who,
-            Note {
-                finding_id: *finding_id,
-                measure_id: None,
-                entry_date: who.today(),
-                kind: ProgressKind::Comment,
-                content: note.to_owned(),
-                details: Some(details.clone()),
-            },
-        )
-        .await?;
+        notes.push(
+            ledger::note(
+                db,
+                who,
+                Note {
+                    finding_id: *finding_id,
+                    measure_id: None,
+                    entry_date: who.today(),
+                    kind: ProgressKind::Comment,
+                    content: note.to_owned(),
+                    details: Some(details.clone()),
+                },
+            )
+            .await?,
+        );
     }
     let record = Record {
         kind: "supervision_order",
@@ -616,7 +722,8 @@ async fn finish(
         Some(&shown),
     )
     .await?;
-    notify(db, who, step, after, finding_ids).await
+    notify(db, who, step, after, finding_ids).await?;
+    Ok(notes)
 }
 
 /// The people a move tells: the unit's managers (its manager accounts' names), its principal
@@ -716,6 +823,29 @@ pub async fn notify(
     Ok(())
 }
 
+/// The notice code of a finding with orders the office has not accepted yet.
+pub const OPEN_SUPERVISION: &str = "FINDING_OPEN_SUPERVISION";
+
+/// The notice a finding's close-out review shows while orders about it are not accepted
+/// (办结): closing the finding leaves them open.
+pub fn open_notice(
+    unfinished: &[crate::domain::reads::supervision_relations::Unfinished],
+    today: NaiveDate,
+) -> Option<(&'static str, String)> {
+    if unfinished.is_empty() {
+        return None;
+    }
+    let overdue = unfinished.iter().filter(|u| u.overdue(today)).count();
+    Some((
+        OPEN_SUPERVISION,
+        t!(
+            "finding-open-supervision",
+            count = unfinished.len(),
+            overdue = overdue
+        ),
+    ))
+}
+
 /// What the caller may do with an order now (its `viewerCan`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Can {
@@ -730,34 +860,57 @@ pub async fn can(
     caller: &Caller,
     order: &supervision_order::Model,
 ) -> AppResult<Can> {
+    let ids = finding_ids(db, order.id).await?;
+    let departments: Vec<i32> = finding::Entity::find()
+        .filter(finding::Column::Id.is_in(ids))
+        .select_only()
+        .column(finding::Column::DepartmentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let paths: Vec<Option<String>> = department::Entity::find()
+        .filter(department::Column::Id.is_in(departments.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| Some(d.path))
+        .collect();
+    let last = latest_reply(db, order.id).await.ok();
+    Ok(can_on(
+        caller,
+        order,
+        &paths,
+        last.as_ref().map(|r| r.author_sub.as_str()),
+    ))
+}
+
+/// The rule of [`can`] on what it reads, for readers that batch the reads (GraphQL's
+/// `viewerCan` over a page): the paths of the subject findings' departments, and the author
+/// of the latest reply. A manager may reply to an open order when it may write every one of
+/// those departments (as [`reply`] requires); the office returns a replied order, and accepts
+/// it unless it wrote the reply itself (as [`accept`] refuses).
+pub fn can_on(
+    caller: &Caller,
+    order: &supervision_order::Model,
+    department_paths: &[Option<String>],
+    last_reply_author: Option<&str>,
+) -> Can {
     let office = caller.can(Permission::ReviewCloseOut);
     let mut can = Can::default();
     match order.status {
         SupervisionStatus::Open if caller.can(Permission::SubmitCloseOut) => {
-            let ids = finding_ids(db, order.id).await?;
-            let departments: Vec<i32> = finding::Entity::find()
-                .filter(finding::Column::Id.is_in(ids))
-                .select_only()
-                .column(finding::Column::DepartmentId)
-                .into_tuple()
-                .all(db)
-                .await?;
-            let mut all = true;
-            for d in departments {
-                all &= scope::require_writable(db, caller, d).await.is_ok();
-            }
-            can.reply = all;
+            can.reply = department_paths
+                .iter()
+                .all(|p| scope::writable_path(caller, p.as_deref()).is_ok());
         }
         SupervisionStatus::Replied if office => {
             can.send_back = true;
-            let sub = caller.identity().map(|i| i.sub.clone());
-            can.accept = latest_reply(db, order.id)
-                .await
-                .is_ok_and(|r| Some(r.author_sub) != sub);
+            let sub = caller.identity().map(|i| i.sub.as_str());
+            can.accept = last_reply_author.is_some_and(|a| Some(a) != sub);
         }
         _ => {}
     }
-    Ok(can)
+    can
 }
 
 /// Days before the reply deadline the unit is reminded (催办).
