@@ -546,3 +546,17 @@ supervision-notice-return = [{ $level }] the reply to supervision order { $id } 
 supervision-notice-remind = [{ $level }] reminder: supervision order { $id } falls due soon
 supervision-notice-overdue = [{ $level }] supervision order { $id } is overdue without a reply and was raised a level
 supervision-notice-body = Requirement: { $requirement }. Reply by: { $deadline }.
+
+# Exchange between instances (报送 across networks, issue 43).
+permission-manage-exchange = register exchange peers
+kind-exchange_peer = exchange peer
+kind-exchange_log = exchange log entry
+exchange-identity-unreadable = this instance's exchange identity file { $file } cannot be read or is damaged; restore it from a backup, or have an administrator delete it to make a new identity (peers must then register it again)
+exchange-instance-id-invalid = an instance id is 32 hexadecimal characters (shown by rectrack exchange identity on the peer)
+exchange-public-key-invalid = the public key is the Base64 text of an Ed25519 public key (32 bytes, shown by rectrack exchange identity on the peer)
+exchange-peer-taken = that instance is already registered as a peer
+exchange-sequence-moved = another bundle to this peer is being written at the same time; try again shortly
+cli-need-exchange = write an exchange bundle
+exchange-identity-text = instance id: { $instance }
+    public key: { $key }
+exchange-exported = wrote bundle { $sequence } to { $file } (for { $peer }): { $records } records, { $blobs } evidence files, { $events } audit events (up to event { $last }), SHA-256 { $sha }

@@ -546,3 +546,17 @@ supervision-notice-return = 【{ $level }】督办单（第 { $id } 号）的回
 supervision-notice-remind = 【{ $level }】催办：督办单（第 { $id } 号）即将到期，请按期回复
 supervision-notice-overdue = 【{ $level }】督办单（第 { $id } 号）逾期未复，已提级督办
 supervision-notice-body = 督办要求：{ $requirement }。回复期限：{ $deadline }。
+
+# Exchange between instances (报送 across networks, issue 43).
+permission-manage-exchange = 登记交换对端（报送）
+kind-exchange_peer = 交换对端
+kind-exchange_log = 交换记录
+exchange-identity-unreadable = 本实例的交换身份文件 { $file } 无法读取或已损坏；请从备份恢复该文件，或由管理员确认后删除它以生成新身份（对端须重新登记）
+exchange-instance-id-invalid = 实例标识应为 32 位十六进制字符（对端运行 rectrack exchange identity 可见）
+exchange-public-key-invalid = 公钥应为 Ed25519 公钥的 Base64 文本（32 字节，对端运行 rectrack exchange identity 可见）
+exchange-peer-taken = 该实例已登记为交换对端
+exchange-sequence-moved = 同时有另一份报送包正在生成，请稍后重试
+cli-need-exchange = 生成报送包
+exchange-identity-text = 实例标识：{ $instance }
+    公钥：{ $key }
+exchange-exported = 已生成第 { $sequence } 号报送包 { $file }（发往 { $peer }）：{ $records } 条记录，{ $blobs } 个证明材料文件，审计记录 { $events } 条（截至第 { $last } 条），SHA-256 { $sha }

@@ -30,6 +30,7 @@ mod m20261206_000020_webhook_outage;
 mod m20261207_000021_list_order_indexes;
 mod m20261207_000022_finding_stages;
 mod m20261207_000023_supervision_orders;
+mod m20261207_000024_exchange;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_list_order_indexes::Migration),
             Box::new(m20261207_000022_finding_stages::Migration),
             Box::new(m20261207_000023_supervision_orders::Migration),
+            Box::new(m20261207_000024_exchange::Migration),
         ]
     }
 }

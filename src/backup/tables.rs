@@ -97,6 +97,10 @@ pub fn all() -> Vec<Table> {
         table::<webhook_notice::Entity>("id", false, true),
         table::<warning_crossing::Entity>("id", false, true),
         table::<notification::Entity>("id", false, true),
+        // The peers and the log; the instance's signing key is a file beside the data, never
+        // a row (a restored database keeps trusting the same peers, not impersonating them).
+        table::<exchange_peer::Entity>("id", false, true),
+        table::<exchange_log::Entity>("id", false, true),
     ]
 }
 

@@ -15,6 +15,7 @@ mod cost;
 mod department;
 pub mod documents;
 mod enums;
+mod exchange;
 mod finding;
 mod inputs;
 mod inspection;
@@ -67,6 +68,7 @@ pub struct Query(
     report::ReportQuery,
     webhook::WebhookQuery,
     supervision::SupervisionQuery,
+    exchange::ExchangeQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -87,6 +89,7 @@ pub struct Mutation(
     bulk::BulkMutation,
     ledger::LedgerMutation,
     webhook::WebhookMutation,
+    exchange::ExchangeMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, live::Subscription>;
