@@ -8,6 +8,7 @@ mod graphql;
 pub mod guard;
 mod health;
 mod idempotency;
+pub mod exchange;
 pub mod lists;
 mod metrics;
 mod query;

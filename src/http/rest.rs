@@ -45,6 +45,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(public_bulletins))
         .routes(routes!(public_bulletin))
         .routes(routes!(super::lists::list_file))
+        .routes(routes!(super::exchange::export_bundle))
         .routes(routes!(super::lists::roadmap_svg))
         .split_for_parts();
     api.info.title = "rectrack REST API".to_owned();
