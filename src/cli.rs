@@ -204,6 +204,13 @@ pub enum ExchangeAction {
         #[arg(short, long)]
         output: std::path::PathBuf,
     },
+    /// Check a bundle as its addressee (this instance): size budgets, format version,
+    /// addressee, the signature against the sender's registered key, every member's hash and
+    /// the audit chain's links and hashes. Writes nothing.
+    Check {
+        /// The bundle file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -719,6 +726,40 @@ async fn run(cli: Cli, report: Option<String>) -> anyhow::Result<ExitCode> {
                     events = m.chain.events.to_string(),
                     last = m.chain.last_event_id.to_string(),
                     sha = exported.sha256.as_str()
+                )
+            );
+        }
+        Command::Exchange {
+            action: ExchangeAction::Check { file },
+        } => {
+            config.validate()?;
+            let conn = existing(&config, t!("cli-need-exchange-check")).await?;
+            let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
+            let checked = crate::exchange::check::check(
+                &conn,
+                &identity,
+                &file,
+                crate::exchange::check::Budgets::default(),
+            )
+            .await
+            .map_err(failed)?;
+            let m = &checked.manifest;
+            let records: u64 = m
+                .members
+                .iter()
+                .filter(|x| x.name.starts_with("records/"))
+                .map(|x| x.rows)
+                .sum();
+            println!(
+                "{}",
+                t!(
+                    "exchange-bundle-checked",
+                    sequence = m.sequence.to_string(),
+                    from = checked.sender.name.as_str(),
+                    unit = m.unit.code.as_str(),
+                    records = records.to_string(),
+                    events = m.chain.events.to_string(),
+                    last = m.chain.last_event_id.to_string()
                 )
             );
         }

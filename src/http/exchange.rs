@@ -86,7 +86,9 @@ pub async fn export_bundle(
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"rectrack-{}-{}.zip\"",
-                    m.unit.code.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+                    m.unit
+                        .code
+                        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
                     m.sequence
                 ),
             ),

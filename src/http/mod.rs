@@ -3,12 +3,12 @@
 pub(crate) mod auth;
 mod docs;
 mod etag;
+pub mod exchange;
 mod graphiql;
 mod graphql;
 pub mod guard;
 mod health;
 mod idempotency;
-pub mod exchange;
 pub mod lists;
 mod metrics;
 mod query;

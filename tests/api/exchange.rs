@@ -17,7 +17,8 @@ const REGISTER: &str = "mutation($unit: String!, $id: String!, $key: String!, $n
 const PEERS: &str = "query($first: Int, $after: String) { exchangePeers(first: $first, after: $after) { edges { node { instanceId name } } pageInfo { hasNextPage endCursor } } }";
 const LOG: &str = "{ exchangeLog(first: 10) { edges { node { direction sequence result bundleSha256 actor } } } }";
 const ADD: &str = "mutation($input: AddProgressEntryInput!) { addProgressEntry(input: $input) { id evidence { sha256 } } }";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 /// Runs the binary against `url` with `data` as its data directory, nothing else inherited.
 fn rectrack(url: &str, data: &Path, args: &[&str]) -> Output {
@@ -158,7 +159,10 @@ impl Bundle {
                     department_id: event["departmentId"].as_i64().map(|d| d as i32),
                     prev_hash: &prev,
                 };
-                assert_eq!(rectrack::audit::hash_of(&fields), event["hash"].as_str().unwrap());
+                assert_eq!(
+                    rectrack::audit::hash_of(&fields),
+                    event["hash"].as_str().unwrap()
+                );
             }
             prev = event["hash"].as_str().unwrap().to_owned();
         }
@@ -209,12 +213,14 @@ async fn an_instance_makes_its_identity_at_first_start_and_keeps_it_beside_the_d
     assert_eq!(identity(&app.data_dir), first);
     let text = succeeds("sqlite::memory:", &app.data_dir, &["exchange", "identity"]);
     assert!(
-        text.contains(&format!("实例标识：{}", first["instanceId"].as_str().unwrap())),
+        text.contains(&format!(
+            "实例标识：{}",
+            first["instanceId"].as_str().unwrap()
+        )),
         "{text}"
     );
     // Nothing of the key is in the database.
-    let secret: Value =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let secret: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let key = secret["secretKey"].as_str().unwrap();
     let mentions = count(
         &app.db,
@@ -240,16 +246,23 @@ async fn administrators_register_peers_which_are_listed_by_page() {
     register(&app, &peer_b, "市委巡察办（备用）").await;
 
     // The same instance again is a conflict; bad ids and keys are named, in Chinese.
-    let vars = |id: &Value, key: &Value| {
-        json!({"unit": "ZJTZB", "id": id, "key": key, "name": "x"})
-    };
+    let vars =
+        |id: &Value, key: &Value| json!({"unit": "ZJTZB", "id": id, "key": key, "name": "x"});
     let (_, body) = app
-        .gql(Some(&TestUser::admin()), REGISTER, vars(&peer_a["instanceId"], &peer_a["publicKey"]))
+        .gql(
+            Some(&TestUser::admin()),
+            REGISTER,
+            vars(&peer_a["instanceId"], &peer_a["publicKey"]),
+        )
         .await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     assert_eq!(body["errors"][0]["message"], "该实例已登记为交换对端");
     let (_, body) = app
-        .gql(Some(&TestUser::admin()), REGISTER, vars(&json!("not-an-id"), &peer_a["publicKey"]))
+        .gql(
+            Some(&TestUser::admin()),
+            REGISTER,
+            vars(&json!("not-an-id"), &peer_a["publicKey"]),
+        )
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     let (_, body) = app
@@ -260,7 +273,12 @@ async fn administrators_register_peers_which_are_listed_by_page() {
         )
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("Ed25519"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Ed25519")
+    );
     let (_, body) = app
         .gql(
             Some(&TestUser::admin()),
@@ -273,23 +291,39 @@ async fn administrators_register_peers_which_are_listed_by_page() {
     // Only administrators register and list them.
     for token in [TestUser::manager("ZJTZB"), TestUser::inspector()] {
         let (_, body) = app
-            .gql(Some(&token), REGISTER, vars(&json!("0123456789abcdef0123456789abcdef"), &peer_a["publicKey"]))
+            .gql(
+                Some(&token),
+                REGISTER,
+                vars(
+                    &json!("0123456789abcdef0123456789abcdef"),
+                    &peer_a["publicKey"],
+                ),
+            )
             .await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
         let (_, body) = app.gql(Some(&token), PEERS, json!({"first": 1})).await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     }
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM exchange_peer").await, 2);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM exchange_peer").await,
+        2
+    );
 
     // Newest first, a page at a time.
-    let page = app.data(&TestUser::admin(), PEERS, json!({"first": 1})).await;
+    let page = app
+        .data(&TestUser::admin(), PEERS, json!({"first": 1}))
+        .await;
     let edges = page["exchangePeers"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 1);
     assert_eq!(edges[0]["node"]["instanceId"], peer_b["instanceId"]);
     assert_eq!(page["exchangePeers"]["pageInfo"]["hasNextPage"], true);
     let cursor = page["exchangePeers"]["pageInfo"]["endCursor"].clone();
     let next = app
-        .data(&TestUser::admin(), PEERS, json!({"first": 1, "after": cursor}))
+        .data(
+            &TestUser::admin(),
+            PEERS,
+            json!({"first": 1, "after": cursor}),
+        )
         .await;
     assert_eq!(
         next["exchangePeers"]["edges"][0]["node"]["instanceId"],
@@ -298,7 +332,11 @@ async fn administrators_register_peers_which_are_listed_by_page() {
     assert_eq!(next["exchangePeers"]["pageInfo"]["hasNextPage"], false);
     // The registration is audited.
     assert_eq!(
-        count(&app.db, "SELECT COUNT(*) FROM audit_event WHERE action = 'exchange_peer.register'").await,
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'exchange_peer.register'"
+        )
+        .await,
         2
     );
 }
@@ -332,7 +370,14 @@ async fn a_bundle_carries_the_unit_records_and_its_chain_signed_and_numbered() {
     let said = succeeds(
         &app.test_db.url,
         &app.data_dir,
-        &["exchange", "export", "--to", &office_id, "-o", file.to_str().unwrap()],
+        &[
+            "exchange",
+            "export",
+            "--to",
+            &office_id,
+            "-o",
+            file.to_str().unwrap(),
+        ],
     );
     assert!(said.contains("已生成第 1 号报送包"), "{said}");
     let bundle = Bundle::read(&std::fs::read(&file).unwrap());
@@ -353,19 +398,43 @@ async fn a_bundle_carries_the_unit_records_and_its_chain_signed_and_numbered() {
         let db = &app.db;
         async move { count(db, &sql).await as usize }
     };
-    assert_eq!(bundle.rows("inspection"), n("SELECT COUNT(*) FROM inspection").await);
-    assert_eq!(bundle.rows("category"), n("SELECT COUNT(*) FROM category").await);
-    assert_eq!(bundle.rows("finding"), n("SELECT COUNT(*) FROM finding").await);
+    assert_eq!(
+        bundle.rows("inspection"),
+        n("SELECT COUNT(*) FROM inspection").await
+    );
+    assert_eq!(
+        bundle.rows("category"),
+        n("SELECT COUNT(*) FROM category").await
+    );
+    assert_eq!(
+        bundle.rows("finding"),
+        n("SELECT COUNT(*) FROM finding").await
+    );
     assert!(bundle.rows("finding") >= 35);
-    assert_eq!(bundle.rows("measure"), n("SELECT COUNT(*) FROM measure").await);
-    assert_eq!(bundle.rows("target"), n("SELECT COUNT(*) FROM target").await);
-    assert_eq!(bundle.rows("regulation"), n("SELECT COUNT(*) FROM regulation").await);
+    assert_eq!(
+        bundle.rows("measure"),
+        n("SELECT COUNT(*) FROM measure").await
+    );
+    assert_eq!(
+        bundle.rows("target"),
+        n("SELECT COUNT(*) FROM target").await
+    );
+    assert_eq!(
+        bundle.rows("regulation"),
+        n("SELECT COUNT(*) FROM regulation").await
+    );
     assert_eq!(
         bundle.rows("finding_regulation"),
         n("SELECT COUNT(*) FROM finding_regulation").await
     );
-    assert_eq!(bundle.rows("progress_entry"), n("SELECT COUNT(*) FROM progress_entry").await);
-    assert_eq!(bundle.rows("evidence"), n("SELECT COUNT(*) FROM evidence").await);
+    assert_eq!(
+        bundle.rows("progress_entry"),
+        n("SELECT COUNT(*) FROM progress_entry").await
+    );
+    assert_eq!(
+        bundle.rows("evidence"),
+        n("SELECT COUNT(*) FROM evidence").await
+    );
     assert_eq!(
         bundle.rows("report"),
         n("SELECT COUNT(*) FROM report WHERE status <> 'draft'").await
@@ -375,7 +444,11 @@ async fn a_bundle_carries_the_unit_records_and_its_chain_signed_and_numbered() {
     let events = bundle.lines("audit/chain.jsonl");
     let before = n("SELECT COUNT(*) FROM audit_event WHERE action <> 'exchange.export'").await;
     assert_eq!(events.len(), before);
-    assert!(events.iter().any(|e| e["action"] == "progress_entry.add" || e["entityType"] == "progress_entry"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["action"] == "progress_entry.add" || e["entityType"] == "progress_entry")
+    );
 
     // Again, through REST, by the unit's manager: the next number, and one more log line.
     let response = app
@@ -409,7 +482,11 @@ async fn a_bundle_carries_the_unit_records_and_its_chain_signed_and_numbered() {
     let theirs = app.data(&TestUser::manager("ZJTZB"), LOG, json!({})).await;
     assert_eq!(theirs["exchangeLog"]["edges"].as_array().unwrap().len(), 2);
     assert_eq!(
-        count(&app.db, "SELECT COUNT(*) FROM audit_event WHERE action = 'exchange.export'").await,
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'exchange.export'"
+        )
+        .await,
         2
     );
 }
@@ -427,7 +504,10 @@ async fn bundles_are_made_only_for_callers_who_may_send_the_unit_records() {
         async move {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
         }
     };
     // Another unit's manager: no such peer within reach.
@@ -448,7 +528,14 @@ async fn bundles_are_made_only_for_callers_who_may_send_the_unit_records() {
     let refused = rectrack(
         &app.test_db.url,
         &app.data_dir,
-        &["exchange", "export", "--to", &"f".repeat(32), "-o", file.to_str().unwrap()],
+        &[
+            "exchange",
+            "export",
+            "--to",
+            &"f".repeat(32),
+            "-o",
+            file.to_str().unwrap(),
+        ],
     );
     assert_eq!(refused.status.code(), Some(1));
     assert!(!file.exists());
@@ -457,6 +544,212 @@ async fn bundles_are_made_only_for_callers_who_may_send_the_unit_records() {
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM exchange_log").await, 0);
     assert_eq!(
         count(&app.db, "SELECT sent_sequence FROM exchange_peer").await,
+        0
+    );
+}
+
+/// The bundle with members replaced (`change` answers the new content, or `None` to keep it).
+fn rewritten(bytes: &[u8], change: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+    use std::io::Write;
+    let read = Bundle::read(bytes);
+    let mut names: Vec<&String> = read.members.keys().collect();
+    names.sort();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for name in names {
+        let content = &read.members[name];
+        out.start_file(name.as_str(), options).unwrap();
+        out.write_all(&change(name, content).unwrap_or_else(|| content.clone()))
+            .unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// The manifest re-made over changed members and signed with `seed` (an Ed25519 key).
+fn resigned(
+    bytes: &[u8],
+    seed: &[u8; 32],
+    change: impl Fn(&str, &[u8]) -> Option<Vec<u8>>,
+) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let changed = rewritten(bytes, &change);
+    let read = Bundle::read(&changed);
+    let mut manifest = read.manifest.clone();
+    for member in manifest["members"].as_array_mut().unwrap() {
+        let content = &read.members[member["name"].as_str().unwrap()];
+        member["sha256"] = json!(hex(&Sha256::digest(content)));
+        member["bytes"] = json!(content.len());
+    }
+    if let Some(chain) = read.members.get("audit/chain.jsonl") {
+        let last = String::from_utf8(chain.clone()).unwrap();
+        let last: Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+        manifest["chain"]["lastHash"] = last["hash"].clone();
+    }
+    let text = rectrack::audit::canonical(&manifest);
+    let key = ed25519_dalek::SigningKey::from_bytes(seed);
+    use base64::Engine;
+    let signature =
+        base64::engine::general_purpose::STANDARD.encode(key.sign(text.as_bytes()).to_bytes());
+    rewritten(&changed, |name, _| match name {
+        "manifest.json" => Some(text.as_bytes().to_vec()),
+        "manifest.sig" => Some(signature.as_bytes().to_vec()),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn the_office_checks_a_bundle_and_refuses_tampered_foreign_and_hostile_ones_by_code() {
+    let unit = spawn_app().await;
+    let office = spawn_app().await;
+    let unit_id = identity(&unit.data_dir);
+    let office_id = identity(&office.data_dir);
+    // Each registers the other.
+    register(&unit, &office_id, "市委巡察办").await;
+    register(&office, &unit_id, "市委统战部").await;
+    let out = Dir::new("check");
+    let file = out.0.join("b1.zip");
+    succeeds(
+        &unit.test_db.url,
+        &unit.data_dir,
+        &[
+            "exchange",
+            "export",
+            "--to",
+            office_id["instanceId"].as_str().unwrap(),
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    let check = |bytes: &[u8], at: &crate::helpers::TestApp| {
+        let path = out.0.join(format!(
+            "c{}.zip",
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        rectrack(
+            &at.test_db.url,
+            &at.data_dir,
+            &["exchange", "check", path.to_str().unwrap()],
+        )
+    };
+    let refused_with = |output: Output, code: &str| {
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(code), "{code} expected: {stderr}");
+        assert!(stderr.contains("未作任何处理"), "{stderr}");
+        stderr
+    };
+    let fine = check(&bytes, &office);
+    assert!(
+        fine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fine.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&fine.stdout).contains("报送包检查通过：第 1 号，来自“市委统战部”")
+    );
+
+    // One byte changed in a record.
+    let edited = rewritten(&bytes, |name, content| {
+        (name == "records/finding.jsonl").then(|| {
+            let mut c = content.to_vec();
+            let at = c.iter().position(|b| *b == b'1').unwrap();
+            c[at] = b'2';
+            c
+        })
+    });
+    refused_with(check(&edited, &office), "BUNDLE_TAMPERED");
+    // A member added that the manifest does not list.
+    let added = {
+        let mut with = rewritten(&bytes, |_, _| None);
+        with = {
+            use std::io::Write;
+            let mut w = zip::ZipWriter::new_append(std::io::Cursor::new(with)).unwrap();
+            w.start_file(
+                "records/extra.jsonl",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            w.write_all(b"{}\n").unwrap();
+            w.finish().unwrap().into_inner()
+        };
+        with
+    };
+    refused_with(check(&added, &office), "BUNDLE_TAMPERED");
+    // Signed by a key that is not the registered one.
+    let stranger = resigned(&bytes, &[7u8; 32], |_, _| None);
+    refused_with(check(&stranger, &office), "BUNDLE_BAD_SIGNATURE");
+    // For another office: checked at the unit itself.
+    refused_with(check(&bytes, &unit), "BUNDLE_MISADDRESSED");
+    // A version this build does not read.
+    let future = rewritten(&bytes, |name, content| {
+        (name == "manifest.json").then(|| {
+            let mut m: Value = serde_json::from_slice(content).unwrap();
+            m["version"] = json!(2);
+            serde_json::to_vec(&m).unwrap()
+        })
+    });
+    refused_with(check(&future, &office), "BUNDLE_UNSUPPORTED");
+    // Truncated.
+    refused_with(
+        check(&bytes[..bytes.len() / 2], &office),
+        "BUNDLE_UNREADABLE",
+    );
+    // A zip bomb: 64 MiB of zeros in a few kilobytes.
+    let bomb = {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        w.start_file(
+            "records/finding.jsonl",
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated),
+        )
+        .unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            w.write_all(&zeros).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    refused_with(check(&bomb, &office), "PAYLOAD_TOO_LARGE");
+    // The unit edits its own history and signs the result with its own key: the chain says so.
+    let secret: Value = serde_json::from_slice(
+        &std::fs::read(unit.data_dir.join("exchange").join("identity.json")).unwrap(),
+    )
+    .unwrap();
+    use base64::Engine;
+    let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(secret["secretKey"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let history = resigned(&bytes, &seed, |name, content| {
+        (name == "audit/chain.jsonl").then(|| {
+            let text = String::from_utf8(content.to_vec()).unwrap();
+            let mut lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let victim = lines
+                .iter_mut()
+                .find(|e| e["entityType"] == "finding")
+                .unwrap();
+            victim["actorSub"] = json!("someone-else");
+            let mut out = String::new();
+            for l in lines {
+                out.push_str(&l.to_string());
+                out.push('\n');
+            }
+            out.into_bytes()
+        })
+    });
+    let said = refused_with(check(&history, &office), "BUNDLE_CHAIN_BROKEN");
+    assert!(said.contains("审计记录链在第"), "{said}");
+    // Nothing of any of it was written at the office.
+    assert_eq!(
+        count(&office.db, "SELECT COUNT(*) FROM exchange_log").await,
         0
     );
 }

@@ -135,6 +135,18 @@ pub async fn addressee(
     Ok(peer)
 }
 
+/// The registered (not archived) peer with this instance id: a bundle's sender.
+pub async fn sender(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+) -> AppResult<Option<exchange_peer::Model>> {
+    Ok(exchange_peer::Entity::find()
+        .filter(exchange_peer::Column::InstanceId.eq(instance_id.trim().to_ascii_lowercase()))
+        .filter(exchange_peer::Column::ArchivedAt.is_null())
+        .one(db)
+        .await?)
+}
+
 /// Moves the peer's sent sequence from `from` to `from + 1` (the bundle numbered `from + 1`
 /// was written), guarded: two exports at once cannot take one number.
 pub async fn take_sequence(
