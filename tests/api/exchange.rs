@@ -205,9 +205,8 @@ async fn an_instance_makes_its_identity_at_first_start_and_keeps_it_beside_the_d
     }
     let first = identity(&app.data_dir);
     assert_eq!(first["instanceId"].as_str().unwrap().len(), 32);
-    assert_eq!(
-        rectrack::exchange::identity::public_key(first["publicKey"].as_str().unwrap()).is_some(),
-        true
+    assert!(
+        rectrack::exchange::identity::public_key(first["publicKey"].as_str().unwrap()).is_some()
     );
     // Printed again, it is the same identity: made once.
     assert_eq!(identity(&app.data_dir), first);
