@@ -578,3 +578,32 @@ feedback-status-closed = closed
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = { $count } supervision orders about this finding are not accepted yet ({ $overdue } overdue without a reply); closing the finding does not close them: the inspection office accepts them
 param-not-one-of = { $name } "{ $value }" is not one of { $allowed }
+
+# Exchange between instances (报送 across networks, issue 43).
+permission-manage-exchange = register exchange peers
+kind-exchange_peer = exchange peer
+kind-exchange_log = exchange log entry
+exchange-identity-unreadable = this instance's exchange identity file { $file } cannot be read or is damaged; restore it from a backup, or have an administrator delete it to make a new identity (peers must then register it again)
+exchange-instance-id-invalid = an instance id is 32 hexadecimal characters (shown by rectrack exchange identity on the peer)
+exchange-public-key-invalid = the public key is the Base64 text of an Ed25519 public key (32 bytes, shown by rectrack exchange identity on the peer)
+exchange-peer-taken = that instance is already registered as a peer
+exchange-sequence-moved = another bundle to this peer is being written at the same time; try again shortly
+cli-need-exchange = write an exchange bundle
+exchange-identity-text = instance id: { $instance }
+    public key: { $key }
+exchange-exported = wrote bundle { $sequence } to { $file } (for { $peer }): { $records } records, { $blobs } evidence files, { $events } audit events (up to event { $last }), SHA-256 { $sha }
+exchange-bundle-unreadable = not a complete bundle (truncated, or not a ZIP file: { $detail }); nothing was done
+exchange-bundle-too-large = the bundle is over the limit ({ $limit } bytes); nothing was done
+exchange-bundle-too-many-members = the bundle holds more files than allowed ({ $limit }); nothing was done
+exchange-bundle-bomb = “{ $member }” in the bundle inflates far beyond its size (a zip bomb?); nothing was done
+exchange-bundle-unsupported = bundle format version { $version } is not supported (this build reads version { $supported }); nothing was done
+exchange-bundle-misaddressed = the bundle is addressed to another instance ({ $to }), not this one; nothing was done
+exchange-bundle-unknown-sender = the sending instance { $from } is not a registered peer; nothing was done
+exchange-bundle-bad-signature = the bundle's signature does not match the key registered for “{ $name }”; nothing was done
+exchange-bundle-tampered = “{ $member }” in the bundle does not match the manifest (changed, missing or added); nothing was done
+exchange-bundle-chain-broken = the audit chain in the bundle breaks at event { $event } ({ $what }): the sender's history was edited; nothing was done
+exchange-bundle-checked = bundle checked: number { $sequence }, from “{ $from }” (unit { $unit }), { $records } records, { $events } audit events (up to event { $last })
+exchange-chain-link = it does not link to the event before it
+exchange-chain-hash = its content does not match its hash
+exchange-chain-end = its end does not match the manifest
+cli-need-exchange-check = check an exchange bundle

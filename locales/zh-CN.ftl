@@ -578,3 +578,32 @@ feedback-status-closed = 已办结
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = 该问题尚有 { $count } 件督办单未办结（其中逾期未复 { $overdue } 件）；销号不会办结督办单，须待巡察办办结
 param-not-one-of = { $name } “{ $value }”不是可选值之一（{ $allowed }）
+
+# Exchange between instances (报送 across networks, issue 43).
+permission-manage-exchange = 登记交换对端（报送）
+kind-exchange_peer = 交换对端
+kind-exchange_log = 交换记录
+exchange-identity-unreadable = 本实例的交换身份文件 { $file } 无法读取或已损坏；请从备份恢复该文件，或由管理员确认后删除它以生成新身份（对端须重新登记）
+exchange-instance-id-invalid = 实例标识应为 32 位十六进制字符（对端运行 rectrack exchange identity 可见）
+exchange-public-key-invalid = 公钥应为 Ed25519 公钥的 Base64 文本（32 字节，对端运行 rectrack exchange identity 可见）
+exchange-peer-taken = 该实例已登记为交换对端
+exchange-sequence-moved = 同时有另一份报送包正在生成，请稍后重试
+cli-need-exchange = 生成报送包
+exchange-identity-text = 实例标识：{ $instance }
+    公钥：{ $key }
+exchange-exported = 已生成第 { $sequence } 号报送包 { $file }（发往 { $peer }）：{ $records } 条记录，{ $blobs } 个证明材料文件，审计记录 { $events } 条（截至第 { $last } 条），SHA-256 { $sha }
+exchange-bundle-unreadable = 不是完整的报送包（文件被截断或不是 ZIP 文件：{ $detail }），未作任何处理
+exchange-bundle-too-large = 报送包超过限制（{ $limit } 字节），未作任何处理
+exchange-bundle-too-many-members = 报送包中的文件数超过限制（{ $limit } 个），未作任何处理
+exchange-bundle-bomb = 报送包中的“{ $member }”解压后异常膨胀（疑似压缩炸弹），未作任何处理
+exchange-bundle-unsupported = 报送包格式版本 { $version } 不受支持（本系统读取版本 { $supported }），未作任何处理
+exchange-bundle-misaddressed = 该报送包是发往另一个实例（{ $to }）的，不是本实例，未作任何处理
+exchange-bundle-unknown-sender = 发送方实例 { $from } 未登记为交换对端，未作任何处理
+exchange-bundle-bad-signature = 报送包的签名与登记的“{ $name }”公钥不符，未作任何处理
+exchange-bundle-tampered = 报送包中的“{ $member }”与清单记载不符（内容被改动、缺失或多出），未作任何处理
+exchange-bundle-chain-broken = 报送包中的审计记录链在第 { $event } 条断开（{ $what }）：发送方的历史记录被改动过，未作任何处理
+exchange-bundle-checked = 报送包检查通过：第 { $sequence } 号，来自“{ $from }”（单位 { $unit }），{ $records } 条记录，审计记录 { $events } 条（截至第 { $last } 条）
+exchange-chain-link = 与前一条的链接不符
+exchange-chain-hash = 内容与其哈希不符
+exchange-chain-end = 结尾与清单记载不符
+cli-need-exchange-check = 检查报送包

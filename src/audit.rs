@@ -458,6 +458,43 @@ async fn append(db: &impl ConnectionTrait, mut events: Vec<audit_event::Model>) 
     Ok(())
 }
 
+/// The chain's events after event `after_id` up to and including `through_id`, in chain
+/// order, at most `limit` of them: a segment read page by page (the next page starts after
+/// the last event of this one). Every reader of a segment of the chain (exchange bundles) goes
+/// through here, so that how the chain's order is stored is known in this one place.
+pub async fn segment(
+    db: &impl ConnectionTrait,
+    after_id: i32,
+    through_id: i32,
+    limit: u64,
+) -> AppResult<Vec<audit_event::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::Id.gt(after_id))
+        .filter(audit_event::Column::Id.lte(through_id))
+        .order_by_asc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Where the chain ends: the last event's id and hash (0 and [`GENESIS`] before any).
+pub async fn end(db: &impl ConnectionTrait) -> AppResult<(i32, String)> {
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("the audit chain has no head row"))?;
+    Ok((head.last_event_id, head.last_hash))
+}
+
+/// A JSON value as canonical text: compact, object keys sorted at every depth (what
+/// [`digest`] hashes, and what an exchange bundle's manifest is signed as).
+pub fn canonical(value: &Value) -> String {
+    let mut text = String::new();
+    write_canonical(value, &mut text);
+    text
+}
+
 /// The SHA-256 of a JSON value's canonical form (keys sorted at every depth), so that the
 /// same content hashes the same however a database hands its JSON back.
 pub fn digest(value: &Value) -> String {

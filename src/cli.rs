@@ -123,6 +123,12 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Exchange with other instances (报送 across networks): this instance's identity, and
+    /// signed bundles of a unit's records for a registered peer.
+    Exchange {
+        #[command(subcommand)]
+        action: ExchangeAction,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -177,6 +183,34 @@ pub enum ConfigAction {
     /// secrets redacted, with where each value came from; a non-zero exit code naming the
     /// setting if one is wrong.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExchangeAction {
+    /// Print this instance's id and Ed25519 public key (made at first use, kept in
+    /// RECTRACK_DATA_DIR/exchange/identity.json): what a peer registers.
+    Identity {
+        /// As JSON: {"instanceId": ..., "publicKey": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the next signed bundle for a registered peer: what changed in its unit since the
+    /// last bundle it acknowledged.
+    Export {
+        /// The peer's instance id.
+        #[arg(long)]
+        to: String,
+        /// The file to write (created; never overwritten).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// Check a bundle as its addressee (this instance): size budgets, format version,
+    /// addressee, the signature against the sender's registered key, every member's hash and
+    /// the audit chain's links and hashes. Writes nothing.
+    Check {
+        /// The bundle file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -638,6 +672,106 @@ async fn run(
             // What clap and the file could not check: relations between settings.
             validate(&config)?;
             print!("{}", report.unwrap_or_default());
+        }
+        Command::Exchange {
+            action: ExchangeAction::Identity { json },
+        } => {
+            config.validate()?;
+            let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "instanceId": identity.instance_id,
+                        "publicKey": identity.public_key(),
+                    })
+                );
+            } else {
+                println!(
+                    "{}",
+                    t!(
+                        "exchange-identity-text",
+                        instance = identity.instance_id.as_str(),
+                        key = identity.public_key()
+                    )
+                );
+            }
+        }
+        Command::Exchange {
+            action: ExchangeAction::Export { to, output },
+        } => {
+            config.validate()?;
+            let mut config = config.clone();
+            // A bundle is read in one snapshot: no statement time-out.
+            config.request_timeout = std::time::Duration::from_secs(24 * 3600);
+            let conn = existing(&config, t!("cli-need-exchange")).await?;
+            let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
+            let store = crate::evidence::Store::new(&config.data_dir, 0, &[]);
+            let who = Acting::operator("exchange", config.timezone);
+            let exported =
+                crate::exchange::export::export(&conn, &who, &identity, &store, &to, &output)
+                    .await
+                    .map_err(failed)?;
+            let m = &exported.manifest;
+            let records: u64 = m
+                .members
+                .iter()
+                .filter(|x| x.name.starts_with("records/"))
+                .map(|x| x.rows)
+                .sum();
+            let blobs = m
+                .members
+                .iter()
+                .filter(|x| x.name.starts_with("blobs/"))
+                .count();
+            println!(
+                "{}",
+                t!(
+                    "exchange-exported",
+                    sequence = m.sequence.to_string(),
+                    file = output.display().to_string(),
+                    peer = m.to.as_str(),
+                    records = records.to_string(),
+                    blobs = blobs.to_string(),
+                    events = m.chain.events.to_string(),
+                    last = m.chain.last_event_id.to_string(),
+                    sha = exported.sha256.as_str()
+                )
+            );
+        }
+        Command::Exchange {
+            action: ExchangeAction::Check { file },
+        } => {
+            config.validate()?;
+            let conn = existing(&config, t!("cli-need-exchange-check")).await?;
+            let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
+            let checked = crate::exchange::check::check(
+                &conn,
+                &identity,
+                &file,
+                crate::exchange::check::Budgets::default(),
+            )
+            .await
+            .map_err(failed)?;
+            let m = &checked.manifest;
+            let records: u64 = m
+                .members
+                .iter()
+                .filter(|x| x.name.starts_with("records/"))
+                .map(|x| x.rows)
+                .sum();
+            println!(
+                "{}",
+                t!(
+                    "exchange-bundle-checked",
+                    sequence = m.sequence.to_string(),
+                    from = checked.sender.name.as_str(),
+                    unit = m.unit.code.as_str(),
+                    records = records.to_string(),
+                    events = m.chain.events.to_string(),
+                    last = m.chain.last_event_id.to_string()
+                )
+            );
         }
         Command::Audit {
             action: AuditAction::Verify,

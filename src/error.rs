@@ -72,6 +72,17 @@ pub mod codes {
     /// A socket already runs the most subscriptions allowed.
     pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// Exchange bundles refused (docs/EXCHANGE.md): not a complete bundle; a format version
+    /// this build does not read; addressed to another instance; from an instance not
+    /// registered; a signature that does not verify; a member that does not match the
+    /// manifest; an audit chain segment whose links or hashes do not hold.
+    pub const BUNDLE_UNREADABLE: &str = "BUNDLE_UNREADABLE";
+    pub const BUNDLE_UNSUPPORTED: &str = "BUNDLE_UNSUPPORTED";
+    pub const BUNDLE_MISADDRESSED: &str = "BUNDLE_MISADDRESSED";
+    pub const BUNDLE_UNKNOWN_SENDER: &str = "BUNDLE_UNKNOWN_SENDER";
+    pub const BUNDLE_BAD_SIGNATURE: &str = "BUNDLE_BAD_SIGNATURE";
+    pub const BUNDLE_TAMPERED: &str = "BUNDLE_TAMPERED";
+    pub const BUNDLE_CHAIN_BROKEN: &str = "BUNDLE_CHAIN_BROKEN";
 }
 
 impl AppError {
@@ -187,9 +198,16 @@ pub const RETRY_AFTER_SECONDS: u64 = 2;
 /// The HTTP status that goes with a code.
 pub fn status_of(code: &str) -> StatusCode {
     match code {
-        codes::BAD_USER_INPUT | codes::BAD_REQUEST | codes::BATCH_TOO_LARGE => {
-            StatusCode::BAD_REQUEST
-        }
+        codes::BAD_USER_INPUT
+        | codes::BAD_REQUEST
+        | codes::BATCH_TOO_LARGE
+        | codes::BUNDLE_UNREADABLE
+        | codes::BUNDLE_UNSUPPORTED
+        | codes::BUNDLE_MISADDRESSED
+        | codes::BUNDLE_UNKNOWN_SENDER
+        | codes::BUNDLE_BAD_SIGNATURE
+        | codes::BUNDLE_TAMPERED
+        | codes::BUNDLE_CHAIN_BROKEN => StatusCode::BAD_REQUEST,
         codes::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
         codes::FORBIDDEN => StatusCode::FORBIDDEN,
         codes::NOT_FOUND => StatusCode::NOT_FOUND,

@@ -24,6 +24,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod evidence;
+pub mod exchange;
 pub mod generate;
 pub mod graphql;
 pub mod http;

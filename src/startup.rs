@@ -41,6 +41,10 @@ impl Application {
             }
         }
         let keys = Arc::new(Keys::load(&config.jwt, config.environment)?);
+        // Made at first start, kept beside the data (never in the database).
+        let exchange = Arc::new(crate::exchange::identity::Identity::load_or_create(
+            &config.data_dir,
+        )?);
         let metrics_token = config.metrics_token()?;
         // One registry per server (see crate::metrics).
         let metrics = Arc::new(crate::metrics::Metrics::new());
@@ -125,6 +129,7 @@ impl Application {
             sockets: Default::default(),
             departments: Default::default(),
             dev_tokens: Arc::new(dev_tokens),
+            exchange,
         });
         let listener = TcpListener::bind(config.bind)
             .await

@@ -57,4 +57,6 @@ pub struct State {
     pub sockets: Arc<crate::http::socket::Sockets>,
     /// The departments tokens name, as last read (see the type).
     pub departments: Arc<crate::http::auth::KnownDepartments>,
+    /// This instance's exchange identity (its id and signing key, from the data directory).
+    pub exchange: Arc<crate::exchange::identity::Identity>,
 }

@@ -10,6 +10,8 @@ pub mod department;
 pub mod enums;
 pub mod event;
 pub mod evidence;
+pub mod exchange_log;
+pub mod exchange_peer;
 pub mod finding;
 pub mod finding_regulation;
 pub mod idempotency_key;

@@ -30,6 +30,7 @@ mod m20261206_000020_webhook_outage;
 mod m20261207_000021_list_order_indexes;
 mod m20261207_000022_finding_stages;
 mod m20261207_000023_supervision_orders;
+mod m20261207_000024_exchange;
 mod m20261207_000025_public_feedback;
 mod m20261207_000026_supervision_reply_evidence;
 mod m20261207_000027_audit_pending;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_list_order_indexes::Migration),
             Box::new(m20261207_000022_finding_stages::Migration),
             Box::new(m20261207_000023_supervision_orders::Migration),
+            Box::new(m20261207_000024_exchange::Migration),
             Box::new(m20261207_000025_public_feedback::Migration),
             Box::new(m20261207_000026_supervision_reply_evidence::Migration),
             Box::new(m20261207_000027_audit_pending::Migration),

@@ -52,6 +52,8 @@ pub enum Permission {
     ReadAuditLog,
     /// Import a unit's older ledger with the statuses it had, closed findings included.
     ImportHistory,
+    /// Register the other instances this one exchanges signed bundles with (报送).
+    ManageExchange,
 }
 
 impl Permission {
@@ -75,6 +77,7 @@ impl Permission {
             ManageWebhooks => t!("permission-manage-webhooks"),
             ReadAuditLog => t!("permission-read-audit-log"),
             ImportHistory => t!("permission-import-history"),
+            ManageExchange => t!("permission-manage-exchange"),
         }
     }
 }
@@ -98,6 +101,7 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             ManageWebhooks,
             ReadAuditLog,
             ImportHistory,
+            ManageExchange,
         ],
         Role::Inspector => &[
             ReadAll,

@@ -107,6 +107,10 @@ pub fn all() -> Vec<Table> {
         table::<notification::Entity>("id", false, true),
         table::<public_feedback::Entity>("id", false, true),
         table::<public_feedback_reply::Entity>("id", false, true),
+        // The peers and the log; the instance's signing key is a file beside the data, never
+        // a row (a restored database keeps trusting the same peers, not impersonating them).
+        table::<exchange_peer::Entity>("id", false, true),
+        table::<exchange_log::Entity>("id", false, true),
     ]
 }
 

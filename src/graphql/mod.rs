@@ -15,6 +15,7 @@ mod cost;
 mod department;
 pub mod documents;
 mod enums;
+mod exchange;
 mod finding;
 mod inputs;
 mod inspection;
@@ -69,6 +70,7 @@ pub struct Query(
     webhook::WebhookQuery,
     supervision::SupervisionQuery,
     public_feedback::PublicFeedbackQuery,
+    exchange::ExchangeQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -90,6 +92,7 @@ pub struct Mutation(
     bulk::BulkMutation,
     ledger::LedgerMutation,
     webhook::WebhookMutation,
+    exchange::ExchangeMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, live::Subscription>;

@@ -3,6 +3,7 @@
 pub(crate) mod auth;
 mod docs;
 mod etag;
+pub mod exchange;
 mod feedback;
 mod graphiql;
 mod graphql;

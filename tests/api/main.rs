@@ -26,6 +26,7 @@ mod department_reach;
 mod documents;
 mod escaping;
 mod evidence;
+mod exchange;
 mod faults;
 mod filters;
 mod first_sweep;

@@ -171,7 +171,8 @@ async fn only_a_second_persons_approval_closes_a_finding_whatever_road_is_taken(
     )
     .await;
     assert_eq!(status(&app, &id).await["status"], "IN_PROGRESS");
-    // REST writes nothing: its document has GET routes only.
+    // REST writes no record: its document has GET routes only, but for the exchange export,
+    // which writes a bundle file for a peer (a sequence number and a log line, no record).
     let openapi: Value = app
         .client
         .get(app.url("/api/v1/openapi.json"))
@@ -182,6 +183,9 @@ async fn only_a_second_persons_approval_closes_a_finding_whatever_road_is_taken(
         .await
         .unwrap();
     for (path, item) in openapi["paths"].as_object().unwrap() {
+        if path == "/api/v1/exchange/export" {
+            continue;
+        }
         let methods: Vec<&String> = item.as_object().unwrap().keys().collect();
         assert!(
             methods.iter().all(|m| *m == "get" || *m == "parameters"),

@@ -3,6 +3,7 @@
 
 pub mod delivery;
 pub mod events;
+pub mod exchange;
 pub mod webhook;
 pub mod webhook_notice;
 pub mod webhook_target;

@@ -1,0 +1,14 @@
+//! Exchange between instances (报送 across networks): a unit's own instance sends signed,
+//! sequenced bundles of its records and its audit chain to the inspection office's instance.
+//!
+//! - [`identity`]: this instance's id and Ed25519 key, a file beside the data;
+//! - [`bundle`]: the bundle format (a zip of JSON Lines and blobs, a signed manifest);
+//! - [`check`]: a bundle checked as its addressee does, before any record is read;
+//! - [`export`]: what a bundle to a peer carries, read in one snapshot and written as a file.
+//!
+//! The peers and the exchange log are domain records (`domain::integration::exchange`).
+
+pub mod bundle;
+pub mod check;
+pub mod export;
+pub mod identity;
