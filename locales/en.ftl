@@ -108,6 +108,7 @@ query-not-utf8 = the query string is not UTF-8
 param-not-integer = { $name } '{ $value }' is not a whole number
 param-not-time = { $name } '{ $value }' is not an RFC 3339 time such as 2021-04-13T00:00:00Z
 param-not-date = { $name } '{ $value }' is not a day such as 2021-04-13
+param-missing = the parameter { $name } is missing
 param-limit = limit { $limit } is not between 1 and 100
 token-invalid = invalid token: { $reason }
 token-header-not-text = the Authorization header is not text

@@ -108,6 +108,7 @@ query-not-utf8 = 查询字符串不是 UTF-8
 param-not-integer = { $name } “{ $value }”不是整数
 param-not-time = { $name } “{ $value }”不是 RFC 3339 时间（如 2021-04-13T00:00:00Z）
 param-not-date = { $name } “{ $value }”不是日期（格式为 2021-04-13）
+param-missing = 缺少参数 { $name }
 param-limit = limit { $limit } 不在 1 到 100 之间
 token-invalid = 令牌无效：{ $reason }
 token-header-not-text = Authorization 请求头不是文本

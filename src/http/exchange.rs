@@ -35,6 +35,7 @@ const BLOCK: usize = 64 * 1024;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The bundle (application/zip)", content_type = "application/zip"),
+        (status = 400, description = "No peer named (`to`)", body = ErrorBody),
         (status = 401, description = "No or an invalid token", body = ErrorBody),
         (status = 403, description = "The role may not make bundles", body = ErrorBody),
         (status = 404, description = "No such peer within reach", body = ErrorBody),

@@ -37,6 +37,7 @@ const FIELDS_MAX: usize = 16;
     params(Id),
     responses(
         (status = 200, description = "The question and the token to post back with its answer", body = Challenge),
+        (status = 400, description = "Not an id", body = ErrorBody),
         (status = 404, description = "No such published bulletin", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )
@@ -155,13 +156,24 @@ async fn receive(
         (serde_json::Value = "application/json"),
         (serde_json::Value = "application/x-www-form-urlencoded")
     )),
+    // A form (a browser without JavaScript) is answered with a page whatever the outcome.
     responses(
-        (status = 201, description = "Received: the receipt code", body = Receipt),
-        (status = 400, description = "Bad input (empty, NUL, too long, a wrong answer, an expired challenge)", body = ErrorBody),
-        (status = 404, description = "No such published bulletin", body = ErrorBody),
-        (status = 413, description = "A body over 32 KiB", body = ErrorBody),
+        (status = 201, description = "Received: the receipt code (a page with it, for a form)", content(
+            (Receipt = "application/json"), (String = "text/html")
+        )),
+        (status = 400, description = "Bad input (empty, NUL, too long, a wrong answer, an expired challenge)", content(
+            (ErrorBody = "application/json"), (String = "text/html")
+        )),
+        (status = 404, description = "No such published bulletin", content(
+            (ErrorBody = "application/json"), (String = "text/html")
+        )),
+        (status = 413, description = "A body over 32 KiB", content(
+            (ErrorBody = "application/json"), (String = "text/html")
+        )),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
-        (status = 429, description = "Too many posts from this address", body = ErrorBody),
+        (status = 429, description = "Too many posts from this address", content(
+            (ErrorBody = "application/json"), (String = "text/html")
+        )),
     )
 )]
 pub async fn post_feedback(
@@ -248,6 +260,7 @@ pub struct ReplyOut {
     params(("code" = String, Path, description = "The receipt code (查询码)"), ReceiptFormatParams),
     responses(
         (status = 200, description = "The feedback's status and published replies"),
+        (status = 400, description = "An unknown format", body = ErrorBody),
         (status = 404, description = "No feedback with this code", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )

@@ -107,6 +107,14 @@ impl de::Error for Refused {
     fn custom<M: fmt::Display>(msg: M) -> Self {
         Refused::Other(msg.to_string())
     }
+
+    /// A parameter the route needs is the caller's to give.
+    fn missing_field(field: &'static str) -> Self {
+        Refused::Param(AppError::bad_input(
+            field,
+            t!("param-missing", name = field),
+        ))
+    }
 }
 
 /// The name a time field is read under ([`time`]), so that the value reader knows to say

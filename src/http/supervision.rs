@@ -29,14 +29,15 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderParams {
-    /// OPEN (待回复), REPLIED (待办结) or ACCEPTED (已办结).
-    #[param(pattern = "^(OPEN|REPLIED|ACCEPTED)$")]
+    /// OPEN (待回复), REPLIED (待办结) or ACCEPTED (已办结); empty is none.
+    #[param(pattern = "^(OPEN|REPLIED|ACCEPTED)?$")]
     pub status: Option<String>,
-    /// GENERAL (一般督办), KEY (重点督办) or LISTED (挂牌督办).
-    #[param(pattern = "^(GENERAL|KEY|LISTED)$")]
+    /// GENERAL (一般督办), KEY (重点督办) or LISTED (挂牌督办); empty is none.
+    #[param(pattern = "^(GENERAL|KEY|LISTED)?$")]
     pub level: Option<String>,
-    /// `true`: only those open past their reply deadline (逾期未复); `false`: the others.
-    #[param(pattern = "^(true|false)$")]
+    /// `true`: only those open past their reply deadline (逾期未复); `false`: the others; empty
+    /// is none.
+    #[param(pattern = "^(true|false)?$")]
     pub overdue: Option<String>,
     /// Only those about this finding.
     #[param(minimum = 1)]
@@ -78,7 +79,7 @@ pub struct ReplyOut {
 pub struct SupervisionOrderOut {
     pub id: i32,
     pub inspection_id: i32,
-    /// GENERAL (一般督办), KEY (重点督办) or LISTED (挂牌督办).
+    /// GENERAL (一般督办), KEY (重点督办) or LISTED (挂牌督办); empty is none.
     pub level: String,
     /// What the office requires (督办要求).
     pub requirement: String,
@@ -236,6 +237,12 @@ pub async fn supervision_orders(
             ("LISTED", SupervisionLevel::Listed),
         ],
     )?;
+    if let Some(finding) = params.finding_id.filter(|id| *id < 1) {
+        return Err(AppError::bad_input(
+            "findingId",
+            t!("path-id-invalid", value = finding),
+        ));
+    }
     let limit = params.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(AppError::bad_input(

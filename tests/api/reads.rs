@@ -442,6 +442,28 @@ async fn arrange_unlike(app: &TestApp) {
         issued["issueSupervisionOrder"]["id"].is_string(),
         "{issued}"
     );
+    // The public's letter about a bulletin, linked to a finding by the unit's manager.
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    crate::public_feedback::send(app, &bulletin, "整改进度请及时公开").await;
+    let letters = app
+        .data(
+            &manager,
+            "{ publicFeedback(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let linked = app
+        .data(
+            &manager,
+            "mutation($id: ID!, $f: ID!) { linkPublicFeedback(id: $id, findingId: $f) { finding { id } } }",
+            json!({"id": letters["publicFeedback"]["nodes"][0]["id"], "f": closed[1]["id"]}),
+        )
+        .await;
+    assert_eq!(
+        linked["linkPublicFeedback"]["finding"]["id"], closed[1]["id"],
+        "{linked}"
+    );
     // The admin is the responsible person of overdue findings: a second instance's sweep at
     // start-up fills its inbox.
     app.another(&["--jwt-secret", SECRET, "--warning-alerts", "true"])
