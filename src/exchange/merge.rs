@@ -8,8 +8,9 @@
 //! departments by code: the sender's unit is the registered peer's unit here, its
 //! sub-departments are the departments with the same codes within that unit's subtree here
 //! (one that is missing is refused, named), and a department outside the sender's unit (a
-//! regulation's issuer) is the one with the same code here, or none. Ledger entries and
-//! evidence are append-only: once received, they are not written again.
+//! regulation's issuer) is the one with the same code here, or none. Ledger entries, evidence
+//! and reports (only submitted or published ones travel, and those never change) are
+//! append-only: once received, they are not written again.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -92,11 +93,23 @@ struct Departments {
 }
 
 impl Departments {
-    /// The local department for the sender's `id`: required (a record's unit or department).
+    /// The local department for the sender's `id`, required and within the peer's unit here
+    /// (an inspection's unit, a finding's or a measure's department): whatever a bundle
+    /// claims, a unit's records land in its own subtree.
     async fn required(&mut self, db: &impl ConnectionTrait, id: i32) -> AppResult<i32> {
-        match self.resolve(db, id).await? {
-            Some(local) => Ok(local),
-            None => Err(self.unknown(id)),
+        let found = self.resolve(db, id).await?;
+        let inside = match found {
+            Some(local) if local == self.local_unit.id => true,
+            Some(local) => department::Entity::find_by_id(local)
+                .one(db)
+                .await?
+                .is_some_and(|d| d.path.starts_with(&self.local_unit.path)),
+            None => false,
+        };
+        if inside {
+            Ok(found.unwrap_or_default())
+        } else {
+            Err(self.unknown(id))
         }
     }
 
@@ -376,7 +389,7 @@ pub async fn merge(
     let n = each_line(archive, "report", async |mut r: report::Model| {
         let id = r.id;
         r.inspection_id = local(&inspections, "report", id, "inspection", r.inspection_id)?;
-        put::<report::Entity>(db, peer, "report", report::Column::Id, &mut reports, id, r, false, now).await?;
+        put::<report::Entity>(db, peer, "report", report::Column::Id, &mut reports, id, r, true, now).await?;
         Ok(())
     })
     .await?;
