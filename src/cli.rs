@@ -877,7 +877,10 @@ async fn run(
                 .map_err(failed)?;
             let (sequence, event) = (ack.sequence.to_string(), ack.last_event_id.to_string());
             if moved {
-                println!("{}", t!("exchange-acked", sequence = sequence, event = event));
+                println!(
+                    "{}",
+                    t!("exchange-acked", sequence = sequence, event = event)
+                );
             } else {
                 println!("{}", t!("exchange-acked-already", sequence = sequence));
             }

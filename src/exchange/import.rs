@@ -13,8 +13,8 @@ use std::path::Path;
 use entity::{exchange_chain_event, exchange_log, exchange_peer, exchange_received};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -109,7 +109,18 @@ pub async fn import(
     };
     let (manifest, sender) = (checked.manifest, checked.sender);
     let mut created = Vec::new();
-    let outcome = merge_checked(db, who, me, evidence, file, &manifest, &sender, &sha256, &mut created).await;
+    let outcome = merge_checked(
+        db,
+        who,
+        me,
+        evidence,
+        file,
+        &manifest,
+        &sender,
+        &sha256,
+        &mut created,
+    )
+    .await;
     match outcome {
         Ok(imported) => Ok(imported),
         Err(err) => {
@@ -117,7 +128,15 @@ pub async fn import(
             for path in created {
                 let _ = std::fs::remove_file(path);
             }
-            record_refusal(db, who, Some(&sender), Some(manifest.sequence), &sha256, &err).await;
+            record_refusal(
+                db,
+                who,
+                Some(&sender),
+                Some(manifest.sequence),
+                &sha256,
+                &err,
+            )
+            .await;
             Err(err)
         }
     }
@@ -185,7 +204,8 @@ async fn merge_checked(
         }
         finish(&txn, who, sender, manifest, sha256, "duplicate", None).await?;
         crate::db::commit(db, txn).await?;
-        let r = received.expect("a number at or below the last received one was received");
+        let r = received
+            .ok_or_else(|| AppError::internal("a bundle number was merged without a position"))?;
         return Ok(Imported {
             result: "duplicate",
             sequence: manifest.sequence,
@@ -210,16 +230,20 @@ async fn merge_checked(
     }
     let (received_id, received_hash) = received
         .as_ref()
-        .map_or((0, audit::GENESIS.to_owned()), |r| (r.event_id, r.hash.clone()));
+        .map_or((0, audit::GENESIS.to_owned()), |r| {
+            (r.event_id, r.hash.clone())
+        });
     let events = continuity(&txn, file, manifest, sender.id, received_id, &received_hash).await?;
 
     let mut archive = open(file)?;
     let counts = super::merge::merge(&txn, who, &mut archive, manifest, sender).await?;
-    let evidence_files =
-        store_blobs(&mut archive, manifest, evidence, created)?;
+    let evidence_files = store_blobs(&mut archive, manifest, evidence, created)?;
 
     let (last_id, last_hash) = if manifest.chain.last_event_id > received_id {
-        (manifest.chain.last_event_id, manifest.chain.last_hash.clone())
+        (
+            manifest.chain.last_event_id,
+            manifest.chain.last_hash.clone(),
+        )
     } else {
         (received_id, received_hash)
     };
@@ -242,7 +266,16 @@ async fn merge_checked(
         .collect();
     logged.insert("blobs".to_owned(), json!(evidence_files));
     logged.insert("events".to_owned(), json!(events));
-    finish(&txn, who, sender, manifest, sha256, "merged", Some(Value::Object(logged))).await?;
+    finish(
+        &txn,
+        who,
+        sender,
+        manifest,
+        sha256,
+        "merged",
+        Some(Value::Object(logged)),
+    )
+    .await?;
     crate::db::commit(db, txn).await?;
     Ok(Imported {
         result: "merged",
@@ -358,7 +391,10 @@ async fn record_refusal(
     }
     .await;
     if let Err(err) = written {
-        tracing::warn!(code = err.code(), "logging a refused exchange bundle failed");
+        tracing::warn!(
+            code = err.code(),
+            "logging a refused exchange bundle failed"
+        );
     }
 }
 
@@ -430,7 +466,10 @@ async fn continuity(
         }
         let event: Value = serde_json::from_slice(&line)
             .map_err(|e| AppError::internal(format!("chain line after the check: {e}")))?;
-        let id = event["id"].as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0);
+        let id = event["id"]
+            .as_i64()
+            .and_then(|i| i32::try_from(i).ok())
+            .unwrap_or(0);
         let hash = event["hash"].as_str().unwrap_or_default().to_owned();
         if id <= received_id {
             repeated.push((id, hash));
@@ -496,16 +535,25 @@ fn store_blobs(
     created: &mut Vec<std::path::PathBuf>,
 ) -> AppResult<u64> {
     let mut stored = 0u64;
-    for member in manifest.members.iter().filter(|m| m.name.starts_with("blobs/")) {
+    for member in manifest
+        .members
+        .iter()
+        .filter(|m| m.name.starts_with("blobs/"))
+    {
         let sha = &member.name["blobs/".len()..];
-        let path = evidence
-            .path_of(sha)
-            .ok_or_else(|| refused(codes::BUNDLE_TAMPERED, t!("exchange-bundle-tampered", member = member.name.as_str())))?;
+        let path = evidence.path_of(sha).ok_or_else(|| {
+            refused(
+                codes::BUNDLE_TAMPERED,
+                t!("exchange-bundle-tampered", member = member.name.as_str()),
+            )
+        })?;
         stored += 1;
         if path.exists() {
             continue;
         }
-        let io = |e: std::io::Error| AppError::internal(format!("evidence file {}: {e}", path.display()));
+        let io = |e: std::io::Error| {
+            AppError::internal(format!("evidence file {}: {e}", path.display()))
+        };
         let dir = path.parent().expect("a store path has a directory");
         std::fs::create_dir_all(dir).map_err(io)?;
         let partial = dir.join(format!("{sha}.exchange-partial"));
@@ -528,7 +576,8 @@ fn store_blobs(
 pub(super) fn open(file: &Path) -> AppResult<zip::ZipArchive<std::fs::File>> {
     let reopened = std::fs::File::open(file)
         .map_err(|e| AppError::internal(format!("{}: {e}", file.display())))?;
-    zip::ZipArchive::new(reopened).map_err(|e| AppError::internal(format!("{}: {e}", file.display())))
+    zip::ZipArchive::new(reopened)
+        .map_err(|e| AppError::internal(format!("{}: {e}", file.display())))
 }
 
 /// The SHA-256 of a file, read in blocks.

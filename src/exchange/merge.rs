@@ -74,7 +74,10 @@ async fn each_line<T: DeserializeOwned>(
         let row: T = serde_json::from_slice(&line).map_err(|e| {
             refused(
                 codes::BUNDLE_UNREADABLE,
-                t!("exchange-bundle-unreadable", detail = format!("{name}: {e}")),
+                t!(
+                    "exchange-bundle-unreadable",
+                    detail = format!("{name}: {e}")
+                ),
             )
         })?;
         each(row).await?;
@@ -260,7 +263,18 @@ pub async fn merge(
     let n = each_line(archive, "inspection", async |mut r: inspection::Model| {
         let id = r.id;
         r.unit_id = departments.required(db, r.unit_id).await?;
-        put::<inspection::Entity>(db, peer, "inspection", inspection::Column::Id, &mut inspections, id, r, false, now).await?;
+        put::<inspection::Entity>(
+            db,
+            peer,
+            "inspection",
+            inspection::Column::Id,
+            &mut inspections,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -270,7 +284,18 @@ pub async fn merge(
     let n = each_line(archive, "category", async |mut r: category::Model| {
         let id = r.id;
         r.inspection_id = local(&inspections, "category", id, "inspection", r.inspection_id)?;
-        put::<category::Entity>(db, peer, "category", category::Column::Id, &mut categories, id, r, false, now).await?;
+        put::<category::Entity>(
+            db,
+            peer,
+            "category",
+            category::Column::Id,
+            &mut categories,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -285,7 +310,18 @@ pub async fn merge(
             None => None,
         };
         r.department_id = departments.required(db, r.department_id).await?;
-        put::<finding::Entity>(db, peer, "finding", finding::Column::Id, &mut findings, id, r, false, now).await?;
+        put::<finding::Entity>(
+            db,
+            peer,
+            "finding",
+            finding::Column::Id,
+            &mut findings,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -299,7 +335,18 @@ pub async fn merge(
             Some(d) => Some(departments.required(db, d).await?),
             None => None,
         };
-        put::<measure::Entity>(db, peer, "measure", measure::Column::Id, &mut measures, id, r, false, now).await?;
+        put::<measure::Entity>(
+            db,
+            peer,
+            "measure",
+            measure::Column::Id,
+            &mut measures,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -309,7 +356,18 @@ pub async fn merge(
     let n = each_line(archive, "target", async |mut r: target::Model| {
         let id = r.id;
         r.finding_id = local(&findings, "target", id, "finding", r.finding_id)?;
-        put::<target::Entity>(db, peer, "target", target::Column::Id, &mut targets, id, r, false, now).await?;
+        put::<target::Entity>(
+            db,
+            peer,
+            "target",
+            target::Column::Id,
+            &mut targets,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -319,7 +377,18 @@ pub async fn merge(
     let n = each_line(archive, "stage", async |mut r: stage::Model| {
         let id = r.id;
         r.finding_id = local(&findings, "stage", id, "finding", r.finding_id)?;
-        put::<stage::Entity>(db, peer, "stage", stage::Column::Id, &mut stages, id, r, false, now).await?;
+        put::<stage::Entity>(
+            db,
+            peer,
+            "stage",
+            stage::Column::Id,
+            &mut stages,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -332,54 +401,101 @@ pub async fn merge(
             Some(d) => departments.resolve(db, d).await?,
             None => None,
         };
-        put::<regulation::Entity>(db, peer, "regulation", regulation::Column::Id, &mut regulations, id, r, false, now).await?;
+        put::<regulation::Entity>(
+            db,
+            peer,
+            "regulation",
+            regulation::Column::Id,
+            &mut regulations,
+            id,
+            r,
+            false,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
     counts.insert("regulation".to_owned(), n);
 
     // Links are keyed by the pair they link: mapped, then inserted or updated.
-    let n = each_line(archive, "finding_regulation", async |mut r: finding_regulation::Model| {
-        let (f, g) = (r.finding_id, r.regulation_id);
-        r.finding_id = local(&findings, "finding_regulation", g, "finding", f)?;
-        r.regulation_id = local(&regulations, "finding_regulation", f, "regulation", g)?;
-        let there = finding_regulation::Entity::find_by_id((r.finding_id, r.regulation_id))
-            .one(db)
-            .await?;
-        let row = r.into_active_model().reset_all();
-        if there.is_some() {
-            row.update(db).await?;
-        } else {
-            row.insert(db).await?;
-        }
-        Ok(())
-    })
+    let n = each_line(
+        archive,
+        "finding_regulation",
+        async |mut r: finding_regulation::Model| {
+            let (f, g) = (r.finding_id, r.regulation_id);
+            r.finding_id = local(&findings, "finding_regulation", g, "finding", f)?;
+            r.regulation_id = local(&regulations, "finding_regulation", f, "regulation", g)?;
+            let there = finding_regulation::Entity::find_by_id((r.finding_id, r.regulation_id))
+                .one(db)
+                .await?;
+            let row = r.into_active_model().reset_all();
+            if there.is_some() {
+                row.update(db).await?;
+            } else {
+                row.insert(db).await?;
+            }
+            Ok(())
+        },
+    )
     .await?;
     counts.insert("finding_regulation".to_owned(), n);
 
     let mut entries = ids!("progress_entry");
-    let n = each_line(archive, "progress_entry", async |mut r: progress_entry::Model| {
-        let id = r.id;
-        r.finding_id = local(&findings, "progress_entry", id, "finding", r.finding_id)?;
-        r.measure_id = match r.measure_id {
-            Some(m) => Some(local(&measures, "progress_entry", id, "measure", m)?),
-            None => None,
-        };
-        r.corrects_id = match r.corrects_id {
-            Some(c) => Some(local(&entries, "progress_entry", id, "progress_entry", c)?),
-            None => None,
-        };
-        put::<progress_entry::Entity>(db, peer, "progress_entry", progress_entry::Column::Id, &mut entries, id, r, true, now).await?;
-        Ok(())
-    })
+    let n = each_line(
+        archive,
+        "progress_entry",
+        async |mut r: progress_entry::Model| {
+            let id = r.id;
+            r.finding_id = local(&findings, "progress_entry", id, "finding", r.finding_id)?;
+            r.measure_id = match r.measure_id {
+                Some(m) => Some(local(&measures, "progress_entry", id, "measure", m)?),
+                None => None,
+            };
+            r.corrects_id = match r.corrects_id {
+                Some(c) => Some(local(&entries, "progress_entry", id, "progress_entry", c)?),
+                None => None,
+            };
+            put::<progress_entry::Entity>(
+                db,
+                peer,
+                "progress_entry",
+                progress_entry::Column::Id,
+                &mut entries,
+                id,
+                r,
+                true,
+                now,
+            )
+            .await?;
+            Ok(())
+        },
+    )
     .await?;
     counts.insert("progress_entry".to_owned(), n);
 
     let mut evidence_ids = ids!("evidence");
     let n = each_line(archive, "evidence", async |mut r: evidence::Model| {
         let id = r.id;
-        r.progress_entry_id = local(&entries, "evidence", id, "progress_entry", r.progress_entry_id)?;
-        put::<evidence::Entity>(db, peer, "evidence", evidence::Column::Id, &mut evidence_ids, id, r, true, now).await?;
+        r.progress_entry_id = local(
+            &entries,
+            "evidence",
+            id,
+            "progress_entry",
+            r.progress_entry_id,
+        )?;
+        put::<evidence::Entity>(
+            db,
+            peer,
+            "evidence",
+            evidence::Column::Id,
+            &mut evidence_ids,
+            id,
+            r,
+            true,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;
@@ -389,7 +505,18 @@ pub async fn merge(
     let n = each_line(archive, "report", async |mut r: report::Model| {
         let id = r.id;
         r.inspection_id = local(&inspections, "report", id, "inspection", r.inspection_id)?;
-        put::<report::Entity>(db, peer, "report", report::Column::Id, &mut reports, id, r, true, now).await?;
+        put::<report::Entity>(
+            db,
+            peer,
+            "report",
+            report::Column::Id,
+            &mut reports,
+            id,
+            r,
+            true,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await?;

@@ -134,9 +134,8 @@ pub async fn import_bundle(
     // The role first: a caller who may not import costs no upload.
     who.require(crate::auth::Permission::ManageExchange)?;
     let limit = upload_limit();
-    let too_large = || {
-        AppError::PayloadTooLarge(t!("exchange-bundle-too-large", limit = limit.to_string()))
-    };
+    let too_large =
+        || AppError::PayloadTooLarge(t!("exchange-bundle-too-large", limit = limit.to_string()));
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -190,7 +189,10 @@ async fn receive(body: Body, file: &std::path::Path, limit: u64) -> AppResult<bo
         let chunk = chunk.map_err(|_| {
             AppError::request(
                 crate::error::codes::BAD_REQUEST,
-                t!("exchange-bundle-unreadable", detail = "the upload broke off"),
+                t!(
+                    "exchange-bundle-unreadable",
+                    detail = "the upload broke off"
+                ),
             )
         })?;
         total += chunk.len() as u64;
