@@ -541,12 +541,17 @@ fn store_blobs(
         .filter(|m| m.name.starts_with("blobs/"))
     {
         let sha = &member.name["blobs/".len()..];
-        let path = evidence.path_of(sha).ok_or_else(|| {
-            refused(
-                codes::BUNDLE_TAMPERED,
-                t!("exchange-bundle-tampered", member = member.name.as_str()),
-            )
-        })?;
+        // A blob is stored under its name: the name must be the hash the manifest states
+        // (and the check found), or a signed manifest could file content under another hash.
+        let path = evidence
+            .path_of(sha)
+            .filter(|_| member.sha256 == sha)
+            .ok_or_else(|| {
+                refused(
+                    codes::BUNDLE_TAMPERED,
+                    t!("exchange-bundle-tampered", member = member.name.as_str()),
+                )
+            })?;
         stored += 1;
         if path.exists() {
             continue;

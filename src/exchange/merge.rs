@@ -93,6 +93,8 @@ struct Departments {
     sent_unit_path: String,
     local_unit: department::Model,
     mapped: HashMap<i32, Option<i32>>,
+    /// Whether a local department lies within the peer's unit here.
+    inside: HashMap<i32, bool>,
 }
 
 impl Departments {
@@ -103,10 +105,17 @@ impl Departments {
         let found = self.resolve(db, id).await?;
         let inside = match found {
             Some(local) if local == self.local_unit.id => true,
-            Some(local) => department::Entity::find_by_id(local)
-                .one(db)
-                .await?
-                .is_some_and(|d| d.path.starts_with(&self.local_unit.path)),
+            Some(local) => match self.inside.get(&local) {
+                Some(known) => *known,
+                None => {
+                    let known = department::Entity::find_by_id(local)
+                        .one(db)
+                        .await?
+                        .is_some_and(|d| d.path.starts_with(&self.local_unit.path));
+                    self.inside.insert(local, known);
+                    known
+                }
+            },
             None => false,
         };
         if inside {
@@ -251,6 +260,7 @@ pub async fn merge(
         sent_unit_path,
         local_unit,
         mapped: HashMap::new(),
+        inside: HashMap::new(),
     };
 
     macro_rules! ids {

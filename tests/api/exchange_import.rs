@@ -590,6 +590,24 @@ async fn the_office_refuses_wrong_keys_changed_bytes_and_a_changed_history_mergi
         2
     );
 
+    // A sub-department the office does not hold (by code, within the unit) is named.
+    office
+        .sql("UPDATE department SET code = 'ZJTZB-BGS-OLD' WHERE code = 'ZJTZB-BGS'")
+        .await;
+    let (status, body) = post(&office, &TestUser::admin(), bytes.clone()).await;
+    refused(status, &body, "BUNDLE_UNKNOWN_DEPARTMENT");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("“ZJTZB-BGS”"),
+        "{body}"
+    );
+    assert_eq!(counts(&office).await, before);
+    office
+        .sql("UPDATE department SET code = 'ZJTZB-BGS' WHERE code = 'ZJTZB-BGS-OLD'")
+        .await;
+
     // The real one merges.
     let said = import(&office, &b1).await;
     assert_eq!(said["result"], "merged");
