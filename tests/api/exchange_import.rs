@@ -607,6 +607,32 @@ async fn the_office_refuses_wrong_keys_changed_bytes_and_a_changed_history_mergi
     office
         .sql("UPDATE department SET code = 'ZJTZB-BGS' WHERE code = 'ZJTZB-BGS-OLD'")
         .await;
+    // The exchange log shows each refusal with its code, newest first.
+    let log = office
+        .data(
+            &TestUser::admin(),
+            "{ exchangeLog(first: 3) { edges { node { direction result code detail } } } }",
+            json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = log["exchangeLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["node"]["direction"], "import");
+            assert_eq!(e["node"]["result"], "refused");
+            e["node"]["code"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "BUNDLE_UNKNOWN_DEPARTMENT",
+            "BUNDLE_TAMPERED",
+            "BUNDLE_BAD_SIGNATURE"
+        ]
+    );
 
     // The real one merges.
     let said = import(&office, &b1).await;
