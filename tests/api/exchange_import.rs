@@ -312,6 +312,19 @@ async fn round_trip(unit_on_sqlite: bool) {
         after,
         "nothing was written by the refusals"
     );
+    // And the flags a front end shows say so, for the finding and its measure.
+    let flags = office
+        .data(
+            &TestUser::admin(),
+            "query($f: ID!, $m: ID!) { finding(id: $f) { viewerCan { update archive addProgress addMeasure } } measure(id: $m) { viewerCan { update archive } } }",
+            json!({"f": here.to_string(), "m": measure_here.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        flags,
+        json!({"finding": {"viewerCan": {"update": false, "archive": false, "addProgress": false, "addMeasure": false}},
+               "measure": {"viewerCan": {"update": false, "archive": false}}})
+    );
     // The office's own records stay its own to edit.
     let own = office.finding_id(1).await;
     office.retitle(&own.to_string(), "巡察办自己的问题").await;

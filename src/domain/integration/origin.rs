@@ -6,7 +6,7 @@
 //! command's road passes through (`change::writable`, the measure and ledger commands).
 //! The office reads them as any row of the unit's departments: the scope rules apply as they are.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{exchange_origin, exchange_peer};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -39,6 +39,27 @@ pub async fn require_own(db: &impl ConnectionTrait, kind: &str, id: i32) -> AppR
             peer = peer
         ),
     })
+}
+
+/// Which of `ids` (rows of `kind`) were merged from a peer: the rows [`require_own`] refuses,
+/// for a page at once (the `viewerCan` flags). No statement for no ids.
+pub async fn kept(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    ids: impl IntoIterator<Item = i32>,
+) -> AppResult<HashSet<i32>> {
+    let ids: Vec<i32> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(exchange_origin::Entity::find()
+        .filter(exchange_origin::Column::Kind.eq(kind))
+        .filter(exchange_origin::Column::LocalId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.local_id)
+        .collect())
 }
 
 /// The local ids of the records of `kind` merged from `peer`, by their origin ids.
