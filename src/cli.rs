@@ -211,6 +211,27 @@ pub enum ExchangeAction {
         /// The bundle file.
         file: std::path::PathBuf,
     },
+    /// Import a bundle (at the office): the checks above, then its number (the next one, or
+    /// the last one again: a no-op that says so), its audit chain's continuity with what was
+    /// received from the peer, and the merge of its records under their origin, in one
+    /// transaction. Writes the signed acknowledgement for the sender with --ack.
+    Import {
+        /// The bundle file.
+        file: std::path::PathBuf,
+        /// Where to write the acknowledgement (JSON) that the unit records with
+        /// `rectrack exchange ack`.
+        #[arg(long)]
+        ack: Option<std::path::PathBuf>,
+        /// Print the outcome as JSON (with the acknowledgement).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record an acknowledgement from the office (at the unit): the next bundle to it starts
+    /// after the event it acknowledges.
+    Ack {
+        /// The acknowledgement file (JSON, as `exchange import --ack` or the REST import wrote it).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -772,6 +793,97 @@ async fn run(
                     last = m.chain.last_event_id.to_string()
                 )
             );
+        }
+        Command::Exchange {
+            action: ExchangeAction::Import { file, ack, json },
+        } => {
+            config.validate()?;
+            let mut config = config.clone();
+            // A bundle is merged in one transaction: no statement time-out.
+            config.request_timeout = std::time::Duration::from_secs(24 * 3600);
+            let conn = existing(&config, t!("cli-need-exchange-import")).await?;
+            let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
+            let store = crate::evidence::Store::new(&config.data_dir, 0, &[]);
+            let who = Acting::operator("exchange", config.timezone);
+            let imported = crate::exchange::import::import(&conn, &who, &identity, &store, &file)
+                .await
+                .map_err(failed)?;
+            if let Some(path) = &ack {
+                let text = serde_json::to_string_pretty(&imported.acknowledgement)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                std::fs::write(path, text + "\n")
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&imported).map_err(|e| anyhow::anyhow!("{e}"))?
+                );
+            } else if imported.result == "duplicate" {
+                println!(
+                    "{}",
+                    t!(
+                        "exchange-imported-duplicate",
+                        sequence = imported.sequence.to_string(),
+                        peer = imported.peer.as_str()
+                    )
+                );
+            } else {
+                let records: u64 = imported
+                    .counts
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "department")
+                    .map(|(_, v)| v)
+                    .sum();
+                println!(
+                    "{}",
+                    t!(
+                        "exchange-imported",
+                        sequence = imported.sequence.to_string(),
+                        peer = imported.peer.as_str(),
+                        unit = imported.unit.as_str(),
+                        records = records.to_string(),
+                        blobs = imported.evidence_files.to_string(),
+                        events = imported.events.to_string()
+                    )
+                );
+            }
+        }
+        Command::Exchange {
+            action: ExchangeAction::Ack { file },
+        } => {
+            config.validate()?;
+            let conn = existing(&config, t!("cli-need-exchange-ack")).await?;
+            let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
+            let mut text = Vec::new();
+            {
+                use std::io::Read;
+                std::fs::File::open(&file)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                    .take(64 * 1024)
+                    .read_to_end(&mut text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            }
+            let ack: crate::exchange::import::Acknowledgement = serde_json::from_slice(&text)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}",
+                        t!("exchange-bundle-unreadable", detail = e.to_string())
+                    )
+                })?;
+            let who = Acting::operator("exchange", config.timezone);
+            let moved = crate::exchange::ack::record(&conn, &who, &identity, &ack)
+                .await
+                .map_err(failed)?;
+            let (sequence, event) = (ack.sequence.to_string(), ack.last_event_id.to_string());
+            if moved {
+                println!(
+                    "{}",
+                    t!("exchange-acked", sequence = sequence, event = event)
+                );
+            } else {
+                println!("{}", t!("exchange-acked-already", sequence = sequence));
+            }
         }
         Command::Audit {
             action: AuditAction::Verify,

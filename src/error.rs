@@ -83,6 +83,16 @@ pub mod codes {
     pub const BUNDLE_BAD_SIGNATURE: &str = "BUNDLE_BAD_SIGNATURE";
     pub const BUNDLE_TAMPERED: &str = "BUNDLE_TAMPERED";
     pub const BUNDLE_CHAIN_BROKEN: &str = "BUNDLE_CHAIN_BROKEN";
+    /// Importing a bundle: its number skips one (the missing number is named) or repeats a
+    /// number already merged with other content; its chain segment does not continue the one
+    /// received from the peer (the sender's history was changed since: the event is named); a
+    /// department code of the sender's that this instance does not hold.
+    pub const BUNDLE_OUT_OF_SEQUENCE: &str = "BUNDLE_OUT_OF_SEQUENCE";
+    pub const BUNDLE_HISTORY_CHANGED: &str = "BUNDLE_HISTORY_CHANGED";
+    pub const BUNDLE_UNKNOWN_DEPARTMENT: &str = "BUNDLE_UNKNOWN_DEPARTMENT";
+    /// A record merged from a unit's instance, changed here: it is written only by bundles
+    /// from its origin.
+    pub const KEPT_BY_ORIGIN: &str = "KEPT_BY_ORIGIN";
 }
 
 impl AppError {
@@ -207,7 +217,10 @@ pub fn status_of(code: &str) -> StatusCode {
         | codes::BUNDLE_UNKNOWN_SENDER
         | codes::BUNDLE_BAD_SIGNATURE
         | codes::BUNDLE_TAMPERED
-        | codes::BUNDLE_CHAIN_BROKEN => StatusCode::BAD_REQUEST,
+        | codes::BUNDLE_CHAIN_BROKEN
+        | codes::BUNDLE_HISTORY_CHANGED
+        | codes::BUNDLE_UNKNOWN_DEPARTMENT => StatusCode::BAD_REQUEST,
+        codes::BUNDLE_OUT_OF_SEQUENCE | codes::KEPT_BY_ORIGIN => StatusCode::CONFLICT,
         codes::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
         codes::FORBIDDEN => StatusCode::FORBIDDEN,
         codes::NOT_FOUND => StatusCode::NOT_FOUND,

@@ -1,10 +1,10 @@
 use crate::enums::ProgressKind;
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One entry of a finding's ledger (台账记录). Append-only: the database refuses updates and
 /// deletes.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "progress_entry")]
 pub struct Model {
     #[sea_orm(primary_key)]

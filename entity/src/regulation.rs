@@ -1,8 +1,8 @@
 use crate::enums::{RegulationDomain, RegulationStatus};
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "regulation")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,9 +1,9 @@
 use crate::enums::{ReportKind, ReportStatus};
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A stored, immutable snapshot of an inspection's ledger at a date.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "report")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -111,6 +111,11 @@ pub fn all() -> Vec<Table> {
         // a row (a restored database keeps trusting the same peers, not impersonating them).
         table::<exchange_peer::Entity>("id", false, true),
         table::<exchange_log::Entity>("id", false, true),
+        // What was received from each peer, its chain as received, and the records merged
+        // under their origin (the office's side of an import).
+        table::<exchange_received::Entity>("peer_id", false, false),
+        table::<exchange_chain_event::Entity>("peer_id, event_id", false, false),
+        table::<exchange_origin::Entity>("id", false, true),
     ]
 }
 

@@ -246,6 +246,9 @@ async fn write(
         },
     )
     .await?;
+    // The departments the records name: the unit's subtree, and any other a measure or a
+    // regulation names (the receiver maps them by code).
+    let mut named: BTreeSet<i32> = departments.iter().copied().collect();
     dump::<measure::Entity>(
         db,
         &mut out,
@@ -253,7 +256,7 @@ async fn write(
         &ids("measure"),
         measure::Column::Id,
         within(measure::Column::FindingId, &findings),
-        |_| (),
+        |m| named.extend(m.department_id),
     )
     .await?;
     dump::<target::Entity>(
@@ -293,9 +296,23 @@ async fn write(
             .add(regulation::Column::Id.in_subquery(linked)),
         |r| {
             sent_regulations.insert(r.id);
+            named.extend(r.department_id);
         },
     )
     .await?;
+    out.begin("records/department.jsonl").map_err(io)?;
+    let named: Vec<i32> = named.into_iter().collect();
+    for chunk in named.chunks(CHUNK) {
+        let rows = department::Entity::find()
+            .filter(department::Column::Id.is_in(chunk.iter().copied()))
+            .order_by_asc(department::Column::Id)
+            .all(db)
+            .await?;
+        for row in rows {
+            out.line(&row).map_err(io)?;
+        }
+    }
+    out.end().map_err(io)?;
     links(db, &mut out, &sent_findings, &sent_regulations, &findings).await?;
     let mut sent_entries = BTreeSet::new();
     dump::<progress_entry::Entity>(

@@ -1,10 +1,12 @@
 //! REST for exchange between instances: `POST /api/v1/exchange/export?to=INSTANCE` writes the
 //! next signed bundle for a registered peer and answers it as a download (administrators and
-//! the managers of the peer's unit). The rules are `exchange::export`'s, as on the command line.
+//! the managers of the peer's unit); `POST /api/v1/exchange/bundles` imports one at the office
+//! (administrators). The rules are `exchange::export`'s and `exchange::import`'s, as on the
+//! command line.
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -98,4 +100,109 @@ pub async fn export_bundle(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// The largest bundle the endpoint takes (the check's file budget).
+fn upload_limit() -> u64 {
+    crate::exchange::check::Budgets::default().file
+}
+
+/// Imports a bundle (the zip as the request body; administrators): checked, then merged in
+/// one transaction. Answers what was done and the signed acknowledgement for the sender
+/// (`rectrack exchange ack` at the unit records it).
+#[utoipa::path(
+    post,
+    path = "/api/v1/exchange/bundles",
+    tag = "exchange",
+    security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/zip", description = "The bundle"),
+    responses(
+        (status = 200, description = "Merged, or a duplicate of a bundle merged before (nothing done again); with the acknowledgement"),
+        (status = 400, description = "The bundle is refused (BUNDLE_*): nothing was merged", body = ErrorBody),
+        (status = 401, description = "No or an invalid token", body = ErrorBody),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+        (status = 409, description = "A number skipped (the missing one is named) or taken by another bundle", body = ErrorBody),
+        (status = 413, description = "Larger than a bundle may be", body = ErrorBody),
+    )
+)]
+pub async fn import_bundle(
+    State(state): State<AppState>,
+    Identified(caller): Identified,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    let who = Acting::new(&caller, None, state.config.timezone);
+    // The role first: a caller who may not import costs no upload.
+    who.require(crate::auth::Permission::ManageExchange)?;
+    let limit = upload_limit();
+    let too_large =
+        || AppError::PayloadTooLarge(t!("exchange-bundle-too-large", limit = limit.to_string()));
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let dir = state.config.data_dir.join("exchange").join("incoming");
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| AppError::internal(format!("{}: {err}", dir.display())))?;
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name).map_err(AppError::internal)?;
+    let file = dir.join(format!("{}.zip", crate::audit::hex(&name)));
+    let received = receive(body, &file, limit).await;
+    let outcome = match received {
+        Ok(true) => {
+            // The checks and the merge read the file with blocking I/O: off the async runtime,
+            // on a thread of the blocking pool that drives the import to its end.
+            let runtime = tokio::runtime::Handle::current();
+            let (db, me, evidence, path) = (
+                state.db.clone(),
+                state.exchange.clone(),
+                state.evidence.clone(),
+                file.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                runtime.block_on(crate::exchange::import::import(
+                    &db, &who, &me, &evidence, &path,
+                ))
+            })
+            .await
+            .map_err(AppError::internal)
+            .and_then(|r| r)
+        }
+        Ok(false) => Err(too_large()),
+        Err(err) => Err(err),
+    };
+    let _ = std::fs::remove_file(&file);
+    Ok(axum::Json(outcome?).into_response())
+}
+
+/// Streams the body into `file`, at most `limit` bytes; false when it is longer.
+async fn receive(body: Body, file: &std::path::Path, limit: u64) -> AppResult<bool> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let io = |err: std::io::Error| AppError::internal(format!("{}: {err}", file.display()));
+    let mut out = tokio::fs::File::create_new(file).await.map_err(io)?;
+    let mut stream = body.into_data_stream();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            AppError::request(
+                crate::error::codes::BAD_REQUEST,
+                t!(
+                    "exchange-bundle-unreadable",
+                    detail = "the upload broke off"
+                ),
+            )
+        })?;
+        total += chunk.len() as u64;
+        if total > limit {
+            return Ok(false);
+        }
+        out.write_all(&chunk).await.map_err(io)?;
+    }
+    out.flush().await.map_err(io)?;
+    out.sync_all().await.map_err(io)?;
+    Ok(true)
 }

@@ -50,6 +50,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(super::feedback::receipt))
         .routes(routes!(super::lists::list_file))
         .routes(routes!(super::exchange::export_bundle))
+        .routes(routes!(super::exchange::import_bundle))
         .routes(routes!(super::lists::roadmap_svg))
         .routes(routes!(super::lists::plan_file))
         .routes(routes!(super::supervision::supervision_orders))

@@ -21,7 +21,7 @@ const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 /// Runs the binary against `url` with `data` as its data directory, nothing else inherited.
-fn rectrack(url: &str, data: &Path, args: &[&str]) -> Output {
+pub(crate) fn rectrack(url: &str, data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rectrack"))
         .args(args)
         .env_clear()
@@ -33,7 +33,7 @@ fn rectrack(url: &str, data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn succeeds(url: &str, data: &Path, args: &[&str]) -> String {
+pub(crate) fn succeeds(url: &str, data: &Path, args: &[&str]) -> String {
     let out = rectrack(url, data, args);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     assert!(
@@ -46,16 +46,16 @@ fn succeeds(url: &str, data: &Path, args: &[&str]) -> String {
 }
 
 /// The identity of the instance whose data directory is `data`.
-fn identity(data: &Path) -> Value {
+pub(crate) fn identity(data: &Path) -> Value {
     let printed = succeeds("sqlite::memory:", data, &["exchange", "identity", "--json"]);
     serde_json::from_str(printed.trim()).unwrap()
 }
 
 /// A directory removed when the test ends.
-struct Dir(std::path::PathBuf);
+pub(crate) struct Dir(pub(crate) std::path::PathBuf);
 
 impl Dir {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "rectrack_exchange_{name}_{}_{}",
             std::process::id(),
@@ -179,7 +179,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Registers `peer` (an identity) as the exchange peer for the demo unit; returns its id.
-async fn register(app: &crate::helpers::TestApp, peer: &Value, name: &str) -> String {
+pub(crate) async fn register(app: &crate::helpers::TestApp, peer: &Value, name: &str) -> String {
     let data = app
         .data(
             &TestUser::admin(),
@@ -548,7 +548,7 @@ async fn bundles_are_made_only_for_callers_who_may_send_the_unit_records() {
 }
 
 /// The bundle with members replaced (`change` answers the new content, or `None` to keep it).
-fn rewritten(bytes: &[u8], change: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+pub(crate) fn rewritten(bytes: &[u8], change: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
     use std::io::Write;
     let read = Bundle::read(bytes);
     let mut names: Vec<&String> = read.members.keys().collect();
@@ -566,7 +566,7 @@ fn rewritten(bytes: &[u8], change: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> V
 }
 
 /// The manifest re-made over changed members and signed with `seed` (an Ed25519 key).
-fn resigned(
+pub(crate) fn resigned(
     bytes: &[u8],
     seed: &[u8; 32],
     change: impl Fn(&str, &[u8]) -> Option<Vec<u8>>,

@@ -198,6 +198,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real app with these flags (and no others of the auth kind).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    spawn_app_on(TestDb::new().await, extra).await
+}
+
+/// Starts the real app on `test_db` (e.g. [`TestDb::sqlite`] beside an app on PostgreSQL).
+pub async fn spawn_app_on(test_db: TestDb, extra: &[&str]) -> TestApp {
     // Server logs go to the test's output, shown when it fails (RUST_LOG picks the level).
     // The pool wait layer too, as the binary installs it (`rectrack_db_pool_wait_seconds`).
     {
@@ -215,7 +220,6 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
             .with(rectrack::telemetry::pool_waits())
             .try_init();
     }
-    let test_db = TestDb::new().await;
     let data_dir = std::env::temp_dir().join(format!(
         "rectrack_data_{}_{}",
         std::process::id(),

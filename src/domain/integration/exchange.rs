@@ -232,3 +232,24 @@ pub async fn log_page(
     };
     page::fetch(db, select, &order, args).await
 }
+
+/// Records that `peer` acknowledged bundle `sequence`, holding this instance's chain up to
+/// `event_id`: the next bundle to it starts after that event. Only forward: an older
+/// acknowledgement (arriving late) changes nothing; answers whether it moved.
+pub async fn acknowledged(
+    db: &impl ConnectionTrait,
+    peer: &exchange_peer::Model,
+    sequence: i32,
+    event_id: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let moved = exchange_peer::Entity::update_many()
+        .col_expr(exchange_peer::Column::AckedSequence, Expr::value(sequence))
+        .col_expr(exchange_peer::Column::AckedEventId, Expr::value(event_id))
+        .col_expr(exchange_peer::Column::UpdatedAt, Expr::value(now))
+        .filter(exchange_peer::Column::Id.eq(peer.id))
+        .filter(exchange_peer::Column::AckedSequence.lt(sequence))
+        .exec(db)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}

@@ -68,6 +68,8 @@ where
     K::Model: Serialize,
 {
     let model = K::readable(db, who, id).await?;
+    // A record merged from a unit's instance is written only by its bundles.
+    crate::domain::integration::origin::require_own(db, K::NAME, id).await?;
     let department = K::governing(db, std::slice::from_ref(&model))
         .await?
         .pop()

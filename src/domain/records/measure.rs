@@ -265,6 +265,7 @@ pub async fn update(
     who.require(Permission::UpdateMeasures)?;
     let (current, finding, governing) = load(db, &who.caller, id).await?;
     scope::require_writable(db, &who.caller, governing).await?;
+    crate::domain::integration::origin::require_own(db, "measure", id).await?;
     // The reason goes into the ledger: the one text rule applies.
     let patch = MeasurePatch {
         reason: text::maybe("reason", patch.reason.as_deref(), 5_000)?,

@@ -168,6 +168,8 @@ async fn writable_target(
         }
     };
     scope::require_writable(db, &who.caller, department_id).await?;
+    // A merged finding's ledger is its origin's.
+    crate::domain::integration::origin::require_own(db, "finding", finding.id).await?;
     Ok((finding, department_id))
 }
 

@@ -6,10 +6,11 @@
 //! whether the move is allowed now; the command may still refuse bad input.
 
 use entity::{department, finding, measure, report};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, ModelTrait};
 use serde::Serialize;
 
 use crate::auth::Permission;
+use crate::domain::integration::origin;
 use crate::domain::records::change::{self, Kind};
 use crate::domain::workflow::close_out::{self, Move};
 use crate::domain::{Acting, documents::report as reports, reads::relations};
@@ -40,6 +41,9 @@ pub async fn findings(
     models: &[finding::Model],
 ) -> AppResult<Vec<FindingCan>> {
     let mut facts = close_out::facts(db, who, models).await?;
+    // A finding merged from a unit's instance is edited only by its bundles (its workflow
+    // moves are the office's acts, as for any finding).
+    let kept = origin::kept(db, "finding", models.iter().map(|f| f.id)).await?;
     Ok(models
         .iter()
         .map(|f| {
@@ -47,7 +51,8 @@ pub async fn findings(
                 return FindingCan::default();
             };
             let may = |step| close_out::decide(who, &facts, step).is_ok();
-            let manage = who.can(Permission::ManageFindings) && facts.writable;
+            let own = !kept.contains(&f.id);
+            let manage = who.can(Permission::ManageFindings) && facts.writable && own;
             FindingCan {
                 update: manage,
                 archive: manage && !facts.archived,
@@ -57,7 +62,7 @@ pub async fn findings(
                 return_finding: may(Move::Return),
                 reopen: may(Move::Reopen),
                 recheck: close_out::decide_recheck(who, &facts, f.id).is_ok(),
-                add_progress: who.can(Permission::AddProgress) && facts.writable,
+                add_progress: who.can(Permission::AddProgress) && facts.writable && own,
                 add_measure: manage,
                 moves: close_out::allowed_moves(who, &facts),
             }
@@ -83,7 +88,15 @@ pub async fn records<K: Kind>(
 where
     K::Model: Serialize,
 {
-    let reach = change::within_reach::<K>(db, who, models).await?;
+    let mut reach = change::within_reach::<K>(db, who, models).await?;
+    let id = |m: &K::Model| match m.get(K::COLUMNS.id) {
+        sea_orm::Value::Int(Some(id)) => id,
+        _ => 0,
+    };
+    let kept = origin::kept(db, K::NAME, models.iter().map(id)).await?;
+    for (writable, m) in reach.iter_mut().zip(models) {
+        *writable &= !kept.contains(&id(m));
+    }
     let manage = who.can(K::MANAGE);
     Ok(models
         .iter()
@@ -103,7 +116,11 @@ pub async fn measures(
     who: &Acting,
     models: &[measure::Model],
 ) -> AppResult<Vec<RecordCan>> {
-    let reach = change::within_reach::<measure::Entity>(db, who, models).await?;
+    let mut reach = change::within_reach::<measure::Entity>(db, who, models).await?;
+    let kept = origin::kept(db, "measure", models.iter().map(|m| m.id)).await?;
+    for (writable, m) in reach.iter_mut().zip(models) {
+        *writable &= !kept.contains(&m.id);
+    }
     Ok(models
         .iter()
         .zip(reach)
