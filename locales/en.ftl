@@ -422,6 +422,7 @@ config-set-twice = set { $one } or { $other }, not both
 config-warning-days = { $yellow } may not exceed { $green }
 config-positive = { $name } must be positive
 config-cors-origin = { $name }: "{ $origin }" is not an origin such as https://portal.example.gov or http://localhost:5173
+config-public-url = "{ $url }" is not a public address such as https://zgtb.example.gov.cn (http or https, a host, no query)
 
 # The configuration file (rectrack.toml) and `rectrack config check`.
 config-file-missing = the configuration file { $file } (named by --config or RECTRACK_CONFIG) does not exist

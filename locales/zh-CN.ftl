@@ -422,6 +422,7 @@ config-set-twice = { $one } 与 { $other } 只能设置其中一个
 config-warning-days = { $yellow } 不能大于 { $green }
 config-positive = { $name } 必须大于 0
 config-cors-origin = { $name } 中的“{ $origin }”不是来源地址，应形如 https://portal.example.gov 或 http://localhost:5173
+config-public-url = “{ $url }”不是对外访问地址，应形如 https://zgtb.example.gov.cn（http 或 https，含主机名，不带查询参数）
 
 # The configuration file (rectrack.toml) and `rectrack config check`.
 config-file-missing = 找不到配置文件 { $file }（由 --config 或 RECTRACK_CONFIG 指定）

@@ -11,6 +11,9 @@ use crate::helpers::{SECRET, TestApp, TestUser, count, error_code, spawn_app, sp
 pub(crate) const CONTACT: &str = "13900001111";
 pub(crate) const NAME: &str = "举报人甲乙";
 
+/// The public address the tests configure (`RECTRACK_PUBLIC_URL`), with a path.
+pub(crate) const PUBLIC_URL: &str = "https://zgtb.example.gov.cn/rectrack/";
+
 /// A fresh challenge for bulletin `id`, answered: (token, answer).
 pub(crate) async fn solved(app: &TestApp, id: &str) -> (String, i64) {
     let challenge: Value = app
@@ -97,7 +100,7 @@ async fn receipt(app: &TestApp, code: &str) -> Value {
 
 #[tokio::test]
 async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_published_answer() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--public-url", PUBLIC_URL]).await;
     let manager = TestUser::manager("ZJTZB");
     let bulletin = app.published_bulletin(&manager).await;
     let (status, body) = post(
@@ -178,6 +181,9 @@ async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_
     assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
     assert!(page.contains("name=\"challenge\"") && page.contains("加"));
     assert!(page.contains("<svg") && page.contains("扫码反馈意见建议"));
+    assert!(page.contains(&format!(
+        "扫码反馈意见建议：https://zgtb.example.gov.cn/rectrack/public/bulletins/{bulletin}#feedback"
+    )));
 
     // Linked to a finding of the inspection: the finding's ledger notes it.
     let finding = app.finding_id(1).await.to_string();
@@ -589,4 +595,56 @@ async fn the_senders_contact_is_on_no_surface_but_the_unit_managers_and_admins()
         let seen = app.data(&token, LIST, json!({})).await.to_string();
         assert!(seen.contains(CONTACT) && seen.contains(NAME), "{seen}");
     }
+}
+
+/// The page of bulletin `id` asked for with a `Host` (and a forwarded scheme) of the caller's
+/// choosing.
+async fn page_as(app: &TestApp, id: &str, host: Option<&str>) -> String {
+    let mut request = app.client.get(app.url(&format!("/public/bulletins/{id}")));
+    if let Some(host) = host {
+        request = request
+            .header("host", host)
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", host);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The QR code's SVG element of a page.
+fn qr_of(page: &str) -> Option<&str> {
+    let start = page.find("<svg")?;
+    let end = page[start..].find("</svg>")? + start;
+    Some(&page[start..end])
+}
+
+#[tokio::test]
+async fn the_qr_code_holds_the_configured_public_address_whatever_host_a_request_names() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--public-url", PUBLIC_URL]).await;
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let link =
+        format!("https://zgtb.example.gov.cn/rectrack/public/bulletins/{bulletin}#feedback");
+    let honest = page_as(&app, &bulletin, None).await;
+    assert!(
+        honest.contains(&format!("扫码反馈意见建议：{link}")),
+        "{honest}"
+    );
+    let code = qr_of(&honest).expect("a QR code").to_owned();
+    for forged in ["evil.example", "evil.example:8443", "zgtb.example.gov.cn.evil.example"] {
+        let page = page_as(&app, &bulletin, Some(forged)).await;
+        assert!(!page.contains("evil.example"), "{forged}: {page}");
+        assert!(page.contains(&format!("扫码反馈意见建议：{link}")), "{forged}");
+        assert_eq!(qr_of(&page), Some(code.as_str()), "{forged}: another QR code");
+    }
+
+    // Unset: no QR code (the page says why, on screen only) and only relative links; a forged
+    // Host is not printed either.
+    let plain = spawn_app().await;
+    let bulletin = plain.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let page = page_as(&plain, &bulletin, Some("evil.example")).await;
+    assert_eq!(qr_of(&page), None, "{page}");
+    assert!(page.contains("RECTRACK_PUBLIC_URL"), "{page}");
+    assert!(!page.contains("evil.example") && !page.contains("扫码反馈意见建议"), "{page}");
+    assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
 }
