@@ -648,3 +648,43 @@ async fn the_qr_code_holds_the_configured_public_address_whatever_host_a_request
     assert!(!page.contains("evil.example") && !page.contains("扫码反馈意见建议"), "{page}");
     assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
 }
+
+#[tokio::test]
+async fn a_reports_feedback_figures_are_those_of_its_date() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    send(&app, &bulletin, "甲：第一个问题没有整改到位").await;
+    send(&app, &bulletin, "乙：第二个问题整改情况没有公开").await;
+    let nodes = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"].clone();
+    let (second, first) = (nodes[0]["id"].clone(), nodes[1]["id"].clone());
+    let one = app.finding_id(1).await.to_string();
+    let two = app.finding_id(2).await.to_string();
+    for id in [&first, &second] {
+        app.data(&manager, ANSWER, json!({"id": id, "r": "已核实", "p": false}))
+            .await;
+        app.data(&manager, LINK, json!({"id": id, "f": one})).await;
+    }
+    // 甲 was received, answered and linked three days ago; 乙 received then, handled today.
+    let then = format!("{}T00:00:00Z", crate::supervision::day(-3));
+    app.sql(&format!(
+        "UPDATE public_feedback SET created_at = '{then}', answered_at = '{then}', linked_at = '{then}' WHERE id = {first}"
+    ))
+    .await;
+    app.sql(&format!(
+        "UPDATE public_feedback SET created_at = '{then}' WHERE id = {second}"
+    ))
+    .await;
+    // Linked to another finding today, 甲 was still linked yesterday.
+    app.data(&manager, LINK, json!({"id": first, "f": two})).await;
+    send(&app, &bulletin, "丙：今天收到的反馈").await;
+
+    let row = |md: &str, value: &str| {
+        assert!(
+            md.contains(&format!("| 公众反馈（收到/已答复/已关联问题） | {value} |")),
+            "{value}: {md}"
+        );
+    };
+    row(&crate::supervision_cycle::report_on(&app, &crate::supervision::day(-1)).await, "2/1/1");
+    row(&crate::supervision_cycle::report_on(&app, &crate::supervision::day(0)).await, "3/2/2");
+}

@@ -589,6 +589,77 @@ async fn counts_name_orders_in_reports_and_the_bulletin_and_the_rest_surface_kee
     assert_eq!(status, 401);
 }
 
+/// The Markdown of a progress report of the demo inspection for the period ending `end`.
+pub(crate) async fn report_on(app: &TestApp, end: &str) -> String {
+    let manager = TestUser::manager("ZJTZB");
+    let id = app
+        .data(
+            &manager,
+            "mutation($p: Date) { generateReport(inspectionId: 1, periodEnd: $p) { id } }",
+            json!({"p": end}),
+        )
+        .await["generateReport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.markdown(&manager, &id).await
+}
+
+#[tokio::test]
+async fn a_reports_order_figures_are_those_of_its_date_however_late_it_is_generated() {
+    let app = spawn_app().await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let finding = app.create_finding("档案管理不规范", "ZJTZB-BGS").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let issued = app
+            .data(
+                &inspector,
+                ISSUE,
+                json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
+            )
+            .await;
+        ids.push(issued["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned());
+    }
+    // A and B were issued three days ago (as time would have it), A due the day before
+    // yesterday; C is issued today. A is answered and accepted today.
+    let three_days_ago = format!("{}T00:00:00Z", day(-3));
+    app.sql(&format!(
+        "UPDATE supervision_order SET created_at = '{three_days_ago}' WHERE id IN ({}, {})",
+        ids[0], ids[1]
+    ))
+    .await;
+    app.sql(&format!(
+        "UPDATE supervision_order SET reply_deadline = '{}' WHERE id = {}",
+        day(-2),
+        ids[0]
+    ))
+    .await;
+    app.data(
+        &TestUser::manager("ZJTZB"),
+        REPLY,
+        json!({"id": ids[0], "c": "已整改"}),
+    )
+    .await;
+    app.data(&inspector, ACCEPT, json!({"id": ids[0]})).await;
+
+    // Yesterday A and B had been issued, and A stood unanswered past its deadline: none
+    // answered in time out of one due.
+    let md = report_on(&app, &day(-1)).await;
+    assert!(md.contains("| 督办件数 | 2 |"), "{md}");
+    assert!(md.contains("| 逾期未复 | 1 |"), "{md}");
+    assert!(md.contains("| 按期回复率 | 0.0% |"), "{md}");
+    // Today: three issued, A accepted (the sweep never found it overdue), none overdue.
+    let md = report_on(&app, &day(0)).await;
+    assert!(md.contains("| 督办件数 | 3 |"), "{md}");
+    assert!(md.contains("| 逾期未复 | 0 |"), "{md}");
+    assert!(md.contains("| 按期回复率 | 100.0% |"), "{md}");
+    // Four days ago none had been issued: no figure is due.
+    let md = report_on(&app, &day(-4)).await;
+    assert!(md.contains("| 督办件数 | 0 |"), "{md}");
+    assert!(md.contains("| 按期回复率 | — |"), "{md}");
+}
+
 #[tokio::test]
 async fn reply_evidence_keeps_the_ledgers_budgets_and_nothing_stays_of_a_refused_reply() {
     let app = spawn_app().await;

@@ -534,9 +534,16 @@ pub async fn link(
     }
     scope::require_writable(db, &who.caller, target.department_id).await?;
     let now = who.now();
+    // `linked_at` is when it was first linked: linked to another finding later, it was still
+    // linked at every moment since (a report's count as of its date depends on it).
+    let first = current.linked_at.is_none();
     let updated = moved(db, who, &current, |u| {
-        u.col_expr(public_feedback::Column::FindingId, Expr::value(target.id))
-            .col_expr(public_feedback::Column::LinkedAt, Expr::value(now))
+        let u = u.col_expr(public_feedback::Column::FindingId, Expr::value(target.id));
+        if first {
+            u.col_expr(public_feedback::Column::LinkedAt, Expr::value(now))
+        } else {
+            u
+        }
     })
     .await?;
     ledger::note(
@@ -694,7 +701,9 @@ pub fn can(caller: &Caller, row: &public_feedback::Model) -> bool {
     caller.can(Permission::ManageReports) && row.status != FeedbackStatus::Closed
 }
 
-/// Counts of one inspection's feedback as of `until` (the end of a report's day), or now.
+/// Counts of one inspection's feedback as of `until` (the end of a report's day), or now:
+/// received before it, first answered before it, first linked before it (a reply or a link
+/// is never undone, so these times say what was so at any moment).
 pub async fn counts_of_inspection(
     db: &impl ConnectionTrait,
     inspection_id: i32,
@@ -704,12 +713,12 @@ pub async fn counts_of_inspection(
         let select = public_feedback::Entity::find()
             .filter(public_feedback::Column::InspectionId.eq(inspection_id));
         match until {
-            Some(t) => select.filter(public_feedback::Column::CreatedAt.lte(t)),
+            Some(t) => select.filter(public_feedback::Column::CreatedAt.lt(t)),
             None => select,
         }
     };
     let at = |c: public_feedback::Column| match until {
-        Some(t) => sea_orm::Condition::all().add(c.is_not_null()).add(c.lte(t)),
+        Some(t) => sea_orm::Condition::all().add(c.is_not_null()).add(c.lt(t)),
         None => sea_orm::Condition::all().add(c.is_not_null()),
     };
     Ok(FeedbackCounts {
