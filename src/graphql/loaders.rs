@@ -316,4 +316,15 @@ of_parents!(
     supervision_relations::evidence_of_replies
 );
 
+by_id!(
+    /// A supervision order by id (the one a notice names).
+    OrderById => supervision_order, supervision_relations::orders_by_id
+);
+of_parents!(
+    /// The unit's replies to public feedback, oldest first.
+    RepliesOfFeedback => entity::public_feedback_reply::Model,
+    crate::domain::workflow::public_feedback::replies_of
+);
+
 use crate::domain::reads::supervision_relations;
+use entity::supervision_order;

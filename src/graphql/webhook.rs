@@ -410,23 +410,12 @@ impl catalogue::Object for Notification {
         f.one("finding", "The finding it is about.", |n, shown| {
             Some(FindingById(n.finding_id, super::finding::columns(shown)))
         });
-        f.each(
+        // Batched: a page of notices reads their orders at once (the inbox shows a notice
+        // only to those who read its finding, one of the order's, so they read the order).
+        f.one(
             "supervisionOrder",
             "The supervision order (督办单) it tells of, if it is such a notice.",
-            |n, ctx| {
-                Box::pin(async move {
-                    let Some(id) = n.supervision_order_id else {
-                        return Ok(None);
-                    };
-                    match crate::domain::workflow::supervision::get(ctx.db(), ctx.caller(), id)
-                        .await
-                    {
-                        Ok(order) => Ok(Some(super::supervision::SupervisionOrder(order))),
-                        Err(crate::error::AppError::NotFound(_)) => Ok(None),
-                        Err(err) => Err(err.into()),
-                    }
-                })
-            },
+            |n, _| n.supervision_order_id.map(super::loaders::OrderById),
         );
     }
 }

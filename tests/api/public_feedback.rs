@@ -688,3 +688,52 @@ async fn a_reports_feedback_figures_are_those_of_its_date() {
     row(&crate::supervision_cycle::report_on(&app, &crate::supervision::day(-1)).await, "2/1/1");
     row(&crate::supervision_cycle::report_on(&app, &crate::supervision::day(0)).await, "3/2/2");
 }
+
+#[tokio::test]
+async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--dataloader-delay", "50ms"]).await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    // Five: within the posts one address may make at once.
+    for n in 0..5 {
+        send(&app, &bulletin, &format!("第{n}条意见")).await;
+    }
+    let nodes = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"].clone();
+    let ids: Vec<Value> = nodes.as_array().unwrap().iter().map(|n| n["id"].clone()).collect();
+    for id in &ids[1..] {
+        app.data(&manager, ANSWER, json!({"id": id, "r": "已收到", "p": false}))
+            .await;
+    }
+    // Twenty answers, then no more; every one is read back.
+    for n in 1..=20 {
+        app.data(
+            &manager,
+            ANSWER,
+            json!({"id": ids[0], "r": format!("第{n}次答复"), "p": n == 20}),
+        )
+        .await;
+    }
+    let (_, body) = app
+        .gql(Some(&manager), ANSWER, json!({"id": ids[0], "r": "再答复", "p": true}))
+        .await;
+    assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
+    assert_eq!(
+        count(&app.db, &format!("SELECT COUNT(*) FROM public_feedback_reply WHERE feedback_id = {}", ids[0].as_str().unwrap())).await,
+        20
+    );
+    let page = "query($n: Int!) { publicFeedback(first: $n) { nodes { id replies { content } } } }";
+    let statements = async |n: i32| {
+        let before = app.sql_statements().await;
+        let data = app.data(&manager, page, json!({"n": n})).await;
+        let nodes = data["publicFeedback"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), n as usize);
+        assert_eq!(nodes[0]["replies"].as_array().unwrap().len(), 20, "{data}");
+        assert_eq!(nodes[0]["replies"][19]["content"], "第20次答复");
+        assert!(nodes[1..].iter().all(|f| f["replies"].as_array().unwrap().len() == 1), "{data}");
+        app.sql_statements().await - before
+    };
+    statements(5).await;
+    let small = statements(2).await;
+    let large = statements(5).await;
+    assert_eq!(small, large, "statements must not grow with the page size");
+}

@@ -661,6 +661,105 @@ async fn a_reports_order_figures_are_those_of_its_date_however_late_it_is_genera
 }
 
 #[tokio::test]
+async fn an_order_takes_twenty_replies_and_every_read_shows_them_all() {
+    let app = spawn_app().await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let manager = TestUser::manager("ZJTZB");
+    let finding = app.create_finding("台账不完整", "ZJTZB-BGS").await;
+    let order = app
+        .data(
+            &inspector,
+            ISSUE,
+            json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请补齐台账", "replyDeadline": day(3)}}),
+        )
+        .await["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 1..=20 {
+        app.data(&manager, REPLY, json!({"id": order, "c": format!("第{n}次回复")}))
+            .await;
+        if n < 20 {
+            app.data(
+                &inspector,
+                RETURN,
+                json!({"id": order, "r": format!("第{n}次退回"), "d": day(3)}),
+            )
+            .await;
+        }
+    }
+    // The twentieth reply is the last: a return is refused, nothing written.
+    let events = "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'supervision_order'";
+    let before = rows(&app, events).await;
+    let (_, body) = app
+        .gql(
+            Some(&inspector),
+            RETURN,
+            json!({"id": order, "r": "再退回", "d": day(3)}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("已有 20 次回复"),
+        "{body}"
+    );
+    assert_eq!(rows(&app, events).await, before);
+    // GraphQL and REST show all twenty, oldest first.
+    let shown = app
+        .data(
+            &inspector,
+            "query($id: ID!) { supervisionOrder(id: $id) { status replies { content } } }",
+            json!({"id": order}),
+        )
+        .await;
+    let replies = shown["supervisionOrder"]["replies"].as_array().unwrap().clone();
+    assert_eq!(replies.len(), 20, "{shown}");
+    assert_eq!(replies[0]["content"], "第1次回复");
+    assert_eq!(replies[19]["content"], "第20次回复");
+    let (_, rest) = get(&app, &inspector, &format!("/api/v1/supervision-orders/{order}")).await;
+    assert_eq!(rest["replies"].as_array().unwrap().len(), 20, "{rest}");
+    // The office accepts it.
+    let accepted = app.data(&inspector, ACCEPT, json!({"id": order})).await;
+    assert_eq!(accepted["acceptSupervisionReply"]["status"], "ACCEPTED");
+}
+
+#[tokio::test]
+async fn an_inbox_page_reads_its_notices_orders_in_one_batch() {
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        crate::helpers::SECRET,
+        "--dataloader-delay",
+        "50ms",
+    ])
+    .await;
+    unit_people(&app).await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let manager = named("王主任", "manager", Some("ZJTZB"));
+    let finding = app.create_finding("公务接待不规范", "ZJTZB-BGS").await;
+    for _ in 0..12 {
+        app.data(
+            &inspector,
+            ISSUE,
+            json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
+        )
+        .await;
+    }
+    let page = "query($n: Int!) { notifications(first: $n) { nodes { title supervisionOrder { id status replies { content } } } } }";
+    let statements = async |n: i32| {
+        let before = app.sql_statements().await;
+        let data = app.data(&manager, page, json!({"n": n})).await;
+        let nodes = data["notifications"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), n as usize, "{data}");
+        assert!(nodes.iter().all(|n| n["supervisionOrder"]["status"] == "OPEN"), "{data}");
+        app.sql_statements().await - before
+    };
+    statements(12).await;
+    let small = statements(2).await;
+    let large = statements(12).await;
+    assert_eq!(small, large, "statements must not grow with the page size");
+}
+
+#[tokio::test]
 async fn reply_evidence_keeps_the_ledgers_budgets_and_nothing_stays_of_a_refused_reply() {
     let app = spawn_app().await;
     let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));

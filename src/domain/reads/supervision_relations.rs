@@ -13,12 +13,8 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::domain::workflow::supervision::{PER_FINDING, SUBJECTS_MAX};
+use crate::domain::workflow::supervision::{PER_FINDING, REPLIES_MAX, SUBJECTS_MAX};
 use crate::error::AppResult;
-
-/// Most replies read per order (a reply is answered before the next one is written, so an
-/// order collects a few).
-pub const REPLIES_MAX: usize = 200;
 
 /// The orders about each finding, newest first, at most [`PER_FINDING`] each: the (finding,
 /// order) pairs numbered per finding by the database, then the orders those name.
@@ -92,7 +88,8 @@ pub async fn subjects_of_orders(
     Ok(out)
 }
 
-/// Each order's replies, oldest first.
+/// Each order's replies, oldest first: all of them (an order takes at most
+/// [`REPLIES_MAX`], which bounds the read by its parents).
 pub async fn replies_of_orders(
     db: &impl ConnectionTrait,
     order_ids: &[i32],
@@ -105,12 +102,21 @@ pub async fn replies_of_orders(
         .all(db)
         .await?;
     for row in rows {
-        let replies = out.entry(row.order_id).or_default();
-        if replies.len() < REPLIES_MAX {
-            replies.push(row);
-        }
+        out.entry(row.order_id).or_default().push(row);
     }
     Ok(out)
+}
+
+/// Orders by id, for the notices that name one (a notice is filed under one of its order's
+/// findings and shown to those who read that finding, who read the order too).
+pub async fn orders_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> AppResult<Vec<supervision_order::Model>> {
+    Ok(supervision_order::Entity::find()
+        .filter(supervision_order::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
 }
 
 /// An order not yet accepted (办结), as a finding's warning and close-out review see it.

@@ -50,8 +50,9 @@ pub const CONTACT_MAX: usize = 100;
 pub const REPLY_MAX: usize = 5_000;
 /// Most answered feedback a bulletin's page shows (the newest).
 pub const ON_PAGE: u64 = 20;
-/// Most replies read for one feedback.
-const REPLIES_MAX: u64 = 100;
+/// Most replies one feedback takes (then it is closed): every read of its replies is bounded
+/// by this and leaves none out.
+pub const REPLIES_MAX: u64 = 20;
 /// Characters of a receipt code (查询码): 20 of Crockford's base 32, 100 random bits.
 pub const CODE_LEN: usize = 20;
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -391,6 +392,26 @@ pub async fn replies(
         .await?)
 }
 
+/// The replies to each of many feedback, oldest first, all of them (at most [`REPLIES_MAX`]
+/// each): one read for a page (GraphQL's `PublicFeedback.replies`).
+pub async fn replies_of(
+    db: &impl ConnectionTrait,
+    feedback_ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, Vec<public_feedback_reply::Model>>> {
+    let mut out: std::collections::HashMap<i32, Vec<public_feedback_reply::Model>> =
+        std::collections::HashMap::new();
+    let rows = public_feedback_reply::Entity::find()
+        .filter(public_feedback_reply::Column::FeedbackId.is_in(feedback_ids.iter().copied()))
+        .order_by_asc(public_feedback_reply::Column::Id)
+        .limit(feedback_ids.len() as u64 * REPLIES_MAX)
+        .all(db)
+        .await?;
+    for row in rows {
+        out.entry(row.feedback_id).or_default().push(row);
+    }
+    Ok(out)
+}
+
 /// What the sender sees by the receipt code: the feedback's status and the published replies.
 pub async fn by_receipt(
     db: &impl ConnectionTrait,
@@ -444,7 +465,7 @@ pub async fn published(
         .filter(public_feedback_reply::Column::FeedbackId.is_in(order.iter().copied()))
         .filter(public_feedback_reply::Column::Published.eq(true))
         .order_by_asc(public_feedback_reply::Column::Id)
-        .limit(REPLIES_MAX)
+        .limit(order.len() as u64 * REPLIES_MAX)
         .all(db)
         .await?;
     Ok(order
@@ -629,6 +650,16 @@ pub async fn answer(
     let content = text::required("reply", reply, REPLY_MAX)?;
     let current = managed(db, who, id).await?;
     require_open(&current, "answer")?;
+    let written = public_feedback_reply::Entity::find()
+        .filter(public_feedback_reply::Column::FeedbackId.eq(current.id))
+        .count(db)
+        .await?;
+    if written >= REPLIES_MAX {
+        return Err(AppError::InvalidTransition(t!(
+            "feedback-replies-full",
+            max = REPLIES_MAX
+        )));
+    }
     let now = who.now();
     let row = public_feedback_reply::Entity::insert(public_feedback_reply::ActiveModel {
         id: NotSet,
