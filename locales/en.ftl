@@ -578,6 +578,10 @@ feedback-media-type = Send feedback as a form or as JSON
 feedback-status-received = received, awaiting an answer
 feedback-status-answered = answered
 feedback-status-closed = closed
+feedback-notice-title = [Public supervision] Feedback received on the rectification bulletin (no. { $id }); please handle it
+feedback-notice-body = About bulletin no. { $bulletin }{ $problem }. See it under public supervision, link it to a finding and answer.
+feedback-notice-problem = , problem no. { $number }
+feedback-notice-no-problem = , no problem named
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = { $count } supervision orders about this finding are not accepted yet ({ $overdue } overdue without a reply); closing the finding does not close them: the inspection office accepts them
 param-not-one-of = { $name } "{ $value }" is not one of { $allowed }

@@ -578,6 +578,10 @@ feedback-media-type = 反馈须以表单或 JSON 格式提交
 feedback-status-received = 已受理，待答复
 feedback-status-answered = 已答复
 feedback-status-closed = 已办结
+feedback-notice-title = 【公众监督】收到群众对整改通报的意见建议（第 { $id } 号），请及时办理
+feedback-notice-body = 关于通报（第 { $bulletin } 号）{ $problem }。请在“公众监督”中查看、关联问题并答复。
+feedback-notice-problem = 第 { $number } 个问题
+feedback-notice-no-problem = ，未指明具体问题
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = 该问题尚有 { $count } 件督办单未办结（其中逾期未复 { $overdue } 件）；销号不会办结督办单，须待巡察办办结
 param-not-one-of = { $name } “{ $value }”不是可选值之一（{ $allowed }）

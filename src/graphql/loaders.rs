@@ -320,6 +320,10 @@ by_id!(
     /// A supervision order by id (the one a notice names).
     OrderById => supervision_order, supervision_relations::orders_by_id
 );
+by_id!(
+    /// Public feedback by id (the one a notice names).
+    FeedbackById => public_feedback, crate::domain::workflow::public_feedback::by_ids
+);
 of_parents!(
     /// The unit's replies to public feedback, oldest first.
     RepliesOfFeedback => entity::public_feedback_reply::Model,
@@ -327,4 +331,4 @@ of_parents!(
 );
 
 use crate::domain::reads::supervision_relations;
-use entity::supervision_order;
+use entity::{public_feedback, supervision_order};

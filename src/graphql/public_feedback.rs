@@ -140,6 +140,10 @@ impl From<public_feedback_reply::Model> for FeedbackReply {
     }
 }
 
+impl Loads for super::loaders::FeedbackById {
+    type Record = PublicFeedback;
+}
+
 impl Loads for RepliesOfFeedback {
     type Record = FeedbackReply;
 }

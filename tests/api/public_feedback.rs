@@ -737,3 +737,76 @@ async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
     let large = statements(5).await;
     assert_eq!(small, large, "statements must not grow with the page size");
 }
+
+#[tokio::test]
+async fn the_units_managers_are_told_of_new_feedback_and_the_notice_names_no_sender() {
+    let app = spawn_app().await;
+    crate::supervision::unit_people(&app).await;
+    let manager = crate::supervision::named("王主任", "manager", Some("ZJTZB"));
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let text = format!("第一个问题没有整改，请联系{NAME}，电话{CONTACT}");
+    let (status, body) = post(
+        &app,
+        &bulletin,
+        json!({"content": text, "problemNo": 1, "contact": CONTACT, "senderName": NAME}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // The same text again is folded: nobody is told twice.
+    let (status, _) = post(&app, &bulletin, json!({"content": text})).await;
+    assert_eq!(status, 201);
+    let id = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const NOTICES: &str = "{ notifications { totalCount nodes { id role level title body finding { id } supervisionOrder { id } publicFeedback { id problemNo contact } } } }";
+    let inbox = app.data(&manager, NOTICES, json!({})).await["notifications"].clone();
+    assert_eq!(inbox["totalCount"], 1, "{inbox}");
+    let notice = &inbox["nodes"][0];
+    assert_eq!(notice["role"], "MANAGER");
+    assert_eq!(
+        notice["title"],
+        format!("【公众监督】收到群众对整改通报的意见建议（第 {id} 号），请及时办理")
+    );
+    assert_eq!(
+        notice["body"],
+        format!("关于通报（第 {bulletin} 号）第 1 个问题。请在“公众监督”中查看、关联问题并答复。")
+    );
+    assert_eq!(notice["finding"], Value::Null);
+    assert_eq!(notice["supervisionOrder"], Value::Null);
+    assert_eq!(notice["publicFeedback"]["id"], id.as_str());
+    assert_eq!(notice["publicFeedback"]["problemNo"], 1);
+    // The manager reads the contact on the feedback itself, as everywhere; the notice, the
+    // outbox and the audit trail carry none of the sender's words.
+    assert_eq!(notice["publicFeedback"]["contact"], CONTACT);
+    for x in [CONTACT, NAME, "没有整改"] {
+        for sql in [
+            format!("SELECT COUNT(*) FROM notification WHERE title || body LIKE '%{x}%'"),
+            format!("SELECT COUNT(*) FROM event WHERE COALESCE(CAST(payload AS TEXT), '') LIKE '%{x}%'"),
+            format!("SELECT COUNT(*) FROM audit_event WHERE COALESCE(CAST(after AS TEXT), '') LIKE '%{x}%'"),
+        ] {
+            assert_eq!(count(&app.db, &sql).await, 0, "{sql}");
+        }
+    }
+    // Another unit's manager of the same name does not see it; the addressee marks it read.
+    let elsewhere = crate::supervision::named("王主任", "manager", Some("ZJSW-XCB"));
+    let theirs = app.data(&elsewhere, NOTICES, json!({})).await;
+    assert_eq!(theirs["notifications"]["totalCount"], 0, "{theirs}");
+    let notice_id = notice["id"].clone();
+    let (_, body) = app
+        .gql(
+            Some(&elsewhere),
+            "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { id } }",
+            json!({"ids": [notice_id]}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let read = app
+        .data(
+            &manager,
+            "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { id readAt } }",
+            json!({"ids": [notice_id]}),
+        )
+        .await;
+    assert!(read["markNotificationsRead"][0]["readAt"].is_string(), "{read}");
+}

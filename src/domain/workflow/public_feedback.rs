@@ -23,8 +23,8 @@ use entity::{finding, public_feedback, public_feedback_reply, report};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -278,11 +278,75 @@ pub async fn receive(
         "public_feedback.receive"
     };
     audit(db, who, action, None, &row, json!({})).await?;
+    if !folded {
+        notify(db, who, bulletin, &row).await?;
+    }
     Ok(Receipt {
         url: format!("/public/feedback/{}", row.receipt_code),
         code: row.receipt_code,
         folded,
     })
+}
+
+/// Tells the unit's managers (their manager accounts, by name, as supervision notices do) that
+/// feedback arrived: which bulletin and which problem, never the text, the sender's name or
+/// contact (a sender may have typed them into the text, as the audit trail's digest assumes).
+/// A resend of the same text (folded) tells nobody again.
+async fn notify(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    bulletin: &report::Model,
+    row: &public_feedback::Model,
+) -> AppResult<()> {
+    let managers = entity::account::Entity::find()
+        .filter(entity::account::Column::Role.eq(entity::enums::Role::Manager))
+        .filter(entity::account::Column::DepartmentId.eq(row.unit_id))
+        .filter(entity::account::Column::Disabled.eq(false))
+        .order_by_asc(entity::account::Column::Id)
+        .limit(50)
+        .all(db)
+        .await?;
+    let mut names: Vec<String> = Vec::new();
+    for m in managers {
+        let name = m.display_name.unwrap_or(m.username).trim().to_owned();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let zh = |id: &str, args: &[(&str, crate::i18n::Arg)]| {
+        crate::i18n::message_in(crate::i18n::Language::Chinese, id, args)
+    };
+    let title = zh("feedback-notice-title", &[("id", row.id.into())]);
+    let problem = match row.problem_no {
+        Some(n) => zh("feedback-notice-problem", &[("number", n.into())]),
+        None => zh("feedback-notice-no-problem", &[]),
+    };
+    let body = zh(
+        "feedback-notice-body",
+        &[
+            ("bulletin", bulletin.id.into()),
+            ("problem", problem.into()),
+        ],
+    );
+    for name in names {
+        entity::notification::ActiveModel {
+            id: NotSet,
+            crossing_id: Set(None),
+            finding_id: Set(None),
+            role: Set("manager".to_owned()),
+            recipient: Set(Some(name)),
+            level: Set("yellow".to_owned()),
+            title: Set(title.clone()),
+            body: Set(body.clone()),
+            created_at: Set(who.now()),
+            read_at: Set(None),
+            supervision_order_id: Set(None),
+            public_feedback_id: Set(Some(row.id)),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn audit(
@@ -314,6 +378,18 @@ async fn audit(
         Some(&with(after)),
     )
     .await
+}
+
+/// Feedback by id, unscoped: for the notices that name one (the inbox shows a notice only to
+/// those who read its feedback).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> AppResult<Vec<public_feedback::Model>> {
+    Ok(public_feedback::Entity::find()
+        .filter(public_feedback::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
 }
 
 /// Feedback the caller may read: that of the bulletins of units within its read reach (as

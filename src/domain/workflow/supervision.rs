@@ -822,7 +822,7 @@ pub async fn notify(
         notification::ActiveModel {
             id: NotSet,
             crossing_id: Set(None),
-            finding_id: Set(first),
+            finding_id: Set(Some(first)),
             role: Set(role.to_owned()),
             recipient: Set(Some(name)),
             level: Set(level.to_owned()),
@@ -831,6 +831,7 @@ pub async fn notify(
             created_at: Set(who.now()),
             read_at: Set(None),
             supervision_order_id: Set(Some(order.id)),
+            public_feedback_id: Set(None),
         }
         .insert(db)
         .await?;
