@@ -724,6 +724,45 @@ async fn an_order_takes_twenty_replies_and_every_read_shows_them_all() {
 }
 
 #[tokio::test]
+async fn a_finding_lists_its_newest_twenty_orders_and_counts_them_all() {
+    let app = spawn_app().await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let finding = app.create_finding("制度执行不到位", "ZJTZB-BGS").await;
+    let mut last = String::new();
+    for _ in 0..21 {
+        last = app
+            .data(
+                &inspector,
+                ISSUE,
+                json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
+            )
+            .await["issueSupervisionOrder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    let seen = app
+        .data(
+            &TestUser::manager("ZJTZB"),
+            "query($id: ID!) { finding(id: $id) { supervisionOrderCount supervisionOrders { id } } }",
+            json!({"id": finding}),
+        )
+        .await;
+    assert_eq!(seen["finding"]["supervisionOrderCount"], 21, "{seen}");
+    let listed = seen["finding"]["supervisionOrders"].as_array().unwrap();
+    assert_eq!(listed.len(), 20);
+    assert_eq!(listed[0]["id"], last.as_str());
+    let all = app
+        .data(
+            &TestUser::manager("ZJTZB"),
+            "query($id: ID!) { supervisionOrders(filter: {findingId: $id}, first: 50) { totalCount } }",
+            json!({"id": finding}),
+        )
+        .await;
+    assert_eq!(all["supervisionOrders"]["totalCount"], 21, "{all}");
+}
+
+#[tokio::test]
 async fn an_inbox_page_reads_its_notices_orders_in_one_batch() {
     let app = spawn_app_with(&[
         "--jwt-secret",
@@ -1031,7 +1070,7 @@ async fn a_page_of_findings_with_their_orders_subjects_replies_evidence_and_view
         }
     }
     let page = "query($n: Int!) { findings(first: $n) { nodes { id
-        warning { level overdueSupervisionOrders } notices { code }
+        warning { level overdueSupervisionOrders } notices { code } supervisionOrderCount
         supervisionOrders { id level viewerCan { reply accept return }
           subjects { measureId finding { id title } }
           replies { content evidence { title } } } } } }";

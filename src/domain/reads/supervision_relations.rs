@@ -69,6 +69,41 @@ pub async fn orders_of_findings(
     Ok(out)
 }
 
+/// How many orders are about each finding (all of them: `Finding.supervisionOrders` lists the
+/// newest [`PER_FINDING`], this says whether there are more).
+pub async fn order_counts_of_findings(
+    db: &impl ConnectionTrait,
+    finding_ids: &[i32],
+) -> AppResult<HashMap<i32, i64>> {
+    let ids: BTreeSet<i32> = finding_ids.iter().copied().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids are whole numbers, written into the statement as such.
+    let list = ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT finding_id, COUNT(DISTINCT order_id) AS n FROM supervision_order_subject \
+         WHERE finding_id IN ({list}) GROUP BY finding_id"
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let finding: i32 = row.try_get("", "finding_id")?;
+        let n: i64 = row.try_get("", "n")?;
+        out.insert(finding, n);
+    }
+    Ok(out)
+}
+
 /// Each order's subjects, in the order issued.
 pub async fn subjects_of_orders(
     db: &impl ConnectionTrait,
