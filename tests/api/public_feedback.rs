@@ -657,7 +657,8 @@ async fn a_reports_feedback_figures_are_those_of_its_date() {
     send(&app, &bulletin, "甲：第一个问题没有整改到位").await;
     send(&app, &bulletin, "乙：第二个问题整改情况没有公开").await;
     let nodes = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"].clone();
-    let (second, first) = (nodes[0]["id"].clone(), nodes[1]["id"].clone());
+    let second = nodes[0]["id"].as_str().unwrap().to_owned();
+    let first = nodes[1]["id"].as_str().unwrap().to_owned();
     let one = app.finding_id(1).await.to_string();
     let two = app.finding_id(2).await.to_string();
     for id in [&first, &second] {
