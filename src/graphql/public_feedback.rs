@@ -7,8 +7,8 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::{public_feedback, public_feedback_reply};
 
 use super::catalogue::{self, Conn, Fields};
-use super::enums::{FeedbackStatus, RectificationType};
 use super::catalogue::{Loads, times};
+use super::enums::{FeedbackStatus, RectificationType};
 use super::loaders::{FindingById, RepliesOfFeedback};
 use super::scalars::{Date, Time, time};
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, write};

@@ -390,8 +390,7 @@ impl From<notification::Model> for Notification {
 
 impl catalogue::Object for Notification {
     const NAME: &'static str = "Notification";
-    const DOC: &'static str =
-        "An early-warning, supervision (督办) or public feedback (公众监督) notification in the caller's inbox.";
+    const DOC: &'static str = "An early-warning, supervision (督办) or public feedback (公众监督) notification in the caller's inbox.";
 
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "", |n, _| n.id.clone());

@@ -623,19 +623,29 @@ fn qr_of(page: &str) -> Option<&str> {
 async fn the_qr_code_holds_the_configured_public_address_whatever_host_a_request_names() {
     let app = spawn_app_with(&["--jwt-secret", SECRET, "--public-url", PUBLIC_URL]).await;
     let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
-    let link =
-        format!("https://zgtb.example.gov.cn/rectrack/public/bulletins/{bulletin}#feedback");
+    let link = format!("https://zgtb.example.gov.cn/rectrack/public/bulletins/{bulletin}#feedback");
     let honest = page_as(&app, &bulletin, None).await;
     assert!(
         honest.contains(&format!("扫码反馈意见建议：{link}")),
         "{honest}"
     );
     let code = qr_of(&honest).expect("a QR code").to_owned();
-    for forged in ["evil.example", "evil.example:8443", "zgtb.example.gov.cn.evil.example"] {
+    for forged in [
+        "evil.example",
+        "evil.example:8443",
+        "zgtb.example.gov.cn.evil.example",
+    ] {
         let page = page_as(&app, &bulletin, Some(forged)).await;
         assert!(!page.contains("evil.example"), "{forged}: {page}");
-        assert!(page.contains(&format!("扫码反馈意见建议：{link}")), "{forged}");
-        assert_eq!(qr_of(&page), Some(code.as_str()), "{forged}: another QR code");
+        assert!(
+            page.contains(&format!("扫码反馈意见建议：{link}")),
+            "{forged}"
+        );
+        assert_eq!(
+            qr_of(&page),
+            Some(code.as_str()),
+            "{forged}: another QR code"
+        );
     }
 
     // Unset: no QR code (the page says why, on screen only) and only relative links; a forged
@@ -645,7 +655,10 @@ async fn the_qr_code_holds_the_configured_public_address_whatever_host_a_request
     let page = page_as(&plain, &bulletin, Some("evil.example")).await;
     assert_eq!(qr_of(&page), None, "{page}");
     assert!(page.contains("RECTRACK_PUBLIC_URL"), "{page}");
-    assert!(!page.contains("evil.example") && !page.contains("扫码反馈意见建议"), "{page}");
+    assert!(
+        !page.contains("evil.example") && !page.contains("扫码反馈意见建议"),
+        "{page}"
+    );
     assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
 }
 
@@ -662,8 +675,12 @@ async fn a_reports_feedback_figures_are_those_of_its_date() {
     let one = app.finding_id(1).await.to_string();
     let two = app.finding_id(2).await.to_string();
     for id in [&first, &second] {
-        app.data(&manager, ANSWER, json!({"id": id, "r": "已核实", "p": false}))
-            .await;
+        app.data(
+            &manager,
+            ANSWER,
+            json!({"id": id, "r": "已核实", "p": false}),
+        )
+        .await;
         app.data(&manager, LINK, json!({"id": id, "f": one})).await;
     }
     // 甲 was received, answered and linked three days ago; 乙 received then, handled today.
@@ -677,7 +694,8 @@ async fn a_reports_feedback_figures_are_those_of_its_date() {
     ))
     .await;
     // Linked to another finding today, 甲 was still linked yesterday.
-    app.data(&manager, LINK, json!({"id": first, "f": two})).await;
+    app.data(&manager, LINK, json!({"id": first, "f": two}))
+        .await;
     send(&app, &bulletin, "丙：今天收到的反馈").await;
 
     let row = |md: &str, value: &str| {
@@ -686,8 +704,14 @@ async fn a_reports_feedback_figures_are_those_of_its_date() {
             "{value}: {md}"
         );
     };
-    row(&crate::supervision_cycle::report_on(&app, &crate::supervision::day(-1)).await, "2/1/1");
-    row(&crate::supervision_cycle::report_on(&app, &crate::supervision::day(0)).await, "3/2/2");
+    row(
+        &crate::supervision_cycle::report_on(&app, &crate::supervision::day(-1)).await,
+        "2/1/1",
+    );
+    row(
+        &crate::supervision_cycle::report_on(&app, &crate::supervision::day(0)).await,
+        "3/2/2",
+    );
 }
 
 #[tokio::test]
@@ -700,10 +724,19 @@ async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
         send(&app, &bulletin, &format!("第{n}条意见")).await;
     }
     let nodes = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"].clone();
-    let ids: Vec<Value> = nodes.as_array().unwrap().iter().map(|n| n["id"].clone()).collect();
+    let ids: Vec<Value> = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
     for id in &ids[1..] {
-        app.data(&manager, ANSWER, json!({"id": id, "r": "已收到", "p": false}))
-            .await;
+        app.data(
+            &manager,
+            ANSWER,
+            json!({"id": id, "r": "已收到", "p": false}),
+        )
+        .await;
     }
     // Twenty answers, then no more; every one is read back.
     for n in 1..=20 {
@@ -715,11 +748,22 @@ async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
         .await;
     }
     let (_, body) = app
-        .gql(Some(&manager), ANSWER, json!({"id": ids[0], "r": "再答复", "p": true}))
+        .gql(
+            Some(&manager),
+            ANSWER,
+            json!({"id": ids[0], "r": "再答复", "p": true}),
+        )
         .await;
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
     assert_eq!(
-        count(&app.db, &format!("SELECT COUNT(*) FROM public_feedback_reply WHERE feedback_id = {}", ids[0].as_str().unwrap())).await,
+        count(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM public_feedback_reply WHERE feedback_id = {}",
+                ids[0].as_str().unwrap()
+            )
+        )
+        .await,
         20
     );
     let page = "query($n: Int!) { publicFeedback(first: $n) { nodes { id replies { content } } } }";
@@ -730,7 +774,12 @@ async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
         assert_eq!(nodes.len(), n as usize);
         assert_eq!(nodes[0]["replies"].as_array().unwrap().len(), 20, "{data}");
         assert_eq!(nodes[0]["replies"][19]["content"], "第20次答复");
-        assert!(nodes[1..].iter().all(|f| f["replies"].as_array().unwrap().len() == 1), "{data}");
+        assert!(
+            nodes[1..]
+                .iter()
+                .all(|f| f["replies"].as_array().unwrap().len() == 1),
+            "{data}"
+        );
         app.sql_statements().await - before
     };
     statements(5).await;
@@ -783,8 +832,12 @@ async fn the_units_managers_are_told_of_new_feedback_and_the_notice_names_no_sen
     for x in [CONTACT, NAME] {
         for sql in [
             format!("SELECT COUNT(*) FROM notification WHERE title || body LIKE '%{x}%'"),
-            format!("SELECT COUNT(*) FROM event WHERE COALESCE(CAST(payload AS TEXT), '') LIKE '%{x}%'"),
-            format!("SELECT COUNT(*) FROM audit_event WHERE COALESCE(CAST(after AS TEXT), '') LIKE '%{x}%'"),
+            format!(
+                "SELECT COUNT(*) FROM event WHERE COALESCE(CAST(payload AS TEXT), '') LIKE '%{x}%'"
+            ),
+            format!(
+                "SELECT COUNT(*) FROM audit_event WHERE COALESCE(CAST(after AS TEXT), '') LIKE '%{x}%'"
+            ),
         ] {
             assert_eq!(count(&app.db, &sql).await, 0, "{sql}");
         }
@@ -809,5 +862,8 @@ async fn the_units_managers_are_told_of_new_feedback_and_the_notice_names_no_sen
             json!({"ids": [notice_id]}),
         )
         .await;
-    assert!(read["markNotificationsRead"][0]["readAt"].is_string(), "{read}");
+    assert!(
+        read["markNotificationsRead"][0]["readAt"].is_string(),
+        "{read}"
+    );
 }

@@ -619,7 +619,12 @@ async fn a_reports_order_figures_are_those_of_its_date_however_late_it_is_genera
                 json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
             )
             .await;
-        ids.push(issued["issueSupervisionOrder"]["id"].as_str().unwrap().to_owned());
+        ids.push(
+            issued["issueSupervisionOrder"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     // A and B were issued three days ago (as time would have it), A due the day before
     // yesterday; C is issued today. A is answered and accepted today.
@@ -677,8 +682,12 @@ async fn an_order_takes_twenty_replies_and_every_read_shows_them_all() {
         .unwrap()
         .to_owned();
     for n in 1..=20 {
-        app.data(&manager, REPLY, json!({"id": order, "c": format!("第{n}次回复")}))
-            .await;
+        app.data(
+            &manager,
+            REPLY,
+            json!({"id": order, "c": format!("第{n}次回复")}),
+        )
+        .await;
         if n < 20 {
             app.data(
                 &inspector,
@@ -700,7 +709,10 @@ async fn an_order_takes_twenty_replies_and_every_read_shows_them_all() {
         .await;
     assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
     assert!(
-        body["errors"][0]["message"].as_str().unwrap().contains("已有 20 次回复"),
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("已有 20 次回复"),
         "{body}"
     );
     assert_eq!(rows(&app, events).await, before);
@@ -712,11 +724,19 @@ async fn an_order_takes_twenty_replies_and_every_read_shows_them_all() {
             json!({"id": order}),
         )
         .await;
-    let replies = shown["supervisionOrder"]["replies"].as_array().unwrap().clone();
+    let replies = shown["supervisionOrder"]["replies"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(replies.len(), 20, "{shown}");
     assert_eq!(replies[0]["content"], "第1次回复");
     assert_eq!(replies[19]["content"], "第20次回复");
-    let (_, rest) = get(&app, &inspector, &format!("/api/v1/supervision-orders/{order}")).await;
+    let (_, rest) = get(
+        &app,
+        &inspector,
+        &format!("/api/v1/supervision-orders/{order}"),
+    )
+    .await;
     assert_eq!(rest["replies"].as_array().unwrap().len(), 20, "{rest}");
     // The office accepts it.
     let accepted = app.data(&inspector, ACCEPT, json!({"id": order})).await;
@@ -789,7 +809,12 @@ async fn an_inbox_page_reads_its_notices_orders_in_one_batch() {
         let data = app.data(&manager, page, json!({"n": n})).await;
         let nodes = data["notifications"]["nodes"].as_array().unwrap().clone();
         assert_eq!(nodes.len(), n as usize, "{data}");
-        assert!(nodes.iter().all(|n| n["supervisionOrder"]["status"] == "OPEN"), "{data}");
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n["supervisionOrder"]["status"] == "OPEN"),
+            "{data}"
+        );
         app.sql_statements().await - before
     };
     statements(12).await;
