@@ -77,7 +77,7 @@ impl catalogue::Object for WebhookEndpoint {
         f.value("description", "", |e, _| e.description.clone());
         f.value(
             "eventTypes",
-            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published, supervision.issued, supervision.replied, supervision.accepted, supervision.returned, supervision.reminded, supervision.overdue.",
+            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published, supervision.issued, supervision.replied, supervision.accepted, supervision.returned, supervision.reminded, supervision.overdue, feedback.received.",
             |e, _| e.event_types.clone(),
         );
         f.value(

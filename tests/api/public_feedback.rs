@@ -783,14 +783,30 @@ async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
         app.sql_statements().await - before
     };
     statements(5).await;
-    let small = statements(2).await;
-    let large = statements(5).await;
-    assert_eq!(small, large, "statements must not grow with the page size");
+    // Background readers (the event outbox after the writes above) may run a statement
+    // during a measurement: measured again, a page that costs more with size never matches.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let small = statements(2).await;
+        let large = statements(5).await;
+        seen.push((small, large));
+        if small == large {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    assert!(
+        seen.iter().any(|(small, large)| small == large),
+        "statements must not grow with the page size: {seen:?}"
+    );
 }
 
 #[tokio::test]
 async fn the_units_managers_are_told_of_new_feedback_and_the_notice_names_no_sender() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&crate::webhooks::fast()).await;
+    let receiver = crate::webhooks::Receiver::default();
+    let url = receiver.start().await;
+    crate::webhooks::register(&app, json!({"url": url})).await;
     crate::supervision::unit_people(&app).await;
     let manager = crate::supervision::named("王主任", "manager", Some("ZJTZB"));
     let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
@@ -841,6 +857,46 @@ async fn the_units_managers_are_told_of_new_feedback_and_the_notice_names_no_sen
         ] {
             assert_eq!(count(&app.db, &sql).await, 0, "{sql}");
         }
+    }
+    // One event and one webhook (the folded resend is none), naming the feedback only.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM event WHERE kind = 'feedback.received'"
+        )
+        .await,
+        1
+    );
+    let started = std::time::Instant::now();
+    let hooks = loop {
+        let hooks: Vec<String> = receiver
+            .received()
+            .into_iter()
+            .map(|r| r.body)
+            .filter(|b| b.contains("\"feedback.received\""))
+            .collect();
+        if !hooks.is_empty() {
+            break hooks;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no feedback.received webhook"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let hook: Value = serde_json::from_str(&hooks[0]).unwrap();
+    assert_eq!(hook["type"], "feedback.received", "{hook}");
+    assert_eq!(hook["data"]["publicFeedback"]["id"], id.as_str(), "{hook}");
+    assert_eq!(
+        hook["data"]["publicFeedback"]["bulletinId"],
+        bulletin.as_str()
+    );
+    assert_eq!(hook["data"]["publicFeedback"]["problemNo"], 1);
+    for hook in &hooks {
+        assert!(
+            !hook.contains(CONTACT) && !hook.contains(NAME) && !hook.contains("请联系"),
+            "{hook}"
+        );
     }
     // Another unit's manager of the same name does not see it; the addressee marks it read.
     let elsewhere = crate::supervision::named("王主任", "manager", Some("ZJSW-XCB"));

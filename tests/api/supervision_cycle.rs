@@ -818,9 +818,22 @@ async fn an_inbox_page_reads_its_notices_orders_in_one_batch() {
         app.sql_statements().await - before
     };
     statements(12).await;
-    let small = statements(2).await;
-    let large = statements(12).await;
-    assert_eq!(small, large, "statements must not grow with the page size");
+    // Background readers (the event outbox after the writes above) may run a statement
+    // during a measurement: measured again, a page that costs more with size never matches.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let small = statements(2).await;
+        let large = statements(12).await;
+        seen.push((small, large));
+        if small == large {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    assert!(
+        seen.iter().any(|(small, large)| small == large),
+        "statements must not grow with the page size: {seen:?}"
+    );
 }
 
 #[tokio::test]
