@@ -423,6 +423,7 @@ config-set-twice = set { $one } or { $other }, not both
 config-warning-days = { $yellow } may not exceed { $green }
 config-positive = { $name } must be positive
 config-cors-origin = { $name }: "{ $origin }" is not an origin such as https://portal.example.gov or http://localhost:5173
+config-public-url = "{ $url }" is not a public address such as https://zgtb.example.gov.cn (http or https, a host, no query)
 
 # The configuration file (rectrack.toml) and `rectrack config check`.
 config-file-missing = the configuration file { $file } (named by --config or RECTRACK_CONFIG) does not exist
@@ -529,6 +530,7 @@ supervision-one-unit = a supervision order is about findings of one inspection o
 supervision-own-reply = you cannot accept a reply you wrote yourself
 supervision-raced = supervision order { $id } was just handled by someone else; reload and try again
 supervision-already-accepted = supervision order { $id } was already accepted by someone else
+supervision-replies-full = supervision order { $id } already has { $max } replies and cannot be returned again; accept it and issue a new order
 supervision-not-allowed = supervision order is { $status }: cannot { $attempted }
 supervision-move-issue = issue it
 supervision-move-reply = reply to it
@@ -565,6 +567,7 @@ feedback-contact-invalid = The contact must be a phone number or an e-mail addre
 feedback-problem-unknown = This bulletin has no problem number { $number }
 feedback-receipt-unknown = No feedback has this receipt code: check the code
 feedback-closed = This feedback is closed: it cannot be { $attempted }
+feedback-replies-full = This feedback already has { $max } replies and takes no more; close it
 feedback-move-link = linked
 feedback-move-answer = answered
 feedback-move-close = closed
@@ -576,6 +579,10 @@ feedback-media-type = Send feedback as a form or as JSON
 feedback-status-received = received, awaiting an answer
 feedback-status-answered = answered
 feedback-status-closed = closed
+feedback-notice-title = [Public supervision] Feedback received on the rectification bulletin (no. { $id }); please handle it
+feedback-notice-body = About bulletin no. { $bulletin }{ $problem }. See it under public supervision, link it to a finding and answer.
+feedback-notice-problem = , problem no. { $number }
+feedback-notice-no-problem = , no problem named
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = { $count } supervision orders about this finding are not accepted yet ({ $overdue } overdue without a reply); closing the finding does not close them: the inspection office accepts them
 param-not-one-of = { $name } "{ $value }" is not one of { $allowed }

@@ -423,6 +423,7 @@ config-set-twice = { $one } 与 { $other } 只能设置其中一个
 config-warning-days = { $yellow } 不能大于 { $green }
 config-positive = { $name } 必须大于 0
 config-cors-origin = { $name } 中的“{ $origin }”不是来源地址，应形如 https://portal.example.gov 或 http://localhost:5173
+config-public-url = “{ $url }”不是对外访问地址，应形如 https://zgtb.example.gov.cn（http 或 https，含主机名，不带查询参数）
 
 # The configuration file (rectrack.toml) and `rectrack config check`.
 config-file-missing = 找不到配置文件 { $file }（由 --config 或 RECTRACK_CONFIG 指定）
@@ -529,6 +530,7 @@ supervision-one-unit = 一份督办单只能督办同一次巡察的问题
 supervision-own-reply = 不能办结自己提交的督办回复
 supervision-raced = 督办单 { $id } 刚被他人处理，请刷新后重试
 supervision-already-accepted = 督办单 { $id } 已由他人办结
+supervision-replies-full = 督办单 { $id } 已有 { $max } 次回复，不能再退回；请办结后另行下发督办单
 supervision-not-allowed = 督办单当前状态为“{ $status }”，不能{ $attempted }
 supervision-move-issue = 下发督办
 supervision-move-reply = 回复督办
@@ -565,6 +567,7 @@ feedback-contact-invalid = 联系方式应为电话号码或电子邮箱地址
 feedback-problem-unknown = 本通报中没有第 { $number } 个问题
 feedback-receipt-unknown = 没有与该查询码对应的反馈，请核对查询码
 feedback-closed = 该反馈已办结，不能{ $attempted }
+feedback-replies-full = 该反馈已有 { $max } 条答复，不能再答复；请办结该反馈
 feedback-move-link = 关联问题
 feedback-move-answer = 答复
 feedback-move-close = 办结
@@ -576,6 +579,10 @@ feedback-media-type = 反馈须以表单或 JSON 格式提交
 feedback-status-received = 已受理，待答复
 feedback-status-answered = 已答复
 feedback-status-closed = 已办结
+feedback-notice-title = 【公众监督】收到群众对整改通报的意见建议（第 { $id } 号），请及时办理
+feedback-notice-body = 关于通报（第 { $bulletin } 号）{ $problem }。请在“公众监督”中查看、关联问题并答复。
+feedback-notice-problem = 第 { $number } 个问题
+feedback-notice-no-problem = ，未指明具体问题
 # Supervision orders (督办单): the remaining parts (close-out review, reply evidence, REST).
 finding-open-supervision = 该问题尚有 { $count } 件督办单未办结（其中逾期未复 { $overdue } 件）；销号不会办结督办单，须待巡察办办结
 param-not-one-of = { $name } “{ $value }”不是可选值之一（{ $allowed }）

@@ -63,6 +63,22 @@ pub enum Environment {
     Production,
 }
 
+/// A public base URL: http(s), a host, no user, query or fragment; kept without a trailing `/`.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let bad = || t!("config-public-url", url = text);
+    let url = url::Url::parse(text.trim()).map_err(|_| bad())?;
+    let shaped = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !shaped {
+        return Err(bad());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 15m, 12h, 30d)"))
 }
@@ -265,6 +281,14 @@ pub struct Config {
         global = true
     )]
     pub rate_public_burst: u32,
+
+    /// The address the public reaches rectrack at (`https://zgtb.example.gov.cn`, a path
+    /// allowed when a proxy serves it under one): a published bulletin's feedback link and its
+    /// printed QR code (二维码) are built from it, never from a request's `Host` (which whoever
+    /// sends the request chooses). Unset, the page's links stay relative and it prints no QR
+    /// code, saying why.
+    #[arg(long, env = "RECTRACK_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<String>,
 
     /// Who runs this rectrack, as the API document names its contact (the deploying unit).
     #[arg(long, env = "RECTRACK_CONTACT_NAME", global = true)]
@@ -872,5 +896,32 @@ impl Config {
             anyhow::ensure!(value > 0, t!("config-positive", name = name(id)));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn a_public_url_is_an_http_address_kept_without_its_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://zgtb.example.gov.cn/").as_deref(),
+            Ok("https://zgtb.example.gov.cn")
+        );
+        assert_eq!(
+            parse_public_url("http://10.1.2.3:8080/rectrack/").as_deref(),
+            Ok("http://10.1.2.3:8080/rectrack")
+        );
+        for bad in [
+            "zgtb.example.gov.cn",
+            "javascript:alert(1)",
+            "ftp://zgtb.example.gov.cn",
+            "https://user:pw@zgtb.example.gov.cn",
+            "https://zgtb.example.gov.cn/?a=1",
+            "https://zgtb.example.gov.cn/#x",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-/// One person alerted of one early-warning crossing (the in-app inbox).
+/// One person alerted of one early-warning crossing, supervision order or public feedback
+/// (the in-app inbox).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "notification")]
 pub struct Model {
@@ -9,7 +10,8 @@ pub struct Model {
     pub id: i32,
     /// The early-warning crossing it tells of; none for a supervision order's notice.
     pub crossing_id: Option<i32>,
-    pub finding_id: i32,
+    /// The finding it is about; none for a notice of public feedback.
+    pub finding_id: Option<i32>,
     /// `responsible_person`, `responsible_leader`, `principal_leader` or `manager`.
     pub role: String,
     pub recipient: Option<String>,
@@ -20,6 +22,8 @@ pub struct Model {
     pub read_at: Option<DateTimeUtc>,
     /// The supervision order (督办单) it tells of, if it is such a notice.
     pub supervision_order_id: Option<i32>,
+    /// The public feedback (公众监督) it tells of, if it is such a notice.
+    pub public_feedback_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -38,5 +42,6 @@ crate::positional!(
     body,
     created_at,
     read_at,
-    supervision_order_id
+    supervision_order_id,
+    public_feedback_id
 );

@@ -1,9 +1,9 @@
 use crate::enums::{SupervisionLevel, SupervisionStatus};
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A supervision order (督办单) from the inspection office to an inspected unit.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "supervision_order")]
 pub struct Model {
     #[sea_orm(primary_key)]

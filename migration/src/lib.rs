@@ -36,6 +36,7 @@ mod m20261207_000026_supervision_reply_evidence;
 mod m20261207_000027_audit_pending;
 mod m20261207_000028_webhook_last_delivered;
 mod m20261207_000029_exchange_import;
+mod m20261207_000030_feedback_notices;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000027_audit_pending::Migration),
             Box::new(m20261207_000028_webhook_last_delivered::Migration),
             Box::new(m20261207_000029_exchange_import::Migration),
+            Box::new(m20261207_000030_feedback_notices::Migration),
         ]
     }
 }

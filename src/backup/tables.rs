@@ -103,10 +103,10 @@ pub fn all() -> Vec<Table> {
         table::<supervision_order_subject::Entity>("id", false, true),
         table::<supervision_reply::Entity>("id", false, true),
         table::<supervision_reply_evidence::Entity>("id", false, true),
-        // Refers to supervision orders (督办 notices) as well as crossings.
-        table::<notification::Entity>("id", false, true),
         table::<public_feedback::Entity>("id", false, true),
         table::<public_feedback_reply::Entity>("id", false, true),
+        // Refers to supervision orders (督办 notices) and public feedback as well as crossings.
+        table::<notification::Entity>("id", false, true),
         // The peers and the log; the instance's signing key is a file beside the data, never
         // a row (a restored database keeps trusting the same peers, not impersonating them).
         table::<exchange_peer::Entity>("id", false, true),

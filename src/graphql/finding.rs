@@ -415,12 +415,19 @@ impl catalogue::Object for Finding {
             super::progress::Ledgers,
         )
         .reads(Columns::ID.bits());
+        loaded(
+            f,
+            "supervisionOrderCount",
+            "How many supervision orders (督办单) are about this finding, all of them (whoever reads the finding reads its orders).",
+            |r| super::loaders::OrderCountOfFinding(r.id()),
+            |found| found.copied().unwrap_or(0),
+        );
         // A list, not a connection: a finding has a handful of orders, and a page of findings
         // priced with a nested page of orders each cost more than the documents' limit.
         each(
             f,
             "supervisionOrders",
-            "The supervision orders (督办单) about this finding the caller may read, newest first (at most 20). Closing the finding does not close them.",
+            "The supervision orders (督办单) about this finding, newest first: the newest 20 (`supervisionOrderCount` says how many there are; `supervisionOrders(filter: {findingId})` pages through all). Closing the finding does not close them.",
             |r| r.id(),
             |id, ctx| {
                 Box::pin(async move {
@@ -919,6 +926,7 @@ mod tests {
             ("lastRelapsedOn", &[]),
             ("nextRecheck", &[]),
             ("progress", &[]),
+            ("supervisionOrderCount", &[]),
             ("supervisionOrders", &[]),
         ];
         let catalogue = <Finding as catalogue::Catalogued>::catalogue();

@@ -316,4 +316,41 @@ of_parents!(
     supervision_relations::evidence_of_replies
 );
 
+/// How many supervision orders are about a finding.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrderCountOfFinding(pub i32);
+
+impl LoaderTrait<OrderCountOfFinding> for Loader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[OrderCountOfFinding],
+    ) -> Result<HashMap<OrderCountOfFinding, Self::Value>, Self::Error> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let mut found =
+            loaded(supervision_relations::order_counts_of_findings(&self.db, &ids).await)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or(0)))
+            .collect())
+    }
+}
+
+by_id!(
+    /// A supervision order by id (the one a notice names).
+    OrderById => supervision_order, supervision_relations::orders_by_id
+);
+by_id!(
+    /// Public feedback by id (the one a notice names).
+    FeedbackById => public_feedback, crate::domain::workflow::public_feedback::by_ids
+);
+of_parents!(
+    /// The unit's replies to public feedback, oldest first.
+    RepliesOfFeedback => entity::public_feedback_reply::Model,
+    crate::domain::workflow::public_feedback::replies_of
+);
+
 use crate::domain::reads::supervision_relations;
+use entity::{public_feedback, supervision_order};

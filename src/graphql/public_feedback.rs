@@ -7,8 +7,9 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::{public_feedback, public_feedback_reply};
 
 use super::catalogue::{self, Conn, Fields};
+use super::catalogue::{Loads, times};
 use super::enums::{FeedbackStatus, RectificationType};
-use super::loaders::FindingById;
+use super::loaders::{FindingById, RepliesOfFeedback};
 use super::scalars::{Date, Time, time};
 use super::{ContextExt, VERSION, id, parse_id, parse_opt_id, write};
 use crate::domain::reads::page::PageArgs;
@@ -87,16 +88,12 @@ impl catalogue::Object for PublicFeedback {
                     .map(|fid| FindingById(fid, super::finding::columns(shown)))
             },
         );
-        f.each(
+        f.many(
             "replies",
-            "The unit's replies, oldest first (append-only).",
-            |o, ctx| {
-                Box::pin(async move {
-                    let rows = rules::replies(ctx.db(), o.0.id, false).await?;
-                    Ok(rows.into_iter().map(FeedbackReply).collect::<Vec<_>>())
-                })
-            },
-        );
+            "The unit's replies, oldest first (append-only; at most 20, then it is closed).",
+            |o| RepliesOfFeedback(o.0.id),
+        )
+        .cost(times::<5>);
         f.value(
             "viewerCanHandle",
             "Whether the caller may link, answer or close it now.",
@@ -136,6 +133,20 @@ impl catalogue::Object for FeedbackReply {
 }
 
 crate::object!(FeedbackReply);
+
+impl From<public_feedback_reply::Model> for FeedbackReply {
+    fn from(r: public_feedback_reply::Model) -> Self {
+        Self(r)
+    }
+}
+
+impl Loads for super::loaders::FeedbackById {
+    type Record = PublicFeedback;
+}
+
+impl Loads for RepliesOfFeedback {
+    type Record = FeedbackReply;
+}
 
 /// Which public feedback to list.
 #[derive(InputObject, Default, Clone)]

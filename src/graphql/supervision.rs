@@ -227,6 +227,10 @@ impl Loads for RepliesOfOrder {
     type Record = SupervisionReply;
 }
 
+impl Loads for super::loaders::OrderById {
+    type Record = SupervisionOrder;
+}
+
 impl Loads for EvidenceOfReply {
     type Record = Evidence;
 }

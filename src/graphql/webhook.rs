@@ -77,7 +77,7 @@ impl catalogue::Object for WebhookEndpoint {
         f.value("description", "", |e, _| e.description.clone());
         f.value(
             "eventTypes",
-            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published, supervision.issued, supervision.replied, supervision.accepted, supervision.returned, supervision.reminded, supervision.overdue.",
+            "The event kinds it receives: finding.changed, warning.raised, report.submitted, report.published, supervision.issued, supervision.replied, supervision.accepted, supervision.returned, supervision.reminded, supervision.overdue, feedback.received.",
             |e, _| e.event_types.clone(),
         );
         f.value(
@@ -351,7 +351,7 @@ impl catalogue::Object for WebhookNotice {
 
 crate::object!(WebhookNotice);
 
-/// An early-warning notification in the caller's inbox.
+/// An early-warning, supervision (督办) or public feedback notification in the caller's inbox.
 #[derive(Clone)]
 pub struct Notification {
     pub id: ID,
@@ -361,8 +361,9 @@ pub struct Notification {
     pub body: String,
     pub created_at: Time,
     pub read_at: Option<Time>,
-    pub finding_id: i32,
+    pub finding_id: Option<i32>,
     pub supervision_order_id: Option<i32>,
+    pub public_feedback_id: Option<i32>,
 }
 
 impl From<notification::Model> for Notification {
@@ -382,14 +383,14 @@ impl From<notification::Model> for Notification {
             read_at: n.read_at.map(Time),
             finding_id: n.finding_id,
             supervision_order_id: n.supervision_order_id,
+            public_feedback_id: n.public_feedback_id,
         }
     }
 }
 
 impl catalogue::Object for Notification {
     const NAME: &'static str = "Notification";
-    const DOC: &'static str =
-        "An early-warning or supervision (督办) notification in the caller's inbox.";
+    const DOC: &'static str = "An early-warning, supervision (督办) or public feedback (公众监督) notification in the caller's inbox.";
 
     fn fields(f: &mut Fields<Self>) {
         f.value("id", "", |n, _| n.id.clone());
@@ -407,26 +408,27 @@ impl catalogue::Object for Notification {
         );
         f.value("createdAt", "", |n, _| n.created_at);
         f.value("readAt", "", |n, _| n.read_at);
-        f.one("finding", "The finding it is about.", |n, shown| {
-            Some(FindingById(n.finding_id, super::finding::columns(shown)))
-        });
-        f.each(
+        f.one(
+            "finding",
+            "The finding it is about (none for a notice of public feedback).",
+            |n, shown| {
+                n.finding_id
+                    .map(|id| FindingById(id, super::finding::columns(shown)))
+            },
+        );
+        // Shown to those who read the feedback (the inbox shows only such notices), with its
+        // sender's name and contact to the unit's managers and admins alone, as everywhere.
+        f.one(
+            "publicFeedback",
+            "The public feedback (公众监督) it tells of, if it is such a notice.",
+            |n, _| n.public_feedback_id.map(super::loaders::FeedbackById),
+        );
+        // Batched: a page of notices reads their orders at once (the inbox shows a notice
+        // only to those who read its finding, one of the order's, so they read the order).
+        f.one(
             "supervisionOrder",
             "The supervision order (督办单) it tells of, if it is such a notice.",
-            |n, ctx| {
-                Box::pin(async move {
-                    let Some(id) = n.supervision_order_id else {
-                        return Ok(None);
-                    };
-                    match crate::domain::workflow::supervision::get(ctx.db(), ctx.caller(), id)
-                        .await
-                    {
-                        Ok(order) => Ok(Some(super::supervision::SupervisionOrder(order))),
-                        Err(crate::error::AppError::NotFound(_)) => Ok(None),
-                        Err(err) => Err(err.into()),
-                    }
-                })
-            },
+            |n, _| n.supervision_order_id.map(super::loaders::OrderById),
         );
     }
 }

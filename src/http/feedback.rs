@@ -320,34 +320,27 @@ fn public_answer(
     }
 }
 
-/// The origin the page was asked at, for the QR code's absolute link: `Host`, and the scheme a
-/// proxy says it served (`X-Forwarded-Proto`), http otherwise.
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
+/// The feedback link of a bulletin and the QR code (二维码) that prints it. The link is the
+/// configured public address's (`RECTRACK_PUBLIC_URL`), never the request's `Host`: a page
+/// asked for with a forged `Host` would otherwise print a code that sends phones elsewhere.
+/// Without the setting the link is relative (it works on the page, not on paper) and there is
+/// no code.
+pub fn feedback_link(public_url: Option<&str>, bulletin_id: i32) -> (String, Option<String>) {
+    let path = format!("/public/bulletins/{bulletin_id}#feedback");
+    match public_url {
+        Some(base) => {
+            let link = format!("{base}{path}");
+            let svg = crate::report::feedback::qr_svg(&link);
+            (link, svg)
+        }
+        None => (path, None),
+    }
 }
 
 /// The public page of a bulletin with public supervision: the form with a fresh challenge,
 /// the QR code of the form's link, the answers the unit published.
 pub async fn bulletin_page(
     state: &AppState,
-    headers: &HeaderMap,
     bulletin: &entity::report::Model,
     snapshot: &crate::report::Snapshot,
 ) -> AppResult<String> {
@@ -358,17 +351,13 @@ pub async fn bulletin_page(
         .iter()
         .map(|(row, replies)| public_answer(row, replies, zone))
         .collect();
-    let link = format!(
-        "{}/public/bulletins/{}#feedback",
-        origin(headers),
-        bulletin.id
-    );
+    let (link, qr_svg) = feedback_link(state.config.public_url.as_deref(), bulletin.id);
     let extras = crate::report::feedback::BulletinExtras {
         bulletin_id: bulletin.id,
         question: challenge.question,
         token: challenge.token,
         numbers: crate::report::bulletin::numbers(snapshot),
-        qr_svg: crate::report::feedback::qr_svg(&link),
+        qr_svg,
         link,
         answers,
     };

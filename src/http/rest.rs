@@ -933,7 +933,6 @@ async fn public_bulletins(
 async fn public_bulletin(
     State(state): State<AppState>,
     Id { id }: Id,
-    headers: axum::http::HeaderMap,
     Query(params): Query<PageFormatParams>,
 ) -> AppResult<Response> {
     let report = reports::published_bulletin(&state.db, id).await?;
@@ -941,7 +940,7 @@ async fn public_bulletin(
     let format = Format::choose(params.format.as_deref(), &[Format::Html, Format::Markdown])?;
     if format == Format::Html {
         // The page carries public supervision: the form, its QR code, published answers.
-        let page = super::feedback::bulletin_page(&state, &headers, &report, &snapshot).await?;
+        let page = super::feedback::bulletin_page(&state, &report, &snapshot).await?;
         return Ok(([(header::CONTENT_TYPE, format.media_type())], page).into_response());
     }
     let body = render::render(Document::Bulletin(&snapshot), format)?;

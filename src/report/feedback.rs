@@ -27,9 +27,9 @@ pub struct BulletinExtras {
     pub token: String,
     /// The numbers (序号) the bulletin prints, for the form's choice.
     pub numbers: Vec<i32>,
-    /// The feedback link the QR code holds (absolute).
+    /// The feedback link: absolute with a configured public address, else relative.
     pub link: String,
-    /// The QR code of `link`, as an SVG element.
+    /// The QR code of `link`, as an SVG element; none without a public address.
     pub qr_svg: Option<String>,
     pub answers: Vec<PublicAnswer>,
 }
@@ -73,6 +73,11 @@ pub fn bulletin_part(x: &BulletinExtras) -> Markup {
                 figure class="qr" {
                     (PreEscaped(svg))
                     figcaption { "扫码反馈意见建议：" (x.link) }
+                }
+            } @else {
+                // Said on screen, not on paper: the operator has a setting to make.
+                p class="meta noprint" id="no-qr" {
+                    "未设置对外访问地址（RECTRACK_PUBLIC_URL），本页不打印反馈二维码。"
                 }
             }
             @if !x.answers.is_empty() {

@@ -141,7 +141,13 @@ async fn the_feedback_form_is_posted_without_javascript_and_answers_with_a_recei
     if !ready() {
         return;
     }
-    let app = spawn_app_with(&["--jwt-secret", SECRET]).await;
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        SECRET,
+        "--public-url",
+        crate::public_feedback::PUBLIC_URL,
+    ])
+    .await;
     let manager = TestUser::manager("ZJTZB");
     let id = app.published_bulletin(&manager).await;
     let text = "表单提交：第一个问题<script>alert(1)</script>整改不到位";

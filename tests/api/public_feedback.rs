@@ -11,6 +11,9 @@ use crate::helpers::{SECRET, TestApp, TestUser, count, error_code, spawn_app, sp
 pub(crate) const CONTACT: &str = "13900001111";
 pub(crate) const NAME: &str = "举报人甲乙";
 
+/// The public address the tests configure (`RECTRACK_PUBLIC_URL`), with a path.
+pub(crate) const PUBLIC_URL: &str = "https://zgtb.example.gov.cn/rectrack/";
+
 /// A fresh challenge for bulletin `id`, answered: (token, answer).
 pub(crate) async fn solved(app: &TestApp, id: &str) -> (String, i64) {
     let challenge: Value = app
@@ -97,7 +100,7 @@ async fn receipt(app: &TestApp, code: &str) -> Value {
 
 #[tokio::test]
 async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_published_answer() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--public-url", PUBLIC_URL]).await;
     let manager = TestUser::manager("ZJTZB");
     let bulletin = app.published_bulletin(&manager).await;
     let (status, body) = post(
@@ -178,6 +181,9 @@ async fn feedback_goes_received_answered_linked_closed_and_the_public_reads_the_
     assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
     assert!(page.contains("name=\"challenge\"") && page.contains("加"));
     assert!(page.contains("<svg") && page.contains("扫码反馈意见建议"));
+    assert!(page.contains(&format!(
+        "扫码反馈意见建议：https://zgtb.example.gov.cn/rectrack/public/bulletins/{bulletin}#feedback"
+    )));
 
     // Linked to a finding of the inspection: the finding's ledger notes it.
     let finding = app.finding_id(1).await.to_string();
@@ -589,4 +595,331 @@ async fn the_senders_contact_is_on_no_surface_but_the_unit_managers_and_admins()
         let seen = app.data(&token, LIST, json!({})).await.to_string();
         assert!(seen.contains(CONTACT) && seen.contains(NAME), "{seen}");
     }
+}
+
+/// The page of bulletin `id` asked for with a `Host` (and a forwarded scheme) of the caller's
+/// choosing.
+async fn page_as(app: &TestApp, id: &str, host: Option<&str>) -> String {
+    let mut request = app.client.get(app.url(&format!("/public/bulletins/{id}")));
+    if let Some(host) = host {
+        request = request
+            .header("host", host)
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", host);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The QR code's SVG element of a page.
+fn qr_of(page: &str) -> Option<&str> {
+    let start = page.find("<svg")?;
+    let end = page[start..].find("</svg>")? + start;
+    Some(&page[start..end])
+}
+
+#[tokio::test]
+async fn the_qr_code_holds_the_configured_public_address_whatever_host_a_request_names() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--public-url", PUBLIC_URL]).await;
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let link = format!("https://zgtb.example.gov.cn/rectrack/public/bulletins/{bulletin}#feedback");
+    let honest = page_as(&app, &bulletin, None).await;
+    assert!(
+        honest.contains(&format!("扫码反馈意见建议：{link}")),
+        "{honest}"
+    );
+    let code = qr_of(&honest).expect("a QR code").to_owned();
+    for forged in [
+        "evil.example",
+        "evil.example:8443",
+        "zgtb.example.gov.cn.evil.example",
+    ] {
+        let page = page_as(&app, &bulletin, Some(forged)).await;
+        assert!(!page.contains("evil.example"), "{forged}: {page}");
+        assert!(
+            page.contains(&format!("扫码反馈意见建议：{link}")),
+            "{forged}"
+        );
+        assert_eq!(
+            qr_of(&page),
+            Some(code.as_str()),
+            "{forged}: another QR code"
+        );
+    }
+
+    // Unset: no QR code (the page says why, on screen only) and only relative links; a forged
+    // Host is not printed either.
+    let plain = spawn_app().await;
+    let bulletin = plain.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let page = page_as(&plain, &bulletin, Some("evil.example")).await;
+    assert_eq!(qr_of(&page), None, "{page}");
+    assert!(page.contains("RECTRACK_PUBLIC_URL"), "{page}");
+    assert!(
+        !page.contains("evil.example") && !page.contains("扫码反馈意见建议"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("action=\"/public/bulletins/{bulletin}/feedback\"")));
+}
+
+#[tokio::test]
+async fn a_reports_feedback_figures_are_those_of_its_date() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    send(&app, &bulletin, "甲：第一个问题没有整改到位").await;
+    send(&app, &bulletin, "乙：第二个问题整改情况没有公开").await;
+    let nodes = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"].clone();
+    let second = nodes[0]["id"].as_str().unwrap().to_owned();
+    let first = nodes[1]["id"].as_str().unwrap().to_owned();
+    let one = app.finding_id(1).await.to_string();
+    let two = app.finding_id(2).await.to_string();
+    for id in [&first, &second] {
+        app.data(
+            &manager,
+            ANSWER,
+            json!({"id": id, "r": "已核实", "p": false}),
+        )
+        .await;
+        app.data(&manager, LINK, json!({"id": id, "f": one})).await;
+    }
+    // 甲 was received, answered and linked three days ago; 乙 received then, handled today.
+    let then = format!("{}T00:00:00Z", crate::supervision::day(-3));
+    app.sql(&format!(
+        "UPDATE public_feedback SET created_at = '{then}', answered_at = '{then}', linked_at = '{then}' WHERE id = {first}"
+    ))
+    .await;
+    app.sql(&format!(
+        "UPDATE public_feedback SET created_at = '{then}' WHERE id = {second}"
+    ))
+    .await;
+    // Linked to another finding today, 甲 was still linked yesterday.
+    app.data(&manager, LINK, json!({"id": first, "f": two}))
+        .await;
+    send(&app, &bulletin, "丙：今天收到的反馈").await;
+
+    let row = |md: &str, value: &str| {
+        assert!(
+            md.contains(&format!("| 公众反馈（收到/已答复/已关联问题） | {value} |")),
+            "{value}: {md}"
+        );
+    };
+    row(
+        &crate::supervision_cycle::report_on(&app, &crate::supervision::day(-1)).await,
+        "2/1/1",
+    );
+    row(
+        &crate::supervision_cycle::report_on(&app, &crate::supervision::day(0)).await,
+        "3/2/2",
+    );
+}
+
+#[tokio::test]
+async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--dataloader-delay", "50ms"]).await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.published_bulletin(&manager).await;
+    // Five: within the posts one address may make at once.
+    for n in 0..5 {
+        send(&app, &bulletin, &format!("第{n}条意见")).await;
+    }
+    let nodes = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"].clone();
+    let ids: Vec<Value> = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
+    for id in &ids[1..] {
+        app.data(
+            &manager,
+            ANSWER,
+            json!({"id": id, "r": "已收到", "p": false}),
+        )
+        .await;
+    }
+    // Twenty answers, then no more; every one is read back.
+    for n in 1..=20 {
+        app.data(
+            &manager,
+            ANSWER,
+            json!({"id": ids[0], "r": format!("第{n}次答复"), "p": n == 20}),
+        )
+        .await;
+    }
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            ANSWER,
+            json!({"id": ids[0], "r": "再答复", "p": true}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
+    assert_eq!(
+        count(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM public_feedback_reply WHERE feedback_id = {}",
+                ids[0].as_str().unwrap()
+            )
+        )
+        .await,
+        20
+    );
+    let page = "query($n: Int!) { publicFeedback(first: $n) { nodes { id replies { content } } } }";
+    let statements = async |n: i32| {
+        let before = app.sql_statements().await;
+        let data = app.data(&manager, page, json!({"n": n})).await;
+        let nodes = data["publicFeedback"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), n as usize);
+        assert_eq!(nodes[0]["replies"].as_array().unwrap().len(), 20, "{data}");
+        assert_eq!(nodes[0]["replies"][19]["content"], "第20次答复");
+        assert!(
+            nodes[1..]
+                .iter()
+                .all(|f| f["replies"].as_array().unwrap().len() == 1),
+            "{data}"
+        );
+        app.sql_statements().await - before
+    };
+    statements(5).await;
+    // Background readers (the event outbox after the writes above) may run a statement
+    // during a measurement: measured again, a page that costs more with size never matches.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let small = statements(2).await;
+        let large = statements(5).await;
+        seen.push((small, large));
+        if small == large {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    assert!(
+        seen.iter().any(|(small, large)| small == large),
+        "statements must not grow with the page size: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_units_managers_are_told_of_new_feedback_and_the_notice_names_no_sender() {
+    let app = spawn_app_with(&crate::webhooks::fast()).await;
+    let receiver = crate::webhooks::Receiver::default();
+    let url = receiver.start().await;
+    crate::webhooks::register(&app, json!({"url": url})).await;
+    crate::supervision::unit_people(&app).await;
+    let manager = crate::supervision::named("王主任", "manager", Some("ZJTZB"));
+    let bulletin = app.published_bulletin(&TestUser::manager("ZJTZB")).await;
+    let text = format!("第一个问题没有整改，请联系{NAME}，电话{CONTACT}");
+    let (status, body) = post(
+        &app,
+        &bulletin,
+        json!({"content": text, "problemNo": 1, "contact": CONTACT, "senderName": NAME}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // The same text again is folded: nobody is told twice.
+    let (status, _) = post(&app, &bulletin, json!({"content": text})).await;
+    assert_eq!(status, 201);
+    let id = app.data(&manager, LIST, json!({})).await["publicFeedback"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const NOTICES: &str = "{ notifications { totalCount nodes { id role level title body finding { id } supervisionOrder { id } publicFeedback { id problemNo contact } } } }";
+    let inbox = app.data(&manager, NOTICES, json!({})).await["notifications"].clone();
+    assert_eq!(inbox["totalCount"], 1, "{inbox}");
+    let notice = &inbox["nodes"][0];
+    assert_eq!(notice["role"], "MANAGER");
+    assert_eq!(
+        notice["title"],
+        format!("【公众监督】收到群众对整改通报的意见建议（第 {id} 号），请及时办理")
+    );
+    assert_eq!(
+        notice["body"],
+        format!("关于通报（第 {bulletin} 号）第 1 个问题。请在“公众监督”中查看、关联问题并答复。")
+    );
+    assert_eq!(notice["finding"], Value::Null);
+    assert_eq!(notice["supervisionOrder"], Value::Null);
+    assert_eq!(notice["publicFeedback"]["id"], id.as_str());
+    assert_eq!(notice["publicFeedback"]["problemNo"], 1);
+    // The manager reads the contact on the feedback itself, as everywhere; the notice, the
+    // outbox and the audit trail carry none of the sender's words.
+    assert_eq!(notice["publicFeedback"]["contact"], CONTACT);
+    for x in [CONTACT, NAME] {
+        for sql in [
+            format!("SELECT COUNT(*) FROM notification WHERE title || body LIKE '%{x}%'"),
+            format!(
+                "SELECT COUNT(*) FROM event WHERE COALESCE(CAST(payload AS TEXT), '') LIKE '%{x}%'"
+            ),
+            format!(
+                "SELECT COUNT(*) FROM audit_event WHERE COALESCE(CAST(after AS TEXT), '') LIKE '%{x}%'"
+            ),
+        ] {
+            assert_eq!(count(&app.db, &sql).await, 0, "{sql}");
+        }
+    }
+    // One event and one webhook (the folded resend is none), naming the feedback only.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM event WHERE kind = 'feedback.received'"
+        )
+        .await,
+        1
+    );
+    let started = std::time::Instant::now();
+    let hooks = loop {
+        let hooks: Vec<String> = receiver
+            .received()
+            .into_iter()
+            .map(|r| r.body)
+            .filter(|b| b.contains("\"feedback.received\""))
+            .collect();
+        if !hooks.is_empty() {
+            break hooks;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no feedback.received webhook"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let hook: Value = serde_json::from_str(&hooks[0]).unwrap();
+    assert_eq!(hook["type"], "feedback.received", "{hook}");
+    assert_eq!(hook["data"]["publicFeedback"]["id"], id.as_str(), "{hook}");
+    assert_eq!(
+        hook["data"]["publicFeedback"]["bulletinId"],
+        bulletin.as_str()
+    );
+    assert_eq!(hook["data"]["publicFeedback"]["problemNo"], 1);
+    for hook in &hooks {
+        assert!(
+            !hook.contains(CONTACT) && !hook.contains(NAME) && !hook.contains("请联系"),
+            "{hook}"
+        );
+    }
+    // Another unit's manager of the same name does not see it; the addressee marks it read.
+    let elsewhere = crate::supervision::named("王主任", "manager", Some("ZJSW-XCB"));
+    let theirs = app.data(&elsewhere, NOTICES, json!({})).await;
+    assert_eq!(theirs["notifications"]["totalCount"], 0, "{theirs}");
+    let notice_id = notice["id"].clone();
+    let (_, body) = app
+        .gql(
+            Some(&elsewhere),
+            "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { id } }",
+            json!({"ids": [notice_id]}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let read = app
+        .data(
+            &manager,
+            "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { id readAt } }",
+            json!({"ids": [notice_id]}),
+        )
+        .await;
+    assert!(
+        read["markNotificationsRead"][0]["readAt"].is_string(),
+        "{read}"
+    );
 }

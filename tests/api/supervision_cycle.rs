@@ -589,6 +589,253 @@ async fn counts_name_orders_in_reports_and_the_bulletin_and_the_rest_surface_kee
     assert_eq!(status, 401);
 }
 
+/// The Markdown of a progress report of the demo inspection for the period ending `end`.
+pub(crate) async fn report_on(app: &TestApp, end: &str) -> String {
+    let manager = TestUser::manager("ZJTZB");
+    let id = app
+        .data(
+            &manager,
+            "mutation($p: Date) { generateReport(inspectionId: 1, periodEnd: $p) { id } }",
+            json!({"p": end}),
+        )
+        .await["generateReport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.markdown(&manager, &id).await
+}
+
+#[tokio::test]
+async fn a_reports_order_figures_are_those_of_its_date_however_late_it_is_generated() {
+    let app = spawn_app().await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let finding = app.create_finding("档案管理不规范", "ZJTZB-BGS").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let issued = app
+            .data(
+                &inspector,
+                ISSUE,
+                json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
+            )
+            .await;
+        ids.push(
+            issued["issueSupervisionOrder"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // A and B were issued three days ago (as time would have it), A due the day before
+    // yesterday; C is issued today. A is answered and accepted today.
+    let three_days_ago = format!("{}T00:00:00Z", day(-3));
+    app.sql(&format!(
+        "UPDATE supervision_order SET created_at = '{three_days_ago}' WHERE id IN ({}, {})",
+        ids[0], ids[1]
+    ))
+    .await;
+    app.sql(&format!(
+        "UPDATE supervision_order SET reply_deadline = '{}' WHERE id = {}",
+        day(-2),
+        ids[0]
+    ))
+    .await;
+    app.data(
+        &TestUser::manager("ZJTZB"),
+        REPLY,
+        json!({"id": ids[0], "c": "已整改"}),
+    )
+    .await;
+    app.data(&inspector, ACCEPT, json!({"id": ids[0]})).await;
+
+    // Yesterday A and B had been issued, and A stood unanswered past its deadline: none
+    // answered in time out of one due.
+    let md = report_on(&app, &day(-1)).await;
+    assert!(md.contains("| 督办件数 | 2 |"), "{md}");
+    assert!(md.contains("| 逾期未复 | 1 |"), "{md}");
+    assert!(md.contains("| 按期回复率 | 0.0% |"), "{md}");
+    // Today: three issued, A accepted (the sweep never found it overdue), none overdue.
+    let md = report_on(&app, &day(0)).await;
+    assert!(md.contains("| 督办件数 | 3 |"), "{md}");
+    assert!(md.contains("| 逾期未复 | 0 |"), "{md}");
+    assert!(md.contains("| 按期回复率 | 100.0% |"), "{md}");
+    // Four days ago none had been issued: no figure is due.
+    let md = report_on(&app, &day(-4)).await;
+    assert!(md.contains("| 督办件数 | 0 |"), "{md}");
+    assert!(md.contains("| 按期回复率 | — |"), "{md}");
+}
+
+#[tokio::test]
+async fn an_order_takes_twenty_replies_and_every_read_shows_them_all() {
+    let app = spawn_app().await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let manager = TestUser::manager("ZJTZB");
+    let finding = app.create_finding("台账不完整", "ZJTZB-BGS").await;
+    let order = app
+        .data(
+            &inspector,
+            ISSUE,
+            json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请补齐台账", "replyDeadline": day(3)}}),
+        )
+        .await["issueSupervisionOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 1..=20 {
+        app.data(
+            &manager,
+            REPLY,
+            json!({"id": order, "c": format!("第{n}次回复")}),
+        )
+        .await;
+        if n < 20 {
+            app.data(
+                &inspector,
+                RETURN,
+                json!({"id": order, "r": format!("第{n}次退回"), "d": day(3)}),
+            )
+            .await;
+        }
+    }
+    // The twentieth reply is the last: a return is refused, nothing written.
+    let events = "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'supervision_order'";
+    let before = rows(&app, events).await;
+    let (_, body) = app
+        .gql(
+            Some(&inspector),
+            RETURN,
+            json!({"id": order, "r": "再退回", "d": day(3)}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("INVALID_TRANSITION"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("已有 20 次回复"),
+        "{body}"
+    );
+    assert_eq!(rows(&app, events).await, before);
+    // GraphQL and REST show all twenty, oldest first.
+    let shown = app
+        .data(
+            &inspector,
+            "query($id: ID!) { supervisionOrder(id: $id) { status replies { content } } }",
+            json!({"id": order}),
+        )
+        .await;
+    let replies = shown["supervisionOrder"]["replies"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(replies.len(), 20, "{shown}");
+    assert_eq!(replies[0]["content"], "第1次回复");
+    assert_eq!(replies[19]["content"], "第20次回复");
+    let (_, rest) = get(
+        &app,
+        &inspector,
+        &format!("/api/v1/supervision-orders/{order}"),
+    )
+    .await;
+    assert_eq!(rest["replies"].as_array().unwrap().len(), 20, "{rest}");
+    // The office accepts it.
+    let accepted = app.data(&inspector, ACCEPT, json!({"id": order})).await;
+    assert_eq!(accepted["acceptSupervisionReply"]["status"], "ACCEPTED");
+}
+
+#[tokio::test]
+async fn a_finding_lists_its_newest_twenty_orders_and_counts_them_all() {
+    let app = spawn_app().await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let finding = app.create_finding("制度执行不到位", "ZJTZB-BGS").await;
+    let mut last = String::new();
+    for _ in 0..21 {
+        last = app
+            .data(
+                &inspector,
+                ISSUE,
+                json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
+            )
+            .await["issueSupervisionOrder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    let seen = app
+        .data(
+            &TestUser::manager("ZJTZB"),
+            "query($id: ID!) { finding(id: $id) { supervisionOrderCount supervisionOrders { id } } }",
+            json!({"id": finding}),
+        )
+        .await;
+    assert_eq!(seen["finding"]["supervisionOrderCount"], 21, "{seen}");
+    let listed = seen["finding"]["supervisionOrders"].as_array().unwrap();
+    assert_eq!(listed.len(), 20);
+    assert_eq!(listed[0]["id"], last.as_str());
+    let all = app
+        .data(
+            &TestUser::manager("ZJTZB"),
+            "query($id: ID!) { supervisionOrders(filter: {findingId: $id}, first: 50) { totalCount } }",
+            json!({"id": finding}),
+        )
+        .await;
+    assert_eq!(all["supervisionOrders"]["totalCount"], 21, "{all}");
+}
+
+#[tokio::test]
+async fn an_inbox_page_reads_its_notices_orders_in_one_batch() {
+    let app = spawn_app_with(&[
+        "--jwt-secret",
+        crate::helpers::SECRET,
+        "--dataloader-delay",
+        "50ms",
+    ])
+    .await;
+    unit_people(&app).await;
+    let inspector = named("赵督查", "inspector", Some("ZJSW-XCB"));
+    let manager = named("王主任", "manager", Some("ZJTZB"));
+    let finding = app.create_finding("公务接待不规范", "ZJTZB-BGS").await;
+    for _ in 0..12 {
+        app.data(
+            &inspector,
+            ISSUE,
+            json!({"i": {"findingIds": [finding], "level": "GENERAL", "requirement": "请报送整改情况", "replyDeadline": day(3)}}),
+        )
+        .await;
+    }
+    let page = "query($n: Int!) { notifications(first: $n) { nodes { title supervisionOrder { id status replies { content } } } } }";
+    let statements = async |n: i32| {
+        let before = app.sql_statements().await;
+        let data = app.data(&manager, page, json!({"n": n})).await;
+        let nodes = data["notifications"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), n as usize, "{data}");
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n["supervisionOrder"]["status"] == "OPEN"),
+            "{data}"
+        );
+        app.sql_statements().await - before
+    };
+    statements(12).await;
+    // Background readers (the event outbox after the writes above) may run a statement
+    // during a measurement: measured again, a page that costs more with size never matches.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let small = statements(2).await;
+        let large = statements(12).await;
+        seen.push((small, large));
+        if small == large {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    assert!(
+        seen.iter().any(|(small, large)| small == large),
+        "statements must not grow with the page size: {seen:?}"
+    );
+}
+
 #[tokio::test]
 async fn reply_evidence_keeps_the_ledgers_budgets_and_nothing_stays_of_a_refused_reply() {
     let app = spawn_app().await;
@@ -864,7 +1111,7 @@ async fn a_page_of_findings_with_their_orders_subjects_replies_evidence_and_view
         }
     }
     let page = "query($n: Int!) { findings(first: $n) { nodes { id
-        warning { level overdueSupervisionOrders } notices { code }
+        warning { level overdueSupervisionOrders } notices { code } supervisionOrderCount
         supervisionOrders { id level viewerCan { reply accept return }
           subjects { measureId finding { id title } }
           replies { content evidence { title } } } } } }";

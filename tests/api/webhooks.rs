@@ -208,7 +208,8 @@ async fn deliveries_are_signed_retried_through_failures_and_timeouts_and_logged(
             "supervision.accepted",
             "supervision.returned",
             "supervision.reminded",
-            "supervision.overdue"
+            "supervision.overdue",
+            "feedback.received"
         ])
     );
     // The secret is shown once: the endpoint itself has no field for it.

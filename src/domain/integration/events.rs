@@ -48,6 +48,9 @@ pub const SUPERVISION_REMINDED: &str = "supervision.reminded";
 /// A supervision order went unanswered past its deadline (逾期未复) and rose a level.
 pub const SUPERVISION_OVERDUE: &str = "supervision.overdue";
 
+/// The public sent feedback about a bulletin (公众监督): which feedback, never its text or sender.
+pub const FEEDBACK_RECEIVED: &str = "feedback.received";
+
 /// The kinds a supervision order's moves publish.
 pub const SUPERVISION: [&str; 6] = [
     SUPERVISION_ISSUED,
@@ -59,7 +62,7 @@ pub const SUPERVISION: [&str; 6] = [
 ];
 
 /// Every kind, in the order documentation lists them.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     FINDING_CHANGED,
     WARNING_RAISED,
     REPORT_SUBMITTED,
@@ -70,6 +73,7 @@ pub const KINDS: [&str; 10] = [
     SUPERVISION_RETURNED,
     SUPERVISION_REMINDED,
     SUPERVISION_OVERDUE,
+    FEEDBACK_RECEIVED,
 ];
 
 /// The PostgreSQL channel that wakes instances when events commit.
@@ -106,6 +110,11 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
             "supervision.overdue" => Some((SUPERVISION_OVERDUE, referred())),
             _ => None,
         },
+        // New feedback only (a folded resend is the same feedback); it carries no payload:
+        // the receiver is told which feedback, read within its reach when rendered.
+        "public_feedback" if event.action == "public_feedback.receive" => {
+            Some((FEEDBACK_RECEIVED, None))
+        }
         "report" => match event.action.as_str() {
             "report.submitted" => Some((REPORT_SUBMITTED, None)),
             "report.published" => Some((REPORT_PUBLISHED, None)),

@@ -511,6 +511,25 @@ pub async fn render(
                 Err(AppError::NotFound(_)) => None,
                 Err(err) => return Err(err),
             },
+            // Which feedback, about which bulletin and problem: never its text (a sender may
+            // have typed a name or number into it), name or contact.
+            None if e.entity_type == "public_feedback" => {
+                match crate::domain::workflow::public_feedback::get(db, reader, e.entity_id).await {
+                    Ok(f) => Some((
+                        "publicFeedback",
+                        json!({
+                            "id": f.id.to_string(),
+                            "bulletinId": f.report_id.to_string(),
+                            "inspectionId": f.inspection_id.to_string(),
+                            "problemNo": f.problem_no,
+                            "status": f.status,
+                            "createdAt": f.created_at,
+                        }),
+                    )),
+                    Err(AppError::NotFound(_)) => None,
+                    Err(err) => return Err(err),
+                }
+            }
             None => None,
         };
         let Some((name, value)) = subject else {

@@ -19,6 +19,7 @@ use sea_orm::{
     Select,
 };
 
+use crate::domain::reads::as_of;
 use crate::error::AppResult;
 
 /// Orders counted one way.
@@ -104,18 +105,54 @@ pub async fn by_inspection(
     .await
 }
 
-/// The orders about an inspection issued before `moment`, as they stand, counted as of
-/// `today` (a report's figures: the office's orders are about the unit's whole rectification).
+/// The orders about an inspection as they stood at `moment` (the end of a report's day),
+/// counted as of `today`: an order issued later is left out; one replied to, returned,
+/// accepted or escalated later counts as it was then (its state rebuilt from the audit trail,
+/// as the report's findings are: [`as_of::rows`]). So a report says what was so on its date,
+/// however late it is generated.
 pub async fn of_inspection(
     db: &impl ConnectionTrait,
     inspection_id: i32,
     moment: DateTime<Utc>,
     today: NaiveDate,
 ) -> AppResult<OrderCounts> {
-    let which = Condition::all()
-        .add(supervision_order::Column::InspectionId.eq(inspection_id))
-        .add(supervision_order::Column::CreatedAt.lt(moment));
-    Ok(sum(grouped(db, which, today).await?.values()))
+    let current = supervision_order::Entity::find()
+        .filter(supervision_order::Column::InspectionId.eq(inspection_id))
+        .filter(supervision_order::Column::CreatedAt.lt(moment))
+        .all(db)
+        .await?;
+    let then = as_of::rows(
+        db,
+        "supervision_order",
+        current,
+        |o| o.id,
+        |_| false,
+        moment,
+    )
+    .await?;
+    let counted: Vec<OrderCounts> = then.iter().map(|o| counted(o, today)).collect();
+    Ok(sum(&counted))
+}
+
+/// One order in hand counted as of `today`: the conditions [`grouped`] sums in the database
+/// (open past its deadline is overdue and late; replied or accepted without ever having been
+/// found overdue is in time).
+pub fn counted(order: &supervision_order::Model, today: NaiveDate) -> OrderCounts {
+    let open = order.status == SupervisionStatus::Open;
+    let answered = matches!(
+        order.status,
+        SupervisionStatus::Replied | SupervisionStatus::Accepted
+    );
+    let open_past = open && order.reply_deadline < today;
+    OrderCounts {
+        issued: 1,
+        open: i64::from(open),
+        replied: i64::from(order.status == SupervisionStatus::Replied),
+        accepted: i64::from(order.status == SupervisionStatus::Accepted),
+        overdue: i64::from(open_past),
+        on_time: i64::from(answered && order.overdue_at.is_none()),
+        late: i64::from(order.overdue_at.is_some() || open_past),
+    }
 }
 
 /// A row of [`grouped`]: the inspection, then the figures in [`OrderCounts`]' order.

@@ -13,12 +13,8 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::domain::workflow::supervision::{PER_FINDING, SUBJECTS_MAX};
+use crate::domain::workflow::supervision::{PER_FINDING, REPLIES_MAX, SUBJECTS_MAX};
 use crate::error::AppResult;
-
-/// Most replies read per order (a reply is answered before the next one is written, so an
-/// order collects a few).
-pub const REPLIES_MAX: usize = 200;
 
 /// The orders about each finding, newest first, at most [`PER_FINDING`] each: the (finding,
 /// order) pairs numbered per finding by the database, then the orders those name.
@@ -73,6 +69,41 @@ pub async fn orders_of_findings(
     Ok(out)
 }
 
+/// How many orders are about each finding (all of them: `Finding.supervisionOrders` lists the
+/// newest [`PER_FINDING`], this says whether there are more).
+pub async fn order_counts_of_findings(
+    db: &impl ConnectionTrait,
+    finding_ids: &[i32],
+) -> AppResult<HashMap<i32, i64>> {
+    let ids: BTreeSet<i32> = finding_ids.iter().copied().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids are whole numbers, written into the statement as such.
+    let list = ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT finding_id, COUNT(DISTINCT order_id) AS n FROM supervision_order_subject \
+         WHERE finding_id IN ({list}) GROUP BY finding_id"
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let finding: i32 = row.try_get("", "finding_id")?;
+        let n: i64 = row.try_get("", "n")?;
+        out.insert(finding, n);
+    }
+    Ok(out)
+}
+
 /// Each order's subjects, in the order issued.
 pub async fn subjects_of_orders(
     db: &impl ConnectionTrait,
@@ -92,7 +123,8 @@ pub async fn subjects_of_orders(
     Ok(out)
 }
 
-/// Each order's replies, oldest first.
+/// Each order's replies, oldest first: all of them (an order takes at most
+/// [`REPLIES_MAX`], which bounds the read by its parents).
 pub async fn replies_of_orders(
     db: &impl ConnectionTrait,
     order_ids: &[i32],
@@ -105,12 +137,21 @@ pub async fn replies_of_orders(
         .all(db)
         .await?;
     for row in rows {
-        let replies = out.entry(row.order_id).or_default();
-        if replies.len() < REPLIES_MAX {
-            replies.push(row);
-        }
+        out.entry(row.order_id).or_default().push(row);
     }
     Ok(out)
+}
+
+/// Orders by id, for the notices that name one (a notice is filed under one of its order's
+/// findings and shown to those who read that finding, who read the order too).
+pub async fn orders_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> AppResult<Vec<supervision_order::Model>> {
+    Ok(supervision_order::Entity::find()
+        .filter(supervision_order::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
 }
 
 /// An order not yet accepted (办结), as a finding's warning and close-out review see it.

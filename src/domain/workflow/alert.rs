@@ -198,7 +198,7 @@ pub async fn raise_as(
                 notifications.push(notification::ActiveModel {
                     id: NotSet,
                     crossing_id: Set(Some(crossing.id)),
-                    finding_id: Set(subject.finding_id),
+                    finding_id: Set(Some(subject.finding_id)),
                     role: Set(role.as_str().to_owned()),
                     recipient: Set(recipient),
                     level: Set(level.as_str().to_owned()),
@@ -207,6 +207,7 @@ pub async fn raise_as(
                     created_at: Set(who.now()),
                     read_at: Set(None),
                     supervision_order_id: Set(None),
+                    public_feedback_id: Set(None),
                 });
             }
         }
@@ -395,9 +396,27 @@ fn clipped(text: &str, max: usize) -> String {
     }
 }
 
+/// The notices a caller may see (addressed to it or not): those about findings it may read,
+/// and those about public feedback it may read (which name no finding).
+fn visible(caller: &Caller) -> sea_orm::Condition {
+    if matches!(caller.read_reach(), crate::auth::Reach::All) {
+        return sea_orm::Condition::all();
+    }
+    let feedback = crate::domain::workflow::public_feedback::readable(caller)
+        .select_only()
+        .column(entity::public_feedback::Column::Id)
+        .into_query();
+    sea_orm::Condition::any()
+        .add(scope::readable_finding(
+            notification::Column::FindingId,
+            caller,
+        ))
+        .add(notification::Column::PublicFeedbackId.in_subquery(feedback))
+}
+
 /// The caller's inbox (newest first): the notifications addressed to the caller's name on
-/// findings the caller may read; `unread` only, if asked. A caller without a name on its token
-/// has none.
+/// findings (or public feedback) the caller may read; `unread` only, if asked. A caller without
+/// a name on its token has none.
 pub async fn inbox(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -408,10 +427,7 @@ pub async fn inbox(
     let name = identity.name.clone().unwrap_or_default();
     let mut select = notification::Entity::find()
         .filter(notification::Column::Recipient.eq(name))
-        .filter(scope::readable_finding(
-            notification::Column::FindingId,
-            caller,
-        ));
+        .filter(visible(caller));
     if unread {
         select = select.filter(notification::Column::ReadAt.is_null());
     }
@@ -436,10 +452,7 @@ pub async fn mark_read(
     let mine = notification::Entity::find()
         .filter(notification::Column::Id.is_in(ids.iter().copied()))
         .filter(notification::Column::Recipient.eq(name))
-        .filter(scope::readable_finding(
-            notification::Column::FindingId,
-            &who.caller,
-        ))
+        .filter(visible(&who.caller))
         .all(db)
         .await?;
     if let Some(missing) = ids.iter().find(|id| !mine.iter().any(|n| n.id == **id)) {

@@ -23,8 +23,8 @@ use entity::{finding, public_feedback, public_feedback_reply, report};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -50,8 +50,9 @@ pub const CONTACT_MAX: usize = 100;
 pub const REPLY_MAX: usize = 5_000;
 /// Most answered feedback a bulletin's page shows (the newest).
 pub const ON_PAGE: u64 = 20;
-/// Most replies read for one feedback.
-const REPLIES_MAX: u64 = 100;
+/// Most replies one feedback takes (then it is closed): every read of its replies is bounded
+/// by this and leaves none out.
+pub const REPLIES_MAX: u64 = 20;
 /// Characters of a receipt code (查询码): 20 of Crockford's base 32, 100 random bits.
 pub const CODE_LEN: usize = 20;
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -277,11 +278,75 @@ pub async fn receive(
         "public_feedback.receive"
     };
     audit(db, who, action, None, &row, json!({})).await?;
+    if !folded {
+        notify(db, who, bulletin, &row).await?;
+    }
     Ok(Receipt {
         url: format!("/public/feedback/{}", row.receipt_code),
         code: row.receipt_code,
         folded,
     })
+}
+
+/// Tells the unit's managers (their manager accounts, by name, as supervision notices do) that
+/// feedback arrived: which bulletin and which problem, never the text, the sender's name or
+/// contact (a sender may have typed them into the text, as the audit trail's digest assumes).
+/// A resend of the same text (folded) tells nobody again.
+async fn notify(
+    db: &impl ConnectionTrait,
+    who: &Acting,
+    bulletin: &report::Model,
+    row: &public_feedback::Model,
+) -> AppResult<()> {
+    let managers = entity::account::Entity::find()
+        .filter(entity::account::Column::Role.eq(entity::enums::Role::Manager))
+        .filter(entity::account::Column::DepartmentId.eq(row.unit_id))
+        .filter(entity::account::Column::Disabled.eq(false))
+        .order_by_asc(entity::account::Column::Id)
+        .limit(50)
+        .all(db)
+        .await?;
+    let mut names: Vec<String> = Vec::new();
+    for m in managers {
+        let name = m.display_name.unwrap_or(m.username).trim().to_owned();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let zh = |id: &str, args: &[(&str, crate::i18n::Arg)]| {
+        crate::i18n::message_in(crate::i18n::Language::Chinese, id, args)
+    };
+    let title = zh("feedback-notice-title", &[("id", row.id.into())]);
+    let problem = match row.problem_no {
+        Some(n) => zh("feedback-notice-problem", &[("number", n.into())]),
+        None => zh("feedback-notice-no-problem", &[]),
+    };
+    let body = zh(
+        "feedback-notice-body",
+        &[
+            ("bulletin", bulletin.id.into()),
+            ("problem", problem.into()),
+        ],
+    );
+    for name in names {
+        entity::notification::ActiveModel {
+            id: NotSet,
+            crossing_id: Set(None),
+            finding_id: Set(None),
+            role: Set("manager".to_owned()),
+            recipient: Set(Some(name)),
+            level: Set("yellow".to_owned()),
+            title: Set(title.clone()),
+            body: Set(body.clone()),
+            created_at: Set(who.now()),
+            read_at: Set(None),
+            supervision_order_id: Set(None),
+            public_feedback_id: Set(Some(row.id)),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn audit(
@@ -313,6 +378,18 @@ async fn audit(
         Some(&with(after)),
     )
     .await
+}
+
+/// Feedback by id, unscoped: for the notices that name one (the inbox shows a notice only to
+/// those who read its feedback).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> AppResult<Vec<public_feedback::Model>> {
+    Ok(public_feedback::Entity::find()
+        .filter(public_feedback::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
 }
 
 /// Feedback the caller may read: that of the bulletins of units within its read reach (as
@@ -391,6 +468,26 @@ pub async fn replies(
         .await?)
 }
 
+/// The replies to each of many feedback, oldest first, all of them (at most [`REPLIES_MAX`]
+/// each): one read for a page (GraphQL's `PublicFeedback.replies`).
+pub async fn replies_of(
+    db: &impl ConnectionTrait,
+    feedback_ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, Vec<public_feedback_reply::Model>>> {
+    let mut out: std::collections::HashMap<i32, Vec<public_feedback_reply::Model>> =
+        std::collections::HashMap::new();
+    let rows = public_feedback_reply::Entity::find()
+        .filter(public_feedback_reply::Column::FeedbackId.is_in(feedback_ids.iter().copied()))
+        .order_by_asc(public_feedback_reply::Column::Id)
+        .limit(feedback_ids.len() as u64 * REPLIES_MAX)
+        .all(db)
+        .await?;
+    for row in rows {
+        out.entry(row.feedback_id).or_default().push(row);
+    }
+    Ok(out)
+}
+
 /// What the sender sees by the receipt code: the feedback's status and the published replies.
 pub async fn by_receipt(
     db: &impl ConnectionTrait,
@@ -444,7 +541,7 @@ pub async fn published(
         .filter(public_feedback_reply::Column::FeedbackId.is_in(order.iter().copied()))
         .filter(public_feedback_reply::Column::Published.eq(true))
         .order_by_asc(public_feedback_reply::Column::Id)
-        .limit(REPLIES_MAX)
+        .limit(order.len() as u64 * REPLIES_MAX)
         .all(db)
         .await?;
     Ok(order
@@ -534,9 +631,16 @@ pub async fn link(
     }
     scope::require_writable(db, &who.caller, target.department_id).await?;
     let now = who.now();
+    // `linked_at` is when it was first linked: linked to another finding later, it was still
+    // linked at every moment since (a report's count as of its date depends on it).
+    let first = current.linked_at.is_none();
     let updated = moved(db, who, &current, |u| {
-        u.col_expr(public_feedback::Column::FindingId, Expr::value(target.id))
-            .col_expr(public_feedback::Column::LinkedAt, Expr::value(now))
+        let u = u.col_expr(public_feedback::Column::FindingId, Expr::value(target.id));
+        if first {
+            u.col_expr(public_feedback::Column::LinkedAt, Expr::value(now))
+        } else {
+            u
+        }
     })
     .await?;
     ledger::note(
@@ -622,6 +726,16 @@ pub async fn answer(
     let content = text::required("reply", reply, REPLY_MAX)?;
     let current = managed(db, who, id).await?;
     require_open(&current, "answer")?;
+    let written = public_feedback_reply::Entity::find()
+        .filter(public_feedback_reply::Column::FeedbackId.eq(current.id))
+        .count(db)
+        .await?;
+    if written >= REPLIES_MAX {
+        return Err(AppError::InvalidTransition(t!(
+            "feedback-replies-full",
+            max = REPLIES_MAX
+        )));
+    }
     let now = who.now();
     let row = public_feedback_reply::Entity::insert(public_feedback_reply::ActiveModel {
         id: NotSet,
@@ -694,7 +808,9 @@ pub fn can(caller: &Caller, row: &public_feedback::Model) -> bool {
     caller.can(Permission::ManageReports) && row.status != FeedbackStatus::Closed
 }
 
-/// Counts of one inspection's feedback as of `until` (the end of a report's day), or now.
+/// Counts of one inspection's feedback as of `until` (the end of a report's day), or now:
+/// received before it, first answered before it, first linked before it (a reply or a link
+/// is never undone, so these times say what was so at any moment).
 pub async fn counts_of_inspection(
     db: &impl ConnectionTrait,
     inspection_id: i32,
@@ -704,12 +820,12 @@ pub async fn counts_of_inspection(
         let select = public_feedback::Entity::find()
             .filter(public_feedback::Column::InspectionId.eq(inspection_id));
         match until {
-            Some(t) => select.filter(public_feedback::Column::CreatedAt.lte(t)),
+            Some(t) => select.filter(public_feedback::Column::CreatedAt.lt(t)),
             None => select,
         }
     };
     let at = |c: public_feedback::Column| match until {
-        Some(t) => sea_orm::Condition::all().add(c.is_not_null()).add(c.lte(t)),
+        Some(t) => sea_orm::Condition::all().add(c.is_not_null()).add(c.lt(t)),
         None => sea_orm::Condition::all().add(c.is_not_null()),
     };
     Ok(FeedbackCounts {

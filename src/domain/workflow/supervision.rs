@@ -26,8 +26,8 @@ use entity::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -49,6 +49,10 @@ pub const TEXT_MAX: usize = 5_000;
 pub const PER_FINDING: i32 = 20;
 /// Most subjects (findings and measures) one order names.
 pub const SUBJECTS_MAX: usize = 100;
+/// Most replies an order takes: a reply follows the issue or a return, so the office may
+/// return an order 19 times; after that it accepts, or issues a new order. Every read of an
+/// order's replies is bounded by this, and none leaves one out.
+pub const REPLIES_MAX: usize = 20;
 
 /// What an order is issued with.
 pub struct NewOrder {
@@ -160,7 +164,7 @@ pub async fn replies(
     Ok(supervision_reply::Entity::find()
         .filter(supervision_reply::Column::OrderId.eq(order_id))
         .order_by_asc(supervision_reply::Column::Id)
-        .limit(200)
+        .limit(REPLIES_MAX as u64)
         .all(db)
         .await?)
 }
@@ -546,6 +550,17 @@ pub async fn send_back(
     let new_deadline = deadline("newDeadline", new_deadline, who)?;
     let current = get(db, &who.caller, id).await?;
     require_status(&current, SupervisionStatus::Replied, "return")?;
+    let replied = supervision_reply::Entity::find()
+        .filter(supervision_reply::Column::OrderId.eq(id))
+        .count(db)
+        .await?;
+    if replied >= REPLIES_MAX as u64 {
+        return Err(AppError::InvalidTransition(t!(
+            "supervision-replies-full",
+            id = id,
+            max = REPLIES_MAX
+        )));
+    }
     let last = latest_reply(db, id).await?;
     let updated = moved(
         db,
@@ -807,7 +822,7 @@ pub async fn notify(
         notification::ActiveModel {
             id: NotSet,
             crossing_id: Set(None),
-            finding_id: Set(first),
+            finding_id: Set(Some(first)),
             role: Set(role.to_owned()),
             recipient: Set(Some(name)),
             level: Set(level.to_owned()),
@@ -816,6 +831,7 @@ pub async fn notify(
             created_at: Set(who.now()),
             read_at: Set(None),
             supervision_order_id: Set(Some(order.id)),
+            public_feedback_id: Set(None),
         }
         .insert(db)
         .await?;
