@@ -341,8 +341,8 @@ fn road_map_pictures(docx: &[u8]) -> Vec<(String, u32, u32)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
     let media: Vec<String> = archive
         .file_names()
+        .map(|n| n.unwrap().into_owned())
         .filter(|n| n.starts_with("word/media/") && !n.ends_with('/'))
-        .map(str::to_owned)
         .collect();
     let shown: Vec<&str> = document
         .split(r#"<a:blip r:embed=""#)
