@@ -613,7 +613,9 @@ async fn run(
                 .is_some_and(|e| e.eq_ignore_ascii_case("png"))
             {
                 match &chromium {
-                    Some(chromium) => crate::report::roadmap::chromium_png(&svg, &output, chromium)?,
+                    Some(chromium) => {
+                        crate::report::roadmap::chromium_png(&svg, &output, chromium)?
+                    }
                     None => {
                         anyhow::ensure!(
                             crate::report::roadmap::raster::chinese_font().is_some(),

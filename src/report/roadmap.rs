@@ -100,7 +100,12 @@ fn row_height(r: &Row) -> f64 {
 
 /// The road map of an inspection titled `title`, as one SVG document (the screen layout).
 pub fn svg(map: &Roadmap, title: &str) -> String {
-    draw(map, 0..map.rows.len(), &format!("{title} 整改路线图"), &SCREEN)
+    draw(
+        map,
+        0..map.rows.len(),
+        &format!("{title} 整改路线图"),
+        &SCREEN,
+    )
 }
 
 /// The rows of `map` cut into pages of the [`PRINT`] layout, each at most [`PRINT_HEIGHT`]

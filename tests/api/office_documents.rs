@@ -349,7 +349,11 @@ fn road_map_pictures(docx: &[u8]) -> Vec<(String, u32, u32)> {
         .skip(1)
         .map(|rest| &rest[..rest.find('"').unwrap()])
         .collect();
-    assert_eq!(shown.len(), media.len(), "a member per picture shown: {media:?}");
+    assert_eq!(
+        shown.len(),
+        media.len(),
+        "a member per picture shown: {media:?}"
+    );
     let drawings: Vec<&str> = document
         .split(r#"<wp:docPr id=""#)
         .skip(1)
@@ -790,15 +794,23 @@ async fn libreoffice_renders_the_plan_with_the_road_map_as_pictures() {
         .skip(2)
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() > 4 && f[2] == "image")
-                .then(|| (f[0].parse().unwrap(), f[3].parse().unwrap(), f[4].parse().unwrap()))
+            (f.len() > 4 && f[2] == "image").then(|| {
+                (
+                    f[0].parse().unwrap(),
+                    f[3].parse().unwrap(),
+                    f[4].parse().unwrap(),
+                )
+            })
         })
         .collect();
     // As many as the document holds, each in its proportions (LibreOffice may resample them).
     assert_eq!(images.len(), pictures.len(), "{listed}");
     for ((_, w, h), (name, width, height)) in images.iter().zip(&pictures) {
         let (placed, drawn) = (*h as f64 / *w as f64, *height as f64 / *width as f64);
-        assert!((placed - drawn).abs() < 0.01, "{name}: {w}x{h} for {width}x{height}");
+        assert!(
+            (placed - drawn).abs() < 0.01,
+            "{name}: {w}x{h} for {width}x{height}"
+        );
     }
     let pages: u32 = rendered.field("Pages:").parse().unwrap();
     let first = images[0].0;

@@ -442,8 +442,8 @@ fn deflated(stored: Vec<u8>, bodies: &[Vec<u8>]) -> AppResult<Vec<u8>> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    let stored_options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let stored_options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut part = Vec::new();
     for k in 0..archive.len() {
         let mut entry = archive.by_index(k).map_err(|e| failed(&e))?;
@@ -455,8 +455,11 @@ fn deflated(stored: Vec<u8>, bodies: &[Vec<u8>]) -> AppResult<Vec<u8>> {
         part.clear();
         entry.read_to_end(&mut part).map_err(|e| failed(&e))?;
         let picture = name.ends_with(".png");
-        out.start_file(name.as_str(), if picture { stored_options } else { options })
-            .map_err(|e| failed(&e))?;
+        out.start_file(
+            name.as_str(),
+            if picture { stored_options } else { options },
+        )
+        .map_err(|e| failed(&e))?;
         if name != "word/document.xml" {
             out.write_all(&part).map_err(|e| failed(&e))?;
             continue;
@@ -588,7 +591,8 @@ mod tests {
     fn long_tables_print_every_row_in_place() {
         let mut doc = Official::new();
         doc.paragraph("前");
-        doc.table(&table(&[("一、甲", 700), ("二、乙", 800)])).unwrap();
+        doc.table(&table(&[("一、甲", 700), ("二、乙", 800)]))
+            .unwrap();
         doc.paragraph("中");
         doc.table(&table(&[("三、丙", 3)])).unwrap();
         doc.paragraph("后");
@@ -611,7 +615,9 @@ mod tests {
         assert!(tables[0].contains(r#"<w:br w:type="textWrapping" />"#));
         let around = ["前", "中", "后"].map(|t| xml.find(&format!(">{t}<")).unwrap());
         assert!(around[0] < xml.find("<w:tbl>").unwrap());
-        assert!(around[1] > xml.find("</w:tbl>").unwrap() && around[1] < xml.rfind("<w:tbl>").unwrap());
+        assert!(
+            around[1] > xml.find("</w:tbl>").unwrap() && around[1] < xml.rfind("<w:tbl>").unwrap()
+        );
         assert!(around[2] > xml.rfind("</w:tbl>").unwrap());
     }
 

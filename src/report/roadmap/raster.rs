@@ -65,9 +65,8 @@ fn find() -> Option<ChineseFont> {
     let mut all = fontdb::Database::new();
     all.load_system_fonts();
     let named = |name: &str| {
-        all.faces().find(|f| {
-            f.style == fontdb::Style::Normal && f.families.iter().any(|(n, _)| n == name)
-        })
+        all.faces()
+            .find(|f| f.style == fontdb::Style::Normal && f.families.iter().any(|(n, _)| n == name))
     };
     let chinese = |f: &&fontdb::FaceInfo| {
         f.style == fontdb::Style::Normal
