@@ -122,7 +122,7 @@ pub async fn export(
     }
     if let Err(err) = crate::db::commit(db, txn).await {
         let _ = std::fs::remove_file(output);
-        return Err(err.into());
+        return Err(err);
     }
     Ok(exported)
 }
