@@ -1,7 +1,8 @@
 #!/bin/sh
 # Draws the README's road map from the demo: a fresh SQLite database, the demo seeded, the road
-# map of its inspection drawn through headless Chromium (Debian's `chromium`, with a CJK font
-# such as fonts-noto-cjk) into docs/roadmap.png.
+# map of its inspection drawn in-process (resvg, as the plan's DOCX draws it) with the machine's
+# Chinese font (fonts-noto-cjk, fonts-wqy-zenhei or the like) into docs/roadmap.png. Arguments
+# go to `rectrack dev roadmap`: `--chromium chromium` draws it through headless Chromium.
 set -eu
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d)

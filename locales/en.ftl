@@ -492,6 +492,7 @@ kind-stage = stage
 field-target-on = target date
 field-achieved-on = achieved on
 cli-need-roadmap = drawing the road map
+cli-roadmap-no-font = no Chinese font is installed, so the road map cannot be drawn as a PNG: install fonts-noto-cjk or fonts-wqy-zenhei, or write an .svg file
 metrics-token-required = /metrics needs a token: send it as a Bearer token in the Authorization header
 config-metrics-token-file = cannot read RECTRACK_METRICS_TOKEN_FILE { $path }: { $error }
 config-metrics-token-empty = the /metrics token must not be empty

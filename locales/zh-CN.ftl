@@ -492,6 +492,7 @@ kind-stage = 阶段目标
 field-target-on = 目标日期
 field-achieved-on = 实现日期
 cli-need-roadmap = 绘制路线图
+cli-roadmap-no-font = 本机未安装中文字体，无法把路线图绘成 PNG：请安装 fonts-noto-cjk 或 fonts-wqy-zenhei，或改写为 .svg 文件
 metrics-token-required = 访问 /metrics 需要令牌：请在 Authorization 头中提供 Bearer 令牌
 config-metrics-token-file = 无法读取 RECTRACK_METRICS_TOKEN_FILE { $path }：{ $error }
 config-metrics-token-empty = /metrics 的令牌不能为空

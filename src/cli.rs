@@ -164,16 +164,17 @@ pub enum DevAction {
         findings: u32,
     },
     /// Draw an inspection's road map (路线图) to a file: SVG, or PNG (by the file's extension)
-    /// as headless Chromium shows the SVG (the README's picture is the demo's).
+    /// drawn in-process with the machine's Chinese font, as the plan's DOCX embeds it (the
+    /// README's picture is the demo's).
     Roadmap {
         #[arg(long, default_value_t = 1)]
         inspection: i32,
         /// The file to write: .svg or .png.
         #[arg(short, long)]
         output: std::path::PathBuf,
-        /// The Chromium to draw a PNG with.
-        #[arg(long, default_value = "chromium")]
-        chromium: String,
+        /// Draw the PNG with this headless Chromium instead (a browser's rendering, to compare).
+        #[arg(long)]
+        chromium: Option<String>,
     },
 }
 
@@ -632,7 +633,21 @@ async fn run(
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("png"))
             {
-                crate::report::roadmap::png(&svg, &output, &chromium)?;
+                match &chromium {
+                    Some(chromium) => {
+                        crate::report::roadmap::chromium_png(&svg, &output, chromium)?
+                    }
+                    None => {
+                        anyhow::ensure!(
+                            crate::report::roadmap::raster::chinese_font().is_some(),
+                            "{}",
+                            t!("cli-roadmap-no-font")
+                        );
+                        let picture =
+                            crate::report::roadmap::raster::png(&svg, 1.0).map_err(failed)?;
+                        std::fs::write(&output, picture.png).map_err(write_failed)?;
+                    }
+                }
             } else {
                 std::fs::write(&output, svg).map_err(write_failed)?;
             }

@@ -3,22 +3,58 @@
 //! was done or to today), the finding's deadline as a diamond, today's line, the colours of the
 //! early-warning ladder and Chinese labels. Written by hand (a few shapes, no drawing crate);
 //! every text a user wrote is escaped.
+//!
+//! One chart in two layouts: [`SCREEN`] (the API's SVG, the CLI's picture), all rows in one
+//! drawing; [`PRINT`] for the plan's pages, narrower with larger text (the picture is 156 mm
+//! wide on A4), cut by [`pages`] into drawings that each fit a page, every one with the whole
+//! time axis. [`raster`] turns a drawing into a PNG in-process.
+
+pub mod raster;
 
 use std::fmt::Write;
+use std::ops::Range;
 
 use chrono::NaiveDate;
 
 use crate::domain::reads::lists::roadmap::{Milestone, Roadmap, Row, Step};
 use crate::domain::workflow::warning::Level;
 
-const WIDTH: f64 = 1200.0;
-const LABEL: f64 = 380.0;
+/// Sizes of a drawing, in SVG pixels.
+pub struct Layout {
+    width: f64,
+    /// The labels' column.
+    label: f64,
+    /// The labels' and legend's text.
+    font: f64,
+}
+
+/// On screen: 1,200 wide, 12 px text.
+pub const SCREEN: Layout = Layout {
+    width: 1200.0,
+    label: 380.0,
+    font: 12.0,
+};
+
+/// On an A4 page: 960 wide, 13 px text (printed 156 mm wide, text about 6 pt).
+pub const PRINT: Layout = Layout {
+    width: 960.0,
+    label: 330.0,
+    font: 13.0,
+};
+
+/// The tallest a [`PRINT`] page's drawing is made (its rows cut to fit): at 960 wide, the
+/// height a picture 156 mm wide may take on A4 below a line of text.
+pub const PRINT_HEIGHT: f64 = 1_240.0;
+
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 70.0;
+/// Below the rows: today's label and two lines of legend.
+const BOTTOM: f64 = 82.0;
 const LANE: f64 = 8.0;
 const PAD: f64 = 6.0;
-const FONT: &str =
-    "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','SimHei',sans-serif";
+/// Fonts by name, CJK first; a renderer without any of them uses its sans-serif, which
+/// [`raster`] points at the Chinese font it found.
+const FONT: &str = "'Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Zen Hei','Microsoft YaHei','PingFang SC','SimHei',sans-serif";
 
 /// Text for SVG: `&`, `<`, `>`, quotes escaped, control characters dropped.
 pub fn escape(text: &str) -> String {
@@ -62,30 +98,74 @@ fn row_height(r: &Row) -> f64 {
     (r.steps.len().max(1) as f64 * LANE + 2.0 * PAD).max(26.0)
 }
 
-/// The road map of an inspection titled `title`, as an SVG document.
+/// The road map of an inspection titled `title`, as one SVG document (the screen layout).
 pub fn svg(map: &Roadmap, title: &str) -> String {
+    draw(
+        map,
+        0..map.rows.len(),
+        &format!("{title} 整改路线图"),
+        &SCREEN,
+    )
+}
+
+/// The rows of `map` cut into pages of the [`PRINT`] layout, each at most [`PRINT_HEIGHT`]
+/// tall (a row taller than a page alone on its own). No rows: one empty page.
+pub fn pages(map: &Roadmap) -> Vec<Range<usize>> {
+    let room = PRINT_HEIGHT - TOP - BOTTOM;
+    let mut pages = Vec::new();
+    let (mut from, mut used) = (0, 0.0);
+    for (k, r) in map.rows.iter().enumerate() {
+        let h = row_height(r);
+        if k > from && used + h > room {
+            pages.push(from..k);
+            (from, used) = (k, 0.0);
+        }
+        used += h;
+    }
+    pages.push(from..map.rows.len());
+    pages
+}
+
+/// Page `number` of `count` of the printed road map: the rows `rows` of `map`, in the
+/// [`PRINT`] layout.
+pub fn page(map: &Roadmap, title: &str, rows: Range<usize>, number: usize, count: usize) -> String {
+    let heading = if count > 1 {
+        format!("{title} 整改路线图（{number}/{count}）")
+    } else {
+        format!("{title} 整改路线图")
+    };
+    draw(map, rows, &heading, &PRINT)
+}
+
+/// The drawing of the rows `rows` of `map` under `heading`: the whole time axis, those rows,
+/// today's line and the legend.
+fn draw(map: &Roadmap, rows: Range<usize>, heading: &str, l: &Layout) -> String {
+    let rows = &map.rows[rows];
     let (start, end) = (map.starts_on, map.ends_on.max(map.starts_on));
     let days = (end - start).num_days().max(1) as f64;
+    let span = l.width - l.label - RIGHT;
     let x = |d: NaiveDate| {
         let k = ((d - start).num_days() as f64 / days).clamp(0.0, 1.0);
-        LABEL + k * (WIDTH - LABEL - RIGHT)
+        l.label + k * span
     };
-    let body: f64 = map.rows.iter().map(row_height).sum();
-    let height = TOP + body + 60.0;
+    let body: f64 = rows.iter().map(row_height).sum();
+    let height = TOP + body + BOTTOM;
+    let width = l.width;
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="{FONT}" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="{}">"#,
+        l.font
     );
     let _ = write!(
         s,
         r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="{}" y="26" font-size="18" font-weight="bold" text-anchor="middle">{}</text>"##,
-        WIDTH / 2.0,
-        escape(&format!("{title} 整改路线图"))
+        width / 2.0,
+        escape(heading)
     );
     // Month ticks along the top, labelled every few months so that labels do not touch.
     let months = ((end - start).num_days() / 30).max(1) as f64;
-    let wanted = (months * 80.0 / (WIDTH - LABEL - RIGHT)).ceil() as u32;
+    let wanted = (months * 80.0 / span).ceil() as u32;
     // A divisor of twelve, so that the labelled months are the same each year.
     let every = [1, 2, 3, 4, 6, 12]
         .into_iter()
@@ -128,21 +208,23 @@ pub fn svg(map: &Roadmap, title: &str) -> String {
         ticks += 1;
         month = m.checked_add_months(chrono::Months::new(1));
     }
+    // As many characters of a title as the labels' column holds after its number.
+    let chars = ((l.label - 50.0) / l.font).max(4.0) as usize;
     let mut y = TOP;
-    for (n, r) in map.rows.iter().enumerate() {
+    for (n, r) in rows.iter().enumerate() {
         let h = row_height(r);
         if n % 2 == 0 {
             let _ = write!(
                 s,
-                r##"<rect x="0" y="{y:.1}" width="{WIDTH}" height="{h:.1}" fill="#f6f8fb"/>"##
+                r##"<rect x="0" y="{y:.1}" width="{width}" height="{h:.1}" fill="#f6f8fb"/>"##
             );
         }
-        let label = format!("{}. {}", r.ordinal, cut(&r.title, 24));
+        let label = format!("{}. {}", r.ordinal, cut(&r.title, chars));
         let _ = write!(
             s,
             r##"<g class="finding" data-finding="{}"><text x="8" y="{:.1}" fill="{}">{}</text>"##,
             r.finding_id,
-            y + h / 2.0 + 4.0,
+            y + h / 2.0 + l.font / 3.0,
             if r.closed_on.is_some() { DONE } else { "#222" },
             escape(&label)
         );
@@ -174,17 +256,17 @@ pub fn svg(map: &Roadmap, title: &str) -> String {
             TOP - 6.0,
             TOP + body,
             TOP + body + 16.0,
-            if tx > WIDTH - 120.0 { "end" } else { "middle" },
+            if tx > width - 120.0 { "end" } else { "middle" },
             map.today
         );
     }
-    legend(&mut s, TOP + body + 40.0);
+    legend(&mut s, TOP + body + 40.0, l);
     if map.truncated {
         let _ = write!(
             s,
             r##"<text x="{}" y="{:.1}" fill="#c00000" text-anchor="end">仅显示前 5000 个问题</text>"##,
-            WIDTH - RIGHT,
-            TOP + body + 40.0
+            width - RIGHT,
+            TOP + body + 62.0
         );
     }
     s.push_str("</svg>");
@@ -271,7 +353,8 @@ fn draw_stage(s: &mut String, stage: &Milestone, cy: f64, x: &impl Fn(NaiveDate)
     s.push_str("</g>");
 }
 
-fn legend(s: &mut String, y: f64) {
+/// The colours on one line, what the shapes mean on the next.
+fn legend(s: &mut String, y: f64, l: &Layout) {
     let items = [
         ("#4472c4", "按计划推进"),
         ("#4e9a2f", "临近时限（绿色预警）"),
@@ -279,19 +362,21 @@ fn legend(s: &mut String, y: f64) {
         ("#c00000", "逾期（红色预警）"),
         (DONE, "已完成"),
     ];
+    let step = (l.width - 16.0) / items.len() as f64;
     let mut lx = 8.0;
     for (fill, text) in items {
         let _ = write!(
             s,
-            r#"<rect x="{lx}" y="{:.1}" width="14" height="8" fill="{fill}"/><text x="{}" y="{y:.1}">{text}</text>"#,
+            r#"<rect x="{lx:.1}" y="{:.1}" width="14" height="8" fill="{fill}"/><text x="{:.1}" y="{y:.1}">{text}</text>"#,
             y - 8.0,
             lx + 18.0
         );
-        lx += 170.0;
+        lx += step;
     }
     let _ = write!(
         s,
-        r#"<text x="{lx}" y="{y:.1}">框：计划；实条：实际；◆：问题整改时限；旗：阶段目标</text>"#
+        r#"<text x="8" y="{:.1}">框：计划；实条：实际；◆：问题整改时限；旗：阶段目标</text>"#,
+        y + 22.0
     );
 }
 
@@ -304,9 +389,9 @@ pub fn height(svg: &str) -> u32 {
         .map_or(800, |h| h.ceil() as u32)
 }
 
-/// Writes `svg` as a PNG at `output`, as headless Chromium (`chromium`) shows it: the picture
-/// people see, for the README and for checking by eye.
-pub fn png(svg: &str, output: &std::path::Path, chromium: &str) -> anyhow::Result<()> {
+/// Writes `svg` (the screen layout) as a PNG at `output`, as headless Chromium (`chromium`)
+/// shows it: a browser's rendering, to compare with [`raster`]'s by eye.
+pub fn chromium_png(svg: &str, output: &std::path::Path, chromium: &str) -> anyhow::Result<()> {
     let source = output.with_extension("svg.tmp.svg");
     std::fs::write(&source, svg)?;
     let absolute = std::fs::canonicalize(&source)?;
@@ -317,7 +402,7 @@ pub fn png(svg: &str, output: &std::path::Path, chromium: &str) -> anyhow::Resul
             "--disable-gpu",
             "--hide-scrollbars",
             &format!("--screenshot={}", output.display()),
-            &format!("--window-size={},{}", WIDTH as u32, height(svg)),
+            &format!("--window-size={},{}", SCREEN.width as u32, height(svg)),
             &format!("file://{}", absolute.display()),
         ])
         .output();

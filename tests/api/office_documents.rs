@@ -1,9 +1,10 @@
 //! Documents as offices file them: the bulletin, a progress report and the rectification plan
 //! (整改方案) of the demo inspection as DOCX, read back (unzipped, their XML's text and structure
 //! checked: title, headings in order, A4 and GB/T 9704's margins, fonts, tables with a repeated
-//! header and a row per finding, page numbers, the issuing body and date at the end), per role;
-//! and one of them rendered by LibreOffice (headless) to PDF and a PNG of its first page, kept
-//! with the browser tests' screenshots.
+//! header and a row per finding, the road map's pictures and their references, page numbers,
+//! the issuing body and date at the end), per role; and the bulletin and the plan rendered by
+//! LibreOffice (headless) to PDF, a PNG of a page of each kept with the browser tests'
+//! screenshots (the bulletin's first page, the plan's first page of the road map).
 
 use std::io::Read;
 
@@ -287,6 +288,106 @@ async fn the_plan_prints_the_three_lists_the_timetable_and_the_road_map_of_the_d
             .all(|(_, t)| t.contains("15日") || t.contains("月"))
     );
     assert_eq!(body_rows(&tables[4]).len(), 35);
+
+    // 五、路线图: the chart as pictures between the heading and the steps' table.
+    let road = paragraphs
+        .iter()
+        .position(|(_, t)| t == "五、路线图")
+        .unwrap();
+    let pictures = road_map_pictures(&plan);
+    if rectrack::report::roadmap::raster::chinese_font().is_some() {
+        // The demo's 35 rows take two pages of the chart.
+        assert_eq!(pictures.len(), 2, "{pictures:?}");
+        let drawn: Vec<usize> = paragraphs
+            .iter()
+            .enumerate()
+            .filter(|(_, (xml, _))| xml.contains("<w:drawing>"))
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(drawn.len(), 2);
+        assert!(drawn.iter().all(|&k| k > road), "{drawn:?} after {road}");
+        // Each as wide as the text (156 mm: 8,845 twips), in proportion, at most 205 mm tall.
+        for (k, (_, width, height)) in pictures.iter().enumerate() {
+            assert_eq!(*width, 1920, "drawn at twice the print layout's 960");
+            let (xml, _) = &paragraphs[drawn[k]];
+            assert!(xml.contains(r#"<wp:extent cx="5616575" cy=""#), "{xml}");
+            let cy: f64 = xml
+                .split(r#"<wp:extent cx="5616575" cy=""#)
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((cy / 5616575.0 - *height as f64 / 1920.0).abs() < 0.01);
+            assert!(cy <= 205.0 * 36_000.0);
+        }
+        assert!(paragraphs[road + 1].1.starts_with("路线图以问题为行"));
+    } else {
+        assert!(pictures.is_empty());
+        assert!(
+            paragraphs[road + 1].1.starts_with("（本机未安装中文字体"),
+            "{}",
+            paragraphs[road + 1].1
+        );
+    }
+}
+
+/// The pictures of a document: each `word/media` member that the document's body shows
+/// (`a:blip r:embed`) through a relationship of the document's, in the order shown, as (its
+/// member's name, width, height in pixels from its PNG header). Drawings are numbered apart.
+fn road_map_pictures(docx: &[u8]) -> Vec<(String, u32, u32)> {
+    let document = part(docx, "word/document.xml");
+    let rels = part(docx, "word/_rels/document.xml.rels");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+    let media: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .filter(|n| n.starts_with("word/media/") && !n.ends_with('/'))
+        .collect();
+    let shown: Vec<&str> = document
+        .split(r#"<a:blip r:embed=""#)
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        shown.len(),
+        media.len(),
+        "a member per picture shown: {media:?}"
+    );
+    let drawings: Vec<&str> = document
+        .split(r#"<wp:docPr id=""#)
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    let expected: Vec<String> = (1..=shown.len()).map(|n| n.to_string()).collect();
+    assert_eq!(drawings, expected, "drawings numbered apart");
+    shown
+        .iter()
+        .map(|id| {
+            let relation = rels
+                .split("<Relationship ")
+                .find(|r| r.contains(&format!(r#"Id="{id}""#)))
+                .unwrap_or_else(|| panic!("{id} in {rels}"));
+            let target = relation.split(r#"Target=""#).nth(1).unwrap();
+            let name = format!("word/{}", &target[..target.find('"').unwrap()]);
+            assert!(relation.contains("/relationships/image"), "{relation}");
+            let mut png = Vec::new();
+            archive
+                .by_name(&name)
+                .unwrap_or_else(|_| panic!("{name} in the package"))
+                .read_to_end(&mut png)
+                .unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} a PNG");
+            let (width, height) = png_size(&png);
+            (name, width, height)
+        })
+        .collect()
+}
+
+/// A PNG's width and height, from its header.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let at = |k: usize| u32::from_be_bytes([png[k], png[k + 1], png[k + 2], png[k + 3]]);
+    (at(16), at(20))
 }
 
 #[tokio::test]
@@ -382,6 +483,35 @@ async fn the_bulletin_and_a_progress_report_come_as_official_documents() {
         paragraphs[at[0] + 1].1.starts_with("巡察反馈问题共35个"),
         "{}",
         paragraphs[at[0] + 1].1
+    );
+    // Section 二's three levels: （一） each heading in 楷体 (the findings under none last, as
+    // 其他问题), 1. each finding in bold 仿宋, its text in plain 仿宋 after it.
+    let section = &paragraphs[at[1] + 1..at[2]];
+    let subheadings: Vec<&str> = section
+        .iter()
+        .filter(|(xml, _)| xml.contains(r#"w:eastAsia="楷体_GB2312""#))
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(subheadings.len(), 4, "{subheadings:?}");
+    for (k, n) in ["（一）", "（二）", "（三）"].iter().enumerate() {
+        assert!(subheadings[k].starts_with(n), "{subheadings:?}");
+    }
+    assert_eq!(subheadings[3], "（四）其他问题");
+    let items: Vec<&str> = section
+        .iter()
+        .filter(|(xml, t)| {
+            xml.contains("<w:b />")
+                && t.split_once(". ")
+                    .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(items.len(), 35);
+    assert!(items[0].starts_with("1. "), "{}", items[0]);
+    assert!(
+        section
+            .iter()
+            .any(|(xml, t)| t.starts_with("责任领导：") && !xml.contains("<w:b />"))
     );
     signed(&paragraphs, UNIT);
     let tables = tables(&document);
@@ -486,12 +616,64 @@ fn present(program: &str, flag: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Converts the demo's bulletin to PDF with LibreOffice and its first page to a PNG (kept with
-/// the browser tests' screenshots), checking that the conversion succeeded and how many A4
-/// pages it made. Without LibreOffice this says so and passes, unless
-/// `RECTRACK_DOCX_RENDER=required` (as `.ci/run` sets after installing it).
-#[tokio::test]
-async fn libreoffice_renders_the_bulletin_to_a4_pages() {
+/// A document converted by LibreOffice: its folder (the DOCX, the PDF, pictures of pages) and
+/// what poppler's `pdfinfo` says of the PDF.
+struct Rendered {
+    dir: std::path::PathBuf,
+    pdf: std::path::PathBuf,
+    info: String,
+}
+
+impl Rendered {
+    fn field(&self, name: &str) -> String {
+        self.info
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("{name} in {}", self.info))
+            .to_owned()
+    }
+
+    /// Page `page` as a PNG at `dpi`, checked to be an upright A4 page, kept among the
+    /// screenshots as `artifact`.
+    fn keep_page(&self, page: u32, dpi: u32, artifact: &str) -> String {
+        let stem = self.dir.join(format!("page-{page}"));
+        let png = std::process::Command::new("pdftoppm")
+            .args(["-png", "-r", &dpi.to_string(), "-singlefile"])
+            .args(["-f", &page.to_string(), "-l", &page.to_string()])
+            .arg(&self.pdf)
+            .arg(&stem)
+            .output()
+            .expect("pdftoppm runs");
+        assert!(
+            png.status.success(),
+            "{}",
+            String::from_utf8_lossy(&png.stderr)
+        );
+        let picture = std::fs::read(stem.with_extension("png")).unwrap();
+        assert!(picture.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        let (width, height) = png_size(&picture);
+        // A4 upright: 210 by 297.
+        assert!(
+            (height as f64 / width as f64 - 297.0 / 210.0).abs() < 0.02,
+            "{width}x{height}"
+        );
+        let kept = crate::browser::artifact(artifact);
+        std::fs::write(&kept, &picture).unwrap();
+        kept
+    }
+}
+
+impl Drop for Rendered {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `file` (named `name`.docx) converted to PDF by LibreOffice, headless, checked to be A4.
+/// Without LibreOffice and poppler this says so and gives nothing, unless
+/// `RECTRACK_DOCX_RENDER=required` (as `.ci/run` sets after installing them).
+async fn libreoffice(name: &str, file: Vec<u8>) -> Option<Rendered> {
     if !(present(&soffice(), "--version") && present("pdftoppm", "-v") && present("pdfinfo", "-v"))
     {
         assert!(
@@ -501,25 +683,17 @@ async fn libreoffice_renders_the_bulletin_to_a4_pages() {
         eprintln!(
             "note: DOCX rendering skipped (install libreoffice-writer-nogui and poppler-utils)"
         );
-        return;
+        return None;
     }
-    let app = spawn_app().await;
-    let manager = TestUser::manager("ZJTZB");
-    let bulletin = app.bulletin(&manager).await;
-    let file = docx(
-        &app,
-        &manager,
-        &format!("/api/v1/reports/{bulletin}?format=docx"),
-    )
-    .await;
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("docx-render-{}", std::process::id()));
+        .join(format!("docx-render-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let source = dir.join("bulletin.docx");
+    let source = dir.join(format!("{name}.docx"));
     std::fs::write(&source, &file).unwrap();
-    let (pdf, first_page) = {
-        let dir = dir.clone();
+    let pdf = dir.join(format!("{name}.pdf"));
+    {
+        let (dir, source, pdf) = (dir.clone(), source.clone(), pdf.clone());
         tokio::task::spawn_blocking(move || {
             // A profile of its own, so that no other LibreOffice (or run) shares it.
             let converted = std::process::Command::new(soffice())
@@ -535,70 +709,112 @@ async fn libreoffice_renders_the_bulletin_to_a4_pages() {
                     "--outdir",
                 ])
                 .arg(&dir)
-                .arg(dir.join("bulletin.docx"))
+                .arg(&source)
                 .output()
                 .expect("soffice runs");
-            let pdf = std::fs::read(dir.join("bulletin.pdf")).unwrap_or_else(|_| {
+            let bytes = std::fs::read(&pdf).unwrap_or_else(|_| {
                 panic!(
                     "no PDF: {}{}",
                     String::from_utf8_lossy(&converted.stdout),
                     String::from_utf8_lossy(&converted.stderr)
                 )
             });
-            let png = std::process::Command::new("pdftoppm")
-                .args(["-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile"])
-                .arg(dir.join("bulletin.pdf"))
-                .arg(dir.join("page"))
-                .output()
-                .expect("pdftoppm runs");
-            assert!(
-                png.status.success(),
-                "{}",
-                String::from_utf8_lossy(&png.stderr)
-            );
-            (pdf, std::fs::read(dir.join("page.png")).unwrap())
+            assert!(bytes.starts_with(b"%PDF-"));
         })
         .await
-        .unwrap()
-    };
-    assert!(pdf.starts_with(b"%PDF-"));
+        .unwrap();
+    }
     // Pages, and their size, as poppler reads the PDF.
     let info = std::process::Command::new("pdfinfo")
-        .arg(dir.join("bulletin.pdf"))
+        .arg(&pdf)
         .output()
         .expect("pdfinfo runs");
-    let info = String::from_utf8_lossy(&info.stdout).into_owned();
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(str::trim)
-            .unwrap_or_else(|| panic!("{name} in {info}"))
-            .to_owned()
+    let rendered = Rendered {
+        dir,
+        pdf,
+        info: String::from_utf8_lossy(&info.stdout).into_owned(),
     };
-    let pages: u32 = field("Pages:").parse().unwrap();
-    assert!(field("Page size:").ends_with("(A4)"), "{info}");
+    assert!(
+        rendered.field("Page size:").ends_with("(A4)"),
+        "{}",
+        rendered.info
+    );
+    Some(rendered)
+}
+
+/// The demo's bulletin converted by LibreOffice: A4 pages, the first kept as a PNG.
+#[tokio::test]
+async fn libreoffice_renders_the_bulletin_to_a4_pages() {
+    let app = spawn_app().await;
+    let manager = TestUser::manager("ZJTZB");
+    let bulletin = app.bulletin(&manager).await;
+    let file = docx(
+        &app,
+        &manager,
+        &format!("/api/v1/reports/{bulletin}?format=docx"),
+    )
+    .await;
+    let Some(rendered) = libreoffice("bulletin", file).await else {
+        return;
+    };
+    let pages: u32 = rendered.field("Pages:").parse().unwrap();
     // The bulletin of the demo: its title, three sections and 21 problems fill several pages.
     assert!((4..=30).contains(&pages), "{pages} pages");
-    assert!(first_page.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let width = u32::from_be_bytes([
-        first_page[16],
-        first_page[17],
-        first_page[18],
-        first_page[19],
-    ]);
-    let height = u32::from_be_bytes([
-        first_page[20],
-        first_page[21],
-        first_page[22],
-        first_page[23],
-    ]);
-    // A4 upright: 210 by 297.
-    assert!(
-        (height as f64 / width as f64 - 297.0 / 210.0).abs() < 0.02,
-        "{width}x{height}"
-    );
-    let kept = crate::browser::artifact("bulletin-docx.png");
-    std::fs::write(&kept, &first_page).unwrap();
+    let kept = rendered.keep_page(1, 50, "bulletin-docx.png");
     eprintln!("the bulletin's first page as LibreOffice renders it: {kept} ({pages} pages)");
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The demo's plan converted by LibreOffice: the road map's pictures are placed on its pages
+/// (poppler lists each image and its page), the first of them kept as a PNG to look at.
+#[tokio::test]
+async fn libreoffice_renders_the_plan_with_the_road_map_as_pictures() {
+    if rectrack::report::roadmap::raster::chinese_font().is_none() {
+        assert!(
+            std::env::var("RECTRACK_DOCX_RENDER").as_deref() != Ok("required"),
+            "a Chinese font is required to draw the road map: install fonts-wqy-zenhei"
+        );
+        eprintln!("note: no Chinese font installed: the plan has no road map pictures here");
+        return;
+    }
+    let app = spawn_app().await;
+    let plan = docx(&app, &TestUser::admin(), "/api/v1/inspections/1/plan").await;
+    let pictures = road_map_pictures(&plan);
+    let Some(rendered) = libreoffice("plan", plan).await else {
+        return;
+    };
+    let listed = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&rendered.pdf)
+        .output()
+        .expect("pdfimages runs (poppler-utils)");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    // "page num type width height ...": the images (not their alpha masks) and their pages.
+    let images: Vec<(u32, u32, u32)> = listed
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 4 && f[2] == "image").then(|| {
+                (
+                    f[0].parse().unwrap(),
+                    f[3].parse().unwrap(),
+                    f[4].parse().unwrap(),
+                )
+            })
+        })
+        .collect();
+    // As many as the document holds, each in its proportions (LibreOffice may resample them).
+    assert_eq!(images.len(), pictures.len(), "{listed}");
+    for ((_, w, h), (name, width, height)) in images.iter().zip(&pictures) {
+        let (placed, drawn) = (*h as f64 / *w as f64, *height as f64 / *width as f64);
+        assert!(
+            (placed - drawn).abs() < 0.01,
+            "{name}: {w}x{h} for {width}x{height}"
+        );
+    }
+    let pages: u32 = rendered.field("Pages:").parse().unwrap();
+    let first = images[0].0;
+    assert!(first > 1 && first <= pages, "{first} of {pages}");
+    let kept = rendered.keep_page(first, 60, "plan-roadmap-docx.png");
+    eprintln!("the plan's road map (page {first} of {pages}) as LibreOffice renders it: {kept}");
 }

@@ -9,6 +9,11 @@
 //! alternative name (仿宋, 宋体 ...): a machine without the named font (Word on a recent Windows,
 //! WPS, LibreOffice) substitutes a Chinese font of the same kind instead of a Latin one.
 //!
+//! Tables print whole, however long: each body row is laid out by docx-rs and written to XML at
+//! once (kept deflated), and the rows are put into the document when it is packed, so that a
+//! plan of thousands of rows holds their XML rather than docx-rs's tree of them (which passed
+//! 780 MB for 14,000 rows).
+//!
 //! [`Official`] lays out one document; `bulletin.rs`, `progress.rs` and `plan.rs` say what each
 //! document holds.
 
@@ -19,9 +24,9 @@ pub mod progress;
 use docx_rs::xml::common::XmlVersion;
 use docx_rs::xml::writer::{EmitterConfig, EventWriter, XmlEvent};
 use docx_rs::{
-    AlignmentType, Docx, FieldCharType, Footer, HeightRule, InstrPAGE, InstrText, LineSpacing,
-    LineSpacingType, PageMargin, Paragraph, Run, RunFonts, Shading, SpecialIndentType, Style,
-    StyleType, Table, TableCell, TableRow, WidthType,
+    AlignmentType, BuildXML, Docx, FieldCharType, Footer, HeightRule, InstrPAGE, InstrText,
+    LineSpacing, LineSpacingType, PageMargin, Paragraph, Pic, Run, RunFonts, Shading,
+    SpecialIndentType, Style, StyleType, Table, TableCell, TableRow, WidthType,
 };
 
 use crate::error::{AppError, AppResult};
@@ -61,10 +66,11 @@ pub const TITLE_SIZE: usize = 44;
 const NUMBER_SIZE: usize = 28;
 /// 五号 (10.5 pt): table cells, so that a list's columns fit the page.
 const TABLE_SIZE: usize = 21;
-/// The most rows of a table a document prints: a printed list past this runs to hundreds of
-/// pages, and each row costs its cells' layout in memory; the rest is in the list's XLSX/CSV
-/// download, which the table's last row names.
-pub const MAX_TABLE_ROWS: usize = 500;
+/// EMU (the unit of a picture's size) per twip.
+const EMU_PER_TWIP: u32 = 635;
+/// The tallest a picture is printed: the text's height (297 mm less 37 and 35 mm) less two
+/// lines, so that a heading and the picture share a page.
+const PICTURE_HEIGHT_MM: f64 = 205.0;
 
 /// The paragraph style of table cells.
 const CELL_STYLE: &str = "TableText";
@@ -101,6 +107,9 @@ fn spacing() -> LineSpacing {
 /// A document being laid out.
 pub struct Official {
     docx: Docx,
+    /// The body rows of each table, in the document's order: docx-rs's XML of them, deflated.
+    /// [`Official::finish`] puts each before its table's end.
+    bodies: Vec<Vec<u8>>,
 }
 
 impl Default for Official {
@@ -154,7 +163,10 @@ impl Official {
             .default_size(BODY_SIZE)
             .add_style(cell)
             .footer(footer);
-        Self { docx }
+        Self {
+            docx,
+            bodies: Vec::new(),
+        }
     }
 
     fn add(&mut self, paragraph: Paragraph) {
@@ -264,6 +276,27 @@ impl Official {
         );
     }
 
+    /// A picture (PNG, `width` by `height` pixels) on a line of its own, centred, as wide as the
+    /// text (narrower if it would be taller than [`PICTURE_HEIGHT_MM`]).
+    pub fn picture(&mut self, png: Vec<u8>, width: u32, height: u32) {
+        let full = text_width() as f64 * EMU_PER_TWIP as f64;
+        let tallest = PICTURE_HEIGHT_MM * TWIPS_PER_MM * EMU_PER_TWIP as f64;
+        let aspect = height.max(1) as f64 / width.max(1) as f64;
+        let w = full.min(tallest / aspect);
+        let pic = Pic::new_with_dimensions(png, width, height).size(w as u32, (w * aspect) as u32);
+        // Single line spacing: a fixed line (the body's 28 pt) would cut the picture to it.
+        self.add(
+            Paragraph::new()
+                .align(AlignmentType::Center)
+                .line_spacing(
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Auto)
+                        .line(240),
+                )
+                .add_run(Run::new().add_image(pic)),
+        );
+    }
+
     /// The issuing body and the date at the end: a blank line, then both to the right, the
     /// date four characters from the margin and the body centred above it (as 成文日期 and
     /// 发文机关署名 stand).
@@ -286,10 +319,10 @@ impl Official {
     }
 
     /// A list as a table: the header row (repeated on every page), each group's heading across
-    /// the row, then its rows; columns as wide as the list's columns are in proportion. At most
-    /// [`MAX_TABLE_ROWS`] rows are printed; past them a last row says how many there are and
-    /// where the whole list is (`whole`).
-    pub fn table(&mut self, table: &lists::Table, whole: &str) {
+    /// the row, then its rows, every one of them; columns as wide as the list's columns are in
+    /// proportion.
+    pub fn table(&mut self, table: &lists::Table) -> AppResult<()> {
+        use std::io::Write;
         let total: f64 = table.columns.iter().map(|(_, w)| w).sum::<f64>().max(1.0);
         let widths: Vec<usize> = table
             .columns
@@ -325,52 +358,41 @@ impl Official {
         .row_height(HEADER_ROW_HEIGHT as f32)
         .height_rule(HeightRule::AtLeast)
         .cant_split();
-        let mut rows = vec![header];
+        // The body, a row at a time: laid out, written and dropped (the deflater keeps a few
+        // bytes of XML per kilobyte).
         let span = table.columns.len().max(1);
-        let total: usize = table.groups.iter().map(|g| g.rows.len()).sum();
-        let mut printed = 0;
+        let failed = |e: std::io::Error| AppError::internal(format!("a table's rows: {e}"));
+        let mut body = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
         for group in &table.groups {
-            if printed >= MAX_TABLE_ROWS {
-                break;
-            }
             if let Some(heading) = &group.heading {
-                rows.push(
-                    TableRow::new(vec![
-                        cell(heading, widths.iter().sum(), true)
-                            .grid_span(span)
-                            .shading(Shading::new().fill("F2F2F2")),
-                    ])
-                    .cant_split(),
-                );
+                let row = TableRow::new(vec![
+                    cell(heading, widths.iter().sum(), true)
+                        .grid_span(span)
+                        .shading(Shading::new().fill("F2F2F2")),
+                ])
+                .cant_split();
+                body.write_all(&row.build()).map_err(failed)?;
             }
-            for r in group.rows.iter().take(MAX_TABLE_ROWS - printed) {
-                printed += 1;
-                rows.push(TableRow::new(
+            for r in &group.rows {
+                let row = TableRow::new(
                     r.iter()
                         .zip(&widths)
                         .map(|(text, w)| cell(text, *w, false))
                         .collect(),
-                ));
+                );
+                body.write_all(&row.build()).map_err(failed)?;
             }
         }
-        if printed < total {
-            rows.push(TableRow::new(vec![
-                cell(
-                    &format!("（共{total}行，此处仅列前{printed}行；完整清单见{whole}）"),
-                    widths.iter().sum(),
-                    false,
-                )
-                .grid_span(span),
-            ]));
-        }
+        self.bodies.push(body.finish().map_err(failed)?);
         let docx = std::mem::take(&mut self.docx);
         self.docx = docx.add_table(
-            Table::new(rows)
+            Table::new(vec![header])
                 .set_grid(widths.clone())
                 .width(widths.iter().sum(), WidthType::Dxa),
         );
         // A paragraph after the table, so that a heading or table that follows stands apart.
         self.add(Paragraph::new());
+        Ok(())
     }
 
     /// The document as DOCX bytes.
@@ -381,23 +403,38 @@ impl Official {
         // property beside it (CT_TrPr's properties come in any order).
         let document = String::from_utf8(std::mem::take(&mut xml.document))
             .map_err(|e| AppError::internal(format!("a document's XML: {e}")))?;
-        xml.document = document
-            .replace(
-                HEADER_ROW_MARK,
-                &format!("<w:tblHeader />{HEADER_ROW_MARK}"),
-            )
-            .into_bytes();
+        let document = document.replace(
+            HEADER_ROW_MARK,
+            &format!("<w:tblHeader />{HEADER_ROW_MARK}"),
+        );
+        xml.document = numbered_pictures(&document).into_bytes();
         xml.font_table = font_table()?;
         let mut stored = std::io::Cursor::new(Vec::new());
         xml.pack(&mut stored)
             .map_err(|e| AppError::internal(format!("writing a document: {e}")))?;
-        deflated(stored.into_inner())
+        deflated(stored.into_inner(), &self.bodies)
     }
 }
 
-/// The package `docx-rs` writes (its parts stored uncompressed) with every part deflated: the
-/// XML of a long list shrinks tenfold or more.
-fn deflated(stored: Vec<u8>) -> AppResult<Vec<u8>> {
+/// docx-rs gives every picture's drawing the same id (`wp:docPr id="1"`), where the ids of a
+/// document's drawings are to be distinct (Word may report a document with repeated ones as
+/// damaged): they are numbered 1, 2, 3 ... in order, and named 图1, 图2 ...
+fn numbered_pictures(document: &str) -> String {
+    const DRAWING: &str = r#"<wp:docPr id="1" name="Figure" />"#;
+    let mut out = String::with_capacity(document.len());
+    for (k, piece) in document.split(DRAWING).enumerate() {
+        if k > 0 {
+            out.push_str(&format!(r#"<wp:docPr id="{k}" name="图{k}" />"#));
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
+/// The package `docx-rs` writes (its parts stored uncompressed) with every part deflated but
+/// pictures (PNG is compressed already), and each table's body rows (`bodies`, in order) put
+/// before the table's end in the document. The XML of a long list shrinks tenfold or more.
+fn deflated(stored: Vec<u8>, bodies: &[Vec<u8>]) -> AppResult<Vec<u8>> {
     use std::io::{Read, Write};
     let failed =
         |e: &dyn std::fmt::Display| AppError::internal(format!("compressing a document: {e}"));
@@ -405,6 +442,8 @@ fn deflated(stored: Vec<u8>) -> AppResult<Vec<u8>> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
+    let stored_options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut part = Vec::new();
     for k in 0..archive.len() {
         let mut entry = archive.by_index(k).map_err(|e| failed(&e))?;
@@ -415,8 +454,38 @@ fn deflated(stored: Vec<u8>) -> AppResult<Vec<u8>> {
         }
         part.clear();
         entry.read_to_end(&mut part).map_err(|e| failed(&e))?;
-        out.start_file(name, options).map_err(|e| failed(&e))?;
-        out.write_all(&part).map_err(|e| failed(&e))?;
+        let picture = name.ends_with(".png");
+        out.start_file(
+            name.as_str(),
+            if picture { stored_options } else { options },
+        )
+        .map_err(|e| failed(&e))?;
+        if name != "word/document.xml" {
+            out.write_all(&part).map_err(|e| failed(&e))?;
+            continue;
+        }
+        // Markup in the document is docx-rs's own (text is escaped: a `<` a user wrote is
+        // `&lt;`), so each `</w:tbl>` ends one of the tables, in the order they were added.
+        const END: &[u8] = b"</w:tbl>";
+        let mut rest = part.as_slice();
+        let mut tables = bodies.iter();
+        while let Some(at) = rest.windows(END.len()).position(|w| w == END) {
+            out.write_all(&rest[..at]).map_err(|e| failed(&e))?;
+            let body = tables
+                .next()
+                .ok_or_else(|| failed(&"more tables than were laid out"))?;
+            std::io::copy(
+                &mut flate2::read::DeflateDecoder::new(body.as_slice()),
+                &mut out,
+            )
+            .map_err(|e| failed(&e))?;
+            out.write_all(END).map_err(|e| failed(&e))?;
+            rest = &rest[at + END.len()..];
+        }
+        out.write_all(rest).map_err(|e| failed(&e))?;
+        if tables.next().is_some() {
+            return Err(failed(&"fewer tables than were laid out"));
+        }
     }
     Ok(out.finish().map_err(|e| failed(&e))?.into_inner())
 }
@@ -479,3 +548,86 @@ fn font_table() -> AppResult<Vec<u8>> {
 /// The media type of a Word document.
 pub const MEDIA_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::Official;
+    use crate::report::lists::{Group, Table};
+
+    fn document(docx: &[u8]) -> String {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+        let mut xml = String::new();
+        archive
+            .by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        xml
+    }
+
+    fn table(groups: &[(&str, usize)]) -> Table {
+        Table {
+            title: String::new(),
+            sheet: "表",
+            line: String::new(),
+            columns: vec![("序号", 1.0), ("内容", 4.0)],
+            groups: groups
+                .iter()
+                .map(|(heading, rows)| Group {
+                    heading: Some((*heading).to_owned()),
+                    rows: (1..=*rows)
+                        .map(|n| vec![n.to_string(), format!("第{n}行</w:tbl>\n次行")])
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Every row prints, past any number, in its own table, in order; text that looks like a
+    /// table's end is text.
+    #[test]
+    fn long_tables_print_every_row_in_place() {
+        let mut doc = Official::new();
+        doc.paragraph("前");
+        doc.table(&table(&[("一、甲", 700), ("二、乙", 800)]))
+            .unwrap();
+        doc.paragraph("中");
+        doc.table(&table(&[("三、丙", 3)])).unwrap();
+        doc.paragraph("后");
+        let xml = document(&doc.finish().unwrap());
+        let tables: Vec<&str> = xml
+            .split("<w:tbl>")
+            .skip(1)
+            .map(|t| &t[..t.find("</w:tbl>").unwrap()])
+            .collect();
+        assert_eq!(tables.len(), 2);
+        assert_eq!(xml.matches("</w:tbl>").count(), 2);
+        // The header, two headings and 1,500 rows; the header alone repeats on each page.
+        assert_eq!(tables[0].matches("<w:tr>").count(), 1 + 2 + 1500);
+        assert_eq!(tables[0].matches("<w:tblHeader />").count(), 1);
+        assert_eq!(tables[1].matches("<w:tr>").count(), 1 + 1 + 3);
+        let order = ["一、甲", "第700行", "二、乙", "第800行"]
+            .map(|t| tables[0].find(t).unwrap_or_else(|| panic!("{t}")));
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert!(tables[0].contains("第1行&lt;/w:tbl&gt;"));
+        assert!(tables[0].contains(r#"<w:br w:type="textWrapping" />"#));
+        let around = ["前", "中", "后"].map(|t| xml.find(&format!(">{t}<")).unwrap());
+        assert!(around[0] < xml.find("<w:tbl>").unwrap());
+        assert!(
+            around[1] > xml.find("</w:tbl>").unwrap() && around[1] < xml.rfind("<w:tbl>").unwrap()
+        );
+        assert!(around[2] > xml.rfind("</w:tbl>").unwrap());
+    }
+
+    #[test]
+    fn pictures_are_numbered_apart() {
+        let drawing = r#"<wp:docPr id="1" name="Figure" />"#;
+        let numbered = super::numbered_pictures(&format!("a{drawing}b{drawing}c"));
+        assert_eq!(
+            numbered,
+            r#"a<wp:docPr id="1" name="图1" />b<wp:docPr id="2" name="图2" />c"#
+        );
+    }
+}

@@ -1,17 +1,23 @@
 //! The rectification plan (整改方案) as a Word document: the inspection's facts, then 一、问题清单,
-//! 二、任务清单, 三、责任清单, 四、时间表 as tables (the same tables as the lists' downloads) and
-//! 五、路线图 as each finding's steps and stages in order; the unit and the day at the end.
+//! 二、任务清单, 三、责任清单, 四、时间表 as tables (the same tables as the lists' downloads, every
+//! row) and 五、路线图: the chart, as pictures of a page each, then each finding's steps and
+//! stages in order as a table; the unit and the day at the end.
 //!
-//! The road map goes in as a table, not as its chart: `docx-rs` embeds PNG pictures only, and
-//! the server draws the chart as SVG (a PNG is made by headless Chromium, a development tool,
-//! not something a server has); the section names the chart's address instead.
+//! The chart is the one the API serves as SVG, in its print layout, drawn to PNG in-process
+//! (`report::roadmap::raster`, resvg) since docx-rs embeds PNG. On a machine without a Chinese
+//! font the section says it has no picture and why, and keeps the table.
 
 use super::Official;
 use crate::domain::reads::lists::roadmap::{self, Roadmap};
 use crate::domain::reads::lists::{Plan, problems, responsibilities, tasks, timetable};
 use crate::error::AppResult;
 use crate::report::lists::{self as tables, Group, Table};
+use crate::report::roadmap::{page, pages, raster};
 use crate::report::{chinese_date, status_zh};
+
+/// Pixels per SVG pixel of the chart's pictures: 960 drawn as 1,920, printed 156 mm wide
+/// (about 310 dpi).
+const PICTURE_SCALE: f32 = 2.0;
 
 /// The plan of `plan` (the findings the caller reads) as DOCX.
 pub fn render(plan: &Plan) -> AppResult<Vec<u8>> {
@@ -36,31 +42,40 @@ pub fn render(plan: &Plan) -> AppResult<Vec<u8>> {
     }
     doc.paragraph(&opening);
 
-    let list = |name: &str| format!("/api/v1/inspections/{}/lists/{name}", i.id);
     doc.heading("一、问题清单");
-    doc.table(&tables::problems(plan, &problem_list), &list("problems"));
+    doc.table(&tables::problems(plan, &problem_list))?;
     doc.heading("二、任务清单");
-    doc.table(&tables::tasks(plan, &task_list), &list("tasks"));
+    doc.table(&tables::tasks(plan, &task_list))?;
     doc.heading("三、责任清单");
-    doc.table(
-        &tables::responsibilities(plan, &responsibilities::build(plan)),
-        &list("responsibilities"),
-    );
+    doc.table(&tables::responsibilities(
+        plan,
+        &responsibilities::build(plan),
+    ))?;
     doc.heading("四、时间表");
     doc.paragraph("按每月15日和月末两个报送日划分时段，列明各时段到期的问题和措施及其完成情况。");
-    doc.table(
-        &tables::timetable(plan, &timetable::build(plan)),
-        &list("timetable"),
-    );
+    doc.table(&tables::timetable(plan, &timetable::build(plan)))?;
     doc.heading("五、路线图");
-    doc.paragraph(&format!(
-        "每个问题从反馈到销号的整改步骤（措施按完成时限排序）和长期坚持问题的阶段目标如下；路线图图示见 /api/v1/inspections/{}/roadmap.svg。",
-        i.id
-    ));
-    doc.table(
-        &steps(&roadmap::build(plan)),
-        &format!("/api/v1/inspections/{}/roadmap.svg", i.id),
-    );
+    let map = roadmap::build(plan);
+    if raster::chinese_font().is_some() {
+        doc.paragraph(
+            "路线图以问题为行：框为措施的计划时段（自上一措施时限至本措施时限），实条为实际进度，◆为问题整改时限，旗为长期坚持问题的阶段目标，虚线为今天；颜色依预警等级。",
+        );
+        let cut = pages(&map);
+        let count = cut.len();
+        // A page at a time: its drawing, then its picture, then the next.
+        for (k, rows) in cut.into_iter().enumerate() {
+            let svg = page(&map, &i.title, rows, k + 1, count);
+            let picture = raster::png(&svg, PICTURE_SCALE)?;
+            doc.picture(picture.png, picture.width, picture.height);
+        }
+    } else {
+        doc.paragraph(&format!(
+            "（本机未安装中文字体，路线图未能绘成图片；图示见 /api/v1/inspections/{}/roadmap.svg。）",
+            i.id
+        ));
+    }
+    doc.paragraph("各问题的整改步骤（措施按完成时限排序）和阶段目标如下。");
+    doc.table(&steps(&map))?;
     doc.signature(&plan.unit_name, &chinese_date(plan.thresholds.today));
     doc.finish()
 }

@@ -117,7 +117,7 @@ pub fn render(s: &Snapshot) -> AppResult<Vec<u8>> {
     }
 
     doc.heading("三、整改台账");
-    doc.table(&ledger_table(s), "本报告的XLSX下载");
+    doc.table(&ledger_table(s))?;
     doc.signature(&i.unit_name, &chinese_date(s.period_end));
     doc.finish()
 }
