@@ -21,7 +21,8 @@ use crate::state::AppState;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// The peer's instance id.
+    /// The peer's instance id (32 hexadecimal digits).
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
     pub to: String,
 }
 
@@ -115,7 +116,7 @@ fn upload_limit() -> u64 {
     path = "/api/v1/exchange/bundles",
     tag = "exchange",
     security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/zip", description = "The bundle"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The bundle: the zip file's bytes as they are"),
     responses(
         (status = 200, description = "Merged, or a duplicate of a bundle merged before (nothing done again); with the acknowledgement"),
         (status = 400, description = "The bundle is refused (BUNDLE_*): nothing was merged", body = ErrorBody),

@@ -716,7 +716,7 @@ async fn a_reports_feedback_figures_are_those_of_its_date() {
 
 #[tokio::test]
 async fn feedback_takes_twenty_replies_read_for_a_page_at_once() {
-    let app = spawn_app_with(&["--jwt-secret", SECRET, "--dataloader-delay", "50ms"]).await;
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--dataloader-delay", "400ms"]).await;
     let manager = TestUser::manager("ZJTZB");
     let bulletin = app.published_bulletin(&manager).await;
     // Five: within the posts one address may make at once.
