@@ -314,6 +314,25 @@ async fn the_timetable_marks_the_reporting_days_and_what_falls_due_in_each() {
     let app = spawn_app().await;
     let manager = TestUser::manager("ZJTZB");
     set_deadline(&app, 2, "2021-06-30").await;
+    // Two measures due 2021-05-31, done: one ten days before (on time), one ten days after
+    // (late).
+    // Of finding 3, whose measures 3 and 4 are still at work in the demo.
+    let f3 = app.finding_id(3).await;
+    for (ordinal, done_on) in [(3, "2021-05-21"), (4, "2021-06-10")] {
+        let m = count(
+            &app.db,
+            &format!("SELECT id FROM measure WHERE finding_id = {f3} AND ordinal = {ordinal}"),
+        )
+        .await;
+        let done = app
+            .data(
+                &manager,
+                "mutation($i: UpdateMeasureInput!) { updateMeasure(input: $i) { status completedOn } }",
+                json!({"i": {"id": m.to_string(), "version": 1, "deadline": "2021-05-31", "status": "DONE", "completedOn": done_on}}),
+            )
+            .await;
+        assert_eq!(done["updateMeasure"]["completedOn"], done_on, "{done}");
+    }
     let timetable = app
         .data(
             &manager,
@@ -341,10 +360,13 @@ async fn the_timetable_marks_the_reporting_days_and_what_falls_due_in_each() {
     assert_eq!(ends.len(), 20);
     assert_eq!(periods[19]["endsOn"], "2021-06-30");
     assert_eq!(ends[..], schedule[..ends.len()]);
-    // The one deadline: in the period ending 2021-06-30, open and past.
+    // The deadlines: in the period ending 2021-06-30 one open and past; in the period ending
+    // 2021-05-31 one done on time and one late.
     for p in periods {
         let expected = if p["endsOn"] == "2021-06-30" {
             json!({"due": 1, "onTime": 0, "late": 0, "overdue": 1, "open": 0})
+        } else if p["endsOn"] == "2021-05-31" {
+            json!({"due": 2, "onTime": 1, "late": 1, "overdue": 0, "open": 0})
         } else {
             json!({"due": 0, "onTime": 0, "late": 0, "overdue": 0, "open": 0})
         };
