@@ -228,10 +228,21 @@ pub enum ExchangeAction {
         json: bool,
     },
     /// Record an acknowledgement from the office (at the unit): the next bundle to it starts
-    /// after the event it acknowledges.
+    /// after the event it acknowledges. At the office, an acknowledgement of a decision bundle
+    /// also records what the unit answered for each decision.
     Ack {
         /// The acknowledgement file (JSON, as `exchange import --ack` or the REST import wrote it).
         file: std::path::PathBuf,
+    },
+    /// The conflict report: the office's decisions that a unit's records no longer fitted, as
+    /// this instance recorded them, newest first (printed as text, as JSON, or written as XLSX).
+    Conflicts {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the report as a workbook (XLSX) to this file.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -843,6 +854,19 @@ async fn run(
                         peer = imported.peer.as_str()
                     )
                 );
+            } else if imported.counts.contains_key("decision") {
+                let n = |k: &str| imported.counts.get(k).copied().unwrap_or(0).to_string();
+                println!(
+                    "{}",
+                    t!(
+                        "exchange-decisions-imported",
+                        sequence = imported.sequence.to_string(),
+                        peer = imported.peer.as_str(),
+                        decisions = n("decision"),
+                        applied = n("applied"),
+                        conflicts = n("conflict")
+                    )
+                );
             } else {
                 let records: u64 = imported
                     .counts
@@ -862,6 +886,45 @@ async fn run(
                         events = imported.events.to_string()
                     )
                 );
+            }
+        }
+        Command::Exchange {
+            action: ExchangeAction::Conflicts { json, output },
+        } => {
+            config.validate()?;
+            let conn = existing(&config, t!("cli-need-exchange")).await?;
+            let who = Acting::operator("exchange", config.timezone);
+            let rows = crate::domain::integration::decisions::conflicts(&conn, &who)
+                .await
+                .map_err(failed)?;
+            if let Some(path) = &output {
+                let table = crate::exchange::conflicts::table(&rows, config.timezone);
+                let bytes =
+                    crate::report::lists::xlsx(&table).map_err(|e| anyhow::anyhow!("{e}"))?;
+                std::fs::write(path, bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            }
+            if json {
+                let report = crate::exchange::conflicts::report(&rows);
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).map_err(|e| anyhow::anyhow!("{e}"))?
+                );
+            } else if output.is_none() {
+                if rows.is_empty() {
+                    println!("{}", t!("exchange-conflicts-none"));
+                }
+                for c in &rows {
+                    println!(
+                        "{}\t{}\t{} #{}\t{}\t{}",
+                        c.recorded_at.to_rfc3339(),
+                        c.peer,
+                        c.move_label,
+                        c.finding_id,
+                        c.finding_title.clone().unwrap_or_default(),
+                        c.reason.clone().unwrap_or_default()
+                    );
+                }
             }
         }
         Command::Exchange {

@@ -12,6 +12,7 @@ use super::identity::{self, Identity};
 use super::import::{ACK_FORMAT, Acknowledgement};
 use crate::auth::Permission;
 use crate::domain::Acting;
+use crate::domain::integration::decisions;
 use crate::domain::integration::exchange as peers;
 use crate::domain::records::change::{Record, audited};
 use crate::error::{AppError, AppResult, codes};
@@ -95,6 +96,9 @@ pub async fn record(
         )
         .await?;
     }
+    // The unit's answers to the office's decisions (recorded once each, whatever the order in
+    // which acknowledgements arrive).
+    let answered = decisions::answered(&txn, who, &peer, &ack.decisions).await?;
     crate::db::commit(db, txn).await?;
-    Ok(moved)
+    Ok(moved || answered > 0)
 }

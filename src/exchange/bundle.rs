@@ -31,6 +31,9 @@ pub const VERSION: u32 = 1;
 pub const MANIFEST: &str = "manifest.json";
 pub const SIGNATURE: &str = "manifest.sig";
 pub const CHAIN: &str = "audit/chain.jsonl";
+/// A decision bundle's `kind`, and the member that holds its decisions.
+pub const DECISIONS: &str = "decisions";
+pub const DECISION_MEMBER: &str = "decisions/decision.jsonl";
 
 /// The manifest (`manifest.json`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -47,6 +50,9 @@ pub struct Manifest {
     pub unit: Unit,
     pub chain: Chain,
     pub members: Vec<Member>,
+    /// Absent for a unit's records; `decisions` for the office's decisions on them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

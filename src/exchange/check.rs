@@ -91,7 +91,11 @@ pub async fn check(
     let manifest_bytes = read_small(&mut archive, bundle::MANIFEST, budgets.manifest)?;
     let signature = read_small(&mut archive, bundle::SIGNATURE, 1024)?;
     let value: Value = serde_json::from_slice(&manifest_bytes).map_err(unreadable)?;
-    if value["format"] != bundle::FORMAT || value["version"] != bundle::VERSION {
+    let known_kind = match value.get("kind") {
+        None => true,
+        Some(kind) => kind == bundle::DECISIONS,
+    };
+    if value["format"] != bundle::FORMAT || value["version"] != bundle::VERSION || !known_kind {
         return Err(refused(
             codes::BUNDLE_UNSUPPORTED,
             t!(

@@ -18,7 +18,7 @@ use entity::{
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, SqliteTransactionMode,
+    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
@@ -29,6 +29,7 @@ use super::identity::Identity;
 use crate::audit;
 use crate::domain::Acting;
 use crate::domain::integration::exchange::{self as peers, Entry};
+use crate::domain::integration::{decisions, origin};
 use crate::domain::reads::scope;
 use crate::domain::records::change::{Record, audited};
 use crate::error::{AppError, AppResult};
@@ -163,6 +164,87 @@ async fn write(
     let mut out = Writer::create(file).map_err(io)?;
 
     // The chain segment first: it says which records changed.
+    let segment = chain(db, &mut out, peer, &departments, file).await?;
+    // The office (it holds records merged from this peer) sends its decisions on them; a
+    // unit sends its records.
+    let kind = if origin::holds_from(db, peer.id).await? {
+        decisions(db, &mut out, peer, sequence, file).await?;
+        Some(bundle::DECISIONS.to_owned())
+    } else {
+        records(
+            db,
+            &mut out,
+            evidence,
+            &unit,
+            &departments,
+            &segment.changed,
+            file,
+        )
+        .await?;
+        None
+    };
+    let Segment {
+        after_hash,
+        events,
+        last_id,
+        last_hash,
+        ..
+    } = segment;
+
+    let manifest = Manifest {
+        format: bundle::FORMAT.to_owned(),
+        version: bundle::VERSION,
+        from: Party {
+            instance_id: identity.instance_id.clone(),
+            public_key: identity.public_key(),
+        },
+        to: peer.instance_id.clone(),
+        sequence,
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        unit: Unit {
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+        },
+        chain: Chain {
+            after_event_id: peer.acked_event_id,
+            // No event since the acknowledged one: the chain ends where the peer has it.
+            after_hash: after_hash.unwrap_or_else(|| last_hash.clone()),
+            last_event_id: last_id.max(peer.acked_event_id),
+            last_hash,
+            events,
+        },
+        members: Vec::new(),
+        kind,
+    };
+    let manifest = out.finish(manifest, identity).map_err(io)?;
+    let (sha256, bytes) = digest_file(file).map_err(io)?;
+    Ok(Exported {
+        manifest,
+        sha256,
+        bytes,
+    })
+}
+
+/// The segment of this instance's chain after what the peer acknowledged.
+struct Segment {
+    /// The records of the peer's unit that its events name, by kind.
+    changed: BTreeMap<String, BTreeSet<i32>>,
+    after_hash: Option<String>,
+    events: u64,
+    last_id: i32,
+    last_hash: String,
+}
+
+/// Writes the chain member: the events after the peer's acknowledged one, those outside the
+/// unit's departments redacted to their links.
+async fn chain(
+    db: &impl ConnectionTrait,
+    out: &mut Writer,
+    peer: &entity::exchange_peer::Model,
+    departments: &HashSet<i32>,
+    file: &Path,
+) -> AppResult<Segment> {
+    let io = |err: std::io::Error| file_failed(file, &err);
     let (last_id, last_hash) = audit::end(db).await?;
     let mut changed: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
     let mut after_hash = None;
@@ -199,8 +281,46 @@ async fn write(
         }
     }
     out.end().map_err(io)?;
-    let ids = |kind: &str| changed.get(kind).cloned().unwrap_or_default();
 
+    Ok(Segment {
+        changed,
+        after_hash,
+        events,
+        last_id,
+        last_hash,
+    })
+}
+
+/// Writes the office's decisions for the peer's unit (`decisions/decision.jsonl`): every one
+/// the unit has not answered yet.
+async fn decisions(
+    db: &impl ConnectionTrait,
+    out: &mut Writer,
+    peer: &entity::exchange_peer::Model,
+    sequence: i32,
+    file: &Path,
+) -> AppResult<()> {
+    let io = |err: std::io::Error| file_failed(file, &err);
+    out.begin(bundle::DECISION_MEMBER).map_err(io)?;
+    for decision in decisions::to_send(db, peer.id, sequence).await? {
+        out.line(&decisions::Line::from(&decision)).map_err(io)?;
+    }
+    out.end().map_err(io)
+}
+
+/// Writes the records of the unit that the segment's events touched, and their evidence files.
+async fn records(
+    db: &impl ConnectionTrait,
+    out: &mut Writer,
+    evidence: &crate::evidence::Store,
+    unit: &department::Model,
+    departments: &HashSet<i32>,
+    changed: &BTreeMap<String, BTreeSet<i32>>,
+    file: &Path,
+) -> AppResult<()> {
+    let io = |err: std::io::Error| file_failed(file, &err);
+    let subtree = || scope::subtree_ids(&unit.path);
+    let ids = |kind: &str| changed.get(kind).cloned().unwrap_or_default();
     // The unit's inspections, and their findings.
     let inspections = Query::select()
         .column(inspection::Column::Id)
@@ -215,7 +335,7 @@ async fn write(
 
     dump::<inspection::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "inspection",
         &ids("inspection"),
         inspection::Column::Id,
@@ -225,7 +345,7 @@ async fn write(
     .await?;
     dump::<category::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "category",
         &ids("category"),
         category::Column::Id,
@@ -236,7 +356,7 @@ async fn write(
     let mut sent_findings = BTreeSet::new();
     dump::<finding::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "finding",
         &ids("finding"),
         finding::Column::Id,
@@ -251,7 +371,7 @@ async fn write(
     let mut named: BTreeSet<i32> = departments.iter().copied().collect();
     dump::<measure::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "measure",
         &ids("measure"),
         measure::Column::Id,
@@ -261,7 +381,7 @@ async fn write(
     .await?;
     dump::<target::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "target",
         &ids("target"),
         target::Column::Id,
@@ -271,7 +391,7 @@ async fn write(
     .await?;
     dump::<stage::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "stage",
         &ids("stage"),
         stage::Column::Id,
@@ -287,7 +407,7 @@ async fn write(
     let mut sent_regulations = BTreeSet::new();
     dump::<regulation::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "regulation",
         &ids("regulation"),
         regulation::Column::Id,
@@ -313,13 +433,29 @@ async fn write(
         }
     }
     out.end().map_err(io)?;
-    links(db, &mut out, &sent_findings, &sent_regulations, &findings).await?;
+    links(db, &mut *out, &sent_findings, &sent_regulations, &findings).await?;
+    // The entries events name, and every entry of a finding an event names: the notes the
+    // procedure writes into a ledger (a status move, a decision of the office applied here)
+    // are recorded by the finding's event, not one of their own. The receiver keeps entries
+    // it holds already (they never change).
+    let mut entries = ids("progress_entry");
+    let touched: Vec<i32> = sent_findings.iter().copied().collect();
+    for chunk in touched.chunks(CHUNK) {
+        let rows = progress_entry::Entity::find()
+            .select_only()
+            .column(progress_entry::Column::Id)
+            .filter(progress_entry::Column::FindingId.is_in(chunk.iter().copied()))
+            .into_tuple::<i32>()
+            .all(db)
+            .await?;
+        entries.extend(rows);
+    }
     let mut sent_entries = BTreeSet::new();
     dump::<progress_entry::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "progress_entry",
-        &ids("progress_entry"),
+        &entries,
         progress_entry::Column::Id,
         within(progress_entry::Column::FindingId, &findings),
         |e| {
@@ -346,7 +482,7 @@ async fn write(
     out.end().map_err(io)?;
     dump::<report::Entity>(
         db,
-        &mut out,
+        &mut *out,
         "report",
         &ids("report"),
         report::Column::Id,
@@ -374,37 +510,7 @@ async fn write(
         }
     }
 
-    let manifest = Manifest {
-        format: bundle::FORMAT.to_owned(),
-        version: bundle::VERSION,
-        from: Party {
-            instance_id: identity.instance_id.clone(),
-            public_key: identity.public_key(),
-        },
-        to: peer.instance_id.clone(),
-        sequence,
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        unit: Unit {
-            code: unit.code.clone(),
-            name: unit.name.clone(),
-        },
-        chain: Chain {
-            after_event_id: peer.acked_event_id,
-            // No event since the acknowledged one: the chain ends where the peer has it.
-            after_hash: after_hash.unwrap_or_else(|| last_hash.clone()),
-            last_event_id: last_id.max(peer.acked_event_id),
-            last_hash,
-            events,
-        },
-        members: Vec::new(),
-    };
-    let manifest = out.finish(manifest, identity).map_err(io)?;
-    let (sha256, bytes) = digest_file(file).map_err(io)?;
-    Ok(Exported {
-        manifest,
-        sha256,
-        bytes,
-    })
+    Ok(())
 }
 
 /// An audit event of the unit's, as the chain member carries it.

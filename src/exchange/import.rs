@@ -25,6 +25,7 @@ use super::identity::Identity;
 use crate::audit;
 use crate::auth::Permission;
 use crate::domain::Acting;
+use crate::domain::integration::decisions;
 use crate::domain::integration::exchange::{self as peers, Entry};
 use crate::domain::records::change::{Record, audited};
 use crate::error::{AppError, AppResult, codes};
@@ -62,6 +63,9 @@ pub struct Acknowledgement {
     pub sequence: i32,
     pub last_event_id: i32,
     pub last_hash: String,
+    /// What applying each decision of a decision bundle gave (the unit answering the office).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<decisions::Outcome>,
     /// Base64 Ed25519 signature by `from` of the canonical JSON of the other fields.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub signature: String,
@@ -168,7 +172,10 @@ async fn merge_checked(
         .one(&txn)
         .await?;
     let have = received.as_ref().map_or(0, |r| r.sequence);
-    let ack = |sequence: i32, last_event_id: i32, last_hash: String| {
+    let ack = |sequence: i32,
+               last_event_id: i32,
+               last_hash: String,
+               decisions: Vec<decisions::Outcome>| {
         Acknowledgement {
             format: ACK_FORMAT.to_owned(),
             from: me.instance_id.clone(),
@@ -176,10 +183,12 @@ async fn merge_checked(
             sequence,
             last_event_id,
             last_hash,
+            decisions,
             signature: String::new(),
         }
         .signed(me)
     };
+    let decision_bundle = manifest.kind.as_deref() == Some(bundle::DECISIONS);
     if manifest.sequence <= have {
         let before = exchange_log::Entity::find()
             .filter(exchange_log::Column::PeerId.eq(sender.id))
@@ -203,6 +212,14 @@ async fn merge_checked(
             ));
         }
         finish(&txn, who, sender, manifest, sha256, "duplicate", None).await?;
+        // The same decisions again: the answers given when they were applied.
+        let outcomes = if decision_bundle {
+            let mut archive = open(file)?;
+            let ids = decision_lines(&mut archive)?.iter().map(|l| l.id).collect();
+            decisions::outcomes(&txn, sender.id, ids).await?
+        } else {
+            Vec::new()
+        };
         crate::db::commit(db, txn).await?;
         let r = received
             .ok_or_else(|| AppError::internal("a bundle number was merged without a position"))?;
@@ -215,7 +232,7 @@ async fn merge_checked(
             counts: HashMap::new(),
             evidence_files: 0,
             events: 0,
-            acknowledgement: ack(r.sequence, r.event_id, r.hash),
+            acknowledgement: ack(r.sequence, r.event_id, r.hash, outcomes),
         });
     }
     if manifest.sequence > have + 1 {
@@ -236,8 +253,14 @@ async fn merge_checked(
     let events = continuity(&txn, file, manifest, sender.id, received_id, &received_hash).await?;
 
     let mut archive = open(file)?;
-    let counts = super::merge::merge(&txn, who, &mut archive, manifest, sender).await?;
-    let evidence_files = store_blobs(&mut archive, manifest, evidence, created)?;
+    let (counts, evidence_files, outcomes) = if decision_bundle {
+        let (counts, outcomes) = apply_decisions(&txn, who, &mut archive, manifest, sender).await?;
+        (counts, 0, outcomes)
+    } else {
+        let counts = super::merge::merge(&txn, who, &mut archive, manifest, sender).await?;
+        let evidence_files = store_blobs(&mut archive, manifest, evidence, created)?;
+        (counts, evidence_files, Vec::new())
+    };
 
     let (last_id, last_hash) = if manifest.chain.last_event_id > received_id {
         (
@@ -262,7 +285,10 @@ async fn merge_checked(
     }
     let mut logged: serde_json::Map<String, Value> = counts
         .iter()
-        .map(|(k, v)| (format!("records/{k}.jsonl"), json!(v)))
+        .map(|(k, v)| match decision_bundle {
+            true => (k.clone(), json!(v)),
+            false => (format!("records/{k}.jsonl"), json!(v)),
+        })
         .collect();
     logged.insert("blobs".to_owned(), json!(evidence_files));
     logged.insert("events".to_owned(), json!(events));
@@ -286,8 +312,62 @@ async fn merge_checked(
         counts,
         evidence_files,
         events,
-        acknowledgement: ack(manifest.sequence, last_id, last_hash),
+        acknowledgement: ack(manifest.sequence, last_id, last_hash, outcomes),
     })
+}
+
+/// The decisions of a decision bundle, each line bounded.
+fn decision_lines(archive: &mut zip::ZipArchive<std::fs::File>) -> AppResult<Vec<decisions::Line>> {
+    let Ok(entry) = archive.by_name(bundle::DECISION_MEMBER) else {
+        return Ok(Vec::new());
+    };
+    let mut reader = BufReader::new(entry);
+    let mut line = Vec::new();
+    let mut lines = Vec::new();
+    let limit = Budgets::default().manifest;
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| AppError::internal(format!("decision member after the check: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        lines.push(serde_json::from_slice(&line).map_err(|e| {
+            refused(
+                codes::BUNDLE_UNREADABLE,
+                t!(
+                    "exchange-bundle-unreadable",
+                    detail = format!("{}: {e}", bundle::DECISION_MEMBER)
+                ),
+            )
+        })?);
+    }
+    Ok(lines)
+}
+
+/// At the unit: applies the office's decisions, each through the unit's own close-out command
+/// (a conflict is kept for a person, not forced); answers the counts and each one's outcome.
+async fn apply_decisions(
+    txn: &sea_orm::DatabaseTransaction,
+    who: &Acting,
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    manifest: &Manifest,
+    sender: &exchange_peer::Model,
+) -> AppResult<(HashMap<String, u64>, Vec<decisions::Outcome>)> {
+    let lines = decision_lines(archive)?;
+    let mut outcomes = Vec::with_capacity(lines.len());
+    for line in &lines {
+        outcomes.push(decisions::apply(txn, who, sender, manifest.sequence, line).await?);
+    }
+    let count = |result: &str| outcomes.iter().filter(|o| o.result == result).count() as u64;
+    let counts = HashMap::from([
+        ("decision".to_owned(), lines.len() as u64),
+        ("applied".to_owned(), count("applied")),
+        ("conflict".to_owned(), count("conflict")),
+    ]);
+    Ok((counts, outcomes))
 }
 
 /// Locks the peer's row for the transaction (PostgreSQL; SQLite's write lock is held already).

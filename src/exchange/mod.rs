@@ -15,6 +15,7 @@
 pub mod ack;
 pub mod bundle;
 pub mod check;
+pub mod conflicts;
 pub mod export;
 pub mod identity;
 pub mod import;

@@ -207,3 +207,82 @@ async fn receive(body: Body, file: &std::path::Path, limit: u64) -> AppResult<bo
     out.sync_all().await.map_err(io)?;
     Ok(true)
 }
+
+/// The formats of the conflict report.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConflictFormat {
+    Json,
+    Xlsx,
+}
+
+/// The conflict report's format.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConflictParams {
+    /// json (default) or xlsx.
+    #[param(value_type = Option<ConflictFormat>)]
+    pub format: Option<String>,
+}
+
+/// The conflict report: the office's decisions on a unit's findings that the unit's records no
+/// longer fitted, as this instance recorded them (decisions made here that the unit could not
+/// apply; decisions received here that did not fit), newest first. Administrators see all of
+/// it, a unit's managers their unit's peers' lines.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exchange/conflicts",
+    tag = "exchange",
+    params(ConflictParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report as JSON (default) or as a workbook (XLSX)"),
+        (status = 400, description = "An unknown format", body = ErrorBody),
+        (status = 401, description = "No or an invalid token", body = ErrorBody),
+        (status = 403, description = "The role may not read the exchange", body = ErrorBody),
+    )
+)]
+pub async fn conflict_report(
+    State(state): State<AppState>,
+    Identified(caller): Identified,
+    Query(params): Query<ConflictParams>,
+) -> AppResult<Response> {
+    let xlsx = match params
+        .format
+        .as_deref()
+        .map(|f| f.trim().to_ascii_lowercase())
+    {
+        None => false,
+        Some(f) if f == "json" => false,
+        Some(f) if f == "xlsx" => true,
+        Some(other) => {
+            return Err(AppError::bad_input(
+                "format",
+                t!("format-unknown", asked = other, known = "json, xlsx"),
+            ));
+        }
+    };
+    let who = Acting::new(&caller, None, state.config.timezone);
+    let rows = crate::domain::integration::decisions::conflicts(&state.db, &who).await?;
+    if !xlsx {
+        return Ok(axum::Json(crate::exchange::conflicts::report(&rows)).into_response());
+    }
+    let table = crate::exchange::conflicts::table(&rows, state.config.timezone);
+    let body = crate::report::lists::xlsx(&table)
+        .map_err(|e| AppError::internal(format!("writing a workbook: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"exchange-conflicts.xlsx\"".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -51,6 +51,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
         .routes(routes!(super::lists::list_file))
         .routes(routes!(super::exchange::export_bundle))
         .routes(routes!(super::exchange::import_bundle))
+        .routes(routes!(super::exchange::conflict_report))
         .routes(routes!(super::lists::roadmap_svg))
         .routes(routes!(super::lists::plan_file))
         .routes(routes!(super::supervision::supervision_orders))
@@ -87,6 +88,7 @@ pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenAp
     register::<IndexFormat>(components);
     register::<super::lists::ListName>(components);
     register::<super::lists::ListFormat>(components);
+    register::<super::exchange::ConflictFormat>(components);
     register::<super::lists::PlanFormat>(components);
     components.add_security_scheme(
         "bearer",

@@ -217,9 +217,10 @@ async fn the_openapi_document_matches_the_routes_and_the_checked_in_copy() {
         "docs/openapi.json is stale: run `cargo run -- openapi > docs/openapi.json`"
     );
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 19);
+    assert_eq!(paths.len(), 20);
     assert!(paths.contains_key("/api/v1/exchange/export"));
     assert!(paths.contains_key("/api/v1/exchange/bundles"));
+    assert!(paths.contains_key("/api/v1/exchange/conflicts"));
     let page = app
         .client
         .get(app.url("/api/v1/docs"))

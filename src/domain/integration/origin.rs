@@ -17,12 +17,7 @@ use crate::error::{AppError, AppResult, codes};
 
 /// `KEPT_BY_ORIGIN` when row `id` of `kind` (a table name) was merged from a peer.
 pub async fn require_own(db: &impl ConnectionTrait, kind: &str, id: i32) -> AppResult<()> {
-    let origin = exchange_origin::Entity::find()
-        .filter(exchange_origin::Column::Kind.eq(kind))
-        .filter(exchange_origin::Column::LocalId.eq(id))
-        .one(db)
-        .await?;
-    let Some(origin) = origin else {
+    let Some(origin) = of(db, kind, id).await? else {
         return Ok(());
     };
     let peer = exchange_peer::Entity::find_by_id(origin.peer_id)
@@ -98,4 +93,29 @@ pub async fn keep(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Where row `id` of `kind` came from, when it was merged from a peer.
+pub async fn of(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    id: i32,
+) -> AppResult<Option<exchange_origin::Model>> {
+    Ok(exchange_origin::Entity::find()
+        .filter(exchange_origin::Column::Kind.eq(kind))
+        .filter(exchange_origin::Column::LocalId.eq(id))
+        .one(db)
+        .await?)
+}
+
+/// Whether this instance holds records merged from `peer`: it is then the office for that
+/// peer's unit, and what it sends that peer is its decisions, not records.
+pub async fn holds_from(db: &impl ConnectionTrait, peer: i32) -> AppResult<bool> {
+    use sea_orm::QuerySelect;
+    Ok(exchange_origin::Entity::find()
+        .filter(exchange_origin::Column::PeerId.eq(peer))
+        .limit(1)
+        .one(db)
+        .await?
+        .is_some())
 }

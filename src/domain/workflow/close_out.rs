@@ -242,6 +242,19 @@ async fn apply(
         Move::Return => "退回整改",
         Move::Reopen => "回头看发现问题反弹，重新整改",
     };
+    // A unit's finding kept under its origin: the office's review becomes a decision carried
+    // to the unit, whose own close-out command writes the move into the finding's ledger.
+    let kept = crate::domain::integration::decisions::record(db, who, current, step, text).await?;
+    let record = Record {
+        kind: "finding",
+        id,
+        department_id: Some(updated.department_id),
+    };
+    if kept {
+        let action = format!("finding.{}", step.name());
+        audited(db, who, &action, record, Some(current), Some(&updated)).await?;
+        return Ok(updated);
+    }
     let note = Note {
         finding_id: id,
         measure_id: None,
@@ -258,11 +271,6 @@ async fn apply(
         look_back::relapse(db, who, current, RelapseKind::Reopen, Some(entry.id)).await?;
     }
     let action = format!("finding.{}", step.name());
-    let record = Record {
-        kind: "finding",
-        id,
-        department_id: Some(updated.department_id),
-    };
     audited(db, who, &action, record, Some(current), Some(&updated)).await?;
     Ok(updated)
 }
