@@ -637,3 +637,5 @@ exchange-decisions-imported = imported decision bundle { $sequence } from “{ $
 exchange-conflicts-none = no conflicts
 kind-exchange_decision = exchange decision
 kind-exchange_applied = received decision
+exchange-nothing-to-reissue = bundle { $asked } cannot be written again: bundles were written up to { $sent } and the peer acknowledged up to { $acked }; only a number in between can be
+exchange-reissued = bundle { $sequence } written again (its file was lost); the bundles written after it are abandoned

@@ -637,3 +637,5 @@ exchange-decisions-imported = 已导入“{ $peer }”的第 { $sequence } 号�
 exchange-conflicts-none = 没有冲突
 kind-exchange_decision = 报送决定
 kind-exchange_applied = 收到的决定
+exchange-nothing-to-reissue = 不能重发第 { $asked } 号报送包：已写出至第 { $sent } 号，对方已回执至第 { $acked } 号，只能重发其间尚未回执的号码
+exchange-reissued = 重发第 { $sequence } 号（原文件丢失），此后写出的报送包作废

@@ -204,6 +204,12 @@ pub enum ExchangeAction {
         /// The file to write (created; never overwritten).
         #[arg(short, long)]
         output: std::path::PathBuf,
+        /// Write bundle number N again (its file was lost before the peer had it; the peer's
+        /// refusal names the number): any number the peer has not acknowledged. The bundles
+        /// written after it are abandoned; nothing is lost, as each carries all that changed
+        /// since the last acknowledged one.
+        #[arg(long, value_name = "N")]
+        reissue: Option<i32>,
     },
     /// Check a bundle as its addressee (this instance): size budgets, format version,
     /// addressee, the signature against the sender's registered key, every member's hash and
@@ -745,7 +751,12 @@ async fn run(
             }
         }
         Command::Exchange {
-            action: ExchangeAction::Export { to, output },
+            action:
+                ExchangeAction::Export {
+                    to,
+                    output,
+                    reissue,
+                },
         } => {
             config.validate()?;
             let mut config = config.clone();
@@ -755,10 +766,13 @@ async fn run(
             let identity = crate::exchange::identity::Identity::load_or_create(&config.data_dir)?;
             let store = crate::evidence::Store::new(&config.data_dir, 0, &[]);
             let who = Acting::operator("exchange", config.timezone);
-            let exported =
-                crate::exchange::export::export(&conn, &who, &identity, &store, &to, &output)
+            let exported = if let Some(n) = reissue {
+                crate::exchange::export::reissue(&conn, &who, &identity, &store, &to, &output, n)
                     .await
-                    .map_err(failed)?;
+            } else {
+                crate::exchange::export::export(&conn, &who, &identity, &store, &to, &output).await
+            }
+            .map_err(failed)?;
             let m = &exported.manifest;
             let records: u64 = m
                 .members

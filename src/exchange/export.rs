@@ -56,6 +56,37 @@ pub async fn export(
     to: &str,
     output: &Path,
 ) -> AppResult<Exported> {
+    write_numbered(db, who, identity, evidence, to, output, None).await
+}
+
+/// Writes bundle number `sequence` to the peer again, with what is to be sent now: its file was
+/// lost, and the peer refuses every later number until it has this one (its refusal names the
+/// number). Any number the peer has not acknowledged; the bundles written after it are
+/// abandoned (the next one takes `sequence + 1`), which loses nothing, as every bundle carries
+/// all that changed since the last acknowledged one. A number the peer merged without its
+/// acknowledgement arriving is refused there as another file under a number taken, naming the
+/// number it has: the next ordinary bundle then follows it.
+pub async fn reissue(
+    db: &DatabaseConnection,
+    who: &Acting,
+    identity: &Identity,
+    evidence: &crate::evidence::Store,
+    to: &str,
+    output: &Path,
+    sequence: i32,
+) -> AppResult<Exported> {
+    write_numbered(db, who, identity, evidence, to, output, Some(sequence)).await
+}
+
+async fn write_numbered(
+    db: &DatabaseConnection,
+    who: &Acting,
+    identity: &Identity,
+    evidence: &crate::evidence::Store,
+    to: &str,
+    output: &Path,
+    again: Option<i32>,
+) -> AppResult<Exported> {
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     let txn = db
         .begin_with_options(TransactionOptions {
@@ -65,7 +96,23 @@ pub async fn export(
         })
         .await?;
     let peer = peers::addressee(&txn, who, to).await?;
-    let sequence = peers::take_sequence(&txn, &peer, who.now()).await?;
+    let sequence = match again {
+        Some(n) if n > peer.acked_sequence && n <= peer.sent_sequence => {
+            peers::rewind_sequence(&txn, &peer, n, who.now()).await?
+        }
+        Some(n) => {
+            return Err(AppError::bad_input(
+                "sequence",
+                t!(
+                    "exchange-nothing-to-reissue",
+                    asked = n.to_string(),
+                    sent = peer.sent_sequence.to_string(),
+                    acked = peer.acked_sequence.to_string()
+                ),
+            ));
+        }
+        None => peers::take_sequence(&txn, &peer, who.now()).await?,
+    };
     let partial = partial_of(output);
     let written = write(&txn, identity, evidence, &peer, sequence, &partial).await;
     let exported = match written {
@@ -92,7 +139,7 @@ pub async fn export(
             bundle_sha256: Some(exported.sha256.clone()),
             result: "written",
             code: None,
-            detail: None,
+            detail: again.map(|n| t!("exchange-reissued", sequence = n.to_string())),
             counts: Some(json!(counts)),
         },
     )

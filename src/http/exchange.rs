@@ -24,6 +24,10 @@ pub struct ExportParams {
     /// The peer's instance id (32 hexadecimal digits).
     #[param(pattern = "^[0-9a-fA-F]{32}$")]
     pub to: String,
+    /// Write bundle number N again (its file was lost): any number the peer has not
+    /// acknowledged; the bundles written after it are abandoned.
+    #[param(minimum = 1)]
+    pub reissue: Option<i32>,
 }
 
 /// Blocks of the file sent at a time.
@@ -38,7 +42,7 @@ const BLOCK: usize = 64 * 1024;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The bundle (application/zip)", content_type = "application/zip"),
-        (status = 400, description = "No peer named (`to`)", body = ErrorBody),
+        (status = 400, description = "No peer named (`to`), or a number that cannot be written again", body = ErrorBody),
         (status = 401, description = "No or an invalid token", body = ErrorBody),
         (status = 403, description = "The role may not make bundles", body = ErrorBody),
         (status = 404, description = "No such peer within reach", body = ErrorBody),
@@ -56,15 +60,13 @@ pub async fn export_bundle(
     let mut name = [0u8; 8];
     getrandom::fill(&mut name).map_err(AppError::internal)?;
     let file = dir.join(format!("{}.zip", crate::audit::hex(&name)));
-    let exported = crate::exchange::export::export(
-        &state.db,
-        &who,
-        &state.exchange,
-        &state.evidence,
-        &params.to,
-        &file,
-    )
-    .await?;
+    let (db, me, store) = (&state.db, &state.exchange, &state.evidence);
+    let exported = match params.reissue {
+        Some(n) => {
+            crate::exchange::export::reissue(db, &who, me, store, &params.to, &file, n).await?
+        }
+        None => crate::exchange::export::export(db, &who, me, store, &params.to, &file).await?,
+    };
     // Opened, then unlinked: the open file streams out and vanishes with its handle.
     let opened = tokio::fs::File::open(&file).await;
     let _ = std::fs::remove_file(&file);

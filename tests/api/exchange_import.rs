@@ -787,3 +787,97 @@ async fn an_import_killed_midway_leaves_nothing_half_merged() {
     let again = import(&office, &b1).await;
     assert_eq!(again["result"], "duplicate");
 }
+
+#[tokio::test]
+async fn a_lost_bundle_is_written_again_under_its_number_and_nothing_is_lost() {
+    let (unit, office, _unit_id, office_id) = pair(true).await;
+    let out = Dir::new("reissue");
+    // Bundle 1 is written and lost on its way; bundle 2 is refused, naming the missing one.
+    let _lost = export(&unit, &office_id, &out, "b1.zip");
+    let finding: i64 = unit
+        .create_finding("第一号包丢失后新增的问题", "ZJTZB-BGS")
+        .await
+        .parse()
+        .unwrap();
+    let b2 = export(&unit, &office_id, &out, "b2.zip");
+    let (status, body) = post(&office, &TestUser::admin(), std::fs::read(&b2).unwrap()).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(rest_code(&body), "BUNDLE_OUT_OF_SEQUENCE");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第 1 号"),
+        "{body}"
+    );
+
+    // Written again under number 1: it carries everything, the finding added since included.
+    let again = out.0.join("b1-again.zip");
+    succeeds(
+        &unit.test_db.url,
+        &unit.data_dir,
+        &[
+            "exchange",
+            "export",
+            "--to",
+            &office_id,
+            "--reissue",
+            "1",
+            "-o",
+            again.to_str().unwrap(),
+        ],
+    );
+    let said = import(&office, &again).await;
+    assert_eq!(said["result"], "merged", "{said}");
+    assert_eq!(said["sequence"], 1);
+    assert!(local(&office, "finding", finding).await > 0);
+    assert_eq!(
+        count(
+            &unit.db,
+            "SELECT COUNT(*) FROM exchange_log WHERE result = 'written' AND sequence = 1 AND detail LIKE '%重发%'"
+        )
+        .await,
+        1
+    );
+    // The bundle written after it is abandoned: the next one is number 2 again.
+    let ack = out.0.join("ack1.json");
+    std::fs::write(&ack, said["acknowledgement"].to_string()).unwrap();
+    succeeds(
+        &unit.test_db.url,
+        &unit.data_dir,
+        &["exchange", "ack", ack.to_str().unwrap()],
+    );
+    unit.retitle(&finding.to_string(), "重发后又改过的标题")
+        .await;
+    let next = export(&unit, &office_id, &out, "b2-new.zip");
+    let said = import(&office, &next).await;
+    assert_eq!(said["sequence"], 2, "{said}");
+    let here = local(&office, "finding", finding).await;
+    let title = office
+        .rows(&format!("SELECT title FROM finding WHERE id = {here}"))
+        .await[0]
+        .try_get::<String>("", "title")
+        .unwrap();
+    assert_eq!(title, "重发后又改过的标题");
+
+    // A number the office acknowledged, or one never written, is not written again.
+    for n in ["1", "9"] {
+        let refused = rectrack(
+            &unit.test_db.url,
+            &unit.data_dir,
+            &[
+                "exchange",
+                "export",
+                "--to",
+                &office_id,
+                "--reissue",
+                n,
+                "-o",
+                out.0.join(format!("no-{n}.zip")).to_str().unwrap(),
+            ],
+        );
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(&format!("不能重发第 {n} 号")), "{stderr}");
+    }
+}

@@ -168,6 +168,27 @@ pub async fn take_sequence(
     Ok(next)
 }
 
+/// Moves the peer's sent sequence back to `to` (bundle `to` is written again; the later ones
+/// are abandoned), guarded like [`take_sequence`].
+pub async fn rewind_sequence(
+    db: &impl ConnectionTrait,
+    peer: &exchange_peer::Model,
+    to: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<i32> {
+    let moved = exchange_peer::Entity::update_many()
+        .col_expr(exchange_peer::Column::SentSequence, Expr::value(to))
+        .col_expr(exchange_peer::Column::UpdatedAt, Expr::value(now))
+        .filter(exchange_peer::Column::Id.eq(peer.id))
+        .filter(exchange_peer::Column::SentSequence.eq(peer.sent_sequence))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(t!("exchange-sequence-moved")));
+    }
+    Ok(to)
+}
+
 /// One line of the exchange log.
 pub struct Entry<'a> {
     pub peer_id: Option<i32>,
