@@ -28,6 +28,7 @@ mod escaping;
 mod evidence;
 mod exchange;
 mod exchange_import;
+mod exchange_status;
 mod faults;
 mod filters;
 mod first_sweep;

@@ -5,6 +5,7 @@
 
 pub mod as_of;
 pub mod audit_log;
+pub mod exchanged;
 pub mod columns;
 pub mod finding_list;
 pub mod kept;
