@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use crate::exchange::{Dir, identity, register, succeeds};
 use crate::helpers::{TestApp, TestDb, TestUser, count, spawn_app_on};
 
+/// The demo unit's name, which the sentences name (the peer is registered as 市委统战部).
+const UNIT: &str = "中共湛江市委统一战线工作部";
 const SECRET_FLAGS: &[&str] = &["--jwt-secret", crate::helpers::SECRET];
 
 /// The figures compared between the two instances.
@@ -132,7 +134,7 @@ async fn merged_at(office: &TestApp, sequence: i64) -> DateTime<Utc> {
 fn sentence(sequence: i64, at: DateTime<Utc>, of: &str) -> String {
     let zone = FixedOffset::east_opt(8 * 3600).unwrap();
     format!(
-        "市委统战部的数据截至其第 {sequence} 次报送（{} 收到，{of} 0 小时）",
+        "{UNIT}的数据截至其第 {sequence} 次报送（{} 收到，{of} 0 小时）",
         at.with_timezone(&zone).format("%Y-%m-%d %H:%M")
     )
 }
@@ -146,7 +148,7 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
     assert_eq!(
         overall_lines(&office, &admin).await,
         json!([{"unit": {"code": "ZJTZB"}, "peer": "市委统战部", "sequence": null, "ageHours": null,
-                "label": "市委统战部：尚未收到报送"}])
+                "label": format!("{UNIT}：尚未收到报送")}])
     );
 
     let said = send(&unit, &office, &office_id, &dir, "b1.zip").await;
@@ -161,7 +163,7 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
     let first = merged_at(&office, 1).await;
     let line = &at_office["exchangedUnits"][0];
     assert_eq!(at_office["exchangedUnits"].as_array().unwrap().len(), 1);
-    assert_eq!(line["unit"], json!({"code": "ZJTZB", "name": "市委统战部"}));
+    assert_eq!(line["unit"], json!({"code": "ZJTZB", "name": UNIT}));
     assert_eq!(line["peer"], "市委统战部");
     assert_eq!(line["sequence"], 1);
     let received: DateTime<Utc> = line["receivedAt"].as_str().unwrap().parse().unwrap();
@@ -216,7 +218,7 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
     let lines = status["exchangedUnits"].as_array().unwrap();
     assert_eq!(lines.len(), 1, "{status}");
     assert_eq!(lines[0]["unitCode"], "ZJTZB");
-    assert_eq!(lines[0]["unitName"], "市委统战部");
+    assert_eq!(lines[0]["unitName"], UNIT);
     assert_eq!(lines[0]["peer"], "市委统战部");
     assert_eq!(lines[0]["sequence"], 2);
     assert_eq!(lines[0]["ageHours"], 0);
@@ -262,7 +264,7 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
         .to_owned();
     let markdown = office.markdown(&admin, &before).await;
     assert!(
-        markdown.contains("市委统战部：尚未收到报送"),
+        markdown.contains(&format!("{UNIT}：尚未收到报送")),
         "as of yesterday, no bundle: {markdown}"
     );
     assert!(!markdown.contains("次报送（"), "{markdown}");
