@@ -13,7 +13,8 @@
 #
 # The unit is the demo unit (市委统战部, ZJTZB: `rectrack seed --demo` on both sides, so that the
 # office knows its departments by code); its inspection grows to FINDINGS findings by the ledger
-# import (`rectrack import --as-new`, audited as any import, so that the bundle carries them),
+# import (`rectrack import --as-new --historical`: audited as any import, so that the bundle
+# carries them; historical, so that closed findings keep their status),
 # and the evidence is uploaded through GraphQL's multipart upload to the unit's server, as a
 # person's browser would. Peers are registered through GraphQL with `rectrack token` tokens.
 # Needs python3, curl and /usr/bin/time; about 3 GB free under bench/results.
@@ -111,7 +112,7 @@ with open(target, "w", encoding="utf-8-sig", newline="") as f:
 print(have)
 PY
 )
-RECTRACK_IMPORT_MAX_ROWS=$((FINDINGS + 10)) unit import "$R/more.csv" --inspection 1 --as-new > "$R/import-ledger.txt"
+RECTRACK_IMPORT_MAX_ROWS=$((FINDINGS + 10)) unit import "$R/more.csv" --inspection 1 --as-new --historical > "$R/import-ledger.txt"
 UNIT_FINDINGS=$(python3 -c "import sqlite3; print(sqlite3.connect('$R/unit/rectrack.db').execute('SELECT COUNT(*) FROM finding WHERE inspection_id = 1 AND archived_at IS NULL').fetchone()[0])")
 echo "unit: $UNIT_FINDINGS findings in inspection 1 ($HAVE from the demo)"
 
