@@ -241,9 +241,7 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
         )
         .await["generateReport"]
         .clone();
-    let markdown = office
-        .markdown(&admin, today["id"].as_str().unwrap())
-        .await;
+    let markdown = office.markdown(&admin, today["id"].as_str().unwrap()).await;
     let expected = sentence(2, second, "距报告截止");
     assert!(markdown.contains(&expected), "{expected} in {markdown}");
     let facts = &today["snapshot"]["exchanged"][0];
@@ -286,13 +284,19 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
     let mut xml = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
         .unwrap();
-    assert!(xml.contains(&format!("{expected}。")), "{expected} in the DOCX");
+    assert!(
+        xml.contains(&format!("{expected}。")),
+        "{expected} in the DOCX"
+    );
 
     // The unit's own managers at the office see the line; another unit's managers do not.
     other_unit(&office).await;
     let mine = overall_lines(&office, &TestUser::manager("ZJTZB")).await;
     assert_eq!(mine[0]["sequence"], 2, "{mine}");
-    assert_eq!(overall_lines(&office, &TestUser::manager("OTHER")).await, json!([]));
+    assert_eq!(
+        overall_lines(&office, &TestUser::manager("OTHER")).await,
+        json!([])
+    );
     let theirs: Value = office
         .client
         .get(office.url("/api/v1/status"))

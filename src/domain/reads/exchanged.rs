@@ -164,18 +164,17 @@ pub async fn standings(
     let anchor = match over {
         Over::Everything => None,
         Over::Department(id) => Some(id),
-        Over::Inspection(id) => inspection::Entity::find_by_id(id)
-            .select_only()
-            .column(inspection::Column::UnitId)
-            .into_tuple::<i32>()
-            .one(db)
-            .await?,
+        Over::Inspection(id) => {
+            inspection::Entity::find_by_id(id)
+                .select_only()
+                .column(inspection::Column::UnitId)
+                .into_tuple::<i32>()
+                .one(db)
+                .await?
+        }
     };
-    let departments = relations::departments(
-        db,
-        peers.iter().map(|p| p.department_id).chain(anchor),
-    )
-    .await?;
+    let departments =
+        relations::departments(db, peers.iter().map(|p| p.department_id).chain(anchor)).await?;
     let anchor = anchor.and_then(|id| departments.get(&id)).map(|d| &d.path);
     let mut out: Vec<Standing> = peers
         .into_iter()
