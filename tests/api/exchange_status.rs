@@ -289,6 +289,32 @@ async fn counted_as_of_the_last_bundle(unit_on_sqlite: bool) {
         "{expected} in the DOCX"
     );
 
+    // A department's summary shows the unit it lies in: the unit's and a section's, read by
+    // the section's officer too (its findings stand on the same bundle; the unit above it is
+    // named only, its code withheld, as everywhere); the department above them shows it as
+    // one of its units.
+    let department = "query($id: ID!) { department(id: $id) { statusSummary { exchangedUnits { unit { code name } sequence } } } }";
+    for (code, token, seen) in [
+        ("ZJTZB", admin.clone(), json!("ZJTZB")),
+        ("ZJTZB-BGS", TestUser::officer("ZJTZB-BGS"), Value::Null),
+        ("ZJSW", admin.clone(), json!("ZJTZB")),
+    ] {
+        let id = count(
+            &office.db,
+            &format!("SELECT id FROM department WHERE code = '{code}'"),
+        )
+        .await;
+        let lines = office
+            .data(&token, department, json!({"id": id.to_string()}))
+            .await["department"]["statusSummary"]["exchangedUnits"]
+            .clone();
+        assert_eq!(
+            lines,
+            json!([{"unit": {"code": seen, "name": UNIT}, "sequence": 2}]),
+            "{code}"
+        );
+    }
+
     // The unit's own managers at the office see the line; another unit's managers do not.
     other_unit(&office).await;
     let mine = overall_lines(&office, &TestUser::manager("ZJTZB")).await;
