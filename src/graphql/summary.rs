@@ -110,11 +110,32 @@ pub struct DepartmentSummary {
     pub counts: SummaryCounts,
 }
 
+/// A unit whose records here come from its own instance by bundles (报送 across networks):
+/// its figures are its records as of its last merged bundle, which this says.
+#[derive(SimpleObject)]
+pub struct ExchangedUnit {
+    /// The unit the bundles feed.
+    pub unit: Department,
+    /// The sending instance's name as registered (the exchange peer).
+    pub peer: String,
+    /// The last bundle merged (its number); null while none has arrived.
+    pub sequence: Option<i32>,
+    /// When that bundle was merged here.
+    pub received_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its age now, in whole hours and whole days; null while none has arrived.
+    pub age_hours: Option<i64>,
+    pub age_days: Option<i64>,
+    /// The sentence people read: 市委统战部的数据截至其第 3 次报送（2026-12-07 09:30 收到，距今 2 天）,
+    /// or 市委统战部：尚未收到报送.
+    pub label: String,
+}
+
 /// Progress in numbers (整改进度) over the findings the caller may read. Finding counts come
 /// from the summary cache (current after every change); measure counts and breakdowns are
 /// computed only when asked for.
 pub struct StatusSummary {
     findings: Select<finding::Entity>,
+    over: Over,
     today: chrono::NaiveDate,
     key: String,
     totals: OnceCell<Counts>,
@@ -129,6 +150,7 @@ impl StatusSummary {
         let today = ctx.today();
         Ok(Self {
             findings: summary::findings(ctx.db(), ctx.caller(), over).await?,
+            over,
             key: format!("{:?}|{over:?}|{today}", ctx.caller().read_reach()),
             today,
             totals: OnceCell::new(),
@@ -248,6 +270,32 @@ impl StatusSummary {
                 .await?
                 .into(),
         )
+    }
+    /// The units counted here whose records come from their own instance by bundles (报送
+    /// across networks), within the caller's reach: what their figures stand on (the last
+    /// bundle merged, when, how old) or that none has arrived. Empty when none is.
+    async fn exchanged_units(&self, ctx: &Context<'_>) -> Result<Vec<ExchangedUnit>> {
+        let now = ctx.acting().local_now();
+        let standings = crate::domain::reads::exchanged::standings(
+            ctx.db(),
+            &ctx.caller().read_reach(),
+            self.over,
+            now.to_utc(),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(standings.len());
+        for s in standings {
+            out.push(ExchangedUnit {
+                unit: Department(s.unit.clone()),
+                label: s.sentence(crate::i18n::current(), *now.offset(), false),
+                peer: s.peer.clone(),
+                sequence: s.bundle.map(|b| b.sequence),
+                received_at: s.bundle.map(|b| b.received_at),
+                age_hours: s.age_hours(),
+                age_days: s.age_days(),
+            });
+        }
+        Ok(out)
     }
     /// The same counts for each feedback heading.
     #[graphql(complexity = "10 * child_complexity + 1")]

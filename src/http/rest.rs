@@ -210,6 +210,27 @@ pub struct StatusOut {
     /// Public feedback (公众监督) on the bulletins of units within reach: received, answered,
     /// linked to a finding.
     pub public_feedback: crate::domain::workflow::public_feedback::FeedbackCounts,
+    /// The units counted whose records come from their own instance by bundles (报送 across
+    /// networks): what their figures stand on. Empty when none is.
+    pub exchanged_units: Vec<ExchangedUnitOut>,
+}
+
+/// A unit fed by bundles: the last bundle merged from it, when, and its age now.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangedUnitOut {
+    /// The unit's code; null where the unit is outside the caller's reach (named only).
+    pub unit_code: Option<String>,
+    pub unit_name: String,
+    /// The sending instance's name as registered.
+    pub peer: String,
+    /// The last bundle merged; null while none has arrived.
+    pub sequence: Option<i32>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub age_hours: Option<i64>,
+    pub age_days: Option<i64>,
+    /// The sentence people read (市委统战部的数据截至其第 3 次报送（…收到，距今 2 天）).
+    pub label: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -314,7 +335,28 @@ async fn status(
     let reach = caller.read_reach();
     let public_feedback =
         crate::domain::workflow::public_feedback::counts(&state.db, &caller).await?;
+    let now = Utc::now().with_timezone(&state.config.timezone.0);
+    let exchanged_units = crate::domain::reads::exchanged::standings(
+        &state.db,
+        &reach,
+        summary::Over::Everything,
+        now.to_utc(),
+    )
+    .await?
+    .into_iter()
+    .map(|s| ExchangedUnitOut {
+        unit_code: scope::seen(&reach, &s.unit).code().map(str::to_owned),
+        label: s.sentence(crate::i18n::current(), *now.offset(), false),
+        unit_name: s.unit.name.clone(),
+        peer: s.peer.clone(),
+        sequence: s.bundle.map(|b| b.sequence),
+        received_at: s.bundle.map(|b| b.received_at),
+        age_hours: s.age_hours(),
+        age_days: s.age_days(),
+    })
+    .collect();
     Ok(Json(StatusOut {
+        exchanged_units,
         public_feedback,
         overall: overview.overall.into(),
         supervision: overall.into(),

@@ -69,6 +69,11 @@ pub fn render(s: &Snapshot) -> String {
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }
+    // What an exchanged unit's figures stand on (its last bundle as of the report).
+    for sentence in s.exchanged_sentences() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", md::paragraph(sentence));
+    }
     for (n, category) in s.categories.iter().enumerate() {
         let _ = writeln!(out);
         let heading = category.title.as_deref().unwrap_or("其他问题");

@@ -31,6 +31,37 @@ pub struct Snapshot {
     pub summary: SummaryFacts,
     pub categories: Vec<CategoryFacts>,
     pub publicity: Publicity,
+    /// The units whose records here came from their own instance by bundles (报送 across
+    /// networks), with the bundle the figures stand on as of the report's moment; absent for
+    /// a unit that keeps its own ledger here (and in older snapshots).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanged: Vec<ExchangedFacts>,
+}
+
+/// What a unit's figures stand on in a report: the last bundle merged from its instance on or
+/// before the report's moment, and the sentence the documents print.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExchangedFacts {
+    pub unit_code: String,
+    pub unit_name: String,
+    /// The sending instance's name as registered.
+    pub peer: String,
+    /// The bundle's number; none while none had arrived.
+    pub sequence: Option<i32>,
+    /// When it was merged, on the unit's clock.
+    pub received_at: Option<DateTime<FixedOffset>>,
+    /// Its age at the report's moment, in whole hours.
+    pub age_hours: Option<i64>,
+    /// 市委统战部的数据截至其第 3 次报送（2026-12-07 09:30 收到，距报告截止 2 天）, or
+    /// 市委统战部：尚未收到报送 (in Chinese: kept documents are Chinese whoever asks).
+    pub sentence: String,
+}
+
+impl Snapshot {
+    /// The sentences saying what exchanged units' figures stand on, one per unit.
+    pub fn exchanged_sentences(&self) -> impl Iterator<Item = &str> {
+        self.exchanged.iter().map(|e| e.sentence.as_str())
+    }
 }
 
 impl Snapshot {
@@ -446,6 +477,15 @@ mod tests {
                     measures_apart: true,
                 }],
             },
+            exchanged: vec![ExchangedFacts {
+                unit_code: h(),
+                unit_name: h(),
+                peer: h(),
+                sequence: Some(1),
+                received_at: None,
+                age_hours: Some(1),
+                sentence: h(),
+            }],
         }
     }
 

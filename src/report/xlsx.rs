@@ -88,6 +88,12 @@ pub fn render(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
     }
     summary.write_string(lines.len() as u32 + 3, 0, "报告期截至")?;
     summary.write_string(lines.len() as u32 + 3, 1, s.period_end.to_string())?;
+    // What an exchanged unit's figures stand on (its last bundle as of the report).
+    for (n, sentence) in s.exchanged_sentences().enumerate() {
+        let row = lines.len() as u32 + 4 + n as u32;
+        summary.write_string(row, 0, "数据来源")?;
+        summary.write_string(row, 1, crate::spreadsheet::for_workbook(sentence).as_ref())?;
+    }
     workbook.save_to_buffer()
 }
 
@@ -203,12 +209,15 @@ pub fn printed(s: &Snapshot) -> Result<Vec<u8>, XlsxError> {
         0,
         1,
         last_col,
-        &format!(
-            "巡察：{}（{}）　　被巡察单位：{}　　截至：{}",
-            i.title,
-            i.inspection_group,
-            i.unit_name,
-            super::chinese_date(s.period_end)
+        &s.exchanged_sentences().fold(
+            format!(
+                "巡察：{}（{}）　　被巡察单位：{}　　截至：{}",
+                i.title,
+                i.inspection_group,
+                i.unit_name,
+                super::chinese_date(s.period_end)
+            ),
+            |line, sentence| format!("{line}　　{sentence}"),
         ),
         &line,
     )?;

@@ -29,6 +29,7 @@ mod evidence;
 mod exchange;
 mod exchange_decisions;
 mod exchange_import;
+mod exchange_status;
 mod faults;
 mod filters;
 mod first_sweep;

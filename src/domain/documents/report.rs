@@ -524,7 +524,27 @@ async fn snapshot(
         Some(moment),
     )
     .await?;
+    // What the figures stand on where the unit's records come from its own instance.
+    let exchanged = crate::domain::reads::exchanged::standings(
+        db,
+        reach,
+        summary::Over::Inspection(inspection.id),
+        moment,
+    )
+    .await?
+    .into_iter()
+    .map(|s| crate::report::ExchangedFacts {
+        sentence: s.sentence(crate::i18n::Language::Chinese, *now.offset(), true),
+        unit_code: s.unit.code.clone(),
+        unit_name: s.unit.name.clone(),
+        peer: s.peer.clone(),
+        sequence: s.bundle.map(|b| b.sequence),
+        received_at: s.bundle.map(|b| b.received_at.with_timezone(now.offset())),
+        age_hours: s.age_hours(),
+    })
+    .collect();
     Ok(Snapshot {
+        exchanged,
         kind,
         inspection: InspectionFacts {
             id: inspection.id,

@@ -58,6 +58,10 @@ pub fn render(s: &Snapshot) -> AppResult<Vec<u8>> {
         figures.push_str(&format!("回头看发现{}个已销号问题出现反弹。", m.relapsed));
     }
     doc.paragraph(&figures);
+    // What an exchanged unit's figures stand on (its last bundle as of the report).
+    for sentence in s.exchanged_sentences() {
+        doc.paragraph(&format!("{sentence}。"));
+    }
 
     doc.heading("二、问题整改情况");
     for (n, category) in s.categories.iter().enumerate() {
