@@ -37,6 +37,7 @@ mod m20261207_000027_audit_pending;
 mod m20261207_000028_webhook_last_delivered;
 mod m20261207_000029_exchange_import;
 mod m20261207_000030_feedback_notices;
+mod m20261207_000031_exchange_connected;
 
 pub struct Migrator;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000028_webhook_last_delivered::Migration),
             Box::new(m20261207_000029_exchange_import::Migration),
             Box::new(m20261207_000030_feedback_notices::Migration),
+            Box::new(m20261207_000031_exchange_connected::Migration),
         ]
     }
 }
