@@ -427,3 +427,104 @@ async fn the_peer_endpoints_refuse_unsigned_wrongly_signed_and_stale_requests_un
     let _ = std::fs::remove_dir_all(unit_dir);
     let _ = std::fs::remove_dir_all(stranger_dir);
 }
+
+#[tokio::test]
+async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
+    // The unit serves (it runs no rounds of its own) and knows the office.
+    let unit = spawn_app_on(TestDb::sqlite().await, &["--jwt-secret", SECRET]).await;
+    let (unit_identity, _) = identity_of(&unit.data_dir);
+    let office_dir = data_dir("puller");
+    let (office_identity, office_printed) = identity_of(&office_dir);
+    register(&unit, &office_printed, "市委巡察办").await;
+
+    // The office runs the rounds against the unit. It has nothing of its own for the unit:
+    // the unit's peer row there starts acknowledged up to the end of the office's chain
+    // (arranged before the office serves; until then past any event, so that no round finds
+    // anything to push meanwhile).
+    let peers = format!("{}={}", unit_identity.instance_id, unit.address);
+    let (unit_id, unit_key) = (unit_identity.instance_id.clone(), unit_identity.public_key());
+    let office = spawn_app_in(
+        TestDb::new().await,
+        office_dir,
+        &[
+            "--jwt-secret",
+            SECRET,
+            "--exchange-peers",
+            &peers,
+            "--exchange-interval",
+            "1s",
+        ],
+        async |db| {
+            use sea_orm::{ConnectionTrait, TransactionTrait};
+            let who = rectrack::domain::Acting::operator(
+                "test",
+                rectrack::config::TimeZone(chrono::FixedOffset::east_opt(8 * 3600).unwrap()),
+            );
+            let txn = db.begin().await.unwrap();
+            rectrack::domain::integration::exchange::register(
+                &txn,
+                &who,
+                rectrack::domain::integration::exchange::NewPeer {
+                    unit_code: "ZJTZB".to_owned(),
+                    instance_id: unit_id.clone(),
+                    public_key: unit_key.clone(),
+                    name: "市委统战部".to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+            txn.execute_unprepared("UPDATE exchange_peer SET acked_event_id = 2147483647")
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            rectrack::audit::chain_pending(db).await.unwrap();
+            db.execute_unprepared(
+                "UPDATE exchange_peer SET acked_event_id = (SELECT last_event_id FROM audit_head)",
+            )
+            .await
+            .unwrap();
+        },
+    )
+    .await;
+
+    // The office takes the unit's bundle, imports it and sends the acknowledgement back.
+    until("the unit's bundle pulled and merged", 60, async || {
+        received(&office).await >= 1
+    })
+    .await;
+    until("the unit recorded the acknowledgement", 30, async || {
+        sequences(&unit).await == (1, 1)
+    })
+    .await;
+    assert!(queued(&unit, &office_identity.instance_id).is_empty(), "acknowledged, not kept");
+    let pulled = office
+        .rows("SELECT sequence, actor_sub FROM exchange_log WHERE direction = 'pull' AND result = 'delivered'")
+        .await;
+    assert_eq!(pulled.len(), 1);
+    assert_eq!(pulled[0].try_get::<i32>("", "sequence").unwrap(), 1);
+    assert_eq!(
+        number(&office, "SELECT COUNT(*) FROM exchange_log WHERE result = 'failed'").await,
+        0
+    );
+    let written_by: String = unit
+        .rows("SELECT actor_sub FROM exchange_log WHERE direction = 'export'")
+        .await[0]
+        .try_get("", "actor_sub")
+        .unwrap();
+    assert_eq!(written_by, format!("exchange:{}", office_identity.instance_id));
+    assert_eq!(
+        number(&office, "SELECT sent_sequence FROM exchange_peer").await,
+        0,
+        "the office wrote nothing for the unit"
+    );
+
+    // A change at the unit is pulled in a later round.
+    let first = unit.finding_id(1).await;
+    unit.retitle(&first.to_string(), "巡察办取回的新标题").await;
+    until("the change pulled", 60, async || {
+        title_at_office(&office, first).await.as_deref() == Some("巡察办取回的新标题")
+    })
+    .await;
+    until("acknowledged", 30, async || sequences(&unit).await == (2, 2)).await;
+    assert_eq!(received(&office).await, 2);
+}
