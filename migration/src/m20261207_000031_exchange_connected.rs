@@ -49,8 +49,7 @@ async fn rebuild_sqlite(
     results: &[&str],
     keep: &str,
 ) -> Result<(), DbErr> {
-    let create = log_table(directions, results)
-        .to_string(SqliteQueryBuilder);
+    let create = log_table(directions, results).to_string(SqliteQueryBuilder);
     let columns = "id, peer_id, direction, sequence, bundle_sha256, result, code, detail, counts, actor_sub, created_at";
     let sql = format!(
         "{create};\n\
@@ -107,7 +106,10 @@ impl MigrationTrait for Migration {
         let connected = format!(" WHERE direction IN ({})", listed(&CONNECTED_DIRECTIONS));
         match manager.get_database_backend() {
             DatabaseBackend::Sqlite => {
-                let keep = format!(" WHERE direction NOT IN ({})", listed(&CONNECTED_DIRECTIONS));
+                let keep = format!(
+                    " WHERE direction NOT IN ({})",
+                    listed(&CONNECTED_DIRECTIONS)
+                );
                 rebuild_sqlite(manager, &DIRECTIONS, &RESULTS, &keep).await
             }
             _ => {

@@ -241,8 +241,7 @@ pub async fn next_bundle(
     // Named by the number it will take: a file in place whose export did not commit then
     // carries a number above the peer's `sent_sequence`, and is removed above.
     let file = dir.join(format!("{}.zip", peer.sent_sequence + 1));
-    let exported =
-        super::export::export(db, who, me, evidence, &peer.instance_id, &file).await?;
+    let exported = super::export::export(db, who, me, evidence, &peer.instance_id, &file).await?;
     let sequence = exported.manifest.sequence;
     let named = dir.join(format!("{sequence}.zip"));
     if named != file {
@@ -414,7 +413,11 @@ impl Link {
                 return;
             }
             Err(err) => {
-                tracing::warn!(code = err.code(), message = err.message(), "connected exchange: the peer could not be read");
+                tracing::warn!(
+                    code = err.code(),
+                    message = err.message(),
+                    "connected exchange: the peer could not be read"
+                );
                 return;
             }
         };
@@ -426,15 +429,23 @@ impl Link {
         format!("{}{path}", self.peer.url)
     }
 
-    fn signed(&self, request: reqwest::RequestBuilder, method: &str, path: &str) -> reqwest::RequestBuilder {
+    fn signed(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &str,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         let mut request = request;
-        for (name, value) in sign_request(&self.me, method, path, &self.peer.instance_id, Utc::now()) {
+        for (name, value) in
+            sign_request(&self.me, method, path, &self.peer.instance_id, Utc::now())
+        {
             request = request.header(name, value);
         }
         request
     }
 
     /// Writes a line of the exchange log (and of the server's log).
+    #[allow(clippy::too_many_arguments)]
     async fn log(
         &self,
         peer: &exchange_peer::Model,
@@ -461,7 +472,10 @@ impl Link {
             counts: None,
         };
         if let Err(err) = peers::log(&self.db, &self.who, entry).await {
-            tracing::warn!(code = err.code(), "connected exchange: the exchange log was not written");
+            tracing::warn!(
+                code = err.code(),
+                "connected exchange: the exchange log was not written"
+            );
         }
     }
 
@@ -480,8 +494,13 @@ impl Link {
             Ok(Some(next)) => next,
             Ok(None) => return,
             Err(err) => {
-                let detail = t!("exchange-connected-failed", code = err.code(), message = err.message());
-                self.log(peer, "push", None, None, "failed", Some(err.code()), detail).await;
+                let detail = t!(
+                    "exchange-connected-failed",
+                    code = err.code(),
+                    message = err.message()
+                );
+                self.log(peer, "push", None, None, "failed", Some(err.code()), detail)
+                    .await;
                 return;
             }
         };
@@ -489,7 +508,9 @@ impl Link {
         loop {
             match self.send(&file).await {
                 Ok(answer) => {
-                    match super::ack::record(&self.db, &self.who, &self.me, &answer.acknowledgement).await {
+                    match super::ack::record(&self.db, &self.who, &self.me, &answer.acknowledgement)
+                        .await
+                    {
                         Ok(_) => {
                             let _ = std::fs::remove_file(&file);
                             let detail = t!(
@@ -497,7 +518,16 @@ impl Link {
                                 sequence = answer.sequence.to_string(),
                                 result = answer.result.as_str()
                             );
-                            self.log(peer, "push", Some(sequence), answer.sha256, "delivered", None, detail).await;
+                            self.log(
+                                peer,
+                                "push",
+                                Some(sequence),
+                                answer.sha256,
+                                "delivered",
+                                None,
+                                detail,
+                            )
+                            .await;
                         }
                         Err(err) => {
                             let detail = t!(
@@ -508,7 +538,16 @@ impl Link {
                                 message = err.message(),
                                 file = file.display().to_string()
                             );
-                            self.log(peer, "push", Some(sequence), None, "failed", Some(err.code()), detail).await;
+                            self.log(
+                                peer,
+                                "push",
+                                Some(sequence),
+                                None,
+                                "failed",
+                                Some(err.code()),
+                                detail,
+                            )
+                            .await;
                         }
                     }
                     return;
@@ -522,7 +561,16 @@ impl Link {
                         message = message.as_str(),
                         file = file.display().to_string()
                     );
-                    self.log(peer, "push", Some(sequence), None, "failed", Some(&code), detail).await;
+                    self.log(
+                        peer,
+                        "push",
+                        Some(sequence),
+                        None,
+                        "failed",
+                        Some(&code),
+                        detail,
+                    )
+                    .await;
                     return;
                 }
                 Err(Failure::Transient { code, detail }) => {
@@ -532,7 +580,16 @@ impl Link {
                         url = self.peer.url.as_str(),
                         detail = detail.as_str()
                     );
-                    self.log(peer, "push", Some(sequence), None, "failed", Some(&code), detail).await;
+                    self.log(
+                        peer,
+                        "push",
+                        Some(sequence),
+                        None,
+                        "failed",
+                        Some(&code),
+                        detail,
+                    )
+                    .await;
                     match waits.next() {
                         Some(wait) => tokio::time::sleep(wait).await,
                         None => return,
@@ -551,7 +608,11 @@ impl Link {
         })?;
         let length = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
         let request = self
-            .signed(self.client.post(self.url(BUNDLES_PATH)), "POST", BUNDLES_PATH)
+            .signed(
+                self.client.post(self.url(BUNDLES_PATH)),
+                "POST",
+                BUNDLES_PATH,
+            )
             .header(reqwest::header::CONTENT_TYPE, "application/zip")
             .header(reqwest::header::CONTENT_LENGTH, length)
             .body(reqwest::Body::wrap(FileBody::new(opened)));
@@ -576,7 +637,16 @@ impl Link {
                         sequence = imported.sequence.to_string(),
                         result = imported.result
                     );
-                    self.log(peer, "pull", Some(imported.sequence), Some(imported.sha256), "delivered", None, detail).await;
+                    self.log(
+                        peer,
+                        "pull",
+                        Some(imported.sequence),
+                        Some(imported.sha256),
+                        "delivered",
+                        None,
+                        detail,
+                    )
+                    .await;
                     return;
                 }
                 Err(Failure::Refused { code, message }) => {
@@ -586,7 +656,8 @@ impl Link {
                         code = code.as_str(),
                         message = message.as_str()
                     );
-                    self.log(peer, "pull", None, None, "failed", Some(&code), detail).await;
+                    self.log(peer, "pull", None, None, "failed", Some(&code), detail)
+                        .await;
                     return;
                 }
                 Err(Failure::Transient { code, detail }) => {
@@ -596,7 +667,8 @@ impl Link {
                         url = self.peer.url.as_str(),
                         detail = detail.as_str()
                     );
-                    self.log(peer, "pull", None, None, "failed", Some(&code), detail).await;
+                    self.log(peer, "pull", None, None, "failed", Some(&code), detail)
+                        .await;
                     match waits.next() {
                         Some(wait) => tokio::time::sleep(wait).await,
                         None => return,
@@ -617,10 +689,13 @@ impl Link {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(answered(response, ACK_LIMIT).await.err().unwrap_or(Failure::Refused {
-                code: codes::BAD_REQUEST.to_owned(),
-                message: "unexpected answer".to_owned(),
-            }));
+            return Err(answered(response, ACK_LIMIT)
+                .await
+                .err()
+                .unwrap_or(Failure::Refused {
+                    code: codes::BAD_REQUEST.to_owned(),
+                    message: "unexpected answer".to_owned(),
+                }));
         }
         let dir = self.data_dir.join("exchange").join("incoming");
         let local = |err: String| Failure::Refused {
@@ -645,7 +720,8 @@ impl Link {
         let imported = imported?;
         // The acknowledgement back: until it arrives, the peer offers the same bundle again,
         // which imports as a duplicate and answers the acknowledgement once more.
-        let ack = serde_json::to_vec(&imported.acknowledgement).map_err(|err| local(err.to_string()))?;
+        let ack =
+            serde_json::to_vec(&imported.acknowledgement).map_err(|err| local(err.to_string()))?;
         let response = self
             .signed(self.client.post(self.url(ACKS_PATH)), "POST", ACKS_PATH)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -693,7 +769,12 @@ async fn answered(mut response: reqwest::Response, limit: usize) -> Result<Vec<u
     let said = serde_json::from_slice::<ErrorAnswer>(&body).ok();
     if status.is_server_error() {
         let detail = match &said {
-            Some(said) => format!("HTTP {}, {}: {}", status.as_u16(), said.error.code, said.error.message),
+            Some(said) => format!(
+                "HTTP {}, {}: {}",
+                status.as_u16(),
+                said.error.code,
+                said.error.message
+            ),
             None => format!("HTTP {}", status.as_u16()),
         };
         return Err(Failure::Transient {
@@ -781,9 +862,13 @@ mod tests {
 
     #[test]
     fn the_waits_of_a_round_double_and_fit_in_the_interval() {
-        let waits: Vec<u64> = backoff(Duration::from_secs(1)).map(|d| d.as_secs()).collect();
+        let waits: Vec<u64> = backoff(Duration::from_secs(1))
+            .map(|d| d.as_secs())
+            .collect();
         assert_eq!(waits, [1]);
-        let waits: Vec<u64> = backoff(Duration::from_secs(10)).map(|d| d.as_secs()).collect();
+        let waits: Vec<u64> = backoff(Duration::from_secs(10))
+            .map(|d| d.as_secs())
+            .collect();
         assert_eq!(waits, [1, 2, 4]);
         let waits: Vec<u64> = backoff(Duration::from_secs(15 * 60))
             .map(|d| d.as_secs())

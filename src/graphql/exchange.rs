@@ -96,12 +96,16 @@ impl catalogue::Object for ExchangeLogEntry {
             "`written`, `merged`, `duplicate` or `refused`; for `push` and `pull`, `delivered` or `failed`.",
             |l, _| l.0.result.clone(),
         );
-        f.value("code", "The error code of a refusal or a failed attempt.", |l, _| {
-            l.0.code.clone()
-        });
-        f.value("detail", "What was refused or what happened, in words.", |l, _| {
-            l.0.detail.clone()
-        });
+        f.value(
+            "code",
+            "The error code of a refusal or a failed attempt.",
+            |l, _| l.0.code.clone(),
+        );
+        f.value(
+            "detail",
+            "What was refused or what happened, in words.",
+            |l, _| l.0.detail.clone(),
+        );
         f.value("actor", "Who did it (token subject).", |l, _| {
             l.0.actor_sub.clone()
         });

@@ -16,9 +16,9 @@ use utoipa::ToSchema;
 
 use super::rest::ErrorBody;
 use crate::domain::Acting;
+use crate::error::{AppError, AppResult, codes};
 use crate::exchange::connected::{self, ACK_LIMIT, ACKS_PATH, BUNDLE_PATH, BUNDLES_PATH};
 use crate::exchange::import::Acknowledgement;
-use crate::error::{AppError, AppResult, codes};
 use crate::state::AppState;
 
 /// The calling peer, checked by its signature; `who` acts for it.

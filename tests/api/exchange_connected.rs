@@ -72,16 +72,13 @@ async fn title_at_office(office: &TestApp, origin_id: i64) -> Option<String> {
              WHERE o.kind = 'finding' AND o.origin_id = {origin_id}"
         ))
         .await;
-    rows.first().map(|r| r.try_get::<String>("", "title").unwrap())
+    rows.first()
+        .map(|r| r.try_get::<String>("", "title").unwrap())
 }
 
 /// The queued bundle files for `peer` in `unit`'s data directory.
 fn queued(unit: &TestApp, peer: &str) -> Vec<PathBuf> {
-    let dir = unit
-        .data_dir
-        .join("exchange")
-        .join("outgoing")
-        .join(peer);
+    let dir = unit.data_dir.join("exchange").join("outgoing").join(peer);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -126,9 +123,11 @@ async fn a_unit_pushes_its_bundles_to_the_office_by_itself_round_after_round() {
     register(&unit, &office_printed, "市委巡察办").await;
 
     // The unit's records arrive at the office without anyone running a command.
-    until("the unit's first bundle merged at the office", 60, async || {
-        received(&office).await >= 1 && sequences(&unit).await.1 >= 1
-    })
+    until(
+        "the unit's first bundle merged at the office",
+        60,
+        async || received(&office).await >= 1 && sequences(&unit).await.1 >= 1,
+    )
     .await;
     let findings = number(
         &office,
@@ -157,19 +156,27 @@ async fn a_unit_pushes_its_bundles_to_the_office_by_itself_round_after_round() {
     assert_eq!(pulled.status(), 204);
 
     // A change at the unit arrives in a later round, in the next bundle.
-    unit.retitle(&first.to_string(), "联网报送后改过的标题").await;
+    unit.retitle(&first.to_string(), "联网报送后改过的标题")
+        .await;
     until("the change arrived at the office", 60, async || {
         title_at_office(&office, first).await.as_deref() == Some("联网报送后改过的标题")
     })
     .await;
     assert_ne!(before, "联网报送后改过的标题");
-    until("the unit recorded the office's acknowledgement", 30, async || {
-        let (sent_now, acked_now) = sequences(&unit).await;
-        sent_now == acked_now && acked_now > acked
-    })
+    until(
+        "the unit recorded the office's acknowledgement",
+        30,
+        async || {
+            let (sent_now, acked_now) = sequences(&unit).await;
+            sent_now == acked_now && acked_now > acked
+        },
+    )
     .await;
     let (sent_now, acked_now) = sequences(&unit).await;
-    assert!(acked_now > acked, "acked_sequence advanced: {acked} → {acked_now}");
+    assert!(
+        acked_now > acked,
+        "acked_sequence advanced: {acked} → {acked_now}"
+    );
     assert_eq!(sent_now, acked_now);
     assert_eq!(received(&office).await, acked_now);
 
@@ -180,10 +187,20 @@ async fn a_unit_pushes_its_bundles_to_the_office_by_itself_round_after_round() {
             "SELECT COUNT(*) FROM exchange_log WHERE direction = '{direction}' AND result = '{result}'"
         )
     };
-    assert_eq!(number(&unit, &unit_lines("export", "written")).await, sent_now);
-    assert_eq!(number(&unit, &unit_lines("push", "delivered")).await, sent_now);
     assert_eq!(
-        number(&unit, "SELECT COUNT(*) FROM exchange_log WHERE result = 'failed'").await,
+        number(&unit, &unit_lines("export", "written")).await,
+        sent_now
+    );
+    assert_eq!(
+        number(&unit, &unit_lines("push", "delivered")).await,
+        sent_now
+    );
+    assert_eq!(
+        number(
+            &unit,
+            "SELECT COUNT(*) FROM exchange_log WHERE result = 'failed'"
+        )
+        .await,
         0
     );
     let by_unit = format!("exchange:{}", unit_identity.instance_id);
@@ -227,7 +244,11 @@ async fn a_bundle_waits_for_a_receiver_that_is_down_and_arrives_as_the_same_file
         number(&unit, failed_pushes).await >= 3
     })
     .await;
-    assert_eq!(sequences(&unit).await, (1, 0), "one number taken, none acknowledged");
+    assert_eq!(
+        sequences(&unit).await,
+        (1, 0),
+        "one number taken, none acknowledged"
+    );
     let waiting = queued(&unit, &office_id);
     assert_eq!(waiting.len(), 1, "{waiting:?}");
     assert!(waiting[0].ends_with("1.zip"), "{waiting:?}");
@@ -249,7 +270,14 @@ async fn a_bundle_waits_for_a_receiver_that_is_down_and_arrives_as_the_same_file
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sequences(&unit).await, (1, 0), "still one number taken");
-    assert_eq!(number(&unit, "SELECT COUNT(*) FROM exchange_log WHERE direction = 'export'").await, 1);
+    assert_eq!(
+        number(
+            &unit,
+            "SELECT COUNT(*) FROM exchange_log WHERE direction = 'export'"
+        )
+        .await,
+        1
+    );
 
     // The office comes up on that address, knowing the unit.
     let bind = format!("127.0.0.1:{port}");
@@ -281,7 +309,10 @@ async fn a_bundle_waits_for_a_receiver_that_is_down_and_arrives_as_the_same_file
     .await;
 
     // The waiting bundle arrives: number 1, the very file that waited.
-    until("the waiting bundle merged", 60, async || received(&office).await >= 1).await;
+    until("the waiting bundle merged", 60, async || {
+        received(&office).await >= 1
+    })
+    .await;
     let merged = office
         .rows("SELECT sequence, bundle_sha256 FROM exchange_log WHERE direction = 'import' AND result = 'merged' ORDER BY id")
         .await;
@@ -291,14 +322,17 @@ async fn a_bundle_waits_for_a_receiver_that_is_down_and_arrives_as_the_same_file
         sha,
         "the file written while the office was down, not a new one"
     );
-    until("the acknowledgement recorded and the file gone", 30, async || {
-        sequences(&unit).await.1 >= 1 && queued(&unit, &office_id).is_empty()
-    })
+    until(
+        "the acknowledgement recorded and the file gone",
+        30,
+        async || sequences(&unit).await.1 >= 1 && queued(&unit, &office_id).is_empty(),
+    )
     .await;
 
     // Then the later changes.
     let first = unit.finding_id(1).await;
-    unit.retitle(&first.to_string(), "恢复联网后改过的标题").await;
+    unit.retitle(&first.to_string(), "恢复联网后改过的标题")
+        .await;
     until("the later change arrived", 60, async || {
         title_at_office(&office, first).await.as_deref() == Some("恢复联网后改过的标题")
     })
@@ -321,7 +355,12 @@ async fn a_bundle_waits_for_a_receiver_that_is_down_and_arrives_as_the_same_file
 
 /// Sends a request's head (with a body announced but never sent) over a plain socket and
 /// reads the answer: a server that read the body would wait for it.
-async fn head_only(app: &TestApp, method: &str, path: &str, headers: &[(&str, String)]) -> (u16, Value) {
+async fn head_only(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+) -> (u16, Value) {
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
     let mut head = format!(
@@ -376,54 +415,115 @@ async fn the_peer_endpoints_refuse_unsigned_wrongly_signed_and_stale_requests_un
     let stranger_dir = data_dir("stranger");
     let (stranger, _) = identity_of(&stranger_dir);
     let now = chrono::Utc::now();
-    let code = |body: &Value| body["error"]["code"].as_str().unwrap_or_default().to_owned();
+    let code = |body: &Value| {
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
 
     // No signature at all.
     let (status, body) = head_only(&office, "POST", BUNDLES_PATH, &[]).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_UNSIGNED"), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("未签名"));
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_UNSIGNED"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("未签名")
+    );
 
     // The unit's id, signed with another key.
-    let mut wrong: Vec<(&str, String)> = sign_request(&stranger, "POST", BUNDLES_PATH, &to, now).into();
+    let mut wrong: Vec<(&str, String)> =
+        sign_request(&stranger, "POST", BUNDLES_PATH, &to, now).into();
     wrong[0].1 = unit.instance_id.clone();
     let (status, body) = head_only(&office, "POST", BUNDLES_PATH, &wrong).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_BAD_SIGNATURE"), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("市委统战部"));
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_BAD_SIGNATURE"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("市委统战部")
+    );
 
     // The right key, ten minutes ago.
-    let stale = sign_request(&unit, "POST", BUNDLES_PATH, &to, now - chrono::Duration::minutes(10));
+    let stale = sign_request(
+        &unit,
+        "POST",
+        BUNDLES_PATH,
+        &to,
+        now - chrono::Duration::minutes(10),
+    );
     let (status, body) = head_only(&office, "POST", BUNDLES_PATH, &stale).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_STALE_DATE"), "{body}");
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_STALE_DATE"),
+        "{body}"
+    );
 
     // An instance that is not registered, signing with its own key.
     let unknown = sign_request(&stranger, "POST", BUNDLES_PATH, &to, now);
     let (status, body) = head_only(&office, "POST", BUNDLES_PATH, &unknown).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_UNKNOWN"), "{body}");
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_UNKNOWN"),
+        "{body}"
+    );
 
     // A signature for another path, or for another addressee, is no signature here.
     let elsewhere = sign_request(&unit, "POST", "/api/v1/exchange/peer/acks", &to, now);
     let (status, body) = head_only(&office, "POST", BUNDLES_PATH, &elsewhere).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_BAD_SIGNATURE"), "{body}");
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_BAD_SIGNATURE"),
+        "{body}"
+    );
     let other = sign_request(&unit, "POST", BUNDLES_PATH, &stranger.instance_id, now);
     let (status, body) = head_only(&office, "POST", BUNDLES_PATH, &other).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_BAD_SIGNATURE"), "{body}");
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_BAD_SIGNATURE"),
+        "{body}"
+    );
 
     // The acknowledgements and the pull the same way.
     let (status, body) = head_only(&office, "POST", "/api/v1/exchange/peer/acks", &[]).await;
-    assert_eq!((status, code(&body).as_str()), (401, "PEER_UNSIGNED"), "{body}");
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (401, "PEER_UNSIGNED"),
+        "{body}"
+    );
     let pulled = signed_get(&office, &stranger, &to, BUNDLE_PATH).await;
     assert_eq!(pulled.status(), 401);
     let body: Value = pulled.json().await.unwrap();
     assert_eq!(code(&body), "PEER_UNKNOWN");
-    let unsigned = office.client.get(office.url(BUNDLE_PATH)).send().await.unwrap();
+    let unsigned = office
+        .client
+        .get(office.url(BUNDLE_PATH))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 401);
 
     // Nothing was received or written.
     let incoming = office.data_dir.join("exchange").join("incoming");
     let files = std::fs::read_dir(&incoming).map(|d| d.count()).unwrap_or(0);
     assert_eq!(files, 0);
-    assert_eq!(number(&office, "SELECT COUNT(*) FROM exchange_log").await, 0);
-    assert_eq!(number(&office, "SELECT sent_sequence FROM exchange_peer").await, 0);
+    assert_eq!(
+        number(&office, "SELECT COUNT(*) FROM exchange_log").await,
+        0
+    );
+    assert_eq!(
+        number(&office, "SELECT sent_sequence FROM exchange_peer").await,
+        0
+    );
     let _ = std::fs::remove_dir_all(unit_dir);
     let _ = std::fs::remove_dir_all(stranger_dir);
 }
@@ -442,7 +542,10 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
     // (arranged before the office serves; until then past any event, so that no round finds
     // anything to push meanwhile).
     let peers = format!("{}={}", unit_identity.instance_id, unit.address);
-    let (unit_id, unit_key) = (unit_identity.instance_id.clone(), unit_identity.public_key());
+    let (unit_id, unit_key) = (
+        unit_identity.instance_id.clone(),
+        unit_identity.public_key(),
+    );
     let office = spawn_app_in(
         TestDb::new().await,
         office_dir,
@@ -496,14 +599,21 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
         sequences(&unit).await == (1, 1)
     })
     .await;
-    assert!(queued(&unit, &office_identity.instance_id).is_empty(), "acknowledged, not kept");
+    assert!(
+        queued(&unit, &office_identity.instance_id).is_empty(),
+        "acknowledged, not kept"
+    );
     let pulled = office
         .rows("SELECT sequence, actor_sub FROM exchange_log WHERE direction = 'pull' AND result = 'delivered'")
         .await;
     assert_eq!(pulled.len(), 1);
     assert_eq!(pulled[0].try_get::<i32>("", "sequence").unwrap(), 1);
     assert_eq!(
-        number(&office, "SELECT COUNT(*) FROM exchange_log WHERE result = 'failed'").await,
+        number(
+            &office,
+            "SELECT COUNT(*) FROM exchange_log WHERE result = 'failed'"
+        )
+        .await,
         0
     );
     let written_by: String = unit
@@ -511,7 +621,10 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
         .await[0]
         .try_get("", "actor_sub")
         .unwrap();
-    assert_eq!(written_by, format!("exchange:{}", office_identity.instance_id));
+    assert_eq!(
+        written_by,
+        format!("exchange:{}", office_identity.instance_id)
+    );
     assert_eq!(
         number(&office, "SELECT sent_sequence FROM exchange_peer").await,
         0,
@@ -525,6 +638,9 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
         title_at_office(&office, first).await.as_deref() == Some("巡察办取回的新标题")
     })
     .await;
-    until("acknowledged", 30, async || sequences(&unit).await == (2, 2)).await;
+    until("acknowledged", 30, async || {
+        sequences(&unit).await == (2, 2)
+    })
+    .await;
     assert_eq!(received(&office).await, 2);
 }
