@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{audit_event, department, exchange_peer, exchange_received};
+use entity::{audit_event, department, exchange_origin, exchange_peer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -140,10 +140,9 @@ pub async fn authenticate(
 /// Whether this instance has something to send `peer`: an event of its audit chain, after
 /// the last one the peer acknowledged, that a bundle would carry. Its own exchange events
 /// (`exchange.*`: writing, importing, acknowledging bundles) are not counted, or every round
-/// would write a bundle about the last one. At an instance that has received bundles from
-/// the peer (the office), only its own acts on the records kept under the peer's origin
-/// count (what the peer's unit has to learn of); elsewhere (the unit), any event of the
-/// peer's unit's departments.
+/// would write a bundle about the last one. At an instance that keeps records merged from
+/// the peer (the office), only its own acts on those records count (what the peer's unit has
+/// to learn of); elsewhere (the unit), any event of the peer's unit's departments.
 pub async fn pending(db: &impl ConnectionTrait, peer: &exchange_peer::Model) -> AppResult<bool> {
     let (head, _) = crate::audit::end(db).await?;
     if head <= peer.acked_event_id {
@@ -158,11 +157,12 @@ pub async fn pending(db: &impl ConnectionTrait, peer: &exchange_peer::Model) -> 
         .filter(audit_event::Column::Id.lte(head))
         .filter(audit_event::Column::Action.not_like("exchange.%"))
         .filter(audit_event::Column::DepartmentId.in_subquery(scope::subtree_ids(&unit.path)));
-    let received = exchange_received::Entity::find_by_id(peer.id)
+    let keeps = exchange_origin::Entity::find()
+        .filter(exchange_origin::Column::PeerId.eq(peer.id))
         .one(db)
         .await?
         .is_some();
-    if received {
+    if keeps {
         // `peer.id` is this database's integer: nothing of a request's is spliced in.
         select = select.filter(Expr::cust(format!(
             "EXISTS (SELECT 1 FROM exchange_origin o WHERE o.peer_id = {} \
@@ -421,8 +421,12 @@ impl Link {
                 return;
             }
         };
-        self.push(&peer).await;
-        self.pull(&peer).await;
+        // The peer's bundles answer what this instance sent: pulled once nothing of this
+        // instance's waits for the peer (an office that has received nothing from a unit yet
+        // has no decisions about its records to give).
+        if self.push(&peer).await {
+            self.pull(&peer).await;
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -479,8 +483,9 @@ impl Link {
         }
     }
 
-    /// Sends the oldest queued bundle, or a new one when something is pending.
-    async fn push(&self, peer: &exchange_peer::Model) {
+    /// Sends the oldest queued bundle, or a new one when something is pending; whether
+    /// nothing is left waiting for the peer.
+    async fn push(&self, peer: &exchange_peer::Model) -> bool {
         let next = next_bundle(
             &self.db,
             &self.who,
@@ -492,7 +497,7 @@ impl Link {
         .await;
         let (sequence, file) = match next {
             Ok(Some(next)) => next,
-            Ok(None) => return,
+            Ok(None) => return true,
             Err(err) => {
                 let detail = t!(
                     "exchange-connected-failed",
@@ -501,18 +506,28 @@ impl Link {
                 );
                 self.log(peer, "push", None, None, "failed", Some(err.code()), detail)
                     .await;
-                return;
+                return false;
             }
         };
         let mut waits = backoff(self.interval);
         loop {
             match self.send(&file).await {
                 Ok(answer) => {
-                    match super::ack::record(&self.db, &self.who, &self.me, &answer.acknowledgement)
-                        .await
+                    return match super::ack::record(
+                        &self.db,
+                        &self.who,
+                        &self.me,
+                        &answer.acknowledgement,
+                    )
+                    .await
                     {
                         Ok(_) => {
-                            let _ = std::fs::remove_file(&file);
+                            // Acknowledged: the file's work is done (an acknowledgement of an
+                            // older number leaves it for the next round).
+                            let done = answer.acknowledgement.sequence >= sequence;
+                            if done {
+                                let _ = std::fs::remove_file(&file);
+                            }
                             let detail = t!(
                                 "exchange-connected-delivered",
                                 sequence = answer.sequence.to_string(),
@@ -528,6 +543,7 @@ impl Link {
                                 detail,
                             )
                             .await;
+                            done
                         }
                         Err(err) => {
                             let detail = t!(
@@ -548,9 +564,9 @@ impl Link {
                                 detail,
                             )
                             .await;
+                            false
                         }
-                    }
-                    return;
+                    };
                 }
                 Err(Failure::Refused { code, message }) => {
                     let detail = t!(
@@ -571,7 +587,7 @@ impl Link {
                         detail,
                     )
                     .await;
-                    return;
+                    return false;
                 }
                 Err(Failure::Transient { code, detail }) => {
                     let detail = t!(
@@ -592,7 +608,7 @@ impl Link {
                     .await;
                     match waits.next() {
                         Some(wait) => tokio::time::sleep(wait).await,
-                        None => return,
+                        None => return false,
                     }
                 }
             }
