@@ -893,6 +893,45 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_gives_the_oldest_bundle_not_acknowledged_and_drops_the_rest() {
+        let data = std::env::temp_dir().join(format!("rectrack_queue_{}", std::process::id()));
+        let peer = exchange_peer::Model {
+            id: 1,
+            instance_id: "0123456789abcdef0123456789abcdef".to_owned(),
+            public_key: String::new(),
+            name: "市委巡察办".to_owned(),
+            department_id: 1,
+            sent_sequence: 4,
+            acked_sequence: 1,
+            acked_event_id: 0,
+            created_by: String::new(),
+            version: 1,
+            archived_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(oldest_queued(&data, &peer), None, "no queue yet");
+        let dir = queue_dir(&data, &peer.instance_id);
+        std::fs::create_dir_all(&dir).unwrap();
+        // 1 was acknowledged; 5 never took its number (an export that did not commit).
+        for name in [
+            "1.zip",
+            "3.zip",
+            "2.zip",
+            "5.zip",
+            "4.zip.partial",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        assert_eq!(oldest_queued(&data, &peer), Some((2, dir.join("2.zip"))));
+        assert!(!dir.join("1.zip").exists());
+        assert!(!dir.join("5.zip").exists());
+        assert!(dir.join("3.zip").exists() && dir.join("4.zip.partial").exists());
+        std::fs::remove_dir_all(&data).unwrap();
+    }
+
+    #[test]
     fn a_signature_covers_the_method_the_path_the_date_and_the_addressee() {
         assert_eq!(
             signed_text("POST", BUNDLES_PATH, "2026-12-07T10:00:00Z", "ab"),

@@ -191,6 +191,11 @@ async fn a_unit_pushes_its_bundles_to_the_office_by_itself_round_after_round() {
         number(&unit, &unit_lines("export", "written")).await,
         sent_now
     );
+    // The push's line is written once its acknowledgement is recorded.
+    until("the unit logged every delivery", 30, async || {
+        number(&unit, &unit_lines("push", "delivered")).await >= sent_now
+    })
+    .await;
     assert_eq!(
         number(&unit, &unit_lines("push", "delivered")).await,
         sent_now
@@ -603,6 +608,12 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
         queued(&unit, &office_identity.instance_id).is_empty(),
         "acknowledged, not kept"
     );
+    // The office logs the pull once the unit has answered its acknowledgement.
+    let pull_lines = "SELECT COUNT(*) FROM exchange_log WHERE direction = 'pull'";
+    until("the office logged the pull", 30, async || {
+        number(&office, pull_lines).await >= 1
+    })
+    .await;
     let pulled = office
         .rows("SELECT sequence, actor_sub FROM exchange_log WHERE direction = 'pull' AND result = 'delivered'")
         .await;
@@ -643,4 +654,41 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
     })
     .await;
     assert_eq!(received(&office).await, 2);
+}
+
+#[tokio::test]
+async fn a_refused_bundle_is_kept_for_a_person_and_sent_again_until_taken() {
+    let office = spawn_app_on(TestDb::new().await, &["--jwt-secret", SECRET]).await;
+    let (office_identity, office_printed) = identity_of(&office.data_dir);
+    let office_id = office_identity.instance_id.clone();
+    let unit = unit_for(&office_id, &office.address).await;
+    let (_, unit_printed) = identity_of(&unit.data_dir);
+    // The unit knows the office; the office does not know the unit yet.
+    register(&unit, &office_printed, "市委巡察办").await;
+    let refused = "SELECT COUNT(*) FROM exchange_log WHERE direction = 'push' \
+                   AND result = 'failed' AND code = 'PEER_UNKNOWN' AND sequence = 1";
+    until("two refusals", 60, async || {
+        number(&unit, refused).await >= 2
+    })
+    .await;
+    assert_eq!(sequences(&unit).await, (1, 0), "refused, not written anew");
+    assert_eq!(queued(&unit, &office_id).len(), 1);
+    let detail: String = unit
+        .rows("SELECT detail FROM exchange_log WHERE code = 'PEER_UNKNOWN' ORDER BY id")
+        .await[0]
+        .try_get("", "detail")
+        .unwrap();
+    assert!(
+        detail.contains("拒收第 1 号报送包") && detail.contains("需人工查看处理"),
+        "{detail}"
+    );
+    assert_eq!(received(&office).await, 0);
+
+    // A person registers the unit at the office: the kept bundle is taken in a later round.
+    register(&office, &unit_printed, "市委统战部").await;
+    until("the kept bundle taken", 60, async || {
+        received(&office).await == 1 && sequences(&unit).await == (1, 1)
+    })
+    .await;
+    assert!(queued(&unit, &office_id).is_empty());
 }
