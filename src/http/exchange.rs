@@ -109,7 +109,7 @@ pub(crate) fn file_body(opened: tokio::fs::File) -> Body {
 }
 
 /// The largest bundle the endpoint takes (the check's file budget).
-pub(crate) fn upload_limit() -> u64 {
+fn upload_limit() -> u64 {
     crate::exchange::check::Budgets::default().file
 }
 
