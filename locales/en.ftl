@@ -644,3 +644,16 @@ exchange-standing-report = { $unit }'s figures are as of its bundle { $sequence 
 exchange-standing-none = { $unit }: no bundle received yet
 exchange-standing-hours = { $hours } h
 exchange-standing-days = { $days } days
+config-exchange-peer = "{ $peer }" is not an exchange peer such as INSTANCE_ID=https://xcb.example.gov.cn (the id is 32 hexadecimal digits, as the peer's rectrack exchange identity prints it; the address http or https, with a host, no user or query, and no trailing /)
+config-exchange-peer-twice = { $name } names the instance { $peer } more than once
+exchange-peer-unsigned = A peer's request must be signed (the Rectrack-Peer, Rectrack-Date and Rectrack-Signature headers); nothing was done
+exchange-peer-unknown = The instance { $peer } is not a registered exchange peer; nothing was done
+exchange-peer-bad-signature = The request's signature does not verify with the key registered for "{ $name }"; nothing was done
+exchange-peer-stale-date = The request's date "{ $date }" is more than 5 minutes from this server's clock, or not RFC 3339; nothing was done. Check both servers' clocks
+exchange-peer-ack-other = The acknowledgement is signed by the instance { $from }, not by the calling peer { $peer }; nothing was done
+exchange-connected-delivered = Bundle { $sequence } delivered over the network (the peer: { $result }); its acknowledgement recorded
+exchange-connected-pulled = Bundle { $sequence } taken from the peer over the network and imported ({ $result }); the acknowledgement sent back
+exchange-connected-unreachable = The peer "{ $peer }" ({ $url }) could not be reached: { $detail }; tried again after a backoff
+exchange-connected-refused = The peer "{ $peer }" refused bundle { $sequence } ({ $code }: { $message }); the bundle stays in { $file }, is not written anew and is sent again each round: a person must look
+exchange-connected-pull-refused = Taking a bundle from the peer "{ $peer }" did not succeed ({ $code }: { $message }): a person must look
+exchange-connected-failed = The connected exchange could not proceed ({ $code }: { $message })

@@ -644,3 +644,16 @@ exchange-standing-report = { $unit }的数据截至其第 { $sequence } 次报�
 exchange-standing-none = { $unit }：尚未收到报送
 exchange-standing-hours = { $hours } 小时
 exchange-standing-days = { $days } 天
+config-exchange-peer = “{ $peer }”不是联网交换对端的设置，应形如 实例标识=https://xcb.example.gov.cn（实例标识为 32 位十六进制字符，对端运行 rectrack exchange identity 可见；地址为 http 或 https，含主机名，不带用户名、查询参数，结尾不带 /）
+config-exchange-peer-twice = { $name } 中实例 { $peer } 出现了不止一次
+exchange-peer-unsigned = 对端请求未签名（须带 Rectrack-Peer、Rectrack-Date 和 Rectrack-Signature 请求头），未作任何处理
+exchange-peer-unknown = 实例 { $peer } 未登记为交换对端，未作任何处理
+exchange-peer-bad-signature = 请求的签名与登记的“{ $name }”公钥不符，未作任何处理
+exchange-peer-stale-date = 请求时间“{ $date }”与本系统时钟相差超过 5 分钟或格式不对（应为 RFC 3339），未作任何处理；请校准双方服务器的时钟
+exchange-peer-ack-other = 回执由实例 { $from } 签发，不是发出请求的对端 { $peer }，未作任何处理
+exchange-connected-delivered = 已联网送达第 { $sequence } 号报送包（对端：{ $result }），对端回执已登记
+exchange-connected-pulled = 已联网从对端取回第 { $sequence } 号报送包并导入（{ $result }），回执已送回对端
+exchange-connected-unreachable = 未能联系上对端“{ $peer }”（{ $url }）：{ $detail }；稍后按退避间隔重试
+exchange-connected-refused = 对端“{ $peer }”拒收第 { $sequence } 号报送包（{ $code }：{ $message }）；该报送包保留在 { $file }，不会重新生成，每轮重发，需人工查看处理
+exchange-connected-pull-refused = 从对端“{ $peer }”取回报送包未成功（{ $code }：{ $message }），需人工查看处理
+exchange-connected-failed = 联网交换未能进行（{ $code }：{ $message }）

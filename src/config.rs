@@ -79,6 +79,42 @@ fn parse_public_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// A peer of connected mode: its instance id and where it serves rectrack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangePeer {
+    /// 32 hexadecimal digits, lower case.
+    pub instance_id: String,
+    /// `http(s)://host[:port][/path]`, without a trailing `/`.
+    pub url: String,
+}
+
+/// `INSTANCE_ID=URL`: the id of 32 hexadecimal digits, the URL http or https with a host and
+/// no user, query, fragment or trailing `/`.
+fn parse_exchange_peer(text: &str) -> Result<ExchangePeer, String> {
+    let bad = || t!("config-exchange-peer", peer = text.trim());
+    let (id, address) = text.trim().split_once('=').ok_or_else(bad)?;
+    let id = id.trim().to_ascii_lowercase();
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let address = address.trim();
+    let url = url::Url::parse(address).map_err(|_| bad())?;
+    let shaped = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && !address.ends_with('/');
+    if !shaped {
+        return Err(bad());
+    }
+    Ok(ExchangePeer {
+        instance_id: id,
+        url: address.to_owned(),
+    })
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 15m, 12h, 30d)"))
 }
@@ -301,6 +337,24 @@ pub struct Config {
     /// The contact's web address.
     #[arg(long, env = "RECTRACK_CONTACT_URL", global = true)]
     pub contact_url: Option<String>,
+
+    /// Connected mode (docs/EXCHANGE.md): the exchange peers this instance pushes its bundles
+    /// to and pulls theirs from over HTTP(S), comma-separated `INSTANCE_ID=URL` pairs
+    /// (`0123…cdef=https://xcb.example.gov.cn`; the URL where the peer serves rectrack, no
+    /// trailing `/`). Each must also be registered (`registerExchangePeer`). Unset, none: bundles
+    /// travel as files.
+    #[arg(
+        long,
+        env = "RECTRACK_EXCHANGE_PEERS",
+        value_delimiter = ',',
+        value_parser = parse_exchange_peer,
+        global = true
+    )]
+    pub exchange_peers: Vec<ExchangePeer>,
+
+    /// How often connected mode pushes and pulls each peer's bundles.
+    #[arg(long, env = "RECTRACK_EXCHANGE_INTERVAL", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub exchange_interval: Duration,
 
     #[command(flatten)]
     pub graphql: GraphqlConfig,
@@ -855,6 +909,18 @@ impl Config {
                 green = name("warning_green_days")
             )
         );
+        for (i, peer) in self.exchange_peers.iter().enumerate() {
+            anyhow::ensure!(
+                !self.exchange_peers[..i]
+                    .iter()
+                    .any(|p| p.instance_id == peer.instance_id),
+                t!(
+                    "config-exchange-peer-twice",
+                    name = name("exchange_peers"),
+                    peer = peer.instance_id.as_str()
+                )
+            );
+        }
         for origin in &self.cors_origins {
             let shaped = origin == "*"
                 || ((origin.starts_with("http://") || origin.starts_with("https://"))
@@ -891,6 +957,7 @@ impl Config {
                 u64::from(self.jwt.login_account_max_failures),
             ),
             ("login_lockout", self.jwt.login_lockout.as_secs()),
+            ("exchange_interval", self.exchange_interval.as_secs()),
         ];
         for (id, value) in counts {
             anyhow::ensure!(value > 0, t!("config-positive", name = name(id)));
@@ -901,7 +968,36 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_public_url;
+    use super::{parse_exchange_peer, parse_public_url};
+
+    #[test]
+    fn an_exchange_peer_is_an_instance_id_and_an_http_address() {
+        let peer = parse_exchange_peer(
+            "0123456789ABCDEF0123456789abcdef=https://xcb.example.gov.cn/rectrack",
+        )
+        .unwrap();
+        assert_eq!(peer.instance_id, "0123456789abcdef0123456789abcdef");
+        assert_eq!(peer.url, "https://xcb.example.gov.cn/rectrack");
+        assert_eq!(
+            parse_exchange_peer("0123456789abcdef0123456789abcdef=http://10.1.2.3:8080")
+                .unwrap()
+                .url,
+            "http://10.1.2.3:8080"
+        );
+        for bad in [
+            "https://xcb.example.gov.cn",
+            "0123=https://xcb.example.gov.cn",
+            "0123456789abcdef0123456789abcdeg=https://xcb.example.gov.cn",
+            "0123456789abcdef0123456789abcdef=https://xcb.example.gov.cn/",
+            "0123456789abcdef0123456789abcdef=ftp://xcb.example.gov.cn",
+            "0123456789abcdef0123456789abcdef=https://u:p@xcb.example.gov.cn",
+            "0123456789abcdef0123456789abcdef=https://xcb.example.gov.cn?a=1",
+            "0123456789abcdef0123456789abcdef=xcb.example.gov.cn",
+        ] {
+            let refused = parse_exchange_peer(bad).unwrap_err();
+            assert!(refused.contains(bad.trim()), "{bad}: {refused}");
+        }
+    }
 
     #[test]
     fn a_public_url_is_an_http_address_kept_without_its_trailing_slash() {

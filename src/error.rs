@@ -93,6 +93,17 @@ pub mod codes {
     /// A record merged from a unit's instance, changed here: it is written only by bundles
     /// from its origin.
     pub const KEPT_BY_ORIGIN: &str = "KEPT_BY_ORIGIN";
+    /// Connected mode's peer endpoints (`/api/v1/exchange/peer/...`), refused before any
+    /// body is read (401): a request without the peer's signature headers; from an instance
+    /// that is not a registered peer; a signature that does not verify with the peer's
+    /// registered key; a date more than five minutes from this server's clock (or none).
+    pub const PEER_UNSIGNED: &str = "PEER_UNSIGNED";
+    pub const PEER_UNKNOWN: &str = "PEER_UNKNOWN";
+    pub const PEER_BAD_SIGNATURE: &str = "PEER_BAD_SIGNATURE";
+    pub const PEER_STALE_DATE: &str = "PEER_STALE_DATE";
+    /// Connected mode's exchange log: a peer that could not be reached, or answered with a
+    /// server error (tried again with a backoff). Never an answer of this server's.
+    pub const PEER_UNREACHABLE: &str = "PEER_UNREACHABLE";
 }
 
 impl AppError {
@@ -221,7 +232,11 @@ pub fn status_of(code: &str) -> StatusCode {
         | codes::BUNDLE_HISTORY_CHANGED
         | codes::BUNDLE_UNKNOWN_DEPARTMENT => StatusCode::BAD_REQUEST,
         codes::BUNDLE_OUT_OF_SEQUENCE | codes::KEPT_BY_ORIGIN => StatusCode::CONFLICT,
-        codes::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        codes::UNAUTHENTICATED
+        | codes::PEER_UNSIGNED
+        | codes::PEER_UNKNOWN
+        | codes::PEER_BAD_SIGNATURE
+        | codes::PEER_STALE_DATE => StatusCode::UNAUTHORIZED,
         codes::FORBIDDEN => StatusCode::FORBIDDEN,
         codes::NOT_FOUND => StatusCode::NOT_FOUND,
         codes::CONFLICT | codes::INVALID_TRANSITION => StatusCode::CONFLICT,

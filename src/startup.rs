@@ -19,6 +19,8 @@ pub struct Application {
     router: axum::Router,
     address: SocketAddr,
     state: AppState,
+    /// Connected mode's rounds (`RECTRACK_EXCHANGE_PEERS`), stopped with the server.
+    connected: Option<crate::exchange::connected::Running>,
 }
 
 impl Application {
@@ -131,6 +133,24 @@ impl Application {
             dev_tokens: Arc::new(dev_tokens),
             exchange,
         });
+        // Connected mode: its own connections, without the requests' statement time-out (a
+        // bundle is read in one snapshot and merged in one transaction, as on the command
+        // line).
+        let connected = if config.exchange_peers.is_empty() {
+            None
+        } else {
+            let mut long = (*config).clone();
+            long.request_timeout = std::time::Duration::from_secs(24 * 3600);
+            let db = db::connect_sized(&long, 2)
+                .await
+                .context("opening the connected exchange's connection")?;
+            crate::exchange::connected::start(
+                db,
+                &config,
+                state.exchange.clone(),
+                state.evidence.clone(),
+            )?
+        };
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -151,6 +171,7 @@ impl Application {
             router,
             address,
             state,
+            connected,
         })
     }
 
@@ -183,13 +204,17 @@ impl Application {
                 }
             });
         }
+        // Connected mode's rounds end when serving does.
+        let connected = self.connected;
         // The client's address is known to the rate limits.
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        drop(connected);
+        served
     }
 }
 

@@ -8,13 +8,15 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub peer_id: Option<i32>,
-    /// `export` or `import`.
+    /// `export` or `import` (a bundle file written or read), `push` or `pull` (an attempt of
+    /// connected mode to deliver one over the network, or to take one from the peer).
     pub direction: String,
     pub sequence: Option<i32>,
     pub bundle_sha256: Option<String>,
-    /// `written`, `merged`, `duplicate` or `refused`.
+    /// `written`, `merged`, `duplicate` or `refused`; for `push` and `pull`, `delivered` or
+    /// `failed`.
     pub result: String,
-    /// The error code of a refusal.
+    /// The error code of a refusal or a failed attempt.
     pub code: Option<String>,
     pub detail: Option<String>,
     /// Rows per member.

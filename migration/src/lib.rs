@@ -38,6 +38,7 @@ mod m20261207_000028_webhook_last_delivered;
 mod m20261207_000029_exchange_import;
 mod m20261207_000030_feedback_notices;
 mod m20261207_000031_exchange_decisions;
+mod m20261207_000032_exchange_connected;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_exchange_import::Migration),
             Box::new(m20261207_000030_feedback_notices::Migration),
             Box::new(m20261207_000031_exchange_decisions::Migration),
+            Box::new(m20261207_000032_exchange_connected::Migration),
         ]
     }
 }

@@ -48,6 +48,28 @@ impl Acting {
         who
     }
 
+    /// Another instance calling a connected-mode endpoint, proven by its signature
+    /// (`exchange::connected`): not a person; recorded as `exchange:<its instance id>` under
+    /// the `system` role. It may do only what those endpoints do with it (import its bundle,
+    /// take the bundle written for it, record its acknowledgement), each checked again by the
+    /// bundle's or the acknowledgement's own signature.
+    pub fn peer(instance_id: &str, zone: TimeZone) -> Self {
+        let caller = Caller::Authenticated(Identity {
+            sub: format!("exchange:{instance_id}"),
+            name: Some(format!("exchange peer {instance_id}")),
+            role: Role::Admin,
+            department: None,
+            account_id: None,
+        });
+        let mut who = Self::new(&caller, None, zone);
+        who.actor = Actor {
+            sub: format!("exchange:{instance_id}"),
+            role: crate::audit::SYSTEM_ROLE.to_owned(),
+            request_id: None,
+        };
+        who
+    }
+
     /// An operator running a command on the server itself (an administrator with access to
     /// the database and the configuration), as the audit trail records it.
     pub fn operator(what: &str, zone: TimeZone) -> Self {

@@ -8,7 +8,9 @@
 //! - [`import`]: the office's import (the checks, the sequence, the chain's continuity with
 //!   what was received, the merge in one transaction) and the signed acknowledgement it
 //!   answers; [`merge`]: the records merged under their origin; [`ack`]: the unit recording
-//!   an acknowledgement, so that its next bundle starts after it.
+//!   an acknowledgement, so that its next bundle starts after it;
+//! - [`connected`]: connected mode, the same bundles pushed and pulled over HTTP(S) on a
+//!   schedule, and the signed requests between peers.
 //!
 //! The peers and the exchange log are domain records (`domain::integration::exchange`).
 
@@ -16,6 +18,7 @@ pub mod ack;
 pub mod bundle;
 pub mod check;
 pub mod conflicts;
+pub mod connected;
 pub mod export;
 pub mod identity;
 pub mod import;

@@ -84,7 +84,7 @@ impl catalogue::Object for ExchangeLogEntry {
         });
         f.value(
             "direction",
-            "`export` (written here) or `import` (read here).",
+            "`export` (written here) or `import` (read here); in connected mode `push` (an attempt to deliver a bundle to the peer) or `pull` (an attempt to take one from it).",
             |l, _| l.0.direction.clone(),
         );
         f.value("sequence", "The bundle's number.", |l, _| l.0.sequence);
@@ -93,15 +93,19 @@ impl catalogue::Object for ExchangeLogEntry {
         });
         f.value(
             "result",
-            "`written`, `merged`, `duplicate` or `refused`.",
+            "`written`, `merged`, `duplicate` or `refused`; for `push` and `pull`, `delivered` or `failed`.",
             |l, _| l.0.result.clone(),
         );
-        f.value("code", "The error code of a refusal.", |l, _| {
-            l.0.code.clone()
-        });
-        f.value("detail", "What was refused, in words.", |l, _| {
-            l.0.detail.clone()
-        });
+        f.value(
+            "code",
+            "The error code of a refusal or a failed attempt.",
+            |l, _| l.0.code.clone(),
+        );
+        f.value(
+            "detail",
+            "What was refused or what happened, in words.",
+            |l, _| l.0.detail.clone(),
+        );
         f.value("actor", "Who did it (token subject).", |l, _| {
             l.0.actor_sub.clone()
         });

@@ -71,18 +71,6 @@ pub async fn export_bundle(
     let opened = tokio::fs::File::open(&file).await;
     let _ = std::fs::remove_file(&file);
     let opened = opened.map_err(|err| AppError::internal(format!("{}: {err}", file.display())))?;
-    let stream = futures_util::stream::unfold(opened, |mut f| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buffer = vec![0u8; BLOCK];
-        match f.read(&mut buffer).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buffer.truncate(n);
-                Some((Ok::<_, std::io::Error>(buffer), f))
-            }
-            Err(err) => Some((Err(err), f)),
-        }
-    });
     let m = &exported.manifest;
     Ok((
         [
@@ -100,9 +88,26 @@ pub async fn export_bundle(
             ),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
-        Body::from_stream(stream),
+        file_body(opened),
     )
         .into_response())
+}
+
+/// An open file as a response body, a block at a time.
+pub(crate) fn file_body(opened: tokio::fs::File) -> Body {
+    let stream = futures_util::stream::unfold(opened, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buffer = vec![0u8; BLOCK];
+        match f.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buffer.truncate(n);
+                Some((Ok::<_, std::io::Error>(buffer), f))
+            }
+            Err(err) => Some((Err(err), f)),
+        }
+    });
+    Body::from_stream(stream)
 }
 
 /// The largest bundle the endpoint takes (the check's file budget).
@@ -137,6 +142,20 @@ pub async fn import_bundle(
     let who = Acting::new(&caller, None, state.config.timezone);
     // The role first: a caller who may not import costs no upload.
     who.require(crate::auth::Permission::ManageExchange)?;
+    Ok(axum::Json(import_upload(&state, &who, &headers, body).await?).into_response())
+}
+
+/// Receives an uploaded bundle and imports it as `who` (an administrator here, a peer on
+/// `POST /api/v1/exchange/peer/bundles`): the body streamed to a file under
+/// `RECTRACK_DATA_DIR/exchange/incoming`, at most the bundle file budget (a larger declared
+/// `Content-Length` is refused before anything is read), then `exchange::import` on the
+/// blocking pool; the file is removed afterwards.
+pub(crate) async fn import_upload(
+    state: &AppState,
+    who: &Acting,
+    headers: &HeaderMap,
+    body: Body,
+) -> AppResult<crate::exchange::import::Imported> {
     let limit = upload_limit();
     let too_large =
         || AppError::PayloadTooLarge(t!("exchange-bundle-too-large", limit = limit.to_string()));
@@ -156,29 +175,20 @@ pub async fn import_bundle(
     let received = receive(body, &file, limit).await;
     let outcome = match received {
         Ok(true) => {
-            // The checks and the merge read the file with blocking I/O: off the async runtime,
-            // on a thread of the blocking pool that drives the import to its end.
-            let runtime = tokio::runtime::Handle::current();
-            let (db, me, evidence, path) = (
-                state.db.clone(),
-                state.exchange.clone(),
-                state.evidence.clone(),
-                file.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                runtime.block_on(crate::exchange::import::import(
-                    &db, &who, &me, &evidence, &path,
-                ))
-            })
+            crate::exchange::connected::import_file(
+                &state.db,
+                who,
+                &state.exchange,
+                &state.evidence,
+                &file,
+            )
             .await
-            .map_err(AppError::internal)
-            .and_then(|r| r)
         }
         Ok(false) => Err(too_large()),
         Err(err) => Err(err),
     };
     let _ = std::fs::remove_file(&file);
-    Ok(axum::Json(outcome?).into_response())
+    outcome
 }
 
 /// Streams the body into `file`, at most `limit` bytes; false when it is longer.

@@ -4,6 +4,7 @@ pub(crate) mod auth;
 mod docs;
 mod etag;
 pub mod exchange;
+pub mod exchange_peer;
 mod feedback;
 mod graphiql;
 mod graphql;

@@ -146,13 +146,11 @@ impl Drop for TestDb {
 
 /// Configuration for a test server on `db`, port 0, with extra flags.
 pub fn config(db: &TestDb, extra: &[&str]) -> Config {
-    let mut args = vec![
-        "rectrack",
-        "--database-url",
-        &db.url,
-        "--bind",
-        "127.0.0.1:0",
-    ];
+    let mut args = vec!["rectrack", "--database-url", &db.url];
+    // Port 0, unless the test chooses the address itself.
+    if !extra.contains(&"--bind") {
+        args.extend_from_slice(&["--bind", "127.0.0.1:0"]);
+    }
     // Eight connections, unless the test sizes the pool itself.
     if !extra.contains(&"--db-max-connections") {
         args.extend_from_slice(&["--db-max-connections", "8"]);
@@ -203,6 +201,23 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 
 /// Starts the real app on `test_db` (e.g. [`TestDb::sqlite`] beside an app on PostgreSQL).
 pub async fn spawn_app_on(test_db: TestDb, extra: &[&str]) -> TestApp {
+    let data_dir = std::env::temp_dir().join(format!(
+        "rectrack_data_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    spawn_app_in(test_db, data_dir, extra, async |_| {}).await
+}
+
+/// [`spawn_app_on`] with a data directory of the test's choosing (which may already hold
+/// files, such as the instance's exchange identity), running `before` on the built app's
+/// database before it serves.
+pub async fn spawn_app_in(
+    test_db: TestDb,
+    data_dir: PathBuf,
+    extra: &[&str],
+    before: impl AsyncFnOnce(&DatabaseConnection),
+) -> TestApp {
     // Server logs go to the test's output, shown when it fails (RUST_LOG picks the level).
     // The pool wait layer too, as the binary installs it (`rectrack_db_pool_wait_seconds`).
     {
@@ -220,11 +235,6 @@ pub async fn spawn_app_on(test_db: TestDb, extra: &[&str]) -> TestApp {
             .with(rectrack::telemetry::pool_waits())
             .try_init();
     }
-    let data_dir = std::env::temp_dir().join(format!(
-        "rectrack_data_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
     let data_flag = data_dir.to_string_lossy().into_owned();
     let mut flags = vec!["--data-dir", data_flag.as_str()];
     flags.extend_from_slice(extra);
@@ -232,11 +242,13 @@ pub async fn spawn_app_on(test_db: TestDb, extra: &[&str]) -> TestApp {
         .await
         .expect("the app builds");
     let address = format!("http://{}", app.address());
+    let db = test_db.connect().await;
+    before(&db).await;
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: http_client(),
-        db: test_db.connect().await,
+        db,
         data_dir,
         test_db,
     }

@@ -27,6 +27,7 @@ mod documents;
 mod escaping;
 mod evidence;
 mod exchange;
+mod exchange_connected;
 mod exchange_decisions;
 mod exchange_import;
 mod exchange_status;

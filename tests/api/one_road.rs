@@ -175,7 +175,10 @@ async fn only_a_second_persons_approval_closes_a_finding_whatever_road_is_taken(
     // which writes a bundle file for a peer (a sequence number and a log line, no record), and
     // the public's feedback on a bulletin (a letter for the unit, no finding or close-out), and
     // the exchange import, which merges a checked bundle through `exchange::import`, the road
-    // the command line takes too (tests/api/exchange_import.rs).
+    // the command line takes too (tests/api/exchange_import.rs), and connected mode's peer
+    // endpoints, which take the same roads (`exchange::import`, `exchange::export` for the
+    // peer's pull, `exchange::ack`) for a peer proven by its signature
+    // (tests/api/exchange_connected.rs).
     let openapi: Value = app
         .client
         .get(app.url("/api/v1/openapi.json"))
@@ -188,6 +191,8 @@ async fn only_a_second_persons_approval_closes_a_finding_whatever_road_is_taken(
     for (path, item) in openapi["paths"].as_object().unwrap() {
         if path == "/api/v1/exchange/export"
             || path == "/api/v1/exchange/bundles"
+            || path == "/api/v1/exchange/peer/bundles"
+            || path == "/api/v1/exchange/peer/acks"
             || path == "/public/bulletins/{id}/feedback"
         {
             continue;

@@ -217,10 +217,13 @@ async fn the_openapi_document_matches_the_routes_and_the_checked_in_copy() {
         "docs/openapi.json is stale: run `cargo run -- openapi > docs/openapi.json`"
     );
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 20);
+    assert_eq!(paths.len(), 23);
     assert!(paths.contains_key("/api/v1/exchange/export"));
     assert!(paths.contains_key("/api/v1/exchange/bundles"));
     assert!(paths.contains_key("/api/v1/exchange/conflicts"));
+    assert!(paths.contains_key("/api/v1/exchange/peer/bundles"));
+    assert!(paths.contains_key("/api/v1/exchange/peer/bundle"));
+    assert!(paths.contains_key("/api/v1/exchange/peer/acks"));
     let page = app
         .client
         .get(app.url("/api/v1/docs"))
@@ -232,9 +235,13 @@ async fn the_openapi_document_matches_the_routes_and_the_checked_in_copy() {
         .unwrap();
     let admin = TestUser::admin();
     for (path, item) in paths {
-        // The exchange POSTs: a bundle written for a peer, a bundle imported from one
-        // (tests/api/exchange.rs, tests/api/exchange_import.rs).
-        if path == "/api/v1/exchange/export" || path == "/api/v1/exchange/bundles" {
+        // The exchange POSTs: a bundle written for a peer, a bundle imported from one, and
+        // connected mode's (tests/api/exchange.rs, exchange_import.rs, exchange_connected.rs).
+        if path == "/api/v1/exchange/export"
+            || path == "/api/v1/exchange/bundles"
+            || path == "/api/v1/exchange/peer/bundles"
+            || path == "/api/v1/exchange/peer/acks"
+        {
             continue;
         }
         for method in item.as_object().unwrap().keys() {
