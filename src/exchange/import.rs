@@ -52,10 +52,13 @@ pub struct Imported {
     pub acknowledgement: Acknowledgement,
 }
 
-/// What the receiver tells the sender (`rectrack exchange ack` at the unit reads it).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+/// What the receiver tells the sender (`rectrack exchange ack` at the unit reads it;
+/// docs/EXCHANGE.md, "Acknowledgements").
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ExchangeAcknowledgement)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Acknowledgement {
+    /// `rectrack-exchange-ack/1`
     pub format: String,
     /// The receiver (who signs) and the sender (whom it is for).
     pub from: String,

@@ -187,42 +187,70 @@ fn local(
         .ok_or_else(|| orphan(kind, id, parent, parent_id))
 }
 
-/// Inserts or updates one record under its origin; answers its local id.
-#[allow(clippy::too_many_arguments)]
-async fn put<E>(
-    db: &impl ConnectionTrait,
+/// How a record received before is kept: updated to the sender's current state, or (ledger
+/// entries, evidence, submitted reports: they never change) left as first received.
+#[derive(Clone, Copy, PartialEq)]
+enum Kept {
+    Current,
+    AsReceived,
+}
+
+/// The tables of a bundle merged one after the other, each under its origin.
+struct Tables<'a, C> {
+    db: &'a C,
     peer: i32,
-    kind: &str,
-    id_column: E::Column,
-    ids: &mut HashMap<i32, i32>,
-    origin_id: i32,
-    model: E::Model,
-    append_only: bool,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<i32>
-where
-    E: EntityTrait,
-    E::Model: IntoActiveModel<E::ActiveModel> + Sync,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-{
-    if let Some(&local) = ids.get(&origin_id) {
-        if !append_only {
-            let mut row = model.into_active_model().reset_all();
-            row.set(id_column, local.into());
-            row.update(db).await?;
-        }
-        return Ok(local);
+    counts: &'a mut HashMap<String, u64>,
+}
+
+impl<C: ConnectionTrait> Tables<'_, C> {
+    /// Merges `records/<table>.jsonl`: each record's references are mapped to local ids by
+    /// `map` (given the record, its origin id and the table's own ids so far), then it is
+    /// inserted or updated under its origin. Answers the table's ids (origin → local).
+    async fn merge<E>(
+        &mut self,
+        archive: &mut Archive,
+        id_column: E::Column,
+        kept: Kept,
+        mut map: impl AsyncFnMut(&mut E::Model, i32, &HashMap<i32, i32>) -> AppResult<()>,
+    ) -> AppResult<HashMap<i32, i32>>
+    where
+        E: EntityTrait,
+        E::Model: DeserializeOwned + IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    {
+        let (db, peer, now) = (self.db, self.peer, self.now);
+        let kind = E::default().table_name().to_owned();
+        let mut ids = origin::local_ids(db, peer, &kind).await?;
+        let n = each_line(archive, &kind, async |mut r: E::Model| {
+            let id = match r.get(id_column) {
+                Value::Int(Some(id)) => id,
+                other => return Err(AppError::internal(format!("{kind} id {other:?}"))),
+            };
+            map(&mut r, id, &ids).await?;
+            if let Some(&local) = ids.get(&id) {
+                if kept == Kept::Current {
+                    let mut row = r.into_active_model().reset_all();
+                    row.set(id_column, local.into());
+                    row.update(db).await?;
+                }
+                return Ok(());
+            }
+            let mut row = r.into_active_model();
+            row.not_set(id_column);
+            let inserted = row.insert(db).await?;
+            let local = match inserted.get(id_column) {
+                Value::Int(Some(local)) => local,
+                other => return Err(AppError::internal(format!("{kind} id {other:?}"))),
+            };
+            origin::keep(db, peer, &kind, id, local, now).await?;
+            ids.insert(id, local);
+            Ok(())
+        })
+        .await?;
+        self.counts.insert(kind, n);
+        Ok(ids)
     }
-    let mut row = model.into_active_model();
-    row.not_set(id_column);
-    let inserted = row.insert(db).await?;
-    let local = match inserted.get(id_column) {
-        Value::Int(Some(id)) => id,
-        other => return Err(AppError::internal(format!("{kind} id {other:?}"))),
-    };
-    origin::keep(db, peer, kind, origin_id, local, now).await?;
-    ids.insert(origin_id, local);
-    Ok(local)
 }
 
 /// Merges the records of the bundle; answers rows read per table.
@@ -263,170 +291,103 @@ pub async fn merge(
         inside: HashMap::new(),
     };
 
-    macro_rules! ids {
-        ($kind:expr) => {
-            origin::local_ids(db, peer, $kind).await?
-        };
-    }
-
-    let mut inspections = ids!("inspection");
-    let n = each_line(archive, "inspection", async |mut r: inspection::Model| {
-        let id = r.id;
-        r.unit_id = departments.required(db, r.unit_id).await?;
-        put::<inspection::Entity>(
-            db,
-            peer,
-            "inspection",
+    let mut tables = Tables {
+        db,
+        peer,
+        now,
+        counts: &mut counts,
+    };
+    let inspections = tables
+        .merge::<inspection::Entity>(
+            archive,
             inspection::Column::Id,
-            &mut inspections,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, _, _| {
+                r.unit_id = departments.required(db, r.unit_id).await?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("inspection".to_owned(), n);
-
-    let mut categories = ids!("category");
-    let n = each_line(archive, "category", async |mut r: category::Model| {
-        let id = r.id;
-        r.inspection_id = local(&inspections, "category", id, "inspection", r.inspection_id)?;
-        put::<category::Entity>(
-            db,
-            peer,
-            "category",
+    let categories = tables
+        .merge::<category::Entity>(
+            archive,
             category::Column::Id,
-            &mut categories,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, id, _| {
+                r.inspection_id =
+                    local(&inspections, "category", id, "inspection", r.inspection_id)?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("category".to_owned(), n);
-
-    let mut findings = ids!("finding");
-    let n = each_line(archive, "finding", async |mut r: finding::Model| {
-        let id = r.id;
-        r.inspection_id = local(&inspections, "finding", id, "inspection", r.inspection_id)?;
-        r.category_id = match r.category_id {
-            Some(c) => Some(local(&categories, "finding", id, "category", c)?),
-            None => None,
-        };
-        r.department_id = departments.required(db, r.department_id).await?;
-        put::<finding::Entity>(
-            db,
-            peer,
-            "finding",
+    let findings = tables
+        .merge::<finding::Entity>(
+            archive,
             finding::Column::Id,
-            &mut findings,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, id, _| {
+                r.inspection_id =
+                    local(&inspections, "finding", id, "inspection", r.inspection_id)?;
+                r.category_id = match r.category_id {
+                    Some(c) => Some(local(&categories, "finding", id, "category", c)?),
+                    None => None,
+                };
+                r.department_id = departments.required(db, r.department_id).await?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("finding".to_owned(), n);
-
-    let mut measures = ids!("measure");
-    let n = each_line(archive, "measure", async |mut r: measure::Model| {
-        let id = r.id;
-        r.finding_id = local(&findings, "measure", id, "finding", r.finding_id)?;
-        r.department_id = match r.department_id {
-            Some(d) => Some(departments.required(db, d).await?),
-            None => None,
-        };
-        put::<measure::Entity>(
-            db,
-            peer,
-            "measure",
+    let measures = tables
+        .merge::<measure::Entity>(
+            archive,
             measure::Column::Id,
-            &mut measures,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, id, _| {
+                r.finding_id = local(&findings, "measure", id, "finding", r.finding_id)?;
+                r.department_id = match r.department_id {
+                    Some(d) => Some(departments.required(db, d).await?),
+                    None => None,
+                };
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("measure".to_owned(), n);
-
-    let mut targets = ids!("target");
-    let n = each_line(archive, "target", async |mut r: target::Model| {
-        let id = r.id;
-        r.finding_id = local(&findings, "target", id, "finding", r.finding_id)?;
-        put::<target::Entity>(
-            db,
-            peer,
-            "target",
+    tables
+        .merge::<target::Entity>(
+            archive,
             target::Column::Id,
-            &mut targets,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, id, _| {
+                r.finding_id = local(&findings, "target", id, "finding", r.finding_id)?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("target".to_owned(), n);
-
-    let mut stages = ids!("stage");
-    let n = each_line(archive, "stage", async |mut r: stage::Model| {
-        let id = r.id;
-        r.finding_id = local(&findings, "stage", id, "finding", r.finding_id)?;
-        put::<stage::Entity>(
-            db,
-            peer,
-            "stage",
+    tables
+        .merge::<stage::Entity>(
+            archive,
             stage::Column::Id,
-            &mut stages,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, id, _| {
+                r.finding_id = local(&findings, "stage", id, "finding", r.finding_id)?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("stage".to_owned(), n);
-
-    let mut regulations = ids!("regulation");
-    let n = each_line(archive, "regulation", async |mut r: regulation::Model| {
-        let id = r.id;
-        r.department_id = match r.department_id {
-            Some(d) => departments.resolve(db, d).await?,
-            None => None,
-        };
-        put::<regulation::Entity>(
-            db,
-            peer,
-            "regulation",
+    let regulations = tables
+        .merge::<regulation::Entity>(
+            archive,
             regulation::Column::Id,
-            &mut regulations,
-            id,
-            r,
-            false,
-            now,
+            Kept::Current,
+            async |r, _, _| {
+                r.department_id = match r.department_id {
+                    Some(d) => departments.resolve(db, d).await?,
+                    None => None,
+                };
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("regulation".to_owned(), n);
 
     // Links are keyed by the pair they link: mapped, then inserted or updated.
     let n = each_line(
@@ -449,87 +410,54 @@ pub async fn merge(
         },
     )
     .await?;
-    counts.insert("finding_regulation".to_owned(), n);
+    tables.counts.insert("finding_regulation".to_owned(), n);
 
-    let mut entries = ids!("progress_entry");
-    let n = each_line(
-        archive,
-        "progress_entry",
-        async |mut r: progress_entry::Model| {
-            let id = r.id;
-            r.finding_id = local(&findings, "progress_entry", id, "finding", r.finding_id)?;
-            r.measure_id = match r.measure_id {
-                Some(m) => Some(local(&measures, "progress_entry", id, "measure", m)?),
-                None => None,
-            };
-            r.corrects_id = match r.corrects_id {
-                Some(c) => Some(local(&entries, "progress_entry", id, "progress_entry", c)?),
-                None => None,
-            };
-            put::<progress_entry::Entity>(
-                db,
-                peer,
-                "progress_entry",
-                progress_entry::Column::Id,
-                &mut entries,
-                id,
-                r,
-                true,
-                now,
-            )
-            .await?;
-            Ok(())
-        },
-    )
-    .await?;
-    counts.insert("progress_entry".to_owned(), n);
-
-    let mut evidence_ids = ids!("evidence");
-    let n = each_line(archive, "evidence", async |mut r: evidence::Model| {
-        let id = r.id;
-        r.progress_entry_id = local(
-            &entries,
-            "evidence",
-            id,
-            "progress_entry",
-            r.progress_entry_id,
-        )?;
-        put::<evidence::Entity>(
-            db,
-            peer,
-            "evidence",
+    let entries = tables
+        .merge::<progress_entry::Entity>(
+            archive,
+            progress_entry::Column::Id,
+            Kept::AsReceived,
+            async |r, id, entries| {
+                r.finding_id = local(&findings, "progress_entry", id, "finding", r.finding_id)?;
+                r.measure_id = match r.measure_id {
+                    Some(m) => Some(local(&measures, "progress_entry", id, "measure", m)?),
+                    None => None,
+                };
+                r.corrects_id = match r.corrects_id {
+                    Some(c) => Some(local(entries, "progress_entry", id, "progress_entry", c)?),
+                    None => None,
+                };
+                Ok(())
+            },
+        )
+        .await?;
+    tables
+        .merge::<evidence::Entity>(
+            archive,
             evidence::Column::Id,
-            &mut evidence_ids,
-            id,
-            r,
-            true,
-            now,
+            Kept::AsReceived,
+            async |r, id, _| {
+                r.progress_entry_id = local(
+                    &entries,
+                    "evidence",
+                    id,
+                    "progress_entry",
+                    r.progress_entry_id,
+                )?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("evidence".to_owned(), n);
-
-    let mut reports = ids!("report");
-    let n = each_line(archive, "report", async |mut r: report::Model| {
-        let id = r.id;
-        r.inspection_id = local(&inspections, "report", id, "inspection", r.inspection_id)?;
-        put::<report::Entity>(
-            db,
-            peer,
-            "report",
+    tables
+        .merge::<report::Entity>(
+            archive,
             report::Column::Id,
-            &mut reports,
-            id,
-            r,
-            true,
-            now,
+            Kept::AsReceived,
+            async |r, id, _| {
+                r.inspection_id = local(&inspections, "report", id, "inspection", r.inspection_id)?;
+                Ok(())
+            },
         )
         .await?;
-        Ok(())
-    })
-    .await?;
-    counts.insert("report".to_owned(), n);
     Ok(counts)
 }

@@ -140,24 +140,6 @@ pub struct AckAnswer {
     pub moved: bool,
 }
 
-/// An acknowledgement, as the import answers it (docs/EXCHANGE.md, "Acknowledgements").
-#[derive(serde::Deserialize, ToSchema)]
-#[schema(as = ExchangeAcknowledgement)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct AcknowledgementShape {
-    /// `rectrack-exchange-ack/1`
-    format: String,
-    /// The instance that signs it (the caller) and the one it is for (this one).
-    from: String,
-    to: String,
-    sequence: i32,
-    last_event_id: i32,
-    last_hash: String,
-    /// Base64 Ed25519 signature by `from` of the canonical JSON of the other fields.
-    signature: String,
-}
-
 /// Records the calling peer's acknowledgement of a bundle this instance wrote for it (what
 /// `rectrack exchange ack FILE` does with a file): the next bundle starts after it, and the
 /// queued bundles it covers are removed.
@@ -170,7 +152,7 @@ struct AcknowledgementShape {
         ("Rectrack-Date" = String, Header, description = "The time of the request (RFC 3339), within 5 minutes of this server's clock"),
         ("Rectrack-Signature" = String, Header, description = "Base64 Ed25519 signature, by the caller's instance key, of `POST\\n/api/v1/exchange/peer/acks\\n<date>\\n<this instance's id>`"),
     ),
-    request_body(content = AcknowledgementShape, content_type = "application/json", description = "The acknowledgement, signed by the caller"),
+    request_body(content = crate::exchange::import::Acknowledgement, content_type = "application/json", description = "The acknowledgement, signed by the caller"),
     responses(
         (status = 200, description = "Recorded", body = AckAnswer),
         (status = 400, description = "Not an acknowledgement, not the caller's, or its signature does not verify (BUNDLE_*)", body = ErrorBody),

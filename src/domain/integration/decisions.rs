@@ -66,7 +66,8 @@ impl From<&exchange_decision::Model> for Line {
 }
 
 /// What the unit answers for one decision, in its acknowledgement.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ExchangeDecisionOutcome)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Outcome {
     pub id: i32,
