@@ -218,7 +218,11 @@ async fn merge_checked(
         // The same decisions again: the answers given when they were applied.
         let outcomes = if decision_bundle {
             let mut archive = open(file)?;
-            let ids = decision_lines(&mut archive)?.iter().map(|l| l.id).collect();
+            let ids = decision_lines(&mut archive)
+                .await?
+                .iter()
+                .map(|l| l.id)
+                .collect();
             decisions::outcomes(&txn, sender.id, ids).await?
         } else {
             Vec::new()
@@ -320,33 +324,15 @@ async fn merge_checked(
 }
 
 /// The decisions of a decision bundle, each line bounded.
-fn decision_lines(archive: &mut zip::ZipArchive<std::fs::File>) -> AppResult<Vec<decisions::Line>> {
-    let Ok(entry) = archive.by_name(bundle::DECISION_MEMBER) else {
-        return Ok(Vec::new());
-    };
-    let mut reader = BufReader::new(entry);
-    let mut line = Vec::new();
+async fn decision_lines(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+) -> AppResult<Vec<decisions::Line>> {
     let mut lines = Vec::new();
-    let limit = Budgets::default().manifest;
-    loop {
-        line.clear();
-        let n = (&mut reader)
-            .take(limit)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| AppError::internal(format!("decision member after the check: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        lines.push(serde_json::from_slice(&line).map_err(|e| {
-            refused(
-                codes::BUNDLE_UNREADABLE,
-                t!(
-                    "exchange-bundle-unreadable",
-                    detail = format!("{}: {e}", bundle::DECISION_MEMBER)
-                ),
-            )
-        })?);
-    }
+    super::merge::each_member_line(archive, bundle::DECISION_MEMBER, async |line| {
+        lines.push(line);
+        Ok(())
+    })
+    .await?;
     Ok(lines)
 }
 
@@ -359,7 +345,7 @@ async fn apply_decisions(
     manifest: &Manifest,
     sender: &exchange_peer::Model,
 ) -> AppResult<(HashMap<String, u64>, Vec<decisions::Outcome>)> {
-    let lines = decision_lines(archive)?;
+    let lines = decision_lines(archive).await?;
     let mut outcomes = Vec::with_capacity(lines.len());
     for line in &lines {
         outcomes.push(decisions::apply(txn, who, sender, manifest.sequence, line).await?);

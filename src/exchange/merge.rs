@@ -52,10 +52,20 @@ fn orphan(kind: &str, id: i32, parent: &str, parent_id: i32) -> AppError {
 async fn each_line<T: DeserializeOwned>(
     archive: &mut Archive,
     table: &str,
+    each: impl AsyncFnMut(T) -> AppResult<()>,
+) -> AppResult<u64> {
+    each_member_line(archive, &format!("records/{table}.jsonl"), each).await
+}
+
+/// Reads the JSON Lines member `name` one line at a time (each line bounded) and calls `each`
+/// (none for a member the bundle does not have); a line that does not parse is
+/// `BUNDLE_UNREADABLE`, naming the member.
+pub(super) async fn each_member_line<T: DeserializeOwned>(
+    archive: &mut Archive,
+    name: &str,
     mut each: impl AsyncFnMut(T) -> AppResult<()>,
 ) -> AppResult<u64> {
-    let name = format!("records/{table}.jsonl");
-    let Ok(entry) = archive.by_name(&name) else {
+    let Ok(entry) = archive.by_name(name) else {
         return Ok(0);
     };
     let mut reader = BufReader::new(entry);
