@@ -604,10 +604,11 @@ async fn the_office_pulls_the_units_bundles_when_only_it_can_reach_the_other() {
         sequences(&unit).await == (1, 1)
     })
     .await;
-    assert!(
-        queued(&unit, &office_identity.instance_id).is_empty(),
-        "acknowledged, not kept"
-    );
+    // The file goes just after the acknowledgement is recorded, in the same round.
+    until("the acknowledged file removed, not kept", 10, async || {
+        queued(&unit, &office_identity.instance_id).is_empty()
+    })
+    .await;
     // The office logs the pull once the unit has answered its acknowledgement.
     let pull_lines = "SELECT COUNT(*) FROM exchange_log WHERE direction = 'pull'";
     until("the office logged the pull", 30, async || {
@@ -690,7 +691,11 @@ async fn a_refused_bundle_is_kept_for_a_person_and_sent_again_until_taken() {
         received(&office).await == 1 && sequences(&unit).await == (1, 1)
     })
     .await;
-    assert!(queued(&unit, &office_id).is_empty());
+    // The file goes just after the acknowledgement is recorded, in the same round.
+    until("the taken file removed from the queue", 10, async || {
+        queued(&unit, &office_id).is_empty()
+    })
+    .await;
 }
 
 /// A finding of the unit submitted for close-out; answers its id.
