@@ -379,6 +379,20 @@ async fn the_office_cannot_make_the_units_own_moves_on_its_findings() {
     .await;
     import(&office, export(&unit, &office_id, &dir, "u1.zip")).await;
     let here = local(&office, id.parse().unwrap()).await;
+    // What a front end shows agrees with what the command does: the unit's moves are not
+    // offered at the office.
+    let flags = office
+        .data(
+            &TestUser::manager("ZJTZB"),
+            "query($id: ID!) { finding(id: $id) { viewerCan { start submit } allowedTransitions } }",
+            json!({"id": here.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        flags["finding"],
+        json!({"viewerCan": {"start": false, "submit": false}, "allowedTransitions": []}),
+        "{flags}"
+    );
     let (_, body) = office
         .gql(
             Some(&TestUser::manager("ZJTZB")),

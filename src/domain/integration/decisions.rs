@@ -85,6 +85,13 @@ fn move_of(name: &str) -> Option<Move> {
         .find(|m| m.name() == name)
 }
 
+/// Whether the office may make `step` on a finding kept under its origin: the moves that
+/// travel back as decisions. The others (start, submit) are the unit's own, refused with
+/// `KEPT_BY_ORIGIN` ([`record`]); `viewerCan` asks this same rule.
+pub fn travels(step: Move) -> bool {
+    move_of(step.name()).is_some()
+}
+
 /// At the office: when `current` (before the move) is a finding kept under its origin, records
 /// `step` as a decision for its unit and answers true: the caller then leaves the finding's
 /// ledger to the unit, whose applying the decision writes it there (and comes back in its next
@@ -99,7 +106,7 @@ pub async fn record(
     let Some(kept) = origin::of(db, "finding", current.id).await? else {
         return Ok(false);
     };
-    if move_of(step.name()).is_none() {
+    if !travels(step) {
         return origin::require_own(db, "finding", current.id)
             .await
             .map(|()| false);

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, ModelTrait};
 use serde::Serialize;
 
 use crate::auth::Permission;
-use crate::domain::integration::origin;
+use crate::domain::integration::{decisions, origin};
 use crate::domain::records::change::{self, Kind};
 use crate::domain::workflow::close_out::{self, Move};
 use crate::domain::{Acting, documents::report as reports, reads::relations};
@@ -50,8 +50,11 @@ pub async fn findings(
             let Some(facts) = facts.remove(&f.id) else {
                 return FindingCan::default();
             };
-            let may = |step| close_out::decide(who, &facts, step).is_ok();
             let own = !kept.contains(&f.id);
+            // On a kept finding only the moves that travel back to its unit as decisions.
+            let may = |step| {
+                (own || decisions::travels(step)) && close_out::decide(who, &facts, step).is_ok()
+            };
             let manage = who.can(Permission::ManageFindings) && facts.writable && own;
             FindingCan {
                 update: manage,
@@ -64,7 +67,10 @@ pub async fn findings(
                 recheck: close_out::decide_recheck(who, &facts, f.id).is_ok(),
                 add_progress: who.can(Permission::AddProgress) && facts.writable && own,
                 add_measure: manage,
-                moves: close_out::allowed_moves(who, &facts),
+                moves: close_out::allowed_moves(who, &facts)
+                    .into_iter()
+                    .filter(|step| own || decisions::travels(*step))
+                    .collect(),
             }
         })
         .collect())
