@@ -105,7 +105,7 @@ impl catalogue::Object for Account {
         f.one(
             "department",
             "The department the account acts for.",
-            |a, _| a.department_id.map(DepartmentById),
+            |a, _, _| a.department_id.map(DepartmentById),
         );
     }
 }

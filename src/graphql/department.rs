@@ -74,34 +74,17 @@ impl catalogue::Object for Department {
                 })
             },
         );
-        f.each(
+        // A department outside the caller's reach is named, nothing more: its relations
+        // give no key, so they answer null or empty without a read.
+        f.one(
             "parent",
             "The department above this one (上级), if any. Null for a department outside the\ncaller's reach.",
-            |d, ctx| {
-                Box::pin(async move {
-                    match d.whole(ctx.caller()).and_then(|d| d.parent_id) {
-                        Some(parent) => load(ctx, parent).await,
-                        None => Ok(None),
-                    }
-                })
-            },
+            |d, _, env| d.whole(env.caller).and_then(|d| d.parent_id).map(DepartmentById),
         );
-        f.each(
+        f.many(
             "children",
             "The departments directly below this one (下级), not archived. Empty for a department\noutside the caller's reach.",
-            |d, ctx| {
-                Box::pin(async move {
-                    let Some(d) = d.whole(ctx.caller()) else {
-                        return Ok(Vec::new());
-                    };
-                    let children = ctx.loader().load_one(ChildrenOfDepartment(d.id)).await?;
-                    Ok(children
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(Department)
-                        .collect::<Vec<_>>())
-                })
-            },
+            |d, env| d.whole(env.caller).map(|d| ChildrenOfDepartment(d.id)),
         )
         .cost(times::<10>);
         f.each(
@@ -119,26 +102,17 @@ impl catalogue::Object for Department {
                 })
             },
         );
-        f.each(
+        f.each_of(
             "ancestors",
             "The departments above this one, from the root down. Empty for a department outside\nthe caller's reach.",
-            |d, ctx| {
-                Box::pin(async move {
-                    let Some(d) = d.whole(ctx.caller()) else {
-                        return Ok(Vec::new());
-                    };
-                    let above: Vec<DepartmentById> = d
-                        .path
+            |d, env| {
+                d.whole(env.caller).map_or_else(Vec::new, |d| {
+                    d.path
                         .split('/')
                         .filter_map(|part| part.parse::<i32>().ok())
                         .filter(|id| *id != d.id)
                         .map(DepartmentById)
-                        .collect();
-                    let mut found = ctx.loader().load_many(above.iter().copied()).await?;
-                    Ok(above
-                        .iter()
-                        .filter_map(|key| found.remove(key).map(Department))
-                        .collect::<Vec<_>>())
+                        .collect()
                 })
             },
         )
@@ -157,6 +131,10 @@ impl Department {
 crate::object!(Department);
 
 impl Loads for DepartmentById {
+    type Record = Department;
+}
+
+impl Loads for ChildrenOfDepartment {
     type Record = Department;
 }
 

@@ -42,7 +42,7 @@ impl catalogue::Object for ExchangePeer {
         f.one(
             "unit",
             "The unit whose records are exchanged with it.",
-            |p, _| Some(DepartmentById(p.0.department_id)),
+            |p, _, _| Some(DepartmentById(p.0.department_id)),
         );
         f.value(
             "sentSequence",

@@ -126,7 +126,7 @@ where
     let reads = touched(|row| {
         key(row);
     });
-    f.one(name, doc, move |row, _| key(row)).reads(reads)
+    f.one(name, doc, move |row, _, _| key(row)).reads(reads)
 }
 
 /// The records of a to-many relation, by the key `key` reads off the row.
@@ -145,7 +145,7 @@ where
     let reads = touched(|row| {
         key(row);
     });
-    f.many(name, doc, key).reads(reads)
+    f.many(name, doc, move |row, _| Some(key(row))).reads(reads)
 }
 
 /// A value of what the loader answers for the key `key` reads off the row (`value` sees only

@@ -69,13 +69,15 @@ impl catalogue::Object for Inspection {
                 ))
             },
         );
-        f.one("unit", "The inspected unit (被巡察单位).", |i, _| {
-            Some(DepartmentById(i.0.unit_id))
-        });
+        f.one(
+            "unit",
+            "The inspected unit (被巡察单位).",
+            |i, _, _| Some(DepartmentById(i.0.unit_id)),
+        );
         f.many(
             "categories",
             "The feedback headings (方面), in order.",
-            |i| CategoriesOfInspection(i.0.id),
+            |i, _| Some(CategoriesOfInspection(i.0.id)),
         )
         .cost(times::<10>);
         f.page(
@@ -262,7 +264,7 @@ impl catalogue::Object for Category {
         f.one(
             "inspection",
             "The inspection the heading belongs to.",
-            |c, _| Some(InspectionById(c.0.inspection_id)),
+            |c, _, _| Some(InspectionById(c.0.inspection_id)),
         );
         f.page(
             "findings",

@@ -43,7 +43,7 @@ impl catalogue::Object for Recheck {
             |r, _| time(r.0.done_at),
         );
         f.value("passed", "Whether it passed, once done.", |r, _| r.0.passed);
-        f.one("finding", "The finding to re-check.", |r, shown| {
+        f.one("finding", "The finding to re-check.", |r, shown, _| {
             Some(FindingById(r.0.finding_id, super::finding::columns(shown)))
         });
     }

@@ -174,12 +174,12 @@ impl catalogue::Object for Measure {
         f.one(
             "department",
             "Responsible department (责任科室), when the measure has its own.",
-            |m, _| m.department_id().map(DepartmentById),
+            |m, _, _| m.department_id().map(DepartmentById),
         );
         f.one(
             "finding",
             "The finding the measure belongs to.",
-            |m, shown| Some(FindingById(m.finding_id(), super::finding::columns(shown))),
+            |m, shown, _| Some(FindingById(m.finding_id(), super::finding::columns(shown))),
         );
         f.each(
             "warning",

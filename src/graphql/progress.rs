@@ -58,18 +58,18 @@ impl catalogue::Object for ProgressEntry {
         f.one(
             "measure",
             "The measure the entry is about, if any.",
-            |p, _| p.0.measure_id.map(MeasureById),
+            |p, _, _| p.0.measure_id.map(MeasureById),
         );
         f.many(
             "evidence",
             "Evidence (佐证材料) attached to the entry.",
-            |p| EvidenceOfEntry(p.0.id),
+            |p, _| Some(EvidenceOfEntry(p.0.id)),
         )
         .cost(times::<5>);
         f.one(
             "corrects",
             "For a correction: the entry it corrects.",
-            |p, _| p.0.corrects_id.map(EntryById),
+            |p, _, _| p.0.corrects_id.map(EntryById),
         );
     }
 }

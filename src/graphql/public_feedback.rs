@@ -83,7 +83,7 @@ impl catalogue::Object for PublicFeedback {
         f.one(
             "finding",
             "The finding it is linked to (absent when none, or outside the caller's reach).",
-            |o, shown| {
+            |o, shown, _| {
                 o.0.finding_id
                     .map(|fid| FindingById(fid, super::finding::columns(shown)))
             },
@@ -91,7 +91,7 @@ impl catalogue::Object for PublicFeedback {
         f.many(
             "replies",
             "The unit's replies, oldest first (append-only; at most 20, then it is closed).",
-            |o| RepliesOfFeedback(o.0.id),
+            |o, _| Some(RepliesOfFeedback(o.0.id)),
         )
         .cost(times::<5>);
         f.value(

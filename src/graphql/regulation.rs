@@ -61,7 +61,7 @@ impl catalogue::Object for Regulation {
                 ))
             },
         );
-        f.one("department", "The issuing department.", |r, _| {
+        f.one("department", "The issuing department.", |r, _, _| {
             r.0.department_id.map(DepartmentById)
         });
         f.page(

@@ -165,7 +165,7 @@ impl catalogue::Object for Report {
             "The first day the report covers (the day after the previous report).",
             |r, _| Box::pin(async move { Ok(date(reports::snapshot_of(&r.model)?.period_start)) }),
         );
-        f.one("inspection", "The inspection reported on.", |r, _| {
+        f.one("inspection", "The inspection reported on.", |r, _, _| {
             Some(InspectionById(r.model.inspection_id))
         });
         f.value(

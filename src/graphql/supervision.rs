@@ -82,18 +82,18 @@ impl catalogue::Object for SupervisionOrder {
         f.one(
             "inspection",
             "The inspection whose findings it is about.",
-            |o, _| Some(super::loaders::InspectionById(o.0.inspection_id)),
+            |o, _, _| Some(super::loaders::InspectionById(o.0.inspection_id)),
         );
         f.many(
             "subjects",
             "The findings (and measures) it is about.",
-            |o| SubjectsOfOrder(o.0.id),
+            |o, _| Some(SubjectsOfOrder(o.0.id)),
         )
         .cost(times::<5>);
         f.many(
             "replies",
             "The unit's written replies (书面回复), oldest first.",
-            |o| RepliesOfOrder(o.0.id),
+            |o, _| Some(RepliesOfOrder(o.0.id)),
         )
         .cost(times::<5>);
         f.each(
@@ -156,7 +156,7 @@ impl catalogue::Object for SupervisionSubject {
         f.one(
             "finding",
             "The finding (absent when outside the caller's reach).",
-            |s, shown| Some(FindingById(s.0.finding_id, super::finding::columns(shown))),
+            |s, shown, _| Some(FindingById(s.0.finding_id, super::finding::columns(shown))),
         );
     }
 }
@@ -209,7 +209,7 @@ impl catalogue::Object for SupervisionReply {
         f.many(
             "evidence",
             "Evidence (佐证材料) sent with the reply: links and files, also in each subject finding's ledger with the reply's note. Whoever reads the order may download the files.",
-            |r| EvidenceOfReply(r.0.id),
+            |r, _| Some(EvidenceOfReply(r.0.id)),
         )
         .cost(times::<5>);
     }

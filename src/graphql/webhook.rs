@@ -106,7 +106,7 @@ impl catalogue::Object for WebhookEndpoint {
         f.one(
             "department",
             "The department whose subtree it may learn of; null for everything.",
-            |e, _| e.department_id.map(DepartmentById),
+            |e, _, _| e.department_id.map(DepartmentById),
         );
         f.page("deliveries", "Its deliveries, newest first.", Deliveries);
     }
@@ -411,7 +411,7 @@ impl catalogue::Object for Notification {
         f.one(
             "finding",
             "The finding it is about (none for a notice of public feedback).",
-            |n, shown| {
+            |n, shown, _| {
                 n.finding_id
                     .map(|id| FindingById(id, super::finding::columns(shown)))
             },
@@ -421,14 +421,14 @@ impl catalogue::Object for Notification {
         f.one(
             "publicFeedback",
             "The public feedback (公众监督) it tells of, if it is such a notice.",
-            |n, _| n.public_feedback_id.map(super::loaders::FeedbackById),
+            |n, _, _| n.public_feedback_id.map(super::loaders::FeedbackById),
         );
         // Batched: a page of notices reads their orders at once (the inbox shows a notice
         // only to those who read its finding, one of the order's, so they read the order).
         f.one(
             "supervisionOrder",
             "The supervision order (督办单) it tells of, if it is such a notice.",
-            |n, _| n.supervision_order_id.map(super::loaders::OrderById),
+            |n, _, _| n.supervision_order_id.map(super::loaders::OrderById),
         );
     }
 }

@@ -465,3 +465,58 @@ async fn a_relation_reads_the_same_for_a_record_in_a_page_and_for_it_alone() {
         }
     }
 }
+
+/// A page of departments with their parent, children and ancestors: each relation read once
+/// for the whole page (a level of the catalogue), not awaited row by row, so the statements
+/// do not grow with the page even with no batching window at all.
+#[tokio::test]
+async fn a_page_of_departments_reads_each_relation_once_at_any_size() {
+    let app = spawn_app_with(&["--jwt-secret", SECRET, "--dataloader-delay", "0ms"]).await;
+    let query = "query($first: Int!) { departments(first: $first) { nodes {
+        code parent { code } children { code } ancestors { code } } } }";
+    let admin = TestUser::admin();
+    let mut seen = Vec::new();
+    for first in [2, 9] {
+        let before = app.sql_statements().await;
+        let data = app.data(&admin, query, json!({"first": first})).await;
+        seen.push(app.sql_statements().await - before);
+        let nodes = data["departments"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), first as usize, "{data}");
+        // Each answer is the tree's: a child's parent lists it among its children.
+        for node in &nodes {
+            let Some(parent) = node["parent"]["code"].as_str() else {
+                assert_eq!(node["ancestors"], json!([]), "{node}");
+                continue;
+            };
+            assert_eq!(
+                node["ancestors"].as_array().unwrap().last().unwrap()["code"],
+                parent,
+                "{node}"
+            );
+            let siblings = app
+                .data(
+                    &admin,
+                    "query($c: String!) { departments(filter: {search: $c}) { nodes { code children { code } } } }",
+                    json!({"c": parent}),
+                )
+                .await;
+            let under = siblings["departments"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["code"] == parent)
+                .unwrap()["children"]
+                .clone();
+            assert!(
+                under
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!({"code": node["code"]})),
+                "{parent}'s children {under} lack {node}"
+            );
+        }
+    }
+    // The page, the children, and the departments above (parents and ancestors are both read
+    // by id, in one batch).
+    assert_eq!(seen, vec![3, 3], "statements for 2 and for 9 departments");
+}

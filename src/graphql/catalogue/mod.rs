@@ -210,12 +210,13 @@ impl<T: Catalogued> Fields<T> {
     }
 
     /// A record the row refers to (none where `key` gives none, or the record is not found).
-    /// `key` sees which fields the selection shows of it, for the columns it reads.
+    /// `key` sees which fields the selection shows of it, for the columns it reads, and the
+    /// request (the caller: a relation may be closed to some).
     pub fn one<K>(
         &mut self,
         name: &'static str,
         doc: &'static str,
-        key: impl Fn(&T, &Shown) -> Option<K> + Send + Sync + 'static,
+        key: impl Fn(&T, &Shown, &Env<'_>) -> Option<K> + Send + Sync + 'static,
     ) -> &mut Field<T>
     where
         K: Loads,
@@ -250,7 +251,7 @@ impl<T: Catalogued> Fields<T> {
         C: Catalogued,
     {
         let how = run::One {
-            key: move |row: &T, _: &Shown| Some(key(row)),
+            key: move |row: &T, _: &Shown, _: &Env<'_>| Some(key(row)),
             via,
             child: PhantomData::<fn() -> C>,
         };
@@ -262,12 +263,13 @@ impl<T: Catalogued> Fields<T> {
         )
     }
 
-    /// The records of a to-many relation, in the loader's order.
+    /// The records of a to-many relation, in the loader's order; none where `key` gives no
+    /// key (a relation closed to the caller).
     pub fn many<K, R>(
         &mut self,
         name: &'static str,
         doc: &'static str,
-        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        key: impl Fn(&T, &Env<'_>) -> Option<K> + Send + Sync + 'static,
     ) -> &mut Field<T>
     where
         K: Loads,
@@ -292,7 +294,7 @@ impl<T: Catalogued> Fields<T> {
         &mut self,
         name: &'static str,
         doc: &'static str,
-        keys: impl Fn(&T) -> Vec<K> + Send + Sync + 'static,
+        keys: impl Fn(&T, &Env<'_>) -> Vec<K> + Send + Sync + 'static,
     ) -> &mut Field<T>
     where
         K: Loads,

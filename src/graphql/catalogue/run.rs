@@ -412,7 +412,7 @@ pub(super) struct One<F, V, C> {
 impl<T, F, V, K, C> LevelField<T> for One<F, V, C>
 where
     T: Catalogued,
-    F: Fn(&T, &Shown) -> Option<K> + Send + Sync,
+    F: Fn(&T, &Shown, &Env<'_>) -> Option<K> + Send + Sync,
     V: Fn(Row<K>) -> Option<C> + Send + Sync,
     K: Key,
     Loader: LoaderTrait<K, Error = LoadError>,
@@ -432,7 +432,7 @@ where
             let keys: Vec<Option<K>> = level
                 .items
                 .iter()
-                .map(|row| (self.key)(row, &shown))
+                .map(|row| (self.key)(row, &shown, level.env))
                 .collect();
             let loaded = match level
                 .env
@@ -495,7 +495,7 @@ pub(super) struct ManyOf<F, CR> {
 impl<T, F, K, C, R> LevelField<T> for ManyOf<F, (C, R)>
 where
     T: Catalogued,
-    F: Fn(&T) -> K + Send + Sync,
+    F: Fn(&T, &Env<'_>) -> Option<K> + Send + Sync,
     K: Key,
     Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
     R: Send + Sync + Clone + 'static,
@@ -511,8 +511,17 @@ where
                 Ok(plan) => plan,
                 Err(failed) => return failed,
             };
-            let keys: Vec<K> = level.items.iter().map(|row| (self.key)(row)).collect();
-            let loaded = match level.env.loader.load_many(keys.iter().copied()).await {
+            let keys: Vec<Option<K>> = level
+                .items
+                .iter()
+                .map(|row| (self.key)(row, level.env))
+                .collect();
+            let loaded = match level
+                .env
+                .loader
+                .load_many(keys.iter().flatten().copied())
+                .await
+            {
                 Ok(loaded) => loaded,
                 Err(err) => return failed(level, selected, at_field(selected, err)),
             };
@@ -523,8 +532,8 @@ where
             let rows = keys
                 .iter()
                 .map(|k| {
-                    loaded
-                        .get(k)
+                    k.as_ref()
+                        .and_then(|k| loaded.get(k))
                         .map(|list| list.iter().collect())
                         .unwrap_or_default()
                 })
@@ -543,7 +552,7 @@ pub(super) struct EachOf<F, C> {
 impl<T, F, K, C> LevelField<T> for EachOf<F, C>
 where
     T: Catalogued,
-    F: Fn(&T) -> Vec<K> + Send + Sync,
+    F: Fn(&T, &Env<'_>) -> Vec<K> + Send + Sync,
     K: Key,
     Loader: LoaderTrait<K, Error = LoadError>,
     C: Catalogued + From<Row<K>>,
@@ -558,7 +567,11 @@ where
                 Ok(plan) => plan,
                 Err(failed) => return failed,
             };
-            let keys: Vec<Vec<K>> = level.items.iter().map(|row| (self.keys)(row)).collect();
+            let keys: Vec<Vec<K>> = level
+                .items
+                .iter()
+                .map(|row| (self.keys)(row, level.env))
+                .collect();
             let loaded = match level
                 .env
                 .loader
