@@ -4,7 +4,7 @@ use super::scalars::{Time, time};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::account;
 
 use super::catalogue::{self, Conn, Fields};
@@ -22,8 +22,10 @@ use crate::domain::reads::page::PageArgs;
 use crate::domain::records::account::{Credentials, NewAccount};
 use crate::http::guard::ClientAddress;
 
+// `me.permissions` reads the policy's own enum off the row.
+crate::enum_leaf!(Permission);
+
 /// The caller: identity, role, department and what follows from them (当前用户).
-#[derive(SimpleObject)]
 pub struct Me {
     /// The token's subject.
     pub sub: String,
@@ -38,6 +40,35 @@ pub struct Me {
     /// Whether the caller reads every unit (otherwise only its department's subtree).
     pub reads_everything: bool,
 }
+
+impl catalogue::Object for Me {
+    const NAME: &'static str = "Me";
+    const DOC: &'static str =
+        "The caller: identity, role, department and what follows from them (当前用户).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("sub", "The token's subject.", |r, _| r.sub.clone());
+        f.value("name", "Display name, when the token gives one.", |r, _| {
+            r.name.clone()
+        });
+        f.value("role", "The caller's role (角色).", |r, _| r.role);
+        f.nested(
+            "department",
+            "The department the caller acts for; its subtree is the caller's scope.",
+            |r| &r.department,
+        );
+        f.value("permissions", "What the caller may do.", |r, _| {
+            r.permissions.clone()
+        });
+        f.value(
+            "readsEverything",
+            "Whether the caller reads every unit (otherwise only its department's subtree).",
+            |r, _| r.reads_everything,
+        );
+    }
+}
+
+crate::object!(Me);
 
 /// A local login account (本地账号).
 #[derive(Clone)]
@@ -123,7 +154,6 @@ fn locked_until(ctx: &Context<'_>, username: &str) -> Option<Time> {
 }
 
 /// A short-lived access token for a local account.
-#[derive(SimpleObject)]
 pub struct LoginResult {
     /// Send as `Authorization: Bearer <accessToken>`.
     pub access_token: String,
@@ -133,6 +163,25 @@ pub struct LoginResult {
     /// department is named, nothing more. Ask `me` with the token for the rest.
     pub account: Account,
 }
+
+impl catalogue::Object for LoginResult {
+    const NAME: &'static str = "LoginResult";
+    const DOC: &'static str = "A short-lived access token for a local account.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "accessToken",
+            "Send as `Authorization: Bearer <accessToken>`.",
+            |r, _| r.access_token.clone(),
+        );
+        f.value("expiresAt", "When the access token expires.", |r, _| {
+            r.expires_at
+        });
+        f.nested("account", "The account logged in to, as the login's own request sees it (it has no caller yet): its\ndepartment is named, nothing more. Ask `me` with the token for the rest.", |r| &r.account);
+    }
+}
+
+crate::object!(LoginResult);
 
 /// A new local account (本地账号).
 #[derive(InputObject)]

@@ -1,7 +1,9 @@
 //! Bulk mutations for scripts: all or nothing, each item's outcome reported.
 
 use super::scalars::{Date, naive};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result};
+
+use super::catalogue::{self, Fields};
 
 use super::ContextExt;
 use super::measure::{Measure, UpdateMeasureInput};
@@ -13,7 +15,6 @@ use crate::domain::records::progress::{self, NewLink};
 use crate::error::AppError;
 
 /// Why an item failed.
-#[derive(SimpleObject)]
 pub struct ItemError {
     /// The same codes as everywhere: BAD_USER_INPUT, NOT_FOUND, CONFLICT, FORBIDDEN, ...
     pub code: String,
@@ -21,6 +22,27 @@ pub struct ItemError {
     /// The offending input field, when there is one.
     pub field: Option<String>,
 }
+
+impl catalogue::Object for ItemError {
+    const NAME: &'static str = "ItemError";
+    const DOC: &'static str = "Why an item failed.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "code",
+            "The same codes as everywhere: BAD_USER_INPUT, NOT_FOUND, CONFLICT, FORBIDDEN, ...",
+            |r, _| r.code.clone(),
+        );
+        f.value("message", "", |r, _| r.message.clone());
+        f.value(
+            "field",
+            "The offending input field, when there is one.",
+            |r, _| r.field.clone(),
+        );
+    }
+}
+
+crate::object!(ItemError);
 
 impl From<AppError> for ItemError {
     fn from(err: AppError) -> Self {
@@ -40,7 +62,6 @@ impl From<AppError> for ItemError {
 macro_rules! bulk_result {
     ($result:ident, $item:ident, $node:ty, $field:ident) => {
         /// One item's outcome.
-        #[derive(SimpleObject)]
         pub struct $item {
             /// The item's position in the request, from 0.
             pub index: i32,
@@ -50,8 +71,34 @@ macro_rules! bulk_result {
             pub error: Option<ItemError>,
         }
 
+        impl catalogue::Object for $item {
+            const NAME: &'static str = stringify!($item);
+            const DOC: &'static str = "One item's outcome.";
+
+            fn fields(f: &mut Fields<Self>) {
+                f.value(
+                    "index",
+                    "The item's position in the request, from 0.",
+                    |r, _| r.index,
+                );
+                // The field is named as the record kind (`measure`, `entry`): one word, so the
+                // Rust name is the schema's.
+                f.nested(
+                    stringify!($field),
+                    "The record as changed, when the request was applied.",
+                    |r| &r.$field,
+                );
+                f.nested(
+                    "error",
+                    "Why the item failed; null for an item that succeeded (or would have).",
+                    |r| &r.error,
+                );
+            }
+        }
+
+        crate::object!($item);
+
         /// A bulk request's outcome: applied as a whole, or not at all.
-        #[derive(SimpleObject)]
         pub struct $result {
             /// True when every item succeeded and all were applied; false when none was.
             pub applied: bool,
@@ -59,6 +106,28 @@ macro_rules! bulk_result {
             pub failed: i32,
             pub items: Vec<$item>,
         }
+
+        impl catalogue::Object for $result {
+            const NAME: &'static str = stringify!($result);
+            const DOC: &'static str =
+                "A bulk request's outcome: applied as a whole, or not at all.";
+
+            fn fields(f: &mut Fields<Self>) {
+                f.value(
+                    "applied",
+                    "True when every item succeeded and all were applied; false when none was.",
+                    |r, _| r.applied,
+                );
+                f.value(
+                    "failed",
+                    "How many items failed (the request is then not applied).",
+                    |r, _| r.failed,
+                );
+                f.nested("items", "", |r| &r.items);
+            }
+        }
+
+        crate::object!($result);
 
         impl<M> From<Outcome<M>> for $result
         where

@@ -2,7 +2,9 @@
 //! `setBulletinContent`. Figures are named in the prose (`{问题数}`) and computed when a
 //! bulletin is generated.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+use super::catalogue::{self, Fields};
 
 use super::inspection::Inspection;
 use super::scalars::{Date, date, naive};
@@ -13,15 +15,27 @@ use crate::report::{
 };
 
 /// A numbered item of section 一 or 三: （一）title。content
-#[derive(SimpleObject, InputObject, Clone)]
+#[derive(InputObject, Clone)]
 #[graphql(input_name = "BulletinItemInput")]
 pub struct BulletinItem {
     pub title: String,
     pub content: String,
 }
 
+impl catalogue::Object for BulletinItem {
+    const NAME: &'static str = "BulletinItem";
+    const DOC: &'static str = "A numbered item of section 一 or 三: （一）title。content";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("title", "", |r, _| r.title.clone());
+        f.value("content", "", |r, _| r.content.clone());
+    }
+}
+
+crate::object!(BulletinItem);
+
 /// Where the public reaches the unit (联系方式).
-#[derive(SimpleObject, InputObject, Clone, Default)]
+#[derive(InputObject, Clone, Default)]
 #[graphql(input_name = "BulletinContactInput")]
 pub struct BulletinContact {
     /// 电话.
@@ -35,9 +49,27 @@ pub struct BulletinContact {
     pub text: Option<String>,
 }
 
+impl catalogue::Object for BulletinContact {
+    const NAME: &'static str = "BulletinContact";
+    const DOC: &'static str = "Where the public reaches the unit (联系方式).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("phone", "电话.", |r, _| r.phone.clone());
+        f.value("address", "邮政地址.", |r, _| r.address.clone());
+        f.value("email", "电子邮箱.", |r, _| r.email.clone());
+        f.value(
+            "text",
+            "The block as one text, when it was entered as one.",
+            |r, _| r.text.clone(),
+        );
+    }
+}
+
+crate::object!(BulletinContact);
+
 /// A heading of section 二 as the unit writes it, where it differs from the generated
 /// 对“…”方面问题的整改情况.
-#[derive(SimpleObject, InputObject, Clone)]
+#[derive(InputObject, Clone)]
 #[graphql(input_name = "BulletinHeadingInput")]
 pub struct BulletinHeading {
     /// The feedback heading's number (问题类别序号).
@@ -46,9 +78,29 @@ pub struct BulletinHeading {
     pub text: String,
 }
 
+impl catalogue::Object for BulletinHeading {
+    const NAME: &'static str = "BulletinHeading";
+    const DOC: &'static str = "A heading of section 二 as the unit writes it, where it differs from the generated\n对“…”方面问题的整改情况.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "category",
+            "The feedback heading's number (问题类别序号).",
+            |r, _| r.category,
+        );
+        f.value(
+            "text",
+            "The heading as printed: numbered （一）… unless it carries its own number.",
+            |r, _| r.text.clone(),
+        );
+    }
+}
+
+crate::object!(BulletinHeading);
+
 /// How the unit words one problem in section 二, where the ledger's text is not how the
 /// bulletin prints it. The problem is printed under its 序号 in the ledger.
-#[derive(SimpleObject, InputObject, Clone)]
+#[derive(InputObject, Clone)]
 #[graphql(input_name = "BulletinProblemInput")]
 pub struct BulletinProblem {
     /// The finding.
@@ -63,11 +115,33 @@ pub struct BulletinProblem {
     pub measures_apart: bool,
 }
 
+impl catalogue::Object for BulletinProblem {
+    const NAME: &'static str = "BulletinProblem";
+    const DOC: &'static str = "How the unit words one problem in section 二, where the ledger's text is not how the\nbulletin prints it. The problem is printed under its 序号 in the ledger.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("findingId", "The finding.", |r, _| r.finding_id.clone());
+        f.value("title", "The item's title as printed, with its own punctuation and suffix\n(…工作不扎实的整改情况。 or …推进不力，): the description follows it directly.", |r, _| r.title.clone());
+        f.value(
+            "intro",
+            "What opens the account of the measures (…对此我们作了如下整改：).",
+            |r, _| r.intro.clone(),
+        );
+        f.value(
+            "measuresApart",
+            "Each measure printed as a paragraph of its own.",
+            |r, _| r.measures_apart,
+        );
+    }
+}
+
+crate::object!(BulletinProblem);
+
 /// The prose of an inspection's bulletin. Prose may name figures in braces, computed from the
 /// ledger when a bulletin is generated: {问题数}, {已销号数}, {未销号数}, {整改完成率},
 /// {整改措施数}, {已完成措施数}, {会议数}, {制度数}, {目标达标数}, {反弹问题数}, and of the
 /// office's supervision orders (督办单) {督办件数}, {逾期未复数}, {按期回复率}.
-#[derive(SimpleObject, InputObject, Clone, Default)]
+#[derive(InputObject, Clone, Default)]
 #[graphql(input_name = "BulletinContentInput")]
 pub struct BulletinContent {
     /// Who issues it (署名); default: the unit.
@@ -101,6 +175,71 @@ pub struct BulletinContent {
     #[graphql(default)]
     pub problems: Vec<BulletinProblem>,
 }
+
+impl catalogue::Object for BulletinContent {
+    const NAME: &'static str = "BulletinContent";
+    const DOC: &'static str = "The prose of an inspection's bulletin. Prose may name figures in braces, computed from the\nledger when a bulletin is generated: {问题数}, {已销号数}, {未销号数}, {整改完成率},\n{整改措施数}, {已完成措施数}, {会议数}, {制度数}, {目标达标数}, {反弹问题数}, and of the\noffice's supervision orders (督办单) {督办件数}, {逾期未复数}, {按期回复率}.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "issuer",
+            "Who issues it (署名); default: the unit.",
+            |r, _| r.issuer.clone(),
+        );
+        f.value(
+            "issuedOn",
+            "The bulletin's date (落款日期); default: the period's end.",
+            |r, _| r.issued_on,
+        );
+        f.value(
+            "deployedBy",
+            "Whose deployment the inspection followed (根据市委统一部署: 市委).",
+            |r, _| r.deployed_by.clone(),
+        );
+        f.value(
+            "unitShortName",
+            "How the prose names the unit (湛江市委统战部); default: its name.",
+            |r, _| r.unit_short_name.clone(),
+        );
+        f.value("leadHeading", "Section 一's heading.", |r, _| {
+            r.lead_heading.clone()
+        });
+        f.value("lead", "Section 一's opening paragraph.", |r, _| {
+            r.lead.clone()
+        });
+        f.nested(
+            "organisationalMeasures",
+            "Section 一's items: the organisational measures (组织领导、研究部署、压实责任 ...).",
+            |r| &r.organisational_measures,
+        );
+        f.value(
+            "closingHeading",
+            "Section 三's heading (consolidation and next steps).",
+            |r, _| r.closing_heading.clone(),
+        );
+        f.value("closingLead", "Section 三's opening paragraph.", |r, _| {
+            r.closing_lead.clone()
+        });
+        f.nested(
+            "closingCommitments",
+            "Section 三's items: the closing commitments.",
+            |r| &r.closing_commitments,
+        );
+        f.nested("contact", "The contact block.", |r| &r.contact);
+        f.nested(
+            "headings",
+            "Section 二's headings as the unit words them.",
+            |r| &r.headings,
+        );
+        f.nested(
+            "problems",
+            "Section 二's problems as the unit words them.",
+            |r| &r.problems,
+        );
+    }
+}
+
+crate::object!(BulletinContent);
 
 impl From<Publicity> for BulletinContent {
     fn from(p: Publicity) -> Self {

@@ -2,7 +2,9 @@
 
 use std::io::Read;
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
+use async_graphql::{Context, ID, Object, Result, Upload};
+
+use super::catalogue::{self, Fields};
 
 use super::{ContextExt, parse_id};
 use crate::config::Config;
@@ -11,7 +13,6 @@ use crate::error::AppError;
 use crate::ledger_file;
 
 /// A problem found in an imported file, where it is.
-#[derive(SimpleObject)]
 pub struct ImportProblem {
     /// The sheet (CSV and JSON files have one).
     pub sheet: String,
@@ -25,8 +26,30 @@ pub struct ImportProblem {
     pub message: String,
 }
 
+impl catalogue::Object for ImportProblem {
+    const NAME: &'static str = "ImportProblem";
+    const DOC: &'static str = "A problem found in an imported file, where it is.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "sheet",
+            "The sheet (CSV and JSON files have one).",
+            |r, _| r.sheet.clone(),
+        );
+        f.value("row", "The spreadsheet row, from 1.", |r, _| r.row);
+        f.value(
+            "column",
+            "The column heading, or empty for the row as a whole.",
+            |r, _| r.column.clone(),
+        );
+        f.value("code", "The code the same refusal has everywhere: BAD_USER_INPUT, CONFLICT, NOT_FOUND,\nFORBIDDEN, INVALID_TRANSITION.", |r, _| r.code.clone());
+        f.value("message", "", |r, _| r.message.clone());
+    }
+}
+
+crate::object!(ImportProblem);
+
 /// What an import did, or (dry run, or with problems) would do.
-#[derive(SimpleObject)]
 pub struct ImportReport {
     /// True for a dry run: nothing was changed.
     pub dry_run: bool,
@@ -44,6 +67,41 @@ pub struct ImportReport {
     /// deadline (MEASURE_DUE_AFTER_FINDING).
     pub warnings: Vec<ImportProblem>,
 }
+
+impl catalogue::Object for ImportReport {
+    const NAME: &'static str = "ImportReport";
+    const DOC: &'static str = "What an import did, or (dry run, or with problems) would do.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "dryRun",
+            "True for a dry run: nothing was changed.",
+            |r, _| r.dry_run,
+        );
+        f.value(
+            "applied",
+            "True when the changes were made (no problems, not a dry run).",
+            |r, _| r.applied,
+        );
+        f.value("findingsCreated", "", |r, _| r.findings_created);
+        f.value("findingsUpdated", "", |r, _| r.findings_updated);
+        f.value("measuresCreated", "", |r, _| r.measures_created);
+        f.value("measuresUpdated", "", |r, _| r.measures_updated);
+        f.value(
+            "entriesAdded",
+            "Ledger entries added from the 整改进展 column.",
+            |r, _| r.entries_added,
+        );
+        f.nested(
+            "problems",
+            "Every problem found; with any, nothing is changed.",
+            |r| &r.problems,
+        );
+        f.nested("warnings", "What is worth telling but changes nothing, e.g. a measure due after its finding's\ndeadline (MEASURE_DUE_AFTER_FINDING).", |r| &r.warnings);
+    }
+}
+
+crate::object!(ImportReport);
 
 impl From<ledger_import::Problem> for ImportProblem {
     fn from(p: ledger_import::Problem) -> Self {

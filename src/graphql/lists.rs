@@ -2,7 +2,9 @@
 //! 时间表、路线图) as value objects: computed per request from `domain::reads::lists`, not
 //! records (they have no id of their own and are not looked up alone).
 
-use async_graphql::{Context, ID, InputObject, SimpleObject};
+use async_graphql::{Context, ID, InputObject};
+
+use super::catalogue::{self, Fields};
 
 use super::enums::{FindingStatus, MeasureStatus, RectificationType};
 use super::scalars::{Date, date};
@@ -17,7 +19,6 @@ pub async fn plan(ctx: &Context<'_>, inspection_id: i32) -> AppResult<Plan> {
 }
 
 /// 问题清单: the findings of an inspection the caller may read, under the feedback's headings.
-#[derive(SimpleObject)]
 pub struct ProblemList {
     /// The headings in order; findings under none (held back from the bulletin) last, as 其他问题.
     pub groups: Vec<ProblemGroup>,
@@ -25,8 +26,19 @@ pub struct ProblemList {
     pub truncated: bool,
 }
 
+impl catalogue::Object for ProblemList {
+    const NAME: &'static str = "ProblemList";
+    const DOC: &'static str = "问题清单: the findings of an inspection the caller may read, under the feedback's headings.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("groups", "The headings in order; findings under none (held back from the bulletin) last, as 其他问题.", |r| &r.groups);
+        f.value("truncated", "The inspection has more findings than a list shows (5,000): the first ones are listed.", |r, _| r.truncated);
+    }
+}
+
+crate::object!(ProblemList);
+
 /// Findings under one feedback heading (方面).
-#[derive(SimpleObject)]
 pub struct ProblemGroup {
     /// The heading's number (一、二、三 as 1, 2, 3); null for findings under no heading.
     pub ordinal: Option<i32>,
@@ -35,8 +47,24 @@ pub struct ProblemGroup {
     pub problems: Vec<Problem>,
 }
 
+impl catalogue::Object for ProblemGroup {
+    const NAME: &'static str = "ProblemGroup";
+    const DOC: &'static str = "Findings under one feedback heading (方面).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "ordinal",
+            "The heading's number (一、二、三 as 1, 2, 3); null for findings under no heading.",
+            |r, _| r.ordinal,
+        );
+        f.value("heading", "The heading's text.", |r, _| r.heading.clone());
+        f.nested("problems", "", |r| &r.problems);
+    }
+}
+
+crate::object!(ProblemGroup);
+
 /// A finding as the problem list shows it.
-#[derive(SimpleObject)]
 pub struct Problem {
     pub finding_id: ID,
     /// Number within the inspection (序号).
@@ -62,6 +90,57 @@ pub struct Problem {
     pub overdue: bool,
     pub warning_level: WarningLevel,
 }
+
+impl catalogue::Object for Problem {
+    const NAME: &'static str = "Problem";
+    const DOC: &'static str = "A finding as the problem list shows it.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("findingId", "", |r, _| r.finding_id.clone());
+        f.value(
+            "ordinal",
+            "Number within the inspection (序号).",
+            |r, _| r.ordinal,
+        );
+        f.value("title", "", |r, _| r.title.clone());
+        f.value("description", "", |r, _| r.description.clone());
+        f.value("rectificationType", "", |r, _| r.rectification_type);
+        f.value("deadline", "", |r, _| r.deadline);
+        f.value(
+            "responsibleLeader",
+            "Responsible leader (责任领导), as written, trimmed.",
+            |r, _| r.responsible_leader.clone(),
+        );
+        f.value("departmentId", "", |r, _| r.department_id.clone());
+        f.value(
+            "department",
+            "Responsible department (责任科室).",
+            |r, _| r.department.clone(),
+        );
+        f.value(
+            "responsiblePerson",
+            "Responsible person (责任人), as written, trimmed.",
+            |r, _| r.responsible_person.clone(),
+        );
+        f.value("status", "", |r, _| r.status);
+        f.value(
+            "disclosed",
+            "Published in the bulletin (false: counted but held back).",
+            |r, _| r.disclosed,
+        );
+        f.value("measures", "", |r, _| r.measures);
+        f.value("measuresDone", "", |r, _| r.measures_done);
+        f.value(
+            "progress",
+            "Share of measures done, in whole percent (100 once closed out).",
+            |r, _| r.progress,
+        );
+        f.value("overdue", "", |r, _| r.overdue);
+        f.value("warningLevel", "", |r, _| r.warning_level);
+    }
+}
+
+crate::object!(Problem);
 
 impl From<problems::ProblemList> for ProblemList {
     fn from(l: problems::ProblemList) -> Self {
@@ -136,15 +215,25 @@ impl TaskFilterInput {
 }
 
 /// 任务清单: each measure as a task.
-#[derive(SimpleObject)]
 pub struct TaskList {
     pub tasks: Vec<Task>,
     /// The inspection has more findings or measures than a list shows: the first ones are listed.
     pub truncated: bool,
 }
 
+impl catalogue::Object for TaskList {
+    const NAME: &'static str = "TaskList";
+    const DOC: &'static str = "任务清单: each measure as a task.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("tasks", "", |r| &r.tasks);
+        f.value("truncated", "The inspection has more findings or measures than a list shows: the first ones are listed.", |r, _| r.truncated);
+    }
+}
+
+crate::object!(TaskList);
+
 /// A measure as a task: what, who, by when, done when.
-#[derive(SimpleObject)]
 pub struct Task {
     pub measure_id: ID,
     pub finding_id: ID,
@@ -168,6 +257,55 @@ pub struct Task {
     pub overdue: bool,
     pub warning_level: WarningLevel,
 }
+
+impl catalogue::Object for Task {
+    const NAME: &'static str = "Task";
+    const DOC: &'static str = "A measure as a task: what, who, by when, done when.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("measureId", "", |r, _| r.measure_id.clone());
+        f.value("findingId", "", |r, _| r.finding_id.clone());
+        f.value(
+            "findingOrdinal",
+            "The finding's number (序号).",
+            |r, _| r.finding_ordinal,
+        );
+        f.value("findingTitle", "", |r, _| r.finding_title.clone());
+        f.value(
+            "ordinal",
+            "The measure's number within its finding (一是、二是 as 1, 2).",
+            |r, _| r.ordinal,
+        );
+        f.value("content", "", |r, _| r.content.clone());
+        f.value("departmentId", "", |r, _| r.department_id.clone());
+        f.value(
+            "department",
+            "Its department: its own, else its finding's.",
+            |r, _| r.department.clone(),
+        );
+        f.value(
+            "responsiblePerson",
+            "Its responsible person: its own, else its finding's.",
+            |r, _| r.responsible_person.clone(),
+        );
+        f.value(
+            "deadline",
+            "Its deadline: its own, else its finding's.",
+            |r, _| r.deadline,
+        );
+        f.value("completedOn", "", |r, _| r.completed_on);
+        f.value("status", "", |r, _| r.status);
+        f.value(
+            "evidenceCount",
+            "Evidence items recorded against it.",
+            |r, _| r.evidence_count,
+        );
+        f.value("overdue", "", |r, _| r.overdue);
+        f.value("warningLevel", "", |r, _| r.warning_level);
+    }
+}
+
+crate::object!(Task);
 
 impl From<tasks::TaskList> for TaskList {
     fn from(l: tasks::TaskList) -> Self {
@@ -199,7 +337,6 @@ impl From<tasks::TaskList> for TaskList {
 }
 
 /// 责任清单: what each responsible leader, department and person answers for.
-#[derive(SimpleObject)]
 pub struct ResponsibilityList {
     /// 责任领导.
     pub leaders: Vec<Responsibility>,
@@ -210,8 +347,22 @@ pub struct ResponsibilityList {
     pub truncated: bool,
 }
 
+impl catalogue::Object for ResponsibilityList {
+    const NAME: &'static str = "ResponsibilityList";
+    const DOC: &'static str =
+        "责任清单: what each responsible leader, department and person answers for.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("leaders", "责任领导.", |r| &r.leaders);
+        f.nested("departments", "责任科室.", |r| &r.departments);
+        f.nested("people", "责任人.", |r| &r.people);
+        f.value("truncated", "", |r, _| r.truncated);
+    }
+}
+
+crate::object!(ResponsibilityList);
+
 /// What one leader, department or person answers for.
-#[derive(SimpleObject)]
 pub struct Responsibility {
     /// The name as written on the records (trimmed); a department's name.
     pub name: String,
@@ -228,6 +379,42 @@ pub struct Responsibility {
     /// The numbers (序号) of the findings they answer for.
     pub finding_ordinals: Vec<i32>,
 }
+
+impl catalogue::Object for Responsibility {
+    const NAME: &'static str = "Responsibility";
+    const DOC: &'static str = "What one leader, department or person answers for.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "name",
+            "The name as written on the records (trimmed); a department's name.",
+            |r, _| r.name.clone(),
+        );
+        f.value(
+            "departmentId",
+            "The department, for department rows.",
+            |r, _| r.department_id.clone(),
+        );
+        f.value("findings", "", |r, _| r.findings);
+        f.value("findingsClosed", "", |r, _| r.findings_closed);
+        f.value("findingsOverdue", "", |r, _| r.findings_overdue);
+        f.value("measures", "", |r, _| r.measures);
+        f.value("measuresDone", "", |r, _| r.measures_done);
+        f.value("measuresOverdue", "", |r, _| r.measures_overdue);
+        f.value(
+            "warningLevel",
+            "The highest warning level of their open work.",
+            |r, _| r.warning_level,
+        );
+        f.value(
+            "findingOrdinals",
+            "The numbers (序号) of the findings they answer for.",
+            |r, _| r.finding_ordinals.clone(),
+        );
+    }
+}
+
+crate::object!(Responsibility);
 
 impl From<responsibilities::ResponsibilityList> for ResponsibilityList {
     fn from(l: responsibilities::ResponsibilityList) -> Self {
@@ -260,14 +447,25 @@ impl From<responsibilities::ResponsibilityList> for ResponsibilityList {
 }
 
 /// 时间表: the half-month reporting periods and what falls due in each.
-#[derive(SimpleObject)]
 pub struct Timetable {
     pub periods: Vec<TimetablePeriod>,
     pub truncated: bool,
 }
 
+impl catalogue::Object for Timetable {
+    const NAME: &'static str = "Timetable";
+    const DOC: &'static str =
+        "时间表: the half-month reporting periods and what falls due in each.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("periods", "", |r| &r.periods);
+        f.value("truncated", "", |r, _| r.truncated);
+    }
+}
+
+crate::object!(Timetable);
+
 /// A half-month period, ending on a reporting day (每月15日、月末).
-#[derive(SimpleObject)]
 pub struct TimetablePeriod {
     pub starts_on: Date,
     /// The reporting day that ends it.
@@ -276,8 +474,23 @@ pub struct TimetablePeriod {
     pub measures: DueTally,
 }
 
+impl catalogue::Object for TimetablePeriod {
+    const NAME: &'static str = "TimetablePeriod";
+    const DOC: &'static str = "A half-month period, ending on a reporting day (每月15日、月末).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("startsOn", "", |r, _| r.starts_on);
+        f.value("endsOn", "The reporting day that ends it.", |r, _| {
+            r.ends_on
+        });
+        f.nested("findings", "", |r| &r.findings);
+        f.nested("measures", "", |r| &r.measures);
+    }
+}
+
+crate::object!(TimetablePeriod);
+
 /// What fell due in a period and how it stands.
-#[derive(SimpleObject)]
 pub struct DueTally {
     /// Falling due in the period.
     pub due: i64,
@@ -290,6 +503,21 @@ pub struct DueTally {
     /// Open, the deadline still ahead.
     pub open: i64,
 }
+
+impl catalogue::Object for DueTally {
+    const NAME: &'static str = "DueTally";
+    const DOC: &'static str = "What fell due in a period and how it stands.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("due", "Falling due in the period.", |r, _| r.due);
+        f.value("onTime", "Done by the deadline.", |r, _| r.on_time);
+        f.value("late", "Done after the deadline.", |r, _| r.late);
+        f.value("overdue", "Open, the deadline passed.", |r, _| r.overdue);
+        f.value("open", "Open, the deadline still ahead.", |r, _| r.open);
+    }
+}
+
+crate::object!(DueTally);
 
 impl From<timetable::Tally> for DueTally {
     fn from(t: timetable::Tally) -> Self {
@@ -322,7 +550,6 @@ impl From<timetable::Timetable> for Timetable {
 }
 
 /// 路线图: each finding's road from feedback to close-out.
-#[derive(SimpleObject)]
 pub struct Roadmap {
     pub starts_on: Date,
     pub ends_on: Date,
@@ -333,8 +560,27 @@ pub struct Roadmap {
     pub svg: String,
 }
 
+impl catalogue::Object for Roadmap {
+    const NAME: &'static str = "Roadmap";
+    const DOC: &'static str = "路线图: each finding's road from feedback to close-out.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("startsOn", "", |r, _| r.starts_on);
+        f.value("endsOn", "", |r, _| r.ends_on);
+        f.value("today", "", |r, _| r.today);
+        f.nested("rows", "", |r| &r.rows);
+        f.value("truncated", "", |r, _| r.truncated);
+        f.value(
+            "svg",
+            "The road map drawn as SVG (what `/api/v1/inspections/{id}/roadmap.svg` serves).",
+            |r, _| r.svg.clone(),
+        );
+    }
+}
+
+crate::object!(Roadmap);
+
 /// One finding's road.
-#[derive(SimpleObject)]
 pub struct RoadmapRow {
     pub finding_id: ID,
     pub ordinal: i32,
@@ -349,8 +595,31 @@ pub struct RoadmapRow {
     pub stages: Vec<RoadmapStage>,
 }
 
+impl catalogue::Object for RoadmapRow {
+    const NAME: &'static str = "RoadmapRow";
+    const DOC: &'static str = "One finding's road.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("findingId", "", |r, _| r.finding_id.clone());
+        f.value("ordinal", "", |r, _| r.ordinal);
+        f.value("title", "", |r, _| r.title.clone());
+        f.value("rectificationType", "", |r, _| r.rectification_type);
+        f.value("status", "", |r, _| r.status);
+        f.value("deadline", "", |r, _| r.deadline);
+        f.value("closedOn", "", |r, _| r.closed_on);
+        f.value("warningLevel", "", |r, _| r.warning_level);
+        f.nested("steps", "", |r| &r.steps);
+        f.nested(
+            "stages",
+            "Stages (阶段目标) of a long-term finding.",
+            |r| &r.stages,
+        );
+    }
+}
+
+crate::object!(RoadmapRow);
+
 /// A stage on the road: its target date against the day it was reached.
-#[derive(SimpleObject)]
 pub struct RoadmapStage {
     pub stage_id: ID,
     pub ordinal: i32,
@@ -360,8 +629,24 @@ pub struct RoadmapStage {
     pub warning_level: WarningLevel,
 }
 
+impl catalogue::Object for RoadmapStage {
+    const NAME: &'static str = "RoadmapStage";
+    const DOC: &'static str =
+        "A stage on the road: its target date against the day it was reached.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("stageId", "", |r, _| r.stage_id.clone());
+        f.value("ordinal", "", |r, _| r.ordinal);
+        f.value("content", "", |r, _| r.content.clone());
+        f.value("targetOn", "", |r, _| r.target_on);
+        f.value("achievedOn", "", |r, _| r.achieved_on);
+        f.value("warningLevel", "", |r, _| r.warning_level);
+    }
+}
+
+crate::object!(RoadmapStage);
+
 /// A measure as a step of the road: planned against done.
-#[derive(SimpleObject)]
 pub struct RoadmapStep {
     pub measure_id: ID,
     pub ordinal: i32,
@@ -372,6 +657,24 @@ pub struct RoadmapStep {
     pub done: bool,
     pub warning_level: WarningLevel,
 }
+
+impl catalogue::Object for RoadmapStep {
+    const NAME: &'static str = "RoadmapStep";
+    const DOC: &'static str = "A measure as a step of the road: planned against done.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("measureId", "", |r, _| r.measure_id.clone());
+        f.value("ordinal", "", |r, _| r.ordinal);
+        f.value("content", "", |r, _| r.content.clone());
+        f.value("plannedFrom", "", |r, _| r.planned_from);
+        f.value("plannedTo", "", |r, _| r.planned_to);
+        f.value("doneOn", "", |r, _| r.done_on);
+        f.value("done", "", |r, _| r.done);
+        f.value("warningLevel", "", |r, _| r.warning_level);
+    }
+}
+
+crate::object!(RoadmapStep);
 
 impl Roadmap {
     pub fn of(r: roadmap::Roadmap, title: &str) -> Self {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use std::future::Future;
 
-use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
+use async_graphql::{Context, ID, Result, Subscription};
+
+use super::catalogue::{self, Fields};
 use entity::{event, measure};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
@@ -41,7 +43,7 @@ pub struct Subscription;
 
 /// A change of a finding or of one of its measures, targets, ledger entries, regulation links
 /// or re-checks.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct FindingChange {
     /// The event's id: pass the last one seen as `after` to resume without a gap.
     pub event_id: ID,
@@ -57,8 +59,32 @@ pub struct FindingChange {
     pub finding: Finding,
 }
 
+impl catalogue::Object for FindingChange {
+    const NAME: &'static str = "FindingChange";
+    const DOC: &'static str = "A change of a finding or of one of its measures, targets, ledger entries, regulation links\nor re-checks.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "eventId",
+            "The event's id: pass the last one seen as `after` to resume without a gap.",
+            |r, _| r.event_id.clone(),
+        );
+        f.value("action", "What was done, as the audit trail names it: `finding.update`, `finding.close`,\n`measure.update`, `target.update`, `progress_entry.create`, `regulation.link`, ...", |r, _| r.action.clone());
+        f.value("entityType", "The kind of record that changed: finding, measure, target, progress_entry, recheck, relapse.", |r, _| r.entity_type.clone());
+        f.value("entityId", "That record's id.", |r, _| r.entity_id.clone());
+        f.value("occurredAt", "", |r, _| r.occurred_at);
+        f.nested(
+            "finding",
+            "The finding as it is when the event is delivered.",
+            |r| &r.finding,
+        );
+    }
+}
+
+crate::object!(FindingChange);
+
 /// A finding or measure crossed into an early-warning level (预警).
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct WarningRaised {
     pub event_id: ID,
     /// The level crossed into.
@@ -74,8 +100,41 @@ pub struct WarningRaised {
     pub measure: Option<Measure>,
 }
 
+impl catalogue::Object for WarningRaised {
+    const NAME: &'static str = "WarningRaised";
+    const DOC: &'static str = "A finding or measure crossed into an early-warning level (预警).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("eventId", "", |r, _| r.event_id.clone());
+        f.value("level", "The level crossed into.", |r, _| r.level);
+        f.value(
+            "deadline",
+            "The deadline the level is reckoned from.",
+            |r, _| r.deadline,
+        );
+        f.value(
+            "crossedOn",
+            "The day the crossing was seen, in the configured time zone.",
+            |r, _| r.crossed_on,
+        );
+        f.value("occurredAt", "", |r, _| r.occurred_at);
+        f.nested(
+            "finding",
+            "The finding concerned (for a measure's crossing, the measure's finding).",
+            |r| &r.finding,
+        );
+        f.nested(
+            "measure",
+            "The measure whose deadline it is, when it is a measure's.",
+            |r| &r.measure,
+        );
+    }
+}
+
+crate::object!(WarningRaised);
+
 /// A report moved on: a semi-monthly report submitted, or a bulletin published.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct ReportEvent {
     pub event_id: ID,
     /// SUBMITTED or PUBLISHED.
@@ -84,9 +143,24 @@ pub struct ReportEvent {
     pub report: Report,
 }
 
+impl catalogue::Object for ReportEvent {
+    const NAME: &'static str = "ReportEvent";
+    const DOC: &'static str =
+        "A report moved on: a semi-monthly report submitted, or a bulletin published.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("eventId", "", |r, _| r.event_id.clone());
+        f.value("status", "SUBMITTED or PUBLISHED.", |r, _| r.status);
+        f.value("occurredAt", "", |r, _| r.occurred_at);
+        f.nested("report", "", |r| &r.report);
+    }
+}
+
+crate::object!(ReportEvent);
+
 /// A supervision order (督办单) moved: issued, replied to, returned, accepted, reminded (催办)
 /// or found overdue and raised a level (逾期未复).
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct SupervisionEvent {
     pub event_id: ID,
     /// The event's kind: supervision.issued, .replied, .returned, .accepted, .reminded or
@@ -96,6 +170,24 @@ pub struct SupervisionEvent {
     /// The order as it is when the event is delivered.
     pub order: SupervisionOrder,
 }
+
+impl catalogue::Object for SupervisionEvent {
+    const NAME: &'static str = "SupervisionEvent";
+    const DOC: &'static str = "A supervision order (督办单) moved: issued, replied to, returned, accepted, reminded (催办)\nor found overdue and raised a level (逾期未复).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("eventId", "", |r, _| r.event_id.clone());
+        f.value("kind", "The event's kind: supervision.issued, .replied, .returned, .accepted, .reminded or\n.overdue (as webhooks name it).", |r, _| r.kind.clone());
+        f.value("occurredAt", "", |r, _| r.occurred_at);
+        f.nested(
+            "order",
+            "The order as it is when the event is delivered.",
+            |r| &r.order,
+        );
+    }
+}
+
+crate::object!(SupervisionEvent);
 
 #[Subscription]
 impl Subscription {

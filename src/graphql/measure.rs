@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::enums::MeasureStatus as Status;
 use entity::{measure, target};
 
@@ -87,12 +87,28 @@ fn brief(f: &Finding) -> Brief {
 }
 
 /// Something worth telling about a record that is not wrong enough to refuse it.
-#[derive(SimpleObject)]
 pub struct Notice {
     /// A stable code: MEASURE_DUE_AFTER_FINDING.
     pub code: String,
     pub message: String,
 }
+
+impl catalogue::Object for Notice {
+    const NAME: &'static str = "Notice";
+    const DOC: &'static str =
+        "Something worth telling about a record that is not wrong enough to refuse it.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "code",
+            "A stable code: MEASURE_DUE_AFTER_FINDING.",
+            |r, _| r.code.clone(),
+        );
+        f.value("message", "", |r, _| r.message.clone());
+    }
+}
+
+crate::object!(Notice);
 
 impl From<domain::records::measure::Notice> for Notice {
     fn from(n: domain::records::measure::Notice) -> Self {

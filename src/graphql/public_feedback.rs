@@ -159,12 +159,24 @@ pub struct PublicFeedbackFilterInput {
 }
 
 /// Public feedback counted: received, answered, linked to a finding.
-#[derive(async_graphql::SimpleObject)]
 pub struct PublicFeedbackCounts {
     pub received: i64,
     pub answered: i64,
     pub linked: i64,
 }
+
+impl catalogue::Object for PublicFeedbackCounts {
+    const NAME: &'static str = "PublicFeedbackCounts";
+    const DOC: &'static str = "Public feedback counted: received, answered, linked to a finding.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("received", "", |r, _| r.received);
+        f.value("answered", "", |r, _| r.answered);
+        f.value("linked", "", |r, _| r.linked);
+    }
+}
+
+crate::object!(PublicFeedbackCounts);
 
 impl From<FeedbackCounts> for PublicFeedbackCounts {
     fn from(c: FeedbackCounts) -> Self {

@@ -1,7 +1,7 @@
 //! Semi-monthly reports (整改情况报告) and public bulletins (通报).
 
 use super::scalars::{Date, Time, date, time};
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result};
 use entity::enums::{ReportKind as StoredKind, ReportStatus as StoredStatus};
 use entity::report;
 
@@ -107,7 +107,6 @@ impl From<report::Model> for Report {
 }
 
 /// Where to download a report's renderings (with the bearer token).
-#[derive(SimpleObject)]
 pub struct ReportDownloads {
     pub json: String,
     pub csv: String,
@@ -118,6 +117,30 @@ pub struct ReportDownloads {
     /// For a published bulletin: its public page (no token needed).
     pub public_page: Option<String>,
 }
+
+impl catalogue::Object for ReportDownloads {
+    const NAME: &'static str = "ReportDownloads";
+    const DOC: &'static str = "Where to download a report's renderings (with the bearer token).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("json", "", |r, _| r.json.clone());
+        f.value("csv", "", |r, _| r.csv.clone());
+        f.value("xlsx", "", |r, _| r.xlsx.clone());
+        f.value("markdown", "", |r, _| r.markdown.clone());
+        f.value(
+            "docx",
+            "A Word document laid out as an official document (GB/T 9704).",
+            |r, _| r.docx.clone(),
+        );
+        f.value(
+            "publicPage",
+            "For a published bulletin: its public page (no token needed).",
+            |r, _| r.public_page.clone(),
+        );
+    }
+}
+
+crate::object!(ReportDownloads);
 
 impl Report {
     /// The report in `format`, or `None` when it does not come in it.
@@ -229,14 +252,30 @@ pub enum DueState {
     Upcoming,
 }
 
+crate::enum_leaf!(DueState);
+
 /// A reporting day (每月15日、月末) and its report.
-#[derive(SimpleObject)]
 pub struct ReportDue {
     pub due_on: Date,
     pub state: DueState,
     /// The report submitted for the day, if any.
     pub report: Option<Report>,
 }
+
+impl catalogue::Object for ReportDue {
+    const NAME: &'static str = "ReportDue";
+    const DOC: &'static str = "A reporting day (每月15日、月末) and its report.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("dueOn", "", |r, _| r.due_on);
+        f.value("state", "", |r, _| r.state);
+        f.nested("report", "The report submitted for the day, if any.", |r| {
+            &r.report
+        });
+    }
+}
+
+crate::object!(ReportDue);
 
 /// Which reports to list.
 #[derive(InputObject, Default)]

@@ -1,7 +1,9 @@
 //! Status summaries (整改进度) on inspections, departments and overall. Totals are counted
 //! once per summary and only when asked for; breakdowns only when asked for.
 
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Result};
+
+use super::catalogue::{self, Fields, times};
 use entity::finding;
 use sea_orm::Select;
 use tokio::sync::OnceCell;
@@ -15,7 +17,7 @@ use crate::domain::reads::supervision_counts::{self, OrderCounts};
 use crate::error::AppResult;
 
 /// Counts over a set of findings.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct SummaryCounts {
     /// Findings in all (archived ones left out).
     pub total: i64,
@@ -43,6 +45,56 @@ pub struct SummaryCounts {
     pub completion_rate: f64,
 }
 
+impl catalogue::Object for SummaryCounts {
+    const NAME: &'static str = "SummaryCounts";
+    const DOC: &'static str = "Counts over a set of findings.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "total",
+            "Findings in all (archived ones left out).",
+            |r, _| r.total,
+        );
+        f.value("notStarted", "Not started yet (未开始).", |r, _| {
+            r.not_started
+        });
+        f.value("inProgress", "Being rectified (整改中).", |r, _| {
+            r.in_progress
+        });
+        f.value(
+            "pendingReview",
+            "Submitted for close-out (待审核).",
+            |r, _| r.pending_review,
+        );
+        f.value("closed", "Closed out (已销号).", |r, _| r.closed);
+        f.value(
+            "immediate",
+            "Rectified immediately (立行立改).",
+            |r, _| r.immediate,
+        );
+        f.value(
+            "byDeadline",
+            "Rectified by a deadline (限期整改).",
+            |r, _| r.by_deadline,
+        );
+        f.value("longTerm", "Long-term (长期坚持).", |r, _| r.long_term);
+        f.value(
+            "overdue",
+            "Past their deadline and not closed (逾期).",
+            |r, _| r.overdue,
+        );
+        f.value("measuresTotal", "Measures in all.", |r, _| r.measures_total);
+        f.value("measuresDone", "Measures done.", |r, _| r.measures_done);
+        f.value(
+            "completionRate",
+            "Closed findings as a share of all, 0 to 1 (整改完成率).",
+            |r, _| r.completion_rate,
+        );
+    }
+}
+
+crate::object!(SummaryCounts);
+
 impl From<Counts> for SummaryCounts {
     fn from(c: Counts) -> Self {
         Self {
@@ -63,7 +115,7 @@ impl From<Counts> for SummaryCounts {
 }
 
 /// Supervision orders (督办单) about the findings counted, as the office reports them.
-#[derive(SimpleObject, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SupervisionCounts {
     /// Orders issued (督办件数).
     pub issued: i64,
@@ -81,6 +133,40 @@ pub struct SupervisionCounts {
     pub on_time_rate: Option<f64>,
 }
 
+impl catalogue::Object for SupervisionCounts {
+    const NAME: &'static str = "SupervisionCounts";
+    const DOC: &'static str =
+        "Supervision orders (督办单) about the findings counted, as the office reports them.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("issued", "Orders issued (督办件数).", |r, _| r.issued);
+        f.value(
+            "open",
+            "Awaiting the unit's reply (待回复), returned ones included.",
+            |r, _| r.open,
+        );
+        f.value(
+            "replied",
+            "Replied, awaiting the office (待办结).",
+            |r, _| r.replied,
+        );
+        f.value("accepted", "Accepted (已办结).", |r, _| r.accepted);
+        f.value(
+            "overdue",
+            "Open past the reply deadline (逾期未复): shown red, as overdue findings are.",
+            |r, _| r.overdue,
+        );
+        f.value(
+            "repliedOnTime",
+            "Replied without ever going unanswered past the deadline.",
+            |r, _| r.replied_on_time,
+        );
+        f.value("onTimeRate", "Replies in time as a share of the orders due, 0 to 1 (按期回复率); null while none is due.", |r, _| r.on_time_rate);
+    }
+}
+
+crate::object!(SupervisionCounts);
+
 impl From<OrderCounts> for SupervisionCounts {
     fn from(c: OrderCounts) -> Self {
         Self {
@@ -96,23 +182,48 @@ impl From<OrderCounts> for SupervisionCounts {
 }
 
 /// The counts of one feedback heading.
-#[derive(SimpleObject)]
 pub struct CategorySummary {
     /// The heading; null for findings under none.
     pub category: Option<Category>,
     pub counts: SummaryCounts,
 }
 
+impl catalogue::Object for CategorySummary {
+    const NAME: &'static str = "CategorySummary";
+    const DOC: &'static str = "The counts of one feedback heading.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested(
+            "category",
+            "The heading; null for findings under none.",
+            |r| &r.category,
+        );
+        f.nested("counts", "", |r| &r.counts);
+    }
+}
+
+crate::object!(CategorySummary);
+
 /// The counts of one responsible department.
-#[derive(SimpleObject)]
 pub struct DepartmentSummary {
     pub department: Option<Department>,
     pub counts: SummaryCounts,
 }
 
+impl catalogue::Object for DepartmentSummary {
+    const NAME: &'static str = "DepartmentSummary";
+    const DOC: &'static str = "The counts of one responsible department.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("department", "", |r| &r.department);
+        f.nested("counts", "", |r| &r.counts);
+    }
+}
+
+crate::object!(DepartmentSummary);
+
 /// A unit whose records here come from its own instance by bundles (报送 across networks):
 /// its figures are its records as of its last merged bundle, which this says.
-#[derive(SimpleObject)]
 pub struct ExchangedUnit {
     /// The unit the bundles feed.
     pub unit: Department,
@@ -129,6 +240,37 @@ pub struct ExchangedUnit {
     /// or 市委统战部：尚未收到报送.
     pub label: String,
 }
+
+impl catalogue::Object for ExchangedUnit {
+    const NAME: &'static str = "ExchangedUnit";
+    const DOC: &'static str = "A unit whose records here come from its own instance by bundles (报送 across networks):\nits figures are its records as of its last merged bundle, which this says.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("unit", "The unit the bundles feed.", |r| &r.unit);
+        f.value(
+            "peer",
+            "The sending instance's name as registered (the exchange peer).",
+            |r, _| r.peer.clone(),
+        );
+        f.value(
+            "sequence",
+            "The last bundle merged (its number); null while none has arrived.",
+            |r, _| r.sequence,
+        );
+        f.value("receivedAt", "When that bundle was merged here.", |r, _| {
+            r.received_at
+        });
+        f.value(
+            "ageHours",
+            "Its age now, in whole hours and whole days; null while none has arrived.",
+            |r, _| r.age_hours,
+        );
+        f.value("ageDays", "", |r, _| r.age_days);
+        f.value("label", "The sentence people read: 市委统战部的数据截至其第 3 次报送（2026-12-07 09:30 收到，距今 2 天）,\nor 市委统战部：尚未收到报送.", |r, _| r.label.clone());
+    }
+}
+
+crate::object!(ExchangedUnit);
 
 /// Progress in numbers (整改进度) over the findings the caller may read. Finding counts come
 /// from the summary cache (current after every change); measure counts and breakdowns are
@@ -199,71 +341,151 @@ impl StatusSummary {
     }
 }
 
-#[Object]
+impl catalogue::Object for StatusSummary {
+    const NAME: &'static str = "StatusSummary";
+    // Served without a description, as it always was (the derived impl it replaces had none).
+    const DOC: &'static str = "";
+
+    /// Every field is awaited: the counts are read (once per summary, see the cells above)
+    /// only when a field asks for them.
+    fn fields(f: &mut Fields<Self>) {
+        f.each(
+            "total",
+            "Findings in all (archived ones left out).",
+            |s, ctx| Box::pin(s.total(ctx)),
+        );
+        f.each("notStarted", "Not started yet (未开始).", |s, ctx| {
+            Box::pin(s.not_started(ctx))
+        });
+        f.each("inProgress", "Being rectified (整改中).", |s, ctx| {
+            Box::pin(s.in_progress(ctx))
+        });
+        f.each(
+            "pendingReview",
+            "Submitted for close-out (待审核).",
+            |s, ctx| Box::pin(s.pending_review(ctx)),
+        );
+        f.each("closed", "Closed out (已销号).", |s, ctx| {
+            Box::pin(s.closed(ctx))
+        });
+        f.each(
+            "overdue",
+            "Past their deadline and not closed (逾期).",
+            |s, ctx| Box::pin(s.overdue(ctx)),
+        );
+        f.each("measuresTotal", "Measures in all.", |s, ctx| {
+            Box::pin(s.measures_total(ctx))
+        });
+        f.each("measuresDone", "Measures done.", |s, ctx| {
+            Box::pin(s.measures_done(ctx))
+        });
+        f.each(
+            "completionRate",
+            "Closed findings as a share of all, 0 to 1 (整改完成率).",
+            |s, ctx| Box::pin(s.completion_rate(ctx)),
+        );
+        f.each(
+            "counts",
+            "Every count at once, including by rectification type.",
+            |s, ctx| Box::pin(s.counts(ctx)),
+        );
+        f.each(
+            "regulations",
+            "Regulations made or revised in answer to these findings (建章立制).",
+            |s, ctx| Box::pin(s.regulations(ctx)),
+        );
+        f.each(
+            "targetsTotal",
+            "Measurable targets (目标) of these findings.",
+            |s, ctx| Box::pin(s.targets_total(ctx)),
+        );
+        f.each(
+            "targetsMet",
+            "Targets whose latest value meets the required one (达标), by each target's direction.",
+            |s, ctx| Box::pin(s.targets_met(ctx)),
+        );
+        f.each(
+            "relapsed",
+            "Findings that relapsed (问题反弹) at least once after being closed.",
+            |s, ctx| Box::pin(s.relapsed(ctx)),
+        );
+        f.each(
+            "relapses",
+            "Relapses in all (a finding may relapse once per closing).",
+            |s, ctx| Box::pin(s.relapses(ctx)),
+        );
+        f.each(
+            "supervision",
+            "Supervision orders (督办单) about these findings: 督办件数, 逾期未复, 按期回复率.",
+            |s, ctx| Box::pin(s.supervision(ctx)),
+        );
+        f.each("exchangedUnits", "The units counted here whose records come from their own instance by bundles (报送\nacross networks), within the caller's reach: what their figures stand on (the last\nbundle merged, when, how old) or that none has arrived. Empty when none is.", |s, ctx| Box::pin(s.exchanged_units(ctx)));
+        f.each(
+            "byCategory",
+            "The same counts for each feedback heading.",
+            |s, ctx| Box::pin(s.by_category(ctx)),
+        )
+        .cost(times::<10>);
+        f.each(
+            "byDepartment",
+            "The same counts for each responsible department.",
+            |s, ctx| Box::pin(s.by_department(ctx)),
+        )
+        .cost(times::<10>);
+    }
+}
+
+crate::object!(StatusSummary);
+
+/// The fields of a summary, read through its cells.
 impl StatusSummary {
-    /// Findings in all (archived ones left out).
     async fn total(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.total)
     }
-    /// Not started yet (未开始).
     async fn not_started(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.not_started)
     }
-    /// Being rectified (整改中).
     async fn in_progress(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.in_progress)
     }
-    /// Submitted for close-out (待审核).
     async fn pending_review(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.pending_review)
     }
-    /// Closed out (已销号).
     async fn closed(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.closed)
     }
-    /// Past their deadline and not closed (逾期).
     async fn overdue(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.totals(ctx).await?.overdue)
     }
-    /// Measures in all.
     async fn measures_total(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.measures(ctx).await?.0)
     }
-    /// Measures done.
     async fn measures_done(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.measures(ctx).await?.1)
     }
-    /// Closed findings as a share of all, 0 to 1 (整改完成率).
     async fn completion_rate(&self, ctx: &Context<'_>) -> Result<f64> {
         Ok(self.totals(ctx).await?.completion_rate())
     }
-    /// Every count at once, including by rectification type.
     async fn counts(&self, ctx: &Context<'_>) -> Result<SummaryCounts> {
         let mut counts = self.totals(ctx).await?.clone();
         (counts.measures_total, counts.measures_done) = self.measures(ctx).await?;
         Ok(counts.into())
     }
-    /// Regulations made or revised in answer to these findings (建章立制).
     async fn regulations(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(summary::regulations(ctx.db(), &self.findings).await?)
     }
-    /// Measurable targets (目标) of these findings.
     async fn targets_total(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.targets(ctx).await?.total)
     }
-    /// Targets whose latest value meets the required one (达标), by each target's direction.
     async fn targets_met(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.targets(ctx).await?.met)
     }
-    /// Findings that relapsed (问题反弹) at least once after being closed.
     async fn relapsed(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.relapse_counts(ctx).await?.0)
     }
-    /// Relapses in all (a finding may relapse once per closing).
     async fn relapses(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.relapse_counts(ctx).await?.1)
     }
-    /// Supervision orders (督办单) about these findings: 督办件数, 逾期未复, 按期回复率.
     async fn supervision(&self, ctx: &Context<'_>) -> Result<SupervisionCounts> {
         Ok(
             supervision_counts::totals(ctx.db(), &self.findings, self.today)
@@ -271,9 +493,6 @@ impl StatusSummary {
                 .into(),
         )
     }
-    /// The units counted here whose records come from their own instance by bundles (报送
-    /// across networks), within the caller's reach: what their figures stand on (the last
-    /// bundle merged, when, how old) or that none has arrived. Empty when none is.
     async fn exchanged_units(&self, ctx: &Context<'_>) -> Result<Vec<ExchangedUnit>> {
         let now = ctx.acting().local_now();
         let standings = crate::domain::reads::exchanged::standings(
@@ -297,8 +516,6 @@ impl StatusSummary {
         }
         Ok(out)
     }
-    /// The same counts for each feedback heading.
-    #[graphql(complexity = "10 * child_complexity + 1")]
     async fn by_category(&self, ctx: &Context<'_>) -> Result<Vec<CategorySummary>> {
         let groups =
             summary::counts(ctx.db(), &self.findings, GroupBy::Category, self.today).await?;
@@ -320,8 +537,6 @@ impl StatusSummary {
         out.sort_by_key(|s| s.category.as_ref().map_or(i32::MAX, |c| c.0.ordinal));
         Ok(out)
     }
-    /// The same counts for each responsible department.
-    #[graphql(complexity = "10 * child_complexity + 1")]
     async fn by_department(&self, ctx: &Context<'_>) -> Result<Vec<DepartmentSummary>> {
         let groups =
             summary::counts(ctx.db(), &self.findings, GroupBy::Department, self.today).await?;

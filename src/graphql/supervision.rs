@@ -1,7 +1,7 @@
 //! Supervision orders (督办单): the office's orders to a unit, the unit's replies, and the
 //! office's acceptance (办结) or return. The rules are `domain::workflow::supervision`'s.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::{supervision_order, supervision_order_subject, supervision_reply};
 
 use super::catalogue::{self, Conn, Fields};
@@ -236,16 +236,31 @@ impl Loads for EvidenceOfReply {
 }
 
 /// What the caller may do with a supervision order now.
-#[derive(SimpleObject)]
 pub struct SupervisionViewerCan {
     /// `replyToSupervisionOrder`.
     pub reply: bool,
     /// `acceptSupervisionReply` (never by the person who replied).
     pub accept: bool,
     /// `returnSupervisionReply`.
-    #[graphql(name = "return")]
     pub send_back: bool,
 }
+
+impl catalogue::Object for SupervisionViewerCan {
+    const NAME: &'static str = "SupervisionViewerCan";
+    const DOC: &'static str = "What the caller may do with a supervision order now.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("reply", "`replyToSupervisionOrder`.", |r, _| r.reply);
+        f.value(
+            "accept",
+            "`acceptSupervisionReply` (never by the person who replied).",
+            |r, _| r.accept,
+        );
+        f.value("return", "`returnSupervisionReply`.", |r, _| r.send_back);
+    }
+}
+
+crate::object!(SupervisionViewerCan);
 
 /// Which supervision orders to list.
 #[derive(InputObject, Default, Clone)]

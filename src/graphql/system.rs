@@ -1,19 +1,36 @@
 //! Facts about the server itself.
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object};
+
+use super::catalogue::{self, Fields};
 use sea_orm::{DatabaseConnection, DbBackend};
 
 #[derive(Default)]
 pub struct SystemQuery;
 
 /// What this server is (服务器信息).
-#[derive(SimpleObject)]
 pub struct ServerInfo {
     /// rectrack's version.
     pub version: String,
     /// The database engine in use: `SQLITE` or `POSTGRESQL`.
     pub database: String,
 }
+
+impl catalogue::Object for ServerInfo {
+    const NAME: &'static str = "ServerInfo";
+    const DOC: &'static str = "What this server is (服务器信息).";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("version", "rectrack's version.", |r, _| r.version.clone());
+        f.value(
+            "database",
+            "The database engine in use: `SQLITE` or `POSTGRESQL`.",
+            |r, _| r.database.clone(),
+        );
+    }
+}
+
+crate::object!(ServerInfo);
 
 #[Object]
 impl SystemQuery {

@@ -8,7 +8,9 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Enum, Result, SimpleObject};
+use async_graphql::{Context, Enum, Result};
+
+use super::catalogue::{self, Fields};
 use entity::{category, department, finding, inspection, measure, regulation, report, target};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -227,7 +229,7 @@ impl From<Move> for Transition {
 
 /// What the caller may do with a finding now: each flag says whether the mutation named is
 /// allowed (by role, reach and the finding's state); input may still be refused.
-#[derive(SimpleObject, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FindingViewerCan {
     /// `updateFinding`.
     pub update: bool,
@@ -240,7 +242,6 @@ pub struct FindingViewerCan {
     /// `approveCloseOut` (never by the submitter).
     pub approve: bool,
     /// `returnFinding`.
-    #[graphql(name = "return")]
     pub return_finding: bool,
     /// `reopenFinding`.
     pub reopen: bool,
@@ -251,6 +252,42 @@ pub struct FindingViewerCan {
     /// `createMeasure`, `createTarget`, `linkRegulation`.
     pub add_measure: bool,
 }
+
+impl catalogue::Object for FindingViewerCan {
+    const NAME: &'static str = "FindingViewerCan";
+    const DOC: &'static str = "What the caller may do with a finding now: each flag says whether the mutation named is\nallowed (by role, reach and the finding's state); input may still be refused.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("update", "`updateFinding`.", |r, _| r.update);
+        f.value("archive", "`archiveFinding`.", |r, _| r.archive);
+        f.value("start", "`startFinding`.", |r, _| r.start);
+        f.value(
+            "submit",
+            "`submitForCloseOut` (every measure done, unless long-term).",
+            |r, _| r.submit,
+        );
+        f.value(
+            "approve",
+            "`approveCloseOut` (never by the submitter).",
+            |r, _| r.approve,
+        );
+        f.value("return", "`returnFinding`.", |r, _| r.return_finding);
+        f.value("reopen", "`reopenFinding`.", |r, _| r.reopen);
+        f.value("recheck", "`recordRecheck`.", |r, _| r.recheck);
+        f.value(
+            "addProgress",
+            "`addProgressEntry` on the finding.",
+            |r, _| r.add_progress,
+        );
+        f.value(
+            "addMeasure",
+            "`createMeasure`, `createTarget`, `linkRegulation`.",
+            |r, _| r.add_measure,
+        );
+    }
+}
+
+crate::object!(FindingViewerCan);
 
 impl From<FindingCan> for FindingViewerCan {
     fn from(c: FindingCan) -> Self {
@@ -271,7 +308,7 @@ impl From<FindingCan> for FindingViewerCan {
 
 /// What the caller may do with a record now: update it, archive it, and for a measure add
 /// ledger entries about it.
-#[derive(SimpleObject, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct ViewerCan {
     /// The record's update mutation.
     pub update: bool,
@@ -280,6 +317,25 @@ pub struct ViewerCan {
     /// `addProgressEntry` with this measure (false for other records).
     pub add_progress: bool,
 }
+
+impl catalogue::Object for ViewerCan {
+    const NAME: &'static str = "ViewerCan";
+    const DOC: &'static str = "What the caller may do with a record now: update it, archive it, and for a measure add\nledger entries about it.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("update", "The record's update mutation.", |r, _| r.update);
+        f.value("archive", "The record's archive mutation.", |r, _| {
+            r.archive
+        });
+        f.value(
+            "addProgress",
+            "`addProgressEntry` with this measure (false for other records).",
+            |r, _| r.add_progress,
+        );
+    }
+}
+
+crate::object!(ViewerCan);
 
 impl From<RecordCan> for ViewerCan {
     fn from(c: RecordCan) -> Self {
@@ -292,13 +348,25 @@ impl From<RecordCan> for ViewerCan {
 }
 
 /// What the caller may do with a report now.
-#[derive(SimpleObject, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct ReportViewerCan {
     /// `submitReport`.
     pub submit: bool,
     /// `publishBulletin`.
     pub publish: bool,
 }
+
+impl catalogue::Object for ReportViewerCan {
+    const NAME: &'static str = "ReportViewerCan";
+    const DOC: &'static str = "What the caller may do with a report now.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("submit", "`submitReport`.", |r, _| r.submit);
+        f.value("publish", "`publishBulletin`.", |r, _| r.publish);
+    }
+}
+
+crate::object!(ReportViewerCan);
 
 impl From<ReportCan> for ReportViewerCan {
     fn from(c: ReportCan) -> Self {

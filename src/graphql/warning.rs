@@ -1,7 +1,9 @@
 //! Early warning (逾期预警) on findings and measures.
 
 use super::scalars::{Date, naive};
-use async_graphql::{Context, Enum, Result, SimpleObject};
+use async_graphql::{Context, Enum, Result};
+
+use super::catalogue::{self, Fields};
 
 use super::ContextExt;
 use super::loaders::{DepartmentById, InspectionById, UnfinishedOrdersOfFinding};
@@ -69,7 +71,7 @@ impl From<Audience> for AlertRole {
 }
 
 /// One person to alert.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct AlertRecipient {
     /// Why this person is alerted.
     pub role: AlertRole,
@@ -77,8 +79,24 @@ pub struct AlertRecipient {
     pub name: Option<String>,
 }
 
+impl catalogue::Object for AlertRecipient {
+    const NAME: &'static str = "AlertRecipient";
+    const DOC: &'static str = "One person to alert.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value("role", "Why this person is alerted.", |r, _| r.role);
+        f.value(
+            "name",
+            "The name on record, or null when none is recorded (the alert still applies).",
+            |r, _| r.name.clone(),
+        );
+    }
+}
+
+crate::object!(AlertRecipient);
+
 /// The early warning of a finding or measure.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct EarlyWarning {
     /// The level as of today, in the configured time zone.
     pub level: WarningLevel,
@@ -91,6 +109,32 @@ pub struct EarlyWarning {
     /// its orders). Always 0 on a measure.
     pub overdue_supervision_orders: i32,
 }
+
+impl catalogue::Object for EarlyWarning {
+    const NAME: &'static str = "EarlyWarning";
+    const DOC: &'static str = "The early warning of a finding or measure.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.value(
+            "level",
+            "The level as of today, in the configured time zone.",
+            |r, _| r.level,
+        );
+        f.value(
+            "daysLeft",
+            "Days until the deadline (negative once overdue); null without a deadline.",
+            |r, _| r.days_left,
+        );
+        f.nested(
+            "alert",
+            "Who must be alerted at this level, in order of escalation; empty at NONE.",
+            |r| &r.alert,
+        );
+        f.value("overdueSupervisionOrders", "Supervision orders (督办单) about it open past their reply deadline (逾期未复): while\nthere is one the level is RED, whatever the deadline (closing a finding does not close\nits orders). Always 0 on a measure.", |r, _| r.overdue_supervision_orders);
+    }
+}
+
+crate::object!(EarlyWarning);
 
 /// A finding's warning: its deadline's, raised to RED while a supervision order about it is
 /// unanswered past its reply deadline (逾期未复), so that such orders show red wherever

@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use super::scalars::Time;
-use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult, SimpleObject,
-};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::{notification, webhook_delivery, webhook_endpoint, webhook_notice};
 use futures_util::future::BoxFuture;
 
@@ -277,12 +275,27 @@ pub struct UpdateWebhookEndpointInput {
 }
 
 /// A registered endpoint with its secret, shown this once.
-#[derive(SimpleObject)]
 pub struct CreateWebhookEndpointPayload {
     pub endpoint: WebhookEndpoint,
     /// The signing secret: store it now, it is never shown again.
     pub secret: String,
 }
+
+impl catalogue::Object for CreateWebhookEndpointPayload {
+    const NAME: &'static str = "CreateWebhookEndpointPayload";
+    const DOC: &'static str = "A registered endpoint with its secret, shown this once.";
+
+    fn fields(f: &mut Fields<Self>) {
+        f.nested("endpoint", "", |r| &r.endpoint);
+        f.value(
+            "secret",
+            "The signing secret: store it now, it is never shown again.",
+            |r, _| r.secret.clone(),
+        );
+    }
+}
+
+crate::object!(CreateWebhookEndpointPayload);
 
 /// Why the administrators are told of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

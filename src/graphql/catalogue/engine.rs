@@ -115,9 +115,10 @@ pub struct Decl<'d> {
 
 impl Decl<'_> {
     /// Relies on: the registry's `MetaField` has these fields, and introspection and the SDL
-    /// print what they hold. Each literal is written as `#[derive(SimpleObject)]` writes it
-    /// (no deprecation, cache control, federation or visibility), so the printed schema is the
-    /// one the derives would print: `tests/api/schema.rs` compares it byte for byte. A new
+    /// print what they hold. Each literal is written as the library's object derive writes
+    /// a plain field (no deprecation, cache control, federation or visibility), so the printed
+    /// schema is the one the derives printed before the types moved here:
+    /// `tests/api/schema.rs` compares it byte for byte. A new
     /// field of `MetaField` in a release breaks the build here, and nowhere else.
     fn meta(&self, registry: &mut Registry) -> MetaField {
         let args = self
@@ -422,7 +423,8 @@ pub async fn resolve_output<V: OutputType>(
 }
 
 /// Answers one record where async-graphql asks for it (a root field, a mutation's answer, a
-/// field of a type outside the catalogue): [`object!`](crate::object)'s `resolve`.
+/// subscription's event, a value a catalogued field awaited): [`object!`](crate::object)'s
+/// `resolve`.
 pub async fn resolve_record<T: Catalogued>(
     ctx: &ContextSelectionSet<'_>,
     item: &T,

@@ -60,6 +60,13 @@ impl Leaf for Time {
     }
 }
 
+/// The library's own `DateTime` scalar (RFC 3339), which some value objects answer.
+impl Leaf for chrono::DateTime<chrono::Utc> {
+    fn leaf(self) -> Value {
+        self.to_value()
+    }
+}
+
 impl<T: Leaf + Sync> Leaf for Option<T> {
     fn leaf(self) -> Value {
         self.map_or(Value::Null, T::leaf)

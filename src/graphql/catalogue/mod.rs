@@ -1,5 +1,8 @@
-//! The records of the API (findings, measures, inspections, ...) declared once, as the
-//! catalogue of their fields, and resolved a level of records at a time.
+//! The object types of the API declared once, as the catalogue of their fields, and resolved a
+//! level of rows at a time: the records (findings, measures, inspections, ...) and the value
+//! objects (summaries, lists, events, payloads, ...) alike. Every object type but the roots
+//! (the merged `Query` and `Mutation`, and `Subscription`) is declared here; there is no second
+//! object system.
 //!
 //! A type's catalogue lists each field once: its name, description, type, arguments, cost, and
 //! how its value is found (read off the row, or read for a whole level of rows at once). That
@@ -36,7 +39,7 @@ pub use engine::{
     resolve_record as resolve_one, times,
 };
 pub use leaf::{Leaf, enum_leaf};
-pub use run::{Env, Level, Many, Selected, Shown};
+pub use run::{Env, Holds, Level, Many, Selected, Shown};
 
 use super::loaders::{LoadError, Loader};
 
@@ -328,6 +331,24 @@ impl<T: Catalogued> Fields<T> {
         V: Leaf,
     {
         let how = run::Loaded { key, value };
+        self.add(name, doc, TypeRef::output::<V>(), How::Level(Box::new(how)))
+    }
+
+    /// Catalogued values the row holds (`C`, `Option<C>` or `Vec<C>`: a summary's counts, a
+    /// list's rows, an event's record), answered for every row of the level as the next level,
+    /// as a relation's children are. Value objects are thus declared and answered like
+    /// records, by one executor; nothing is awaited for them, and a list of rows is planned
+    /// once, not resolved a future per object as [`Fields::each`] would.
+    pub fn nested<V: Holds>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        get: impl Fn(&T) -> &V + Send + Sync + 'static,
+    ) -> &mut Field<T> {
+        let how = run::Held {
+            get,
+            held: PhantomData::<fn() -> V>,
+        };
         self.add(name, doc, TypeRef::output::<V>(), How::Level(Box::new(how)))
     }
 

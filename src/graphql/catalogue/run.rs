@@ -290,8 +290,8 @@ pub fn run<'a, T: Catalogued>(
     })
 }
 
-/// Answers one row where async-graphql asks for it (a root field, a mutation's answer, a field
-/// of a type outside the catalogue): `at` is where it answers.
+/// Answers one row where async-graphql asks for it (a root field, a mutation's answer, a
+/// subscription's event, a value a catalogued field awaited): `at` is where it answers.
 pub async fn resolve_one<T: Catalogued>(at: At<'_>, item: &T) -> ServerResult<Value> {
     let env = Env::of(&at);
     let plan = Plan::<T>::of(&at, &[at.set()])?;
@@ -455,18 +455,30 @@ where
                     items.push(child);
                 }
             }
-            let at = parents
-                .iter()
-                .map(|&i| selected.inside(&level.at[i]))
-                .collect();
-            let values = children(level.env, at, items, &plan).await;
-            let mut out = vec![Some(Value::Null); level.items.len()];
-            for (i, value) in parents.into_iter().zip(values) {
-                out[i] = Some(value);
-            }
-            out
+            singles(level, selected, &plan, parents, items).await
         })
     }
+}
+
+/// Children, at most one per row, answered as one level: `items[j]` hangs from row
+/// `parents[j]`; rows without one answer null.
+async fn singles<'a, T, C: Catalogued>(
+    level: &'a Level<'a, T>,
+    selected: &'a Selected<'a>,
+    plan: &'a Plan<'a, C>,
+    parents: Vec<usize>,
+    items: Vec<&'a C>,
+) -> Vec<Option<Value>> {
+    let at = parents
+        .iter()
+        .map(|&i| selected.inside(&level.at[i]))
+        .collect();
+    let values = children(level.env, at, items, plan).await;
+    let mut out = vec![Some(Value::Null); level.items.len()];
+    for (i, value) in parents.into_iter().zip(values) {
+        out[i] = Some(value);
+    }
+    out
 }
 
 /// Lists of children, one per row, answered as one level; `lists[i]` is row `i`'s.
@@ -634,6 +646,80 @@ where
                     Some((self.value)(row, found, level.env).leaf())
                 })
                 .collect()
+        })
+    }
+}
+
+/// What a row holds of a catalogued type, for [`super::Fields::nested`]: the value itself
+/// (`C!`), perhaps one (`C`), or a list (`[C!]!`).
+pub trait Holds: OutputType + Send + Sync + 'static {
+    type Child: Catalogued;
+    /// A list, answered as one (the others answer the child or null).
+    const LIST: bool;
+    /// The children held, in order: one, none or one, or the list.
+    fn held(&self) -> &[Self::Child];
+}
+
+impl<C: Catalogued> Holds for C {
+    type Child = C;
+    const LIST: bool = false;
+    fn held(&self) -> &[C] {
+        std::slice::from_ref(self)
+    }
+}
+
+impl<C: Catalogued> Holds for Option<C> {
+    type Child = C;
+    const LIST: bool = false;
+    fn held(&self) -> &[C] {
+        self.as_slice()
+    }
+}
+
+impl<C: Catalogued> Holds for Vec<C> {
+    type Child = C;
+    const LIST: bool = true;
+    fn held(&self) -> &[C] {
+        self
+    }
+}
+
+/// Catalogued values the row holds, answered as the next level ([`super::Fields::nested`]).
+pub(super) struct Held<F, V> {
+    pub get: F,
+    pub held: PhantomData<fn() -> V>,
+}
+
+impl<T, F, V> LevelField<T> for Held<F, V>
+where
+    T: Catalogued,
+    F: Fn(&T) -> &V + Send + Sync,
+    V: Holds,
+{
+    fn resolve<'a>(
+        &'a self,
+        level: &'a Level<'a, T>,
+        selected: &'a Selected<'a>,
+    ) -> BoxFuture<'a, Vec<Option<Value>>> {
+        Box::pin(async move {
+            let plan = match plan_of::<T, V::Child>(level, selected) {
+                Ok(plan) => plan,
+                Err(failed) => return failed,
+            };
+            let held = level.items.iter().map(|row| (self.get)(row).held());
+            if V::LIST {
+                let rows = held.map(|list| list.iter().collect()).collect();
+                return lists(level, selected, &plan, rows).await;
+            }
+            let mut parents = Vec::new();
+            let mut items = Vec::new();
+            for (i, child) in held.enumerate() {
+                if let Some(child) = child.first() {
+                    parents.push(i);
+                    items.push(child);
+                }
+            }
+            singles(level, selected, &plan, parents, items).await
         })
     }
 }
