@@ -25,8 +25,8 @@ use super::identity::Identity;
 use crate::audit;
 use crate::auth::Permission;
 use crate::domain::Acting;
-use crate::domain::integration::decisions;
 use crate::domain::integration::exchange::{self as peers, Entry};
+use crate::domain::integration::{applied, decisions};
 use crate::domain::records::change::{Record, audited};
 use crate::error::{AppError, AppResult, codes};
 
@@ -223,7 +223,7 @@ async fn merge_checked(
                 .iter()
                 .map(|l| l.id)
                 .collect();
-            decisions::outcomes(&txn, sender.id, ids).await?
+            applied::outcomes(&txn, sender.id, ids).await?
         } else {
             Vec::new()
         };
@@ -348,7 +348,7 @@ async fn apply_decisions(
     let lines = decision_lines(archive).await?;
     let mut outcomes = Vec::with_capacity(lines.len());
     for line in &lines {
-        outcomes.push(decisions::apply(txn, who, sender, manifest.sequence, line).await?);
+        outcomes.push(applied::apply(txn, who, sender, manifest.sequence, line).await?);
     }
     let count = |result: &str| outcomes.iter().filter(|o| o.result == result).count() as u64;
     let counts = HashMap::from([

@@ -9,25 +9,25 @@
 //!
 //! - At the office: [`record`] (from the close-out command), [`to_send`] (the decisions a
 //!   bundle carries: every one not yet answered), [`answered`] (outcomes from an acknowledgement).
-//! - At the unit: [`apply`] (one decision, once per peer and decision id).
+//! - At the unit: [`super::applied::apply`] (one decision, once per peer and decision id).
 //! - Both: [`conflicts`], the conflict report's rows.
 
 use entity::{exchange_applied, exchange_decision, exchange_peer, finding};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Caller, Identity, Permission, Reach};
+use crate::auth::{Permission, Reach};
 use crate::domain::Acting;
 use crate::domain::integration::origin;
 use crate::domain::reads::scope;
 use crate::domain::records::change::{Record, audited};
-use crate::domain::workflow::close_out::{self, Move, MoveInput};
-use crate::error::{AppError, AppResult};
+use crate::domain::workflow::moves::Move;
+use crate::error::AppResult;
 
 /// A decision as a decision bundle carries it (`decisions/decision.jsonl`, one per line).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -79,19 +79,6 @@ pub struct Outcome {
     pub message: Option<String>,
 }
 
-fn move_of(name: &str) -> Option<Move> {
-    [Move::Approve, Move::Return, Move::Reopen]
-        .into_iter()
-        .find(|m| m.name() == name)
-}
-
-/// Whether the office may make `step` on a finding kept under its origin: the moves that
-/// travel back as decisions. The others (start, submit) are the unit's own, refused with
-/// `KEPT_BY_ORIGIN` ([`record`]); `viewerCan` asks this same rule.
-pub fn travels(step: Move) -> bool {
-    move_of(step.name()).is_some()
-}
-
 /// At the office: when `current` (before the move) is a finding kept under its origin, records
 /// `step` as a decision for its unit and answers true: the caller then leaves the finding's
 /// ledger to the unit, whose applying the decision writes it there (and comes back in its next
@@ -106,7 +93,7 @@ pub async fn record(
     let Some(kept) = origin::of(db, "finding", current.id).await? else {
         return Ok(false);
     };
-    if !travels(step) {
+    if !step.travels() {
         return origin::require_own(db, "finding", current.id)
             .await
             .map(|()| false);
@@ -218,164 +205,6 @@ pub async fn answered(
     Ok(recorded)
 }
 
-/// At the unit: who applies the office's decisions: the office, as an inspector reviewing the
-/// unit's findings (the role that reviews close-outs), named by its registered name and the
-/// person who decided.
-fn office(peer: &exchange_peer::Model, line: &Line, zone: crate::config::TimeZone) -> Acting {
-    let name = match &line.decided_by_name {
-        Some(person) => format!("{}·{person}", peer.name),
-        None => peer.name.clone(),
-    };
-    let caller = Caller::Authenticated(Identity {
-        sub: format!("exchange:{}", peer.instance_id),
-        name: Some(name),
-        role: entity::enums::Role::Inspector,
-        department: None,
-        account_id: None,
-    });
-    Acting::new(&caller, None, zone)
-}
-
-/// At the unit: applies one decision of the office's bundle `sequence` through the unit's own
-/// close-out command (inside the import's transaction, in a savepoint of its own), once per
-/// peer and decision: a decision applied or refused before answers what it gave then. A
-/// refusal of the command (the finding moved since the state the office decided on: another
-/// version, another status, archived) is a conflict, kept and audited here, never forced.
-pub async fn apply(
-    db: &DatabaseTransaction,
-    who: &Acting,
-    peer: &exchange_peer::Model,
-    sequence: i32,
-    line: &Line,
-) -> AppResult<Outcome> {
-    let before = exchange_applied::Entity::find()
-        .filter(exchange_applied::Column::PeerId.eq(peer.id))
-        .filter(exchange_applied::Column::DecisionId.eq(line.id))
-        .one(db)
-        .await?;
-    if let Some(before) = before {
-        return Ok(outcome_of(&before));
-    }
-    let step = move_of(&line.step).ok_or_else(|| AppError::Request {
-        code: crate::error::codes::BUNDLE_UNREADABLE,
-        message: t!(
-            "exchange-bundle-unreadable",
-            detail = format!("decision {}: move {}", line.id, line.step)
-        ),
-    })?;
-    let office = office(peer, line, who.zone);
-    let savepoint = db.begin().await?;
-    let moved = close_out::transition(
-        &savepoint,
-        &office,
-        line.finding_id,
-        step,
-        MoveInput {
-            version: Some(line.version),
-            text: line.text.clone(),
-            no_evidence_reason: None,
-        },
-    )
-    .await;
-    let (result, code, message, department) = match moved {
-        Ok(finding) => {
-            savepoint.commit().await?;
-            ("applied", None, None, Some(finding.department_id))
-        }
-        Err(err) if refusal(&err) => {
-            savepoint.rollback().await?;
-            let department = finding::Entity::find_by_id(line.finding_id)
-                .one(db)
-                .await?
-                .map(|f| f.department_id);
-            (
-                "conflict",
-                Some(err.code().to_owned()),
-                Some(err.message().to_owned()),
-                department,
-            )
-        }
-        Err(err) => return Err(err),
-    };
-    let decided_at = chrono::DateTime::parse_from_rfc3339(&line.decided_at)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|_| who.now());
-    let row = exchange_applied::ActiveModel {
-        id: NotSet,
-        peer_id: Set(peer.id),
-        decision_id: Set(line.id),
-        finding_id: Set(line.finding_id),
-        step: Set(line.step.clone()),
-        text: Set(line.text.clone()),
-        decided_by_name: Set(line.decided_by_name.clone()),
-        decided_at: Set(decided_at),
-        sequence: Set(sequence),
-        result: Set(result.to_owned()),
-        code: Set(code),
-        message: Set(message),
-        created_at: Set(who.now()),
-    }
-    .insert(db)
-    .await?;
-    if result == "conflict" {
-        audited(
-            db,
-            who,
-            "exchange.decision.conflict",
-            Record {
-                kind: "exchange_applied",
-                id: row.id,
-                department_id: department,
-            },
-            None,
-            Some(&row),
-        )
-        .await?;
-    }
-    Ok(outcome_of(&row))
-}
-
-/// The command refused the move (the finding is not where the office saw it): a conflict for a
-/// person. Anything else (the database failing) fails the import.
-fn refusal(err: &AppError) -> bool {
-    matches!(
-        err,
-        AppError::BadUserInput { .. }
-            | AppError::Forbidden(_)
-            | AppError::NotFound(_)
-            | AppError::Conflict(_)
-            | AppError::InvalidTransition(_)
-    )
-}
-
-fn outcome_of(row: &exchange_applied::Model) -> Outcome {
-    Outcome {
-        id: row.decision_id,
-        result: row.result.clone(),
-        code: row.code.clone(),
-        message: row.message.clone(),
-    }
-}
-
-/// At the unit: what was answered for these decisions of `peer` (a bundle received again).
-pub async fn outcomes(
-    db: &impl ConnectionTrait,
-    peer: i32,
-    ids: Vec<i32>,
-) -> AppResult<Vec<Outcome>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let rows = exchange_applied::Entity::find()
-            .filter(exchange_applied::Column::PeerId.eq(peer))
-            .filter(exchange_applied::Column::DecisionId.is_in(chunk.iter().copied()))
-            .order_by_asc(exchange_applied::Column::DecisionId)
-            .all(db)
-            .await?;
-        out.extend(rows.iter().map(outcome_of));
-    }
-    Ok(out)
-}
-
 /// The most rows a conflict report lists (newest first).
 pub const REPORT_LIMIT: u64 = 5_000;
 
@@ -464,7 +293,7 @@ pub async fn conflicts(db: &impl ConnectionTrait, who: &Acting) -> AppResult<Vec
         .into_iter()
         .map(|d| (d.id, d.code))
         .collect();
-    let label = |step: &str| move_of(step).map_or_else(|| step.to_owned(), Move::label);
+    let label = |step: &str| Move::named(step).map_or_else(|| step.to_owned(), Move::label);
     let peer_of = |id: i32| {
         let p = &peers[&id];
         (

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, ModelTrait};
 use serde::Serialize;
 
 use crate::auth::Permission;
-use crate::domain::integration::{decisions, origin};
+use crate::domain::integration::origin;
 use crate::domain::records::change::{self, Kind};
 use crate::domain::workflow::close_out::{self, Move};
 use crate::domain::{Acting, documents::report as reports, reads::relations};
@@ -52,8 +52,8 @@ pub async fn findings(
             };
             let own = !kept.contains(&f.id);
             // On a kept finding only the moves that travel back to its unit as decisions.
-            let may = |step| {
-                (own || decisions::travels(step)) && close_out::decide(who, &facts, step).is_ok()
+            let may = |step: Move| {
+                (own || step.travels()) && close_out::decide(who, &facts, step).is_ok()
             };
             let manage = who.can(Permission::ManageFindings) && facts.writable && own;
             FindingCan {
@@ -69,7 +69,7 @@ pub async fn findings(
                 add_measure: manage,
                 moves: close_out::allowed_moves(who, &facts)
                     .into_iter()
-                    .filter(|step| own || decisions::travels(*step))
+                    .filter(|step| own || step.travels())
                     .collect(),
             }
         })

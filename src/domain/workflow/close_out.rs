@@ -26,68 +26,7 @@ use crate::domain::records::ledger::{self, Note};
 use crate::domain::{Acting, reads::scope, records::text, workflow::look_back};
 use crate::error::{AppError, AppResult};
 
-/// A move of the procedure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Move {
-    Start,
-    Submit,
-    Approve,
-    Return,
-    Reopen,
-}
-
-impl Move {
-    pub fn name(self) -> &'static str {
-        match self {
-            Move::Start => "start",
-            Move::Submit => "submitForCloseOut",
-            Move::Approve => "approveCloseOut",
-            Move::Return => "returnFinding",
-            Move::Reopen => "reopenFinding",
-        }
-    }
-
-    /// The move as people name it (申请销号), in the request's language; [`Self::name`] stays
-    /// the machine's word, in audit records and events.
-    pub fn label(self) -> String {
-        match self {
-            Move::Start => t!("move-start"),
-            Move::Submit => t!("move-submit"),
-            Move::Approve => t!("move-approve"),
-            Move::Return => t!("move-return"),
-            Move::Reopen => t!("move-reopen"),
-        }
-    }
-
-    /// Where the move goes from and to.
-    pub fn edge(self) -> (FindingStatus, FindingStatus) {
-        use FindingStatus::*;
-        match self {
-            Move::Start => (NotStarted, InProgress),
-            Move::Submit => (InProgress, PendingReview),
-            Move::Approve => (PendingReview, Closed),
-            Move::Return => (PendingReview, InProgress),
-            Move::Reopen => (Closed, InProgress),
-        }
-    }
-
-    /// Who may make it.
-    pub fn permission(self) -> Permission {
-        match self {
-            Move::Start => Permission::AddProgress,
-            Move::Submit => Permission::SubmitCloseOut,
-            Move::Approve | Move::Return | Move::Reopen => Permission::ReviewCloseOut,
-        }
-    }
-}
-
-const MOVES: [Move; 5] = [
-    Move::Start,
-    Move::Submit,
-    Move::Approve,
-    Move::Return,
-    Move::Reopen,
-];
+pub use super::moves::{MOVES, Move};
 
 /// The moves the procedure allows from `status`, as people name them.
 pub fn allowed_from(status: FindingStatus) -> Vec<String> {

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod can;
 pub mod close_out;
 pub mod look_back;
+pub mod moves;
 pub mod public_feedback;
 pub mod supervision;
 pub mod warning;
