@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use crate::config::Config;
 use crate::domain::integration::events::FINDING_CHANGED;
 use crate::domain::workflow::warning::Thresholds;
-use crate::domain::{Acting, workflow::alert};
+use crate::domain::{Acting, reads::kept, workflow::alert};
 use crate::error::AppResult;
 
 /// Findings (with their measures) checked per transaction. The crossings of a page are raised
@@ -144,9 +144,18 @@ async fn on_change(db: DatabaseConnection, config: Arc<Config>, mut follow: supe
                 continue;
             }
         };
-        let mut ids: Vec<i32> = batch.iter().filter_map(|e| e.finding_id).collect();
+        // Only changes that may write what the check reads: a ledger entry (most writes) or a
+        // crossing raised cannot move a warning, and checking each costs a transaction.
+        let mut ids: Vec<i32> = batch
+            .iter()
+            .filter(|e| kept::may_write(&e.entity_type, alert::RECHECK_READS))
+            .filter_map(|e| e.finding_id)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
+        if ids.is_empty() {
+            continue;
+        }
         let thresholds = Thresholds::from_config(&config);
         let who = Acting::system("warning-check", config.timezone);
         let checked = crate::domain::write(&db, &who, async |txn| {

@@ -162,3 +162,75 @@ async fn a_crossing_notifies_its_audience_once_across_instances_and_restarts() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(notifications_of(&app, &finding).await, 5);
 }
+
+/// A change is checked for warnings only when it may write what the check reads (the finding
+/// and its measures): a ledger entry is not (it cannot move a warning, and most writes are
+/// ledger entries), a change to the finding is.
+#[tokio::test]
+async fn only_changes_that_can_move_a_warning_are_checked_again() {
+    let flags = [
+        "--jwt-secret",
+        SECRET,
+        "--warning-alerts",
+        "true",
+        "--events-poll",
+        "200ms",
+    ];
+    let app = spawn_app_with(&flags).await;
+    let manager = TestUser::manager("ZJTZB");
+    let created = app
+        .data(
+            &manager,
+            "mutation($i: CreateFindingInput!) { createFinding(input: $i) { id version } }",
+            json!({"i": {"inspectionId": "1", "title": "台账登记不完整", "rectificationType": "IMMEDIATE",
+                "departmentCode": "ZJTZB-BGS", "deadline": day(5), "responsiblePerson": "张三", "responsibleLeader": "李四"}}),
+        )
+        .await;
+    let finding = created["createFinding"]["id"].as_str().unwrap().to_owned();
+    let version = created["createFinding"]["version"].as_i64().unwrap();
+    wait_for(&app, &finding, 2).await;
+    let sql = format!("SELECT COUNT(*) FROM warning_crossing WHERE finding_id = {finding}");
+    let entry = "mutation($f: ID!, $c: String!) { addProgressEntry(input: {findingId: $f, content: $c}) { id } }";
+    // The first work starts the finding (a change to it); the next entries only add to its ledger.
+    app.data(
+        &manager,
+        entry,
+        json!({"f": finding, "c": "已制定整改方案"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(count(&app.db, &sql).await, 1);
+    // The deadline moved behind the API's back: overdue now, not yet raised.
+    app.sql(&format!(
+        "UPDATE finding SET deadline = '{}' WHERE id = {finding}",
+        day(-1)
+    ))
+    .await;
+    app.data(
+        &manager,
+        entry,
+        json!({"f": finding, "c": "已召开专题会议"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        count(&app.db, &sql).await,
+        1,
+        "a ledger entry is not checked again"
+    );
+    // A change to the finding is, and raises what its state now calls for.
+    app.data(
+        &manager,
+        "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { id } }",
+        json!({"i": {"id": finding, "version": version + 1, "title": "台账登记不完整、不规范"}}),
+    )
+    .await;
+    let started = Instant::now();
+    while count(&app.db, &sql).await < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the change to the finding was not checked"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

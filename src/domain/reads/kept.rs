@@ -74,6 +74,11 @@ fn writes(kind: &str) -> Option<&'static [&'static str]> {
     WRITES.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t)
 }
 
+/// Whether a change of `kind` (an audit event's `entity_type`) may write any of `tables`.
+pub fn may_write(kind: &str, tables: &[&str]) -> bool {
+    writes(kind).is_none_or(|written| written.iter().any(|t| tables.contains(t)))
+}
+
 /// What an answer reads: every table, or the tables a statement names.
 #[derive(Debug, Clone)]
 pub enum Reads {

@@ -369,6 +369,10 @@ pub async fn due_subjects(
 
 /// Checks one finding and its measures after a change of deadline (or of anything that
 /// decides a level): crossings not recorded yet are raised in the change's transaction.
+/// The tables [`recheck_finding`] reads besides the crossings it writes: a change that writes
+/// none of them cannot move a finding's warnings, and is not checked again (`live::sweep`).
+pub const RECHECK_READS: &[&str] = &["finding", "measure"];
+
 pub async fn recheck_finding(
     db: &impl ConnectionTrait,
     who: &Acting,
