@@ -204,7 +204,7 @@ pub async fn commit(pool: &DatabaseConnection, txn: DatabaseTransaction) -> AppR
     // The change and its events are committed together (on PostgreSQL the events wait in
     // `audit_pending`, durable): a chaining pass that fails here is no reason to answer a
     // committed change as failed (a client would retry it). The periodic pass chains them.
-    if let Err(err) = crate::audit::chain_pending(pool).await {
+    if let Err(err) = crate::audit::chain_committed(pool).await {
         tracing::warn!(
             code = err.code(),
             "chaining committed audit events failed; the periodic pass will chain them"

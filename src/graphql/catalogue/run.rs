@@ -364,6 +364,25 @@ fn at_field(selected: &Selected<'_>, error: impl Into<async_graphql::Error>) -> 
     error.into().into_server_error(selected.first().pos)
 }
 
+/// What the shared loader answers for `keys` (one batch for the level), or the field failed at
+/// every row of the level.
+async fn load<'a, T, K>(
+    level: &'a Level<'a, T>,
+    selected: &'a Selected<'a>,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<HashMap<K, Row<K>>, Vec<Option<Value>>>
+where
+    K: Key,
+    Loader: LoaderTrait<K, Error = LoadError>,
+{
+    level
+        .env
+        .loader
+        .load_many(keys)
+        .await
+        .map_err(|err| failed(level, selected, at_field(selected, err)))
+}
+
 /// Where the elements of lists answer: `lists[i]` holds `sizes[i]` of them (`.../measures/3`).
 pub fn lists_at<'a>(lists: &'a [At<'a>], sizes: impl IntoIterator<Item = usize>) -> Vec<At<'a>> {
     let mut at = Vec::new();
@@ -434,14 +453,9 @@ where
                 .iter()
                 .map(|row| (self.key)(row, &shown, level.env))
                 .collect();
-            let loaded = match level
-                .env
-                .loader
-                .load_many(keys.iter().flatten().copied())
-                .await
-            {
+            let loaded = match load(level, selected, keys.iter().flatten().copied()).await {
                 Ok(loaded) => loaded,
-                Err(err) => return failed(level, selected, at_field(selected, err)),
+                Err(failed) => return failed,
             };
             let loaded: HashMap<K, C> = loaded
                 .into_iter()
@@ -528,14 +542,9 @@ where
                 .iter()
                 .map(|row| (self.key)(row, level.env))
                 .collect();
-            let loaded = match level
-                .env
-                .loader
-                .load_many(keys.iter().flatten().copied())
-                .await
-            {
+            let loaded = match load(level, selected, keys.iter().flatten().copied()).await {
                 Ok(loaded) => loaded,
-                Err(err) => return failed(level, selected, at_field(selected, err)),
+                Err(failed) => return failed,
             };
             let loaded: HashMap<K, Vec<C>> = loaded
                 .into_iter()
@@ -584,14 +593,9 @@ where
                 .iter()
                 .map(|row| (self.keys)(row, level.env))
                 .collect();
-            let loaded = match level
-                .env
-                .loader
-                .load_many(keys.iter().flatten().copied())
-                .await
-            {
+            let loaded = match load(level, selected, keys.iter().flatten().copied()).await {
                 Ok(loaded) => loaded,
-                Err(err) => return failed(level, selected, at_field(selected, err)),
+                Err(failed) => return failed,
             };
             let loaded: HashMap<K, C> = loaded
                 .into_iter()
@@ -628,14 +632,9 @@ where
     ) -> BoxFuture<'a, Vec<Option<Value>>> {
         Box::pin(async move {
             let keys: Vec<Option<K>> = level.items.iter().map(|row| (self.key)(row)).collect();
-            let loaded = match level
-                .env
-                .loader
-                .load_many(keys.iter().flatten().copied())
-                .await
-            {
+            let loaded = match load(level, selected, keys.iter().flatten().copied()).await {
                 Ok(loaded) => loaded,
-                Err(err) => return failed(level, selected, at_field(selected, err)),
+                Err(failed) => return failed,
             };
             level
                 .items
