@@ -437,6 +437,36 @@ impl Link {
         request
     }
 
+    /// Logs a pushed bundle refused (by the receiver, or its acknowledgement by this side): the
+    /// file stays queued for a person, the message names it.
+    async fn refused(
+        &self,
+        peer: &exchange_peer::Model,
+        sequence: i32,
+        file: &std::path::Path,
+        code: &str,
+        message: &str,
+    ) {
+        let detail = t!(
+            "exchange-connected-refused",
+            peer = peer.name.as_str(),
+            sequence = sequence.to_string(),
+            code = code,
+            message = message,
+            file = file.display().to_string()
+        );
+        self.log(
+            peer,
+            "push",
+            Some(sequence),
+            None,
+            "failed",
+            Some(code),
+            detail,
+        )
+        .await;
+    }
+
     /// Writes a line of the exchange log (and of the server's log).
     #[allow(clippy::too_many_arguments)]
     async fn log(
@@ -535,47 +565,14 @@ impl Link {
                             done
                         }
                         Err(err) => {
-                            let detail = t!(
-                                "exchange-connected-refused",
-                                peer = peer.name.as_str(),
-                                sequence = sequence.to_string(),
-                                code = err.code(),
-                                message = err.message(),
-                                file = file.display().to_string()
-                            );
-                            self.log(
-                                peer,
-                                "push",
-                                Some(sequence),
-                                None,
-                                "failed",
-                                Some(err.code()),
-                                detail,
-                            )
-                            .await;
+                            self.refused(peer, sequence, &file, err.code(), err.message())
+                                .await;
                             false
                         }
                     };
                 }
                 Err(Failure::Refused { code, message }) => {
-                    let detail = t!(
-                        "exchange-connected-refused",
-                        peer = peer.name.as_str(),
-                        sequence = sequence.to_string(),
-                        code = code.as_str(),
-                        message = message.as_str(),
-                        file = file.display().to_string()
-                    );
-                    self.log(
-                        peer,
-                        "push",
-                        Some(sequence),
-                        None,
-                        "failed",
-                        Some(&code),
-                        detail,
-                    )
-                    .await;
+                    self.refused(peer, sequence, &file, &code, &message).await;
                     return false;
                 }
                 Err(Failure::Transient { code, detail }) => {
