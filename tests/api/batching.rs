@@ -477,9 +477,16 @@ async fn a_page_of_departments_reads_each_relation_once_at_any_size() {
     let admin = TestUser::admin();
     let mut seen = Vec::new();
     for first in [2, 9] {
-        let before = app.sql_statements().await;
-        let data = app.data(&admin, query, json!({"first": first})).await;
-        seen.push(app.sql_statements().await - before);
+        // Background work (the audit chain's periodic pass on PostgreSQL) may run a statement
+        // during a measurement; it only adds, so the fewest of three is the page's own count.
+        let mut fewest = u64::MAX;
+        let mut data = Value::Null;
+        for _ in 0..3 {
+            let before = app.sql_statements().await;
+            data = app.data(&admin, query, json!({"first": first})).await;
+            fewest = fewest.min(app.sql_statements().await - before);
+        }
+        seen.push(fewest);
         let nodes = data["departments"]["nodes"].as_array().unwrap().clone();
         assert_eq!(nodes.len(), first as usize, "{data}");
         // Each answer is the tree's: a child's parent lists it among its children.
