@@ -47,18 +47,21 @@ async fn wait_for(app: &TestApp, finding: &str, n: i64) {
     }
 }
 
+/// A server that raises warnings and polls the outbox often.
+const ALERTS: [&str; 6] = [
+    "--jwt-secret",
+    SECRET,
+    "--warning-alerts",
+    "true",
+    "--events-poll",
+    "200ms",
+];
+
 const INBOX: &str = "query($u: Boolean! = false) { notifications(unreadOnly: $u) { totalCount nodes { id role level title body readAt finding { id } } } }";
 
 #[tokio::test]
 async fn a_crossing_notifies_its_audience_once_across_instances_and_restarts() {
-    let flags = [
-        "--jwt-secret",
-        SECRET,
-        "--warning-alerts",
-        "true",
-        "--events-poll",
-        "200ms",
-    ];
+    let flags = ALERTS;
     let app = spawn_app_with(&flags).await;
     let manager = TestUser::manager("ZJTZB");
     let mut ws = Ws::as_caller(&app.address, &TestUser::admin()).await;
@@ -168,14 +171,7 @@ async fn a_crossing_notifies_its_audience_once_across_instances_and_restarts() {
 /// ledger entries), a change to the finding is.
 #[tokio::test]
 async fn only_changes_that_can_move_a_warning_are_checked_again() {
-    let flags = [
-        "--jwt-secret",
-        SECRET,
-        "--warning-alerts",
-        "true",
-        "--events-poll",
-        "200ms",
-    ];
+    let flags = ALERTS;
     let app = spawn_app_with(&flags).await;
     let manager = TestUser::manager("ZJTZB");
     let created = app
