@@ -1064,7 +1064,7 @@ fn failed(err: crate::error::AppError) -> anyhow::Error {
 }
 
 /// Prints one token per role, clearly marked as development-only.
-fn print_dev_tokens(state: &crate::state::AppState) -> anyhow::Result<()> {
+fn print_dev_tokens(state: &crate::http::state::AppState) -> anyhow::Result<()> {
     let tokens = state.dev_tokens.iter().cloned();
     println!();
     println!(

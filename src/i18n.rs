@@ -189,6 +189,11 @@ pub fn field_id(name: &str) -> String {
     id
 }
 
+/// A kind of record's name in the current language ("finding" -> 问题).
+pub fn kind_name(kind: &str) -> String {
+    message(&format!("kind-{kind}"), &[])
+}
+
 /// The message `id` with its arguments, in the current language (its id if unknown, which a
 /// test rules out for every message the code names).
 pub fn message(id: &str, args: &[(&str, Arg)]) -> String {

@@ -35,5 +35,4 @@ pub mod report;
 pub mod seed;
 pub mod spreadsheet;
 pub mod startup;
-pub mod state;
 pub mod telemetry;

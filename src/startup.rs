@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::keys::Keys;
 use crate::config::Config;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::{db, evidence, graphql, http, live, seed};
 
 pub struct Application {
@@ -116,7 +116,7 @@ impl Application {
             documents,
             metrics.clone(),
         );
-        let state = AppState::new(crate::state::State {
+        let state = AppState::new(crate::http::state::State {
             db,
             config: config.clone(),
             keys,

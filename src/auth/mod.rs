@@ -77,3 +77,9 @@ impl Caller {
         }
     }
 }
+
+/// The client's address as the rate limits see it (the peer's, or behind a trusted proxy the
+/// one it forwards), for what counts per address further in (login attempts): the HTTP guard
+/// sets it on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);

@@ -13,6 +13,7 @@ use super::enums::Role;
 use super::loaders::DepartmentById;
 use super::write;
 use super::{ContextExt, parse_id};
+use crate::auth::ClientAddress;
 use crate::auth::Permission;
 use crate::auth::keys::Keys;
 use crate::config::Config;
@@ -20,7 +21,6 @@ use crate::domain;
 use crate::domain::gate::login_throttle::Throttle;
 use crate::domain::reads::page::PageArgs;
 use crate::domain::records::account::{Credentials, NewAccount};
-use crate::http::guard::ClientAddress;
 
 // `me.permissions` reads the policy's own enum off the row.
 crate::enum_leaf!(Permission);

@@ -14,7 +14,7 @@ use axum::response::Response;
 use crate::auth::token::{self, VerifiedClaims};
 use crate::auth::{Caller, CallerDepartment, Identity};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub async fn authenticate(
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::path::Operation;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub async fn openapi(State(state): State<AppState>) -> Json<OpenApi> {
     Json((*state.openapi).clone())

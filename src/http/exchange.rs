@@ -15,7 +15,7 @@ use super::query::Query;
 use super::rest::{ErrorBody, Identified};
 use crate::domain::Acting;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Whom the bundle is for.
 #[derive(Deserialize, IntoParams)]

@@ -19,7 +19,7 @@ use crate::domain::Acting;
 use crate::error::{AppError, AppResult, codes};
 use crate::exchange::connected::{self, ACK_LIMIT, ACKS_PATH, BUNDLE_PATH, BUNDLES_PATH};
 use crate::exchange::import::Acknowledgement;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The calling peer, checked by its signature; `who` acts for it.
 async fn peer(

@@ -16,9 +16,9 @@ use crate::domain::gate::feedback_challenge::{self, Challenge};
 use crate::domain::workflow::public_feedback::{self as rules, NewFeedback, Receipt};
 use crate::domain::{self, Acting};
 use crate::error::{AppError, AppResult, codes};
+use crate::http::state::AppState;
 use crate::report::feedback::{PublicAnswer, PublicReply};
 use crate::report::render::Format;
-use crate::state::AppState;
 
 use super::query::Query;
 use super::rest::{ErrorBody, Id};

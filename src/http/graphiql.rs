@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 mod assets {
     include!(concat!(env!("OUT_DIR"), "/graphiql_assets.rs"));

@@ -13,7 +13,7 @@ use crate::graphql::{DryRun, RequestId, viewer};
 /// The header that asks for a dry run: every mutation of the request is made and undone, and
 /// the answer says what it would have done (what a form checks before it saves).
 pub const DRY_RUN: &str = "rectrack-dry-run";
-use crate::state::AppState;
+use crate::http::state::AppState;
 use async_graphql::ParseRequestError;
 use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::{BatchRequest, BatchResponse};
@@ -97,7 +97,7 @@ fn json_batch(bytes: &[u8]) -> serde_json::Result<BatchRequest> {
 pub async fn execute(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    client: Option<Extension<super::guard::ClientAddress>>,
+    client: Option<Extension<crate::auth::ClientAddress>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {

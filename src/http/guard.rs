@@ -21,9 +21,10 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::auth::ClientAddress;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The policy of every HTML page rectrack serves: its own origin only.
 pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -151,11 +152,6 @@ impl Limits {
             .unwrap_or(peer)
     }
 }
-
-/// The client's address as the rate limits see it (the peer's, or behind a trusted proxy the
-/// one it forwards), for what counts per address further in (login attempts).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddress(pub IpAddr);
 
 /// Refuses, with 429 and `Retry-After`, anonymous requests to /graphql and public requests
 /// beyond their client address's rate; every request carries its [`ClientAddress`] on.

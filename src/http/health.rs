@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::db;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The process is alive and serving HTTP.
 pub async fn healthz() -> Json<Value> {

@@ -18,7 +18,7 @@ use crate::audit::hex;
 use crate::auth::Caller;
 use crate::domain::gate::idempotency::{self, Attempt, Claim, Stored};
 use crate::error::codes;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 

@@ -18,9 +18,9 @@ use crate::domain::reads::lists::{
 };
 use crate::domain::workflow::warning::Thresholds;
 use crate::error::{AppError, AppResult};
+use crate::http::state::AppState;
 use crate::report::lists::{self as tables, Table};
 use crate::report::render::Format;
-use crate::state::AppState;
 
 /// The lists an inspection has.
 #[derive(Deserialize, ToSchema, Clone, Copy)]

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::error::AppError;
+use crate::http::state::AppState;
 use crate::metrics::{
     BACKUP_AGE, DB_CONNECTIONS, DB_MAX_CONNECTIONS, OUTBOX_LAG, SQL_STATEMENTS, SUBSCRIPTIONS_OPEN,
 };
-use crate::state::AppState;
 
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.metrics_token

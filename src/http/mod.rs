@@ -17,6 +17,7 @@ mod query;
 mod request_id;
 pub mod rest;
 pub mod socket;
+pub mod state;
 mod supervision;
 
 use std::time::Duration;
@@ -30,7 +31,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The one refusal of the HTTP layer, for requests stopped before they run: GraphQL-shaped
 /// (`{"errors": [...]}`) for `/graphql`, the REST error body (`{"error": {...}}`) elsewhere;

@@ -28,8 +28,8 @@ use crate::domain::reads::supervision_counts::{self, OrderCounts};
 use crate::domain::workflow::warning::Thresholds;
 use crate::domain::{self, Acting, documents::report as reports, reads::relations};
 use crate::error::{AppError, AppResult};
+use crate::http::state::AppState;
 use crate::report::render::{self, Document, Format};
-use crate::state::AppState;
 
 use super::query::{self, Query};
 

@@ -28,7 +28,7 @@ use crate::auth::Caller;
 use crate::domain::Acting;
 use crate::error::codes;
 use crate::graphql::{RequestId, viewer};
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The one protocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -100,7 +100,7 @@ pub async fn upgrade(state: AppState, request: Request) -> Response {
     // Logins sent over the socket count against its address, as over HTTP.
     let client = parts
         .extensions
-        .get::<super::guard::ClientAddress>()
+        .get::<crate::auth::ClientAddress>()
         .copied();
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
@@ -155,7 +155,7 @@ async fn serve(
     state: AppState,
     upgraded: Option<(Caller, u64)>,
     request_id: Option<String>,
-    client: Option<super::guard::ClientAddress>,
+    client: Option<crate::auth::ClientAddress>,
     mut socket: WebSocket,
 ) {
     let live = &state.config.live;
@@ -337,7 +337,7 @@ fn session_data(
     state: &AppState,
     caller: &Caller,
     request_id: Option<String>,
-    client: Option<super::guard::ClientAddress>,
+    client: Option<crate::auth::ClientAddress>,
 ) -> Data {
     let mut data = Data::default();
     let who = Acting::new(caller, request_id.clone(), state.config.timezone);

@@ -22,7 +22,7 @@ use crate::domain::reads::page::PageArgs;
 use crate::domain::reads::{scope, supervision_relations};
 use crate::domain::workflow::supervision::{self as rules, OrderFilter};
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Which orders, and which page of them.
 #[derive(Deserialize, IntoParams)]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use entity::enums::{ReportKind, ReportStatus};
 use entity::{
     category, department, finding, finding_regulation, inspection, measure, progress_entry, report,
@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Caller, Permission, Reach};
+use crate::domain::reads::lists::timetable::due_dates;
 use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::reads::summary;
 use crate::domain::records::change::{Record, audited};
@@ -143,27 +144,6 @@ pub async fn list(
         descending: true,
     };
     page::fetch(db, select, &order, args).await
-}
-
-/// The reporting days (每月15日、月末) strictly after `from`, up to and including `to`.
-pub fn due_dates(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-    let mut dates = Vec::new();
-    let mut month = NaiveDate::from_ymd_opt(from.year(), from.month(), 1);
-    while let Some(first) = month {
-        if first > to {
-            break;
-        }
-        let mid = first.with_day(15);
-        let next = first.checked_add_months(chrono::Months::new(1));
-        let last = next.and_then(|n| n.pred_opt());
-        for date in [mid, last].into_iter().flatten() {
-            if date > from && date <= to {
-                dates.push(date);
-            }
-        }
-        month = next;
-    }
-    dates
 }
 
 /// Where a reporting day stands.
@@ -823,29 +803,4 @@ pub fn document<'a>(report: &report::Model, snapshot: &'a Snapshot) -> Document<
 /// The stored snapshot of a report.
 pub fn snapshot_of(report: &report::Model) -> AppResult<Snapshot> {
     serde_json::from_value(report.snapshot.clone()).map_err(AppError::internal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reporting_days_are_the_fifteenth_and_the_last_day_of_each_month() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert_eq!(
-            due_dates(d(2020, 9, 5), d(2020, 11, 15)),
-            [
-                d(2020, 9, 15),
-                d(2020, 9, 30),
-                d(2020, 10, 15),
-                d(2020, 10, 31),
-                d(2020, 11, 15)
-            ]
-        );
-        assert_eq!(due_dates(d(2021, 2, 15), d(2021, 3, 1)), [d(2021, 2, 28)]);
-        assert_eq!(
-            due_dates(d(2024, 2, 1), d(2024, 2, 29)),
-            [d(2024, 2, 15), d(2024, 2, 29)]
-        );
-    }
 }

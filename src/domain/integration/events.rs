@@ -25,6 +25,10 @@ use serde_json::Value;
 
 use crate::error::AppResult;
 
+/// The audit action of an early-warning crossing recorded as history (a historical import's
+/// late work, which its people already know): it tells nobody.
+pub const HISTORICAL_CROSSING: &str = "warning.record_historical";
+
 /// A finding, one of its measures, targets, ledger entries, links or re-checks changed.
 pub const FINDING_CHANGED: &str = "finding.changed";
 /// A finding or measure crossed into an early-warning level.
@@ -98,7 +102,7 @@ fn classify(event: &audit_event::Model) -> Option<(&'static str, Option<i32>)> {
             referred().map(|id| (FINDING_CHANGED, Some(id)))
         }
         // A crossing recorded as history tells nobody (a historical import's).
-        "warning_crossing" if event.action == crate::domain::workflow::alert::HISTORICAL => None,
+        "warning_crossing" if event.action == HISTORICAL_CROSSING => None,
         "warning_crossing" => Some((WARNING_RAISED, referred())),
         // Filed under its first finding, so that who learns of it is decided by the finding.
         "supervision_order" => match event.action.as_str() {

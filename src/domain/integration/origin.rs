@@ -12,8 +12,8 @@ use entity::{exchange_origin, exchange_peer};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::domain::records::change::kind_name;
 use crate::error::{AppError, AppResult, codes};
+use crate::i18n::kind_name;
 
 /// `KEPT_BY_ORIGIN` when row `id` of `kind` (a table name) was merged from a peer.
 pub async fn require_own(db: &impl ConnectionTrait, kind: &str, id: i32) -> AppResult<()> {

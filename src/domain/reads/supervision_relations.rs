@@ -1,7 +1,8 @@
 //! Supervision orders' relations read for many parents at once (the GraphQL loaders' queries):
 //! the orders about each of a set of findings, each order's subjects and replies, and the
 //! orders each finding still has open. A parent visible to the caller makes these visible: an
-//! order is read by whoever may read one of its findings.
+//! order is read by whoever may read one of its findings ([`orders`], the one rule), and so is
+//! the evidence its replies brought.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -11,10 +12,67 @@ use entity::{
     evidence, supervision_order, supervision_order_subject, supervision_reply,
     supervision_reply_evidence,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
 
-use crate::domain::workflow::supervision::{PER_FINDING, REPLIES_MAX, SUBJECTS_MAX};
+use crate::auth::{Caller, Permission};
+use crate::domain::reads::scope;
 use crate::error::AppResult;
+
+/// Most orders `Finding.supervisionOrders` lists (newest first).
+pub const PER_FINDING: i32 = 20;
+/// Most subjects (findings and measures) one order names.
+pub const SUBJECTS_MAX: usize = 100;
+/// Most replies an order takes: a reply follows the issue or a return, so the office may
+/// return an order 19 times; after that it accepts, or issues a new order. Every read of an
+/// order's replies is bounded by this, and none leaves one out.
+pub const REPLIES_MAX: usize = 20;
+
+/// Orders the caller may read: those with a subject finding the caller may read.
+pub fn orders(caller: &Caller) -> Select<supervision_order::Entity> {
+    let select = supervision_order::Entity::find();
+    if caller.can(Permission::ReadAll) {
+        return select;
+    }
+    select.filter(
+        supervision_order::Column::Id.in_subquery(
+            supervision_order_subject::Entity::find()
+                .select_only()
+                .column(supervision_order_subject::Column::OrderId)
+                .filter(scope::readable_finding(
+                    supervision_order_subject::Column::FindingId,
+                    caller,
+                ))
+                .into_query(),
+        ),
+    )
+}
+
+/// Whether the caller may read an order a piece of evidence came with (a reply's evidence is
+/// downloadable by whoever reads its order, as its text is).
+pub async fn reply_evidence_readable(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    evidence_id: i32,
+) -> AppResult<bool> {
+    let replies = supervision_reply_evidence::Entity::find()
+        .filter(supervision_reply_evidence::Column::EvidenceId.eq(evidence_id))
+        .select_only()
+        .column(supervision_reply_evidence::Column::ReplyId)
+        .into_query();
+    let orders = supervision_reply::Entity::find()
+        .filter(supervision_reply::Column::Id.in_subquery(replies))
+        .select_only()
+        .column(supervision_reply::Column::OrderId)
+        .into_query();
+    Ok(self::orders(caller)
+        .filter(supervision_order::Column::Id.in_subquery(orders))
+        .one(db)
+        .await?
+        .is_some())
+}
 
 /// The orders about each finding, newest first, at most [`PER_FINDING`] each: the (finding,
 /// order) pairs numbered per finding by the database, then the orders those name.

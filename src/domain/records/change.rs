@@ -13,6 +13,7 @@ use crate::audit::{self, Change};
 use crate::auth::Permission;
 use crate::domain::{Acting, reads::relations, reads::scope};
 use crate::error::{AppError, AppResult};
+use crate::i18n::kind_name;
 
 /// The columns every versioned table has.
 pub struct Versioned<C> {
@@ -177,11 +178,6 @@ where
     let action = format!("{}.archive", K::NAME);
     audited(db, who, &action, record, Some(&current), Some(&updated)).await?;
     Ok(updated)
-}
-
-/// A kind's name in the current language.
-pub fn kind_name(kind: &str) -> String {
-    crate::i18n::message(&format!("kind-{kind}"), &[])
 }
 
 /// The record a change is about.

@@ -52,9 +52,9 @@ where
     if taken.is_some() {
         return Err(AppError::Conflict(t!(
             "ordinal-taken",
-            parent = crate::domain::records::change::kind_name(numbering.parent),
+            parent = crate::i18n::kind_name(numbering.parent),
             id = parent_id,
-            child = crate::domain::records::change::kind_name(numbering.child),
+            child = crate::i18n::kind_name(numbering.child),
             ordinal = ordinal
         )));
     }

@@ -468,8 +468,12 @@ pub async fn downloadable(
     // A supervision reply's evidence is read with its order: whoever reads the order (a
     // section through another of its findings too) may download it.
     if scope::finding(db, caller, entry.finding_id).await.is_err()
-        && !crate::domain::workflow::supervision::reply_evidence_readable(db, caller, evidence_id)
-            .await?
+        && !crate::domain::reads::supervision_relations::reply_evidence_readable(
+            db,
+            caller,
+            evidence_id,
+        )
+        .await?
     {
         return Err(AppError::not_found("evidence", evidence_id));
     }

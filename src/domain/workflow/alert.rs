@@ -100,8 +100,9 @@ pub enum Told {
     Historical,
 }
 
-/// The audit action of a crossing recorded as history ([`Told::Historical`]).
-pub const HISTORICAL: &str = "warning.record_historical";
+/// The audit action of a crossing recorded as history ([`Told::Historical`]): the outbox
+/// tells nobody of it.
+pub use crate::domain::integration::events::HISTORICAL_CROSSING as HISTORICAL;
 
 /// Crossings (7 values each) and notifications (9) inserted per statement: far under both
 /// databases' limits on bound values.

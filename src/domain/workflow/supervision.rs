@@ -27,7 +27,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -36,6 +36,9 @@ use crate::auth::{Caller, Permission};
 use crate::domain::Acting;
 use crate::domain::reads::page::{self, Key, Order, Page, PageArgs};
 use crate::domain::reads::scope;
+pub use crate::domain::reads::supervision_relations::{
+    PER_FINDING, REPLIES_MAX, SUBJECTS_MAX, orders, reply_evidence_readable,
+};
 use crate::domain::records::change::{Record, audited};
 use crate::domain::records::ledger::{self, Note};
 use crate::domain::records::progress;
@@ -45,15 +48,6 @@ use crate::i18n::{Language, message_in};
 
 /// Longest requirement, reply or reason, in characters.
 pub const TEXT_MAX: usize = 5_000;
-/// Most orders `Finding.supervisionOrders` lists (newest first).
-pub const PER_FINDING: i32 = 20;
-/// Most subjects (findings and measures) one order names.
-pub const SUBJECTS_MAX: usize = 100;
-/// Most replies an order takes: a reply follows the issue or a return, so the office may
-/// return an order 19 times; after that it accepts, or issues a new order. Every read of an
-/// order's replies is bounded by this, and none leaves one out.
-pub const REPLIES_MAX: usize = 20;
-
 /// What an order is issued with.
 pub struct NewOrder {
     pub finding_ids: Vec<i32>,
@@ -79,26 +73,6 @@ struct Audited<'a> {
     order: &'a supervision_order::Model,
     finding_id: Option<i32>,
     finding_ids: &'a [i32],
-}
-
-/// Orders the caller may read: those with a subject finding the caller may read.
-pub fn orders(caller: &Caller) -> Select<supervision_order::Entity> {
-    let select = supervision_order::Entity::find();
-    if caller.can(Permission::ReadAll) {
-        return select;
-    }
-    select.filter(
-        supervision_order::Column::Id.in_subquery(
-            supervision_order_subject::Entity::find()
-                .select_only()
-                .column(supervision_order_subject::Column::OrderId)
-                .filter(scope::readable_finding(
-                    supervision_order_subject::Column::FindingId,
-                    caller,
-                ))
-                .into_query(),
-        ),
-    )
 }
 
 /// One order the caller may read, or `NOT_FOUND`.
@@ -473,30 +447,6 @@ pub async fn reply_with_evidence(
         evidence.files.iter().for_each(|(_, s)| s.discard());
     }
     result
-}
-
-/// Whether the caller may read an order a piece of evidence came with (a reply's evidence is
-/// downloadable by whoever reads its order, as its text is).
-pub async fn reply_evidence_readable(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    evidence_id: i32,
-) -> AppResult<bool> {
-    let replies = supervision_reply_evidence::Entity::find()
-        .filter(supervision_reply_evidence::Column::EvidenceId.eq(evidence_id))
-        .select_only()
-        .column(supervision_reply_evidence::Column::ReplyId)
-        .into_query();
-    let orders = supervision_reply::Entity::find()
-        .filter(supervision_reply::Column::Id.in_subquery(replies))
-        .select_only()
-        .column(supervision_reply::Column::OrderId)
-        .into_query();
-    Ok(self::orders(caller)
-        .filter(supervision_order::Column::Id.in_subquery(orders))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// Accepts the latest reply (办结): the office, never the person who wrote the reply. Of two

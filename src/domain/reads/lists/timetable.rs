@@ -4,10 +4,9 @@
 //! still open. Work without a deadline falls in no period; work due before the first period
 //! is counted in it, work due after the last in the last.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::{Plan, finding_done, finding_done_on, measure_deadline, measure_done};
-use crate::domain::documents::report::due_dates;
 
 /// The most periods a timetable shows (ten years of half months).
 pub const MAX_PERIODS: usize = 240;
@@ -129,4 +128,50 @@ pub fn build(plan: &Plan) -> Timetable {
             .add(d, if done { on } else { None }, done, today);
     }
     Timetable { periods, truncated }
+}
+
+/// The reporting days (每月15日、月末) strictly after `from`, up to and including `to`.
+pub fn due_dates(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut dates = Vec::new();
+    let mut month = NaiveDate::from_ymd_opt(from.year(), from.month(), 1);
+    while let Some(first) = month {
+        if first > to {
+            break;
+        }
+        let mid = first.with_day(15);
+        let next = first.checked_add_months(chrono::Months::new(1));
+        let last = next.and_then(|n| n.pred_opt());
+        for date in [mid, last].into_iter().flatten() {
+            if date > from && date <= to {
+                dates.push(date);
+            }
+        }
+        month = next;
+    }
+    dates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reporting_days_are_the_fifteenth_and_the_last_day_of_each_month() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            due_dates(d(2020, 9, 5), d(2020, 11, 15)),
+            [
+                d(2020, 9, 15),
+                d(2020, 9, 30),
+                d(2020, 10, 15),
+                d(2020, 10, 31),
+                d(2020, 11, 15)
+            ]
+        );
+        assert_eq!(due_dates(d(2021, 2, 15), d(2021, 3, 1)), [d(2021, 2, 28)]);
+        assert_eq!(
+            due_dates(d(2024, 2, 1), d(2024, 2, 29)),
+            [d(2024, 2, 15), d(2024, 2, 29)]
+        );
+    }
 }
