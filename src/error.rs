@@ -344,6 +344,16 @@ impl IntoResponse for AppError {
     }
 }
 
+/// A GraphQL error raised around execution, where there is no [`AppError`] (limits, parsing,
+/// a timeout), with its code in `extensions.code`.
+pub fn coded(mut error: async_graphql::ServerError, code: &str) -> async_graphql::ServerError {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
 /// GraphQL: the same code in `extensions.code`.
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {

@@ -21,20 +21,13 @@
 //! an await, fires soon after; long texts are scanned and parsed on the blocking pool.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Pos, ServerError};
 use async_graphql_value::Value as DocValue;
 
-use super::documents::Documents;
-use super::limits::{coded, too_complex};
 use crate::config::GraphqlConfig;
-use crate::error::codes;
-
-/// Texts longer than this are scanned and parsed on the blocking pool rather than on a worker
-/// of the async runtime (a front end's operations are a few kilobytes at most).
-const OFF_RUNTIME_BYTES: usize = 16 * 1024;
+use crate::error::{coded, codes};
 
 /// The limits a document must keep, from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -68,35 +61,9 @@ impl Bounds {
     }
 }
 
-/// The parsed document of a text: kept from an earlier request (then it was scanned, and is
-/// not scanned again), or scanned and parsed now (on the blocking pool when it is long) and
-/// kept.
-pub async fn parsed(
-    documents: &Arc<Documents>,
-    bounds: &Bounds,
-    text: &str,
-) -> Result<Arc<ExecutableDocument>, ServerError> {
-    if let Some(parsed) = documents.cached(text) {
-        return Ok(parsed);
-    }
-    let parsed = if text.len() > OFF_RUNTIME_BYTES {
-        let (owned, bounds) = (text.to_owned(), *bounds);
-        tokio::task::spawn_blocking(move || scan_and_parse(&owned, &bounds))
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "parsing a GraphQL document on the blocking pool failed");
-                coded(
-                    ServerError::new(t!("internal-error"), None),
-                    codes::INTERNAL_SERVER_ERROR,
-                )
-            })??
-    } else {
-        scan_and_parse(text, bounds)?
-    };
-    Ok(documents.keep(text, parsed))
-}
-
-fn scan_and_parse(text: &str, bounds: &Bounds) -> Result<ExecutableDocument, ServerError> {
+/// A text scanned against the bounds, then parsed (a document that does not parse is refused
+/// in the request's language).
+pub fn scan_and_parse(text: &str, bounds: &Bounds) -> Result<ExecutableDocument, ServerError> {
     scan(text, bounds)?;
     async_graphql::parser::parse_query(text).map_err(parse_refused)
 }
@@ -476,6 +443,10 @@ impl<'a> Measure<'a> {
         self.shape.introspection_depth = total.introspection;
         Ok(self.shape)
     }
+}
+
+pub(super) fn too_complex(message: String) -> ServerError {
+    coded(ServerError::new(message, None), codes::QUERY_TOO_COMPLEX)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, ServerError, Value};
 use sha2::{Digest, Sha256};
 
-use crate::error::codes;
+use crate::error::{coded, codes};
 
 /// The request extension that names a document by id (set from `documentId` or `doc_id`).
 pub const DOCUMENT_ID: &str = "documentId";
@@ -76,12 +76,39 @@ impl Kept {
 }
 
 fn refused(code: &str, message: String) -> Box<ServerError> {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    Box::new(error)
+    Box::new(crate::error::coded(ServerError::new(message, None), code))
+}
+
+/// Texts longer than this are scanned and parsed on the blocking pool rather than on a worker
+/// of the async runtime (a front end's operations are a few kilobytes at most).
+const OFF_RUNTIME_BYTES: usize = 16 * 1024;
+
+/// The parsed document of a text: kept from an earlier request (then it was scanned, and is
+/// not scanned again), or scanned and parsed now (on the blocking pool when it is long) and
+/// kept.
+pub async fn parsed(
+    documents: &Arc<Documents>,
+    bounds: &super::bounds::Bounds,
+    text: &str,
+) -> Result<Arc<ExecutableDocument>, ServerError> {
+    if let Some(parsed) = documents.cached(text) {
+        return Ok(parsed);
+    }
+    let parsed = if text.len() > OFF_RUNTIME_BYTES {
+        let (owned, bounds) = (text.to_owned(), *bounds);
+        tokio::task::spawn_blocking(move || super::bounds::scan_and_parse(&owned, &bounds))
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "parsing a GraphQL document on the blocking pool failed");
+                coded(
+                    ServerError::new(t!("internal-error"), None),
+                    codes::INTERNAL_SERVER_ERROR,
+                )
+            })??
+    } else {
+        super::bounds::scan_and_parse(text, bounds)?
+    };
+    Ok(documents.keep(text, parsed))
 }
 
 /// The hex SHA-256 of a text.

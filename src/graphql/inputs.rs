@@ -21,8 +21,8 @@ use async_graphql::parser::types::{
 use async_graphql::{Number, Pos, ScalarType, ServerError, Value as ConstValue, Variables};
 use async_graphql_value::Value as DocValue;
 
-use super::limits::coded;
 use super::scalars::{Date, Time};
+use crate::error::coded;
 use crate::error::codes;
 use crate::i18n::{Language, current};
 

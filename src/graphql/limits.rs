@@ -25,8 +25,8 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Pos, Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
-use super::bounds::{self, Bounds};
-use crate::error::codes;
+use super::bounds::{self, Bounds, too_complex};
+use crate::error::{coded, codes};
 
 /// The limits in force.
 #[derive(Debug, Clone, Copy)]
@@ -81,23 +81,11 @@ struct LimitsExtension {
     shape: Mutex<Shape>,
 }
 
-pub(super) fn coded(mut error: ServerError, code: &str) -> ServerError {
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
-}
-
 fn has_code(error: &ServerError) -> bool {
     error
         .extensions
         .as_ref()
         .is_some_and(|e| e.get("code").is_some())
-}
-
-pub(super) fn too_complex(message: String) -> ServerError {
-    coded(ServerError::new(message, None), codes::QUERY_TOO_COMPLEX)
 }
 
 fn bad_input(message: String, field: &str) -> ServerError {

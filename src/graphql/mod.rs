@@ -191,7 +191,7 @@ impl Served {
             .resolve(&mut request)
             .map_err(|refused| Response::from_errors(vec![*refused]))?;
         // Scanned and parsed once per text, measured before anything of the library walks it.
-        let document = bounds::parsed(&self.documents, &self.bounds, &request.query)
+        let document = documents::parsed(&self.documents, &self.bounds, &request.query)
             .await
             .map_err(|refused| Response::from_errors(vec![refused]))?;
         if let Some(refused) = introspection::refused(self.introspection, identified, &document) {
@@ -384,12 +384,11 @@ impl Drop for Running {
 
 /// An operation stopped by the request timeout (the same answer HTTP gives).
 fn timed_out() -> Response {
-    let mut error = async_graphql::ServerError::new(t!("timeout"), None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", crate::error::codes::TIMEOUT);
-    Response::from_errors(vec![error])
+    let error = async_graphql::ServerError::new(t!("timeout"), None);
+    Response::from_errors(vec![crate::error::coded(
+        error,
+        crate::error::codes::TIMEOUT,
+    )])
 }
 
 /// The response extension that marks an operation refused before it ran; the socket layer
