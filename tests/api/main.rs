@@ -22,6 +22,7 @@ mod cli;
 mod concurrency;
 mod config_file;
 mod connections;
+mod database;
 mod department_reach;
 mod documents;
 mod escaping;
