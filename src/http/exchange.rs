@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::query::Query;
-use super::rest::{ErrorBody, Identified};
+use super::shared::{ErrorBody, Identified};
 use crate::domain::Acting;
 use crate::error::{AppError, AppResult};
 use crate::http::state::AppState;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::rest::ErrorBody;
+use super::shared::ErrorBody;
 use crate::domain::Acting;
 use crate::error::{AppError, AppResult, codes};
 use crate::exchange::connected::{self, ACK_LIMIT, ACKS_PATH, BUNDLE_PATH, BUNDLES_PATH};

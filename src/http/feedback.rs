@@ -21,7 +21,7 @@ use crate::report::feedback::{PublicAnswer, PublicReply};
 use crate::report::render::Format;
 
 use super::query::Query;
-use super::rest::{ErrorBody, Id};
+use super::shared::{ErrorBody, Id};
 
 /// Largest feedback body read (a text of 2,000 characters is at most 6 KB of UTF-8, 18 KB
 /// percent-encoded).
@@ -227,7 +227,7 @@ pub async fn post_feedback(
 #[into_params(parameter_in = Query)]
 pub struct ReceiptFormatParams {
     /// html (default) or json.
-    #[param(value_type = Option<super::rest::IndexFormat>)]
+    #[param(value_type = Option<super::shared::IndexFormat>)]
     pub format: Option<String>,
 }
 

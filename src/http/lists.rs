@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::query::Query;
-use super::rest::{ErrorBody, Id, Identified};
+use super::shared::{ErrorBody, Id, Identified};
 use crate::domain::reads::lists::{
     Plan, problems, responsibilities, roadmap, tasks, timetable, unknown_list,
 };

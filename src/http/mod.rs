@@ -16,6 +16,7 @@ mod metrics;
 mod query;
 mod request_id;
 pub mod rest;
+pub mod shared;
 pub mod socket;
 pub mod state;
 mod supervision;

@@ -7,9 +7,8 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{department, finding, measure};
@@ -32,6 +31,7 @@ use crate::http::state::AppState;
 use crate::report::render::{self, Document, Format};
 
 use super::query::{self, Query};
+use super::shared::{ErrorBody, Id, Identified, IndexFormat, PageOut};
 
 /// The REST routes and their OpenAPI document.
 pub fn routes(config: &crate::config::Config) -> (axum::Router<AppState>, OpenApi) {
@@ -111,23 +111,6 @@ fn register<T: ToSchema>(components: &mut utoipa::openapi::Components) {
         T::name().into_owned(),
         <T as utoipa::PartialSchema>::schema(),
     );
-}
-
-/// A REST error.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, ...
-    pub code: String,
-    pub message: String,
-    /// The input field or parameter at fault, with BAD_USER_INPUT when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub field: Option<String>,
 }
 
 /// Finding counts.
@@ -248,55 +231,6 @@ pub struct InspectionStatusOut {
     pub supervision: SupervisionCountsOut,
 }
 
-/// The identified caller of a route that needs a token: anonymous callers are refused with
-/// 401 before anything else about the request is looked at.
-pub struct Identified(pub Caller);
-
-impl<S: Send + Sync> FromRequestParts<S> for Identified {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let caller = parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .unwrap_or_default();
-        caller.require_identity()?;
-        Ok(Identified(caller))
-    }
-}
-
-/// A record's id in the path: described here for the OpenAPI document and read by the
-/// extractor below, a positive whole number or `BAD_USER_INPUT` in the JSON error body (never
-/// the router's plain-text rejection).
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct Id {
-    /// The record's id: a positive whole number.
-    #[param(minimum = 1)]
-    pub id: i32,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Id {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::bad_input("id", t!("path-no-id")))?;
-        let (name, value) = raw
-            .iter()
-            .next()
-            .ok_or_else(|| AppError::bad_input("id", t!("path-no-id")))?;
-        value
-            .parse::<i32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(|id| Id { id })
-            .ok_or_else(|| AppError::bad_input(name, t!("path-id-invalid", value = value)))
-    }
-}
-
 /// Relay-style paging: `limit` (1 to 100, default 100) and `cursor` (empty is none).
 fn page_args(limit: Option<i32>, cursor: &Option<String>) -> AppResult<PageArgs> {
     let limit = limit.unwrap_or(100);
@@ -410,14 +344,6 @@ pub struct InspectionOut {
     pub archived: bool,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
-}
-
-/// A page of items and the cursor of the next (null on the last page).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PageOut<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
 }
 
 /// The inspections the caller may read.
@@ -900,14 +826,6 @@ async fn evidence_file(
         bytes,
     )
         .into_response())
-}
-
-/// The renderings of the public index.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum IndexFormat {
-    Html,
-    Json,
 }
 
 /// The public index's rendering (a name, as for the ledger) and page.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::query::{self, Query};
-use super::rest::{ErrorBody, Id, Identified, PageOut};
+use super::shared::{ErrorBody, Id, Identified, PageOut};
 use crate::auth::Caller;
 use crate::domain::reads::page::PageArgs;
 use crate::domain::reads::{scope, supervision_relations};
