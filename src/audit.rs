@@ -488,6 +488,41 @@ pub async fn segment(
         .await?)
 }
 
+/// Whether `hash` is event `id`'s on this chain as it is (id 0: the chain's start, whose hash
+/// is [`GENESIS`]): what a peer's acknowledgement of a segment must name.
+pub async fn holds(db: &impl ConnectionTrait, id: i32, hash: &str) -> AppResult<bool> {
+    if id == 0 {
+        return Ok(hash == GENESIS);
+    }
+    Ok(audit_event::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some_and(|event| event.hash == hash))
+}
+
+/// Whether an event of the chain after `after_id`, up to and including `through_id`, was
+/// recorded in one of `departments` (a subquery of ids) by anything but `excluded_action`
+/// (an SQL `LIKE` pattern): one row read at most.
+pub async fn any_in_segment(
+    db: &impl ConnectionTrait,
+    after_id: i32,
+    through_id: i32,
+    departments: sea_orm::sea_query::SelectStatement,
+    excluded_action: &str,
+) -> AppResult<bool> {
+    Ok(audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Id)
+        .filter(audit_event::Column::Id.gt(after_id))
+        .filter(audit_event::Column::Id.lte(through_id))
+        .filter(audit_event::Column::Action.not_like(excluded_action))
+        .filter(audit_event::Column::DepartmentId.in_subquery(departments))
+        .into_tuple::<i32>()
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Where the chain ends: the last event's id and hash (0 and [`GENESIS`] before any).
 pub async fn end(db: &impl ConnectionTrait) -> AppResult<(i32, String)> {
     let head = audit_head::Entity::find_by_id(1)

@@ -5,8 +5,7 @@
 //! with the registered key, addressed to this instance, for a bundle that was written, and
 //! naming an event of this instance's chain with its true hash.
 
-use entity::audit_event;
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::identity::{self, Identity};
 use super::import::{ACK_FORMAT, Acknowledgement};
@@ -59,11 +58,7 @@ pub async fn record(
         ));
     }
     // It must name a bundle written to that peer and an event of this chain as it is.
-    let event = audit_event::Entity::find_by_id(ack.last_event_id)
-        .one(&txn)
-        .await?;
-    let true_hash = event.as_ref().is_some_and(|e| e.hash == ack.last_hash)
-        || (ack.last_event_id == 0 && ack.last_hash == crate::audit::GENESIS);
+    let true_hash = crate::audit::holds(&txn, ack.last_event_id, &ack.last_hash).await?;
     if ack.sequence < 1 || ack.sequence > peer.sent_sequence || !true_hash {
         return Err(refused(
             codes::BUNDLE_OUT_OF_SEQUENCE,

@@ -19,6 +19,9 @@ use super::identity::{self, Identity};
 use crate::audit::{self, Fields};
 use crate::error::{AppError, AppResult, codes};
 
+/// The longest `manifest.json`, and the longest line of a JSON Lines member, by default.
+pub const LINE_MAX: u64 = 64 << 20;
+
 /// The limits a bundle is read within.
 #[derive(Debug, Clone, Copy)]
 pub struct Budgets {
@@ -41,7 +44,7 @@ impl Default for Budgets {
             entries: 200_000,
             inflated: 16 << 30,
             ratio: 200,
-            manifest: 64 << 20,
+            manifest: LINE_MAX,
         }
     }
 }

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{audit_event, department, exchange_peer};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use entity::exchange_peer;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 
 use super::identity::{self, Identity};
@@ -37,7 +37,6 @@ use crate::config::{Config, ExchangePeer};
 use crate::domain::Acting;
 use crate::domain::integration::exchange::{self as peers, Entry};
 use crate::domain::integration::{decisions, origin};
-use crate::domain::reads::scope;
 use crate::error::{AppError, AppResult, codes};
 
 /// The headers of a request between peers: who calls, when, and its signature.
@@ -140,9 +139,8 @@ pub async fn authenticate(
 /// Whether this instance has something to send `peer`. At an instance that keeps records
 /// merged from the peer (the office for the peer's unit), what it sends is its decisions on
 /// them: something is pending while a decision waits for the unit's answer. Elsewhere (the
-/// unit), an event of its audit chain in the peer's unit's departments after the last one the
-/// peer acknowledged; its own exchange events (`exchange.*`: writing, importing, acknowledging
-/// bundles) are not counted, or every round would write a bundle about the last one.
+/// unit), a change of its audit trail since the peer's acknowledgement
+/// ([`peers::unit_changed`]).
 pub async fn pending(db: &impl ConnectionTrait, peer: &exchange_peer::Model) -> AppResult<bool> {
     if origin::holds_from(db, peer.id).await? {
         return decisions::waiting(db, peer.id).await;
@@ -151,16 +149,7 @@ pub async fn pending(db: &impl ConnectionTrait, peer: &exchange_peer::Model) -> 
     if head <= peer.acked_event_id {
         return Ok(false);
     }
-    let unit = department::Entity::find_by_id(peer.department_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("department", peer.department_id))?;
-    let select = audit_event::Entity::find()
-        .filter(audit_event::Column::Id.gt(peer.acked_event_id))
-        .filter(audit_event::Column::Id.lte(head))
-        .filter(audit_event::Column::Action.not_like("exchange.%"))
-        .filter(audit_event::Column::DepartmentId.in_subquery(scope::subtree_ids(&unit.path)));
-    Ok(select.one(db).await?.is_some())
+    peers::unit_changed(db, peer, head).await
 }
 
 /// Where the bundles written for a peer wait until it acknowledges them.

@@ -3,18 +3,17 @@
 //! refused naming it; the same bundle again is a no-op that says so), the chain segment's
 //! continuity with what was received from the peer (a changed history is refused naming the
 //! first event that differs), and the merge of the records under their origin
-//! ([`super::merge`]), the evidence files stored by hash, the log line and the audit event.
+//! (`domain::integration::incoming`), the evidence files stored by hash, the log line and the audit event.
 //! A refusal writes a `refused` log line (and its audit event) and nothing else.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use entity::{exchange_chain_event, exchange_log, exchange_peer, exchange_received};
-use sea_orm::ActiveValue::Set;
+use entity::{exchange_peer, exchange_received};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -26,7 +25,8 @@ use crate::audit;
 use crate::auth::Permission;
 use crate::domain::Acting;
 use crate::domain::integration::exchange::{self as peers, Entry};
-use crate::domain::integration::{applied, decisions};
+use crate::domain::integration::incoming::{self, Source};
+use crate::domain::integration::{applied, decisions, received};
 use crate::domain::records::change::{Record, audited};
 use crate::error::{AppError, AppResult, codes};
 
@@ -170,10 +170,8 @@ async fn merge_checked(
         .await?;
     // One import per peer at a time: the peer's row is locked (PostgreSQL) or the database is
     // (SQLite's immediate transaction) until this one commits.
-    lock_peer(&txn, sender.id).await?;
-    let received = exchange_received::Entity::find_by_id(sender.id)
-        .one(&txn)
-        .await?;
+    received::lock_peer(&txn, sender.id).await?;
+    let received = received::position(&txn, sender.id).await?;
     let have = received.as_ref().map_or(0, |r| r.sequence);
     let ack = |sequence: i32,
                last_event_id: i32,
@@ -193,17 +191,9 @@ async fn merge_checked(
     };
     let decision_bundle = manifest.kind.as_deref() == Some(bundle::DECISIONS);
     if manifest.sequence <= have {
-        let before = exchange_log::Entity::find()
-            .filter(exchange_log::Column::PeerId.eq(sender.id))
-            .filter(exchange_log::Column::Direction.eq("import"))
-            .filter(exchange_log::Column::Result.eq("merged"))
-            .filter(exchange_log::Column::Sequence.eq(manifest.sequence))
-            .order_by_desc(exchange_log::Column::Id)
-            .one(&txn)
-            .await?;
-        let same = before
-            .as_ref()
-            .is_some_and(|l| l.bundle_sha256.as_deref() == Some(sha256));
+        let same = received::merged_file(&txn, sender.id, manifest.sequence)
+            .await?
+            .is_some_and(|merged| merged == sha256);
         if !same {
             return Err(refused(
                 codes::BUNDLE_OUT_OF_SEQUENCE,
@@ -264,7 +254,7 @@ async fn merge_checked(
         let (counts, outcomes) = apply_decisions(&txn, who, &mut archive, manifest, sender).await?;
         (counts, 0, outcomes)
     } else {
-        let counts = super::merge::merge(&txn, who, &mut archive, manifest, sender).await?;
+        let counts = incoming::merge(&txn, who, &mut archive, &manifest.unit.code, sender).await?;
         let evidence_files = store_blobs(&mut archive, manifest, evidence, created)?;
         (counts, evidence_files, Vec::new())
     };
@@ -277,19 +267,19 @@ async fn merge_checked(
     } else {
         (received_id, received_hash)
     };
-    let row = exchange_received::ActiveModel {
-        peer_id: Set(sender.id),
-        sequence: Set(manifest.sequence),
-        event_id: Set(last_id),
-        hash: Set(last_hash.clone()),
-        bundle_sha256: Set(sha256.to_owned()),
-        received_at: Set(who.now()),
-    };
-    if received.is_some() {
-        row.update(&txn).await?;
-    } else {
-        row.insert(&txn).await?;
-    }
+    received::advance(
+        &txn,
+        received.as_ref(),
+        exchange_received::Model {
+            peer_id: sender.id,
+            sequence: manifest.sequence,
+            event_id: last_id,
+            hash: last_hash.clone(),
+            bundle_sha256: sha256.to_owned(),
+            received_at: who.now(),
+        },
+    )
+    .await?;
     let mut logged: serde_json::Map<String, Value> = counts
         .iter()
         .map(|(k, v)| match decision_bundle {
@@ -328,7 +318,7 @@ async fn decision_lines(
     archive: &mut zip::ZipArchive<std::fs::File>,
 ) -> AppResult<Vec<decisions::Line>> {
     let mut lines = Vec::new();
-    super::merge::each_member_line(archive, bundle::DECISION_MEMBER, async |line| {
+    incoming::each_member_line(archive, bundle::DECISION_MEMBER, async |line| {
         lines.push(line);
         Ok(())
     })
@@ -357,17 +347,6 @@ async fn apply_decisions(
         ("conflict".to_owned(), count("conflict")),
     ]);
     Ok((counts, outcomes))
-}
-
-/// Locks the peer's row for the transaction (PostgreSQL; SQLite's write lock is held already).
-async fn lock_peer(db: &impl ConnectionTrait, peer: i32) -> AppResult<()> {
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared(&format!(
-            "SELECT id FROM exchange_peer WHERE id = {peer} FOR UPDATE"
-        ))
-        .await?;
-    }
-    Ok(())
 }
 
 /// The log line and the audit event of an import.
@@ -507,10 +486,11 @@ async fn continuity(
         return Err(changed(chain.last_event_id + 1));
     }
     if chain.after_event_id > 0 && chain.after_event_id < received_id {
-        let known = exchange_chain_event::Entity::find_by_id((peer, chain.after_event_id))
-            .one(db)
-            .await?;
-        if known.is_some_and(|k| k.hash != chain.after_hash) {
+        let known = received::chain_hashes(db, peer, [chain.after_event_id]).await?;
+        if known
+            .get(&chain.after_event_id)
+            .is_some_and(|hash| *hash != chain.after_hash)
+        {
             return Err(changed(chain.after_event_id));
         }
     }
@@ -521,7 +501,7 @@ async fn continuity(
     let mut reader = BufReader::new(entry);
     let mut line = Vec::new();
     let mut repeated: Vec<(i32, String)> = Vec::new();
-    let mut fresh: Vec<exchange_chain_event::ActiveModel> = Vec::new();
+    let mut fresh: Vec<(i32, String)> = Vec::new();
     let mut new_events = 0u64;
     let limit = Budgets::default().manifest;
     loop {
@@ -547,24 +527,14 @@ async fn continuity(
             }
         } else {
             new_events += 1;
-            fresh.push(exchange_chain_event::ActiveModel {
-                peer_id: Set(peer),
-                event_id: Set(id),
-                hash: Set(hash),
-            });
+            fresh.push((id, hash));
             if fresh.len() >= 500 {
-                exchange_chain_event::Entity::insert_many(std::mem::take(&mut fresh))
-                    .exec(db)
-                    .await?;
+                received::record_chain(db, peer, std::mem::take(&mut fresh)).await?;
             }
         }
     }
     compare(db, peer, &mut repeated, &changed).await?;
-    if !fresh.is_empty() {
-        exchange_chain_event::Entity::insert_many(fresh)
-            .exec(db)
-            .await?;
-    }
+    received::record_chain(db, peer, fresh).await?;
     Ok(new_events)
 }
 
@@ -578,14 +548,7 @@ async fn compare(
     if repeated.is_empty() {
         return Ok(());
     }
-    let known: HashMap<i32, String> = exchange_chain_event::Entity::find()
-        .filter(exchange_chain_event::Column::PeerId.eq(peer))
-        .filter(exchange_chain_event::Column::EventId.is_in(repeated.iter().map(|(id, _)| *id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.event_id, e.hash))
-        .collect();
+    let known = received::chain_hashes(db, peer, repeated.iter().map(|(id, _)| *id)).await?;
     for (id, hash) in repeated.drain(..) {
         if known.get(&id).is_some_and(|k| *k != hash) {
             return Err(changed(id));
@@ -675,4 +638,15 @@ fn digest(file: &Path) -> AppResult<String> {
         hasher.update(&buffer[..n]);
     }
     Ok(audit::hex(&hasher.finalize()))
+}
+
+/// A bundle's file read as the domain's merge reads it: a member by name, its lines bounded by
+/// the manifest's budget.
+impl Source for zip::ZipArchive<std::fs::File> {
+    type Member<'a> = BufReader<zip::read::ZipFile<'a, std::fs::File>>;
+    const LINE_MAX: u64 = check::LINE_MAX;
+
+    fn member(&mut self, name: &str) -> AppResult<Option<Self::Member<'_>>> {
+        Ok(self.by_name(name).ok().map(BufReader::new))
+    }
 }

@@ -7,7 +7,8 @@
 //! - [`export`]: what a bundle to a peer carries, read in one snapshot and written as a file;
 //! - [`import`]: the office's import (the checks, the sequence, the chain's continuity with
 //!   what was received, the merge in one transaction) and the signed acknowledgement it
-//!   answers; [`merge`]: the records merged under their origin; [`ack`]: the unit recording
+//!   answers (the records merged under their origin: `domain::integration::incoming`;
+//!   what a bundle carries: `domain::integration::outgoing`); [`ack`]: the unit recording
 //!   an acknowledgement, so that its next bundle starts after it;
 //! - [`connected`]: connected mode, the same bundles pushed and pulled over HTTP(S) on a
 //!   schedule, and the signed requests between peers.
@@ -22,4 +23,3 @@ pub mod connected;
 pub mod export;
 pub mod identity;
 pub mod import;
-pub mod merge;

@@ -5,7 +5,9 @@
 use entity::{exchange_log, exchange_peer};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde_json::Value;
 
 use crate::auth::{Permission, Reach};
@@ -273,4 +275,51 @@ pub async fn acknowledged(
         .exec(db)
         .await?;
     Ok(moved.rows_affected == 1)
+}
+
+/// The unit a peer stands for: its department, whose subtree's records and audit events are
+/// what bundles to the peer carry.
+pub async fn unit_of(
+    db: &impl ConnectionTrait,
+    peer: &exchange_peer::Model,
+) -> AppResult<entity::department::Model> {
+    crate::domain::reads::relations::departments(db, [peer.department_id])
+        .await?
+        .remove(&peer.department_id)
+        .ok_or_else(|| AppError::not_found("department", peer.department_id))
+}
+
+/// The ids of the departments of the unit's subtree.
+pub async fn departments_of(
+    db: &impl ConnectionTrait,
+    unit: &entity::department::Model,
+) -> AppResult<std::collections::HashSet<i32>> {
+    let ids: Vec<i32> = entity::department::Entity::find()
+        .select_only()
+        .column(entity::department::Column::Id)
+        .filter(entity::department::Column::Id.in_subquery(scope::subtree_ids(&unit.path)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Whether the unit's audit trail changed after the event the peer acknowledged, up to the
+/// chain's end `head`: an event in the unit's departments, its own exchange events
+/// (`exchange.*`: writing, importing, acknowledging bundles) not counted, or every round would
+/// write a bundle about the last one.
+pub async fn unit_changed(
+    db: &impl ConnectionTrait,
+    peer: &exchange_peer::Model,
+    head: i32,
+) -> AppResult<bool> {
+    let unit = unit_of(db, peer).await?;
+    crate::audit::any_in_segment(
+        db,
+        peer.acked_event_id,
+        head,
+        scope::subtree_ids(&unit.path),
+        "exchange.%",
+    )
+    .await
 }

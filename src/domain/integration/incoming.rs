@@ -1,4 +1,7 @@
-//! Merging a checked bundle's records under their origin (inside the import's transaction).
+//! What a bundle from a peer brings: its records merged under their origin, inside the
+//! import's transaction, once `crate::exchange` has checked the bundle (signature, hashes,
+//! sequence, the chain's continuity). The bundle is read through a [`Source`], member by
+//! member, a bounded line at a time.
 //!
 //! Every record the bundle carries is the sender's current state of it, by the sender's id
 //! (its origin id). A record received before is updated in place; a new one is inserted and
@@ -13,7 +16,7 @@
 //! append-only: once received, they are not written again.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 
 use entity::{
     category, department, evidence, exchange_peer, finding, finding_regulation, inspection,
@@ -25,13 +28,21 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 
-use super::bundle::Manifest;
-use super::check::Budgets;
 use crate::domain::Acting;
 use crate::domain::integration::origin;
 use crate::error::{AppError, AppResult, codes};
 
-type Archive = zip::ZipArchive<std::fs::File>;
+/// A bundle's members, as the import reads them.
+pub trait Source {
+    /// A member's reader.
+    type Member<'a>: BufRead + Send
+    where
+        Self: 'a;
+    /// The longest line a member may have, in bytes.
+    const LINE_MAX: u64;
+    /// The member `name`, or `None` when the bundle has none of that name.
+    fn member(&mut self, name: &str) -> AppResult<Option<Self::Member<'_>>>;
+}
 
 fn refused(code: &'static str, message: String) -> AppError {
     AppError::Request { code, message }
@@ -50,7 +61,7 @@ fn orphan(kind: &str, id: i32, parent: &str, parent_id: i32) -> AppError {
 
 /// Reads `records/<table>.jsonl` one line at a time (each line bounded) and calls `each`.
 async fn each_line<T: DeserializeOwned>(
-    archive: &mut Archive,
+    archive: &mut impl Source,
     table: &str,
     each: impl AsyncFnMut(T) -> AppResult<()>,
 ) -> AppResult<u64> {
@@ -60,18 +71,17 @@ async fn each_line<T: DeserializeOwned>(
 /// Reads the JSON Lines member `name` one line at a time (each line bounded) and calls `each`
 /// (none for a member the bundle does not have); a line that does not parse is
 /// `BUNDLE_UNREADABLE`, naming the member.
-pub(super) async fn each_member_line<T: DeserializeOwned>(
-    archive: &mut Archive,
+pub async fn each_member_line<T: DeserializeOwned, S: Source>(
+    archive: &mut S,
     name: &str,
     mut each: impl AsyncFnMut(T) -> AppResult<()>,
 ) -> AppResult<u64> {
-    let Ok(entry) = archive.by_name(name) else {
+    let Some(mut reader) = archive.member(name)? else {
         return Ok(0);
     };
-    let mut reader = BufReader::new(entry);
     let mut line = Vec::new();
     let mut rows = 0u64;
-    let limit = Budgets::default().manifest;
+    let limit = S::LINE_MAX;
     loop {
         line.clear();
         let n = (&mut reader)
@@ -219,7 +229,7 @@ impl<C: ConnectionTrait> Tables<'_, C> {
     /// inserted or updated under its origin. Answers the table's ids (origin → local).
     async fn merge<E>(
         &mut self,
-        archive: &mut Archive,
+        archive: &mut impl Source,
         id_column: E::Column,
         kept: Kept,
         mut map: impl AsyncFnMut(&mut E::Model, i32, &HashMap<i32, i32>) -> AppResult<()>,
@@ -263,12 +273,13 @@ impl<C: ConnectionTrait> Tables<'_, C> {
     }
 }
 
-/// Merges the records of the bundle; answers rows read per table.
+/// Merges the records of the bundle from `sender`, whose unit has `unit_code` there; answers
+/// rows read per table.
 pub async fn merge(
     db: &impl ConnectionTrait,
     who: &Acting,
-    archive: &mut Archive,
-    manifest: &Manifest,
+    archive: &mut impl Source,
+    unit_code: &str,
     sender: &exchange_peer::Model,
 ) -> AppResult<HashMap<String, u64>> {
     let now = who.now();
@@ -282,19 +293,16 @@ pub async fn merge(
     })
     .await?;
     counts.insert("department".to_owned(), n);
-    let local_unit = department::Entity::find_by_id(sender.department_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("department", sender.department_id))?;
+    let local_unit = super::exchange::unit_of(db, sender).await?;
     let sent_unit_path = sent
         .values()
-        .find(|d| d.code == manifest.unit.code)
+        .find(|d| d.code == unit_code)
         .map(|d| d.path.clone())
         // A bundle without its unit names no department of it either.
         .unwrap_or_else(|| "\u{0}".to_owned());
     let mut departments = Departments {
         sent,
-        unit_code: manifest.unit.code.clone(),
+        unit_code: unit_code.to_owned(),
         sent_unit_path,
         local_unit,
         mapped: HashMap::new(),
