@@ -361,5 +361,5 @@ pub async fn bulletin_page(
         link,
         answers,
     };
-    Ok(crate::report::bulletin::public_html(snapshot, &extras))
+    Ok(crate::report::feedback::public_html(snapshot, &extras))
 }

@@ -502,13 +502,6 @@ pub fn html(s: &Snapshot) -> String {
     page(&title(s), body(s))
 }
 
-/// The public page of a published bulletin: its text, then public supervision (the form, the
-/// QR code of its link, the answers the unit published).
-pub fn public_html(s: &Snapshot, extras: &super::feedback::BulletinExtras) -> String {
-    let body = html! { (body(s)) (super::feedback::bulletin_part(extras)) };
-    page(&title(s), body)
-}
-
 /// The numbers (序号) the bulletin prints its problems under.
 pub fn numbers(s: &Snapshot) -> Vec<i32> {
     blocks(s)
@@ -518,7 +511,7 @@ pub fn numbers(s: &Snapshot) -> Vec<i32> {
         .collect()
 }
 
-fn body(s: &Snapshot) -> Markup {
+pub(crate) fn body(s: &Snapshot) -> Markup {
     let blocks = blocks(s);
     html! {
         nav class="noprint" { a href="/public/bulletins" { "全部通报" } }

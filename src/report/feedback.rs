@@ -5,7 +5,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use super::chinese_date;
+use super::{Snapshot, chinese_date};
 
 /// A published reply as the public sees it.
 pub struct PublicReply {
@@ -136,4 +136,11 @@ pub fn posted_html(bulletin_id: i32, code: Option<&str>, error: Option<&str>) ->
         }
     };
     super::bulletin::page("公众监督", body)
+}
+
+/// The public page of a published bulletin: its text, then public supervision (the form, the
+/// QR code of its link, the answers the unit published).
+pub fn public_html(s: &Snapshot, extras: &BulletinExtras) -> String {
+    let body = html! { (super::bulletin::body(s)) (bulletin_part(extras)) };
+    super::bulletin::page(&super::bulletin::title(s), body)
 }
