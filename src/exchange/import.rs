@@ -7,7 +7,7 @@
 //! A refusal writes a `refused` log line (and its audit event) and nothing else.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use entity::{exchange_peer, exchange_received};
@@ -494,45 +494,32 @@ async fn continuity(
             return Err(changed(chain.after_event_id));
         }
     }
+    // Of each line, checked whole before, only the event's id and hash are read here.
+    #[derive(serde::Deserialize)]
+    struct Link {
+        id: i32,
+        hash: String,
+    }
     let mut archive = open(file)?;
-    let entry = archive
-        .by_name(bundle::CHAIN)
-        .map_err(|e| AppError::internal(format!("chain member after the check: {e}")))?;
-    let mut reader = BufReader::new(entry);
-    let mut line = Vec::new();
     let mut repeated: Vec<(i32, String)> = Vec::new();
     let mut fresh: Vec<(i32, String)> = Vec::new();
     let mut new_events = 0u64;
-    let limit = Budgets::default().manifest;
-    loop {
-        line.clear();
-        let n = (&mut reader)
-            .take(limit)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| AppError::internal(format!("chain member after the check: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        let event: Value = serde_json::from_slice(&line)
-            .map_err(|e| AppError::internal(format!("chain line after the check: {e}")))?;
-        let id = event["id"]
-            .as_i64()
-            .and_then(|i| i32::try_from(i).ok())
-            .unwrap_or(0);
-        let hash = event["hash"].as_str().unwrap_or_default().to_owned();
-        if id <= received_id {
-            repeated.push((id, hash));
+    incoming::each_member_line(&mut archive, bundle::CHAIN, async |event: Link| {
+        if event.id <= received_id {
+            repeated.push((event.id, event.hash));
             if repeated.len() >= 500 {
                 compare(db, peer, &mut repeated, &changed).await?;
             }
         } else {
             new_events += 1;
-            fresh.push((id, hash));
+            fresh.push((event.id, event.hash));
             if fresh.len() >= 500 {
                 received::record_chain(db, peer, std::mem::take(&mut fresh)).await?;
             }
         }
-    }
+        Ok(())
+    })
+    .await?;
     compare(db, peer, &mut repeated, &changed).await?;
     received::record_chain(db, peer, fresh).await?;
     Ok(new_events)
