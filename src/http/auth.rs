@@ -2,10 +2,6 @@
 //! resulting [`Caller`] in the request's extensions. No header means anonymous; a header that
 //! does not yield a valid identity is answered 401 here, and nothing else runs.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -116,44 +112,4 @@ async fn identity(state: &AppState, claims: VerifiedClaims) -> Result<Identity, 
         department,
         account_id: claims.account.map(|(id, _)| id),
     })
-}
-
-/// The departments tokens name, as last read. Every request names one, and reading it afresh
-/// was one statement of every scoped request. An entry serves while this instance has
-/// committed nothing since it was read (a department archived or moved here is seen at once)
-/// and for at most [`KNOWN_FOR`] (a change made by another instance or by the CLI is seen
-/// within that). Unknown codes are not kept, so it holds at most one entry per department.
-#[derive(Default)]
-pub struct KnownDepartments(Mutex<HashMap<String, Known>>);
-
-struct Known {
-    department: CallerDepartment,
-    commits: u64,
-    at: Instant,
-}
-
-const KNOWN_FOR: Duration = Duration::from_secs(2);
-
-impl KnownDepartments {
-    fn get(&self, code: &str) -> Option<CallerDepartment> {
-        let known = self.0.lock().ok()?;
-        let entry = known.get(code)?;
-        (entry.commits == crate::db::commits() && entry.at.elapsed() < KNOWN_FOR)
-            .then(|| entry.department.clone())
-    }
-
-    /// Keeps what was read when the commit count was `commits` (read before the statement, so
-    /// that a commit during it makes the entry stale rather than hiding the change).
-    fn keep(&self, department: CallerDepartment, commits: u64) {
-        if let Ok(mut known) = self.0.lock() {
-            known.insert(
-                department.code.clone(),
-                Known {
-                    department,
-                    commits,
-                    at: Instant::now(),
-                },
-            );
-        }
-    }
 }

@@ -24,7 +24,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::auth::ClientAddress;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::http::state::AppState;
 
 /// The policy of every HTML page rectrack serves: its own origin only.
 pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -156,19 +155,19 @@ impl Limits {
 /// Refuses, with 429 and `Retry-After`, anonymous requests to /graphql and public requests
 /// beyond their client address's rate; every request carries its [`ClientAddress`] on.
 pub async fn rate(
-    State(state): State<AppState>,
+    State(limits): State<Arc<Limits>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let client = state.limits.client(peer.ip(), request.headers());
+    let client = limits.client(peer.ip(), request.headers());
     request.extensions_mut().insert(ClientAddress(client));
     let path = request.uri().path();
     // A feedback post counts against its own, smaller quota as well as the public one.
     if path.starts_with("/public/")
         && path.ends_with("/feedback")
         && request.method() == Method::POST
-        && let Err(not_until) = state.limits.feedback.check_key(&client)
+        && let Err(not_until) = limits.feedback.check_key(&client)
     {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let err = AppError::RateLimited {
@@ -178,12 +177,12 @@ pub async fn rate(
         return super::refuse_at(path, err);
     }
     let limiter = if path.starts_with("/public") {
-        Some(&state.limits.public)
+        Some(&limits.public)
     } else if path == "/graphql"
         && request.method() == Method::POST
         && !request.headers().contains_key(header::AUTHORIZATION)
     {
-        Some(&state.limits.anonymous)
+        Some(&limits.anonymous)
     } else {
         None
     };

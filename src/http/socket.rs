@@ -13,7 +13,7 @@
 //!   for the one over), and a `subscribe` before `connection_ack` (4401);
 //! - malformed messages: 4400, never an internal error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Data;
@@ -28,47 +28,10 @@ use crate::auth::Caller;
 use crate::domain::Acting;
 use crate::error::codes;
 use crate::graphql::{RequestId, viewer};
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Counted};
 
 /// The one protocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
-
-/// Open sockets per caller on this instance.
-#[derive(Default)]
-pub struct Sockets(Mutex<HashMap<String, usize>>);
-
-/// One socket counted against its caller; uncounted when dropped.
-struct Counted {
-    sockets: Arc<Sockets>,
-    sub: String,
-}
-
-impl Sockets {
-    fn open(self: &Arc<Self>, sub: &str, max: usize) -> Option<Counted> {
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(sub.to_owned()).or_default();
-        if *count >= max {
-            return None;
-        }
-        *count += 1;
-        Some(Counted {
-            sockets: self.clone(),
-            sub: sub.to_owned(),
-        })
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        let mut open = self.sockets.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.sub) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.sub);
-            }
-        }
-    }
-}
 
 /// Whether a request asks to upgrade to a WebSocket.
 pub fn is_upgrade(request: &Request) -> bool {
