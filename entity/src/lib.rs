@@ -156,6 +156,21 @@ pub fn recorded(read: impl FnOnce()) -> u64 {
     touched
 }
 
+/// A model's checked projection (the `Projected` of [`projected!`]): what the columns a field
+/// reads are recorded on.
+pub trait Recording: Sized {
+    /// The id's place in the model: every read selects it.
+    const ID: u32;
+    /// A row that selected no column.
+    fn recording() -> Self;
+}
+
+/// The columns `read` touches of a `P` ([`recorded`] on a row that selected none), with the id.
+pub fn touched<P: Recording>(read: impl FnOnce(&P)) -> u64 {
+    let row = P::recording();
+    recorded(|| read(&row)) | 1 << P::ID
+}
+
 /// The check every checked accessor makes before it answers a field: the field's column at
 /// `place` was read. While [`recorded`] runs, a left-out column is recorded; otherwise reading
 /// it is a bug (the columns selected did not include one a field reads), and this panics,
@@ -193,6 +208,28 @@ macro_rules! projected {
         impl From<Model> for Projected {
             fn from(model: Model) -> Self {
                 Self(model)
+            }
+        }
+
+        /// The columns of `reads` (a bit each by its place in the model; `None`: every one)
+        /// and the id, in the model's order: what a read that decodes through
+        /// `Model::from_columns` selects.
+        pub fn selected(reads: Option<u64>) -> Vec<Column> {
+            COLUMNS
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    c as u32 == Column::Id as u32
+                        || reads.is_none_or(|set| set & 1 << c as u32 != 0)
+                })
+                .collect()
+        }
+
+        impl crate::Recording for Projected {
+            const ID: u32 = Column::Id as u32;
+
+            fn recording() -> Self {
+                Self(Model::unselected())
             }
         }
 

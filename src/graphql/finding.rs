@@ -608,16 +608,9 @@ pub fn columns(shown: &Shown) -> Columns {
     decoded(shown.reads::<Finding>())
 }
 
-/// [`columns`] for the nodes of a connection field (`edges { node }` and `nodes`), by
-/// async-graphql's look-ahead (aliases and fragments seen through).
+/// [`columns`] for the nodes of a connection field ([`catalogue::shown_in_page`]).
 pub fn shown_in_page(ctx: &Context<'_>) -> Columns {
-    let page = ctx.look_ahead();
-    let mut nodes = page.field("edges").field("node").selection_fields();
-    nodes.extend(page.field("nodes").selection_fields());
-    let names = nodes
-        .iter()
-        .flat_map(|node| node.selection_set().map(|field| field.name()));
-    decoded(<Finding as catalogue::Catalogued>::catalogue().reads(names))
+    decoded(catalogue::shown_in_page::<Finding>(ctx))
 }
 
 /// The columns of [`catalogue::Catalogue::reads`]'s answer (`None`: all of them).

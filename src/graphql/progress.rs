@@ -20,14 +20,30 @@ use crate::error::AppError;
 use crate::evidence::Store;
 
 /// An entry of a finding's ledger (台账记录). Entries are never changed or removed; a mistake
-/// is answered by a CORRECTION entry that points at it.
+/// is answered by a CORRECTION entry that points at it. Its fields read through
+/// [`progress_entry::Projected`], so that a column a read left out is refused, never served.
 #[derive(Clone)]
-pub struct ProgressEntry(pub progress_entry::Model);
+pub struct ProgressEntry(pub progress_entry::Projected);
 
 impl From<progress_entry::Model> for ProgressEntry {
     fn from(p: progress_entry::Model) -> Self {
-        Self(p)
+        Self(p.into())
     }
+}
+
+/// Only the checked accessors: an entry has no other way to its row.
+impl std::ops::Deref for ProgressEntry {
+    type Target = progress_entry::Projected;
+
+    fn deref(&self) -> &progress_entry::Projected {
+        &self.0
+    }
+}
+
+/// The columns `read` touches of a ledger entry (with the id): what a page showing the field
+/// selects, as for the finding's fields (`graphql::finding` says why derived and checked).
+fn touched(read: impl FnOnce(&progress_entry::Projected)) -> u64 {
+    entity::touched(read)
 }
 
 impl catalogue::Object for ProgressEntry {
@@ -35,42 +51,45 @@ impl catalogue::Object for ProgressEntry {
     const DOC: &'static str = "An entry of a finding's ledger (台账记录). Entries are never changed or removed; a mistake\nis answered by a CORRECTION entry that points at it.";
 
     fn fields(f: &mut Fields<Self>) {
-        f.value("id", "Opaque identifier.", |p, _| id(p.0.id));
-        f.value("entryDate", "The date the entry speaks of.", |p, _| {
-            Date(p.0.entry_date)
+        f.projected("id", "Opaque identifier.", |p| id(p.id()));
+        f.projected("entryDate", "The date the entry speaks of.", |p| {
+            Date(p.entry_date())
         });
-        f.value("kind", "Kind of entry (台账记录类型).", |p, _| {
-            ProgressKind::from(p.0.kind)
+        f.projected("kind", "Kind of entry (台账记录类型).", |p| {
+            ProgressKind::from(p.kind())
         });
-        f.value("content", "The entry's text.", |p, _| p.0.content.clone());
-        f.value(
+        f.projected("content", "The entry's text.", |p| p.content());
+        f.projected(
             "author",
             "Who wrote it: the name in the token, or its subject.",
-            |p, _| {
-                p.0.author_name
-                    .clone()
-                    .unwrap_or_else(|| p.0.author_sub.clone())
-            },
+            |p| p.author_name().unwrap_or_else(|| p.author_sub()),
         );
-        f.value("createdAt", "When it was written.", |p, _| {
-            Time(p.0.created_at)
+        f.projected("createdAt", "When it was written.", |p| {
+            Time(p.created_at())
         });
         f.one(
             "measure",
             "The measure the entry is about, if any.",
-            |p, _, _| p.0.measure_id.map(MeasureById),
-        );
+            |p, _, _| p.measure_id().map(MeasureById),
+        )
+        .reads(touched(|p| {
+            p.measure_id();
+        }));
         f.many(
             "evidence",
             "Evidence (佐证材料) attached to the entry.",
-            |p, _| Some(EvidenceOfEntry(p.0.id)),
+            |p, _| Some(EvidenceOfEntry(p.id())),
         )
-        .cost(times::<5>);
+        .cost(times::<5>)
+        .reads(touched(|_| ()));
         f.one(
             "corrects",
             "For a correction: the entry it corrects.",
-            |p, _, _| p.0.corrects_id.map(EntryById),
-        );
+            |p, _, _| p.corrects_id().map(EntryById),
+        )
+        .reads(touched(|p| {
+            p.corrects_id();
+        }));
     }
 }
 
@@ -146,7 +165,7 @@ impl PageSource<Finding> for Ledgers {
         level: &'a Level<'a, Finding>,
         field: &'a Context<'a>,
         args: PageArgs,
-        _: Shown,
+        shown: Shown,
     ) -> BoxFuture<'a, ServerResult<Vec<Page<ProgressEntry>>>> {
         Box::pin(async move {
             let failed = |err: AppError| {
@@ -154,10 +173,16 @@ impl PageSource<Finding> for Ledgers {
             };
             let ids: Vec<i32> = level.items.iter().map(|f| f.id()).collect();
             let env = level.env;
-            let pages =
-                domain::records::progress::list_each(env.db, env.caller, &distinct(&ids), &args)
-                    .await
-                    .map_err(failed)?;
+            let reads = shown.reads::<ProgressEntry>();
+            let pages = domain::records::progress::list_each(
+                env.db,
+                env.caller,
+                &distinct(&ids),
+                &args,
+                reads,
+            )
+            .await
+            .map_err(failed)?;
             in_order(&ids, pages).map_err(failed)
         })
     }
@@ -167,10 +192,11 @@ impl PageSource<Finding> for Ledgers {
         env: &'a Env<'a>,
         _: &'a Context<'a>,
         args: PageArgs,
-        _: Shown,
+        shown: Shown,
     ) -> BoxFuture<'a, Option<Box<dyn Preload<Finding>>>> {
         Box::pin(async move {
-            let read = domain::records::progress::each(env.caller, &args).ok()?;
+            let reads = shown.reads::<ProgressEntry>();
+            let read = domain::records::progress::each(env.caller, &args, reads).ok()?;
             Some(Under::<Finding, ProgressEntry>::boxed(read, |f| f.id()))
         })
     }
@@ -278,5 +304,86 @@ impl ProgressMutation {
         })
         .await?;
         Ok(created.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::AssertUnwindSafe;
+
+    use entity::progress_entry::Column as C;
+    use sea_orm::{ConnectionTrait, Database, DbBackend, IdenStatic, Statement};
+
+    use super::*;
+
+    /// The columns a read of entries selects for `fields` shown together, by name.
+    fn selected(fields: &[&str]) -> Vec<String> {
+        let reads = <ProgressEntry as catalogue::Catalogued>::catalogue()
+            .reads(fields.iter().copied())
+            .expect("every field of a ledger entry declares its columns");
+        names(&progress_entry::selected(Some(reads)))
+    }
+
+    fn names(columns: &[C]) -> Vec<String> {
+        columns.iter().map(|c| c.as_str().to_owned()).collect()
+    }
+
+    #[test]
+    fn every_field_selects_the_columns_it_reads_and_no_more() {
+        let expected: &[(&str, &[C])] = &[
+            ("id", &[C::Id]),
+            ("entryDate", &[C::Id, C::EntryDate]),
+            ("kind", &[C::Id, C::Kind]),
+            ("content", &[C::Id, C::Content]),
+            // The name in the token, else its subject: both read (the placeholder name is
+            // none, so the recording takes the fallback).
+            ("author", &[C::Id, C::AuthorSub, C::AuthorName]),
+            ("createdAt", &[C::Id, C::CreatedAt]),
+            ("measure", &[C::Id, C::MeasureId]),
+            ("evidence", &[C::Id]),
+            ("corrects", &[C::Id, C::CorrectsId]),
+        ];
+        let catalogue = <ProgressEntry as catalogue::Catalogued>::catalogue();
+        assert_eq!(
+            catalogue.fields().len(),
+            expected.len(),
+            "a field without its row here"
+        );
+        for (field, columns) in expected {
+            assert_eq!(selected(&[field]), names(columns), "{field}");
+        }
+        // H3's selection: four of the twelve columns.
+        assert_eq!(
+            selected(&["id", "entryDate", "kind", "content"]),
+            names(&[C::Id, C::EntryDate, C::Kind, C::Content])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_column_a_read_did_not_select_is_refused_not_served_as_its_placeholder() {
+        let db = Database::connect("sqlite::memory:")
+            .await
+            .expect("SQLite in memory");
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT 7, 'met the owners'",
+            ))
+            .await
+            .expect("the statement runs")
+            .expect("one row");
+        let entry = ProgressEntry::from(
+            progress_entry::Model::from_columns(&row, &[C::Id, C::Content]).expect("decoded"),
+        );
+        assert_eq!(entry.id(), 7);
+        assert_eq!(entry.content(), "met the owners");
+        // PROGRESS, the kind's placeholder, is not answered as the entry's kind.
+        let refused = std::panic::catch_unwind(AssertUnwindSafe(|| entry.kind()))
+            .expect_err("the kind was not read");
+        let message = refused
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(message.contains("progress_entry.kind"), "{message}");
     }
 }

@@ -16,14 +16,29 @@ use crate::domain::reads::page::PageArgs;
 use crate::domain::records::regulation::{NewRegulation, RegulationFilter, RegulationPatch};
 use crate::domain::{self};
 
-/// A regulation (规章制度) made or revised in answer to findings.
+/// A regulation (规章制度) made or revised in answer to findings: its fields read through
+/// [`regulation::Projected`], so that a column a read left out is refused, never served.
 #[derive(Clone)]
-pub struct Regulation(pub regulation::Model);
+pub struct Regulation(pub regulation::Projected);
 
 impl From<regulation::Model> for Regulation {
     fn from(r: regulation::Model) -> Self {
-        Self(r)
+        Self(r.into())
     }
+}
+
+/// Only the checked accessors: a `Regulation` has no other way to its row.
+impl std::ops::Deref for Regulation {
+    type Target = regulation::Projected;
+
+    fn deref(&self) -> &regulation::Projected {
+        &self.0
+    }
+}
+
+/// The columns `read` touches of a regulation (with the id).
+fn touched(read: impl FnOnce(&regulation::Projected)) -> u64 {
+    entity::touched(read)
 }
 
 impl catalogue::Object for Regulation {
@@ -31,47 +46,52 @@ impl catalogue::Object for Regulation {
     const DOC: &'static str = "A regulation (规章制度) made or revised in answer to findings.";
 
     fn fields(f: &mut Fields<Self>) {
-        f.value("id", "Opaque identifier.", |r, _| id(r.0.id));
-        f.value("title", "Title, without 《》.", |r, _| r.0.title.clone());
-        f.value("documentNumber", "Document number (文号).", |r, _| {
-            r.0.document_number.clone()
+        f.projected("id", "Opaque identifier.", |r| id(r.id()));
+        f.projected("title", "Title, without 《》.", |r| r.title());
+        f.projected("documentNumber", "Document number (文号).", |r| {
+            r.document_number()
         });
-        f.value("domain", "The field it governs (制度类别).", |r, _| {
-            RegulationDomain::from(r.0.domain)
+        f.projected("domain", "The field it governs (制度类别).", |r| {
+            RegulationDomain::from(r.domain())
         });
-        f.value("status", "Where it stands (制度状态).", |r, _| {
-            RegulationStatus::from(r.0.status)
+        f.projected("status", "Where it stands (制度状态).", |r| {
+            RegulationStatus::from(r.status())
         });
-        f.value("issuedOn", "Issue date (印发日期).", |r, _| {
-            date(r.0.issued_on)
+        f.projected("issuedOn", "Issue date (印发日期).", |r| {
+            date(r.issued_on())
         });
-        f.value(
+        f.projected(
             "archived",
             "Whether the regulation is archived (left out of lists by default).",
-            |r, _| r.0.archived_at.is_some(),
+            |r| r.archived_at().is_some(),
         );
-        f.value("version", VERSION, |r, _| r.0.version);
+        f.projected("version", VERSION, |r| r.version());
         f.each(
             "viewerCan",
             "What the caller may do with this record now.",
             |r, ctx| {
                 Box::pin(super::viewer::record(
                     ctx,
-                    super::viewer::RegulationKey(r.0.id),
+                    super::viewer::RegulationKey(r.id()),
                 ))
             },
-        );
+        )
+        .reads(touched(|_| ()));
         f.one("department", "The issuing department.", |r, _, _| {
-            r.0.department_id.map(DepartmentById)
-        });
+            r.department_id().map(DepartmentById)
+        })
+        .reads(touched(|r| {
+            r.department_id();
+        }));
         f.page(
             "findings",
             "The findings this regulation answers that the caller may read.",
             FindingsUnder {
                 parent: Parent::Regulation,
-                id: |r: &Regulation| r.0.id,
+                id: |r: &Regulation| r.id(),
             },
-        );
+        )
+        .reads(touched(|_| ()));
     }
 }
 
@@ -149,6 +169,7 @@ impl RegulationQuery {
             &filter,
             direction.descending(),
             &PageArgs::relay(first, after, last, before),
+            catalogue::shown_in_page::<Regulation>(ctx),
             nested.as_mut().map(Nested::lateral),
         )
         .await?;

@@ -346,7 +346,8 @@ fn aliases(sql: &str) -> BTreeMap<String, String> {
 }
 
 /// PostgreSQL: under a `Sort` (a bounded top-N sort too: it still reads every row it sorts),
-/// a `Seq Scan` of a large table, or any scan that keeps a large share of one.
+/// with no `Limit` between them, a `Seq Scan` of a large table, or any scan that keeps a large
+/// share of one.
 fn postgres_sorts(node: &Value, under_sort: bool, stats: &Stats, found: &mut Option<String>) {
     if found.is_some() {
         return;
@@ -371,7 +372,10 @@ fn postgres_sorts(node: &Value, under_sort: bool, stats: &Stats, found: &mut Opt
         }
         return;
     }
-    let under_sort = under_sort || kind == "Sort";
+    // A `Limit` bounds what passes it: a sort above it sorts at most the limit's rows, however
+    // large the scan's estimate below (which stops once the limit is met, unless a sort below
+    // the limit reads it whole: that sort is found on its own).
+    let under_sort = kind != "Limit" && (under_sort || kind == "Sort");
     if under_sort
         && let Some(table) = node["Relation Name"].as_str()
         && LARGE.contains(&table)

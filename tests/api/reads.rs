@@ -309,11 +309,11 @@ fn holding<'a>(answer: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
     }
 }
 
-/// The read surfaces that answer findings, from introspection: each root field answering a
-/// finding or a page of them, and each relation to findings of a root list's records, as a
-/// query around `{SEL}` (the selection of each finding).
-fn finding_surfaces(schema: &Schema, ids: &[String]) -> Vec<String> {
-    let is_finding = |ty: &str| ty == "Finding" || schema.node_of(ty) == Some("Finding");
+/// The read surfaces that answer records of type `record`, from introspection: each root field
+/// answering one or a page of them (one by id: every id of `ids` aliased), and each relation
+/// to them of a root list's records, as a query around `{SEL}` (the selection of each record).
+fn surfaces(schema: &Schema, record: &str, ids: &[String]) -> Vec<String> {
+    let answers = |ty: &str| ty == record || schema.node_of(ty) == Some(record);
     let args = |field: &FieldInfo| {
         if field.args.iter().any(|a| a == "first") {
             "(first: 50)"
@@ -322,7 +322,7 @@ fn finding_surfaces(schema: &Schema, ids: &[String]) -> Vec<String> {
         }
     };
     let around = |field: &FieldInfo| {
-        if field.ty == "Finding" {
+        if field.ty == record {
             format!("{}{} {{ {{SEL}} }}", field.name, args(field))
         } else {
             format!("{}{} {{ nodes {{ {{SEL}} }} }}", field.name, args(field))
@@ -330,7 +330,7 @@ fn finding_surfaces(schema: &Schema, ids: &[String]) -> Vec<String> {
     };
     let mut surfaces = Vec::new();
     for root in &schema.fields[&schema.query] {
-        if root.ty == "Finding" && root.args == ["id"] {
+        if root.ty == record && root.args == ["id"] {
             // Every finding by its id, aliased, in one operation.
             let each: Vec<String> = ids
                 .iter()
@@ -340,11 +340,11 @@ fn finding_surfaces(schema: &Schema, ids: &[String]) -> Vec<String> {
             surfaces.push(format!("{{ {} }}", each.join(" ")));
         } else if root.needs_args {
             continue;
-        } else if is_finding(&root.ty) {
+        } else if answers(&root.ty) {
             surfaces.push(format!("{{ {} }}", around(root)));
         } else if let Some(node) = schema.node_of(&root.ty) {
             for field in &schema.fields[node] {
-                if !field.needs_args && is_finding(&field.ty) {
+                if !field.needs_args && answers(&field.ty) {
                     surfaces.push(format!(
                         "{{ {}{} {{ nodes {{ {} }} }} }}",
                         root.name,
@@ -541,7 +541,7 @@ async fn a_field_asked_for_alone_answers_as_it_does_among_every_field() {
             );
         }
         let ids: Vec<String> = reference.keys().map(|id| id.to_string()).collect();
-        let surfaces = finding_surfaces(&schema, &ids);
+        let surfaces = surfaces(&schema, "Finding", &ids);
         assert!(surfaces.len() >= 4, "{surfaces:?}");
         for surface in surfaces {
             let mut compared = 0;
@@ -571,6 +571,199 @@ async fn a_field_asked_for_alone_answers_as_it_does_among_every_field() {
                 compared > 0 || *role != "admin",
                 "{role} finds no finding on {surface}"
             );
+        }
+    }
+}
+
+/// Ledger entries and regulations unlike one another in every field they show: entries of
+/// every kind, by two authors, with and without a measure, one correcting another, written on
+/// different days; regulations with and without a document number, issuer or issue date, of
+/// several fields and statuses, one archived, one changed.
+async fn arrange_unlike_entries_and_regulations(app: &TestApp) {
+    let admin = TestUser::admin();
+    let finding = app
+        .data(
+            &admin,
+            "{ findings(first: 1, filter: {status: [IN_PROGRESS]}) { nodes { id measures { id } } } }",
+            json!({}),
+        )
+        .await;
+    let finding = &finding["findings"]["nodes"][0];
+    let id = finding["id"].as_str().unwrap();
+    let measure = finding["measures"][0]["id"].as_str().unwrap();
+    for (kind, measure, day) in [
+        ("MEETING", Value::Null, "2026-01-05"),
+        ("COMMENT", json!(measure), "2026-01-06"),
+        ("PROGRESS", json!(measure), "2026-01-07"),
+    ] {
+        app.data(
+            &TestUser::manager("ZJTZB"),
+            "mutation($i: AddProgressEntryInput!) { addProgressEntry(input: $i) { id } }",
+            json!({"i": {"findingId": id, "measureId": measure, "kind": kind,
+                "entryDate": day, "content": format!("{kind} 台账记录"),
+                "links": [{"title": format!("{kind} 佐证"), "url": "https://example.org/a.pdf"}]}}),
+        )
+        .await;
+    }
+    let entries = app
+        .data(
+            &admin,
+            "query($id: ID!) { finding(id: $id) { progress(last: 1) { nodes { id } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let last = &entries["finding"]["progress"]["nodes"][0]["id"];
+    app.data(
+        &admin,
+        "mutation($id: ID!) { correctProgressEntry(entryId: $id, content: \"更正：日期有误\") { id } }",
+        json!({"id": last}),
+    )
+    .await;
+    // Written on another day (the ledger refuses updates: the row is added as it was).
+    app.sql(&format!(
+        "INSERT INTO progress_entry (finding_id, entry_date, kind, content, author_sub, \
+         author_name, created_at) VALUES ({id}, '2025-12-01', 'meeting', '专题会议', 'u-9', \
+         NULL, '2025-12-01T09:00:00Z')"
+    ))
+    .await;
+    for (title, number, domain, status, issuer) in [
+        (
+            "财务报销管理办法",
+            Some("湛统发〔2026〕3号"),
+            "FINANCE",
+            "IN_FORCE",
+            "ZJTZB-BGS",
+        ),
+        ("干部选拔任用工作规程", None, "PERSONNEL", "DRAFT", "ZJTZB"),
+    ] {
+        let made = app
+            .data(
+                &admin,
+                "mutation($i: CreateRegulationInput!) { createRegulation(input: $i) { id version } }",
+                json!({"i": {"title": title, "documentNumber": number, "domain": domain,
+                    "status": status, "departmentCode": issuer,
+                    "issuedOn": number.map(|_| "2026-02-01")}}),
+            )
+            .await;
+        let made = &made["createRegulation"];
+        app.data(
+            &admin,
+            "mutation($f: ID!, $r: ID!) { linkRegulation(findingId: $f, regulationId: $r) { id } }",
+            json!({"f": id, "r": made["id"]}),
+        )
+        .await;
+        if number.is_none() {
+            app.data(
+                &admin,
+                "mutation($id: ID!, $v: Int!) { archiveRegulation(id: $id, version: $v) { id } }",
+                json!({"id": made["id"], "v": made["version"]}),
+            )
+            .await;
+        }
+    }
+}
+
+/// What `reads.rs` asks of findings, for the other records read by their shown fields' columns
+/// (ledger entries under their findings, regulations in their list): every field (from
+/// introspection) asked for alone, on every surface that answers the record and for every
+/// role, answers what it answers among every field of the record; every field takes two
+/// values or more for the admin, so that a column left out cannot pass as a placeholder.
+#[tokio::test]
+async fn an_entry_or_regulation_field_alone_answers_as_among_every_field() {
+    let app = spawn_unbounded().await;
+    arrange_unlike_entries_and_regulations(&app).await;
+    let introspection = app.data(&TestUser::admin(), INTROSPECTION, json!({})).await;
+    let schema = Schema::from(&introspection);
+    // Each record type, and the query answering every record of it with `{EVERY}`.
+    let types = [
+        (
+            "ProgressEntry",
+            "{ findings(first: 100, filter: {includeArchived: true}) { nodes { progress(first: 100) { pageInfo { hasNextPage } nodes { all: __typename {EVERY} } } } } }",
+        ),
+        (
+            "Regulation",
+            "{ regulations(first: 100, filter: {includeArchived: true}) { pageInfo { hasNextPage } nodes { all: __typename {EVERY} } } }",
+        ),
+    ];
+    let callers = [
+        ("admin", TestUser::admin()),
+        ("officer", TestUser::officer("ZJTZB-BGS")),
+    ];
+    for (record, every_query) in types {
+        let fields: Vec<&FieldInfo> = schema.fields[record]
+            .iter()
+            .filter(|f| !f.needs_args)
+            .collect();
+        let every: Vec<String> = fields.iter().map(|f| probe(&schema, f)).collect();
+        for (role, token) in &callers {
+            let full = app
+                .data(
+                    token,
+                    &every_query.replace("{EVERY}", &every.join(" ")),
+                    json!({}),
+                )
+                .await;
+            let mut pages = Vec::new();
+            holding(&full, "hasNextPage", &mut pages);
+            assert!(pages.iter().all(|p| p["hasNextPage"] == false), "{record}");
+            let mut nodes = Vec::new();
+            holding(&full, "all", &mut nodes);
+            assert!(
+                nodes.len() >= 3 || *role != "admin",
+                "{role} reads {} {record}",
+                nodes.len()
+            );
+            let reference: HashMap<&str, &Value> = nodes
+                .iter()
+                .map(|n| (n["id"].as_str().unwrap(), *n))
+                .collect();
+            if *role == "admin" {
+                let alike: Vec<&str> = fields
+                    .iter()
+                    .filter(|field| {
+                        let values: HashSet<String> =
+                            nodes.iter().map(|n| n[&field.name].to_string()).collect();
+                        values.len() < 2
+                    })
+                    .map(|field| field.name.as_str())
+                    .collect();
+                assert!(alike.is_empty(), "{record} fields alike: {alike:?}");
+            }
+            // Forty by id in one operation (two aliases each: within the alias budget).
+            let mut ids: Vec<String> = reference.keys().map(|id| id.to_string()).collect();
+            ids.sort();
+            ids.truncate(40);
+            let surfaces = surfaces(&schema, record, &ids);
+            assert!(!surfaces.is_empty(), "no surface answers {record}");
+            for surface in surfaces {
+                let mut compared = 0;
+                for field in &fields {
+                    let query =
+                        surface.replace("{SEL}", &format!("id probe: {}", probe(&schema, field)));
+                    let (status, body) = app.gql(Some(token), &query, json!({})).await;
+                    assert_eq!(status, 200, "{query}\n{body}");
+                    assert!(body.get("errors").is_none(), "{role}: {query}\n{body}");
+                    let mut found = Vec::new();
+                    holding(&body["data"], "probe", &mut found);
+                    for node in &found {
+                        let id = node["id"].as_str().unwrap();
+                        // Archived regulations are left out of a list unless asked for.
+                        let Some(want) = reference.get(id) else {
+                            panic!("{role}: {record} {id} is not among every record\n{query}");
+                        };
+                        assert_eq!(
+                            node["probe"], want[&field.name],
+                            "{role}, {record} {id}, {}: {query}",
+                            field.name
+                        );
+                        compared += 1;
+                    }
+                }
+                assert!(
+                    compared > 0 || *role != "admin",
+                    "{role} finds no {record} on {surface}"
+                );
+            }
         }
     }
 }

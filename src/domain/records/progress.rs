@@ -8,8 +8,8 @@ use entity::enums::{EvidenceKind, ProgressKind};
 use entity::{evidence, finding, measure, progress_entry};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, Iterable, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::auth::{Caller, Permission};
@@ -99,27 +99,41 @@ pub async fn list_each(
     caller: &Caller,
     finding_ids: &[i32],
     args: &PageArgs,
+    reads: Option<u64>,
 ) -> AppResult<HashMap<i32, Page<progress_entry::Model>>> {
-    each(caller, args)?.fetch(db, finding_ids).await
+    each(caller, args, reads)?.fetch(db, finding_ids).await
 }
 
 /// [`list_each`] to be read, for findings not yet read: with their page, in its statement
-/// ([`page::fetch_under`]).
-pub fn each(caller: &Caller, args: &PageArgs) -> AppResult<EachRead<progress_entry::Entity>> {
+/// ([`page::fetch_under`]). Reads the columns `reads` names (a bit each by its place in the
+/// model, as the catalogue derives them from the fields shown; `None`: every one) and the id,
+/// which orders the ledger; the others are left unread (`progress_entry::Projected` refuses
+/// them).
+pub fn each(
+    caller: &Caller,
+    args: &PageArgs,
+    reads: Option<u64>,
+) -> AppResult<EachRead<progress_entry::Entity>> {
     caller.require_identity()?;
-    let select = progress_entry::Entity::find().filter(scope::readable_finding(
-        progress_entry::Column::FindingId,
-        caller,
-    ));
+    let columns = progress_entry::selected(reads);
+    let select = progress_entry::Entity::find()
+        .select_only()
+        .columns(columns.iter().copied())
+        .filter(scope::readable_finding(
+            progress_entry::Column::FindingId,
+            caller,
+        ));
     let parent = Expr::col((progress_entry::Entity, progress_entry::Column::FindingId));
-    let columns: Vec<progress_entry::Column> = progress_entry::Column::iter().collect();
     // Every entry is appended with its audit event.
-    Ok(
-        EachRead::new(select, parent, order(), args, &columns, |row, _| {
-            progress_entry::Model::from_query_result(row, page::NESTED)
-        })?
-        .audited(),
-    )
+    Ok(EachRead::new(
+        select,
+        parent,
+        order(),
+        args,
+        &columns,
+        progress_entry::Model::from_columns,
+    )?
+    .audited())
 }
 
 /// The latest entry of these kinds in each of these findings' ledgers: what a ledger's 整改进展

@@ -6,7 +6,7 @@ use entity::{finding, finding_regulation, regulation};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryTrait, Select, Set,
+    QuerySelect, QueryTrait, Select, Set,
 };
 use serde_json::json;
 
@@ -80,7 +80,6 @@ trait SelectOnlyId {
 
 impl SelectOnlyId for Select<entity::finding::Entity> {
     fn select_only_id(self) -> sea_orm::sea_query::SelectStatement {
-        use sea_orm::QuerySelect;
         self.select_only()
             .column(entity::finding::Column::Id)
             .into_query()
@@ -110,13 +109,18 @@ pub fn order(descending: bool) -> Order<regulation::Model> {
 }
 
 /// The page of those the caller may read, by `filter`; with `nested`, the list under each
-/// of them read in the same statement ([`page::fetch_under`]).
+/// of them read in the same statement ([`page::fetch_under`]). Reads the columns `reads` names
+/// (a bit each by its place in the model, as the catalogue derives them from the fields shown;
+/// `None`: every one) and the id, which orders the page; the others are left unread
+/// (`regulation::Projected` refuses them).
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: &Caller,
     filter: &RegulationFilter,
     descending: bool,
     args: &PageArgs,
+    reads: Option<u64>,
     nested: Option<&mut dyn page::Lateral>,
 ) -> AppResult<Page<regulation::Model>> {
     caller.require_identity()?;
@@ -150,7 +154,11 @@ pub async fn list(
                 .add(contains(regulation::Column::DocumentNumber, &text)),
         );
     }
-    page::fetch_with(db, select, &order(descending), args, nested).await
+    let columns = regulation::selected(reads);
+    let select = select.select_only().columns(columns.iter().copied());
+    let decode =
+        |row: &sea_orm::QueryResult, at| regulation::Model::from_columns_at(row, &columns, at);
+    page::fetch_under(db, select, &order(descending), args, decode, nested).await
 }
 
 /// What every new regulation starts as, whichever road creates it: version 1, created and

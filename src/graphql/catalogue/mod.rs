@@ -97,6 +97,19 @@ impl<T: Catalogued> Catalogue<T> {
     }
 }
 
+/// The columns of `T`'s rows the nodes of a connection field (`edges { node }` and `nodes`)
+/// read ([`Catalogue::reads`]; `None`: every one), by async-graphql's look-ahead (aliases and
+/// fragments seen through): what a root list selects before its level is planned.
+pub fn shown_in_page<T: Catalogued>(ctx: &Context<'_>) -> Option<u64> {
+    let page = ctx.look_ahead();
+    let mut nodes = page.field("edges").field("node").selection_fields();
+    nodes.extend(page.field("nodes").selection_fields());
+    let names = nodes
+        .iter()
+        .flat_map(|node| node.selection_set().map(|field| field.name()));
+    T::catalogue().reads(names)
+}
+
 /// An argument of a field.
 pub struct Arg {
     name: &'static str,
@@ -210,6 +223,26 @@ impl<T: Catalogued> Fields<T> {
             TypeRef::output::<V>(),
             How::Value(Box::new(move |row, env| get(row, env).leaf())),
         )
+    }
+
+    /// A field read off the row's checked projection `P` (the row derefs to it), its columns
+    /// derived from `get`: run once, as the catalogue is built, on a row that selected none
+    /// ([`entity::touched`]). A read of such rows selects what the fields shown touch.
+    pub fn projected<P, V>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        get: fn(&P) -> V,
+    ) -> &mut Field<T>
+    where
+        T: std::ops::Deref<Target = P>,
+        P: entity::Recording + 'static,
+        V: Leaf,
+    {
+        let reads = entity::touched(|row: &P| {
+            get(row);
+        });
+        self.value(name, doc, move |row, _| get(row)).reads(reads)
     }
 
     /// A record the row refers to (none where `key` gives none, or the record is not found).
