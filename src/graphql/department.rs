@@ -84,7 +84,7 @@ impl catalogue::Object for Department {
         f.many(
             "children",
             "The departments directly below this one (下级), not archived. Empty for a department\noutside the caller's reach.",
-            |d, env| d.whole(env.caller).map(|d| ChildrenOfDepartment(d.id)),
+            |d, _, env| d.whole(env.caller).map(|d| ChildrenOfDepartment(d.id)),
         )
         .cost(times::<10>);
         f.each(

@@ -145,7 +145,8 @@ where
     let reads = touched(|row| {
         key(row);
     });
-    f.many(name, doc, move |row, _| Some(key(row))).reads(reads)
+    f.many(name, doc, move |row, _, _| Some(key(row)))
+        .reads(reads)
 }
 
 /// A value of what the loader answers for the key `key` reads off the row (`value` sees only
@@ -354,12 +355,13 @@ impl catalogue::Object for Finding {
         one(f, "inspection", "The inspection that found it.", |r| {
             Some(InspectionById(r.inspection_id()))
         });
-        many(
-            f,
+        // Read with the columns the measures' fields shown read.
+        f.many(
             "measures",
             "Rectification measures (整改措施), in order (not archived).",
-            |r| MeasuresOfFinding(r.id()),
+            |r, shown, _| Some(MeasuresOfFinding(r.id(), super::measure::reads(shown))),
         )
+        .reads(Columns::ID.bits())
         .cost(times::<10>);
         many(
             f,

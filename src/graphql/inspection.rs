@@ -77,7 +77,7 @@ impl catalogue::Object for Inspection {
         f.many(
             "categories",
             "The feedback headings (方面), in order.",
-            |i, _| Some(CategoriesOfInspection(i.0.id)),
+            |i, _, _| Some(CategoriesOfInspection(i.0.id)),
         )
         .cost(times::<10>);
         f.page(

@@ -197,9 +197,11 @@ impl LoaderTrait<FindingById> for Loader {
     }
 }
 
-/// The (not archived) measures of a finding, by number.
+/// The (not archived) measures of a finding, by number, read with the columns the fields shown
+/// read (a bit each by the column's place in the model: `measure::selected`); a batch is read
+/// once per set of columns.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MeasuresOfFinding(pub i32);
+pub struct MeasuresOfFinding(pub i32, pub u64);
 
 impl LoaderTrait<MeasuresOfFinding> for Loader {
     type Value = Vec<measure::Model>;
@@ -209,15 +211,25 @@ impl LoaderTrait<MeasuresOfFinding> for Loader {
         &self,
         keys: &[MeasuresOfFinding],
     ) -> Result<HashMap<MeasuresOfFinding, Self::Value>, Self::Error> {
-        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let mut rows = loaded(
-            relations::measures_of_findings(&self.db, &ids, &measure::COLUMNS, Archived::Left)
-                .await,
-        )?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, rows.remove(&k.0).unwrap_or_default()))
-            .collect())
+        let mut reads: HashMap<u64, Vec<i32>> = HashMap::new();
+        for key in keys {
+            reads.entry(key.1).or_default().push(key.0);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (set, ids) in reads {
+            // The finding's id groups them.
+            let columns = measure::selected(Some(set | 1 << measure::Column::FindingId as u32));
+            let mut rows = loaded(
+                relations::measures_of_findings(&self.db, &ids, &columns, Archived::Left).await,
+            )?;
+            out.extend(ids.into_iter().map(|id| {
+                (
+                    MeasuresOfFinding(id, set),
+                    rows.remove(&id).unwrap_or_default(),
+                )
+            }));
+        }
+        Ok(out)
     }
 }
 

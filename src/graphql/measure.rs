@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::enums::MeasureStatus as Status;
 use entity::{measure, target};
+use futures_util::future::BoxFuture;
 
 use super::catalogue::{self, Conn, Fields, Loads};
 use super::enums::MeasureStatus;
@@ -49,16 +50,63 @@ impl Measure {
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
         overdue_days(self.deadline(), self.status() == Status::Done, today)
     }
+}
 
-    /// What the measure's notices and warning read of its finding: read with the columns
-    /// [`brief`] touches, and no more.
-    async fn brief_finding(&self, ctx: &Context<'_>) -> Result<Option<Brief>> {
-        Ok(ctx
-            .loader()
-            .load_one(FindingById(self.finding_id(), *BRIEF))
-            .await?
-            .map(|f| brief(&Finding::from(f))))
-    }
+/// What the measure's notices and warning read of its finding `finding_id`: read with the
+/// columns [`brief`] touches, and no more.
+async fn brief_finding(ctx: &Context<'_>, finding_id: i32) -> Result<Option<Brief>> {
+    Ok(ctx
+        .loader()
+        .load_one(FindingById(finding_id, *BRIEF))
+        .await?
+        .map(|f| brief(&Finding::from(f))))
+}
+
+/// The columns of a measure `read` touches (with the id), as the finding's fields derive theirs
+/// (`graphql::finding` says why derived and checked).
+fn touched(read: impl FnOnce(&Measure)) -> u64 {
+    entity::touched(|row: &measure::Projected| read(&Measure(row.clone())))
+}
+
+/// The columns a read of measures selects for the fields `shown` (every one when a field shown
+/// declares none), a bit each by place, as [`MeasuresOfFinding`] takes them.
+pub fn reads(shown: &catalogue::Shown) -> u64 {
+    shown
+        .reads::<Measure>()
+        .unwrap_or((1 << measure::COLUMNS.len()) - 1)
+}
+
+/// A field read off the measure and today's date, its columns derived from `get`.
+fn dated<V: catalogue::Leaf>(
+    f: &mut Fields<Measure>,
+    name: &'static str,
+    doc: &'static str,
+    get: fn(&Measure, chrono::NaiveDate) -> V,
+) {
+    let reads = touched(|m| {
+        get(m, chrono::NaiveDate::MIN);
+    });
+    f.value(name, doc, move |m, env| get(m, env.today()))
+        .reads(reads);
+}
+
+/// A field awaited measure by measure: `take` reads the row (its columns derived from it),
+/// `then` answers from what it took.
+fn each<X, V>(
+    f: &mut Fields<Measure>,
+    name: &'static str,
+    doc: &'static str,
+    take: fn(&Measure) -> X,
+    then: for<'c> fn(X, &'c Context<'c>) -> BoxFuture<'c, Result<V>>,
+) where
+    X: Send + 'static,
+    V: async_graphql::OutputType + 'static,
+{
+    let reads = touched(|m| {
+        take(m);
+    });
+    f.each(name, doc, move |m, ctx| then(take(m), ctx))
+        .reads(reads);
 }
 
 /// What a measure's notices and warning read of its finding.
@@ -124,86 +172,104 @@ impl catalogue::Object for Measure {
     const DOC: &'static str = "A rectification measure of a finding (整改措施).";
 
     fn fields(f: &mut Fields<Self>) {
-        f.value("id", "Opaque identifier.", |m, _| id(m.id()));
-        f.value(
+        f.projected("id", "Opaque identifier.", |m| id(m.id()));
+        f.projected(
             "ordinal",
             "Number within the finding (一是, 二是, ... as 1, 2, ...).",
-            |m, _| m.ordinal(),
+            |m| m.ordinal(),
         );
-        f.value("content", "What is to be done.", |m, _| m.content());
-        f.value("status", "Status (措施状态).", |m, _| {
+        f.projected("content", "What is to be done.", |m| m.content());
+        f.projected("status", "Status (措施状态).", |m| {
             MeasureStatus::from(m.status())
         });
-        f.value("deadline", "Deadline (整改时限), if any.", |m, _| {
+        f.projected("deadline", "Deadline (整改时限), if any.", |m| {
             date(m.deadline())
         });
-        f.value("completedOn", "Completion date, once done.", |m, _| {
+        f.projected("completedOn", "Completion date, once done.", |m| {
             date(m.completed_on())
         });
-        f.value(
+        f.projected(
             "responsiblePerson",
             "Responsible person (责任人).",
-            |m, _| m.responsible_person(),
+            |m| m.responsible_person(),
         );
-        f.value(
+        f.projected(
             "archived",
             "Whether the measure is archived (left out of lists by default; its ledger entries stay).",
-            |m, _| m.archived_at().is_some(),
+            |m| m.archived_at().is_some(),
         );
-        f.value("updatedAt", "When the measure last changed.", |m, _| {
+        f.projected("updatedAt", "When the measure last changed.", |m| {
             Time(m.updated_at())
         });
-        f.value("version", VERSION, |m, _| m.version());
-        f.each(
+        f.projected("version", VERSION, |m| m.version());
+        each(
+            f,
             "viewerCan",
             "What the caller may do with this measure now.",
-            |m, ctx| {
-                Box::pin(super::viewer::record(
-                    ctx,
-                    super::viewer::MeasureKey(m.id()),
-                ))
-            },
+            |m| m.id(),
+            |id, ctx| Box::pin(super::viewer::record(ctx, super::viewer::MeasureKey(id))),
         );
-        f.each(
+        each(
+            f,
             "notices",
             "Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).",
-            |m, ctx| {
+            |m| (m.deadline(), m.finding_id()),
+            |(deadline, finding_id), ctx| {
                 Box::pin(async move {
-                    let finding = m.brief_finding(ctx).await?;
-                    Ok(domain::records::measure::notices(m.deadline(), finding.and_then(|f| f.deadline))
-                        .into_iter()
-                        .map(Notice::from)
-                        .collect::<Vec<_>>())
+                    let finding = brief_finding(ctx, finding_id).await?;
+                    Ok(domain::records::measure::notices(
+                        deadline,
+                        finding.and_then(|f| f.deadline),
+                    )
+                    .into_iter()
+                    .map(Notice::from)
+                    .collect::<Vec<_>>())
                 })
             },
         );
-        f.value(
+        dated(
+            f,
             "isOverdue",
             "Past its deadline and not done, as of today in the configured time zone.",
-            |m, env| m.overdue_days(env.today()).is_some(),
+            |m, today| m.overdue_days(today).is_some(),
         );
-        f.value(
+        dated(
+            f,
             "daysOverdue",
             "Days past the deadline, when overdue.",
-            |m, env| m.overdue_days(env.today()),
+            |m, today| m.overdue_days(today),
         );
         f.one(
             "department",
             "Responsible department (责任科室), when the measure has its own.",
             |m, _, _| m.department_id().map(DepartmentById),
-        );
+        )
+        .reads(touched(|m| {
+            m.department_id();
+        }));
         f.one(
             "finding",
             "The finding the measure belongs to.",
             |m, shown, _| Some(FindingById(m.finding_id(), super::finding::columns(shown))),
-        );
-        f.each(
+        )
+        .reads(touched(|m| {
+            m.finding_id();
+        }));
+        each(
+            f,
             "warning",
             "Early warning (逾期预警): the level as of today and who must be alerted (the measure's\nresponsible person, or else its finding's).",
-            |m, ctx| {
+            |m| {
+                (
+                    m.finding_id(),
+                    m.responsible_person(),
+                    m.deadline(),
+                    m.status(),
+                )
+            },
+            |(finding_id, person, deadline, status), ctx| {
                 Box::pin(async move {
-                    let finding = m.brief_finding(ctx).await?;
-                    let person = m.responsible_person();
+                    let finding = brief_finding(ctx, finding_id).await?;
                     let (person, leader, inspection) = match finding {
                         Some(f) => (
                             person.or(f.responsible_person),
@@ -214,8 +280,8 @@ impl catalogue::Object for Measure {
                     };
                     warning(
                         ctx,
-                        date(m.deadline()),
-                        m.status() == Status::Done,
+                        date(deadline),
+                        status == Status::Done,
                         person,
                         leader,
                         inspection,
@@ -400,6 +466,7 @@ impl MeasureQuery {
             (field, order_by.direction.descending()),
             &ctx.thresholds(),
             &PageArgs::relay(first, after, last, before),
+            catalogue::shown_in_page::<Measure>(ctx),
         )
         .await?;
         Ok(Conn::of(page))
@@ -625,5 +692,55 @@ mod tests {
                 C::InspectionId,
             ])
         );
+    }
+
+    #[test]
+    fn every_field_of_a_measure_selects_the_columns_it_reads_and_no_more() {
+        use entity::measure::Column as M;
+        use sea_orm::IdenStatic;
+        let names = |columns: &[M]| -> Vec<&str> { columns.iter().map(|c| c.as_str()).collect() };
+        let selected = |field: &str| {
+            let reads = <Measure as catalogue::Catalogued>::catalogue()
+                .reads([field])
+                .expect("every field of a measure declares its columns");
+            names(&measure::selected(Some(reads)))
+        };
+        let expected: &[(&str, &[M])] = &[
+            ("id", &[M::Id]),
+            ("ordinal", &[M::Id, M::Ordinal]),
+            ("content", &[M::Id, M::Content]),
+            ("status", &[M::Id, M::Status]),
+            ("deadline", &[M::Id, M::Deadline]),
+            ("completedOn", &[M::Id, M::CompletedOn]),
+            ("responsiblePerson", &[M::Id, M::ResponsiblePerson]),
+            ("archived", &[M::Id, M::ArchivedAt]),
+            ("updatedAt", &[M::Id, M::UpdatedAt]),
+            ("version", &[M::Id, M::Version]),
+            ("viewerCan", &[M::Id]),
+            ("notices", &[M::Id, M::FindingId, M::Deadline]),
+            ("isOverdue", &[M::Id, M::Deadline, M::Status]),
+            ("daysOverdue", &[M::Id, M::Deadline, M::Status]),
+            ("department", &[M::Id, M::DepartmentId]),
+            ("finding", &[M::Id, M::FindingId]),
+            (
+                "warning",
+                &[
+                    M::Id,
+                    M::FindingId,
+                    M::ResponsiblePerson,
+                    M::Deadline,
+                    M::Status,
+                ],
+            ),
+        ];
+        let catalogue = <Measure as catalogue::Catalogued>::catalogue();
+        assert_eq!(
+            catalogue.fields().len(),
+            expected.len(),
+            "a field without its row here"
+        );
+        for (field, columns) in expected {
+            assert_eq!(selected(field), names(columns), "{field}");
+        }
     }
 }

@@ -78,7 +78,7 @@ impl catalogue::Object for ProgressEntry {
         f.many(
             "evidence",
             "Evidence (佐证材料) attached to the entry.",
-            |p, _| Some(EvidenceOfEntry(p.id())),
+            |p, _, _| Some(EvidenceOfEntry(p.id())),
         )
         .cost(times::<5>)
         .reads(touched(|_| ()));

@@ -91,7 +91,7 @@ impl catalogue::Object for PublicFeedback {
         f.many(
             "replies",
             "The unit's replies, oldest first (append-only; at most 20, then it is closed).",
-            |o, _| Some(RepliesOfFeedback(o.0.id)),
+            |o, _, _| Some(RepliesOfFeedback(o.0.id)),
         )
         .cost(times::<5>);
         f.value(

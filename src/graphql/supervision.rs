@@ -87,13 +87,13 @@ impl catalogue::Object for SupervisionOrder {
         f.many(
             "subjects",
             "The findings (and measures) it is about.",
-            |o, _| Some(SubjectsOfOrder(o.0.id)),
+            |o, _, _| Some(SubjectsOfOrder(o.0.id)),
         )
         .cost(times::<5>);
         f.many(
             "replies",
             "The unit's written replies (书面回复), oldest first.",
-            |o, _| Some(RepliesOfOrder(o.0.id)),
+            |o, _, _| Some(RepliesOfOrder(o.0.id)),
         )
         .cost(times::<5>);
         f.each(
@@ -209,7 +209,7 @@ impl catalogue::Object for SupervisionReply {
         f.many(
             "evidence",
             "Evidence (佐证材料) sent with the reply: links and files, also in each subject finding's ledger with the reply's note. Whoever reads the order may download the files.",
-            |r, _| Some(EvidenceOfReply(r.0.id)),
+            |r, _, _| Some(EvidenceOfReply(r.0.id)),
         )
         .cost(times::<5>);
     }

@@ -575,7 +575,7 @@ async fn a_field_asked_for_alone_answers_as_it_does_among_every_field() {
     }
 }
 
-/// Ledger entries and regulations unlike one another in every field they show: entries of
+/// Ledger entries, measures and regulations unlike one another in every field they show: entries of
 /// every kind, by two authors, with and without a measure, one correcting another, written on
 /// different days; regulations with and without a document number, issuer or issue date, of
 /// several fields and statuses, one archived, one changed.
@@ -626,6 +626,41 @@ async fn arrange_unlike_entries_and_regulations(app: &TestApp) {
          NULL, '2025-12-01T09:00:00Z')"
     ))
     .await;
+    // Measures: due past, to come (after their finding's deadline: a notice) and never; each
+    // status; named or not; a section's or their finding's; changed at different times, one
+    // archived.
+    app.sql("UPDATE finding SET deadline = '2026-06-30'").await;
+    // (Dates from plain literals, one UPDATE per value, as for findings above.)
+    app.sql("UPDATE measure SET deadline = '2020-01-01', status = 'planned' WHERE id % 3 = 0")
+        .await;
+    app.sql("UPDATE measure SET deadline = '2099-12-31', status = 'in_progress' WHERE id % 3 = 1")
+        .await;
+    app.sql(
+        "UPDATE measure SET deadline = NULL, status = 'done', completed_on = '2026-01-02' \
+         WHERE id % 3 = 2",
+    )
+    .await;
+    app.sql("UPDATE measure SET completed_on = NULL WHERE id % 3 <> 2")
+        .await;
+    app.sql(
+        "UPDATE measure SET responsible_person = CASE WHEN id % 2 = 0 THEN '责任人' || id END, \
+         department_id = CASE WHEN id % 4 = 0 THEN \
+           (SELECT id FROM department WHERE code = 'ZJTZB-BGS') END, \
+         version = 1 + id % 3",
+    )
+    .await;
+    for day in 1..=9 {
+        app.sql(&format!(
+            "UPDATE measure SET updated_at = '2026-02-0{day}T08:00:00Z' WHERE id % 9 = {}",
+            day - 1
+        ))
+        .await;
+    }
+    app.sql(
+        "UPDATE measure SET archived_at = '2026-03-01T00:00:00Z' \
+         WHERE id = (SELECT MAX(id) FROM measure)",
+    )
+    .await;
     for (title, number, domain, status, issuer) in [
         (
             "财务报销管理办法",
@@ -664,12 +699,12 @@ async fn arrange_unlike_entries_and_regulations(app: &TestApp) {
 }
 
 /// What `reads.rs` asks of findings, for the other records read by their shown fields' columns
-/// (ledger entries under their findings, regulations in their list): every field (from
+/// (ledger entries under their findings, regulations and measures): every field (from
 /// introspection) asked for alone, on every surface that answers the record and for every
 /// role, answers what it answers among every field of the record; every field takes two
 /// values or more for the admin, so that a column left out cannot pass as a placeholder.
 #[tokio::test]
-async fn an_entry_or_regulation_field_alone_answers_as_among_every_field() {
+async fn an_entry_measure_or_regulation_field_alone_answers_as_among_every_field() {
     let app = spawn_unbounded().await;
     arrange_unlike_entries_and_regulations(&app).await;
     let introspection = app.data(&TestUser::admin(), INTROSPECTION, json!({})).await;
@@ -683,6 +718,10 @@ async fn an_entry_or_regulation_field_alone_answers_as_among_every_field() {
         (
             "Regulation",
             "{ regulations(first: 100, filter: {includeArchived: true}) { pageInfo { hasNextPage } nodes { all: __typename {EVERY} } } }",
+        ),
+        (
+            "Measure",
+            "{ measures(first: 100, filter: {includeArchived: true}) { pageInfo { hasNextPage } nodes { all: __typename {EVERY} } } }",
         ),
     ];
     let callers = [

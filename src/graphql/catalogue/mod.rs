@@ -300,12 +300,13 @@ impl<T: Catalogued> Fields<T> {
     }
 
     /// The records of a to-many relation, in the loader's order; none where `key` gives no
-    /// key (a relation closed to the caller).
+    /// key (a relation closed to the caller). `key` sees which fields the selection shows of
+    /// them, for the columns it reads, and the request.
     pub fn many<K, R>(
         &mut self,
         name: &'static str,
         doc: &'static str,
-        key: impl Fn(&T, &Env<'_>) -> Option<K> + Send + Sync + 'static,
+        key: impl Fn(&T, &Shown, &Env<'_>) -> Option<K> + Send + Sync + 'static,
     ) -> &mut Field<T>
     where
         K: Loads,

@@ -521,7 +521,7 @@ pub(super) struct ManyOf<F, CR> {
 impl<T, F, K, C, R> LevelField<T> for ManyOf<F, (C, R)>
 where
     T: Catalogued,
-    F: Fn(&T, &Env<'_>) -> Option<K> + Send + Sync,
+    F: Fn(&T, &Shown, &Env<'_>) -> Option<K> + Send + Sync,
     K: Key,
     Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
     R: Send + Sync + Clone + 'static,
@@ -537,10 +537,11 @@ where
                 Ok(plan) => plan,
                 Err(failed) => return failed,
             };
+            let shown = plan.shown();
             let keys: Vec<Option<K>> = level
                 .items
                 .iter()
-                .map(|row| (self.key)(row, level.env))
+                .map(|row| (self.key)(row, &shown, level.env))
                 .collect();
             let loaded = match load(level, selected, keys.iter().flatten().copied()).await {
                 Ok(loaded) => loaded,
