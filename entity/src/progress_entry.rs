@@ -33,80 +33,19 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Every column, in field order.
-pub const COLUMNS: [Column; 12] = [
-    Column::Id,
-    Column::FindingId,
-    Column::MeasureId,
-    Column::EntryDate,
-    Column::Kind,
-    Column::Content,
-    Column::AuthorSub,
-    Column::AuthorName,
-    Column::AuthorRole,
-    Column::CorrectsId,
-    Column::Details,
-    Column::CreatedAt,
-];
-
-impl Model {
-    /// A model with no column read: every field a placeholder, every column [`crate::Unread`].
-    fn unselected() -> Self {
-        Self {
-            id: 0,
-            finding_id: 0,
-            measure_id: None,
-            entry_date: Date::default(),
-            kind: ProgressKind::Progress,
-            content: String::new(),
-            author_sub: String::new(),
-            author_name: None,
-            author_role: None,
-            corrects_id: None,
-            details: None,
-            created_at: DateTimeUtc::default(),
-            unread: crate::Unread::all(COLUMNS.len()),
-        }
-    }
-
-    /// Decodes a row that selected `columns`, in that order, by position (as the finding's
-    /// `from_columns`): the fields of columns not selected hold placeholders, marked unread.
-    pub fn from_columns(row: &QueryResult, columns: &[Column]) -> Result<Self, DbErr> {
-        let mut m = Self::unselected();
-        for (i, column) in columns.iter().enumerate() {
-            match column {
-                Column::Id => m.id = row.try_get_by_index(i)?,
-                Column::FindingId => m.finding_id = row.try_get_by_index(i)?,
-                Column::MeasureId => m.measure_id = row.try_get_by_index(i)?,
-                Column::EntryDate => m.entry_date = row.try_get_by_index(i)?,
-                Column::Kind => m.kind = row.try_get_by_index(i)?,
-                Column::Content => m.content = row.try_get_by_index(i)?,
-                Column::AuthorSub => m.author_sub = row.try_get_by_index(i)?,
-                Column::AuthorName => m.author_name = row.try_get_by_index(i)?,
-                Column::AuthorRole => m.author_role = row.try_get_by_index(i)?,
-                Column::CorrectsId => m.corrects_id = row.try_get_by_index(i)?,
-                Column::Details => m.details = row.try_get_by_index(i)?,
-                Column::CreatedAt => m.created_at = row.try_get_by_index(i)?,
-            }
-            m.unread.read(*column as u32);
-        }
-        Ok(m)
-    }
-}
-
 crate::projected!("progress_entry";
-    id: i32 = Id,
-    finding_id: i32 = FindingId,
-    measure_id: Option<i32> = MeasureId,
-    entry_date: Date = EntryDate,
-    kind: ProgressKind = Kind,
-    content: String = Content,
-    author_sub: String = AuthorSub,
-    author_name: Option<String> = AuthorName,
-    author_role: Option<String> = AuthorRole,
-    corrects_id: Option<i32> = CorrectsId,
-    details: Option<Json> = Details,
-    created_at: DateTimeUtc = CreatedAt,
+    id: i32 = Id (0),
+    finding_id: i32 = FindingId (0),
+    measure_id: Option<i32> = MeasureId (None),
+    entry_date: Date = EntryDate (Date::default()),
+    kind: ProgressKind = Kind (ProgressKind::Progress),
+    content: String = Content (String::new()),
+    author_sub: String = AuthorSub (String::new()),
+    author_name: Option<String> = AuthorName (None),
+    author_role: Option<String> = AuthorRole (None),
+    corrects_id: Option<i32> = CorrectsId (None),
+    details: Option<Json> = Details (None),
+    created_at: DateTimeUtc = CreatedAt (DateTimeUtc::default()),
 );
 
 crate::positional!(

@@ -31,81 +31,18 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Every column, in field order.
-pub const COLUMNS: [Column; 11] = [
-    Column::Id,
-    Column::Title,
-    Column::DocumentNumber,
-    Column::Domain,
-    Column::DepartmentId,
-    Column::IssuedOn,
-    Column::Status,
-    Column::Version,
-    Column::ArchivedAt,
-    Column::CreatedAt,
-    Column::UpdatedAt,
-];
-
-impl Model {
-    /// A model with no column read: every field a placeholder, every column [`crate::Unread`].
-    fn unselected() -> Self {
-        Self {
-            id: 0,
-            title: String::new(),
-            document_number: None,
-            domain: RegulationDomain::Other,
-            department_id: None,
-            issued_on: None,
-            status: RegulationStatus::InForce,
-            version: 0,
-            archived_at: None,
-            created_at: DateTimeUtc::default(),
-            updated_at: DateTimeUtc::default(),
-            unread: crate::Unread::all(COLUMNS.len()),
-        }
-    }
-
-    /// Decodes the columns `columns` of a row, in that order from index `at`, by position (as
-    /// the finding's `from_columns_at`): the fields of columns not selected hold placeholders,
-    /// marked unread.
-    pub fn from_columns_at(
-        row: &QueryResult,
-        columns: &[Column],
-        at: usize,
-    ) -> Result<Self, DbErr> {
-        let mut m = Self::unselected();
-        for (i, column) in (at..).zip(columns) {
-            match column {
-                Column::Id => m.id = row.try_get_by_index(i)?,
-                Column::Title => m.title = row.try_get_by_index(i)?,
-                Column::DocumentNumber => m.document_number = row.try_get_by_index(i)?,
-                Column::Domain => m.domain = row.try_get_by_index(i)?,
-                Column::DepartmentId => m.department_id = row.try_get_by_index(i)?,
-                Column::IssuedOn => m.issued_on = row.try_get_by_index(i)?,
-                Column::Status => m.status = row.try_get_by_index(i)?,
-                Column::Version => m.version = row.try_get_by_index(i)?,
-                Column::ArchivedAt => m.archived_at = row.try_get_by_index(i)?,
-                Column::CreatedAt => m.created_at = row.try_get_by_index(i)?,
-                Column::UpdatedAt => m.updated_at = row.try_get_by_index(i)?,
-            }
-            m.unread.read(*column as u32);
-        }
-        Ok(m)
-    }
-}
-
 crate::projected!("regulation";
-    id: i32 = Id,
-    title: String = Title,
-    document_number: Option<String> = DocumentNumber,
-    domain: RegulationDomain = Domain,
-    department_id: Option<i32> = DepartmentId,
-    issued_on: Option<Date> = IssuedOn,
-    status: RegulationStatus = Status,
-    version: i32 = Version,
-    archived_at: Option<DateTimeUtc> = ArchivedAt,
-    created_at: DateTimeUtc = CreatedAt,
-    updated_at: DateTimeUtc = UpdatedAt,
+    id: i32 = Id (0),
+    title: String = Title (String::new()),
+    document_number: Option<String> = DocumentNumber (None),
+    domain: RegulationDomain = Domain (RegulationDomain::Other),
+    department_id: Option<i32> = DepartmentId (None),
+    issued_on: Option<Date> = IssuedOn (None),
+    status: RegulationStatus = Status (RegulationStatus::InForce),
+    version: i32 = Version (0),
+    archived_at: Option<DateTimeUtc> = ArchivedAt (None),
+    created_at: DateTimeUtc = CreatedAt (DateTimeUtc::default()),
+    updated_at: DateTimeUtc = UpdatedAt (DateTimeUtc::default()),
 );
 
 crate::positional!(

@@ -543,35 +543,53 @@ async fn a_field_asked_for_alone_answers_as_it_does_among_every_field() {
         let ids: Vec<String> = reference.keys().map(|id| id.to_string()).collect();
         let surfaces = surfaces(&schema, "Finding", &ids);
         assert!(surfaces.len() >= 4, "{surfaces:?}");
-        for surface in surfaces {
-            let mut compared = 0;
-            for field in &fields {
-                let query =
-                    surface.replace("{SEL}", &format!("id probe: {}", probe(&schema, field)));
-                let (status, body) = app.gql(Some(token), &query, json!({})).await;
-                assert_eq!(status, 200, "{query}\n{body}");
-                assert!(body.get("errors").is_none(), "{role}: {query}\n{body}");
-                let mut found = Vec::new();
-                holding(&body["data"], "probe", &mut found);
-                for node in &found {
-                    let id = node["id"].as_str().unwrap();
-                    let Some(want) = reference.get(id) else {
-                        panic!("{role}: finding {id} is not in the root list\n{query}");
-                    };
-                    assert_eq!(
-                        node["probe"], want[&field.name],
-                        "{role}, finding {id}, {}: {query}",
-                        field.name
-                    );
-                    compared += 1;
-                }
+        compare_alone(
+            &app, token, role, &schema, "Finding", &fields, &reference, surfaces,
+        )
+        .await;
+    }
+}
+
+/// On each surface (a query around `{SEL}`), each of `fields` of a `record` asked for alone as
+/// `role` answers what `reference` (each record with every field, by id) holds; every surface
+/// answers the admin some records.
+#[allow(clippy::too_many_arguments)]
+async fn compare_alone(
+    app: &TestApp,
+    token: &str,
+    role: &str,
+    schema: &Schema,
+    record: &str,
+    fields: &[&FieldInfo],
+    reference: &HashMap<&str, &Value>,
+    surfaces: Vec<String>,
+) {
+    for surface in surfaces {
+        let mut compared = 0;
+        for field in fields {
+            let query = surface.replace("{SEL}", &format!("id probe: {}", probe(schema, field)));
+            let (status, body) = app.gql(Some(token), &query, json!({})).await;
+            assert_eq!(status, 200, "{query}\n{body}");
+            assert!(body.get("errors").is_none(), "{role}: {query}\n{body}");
+            let mut found = Vec::new();
+            holding(&body["data"], "probe", &mut found);
+            for node in &found {
+                let id = node["id"].as_str().unwrap();
+                let Some(want) = reference.get(id) else {
+                    panic!("{role}: {record} {id} is not among every record\n{query}");
+                };
+                assert_eq!(
+                    node["probe"], want[&field.name],
+                    "{role}, {record} {id}, {}: {query}",
+                    field.name
+                );
+                compared += 1;
             }
-            // Every surface answers the admin some findings (the comparison is not empty).
-            assert!(
-                compared > 0 || *role != "admin",
-                "{role} finds no finding on {surface}"
-            );
         }
+        assert!(
+            compared > 0 || role != "admin",
+            "{role} finds no {record} on {surface}"
+        );
     }
 }
 
@@ -774,35 +792,10 @@ async fn an_entry_measure_or_regulation_field_alone_answers_as_among_every_field
             ids.truncate(40);
             let surfaces = surfaces(&schema, record, &ids);
             assert!(!surfaces.is_empty(), "no surface answers {record}");
-            for surface in surfaces {
-                let mut compared = 0;
-                for field in &fields {
-                    let query =
-                        surface.replace("{SEL}", &format!("id probe: {}", probe(&schema, field)));
-                    let (status, body) = app.gql(Some(token), &query, json!({})).await;
-                    assert_eq!(status, 200, "{query}\n{body}");
-                    assert!(body.get("errors").is_none(), "{role}: {query}\n{body}");
-                    let mut found = Vec::new();
-                    holding(&body["data"], "probe", &mut found);
-                    for node in &found {
-                        let id = node["id"].as_str().unwrap();
-                        // Archived regulations are left out of a list unless asked for.
-                        let Some(want) = reference.get(id) else {
-                            panic!("{role}: {record} {id} is not among every record\n{query}");
-                        };
-                        assert_eq!(
-                            node["probe"], want[&field.name],
-                            "{role}, {record} {id}, {}: {query}",
-                            field.name
-                        );
-                        compared += 1;
-                    }
-                }
-                assert!(
-                    compared > 0 || *role != "admin",
-                    "{role} finds no {record} on {surface}"
-                );
-            }
+            compare_alone(
+                &app, token, role, &schema, record, &fields, &reference, surfaces,
+            )
+            .await;
         }
     }
 }

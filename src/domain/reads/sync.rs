@@ -53,7 +53,7 @@ pub async fn pull(
     .await?;
     let ids: Vec<i32> = page.rows.iter().map(|(_, f)| f.id).collect();
     let measures =
-        relations::measures_of_findings(db, &ids, &measure::COLUMNS, Archived::Kept).await?;
+        relations::measures_of_findings(db, &ids, measure::COLUMNS, Archived::Kept).await?;
     let department_ids = page
         .rows
         .iter()
