@@ -1,20 +1,19 @@
 //! Findings (问题): the heart of the ledger.
 
-use async_graphql::dataloader::Loader as LoaderTrait;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
 use futures_util::future::BoxFuture;
 
 use super::catalogue::{
-    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Row, Shown, Under,
+    self, Arg, Conn, Env, Fields, Level, Loads, Nested, PageSource, Preload, Shown, Under,
     distinct, in_order, times,
 };
 use super::enums::OrderDirection;
 use super::enums::{FindingStatus, RectificationType};
 use super::loaders::{
-    CategoryById, DepartmentById, FindingById, InspectionById, LoadError, Loader,
-    LookBackOfFinding, MeasuresOfFinding, RegulationsOfFinding, StagesOfFinding, TargetsOfFinding,
+    CategoryById, DepartmentById, FindingById, InspectionById, LookBackOfFinding,
+    MeasuresOfFinding, RegulationsOfFinding, StagesOfFinding, TargetsOfFinding,
 };
 use super::scalars::{Date, Time, date, naive, time};
 use super::warning::{WarningLevel, finding_warning};
@@ -32,21 +31,6 @@ use crate::error::AppError;
 #[derive(Clone)]
 pub struct Finding(pub finding::Projected);
 
-impl From<finding::Model> for Finding {
-    fn from(f: finding::Model) -> Self {
-        Self(f.into())
-    }
-}
-
-/// Only the checked accessors: a `Finding` has no other way to its row.
-impl std::ops::Deref for Finding {
-    type Target = finding::Projected;
-
-    fn deref(&self) -> &finding::Projected {
-        &self.0
-    }
-}
-
 impl Finding {
     /// Days past the deadline as of `today`, when overdue (never once closed).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
@@ -59,7 +43,7 @@ impl Finding {
 // Each field below is declared with the functions that read its row (a value read off it, a
 // relation's key, what a field awaited per row takes of it), and the columns it reads are
 // found by running those functions once, when the catalogue is built, on a row that holds no
-// column and records each one touched (`touched`). There is no list of columns to keep in
+// column and records each one touched (`catalogue::touched`, [`catalogue::Projection`]). There is no list of columns to keep in
 // step with the code: a field that starts reading another column selects it. That alone is
 // not enough, because a run on one row follows one path (a column read only in a branch the
 // placeholders do not take is not recorded), and fields declared otherwise (`progress`, whose
@@ -70,183 +54,63 @@ impl Finding {
 // (tests/api/reads.rs reads every field alone against all of them, on every surface and for
 // every role, on data where every column varies: a missed column fails it.)
 
-/// The columns `read` touches of a finding: run once on a row that selected none
-/// ([`entity::recorded`]), as [`catalogue::Field::reads`] takes them (the id always).
-pub(super) fn touched(read: impl FnOnce(&Finding)) -> u64 {
-    let row = Finding(finding::Projected::recording());
-    Columns::from_bits(entity::recorded(|| read(&row))).bits()
-}
-
-/// A field read off the row (and today's date), its columns derived from `get`.
-fn value<'f, V: catalogue::Leaf>(
-    f: &'f mut Fields<Finding>,
-    name: &'static str,
-    doc: &'static str,
-    get: fn(&Finding, chrono::NaiveDate) -> V,
-) -> &'f mut catalogue::Field<Finding> {
-    let reads = touched(|row| {
-        get(row, chrono::NaiveDate::MIN);
-    });
-    f.value(name, doc, move |row, env| get(row, env.today()))
-        .reads(reads)
-}
-
-/// A field awaited row by row: `take` reads the row (its columns derived from it), `then`
-/// answers from what it took.
-fn each<'f, X, V>(
-    f: &'f mut Fields<Finding>,
-    name: &'static str,
-    doc: &'static str,
-    take: fn(&Finding) -> X,
-    then: for<'c> fn(X, &'c Context<'c>) -> BoxFuture<'c, Result<V>>,
-) -> &'f mut catalogue::Field<Finding>
-where
-    X: Send + 'static,
-    V: async_graphql::OutputType + 'static,
-{
-    let reads = touched(|row| {
-        take(row);
-    });
-    f.each(name, doc, move |row, ctx| then(take(row), ctx))
-        .reads(reads)
-}
-
-/// A record the row refers to, by the key `key` reads off it (its columns derived from it).
-fn one<'f, K>(
-    f: &'f mut Fields<Finding>,
-    name: &'static str,
-    doc: &'static str,
-    key: fn(&Finding) -> Option<K>,
-) -> &'f mut catalogue::Field<Finding>
-where
-    K: Loads,
-    Loader: LoaderTrait<K, Error = LoadError>,
-    K::Record: From<Row<K>>,
-{
-    let reads = touched(|row| {
-        key(row);
-    });
-    f.one(name, doc, move |row, _, _| key(row)).reads(reads)
-}
-
-/// The records of a to-many relation, by the key `key` reads off the row.
-fn many<'f, K, R>(
-    f: &'f mut Fields<Finding>,
-    name: &'static str,
-    doc: &'static str,
-    key: fn(&Finding) -> K,
-) -> &'f mut catalogue::Field<Finding>
-where
-    K: Loads,
-    Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
-    R: Send + Sync + Clone + 'static,
-    K::Record: From<R>,
-{
-    let reads = touched(|row| {
-        key(row);
-    });
-    f.many(name, doc, move |row, _, _| Some(key(row)))
-        .reads(reads)
-}
-
-/// A value of what the loader answers for the key `key` reads off the row (`value` sees only
-/// that answer, not the row).
-fn loaded<'f, K, V>(
-    f: &'f mut Fields<Finding>,
-    name: &'static str,
-    doc: &'static str,
-    key: fn(&Finding) -> K,
-    value: fn(Option<&Row<K>>) -> V,
-) -> &'f mut catalogue::Field<Finding>
-where
-    K: catalogue::Key,
-    Loader: LoaderTrait<K, Error = LoadError>,
-    V: catalogue::Leaf,
-{
-    let reads = touched(|row| {
-        key(row);
-    });
-    f.loaded(
-        name,
-        doc,
-        move |row| Some(key(row)),
-        move |_, found, _| value(found),
-    )
-    .reads(reads)
-}
-
 impl catalogue::Object for Finding {
     const NAME: &'static str = "Finding";
     const DOC: &'static str = "A problem found by an inspection (问题), with its rectification.";
 
     fn fields(f: &mut Fields<Self>) {
-        value(f, "id", "Opaque identifier.", |r, _| id(r.id()));
-        value(
-            f,
-            "ordinal",
-            "Number within the inspection (序号).",
-            |r, _| r.ordinal(),
-        );
-        value(f, "title", "The problem in one line (问题).", |r, _| {
-            r.title()
+        f.projected("id", "Opaque identifier.", |r| id(r.id()));
+        f.projected("ordinal", "Number within the inspection (序号).", |r| {
+            r.ordinal()
         });
-        value(f, "description", "The problem in full.", |r, _| {
-            r.description()
-        });
-        value(
-            f,
+        f.projected("title", "The problem in one line (问题).", |r| r.title());
+        f.projected("description", "The problem in full.", |r| r.description());
+        f.projected(
             "rectificationType",
             "Rectification type (整改类型).",
-            |r, _| RectificationType::from(r.rectification_type()),
+            |r| RectificationType::from(r.rectification_type()),
         );
-        value(f, "status", "Status (整改状态).", |r, _| {
+        f.projected("status", "Status (整改状态).", |r| {
             FindingStatus::from(r.status())
         });
-        value(
-            f,
+        f.projected(
             "deadline",
             "Rectification deadline (整改时限), if any.",
-            |r, _| date(r.deadline()),
+            |r| date(r.deadline()),
         );
-        value(
-            f,
+        f.projected(
             "responsibleLeader",
             "Responsible leader (责任领导).",
-            |r, _| r.responsible_leader(),
+            |r| r.responsible_leader(),
         );
-        value(
-            f,
+        f.projected(
             "responsiblePerson",
             "Responsible person (责任人).",
-            |r, _| r.responsible_person(),
+            |r| r.responsible_person(),
         );
-        value(
-            f,
+        f.projected(
             "disclosed",
             "Printed in the public bulletin (通报公开); counted in its figures either way.",
-            |r, _| r.disclosed(),
+            |r| r.disclosed(),
         );
-        value(f, "createdAt", "When the finding was recorded.", |r, _| {
+        f.projected("createdAt", "When the finding was recorded.", |r| {
             Time(r.created_at())
         });
-        value(f, "updatedAt", "When the finding last changed.", |r, _| {
+        f.projected("updatedAt", "When the finding last changed.", |r| {
             Time(r.updated_at())
         });
-        value(
-            f,
+        f.projected(
             "closedAt",
             "When it was closed out (销号), if it is.",
-            |r, _| time(r.closed_at()),
+            |r| time(r.closed_at()),
         );
-        value(
-            f,
+        f.projected(
             "archived",
             "Whether the finding is archived (left out of lists by default; its ledger stays).",
-            |r, _| r.archived_at().is_some(),
+            |r| r.archived_at().is_some(),
         );
-        value(f, "version", VERSION, |r, _| r.version());
-        each(
-            f,
+        f.projected("version", VERSION, |r| r.version());
+        f.awaited(
             "viewerCan",
             "What the caller may do with this finding now (the same rules the mutations enforce).",
             |r| r.id(),
@@ -258,8 +122,7 @@ impl catalogue::Object for Finding {
                 })
             },
         );
-        each(
-            f,
+        f.awaited(
             "allowedTransitions",
             "The moves of the close-out workflow the caller may make now.",
             |r| r.id(),
@@ -274,27 +137,22 @@ impl catalogue::Object for Finding {
                 })
             },
         );
-        value(
-            f,
+        f.dated(
             "isOverdue",
             "Past its deadline and not closed (逾期), as of today in the configured time zone.",
             |r, today| r.overdue_days(today).is_some(),
         );
-        value(
-            f,
+        f.dated(
             "daysOverdue",
             "Days past the deadline, when overdue.",
             |r, today| r.overdue_days(today),
         );
-        one(
-            f,
+        f.refers(
             "department",
             "Responsible department (责任科室).",
             |r| Some(DepartmentById(r.department_id())),
         );
-        each(
-            f,
-            "warning",
+        f.awaited("warning",
             "Early warning (逾期预警): the level as of today and who must be alerted; RED while a supervision order about it is unanswered past its reply deadline (逾期未复).",
             |r| {
                 (
@@ -312,9 +170,7 @@ impl catalogue::Object for Finding {
                 ))
             },
         );
-        each(
-            f,
-            "notices",
+        f.awaited("notices",
             "Warnings about the finding that do not refuse it: a deadline before its inspection's feedback date (FINDING_DUE_BEFORE_FEEDBACK); supervision orders about it not accepted yet, which its close-out review must see (FINDING_OPEN_SUPERVISION).",
             |r| (r.id(), r.deadline(), r.inspection_id()),
             |(id, deadline, inspection), ctx| {
@@ -346,13 +202,12 @@ impl catalogue::Object for Finding {
                 })
             },
         );
-        one(
-            f,
+        f.refers(
             "category",
             "The feedback heading (方面) the finding sits under.",
             |r| r.category_id().map(CategoryById),
         );
-        one(f, "inspection", "The inspection that found it.", |r| {
+        f.refers("inspection", "The inspection that found it.", |r| {
             Some(InspectionById(r.inspection_id()))
         });
         // Read with the columns the measures' fields shown read.
@@ -361,45 +216,39 @@ impl catalogue::Object for Finding {
             "Rectification measures (整改措施), in order (not archived).",
             |r, shown, _| Some(MeasuresOfFinding(r.id(), super::measure::reads(shown))),
         )
-        .reads(Columns::ID.bits())
+        .reads_id()
         .cost(times::<10>);
-        many(
-            f,
+        f.holds(
             "targets",
             "Measurable targets (目标), e.g. a share to reach.",
             |r| TargetsOfFinding(r.id()),
         )
         .cost(times::<5>);
-        many(
-            f,
+        f.holds(
             "stages",
             "Stages (阶段目标) of a long-term finding, in order: what is to be reached by when.",
             |r| StagesOfFinding(r.id()),
         )
         .cost(times::<5>);
-        many(
-            f,
+        f.holds(
             "regulations",
             "Regulations (规章制度) made or revised in answer to this finding.",
             |r| RegulationsOfFinding(r.id()),
         )
         .cost(times::<10>);
-        loaded(
-            f,
-            "relapseCount",
+        f.loaded_by("relapseCount",
             "How often the finding relapsed (问题反弹) after it was closed: failed re-checks and reopens, one per closing.",
             |r| LookBackOfFinding(r.id()),
             |found| found.map_or(0, |l| l.relapses),
         );
-        loaded(
-            f,
+        f.loaded_by(
             "lastRelapsedOn",
             "The day of its latest relapse, if it relapsed.",
             |r| LookBackOfFinding(r.id()),
             |found| found.and_then(|l| date(l.last_relapsed_on)),
         );
         let key = |r: &Finding| LookBackOfFinding(r.id());
-        let reads = touched(|row| {
+        let reads = catalogue::touched(|row: &Finding| {
             key(row);
         });
         f.one_via(
@@ -416,19 +265,15 @@ impl catalogue::Object for Finding {
             "The finding's ledger (台账), oldest entry first.",
             super::progress::Ledgers,
         )
-        .reads(Columns::ID.bits());
-        loaded(
-            f,
-            "supervisionOrderCount",
+        .reads_id();
+        f.loaded_by("supervisionOrderCount",
             "How many supervision orders (督办单) are about this finding, all of them (whoever reads the finding reads its orders).",
             |r| super::loaders::OrderCountOfFinding(r.id()),
             |found| found.copied().unwrap_or(0),
         );
         // A list, not a connection: a finding has a handful of orders, and a page of findings
         // priced with a nested page of orders each cost more than the documents' limit.
-        each(
-            f,
-            "supervisionOrders",
+        f.awaited("supervisionOrders",
             "The supervision orders (督办单) about this finding, newest first: the newest 20 (`supervisionOrderCount` says how many there are; `supervisionOrders(filter: {findingId})` pages through all). Closing the finding does not close them.",
             |r| r.id(),
             |id, ctx| {
@@ -448,7 +293,7 @@ impl catalogue::Object for Finding {
     }
 }
 
-crate::object!(Finding);
+crate::object!(Finding over finding);
 
 impl Loads for FindingById {
     type Record = Finding;
@@ -984,7 +829,7 @@ mod tests {
                 None
             }
         };
-        let derived = Columns::from_bits(touched(|r| {
+        let derived = Columns::from_bits(catalogue::touched(|r: &Finding| {
             closed_at(r);
         }));
         assert_eq!(derived, Columns::of(&[C::Status]));
@@ -998,7 +843,7 @@ mod tests {
     #[test]
     fn a_recording_that_panics_leaves_the_thread_refusing_again() {
         let panicked = std::panic::catch_unwind(|| {
-            touched(|_| panic!("a read-off that fails while it is recorded"))
+            catalogue::touched::<Finding>(|_| panic!("a read-off that fails while it is recorded"))
         });
         assert!(panicked.is_err());
         let unselected = Finding(finding::Projected::recording());

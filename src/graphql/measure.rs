@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::enums::MeasureStatus as Status;
 use entity::{measure, target};
-use futures_util::future::BoxFuture;
 
 use super::catalogue::{self, Conn, Fields, Loads};
 use super::enums::MeasureStatus;
@@ -30,21 +29,6 @@ use crate::domain::{self};
 #[derive(Clone)]
 pub struct Measure(pub measure::Projected);
 
-impl From<measure::Model> for Measure {
-    fn from(m: measure::Model) -> Self {
-        Self(m.into())
-    }
-}
-
-/// Only the checked accessors: a `Measure` has no other way to its row.
-impl std::ops::Deref for Measure {
-    type Target = measure::Projected;
-
-    fn deref(&self) -> &measure::Projected {
-        &self.0
-    }
-}
-
 impl Measure {
     /// Days past the deadline as of `today`, when overdue (never once done).
     pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
@@ -62,51 +46,12 @@ async fn brief_finding(ctx: &Context<'_>, finding_id: i32) -> Result<Option<Brie
         .map(|f| brief(&Finding::from(f))))
 }
 
-/// The columns of a measure `read` touches (with the id), as the finding's fields derive theirs
-/// (`graphql::finding` says why derived and checked).
-fn touched(read: impl FnOnce(&Measure)) -> u64 {
-    entity::touched(|row: &measure::Projected| read(&Measure(row.clone())))
-}
-
 /// The columns a read of measures selects for the fields `shown` (every one when a field shown
 /// declares none), a bit each by place, as [`MeasuresOfFinding`] takes them.
 pub fn reads(shown: &catalogue::Shown) -> u64 {
     shown
         .reads::<Measure>()
         .unwrap_or((1 << measure::COLUMNS.len()) - 1)
-}
-
-/// A field read off the measure and today's date, its columns derived from `get`.
-fn dated<V: catalogue::Leaf>(
-    f: &mut Fields<Measure>,
-    name: &'static str,
-    doc: &'static str,
-    get: fn(&Measure, chrono::NaiveDate) -> V,
-) {
-    let reads = touched(|m| {
-        get(m, chrono::NaiveDate::MIN);
-    });
-    f.value(name, doc, move |m, env| get(m, env.today()))
-        .reads(reads);
-}
-
-/// A field awaited measure by measure: `take` reads the row (its columns derived from it),
-/// `then` answers from what it took.
-fn each<X, V>(
-    f: &mut Fields<Measure>,
-    name: &'static str,
-    doc: &'static str,
-    take: fn(&Measure) -> X,
-    then: for<'c> fn(X, &'c Context<'c>) -> BoxFuture<'c, Result<V>>,
-) where
-    X: Send + 'static,
-    V: async_graphql::OutputType + 'static,
-{
-    let reads = touched(|m| {
-        take(m);
-    });
-    f.each(name, doc, move |m, ctx| then(take(m), ctx))
-        .reads(reads);
 }
 
 /// What a measure's notices and warning read of its finding.
@@ -119,7 +64,7 @@ struct Brief {
 
 /// The columns of a measure's finding [`brief`] reads: what it is read with.
 static BRIEF: LazyLock<Columns> = LazyLock::new(|| {
-    Columns::from_bits(super::finding::touched(|f| {
+    Columns::from_bits(catalogue::touched(|f: &Finding| {
         brief(f);
     }))
 });
@@ -202,16 +147,13 @@ impl catalogue::Object for Measure {
             Time(m.updated_at())
         });
         f.projected("version", VERSION, |m| m.version());
-        each(
-            f,
+        f.awaited(
             "viewerCan",
             "What the caller may do with this measure now.",
             |m| m.id(),
             |id, ctx| Box::pin(super::viewer::record(ctx, super::viewer::MeasureKey(id))),
         );
-        each(
-            f,
-            "notices",
+        f.awaited("notices",
             "Warnings about the measure, e.g. a deadline after its finding's (MEASURE_DUE_AFTER_FINDING).",
             |m| (m.deadline(), m.finding_id()),
             |(deadline, finding_id), ctx| {
@@ -227,37 +169,27 @@ impl catalogue::Object for Measure {
                 })
             },
         );
-        dated(
-            f,
+        f.dated(
             "isOverdue",
             "Past its deadline and not done, as of today in the configured time zone.",
             |m, today| m.overdue_days(today).is_some(),
         );
-        dated(
-            f,
+        f.dated(
             "daysOverdue",
             "Days past the deadline, when overdue.",
             |m, today| m.overdue_days(today),
         );
-        f.one(
+        f.refers(
             "department",
             "Responsible department (责任科室), when the measure has its own.",
-            |m, _, _| m.department_id().map(DepartmentById),
-        )
-        .reads(touched(|m| {
-            m.department_id();
-        }));
-        f.one(
+            |m| m.department_id().map(DepartmentById),
+        );
+        f.refers_showing(
             "finding",
             "The finding the measure belongs to.",
-            |m, shown, _| Some(FindingById(m.finding_id(), super::finding::columns(shown))),
-        )
-        .reads(touched(|m| {
-            m.finding_id();
-        }));
-        each(
-            f,
-            "warning",
+            |m, shown| Some(FindingById(m.finding_id(), super::finding::columns(shown))),
+        );
+        f.awaited("warning",
             "Early warning (逾期预警): the level as of today and who must be alerted (the measure's\nresponsible person, or else its finding's).",
             |m| {
                 (
@@ -293,7 +225,7 @@ impl catalogue::Object for Measure {
     }
 }
 
-crate::object!(Measure);
+crate::object!(Measure over measure);
 
 impl Loads for MeasureById {
     type Record = Measure;

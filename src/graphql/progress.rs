@@ -25,27 +25,6 @@ use crate::evidence::Store;
 #[derive(Clone)]
 pub struct ProgressEntry(pub progress_entry::Projected);
 
-impl From<progress_entry::Model> for ProgressEntry {
-    fn from(p: progress_entry::Model) -> Self {
-        Self(p.into())
-    }
-}
-
-/// Only the checked accessors: an entry has no other way to its row.
-impl std::ops::Deref for ProgressEntry {
-    type Target = progress_entry::Projected;
-
-    fn deref(&self) -> &progress_entry::Projected {
-        &self.0
-    }
-}
-
-/// The columns `read` touches of a ledger entry (with the id): what a page showing the field
-/// selects, as for the finding's fields (`graphql::finding` says why derived and checked).
-fn touched(read: impl FnOnce(&progress_entry::Projected)) -> u64 {
-    entity::touched(read)
-}
-
 impl catalogue::Object for ProgressEntry {
     const NAME: &'static str = "ProgressEntry";
     const DOC: &'static str = "An entry of a finding's ledger (台账记录). Entries are never changed or removed; a mistake\nis answered by a CORRECTION entry that points at it.";
@@ -67,33 +46,25 @@ impl catalogue::Object for ProgressEntry {
         f.projected("createdAt", "When it was written.", |p| {
             Time(p.created_at())
         });
-        f.one(
-            "measure",
-            "The measure the entry is about, if any.",
-            |p, _, _| p.measure_id().map(MeasureById),
-        )
-        .reads(touched(|p| {
-            p.measure_id();
-        }));
+        f.refers("measure", "The measure the entry is about, if any.", |p| {
+            p.measure_id().map(MeasureById)
+        });
         f.many(
             "evidence",
             "Evidence (佐证材料) attached to the entry.",
             |p, _, _| Some(EvidenceOfEntry(p.id())),
         )
         .cost(times::<5>)
-        .reads(touched(|_| ()));
-        f.one(
+        .reads_id();
+        f.refers(
             "corrects",
             "For a correction: the entry it corrects.",
-            |p, _, _| p.corrects_id().map(EntryById),
-        )
-        .reads(touched(|p| {
-            p.corrects_id();
-        }));
+            |p| p.corrects_id().map(EntryById),
+        );
     }
 }
 
-crate::object!(ProgressEntry);
+crate::object!(ProgressEntry over progress_entry);
 
 impl Loads for EntryById {
     type Record = ProgressEntry;

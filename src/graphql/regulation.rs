@@ -21,26 +21,6 @@ use crate::domain::{self};
 #[derive(Clone)]
 pub struct Regulation(pub regulation::Projected);
 
-impl From<regulation::Model> for Regulation {
-    fn from(r: regulation::Model) -> Self {
-        Self(r.into())
-    }
-}
-
-/// Only the checked accessors: a `Regulation` has no other way to its row.
-impl std::ops::Deref for Regulation {
-    type Target = regulation::Projected;
-
-    fn deref(&self) -> &regulation::Projected {
-        &self.0
-    }
-}
-
-/// The columns `read` touches of a regulation (with the id).
-fn touched(read: impl FnOnce(&regulation::Projected)) -> u64 {
-    entity::touched(read)
-}
-
 impl catalogue::Object for Regulation {
     const NAME: &'static str = "Regulation";
     const DOC: &'static str = "A regulation (规章制度) made or revised in answer to findings.";
@@ -76,13 +56,10 @@ impl catalogue::Object for Regulation {
                 ))
             },
         )
-        .reads(touched(|_| ()));
-        f.one("department", "The issuing department.", |r, _, _| {
+        .reads_id();
+        f.refers("department", "The issuing department.", |r| {
             r.department_id().map(DepartmentById)
-        })
-        .reads(touched(|r| {
-            r.department_id();
-        }));
+        });
         f.page(
             "findings",
             "The findings this regulation answers that the caller may read.",
@@ -91,11 +68,11 @@ impl catalogue::Object for Regulation {
                 id: |r: &Regulation| r.id(),
             },
         )
-        .reads(touched(|_| ()));
+        .reads_id();
     }
 }
 
-crate::object!(Regulation);
+crate::object!(Regulation over regulation);
 
 impl Loads for RegulationsOfFinding {
     type Record = Regulation;

@@ -249,6 +249,35 @@ pub fn register<T: Catalogued>(registry: &mut Registry) -> String {
 /// catalogue ([`register`]) and answers it through [`resolve_record`].
 #[macro_export]
 macro_rules! object {
+    // A record over a table's checked projection (`entity::projected!` in module `$table`):
+    // the wrapper's only way to its row is the projection's accessors (`Deref`), and its
+    // fields' columns are derived ([`Projection`](crate::graphql::catalogue::Projection)).
+    ($ty:ident over $($table:ident)::+) => {
+        $crate::object!($ty);
+
+        impl $crate::graphql::catalogue::Projection for $ty {
+            type Row = $($table)::+::Projected;
+
+            fn over(row: $($table)::+::Projected) -> Self {
+                Self(row)
+            }
+        }
+
+        impl From<$($table)::+::Model> for $ty {
+            fn from(model: $($table)::+::Model) -> Self {
+                Self(model.into())
+            }
+        }
+
+        /// Only the checked accessors: the record has no other way to its row.
+        impl std::ops::Deref for $ty {
+            type Target = $($table)::+::Projected;
+
+            fn deref(&self) -> &$($table)::+::Projected {
+                &self.0
+            }
+        }
+    };
     ($ty:ty) => {
         impl $crate::graphql::catalogue::Catalogued for $ty {
             fn catalogue() -> &'static $crate::graphql::catalogue::Catalogue<Self> {

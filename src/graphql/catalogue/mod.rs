@@ -59,6 +59,27 @@ pub trait Catalogued: Object + OutputType {
     fn catalogue() -> &'static Catalogue<Self>;
 }
 
+/// A record type read through a checked projection (`entity::projected!`): its accessors
+/// refuse a column the read did not select, so the columns any function of the record reads
+/// are found by running the function once, as the catalogue is built, on a row that selected
+/// none ([`touched`]). Its fields are declared by those functions ([`Fields::projected`] and
+/// the others of that block): no list of columns to keep in step with the code, and a column
+/// read only on a path the placeholders do not take is refused at the read, never served as
+/// its placeholder (tests/api/reads.rs asks every field alone against all of them).
+pub trait Projection: Catalogued {
+    /// The projection the record wraps.
+    type Row: entity::Recording;
+    /// The record over a row.
+    fn over(row: Self::Row) -> Self;
+}
+
+/// The columns `read` touches of a `T`, a bit each by the column's place, with the id (every
+/// read selects it): what [`Field::reads`] takes.
+pub fn touched<T: Projection>(read: impl FnOnce(&T)) -> u64 {
+    let row = T::over(<T::Row as entity::Recording>::recording());
+    entity::recorded(|| read(&row)) | 1 << <T::Row as entity::Recording>::ID
+}
+
 /// A type's fields, with an index by name for planning.
 pub struct Catalogue<T> {
     fields: Vec<Field<T>>,
@@ -223,26 +244,6 @@ impl<T: Catalogued> Fields<T> {
             TypeRef::output::<V>(),
             How::Value(Box::new(move |row, env| get(row, env).leaf())),
         )
-    }
-
-    /// A field read off the row's checked projection `P` (the row derefs to it), its columns
-    /// derived from `get`: run once, as the catalogue is built, on a row that selected none
-    /// ([`entity::touched`]). A read of such rows selects what the fields shown touch.
-    pub fn projected<P, V>(
-        &mut self,
-        name: &'static str,
-        doc: &'static str,
-        get: fn(&P) -> V,
-    ) -> &mut Field<T>
-    where
-        T: std::ops::Deref<Target = P>,
-        P: entity::Recording + 'static,
-        V: Leaf,
-    {
-        let reads = entity::touched(|row: &P| {
-            get(row);
-        });
-        self.value(name, doc, move |row, _| get(row)).reads(reads)
     }
 
     /// A record the row refers to (none where `key` gives none, or the record is not found).
@@ -420,6 +421,150 @@ impl<T: Catalogued> Fields<T> {
         field.args.extend(page_args());
         field.cost = Some(engine::page_cost);
         field
+    }
+}
+
+/// Fields of a [`Projection`], each declared by the functions that read its row: the columns
+/// it reads are derived from them ([`touched`]).
+impl<T: Projection> Fields<T> {
+    /// A field read off the row.
+    pub fn projected<V: Leaf>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        get: fn(&T) -> V,
+    ) -> &mut Field<T> {
+        let reads = touched(|row: &T| {
+            get(row);
+        });
+        self.value(name, doc, move |row, _| get(row)).reads(reads)
+    }
+
+    /// A field read off the row as of today (in the configured time zone).
+    pub fn dated<V: Leaf>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        get: fn(&T, chrono::NaiveDate) -> V,
+    ) -> &mut Field<T> {
+        let reads = touched(|row: &T| {
+            get(row, chrono::NaiveDate::MIN);
+        });
+        self.value(name, doc, move |row, env| get(row, env.today()))
+            .reads(reads)
+    }
+
+    /// A record the row refers to by the key `key` reads off it ([`Fields::one`]).
+    pub fn refers<K>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: fn(&T) -> Option<K>,
+    ) -> &mut Field<T>
+    where
+        K: Loads,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        K::Record: From<Row<K>>,
+    {
+        let reads = touched(|row: &T| {
+            key(row);
+        });
+        self.one(name, doc, move |row, _, _| key(row)).reads(reads)
+    }
+
+    /// A record the row refers to by the key `key` reads off it, a key that also carries
+    /// what the selection shows of the record (the columns to read it with).
+    pub fn refers_showing<K>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: fn(&T, &Shown) -> Option<K>,
+    ) -> &mut Field<T>
+    where
+        K: Loads,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        K::Record: From<Row<K>>,
+    {
+        let reads = touched(|row: &T| {
+            key(row, &Shown::default());
+        });
+        self.one(name, doc, move |row, shown, _| key(row, shown))
+            .reads(reads)
+    }
+
+    /// The records of a to-many relation, by the key `key` reads off the row
+    /// ([`Fields::many`]).
+    pub fn holds<K, R>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: fn(&T) -> K,
+    ) -> &mut Field<T>
+    where
+        K: Loads,
+        Loader: LoaderTrait<K, Value = Vec<R>, Error = LoadError>,
+        R: Send + Sync + Clone + 'static,
+        K::Record: From<R>,
+    {
+        let reads = touched(|row: &T| {
+            key(row);
+        });
+        self.many(name, doc, move |row, _, _| Some(key(row)))
+            .reads(reads)
+    }
+
+    /// A value of what the loader answers for the key `key` reads off the row (`value` sees
+    /// only that answer, not the row).
+    pub fn loaded_by<K, V>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        key: fn(&T) -> K,
+        value: fn(Option<&Row<K>>) -> V,
+    ) -> &mut Field<T>
+    where
+        K: Key,
+        Loader: LoaderTrait<K, Error = LoadError>,
+        V: Leaf,
+    {
+        let reads = touched(|row: &T| {
+            key(row);
+        });
+        self.loaded(
+            name,
+            doc,
+            move |row| Some(key(row)),
+            move |_, found, _| value(found),
+        )
+        .reads(reads)
+    }
+
+    /// A field awaited row by row ([`Fields::each`]): `take` reads the row, `then` answers
+    /// from what it took.
+    pub fn awaited<X, V>(
+        &mut self,
+        name: &'static str,
+        doc: &'static str,
+        take: fn(&T) -> X,
+        then: for<'c> fn(X, &'c Context<'c>) -> BoxFuture<'c, async_graphql::Result<V>>,
+    ) -> &mut Field<T>
+    where
+        X: Send + 'static,
+        V: OutputType + 'static,
+    {
+        let reads = touched(|row: &T| {
+            take(row);
+        });
+        self.each(name, doc, move |row, ctx| then(take(row), ctx))
+            .reads(reads)
+    }
+}
+
+impl<T: Projection> Field<T> {
+    /// The field reads the row's id only (a nested page or a relation keyed by it, declared
+    /// otherwise than through the row's accessors).
+    pub fn reads_id(&mut self) -> &mut Self {
+        self.reads(touched::<T>(|_| ()))
     }
 }
 
