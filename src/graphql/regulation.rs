@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::regulation;
 
-use super::catalogue::{self, Conn, Fields, Loads, Nested};
+use super::catalogue::{self, Conn, Fields, Loads, Nested, Pages, Roots, param};
 use super::enums::OrderDirection;
 use super::enums::{RegulationDomain, RegulationStatus};
 use super::finding::FindingsUnder;
@@ -99,59 +99,77 @@ pub struct RegulationFilterInput {
 #[derive(Default)]
 pub struct RegulationQuery;
 
-#[Object]
-impl RegulationQuery {
-    /// A regulation within the caller's reach, or null.
-    async fn regulation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Regulation>> {
-        let id = parse_id("id", &id)?;
-        super::found(domain::records::regulation::get(ctx.db(), ctx.caller(), id).await)
-    }
+impl catalogue::Root for RegulationQuery {
+    const NAME: &'static str = "RegulationQuery";
 
-    /// The regulations within the caller's reach, by id.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn regulations(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<RegulationFilterInput>,
-        #[graphql(default)] direction: OrderDirection,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<Regulation>> {
-        let filter = filter.unwrap_or_default();
-        let filter = RegulationFilter {
-            domain: filter
-                .domain
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            status: filter
-                .status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
-            finding_id: parse_opt_id("filter.findingId", filter.finding_id.as_ref())?,
-            search: filter.search,
-            include_archived: filter.include_archived,
-        };
-        let mut nested = Nested::of(ctx).await;
-        let page = domain::records::regulation::list(
-            ctx.db(),
-            ctx.caller(),
-            &filter,
-            direction.descending(),
-            &PageArgs::relay(first, after, last, before),
-            catalogue::shown_in_page::<Regulation>(ctx),
-            nested.as_mut().map(Nested::lateral),
+    fn fields(f: &mut Roots) {
+        f.field(
+            "regulation",
+            "A regulation within the caller's reach, or null.",
+            param::<ID>("id"),
+            |ctx, id| {
+                Box::pin(async move {
+                    let id = parse_id("id", &id)?;
+                    super::found::<_, Regulation>(
+                        domain::records::regulation::get(ctx.db(), ctx.caller(), id).await,
+                    )
+                })
+            },
+        );
+        f.field(
+            "regulations",
+            "The regulations within the caller's reach, by id.",
+            (
+                param::<Option<RegulationFilterInput>>("filter"),
+                param::<OrderDirection>("direction").or(OrderDirection::default),
+                Pages,
+            ),
+            |ctx, (filter, direction, pages)| Box::pin(regulations(ctx, filter, direction, pages)),
         )
-        .await?;
-        Ok(Conn::with(page, nested)?)
+        .cost(catalogue::page_cost);
     }
+}
+
+crate::root!(RegulationQuery);
+
+/// The regulations within the caller's reach, a page.
+async fn regulations(
+    ctx: &Context<'_>,
+    filter: Option<RegulationFilterInput>,
+    direction: OrderDirection,
+    pages: PageArgs,
+) -> Result<Conn<Regulation>> {
+    let filter = filter.unwrap_or_default();
+    let filter = RegulationFilter {
+        domain: filter
+            .domain
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        status: filter
+            .status
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
+        finding_id: parse_opt_id("filter.findingId", filter.finding_id.as_ref())?,
+        search: filter.search,
+        include_archived: filter.include_archived,
+    };
+    let mut nested = Nested::of(ctx).await;
+    let page = domain::records::regulation::list(
+        ctx.db(),
+        ctx.caller(),
+        &filter,
+        direction.descending(),
+        &pages,
+        catalogue::shown_in_page::<Regulation>(ctx),
+        nested.as_mut().map(Nested::lateral),
+    )
+    .await?;
+    Ok(Conn::with(page, nested)?)
 }
 
 /// A new regulation (规章制度).

@@ -130,7 +130,7 @@ impl Decl<'_> {
                     description: described(arg.doc),
                     ty: (arg.ty.0)(registry),
                     deprecation: Deprecation::NoDeprecated,
-                    default_value: None,
+                    default_value: arg.default.clone(),
                     visible: None,
                     inaccessible: false,
                     tags: Vec::new(),
@@ -431,6 +431,120 @@ pub fn pos(field: &Context<'_>) -> Pos {
 /// `locations` carries.
 pub fn argument<T: InputType>(field: &Context<'_>, name: &str) -> ServerResult<T> {
     Ok(field.param_value::<T>(name, None)?.1)
+}
+
+/// An argument of the field of `field` (variables resolved), `default` when it is left out.
+///
+/// Relies on: `param_value`, as [`argument`]; the default is what the derives pass for an
+/// argument declared with one.
+pub fn argument_or<T: InputType>(
+    field: &Context<'_>,
+    name: &str,
+    default: Option<fn() -> T>,
+) -> ServerResult<T> {
+    Ok(field.param_value::<T>(name, default)?.1)
+}
+
+/// `error` of a root field's run, at the field's position.
+///
+/// Relies on: a field context's `item` is the field's node (its position), as the derives
+/// read it.
+pub fn at(field: &Context<'_>, error: async_graphql::Error) -> ServerError {
+    error.into_server_error(field.item.pos)
+}
+
+/// A root field's answer: what its run returns, answered through its type where the derives
+/// answer a field of an `#[Object]` (errors at the field's path; a non-null field's error
+/// voids its parent, as theirs).
+///
+/// Relies on: `with_selection_set` makes the context of the field's selection, and
+/// `OutputType::resolve` takes it with the field's node (what the object derive expands to).
+pub async fn answer_root<V: OutputType>(
+    field: &Context<'_>,
+    value: impl std::future::Future<Output = ServerResult<V>>,
+) -> ServerResult<Value> {
+    let value = value
+        .await
+        .map_err(|err| located(field.path_node.as_ref(), err))?;
+    let inside = field.with_selection_set(&field.item.node.selection_set);
+    value.resolve(&inside, field.item).await
+}
+
+/// Registers the root part `R` from its table; the merged root takes its fields.
+pub fn register_root<R: super::Rooted>(registry: &mut Registry) -> String {
+    let fields: Vec<Decl<'_>> = R::table()
+        .fields
+        .iter()
+        .map(|field| Decl {
+            name: field.name,
+            doc: field.doc,
+            ty: field.ty,
+            args: &field.args,
+            cost: field.cost,
+        })
+        .collect();
+    register_object::<R>(registry, None, false, &fields)
+}
+
+/// Makes a root part out of its [`Root`](super::Root) declaration: its table, built once, and
+/// what async-graphql's merged roots ask of a part (`ObjectType`): its fields registered
+/// ([`register_root`]) and each field answered from the table ([`super::roots::resolve`]).
+///
+/// Relies on: a part of `#[derive(MergedObject)]` is asked `ContainerType::resolve_field` with
+/// the field's context, and an answer of none passes the field to the next part; the merged
+/// type takes the fields each part registers (`create_fake_output_type`), so the part's own
+/// name is never printed.
+#[macro_export]
+macro_rules! root {
+    ($ty:ty) => {
+        impl $crate::graphql::catalogue::Rooted for $ty {
+            fn table() -> &'static $crate::graphql::catalogue::Roots {
+                static TABLE: std::sync::OnceLock<$crate::graphql::catalogue::Roots> =
+                    std::sync::OnceLock::new();
+                TABLE.get_or_init($crate::graphql::catalogue::Roots::build::<$ty>)
+            }
+        }
+
+        impl async_graphql::OutputType for $ty {
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(<$ty as $crate::graphql::catalogue::Root>::NAME)
+            }
+
+            fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+                $crate::graphql::catalogue::register_root::<$ty>(registry)
+            }
+
+            async fn resolve(
+                &self,
+                _ctx: &async_graphql::ContextSelectionSet<'_>,
+                field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> async_graphql::ServerResult<async_graphql::Value> {
+                // A root is answered field by field, never as a value.
+                Err(async_graphql::ServerError::new(
+                    "a root part is not a value",
+                    Some(field.pos),
+                ))
+            }
+        }
+
+        impl async_graphql::ContainerType for $ty {
+            async fn resolve_field(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
+                $crate::graphql::catalogue::resolve_root::<$ty>(ctx).await
+            }
+        }
+
+        impl async_graphql::ObjectType for $ty {}
+    };
+}
+
+/// Answers a root field from `R`'s table ([`root!`](crate::root)'s `resolve_field`).
+///
+/// Relies on: a field context's `item` is the field's node (its name).
+pub async fn resolve_root<R: super::Rooted>(field: &Context<'_>) -> ServerResult<Option<Value>> {
+    super::roots::resolve::<R>(field, field.item.node.name.node.as_str()).await
 }
 
 /// Answers `value` (any output type) for every occurrence of the field of `field`, merging their

@@ -22,6 +22,7 @@
 mod conn;
 mod engine;
 mod leaf;
+mod roots;
 mod run;
 
 use std::collections::HashMap;
@@ -35,10 +36,11 @@ pub use conn::{
     Conn, Nested, PageSource, Preload, Preloaded, Under, distinct, in_order, page_args, page_of,
 };
 pub use engine::{
-    At, Cost, TypeRef, argument, declared_arguments, page_cost, pos, register,
-    resolve_record as resolve_one, times,
+    At, Cost, TypeRef, argument, declared_arguments, page_cost, pos, register, register_root,
+    resolve_record as resolve_one, resolve_root, times,
 };
 pub use leaf::{Leaf, enum_leaf};
+pub use roots::{Pages, Param, Params, Root, RootField, Rooted, Roots, param};
 pub use run::{Env, Holds, Level, Many, Selected, Shown};
 
 use super::loaders::{LoadError, Loader};
@@ -136,6 +138,8 @@ pub struct Arg {
     name: &'static str,
     doc: &'static str,
     ty: TypeRef,
+    /// The value taken when the argument is left out, as a GraphQL literal (`ASC`).
+    default: Option<String>,
 }
 
 impl Arg {
@@ -144,6 +148,7 @@ impl Arg {
             name,
             doc,
             ty: TypeRef::input::<V>(),
+            default: None,
         }
     }
 }
