@@ -4,7 +4,7 @@ use super::scalars::{Time, time};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Result};
 use entity::account;
 
 use super::catalogue::{self, Conn, Fields};
@@ -211,12 +211,39 @@ pub struct UpdateAccountInput {
     pub department_code: async_graphql::MaybeUndefined<String>,
 }
 
-#[Object]
+impl catalogue::Root for AccountQuery {
+    const NAME: &'static str = "AccountQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "accounts",
+            "The local accounts (admins), by id; `search` matches the username or display name.",
+            (
+                param::<Option<String>>("search"),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (search, first, after, last, before)| {
+                Box::pin(Self::accounts(ctx, search, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "me",
+            "The caller, or null when no token was sent.",
+            (),
+            |ctx, ()| Box::pin(Self::me(ctx)),
+        );
+    }
+}
+
+crate::root!(AccountQuery);
+
 impl AccountQuery {
-    /// The local accounts (admins), by id; `search` matches the username or display name.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn accounts(
-        &self,
         ctx: &Context<'_>,
         search: Option<String>,
         first: Option<i32>,
@@ -234,8 +261,7 @@ impl AccountQuery {
         Ok(Conn::of(page))
     }
 
-    /// The caller, or null when no token was sent.
-    async fn me(&self, ctx: &Context<'_>) -> Result<Option<Me>> {
+    async fn me(ctx: &Context<'_>) -> Result<Option<Me>> {
         let caller = ctx.caller();
         let Some(identity) = caller.identity() else {
             return Ok(None);
@@ -258,18 +284,68 @@ impl AccountQuery {
 #[derive(Default)]
 pub struct AccountMutation;
 
-#[Object]
+impl catalogue::Root for AccountMutation {
+    const NAME: &'static str = "AccountMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "login",
+            "Logs in with a local account and returns a short-lived access token. Every attempt\n\
+            counts, however it is sent: after repeated failures the name (from that address, or\n\
+            from everywhere) and the address are refused for a while with RATE_LIMITED and\n\
+            `extensions.retryAfter`.",
+            (param::<String>("username"), param::<String>("password")),
+            |ctx, (username, password)| Box::pin(Self::login(ctx, username, password)),
+        );
+        f.field(
+            "createAccount",
+            "Creates a local account (admins).",
+            param::<CreateAccountInput>("input"),
+            |ctx, input| Box::pin(Self::create_account(ctx, input)),
+        );
+        f.field(
+            "updateAccount",
+            "Gives an account another role or department (admins); its earlier tokens stop working.",
+            param::<UpdateAccountInput>("input"),
+            |ctx, input| Box::pin(Self::update_account(ctx, input)),
+        );
+        f.field(
+            "disableAccount",
+            "Disables an account; its tokens stop working at once (admins).",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::disable_account(ctx, id)),
+        );
+        f.field(
+            "enableAccount",
+            "Enables a disabled account (admins).",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::enable_account(ctx, id)),
+        );
+        f.field(
+            "resetPassword",
+            "Sets a new password for an account; its earlier tokens stop working (admins).",
+            (param::<ID>("id"), param::<String>("newPassword")),
+            |ctx, (id, new_password)| Box::pin(Self::reset_password(ctx, id, new_password)),
+        );
+        f.field(
+            "changePassword",
+            "Changes the caller's own password; earlier tokens stop working.",
+            (
+                param::<String>("currentPassword"),
+                param::<String>("newPassword"),
+            ),
+            |ctx, (current_password, new_password)| {
+                Box::pin(Self::change_password(ctx, current_password, new_password))
+            },
+        );
+    }
+}
+
+crate::root!(AccountMutation);
+
 impl AccountMutation {
-    /// Logs in with a local account and returns a short-lived access token. Every attempt
-    /// counts, however it is sent: after repeated failures the name (from that address, or
-    /// from everywhere) and the address are refused for a while with RATE_LIMITED and
-    /// `extensions.retryAfter`.
-    async fn login(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        password: String,
-    ) -> Result<LoginResult> {
+    async fn login(ctx: &Context<'_>, username: String, password: String) -> Result<LoginResult> {
         let keys = ctx.data_unchecked::<Arc<Keys>>();
         let config = ctx.data_unchecked::<Arc<Config>>();
         // Outside HTTP (in-process tools) there is no address: all such attempts share one.
@@ -297,12 +373,7 @@ impl AccountMutation {
         })
     }
 
-    /// Creates a local account (admins).
-    async fn create_account(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateAccountInput,
-    ) -> Result<Account> {
+    async fn create_account(ctx: &Context<'_>, input: CreateAccountInput) -> Result<Account> {
         let created = write(ctx, async |txn, who| {
             domain::records::account::create(
                 txn,
@@ -321,12 +392,7 @@ impl AccountMutation {
         Ok(created.into())
     }
 
-    /// Gives an account another role or department (admins); its earlier tokens stop working.
-    async fn update_account(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateAccountInput,
-    ) -> Result<Account> {
+    async fn update_account(ctx: &Context<'_>, input: UpdateAccountInput) -> Result<Account> {
         let id = parse_id("id", &input.id)?;
         let department = super::patch(input.department_code);
         Ok(write(ctx, async |txn, who| {
@@ -337,8 +403,7 @@ impl AccountMutation {
         .into())
     }
 
-    /// Disables an account; its tokens stop working at once (admins).
-    async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
+    async fn disable_account(ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::account::set_disabled(txn, who, id, true).await
@@ -347,8 +412,7 @@ impl AccountMutation {
         .into())
     }
 
-    /// Enables a disabled account (admins).
-    async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
+    async fn enable_account(ctx: &Context<'_>, id: ID) -> Result<Account> {
         let id = parse_id("id", &id)?;
         let account = write(ctx, async |txn, who| {
             domain::records::account::set_disabled(txn, who, id, false).await
@@ -360,13 +424,7 @@ impl AccountMutation {
         Ok(account.into())
     }
 
-    /// Sets a new password for an account; its earlier tokens stop working (admins).
-    async fn reset_password(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        new_password: String,
-    ) -> Result<Account> {
+    async fn reset_password(ctx: &Context<'_>, id: ID, new_password: String) -> Result<Account> {
         let id = parse_id("id", &id)?;
         let account = write(ctx, async |txn, who| {
             domain::records::account::reset_password(txn, who, id, new_password).await
@@ -377,9 +435,7 @@ impl AccountMutation {
         Ok(account.into())
     }
 
-    /// Changes the caller's own password; earlier tokens stop working.
     async fn change_password(
-        &self,
         ctx: &Context<'_>,
         current_password: String,
         new_password: String,

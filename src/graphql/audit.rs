@@ -1,7 +1,7 @@
 //! The audit trail (审计日志).
 
 use super::scalars::Time;
-use async_graphql::{Context, InputObject, Json, Object, Result};
+use async_graphql::{Context, InputObject, Json, Result};
 use entity::audit_event;
 
 use super::catalogue::{self, Conn, Fields};
@@ -97,17 +97,41 @@ pub struct AuditFilterInput {
 #[derive(Default)]
 pub struct AuditQuery;
 
-#[Object]
+impl catalogue::Root for AuditQuery {
+    const NAME: &'static str = "AuditQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "auditLog",
+            "The audit trail, newest first by default: admins and inspectors see every event,\n\
+            managers those of their subtree's records.",
+            (
+                param::<Option<AuditFilterInput>>("filter"),
+                param::<OrderDirection>("direction").or(|| OrderDirection::Desc),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (filter, direction, first, after, last, before)| {
+                Box::pin(Self::audit_log(
+                    ctx, filter, direction, first, after, last, before,
+                ))
+            },
+        )
+        .cost(catalogue::page_cost);
+    }
+}
+
+crate::root!(AuditQuery);
+
 impl AuditQuery {
-    /// The audit trail, newest first by default: admins and inspectors see every event,
-    /// managers those of their subtree's records.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_log(
-        &self,
         ctx: &Context<'_>,
         filter: Option<AuditFilterInput>,
-        #[graphql(default_with = "OrderDirection::Desc")] direction: OrderDirection,
+        direction: OrderDirection,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,

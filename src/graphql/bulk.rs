@@ -1,7 +1,7 @@
 //! Bulk mutations for scripts: all or nothing, each item's outcome reported.
 
 use super::scalars::{Date, naive};
-use async_graphql::{Context, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, Result};
 
 use super::catalogue::{self, Fields};
 
@@ -190,12 +190,32 @@ pub struct BulkProgressInput {
 #[derive(Default)]
 pub struct BulkMutation;
 
-#[Object]
+impl catalogue::Root for BulkMutation {
+    const NAME: &'static str = "BulkMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "bulkUpdateMeasures",
+            "Updates up to 100 measures in one transaction: all are applied, or none (each item's\n\
+            outcome is reported). Safe to retry with an `Idempotency-Key` header.",
+            param::<Vec<UpdateMeasureInput>>("items"),
+            |ctx, items| Box::pin(Self::bulk_update_measures(ctx, items)),
+        );
+        f.field(
+            "bulkAddProgress",
+            "Adds up to 100 ledger entries in one transaction: all are applied, or none (each item's\n\
+            outcome is reported). Safe to retry with an `Idempotency-Key` header.",
+            param::<Vec<BulkProgressInput>>("items"),
+            |ctx, items| Box::pin(Self::bulk_add_progress(ctx, items)),
+        );
+    }
+}
+
+crate::root!(BulkMutation);
+
 impl BulkMutation {
-    /// Updates up to 100 measures in one transaction: all are applied, or none (each item's
-    /// outcome is reported). Safe to retry with an `Idempotency-Key` header.
     async fn bulk_update_measures(
-        &self,
         ctx: &Context<'_>,
         items: Vec<UpdateMeasureInput>,
     ) -> Result<BulkMeasureResult> {
@@ -219,10 +239,7 @@ impl BulkMutation {
         Ok(outcome.into())
     }
 
-    /// Adds up to 100 ledger entries in one transaction: all are applied, or none (each item's
-    /// outcome is reported). Safe to retry with an `Idempotency-Key` header.
     async fn bulk_add_progress(
-        &self,
         ctx: &Context<'_>,
         items: Vec<BulkProgressInput>,
     ) -> Result<BulkProgressResult> {

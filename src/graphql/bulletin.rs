@@ -2,7 +2,7 @@
 //! `setBulletinContent`. Figures are named in the prose (`{问题数}`) and computed when a
 //! bulletin is generated.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Result};
 
 use super::catalogue::{self, Fields};
 
@@ -361,12 +361,31 @@ pub fn figure_names() -> Vec<String> {
 #[derive(Default)]
 pub struct BulletinMutation;
 
-#[Object]
+impl catalogue::Root for BulletinMutation {
+    const NAME: &'static str = "BulletinMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "setBulletinContent",
+            "Replaces the prose of an inspection's public bulletin (the unit's managers within their\n\
+            subtree, admins). `version` is the inspection's; bulletins generated before keep theirs.",
+            (
+                param::<ID>("inspectionId"),
+                param::<i32>("version"),
+                param::<BulletinContent>("content"),
+            ),
+            |ctx, (inspection_id, version, content)| {
+                Box::pin(Self::set_bulletin_content(ctx, inspection_id, version, content))
+            },
+        );
+    }
+}
+
+crate::root!(BulletinMutation);
+
 impl BulletinMutation {
-    /// Replaces the prose of an inspection's public bulletin (the unit's managers within their
-    /// subtree, admins). `version` is the inspection's; bulletins generated before keep theirs.
     async fn set_bulletin_content(
-        &self,
         ctx: &Context<'_>,
         inspection_id: ID,
         version: i32,

@@ -1,6 +1,5 @@
-//! What a list costs for the complexity limit, for root fields declared with async-graphql's
-//! `#[Object]` (their `complexity` attribute takes an expression over the field's arguments);
-//! catalogued fields take [`super::catalogue::page_cost`], which counts the same way.
+//! What a list costs for the complexity limit: every connection field, root or nested, is
+//! priced by [`super::catalogue::page_cost`], which reads its `first` and `last` and asks this.
 
 /// A page's cost: its size (the default when neither `first` nor `last` is given) times its
 /// content, plus one.

@@ -1,6 +1,6 @@
 //! Departments (部门): the tree every permission is scoped by.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Result};
 use entity::department;
 
 use super::catalogue::{self, Fields, Loads, times};
@@ -164,22 +164,51 @@ pub struct DepartmentFilterInput {
 #[derive(Default)]
 pub struct DepartmentQuery;
 
-#[Object]
+impl catalogue::Root for DepartmentQuery {
+    const NAME: &'static str = "DepartmentQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "department",
+            "A department within the caller's reach, or null.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::department(ctx, id)),
+        );
+        f.field(
+            "departments",
+            "The departments within the caller's reach, by id.",
+            (
+                param::<Option<DepartmentFilterInput>>("filter"),
+                param::<OrderDirection>("direction").or(Default::default),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (filter, direction, first, after, last, before)| {
+                Box::pin(Self::departments(
+                    ctx, filter, direction, first, after, last, before,
+                ))
+            },
+        )
+        .cost(catalogue::page_cost);
+    }
+}
+
+crate::root!(DepartmentQuery);
+
 impl DepartmentQuery {
-    /// A department within the caller's reach, or null.
-    async fn department(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Department>> {
+    async fn department(ctx: &Context<'_>, id: ID) -> Result<Option<Department>> {
         let id = parse_id("id", &id)?;
         super::found(domain::records::department::get(ctx.db(), ctx.caller(), id).await)
     }
 
-    /// The departments within the caller's reach, by id.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn departments(
-        &self,
         ctx: &Context<'_>,
         filter: Option<DepartmentFilterInput>,
-        #[graphql(default)] direction: OrderDirection,
+        direction: OrderDirection,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -235,11 +264,36 @@ pub struct UpdateDepartmentInput {
 #[derive(Default)]
 pub struct DepartmentMutation;
 
-#[Object]
+impl catalogue::Root for DepartmentMutation {
+    const NAME: &'static str = "DepartmentMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "createDepartment",
+            "Creates a department (admins).",
+            param::<CreateDepartmentInput>("input"),
+            |ctx, input| Box::pin(Self::create_department(ctx, input)),
+        );
+        f.field(
+            "updateDepartment",
+            "Renames or recodes a department (admins).",
+            param::<UpdateDepartmentInput>("input"),
+            |ctx, input| Box::pin(Self::update_department(ctx, input)),
+        );
+        f.field(
+            "archiveDepartment",
+            "Archives a department with no active departments below it (admins).",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_department(ctx, id, version)),
+        );
+    }
+}
+
+crate::root!(DepartmentMutation);
+
 impl DepartmentMutation {
-    /// Creates a department (admins).
     async fn create_department(
-        &self,
         ctx: &Context<'_>,
         input: CreateDepartmentInput,
     ) -> Result<Department> {
@@ -258,9 +312,7 @@ impl DepartmentMutation {
         Ok(created.into())
     }
 
-    /// Renames or recodes a department (admins).
     async fn update_department(
-        &self,
         ctx: &Context<'_>,
         input: UpdateDepartmentInput,
     ) -> Result<Department> {
@@ -277,13 +329,7 @@ impl DepartmentMutation {
         Ok(updated.into())
     }
 
-    /// Archives a department with no active departments below it (admins).
-    async fn archive_department(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-    ) -> Result<Department> {
+    async fn archive_department(ctx: &Context<'_>, id: ID, version: i32) -> Result<Department> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::department::archive(txn, who, id, version).await

@@ -1,7 +1,7 @@
 //! Exchange between instances (报送 across networks): the peers this instance trades signed
 //! bundles with, and the exchange log. The rules are `domain::integration::exchange`'s.
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, Result};
 use entity::{exchange_log, exchange_peer};
 
 use super::catalogue::{self, Conn, Fields};
@@ -118,12 +118,47 @@ crate::object!(ExchangeLogEntry);
 #[derive(Default)]
 pub struct ExchangeQuery;
 
-#[Object]
+impl catalogue::Root for ExchangeQuery {
+    const NAME: &'static str = "ExchangeQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "exchangePeers",
+            "The registered exchange peers, newest first (administrators).",
+            (
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (first, after, last, before)| {
+                Box::pin(Self::exchange_peers(ctx, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "exchangeLog",
+            "What was exchanged, when, by whom, with what result, newest first: administrators all\n\
+            of it, a unit's managers their unit's.",
+            (
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (first, after, last, before)| {
+                Box::pin(Self::exchange_log(ctx, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+    }
+}
+
+crate::root!(ExchangeQuery);
+
 impl ExchangeQuery {
-    /// The registered exchange peers, newest first (administrators).
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn exchange_peers(
-        &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
@@ -139,11 +174,7 @@ impl ExchangeQuery {
         Ok(Conn::of(page))
     }
 
-    /// What was exchanged, when, by whom, with what result, newest first: administrators all
-    /// of it, a unit's managers their unit's.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn exchange_log(
-        &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
@@ -163,12 +194,38 @@ impl ExchangeQuery {
 #[derive(Default)]
 pub struct ExchangeMutation;
 
-#[Object]
+impl catalogue::Root for ExchangeMutation {
+    const NAME: &'static str = "ExchangeMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "registerExchangePeer",
+            "Registers another instance as an exchange peer for a unit (administrators): its\n\
+            instance id and public key as `rectrack exchange identity` prints them there.",
+            (
+                param::<String>("unitCode"),
+                param::<String>("instanceId"),
+                param::<String>("publicKey"),
+                param::<String>("name"),
+            ),
+            |ctx, (unit_code, instance_id, public_key, name)| {
+                Box::pin(Self::register_exchange_peer(
+                    ctx,
+                    unit_code,
+                    instance_id,
+                    public_key,
+                    name,
+                ))
+            },
+        );
+    }
+}
+
+crate::root!(ExchangeMutation);
+
 impl ExchangeMutation {
-    /// Registers another instance as an exchange peer for a unit (administrators): its
-    /// instance id and public key as `rectrack exchange identity` prints them there.
     async fn register_exchange_peer(
-        &self,
         ctx: &Context<'_>,
         unit_code: String,
         instance_id: String,

@@ -1,6 +1,6 @@
 //! Findings (问题): the heart of the ledger.
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Result, ServerResult};
 use entity::enums::FindingStatus as Status;
 use entity::finding;
 use futures_util::future::BoxFuture;
@@ -43,8 +43,9 @@ impl Finding {
 // Each field below is declared with the functions that read its row (a value read off it, a
 // relation's key, what a field awaited per row takes of it), and the columns it reads are
 // found by running those functions once, when the catalogue is built, on a row that holds no
-// column and records each one touched (`catalogue::touched`, [`catalogue::Projection`]). There is no list of columns to keep in
-// step with the code: a field that starts reading another column selects it. That alone is
+// column and records each one touched (`catalogue::touched`; `catalogue::Projection` declares
+// the helpers). There is no list of columns to keep in step with the code: a field that starts
+// reading another column selects it. That alone is
 // not enough, because a run on one row follows one path (a column read only in a branch the
 // placeholders do not take is not recorded), and fields declared otherwise (`progress`, whose
 // key is its page source's) are not run. So the row also knows which columns it holds
@@ -537,19 +538,48 @@ pub fn list_terms(
 #[derive(Default)]
 pub struct FindingQuery;
 
-#[Object]
+impl catalogue::Root for FindingQuery {
+    const NAME: &'static str = "FindingQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "finding",
+            "A finding within the caller's reach, or null.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::finding(ctx, id)),
+        );
+        f.field(
+            "findings",
+            "The findings within the caller's reach.",
+            (
+                param::<Option<FindingFilterInput>>("filter"),
+                param::<Option<FindingOrderInput>>("orderBy"),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (filter, order_by, first, after, last, before)| {
+                Box::pin(Self::findings(
+                    ctx, filter, order_by, first, after, last, before,
+                ))
+            },
+        )
+        .cost(catalogue::page_cost);
+    }
+}
+
+crate::root!(FindingQuery);
+
 impl FindingQuery {
-    /// A finding within the caller's reach, or null.
-    async fn finding(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Finding>> {
+    async fn finding(ctx: &Context<'_>, id: ID) -> Result<Option<Finding>> {
         let id = parse_id("id", &id)?;
         super::found(crate::domain::reads::scope::finding(ctx.db(), ctx.caller(), id).await)
     }
 
-    /// The findings within the caller's reach.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn findings(
-        &self,
         ctx: &Context<'_>,
         filter: Option<FindingFilterInput>,
         order_by: Option<FindingOrderInput>,
@@ -631,14 +661,36 @@ pub struct UpdateFindingInput {
 #[derive(Default)]
 pub struct FindingMutation;
 
-#[Object]
+impl catalogue::Root for FindingMutation {
+    const NAME: &'static str = "FindingMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "createFinding",
+            "Adds a finding to an inspection (managers within their subtree, admins).",
+            param::<CreateFindingInput>("input"),
+            |ctx, input| Box::pin(Self::create_finding(ctx, input)),
+        );
+        f.field(
+            "updateFinding",
+            "Edits a finding (managers within their subtree, admins).",
+            param::<UpdateFindingInput>("input"),
+            |ctx, input| Box::pin(Self::update_finding(ctx, input)),
+        );
+        f.field(
+            "archiveFinding",
+            "Archives a finding; its ledger and history stay (managers within their subtree, admins).",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_finding(ctx, id, version)),
+        );
+    }
+}
+
+crate::root!(FindingMutation);
+
 impl FindingMutation {
-    /// Adds a finding to an inspection (managers within their subtree, admins).
-    async fn create_finding(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateFindingInput,
-    ) -> Result<Finding> {
+    async fn create_finding(ctx: &Context<'_>, input: CreateFindingInput) -> Result<Finding> {
         let created = write(ctx, async |txn, who| {
             domain::records::finding::create(
                 txn,
@@ -663,12 +715,7 @@ impl FindingMutation {
         Ok(created.into())
     }
 
-    /// Edits a finding (managers within their subtree, admins).
-    async fn update_finding(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateFindingInput,
-    ) -> Result<Finding> {
+    async fn update_finding(ctx: &Context<'_>, input: UpdateFindingInput) -> Result<Finding> {
         let id = parse_id("id", &input.id)?;
         let category_id = match patch(input.category_id) {
             Some(Some(id)) => Some(Some(parse_id("categoryId", &id)?)),
@@ -694,8 +741,7 @@ impl FindingMutation {
         Ok(updated.into())
     }
 
-    /// Archives a finding; its ledger and history stay (managers within their subtree, admins).
-    async fn archive_finding(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Finding> {
+    async fn archive_finding(ctx: &Context<'_>, id: ID, version: i32) -> Result<Finding> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::change::archive::<entity::finding::Entity>(txn, who, id, version).await

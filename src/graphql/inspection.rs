@@ -1,6 +1,6 @@
 //! Inspections (巡察), their feedback headings (方面) and status summaries.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Result};
 use entity::{category, inspection};
 
 use super::catalogue::{
@@ -302,22 +302,57 @@ pub struct InspectionFilterInput {
 #[derive(Default)]
 pub struct InspectionQuery;
 
-#[Object]
+impl catalogue::Root for InspectionQuery {
+    const NAME: &'static str = "InspectionQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "inspection",
+            "An inspection within the caller's reach, or null.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::inspection(ctx, id)),
+        );
+        f.field(
+            "inspections",
+            "The inspections within the caller's reach, by start date (newest last unless DESC).",
+            (
+                param::<Option<InspectionFilterInput>>("filter"),
+                param::<OrderDirection>("direction").or(Default::default),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (filter, direction, first, after, last, before)| {
+                Box::pin(Self::inspections(
+                    ctx, filter, direction, first, after, last, before,
+                ))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "statusSummary",
+            "Progress in numbers over every finding the caller may read.",
+            (),
+            |ctx, ()| Box::pin(Self::status_summary(ctx)),
+        );
+    }
+}
+
+crate::root!(InspectionQuery);
+
 impl InspectionQuery {
-    /// An inspection within the caller's reach, or null.
-    async fn inspection(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inspection>> {
+    async fn inspection(ctx: &Context<'_>, id: ID) -> Result<Option<Inspection>> {
         let id = parse_id("id", &id)?;
         super::found(domain::records::inspection::get(ctx.db(), ctx.caller(), id).await)
     }
 
-    /// The inspections within the caller's reach, by start date (newest last unless DESC).
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn inspections(
-        &self,
         ctx: &Context<'_>,
         filter: Option<InspectionFilterInput>,
-        #[graphql(default)] direction: OrderDirection,
+        direction: OrderDirection,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -342,8 +377,7 @@ impl InspectionQuery {
         Ok(Conn::with(page, nested)?)
     }
 
-    /// Progress in numbers over every finding the caller may read.
-    async fn status_summary(&self, ctx: &Context<'_>) -> Result<StatusSummary> {
+    async fn status_summary(ctx: &Context<'_>) -> Result<StatusSummary> {
         Ok(StatusSummary::over(ctx, Over::Everything).await?)
     }
 }
@@ -391,11 +425,64 @@ pub struct UpdateInspectionInput {
 #[derive(Default)]
 pub struct InspectionMutation;
 
-#[Object]
+impl catalogue::Root for InspectionMutation {
+    const NAME: &'static str = "InspectionMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "createInspection",
+            "Creates an inspection (inspectors and admins).",
+            param::<CreateInspectionInput>("input"),
+            |ctx, input| Box::pin(Self::create_inspection(ctx, input)),
+        );
+        f.field(
+            "updateInspection",
+            "Edits an inspection (inspectors and admins).",
+            param::<UpdateInspectionInput>("input"),
+            |ctx, input| Box::pin(Self::update_inspection(ctx, input)),
+        );
+        f.field(
+            "archiveInspection",
+            "Archives an inspection (inspectors and admins).",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_inspection(ctx, id, version)),
+        );
+        f.field(
+            "createCategory",
+            "Adds a feedback heading to an inspection (the unit's managers, admins).",
+            (
+                param::<ID>("inspectionId"),
+                param::<String>("title"),
+                param::<Option<i32>>("ordinal"),
+            ),
+            |ctx, (inspection_id, title, ordinal)| {
+                Box::pin(Self::create_category(ctx, inspection_id, title, ordinal))
+            },
+        );
+        f.field(
+            "updateCategory",
+            "Renames a feedback heading.",
+            (
+                param::<ID>("id"),
+                param::<i32>("version"),
+                param::<String>("title"),
+            ),
+            |ctx, (id, version, title)| Box::pin(Self::update_category(ctx, id, version, title)),
+        );
+        f.field(
+            "archiveCategory",
+            "Archives a feedback heading.",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_category(ctx, id, version)),
+        );
+    }
+}
+
+crate::root!(InspectionMutation);
+
 impl InspectionMutation {
-    /// Creates an inspection (inspectors and admins).
     async fn create_inspection(
-        &self,
         ctx: &Context<'_>,
         input: CreateInspectionInput,
     ) -> Result<Inspection> {
@@ -419,9 +506,7 @@ impl InspectionMutation {
         Ok(created.into())
     }
 
-    /// Edits an inspection (inspectors and admins).
     async fn update_inspection(
-        &self,
         ctx: &Context<'_>,
         input: UpdateInspectionInput,
     ) -> Result<Inspection> {
@@ -441,13 +526,7 @@ impl InspectionMutation {
         Ok(updated.into())
     }
 
-    /// Archives an inspection (inspectors and admins).
-    async fn archive_inspection(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-    ) -> Result<Inspection> {
+    async fn archive_inspection(ctx: &Context<'_>, id: ID, version: i32) -> Result<Inspection> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::change::archive::<entity::inspection::Entity>(txn, who, id, version)
@@ -457,9 +536,7 @@ impl InspectionMutation {
         .into())
     }
 
-    /// Adds a feedback heading to an inspection (the unit's managers, admins).
     async fn create_category(
-        &self,
         ctx: &Context<'_>,
         inspection_id: ID,
         title: String,
@@ -473,9 +550,7 @@ impl InspectionMutation {
         Ok(created.into())
     }
 
-    /// Renames a feedback heading.
     async fn update_category(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         version: i32,
@@ -489,8 +564,7 @@ impl InspectionMutation {
         .into())
     }
 
-    /// Archives a feedback heading.
-    async fn archive_category(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
+    async fn archive_category(ctx: &Context<'_>, id: ID, version: i32) -> Result<Category> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::change::archive::<entity::category::Entity>(txn, who, id, version)

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use async_graphql::{Context, ID, Object, Result, Upload};
+use async_graphql::{Context, ID, Result, Upload};
 
 use super::catalogue::{self, Fields};
 
@@ -134,27 +134,48 @@ impl From<ledger_import::Report> for ImportReport {
 #[derive(Default)]
 pub struct LedgerMutation;
 
-#[Object]
+impl catalogue::Root for LedgerMutation {
+    const NAME: &'static str = "LedgerMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "importLedger",
+            "Imports a ledger spreadsheet (XLSX, CSV or JSON, sent with the GraphQL multipart request\n\
+            spec) into an inspection: rectrack's export, or a unit's own with the usual headings in\n\
+            any order. Rows with ids update (checked against their versions), rows without create.\n\
+            Every problem is reported by sheet, row and column, and with any (or with `dryRun`)\n\
+            nothing changes; otherwise all changes are made in one transaction. `asNew` ignores ids\n\
+            and versions (to copy an export into another inspection). Statuses move through the\n\
+            close-out workflow (a status the caller may not reach is an INVALID_TRANSITION problem\n\
+            of its row), so an import never closes a finding by itself; `historical` (admins only)\n\
+            brings in a unit's older ledger, creating its new findings with the statuses it gives\n\
+            them, closed ones included, marked as historical in the ledger and the audit trail.\n\
+            Managers within their subtree, admins.",
+            (
+                param::<ID>("inspectionId"),
+                param::<Upload>("file"),
+                param::<bool>("dryRun").or(Default::default),
+                param::<bool>("asNew").or(Default::default),
+                param::<bool>("historical").or(Default::default),
+            ),
+            |ctx, (inspection_id, file, dry_run, as_new, historical)| {
+                Box::pin(Self::import_ledger(ctx, inspection_id, file, dry_run, as_new, historical))
+            },
+        );
+    }
+}
+
+crate::root!(LedgerMutation);
+
 impl LedgerMutation {
-    /// Imports a ledger spreadsheet (XLSX, CSV or JSON, sent with the GraphQL multipart request
-    /// spec) into an inspection: rectrack's export, or a unit's own with the usual headings in
-    /// any order. Rows with ids update (checked against their versions), rows without create.
-    /// Every problem is reported by sheet, row and column, and with any (or with `dryRun`)
-    /// nothing changes; otherwise all changes are made in one transaction. `asNew` ignores ids
-    /// and versions (to copy an export into another inspection). Statuses move through the
-    /// close-out workflow (a status the caller may not reach is an INVALID_TRANSITION problem
-    /// of its row), so an import never closes a finding by itself; `historical` (admins only)
-    /// brings in a unit's older ledger, creating its new findings with the statuses it gives
-    /// them, closed ones included, marked as historical in the ledger and the audit trail.
-    /// Managers within their subtree, admins.
     async fn import_ledger(
-        &self,
         ctx: &Context<'_>,
         inspection_id: ID,
         file: Upload,
-        #[graphql(default)] dry_run: bool,
-        #[graphql(default)] as_new: bool,
-        #[graphql(default)] historical: bool,
+        dry_run: bool,
+        as_new: bool,
+        historical: bool,
     ) -> Result<ImportReport> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let mut upload = file

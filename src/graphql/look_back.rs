@@ -1,6 +1,6 @@
 //! The look-back (回头看): scheduled re-checks and what a finding's relapses are.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Result};
 use entity::recheck;
 
 use super::catalogue::{self, Fields};
@@ -86,12 +86,25 @@ pub struct ScheduleRechecksInput {
 #[derive(Default)]
 pub struct LookBackMutation;
 
-#[Object]
+impl catalogue::Root for LookBackMutation {
+    const NAME: &'static str = "LookBackMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "scheduleRechecks",
+            "Schedules look-back re-checks (回头看) of closed findings. Managers within their subtree,\n\
+            inspectors and admins.",
+            param::<ScheduleRechecksInput>("input"),
+            |ctx, input| Box::pin(Self::schedule_rechecks(ctx, input)),
+        );
+    }
+}
+
+crate::root!(LookBackMutation);
+
 impl LookBackMutation {
-    /// Schedules look-back re-checks (回头看) of closed findings. Managers within their subtree,
-    /// inspectors and admins.
     async fn schedule_rechecks(
-        &self,
         ctx: &Context<'_>,
         input: ScheduleRechecksInput,
     ) -> Result<Vec<Recheck>> {

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Result};
 use entity::enums::MeasureStatus as Status;
 use entity::{measure, target};
 
@@ -344,19 +344,48 @@ pub struct MeasureOrderInput {
 #[derive(Default)]
 pub struct MeasureQuery;
 
-#[Object]
+impl catalogue::Root for MeasureQuery {
+    const NAME: &'static str = "MeasureQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "measure",
+            "A measure within the caller's reach, or null.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::measure(ctx, id)),
+        );
+        f.field(
+            "measures",
+            "The measures within the caller's reach.",
+            (
+                param::<Option<MeasureFilterInput>>("filter"),
+                param::<Option<MeasureOrderInput>>("orderBy"),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (filter, order_by, first, after, last, before)| {
+                Box::pin(Self::measures(
+                    ctx, filter, order_by, first, after, last, before,
+                ))
+            },
+        )
+        .cost(catalogue::page_cost);
+    }
+}
+
+crate::root!(MeasureQuery);
+
 impl MeasureQuery {
-    /// A measure within the caller's reach, or null.
-    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+    async fn measure(ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
         let id = parse_id("id", &id)?;
         super::found(domain::records::measure::get(ctx.db(), ctx.caller(), id).await)
     }
 
-    /// The measures within the caller's reach.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn measures(
-        &self,
         ctx: &Context<'_>,
         filter: Option<MeasureFilterInput>,
         order_by: Option<MeasureOrderInput>,
@@ -493,14 +522,54 @@ pub struct UpdateTargetInput {
 #[derive(Default)]
 pub struct MeasureMutation;
 
-#[Object]
+impl catalogue::Root for MeasureMutation {
+    const NAME: &'static str = "MeasureMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "createMeasure",
+            "Adds a measure to a finding (managers within their subtree, admins).",
+            param::<CreateMeasureInput>("input"),
+            |ctx, input| Box::pin(Self::create_measure(ctx, input)),
+        );
+        f.field(
+            "updateMeasure",
+            "Edits a measure (officers and managers within their subtree, admins).",
+            param::<UpdateMeasureInput>("input"),
+            |ctx, input| Box::pin(Self::update_measure(ctx, input)),
+        );
+        f.field(
+            "archiveMeasure",
+            "Archives a measure; its ledger entries stay (managers within their subtree, admins).",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_measure(ctx, id, version)),
+        );
+        f.field(
+            "createTarget",
+            "Adds a measurable target to a finding (managers within their subtree, admins).",
+            param::<CreateTargetInput>("input"),
+            |ctx, input| Box::pin(Self::create_target(ctx, input)),
+        );
+        f.field(
+            "updateTarget",
+            "Edits a target, e.g. sets its current value (managers within their subtree, admins).",
+            param::<UpdateTargetInput>("input"),
+            |ctx, input| Box::pin(Self::update_target(ctx, input)),
+        );
+        f.field(
+            "archiveTarget",
+            "Archives a target.",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_target(ctx, id, version)),
+        );
+    }
+}
+
+crate::root!(MeasureMutation);
+
 impl MeasureMutation {
-    /// Adds a measure to a finding (managers within their subtree, admins).
-    async fn create_measure(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateMeasureInput,
-    ) -> Result<Measure> {
+    async fn create_measure(ctx: &Context<'_>, input: CreateMeasureInput) -> Result<Measure> {
         let created = write(ctx, async |txn, who| {
             domain::records::measure::create(
                 txn,
@@ -520,12 +589,7 @@ impl MeasureMutation {
         Ok(created.into())
     }
 
-    /// Edits a measure (officers and managers within their subtree, admins).
-    async fn update_measure(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateMeasureInput,
-    ) -> Result<Measure> {
+    async fn update_measure(ctx: &Context<'_>, input: UpdateMeasureInput) -> Result<Measure> {
         let id = parse_id("id", &input.id)?;
         let changes = MeasurePatch {
             content: input.content,
@@ -543,8 +607,7 @@ impl MeasureMutation {
         Ok(updated.into())
     }
 
-    /// Archives a measure; its ledger entries stay (managers within their subtree, admins).
-    async fn archive_measure(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Measure> {
+    async fn archive_measure(ctx: &Context<'_>, id: ID, version: i32) -> Result<Measure> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::change::archive::<entity::measure::Entity>(txn, who, id, version).await
@@ -553,8 +616,7 @@ impl MeasureMutation {
         .into())
     }
 
-    /// Adds a measurable target to a finding (managers within their subtree, admins).
-    async fn create_target(&self, ctx: &Context<'_>, input: CreateTargetInput) -> Result<Target> {
+    async fn create_target(ctx: &Context<'_>, input: CreateTargetInput) -> Result<Target> {
         let created = write(ctx, async |txn, who| {
             domain::records::target::create(
                 txn,
@@ -576,8 +638,7 @@ impl MeasureMutation {
         Ok(created.into())
     }
 
-    /// Edits a target, e.g. sets its current value (managers within their subtree, admins).
-    async fn update_target(&self, ctx: &Context<'_>, input: UpdateTargetInput) -> Result<Target> {
+    async fn update_target(ctx: &Context<'_>, input: UpdateTargetInput) -> Result<Target> {
         let id = parse_id("id", &input.id)?;
         let changes = TargetPatch {
             name: input.name,
@@ -595,8 +656,7 @@ impl MeasureMutation {
         Ok(updated.into())
     }
 
-    /// Archives a target.
-    async fn archive_target(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Target> {
+    async fn archive_target(ctx: &Context<'_>, id: ID, version: i32) -> Result<Target> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::change::archive::<entity::target::Entity>(txn, who, id, version).await

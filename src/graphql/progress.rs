@@ -1,6 +1,6 @@
 //! The ledger (台账): progress entries and their evidence.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, ServerResult, Upload};
+use async_graphql::{Context, ID, InputObject, Result, ServerResult, Upload};
 use entity::{evidence, progress_entry};
 use futures_util::future::BoxFuture;
 
@@ -216,13 +216,35 @@ pub struct EvidenceFileInput {
 #[derive(Default)]
 pub struct ProgressMutation;
 
-#[Object]
+impl catalogue::Root for ProgressMutation {
+    const NAME: &'static str = "ProgressMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "addProgressEntry",
+            "Appends an entry to a finding's ledger, with links and uploaded files as evidence\n\
+            (officers and managers within their subtree, admins). The first entry starts the\n\
+            finding's rectification.",
+            param::<AddProgressEntryInput>("input"),
+            |ctx, input| Box::pin(Self::add_progress_entry(ctx, input)),
+        );
+        f.field(
+            "correctProgressEntry",
+            "Corrects a ledger entry by appending a CORRECTION that points at it; entries themselves\n\
+            are never changed (officers and managers within their subtree, admins).",
+            (param::<ID>("entryId"), param::<String>("content")),
+            |ctx, (entry_id, content)| {
+                Box::pin(Self::correct_progress_entry(ctx, entry_id, content))
+            },
+        );
+    }
+}
+
+crate::root!(ProgressMutation);
+
 impl ProgressMutation {
-    /// Appends an entry to a finding's ledger, with links and uploaded files as evidence
-    /// (officers and managers within their subtree, admins). The first entry starts the
-    /// finding's rectification.
     async fn add_progress_entry(
-        &self,
         ctx: &Context<'_>,
         input: AddProgressEntryInput,
     ) -> Result<ProgressEntry> {
@@ -261,10 +283,7 @@ impl ProgressMutation {
         Ok(created.into())
     }
 
-    /// Corrects a ledger entry by appending a CORRECTION that points at it; entries themselves
-    /// are never changed (officers and managers within their subtree, admins).
     async fn correct_progress_entry(
-        &self,
         ctx: &Context<'_>,
         entry_id: ID,
         content: String,

@@ -3,7 +3,7 @@
 //! finding or open one, answer, close). Senders' names and contacts are shown to the unit's
 //! managers and admins only. The rules are `domain::workflow::public_feedback`'s.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Result};
 use entity::{public_feedback, public_feedback_reply};
 
 use super::catalogue::{self, Conn, Fields};
@@ -202,13 +202,38 @@ pub struct OpenFindingFromFeedbackInput {
 #[derive(Default)]
 pub struct PublicFeedbackQuery;
 
-#[Object]
+impl catalogue::Root for PublicFeedbackQuery {
+    const NAME: &'static str = "PublicFeedbackQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "publicFeedback",
+            "The public feedback (公众监督) about the bulletins of units the caller reads, newest\n\
+            first. Senders' names and contacts are shown to the unit's managers and admins only.",
+            (
+                param::<Option<PublicFeedbackFilterInput>>("filter"),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+            ),
+            |ctx, (filter, first, after)| {
+                Box::pin(Self::public_feedback(ctx, filter, first, after))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "publicFeedbackCounts",
+            "Counts of the public feedback the caller reads: received, answered, linked.",
+            (),
+            |ctx, ()| Box::pin(Self::public_feedback_counts(ctx)),
+        );
+    }
+}
+
+crate::root!(PublicFeedbackQuery);
+
 impl PublicFeedbackQuery {
-    /// The public feedback (公众监督) about the bulletins of units the caller reads, newest
-    /// first. Senders' names and contacts are shown to the unit's managers and admins only.
-    #[graphql(complexity = "super::cost::page_cost(first, None, child_complexity)")]
     async fn public_feedback(
-        &self,
         ctx: &Context<'_>,
         filter: Option<PublicFeedbackFilterInput>,
         first: Option<i32>,
@@ -230,8 +255,7 @@ impl PublicFeedbackQuery {
         Ok(Conn::of(page))
     }
 
-    /// Counts of the public feedback the caller reads: received, answered, linked.
-    async fn public_feedback_counts(&self, ctx: &Context<'_>) -> Result<PublicFeedbackCounts> {
+    async fn public_feedback_counts(ctx: &Context<'_>) -> Result<PublicFeedbackCounts> {
         ctx.caller().require_identity()?;
         Ok(rules::counts(ctx.db(), ctx.caller()).await?.into())
     }
@@ -240,11 +264,48 @@ impl PublicFeedbackQuery {
 #[derive(Default)]
 pub struct PublicFeedbackMutation;
 
-#[Object]
+impl catalogue::Root for PublicFeedbackMutation {
+    const NAME: &'static str = "PublicFeedbackMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "linkPublicFeedback",
+            "Links public feedback to a finding of the same inspection: the unit's managers, admins.",
+            (param::<ID>("id"), param::<ID>("findingId")),
+            |ctx, (id, finding_id)| Box::pin(Self::link_public_feedback(ctx, id, finding_id)),
+        );
+        f.field(
+            "openFindingFromPublicFeedback",
+            "Opens a new finding from public feedback and links them: the unit's managers, admins.",
+            (
+                param::<ID>("id"),
+                param::<OpenFindingFromFeedbackInput>("input"),
+            ),
+            |ctx, (id, input)| Box::pin(Self::open_finding_from_public_feedback(ctx, id, input)),
+        );
+        f.field(
+            "answerPublicFeedback",
+            "Answers public feedback (append-only); `publish` shows the answer to the sender by the\n\
+            receipt code and on the bulletin's page. The unit's managers, admins.",
+            (param::<ID>("id"), param::<String>("reply"), param::<bool>("publish")),
+            |ctx, (id, reply, publish)| {
+                Box::pin(Self::answer_public_feedback(ctx, id, reply, publish))
+            },
+        );
+        f.field(
+            "closePublicFeedback",
+            "Closes public feedback: the unit's managers, admins.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::close_public_feedback(ctx, id)),
+        );
+    }
+}
+
+crate::root!(PublicFeedbackMutation);
+
 impl PublicFeedbackMutation {
-    /// Links public feedback to a finding of the same inspection: the unit's managers, admins.
     async fn link_public_feedback(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         finding_id: ID,
@@ -258,9 +319,7 @@ impl PublicFeedbackMutation {
         Ok(row.into())
     }
 
-    /// Opens a new finding from public feedback and links them: the unit's managers, admins.
     async fn open_finding_from_public_feedback(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         input: OpenFindingFromFeedbackInput,
@@ -280,10 +339,7 @@ impl PublicFeedbackMutation {
         Ok(row.into())
     }
 
-    /// Answers public feedback (append-only); `publish` shows the answer to the sender by the
-    /// receipt code and on the bulletin's page. The unit's managers, admins.
     async fn answer_public_feedback(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         reply: String,
@@ -297,8 +353,7 @@ impl PublicFeedbackMutation {
         Ok(row.into())
     }
 
-    /// Closes public feedback: the unit's managers, admins.
-    async fn close_public_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<PublicFeedback> {
+    async fn close_public_feedback(ctx: &Context<'_>, id: ID) -> Result<PublicFeedback> {
         let id = parse_id("id", &id)?;
         let row = write(ctx, async |txn, who| rules::close(txn, who, id).await).await?;
         Ok(row.into())

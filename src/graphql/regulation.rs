@@ -1,6 +1,6 @@
 //! Regulations (规章制度) and their links to findings.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Result};
 use entity::regulation;
 
 use super::catalogue::{self, Conn, Fields, Loads, Nested, Pages, Roots, param};
@@ -211,11 +211,52 @@ pub struct UpdateRegulationInput {
 #[derive(Default)]
 pub struct RegulationMutation;
 
-#[Object]
+impl catalogue::Root for RegulationMutation {
+    const NAME: &'static str = "RegulationMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "createRegulation",
+            "Records a regulation (managers for their subtree, admins).",
+            param::<CreateRegulationInput>("input"),
+            |ctx, input| Box::pin(Self::create_regulation(ctx, input)),
+        );
+        f.field(
+            "updateRegulation",
+            "Edits a regulation.",
+            param::<UpdateRegulationInput>("input"),
+            |ctx, input| Box::pin(Self::update_regulation(ctx, input)),
+        );
+        f.field(
+            "archiveRegulation",
+            "Archives a regulation.",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::archive_regulation(ctx, id, version)),
+        );
+        f.field(
+            "linkRegulation",
+            "Links a regulation to a finding it answers; the finding's ledger records it.",
+            (param::<ID>("findingId"), param::<ID>("regulationId")),
+            |ctx, (finding_id, regulation_id)| {
+                Box::pin(Self::link_regulation(ctx, finding_id, regulation_id))
+            },
+        );
+        f.field(
+            "unlinkRegulation",
+            "Undoes a link (kept in history); the finding's ledger records it.",
+            (param::<ID>("findingId"), param::<ID>("regulationId")),
+            |ctx, (finding_id, regulation_id)| {
+                Box::pin(Self::unlink_regulation(ctx, finding_id, regulation_id))
+            },
+        );
+    }
+}
+
+crate::root!(RegulationMutation);
+
 impl RegulationMutation {
-    /// Records a regulation (managers for their subtree, admins).
     async fn create_regulation(
-        &self,
         ctx: &Context<'_>,
         input: CreateRegulationInput,
     ) -> Result<Regulation> {
@@ -238,9 +279,7 @@ impl RegulationMutation {
         Ok(created.into())
     }
 
-    /// Edits a regulation.
     async fn update_regulation(
-        &self,
         ctx: &Context<'_>,
         input: UpdateRegulationInput,
     ) -> Result<Regulation> {
@@ -259,13 +298,7 @@ impl RegulationMutation {
         Ok(updated.into())
     }
 
-    /// Archives a regulation.
-    async fn archive_regulation(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-    ) -> Result<Regulation> {
+    async fn archive_regulation(ctx: &Context<'_>, id: ID, version: i32) -> Result<Regulation> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             domain::records::change::archive::<entity::regulation::Entity>(txn, who, id, version)
@@ -275,9 +308,7 @@ impl RegulationMutation {
         .into())
     }
 
-    /// Links a regulation to a finding it answers; the finding's ledger records it.
     async fn link_regulation(
-        &self,
         ctx: &Context<'_>,
         finding_id: ID,
         regulation_id: ID,
@@ -291,9 +322,7 @@ impl RegulationMutation {
         Ok(linked.into())
     }
 
-    /// Undoes a link (kept in history); the finding's ledger records it.
     async fn unlink_regulation(
-        &self,
         ctx: &Context<'_>,
         finding_id: ID,
         regulation_id: ID,

@@ -1,7 +1,7 @@
 //! Semi-monthly reports (整改情况报告) and public bulletins (通报).
 
 use super::scalars::{Date, Time, date, time};
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Result};
 use entity::enums::{ReportKind as StoredKind, ReportStatus as StoredStatus};
 use entity::report;
 
@@ -289,12 +289,60 @@ pub struct ReportFilterInput {
 #[derive(Default)]
 pub struct ReportQuery;
 
-#[Object]
+impl catalogue::Root for ReportQuery {
+    const NAME: &'static str = "ReportQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "publishedBulletins",
+            "Published bulletins (通报), for anyone (no token needed), the latest published first.",
+            (
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (first, after, last, before)| {
+                Box::pin(Self::published_bulletins(ctx, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "report",
+            "A report the caller may read, or null. The inspection office sees reports once submitted.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::report(ctx, id)),
+        );
+        f.field(
+            "reports",
+            "Reports the caller may read, newest first.",
+            (
+                param::<Option<ReportFilterInput>>("filter"),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (filter, first, after, last, before)| {
+                Box::pin(Self::reports(ctx, filter, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "reportSchedule",
+            "The reporting days of an inspection (the 15th and the last day of each month, from\n\
+            feedback to the rectification due date), each marked submitted, late, missing or upcoming.",
+            param::<ID>("inspectionId"),
+            |ctx, inspection_id| Box::pin(Self::report_schedule(ctx, inspection_id)),
+        );
+    }
+}
+
+crate::root!(ReportQuery);
+
 impl ReportQuery {
-    /// Published bulletins (通报), for anyone (no token needed), the latest published first.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn published_bulletins(
-        &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
@@ -323,16 +371,12 @@ impl ReportQuery {
         })))
     }
 
-    /// A report the caller may read, or null. The inspection office sees reports once submitted.
-    async fn report(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Report>> {
+    async fn report(ctx: &Context<'_>, id: ID) -> Result<Option<Report>> {
         let id = parse_id("id", &id)?;
         super::found(reports::get(ctx.db(), ctx.caller(), id).await)
     }
 
-    /// Reports the caller may read, newest first.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn reports(
-        &self,
         ctx: &Context<'_>,
         filter: Option<ReportFilterInput>,
         first: Option<i32>,
@@ -361,13 +405,7 @@ impl ReportQuery {
         Ok(Conn::of(page))
     }
 
-    /// The reporting days of an inspection (the 15th and the last day of each month, from
-    /// feedback to the rectification due date), each marked submitted, late, missing or upcoming.
-    async fn report_schedule(
-        &self,
-        ctx: &Context<'_>,
-        inspection_id: ID,
-    ) -> Result<Vec<ReportDue>> {
+    async fn report_schedule(ctx: &Context<'_>, inspection_id: ID) -> Result<Vec<ReportDue>> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let config = ctx.data_unchecked::<std::sync::Arc<Config>>();
         let days =
@@ -391,12 +429,48 @@ impl ReportQuery {
 #[derive(Default)]
 pub struct ReportMutation;
 
-#[Object]
+impl catalogue::Root for ReportMutation {
+    const NAME: &'static str = "ReportMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "generateReport",
+            "Generates the progress report of an inspection for the period ending `periodEnd`\n\
+            (default: today), stored immutably as a draft (the unit's managers, admins).",
+            (
+                param::<ID>("inspectionId"),
+                param::<Option<Date>>("periodEnd"),
+            ),
+            |ctx, (inspection_id, period_end)| {
+                Box::pin(Self::generate_report(ctx, inspection_id, period_end))
+            },
+        );
+        f.field(
+            "submitReport",
+            "Sends a progress report to the inspection office (the unit's managers, admins).",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::submit_report(ctx, id)),
+        );
+        f.field(
+            "generateBulletin",
+            "Generates the public progress bulletin of an inspection as of today, stored as a draft.",
+            param::<ID>("inspectionId"),
+            |ctx, inspection_id| Box::pin(Self::generate_bulletin(ctx, inspection_id)),
+        );
+        f.field(
+            "publishBulletin",
+            "Makes a bulletin public at `/public/bulletins/{id}` (the unit's managers, admins).",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::publish_bulletin(ctx, id)),
+        );
+    }
+}
+
+crate::root!(ReportMutation);
+
 impl ReportMutation {
-    /// Generates the progress report of an inspection for the period ending `periodEnd`
-    /// (default: today), stored immutably as a draft (the unit's managers, admins).
     async fn generate_report(
-        &self,
         ctx: &Context<'_>,
         inspection_id: ID,
         period_end: Option<Date>,
@@ -417,8 +491,7 @@ impl ReportMutation {
         Ok(created.into())
     }
 
-    /// Sends a progress report to the inspection office (the unit's managers, admins).
-    async fn submit_report(&self, ctx: &Context<'_>, id: ID) -> Result<Report> {
+    async fn submit_report(ctx: &Context<'_>, id: ID) -> Result<Report> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             reports::advance(txn, who, id, StoredStatus::Submitted).await
@@ -427,8 +500,7 @@ impl ReportMutation {
         .into())
     }
 
-    /// Generates the public progress bulletin of an inspection as of today, stored as a draft.
-    async fn generate_bulletin(&self, ctx: &Context<'_>, inspection_id: ID) -> Result<Report> {
+    async fn generate_bulletin(ctx: &Context<'_>, inspection_id: ID) -> Result<Report> {
         let id = parse_id("inspectionId", &inspection_id)?;
         let today = ctx.today();
         let created = write(ctx, async |txn, who| {
@@ -438,8 +510,7 @@ impl ReportMutation {
         Ok(created.into())
     }
 
-    /// Makes a bulletin public at `/public/bulletins/{id}` (the unit's managers, admins).
-    async fn publish_bulletin(&self, ctx: &Context<'_>, id: ID) -> Result<Report> {
+    async fn publish_bulletin(ctx: &Context<'_>, id: ID) -> Result<Report> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             reports::advance(txn, who, id, StoredStatus::Published).await

@@ -1,6 +1,6 @@
 //! Stages (阶段目标) of long-term findings: the record type and its mutations.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Result};
 use entity::stage;
 
 use super::catalogue::{self, Fields, Loads};
@@ -84,10 +84,36 @@ pub struct UpdateStageInput {
 #[derive(Default)]
 pub struct StageMutation;
 
-#[Object]
+impl catalogue::Root for StageMutation {
+    const NAME: &'static str = "StageMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "addStage",
+            "Adds a stage (阶段目标) to a long-term finding (managers within their subtree, admins).",
+            param::<AddStageInput>("input"),
+            |ctx, input| Box::pin(Self::add_stage(ctx, input)),
+        );
+        f.field(
+            "updateStage",
+            "Edits a stage, e.g. marks it reached (managers within their subtree, admins).",
+            param::<UpdateStageInput>("input"),
+            |ctx, input| Box::pin(Self::update_stage(ctx, input)),
+        );
+        f.field(
+            "removeStage",
+            "Removes a stage (archived: its history stays in the audit trail).",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::remove_stage(ctx, id, version)),
+        );
+    }
+}
+
+crate::root!(StageMutation);
+
 impl StageMutation {
-    /// Adds a stage (阶段目标) to a long-term finding (managers within their subtree, admins).
-    async fn add_stage(&self, ctx: &Context<'_>, input: AddStageInput) -> Result<Stage> {
+    async fn add_stage(ctx: &Context<'_>, input: AddStageInput) -> Result<Stage> {
         let finding_id = parse_id("findingId", &input.finding_id)?;
         let created = write(ctx, async |txn, who| {
             stages::add(
@@ -105,8 +131,7 @@ impl StageMutation {
         Ok(created.into())
     }
 
-    /// Edits a stage, e.g. marks it reached (managers within their subtree, admins).
-    async fn update_stage(&self, ctx: &Context<'_>, input: UpdateStageInput) -> Result<Stage> {
+    async fn update_stage(ctx: &Context<'_>, input: UpdateStageInput) -> Result<Stage> {
         let id = parse_id("id", &input.id)?;
         let changes = StagePatch {
             content: input.content,
@@ -120,8 +145,7 @@ impl StageMutation {
         Ok(updated.into())
     }
 
-    /// Removes a stage (archived: its history stays in the audit trail).
-    async fn remove_stage(&self, ctx: &Context<'_>, id: ID, version: i32) -> Result<Stage> {
+    async fn remove_stage(ctx: &Context<'_>, id: ID, version: i32) -> Result<Stage> {
         let id = parse_id("id", &id)?;
         Ok(write(ctx, async |txn, who| {
             stages::remove(txn, who, id, version).await

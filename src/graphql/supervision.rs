@@ -1,7 +1,7 @@
 //! Supervision orders (督办单): the office's orders to a unit, the unit's replies, and the
 //! office's acceptance (办结) or return. The rules are `domain::workflow::supervision`'s.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Result};
 use entity::{supervision_order, supervision_order_subject, supervision_reply};
 
 use super::catalogue::{self, Conn, Fields};
@@ -310,13 +310,38 @@ fn ids(field: &str, ids: &[ID]) -> crate::error::AppResult<Vec<i32>> {
 #[derive(Default)]
 pub struct SupervisionQuery;
 
-#[Object]
+impl catalogue::Root for SupervisionQuery {
+    const NAME: &'static str = "SupervisionQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "supervisionOrders",
+            "The supervision orders (督办单) the caller may read, newest first: a unit's about its\n\
+            own findings, a section's about findings it works on, the office's all.",
+            (
+                param::<Option<SupervisionOrderFilterInput>>("filter"),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+            ),
+            |ctx, (filter, first, after)| {
+                Box::pin(Self::supervision_orders(ctx, filter, first, after))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "supervisionOrder",
+            "One supervision order the caller may read.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::supervision_order(ctx, id)),
+        );
+    }
+}
+
+crate::root!(SupervisionQuery);
+
 impl SupervisionQuery {
-    /// The supervision orders (督办单) the caller may read, newest first: a unit's about its
-    /// own findings, a section's about findings it works on, the office's all.
-    #[graphql(complexity = "super::cost::page_cost(first, None, child_complexity)")]
     async fn supervision_orders(
-        &self,
         ctx: &Context<'_>,
         filter: Option<SupervisionOrderFilterInput>,
         first: Option<i32>,
@@ -341,8 +366,7 @@ impl SupervisionQuery {
         Ok(Conn::of(page))
     }
 
-    /// One supervision order the caller may read.
-    async fn supervision_order(&self, ctx: &Context<'_>, id: ID) -> Result<SupervisionOrder> {
+    async fn supervision_order(ctx: &Context<'_>, id: ID) -> Result<SupervisionOrder> {
         let id = parse_id("id", &id)?;
         Ok(rules::get(ctx.db(), ctx.caller(), id).await?.into())
     }
@@ -351,11 +375,48 @@ impl SupervisionQuery {
 #[derive(Default)]
 pub struct SupervisionMutation;
 
-#[Object]
+impl catalogue::Root for SupervisionMutation {
+    const NAME: &'static str = "SupervisionMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "issueSupervisionOrder",
+            "Issues a supervision order (下发督办单) to the inspected unit: inspectors and admins.",
+            param::<IssueSupervisionOrderInput>("input"),
+            |ctx, input| Box::pin(Self::issue_supervision_order(ctx, input)),
+        );
+        f.field(
+            "replyToSupervisionOrder",
+            "Replies in writing (书面回复) to an open order: the managers of its findings' unit.",
+            (
+                param::<ID>("id"),
+                param::<ReplyToSupervisionOrderInput>("input"),
+            ),
+            |ctx, (id, input)| Box::pin(Self::reply_to_supervision_order(ctx, id, input)),
+        );
+        f.field(
+            "acceptSupervisionReply",
+            "Accepts the order's latest reply (办结): inspectors and admins, never the replier.",
+            param::<ID>("id"),
+            |ctx, id| Box::pin(Self::accept_supervision_reply(ctx, id)),
+        );
+        f.field(
+            "returnSupervisionReply",
+            "Returns the order's latest reply with a reason and a new deadline (退回): the order is\n\
+            open again. Inspectors and admins.",
+            (param::<ID>("id"), param::<String>("reason"), param::<Date>("newDeadline")),
+            |ctx, (id, reason, new_deadline)| {
+                Box::pin(Self::return_supervision_reply(ctx, id, reason, new_deadline))
+            },
+        );
+    }
+}
+
+crate::root!(SupervisionMutation);
+
 impl SupervisionMutation {
-    /// Issues a supervision order (下发督办单) to the inspected unit: inspectors and admins.
     async fn issue_supervision_order(
-        &self,
         ctx: &Context<'_>,
         input: IssueSupervisionOrderInput,
     ) -> Result<SupervisionOrder> {
@@ -370,9 +431,7 @@ impl SupervisionMutation {
         Ok(order.into())
     }
 
-    /// Replies in writing (书面回复) to an open order: the managers of its findings' unit.
     async fn reply_to_supervision_order(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         input: ReplyToSupervisionOrderInput,
@@ -412,21 +471,13 @@ impl SupervisionMutation {
         Ok(order.into())
     }
 
-    /// Accepts the order's latest reply (办结): inspectors and admins, never the replier.
-    async fn accept_supervision_reply(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> Result<SupervisionOrder> {
+    async fn accept_supervision_reply(ctx: &Context<'_>, id: ID) -> Result<SupervisionOrder> {
         let id = parse_id("id", &id)?;
         let order = write(ctx, async |txn, who| rules::accept(txn, who, id).await).await?;
         Ok(order.into())
     }
 
-    /// Returns the order's latest reply with a reason and a new deadline (退回): the order is
-    /// open again. Inspectors and admins.
     async fn return_supervision_reply(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         reason: String,

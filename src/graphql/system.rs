@@ -1,6 +1,6 @@
 //! Facts about the server itself.
 
-use async_graphql::{Context, Object};
+use async_graphql::Context;
 
 use super::catalogue::{self, Fields};
 use sea_orm::{DatabaseConnection, DbBackend};
@@ -32,10 +32,23 @@ impl catalogue::Object for ServerInfo {
 
 crate::object!(ServerInfo);
 
-#[Object]
+impl catalogue::Root for SystemQuery {
+    const NAME: &'static str = "SystemQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        f.field(
+            "serverInfo",
+            "The server's version and database engine.",
+            (),
+            |ctx, ()| Box::pin(async move { Ok(Self::server_info(ctx).await) }),
+        );
+    }
+}
+
+crate::root!(SystemQuery);
+
 impl SystemQuery {
-    /// The server's version and database engine.
-    async fn server_info(&self, ctx: &Context<'_>) -> ServerInfo {
+    async fn server_info(ctx: &Context<'_>) -> ServerInfo {
         let database = match ctx
             .data_unchecked::<DatabaseConnection>()
             .get_database_backend()

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::scalars::Time;
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, ServerResult};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Result, ServerResult};
 use entity::{notification, webhook_delivery, webhook_endpoint, webhook_notice};
 use futures_util::future::BoxFuture;
 
@@ -451,12 +451,70 @@ crate::object!(Notification);
 #[derive(Default)]
 pub struct WebhookQuery;
 
-#[Object]
+impl catalogue::Root for WebhookQuery {
+    const NAME: &'static str = "WebhookQuery";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "webhookEndpoints",
+            "Registered webhook endpoints, newest first (administrators).",
+            (
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (first, after, last, before)| {
+                Box::pin(Self::webhook_endpoints(ctx, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "webhookNotices",
+            "Notices about webhook endpoints in trouble, newest first (administrators): when an\n\
+            endpoint's deliveries begin to fail, and when it is disabled.",
+            (
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (first, after, last, before)| {
+                Box::pin(Self::webhook_notices(ctx, first, after, last, before))
+            },
+        )
+        .cost(catalogue::page_cost);
+        f.field(
+            "notifications",
+            "Your early-warning inbox, newest first: notifications addressed to the name on your\n\
+            token, on findings you may read.",
+            (
+                param::<bool>("unreadOnly").or(Default::default),
+                param::<Option<i32>>("first"),
+                param::<Option<String>>("after"),
+                param::<Option<i32>>("last"),
+                param::<Option<String>>("before"),
+            ),
+            |ctx, (unread_only, first, after, last, before)| {
+                Box::pin(Self::notifications(
+                    ctx,
+                    unread_only,
+                    first,
+                    after,
+                    last,
+                    before,
+                ))
+            },
+        )
+        .cost(catalogue::page_cost);
+    }
+}
+
+crate::root!(WebhookQuery);
+
 impl WebhookQuery {
-    /// Registered webhook endpoints, newest first (administrators).
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn webhook_endpoints(
-        &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
@@ -472,11 +530,7 @@ impl WebhookQuery {
         Ok(Conn::of(page))
     }
 
-    /// Notices about webhook endpoints in trouble, newest first (administrators): when an
-    /// endpoint's deliveries begin to fail, and when it is disabled.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn webhook_notices(
-        &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
@@ -493,13 +547,9 @@ impl WebhookQuery {
         Ok(Conn::of(page))
     }
 
-    /// Your early-warning inbox, newest first: notifications addressed to the name on your
-    /// token, on findings you may read.
-    #[graphql(complexity = "super::cost::page_cost(first, last, child_complexity)")]
     async fn notifications(
-        &self,
         ctx: &Context<'_>,
-        #[graphql(default)] unread_only: bool,
+        unread_only: bool,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -519,11 +569,68 @@ impl WebhookQuery {
 #[derive(Default)]
 pub struct WebhookMutation;
 
-#[Object]
+impl catalogue::Root for WebhookMutation {
+    const NAME: &'static str = "WebhookMutation";
+
+    fn fields(f: &mut catalogue::Roots) {
+        use catalogue::param;
+        f.field(
+            "createWebhookEndpoint",
+            "Registers a system that receives events (administrators). Only `url` is required.",
+            param::<CreateWebhookEndpointInput>("input"),
+            |ctx, input| Box::pin(Self::create_webhook_endpoint(ctx, input)),
+        );
+        f.field(
+            "updateWebhookEndpoint",
+            "Changes an endpoint at `version` (CONFLICT when it changed since).",
+            (
+                param::<ID>("id"),
+                param::<i32>("version"),
+                param::<UpdateWebhookEndpointInput>("input"),
+            ),
+            |ctx, (id, version, input)| {
+                Box::pin(Self::update_webhook_endpoint(ctx, id, version, input))
+            },
+        );
+        f.field(
+            "deleteWebhookEndpoint",
+            "Removes an endpoint (archived: its deliveries stay on record; none are sent).",
+            (param::<ID>("id"), param::<i32>("version")),
+            |ctx, (id, version)| Box::pin(Self::delete_webhook_endpoint(ctx, id, version)),
+        );
+        f.field(
+            "replayWebhookDeliveries",
+            "Sends an endpoint's deliveries again under their original `webhook-id`: those named,\n\
+            or those since a time, or (with `failedOnly`) the given-up ones. Returns how many.",
+            (
+                param::<ID>("endpointId"),
+                param::<Option<Vec<ID>>>("deliveryIds"),
+                param::<Option<Time>>("since"),
+                param::<bool>("failedOnly").or(Default::default),
+            ),
+            |ctx, (endpoint_id, delivery_ids, since, failed_only)| {
+                Box::pin(Self::replay_webhook_deliveries(
+                    ctx,
+                    endpoint_id,
+                    delivery_ids,
+                    since,
+                    failed_only,
+                ))
+            },
+        );
+        f.field(
+            "markNotificationsRead",
+            "Marks notifications of your inbox read.",
+            param::<Vec<ID>>("ids"),
+            |ctx, ids| Box::pin(Self::mark_notifications_read(ctx, ids)),
+        );
+    }
+}
+
+crate::root!(WebhookMutation);
+
 impl WebhookMutation {
-    /// Registers a system that receives events (administrators). Only `url` is required.
     async fn create_webhook_endpoint(
-        &self,
         ctx: &Context<'_>,
         input: CreateWebhookEndpointInput,
     ) -> Result<CreateWebhookEndpointPayload> {
@@ -545,9 +652,7 @@ impl WebhookMutation {
         })
     }
 
-    /// Changes an endpoint at `version` (CONFLICT when it changed since).
     async fn update_webhook_endpoint(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         version: i32,
@@ -569,9 +674,7 @@ impl WebhookMutation {
         Ok(updated.into())
     }
 
-    /// Removes an endpoint (archived: its deliveries stay on record; none are sent).
     async fn delete_webhook_endpoint(
-        &self,
         ctx: &Context<'_>,
         id: ID,
         version: i32,
@@ -585,15 +688,12 @@ impl WebhookMutation {
         Ok(archived.into())
     }
 
-    /// Sends an endpoint's deliveries again under their original `webhook-id`: those named,
-    /// or those since a time, or (with `failedOnly`) the given-up ones. Returns how many.
     async fn replay_webhook_deliveries(
-        &self,
         ctx: &Context<'_>,
         endpoint_id: ID,
         delivery_ids: Option<Vec<ID>>,
         since: Option<Time>,
-        #[graphql(default)] failed_only: bool,
+        failed_only: bool,
     ) -> Result<i32> {
         let endpoint_id = parse_id("endpointId", &endpoint_id)?;
         let ids = delivery_ids
@@ -608,12 +708,7 @@ impl WebhookMutation {
         Ok(i32::try_from(queued).unwrap_or(i32::MAX))
     }
 
-    /// Marks notifications of your inbox read.
-    async fn mark_notifications_read(
-        &self,
-        ctx: &Context<'_>,
-        ids: Vec<ID>,
-    ) -> Result<Vec<Notification>> {
+    async fn mark_notifications_read(ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Notification>> {
         let ids = ids
             .iter()
             .map(|id| parse_id("ids", id))

@@ -1,7 +1,8 @@
 //! The object types of the API declared once, as the catalogue of their fields, and resolved a
 //! level of rows at a time: the records (findings, measures, inspections, ...) and the value
-//! objects (summaries, lists, events, payloads, ...) alike. Every object type but the roots
-//! (the merged `Query` and `Mutation`, and `Subscription`) is declared here; there is no second
+//! objects (summaries, lists, events, payloads, ...) alike, and the roots' parts merged into
+//! `Query` and `Mutation` ([`Roots`]: their fields in tables, each run once with its typed
+//! arguments). Every object type but `Subscription` is declared here; there is no second
 //! object system.
 //!
 //! A type's catalogue lists each field once: its name, description, type, arguments, cost, and
