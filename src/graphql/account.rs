@@ -219,16 +219,8 @@ impl catalogue::Root for AccountQuery {
         f.field(
             "accounts",
             "The local accounts (admins), by id; `search` matches the username or display name.",
-            (
-                param::<Option<String>>("search"),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
-            ),
-            |ctx, (search, first, after, last, before)| {
-                Box::pin(Self::accounts(ctx, search, first, after, last, before))
-            },
+            (param::<Option<String>>("search"), catalogue::Pages),
+            |ctx, (search, pages)| Box::pin(Self::accounts(ctx, search, pages)),
         )
         .cost(catalogue::page_cost);
         f.field(
@@ -246,18 +238,11 @@ impl AccountQuery {
     async fn accounts(
         ctx: &Context<'_>,
         search: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Account>> {
-        let page = domain::records::account::list(
-            ctx.db(),
-            &ctx.acting(),
-            search.as_deref(),
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+        let page =
+            domain::records::account::list(ctx.db(), &ctx.acting(), search.as_deref(), &pages)
+                .await?;
         Ok(Conn::of(page))
     }
 

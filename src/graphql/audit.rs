@@ -109,15 +109,10 @@ impl catalogue::Root for AuditQuery {
             (
                 param::<Option<AuditFilterInput>>("filter"),
                 param::<OrderDirection>("direction").or(|| OrderDirection::Desc),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (filter, direction, first, after, last, before)| {
-                Box::pin(Self::audit_log(
-                    ctx, filter, direction, first, after, last, before,
-                ))
+            |ctx, (filter, direction, pages)| {
+                Box::pin(Self::audit_log(ctx, filter, direction, pages))
             },
         )
         .cost(catalogue::page_cost);
@@ -132,10 +127,7 @@ impl AuditQuery {
         ctx: &Context<'_>,
         filter: Option<AuditFilterInput>,
         direction: OrderDirection,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<AuditEvent>> {
         let filter = filter.unwrap_or_default();
         let filter = AuditFilter {
@@ -147,14 +139,7 @@ impl AuditQuery {
             to: filter.to.map(|t| t.0),
         };
         let ascending = !direction.descending();
-        let page = audit_log::list(
-            ctx.db(),
-            ctx.caller(),
-            &filter,
-            ascending,
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+        let page = audit_log::list(ctx.db(), ctx.caller(), &filter, ascending, &pages).await?;
         Ok(Conn::of(page))
     }
 }

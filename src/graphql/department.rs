@@ -181,15 +181,10 @@ impl catalogue::Root for DepartmentQuery {
             (
                 param::<Option<DepartmentFilterInput>>("filter"),
                 param::<OrderDirection>("direction").or(Default::default),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (filter, direction, first, after, last, before)| {
-                Box::pin(Self::departments(
-                    ctx, filter, direction, first, after, last, before,
-                ))
+            |ctx, (filter, direction, pages)| {
+                Box::pin(Self::departments(ctx, filter, direction, pages))
             },
         )
         .cost(catalogue::page_cost);
@@ -209,10 +204,7 @@ impl DepartmentQuery {
         ctx: &Context<'_>,
         filter: Option<DepartmentFilterInput>,
         direction: OrderDirection,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Department>> {
         let filter = filter.unwrap_or_default();
         let filter = DepartmentFilter {
@@ -226,7 +218,7 @@ impl DepartmentQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &PageArgs::relay(first, after, last, before),
+            &pages,
         )
         .await?;
         Ok(Conn::of(page))

@@ -122,33 +122,20 @@ impl catalogue::Root for ExchangeQuery {
     const NAME: &'static str = "ExchangeQuery";
 
     fn fields(f: &mut catalogue::Roots) {
-        use catalogue::param;
         f.field(
             "exchangePeers",
             "The registered exchange peers, newest first (administrators).",
-            (
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
-            ),
-            |ctx, (first, after, last, before)| {
-                Box::pin(Self::exchange_peers(ctx, first, after, last, before))
-            },
+            catalogue::Pages,
+            |ctx, pages| Box::pin(Self::exchange_peers(ctx, pages)),
         )
         .cost(catalogue::page_cost);
         f.field(
             "exchangeLog",
             "What was exchanged, when, by whom, with what result, newest first: administrators all\n\
             of it, a unit's managers their unit's.",
-            (
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
-            ),
-            |ctx, (first, after, last, before)| {
-                Box::pin(Self::exchange_log(ctx, first, after, last, before))
+            catalogue::Pages,
+            |ctx, pages| {
+                Box::pin(Self::exchange_log(ctx, pages))
             },
         )
         .cost(catalogue::page_cost);
@@ -158,35 +145,13 @@ impl catalogue::Root for ExchangeQuery {
 crate::root!(ExchangeQuery);
 
 impl ExchangeQuery {
-    async fn exchange_peers(
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<ExchangePeer>> {
-        let page = rules::list(
-            ctx.db(),
-            &ctx.acting(),
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+    async fn exchange_peers(ctx: &Context<'_>, pages: PageArgs) -> Result<Conn<ExchangePeer>> {
+        let page = rules::list(ctx.db(), &ctx.acting(), &pages).await?;
         Ok(Conn::of(page))
     }
 
-    async fn exchange_log(
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<ExchangeLogEntry>> {
-        let page = rules::log_page(
-            ctx.db(),
-            &ctx.acting(),
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+    async fn exchange_log(ctx: &Context<'_>, pages: PageArgs) -> Result<Conn<ExchangeLogEntry>> {
+        let page = rules::log_page(ctx.db(), &ctx.acting(), &pages).await?;
         Ok(Conn::of(page))
     }
 }

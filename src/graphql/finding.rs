@@ -501,25 +501,10 @@ pub fn list_terms(
         department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
         regulation_id: parse_opt_id("filter.regulationId", filter.regulation_id.as_ref())?,
         updated_since: filter.updated_since.map(|t| t.0),
-        status: filter
-            .status
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        rectification_type: filter
-            .rectification_type
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        status: super::converted(filter.status),
+        rectification_type: super::converted(filter.rectification_type),
         overdue: filter.overdue,
-        warning: filter
-            .warning_level
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        warning: super::converted(filter.warning_level),
         deadline_from: naive(filter.deadline_from),
         deadline_to: naive(filter.deadline_to),
         search: filter.search,
@@ -555,16 +540,9 @@ impl catalogue::Root for FindingQuery {
             (
                 param::<Option<FindingFilterInput>>("filter"),
                 param::<Option<FindingOrderInput>>("orderBy"),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (filter, order_by, first, after, last, before)| {
-                Box::pin(Self::findings(
-                    ctx, filter, order_by, first, after, last, before,
-                ))
-            },
+            |ctx, (filter, order_by, pages)| Box::pin(Self::findings(ctx, filter, order_by, pages)),
         )
         .cost(catalogue::page_cost);
     }
@@ -583,18 +561,9 @@ impl FindingQuery {
         ctx: &Context<'_>,
         filter: Option<FindingFilterInput>,
         order_by: Option<FindingOrderInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Finding>> {
-        list_findings(
-            ctx,
-            filter.unwrap_or_default(),
-            order_by,
-            PageArgs::relay(first, after, last, before),
-        )
-        .await
+        list_findings(ctx, filter.unwrap_or_default(), order_by, pages).await
     }
 }
 

@@ -319,15 +319,10 @@ impl catalogue::Root for InspectionQuery {
             (
                 param::<Option<InspectionFilterInput>>("filter"),
                 param::<OrderDirection>("direction").or(Default::default),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (filter, direction, first, after, last, before)| {
-                Box::pin(Self::inspections(
-                    ctx, filter, direction, first, after, last, before,
-                ))
+            |ctx, (filter, direction, pages)| {
+                Box::pin(Self::inspections(ctx, filter, direction, pages))
             },
         )
         .cost(catalogue::page_cost);
@@ -353,10 +348,7 @@ impl InspectionQuery {
         ctx: &Context<'_>,
         filter: Option<InspectionFilterInput>,
         direction: OrderDirection,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Inspection>> {
         let filter = filter.unwrap_or_default();
         let filter = InspectionFilter {
@@ -370,7 +362,7 @@ impl InspectionQuery {
             ctx.caller(),
             &filter,
             direction.descending(),
-            &PageArgs::relay(first, after, last, before),
+            &pages,
             nested.as_mut().map(Nested::lateral),
         )
         .await?;

@@ -201,12 +201,7 @@ impl TaskFilterInput {
         tasks::TaskFilter {
             department_id: parse_opt_id("filter.departmentId", self.department_id.as_ref())?,
             person: self.person,
-            status: self
-                .status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            status: super::converted(self.status),
             due_from: self.due_from.map(|d| d.0),
             due_to: self.due_to.map(|d| d.0),
         }

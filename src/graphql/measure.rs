@@ -361,16 +361,9 @@ impl catalogue::Root for MeasureQuery {
             (
                 param::<Option<MeasureFilterInput>>("filter"),
                 param::<Option<MeasureOrderInput>>("orderBy"),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (filter, order_by, first, after, last, before)| {
-                Box::pin(Self::measures(
-                    ctx, filter, order_by, first, after, last, before,
-                ))
-            },
+            |ctx, (filter, order_by, pages)| Box::pin(Self::measures(ctx, filter, order_by, pages)),
         )
         .cost(catalogue::page_cost);
     }
@@ -389,29 +382,16 @@ impl MeasureQuery {
         ctx: &Context<'_>,
         filter: Option<MeasureFilterInput>,
         order_by: Option<MeasureOrderInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Measure>> {
         let filter = filter.unwrap_or_default();
         let order_by = order_by.unwrap_or_default();
         let filter = MeasureFilter {
             finding_id: parse_opt_id("filter.findingId", filter.finding_id.as_ref())?,
             department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
-            status: filter
-                .status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            status: super::converted(filter.status),
             overdue: filter.overdue,
-            warning: filter
-                .warning_level
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            warning: super::converted(filter.warning_level),
             include_archived: filter.include_archived,
             search: filter.search,
         };
@@ -426,7 +406,7 @@ impl MeasureQuery {
             &filter,
             (field, order_by.direction.descending()),
             &ctx.thresholds(),
-            &PageArgs::relay(first, after, last, before),
+            &pages,
             catalogue::shown_in_page::<Measure>(ctx),
         )
         .await?;

@@ -557,6 +557,15 @@ pub fn parse_opt_id(field: &str, id: Option<&ID>) -> AppResult<Option<i32>> {
     id.map(|id| parse_id(field, id)).transpose()
 }
 
+/// A list argument's values as the domain's (none given: none).
+pub fn converted<T, U: From<T>>(values: Option<Vec<T>>) -> Vec<U> {
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect()
+}
+
 /// `MaybeUndefined` as the domain's patch value: absent, cleared, or set.
 pub fn patch<T, U: From<T>>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<U>> {
     match value {

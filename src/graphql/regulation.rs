@@ -141,18 +141,8 @@ async fn regulations(
 ) -> Result<Conn<Regulation>> {
     let filter = filter.unwrap_or_default();
     let filter = RegulationFilter {
-        domain: filter
-            .domain
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        status: filter
-            .status
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        domain: super::converted(filter.domain),
+        status: super::converted(filter.status),
         department_id: parse_opt_id("filter.departmentId", filter.department_id.as_ref())?,
         finding_id: parse_opt_id("filter.findingId", filter.finding_id.as_ref())?,
         search: filter.search,

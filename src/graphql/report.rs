@@ -297,15 +297,8 @@ impl catalogue::Root for ReportQuery {
         f.field(
             "publishedBulletins",
             "Published bulletins (通报), for anyone (no token needed), the latest published first.",
-            (
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
-            ),
-            |ctx, (first, after, last, before)| {
-                Box::pin(Self::published_bulletins(ctx, first, after, last, before))
-            },
+            catalogue::Pages,
+            |ctx, pages| Box::pin(Self::published_bulletins(ctx, pages)),
         )
         .cost(catalogue::page_cost);
         f.field(
@@ -319,14 +312,9 @@ impl catalogue::Root for ReportQuery {
             "Reports the caller may read, newest first.",
             (
                 param::<Option<ReportFilterInput>>("filter"),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (filter, first, after, last, before)| {
-                Box::pin(Self::reports(ctx, filter, first, after, last, before))
-            },
+            |ctx, (filter, pages)| Box::pin(Self::reports(ctx, filter, pages)),
         )
         .cost(catalogue::page_cost);
         f.field(
@@ -344,14 +332,9 @@ crate::root!(ReportQuery);
 impl ReportQuery {
     async fn published_bulletins(
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<PublishedBulletin>> {
-        let page =
-            reports::published_bulletins(ctx.db(), &PageArgs::relay(first, after, last, before))
-                .await?;
+        let page = reports::published_bulletins(ctx.db(), &pages).await?;
         // Each snapshot is parsed once, for its index entry and its renderings.
         let mut rows = Vec::with_capacity(page.rows.len());
         for (cursor, r) in &page.rows {
@@ -379,29 +362,15 @@ impl ReportQuery {
     async fn reports(
         ctx: &Context<'_>,
         filter: Option<ReportFilterInput>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Report>> {
         let filter = filter.unwrap_or_default();
         let filter = ReportFilter {
             inspection_id: parse_opt_id("filter.inspectionId", filter.inspection_id.as_ref())?,
             kind: filter.kind.map(Into::into),
-            status: filter
-                .status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            status: super::converted(filter.status),
         };
-        let page = reports::list(
-            ctx.db(),
-            ctx.caller(),
-            &filter,
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+        let page = reports::list(ctx.db(), ctx.caller(), &filter, &pages).await?;
         Ok(Conn::of(page))
     }
 

@@ -459,30 +459,16 @@ impl catalogue::Root for WebhookQuery {
         f.field(
             "webhookEndpoints",
             "Registered webhook endpoints, newest first (administrators).",
-            (
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
-            ),
-            |ctx, (first, after, last, before)| {
-                Box::pin(Self::webhook_endpoints(ctx, first, after, last, before))
-            },
+            catalogue::Pages,
+            |ctx, pages| Box::pin(Self::webhook_endpoints(ctx, pages)),
         )
         .cost(catalogue::page_cost);
         f.field(
             "webhookNotices",
             "Notices about webhook endpoints in trouble, newest first (administrators): when an\n\
             endpoint's deliveries begin to fail, and when it is disabled.",
-            (
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
-            ),
-            |ctx, (first, after, last, before)| {
-                Box::pin(Self::webhook_notices(ctx, first, after, last, before))
-            },
+            catalogue::Pages,
+            |ctx, pages| Box::pin(Self::webhook_notices(ctx, pages)),
         )
         .cost(catalogue::page_cost);
         f.field(
@@ -491,21 +477,9 @@ impl catalogue::Root for WebhookQuery {
             token, on findings you may read.",
             (
                 param::<bool>("unreadOnly").or(Default::default),
-                param::<Option<i32>>("first"),
-                param::<Option<String>>("after"),
-                param::<Option<i32>>("last"),
-                param::<Option<String>>("before"),
+                catalogue::Pages,
             ),
-            |ctx, (unread_only, first, after, last, before)| {
-                Box::pin(Self::notifications(
-                    ctx,
-                    unread_only,
-                    first,
-                    after,
-                    last,
-                    before,
-                ))
-            },
+            |ctx, (unread_only, pages)| Box::pin(Self::notifications(ctx, unread_only, pages)),
         )
         .cost(catalogue::page_cost);
     }
@@ -516,52 +490,25 @@ crate::root!(WebhookQuery);
 impl WebhookQuery {
     async fn webhook_endpoints(
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<WebhookEndpoint>> {
-        let page = webhook::list(
-            ctx.db(),
-            &ctx.acting(),
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+        let page = webhook::list(ctx.db(), &ctx.acting(), &pages).await?;
         Ok(Conn::of(page))
     }
 
-    async fn webhook_notices(
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Conn<WebhookNotice>> {
-        let page = crate::domain::integration::webhook_notice::list(
-            ctx.db(),
-            &ctx.acting(),
-            None,
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+    async fn webhook_notices(ctx: &Context<'_>, pages: PageArgs) -> Result<Conn<WebhookNotice>> {
+        let page =
+            crate::domain::integration::webhook_notice::list(ctx.db(), &ctx.acting(), None, &pages)
+                .await?;
         Ok(Conn::of(page))
     }
 
     async fn notifications(
         ctx: &Context<'_>,
         unread_only: bool,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        pages: PageArgs,
     ) -> Result<Conn<Notification>> {
-        let page = alert::inbox(
-            ctx.db(),
-            ctx.caller(),
-            unread_only,
-            &PageArgs::relay(first, after, last, before),
-        )
-        .await?;
+        let page = alert::inbox(ctx.db(), ctx.caller(), unread_only, &pages).await?;
         Ok(Conn::of(page))
     }
 }

@@ -470,25 +470,21 @@ pub async fn answer_root<V: OutputType>(
     value.resolve(&inside, field.item).await
 }
 
-/// Registers the root part `R` from its table; the merged root takes its fields.
-pub fn register_root<R: super::Rooted>(registry: &mut Registry) -> String {
-    let fields: Vec<Decl<'_>> = R::table()
-        .fields
-        .iter()
-        .map(|field| Decl {
-            name: field.name,
-            doc: field.doc,
-            ty: field.ty,
-            args: &field.args,
-            cost: field.cost,
-        })
-        .collect();
-    register_object::<R>(registry, None, false, &fields)
+/// Registers a root part `O` with `fields`; the merged root takes them.
+pub fn register_part<O: OutputType>(registry: &mut Registry, fields: &[Decl<'_>]) -> String {
+    register_object::<O>(registry, None, false, fields)
+}
+
+/// The name of the field of `field` (what a root part is asked for).
+///
+/// Relies on: a field context's `item` is the field's node.
+pub fn field_name<'a>(field: &Context<'a>) -> &'a str {
+    field.item.node.name.node.as_str()
 }
 
 /// Makes a root part out of its [`Root`](super::Root) declaration: its table, built once, and
 /// what async-graphql's merged roots ask of a part (`ObjectType`): its fields registered
-/// ([`register_root`]) and each field answered from the table ([`super::roots::resolve`]).
+/// ([`register_part`]) and each field answered from the table ([`super::roots::resolve`]).
 ///
 /// Relies on: a part of `#[derive(MergedObject)]` is asked `ContainerType::resolve_field` with
 /// the field's context, and an answer of none passes the field to the next part; the merged
@@ -511,7 +507,10 @@ macro_rules! root {
             }
 
             fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
-                $crate::graphql::catalogue::register_root::<$ty>(registry)
+                $crate::graphql::catalogue::register_part::<$ty>(
+                    registry,
+                    &<$ty as $crate::graphql::catalogue::Rooted>::table().decls(),
+                )
             }
 
             async fn resolve(
@@ -532,19 +531,12 @@ macro_rules! root {
                 &self,
                 ctx: &async_graphql::Context<'_>,
             ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
-                $crate::graphql::catalogue::resolve_root::<$ty>(ctx).await
+                $crate::graphql::catalogue::resolve_part::<$ty>(ctx).await
             }
         }
 
         impl async_graphql::ObjectType for $ty {}
     };
-}
-
-/// Answers a root field from `R`'s table ([`root!`](crate::root)'s `resolve_field`).
-///
-/// Relies on: a field context's `item` is the field's node (its name).
-pub async fn resolve_root<R: super::Rooted>(field: &Context<'_>) -> ServerResult<Option<Value>> {
-    super::roots::resolve::<R>(field, field.item.node.name.node.as_str()).await
 }
 
 /// Answers `value` (any output type) for every occurrence of the field of `field`, merging their

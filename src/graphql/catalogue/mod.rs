@@ -37,11 +37,13 @@ pub use conn::{
     Conn, Nested, PageSource, Preload, Preloaded, Under, distinct, in_order, page_args, page_of,
 };
 pub use engine::{
-    At, Cost, TypeRef, argument, declared_arguments, page_cost, pos, register, register_root,
-    resolve_record as resolve_one, resolve_root, times,
+    At, Cost, TypeRef, argument, declared_arguments, page_cost, pos, register, register_part,
+    resolve_record as resolve_one, times,
 };
 pub use leaf::{Leaf, enum_leaf};
-pub use roots::{Pages, Param, Params, Root, RootField, Rooted, Roots, param};
+pub use roots::{
+    Pages, Param, Params, Root, RootField, Rooted, Roots, param, resolve as resolve_part,
+};
 pub use run::{Env, Holds, Level, Many, Selected, Shown};
 
 use super::loaders::{LoadError, Loader};

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, InputType, OutputType, ServerResult, Value};
 use futures_util::future::BoxFuture;
 
-use super::engine::{self, Cost, TypeRef};
+use super::engine::{self, Cost, Decl, TypeRef};
 use super::{Arg, page_args, page_of};
 use crate::domain::reads::page::PageArgs;
 
@@ -33,12 +33,12 @@ type Run = Box<dyn for<'c> Fn(&'c Context<'c>) -> BoxFuture<'c, ServerResult<Val
 
 /// One field of a root part.
 pub struct RootField {
-    pub(super) name: &'static str,
-    pub(super) doc: &'static str,
-    pub(super) ty: TypeRef,
-    pub(super) args: Vec<Arg>,
-    pub(super) cost: Option<Cost>,
-    pub(super) run: Run,
+    name: &'static str,
+    doc: &'static str,
+    ty: TypeRef,
+    args: Vec<Arg>,
+    cost: Option<Cost>,
+    run: Run,
 }
 
 impl RootField {
@@ -52,7 +52,7 @@ impl RootField {
 /// A root part's fields, with an index by name.
 #[derive(Default)]
 pub struct Roots {
-    pub(super) fields: Vec<RootField>,
+    fields: Vec<RootField>,
     by_name: HashMap<&'static str, usize>,
 }
 
@@ -70,7 +70,21 @@ impl Roots {
         roots
     }
 
-    pub(super) fn named(&self, name: &str) -> Option<&RootField> {
+    /// The fields as the registry takes them.
+    pub fn decls(&self) -> Vec<Decl<'_>> {
+        self.fields
+            .iter()
+            .map(|field| Decl {
+                name: field.name,
+                doc: field.doc,
+                ty: field.ty,
+                args: &field.args,
+                cost: field.cost,
+            })
+            .collect()
+    }
+
+    fn named(&self, name: &str) -> Option<&RootField> {
         self.by_name.get(name).map(|i| &self.fields[*i])
     }
 
@@ -216,10 +230,10 @@ tuple_params!(A, B, C, D, E, F);
 tuple_params!(A, B, C, D, E, F, G);
 tuple_params!(A, B, C, D, E, F, G, H);
 
-/// Answers the field of `field`'s name from `R`'s table; none when the table has no such field
-/// (the merged root asks its next part).
-pub async fn resolve<R: Rooted>(field: &Context<'_>, name: &str) -> ServerResult<Option<Value>> {
-    match R::table().named(name) {
+/// Answers the field of `field` from `R`'s table; none when the table has no such field (the
+/// merged root asks its next part).
+pub async fn resolve<R: Rooted>(field: &Context<'_>) -> ServerResult<Option<Value>> {
+    match R::table().named(engine::field_name(field)) {
         Some(declared) => (declared.run)(field).await.map(Some),
         None => Ok(None),
     }
