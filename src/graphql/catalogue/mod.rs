@@ -474,10 +474,7 @@ impl<T: Projection> Fields<T> {
         Loader: LoaderTrait<K, Error = LoadError>,
         K::Record: From<Row<K>>,
     {
-        let reads = touched(|row: &T| {
-            key(row);
-        });
-        self.one(name, doc, move |row, _, _| key(row)).reads(reads)
+        self.refers_showing(name, doc, move |row, _| key(row))
     }
 
     /// A record the row refers to by the key `key` reads off it, a key that also carries
@@ -486,7 +483,7 @@ impl<T: Projection> Fields<T> {
         &mut self,
         name: &'static str,
         doc: &'static str,
-        key: fn(&T, &Shown) -> Option<K>,
+        key: impl Fn(&T, &Shown) -> Option<K> + Send + Sync + 'static,
     ) -> &mut Field<T>
     where
         K: Loads,
