@@ -7,12 +7,13 @@
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
-use super::identity::{self, Identity};
+use super::identity::Identity;
 use super::import::{ACK_FORMAT, Acknowledgement};
 use crate::auth::Permission;
 use crate::domain::Acting;
 use crate::domain::integration::decisions;
 use crate::domain::integration::exchange as peers;
+use crate::domain::integration::signature;
 use crate::domain::records::change::{Record, audited};
 use crate::error::{AppError, AppResult, codes};
 
@@ -49,9 +50,9 @@ pub async fn record(
             t!("exchange-bundle-unknown-sender", from = ack.from.as_str()),
         )
     })?;
-    let key = identity::public_key(&peer.public_key)
+    let key = signature::public_key(&peer.public_key)
         .ok_or_else(|| AppError::internal("a registered key does not parse"))?;
-    if !identity::verify(&key, &ack.signed_bytes(), &ack.signature) {
+    if !signature::verify(&key, &ack.signed_bytes(), &ack.signature) {
         return Err(refused(
             codes::BUNDLE_BAD_SIGNATURE,
             t!("exchange-bundle-bad-signature", name = peer.name.as_str()),

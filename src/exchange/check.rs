@@ -15,8 +15,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::bundle::{self, Manifest};
-use super::identity::{self, Identity};
+use super::identity::Identity;
 use crate::audit::{self, Fields};
+use crate::domain::integration::signature;
 use crate::error::{AppError, AppResult, codes};
 
 /// The longest `manifest.json`, and the longest line of a JSON Lines member, by default.
@@ -126,12 +127,12 @@ pub async fn check(
                 ),
             )
         })?;
-    let key = identity::public_key(&sender.public_key)
+    let key = signature::public_key(&sender.public_key)
         .ok_or_else(|| AppError::internal("a registered key does not parse"))?;
     let text = String::from_utf8(signature).unwrap_or_default();
     // The signature covers the bytes as they came, and they must be the canonical form: no
     // second encoding of the same manifest is accepted.
-    if !identity::verify(&key, &manifest_bytes, &text)
+    if !signature::verify(&key, &manifest_bytes, &text)
         || manifest.canonical_bytes() != manifest_bytes
     {
         return Err(refused(

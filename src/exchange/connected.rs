@@ -31,11 +31,12 @@ use entity::exchange_peer;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 
-use super::identity::{self, Identity};
+use super::identity::Identity;
 use super::import::{Acknowledgement, Imported};
 use crate::config::{Config, ExchangePeer};
 use crate::domain::Acting;
 use crate::domain::integration::exchange::{self as peers, Entry};
+use crate::domain::integration::signature;
 use crate::domain::integration::{decisions, origin};
 use crate::error::{AppError, AppResult, codes};
 
@@ -124,10 +125,10 @@ pub async fn authenticate(
             t!("exchange-peer-unknown", peer = caller.as_str()),
         ));
     };
-    let key = identity::public_key(&peer.public_key)
+    let key = signature::public_key(&peer.public_key)
         .ok_or_else(|| AppError::internal("a registered key does not parse"))?;
     let text = signed_text(method, path, date.trim(), &me.instance_id);
-    if !identity::verify(&key, text.as_bytes(), &signature) {
+    if !signature::verify(&key, text.as_bytes(), &signature) {
         return Err(AppError::request(
             codes::PEER_BAD_SIGNATURE,
             t!("exchange-peer-bad-signature", name = peer.name.as_str()),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::hex;
@@ -123,26 +123,6 @@ impl Identity {
     pub fn sign(&self, message: &[u8]) -> String {
         STANDARD.encode(self.key.sign(message).to_bytes())
     }
-}
-
-/// A peer's public key from its base64 text; `None` when it is not one.
-pub fn public_key(text: &str) -> Option<VerifyingKey> {
-    let bytes: [u8; 32] = STANDARD.decode(text.trim()).ok()?.try_into().ok()?;
-    VerifyingKey::from_bytes(&bytes).ok()
-}
-
-/// Whether `signature` (base64) is `key`'s over `message`.
-pub fn verify(key: &VerifyingKey, message: &[u8], signature: &str) -> bool {
-    let Some(bytes) = STANDARD
-        .decode(signature.trim())
-        .ok()
-        .and_then(|b| <[u8; 64]>::try_from(b).ok())
-    else {
-        return false;
-    };
-    // Strict: weak keys and malleable signatures are refused.
-    key.verify_strict(message, &Signature::from_bytes(&bytes))
-        .is_ok()
 }
 
 /// Writes a file only its owner may read.

@@ -110,9 +110,9 @@ impl Bundle {
     /// `public_key`, every member against the manifest, nothing unlisted, the chain's links
     /// and every unredacted event's hash.
     fn check(&self, public_key: &str) {
-        let key = rectrack::exchange::identity::public_key(public_key).unwrap();
+        let key = rectrack::domain::integration::signature::public_key(public_key).unwrap();
         let signature = String::from_utf8(self.members["manifest.sig"].clone()).unwrap();
-        assert!(rectrack::exchange::identity::verify(
+        assert!(rectrack::domain::integration::signature::verify(
             &key,
             &self.manifest_bytes,
             &signature
@@ -206,7 +206,8 @@ async fn an_instance_makes_its_identity_at_first_start_and_keeps_it_beside_the_d
     let first = identity(&app.data_dir);
     assert_eq!(first["instanceId"].as_str().unwrap().len(), 32);
     assert!(
-        rectrack::exchange::identity::public_key(first["publicKey"].as_str().unwrap()).is_some()
+        rectrack::domain::integration::signature::public_key(first["publicKey"].as_str().unwrap())
+            .is_some()
     );
     // Printed again, it is the same identity: made once.
     assert_eq!(identity(&app.data_dir), first);

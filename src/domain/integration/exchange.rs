@@ -45,7 +45,7 @@ pub async fn register(
             t!("exchange-instance-id-invalid"),
         ));
     }
-    if crate::exchange::identity::public_key(&new.public_key).is_none() {
+    if super::signature::public_key(&new.public_key).is_none() {
         return Err(AppError::bad_input(
             "publicKey",
             t!("exchange-public-key-invalid"),

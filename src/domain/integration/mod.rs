@@ -3,7 +3,8 @@
 //! log (`exchange`), what a bundle to a peer carries (`outgoing`), what a bundle from one
 //! brings, merged (`incoming`), and what each peer's bundles brought so far (`received`); the
 //! records kept under their origin (`origin`), with the office's decisions on them carried
-//! back to their unit (`decisions`) and applied there (`applied`).
+//! back to their unit (`decisions`) and applied there (`applied`); a peer's signatures checked
+//! (`signature`).
 
 pub mod applied;
 pub mod decisions;
@@ -14,6 +15,7 @@ pub mod incoming;
 pub mod origin;
 pub mod outgoing;
 pub mod received;
+pub mod signature;
 pub mod webhook;
 pub mod webhook_notice;
 pub mod webhook_target;
